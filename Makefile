@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Tern's one build. GNU make; every source is discovered by wildcard so that a
+# new file per concept needs no edit here.
+#
+#   make            build everything buildable
+#   make run        the main job (see README)
+#   make test       the whole suite, coverage gate included
+#   make coverage   HTML report (build/coverage/html) and the gate
+#   make bench      instruction counts (callgrind)
+#   make fuzz       short libFuzzer runs
+#   make deps       install the Debian packages the project needs
+
+BUILD     ?= build
+CC        ?= gcc
+CLANG     ?= clang
+FUZZ_SECONDS ?= 20
+
+CORE_SRCS := $(sort $(wildcard core/*.c))
+CORE_HDRS := $(wildcard core/*.h)
+SIM_SRCS  := $(sort $(filter-out platform/sim/main_%.c,$(wildcard platform/sim/*.c)))
+SIM_MAINS := $(wildcard platform/sim/main_%.c)
+TEST_SRCS := $(sort $(wildcard harness/unit/test_*.c))
+FUZZ_SRCS := $(sort $(wildcard harness/fuzz/fuzz_*.c))
+BENCH_SRCS := $(sort $(wildcard harness/bench/bench_*.c))
+
+WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+# core/ as the image needs it: no libc, no red zone, no SSE (guest FPU state
+# is not ours to clobber), no stack protector runtime.
+FREE_CFLAGS := $(WARN) -O2 -g -ffreestanding -nostdlib -fno-builtin -mno-red-zone \
+               -mgeneral-regs-only -fno-stack-protector -fno-pic -mcmodel=kernel \
+               -fno-asynchronous-unwind-tables -Icore
+# core/ hosted, for tern-sim and the tests: sanitizers and coverage on.
+SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+HOST_CFLAGS := $(WARN) -O1 -g $(SAN) -D_GNU_SOURCE -Icore -Iplatform/sim -Iharness/unit
+COV_FLAGS := --coverage
+BENCH_CFLAGS := $(WARN) -O2 -g -D_GNU_SOURCE -Icore -Iplatform/sim -Iharness/bench
+FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+               -D_GNU_SOURCE -DTERN_FUZZ -Icore -Iplatform/sim
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
+
+FREE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/free/%.o)
+HOST_CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/host/%.o)
+HOST_SIM_OBJS := $(SIM_SRCS:%.c=$(BUILD)/host/%.o)
+BENCH_OBJS := $(CORE_SRCS:%.c=$(BUILD)/bench/%.o) $(SIM_SRCS:%.c=$(BUILD)/bench/%.o)
+FUZZ_OBJS := $(CORE_SRCS:%.c=$(BUILD)/fuzz/%.o) $(SIM_SRCS:%.c=$(BUILD)/fuzz/%.o)
+TEST_BINS := $(TEST_SRCS:harness/unit/%.c=$(BUILD)/host/tests/%)
+FUZZ_BINS := $(FUZZ_SRCS:harness/fuzz/%.c=$(BUILD)/fuzz/bin/%)
+BENCH_BINS := $(BENCH_SRCS:harness/bench/%.c=$(BUILD)/bench/bin/%)
+SIM_TOOLS := $(SIM_MAINS:platform/sim/main_%.c=$(BUILD)/host/%)
+
+.PHONY: all run sim-run test coverage bench fuzz deps clean check-freestanding unit traces x86 x86-run
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/core-free.o $(SIM_TOOLS) $(TEST_BINS) x86
+
+# The real image (platform/x86) adds its targets here; x86 stays a no-op
+# until then.
+x86:
+-include platform/x86/x86.mk
+
+# The main job. Until the real image boots, it is the simulator's replay of
+# the bundled trace corpus.
+run: deps sim-run
+
+# ---- core, freestanding ----------------------------------------------------
+$(BUILD)/free/%.o: %.c $(CORE_HDRS) | check-freestanding
+	@mkdir -p $(dir $@)
+	$(CC) $(FREE_CFLAGS) -c $< -o $@
+
+# One relocatable object; its only undefined symbols may be the platform
+# interface (plat_*) and the four routines GCC may emit calls to.
+$(BUILD)/core-free.o: $(FREE_OBJS) harness/check_core_symbols.sh
+	ld -r -o $@ $(FREE_OBJS)
+	sh harness/check_core_symbols.sh $@
+
+check-freestanding:
+	@sh harness/check_freestanding.sh core
+
+# ---- hosted: core + sim with sanitizers and coverage -------------------------
+$(BUILD)/host/core/%.o: core/%.c $(CORE_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(COV_FLAGS) -c $< -o $@
+
+$(BUILD)/host/platform/sim/%.o: platform/sim/%.c $(CORE_HDRS) $(wildcard platform/sim/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -c $< -o $@
+
+$(BUILD)/host/%: platform/sim/main_%.c $(HOST_CORE_OBJS) $(HOST_SIM_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(COV_FLAGS) $^ -o $@
+
+$(BUILD)/host/tests/%: harness/unit/%.c harness/unit/unit.h harness/unit/unit_main.c $(HOST_CORE_OBJS) $(HOST_SIM_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) $(COV_FLAGS) $< harness/unit/unit_main.c $(HOST_CORE_OBJS) $(HOST_SIM_OBJS) $(CHECK_LIBS) -o $@
+
+# ---- the suite ----------------------------------------------------------------
+unit: $(TEST_BINS)
+
+test: deps all
+	@BUILD=$(BUILD) sh harness/run_tests.sh
+
+coverage: deps all
+	@BUILD=$(BUILD) sh harness/run_tests.sh --coverage-only
+
+sim-run: $(BUILD)/host/tern-sim
+	$(BUILD)/host/tern-sim --summary traces/*.trace traces/recorded/*.trace
+
+# ---- benchmarks (no sanitizers, -O2, counted by callgrind) --------------------
+$(BUILD)/bench/%.o: %.c $(CORE_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/bin/%: harness/bench/%.c harness/bench/bench.h $(BENCH_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) $< $(BENCH_OBJS) -o $@
+
+bench: deps $(BENCH_BINS)
+	@BUILD=$(BUILD) sh harness/run_bench.sh $(BENCH_BINS)
+
+# ---- fuzzing (clang + libFuzzer) ----------------------------------------------
+$(BUILD)/fuzz/%.o: %.c $(CORE_HDRS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/bin/%: harness/fuzz/%.c $(FUZZ_OBJS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) -o $@
+
+fuzz: deps $(FUZZ_BINS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) sh harness/run_fuzz.sh $(FUZZ_BINS)
+
+# ---- packages -------------------------------------------------------------------
+deps:
+	@sh harness/deps.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The platform interface: everything core/ may call outside itself.
+ *
+ * platform/x86 (the real image) and platform/sim (tern-sim, the unit tests)
+ * each implement every function here; binding is at link time. Nothing in
+ * core/ reaches the hardware, libc or the host any other way.
+ */
+#ifndef TERN_PLATFORM_H
+#define TERN_PLATFORM_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "vcpu.h"
+
+struct vm;
+struct exit_record;
+
+/*
+ * Guest-physical memory, copied in or out. Fails with -TERN_EFAULT when any
+ * byte of [gpa, gpa+len) is outside the guest's RAM; in that case nothing is
+ * copied. Every guest memory access core makes goes through these two.
+ * @pre dst/src hold len bytes; len <= 4096.
+ */
+int plat_gpa_read(struct vm *vm, uint64_t gpa, void *dst, size_t len);
+int plat_gpa_write(struct vm *vm, uint64_t gpa, const void *src, size_t len);
+
+/*
+ * Register-cache miss: the platform returns the guest's current value
+ * (a VMREAD on x86; the trace's state in replay). Called at most once per
+ * register per exit; core caches the result.
+ */
+uint64_t plat_vcpu_fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg);
+void plat_vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg, struct seg_desc *out);
+
+/*
+ * Page-table pages for EPT (and later VT-d): the platform gives each VM a
+ * region of 4 KiB pages at creation; core's pt_pool allocates from it.
+ * Returns 0 and fills base/hpa/count, or -errno when the VM has none.
+ */
+int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npages);
+
+/* Carry out a single-context EPT invalidation for this vCPU (INVEPT type 1). */
+void plat_ept_invalidate(struct vcpu *vcpu);
+
+/* Notify the Service VM that an IOREQ is pending (upcall interrupt). */
+void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t plat_clock_ns(void);
+
+enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
+/* One complete log line (no trailing newline), already formatted by core. */
+void plat_log(enum log_level level, const char *line);
+
+/* A byte transmitted by the VM's virtual COM1 (the platform shows it). */
+void plat_console_putc(struct vm *vm, uint8_t c);
+
+/* The host's CPUID, from which per-VM policies are built. */
+void plat_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+
+/*
+ * Trace sink: called once at the end of each handled exit with the action
+ * taken. The platform may record the exit (x86 recording build, tern-sim
+ * --record) or do nothing.
+ */
+void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action);
+
+#endif

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A virtual CPU: its register cache (with valid/dirty tracking), its pending
+ * event, and its scheduling state.
+ *
+ * The register cache is what makes core platform-neutral: core never reads
+ * the VMCS. The platform marks what it filled on exit as valid; a read of
+ * anything else calls plat_vcpu_fetch_reg() once (lazy VMREAD on x86, the
+ * trace's state line in the simulator). Writes mark the register dirty; the
+ * platform writes dirty registers back before the next VM entry.
+ */
+#ifndef TERN_VCPU_H
+#define TERN_VCPU_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+struct vm;
+
+/* GPR numbering is the instruction-encoding order (SDM Vol. 2, 2.1.5). */
+enum vcpu_reg {
+	VCPU_RAX = 0, VCPU_RCX, VCPU_RDX, VCPU_RBX,
+	VCPU_RSP, VCPU_RBP, VCPU_RSI, VCPU_RDI,
+	VCPU_R8, VCPU_R9, VCPU_R10, VCPU_R11,
+	VCPU_R12, VCPU_R13, VCPU_R14, VCPU_R15,
+	VCPU_RIP,
+	VCPU_RFLAGS,
+	VCPU_CR0,
+	VCPU_CR2,
+	VCPU_CR3,
+	VCPU_CR4,
+	VCPU_CR8,
+	VCPU_EFER,
+	VCPU_DR7,
+	VCPU_XCR0,
+	VCPU_INTERRUPTIBILITY, /* guest interruptibility state, SDM 24.4.2 */
+	VCPU_PAT,
+	VCPU_REG_COUNT,
+};
+
+/* Segment numbering is the instruction-encoding order (SDM Vol. 2, 3.4.2). */
+enum vcpu_seg {
+	VCPU_ES = 0, VCPU_CS, VCPU_SS, VCPU_DS, VCPU_FS, VCPU_GS,
+	VCPU_LDTR, VCPU_TR,
+	VCPU_SEG_COUNT,
+};
+
+/* A segment register as the VMCS holds it (SDM 24.4.1). */
+struct seg_desc {
+	uint16_t selector;
+	uint64_t base;
+	uint32_t limit;
+	uint32_t ar;     /* access rights in VMCS format */
+};
+
+/* Access-rights accessors, SDM Table 24-2. */
+static inline unsigned seg_ar_type(uint32_t ar) { return ar & 0xfu; }
+static inline unsigned seg_ar_dpl(uint32_t ar) { return (ar >> 5) & 3u; }
+static inline bool seg_ar_present(uint32_t ar) { return (ar >> 7) & 1u; }
+static inline bool seg_ar_l(uint32_t ar) { return (ar >> 13) & 1u; }
+static inline bool seg_ar_db(uint32_t ar) { return (ar >> 14) & 1u; }
+static inline bool seg_ar_unusable(uint32_t ar) { return (ar >> 16) & 1u; }
+
+/* An event to inject at the next VM entry (SDM 24.8.3, 26.6). */
+struct vcpu_event {
+	bool valid;
+	uint8_t vector;
+	uint8_t type;          /* enum intr_type */
+	bool has_error;
+	uint32_t error_code;
+	uint32_t instr_len;    /* for software interrupts/exceptions */
+};
+
+enum vcpu_state {
+	VCPU_STATE_INIT = 0,     /* created, never run */
+	VCPU_STATE_RUNNABLE,
+	VCPU_STATE_WAIT_IO,      /* parked on an IOREQ */
+	VCPU_STATE_HALTED,       /* HLT: parked until an interrupt is pending */
+	VCPU_STATE_PAUSED,       /* paused by the VM manager */
+	VCPU_STATE_STOPPED,      /* the VM was stopped; never resumes */
+};
+
+struct vcpu {
+	struct vm *vm;
+	uint16_t id;
+	enum vcpu_state state;
+
+	uint64_t regs[VCPU_REG_COUNT];
+	uint32_t reg_valid;     /* bit per enum vcpu_reg */
+	uint32_t reg_dirty;     /* bit per enum vcpu_reg */
+	struct seg_desc segs[VCPU_SEG_COUNT];
+	uint16_t seg_valid;     /* bit per enum vcpu_seg */
+
+	struct vcpu_event event;        /* injection at next entry */
+	bool flush_ept;                 /* invalidate EPT-derived TLB before entry */
+	uint64_t exits;                 /* exits handled, for statistics */
+};
+
+_Static_assert(VCPU_REG_COUNT <= 32, "reg_valid/reg_dirty are 32-bit masks");
+
+void vcpu_init(struct vcpu *vcpu, struct vm *vm, uint16_t id);
+/* Forget every cached value (called by the platform at each exit). */
+void vcpu_cache_reset(struct vcpu *vcpu);
+/* Platform side: store a value read on exit without marking it dirty. */
+void vcpu_cache_fill(struct vcpu *vcpu, enum vcpu_reg reg, uint64_t value);
+void vcpu_cache_fill_seg(struct vcpu *vcpu, enum vcpu_seg seg, const struct seg_desc *desc);
+
+uint64_t vcpu_get_reg(struct vcpu *vcpu, enum vcpu_reg reg);
+void vcpu_set_reg(struct vcpu *vcpu, enum vcpu_reg reg, uint64_t value);
+const struct seg_desc *vcpu_get_seg(struct vcpu *vcpu, enum vcpu_seg seg);
+static inline bool vcpu_reg_dirty(const struct vcpu *vcpu, enum vcpu_reg reg)
+{
+	return (vcpu->reg_dirty >> reg) & 1u;
+}
+
+/* Advance RIP past the exiting instruction (length from the exit record). */
+void vcpu_advance_rip(struct vcpu *vcpu, uint32_t instr_len);
+/* Current privilege level: SS.DPL (SDM 5.5: CPL is held in CS/SS). */
+unsigned vcpu_cpl(struct vcpu *vcpu);
+/* True when the guest runs in 64-bit mode (EFER.LMA and CS.L). */
+bool vcpu_long_mode_64(struct vcpu *vcpu);
+
+#endif

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A virtual machine and the hypervisor instance that holds all of them.
+ * All mutable hypervisor state lives here (no hidden globals in core/).
+ */
+#ifndef TERN_VM_H
+#define TERN_VM_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include "vcpu.h"
+#include "uart.h"
+#include "cpuid.h"
+
+#define TERN_MAX_VMS 8
+#define TERN_MAX_VCPUS 8
+#define TERN_VM_NAME_LEN 32
+
+enum vm_state {
+	VM_STATE_POWERED_OFF = 0,
+	VM_STATE_CREATED,
+	VM_STATE_RUNNING,
+	VM_STATE_PAUSED,
+	VM_STATE_STOPPED,   /* stopped by the hypervisor after a fatal exit */
+};
+
+/* Why the hypervisor stopped a VM; reported to the user and in traces. */
+enum vm_stop_cause {
+	VM_STOP_NONE = 0,
+	VM_STOP_UNEXPECTED_EXIT,   /* exit that Tern's controls never cause */
+	VM_STOP_ENTRY_FAILURE,     /* VM-entry failure (SDM 26.8) */
+	VM_STOP_TRIPLE_FAULT,
+	VM_STOP_GUEST_EXIT,        /* the guest wrote the debug-exit port */
+	VM_STOP_BAD_MEMORY,        /* access to unmapped guest memory */
+	VM_STOP_INTERNAL,
+};
+
+struct vm_config {
+	char name[TERN_VM_NAME_LEN];
+	uint16_t vcpu_count;
+	bool service_vm;          /* the privileged Service VM */
+	uint64_t mem_size;        /* bytes of guest RAM starting at GPA 0 */
+	bool reset_on_triple_fault; /* else shut down (stop) the VM */
+};
+
+struct vm {
+	struct tern *hv;
+	uint16_t id;
+	enum vm_state state;
+	struct vm_config config;
+	struct vcpu vcpus[TERN_MAX_VCPUS];
+
+	struct cpuid_policy cpuid;
+	struct uart16550 com1;
+
+	enum vm_stop_cause stop_cause;
+	uint32_t stop_detail;     /* e.g. the exit reason that stopped it */
+	uint32_t exit_status;     /* value written to the debug-exit port */
+};
+
+/* The hypervisor instance: every VM, owned by the platform, passed to core. */
+struct tern {
+	struct vm vms[TERN_MAX_VMS];
+};
+
+void tern_init(struct tern *hv);
+/* Find a free slot and set up a VM in CREATED state; -errno on bad config. */
+int vm_create(struct tern *hv, const struct vm_config *cfg, struct vm **out);
+struct vm *vm_get(struct tern *hv, uint16_t id);
+/* Stop the VM after a fatal event: every vCPU stops, the cause is logged. */
+void vm_stop(struct vm *vm, enum vm_stop_cause cause, uint32_t detail);
+const char *vm_stop_cause_name(enum vm_stop_cause cause);
+
+#endif
