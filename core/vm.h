@@ -61,6 +61,9 @@ struct vm {
 /* The hypervisor instance: every VM, owned by the platform, passed to core. */
 struct tern {
 	struct vm vms[TERN_MAX_VMS];
+	/* Host-physical memory the hypervisor itself occupies; no VM may map it. */
+	uint64_t hv_hpa_base;
+	uint64_t hv_hpa_size;
 };
 
 void tern_init(struct tern *hv);
