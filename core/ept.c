@@ -400,6 +400,32 @@ int ept_write_unprotect(struct ept *ept, uint64_t gpa, uint64_t size)
 	return run(ept, &op, gpa, size);
 }
 
+static bool scan_hpa(const struct ept *ept, const uint64_t *t, unsigned level, uint64_t hpa,
+		     uint64_t end)
+{
+	for (unsigned i = 0; i < EPT_ENTRIES; i++) {
+		uint64_t e = t[i];
+		if (!ept_entry_present(e))
+			continue;
+		if (ept_entry_is_leaf(e, level)) {
+			uint64_t page = ept_entry_page(e, level);
+			if (page < end && hpa < page + ept_level_size(level))
+				return true;
+			continue;
+		}
+		const uint64_t *c = pt_pool_ptr(ept->pool, ept_entry_table(e));
+		if (c != (void *)0 && scan_hpa(ept, c, level - 1, hpa, end))
+			return true;
+	}
+	return false;
+}
+
+bool ept_maps_hpa(const struct ept *ept, uint64_t hpa, uint64_t size)
+{
+	uint64_t end = hpa + size < hpa ? ~0ull : hpa + size;
+	return ept->root != (void *)0 && scan_hpa(ept, ept->root, EPT_LEVELS, hpa, end);
+}
+
 /* ---- the walk ------------------------------------------------------------ */
 
 static enum ept_walk_status violation(struct ept_walk_result *r, unsigned access, unsigned perms)

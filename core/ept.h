@@ -61,6 +61,16 @@ enum ept_mtype {
 #define EPT_F_1G         (1u << 1)  /* CPU supports 1 GiB pages (IA32_VMX_EPT_VPID_CAP bit 17) */
 #define EPT_F_XONLY      (1u << 2)  /* CPU supports execute-only (EPT_VPID_CAP bit 0) */
 
+/* IA32_VMX_EPT_VPID_CAP bits (SDM Vol. 3D A.10) that shape the map. */
+#define EPT_CAP_XONLY   (1ull << 0)
+#define EPT_CAP_1G      (1ull << 17)
+
+/* struct ept flags for a CPU with this capability MSR (ignore-PAT not included). */
+static inline uint32_t ept_flags_from_cap(uint64_t cap)
+{
+	return ((cap & EPT_CAP_XONLY) != 0 ? EPT_F_XONLY : 0u) | ((cap & EPT_CAP_1G) != 0 ? EPT_F_1G : 0u);
+}
+
 struct ept {
 	struct pt_pool *pool;
 	uint64_t *root;           /* the PML4 */
@@ -141,6 +151,10 @@ int ept_unmap(struct ept *ept, uint64_t gpa, uint64_t size);
  */
 int ept_write_protect(struct ept *ept, uint64_t gpa, uint64_t size);
 int ept_write_unprotect(struct ept *ept, uint64_t gpa, uint64_t size);
+
+/* Whether any leaf maps host memory overlapping [hpa, hpa+size) (a scan of
+ * the whole tree: for configuration time, not exits). */
+bool ept_maps_hpa(const struct ept *ept, uint64_t hpa, uint64_t size);
 
 /* ---- walking ------------------------------------------------------------- */
 
