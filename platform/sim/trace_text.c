@@ -215,10 +215,10 @@ static int seg_field(const char *key, int *seg, const char **field)
 static int parse_vm(struct parser *p, struct token *tok, unsigned n)
 {
 	struct trace *t = p->t;
-	if (t->have_vm)
-		return fail(p, "a second 'vm' line (one VM per trace)");
 	if (t->nexits)
 		return fail(p, "'vm' must come before the first exit");
+	if (t->have_vm)
+		return fail(p, "a second 'vm' line (one VM per trace)");
 	memset(&t->cfg, 0, sizeof(t->cfg));
 	snprintf(t->cfg.name, sizeof(t->cfg.name), "vm");
 	t->cfg.vcpu_count = 1;
@@ -611,8 +611,8 @@ static int parse_line(struct parser *p, char *line)
 	return fail(p, "unknown keyword '%s'", kw);
 }
 
-int trace_parse_buffer(const char *name, const char *buf, size_t len, struct trace *t, char *err,
-		       size_t errlen)
+static int parse_buffer(const char *name, const char *buf, size_t len, struct trace *t, char *err,
+			size_t errlen)
 {
 	struct parser p = { .file = name, .line = 0, .err = err, .errlen = errlen, .t = t };
 	memset(t, 0, sizeof(*t));
@@ -642,6 +642,15 @@ int trace_parse_buffer(const char *name, const char *buf, size_t len, struct tra
 		return fail(&p, "no 'vm' line: empty or truncated trace");
 	}
 	return 0;
+}
+
+int trace_parse_buffer(const char *name, const char *buf, size_t len, struct trace *t, char *err,
+		       size_t errlen)
+{
+	int ret = parse_buffer(name, buf, len, t, err, errlen);
+	if (ret)
+		trace_free(t); /* nothing of a rejected trace is kept */
+	return ret;
 }
 
 int trace_parse_file(const char *path, struct trace *t, char *err, size_t errlen)
@@ -675,8 +684,6 @@ int trace_parse_file(const char *path, struct trace *t, char *err, size_t errlen
 	}
 	int ret = trace_parse_buffer(path, buf, len, t, err, errlen);
 	free(buf);
-	if (ret)
-		trace_free(t);
 	return ret;
 }
 
