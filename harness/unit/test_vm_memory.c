@@ -83,8 +83,18 @@ START_TEST(vm_create_without_pt_region_fails)
 	sim.pt_pages_default = 8;
 	uint32_t max_ext[4] = { 0x80000004u, 0, 0, 0 };
 	sim_set_host_cpuid(0x80000000u, 0, max_ext);
-	/* 36 bits cannot reach the sim's page-table region at 2^38: refused. */
-	ck_assert_int_eq(vm_create(hv, &cfg, &vm), -TERN_EINVAL);
+	ck_assert_int_eq(vm_create(hv, &cfg, &vm), 0);
+	ck_assert_uint_eq(vm->ept.phys_bits, 36);
+	ck_assert_int_eq(vm_memory_map(vm, 0, 1ull << 36, 0x1000, EPT_R, EPT_MT_WB), -TERN_EINVAL);
+	/* An out-of-range width falls back to 36 as well. */
+	uint32_t width[4] = { 0x3035, 0, 0, 0 }; /* 53 bits */
+	sim_set_host_cpuid(0x80000000u, 0, (uint32_t[4]){ 0x80000008u, 0, 0, 0 });
+	sim_set_host_cpuid(0x80000008u, 0, width);
+	ck_assert_int_eq(vm_create(hv, &cfg, &vm), 0);
+	ck_assert_uint_eq(vm->ept.phys_bits, 36);
+	/* A pool too large for any VM. */
+	sim.pt_pages_default = PT_POOL_MAX_PAGES + 1;
+	ck_assert_int_eq(vm_create(hv, &cfg, &vm), -TERN_E2BIG);
 }
 END_TEST
 
