@@ -73,7 +73,16 @@ int ept_init(struct ept *ept, struct pt_pool *pool, uint32_t flags, unsigned phy
 		if (rwx != 0 && !rwx_invalid(ept, rwx) && ept_mtype_valid(mt))
 			ept->leaf_ok |= 1ull << n;
 	}
+	for (unsigned access = 0; access < 8; access++) {
+		ept->leaf_ok_for[access] = 0;
+		for (unsigned n = 0; n < 64; n++)
+			if ((ept->leaf_ok >> n) & 1u && (access & ~n & EPT_RWX) == 0)
+				ept->leaf_ok_for[access] |= 1ull << n;
+	}
 	ept->table_key = pool->base_hpa | EPT_RWX;
+	ept->pt_base = pool->base;
+	ept->pt_npages = pool->npages;
+	ept->page_limit = 1ull << phys_bits;
 	ept->on_reduce = (void (*)(void *))0;
 	ept->on_reduce_arg = (void *)0;
 	ept->reductions = 0;
@@ -428,10 +437,9 @@ bool ept_maps_hpa(const struct ept *ept, uint64_t hpa, uint64_t size)
 
 /* ---- the walk ------------------------------------------------------------ */
 
-static enum ept_walk_status violation(struct ept_walk_result *r, unsigned access, unsigned perms)
+static enum ept_walk_status violation(struct ept_walk_result *r, unsigned access)
 {
-	r->perms = perms;
-	r->qual = (uint64_t)access | ((uint64_t)perms << EPT_QUAL_PERM_SHIFT);
+	r->qual = (uint64_t)access | ((uint64_t)ept_walk_perms(r) << EPT_QUAL_PERM_SHIFT);
 	return EPT_WALK_VIOLATION;
 }
 
@@ -441,33 +449,31 @@ static enum ept_walk_status violation(struct ept_walk_result *r, unsigned access
  * read on the way is a misconfiguration, which takes precedence over a
  * violation; permissions are the AND over every entry read.
  */
-static enum ept_walk_status walk_full(const struct ept *ept, uint64_t gpa, unsigned access,
-				      struct ept_walk_result *r)
+__attribute__((noinline)) static enum ept_walk_status
+walk_full(const struct ept *ept, uint64_t gpa, unsigned access, struct ept_walk_result *r)
 {
 	const uint64_t *t = ept->root;
-	unsigned perms = EPT_RWX;
 	r->hpa = 0;
 	r->entry = 0;
 	r->level = EPT_LEVELS;
+	r->upper_perms = EPT_RWX;
 	if (gpa >= EPT_GPA_LIMIT)
-		return violation(r, access, 0);
+		return violation(r, access);
 	for (unsigned level = EPT_LEVELS;; level--) {
 		uint64_t e = t[ept_index(gpa, level)];
 		r->entry = e;
 		r->level = level;
 		if (!ept_entry_present(e))
-			return violation(r, access, 0);
+			return violation(r, access);
 		if (ept_entry_misconfigured(ept, e, level))
 			return EPT_WALK_MISCONFIG;
-		perms &= ept_entry_perms(e);
 		if (ept_entry_is_leaf(e, level)) {
 			r->hpa = ept_entry_page(e, level) | (gpa & (ept_level_size(level) - 1u));
-			if ((access & ~perms) != 0)
-				return violation(r, access, perms);
-			r->perms = perms;
-			r->qual = 0;
+			if ((access & ~ept_walk_perms(r)) != 0)
+				return violation(r, access);
 			return EPT_WALK_MAPPED;
 		}
+		r->upper_perms &= ept_entry_perms(e);
 		t = pt_pool_ptr(ept->pool, ept_entry_table(e));
 		/* A table outside the pool is not one Tern wrote: refuse to follow it. */
 		if (t == (void *)0)
@@ -489,38 +495,52 @@ static inline uint64_t ror12(uint64_t x) { return (x >> 12) | (x << 52); }
 enum ept_walk_status ept_walk(const struct ept *ept, uint64_t gpa, unsigned access,
 			      struct ept_walk_result *r)
 {
-	const uint8_t *base = ept->pool->base;
-	uint64_t npages = ept->pool->npages;
+	const uint8_t *base = ept->pt_base;
+	uint64_t npages = ept->pt_npages;
 	uint64_t key = ept->table_key;
-	const uint64_t *t = ept->root;
-	uint64_t e, off;
+	uint64_t idx4 = gpa >> 39;
+	uint64_t e, off, page;
 
-	if ((gpa >> 39) >= EPT_ENTRIES)
+	access &= EPT_RWX;
+	if (idx4 >= EPT_ENTRIES)
 		goto slow;
-	e = t[gpa >> 39];
-	off = e - key;
+	off = ept->root[idx4] - key;
 	if (ror12(off) >= npages)
 		goto slow;
-	t = (const uint64_t *)(base + off);
-	e = t[(gpa >> 30) & 511u];
-	off = e - key;
+	/* (gpa >> (shift - 3)) & 0xff8 is the entry's byte offset in its table. */
+	off = *(const uint64_t *)(base + off + ((gpa >> 27) & 0xff8u)) - key;
 	if (ror12(off) >= npages)
 		goto slow;
-	t = (const uint64_t *)(base + off);
-	e = t[(gpa >> 21) & 511u];
-	off = e - key;
+	off = *(const uint64_t *)(base + off + ((gpa >> 18) & 0xff8u)) - key;
 	if (ror12(off) >= npages)
+		goto pde;
+	e = *(const uint64_t *)(base + off + ((gpa >> 9) & 0xff8u));
+	/* One bit test: a valid leaf's bits 5:0 that also permit this access. */
+	if (((ept->leaf_ok_for[access] >> (e & 63u)) & 1u) == 0)
 		goto slow;
-	t = (const uint64_t *)(base + off);
-	e = t[(gpa >> 12) & 511u];
-	if (((ept->leaf_ok >> (e & 63u)) & 1u) == 0 || (e & ept->rsvd_hi) != 0 ||
-	    (access & ~(unsigned)e & EPT_RWX) != 0)
+	/* The page address below 2^MAXPHYADDR also rules out bits 63:52. */
+	page = e & ~(EPT_PAGE_4K - 1u);
+	if (page >= ept->page_limit)
 		goto slow;
-	r->hpa = (e & EPT_ADDR_MASK) | (gpa & (EPT_PAGE_4K - 1u));
-	r->entry = e;
 	r->level = 1;
-	r->perms = (unsigned)(e & EPT_RWX);
-	r->qual = 0;
+	r->upper_perms = EPT_RWX;
+	r->entry = e;
+	r->hpa = page | (gpa & (EPT_PAGE_4K - 1u));
+	return EPT_WALK_MAPPED;
+pde:
+	/* Not a table: a valid 2 MiB leaf that permits the access (Table 29-4:
+	 * PS set, bits 20:12 reserved)? */
+	e = off + key;
+	if ((e & EPT_PS) == 0 || ((ept->leaf_ok_for[access] >> (e & 63u)) & 1u) == 0 ||
+	    (e & (EPT_PAGE_2M - EPT_PAGE_4K)) != 0)
+		goto slow;
+	page = e & ~(EPT_PAGE_4K - 1u) & ~EPT_PS;
+	if (page >= ept->page_limit)
+		goto slow;
+	r->level = 2;
+	r->upper_perms = EPT_RWX;
+	r->entry = e;
+	r->hpa = (page & ~(EPT_PAGE_2M - 1u)) | (gpa & (EPT_PAGE_2M - 1u));
 	return EPT_WALK_MAPPED;
 slow:
 	return walk_full(ept, gpa, access, r);
@@ -544,9 +564,9 @@ int ept_classify_exit(const struct ept *ept, const struct exit_record *ex, struc
 		out->kind = EPT_FAULT_SPURIOUS;
 	else if (!ept_entry_present(out->walk.entry))
 		out->kind = EPT_FAULT_UNMAPPED;
-	else if ((out->access & EPT_ACCESS_WRITE) != 0 && (out->walk.perms & EPT_R) != 0 &&
-		 (out->walk.perms & EPT_W) == 0 &&
-		 (out->access & ~out->walk.perms & (EPT_ACCESS_READ | EPT_ACCESS_FETCH)) == 0)
+	else if ((out->access & EPT_ACCESS_WRITE) != 0 && (ept_walk_perms(&out->walk) & EPT_R) != 0 &&
+		 (ept_walk_perms(&out->walk) & EPT_W) == 0 &&
+		 (out->access & ~ept_walk_perms(&out->walk) & (EPT_ACCESS_READ | EPT_ACCESS_FETCH)) == 0)
 		out->kind = EPT_FAULT_WRITE_PROTECT;
 	else
 		out->kind = EPT_FAULT_PERMISSION;

@@ -80,7 +80,12 @@ struct ept {
 	uint64_t addr_mask;       /* address bits (MAXPHYADDR-1):12 */
 	uint64_t rsvd_hi;         /* bits 51:MAXPHYADDR, reserved in every entry */
 	uint64_t leaf_ok;         /* bit n: an entry with bits 5:0 == n is a valid leaf */
-	uint64_t table_key;       /* pool base HPA | RWX: see ept_walk's fast path */
+	/* For ept_walk's fast path: */
+	uint64_t table_key;       /* pool base HPA | RWX */
+	const uint8_t *pt_base;   /* the pool's pages and their number */
+	uint64_t pt_npages;
+	uint64_t page_limit;      /* 2^MAXPHYADDR: a 4 KiB leaf's bits 63:12 must be below */
+	uint64_t leaf_ok_for[8];  /* per access: leaf_ok and permits the access */
 	void (*on_reduce)(void *arg);
 	void *on_reduce_arg;
 	uint64_t reductions;      /* times on_reduce was due, for tests and stats */
@@ -166,10 +171,10 @@ enum ept_walk_status {
 
 struct ept_walk_result {
 	uint64_t hpa;      /* MAPPED: the translation of gpa */
-	uint64_t entry;    /* the leaf; VIOLATION: the last entry read; MISCONFIG: the bad one */
-	uint64_t qual;     /* VIOLATION: exit qualification bits 5:0 (Table 28-7) */
 	unsigned level;    /* level of entry */
-	unsigned perms;    /* AND of R/W/X over the walk (MAPPED and VIOLATION) */
+	unsigned upper_perms; /* AND of R/W/X over the non-leaf entries: use ept_walk_perms() */
+	uint64_t entry;    /* the leaf; VIOLATION: the last entry read; MISCONFIG: the bad one */
+	uint64_t qual;     /* VIOLATION only: exit qualification bits 5:0 (Table 28-7) */
 };
 
 /* Access kinds for ept_walk: the exit-qualification bits 2:0. */
@@ -187,6 +192,12 @@ enum ept_walk_status ept_walk(const struct ept *ept, uint64_t gpa, unsigned acce
 static inline uint64_t ept_walk_page_size(const struct ept_walk_result *r)
 {
 	return ept_level_size(r->level);
+}
+/* R/W/X the walk allows: the AND over every entry read (29.3.3.2); 0 when
+ * the walk ended at a not-present entry. MAPPED and VIOLATION results. */
+static inline unsigned ept_walk_perms(const struct ept_walk_result *r)
+{
+	return r->upper_perms & (unsigned)r->entry & (unsigned)EPT_RWX;
 }
 static inline unsigned ept_walk_mtype(const struct ept_walk_result *r) { return ept_entry_mtype(r->entry); }
 static inline bool ept_walk_ipat(const struct ept_walk_result *r) { return ept_entry_ipat(r->entry); }

@@ -290,12 +290,12 @@ static bool model_check_walk(struct model *m, const struct ept *ept, uint64_t gp
 	unsigned perms = mapped ? (unsigned)(attrs & EPT_RWX) : 0;
 	enum ept_walk_status want = (mapped && (access & ~perms) == 0) ? EPT_WALK_MAPPED : EPT_WALK_VIOLATION;
 	uint64_t qual = want == EPT_WALK_VIOLATION ? access | ((uint64_t)perms << 3) : 0;
-	if (st != want || (mapped && r.hpa != hpa) || r.qual != qual || r.perms != perms ||
+	if (st != want || (mapped && r.hpa != hpa) || (want == EPT_WALK_VIOLATION && r.qual != qual) || ept_walk_perms(&r) != perms ||
 	    (mapped && (r.entry & EPT_LEAF_ATTRS) != attrs)) {
 		snprintf(m->why, sizeof(m->why),
 			 "walk gpa 0x%llx access %u: status %d hpa 0x%llx qual 0x%llx perms %u; model mapped %d hpa 0x%llx attrs 0x%llx",
 			 (unsigned long long)gpa, access, st, (unsigned long long)r.hpa,
-			 (unsigned long long)r.qual, r.perms, mapped, (unsigned long long)hpa,
+			 (unsigned long long)r.qual, ept_walk_perms(&r), mapped, (unsigned long long)hpa,
 			 (unsigned long long)attrs);
 		return false;
 	}

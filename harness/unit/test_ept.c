@@ -163,7 +163,7 @@ START_TEST(map_4k_layout)
 	ck_assert_uint_eq(r.hpa, 0x12345abc);
 	ck_assert_uint_eq(r.level, 1);
 	ck_assert_uint_eq(ept_walk_page_size(&r), 4096);
-	ck_assert_uint_eq(r.perms, EPT_R | EPT_W);
+	ck_assert_uint_eq(ept_walk_perms(&r), EPT_R | EPT_W);
 	ck_assert_uint_eq(ept_walk_mtype(&r), EPT_MT_WB);
 	ck_assert(!ept_walk_ipat(&r));
 	ck_assert_uint_eq(reduce_calls, 0); /* adding never needs an invalidation */
@@ -469,9 +469,9 @@ START_TEST(walk_permissions_and_qualification)
 	pd[0] = (pd[0] & ~7ull) | EPT_R;
 	ck_assert_int_eq(ept_walk(&ept, 0x1000, EPT_ACCESS_WRITE, &r), EPT_WALK_VIOLATION);
 	ck_assert_uint_eq(r.qual, EPT_QUAL_WRITE | EPT_QUAL_READABLE);
-	ck_assert_uint_eq(r.perms, EPT_R);
+	ck_assert_uint_eq(ept_walk_perms(&r), EPT_R);
 	ck_assert_int_eq(ept_walk(&ept, 0x1000, EPT_ACCESS_READ, &r), EPT_WALK_MAPPED);
-	ck_assert_uint_eq(r.perms, EPT_R);
+	ck_assert_uint_eq(ept_walk_perms(&r), EPT_R);
 	/* A not-present PDPTE reports no permissions. */
 	ck_assert_int_eq(ept_walk(&ept, 0x40000000, EPT_ACCESS_WRITE, &r), EPT_WALK_VIOLATION);
 	ck_assert_uint_eq(r.qual, EPT_QUAL_WRITE);

@@ -26,10 +26,10 @@ enum ept_walk_status sim_vcpu_translate(struct vcpu *vcpu, uint64_t gpa, unsigne
 	if (t->valid && t->gpa_page == page) {
 		*r = t->walk;
 		r->hpa += gpa & 0xfffull;
-		if ((access & ~r->perms) != 0) {
+		if ((access & ~ept_walk_perms(r)) != 0) {
 			/* A stale entry can deny an access the EPT now allows: the
 			 * CPU reports the violation with the cached permissions. */
-			r->qual = access | ((uint64_t)r->perms << 3);
+			r->qual = access | ((uint64_t)ept_walk_perms(r) << 3);
 			return EPT_WALK_VIOLATION;
 		}
 		r->qual = 0;
