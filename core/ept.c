@@ -229,6 +229,15 @@ static int range(struct ept *ept, struct range_op *op, const struct view *v, uns
 	 * (a map into an empty PT writes leaves only). */
 	if (op->dry && v->table == (void *)0 && v->large == 0 && level == 1)
 		return 0;
+	/* Mapping 4 KiB pages for real: the dry run found every entry of
+	 * [lo, hi) (all in this one table) absent, so write them in one go. */
+	if (level == 1 && op->kind == RANGE_MAP && !op->dry) {
+		uint64_t leaf = make_leaf(op->hpa + (lo - op->gpa), op->attrs, 1);
+		uint64_t *t = &v->table[ept_index(lo, 1)];
+		for (uint64_t n = (hi - lo) >> 12, k = 0; k < n; k++)
+			t[k] = leaf + (k << 12);
+		return 0;
+	}
 	for (uint64_t cur = lo; cur < hi;) {
 		uint64_t base = cur & ~(sz - 1u);
 		uint64_t end = base + sz < hi ? base + sz : hi;
@@ -249,8 +258,18 @@ static int range(struct ept *ept, struct range_op *op, const struct view *v, uns
 			if (leaf)
 				return -TERN_EEXIST;
 			if (!present && full && leaf_allowed(ept, level) && (hpa & (sz - 1u)) == 0) {
+				/* This entry and every further whole one of the range in
+				 * this table: leaves, all where nothing is mapped. */
+				uint64_t more = (hi - cur) / sz;
+				if (more > EPT_ENTRIES - 1u - i)
+					more = EPT_ENTRIES - 1u - i;
+				for (unsigned k = 1; k <= more; k++)
+					if (view_read(v, level, i + k) != 0)
+						return -TERN_EEXIST;
 				if (!op->dry)
-					*slot = make_leaf(hpa, op->attrs, level);
+					for (unsigned k = 0; k <= more; k++)
+						slot[k] = make_leaf(hpa + k * sz, op->attrs, level);
+				cur += more * sz;
 				continue;
 			}
 			descend = true;
