@@ -319,7 +319,10 @@ static int range(struct ept *ept, struct range_op *op, const struct view *v, uns
 				if (sub.table == (void *)0)
 					return -TERN_EIO; /* corrupted entry: not ours */
 			} else {
-				op->need++;
+				/* Stop counting once the pool cannot cover it: bounds the
+				 * dry run of a huge request by the pool's size. */
+				if (++op->need > pt_pool_free_pages(ept->pool))
+					return -TERN_ENOMEM;
 				sub.large = leaf ? e : 0;
 			}
 			int rc = range(ept, op, &sub, level - 1, start, end);

@@ -136,8 +136,8 @@ void ept_destroy(struct ept *ept);
  * type. All three 4 KiB aligned, size > 0, gpa+size <= 2^48, hpa+size <=
  * 2^MAXPHYADDR; prot non-zero, not W without R, X-only only with EPT_F_XONLY.
  * -TERN_EINVAL for those, -TERN_EEXIST when any page of the range is already
- * mapped, -TERN_ENOMEM when the pool cannot hold the tables. On error the map
- * is unchanged.
+ * mapped, -TERN_ENOMEM when the pool cannot hold the tables (found first,
+ * either may be returned when both apply). On error the map is unchanged.
  */
 int ept_map(struct ept *ept, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned prot,
 	    enum ept_mtype mtype);

@@ -368,7 +368,9 @@ static bool model_apply(struct model *m, struct ept *ept, const struct model_op 
 		break;
 	}
 	*rc_out = rc;
-	if (rc == want || (rc == -TERN_ENOMEM && want == 0 && allow_enomem))
+	/* Exhaustion may be found before an overlap further on: either error
+	 * leaves the map unchanged. */
+	if (rc == want || (rc == -TERN_ENOMEM && (want == 0 || want == -TERN_EEXIST) && allow_enomem))
 		return true;
 	snprintf(m->why, sizeof(m->why),
 		 "op %u gpa 0x%llx size 0x%llx hpa 0x%llx prot %u mt %u returned %d, model says %d",
