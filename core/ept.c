@@ -297,10 +297,11 @@ static int range(struct ept *ept, struct range_op *op, const struct view *v, uns
 				continue;
 			if (full) {
 				if (!op->dry) {
+					uint64_t *child = leaf ? (uint64_t *)0
+							       : pt_pool_ptr(ept->pool, ept_entry_table(e));
 					*slot = 0;
-					if (!leaf)
-						free_subtree(ept, pt_pool_ptr(ept->pool, ept_entry_table(e)),
-							     level - 1);
+					if (child != (void *)0)
+						free_subtree(ept, child, level - 1);
 					op->reduced = true;
 				}
 				continue;
