@@ -557,13 +557,13 @@ pde:
 	if ((e & EPT_PS) == 0 || ((ept->leaf_ok_for[access] >> (e & 63u)) & 1u) == 0 ||
 	    (e & (EPT_PAGE_2M - EPT_PAGE_4K)) != 0)
 		goto slow;
-	page = e & ~(EPT_PAGE_4K - 1u) & ~EPT_PS;
+	page = e & ~(EPT_PAGE_4K - 1u); /* 2 MiB aligned: bits 20:12 are clear */
 	if (page >= ept->page_limit)
 		goto slow;
 	r->level = 2;
 	r->upper_perms = EPT_RWX;
 	r->entry = e;
-	r->hpa = (page & ~(EPT_PAGE_2M - 1u)) | (gpa & (EPT_PAGE_2M - 1u));
+	r->hpa = page | (gpa & (EPT_PAGE_2M - 1u));
 	return EPT_WALK_MAPPED;
 slow:
 	return walk_full(ept, gpa, access, r);
