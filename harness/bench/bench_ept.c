@@ -79,9 +79,10 @@ BENCH_MEASURE static void measure_memset_pages(void *dst, size_t len)
 
 /*
  * The fewest tables any EPT can map [0, size) → [hpa, hpa+size) with,
- * counted level by level from first principles (independent of ept.c): a
- * table at level L is needed under every level-L+1 entry the range touches
- * that cannot itself be a leaf.
+ * counted from first principles (independent of ept.c): the PML4, plus one
+ * table under every entry of the range that cannot itself be a leaf (a
+ * leaf needs the whole entry covered, the HPA aligned to it, and the page
+ * size supported), level by level until every entry is a leaf.
  */
 static unsigned min_tables(uint64_t hpa, uint64_t size, int has_1g)
 {
@@ -89,18 +90,14 @@ static unsigned min_tables(uint64_t hpa, uint64_t size, int has_1g)
 	for (unsigned level = 4; level >= 2; level--) {
 		uint64_t sz = 1ull << (12 + 9 * (level - 1));
 		int leaf_ok = level == 2 || (level == 3 && has_1g);
+		int all_leaves = 1;
 		for (uint64_t g = 0; g < size; g += sz) {
-			int full = g + sz <= size;
-			/* A leaf needs the whole entry covered and the HPA aligned. */
-			if (!(leaf_ok && full && ((hpa + g) & (sz - 1)) == 0))
+			if (!(leaf_ok && g + sz <= size && ((hpa + g) & (sz - 1)) == 0)) {
 				tables++;
+				all_leaves = 0;
+			}
 		}
-		if (level == 2)
-			break;
-		/* Tables at this level exist only under non-leaf entries above;
-		 * counted above. Below a leaf there is nothing. Stop descending
-		 * once every entry of this level is a leaf. */
-		if (leaf_ok && ((hpa & (sz - 1)) == 0) && size % sz == 0)
+		if (all_leaves)
 			break;
 	}
 	return tables;
