@@ -190,6 +190,19 @@ static const uint8_t rm16_base[8] = { VCPU_RBX, VCPU_RBX, VCPU_RBP, VCPU_RBP,
 static const uint8_t rm16_index[8] = { VCPU_RSI, VCPU_RDI, VCPU_RSI, VCPU_RDI,
 				       VCPU_RSI, VCPU_RDI, INSN_NOREG, INSN_NOREG };
 
+/* Legacy prefixes (SDM Vol. 2A 2.1.1): kind, and the segment for overrides. */
+enum { PK_NONE = 0, PK_OPSZ, PK_ADSZ, PK_LOCK, PK_REPNE, PK_REP, PK_SEG };
+#define PK_SEGV(s) (PK_SEG | ((s) << 4))
+static const uint8_t prefix_tab[256] = {
+	[0x66] = PK_OPSZ, [0x67] = PK_ADSZ, [0xf0] = PK_LOCK, [0xf2] = PK_REPNE, [0xf3] = PK_REP,
+	[0x26] = PK_SEGV(VCPU_ES), [0x2e] = PK_SEGV(VCPU_CS), [0x36] = PK_SEGV(VCPU_SS),
+	[0x3e] = PK_SEGV(VCPU_DS), [0x64] = PK_SEGV(VCPU_FS), [0x65] = PK_SEGV(VCPU_GS),
+};
+
+/* Default operand size by mode and 66 (SDM Vol. 1 3.6); address size by mode and 67. */
+static const uint8_t osize_tab[3][2] = { { 2, 4 }, { 4, 2 }, { 4, 2 } };
+static const uint8_t asize_tab[3][2] = { { 2, 4 }, { 4, 2 }, { 8, 4 } };
+
 #define NEED(n) do { if (i + (n) > avail) return (i + (n) > INSN_MAX_LEN) ? \
 	INSN_ERR_TOO_LONG : INSN_ERR_TRUNCATED; } while (0)
 
@@ -198,89 +211,74 @@ int insn_decode(const uint8_t *b, unsigned avail, enum insn_mode mode, struct in
 	unsigned i = 0, rex = 0, pfx = 0, seg_ovr = INSN_NOREG;
 	bool opsz = false, adsz = false, m64 = mode == INSN_MODE_64;
 	const struct op_desc *d;
-	struct insn in;
+	struct insn *in = out;
 	uint8_t c;
 
+	if ((unsigned)mode > INSN_MODE_64)
+		return INSN_ERR_UD;
 	if (avail > INSN_MAX_LEN)
 		avail = INSN_MAX_LEN;
 
 	/* Legacy prefixes and REX (SDM Vol. 2A 2.1.1, 2.2.1). */
 	for (;;) {
+		unsigned k;
+
 		NEED(1);
 		c = b[i];
-		switch (c) {
-		case 0x66: opsz = true; break;
-		case 0x67: adsz = true; break;
-		case 0xf0: pfx |= INSN_F_LOCK; break;
-		case 0xf2: pfx = (pfx & ~INSN_F_REP) | INSN_F_REPNE; break;
-		case 0xf3: pfx = (pfx & ~INSN_F_REPNE) | INSN_F_REP; break;
-		case 0x26: seg_ovr = VCPU_ES; break;
-		case 0x2e: seg_ovr = VCPU_CS; break;
-		case 0x36: seg_ovr = VCPU_SS; break;
-		case 0x3e: seg_ovr = VCPU_DS; break;
-		case 0x64: seg_ovr = VCPU_FS; break;
-		case 0x65: seg_ovr = VCPU_GS; break;
-		default:
-			if (m64 && (c & 0xf0) == 0x40) {
-				/* REX counts only right before the opcode. */
-				rex = c;
-				i++;
-				continue;
-			}
-			goto opcode;
+		k = prefix_tab[c];
+		if (k == PK_NONE) {
+			if (!m64 || (c & 0xf0) != 0x40)
+				break;
+			/* REX counts only right before the opcode. */
+			rex = c;
+			i++;
+			continue;
+		}
+		switch (k & 0xf) {
+		case PK_OPSZ: opsz = true; break;
+		case PK_ADSZ: adsz = true; break;
+		case PK_LOCK: pfx |= INSN_F_LOCK; break;
+		case PK_REPNE: pfx = (pfx & ~INSN_F_REP) | INSN_F_REPNE; break;
+		case PK_REP: pfx = (pfx & ~INSN_F_REPNE) | INSN_F_REP; break;
+		default: seg_ovr = k >> 4; break;
 		}
 		rex = 0;
 		i++;
 	}
 
-opcode:
-	in.map = 0;
+	*in = (struct insn){ .base = INSN_NOREG, .index = INSN_NOREG };
 	i++;
 	if (c == 0x0f) {
 		NEED(1);
 		c = b[i++];
-		in.map = 1;
+		in->map = 1;
 		d = &map2[c];
 	} else {
 		d = &map1[c];
 	}
-	in.opcode = c;
-	in.op = d->op;
-	in.form = d->form;
-	in.ssize = d->ssize;
-	if (in.op == INSN_OP_NONE || ((d->fl & D_NO64) && m64))
+	in->opcode = c;
+	in->op = d->op;
+	in->form = d->form;
+	in->ssize = d->ssize;
+	if (in->op == INSN_OP_NONE || ((d->fl & D_NO64) && m64))
 		return INSN_ERR_UD;
 	/* 63 is ARPL outside 64-bit mode. */
-	if (!m64 && in.map == 0 && c == 0x63)
+	if (!m64 && in->map == 0 && c == 0x63)
 		return INSN_ERR_UD;
 
-	/* Operand size (SDM Vol. 1 3.6, Vol. 2A 2.2.1.2). */
+	/* Operand size (SDM Vol. 1 3.6, Vol. 2A 2.2.1.2): REX.W over 66. */
 	if (d->fl & D_BYTE)
-		in.osize = 1;
+		in->osize = 1;
 	else if (rex & 8)
-		in.osize = 8;
-	else if (mode == INSN_MODE_16)
-		in.osize = opsz ? 4 : 2;
+		in->osize = 8;
 	else
-		in.osize = opsz ? 2 : 4;
-	if (mode == INSN_MODE_64)
-		in.asize = adsz ? 4 : 8;
-	else if (mode == INSN_MODE_32)
-		in.asize = adsz ? 2 : 4;
-	else
-		in.asize = adsz ? 4 : 2;
+		in->osize = osize_tab[mode][opsz];
+	in->asize = asize_tab[mode][adsz];
 
-	in.flags = (uint8_t)pfx | (rex ? INSN_F_REX : 0) |
+	in->flags = (uint8_t)pfx | (rex ? INSN_F_REX : 0) |
 		   (seg_ovr != INSN_NOREG ? INSN_F_SEGOVR : 0);
-	in.seg = seg_ovr != INSN_NOREG ? (uint8_t)seg_ovr : VCPU_DS;
-	in.reg = 0;
-	in.rm = 0;
-	in.base = INSN_NOREG;
-	in.index = INSN_NOREG;
-	in.scale = 0;
-	in.cc = c & 0xf;
-	in.disp = 0;
-	in.imm = 0;
+	in->seg = seg_ovr != INSN_NOREG ? (uint8_t)seg_ovr : VCPU_DS;
+	in->cc = c & 0xf;
 
 	if (d->fl & D_MODRM) {
 		uint8_t m, mod, r;
@@ -289,117 +287,116 @@ opcode:
 		m = b[i++];
 		mod = m >> 6;
 		r = (m >> 3) & 7;
-		in.reg = (uint8_t)(r | ((rex & 4) << 1));
+		in->reg = (uint8_t)(r | ((rex & 4) << 1));
 		if (d->fl & D_GROUP) {
-			in.op = group_op(d->op, r, &in.form);
-			if (in.op == INSN_OP_NONE)
+			in->op = group_op(d->op, r, &in->form);
+			if (in->op == INSN_OP_NONE)
 				return INSN_ERR_UD;
 		}
 		if (mod == 3) {
 			if (d->fl & D_MEMONLY)
 				return INSN_ERR_UD;
-			in.rm = (uint8_t)((m & 7) | ((rex & 1) << 3));
-		} else if (in.asize == 2) {
+			in->rm = (uint8_t)((m & 7) | ((rex & 1) << 3));
+		} else if (in->asize == 2) {
 			unsigned rm = m & 7;
 
-			in.flags |= INSN_F_MEM;
-			in.base = rm16_base[rm];
-			in.index = rm16_index[rm];
+			in->flags |= INSN_F_MEM;
+			in->base = rm16_base[rm];
+			in->index = rm16_index[rm];
 			if (mod == 0 && rm == 6) {
-				in.base = INSN_NOREG;
+				in->base = INSN_NOREG;
 				NEED(2);
-				in.disp = (int16_t)get_le(b + i, 2);
+				in->disp = (int16_t)get_le(b + i, 2);
 				i += 2;
 			} else if (mod == 1) {
 				NEED(1);
-				in.disp = sx8(b[i++]);
+				in->disp = sx8(b[i++]);
 			} else if (mod == 2) {
 				NEED(2);
-				in.disp = (int16_t)get_le(b + i, 2);
+				in->disp = (int16_t)get_le(b + i, 2);
 				i += 2;
 			}
-			if (in.base == VCPU_RBP && seg_ovr == INSN_NOREG)
-				in.seg = VCPU_SS;
+			if (in->base == VCPU_RBP && seg_ovr == INSN_NOREG)
+				in->seg = VCPU_SS;
 		} else {
 			unsigned rm = m & 7;
 
-			in.flags |= INSN_F_MEM;
+			in->flags |= INSN_F_MEM;
 			if (rm == 4) {
 				uint8_t s;
 				unsigned idx;
 
 				NEED(1);
 				s = b[i++];
-				in.scale = s >> 6;
+				in->scale = s >> 6;
 				idx = ((s >> 3) & 7) | ((rex & 2) << 2);
-				in.index = idx == 4 ? INSN_NOREG : (uint8_t)idx;
+				in->index = idx == 4 ? INSN_NOREG : (uint8_t)idx;
 				if ((s & 7) == 5 && mod == 0) {
 					NEED(4);
-					in.disp = (int32_t)get_le(b + i, 4);
+					in->disp = (int32_t)get_le(b + i, 4);
 					i += 4;
 				} else {
-					in.base = (uint8_t)((s & 7) | ((rex & 1) << 3));
+					in->base = (uint8_t)((s & 7) | ((rex & 1) << 3));
 				}
 			} else if (rm == 5 && mod == 0) {
 				NEED(4);
-				in.disp = (int32_t)get_le(b + i, 4);
+				in->disp = (int32_t)get_le(b + i, 4);
 				i += 4;
 				if (m64)
-					in.flags |= INSN_F_RIPREL;
+					in->flags |= INSN_F_RIPREL;
 			} else {
-				in.base = (uint8_t)(rm | ((rex & 1) << 3));
+				in->base = (uint8_t)(rm | ((rex & 1) << 3));
 			}
 			if (mod == 1) {
 				NEED(1);
-				in.disp = sx8(b[i++]);
+				in->disp = sx8(b[i++]);
 			} else if (mod == 2) {
 				NEED(4);
-				in.disp = (int32_t)get_le(b + i, 4);
+				in->disp = (int32_t)get_le(b + i, 4);
 				i += 4;
 			}
-			if ((in.base == VCPU_RSP || in.base == VCPU_RBP) && seg_ovr == INSN_NOREG)
-				in.seg = VCPU_SS;
+			if ((in->base == VCPU_RSP || in->base == VCPU_RBP) && seg_ovr == INSN_NOREG)
+				in->seg = VCPU_SS;
 		}
-	} else if (in.form == INSN_FORM_MOFFS_LOAD || in.form == INSN_FORM_MOFFS_STORE) {
+	} else if (in->form == INSN_FORM_MOFFS_LOAD || in->form == INSN_FORM_MOFFS_STORE) {
 		/* moffs: an address-size offset, no ModRM (SDM Vol. 2B, MOV). */
-		NEED(in.asize);
-		in.disp = (int64_t)get_le(b + i, in.asize);
-		i += in.asize;
-		in.flags |= INSN_F_MEM;
-	} else if (in.form == INSN_FORM_STRING) {
-		in.flags |= INSN_F_MEM;
+		NEED(in->asize);
+		in->disp = (int64_t)get_le(b + i, in->asize);
+		i += in->asize;
+		in->flags |= INSN_F_MEM;
+	} else if (in->form == INSN_FORM_STRING) {
+		in->flags |= INSN_F_MEM;
 	}
 
 	if (d->fl & (D_IMM8 | D_UIMM8)) {
 		NEED(1);
-		in.imm = (d->fl & D_UIMM8) ? b[i] : (uint64_t)sx8(b[i]) & size_mask(in.osize);
+		in->imm = (d->fl & D_UIMM8) ? b[i] : (uint64_t)sx8(b[i]) & size_mask(in->osize);
 		i++;
 	} else if (d->fl & D_IMMZ) {
-		unsigned n = in.osize == 2 ? 2 : 4;
+		unsigned n = in->osize == 2 ? 2 : 4;
 
 		NEED(n);
-		in.imm = (uint64_t)sign_extend(get_le(b + i, n), n) & size_mask(in.osize);
+		in->imm = (uint64_t)sign_extend(get_le(b + i, n), n) & size_mask(in->osize);
 		i += n;
-	} else if (in.op == INSN_OP_TEST && in.form == INSN_FORM_EI) {
+	} else if (in->op == INSN_OP_TEST && in->form == INSN_FORM_EI) {
 		/* F6/F7 /0: TEST r/m, imm8/imm16/imm32. */
-		unsigned n = in.osize == 1 ? 1 : in.osize == 2 ? 2 : 4;
+		unsigned n = in->osize == 1 ? 1 : in->osize == 2 ? 2 : 4;
 
 		NEED(n);
-		in.imm = (uint64_t)sign_extend(get_le(b + i, n), n) & size_mask(in.osize);
+		in->imm = (uint64_t)sign_extend(get_le(b + i, n), n) & size_mask(in->osize);
 		i += n;
 	}
 
 	/* LOCK: only lockable operations with a memory destination (SDM Vol. 2A LOCK). */
 	if ((pfx & INSN_F_LOCK) &&
-	    (!op_is_lockable(in.op) || !(in.flags & INSN_F_MEM) || in.form == INSN_FORM_STRING ||
-	     in.form == INSN_FORM_GE))
+	    (!op_is_lockable(in->op) || !(in->flags & INSN_F_MEM) || in->form == INSN_FORM_STRING ||
+	     in->form == INSN_FORM_GE))
 		return INSN_ERR_UD;
 	/* MOVNTI has no 66 form (SDM Vol. 2B: NP 0F C3). */
-	if (in.map == 1 && c == 0xc3 && (opsz || (pfx & (INSN_F_REP | INSN_F_REPNE))))
+	if (in->map == 1 && c == 0xc3 && (opsz || (pfx & (INSN_F_REP | INSN_F_REPNE))))
 		return INSN_ERR_UD;
 
-	in.len = (uint8_t)i;
-	*out = in;
+	in->len = (uint8_t)i;
 	return 0;
 }
 

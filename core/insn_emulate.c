@@ -20,6 +20,25 @@
 
 static inline uint64_t szmask(unsigned bytes) { return flags_size_mask(bytes); }
 
+/*
+ * Register read through the vCPU cache: the value when cached, else the
+ * platform fetch of reg_get(). Inline because an MMIO exit reads a
+ * handful of registers and the call dominated the fast path.
+ */
+static inline uint64_t reg_get(struct vcpu *v, enum vcpu_reg r)
+{
+	if ((v->reg_valid >> r) & 1u)
+		return v->regs[r];
+	return vcpu_get_reg(v, r);
+}
+
+static inline const struct seg_desc *seg_get(struct vcpu *v, enum vcpu_seg s)
+{
+	if ((v->seg_valid >> s) & 1u)
+		return &v->segs[s];
+	return vcpu_get_seg(v, s);
+}
+
 static inline int64_t sext(uint64_t v, unsigned bytes)
 {
 	unsigned sh = 64 - 8 * bytes;
@@ -30,7 +49,6 @@ static inline int64_t sext(uint64_t v, unsigned bytes)
 void emul_ctx_init(struct emul_ctx *c, struct vcpu *vcpu, const struct emul_ops *ops,
 		   void *opaque)
 {
-	uint64_t cr0 = vcpu_get_reg(vcpu, VCPU_CR0);
 	const struct seg_desc *cs;
 
 	c->vcpu = vcpu;
@@ -41,18 +59,25 @@ void emul_ctx_init(struct emul_ctx *c, struct vcpu *vcpu, const struct emul_ops 
 	c->fault.valid = false;
 	c->la57 = false;
 	c->no_prot = false;
-	if (!(cr0 & CR0_PE) || (vcpu_get_reg(vcpu, VCPU_RFLAGS) & RFL_VM)) {
+	if (!(reg_get(vcpu, VCPU_CR0) & CR0_PE)) {
 		c->mode = INSN_MODE_16;
 		c->no_prot = true;
 		return;
 	}
-	cs = vcpu_get_seg(vcpu, VCPU_CS);
-	if ((vcpu_get_reg(vcpu, VCPU_EFER) & EFER_LMA) && seg_ar_l(cs->ar)) {
-		c->mode = INSN_MODE_64;
-		c->la57 = (vcpu_get_reg(vcpu, VCPU_CR4) & CR4_LA57) != 0;
-	} else {
-		c->mode = seg_ar_db(cs->ar) ? INSN_MODE_32 : INSN_MODE_16;
+	cs = seg_get(vcpu, VCPU_CS);
+	/* IA-32e mode: CS.L selects 64-bit code; no virtual-8086 mode there. */
+	if (reg_get(vcpu, VCPU_EFER) & EFER_LMA) {
+		if (seg_ar_l(cs->ar)) {
+			c->mode = INSN_MODE_64;
+			c->la57 = (reg_get(vcpu, VCPU_CR4) & CR4_LA57) != 0;
+			return;
+		}
+	} else if (reg_get(vcpu, VCPU_RFLAGS) & RFL_VM) {
+		c->mode = INSN_MODE_16;
+		c->no_prot = true;
+		return;
 	}
+	c->mode = seg_ar_db(cs->ar) ? INSN_MODE_32 : INSN_MODE_16;
 }
 
 /* ---- registers ---------------------------------------------------------- */
@@ -61,8 +86,8 @@ void emul_ctx_init(struct emul_ctx *c, struct vcpu *vcpu, const struct emul_ops 
 static uint64_t gpr_read(struct vcpu *v, unsigned r, unsigned size, bool rex)
 {
 	if (size == 1 && !rex && r >= 4 && r < 8)
-		return (vcpu_get_reg(v, (enum vcpu_reg)(r - 4)) >> 8) & 0xff;
-	return vcpu_get_reg(v, (enum vcpu_reg)r) & szmask(size);
+		return (reg_get(v, (enum vcpu_reg)(r - 4)) >> 8) & 0xff;
+	return reg_get(v, (enum vcpu_reg)r) & szmask(size);
 }
 
 /* 8- and 16-bit writes merge; 32-bit writes zero-extend (SDM Vol. 1 3.4.1.1). */
@@ -75,15 +100,15 @@ static void gpr_write(struct vcpu *v, unsigned r, unsigned size, bool rex, uint6
 	case 1:
 		if (!rex && r >= 4 && r < 8) {
 			reg = (enum vcpu_reg)(r - 4);
-			old = vcpu_get_reg(v, reg);
+			old = reg_get(v, reg);
 			vcpu_set_reg(v, reg, (old & ~0xff00ull) | ((val & 0xff) << 8));
 			return;
 		}
-		old = vcpu_get_reg(v, reg);
+		old = reg_get(v, reg);
 		vcpu_set_reg(v, reg, (old & ~0xffull) | (val & 0xff));
 		return;
 	case 2:
-		old = vcpu_get_reg(v, reg);
+		old = reg_get(v, reg);
 		vcpu_set_reg(v, reg, (old & ~0xffffull) | (val & 0xffff));
 		return;
 	case 4:
@@ -103,17 +128,22 @@ static void addr_reg_write(struct vcpu *v, enum vcpu_reg r, unsigned asize, uint
 
 /* ---- addressing ---------------------------------------------------------- */
 
-uint64_t emul_effective_addr(struct emul_ctx *c, const struct insn *in)
+static inline uint64_t eff_addr(struct emul_ctx *c, const struct insn *in)
 {
 	uint64_t a = (uint64_t)in->disp;
 
 	if (in->base != INSN_NOREG)
-		a += vcpu_get_reg(c->vcpu, (enum vcpu_reg)in->base);
+		a += reg_get(c->vcpu, (enum vcpu_reg)in->base);
 	if (in->index != INSN_NOREG)
-		a += vcpu_get_reg(c->vcpu, (enum vcpu_reg)in->index) << in->scale;
+		a += reg_get(c->vcpu, (enum vcpu_reg)in->index) << in->scale;
 	if (in->flags & INSN_F_RIPREL)
-		a += vcpu_get_reg(c->vcpu, VCPU_RIP) + in->len;
+		a += reg_get(c->vcpu, VCPU_RIP) + in->len;
 	return a & szmask(in->asize);
+}
+
+uint64_t emul_effective_addr(struct emul_ctx *c, const struct insn *in)
+{
+	return eff_addr(c, in);
 }
 
 static int seg_fault(struct emul_ctx *c, unsigned seg)
@@ -125,33 +155,30 @@ static int seg_fault(struct emul_ctx *c, unsigned seg)
 	return -TERN_EFAULT;
 }
 
+/* Bits 63:47 (63:56 with LA57) all equal (SDM Vol. 1 3.3.7.1). */
 static inline bool canonical(uint64_t la, bool la57)
 {
-	unsigned sh = la57 ? 7 : 16;
+	uint64_t top = (uint64_t)((int64_t)la >> (la57 ? 56 : 47));
 
-	return (uint64_t)((int64_t)(la << sh) >> sh) == la;
+	return top + 1 <= 1;
 }
 
 /* Segment offset -> linear address, with the checks the CPU makes. */
-static int linearize(struct emul_ctx *c, unsigned seg, uint64_t off, unsigned len, bool write,
-		     uint64_t *la)
+static int linearize_slow(struct emul_ctx *c, unsigned seg, uint64_t off, unsigned len,
+			  bool write, uint64_t *la)
 {
 	const struct seg_desc *s;
 	uint64_t last = off + len - 1;
 
 	if (c->mode == INSN_MODE_64) {
-		uint64_t base = 0;
-
 		/* Only FS and GS have a base in 64-bit mode (SDM Vol. 3A 3.4.4). */
-		if (seg == VCPU_FS || seg == VCPU_GS)
-			base = vcpu_get_seg(c->vcpu, (enum vcpu_seg)seg)->base;
-		*la = base + off;
+		*la = seg_get(c->vcpu, (enum vcpu_seg)seg)->base + off;
 		if (!canonical(*la, c->la57) || !canonical(*la + len - 1, c->la57))
 			return seg_fault(c, seg);
 		return 0;
 	}
 
-	s = vcpu_get_seg(c->vcpu, (enum vcpu_seg)seg);
+	s = seg_get(c->vcpu, (enum vcpu_seg)seg);
 	if (c->no_prot) {
 		if (last > s->limit)
 			return seg_fault(c, seg);
@@ -178,6 +205,19 @@ static int linearize(struct emul_ctx *c, unsigned seg, uint64_t off, unsigned le
 	}
 	*la = (s->base + off) & 0xffffffffull;
 	return 0;
+}
+
+static inline int linearize(struct emul_ctx *c, unsigned seg, uint64_t off, unsigned len,
+			    bool write, uint64_t *la)
+{
+	/* 64-bit mode, no FS/GS: the offset is the address; it must be canonical. */
+	if (c->mode == INSN_MODE_64 && seg != VCPU_FS && seg != VCPU_GS) {
+		*la = off;
+		if (!canonical(off, c->la57) || !canonical(off + len - 1, c->la57))
+			return seg_fault(c, seg);
+		return 0;
+	}
+	return linearize_slow(c, seg, off, len, write, la);
 }
 
 static int mem_read(struct emul_ctx *c, uint64_t la, unsigned len, unsigned acc, uint64_t *v)
@@ -213,10 +253,10 @@ static int rm_resolve_at(struct emul_ctx *c, const struct insn *in, uint64_t ea,
 	return linearize(c, in->seg, ea, len, write, &o->la);
 }
 
-static int rm_resolve(struct emul_ctx *c, const struct insn *in, unsigned len, bool write,
-		      struct opnd *o)
+static inline int rm_resolve(struct emul_ctx *c, const struct insn *in, unsigned len, bool write,
+			     struct opnd *o)
 {
-	uint64_t ea = (in->flags & INSN_F_MEM) ? emul_effective_addr(c, in) : 0;
+	uint64_t ea = (in->flags & INSN_F_MEM) ? eff_addr(c, in) : 0;
 
 	return rm_resolve_at(c, in, ea, len, write, o);
 }
@@ -343,7 +383,7 @@ static int do_alu(struct emul_ctx *c, const struct insn *in)
 	}
 	if ((rc = opnd_read(c, in, &dst, sz, writes ? EMUL_ACC_RMW : 0, &a)) != 0)
 		return rc;
-	rfl = vcpu_get_reg(v, VCPU_RFLAGS);
+	rfl = reg_get(v, VCPU_RFLAGS);
 	res = flags_alu(in->op, a, b, sz, &rfl);
 	if (writes && (rc = opnd_write(c, in, &dst, sz, res)) != 0)
 		return rc;
@@ -372,7 +412,7 @@ static int do_bt(struct emul_ctx *c, const struct insn *in)
 		if (in->flags & INSN_F_MEM) {
 			/* EA + operand-size * (signed bit offset DIV operand bits). */
 			int64_t words = sext(off, sz) >> lg;
-			uint64_t ea = (emul_effective_addr(c, in) + (uint64_t)words * sz) &
+			uint64_t ea = (eff_addr(c, in) + (uint64_t)words * sz) &
 				      szmask(in->asize);
 
 			if ((rc = rm_resolve_at(c, in, ea, sz, writes, &o)) != 0)
@@ -383,7 +423,7 @@ static int do_bt(struct emul_ctx *c, const struct insn *in)
 	}
 	if ((rc = opnd_read(c, in, &o, sz, writes ? EMUL_ACC_RMW : 0, &a)) != 0)
 		return rc;
-	rfl = vcpu_get_reg(v, VCPU_RFLAGS);
+	rfl = reg_get(v, VCPU_RFLAGS);
 	/* CF is the bit; ZF is unaffected; OF/SF/AF/PF are undefined and kept. */
 	rfl = (rfl & ~RFL_CF) | ((a >> bit) & 1);
 	if (writes) {
@@ -423,7 +463,7 @@ static int do_exchange(struct emul_ctx *c, const struct insn *in)
 		return 0;
 	case INSN_OP_XADD:
 		/* TEMP <- SRC + DEST; SRC <- DEST; DEST <- TEMP. */
-		rfl = vcpu_get_reg(v, VCPU_RFLAGS);
+		rfl = reg_get(v, VCPU_RFLAGS);
 		res = flags_alu(INSN_OP_ADD, a, b, sz, &rfl);
 		if (o.mem) {
 			if ((rc = opnd_write(c, in, &o, sz, res)) != 0)
@@ -439,7 +479,7 @@ static int do_exchange(struct emul_ctx *c, const struct insn *in)
 	default: {
 		uint64_t acc = gpr_read(v, VCPU_RAX, sz, rex);
 
-		rfl = vcpu_get_reg(v, VCPU_RFLAGS);
+		rfl = reg_get(v, VCPU_RFLAGS);
 		flags_alu(INSN_OP_CMP, acc, a, sz, &rfl);
 		if (rfl & RFL_ZF) {
 			if ((rc = opnd_write(c, in, &o, sz, b)) != 0)
@@ -461,7 +501,7 @@ static int do_unary(struct emul_ctx *c, const struct insn *in)
 {
 	struct vcpu *v = c->vcpu;
 	unsigned sz = in->osize;
-	uint64_t a = 0, res, rfl = vcpu_get_reg(v, VCPU_RFLAGS), cf;
+	uint64_t a = 0, res, rfl = reg_get(v, VCPU_RFLAGS), cf;
 	struct opnd o;
 	int rc;
 
@@ -505,11 +545,11 @@ static int do_string(struct emul_ctx *c, const struct insn *in)
 	bool uses_si = in->op == INSN_OP_MOVS || in->op == INSN_OP_LODS || in->op == INSN_OP_CMPS;
 	bool uses_di = in->op != INSN_OP_LODS;
 	bool cmp = in->op == INSN_OP_CMPS || in->op == INSN_OP_SCAS;
-	uint64_t rfl = vcpu_get_reg(v, VCPU_RFLAGS);
+	uint64_t rfl = reg_get(v, VCPU_RFLAGS);
 	uint64_t step = (rfl & RFL_DF) ? (uint64_t)0 - sz : sz;
-	uint64_t rsi = uses_si ? vcpu_get_reg(v, VCPU_RSI) : 0;
-	uint64_t rdi = uses_di ? vcpu_get_reg(v, VCPU_RDI) : 0;
-	uint64_t rcx = rep ? vcpu_get_reg(v, VCPU_RCX) : 0;
+	uint64_t rsi = uses_si ? reg_get(v, VCPU_RSI) : 0;
+	uint64_t rdi = uses_di ? reg_get(v, VCPU_RDI) : 0;
+	uint64_t rcx = rep ? reg_get(v, VCPU_RCX) : 0;
 	uint64_t rax = in->op == INSN_OP_LODS ? 0 : gpr_read(v, VCPU_RAX, sz, true);
 	uint64_t cnt = rcx & am, a, b, la_s = 0, la_d = 0;
 	bool loaded = false;
@@ -519,7 +559,7 @@ static int do_string(struct emul_ctx *c, const struct insn *in)
 	for (;;) {
 		if (rep && cnt == 0)
 			break;
-		if (n == c->max_rep) {
+		if (n >= c->max_rep && n > 0) {   /* at least one iteration per call */
 			c->rep_pending = true;
 			break;
 		}
@@ -626,7 +666,7 @@ int emul_execute(struct emul_ctx *c, const struct insn *in)
 
 	{
 		/* IP wraps at the code-segment size (SDM Vol. 1 3.5). */
-		uint64_t rip = vcpu_get_reg(c->vcpu, VCPU_RIP) + in->len;
+		uint64_t rip = reg_get(c->vcpu, VCPU_RIP) + in->len;
 
 		if (c->mode == INSN_MODE_16)
 			rip &= 0xffffull;
