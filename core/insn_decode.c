@@ -15,11 +15,12 @@
 #define D_NO64   (1u << 5)   /* invalid in 64-bit mode */
 #define D_MEMONLY (1u << 6)  /* ModRM.mod = 3 is #UD */
 #define D_UIMM8  (1u << 7)   /* imm8, zero-extended (bit offsets) */
+#define D_SPECIAL (1u << 8)  /* extra validity checks (D_NO64, 63, 0F C3) */
 
 struct op_desc {
 	uint8_t op;
 	uint8_t form;
-	uint8_t fl;
+	uint16_t fl;
 	uint8_t ssize;
 };
 
@@ -40,10 +41,10 @@ static const struct op_desc map1[256] = {
 	[0x28] = ALU_ROW(INSN_OP_SUB),
 	[0x30] = ALU_ROW(INSN_OP_XOR),
 	[0x38] = ALU_ROW(INSN_OP_CMP),
-	[0x63] = { INSN_OP_MOVSX, INSN_FORM_GE, D_MODRM, 4 },  /* MOVSXD; 64-bit only */
+	[0x63] = { INSN_OP_MOVSX, INSN_FORM_GE, D_MODRM | D_SPECIAL, 4 },  /* MOVSXD; 64-bit only */
 	[0x80] = { GRP_1, INSN_FORM_EI, D_MODRM | D_BYTE | D_IMM8 | D_GROUP, 0 },
 	[0x81] = { GRP_1, INSN_FORM_EI, D_MODRM | D_IMMZ | D_GROUP, 0 },
-	[0x82] = { GRP_1, INSN_FORM_EI, D_MODRM | D_BYTE | D_IMM8 | D_GROUP | D_NO64, 0 },
+	[0x82] = { GRP_1, INSN_FORM_EI, D_MODRM | D_BYTE | D_IMM8 | D_GROUP | D_NO64 | D_SPECIAL, 0 },
 	[0x83] = { GRP_1, INSN_FORM_EI, D_MODRM | D_IMM8 | D_GROUP, 0 },
 	[0x84] = { INSN_OP_TEST, INSN_FORM_EG, D_MODRM | D_BYTE, 0 },
 	[0x85] = { INSN_OP_TEST, INSN_FORM_EG, D_MODRM, 0 },
@@ -98,7 +99,7 @@ static const struct op_desc map2[256] = {
 	[0xbf] = { INSN_OP_MOVSX, INSN_FORM_GE, D_MODRM, 2 },
 	[0xc0] = { INSN_OP_XADD, INSN_FORM_EG, D_MODRM | D_BYTE, 0 },
 	[0xc1] = { INSN_OP_XADD, INSN_FORM_EG, D_MODRM, 0 },
-	[0xc3] = { INSN_OP_MOV, INSN_FORM_EG, D_MODRM | D_MEMONLY, 0 },  /* MOVNTI */
+	[0xc3] = { INSN_OP_MOV, INSN_FORM_EG, D_MODRM | D_MEMONLY | D_SPECIAL, 0 },  /* MOVNTI */
 };
 
 /* ModRM.reg -> operation for the groups (SDM Vol. 2D Table A-6). */
@@ -206,13 +207,75 @@ static const uint8_t asize_tab[3][2] = { { 2, 4 }, { 4, 2 }, { 8, 4 } };
 #define NEED(n) do { if (i + (n) > avail) return (i + (n) > INSN_MAX_LEN) ? \
 	INSN_ERR_TOO_LONG : INSN_ERR_TRUNCATED; } while (0)
 
-int insn_decode(const uint8_t *b, unsigned avail, enum insn_mode mode, struct insn *out)
+/*
+ * The encodings MMIO accesses use most: an optional REX, then a one-byte
+ * opcode with a ModRM memory operand [base], [base+disp8] or [base+disp32]
+ * (no SIB, no RIP-relative), no immediate, 32- or 64-bit code. Returns 1
+ * for anything else, which the general decoder below handles; both produce
+ * the same struct insn (the native differential test runs both).
+ */
+#define D_NOT_COMMON (D_GROUP | D_IMM8 | D_IMMZ | D_UIMM8 | D_SPECIAL | D_MEMONLY)
+
+static inline int decode_common(const uint8_t *restrict b, unsigned avail, enum insn_mode mode,
+				struct insn *restrict in)
 {
-	unsigned i = 0, rex = 0, pfx = 0, seg_ovr = INSN_NOREG;
+	unsigned i = 0, rex = 0, len;
+	const struct op_desc *d;
+	uint8_t c, m, mod, rm, base;
+
+	if (avail < 2 || mode == INSN_MODE_16)
+		return 1;
+	c = b[0];
+	if (mode == INSN_MODE_64 && (c & 0xf0) == 0x40) {
+		rex = c;
+		i = 1;
+		c = b[1];
+	}
+	d = &map1[c];
+	if (!(d->fl & D_MODRM) || (d->fl & D_NOT_COMMON) || d->op == INSN_OP_NONE || i + 1 >= avail)
+		return 1;
+	m = b[i + 1];
+	mod = m >> 6;
+	rm = m & 7;
+	if (mod == 3 || rm == 4 || (mod == 0 && rm == 5))
+		return 1;
+	len = i + 2 + (mod == 1 ? 1 : mod == 2 ? 4 : 0);
+	if (len > avail)
+		return 1;
+	base = (uint8_t)(rm | ((rex & 1) << 3));
+	in->len = (uint8_t)len;
+	in->op = d->op;
+	in->form = d->form;
+	in->flags = INSN_F_MEM | (rex ? INSN_F_REX : 0);
+	in->osize = (d->fl & D_BYTE) ? 1 : (rex & 8) ? 8 : 4;
+	in->ssize = 0;
+	in->asize = mode == INSN_MODE_64 ? 8 : 4;
+	in->seg = base == VCPU_RBP ? VCPU_SS : VCPU_DS;
+	in->reg = (uint8_t)(((m >> 3) & 7) | ((rex & 4) << 1));
+	in->rm = 0;
+	in->base = base;
+	in->index = INSN_NOREG;
+	in->scale = 0;
+	in->cc = c & 0xf;
+	in->opcode = c;
+	in->map = 0;
+	in->disp = mod == 1 ? sx8(b[i + 2]) : mod == 2 ? (int32_t)get_le(b + i + 2, 4) : 0;
+	in->imm = 0;
+	return 0;
+}
+
+int insn_decode(const uint8_t *restrict b, unsigned avail, enum insn_mode mode,
+		struct insn *restrict out)
+{
+	if (decode_common(b, avail, mode, out) == 0)
+		return 0;
+
+	unsigned i = 0, rex = 0, pfx = 0, seg = VCPU_DS, k;
 	bool opsz = false, adsz = false, m64 = mode == INSN_MODE_64;
 	const struct op_desc *d;
-	struct insn *in = out;
+	struct insn *restrict in = out;
 	uint8_t c;
+	unsigned fl;
 
 	if ((unsigned)mode > INSN_MODE_64)
 		return INSN_ERR_UD;
@@ -221,17 +284,13 @@ int insn_decode(const uint8_t *b, unsigned avail, enum insn_mode mode, struct in
 
 	/* Legacy prefixes and REX (SDM Vol. 2A 2.1.1, 2.2.1). */
 	for (;;) {
-		unsigned k;
-
 		NEED(1);
-		c = b[i];
+		c = b[i++];
 		k = prefix_tab[c];
 		if (k == PK_NONE) {
 			if (!m64 || (c & 0xf0) != 0x40)
 				break;
-			/* REX counts only right before the opcode. */
-			rex = c;
-			i++;
+			rex = c;        /* REX counts only right before the opcode */
 			continue;
 		}
 		switch (k & 0xf) {
@@ -240,14 +299,12 @@ int insn_decode(const uint8_t *b, unsigned avail, enum insn_mode mode, struct in
 		case PK_LOCK: pfx |= INSN_F_LOCK; break;
 		case PK_REPNE: pfx = (pfx & ~INSN_F_REP) | INSN_F_REPNE; break;
 		case PK_REP: pfx = (pfx & ~INSN_F_REPNE) | INSN_F_REP; break;
-		default: seg_ovr = k >> 4; break;
+		default: seg = k >> 4; pfx |= INSN_F_SEGOVR; break;
 		}
 		rex = 0;
-		i++;
 	}
 
-	*in = (struct insn){ .base = INSN_NOREG, .index = INSN_NOREG };
-	i++;
+	in->map = 0;
 	if (c == 0x0f) {
 		NEED(1);
 		c = b[i++];
@@ -256,51 +313,63 @@ int insn_decode(const uint8_t *b, unsigned avail, enum insn_mode mode, struct in
 	} else {
 		d = &map1[c];
 	}
+	fl = d->fl;
 	in->opcode = c;
 	in->op = d->op;
 	in->form = d->form;
 	in->ssize = d->ssize;
-	if (in->op == INSN_OP_NONE || ((d->fl & D_NO64) && m64))
+	if (in->op == INSN_OP_NONE)
 		return INSN_ERR_UD;
-	/* 63 is ARPL outside 64-bit mode. */
-	if (!m64 && in->map == 0 && c == 0x63)
-		return INSN_ERR_UD;
+	if (fl & D_SPECIAL) {
+		if ((fl & D_NO64) && m64)
+			return INSN_ERR_UD;
+		/* 63 is ARPL outside 64-bit mode. */
+		if (in->map == 0 && c == 0x63 && !m64)
+			return INSN_ERR_UD;
+		/* MOVNTI has no 66/F2/F3 form (SDM Vol. 2B: NP 0F C3). */
+		if (in->map == 1 && c == 0xc3 && (opsz || (pfx & (INSN_F_REP | INSN_F_REPNE))))
+			return INSN_ERR_UD;
+	}
 
 	/* Operand size (SDM Vol. 1 3.6, Vol. 2A 2.2.1.2): REX.W over 66. */
-	if (d->fl & D_BYTE)
+	if (fl & D_BYTE)
 		in->osize = 1;
 	else if (rex & 8)
 		in->osize = 8;
 	else
 		in->osize = osize_tab[mode][opsz];
 	in->asize = asize_tab[mode][adsz];
+	if (rex)
+		pfx |= INSN_F_REX;
+	in->reg = 0;
+	in->rm = 0;
+	in->base = INSN_NOREG;
+	in->index = INSN_NOREG;
+	in->scale = 0;
+	in->disp = 0;
+	in->imm = 0;
 
-	in->flags = (uint8_t)pfx | (rex ? INSN_F_REX : 0) |
-		   (seg_ovr != INSN_NOREG ? INSN_F_SEGOVR : 0);
-	in->seg = seg_ovr != INSN_NOREG ? (uint8_t)seg_ovr : VCPU_DS;
-	in->cc = c & 0xf;
-
-	if (d->fl & D_MODRM) {
-		uint8_t m, mod, r;
+	if (fl & D_MODRM) {
+		uint8_t m, mod, r, rm;
 
 		NEED(1);
 		m = b[i++];
 		mod = m >> 6;
 		r = (m >> 3) & 7;
+		rm = m & 7;
 		in->reg = (uint8_t)(r | ((rex & 4) << 1));
-		if (d->fl & D_GROUP) {
+		if (fl & D_GROUP) {
 			in->op = group_op(d->op, r, &in->form);
 			if (in->op == INSN_OP_NONE)
 				return INSN_ERR_UD;
 		}
 		if (mod == 3) {
-			if (d->fl & D_MEMONLY)
+			if (fl & D_MEMONLY)
 				return INSN_ERR_UD;
-			in->rm = (uint8_t)((m & 7) | ((rex & 1) << 3));
+			in->rm = (uint8_t)(rm | ((rex & 1) << 3));
 		} else if (in->asize == 2) {
-			unsigned rm = m & 7;
-
-			in->flags |= INSN_F_MEM;
+			/* 16-bit addressing, SDM Vol. 2A Table 2-1. */
+			pfx |= INSN_F_MEM;
 			in->base = rm16_base[rm];
 			in->index = rm16_index[rm];
 			if (mod == 0 && rm == 6) {
@@ -316,34 +385,33 @@ int insn_decode(const uint8_t *b, unsigned avail, enum insn_mode mode, struct in
 				in->disp = (int16_t)get_le(b + i, 2);
 				i += 2;
 			}
-			if (in->base == VCPU_RBP && seg_ovr == INSN_NOREG)
-				in->seg = VCPU_SS;
+			if (in->base == VCPU_RBP && !(pfx & INSN_F_SEGOVR))
+				seg = VCPU_SS;
 		} else {
-			unsigned rm = m & 7;
-
-			in->flags |= INSN_F_MEM;
+			/* 32/64-bit addressing, SDM Vol. 2A Tables 2-2 and 2-3, 2.2.1.6. */
+			pfx |= INSN_F_MEM;
 			if (rm == 4) {
-				uint8_t s;
+				uint8_t sib;
 				unsigned idx;
 
 				NEED(1);
-				s = b[i++];
-				in->scale = s >> 6;
-				idx = ((s >> 3) & 7) | ((rex & 2) << 2);
+				sib = b[i++];
+				in->scale = sib >> 6;
+				idx = ((sib >> 3) & 7) | ((rex & 2) << 2);
 				in->index = idx == 4 ? INSN_NOREG : (uint8_t)idx;
-				if ((s & 7) == 5 && mod == 0) {
+				if ((sib & 7) == 5 && mod == 0) {
 					NEED(4);
 					in->disp = (int32_t)get_le(b + i, 4);
 					i += 4;
 				} else {
-					in->base = (uint8_t)((s & 7) | ((rex & 1) << 3));
+					in->base = (uint8_t)((sib & 7) | ((rex & 1) << 3));
 				}
 			} else if (rm == 5 && mod == 0) {
 				NEED(4);
 				in->disp = (int32_t)get_le(b + i, 4);
 				i += 4;
 				if (m64)
-					in->flags |= INSN_F_RIPREL;
+					pfx |= INSN_F_RIPREL;
 			} else {
 				in->base = (uint8_t)(rm | ((rex & 1) << 3));
 			}
@@ -355,47 +423,41 @@ int insn_decode(const uint8_t *b, unsigned avail, enum insn_mode mode, struct in
 				in->disp = (int32_t)get_le(b + i, 4);
 				i += 4;
 			}
-			if ((in->base == VCPU_RSP || in->base == VCPU_RBP) && seg_ovr == INSN_NOREG)
-				in->seg = VCPU_SS;
+			if ((in->base == VCPU_RSP || in->base == VCPU_RBP) && !(pfx & INSN_F_SEGOVR))
+				seg = VCPU_SS;
 		}
 	} else if (in->form == INSN_FORM_MOFFS_LOAD || in->form == INSN_FORM_MOFFS_STORE) {
 		/* moffs: an address-size offset, no ModRM (SDM Vol. 2B, MOV). */
 		NEED(in->asize);
 		in->disp = (int64_t)get_le(b + i, in->asize);
 		i += in->asize;
-		in->flags |= INSN_F_MEM;
+		pfx |= INSN_F_MEM;
 	} else if (in->form == INSN_FORM_STRING) {
-		in->flags |= INSN_F_MEM;
+		pfx |= INSN_F_MEM;
 	}
 
-	if (d->fl & (D_IMM8 | D_UIMM8)) {
-		NEED(1);
-		in->imm = (d->fl & D_UIMM8) ? b[i] : (uint64_t)sx8(b[i]) & size_mask(in->osize);
-		i++;
-	} else if (d->fl & D_IMMZ) {
-		unsigned n = in->osize == 2 ? 2 : 4;
+	if (fl & (D_IMM8 | D_UIMM8 | D_IMMZ) || (in->op == INSN_OP_TEST && in->form == INSN_FORM_EI)) {
+		unsigned n;
 
+		if (fl & (D_IMM8 | D_UIMM8))
+			n = 1;
+		else    /* imm16/imm32, also F6/F7 /0 TEST (SDM Vol. 2B, TEST) */
+			n = in->osize == 8 ? 4 : in->osize;
 		NEED(n);
-		in->imm = (uint64_t)sign_extend(get_le(b + i, n), n) & size_mask(in->osize);
-		i += n;
-	} else if (in->op == INSN_OP_TEST && in->form == INSN_FORM_EI) {
-		/* F6/F7 /0: TEST r/m, imm8/imm16/imm32. */
-		unsigned n = in->osize == 1 ? 1 : in->osize == 2 ? 2 : 4;
-
-		NEED(n);
-		in->imm = (uint64_t)sign_extend(get_le(b + i, n), n) & size_mask(in->osize);
+		in->imm = (fl & D_UIMM8) ? b[i]
+					: (uint64_t)sign_extend(get_le(b + i, n), n) & size_mask(in->osize);
 		i += n;
 	}
 
 	/* LOCK: only lockable operations with a memory destination (SDM Vol. 2A LOCK). */
 	if ((pfx & INSN_F_LOCK) &&
-	    (!op_is_lockable(in->op) || !(in->flags & INSN_F_MEM) || in->form == INSN_FORM_STRING ||
+	    (!op_is_lockable(in->op) || !(pfx & INSN_F_MEM) || in->form == INSN_FORM_STRING ||
 	     in->form == INSN_FORM_GE))
 		return INSN_ERR_UD;
-	/* MOVNTI has no 66 form (SDM Vol. 2B: NP 0F C3). */
-	if (in->map == 1 && c == 0xc3 && (opsz || (pfx & (INSN_F_REP | INSN_F_REPNE))))
-		return INSN_ERR_UD;
 
+	in->flags = (uint8_t)pfx;
+	in->seg = (uint8_t)seg;
+	in->cc = c & 0xf;
 	in->len = (uint8_t)i;
 	return 0;
 }

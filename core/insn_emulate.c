@@ -18,6 +18,9 @@
 #define SEG_TYPE_RW     0x2u   /* writable (data) / readable (code) */
 #define SEG_TYPE_EXPDN  0x4u   /* expand-down (data) */
 
+/* The fast path (one MOV per exit) is a handful of these: keep them inline. */
+#define EMUL_INLINE static inline __attribute__((always_inline))
+
 static inline uint64_t szmask(unsigned bytes) { return flags_size_mask(bytes); }
 
 /*
@@ -25,14 +28,14 @@ static inline uint64_t szmask(unsigned bytes) { return flags_size_mask(bytes); }
  * platform fetch of reg_get(). Inline because an MMIO exit reads a
  * handful of registers and the call dominated the fast path.
  */
-static inline uint64_t reg_get(struct vcpu *v, enum vcpu_reg r)
+EMUL_INLINE uint64_t reg_get(struct vcpu *v, enum vcpu_reg r)
 {
 	if ((v->reg_valid >> r) & 1u)
 		return v->regs[r];
 	return vcpu_get_reg(v, r);
 }
 
-static inline const struct seg_desc *seg_get(struct vcpu *v, enum vcpu_seg s)
+EMUL_INLINE const struct seg_desc *seg_get(struct vcpu *v, enum vcpu_seg s)
 {
 	if ((v->seg_valid >> s) & 1u)
 		return &v->segs[s];
@@ -83,7 +86,7 @@ void emul_ctx_init(struct emul_ctx *c, struct vcpu *vcpu, const struct emul_ops 
 /* ---- registers ---------------------------------------------------------- */
 
 /* Byte registers 4-7 are AH, CH, DH, BH without REX (SDM Vol. 2A 3.7.2.1). */
-static uint64_t gpr_read(struct vcpu *v, unsigned r, unsigned size, bool rex)
+EMUL_INLINE uint64_t gpr_read(struct vcpu *v, unsigned r, unsigned size, bool rex)
 {
 	if (size == 1 && !rex && r >= 4 && r < 8)
 		return (reg_get(v, (enum vcpu_reg)(r - 4)) >> 8) & 0xff;
@@ -91,7 +94,7 @@ static uint64_t gpr_read(struct vcpu *v, unsigned r, unsigned size, bool rex)
 }
 
 /* 8- and 16-bit writes merge; 32-bit writes zero-extend (SDM Vol. 1 3.4.1.1). */
-static void gpr_write(struct vcpu *v, unsigned r, unsigned size, bool rex, uint64_t val)
+EMUL_INLINE void gpr_write(struct vcpu *v, unsigned r, unsigned size, bool rex, uint64_t val)
 {
 	enum vcpu_reg reg = (enum vcpu_reg)r;
 	uint64_t old;
@@ -128,7 +131,7 @@ static void addr_reg_write(struct vcpu *v, enum vcpu_reg r, unsigned asize, uint
 
 /* ---- addressing ---------------------------------------------------------- */
 
-static inline uint64_t eff_addr(struct emul_ctx *c, const struct insn *in)
+EMUL_INLINE uint64_t eff_addr(struct emul_ctx *c, const struct insn *in)
 {
 	uint64_t a = (uint64_t)in->disp;
 
@@ -207,7 +210,7 @@ static int linearize_slow(struct emul_ctx *c, unsigned seg, uint64_t off, unsign
 	return 0;
 }
 
-static inline int linearize(struct emul_ctx *c, unsigned seg, uint64_t off, unsigned len,
+EMUL_INLINE int linearize(struct emul_ctx *c, unsigned seg, uint64_t off, unsigned len,
 			    bool write, uint64_t *la)
 {
 	/* 64-bit mode, no FS/GS: the offset is the address; it must be canonical. */
@@ -220,7 +223,7 @@ static inline int linearize(struct emul_ctx *c, unsigned seg, uint64_t off, unsi
 	return linearize_slow(c, seg, off, len, write, la);
 }
 
-static int mem_read(struct emul_ctx *c, uint64_t la, unsigned len, unsigned acc, uint64_t *v)
+EMUL_INLINE int mem_read(struct emul_ctx *c, uint64_t la, unsigned len, unsigned acc, uint64_t *v)
 {
 	uint64_t x = 0;
 	int rc = c->ops->read(c->opaque, la, &x, len, acc, &c->fault);
@@ -229,7 +232,7 @@ static int mem_read(struct emul_ctx *c, uint64_t la, unsigned len, unsigned acc,
 	return rc;
 }
 
-static int mem_write(struct emul_ctx *c, uint64_t la, unsigned len, uint64_t v)
+EMUL_INLINE int mem_write(struct emul_ctx *c, uint64_t la, unsigned len, uint64_t v)
 {
 	return c->ops->write(c->opaque, la, &v, len, &c->fault);
 }
@@ -241,7 +244,7 @@ struct opnd {
 	uint64_t la;
 };
 
-static int rm_resolve_at(struct emul_ctx *c, const struct insn *in, uint64_t ea, unsigned len,
+EMUL_INLINE int rm_resolve_at(struct emul_ctx *c, const struct insn *in, uint64_t ea, unsigned len,
 			 bool write, struct opnd *o)
 {
 	if (!(in->flags & INSN_F_MEM)) {
@@ -253,7 +256,7 @@ static int rm_resolve_at(struct emul_ctx *c, const struct insn *in, uint64_t ea,
 	return linearize(c, in->seg, ea, len, write, &o->la);
 }
 
-static inline int rm_resolve(struct emul_ctx *c, const struct insn *in, unsigned len, bool write,
+EMUL_INLINE int rm_resolve(struct emul_ctx *c, const struct insn *in, unsigned len, bool write,
 			     struct opnd *o)
 {
 	uint64_t ea = (in->flags & INSN_F_MEM) ? eff_addr(c, in) : 0;
@@ -261,7 +264,7 @@ static inline int rm_resolve(struct emul_ctx *c, const struct insn *in, unsigned
 	return rm_resolve_at(c, in, ea, len, write, o);
 }
 
-static int opnd_read(struct emul_ctx *c, const struct insn *in, const struct opnd *o,
+EMUL_INLINE int opnd_read(struct emul_ctx *c, const struct insn *in, const struct opnd *o,
 		     unsigned len, unsigned acc, uint64_t *v)
 {
 	if (!o->mem) {
@@ -271,7 +274,7 @@ static int opnd_read(struct emul_ctx *c, const struct insn *in, const struct opn
 	return mem_read(c, o->la, len, acc, v);
 }
 
-static int opnd_write(struct emul_ctx *c, const struct insn *in, const struct opnd *o,
+EMUL_INLINE int opnd_write(struct emul_ctx *c, const struct insn *in, const struct opnd *o,
 		      unsigned len, uint64_t v)
 {
 	if (!o->mem) {
