@@ -35,6 +35,7 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	[EXIT_REASON_CPUID] = HANDLE(cpuid_exit),
 	[EXIT_REASON_HLT] = HANDLE(hlt_exit),
 	[EXIT_REASON_IO_INSTRUCTION] = HANDLE(io_exit),
+	[EXIT_REASON_EPT_VIOLATION] = HANDLE(mmio_exit),
 	/*
 	 * VMX instructions always exit in VMX non-root operation (SDM 26.1.2).
 	 * The guest is told VMX does not exist (CPUID.1:ECX.VMX = 0, CR4.VMXE

@@ -11,6 +11,8 @@
 #include "vcpu.h"
 #include "uart.h"
 #include "cpuid.h"
+#include "mmio.h"
+#include "testdev.h"
 #include "pio.h"
 #include "pt_pool.h"
 #include "ept.h"
@@ -78,6 +80,10 @@ struct vm {
 	struct ept ept;
 	struct vm_mem_range private_mem[VM_MAX_PRIVATE_RANGES];
 	unsigned private_count;
+
+	/* Emulated MMIO ranges (mmio.c) and the MMIO test device (testdev.c). */
+	struct mmio_bus mmio;
+	struct testdev testdev;
 };
 
 /* The hypervisor instance: every VM, owned by the platform, passed to core. */
