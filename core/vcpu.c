@@ -13,6 +13,9 @@ void vcpu_init(struct vcpu *vcpu, struct vm *vm, uint16_t id)
 	vcpu->vm = vm;
 	vcpu->id = id;
 	vcpu->state = VCPU_STATE_INIT;
+	cr_reset(vcpu);
+	intr_reset(vcpu);
+	msr_reset(vcpu);
 }
 
 void vcpu_cache_reset(struct vcpu *vcpu)

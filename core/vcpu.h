@@ -14,6 +14,9 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include "cr.h"
+#include "intr.h"
+#include "msr.h"
 
 struct vm;
 
@@ -94,6 +97,10 @@ struct vcpu {
 	struct vcpu_event event;        /* injection at next entry */
 	bool flush_ept;                 /* invalidate EPT-derived TLB before entry */
 	uint64_t exits;                 /* exits handled, for statistics */
+
+	struct vcpu_cr cr;              /* CR0/CR4 masks and shadows (cr.h) */
+	struct vcpu_intr intr;          /* pending interrupts, window requests (intr.h) */
+	struct vcpu_msr msr;            /* emulated MSRs (msr.h) */
 };
 
 _Static_assert(VCPU_REG_COUNT <= 32, "reg_valid/reg_dirty are 32-bit masks");
