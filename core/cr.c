@@ -67,6 +67,8 @@ uint64_t cr_guest_cr0(struct vcpu *vcpu)
 uint64_t cr_guest_cr4(struct vcpu *vcpu)
 {
 	const struct vcpu_cr *c = &vcpu->cr;
+	if (c->cr4_mask == ~0ull)
+		return c->cr4_shadow; /* every bit owned: the running CR4 adds nothing */
 	return (vcpu_get_reg(vcpu, VCPU_CR4) & ~c->cr4_mask) | (c->cr4_shadow & c->cr4_mask);
 }
 

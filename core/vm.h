@@ -12,6 +12,7 @@
 #include "uart.h"
 #include "cpuid.h"
 #include "pio.h"
+#include "msr.h"
 
 #define TERN_MAX_VMS 8
 #define TERN_MAX_VCPUS 8
@@ -52,6 +53,7 @@ struct vm {
 	struct vcpu vcpus[TERN_MAX_VCPUS];
 
 	struct cpuid_policy cpuid;
+	struct msr_bitmap msr_bitmap;   /* built from the MSR policy (msr.h) */
 	struct pio_bus pio;
 	struct uart16550 com1;
 
