@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "trace.h"
+#include "trace_bin.h"
+#include "trace_io.h"
 #include "exit_dispatch.h"
 #include "x86.h"
 
@@ -682,7 +684,10 @@ int trace_parse_file(const char *path, struct trace *t, char *err, size_t errlen
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
-	int ret = trace_parse_buffer(path, buf, len, t, err, errlen);
+	/* Binary traces (as the real image records them) are read as well. */
+	int ret = trace_bin_check_header((const uint8_t *)buf, len) == 0
+			  ? trace_load_binary(path, (const uint8_t *)buf, len, t, err, errlen)
+			  : trace_parse_buffer(path, buf, len, t, err, errlen);
 	free(buf);
 	return ret;
 }
