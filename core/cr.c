@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * MOV CR, CLTS, LMSW, XSETBV and EFER: every guest write is checked as the
- * CPU would check it, and faults come back as data (enum guest_fault).
+ * CPU would check it; a fault comes back as data (struct guest_fault) with
+ * -TERN_EFAULT.
  */
 #include "cr.h"
 #include "cr_qual.h"
+#include "err.h"
 #include "event.h"
 #include "exit_handlers.h"
 #include "intr.h"
@@ -35,6 +37,18 @@
 #define XCR0_BNDREGS (1ull << 3)
 #define XCR0_BNDCSR (1ull << 4)
 #define XCR0_AVX512 (7ull << 5)   /* opmask, ZMM_Hi256, Hi16_ZMM */
+
+static int gp0(struct guest_fault *f)
+{
+	guest_fault_gp0(f);
+	return -TERN_EFAULT;
+}
+
+static int ud(struct guest_fault *f)
+{
+	guest_fault_ud(f);
+	return -TERN_EFAULT;
+}
 
 void cr_reset(struct vcpu *vcpu)
 {
@@ -87,7 +101,7 @@ static bool pae_paging(uint64_t cr0, uint64_t cr4, uint64_t efer)
  * bits change; with EPT the CPU does not, so the emulation must (SDM Vol. 3A
  * 4.4.1, Vol. 3C 26.3.2.4). A present entry with reserved bits set is #GP.
  */
-static enum guest_fault load_pdptes(struct vcpu *vcpu, uint64_t cr3)
+static int load_pdptes(struct vcpu *vcpu, uint64_t cr3, struct guest_fault *f)
 {
 	uint64_t e[4];
 	uint64_t above = ~0ull << policy(vcpu)->maxphyaddr;
@@ -95,14 +109,14 @@ static enum guest_fault load_pdptes(struct vcpu *vcpu, uint64_t cr3)
 	const uint64_t rsvd = 0x1e6ull | above;
 
 	if (plat_gpa_read(vcpu->vm, cr3 & 0xffffffe0ull, e, sizeof(e)))
-		return GUEST_FAULT_GP0; /* not RAM: reads as all ones, reserved bits set */
+		return gp0(f); /* not RAM: reads as all ones, reserved bits set */
 	for (unsigned i = 0; i < 4; i++)
 		if ((e[i] & 1u) && (e[i] & rsvd))
-			return GUEST_FAULT_GP0;
+			return gp0(f);
 	for (unsigned i = 0; i < 4; i++)
 		vcpu->cr.pdpte[i] = e[i];
 	vcpu->cr.pdpte_dirty = true;
-	return GUEST_FAULT_NONE;
+	return 0;
 }
 
 static void set_cr0(struct vcpu *vcpu, uint64_t value)
@@ -112,7 +126,7 @@ static void set_cr0(struct vcpu *vcpu, uint64_t value)
 	vcpu_set_reg(vcpu, VCPU_CR0, value | CR0_FORCED_ON);
 }
 
-enum guest_fault cr_write_cr0(struct vcpu *vcpu, uint64_t value)
+int cr_write_cr0(struct vcpu *vcpu, uint64_t value, struct guest_fault *f)
 {
 	uint64_t old = cr_guest_cr0(vcpu);
 	uint64_t cr4 = cr_guest_cr4(vcpu);
@@ -120,45 +134,45 @@ enum guest_fault cr_write_cr0(struct vcpu *vcpu, uint64_t value)
 
 	/* SDM Vol. 2B MOV CR: bits 63:32 are reserved, #GP(0). */
 	if (value >> 32)
-		return GUEST_FAULT_GP0;
+		return gp0(f);
 	/* Reserved bits 31:0 are ignored; ET is hardwired to 1 (SDM Vol. 3A 2.5). */
 	value = (value & CR0_DEFINED) | X86_CR0_ET;
 	if ((value & X86_CR0_NW) && !(value & X86_CR0_CD))
-		return GUEST_FAULT_GP0; /* NW without CD */
+		return gp0(f); /* NW without CD */
 	if ((value & X86_CR0_PG) && !(value & X86_CR0_PE))
-		return GUEST_FAULT_GP0; /* PG without PE */
+		return gp0(f); /* PG without PE */
 
 	uint64_t new_efer = efer;
 	if (!(old & X86_CR0_PG) && (value & X86_CR0_PG) && (efer & X86_EFER_LME)) {
 		/* Activating IA-32e mode (SDM Vol. 3A 9.8.5): PAE required, CS.L must be 0. */
 		if (!(cr4 & X86_CR4_PAE))
-			return GUEST_FAULT_GP0;
+			return gp0(f);
 		if (seg_ar_l(vcpu_get_seg(vcpu, VCPU_CS)->ar))
-			return GUEST_FAULT_GP0;
+			return gp0(f);
 		new_efer |= X86_EFER_LMA;
 	}
 	if ((old & X86_CR0_PG) && !(value & X86_CR0_PG)) {
 		/* Paging cannot be turned off in 64-bit mode; compatibility mode leaves IA-32e. */
 		if (vcpu_long_mode_64(vcpu))
-			return GUEST_FAULT_GP0;
+			return gp0(f);
 		if (cr4 & X86_CR4_PCIDE)
-			return GUEST_FAULT_GP0; /* SDM Vol. 2B MOV CR: PG=0 with PCIDE=1 */
+			return gp0(f); /* SDM Vol. 2B MOV CR: PG=0 with PCIDE=1 */
 		new_efer &= ~X86_EFER_LMA;
 	}
 	if (pae_paging(value, cr4, new_efer) && !pae_paging(old, cr4, efer)) {
-		enum guest_fault f = load_pdptes(vcpu, vcpu_get_reg(vcpu, VCPU_CR3));
-		if (f)
-			return f;
+		int rc = load_pdptes(vcpu, vcpu_get_reg(vcpu, VCPU_CR3), f);
+		if (rc)
+			return rc;
 	}
 	if (new_efer != efer)
 		vcpu_set_reg(vcpu, VCPU_EFER, new_efer);
 	set_cr0(vcpu, value);
 	if ((old ^ value) & CR0_FLUSH_BITS)
 		vcpu->flush_ept = true;
-	return GUEST_FAULT_NONE;
+	return 0;
 }
 
-enum guest_fault cr_write_cr4(struct vcpu *vcpu, uint64_t value)
+int cr_write_cr4(struct vcpu *vcpu, uint64_t value, struct guest_fault *f)
 {
 	uint64_t old = cr_guest_cr4(vcpu);
 	uint64_t efer = vcpu_get_reg(vcpu, VCPU_EFER);
@@ -166,31 +180,31 @@ enum guest_fault cr_write_cr4(struct vcpu *vcpu, uint64_t value)
 
 	/* Bits the VM's CPUID does not enumerate are reserved; VMXE and SMXE always are. */
 	if (value & ~policy(vcpu)->cr4_valid)
-		return GUEST_FAULT_GP0;
+		return gp0(f);
 	if (lma && !(value & X86_CR4_PAE))
-		return GUEST_FAULT_GP0; /* cannot leave IA-32e mode by clearing PAE */
+		return gp0(f); /* cannot leave IA-32e mode by clearing PAE */
 	if (lma && ((old ^ value) & X86_CR4_LA57))
-		return GUEST_FAULT_GP0; /* LA57 is fixed while in IA-32e mode */
+		return gp0(f); /* LA57 is fixed while in IA-32e mode */
 	if ((value & X86_CR4_PCIDE) && !(old & X86_CR4_PCIDE)) {
 		/* SDM Vol. 3A 4.10.1: PCIDE needs IA-32e mode and CR3[11:0] = 0. */
 		if (!lma || (vcpu_get_reg(vcpu, VCPU_CR3) & 0xfffu))
-			return GUEST_FAULT_GP0;
+			return gp0(f);
 	}
 	uint64_t cr0 = cr_guest_cr0(vcpu);
 	if (pae_paging(cr0, value, efer) && ((old ^ value) & CR4_PDPTE_BITS)) {
-		enum guest_fault f = load_pdptes(vcpu, vcpu_get_reg(vcpu, VCPU_CR3));
-		if (f)
-			return f;
+		int rc = load_pdptes(vcpu, vcpu_get_reg(vcpu, VCPU_CR3), f);
+		if (rc)
+			return rc;
 	}
 	vcpu->cr.cr4_shadow = value;
 	vcpu->cr.dirty = true;
 	vcpu_set_reg(vcpu, VCPU_CR4, value | CR4_FORCED_ON);
 	if ((old ^ value) & CR4_FLUSH_BITS)
 		vcpu->flush_ept = true;
-	return GUEST_FAULT_NONE;
+	return 0;
 }
 
-enum guest_fault cr_write_cr3(struct vcpu *vcpu, uint64_t value)
+int cr_write_cr3(struct vcpu *vcpu, uint64_t value, struct guest_fault *f)
 {
 	uint64_t efer = vcpu_get_reg(vcpu, VCPU_EFER);
 	uint64_t cr4 = cr_guest_cr4(vcpu);
@@ -203,74 +217,74 @@ enum guest_fault cr_write_cr3(struct vcpu *vcpu, uint64_t value)
 		}
 		/* Bits above MAXPHYADDR are reserved (SDM Vol. 3A 4.5.2). */
 		if (value >> policy(vcpu)->maxphyaddr)
-			return GUEST_FAULT_GP0;
+			return gp0(f);
 	} else {
 		value &= 0xffffffffull;
 		if (pae_paging(cr_guest_cr0(vcpu), cr4, efer)) {
-			enum guest_fault f = load_pdptes(vcpu, value);
-			if (f)
-				return f;
+			int rc = load_pdptes(vcpu, value, f);
+			if (rc)
+				return rc;
 		}
 	}
 	vcpu_set_reg(vcpu, VCPU_CR3, value);
 	if (flush)
 		vcpu->flush_ept = true;
-	return GUEST_FAULT_NONE;
+	return 0;
 }
 
-enum guest_fault cr_write_cr8(struct vcpu *vcpu, uint64_t value)
+int cr_write_cr8(struct vcpu *vcpu, uint64_t value, struct guest_fault *f)
 {
 	/* SDM Vol. 3A 10.8.6.1: CR8[63:4] are reserved. */
 	if (value & ~CR8_VALID)
-		return GUEST_FAULT_GP0;
+		return gp0(f);
 	vcpu->intr.tpr = (uint8_t)value;
-	return GUEST_FAULT_NONE;
+	return 0;
 }
 
-enum guest_fault cr_lmsw(struct vcpu *vcpu, uint16_t source)
+int cr_lmsw(struct vcpu *vcpu, uint16_t source, struct guest_fault *f)
 {
 	/* LMSW loads PE, MP, EM, TS; it can set PE but never clear it. */
 	uint64_t cr0 = cr_guest_cr0(vcpu);
 	uint64_t value = (cr0 & ~0xeull) | (source & 0xfu) | (cr0 & X86_CR0_PE);
-	return cr_write_cr0(vcpu, value);
+	return cr_write_cr0(vcpu, value, f);
 }
 
-enum guest_fault cr_write_efer(struct vcpu *vcpu, uint64_t value)
+int cr_write_efer(struct vcpu *vcpu, uint64_t value, struct guest_fault *f)
 {
 	uint64_t efer = vcpu_get_reg(vcpu, VCPU_EFER);
 
 	if (value & ~policy(vcpu)->efer_valid)
-		return GUEST_FAULT_GP0;
+		return gp0(f);
 	/* SDM Vol. 3A 9.8.5: LME cannot change while paging is on. */
 	if ((cr_guest_cr0(vcpu) & X86_CR0_PG) && ((value ^ efer) & X86_EFER_LME))
-		return GUEST_FAULT_GP0;
+		return gp0(f);
 	/* LMA is set by the processor, not by WRMSR: the write keeps the current LMA. */
 	value = (value & ~X86_EFER_LMA) | (efer & X86_EFER_LMA);
 	if (value != efer)
 		vcpu_set_reg(vcpu, VCPU_EFER, value);
-	return GUEST_FAULT_NONE;
+	return 0;
 }
 
-enum guest_fault cr_xsetbv(struct vcpu *vcpu, uint32_t index, uint64_t value)
+int cr_xsetbv(struct vcpu *vcpu, uint32_t index, uint64_t value, struct guest_fault *f)
 {
 	/* SDM Vol. 2C XSETBV: #UD without CR4.OSXSAVE; #GP at CPL > 0, for ECX != 0, ... */
 	if (!(cr_guest_cr4(vcpu) & X86_CR4_OSXSAVE))
-		return GUEST_FAULT_UD;
+		return ud(f);
 	if (vcpu_cpl(vcpu) != 0 || index != 0)
-		return GUEST_FAULT_GP0;
+		return gp0(f);
 	/* ... for bits the VM does not support, and for invalid combinations (Vol. 1 13.3). */
 	if (value & ~policy(vcpu)->xcr0_supported)
-		return GUEST_FAULT_GP0;
+		return gp0(f);
 	if (!(value & XCR0_X87))
-		return GUEST_FAULT_GP0;
+		return gp0(f);
 	if ((value & XCR0_AVX) && !(value & XCR0_SSE))
-		return GUEST_FAULT_GP0;
+		return gp0(f);
 	if (((value & XCR0_BNDREGS) != 0) != ((value & XCR0_BNDCSR) != 0))
-		return GUEST_FAULT_GP0;
+		return gp0(f);
 	if ((value & XCR0_AVX512) && ((value & XCR0_AVX512) != XCR0_AVX512 || !(value & XCR0_AVX)))
-		return GUEST_FAULT_GP0;
+		return gp0(f);
 	vcpu_set_reg(vcpu, VCPU_XCR0, value);
-	return GUEST_FAULT_NONE;
+	return 0;
 }
 
 /* ---- exit handlers ---- */
@@ -301,19 +315,20 @@ enum exit_action cr_exit(struct vcpu *vcpu, const struct exit_record *ex)
 {
 	uint64_t q = ex->qualification;
 	unsigned cr = cr_qual_cr(q);
-	enum guest_fault f = GUEST_FAULT_NONE;
+	struct guest_fault f = { 0 };
+	int rc = 0;
 
 	switch (cr_qual_access(q)) {
 	case CR_ACCESS_MOV_TO_CR: {
 		uint64_t v = gpr_read(vcpu, cr_qual_gpr(q));
 		if (cr == 0)
-			f = cr_write_cr0(vcpu, v);
+			rc = cr_write_cr0(vcpu, v, &f);
 		else if (cr == 3)
-			f = cr_write_cr3(vcpu, v);
+			rc = cr_write_cr3(vcpu, v, &f);
 		else if (cr == 4)
-			f = cr_write_cr4(vcpu, v);
+			rc = cr_write_cr4(vcpu, v, &f);
 		else if (cr == 8)
-			f = cr_write_cr8(vcpu, v);
+			rc = cr_write_cr8(vcpu, v, &f);
 		else
 			return corrupt(vcpu, ex);
 		break;
@@ -334,15 +349,15 @@ enum exit_action cr_exit(struct vcpu *vcpu, const struct exit_record *ex)
 		break;
 	}
 	case CR_ACCESS_CLTS:
-		f = cr_write_cr0(vcpu, cr_guest_cr0(vcpu) & ~X86_CR0_TS);
+		rc = cr_write_cr0(vcpu, cr_guest_cr0(vcpu) & ~X86_CR0_TS, &f);
 		break;
 	case CR_ACCESS_LMSW:
 	default:
-		f = cr_lmsw(vcpu, cr_qual_lmsw_data(q));
+		rc = cr_lmsw(vcpu, cr_qual_lmsw_data(q), &f);
 		break;
 	}
-	if (f)
-		return (enum exit_action)event_reflect(vcpu, f);
+	if (rc)
+		return (enum exit_action)event_reflect(vcpu, &f);
 	vcpu_advance_rip(vcpu, ex->instr_len);
 	/* A lower TPR may let a pending interrupt through. */
 	if (cr == 8)
@@ -356,9 +371,9 @@ enum exit_action xsetbv_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	uint32_t index = (uint32_t)vcpu_get_reg(vcpu, VCPU_RCX);
 	uint64_t value = (vcpu_get_reg(vcpu, VCPU_RDX) << 32) |
 			 (vcpu_get_reg(vcpu, VCPU_RAX) & 0xffffffffull);
-	enum guest_fault f = cr_xsetbv(vcpu, index, value);
-	if (f)
-		return (enum exit_action)event_reflect(vcpu, f);
+	struct guest_fault f = { 0 };
+	if (cr_xsetbv(vcpu, index, value, &f))
+		return (enum exit_action)event_reflect(vcpu, &f);
 	vcpu_advance_rip(vcpu, ex->instr_len);
 	return EXIT_ACTION_RESUME;
 }

@@ -57,16 +57,20 @@ void cr_set_initial(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4);
 uint64_t cr_guest_cr0(struct vcpu *vcpu);
 uint64_t cr_guest_cr4(struct vcpu *vcpu);
 
-/* MOV to CRn with the value as the CPU would see it (already sized). */
-enum guest_fault cr_write_cr0(struct vcpu *vcpu, uint64_t value);
-enum guest_fault cr_write_cr3(struct vcpu *vcpu, uint64_t value);
-enum guest_fault cr_write_cr4(struct vcpu *vcpu, uint64_t value);
-enum guest_fault cr_write_cr8(struct vcpu *vcpu, uint64_t value);
+/*
+ * Each returns 0, or -TERN_EFAULT with the guest-visible fault in *f
+ * (nothing changed).
+ * MOV to CRn with the value as the CPU would see it (already sized).
+ */
+int cr_write_cr0(struct vcpu *vcpu, uint64_t value, struct guest_fault *f);
+int cr_write_cr3(struct vcpu *vcpu, uint64_t value, struct guest_fault *f);
+int cr_write_cr4(struct vcpu *vcpu, uint64_t value, struct guest_fault *f);
+int cr_write_cr8(struct vcpu *vcpu, uint64_t value, struct guest_fault *f);
 /* LMSW (SDM Vol. 2A LMSW): loads CR0[3:0]; cannot clear PE. */
-enum guest_fault cr_lmsw(struct vcpu *vcpu, uint16_t source);
+int cr_lmsw(struct vcpu *vcpu, uint16_t source, struct guest_fault *f);
 /* XSETBV with ECX = index, EDX:EAX = value. */
-enum guest_fault cr_xsetbv(struct vcpu *vcpu, uint32_t index, uint64_t value);
+int cr_xsetbv(struct vcpu *vcpu, uint32_t index, uint64_t value, struct guest_fault *f);
 /* EFER write (WRMSR 0xC0000080): the LME/LMA rules of SDM Vol. 3A 9.8.5. */
-enum guest_fault cr_write_efer(struct vcpu *vcpu, uint64_t value);
+int cr_write_efer(struct vcpu *vcpu, uint64_t value, struct guest_fault *f);
 
 #endif

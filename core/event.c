@@ -116,20 +116,15 @@ void vcpu_requeue_vectoring(struct vcpu *vcpu, uint32_t info, uint32_t error_cod
 	vcpu->event.instr_len = instr_len;
 }
 
-int event_reflect(struct vcpu *vcpu, enum guest_fault fault)
+int event_reflect(struct vcpu *vcpu, const struct guest_fault *fault)
 {
 	bool triple;
 
-	switch (fault) {
-	case GUEST_FAULT_GP0:
-		triple = vcpu_inject_gp0(vcpu);
-		break;
-	case GUEST_FAULT_UD:
-		triple = vcpu_inject_ud(vcpu);
-		break;
-	case GUEST_FAULT_NONE:
-	default:
+	if (!fault->valid)
 		return EXIT_ACTION_RESUME;
-	}
+	if (fault->vector == X86_PF)
+		triple = vcpu_inject_pf(vcpu, fault->cr2, fault->error_code);
+	else
+		triple = vcpu_inject_fault(vcpu, fault->vector, fault->has_error, fault->error_code);
 	return triple ? vm_triple_fault(vcpu->vm) : EXIT_ACTION_RESUME;
 }

@@ -37,11 +37,11 @@ void vcpu_requeue_vectoring(struct vcpu *vcpu, uint32_t idt_vectoring_info, uint
 			    uint32_t instr_len);
 
 /*
- * Inject `fault` (none: nothing) and return the exit action as an int
+ * Inject `fault` (if valid; #PF also sets CR2) and return the exit action as an int
  * (enum exit_action): EXIT_ACTION_RESUME, or EXIT_ACTION_STOP when the
  * combination with the queued event is a triple fault (the VM shut down or
  * was reset as configured).
  */
-int event_reflect(struct vcpu *vcpu, enum guest_fault fault);
+int event_reflect(struct vcpu *vcpu, const struct guest_fault *fault);
 
 #endif

@@ -103,7 +103,8 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	[EXIT_REASON_VIRTUALIZED_EOI] = STOP,
 	[EXIT_REASON_GDTR_IDTR_ACCESS] = STOP,
 	[EXIT_REASON_LDTR_TR_ACCESS] = STOP,
-	/* EPT_VIOLATION, EPT_MISCONFIG: the EPT/MMIO handlers (ept.c, mmio). */
+	/* EPT violations reach the MMIO emulator; EPT_MISCONFIG: the EPT handler (ept.c). */
+	[EXIT_REASON_EPT_VIOLATION] = HANDLE(mmio_exit),
 	[EXIT_REASON_INVEPT] = REFLECT_UD,
 	[EXIT_REASON_RDTSCP] = HANDLE(rdtscp_exit),
 	[EXIT_REASON_PREEMPTION_TIMER] = HANDLE(preemption_timer_exit),
@@ -166,13 +167,16 @@ static enum exit_action dispatch(struct vcpu *vcpu, const struct exit_record *ex
 			       ex->instr_len);
 
 	const struct exit_entry *e = &exit_table[basic];
+	struct guest_fault fault = { 0 };
 	switch (e->policy) {
 	case POLICY_HANDLE:
 		return e->handler(vcpu, ex);
 	case POLICY_UD:
-		return (enum exit_action)event_reflect(vcpu, GUEST_FAULT_UD);
+		guest_fault_ud(&fault);
+		return (enum exit_action)event_reflect(vcpu, &fault);
 	case POLICY_GP:
-		return (enum exit_action)event_reflect(vcpu, GUEST_FAULT_GP0);
+		guest_fault_gp0(&fault);
+		return (enum exit_action)event_reflect(vcpu, &fault);
 	case POLICY_TRIPLE:
 		return (enum exit_action)vm_triple_fault(vm);
 	case POLICY_ENTRY_FAIL:

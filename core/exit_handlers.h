@@ -30,5 +30,6 @@ enum exit_action dr_exit(struct vcpu *vcpu, const struct exit_record *ex);      
 enum exit_action apic_access_exit(struct vcpu *vcpu, const struct exit_record *ex); /* report_exit.c */
 enum exit_action invlpg_exit(struct vcpu *vcpu, const struct exit_record *ex);      /* report_exit.c */
 enum exit_action invpcid_exit(struct vcpu *vcpu, const struct exit_record *ex);     /* report_exit.c */
+enum exit_action mmio_exit(struct vcpu *vcpu, const struct exit_record *ex);     /* mmio.c */
 
 #endif

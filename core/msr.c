@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "msr.h"
 #include "cr.h"
+#include "err.h"
 #include "event.h"
 #include "exit_handlers.h"
 #include "lib.h"
@@ -62,6 +63,12 @@ bool msr_bitmap_traps(const struct msr_bitmap *b, uint32_t msr, bool write)
 	return (b->bits[(unsigned)base + n / 8] >> (n % 8)) & 1u;
 }
 
+static int gp0(struct guest_fault *f)
+{
+	guest_fault_gp0(f);
+	return -TERN_EFAULT;
+}
+
 void msr_reset(struct vcpu *vcpu)
 {
 	struct vcpu_msr *m = &vcpu->msr;
@@ -120,7 +127,7 @@ static void set_tsc_offset(struct vcpu *vcpu, uint64_t offset)
 	vcpu->msr.tsc_offset_dirty = true;
 }
 
-enum guest_fault msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
+int msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value, struct guest_fault *f)
 {
 	struct vcpu_msr *m = &vcpu->msr;
 	int fix;
@@ -128,87 +135,87 @@ enum guest_fault msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value)
 	switch (msr) {
 	case MSR_IA32_TSC:
 		*value = guest_tsc(vcpu);
-		return GUEST_FAULT_NONE;
+		return 0;
 	case MSR_IA32_APIC_BASE:
 		*value = m->apic_base;
-		return GUEST_FAULT_NONE;
+		return 0;
 	case MSR_IA32_FEATURE_CONTROL:
 		*value = FEATURE_CONTROL_LOCKED;
-		return GUEST_FAULT_NONE;
+		return 0;
 	case MSR_IA32_TSC_ADJUST:
 		*value = m->tsc_adjust;
-		return GUEST_FAULT_NONE;
+		return 0;
 	case MSR_IA32_BIOS_SIGN_ID:
 		*value = 0; /* no microcode revision to report */
-		return GUEST_FAULT_NONE;
+		return 0;
 	case MSR_IA32_MTRRCAP:
 		*value = MTRRCAP_VALUE;
-		return GUEST_FAULT_NONE;
+		return 0;
 	case MSR_IA32_MISC_ENABLE:
 		*value = m->misc_enable;
-		return GUEST_FAULT_NONE;
+		return 0;
 	case MSR_IA32_PAT:
 		*value = vcpu_get_reg(vcpu, VCPU_PAT);
-		return GUEST_FAULT_NONE;
+		return 0;
 	case MSR_IA32_MTRR_DEF_TYPE:
 		*value = m->mtrr_def_type;
-		return GUEST_FAULT_NONE;
+		return 0;
 	case MSR_IA32_TSC_DEADLINE:
 		*value = m->tsc_deadline;
-		return GUEST_FAULT_NONE;
+		return 0;
 	case MSR_IA32_TSC_AUX:
 		*value = m->tsc_aux;
-		return GUEST_FAULT_NONE;
+		return 0;
 	case MSR_IA32_EFER:
 		*value = vcpu_get_reg(vcpu, VCPU_EFER);
-		return GUEST_FAULT_NONE;
+		return 0;
 	default:
 		break;
 	}
 	if (msr >= MSR_IA32_MTRR_PHYSBASE0 && msr < MSR_IA32_MTRR_PHYSBASE0 + 2 * MTRR_VCNT) {
 		*value = m->mtrr_var[msr - MSR_IA32_MTRR_PHYSBASE0];
-		return GUEST_FAULT_NONE;
+		return 0;
 	}
 	if ((fix = fixed_index(msr)) >= 0) {
 		*value = m->mtrr_fixed[fix];
-		return GUEST_FAULT_NONE;
+		return 0;
 	}
 	/* x2APIC range, pass-through MSRs that should not have exited, everything else. */
-	return GUEST_FAULT_GP0;
+	return gp0(f);
 }
 
-static enum guest_fault write_apic_base(struct vcpu *vcpu, uint64_t value)
+static int write_apic_base(struct vcpu *vcpu, uint64_t value, struct guest_fault *f)
 {
 	/* Bits 7:0, 9 and above MAXPHYADDR are reserved; x2APIC (EXTD) is not offered. */
 	uint64_t valid = phys_mask(vcpu) | APIC_BASE_EN | APIC_BASE_BSP;
 	if (value & ~valid)
-		return GUEST_FAULT_GP0;
+		return gp0(f);
 	/* The BSP flag is read-only (SDM Vol. 3A 10.4.4). */
 	if ((value ^ vcpu->msr.apic_base) & APIC_BASE_BSP)
-		return GUEST_FAULT_GP0;
+		return gp0(f);
 	vcpu->msr.apic_base = value;
-	return GUEST_FAULT_NONE;
+	return 0;
 }
 
-static enum guest_fault write_mtrr_var(struct vcpu *vcpu, unsigned idx, uint64_t value)
+static int write_mtrr_var(struct vcpu *vcpu, unsigned idx, uint64_t value, struct guest_fault *f)
 {
 	uint64_t valid;
 	if (idx % 2 == 0) {
 		/* PHYSBASE: type in 7:0, base in MAXPHYADDR-1:12 (SDM 11.11.2.3). */
 		if (!msr_mtrr_type_valid((unsigned)(value & 0xffu)))
-			return GUEST_FAULT_GP0;
+			return gp0(f);
 		valid = phys_mask(vcpu) | 0xffu;
 	} else {
 		/* PHYSMASK: valid flag in bit 11, mask in MAXPHYADDR-1:12. */
 		valid = phys_mask(vcpu) | (1ull << 11);
 	}
 	if (value & ~valid)
-		return GUEST_FAULT_GP0;
+		return gp0(f);
 	vcpu->msr.mtrr_var[idx] = value;
-	return GUEST_FAULT_NONE;
+	return 0;
 }
 
-enum guest_fault msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
+int msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, struct guest_fault *f)
 {
 	struct vcpu_msr *m = &vcpu->msr;
 	int fix;
@@ -219,58 +226,58 @@ enum guest_fault msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 		uint64_t delta = value - guest_tsc(vcpu);
 		set_tsc_offset(vcpu, m->tsc_offset + delta);
 		m->tsc_adjust += delta;
-		return GUEST_FAULT_NONE;
+		return 0;
 	}
 	case MSR_IA32_TSC_ADJUST:
 		set_tsc_offset(vcpu, m->tsc_offset + (value - m->tsc_adjust));
 		m->tsc_adjust = value;
-		return GUEST_FAULT_NONE;
+		return 0;
 	case MSR_IA32_APIC_BASE:
-		return write_apic_base(vcpu, value);
+		return write_apic_base(vcpu, value, f);
 	case MSR_IA32_BIOS_SIGN_ID:
 		/* Writing 0 before CPUID is how software asks for the revision: accepted. */
-		return GUEST_FAULT_NONE;
+		return 0;
 	case MSR_IA32_MISC_ENABLE:
 		/* Only fast strings may change; every other bit is fixed for the guest. */
 		if ((value ^ m->misc_enable) & ~MISC_ENABLE_FAST_STRING)
-			return GUEST_FAULT_GP0;
+			return gp0(f);
 		m->misc_enable = value;
-		return GUEST_FAULT_NONE;
+		return 0;
 	case MSR_IA32_PAT:
 		if (!all_types_valid(value, true))
-			return GUEST_FAULT_GP0;
+			return gp0(f);
 		vcpu_set_reg(vcpu, VCPU_PAT, value);
-		return GUEST_FAULT_NONE;
+		return 0;
 	case MSR_IA32_MTRR_DEF_TYPE:
 		/* Type in 7:0, FE bit 10, E bit 11; the rest is reserved (SDM 11.11.2.1). */
 		if ((value & ~0xcffull) || !msr_mtrr_type_valid((unsigned)(value & 0xffu)))
-			return GUEST_FAULT_GP0;
+			return gp0(f);
 		m->mtrr_def_type = value;
-		return GUEST_FAULT_NONE;
+		return 0;
 	case MSR_IA32_TSC_DEADLINE:
 		m->tsc_deadline = value;
-		return GUEST_FAULT_NONE;
+		return 0;
 	case MSR_IA32_TSC_AUX:
 		/* Bits 63:32 are reserved (SDM Vol. 4 Table 2-2). */
 		if (value >> 32)
-			return GUEST_FAULT_GP0;
+			return gp0(f);
 		m->tsc_aux = value;
-		return GUEST_FAULT_NONE;
+		return 0;
 	case MSR_IA32_EFER:
-		return cr_write_efer(vcpu, value);
+		return cr_write_efer(vcpu, value, f);
 	default:
 		/* FEATURE_CONTROL is locked, MTRRCAP read-only: #GP like everything unknown. */
 		break;
 	}
 	if (msr >= MSR_IA32_MTRR_PHYSBASE0 && msr < MSR_IA32_MTRR_PHYSBASE0 + 2 * MTRR_VCNT)
-		return write_mtrr_var(vcpu, msr - MSR_IA32_MTRR_PHYSBASE0, value);
+		return write_mtrr_var(vcpu, msr - MSR_IA32_MTRR_PHYSBASE0, value, f);
 	if ((fix = fixed_index(msr)) >= 0) {
 		if (!all_types_valid(value, false))
-			return GUEST_FAULT_GP0;
+			return gp0(f);
 		m->mtrr_fixed[fix] = value;
-		return GUEST_FAULT_NONE;
+		return 0;
 	}
-	return GUEST_FAULT_GP0;
+	return gp0(f);
 }
 
 static uint32_t msr_index(struct vcpu *vcpu)
@@ -283,9 +290,9 @@ static uint32_t msr_index(struct vcpu *vcpu)
 enum exit_action rdmsr_exit(struct vcpu *vcpu, const struct exit_record *ex)
 {
 	uint64_t value = 0;
-	enum guest_fault f = msr_read(vcpu, msr_index(vcpu), &value);
-	if (f)
-		return (enum exit_action)event_reflect(vcpu, f);
+	struct guest_fault f = { 0 };
+	if (msr_read(vcpu, msr_index(vcpu), &value, &f))
+		return (enum exit_action)event_reflect(vcpu, &f);
 	vcpu_set_reg(vcpu, VCPU_RAX, value & 0xffffffffull);
 	vcpu_set_reg(vcpu, VCPU_RDX, value >> 32);
 	vcpu_advance_rip(vcpu, ex->instr_len);
@@ -297,9 +304,9 @@ enum exit_action wrmsr_exit(struct vcpu *vcpu, const struct exit_record *ex)
 {
 	uint64_t value = (vcpu_get_reg(vcpu, VCPU_RDX) << 32) |
 			 (vcpu_get_reg(vcpu, VCPU_RAX) & 0xffffffffull);
-	enum guest_fault f = msr_write(vcpu, msr_index(vcpu), value);
-	if (f)
-		return (enum exit_action)event_reflect(vcpu, f);
+	struct guest_fault f = { 0 };
+	if (msr_write(vcpu, msr_index(vcpu), value, &f))
+		return (enum exit_action)event_reflect(vcpu, &f);
 	vcpu_advance_rip(vcpu, ex->instr_len);
 	return EXIT_ACTION_RESUME;
 }

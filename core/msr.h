@@ -112,9 +112,9 @@ bool msr_is_passthrough(uint32_t msr);
 
 /* Power-on values of the emulated MSRs (SDM Vol. 3A Table 9-1). */
 void msr_reset(struct vcpu *vcpu);
-/* Emulated RDMSR/WRMSR; a fault comes back as data. */
-enum guest_fault msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value);
-enum guest_fault msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value);
+/* Emulated RDMSR/WRMSR: 0, or -TERN_EFAULT with the fault (#GP(0)) in *f. */
+int msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value, struct guest_fault *f);
+int msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, struct guest_fault *f);
 /* Whether a memory type is valid in PAT (0,1,4,5,6,7) / an MTRR (0,1,4,5,6). */
 bool msr_pat_type_valid(unsigned type);
 bool msr_mtrr_type_valid(unsigned type);

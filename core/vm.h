@@ -11,6 +11,8 @@
 #include "vcpu.h"
 #include "uart.h"
 #include "cpuid.h"
+#include "mmio.h"
+#include "testdev.h"
 #include "pio.h"
 #include "msr.h"
 
@@ -60,6 +62,10 @@ struct vm {
 	enum vm_stop_cause stop_cause;
 	uint32_t stop_detail;     /* e.g. the exit reason that stopped it */
 	uint32_t exit_status;     /* value written to the debug-exit port */
+
+	/* Emulated MMIO ranges (mmio.c) and the MMIO test device (testdev.c). */
+	struct mmio_bus mmio;
+	struct testdev testdev;
 };
 
 /* The hypervisor instance: every VM, owned by the platform, passed to core. */

@@ -2,6 +2,7 @@
 /* CR0/CR3/CR4/CR8, LMSW, CLTS, EFER and XSETBV: every rule and hostile value. */
 #include <string.h>
 #include "unit.h"
+#include "err.h"
 #include "cr.h"
 #include "cr_qual.h"
 #include "exit_dispatch.h"
@@ -12,6 +13,30 @@
 static struct tern hv;
 static struct vm *vm;
 static struct vcpu *v;
+
+/* Test-local outcome codes: the call's result and its fault, checked together. */
+#define NO_FAULT 0
+#define FAULT_GP0 1
+#define FAULT_UD 2
+static struct guest_fault gf;
+static int outcome(int rc)
+{
+	int code = NO_FAULT;
+	if (rc == 0) {
+		ck_assert(!gf.valid);
+	} else {
+		ck_assert_int_eq(rc, -TERN_EFAULT);
+		ck_assert(gf.valid);
+		if (gf.vector == X86_GP && gf.has_error && gf.error_code == 0)
+			code = FAULT_GP0;
+		else if (gf.vector == X86_UD && !gf.has_error)
+			code = FAULT_UD;
+		else
+			code = 99;
+	}
+	memset(&gf, 0, sizeof(gf));
+	return code;
+}
 
 #define CR0_PM (X86_CR0_PE | X86_CR0_ET | X86_CR0_NE)             /* protected mode, no paging */
 #define CR0_LM (CR0_PM | X86_CR0_PG | X86_CR0_WP)                 /* paging on */
@@ -82,15 +107,15 @@ END_TEST
 START_TEST(test_cr0_reserved_and_combinations)
 {
 	prot_mode();
-	ck_assert_int_eq(cr_write_cr0(v, 1ull << 32 | CR0_PM), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_write_cr0(v, 1ull << 63 | CR0_PM), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_write_cr0(v, CR0_PM | X86_CR0_NW), GUEST_FAULT_GP0); /* NW without CD */
-	ck_assert_int_eq(cr_write_cr0(v, X86_CR0_PG | X86_CR0_ET), GUEST_FAULT_GP0); /* PG without PE */
+	ck_assert_int_eq(outcome(cr_write_cr0(v, 1ull << 32 | CR0_PM, &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr0(v, 1ull << 63 | CR0_PM, &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr0(v, CR0_PM | X86_CR0_NW, &gf)), FAULT_GP0); /* NW without CD */
+	ck_assert_int_eq(outcome(cr_write_cr0(v, X86_CR0_PG | X86_CR0_ET, &gf)), FAULT_GP0); /* PG without PE */
 	ck_assert_uint_eq(cr_guest_cr0(v), CR0_PM);
 	ck_assert_uint_eq(v->reg_dirty, 0);
 	/* NW with CD is legal; reserved low bits are dropped, ET forced. */
-	ck_assert_int_eq(cr_write_cr0(v, X86_CR0_PE | X86_CR0_CD | X86_CR0_NW | 0x1ffaffc0u),
-			 GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_cr0(v, X86_CR0_PE | X86_CR0_CD | X86_CR0_NW | 0x1ffaffc0u, &gf)),
+			 NO_FAULT);
 	ck_assert_uint_eq(cr_guest_cr0(v), X86_CR0_PE | X86_CR0_CD | X86_CR0_NW | X86_CR0_ET);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR0),
 			  X86_CR0_PE | X86_CR0_CD | X86_CR0_NW | X86_CR0_ET | X86_CR0_NE);
@@ -102,7 +127,7 @@ END_TEST
 START_TEST(test_cr0_clear_pe_real_mode)
 {
 	prot_mode();
-	ck_assert_int_eq(cr_write_cr0(v, X86_CR0_ET), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_cr0(v, X86_CR0_ET, &gf)), NO_FAULT);
 	ck_assert_uint_eq(cr_guest_cr0(v), X86_CR0_ET);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR0), X86_CR0_ET | X86_CR0_NE);
 }
@@ -113,17 +138,17 @@ START_TEST(test_long_mode_activation)
 	prot_mode();
 	/* LME set but PAE clear: enabling paging is #GP. */
 	vcpu_cache_fill(v, VCPU_EFER, X86_EFER_LME);
-	ck_assert_int_eq(cr_write_cr0(v, CR0_PM | X86_CR0_PG), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PAE), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_cr0(v, CR0_PM | X86_CR0_PG, &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE, &gf)), NO_FAULT);
 	/* CS.L = 1 while activating: #GP. */
 	struct seg_desc cs = *vcpu_get_seg(v, VCPU_CS);
 	cs.ar |= 1u << 13;
 	vcpu_cache_fill_seg(v, VCPU_CS, &cs);
-	ck_assert_int_eq(cr_write_cr0(v, CR0_PM | X86_CR0_PG), GUEST_FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr0(v, CR0_PM | X86_CR0_PG, &gf)), FAULT_GP0);
 	cs.ar &= ~(1u << 13);
 	vcpu_cache_fill_seg(v, VCPU_CS, &cs);
 	v->reg_dirty = 0;
-	ck_assert_int_eq(cr_write_cr0(v, CR0_PM | X86_CR0_PG), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_cr0(v, CR0_PM | X86_CR0_PG, &gf)), NO_FAULT);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_EFER), X86_EFER_LME | X86_EFER_LMA);
 	ck_assert(vcpu_reg_dirty(v, VCPU_EFER));
 	ck_assert(v->flush_ept);
@@ -135,18 +160,18 @@ START_TEST(test_leave_paging)
 {
 	long_mode();
 	/* In 64-bit mode: #GP. */
-	ck_assert_int_eq(cr_write_cr0(v, CR0_PM), GUEST_FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr0(v, CR0_PM, &gf)), FAULT_GP0);
 	/* In compatibility mode: IA-32e mode ends, LMA clears. */
 	struct seg_desc cs = *vcpu_get_seg(v, VCPU_CS);
 	cs.ar &= ~(1u << 13);
 	vcpu_cache_fill_seg(v, VCPU_CS, &cs);
-	ck_assert_int_eq(cr_write_cr0(v, CR0_PM), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_cr0(v, CR0_PM, &gf)), NO_FAULT);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_EFER), X86_EFER_LME);
 	/* With CR4.PCIDE set, clearing PG is #GP. */
 	long_mode();
 	vcpu_cache_fill_seg(v, VCPU_CS, &cs);
 	cr_set_initial(v, CR0_LM, X86_CR4_PAE | X86_CR4_PCIDE);
-	ck_assert_int_eq(cr_write_cr0(v, CR0_PM), GUEST_FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr0(v, CR0_PM, &gf)), FAULT_GP0);
 }
 END_TEST
 
@@ -158,67 +183,67 @@ static void put_pdptes(uint64_t gpa, const uint64_t e[4])
 START_TEST(test_pae_pdptes)
 {
 	prot_mode();
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PAE), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE, &gf)), NO_FAULT);
 	const uint64_t good[4] = { 0x3001, 0x4001, 0, 0x5001 };
 	uint64_t bad[4] = { 0x3001, 0x4001 | (1u << 1) /* RW: reserved in a PDPTE */, 0, 0 };
 	put_pdptes(0x2000, bad);
-	ck_assert_int_eq(cr_write_cr0(v, CR0_PM | X86_CR0_PG), GUEST_FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr0(v, CR0_PM | X86_CR0_PG, &gf)), FAULT_GP0);
 	ck_assert_uint_eq(cr_guest_cr0(v) & X86_CR0_PG, 0);
 	/* A reserved bit in a not-present entry does not matter. */
 	bad[1] = 0x4000 | (1u << 1);
 	put_pdptes(0x2000, bad);
-	ck_assert_int_eq(cr_write_cr0(v, CR0_PM | X86_CR0_PG), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_cr0(v, CR0_PM | X86_CR0_PG, &gf)), NO_FAULT);
 	ck_assert(v->cr.pdpte_dirty);
 	/* Address bits above MAXPHYADDR (39 on the simulated host) are reserved. */
 	uint64_t high[4] = { 0x3001 | (1ull << 40), 0, 0, 0 };
 	put_pdptes(0x8000, high);
-	ck_assert_int_eq(cr_write_cr3(v, 0x8000), GUEST_FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr3(v, 0x8000, &gf)), FAULT_GP0);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR3), 0x2000);
 	/* A PDPTE has no XD bit: bit 63 is reserved too (SDM Vol. 3A Table 4-8). */
 	high[0] = 0x3001 | (1ull << 63);
 	put_pdptes(0x8000, high);
-	ck_assert_int_eq(cr_write_cr3(v, 0x8000), GUEST_FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr3(v, 0x8000, &gf)), FAULT_GP0);
 	put_pdptes(0x8020, good);
 	v->cr.pdpte_dirty = false;
-	ck_assert_int_eq(cr_write_cr3(v, 0xffffffff00008020ull), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_cr3(v, 0xffffffff00008020ull, &gf)), NO_FAULT);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR3), 0x8020); /* 32-bit operand */
 	ck_assert(v->cr.pdpte_dirty);
 	ck_assert_mem_eq(v->cr.pdpte, good, sizeof(good));
 	/* PDPTEs outside guest RAM: #GP. */
-	ck_assert_int_eq(cr_write_cr3(v, 0xfffff000u), GUEST_FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr3(v, 0xfffff000u, &gf)), FAULT_GP0);
 	/* Changing CR4.PGE in PAE paging reloads them. */
 	put_pdptes(0x8020, bad);
 	bad[1] |= 1; /* now present with a reserved bit */
 	put_pdptes(0x8020, bad);
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_PGE), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_OSFXSR), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_PGE, &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_OSFXSR, &gf)), NO_FAULT);
 }
 END_TEST
 
 START_TEST(test_cr4_reserved_and_hidden)
 {
 	long_mode();
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_VMXE), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_SMXE), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PAE | (1ull << 15)), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PAE | (1ull << 32)), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_CET), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_PKS), GUEST_FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_VMXE, &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_SMXE, &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE | (1ull << 15), &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE | (1ull << 32), &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_CET, &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_PKS, &gf)), FAULT_GP0);
 	/* The simulated host has neither LA57 nor PKU nor UMIP. */
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_LA57), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_PKE), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_UMIP), GUEST_FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_LA57, &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_PKE, &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_UMIP, &gf)), FAULT_GP0);
 	ck_assert_uint_eq(v->reg_dirty, 0);
 	/* Everything the CPUID shows is accepted; VMXE stays on underneath. */
 	uint64_t ok = X86_CR4_PAE | X86_CR4_PGE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT |
 		      X86_CR4_OSXSAVE | X86_CR4_FSGSBASE | X86_CR4_SMEP | X86_CR4_DE | X86_CR4_TSD |
 		      X86_CR4_MCE | X86_CR4_PCE | X86_CR4_VME | X86_CR4_PVI | X86_CR4_PSE;
-	ck_assert_int_eq(cr_write_cr4(v, ok), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, ok, &gf)), NO_FAULT);
 	ck_assert_uint_eq(cr_guest_cr4(v), ok);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR4), ok | X86_CR4_VMXE);
 	ck_assert(v->flush_ept);
 	/* Leaving IA-32e mode by clearing PAE: #GP. */
-	ck_assert_int_eq(cr_write_cr4(v, ok & ~X86_CR4_PAE), GUEST_FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, ok & ~X86_CR4_PAE, &gf)), FAULT_GP0);
 }
 END_TEST
 
@@ -229,9 +254,9 @@ START_TEST(test_cr4_la57_fixed_in_long_mode)
 	tern_init(&hv);
 	make_vm();
 	long_mode();
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_LA57), GUEST_FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_LA57, &gf)), FAULT_GP0);
 	prot_mode();
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_LA57), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_LA57, &gf)), NO_FAULT);
 }
 END_TEST
 
@@ -239,32 +264,32 @@ START_TEST(test_cr4_pcide_rules)
 {
 	prot_mode();
 	/* Outside IA-32e mode: #GP. */
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PCIDE), GUEST_FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PCIDE, &gf)), FAULT_GP0);
 	long_mode();
 	vcpu_cache_fill(v, VCPU_CR3, 0x1005);
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_PCIDE), GUEST_FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_PCIDE, &gf)), FAULT_GP0);
 	vcpu_cache_fill(v, VCPU_CR3, 0x1000);
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_PCIDE), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_PCIDE, &gf)), NO_FAULT);
 	/* Already set: CR3's PCID bits no longer matter for other CR4 writes. */
 	vcpu_cache_fill(v, VCPU_CR3, 0x1005);
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_PCIDE | X86_CR4_PGE), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_PCIDE | X86_CR4_PGE, &gf)), NO_FAULT);
 	/* Clearing PCIDE is allowed. */
-	ck_assert_int_eq(cr_write_cr4(v, X86_CR4_PAE), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE, &gf)), NO_FAULT);
 }
 END_TEST
 
 START_TEST(test_cr3_long_mode)
 {
 	long_mode();
-	ck_assert_int_eq(cr_write_cr3(v, 1ull << 39), GUEST_FAULT_GP0);   /* above MAXPHYADDR */
-	ck_assert_int_eq(cr_write_cr3(v, 1ull << 63), GUEST_FAULT_GP0);   /* no PCIDE: reserved */
-	ck_assert_int_eq(cr_write_cr3(v, 0x7ffffff000ull), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_cr3(v, 1ull << 39, &gf)), FAULT_GP0);   /* above MAXPHYADDR */
+	ck_assert_int_eq(outcome(cr_write_cr3(v, 1ull << 63, &gf)), FAULT_GP0);   /* no PCIDE: reserved */
+	ck_assert_int_eq(outcome(cr_write_cr3(v, 0x7ffffff000ull, &gf)), NO_FAULT);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR3), 0x7ffffff000ull);
 	ck_assert(v->flush_ept);
 	/* PCIDE: bit 63 asks not to flush and is not stored. */
 	cr_set_initial(v, CR0_LM, X86_CR4_PAE | X86_CR4_PCIDE);
 	v->flush_ept = false;
-	ck_assert_int_eq(cr_write_cr3(v, (1ull << 63) | 0x5000 | 7), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_cr3(v, (1ull << 63) | 0x5000 | 7, &gf)), NO_FAULT);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR3), 0x5007);
 	ck_assert(!v->flush_ept);
 }
@@ -273,19 +298,19 @@ END_TEST
 START_TEST(test_cr8_and_lmsw)
 {
 	long_mode();
-	ck_assert_int_eq(cr_write_cr8(v, 0x10), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_write_cr8(v, 1ull << 63), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_write_cr8(v, 0xf), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_cr8(v, 0x10, &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr8(v, 1ull << 63, &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_cr8(v, 0xf, &gf)), NO_FAULT);
 	ck_assert_uint_eq(v->intr.tpr, 0xf);
 	/* LMSW sets MP/EM/TS and cannot clear PE. */
-	ck_assert_int_eq(cr_lmsw(v, 0xfff0 | X86_CR0_TS | X86_CR0_MP), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_lmsw(v, 0xfff0 | X86_CR0_TS | X86_CR0_MP, &gf)), NO_FAULT);
 	ck_assert_uint_eq(cr_guest_cr0(v), CR0_LM | X86_CR0_TS | X86_CR0_MP);
-	ck_assert_int_eq(cr_lmsw(v, 0), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_lmsw(v, 0, &gf)), NO_FAULT);
 	ck_assert_uint_eq(cr_guest_cr0(v), CR0_LM);
 	/* From real mode LMSW can set PE. */
 	sim_vcpu_flat_state(v, false, 0);
 	cr_set_initial(v, X86_CR0_ET, 0);
-	ck_assert_int_eq(cr_lmsw(v, 1), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_lmsw(v, 1, &gf)), NO_FAULT);
 	ck_assert_uint_eq(cr_guest_cr0(v), X86_CR0_ET | X86_CR0_PE);
 }
 END_TEST
@@ -401,21 +426,21 @@ END_TEST
 START_TEST(test_efer_rules)
 {
 	prot_mode();
-	ck_assert_int_eq(cr_write_efer(v, 1ull << 1), GUEST_FAULT_GP0);   /* reserved */
-	ck_assert_int_eq(cr_write_efer(v, 1ull << 12), GUEST_FAULT_GP0);  /* SVME: not Intel */
-	ck_assert_int_eq(cr_write_efer(v, X86_EFER_LME | X86_EFER_NXE | X86_EFER_SCE), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_efer(v, 1ull << 1, &gf)), FAULT_GP0);   /* reserved */
+	ck_assert_int_eq(outcome(cr_write_efer(v, 1ull << 12, &gf)), FAULT_GP0);  /* SVME: not Intel */
+	ck_assert_int_eq(outcome(cr_write_efer(v, X86_EFER_LME | X86_EFER_NXE | X86_EFER_SCE, &gf)), NO_FAULT);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_EFER), X86_EFER_LME | X86_EFER_NXE | X86_EFER_SCE);
 	/* LMA cannot be written. */
-	ck_assert_int_eq(cr_write_efer(v, X86_EFER_LME | X86_EFER_LMA), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_efer(v, X86_EFER_LME | X86_EFER_LMA, &gf)), NO_FAULT);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_EFER), X86_EFER_LME);
 	/* LME cannot change while paging is on. */
 	long_mode();
-	ck_assert_int_eq(cr_write_efer(v, X86_EFER_LMA), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_write_efer(v, X86_EFER_LME | X86_EFER_NXE), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_efer(v, X86_EFER_LMA, &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_efer(v, X86_EFER_LME | X86_EFER_NXE, &gf)), NO_FAULT);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_EFER), X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE);
 	/* Same value: nothing written. */
 	v->reg_dirty = 0;
-	ck_assert_int_eq(cr_write_efer(v, X86_EFER_LME | X86_EFER_NXE), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_efer(v, X86_EFER_LME | X86_EFER_NXE, &gf)), NO_FAULT);
 	ck_assert(!vcpu_reg_dirty(v, VCPU_EFER));
 }
 END_TEST
@@ -427,9 +452,9 @@ START_TEST(test_efer_without_long_mode_cpu)
 	tern_init(&hv);
 	make_vm();
 	prot_mode();
-	ck_assert_int_eq(cr_write_efer(v, X86_EFER_LME), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_write_efer(v, X86_EFER_NXE), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_write_efer(v, X86_EFER_SCE), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_write_efer(v, X86_EFER_LME, &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_efer(v, X86_EFER_NXE, &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_write_efer(v, X86_EFER_SCE, &gf)), NO_FAULT);
 }
 END_TEST
 
@@ -447,26 +472,26 @@ static void xsave_guest(unsigned cpl)
 START_TEST(test_xsetbv_rules)
 {
 	xsave_guest(0);
-	ck_assert_int_eq(cr_xsetbv(v, 0, 7), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 0, 7, &gf)), NO_FAULT);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_XCR0), 7);
-	ck_assert_int_eq(cr_xsetbv(v, 0, 3), GUEST_FAULT_NONE);
-	ck_assert_int_eq(cr_xsetbv(v, 0, 1), GUEST_FAULT_NONE);
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 0, 3, &gf)), NO_FAULT);
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 0, 1, &gf)), NO_FAULT);
 	/* Hostile values. */
-	ck_assert_int_eq(cr_xsetbv(v, 1, 7), GUEST_FAULT_GP0);           /* XCR1 via XSETBV */
-	ck_assert_int_eq(cr_xsetbv(v, 0xffffffffu, 7), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_xsetbv(v, 0, 0), GUEST_FAULT_GP0);           /* x87 must stay */
-	ck_assert_int_eq(cr_xsetbv(v, 0, 6), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_xsetbv(v, 0, 5), GUEST_FAULT_GP0);           /* AVX without SSE */
-	ck_assert_int_eq(cr_xsetbv(v, 0, 0x1f), GUEST_FAULT_GP0);        /* MPX: not offered */
-	ck_assert_int_eq(cr_xsetbv(v, 0, 0xe7), GUEST_FAULT_GP0);        /* AVX-512: host lacks it */
-	ck_assert_int_eq(cr_xsetbv(v, 0, 1ull << 63 | 7), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_xsetbv(v, 0, 0x60007), GUEST_FAULT_GP0);     /* AMX tiles */
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 1, 7, &gf)), FAULT_GP0);           /* XCR1 via XSETBV */
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 0xffffffffu, 7, &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 0, 0, &gf)), FAULT_GP0);           /* x87 must stay */
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 0, 6, &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 0, 5, &gf)), FAULT_GP0);           /* AVX without SSE */
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 0, 0x1f, &gf)), FAULT_GP0);        /* MPX: not offered */
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 0, 0xe7, &gf)), FAULT_GP0);        /* AVX-512: host lacks it */
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 0, 1ull << 63 | 7, &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 0, 0x60007, &gf)), FAULT_GP0);     /* AMX tiles */
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_XCR0), 1);
 	/* CPL 3: #GP; CR4.OSXSAVE clear: #UD (checked first). */
 	xsave_guest(3);
-	ck_assert_int_eq(cr_xsetbv(v, 0, 7), GUEST_FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 0, 7, &gf)), FAULT_GP0);
 	cr_set_initial(v, CR0_LM, X86_CR4_PAE);
-	ck_assert_int_eq(cr_xsetbv(v, 0, 7), GUEST_FAULT_UD);
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 0, 7, &gf)), FAULT_UD);
 }
 END_TEST
 
@@ -478,12 +503,12 @@ START_TEST(test_xsetbv_avx512_all_or_nothing)
 	make_vm();
 	ck_assert_uint_eq(vm->cpuid.xcr0_supported, 0x2e7); /* MPX taken out */
 	xsave_guest(0);
-	ck_assert_int_eq(cr_xsetbv(v, 0, 0x27), GUEST_FAULT_GP0);  /* opmask only */
-	ck_assert_int_eq(cr_xsetbv(v, 0, 0x63), GUEST_FAULT_GP0);  /* without AVX */
-	ck_assert_int_eq(cr_xsetbv(v, 0, 0xe3), GUEST_FAULT_GP0);
-	ck_assert_int_eq(cr_xsetbv(v, 0, 0xe7), GUEST_FAULT_NONE);
-	ck_assert_int_eq(cr_xsetbv(v, 0, 0x2e7), GUEST_FAULT_NONE);
-	ck_assert_int_eq(cr_xsetbv(v, 0, 0x18 | 7), GUEST_FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 0, 0x27, &gf)), FAULT_GP0);  /* opmask only */
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 0, 0x63, &gf)), FAULT_GP0);  /* without AVX */
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 0, 0xe3, &gf)), FAULT_GP0);
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 0, 0xe7, &gf)), NO_FAULT);
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 0, 0x2e7, &gf)), NO_FAULT);
+	ck_assert_int_eq(outcome(cr_xsetbv(v, 0, 0x18 | 7, &gf)), FAULT_GP0);
 }
 END_TEST
 

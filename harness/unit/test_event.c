@@ -184,16 +184,24 @@ END_TEST
 
 START_TEST(test_event_reflect)
 {
-	ck_assert_int_eq(event_reflect(v, GUEST_FAULT_NONE), EXIT_ACTION_RESUME);
+	struct guest_fault f = { 0 };
+	ck_assert_int_eq(event_reflect(v, &f), EXIT_ACTION_RESUME);
 	ck_assert(!v->event.valid);
-	ck_assert_int_eq(event_reflect(v, GUEST_FAULT_UD), EXIT_ACTION_RESUME);
+	guest_fault_ud(&f);
+	ck_assert_int_eq(event_reflect(v, &f), EXIT_ACTION_RESUME);
 	expect_event(X86_UD, false, 0);
 	v->event.valid = false;
-	ck_assert_int_eq(event_reflect(v, GUEST_FAULT_GP0), EXIT_ACTION_RESUME);
+	guest_fault_pf(&f, 0x7, 0xdead000);
+	ck_assert_int_eq(event_reflect(v, &f), EXIT_ACTION_RESUME);
+	expect_event(X86_PF, true, 7);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR2), 0xdead000);
+	v->event.valid = false;
+	guest_fault_gp0(&f);
+	ck_assert_int_eq(event_reflect(v, &f), EXIT_ACTION_RESUME);
 	expect_event(X86_GP, true, 0);
 	v->event.valid = false;
 	vcpu_inject_fault(v, X86_DF, true, 0);
-	ck_assert_int_eq(event_reflect(v, GUEST_FAULT_GP0), EXIT_ACTION_STOP);
+	ck_assert_int_eq(event_reflect(v, &f), EXIT_ACTION_STOP);
 	ck_assert(vm_is_stopped(v->vm));
 	ck_assert_uint_eq(v->vm->stop_cause, VM_STOP_TRIPLE_FAULT);
 }
