@@ -7,6 +7,7 @@
 #include "exit_handlers.h"
 #include "io_qual.h"
 #include "log.h"
+#include "string_io.h"
 #include "vm.h"
 
 static uint64_t size_mask(unsigned size)
@@ -26,13 +27,8 @@ enum exit_action io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 		vm_stop(vm, VM_STOP_INTERNAL, (uint32_t)q);
 		return EXIT_ACTION_STOP;
 	}
-	if (io_qual_is_string(q)) {
-		/* INS/OUTS need the guest page walk; until then a defined stop. */
-		log_err("vm%u vcpu%u: string port I/O at port 0x%x not supported", vm->id, vcpu->id,
-			port);
-		vm_stop(vm, VM_STOP_UNEXPECTED_EXIT, EXIT_REASON_IO_INSTRUCTION);
-		return EXIT_ACTION_STOP;
-	}
+	if (io_qual_is_string(q))
+		return string_io_exit(vcpu, ex);
 
 	uint64_t rax = vcpu_get_reg(vcpu, VCPU_RAX);
 	uint32_t value = (uint32_t)(rax & size_mask(size));
