@@ -283,18 +283,34 @@ const struct cpuid_entry *cpuid_find(const struct cpuid_policy *p, uint32_t leaf
 }
 
 /*
- * SDM Vol. 2A, CPUID: "If a value entered for CPUID.EAX is higher than the
- * maximum input value for basic or extended function for that processor then
- * the data for the highest basic information leaf is returned." Tern's own
- * range ends at CPUID_LEAF_HV_MAX; past it the same rule applies.
+ * The entry that answers (leaf, subleaf), or NULL for a subleaf beyond what
+ * is kept; *eff is the leaf actually answered. SDM Vol. 2A, CPUID: "If a
+ * value entered for CPUID.EAX is higher than the maximum input value for
+ * basic or extended function for that processor then the data for the
+ * highest basic information leaf is returned." Tern's own range ends at
+ * CPUID_LEAF_HV_MAX; past it the same rule applies. One range test per
+ * range and an index: no scan (harness/bench/bench_exits.c).
  */
-static uint32_t effective_leaf(const struct cpuid_policy *p, uint32_t leaf)
+static const struct cpuid_entry *resolve(const struct cpuid_policy *p, uint32_t leaf,
+					 uint32_t subleaf, uint32_t *eff)
 {
-	if (leaf >= EXT_BASE)
-		return leaf <= p->max_ext ? leaf : p->max_basic;
-	if (leaf >= CPUID_LEAF_HV_BASE && leaf <= CPUID_LEAF_HV_RANGE_END)
-		return leaf <= CPUID_LEAF_HV_MAX ? leaf : p->max_basic;
-	return leaf <= p->max_basic ? leaf : p->max_basic;
+	const struct cpuid_slot *s;
+
+	if (leaf <= p->max_basic) {
+		s = &p->basic[leaf];
+	} else if (leaf - EXT_BASE <= p->max_ext - EXT_BASE) {
+		s = &p->ext[leaf - EXT_BASE];
+	} else if (leaf - CPUID_LEAF_HV_BASE <= CPUID_LEAF_HV_MAX - CPUID_LEAF_HV_BASE) {
+		s = &p->hv[leaf - CPUID_LEAF_HV_BASE];
+	} else {
+		leaf = p->max_basic;
+		s = &p->basic[leaf];
+	}
+	*eff = leaf;
+	const struct cpuid_entry *e = &p->entries[s->first];
+	if (!e->indexed)
+		return e;
+	return subleaf < s->nsub ? e + subleaf : 0;
 }
 
 /* XSAVE area size for the components enabled in XCR0 (CPUID.(0xD,0):EBX). */
@@ -314,23 +330,28 @@ static uint32_t xsave_size(const struct cpuid_policy *p, uint64_t xcr0)
 void cpuid_lookup(const struct cpuid_policy *p, struct vcpu *vcpu, uint32_t leaf,
 		  uint32_t subleaf, uint32_t regs[4])
 {
-	uint32_t eff = effective_leaf(p, leaf);
-	const struct cpuid_entry *e = cpuid_find(p, eff, subleaf);
+	uint32_t eff;
+	const struct cpuid_entry *e = resolve(p, leaf, subleaf, &eff);
 
-	if (e)
-		tern_memcpy(regs, e->regs, 4 * sizeof(uint32_t));
-	else
-		tern_memset(regs, 0, 4 * sizeof(uint32_t)); /* subleaf beyond what is kept */
+	if (e) {
+		regs[0] = e->regs[0];
+		regs[1] = e->regs[1];
+		regs[2] = e->regs[2];
+		regs[3] = e->regs[3];
+	} else {
+		regs[0] = regs[1] = regs[2] = regs[3] = 0; /* subleaf beyond what is kept */
+	}
 
-	switch (eff) {
-	case 1:
+	if (eff == 1) {
 		regs[1] |= (uint32_t)vcpu->id << 24;
 		/* OSXSAVE mirrors the guest's CR4.OSXSAVE (SDM Vol. 2A, CPUID). */
 		if (vcpu_get_reg(vcpu, VCPU_CR4) & X86_CR4_OSXSAVE)
 			regs[2] |= CPUID_1_ECX_OSXSAVE;
 		else
 			regs[2] &= ~CPUID_1_ECX_OSXSAVE;
-		break;
+		return;
+	}
+	switch (eff) {
 	case 0xb:
 	case 0x1f:
 		/* Levels past the core level are invalid: ECX[7:0] echoes the subleaf. */

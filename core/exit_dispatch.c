@@ -143,36 +143,15 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	[EXIT_REASON_TDCALL] = REFLECT_UD,
 };
 
-static enum exit_action dispatch(struct vcpu *vcpu, const struct exit_record *ex)
+/* Everything but POLICY_HANDLE: the reflections and the stops. */
+static enum exit_action apply_policy(struct vcpu *vcpu, enum exit_policy policy, uint16_t basic)
 {
 	struct vm *vm = vcpu->vm;
-	uint16_t basic = exit_basic_reason(ex);
+	struct guest_fault fault;
 
-	/* SDM 26.7: bit 31 set means the entry failed; the guest never ran. */
-	if (exit_is_entry_failure(ex)) {
-		vm_stop(vm, VM_STOP_ENTRY_FAILURE, ex->reason);
-		return EXIT_ACTION_STOP;
-	}
-	if (basic >= EXIT_REASON_MAX) {
-		vm_stop(vm, VM_STOP_UNEXPECTED_EXIT, basic);
-		return EXIT_ACTION_STOP;
-	}
-
-	/*
-	 * An exit during event delivery (IDT-vectoring valid, SDM 28.2.4):
-	 * the event is queued again first, so a fault the handler raises
-	 * combines with it as the CPU would (#DF, triple fault).
-	 */
-	vcpu_requeue_vectoring(vcpu, ex->idt_vectoring_info, ex->idt_vectoring_error,
-			       ex->instr_len);
-
-	const struct exit_entry *e = &exit_table[basic];
-	struct guest_fault fault = { 0 };
-	switch (e->policy) {
-	case POLICY_HANDLE:
-		return e->handler(vcpu, ex);
+	switch (policy) {
 	case POLICY_UD:
-		guest_fault_ud(&fault);
+		guest_fault_ud(&fault); /* sets every field but cr2, which only #PF reads */
 		return (enum exit_action)event_reflect(vcpu, &fault);
 	case POLICY_GP:
 		guest_fault_gp0(&fault);
@@ -183,10 +162,40 @@ static enum exit_action dispatch(struct vcpu *vcpu, const struct exit_record *ex
 		vm_stop(vm, VM_STOP_ENTRY_FAILURE, basic);
 		return EXIT_ACTION_STOP;
 	case POLICY_STOP:
+	case POLICY_HANDLE:
 	default:
 		vm_stop(vm, VM_STOP_UNEXPECTED_EXIT, basic);
 		return EXIT_ACTION_STOP;
 	}
+}
+
+static enum exit_action dispatch(struct vcpu *vcpu, const struct exit_record *ex)
+{
+	uint16_t basic = exit_basic_reason(ex);
+
+	/* One test for both: a failed entry (bit 31) and a reason past the table. */
+	if ((ex->reason & (EXIT_REASON_FAILED_ENTRY | EXIT_REASON_BASIC_MASK)) >= EXIT_REASON_MAX) {
+		/* SDM 26.7: bit 31 set means the entry failed; the guest never ran. */
+		if (exit_is_entry_failure(ex))
+			vm_stop(vcpu->vm, VM_STOP_ENTRY_FAILURE, ex->reason);
+		else
+			vm_stop(vcpu->vm, VM_STOP_UNEXPECTED_EXIT, basic);
+		return EXIT_ACTION_STOP;
+	}
+
+	/*
+	 * An exit during event delivery (IDT-vectoring valid, SDM 28.2.4):
+	 * the event is queued again first, so a fault the handler raises
+	 * combines with it as the CPU would (#DF, triple fault).
+	 */
+	if (intr_info_valid(ex->idt_vectoring_info))
+		vcpu_requeue_vectoring(vcpu, ex->idt_vectoring_info, ex->idt_vectoring_error,
+				       ex->instr_len);
+
+	const struct exit_entry *e = &exit_table[basic];
+	if (e->policy == POLICY_HANDLE)
+		return e->handler(vcpu, ex);
+	return apply_policy(vcpu, e->policy, basic);
 }
 
 enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *ex)
@@ -194,21 +203,14 @@ enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *e
 	vcpu->exits++;
 	enum exit_action action = dispatch(vcpu, ex);
 
-	switch (action) {
-	case EXIT_ACTION_WAIT_IO:
-		vcpu->state = VCPU_STATE_WAIT_IO;
-		break;
-	case EXIT_ACTION_HALT:
-		vcpu->state = VCPU_STATE_HALTED;
-		break;
-	case EXIT_ACTION_STOP:
-		if (vcpu->state != VCPU_STATE_PAUSED)
-			vcpu->state = VCPU_STATE_STOPPED;
-		break;
-	default:
+	if (action == EXIT_ACTION_RESUME)
 		vcpu->state = VCPU_STATE_RUNNABLE;
-		break;
-	}
+	else if (action == EXIT_ACTION_WAIT_IO)
+		vcpu->state = VCPU_STATE_WAIT_IO;
+	else if (action == EXIT_ACTION_HALT)
+		vcpu->state = VCPU_STATE_HALTED;
+	else if (vcpu->state != VCPU_STATE_PAUSED)
+		vcpu->state = VCPU_STATE_STOPPED;
 	plat_trace_exit(vcpu, ex, action);
 	return action;
 }
