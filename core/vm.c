@@ -60,6 +60,7 @@ int vm_create(struct tern *hv, const struct vm_config *cfg, struct vm **out)
 	vm->config = *cfg;
 	if ((ret = cpuid_policy_build(&vm->cpuid, cfg)))
 		return ret;
+	msr_bitmap_build(&vm->msr_bitmap);
 	uart_init(&vm->com1);
 	if ((ret = pio_register(&vm->pio, UART_COM1_BASE, UART_NPORTS, uart_port, &vm->com1, "com1")))
 		return ret;

@@ -16,6 +16,7 @@
 #include "pio.h"
 #include "pt_pool.h"
 #include "ept.h"
+#include "msr.h"
 
 #define TERN_MAX_VMS 8
 #define TERN_MAX_VCPUS 8
@@ -63,6 +64,7 @@ struct vm {
 	struct vcpu vcpus[TERN_MAX_VCPUS];
 
 	struct cpuid_policy cpuid;
+	struct msr_bitmap msr_bitmap;   /* built from the MSR policy (msr.h) */
 	struct pio_bus pio;
 	struct uart16550 com1;
 
