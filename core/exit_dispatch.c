@@ -35,6 +35,8 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	[EXIT_REASON_CPUID] = HANDLE(cpuid_exit),
 	[EXIT_REASON_HLT] = HANDLE(hlt_exit),
 	[EXIT_REASON_IO_INSTRUCTION] = HANDLE(io_exit),
+	/* Hypercalls: ACRN's ABI, Service VM only (hypercall.h). */
+	[EXIT_REASON_VMCALL] = HANDLE(hypercall_exit),
 	/*
 	 * VMX instructions always exit in VMX non-root operation (SDM 26.1.2).
 	 * The guest is told VMX does not exist (CPUID.1:ECX.VMX = 0, CR4.VMXE
@@ -119,6 +121,15 @@ enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *e
 			vcpu->state = VCPU_STATE_STOPPED;
 		break;
 	default:
+		/*
+		 * A vCPU the handling reset (VM reset on a triple fault: back
+		 * in INIT with its reset state to load) is an AP waiting for a
+		 * SIPI: it is not entered.
+		 */
+		if (vcpu->state == VCPU_STATE_INIT && vcpu->load_pending) {
+			action = EXIT_ACTION_STOP;
+			break;
+		}
 		vcpu->state = VCPU_STATE_RUNNABLE;
 		break;
 	}

@@ -12,5 +12,6 @@ typedef enum exit_action (*exit_handler)(struct vcpu *vcpu, const struct exit_re
 enum exit_action cpuid_exit(struct vcpu *vcpu, const struct exit_record *ex);   /* cpuid.c */
 enum exit_action io_exit(struct vcpu *vcpu, const struct exit_record *ex);      /* io_exit.c */
 enum exit_action hlt_exit(struct vcpu *vcpu, const struct exit_record *ex);     /* hlt.c */
+enum exit_action hypercall_exit(struct vcpu *vcpu, const struct exit_record *ex); /* hypercall.c */
 
 #endif

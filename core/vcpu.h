@@ -80,6 +80,26 @@ enum vcpu_state {
 	VCPU_STATE_STOPPED,      /* the VM was stopped; never resumes */
 };
 
+/*
+ * A whole register state the platform loads into the guest before the
+ * vCPU's next VM entry (VMCS guest-state area, SDM Vol. 3C 24.4), written by
+ * the VM manager: the architectural reset state (SDM Vol. 3A 9.1.1,
+ * Table 9-1 "IA-32 and Intel 64 Processor States Following Power-up,
+ * Reset, or INIT") or the state the Service VM set (HC_SET_VCPU_REGS).
+ */
+struct vcpu_load_state {
+	uint64_t regs[VCPU_REG_COUNT];  /* indexed by enum vcpu_reg */
+	struct seg_desc segs[VCPU_SEG_COUNT];
+	uint64_t gdtr_base;
+	uint64_t idtr_base;
+	uint32_t gdtr_limit;
+	uint32_t idtr_limit;
+};
+
+/* Why a vCPU is paused (vcpu->pause_mask); both may hold at once. */
+#define VCPU_PAUSED_BY_VM    0x1u  /* its VM is paused */
+#define VCPU_PAUSED_BY_VCPU  0x2u  /* paused on its own (Tern's per-vCPU pause) */
+
 struct vcpu {
 	struct vm *vm;
 	uint16_t id;
@@ -94,6 +114,21 @@ struct vcpu {
 	struct vcpu_event event;        /* injection at next entry */
 	bool flush_ept;                 /* invalidate EPT-derived TLB before entry */
 	uint64_t exits;                 /* exits handled, for statistics */
+
+	/*
+	 * VM manager (vm_mgr.c). While pause_mask is non-zero the state is
+	 * VCPU_STATE_PAUSED and paused_state is the state it returns to (a
+	 * vCPU paused while waiting for I/O waits again when resumed).
+	 */
+	uint8_t pause_mask;
+	enum vcpu_state paused_state;
+	/*
+	 * Set by the VM manager: before the next entry the platform loads
+	 * `load` as the guest's whole register state (then clears this flag),
+	 * before it writes back registers marked dirty.
+	 */
+	bool load_pending;
+	struct vcpu_load_state load;
 };
 
 _Static_assert(VCPU_REG_COUNT <= 32, "reg_valid/reg_dirty are 32-bit masks");
