@@ -6,6 +6,7 @@
 #include "lib.h"
 #include "log.h"
 #include "platform.h"
+#include "trace_bin.h"
 #include "vm.h"
 #include "vm_mgr.h"
 
@@ -27,12 +28,25 @@ static int hc_target(struct vm *svm, uint64_t vmid, struct vm **out)
 	return ret;
 }
 
-/* Read a parameter structure from the Service VM's memory. */
+/*
+ * Read a parameter structure from the Service VM's memory, in pieces of at
+ * most TRACE_BIN_MAX_DATA bytes: the most one recorded guest-memory read
+ * holds, so that every hypercall's reads can be recorded and replayed.
+ */
 static int hc_read(struct vm *svm, uint64_t gpa, void *dst, size_t len)
 {
 	int ret = -TERN_EINVAL;
-	if ((gpa & (PARAM_ALIGN - 1u)) == 0)
-		ret = plat_gpa_read(svm, gpa, dst, len) ? -TERN_EFAULT : 0;
+	if ((gpa & (PARAM_ALIGN - 1u)) == 0) {
+		size_t done = 0;
+		/* A range that wraps around the address space is not memory. */
+		ret = gpa + len < gpa ? -TERN_EFAULT : 0;
+		while (ret == 0 && done < len) {
+			size_t n = len - done < TRACE_BIN_MAX_DATA ? len - done : TRACE_BIN_MAX_DATA;
+			if (plat_gpa_read(svm, gpa + done, (uint8_t *)dst + done, n) != 0)
+				ret = -TERN_EFAULT;
+			done += n;
+		}
+	}
 	return ret;
 }
 
@@ -335,7 +349,9 @@ enum exit_action hypercall_exit(struct vcpu *vcpu, const struct exit_record *ex)
 					     vcpu_get_reg(vcpu, VCPU_RDI), vcpu_get_reg(vcpu, VCPU_RSI));
 		/* A negative errno, sign-extended to 64 bits, as ACRN returns it. */
 		vcpu_set_reg(vcpu, VCPU_RAX, (uint64_t)(int64_t)ret);
-		vcpu_advance_rip(vcpu, ex->instr_len);
+		/* Past VMCALL; in 64-bit mode (checked above) RIP does not wrap
+		 * at 32 bits, so vcpu_advance_rip's mode check is not needed. */
+		vcpu_set_reg(vcpu, VCPU_RIP, vcpu_get_reg(vcpu, VCPU_RIP) + ex->instr_len);
 	}
 	return triple ? (enum exit_action)vm_triple_fault(vm) : EXIT_ACTION_RESUME;
 }

@@ -590,7 +590,7 @@ static int parse_expect(struct parser *p, struct token *tok, unsigned n)
 static int parse_line(struct parser *p, char *line)
 {
 	struct token tok[MAX_TOKENS];
-	unsigned n;
+	unsigned n = 0;
 	if (tokenize(p, line, tok, &n))
 		return -1;
 	if (n == 0)
