@@ -3,6 +3,7 @@
 #include "err.h"
 #include "event.h"
 #include "exit_handlers.h"
+#include "ioreq.h"
 #include "lib.h"
 #include "log.h"
 #include "platform.h"
@@ -11,7 +12,6 @@
 #include "vm_mgr.h"
 
 #define PARAM_ALIGN 8u           /* ACRN's parameter structures are __aligned(8) */
-#define IOREQ_PAGE_MASK 0xfffull
 
 typedef int (*hc_handler)(struct vm *svm, uint64_t p1, uint64_t p2);
 
@@ -78,8 +78,7 @@ static int creation_config(const struct tern *hv, const struct acrn_vm_creation 
 	size_t len = 0;
 	while (len < ACRN_VM_NAME_LEN && cv->name[len])
 		len++;
-	if (cv->reserved0 || cv->reserved1 || cv->vm_flag || (cv->ioreq_buf & IOREQ_PAGE_MASK) ||
-	    vcpus == 0 || vcpus > TERN_MAX_VCPUS || len == 0 || len == ACRN_VM_NAME_LEN)
+	if (cv->reserved0 || cv->reserved1 || cv->vm_flag || vcpus == 0 || vcpus > TERN_MAX_VCPUS || len == 0 || len == ACRN_VM_NAME_LEN)
 		return -TERN_EINVAL;
 	tern_memset(cfg, 0, sizeof(*cfg));
 	tern_memcpy(cfg->name, cv->name, len);
@@ -106,7 +105,6 @@ static int hc_create_vm(struct vm *svm, uint64_t gpa, uint64_t unused)
 	if (ret == 0)
 		ret = vm_mgr_create(svm->hv, &cfg, &vm);
 	if (ret == 0) {
-		vm->ioreq_buf_gpa = cv.ioreq_buf;
 		cv.vmid = vm->id;
 		cv.vcpu_num = cfg.vcpu_count;
 		if (plat_gpa_write(svm, gpa, &cv, sizeof(cv)) != 0) {
@@ -272,6 +270,32 @@ int hypercall_regs_to_state(const struct acrn_regs *r, struct vcpu_load_state *s
 	return ret;
 }
 
+static int hc_set_ioreq_buffer(struct vm *svm, uint64_t vmid, uint64_t gpa)
+{
+	struct acrn_ioreq_buffer buf;
+	struct vm *t = (struct vm *)0;
+	int ret = hc_target(svm, vmid, &t);
+	if (ret == 0 && t->state != VM_STATE_CREATED)
+		ret = -TERN_EBUSY;
+	if (ret == 0)
+		ret = hc_read(svm, gpa, &buf, sizeof(buf));
+	if (ret == 0)
+		ret = ioreq_set_buffer(t, buf.ioreq_buf);
+	return ret;
+}
+
+static int hc_notify_request_finish(struct vm *svm, uint64_t vmid, uint64_t vcpu_id)
+{
+	struct vm *t = (struct vm *)0;
+	uint16_t id = 0;
+	int ret = hc_target(svm, vmid, &t);
+	if (ret == 0)
+		ret = vcpu_param(vcpu_id, &id);
+	if (ret == 0)
+		ret = ioreq_complete(t, id);
+	return ret;
+}
+
 static int hc_set_vcpu_regs(struct vm *svm, uint64_t vmid, uint64_t gpa)
 {
 	struct acrn_vcpu_regs req;
@@ -312,6 +336,8 @@ static const hc_handler hc_table[HC_IDX_MASK + 1u] = {
 	[HC_PAUSE_VM & HC_IDX_MASK] = hc_pause_vm,
 	[HC_RESET_VM & HC_IDX_MASK] = hc_reset_vm,
 	[HC_SET_VCPU_REGS & HC_IDX_MASK] = hc_set_vcpu_regs,
+	[HC_SET_IOREQ_BUFFER & HC_IDX_MASK] = hc_set_ioreq_buffer,
+	[HC_NOTIFY_REQUEST_FINISH & HC_IDX_MASK] = hc_notify_request_finish,
 	[HC_VM_SET_MEMORY_REGIONS & HC_IDX_MASK] = hc_set_memory_regions,
 	[HC_TERN_RESUME_VM & HC_IDX_MASK] = hc_resume_vm,
 	[HC_TERN_PAUSE_VCPU & HC_IDX_MASK] = hc_pause_vcpu,

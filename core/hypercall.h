@@ -55,6 +55,8 @@
 #define HC_PAUSE_VM               HC_ID_OF(0x13u)
 #define HC_RESET_VM               HC_ID_OF(0x15u)
 #define HC_SET_VCPU_REGS          HC_ID_OF(0x16u)
+#define HC_SET_IOREQ_BUFFER       HC_ID_OF(0x30u)  /* HC_ID_IOREQ_BASE + 0 */
+#define HC_NOTIFY_REQUEST_FINISH  HC_ID_OF(0x31u)
 #define HC_VM_SET_MEMORY_REGIONS  HC_ID_OF(0x42u)  /* HC_ID_MEM_BASE + 2 */
 
 /*
@@ -89,8 +91,9 @@ struct hc_api_version {
  * name: NUL-terminated, non-empty, not the name of an existing VM;
  * cpu_affinity: one bit per physical CPU, one vCPU per set bit (ACRN);
  * vm_flag: no flag is supported (each names a feature Tern lacks), must
- * be 0; ioreq_buf: 0 or the 4 KiB-aligned Service VM GPA of the VM's IOREQ
- * page; reserved fields must be 0.
+ * be 0; reserved fields must be 0. ioreq_buf is ignored: Linux's HSM driver
+ * passes the device model's virtual address there and names the IOREQ page
+ * with HC_SET_IOREQ_BUFFER afterwards.
  */
 struct acrn_vm_creation {
 	uint16_t vmid;        /* out */
@@ -101,6 +104,18 @@ struct acrn_vm_creation {
 	uint64_t vm_flag;
 	uint64_t ioreq_buf;
 	uint64_t cpu_affinity;
+};
+
+/*
+ * HC_SET_IOREQ_BUFFER, RDI = vmid, RSI = GPA of this structure (read): the
+ * Service VM GPA of the VM's IOREQ page (ioreq.h). Only while the VM is
+ * CREATED (as ACRN): re-pointing the page under parked vCPUs would orphan
+ * their requests.
+ * HC_NOTIFY_REQUEST_FINISH, RDI = vmid, RSI = vCPU id: the device model
+ * completed that vCPU's request (ioreq_complete).
+ */
+struct acrn_ioreq_buffer {
+	uint64_t ioreq_buf;
 };
 
 /* HC_SET_VCPU_REGS, RDI = vmid, RSI = GPA of struct acrn_vcpu_regs (read). */
@@ -145,6 +160,7 @@ _Static_assert(sizeof(struct acrn_vm_creation) == 48, "ACRN acrn_vm_creation lay
 _Static_assert(sizeof(struct acrn_descriptor_ptr) == 16, "ACRN acrn_descriptor_ptr layout");
 _Static_assert(sizeof(struct acrn_regs) == 296, "ACRN acrn_regs layout");
 _Static_assert(sizeof(struct acrn_vcpu_regs) == 304, "ACRN acrn_vcpu_regs layout");
+_Static_assert(sizeof(struct acrn_ioreq_buffer) == 8, "ACRN acrn_ioreq_buffer layout");
 
 /*
  * Carry out hypercall `id` for the Service VM's vCPU, once the caller has

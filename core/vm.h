@@ -63,8 +63,6 @@ struct vm {
 	enum vm_stop_cause stop_cause;
 	uint32_t stop_detail;     /* e.g. the exit reason that stopped it */
 	uint32_t exit_status;     /* value written to the debug-exit port */
-	/* Service VM GPA of this VM's IOREQ page (HC_CREATE_VM ioreq_buf); 0: none. */
-	uint64_t ioreq_buf_gpa;
 };
 
 /* The hypervisor instance: every VM, owned by the platform, passed to core. */

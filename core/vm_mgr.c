@@ -2,6 +2,7 @@
 #include "vm_mgr.h"
 #include "err.h"
 #include "lib.h"
+#include "ioreq.h"
 #include "log.h"
 #include "x86.h"
 
@@ -214,6 +215,11 @@ static void reset_vm_state(struct vm *vm)
 	for (uint16_t i = 0; i < vm->config.vcpu_count; i++)
 		vcpu_reset(&vm->vcpus[i], sig);
 	uart_init(&vm->com1);
+	/* Requests of the old life are void: every slot FREE again (as ACRN's
+	 * reset does). A page that cannot be written any more is dropped; the
+	 * Service VM names one again with HC_SET_IOREQ_BUFFER. */
+	if (vm->ioreq_valid && ioreq_set_buffer(vm, vm->ioreq_gpa) != 0)
+		vm->ioreq_valid = false;
 	vm->stop_cause = VM_STOP_NONE;
 	vm->stop_detail = 0;
 	vm->exit_status = 0;
@@ -332,8 +338,7 @@ int vm_mgr_set_vcpu_state(struct vm *vm, uint16_t vcpu_id, const struct vcpu_loa
 	struct vcpu *vcpu = vcpu_of(vm, vcpu_id);
 	if (ret == 0 && !vcpu)
 		ret = -TERN_EINVAL;
-	else if (ret == 0 && vcpu->paused_state == VCPU_STATE_WAIT_IO &&
-		 vcpu->state == VCPU_STATE_PAUSED)
+	else if (ret == 0 && vcpu->io.active)
 		ret = -TERN_EBUSY;
 	if (ret == 0)
 		ret = vm_mgr_check_load_state(st);

@@ -62,8 +62,9 @@ int vm_mgr_pause(struct vm *vm);
 int vm_mgr_resume(struct vm *vm);
 /*
  * PAUSED or STOPPED -> CREATED: every vCPU returns to the architectural
- * reset state (SDM Vol. 3A 9.1.1, Table 9-1) and INIT; pending events, the
- * stop cause and the UART are cleared. Guest memory (the EPT) is kept, as a
+ * reset state (SDM Vol. 3A 9.1.1, Table 9-1) and INIT; pending events,
+ * outstanding IOREQs (every slot of the VM's page is FREE again), the stop
+ * cause and the UART are cleared. Guest memory (the EPT) is kept, as a
  * machine's RAM is across a reset.
  */
 int vm_mgr_reset(struct vm *vm);
@@ -76,8 +77,8 @@ int vm_mgr_resume_vcpu(struct vm *vm, uint16_t vcpu_id);
 
 /*
  * Set the register state a vCPU will run with (HC_SET_VCPU_REGS). Legal
- * while the VM is CREATED or PAUSED, and not for a vCPU that is waiting for
- * I/O (its completion would write into the new state). The state must pass
+ * while the VM is CREATED or PAUSED, and not for a vCPU with an IOREQ
+ * outstanding (its completion would write into the new state). The state must pass
  * vm_mgr_check_load_state(). Clears the vCPU's register cache.
  */
 int vm_mgr_set_vcpu_state(struct vm *vm, uint16_t vcpu_id, const struct vcpu_load_state *st);

@@ -9,6 +9,7 @@
 #include "err.h"
 #include "exit_dispatch.h"
 #include "hypercall.h"
+#include "ioreq.h"
 #include "sim.h"
 #include "vm.h"
 #include "vm_mgr.h"
@@ -279,7 +280,7 @@ START_TEST(test_create_vm)
 	ck_assert(!vm->config.service_vm);
 	ck_assert(!vm->config.reset_on_triple_fault);
 	ck_assert_uint_eq(vm->config.cpu_affinity, 0xc);
-	ck_assert_uint_eq(vm->ioreq_buf_gpa, 0x7000);
+	ck_assert(!vm->ioreq_valid);  /* ioreq_buf is the HSM's, not a GPA */
 	ck_assert(vm->vcpus[1].load_pending);
 	ck_assert_uint_eq(vm->vcpus[1].load.regs[VCPU_RIP], 0xfff0);
 	/* A 15-character name is the longest that fits. */
@@ -293,7 +294,6 @@ START_TEST(test_create_vm_refusals)
 		{ "reserved0", creation("a", 1), -TERN_EINVAL },
 		{ "reserved1", creation("a", 1), -TERN_EINVAL },
 		{ "vm_flag", creation("a", 1), -TERN_EINVAL },
-		{ "unaligned ioreq_buf", creation("a", 1), -TERN_EINVAL },
 		{ "no vCPU", creation("a", 0), -TERN_EINVAL },
 		{ "nine vCPUs", creation("a", 0x1ff), -TERN_EINVAL },
 		{ "empty name", creation("", 1), -TERN_EINVAL },
@@ -303,8 +303,7 @@ START_TEST(test_create_vm_refusals)
 	cases[0].cv.reserved0 = 1;
 	cases[1].cv.reserved1 = 0x100;
 	cases[2].cv.vm_flag = 1ull << 2;   /* ACRN's IO_COMPLETION_POLLING */
-	cases[3].cv.ioreq_buf = 0x7008;
-	memset(cases[7].cv.name, 'n', sizeof(cases[7].cv.name));
+	memset(cases[6].cv.name, 'n', sizeof(cases[6].cv.name));
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memcpy(&snap, &hv, sizeof(hv));
 		ck_assert_msg(create(&cases[i].cv, NULL) == cases[i].ret, "%s", cases[i].what);
@@ -544,6 +543,108 @@ START_TEST(test_set_vcpu_regs_refusals)
 }
 END_TEST
 
+/* ---- IOREQ: the page and the completion ----------------------------------------- */
+
+#define IOREQ_PAGE 0x8000u
+
+static struct vcpu *park_on_port_read(struct vm *vm, uint16_t vcpu_id)
+{
+	/* An IN from a port nobody emulates goes to the device model. */
+	struct vcpu *u = &vm->vcpus[vcpu_id];
+	u->state = VCPU_STATE_RUNNABLE;
+	sim_vcpu_flat_state(u, true, 0);
+	vcpu_cache_fill(u, VCPU_RIP, 0x5000);
+	vcpu_cache_fill(u, VCPU_RAX, 0x11223344);
+	struct exit_record ex = { .reason = EXIT_REASON_IO_INSTRUCTION,
+				  .qualification = (0x1234ull << 16) | 0x8 | 0x1, .instr_len = 1 };
+	ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_WAIT_IO);
+	ck_assert_uint_eq(u->state, VCPU_STATE_WAIT_IO);
+	u->reg_dirty = 0;
+	return u;
+}
+
+static void dm_completes(uint16_t vcpu_id, uint32_t value)
+{
+	uint8_t *slot = sim_vm_ram(sos->id) + IOREQ_PAGE + vcpu_id * IOREQ_SLOT_SIZE;
+	uint32_t st = IOREQ_COMPLETE;
+	memcpy(slot + IOREQ_OFF_VALUE, &value, 4);
+	memcpy(slot + IOREQ_OFF_STATE, &st, 4);
+}
+
+START_TEST(test_ioreq_hypercalls)
+{
+	uint16_t id = create_ok("dm-guest", 3);
+	struct vm *vm = vm_get(&hv, id);
+	const struct acrn_ioreq_buffer buf = { IOREQ_PAGE };
+	put(0x3000, &buf, sizeof(buf));
+	ck_assert_int_eq(hc(HC_SET_IOREQ_BUFFER, id, 0x3000), 0);
+	ck_assert(vm->ioreq_valid);
+	ck_assert_uint_eq(vm->ioreq_gpa, IOREQ_PAGE);
+	const struct acrn_ioreq_buffer bad = { IOREQ_PAGE + 8 };
+	put(0x3008, &bad, sizeof(bad));
+	ck_assert_int_eq(hc(HC_SET_IOREQ_BUFFER, id, 0x3008), -TERN_EINVAL);
+	ck_assert_int_eq(hc(HC_SET_IOREQ_BUFFER, id, 0x3004), -TERN_EINVAL);
+	ck_assert_int_eq(hc(HC_SET_IOREQ_BUFFER, id, 0x10000), -TERN_EFAULT);
+	ck_assert_uint_eq(vm->ioreq_gpa, IOREQ_PAGE);
+
+	ck_assert_int_eq(hc(HC_START_VM, id, 0), 0);
+	ck_assert_int_eq(hc(HC_SET_IOREQ_BUFFER, id, 0x3000), -TERN_EBUSY);  /* not once running */
+	struct vcpu *u = park_on_port_read(vm, 0);
+	/* Not complete yet: -EBUSY, the vCPU waits on. */
+	ck_assert_int_eq(hc(HC_NOTIFY_REQUEST_FINISH, id, 0), -TERN_EBUSY);
+	ck_assert_int_eq(hc(HC_NOTIFY_REQUEST_FINISH, id, 1), -TERN_EINVAL);  /* nothing outstanding */
+	ck_assert_int_eq(hc(HC_NOTIFY_REQUEST_FINISH, id, 0x100000000ull), -TERN_EINVAL);
+	ck_assert_int_eq(hc(HC_NOTIFY_REQUEST_FINISH, sos->id, 0), -TERN_EPERM);
+
+	/* Completed while the VM is paused: the value lands, the vCPU stays paused
+	 * and is runnable once the VM resumes (not back to waiting). */
+	ck_assert_int_eq(hc(HC_PAUSE_VM, id, 0), 0);
+	dm_completes(0, 0xab);
+	ck_assert_int_eq(hc(HC_NOTIFY_REQUEST_FINISH, id, 0), 0);
+	ck_assert_uint_eq(u->regs[VCPU_RAX], 0x112200ab);  /* a 16-bit IN: AX only */
+	ck_assert_uint_eq(u->state, VCPU_STATE_PAUSED);
+	ck_assert_int_eq(hc(HC_TERN_RESUME_VM, id, 0), 0);
+	ck_assert_uint_eq(u->state, VCPU_STATE_RUNNABLE);
+	ck_assert_int_eq(vm_mgr_check(vm), 0);
+
+	/* A vCPU paused on its own while waiting: it waits again when resumed. */
+	u = park_on_port_read(vm, 0);
+	ck_assert_int_eq(hc(HC_TERN_PAUSE_VCPU, id, 0), 0);
+	ck_assert_int_eq(hc(HC_TERN_RESUME_VCPU, id, 0), 0);
+	ck_assert_uint_eq(u->state, VCPU_STATE_WAIT_IO);
+	/* Its registers cannot be replaced while the request is out. */
+	ck_assert_int_eq(hc(HC_PAUSE_VM, id, 0), 0);
+	struct vcpu_load_state st;
+	vm_mgr_reset_state(&st, 0);
+	ck_assert_int_eq(vm_mgr_set_vcpu_state(vm, 0, &st), -TERN_EBUSY);
+	/* A reset voids the request: every slot FREE, the vCPU back in INIT. */
+	ck_assert_int_eq(hc(HC_RESET_VM, id, 0), 0);
+	ck_assert(!u->io.active);
+	ck_assert_uint_eq(u->state, VCPU_STATE_INIT);
+	uint32_t state;
+	memcpy(&state, sim_vm_ram(sos->id) + IOREQ_PAGE + IOREQ_OFF_STATE, 4);
+	ck_assert_uint_eq(state, IOREQ_FREE);
+	ck_assert(vm->ioreq_valid);
+	ck_assert_int_eq(hc(HC_NOTIFY_REQUEST_FINISH, id, 0), -TERN_EINVAL);
+}
+END_TEST
+
+START_TEST(test_reset_drops_an_unwritable_ioreq_page)
+{
+	uint16_t id = create_ok("gone", 1);
+	struct vm *vm = vm_get(&hv, id);
+	const struct acrn_ioreq_buffer buf = { IOREQ_PAGE };
+	put(0x3000, &buf, sizeof(buf));
+	ck_assert_int_eq(hc(HC_SET_IOREQ_BUFFER, id, 0x3000), 0);
+	ck_assert_int_eq(hc(HC_START_VM, id, 0), 0);
+	ck_assert_int_eq(hc(HC_PAUSE_VM, id, 0), 0);
+	/* The Service VM's memory shrank under the page. */
+	ck_assert_int_eq(sim_vm_set_ram(sos->id, 0x4000), 0);
+	ck_assert_int_eq(vm_mgr_reset(vm), 0);
+	ck_assert(!vm->ioreq_valid);
+}
+END_TEST
+
 /* The Service VM's other vCPU can call too; its caller's state is its own. */
 START_TEST(test_second_service_vcpu)
 {
@@ -576,6 +677,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_set_vcpu_regs);
 	tcase_add_test(tc, test_set_vcpu_regs_refusals);
 	tcase_add_test(tc, test_second_service_vcpu);
+	tcase_add_test(tc, test_ioreq_hypercalls);
+	tcase_add_test(tc, test_reset_drops_an_unwritable_ioreq_page);
 	suite_add_tcase(s, tc);
 	return s;
 }

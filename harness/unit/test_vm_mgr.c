@@ -103,7 +103,9 @@ static struct vm *make(enum setup_state s)
 		ck_assert_int_eq(vm_mgr_pause(vm), 0);
 		break;
 	case S_PAUSED_V0_WAIT_IO:
+		/* What ioreq_send() leaves behind. */
 		vm->vcpus[0].state = VCPU_STATE_WAIT_IO;
+		vm->vcpus[0].io.active = true;
 		ck_assert_int_eq(vm_mgr_pause(vm), 0);
 		break;
 	default:
