@@ -142,9 +142,38 @@ void vcpu_cache_reset(struct vcpu *vcpu);
 void vcpu_cache_fill(struct vcpu *vcpu, enum vcpu_reg reg, uint64_t value);
 void vcpu_cache_fill_seg(struct vcpu *vcpu, enum vcpu_seg seg, const struct seg_desc *desc);
 
-uint64_t vcpu_get_reg(struct vcpu *vcpu, enum vcpu_reg reg);
-void vcpu_set_reg(struct vcpu *vcpu, enum vcpu_reg reg, uint64_t value);
-const struct seg_desc *vcpu_get_seg(struct vcpu *vcpu, enum vcpu_seg seg);
+/*
+ * The accessors every exit handler calls several times: the cache hit and
+ * the write are inline (a call per register was most of a hypercall's
+ * instruction count); a miss fetches from the platform once, out of line.
+ */
+uint64_t vcpu_fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg);
+const struct seg_desc *vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg);
+
+#define VCPU_RFLAGS_FIXED 0x2u  /* RFLAGS bit 1 always reads 1 (SDM Vol. 1, 3.4.3) */
+
+static inline uint64_t vcpu_get_reg(struct vcpu *vcpu, enum vcpu_reg reg)
+{
+	if (vcpu->reg_valid & (1u << reg))
+		return vcpu->regs[reg];
+	return vcpu_fetch_reg(vcpu, reg);
+}
+
+static inline void vcpu_set_reg(struct vcpu *vcpu, enum vcpu_reg reg, uint64_t value)
+{
+	if (reg == VCPU_RFLAGS)
+		value |= VCPU_RFLAGS_FIXED;
+	vcpu->regs[reg] = value;
+	vcpu->reg_valid |= 1u << reg;
+	vcpu->reg_dirty |= 1u << reg;
+}
+
+static inline const struct seg_desc *vcpu_get_seg(struct vcpu *vcpu, enum vcpu_seg seg)
+{
+	if (vcpu->seg_valid & (1u << seg))
+		return &vcpu->segs[seg];
+	return vcpu_fetch_seg(vcpu, seg);
+}
 static inline bool vcpu_reg_dirty(const struct vcpu *vcpu, enum vcpu_reg reg)
 {
 	return (vcpu->reg_dirty >> reg) & 1u;
