@@ -47,6 +47,7 @@ struct vm_config {
 	bool service_vm;          /* the privileged Service VM */
 	uint64_t mem_size;        /* bytes of guest RAM starting at GPA 0 */
 	bool reset_on_triple_fault; /* else shut down (stop) the VM */
+	uint64_t cpu_affinity;    /* physical CPUs the vCPUs may run on (bit per pCPU); 0: any */
 };
 
 /* A host-physical range owned by one VM (vm_memory_map_private). */
@@ -105,8 +106,12 @@ struct vm *vm_service(struct tern *hv);
 /* Stop the VM after a fatal event: every vCPU stops, the cause is logged. */
 void vm_stop(struct vm *vm, enum vm_stop_cause cause, uint32_t detail);
 /*
- * Triple fault (SDM Vol. 3A 6.15, interrupt 8): the VM shuts down, or is
- * reset when configured so. Returns the action for the exiting vCPU.
+ * Triple fault (SDM Vol. 3A 6.15, interrupt 8): the VM shuts down (stopped,
+ * EXIT_ACTION_STOP), or with config.reset_on_triple_fault it is reset and
+ * started again as a machine whose chipset resets on shutdown: every vCPU
+ * gets its reset state, the BSP runs from the reset vector and the APs wait
+ * for a SIPI. Returns EXIT_ACTION_RESUME then; vcpu_handle_exit() keeps an
+ * AP that is back in INIT from being entered.
  */
 int vm_triple_fault(struct vm *vm);
 /* True when no vCPU of the VM can run again. */
