@@ -10,6 +10,8 @@
 #include "desc.h"
 #include "serial.h"
 #include "lib.h"
+#include "clock.h"
+#include "vmx.h"
 
 uint8_t x86_stack[X86_STACK_SIZE] __attribute__((aligned(16)));
 /* boot.S loads RSP from this symbol. */
@@ -36,5 +38,22 @@ void x86_main(uint32_t magic, uint32_t info_pa)
 	for (unsigned i = 0; i < boot_info.nmodules; i++)
 		x86_log("  module %lx-%lx \"%s\"", (unsigned long)boot_info.modules[i].start,
 			(unsigned long)boot_info.modules[i].end, boot_info.modules[i].cmdline);
+
+	uint64_t hz = clock_calibrate();
+	x86_log("TSC %lu MHz", (unsigned long)(hz / 1000000));
+
+	static struct vmx_caps caps;
+	const char *why = vmx_check(&caps);
+	if (why) {
+		x86_log("REFUSED: Tern needs VMX with EPT and unrestricted guest: %s", why);
+		x86_power_off(X86_EXIT_NO_VMX);
+	}
+	x86_log("VMX: revision 0x%x, %s controls, EPT/VPID caps 0x%lx", caps.revision,
+		caps.true_ctls ? "true" : "default", (unsigned long)caps.ept_vpid);
+	if (vmx_on(&caps) < 0) {
+		x86_log("FATAL: VMXON failed");
+		x86_power_off(X86_EXIT_NO_VMX);
+	}
+	x86_log("VMXON done");
 	x86_power_off(X86_EXIT_OK);
 }
