@@ -11,6 +11,7 @@
 #include "vcpu.h"
 #include "uart.h"
 #include "cpuid.h"
+#include "pio.h"
 
 #define TERN_MAX_VMS 8
 #define TERN_MAX_VCPUS 8
@@ -51,6 +52,7 @@ struct vm {
 	struct vcpu vcpus[TERN_MAX_VCPUS];
 
 	struct cpuid_policy cpuid;
+	struct pio_bus pio;
 	struct uart16550 com1;
 
 	enum vm_stop_cause stop_cause;
@@ -72,6 +74,13 @@ int vm_create(struct tern *hv, const struct vm_config *cfg, struct vm **out);
 struct vm *vm_get(struct tern *hv, uint16_t id);
 /* Stop the VM after a fatal event: every vCPU stops, the cause is logged. */
 void vm_stop(struct vm *vm, enum vm_stop_cause cause, uint32_t detail);
+/*
+ * Triple fault (SDM Vol. 3A 6.15, interrupt 8): the VM shuts down, or is
+ * reset when configured so. Returns the action for the exiting vCPU.
+ */
+int vm_triple_fault(struct vm *vm);
+/* True when no vCPU of the VM can run again. */
+bool vm_is_stopped(const struct vm *vm);
 const char *vm_stop_cause_name(enum vm_stop_cause cause);
 
 #endif
