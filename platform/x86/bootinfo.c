@@ -9,7 +9,7 @@
 #include "boot_defs.h"
 #include "err.h"
 #include "lib.h"
-#include "x86.h"
+#include "machine.h"
 
 #define MB2_TAG_END 0
 #define MB2_TAG_CMDLINE 1

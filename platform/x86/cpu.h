@@ -87,5 +87,6 @@ static inline void sidt(struct desc_ptr *p) { __asm__ volatile("sidt %0" : "=m"(
 #define MSR_IA32_SYSENTER_EIP 0x176
 #define MSR_FS_BASE 0xc0000100
 #define MSR_GS_BASE 0xc0000101
+#define MSR_IA32_EFER 0xc0000080
 
 #endif

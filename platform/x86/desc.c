@@ -9,7 +9,7 @@
 #include "desc.h"
 #include "cpu.h"
 #include "serial.h"
-#include "x86.h"
+#include "machine.h"
 
 #define GDT_CODE64 0x00af9a000000ffffull
 #define GDT_DATA 0x00cf92000000ffffull

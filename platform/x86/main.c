@@ -3,7 +3,7 @@
  * The image's C entry: console, descriptor tables, boot information, then
  * the VMX checks and the Service VM.
  */
-#include "x86.h"
+#include "machine.h"
 #include "boot_defs.h"
 #include "bootinfo.h"
 #include "cpu.h"
@@ -12,16 +12,104 @@
 #include "lib.h"
 #include "clock.h"
 #include "vmx.h"
+#include "mem.h"
+#include "xvm.h"
+#include "vm.h"
+#include "platform.h"
+#include "err.h"
+#include "trace_rec.h"
+
+/* Guest RAM of the Service VM unless the command line says guest_mem=<MiB>. */
+#define SERVICE_VM_MEM_MIB 32u
+/* Page-table pages per VM (EPT): 4 KiB mappings of 64 MiB need 35. */
+#define VM_PT_PAGES 256u
 
 uint8_t x86_stack[X86_STACK_SIZE] __attribute__((aligned(16)));
 /* boot.S loads RSP from this symbol. */
 __asm__(".global x86_stack_top\n.set x86_stack_top, x86_stack + " "16384");
 
 static struct boot_info boot_info;
+/* The hypervisor instance: all of core's state. */
+static struct tern tern;
+
+static uint64_t cmdline_mib(const char *cmdline, const char *key, uint64_t dflt)
+{
+	size_t klen = tern_strlen(key);
+	for (const char *p = cmdline; *p; p++) {
+		if ((p == cmdline || p[-1] == ' ') && tern_strncmp(p, key, klen) == 0) {
+			uint64_t v = 0;
+			for (p += klen; *p >= '0' && *p <= '9'; p++)
+				v = v * 10 + (uint64_t)(*p - '0');
+			return v ? v : dflt;
+		}
+	}
+	return dflt;
+}
+
+static void run_service_vm(const struct vmx_caps *caps)
+{
+	if (boot_info.nmodules == 0) {
+		x86_log("FATAL: no guest kernel: give one as the first GRUB module");
+		x86_power_off(X86_EXIT_BOOT);
+	}
+	tern_init(&tern);
+	tern.hv_hpa_base = mem_image_base();
+	tern.hv_hpa_size = mem_image_size();
+
+	struct vm_config cfg = { .vcpu_count = 1, .service_vm = true };
+	tern_strlcpy(cfg.name, "service", sizeof(cfg.name));
+	uint64_t mib = cmdline_mib(boot_info.cmdline, "guest_mem=", SERVICE_VM_MEM_MIB);
+	cfg.mem_size = mib << 20;
+	struct vm *vm;
+	int ret = vm_create(&tern, &cfg, &vm);
+	if (ret == 0)
+		ret = xvm_alloc(vm, VM_PT_PAGES);
+	if (ret) {
+		x86_log("FATAL: cannot create the Service VM (%d)", ret);
+		x86_power_off(X86_EXIT_BOOT);
+	}
+	struct x86_vm *x = xvm_of(vm);
+	x86_log("Service VM: %lu MiB of RAM at host 0x%lx, %u page-table pages at 0x%lx",
+		(unsigned long)mib, (unsigned long)x->ram_hpa, x->pt_pages, (unsigned long)x->pt_hpa);
+	x->eptp = x86_ept_build(vm, caps);
+	if (!x->eptp) {
+		x86_log("FATAL: cannot build the EPT");
+		x86_power_off(X86_EXIT_BOOT);
+	}
+
+	uint64_t entry;
+	uint32_t mbi;
+	const struct boot_module *mod = &boot_info.modules[0];
+	x86_log("loading guest \"%s\" (%lu bytes)", mod->cmdline, (unsigned long)(mod->end - mod->start));
+	ret = guest_load_multiboot(vm, mod, &entry, &mbi);
+	if (ret) {
+		x86_log("FATAL: the guest module is not a loadable multiboot ELF (%d)", ret);
+		x86_power_off(X86_EXIT_BOOT);
+	}
+	struct vcpu *vcpu = &vm->vcpus[0];
+	if (vmcs_setup(vcpu, caps, entry, MB1_BOOT_MAGIC, mbi)) {
+		x86_log("FATAL: VMCS set-up failed");
+		x86_power_off(X86_EXIT_BOOT);
+	}
+	trace_rec_vm(vm);
+	x86_log("starting Service VM at 0x%lx (multiboot info at 0x%x)", (unsigned long)entry, mbi);
+	uint64_t t0 = plat_clock_ns();
+	x86_run_vcpu(vcpu, caps);
+	uint64_t t1 = plat_clock_ns();
+
+	x86_log("Service VM stopped: %s, detail 0x%x, exit status %u, %lu exits in %lu ms",
+		vm_stop_cause_name(vm->stop_cause), vm->stop_detail, vm->exit_status,
+		(unsigned long)vcpu->exits, (unsigned long)((t1 - t0) / 1000000));
+	bool ok = vm->stop_cause == VM_STOP_GUEST_EXIT && vm->exit_status == 0;
+	x86_power_off(ok ? X86_EXIT_OK : X86_EXIT_VM_FAILED);
+}
 
 void x86_main(uint32_t magic, uint32_t info_pa)
 {
 	serial_init(SERIAL_COM1);
+	/* No host interrupts: mask both 8259s (the guest gets only what core injects). */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
 	desc_init();
 	x86_log("Tern x86 image starting");
 	if (bootinfo_parse(magic, info_pa, &boot_info) < 0) {
@@ -55,5 +143,11 @@ void x86_main(uint32_t magic, uint32_t info_pa)
 		x86_power_off(X86_EXIT_NO_VMX);
 	}
 	x86_log("VMXON done");
-	x86_power_off(X86_EXIT_OK);
+
+	mem_init(&boot_info);
+	x86_log("hypervisor image at 0x%lx-0x%lx, %lu MiB free for VMs",
+		(unsigned long)mem_image_base(), (unsigned long)(mem_image_base() + mem_image_size()),
+		(unsigned long)(mem_free_bytes() >> 20));
+	trace_rec_init();
+	run_service_vm(&caps);
 }

@@ -7,7 +7,7 @@
  * ICH9 ACPI PM1a control block at 0x604 (SLP_EN with sleep type 0 is S5
  * there). On anything else the CPU halts with interrupts off.
  */
-#include "x86.h"
+#include "machine.h"
 #include "cpu.h"
 #include "serial.h"
 #include "lib.h"

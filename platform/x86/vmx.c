@@ -8,9 +8,11 @@
 #include "vmcs.h"
 #include "cpu.h"
 #include "err.h"
-#include "x86.h"
+#include "machine.h"
 
 /* The VMXON region: 4 KiB, aligned, hardware state of this CPU. */
+uint64_t x86_ept_caps;
+
 static uint8_t vmxon_region[4096] __attribute__((aligned(4096)));
 
 uint32_t vmx_adjust_ctls(uint64_t cap_msr, uint32_t want, uint32_t *missing)
@@ -58,6 +60,7 @@ const char *vmx_check(struct vmx_caps *caps)
 	if (!((caps->proc2 >> 32) & PROC2_UNRESTRICTED_GUEST))
 		return "VMX has no unrestricted guest (IA32_VMX_PROCBASED_CTLS2 allowed-1 bit 7 = 0)";
 	caps->ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+	x86_ept_caps = caps->ept_vpid;
 	if (!(caps->ept_vpid & EPT_CAP_WALK_4) || !(caps->ept_vpid & EPT_CAP_WB))
 		return "EPT lacks a 4-level write-back page walk (IA32_VMX_EPT_VPID_CAP)";
 	if (!(caps->ept_vpid & EPT_CAP_INVEPT) ||

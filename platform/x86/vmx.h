@@ -23,6 +23,8 @@ struct vmx_caps {
  * message. Fills caps either way as far as it got.
  */
 const char *vmx_check(struct vmx_caps *caps);
+/* IA32_VMX_EPT_VPID_CAP of this CPU, once vmx_check has read it. */
+extern uint64_t x86_ept_caps;
 /* CR0/CR4 fixed bits, VMXON region, VMXON. 0 or -TERN_EIO. */
 int vmx_on(const struct vmx_caps *caps);
 /*

@@ -18,11 +18,13 @@ x86: $(BUILD)/tern.elf
 
 $(BUILD)/x86/%.o: %.c $(X86_HDRS) $(X86_DIR)/x86.mk
 	@mkdir -p $(dir $@)
-	$(CC) $(X86_CFLAGS) -c $< -o $@
+	@echo '  CC [x86] $<'
+	$(Q)$(CC) $(X86_CFLAGS) -c $< -o $@
 
 $(BUILD)/x86/%.o: %.S $(X86_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) -I$(X86_DIR) -D__ASSEMBLY__ -c $< -o $@
+	@echo '  AS [x86] $<'
+	$(Q)$(CC) -I$(X86_DIR) -D__ASSEMBLY__ -c $< -o $@
 
 # The record flag is part of the image's identity: rebuild when it changes.
 $(BUILD)/x86/record-$(TERN_RECORD).stamp:
@@ -31,20 +33,29 @@ $(BUILD)/x86/record-$(TERN_RECORD).stamp:
 	@touch $@
 
 $(BUILD)/tern.elf: $(X86_DIR)/link.ld $(X86_OBJS) $(BUILD)/core-free.o $(BUILD)/x86/record-$(TERN_RECORD).stamp
-	ld -n -nostdlib --no-warn-rwx-segments -z max-page-size=0x1000 -T $(X86_DIR)/link.ld -o $@ $(X86_OBJS) $(BUILD)/core-free.o
+	@echo '  LD $@'
+	$(Q)ld -n -nostdlib --no-warn-rwx-segments -z max-page-size=0x1000 -T $(X86_DIR)/link.ld -o $@ $(X86_OBJS) $(BUILD)/core-free.o
 	sh $(X86_DIR)/check_image.sh $@
 
 # QEMU's -kernel wants a 32-bit multiboot ELF.
 $(BUILD)/tern32.elf: $(BUILD)/tern.elf
 	objcopy -O elf32-i386 $< $@
 
-$(BUILD)/x86/iso/boot/grub/grub.cfg: $(X86_DIR)/grub-bringup.cfg
+# Bring-up: the image with a tiny guest of its own (platform/x86/bringup).
+$(BUILD)/x86/mini_guest.elf: $(X86_DIR)/bringup/mini_guest.S
 	@mkdir -p $(dir $@)
-	cp $< $@
+	$(Q)$(CC) -m32 -c $< -o $(BUILD)/x86/mini_guest.o
+	$(Q)ld -m elf_i386 -Ttext=0x100000 -o $@ $(BUILD)/x86/mini_guest.o
 
-$(BUILD)/tern-bringup.iso: $(BUILD)/tern.elf $(BUILD)/x86/iso/boot/grub/grub.cfg
-	cp $(BUILD)/tern.elf $(BUILD)/x86/iso/boot/tern.elf
+$(BUILD)/tern-bringup.iso: $(BUILD)/tern.elf $(BUILD)/x86/mini_guest.elf $(X86_DIR)/bringup/grub.cfg
+	@rm -rf $(BUILD)/x86/iso && mkdir -p $(BUILD)/x86/iso/boot/grub
+	cp $(X86_DIR)/bringup/grub.cfg $(BUILD)/x86/iso/boot/grub/grub.cfg
+	cp $(BUILD)/tern.elf $(BUILD)/x86/mini_guest.elf $(BUILD)/x86/iso/boot/
 	grub-mkrescue -o $@ $(BUILD)/x86/iso >/dev/null 2>&1
 
-.PHONY: x86-iso
+.PHONY: x86-iso x86-bringup
 x86-iso: $(BUILD)/tern-bringup.iso
+x86-bringup: $(BUILD)/tern-bringup.iso
+	@rm -f $(BUILD)/x86/com1.txt
+	-timeout 120 bochs -f $(X86_DIR)/bringup/bochsrc -q -rc $(X86_DIR)/bringup/bochs.rc >$(BUILD)/x86/bochs.out 2>&1
+	@tr -d '\r' < $(BUILD)/x86/com1.txt | grep -v '^\s*$$' | grep -v '\[' ; true

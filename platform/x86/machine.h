@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* platform/x86 internals shared between its files. */
-#ifndef TERN_X86_X86_H
-#define TERN_X86_X86_H
+#ifndef TERN_X86_MACHINE_H
+#define TERN_X86_MACHINE_H
 
 #include <stdint.h>
 #include <stdbool.h>

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The per-VM platform functions: guest RAM access (bounds-checked against
+ * the VM's RAM), page-table regions, EPT invalidation, the VM's console and
+ * upcalls, and the trace sink.
+ */
+#include "xvm.h"
+#include "platform.h"
+#include "serial.h"
+#include "machine.h"
+#include "mem.h"
+#include "err.h"
+#include "lib.h"
+#include "vmcs.h"
+#include "trace_rec.h"
+
+static struct x86_vm x86_vms[TERN_MAX_VMS];
+
+struct x86_vm *xvm_of(const struct vm *vm)
+{
+	return &x86_vms[vm->id % TERN_MAX_VMS];
+}
+
+int xvm_alloc(struct vm *vm, uint32_t pt_pages)
+{
+	struct x86_vm *x = xvm_of(vm);
+	uint64_t size = (vm->config.mem_size + 0x1fffffull) & ~0x1fffffull;
+	x->ram_hpa = mem_alloc(size, 0x200000);
+	x->pt_hpa = mem_alloc((uint64_t)pt_pages * 4096, 4096);
+	if (!x->ram_hpa || !x->pt_hpa)
+		return -TERN_ENOMEM;
+	x->ram = phys_to_virt(x->ram_hpa);
+	x->ram_size = vm->config.mem_size;
+	x->pt = phys_to_virt(x->pt_hpa);
+	x->pt_pages = pt_pages;
+	for (unsigned i = 0; i < vm->config.vcpu_count && i < TERN_MAX_VCPUS; i++) {
+		uint64_t hpa = mem_alloc(4096, 4096);
+		if (!hpa)
+			return -TERN_ENOMEM;
+		x->vcpus[i].vmcs_hpa = hpa;
+		x->vcpus[i].vmcs = phys_to_virt(hpa);
+	}
+	x->used = true;
+	return 0;
+}
+
+/* [gpa, gpa+len) inside guest RAM, without wrapping. */
+static bool in_ram(const struct x86_vm *x, uint64_t gpa, size_t len)
+{
+	return x->used && len <= x->ram_size && gpa <= x->ram_size - len;
+}
+
+int plat_gpa_read(struct vm *vm, uint64_t gpa, void *dst, size_t len)
+{
+	struct x86_vm *x = xvm_of(vm);
+	if (!in_ram(x, gpa, len))
+		return -TERN_EFAULT;
+	tern_memcpy(dst, x->ram + gpa, len);
+	trace_rec_gpa_read(gpa, dst, len);
+	return 0;
+}
+
+int plat_gpa_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
+{
+	struct x86_vm *x = xvm_of(vm);
+	if (!in_ram(x, gpa, len))
+		return -TERN_EFAULT;
+	tern_memcpy(x->ram + gpa, src, len);
+	return 0;
+}
+
+int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npages)
+{
+	struct x86_vm *x = xvm_of(vm);
+	if (!x->used || !x->pt_pages)
+		return -TERN_ENOMEM;
+	*base = x->pt;
+	*base_hpa = x->pt_hpa;
+	*npages = x->pt_pages;
+	return 0;
+}
+
+void plat_ept_invalidate(struct vcpu *vcpu)
+{
+	struct x86_vm *x = xvm_of(vcpu->vm);
+	if (x86_ept_caps & EPT_CAP_INVEPT_SINGLE)
+		vmx_invept(INVEPT_SINGLE, x->eptp);
+	else
+		vmx_invept(INVEPT_ALL, 0);
+}
+
+void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector)
+{
+	/* No Service VM driver listens yet; the request stays pending. */
+	(void)service_vm;
+	(void)vector;
+}
+
+void plat_console_putc(struct vm *vm, uint8_t c)
+{
+	(void)vm;
+	serial_putc(SERIAL_COM1, c);
+}

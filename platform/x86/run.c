@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The vCPU loop: enter, read the exit into core's exit record and register
+ * cache, let core handle it, write back what core changed, enter again.
+ * Registers other than the GPRs are read lazily (plat_vcpu_fetch_reg/seg =
+ * VMREAD) so an exit costs only the VMREADs its handler needs.
+ */
+#include "xvm.h"
+#include "vmcs.h"
+#include "cpu.h"
+#include "machine.h"
+#include "serial.h"
+#include "exit_dispatch.h"
+#include "log.h"
+#include "x86.h"
+#include "trace_rec.h"
+
+int vmx_enter(uint64_t *gprs, int launched);
+
+static uint64_t vmcs_field_of_reg(enum vcpu_reg reg)
+{
+	switch (reg) {
+	case VCPU_RSP: return VMCS_GUEST_RSP;
+	case VCPU_RIP: return VMCS_GUEST_RIP;
+	case VCPU_RFLAGS: return VMCS_GUEST_RFLAGS;
+	case VCPU_CR3: return VMCS_GUEST_CR3;
+	case VCPU_EFER: return VMCS_GUEST_EFER;
+	case VCPU_DR7: return VMCS_GUEST_DR7;
+	case VCPU_INTERRUPTIBILITY: return VMCS_GUEST_INTERRUPTIBILITY;
+	case VCPU_PAT: return VMCS_GUEST_PAT;
+	default: return 0;
+	}
+}
+
+/* XCR0 through XGETBV/XSETBV, only when the host enabled XSAVE. */
+static bool host_xsave(void) { return (read_cr4() & CR4_OSXSAVE) != 0; }
+static uint64_t xgetbv0(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+uint64_t plat_vcpu_fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
+{
+	struct x86_vcpu *xv = xvcpu_of(vcpu);
+	switch (reg) {
+	case VCPU_CR0:
+		/* What the guest believes: host-owned bits from the shadow. */
+		return (vmx_read(VMCS_GUEST_CR0) & ~xv->cr0_mask) | (vmx_read(VMCS_CR0_SHADOW) & xv->cr0_mask);
+	case VCPU_CR4:
+		return (vmx_read(VMCS_GUEST_CR4) & ~xv->cr4_mask) | (vmx_read(VMCS_CR4_SHADOW) & xv->cr4_mask);
+	case VCPU_CR2:
+		/* Not in the VMCS: the guest's CR2 stays in the CPU (the host never faults). */
+		return read_cr2();
+	case VCPU_CR8:
+		return 0;
+	case VCPU_XCR0:
+		return host_xsave() ? xgetbv0() : 1;
+	default:
+		if (reg < 16 && reg != VCPU_RSP)
+			return xv->gprs[reg];
+		if (vmcs_field_of_reg(reg))
+			return vmx_read((uint32_t)vmcs_field_of_reg(reg));
+		return 0;
+	}
+}
+
+void plat_vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg, struct seg_desc *out)
+{
+	(void)vcpu;
+	out->selector = (uint16_t)vmx_read(vmcs_guest_sel(seg));
+	out->base = vmx_read(vmcs_guest_base(seg));
+	out->limit = (uint32_t)vmx_read(vmcs_guest_limit(seg));
+	out->ar = (uint32_t)vmx_read(vmcs_guest_ar(seg));
+}
+
+static void read_exit(struct exit_record *ex)
+{
+	ex->reason = (uint32_t)vmx_read(VMCS_EXIT_REASON);
+	ex->qualification = vmx_read(VMCS_EXIT_QUALIFICATION);
+	ex->instr_len = (uint32_t)vmx_read(VMCS_EXIT_INSTR_LEN);
+	ex->instr_info = (uint32_t)vmx_read(VMCS_EXIT_INSTR_INFO);
+	ex->guest_linear = vmx_read(VMCS_GUEST_LINEAR_ADDR);
+	ex->guest_physical = vmx_read(VMCS_GUEST_PHYSICAL_ADDR);
+	ex->intr_info = (uint32_t)vmx_read(VMCS_EXIT_INTR_INFO);
+	ex->intr_error = (uint32_t)vmx_read(VMCS_EXIT_INTR_ERROR);
+	ex->idt_vectoring_info = (uint32_t)vmx_read(VMCS_IDT_VECTORING_INFO);
+	ex->idt_vectoring_error = (uint32_t)vmx_read(VMCS_IDT_VECTORING_ERROR);
+}
+
+/* Flush what core changed (vcpu->reg_dirty) into the VMCS / save area. */
+static void write_back(struct vcpu *vcpu)
+{
+	struct x86_vcpu *xv = xvcpu_of(vcpu);
+	uint32_t dirty = vcpu->reg_dirty;
+	for (unsigned r = 0; r < VCPU_REG_COUNT; r++) {
+		if (!(dirty & (1u << r)))
+			continue;
+		uint64_t v = vcpu->regs[r];
+		switch ((enum vcpu_reg)r) {
+		case VCPU_CR0: {
+			vmx_write(VMCS_CR0_SHADOW, v);
+			vmx_write(VMCS_GUEST_CR0, (v & ~xv->cr0_mask) | xv->cr0_force1);
+			break;
+		}
+		case VCPU_CR4:
+			vmx_write(VMCS_CR4_SHADOW, v);
+			vmx_write(VMCS_GUEST_CR4, (v & ~xv->cr4_mask) | xv->cr4_force1);
+			break;
+		case VCPU_CR2:
+			write_cr2(v);
+			break;
+		case VCPU_CR8:
+			break;
+		case VCPU_XCR0:
+			if (host_xsave())
+				__asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+			break;
+		case VCPU_EFER: {
+			/* SDM 27.3.1.1: the IA-32e mode guest control must equal EFER.LMA. */
+			vmx_write(VMCS_GUEST_EFER, v);
+			uint64_t entry = vmx_read(VMCS_ENTRY_CONTROLS);
+			if (v & X86_EFER_LMA)
+				entry |= ENTRY_IA32E_MODE_GUEST;
+			else
+				entry &= ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
+			vmx_write(VMCS_ENTRY_CONTROLS, entry);
+			break;
+		}
+		default:
+			if (r < 16 && r != VCPU_RSP)
+				xv->gprs[r] = v;
+			else if (vmcs_field_of_reg((enum vcpu_reg)r))
+				vmx_write((uint32_t)vmcs_field_of_reg((enum vcpu_reg)r), v);
+			break;
+		}
+	}
+	vcpu->reg_dirty = 0;
+}
+
+/* VM-entry interruption information, SDM 25.8.3. */
+static void inject(struct vcpu *vcpu)
+{
+	struct vcpu_event *e = &vcpu->event;
+	if (!e->valid)
+		return;
+	uint32_t info = INTR_INFO_VALID | e->vector | ((uint32_t)e->type << INTR_INFO_TYPE_SHIFT);
+	if (e->has_error) {
+		info |= INTR_INFO_HAS_ERROR;
+		vmx_write(VMCS_ENTRY_EXCEPTION_ERROR, e->error_code);
+	}
+	vmx_write(VMCS_ENTRY_INTR_INFO, info);
+	if (e->type == INTR_TYPE_SW_INT || e->type == INTR_TYPE_PRIV_SW_EXCEPTION ||
+	    e->type == INTR_TYPE_SW_EXCEPTION)
+		vmx_write(VMCS_ENTRY_INSTR_LEN, e->instr_len);
+	e->valid = false;
+}
+
+/*
+ * HLT: the vCPU sleeps until core has an event for it. Nothing else runs on
+ * this CPU and Tern has no timer or passthrough interrupt yet, so a halted
+ * vCPU with nothing queued can never wake: say so instead of hanging.
+ */
+static bool wait_for_wakeup(struct vcpu *vcpu)
+{
+	if (vcpu->event.valid) {
+		vcpu->state = VCPU_STATE_RUNNABLE;
+		return true;
+	}
+	x86_log("vCPU %u of VM %u halted with no interrupt source that could wake it",
+		vcpu->id, vcpu->vm->id);
+	return false;
+}
+
+void x86_run_vcpu(struct vcpu *vcpu, const struct vmx_caps *caps)
+{
+	struct x86_vcpu *xv = xvcpu_of(vcpu);
+	struct exit_record ex;
+	(void)caps;
+
+	vcpu->state = VCPU_STATE_RUNNABLE;
+	vcpu->vm->state = VM_STATE_RUNNING;
+	for (;;) {
+		vcpu_pre_entry(vcpu);
+		write_back(vcpu);
+		inject(vcpu);
+
+		int rc = vmx_enter(xv->gprs, xv->launched);
+		if (rc != 0) {
+			uint32_t err = rc == 2 ? (uint32_t)vmx_read(VMCS_VM_INSTRUCTION_ERROR) : 0;
+			x86_log("VM entry failed (%s): VM-instruction error %u: %s",
+				xv->launched ? "VMRESUME" : "VMLAUNCH", err,
+				rc == 2 ? vmx_instruction_error_name(err) : "VMfailInvalid (no current VMCS)");
+			vm_stop(vcpu->vm, VM_STOP_INTERNAL, err);
+			return;
+		}
+		xv->launched = true;
+		xv->entries++;
+
+		read_exit(&ex);
+		if (exit_is_entry_failure(&ex))
+			x86_log("VM entry failed: exit reason %u (%s), qualification 0x%lx",
+				exit_basic_reason(&ex), exit_reason_name(exit_basic_reason(&ex)),
+				(unsigned long)ex.qualification);
+		/* The VMCS clears the injection field on exit (SDM 27.2.5 / 28.2.?). */
+		vcpu_cache_reset(vcpu);
+		for (unsigned r = 0; r < 16; r++)
+			if (r != VCPU_RSP)
+				vcpu_cache_fill(vcpu, (enum vcpu_reg)r, xv->gprs[r]);
+		trace_rec_begin(vcpu, &ex);
+
+		enum exit_action action = vcpu_handle_exit(vcpu, &ex);
+		switch (action) {
+		case EXIT_ACTION_RESUME:
+			break;
+		case EXIT_ACTION_HALT:
+			if (!wait_for_wakeup(vcpu)) {
+				vm_stop(vcpu->vm, VM_STOP_INTERNAL, EXIT_REASON_HLT);
+				return;
+			}
+			break;
+		case EXIT_ACTION_WAIT_IO:
+			/* No Service VM device model runs beside the Service VM itself. */
+			x86_log("vCPU %u waits for an I/O request no one will complete", vcpu->id);
+			vm_stop(vcpu->vm, VM_STOP_INTERNAL, ex.reason);
+			return;
+		case EXIT_ACTION_STOP:
+		default:
+			return;
+		}
+	}
+}
