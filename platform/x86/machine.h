@@ -19,6 +19,8 @@ enum x86_exit_code {
 __attribute__((noreturn)) void x86_power_off(enum x86_exit_code code);
 
 void x86_main(uint32_t magic, uint32_t info_pa);
+/* The hypervisor's own command line (from the loader). */
+const char *x86_cmdline(void);
 
 /* Physical <-> hypervisor-virtual: the low 4 GiB are identity mapped. */
 static inline void *phys_to_virt(uint64_t pa) { return (void *)(uintptr_t)pa; }

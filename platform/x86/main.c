@@ -32,6 +32,11 @@ static struct boot_info boot_info;
 /* The hypervisor instance: all of core's state. */
 static struct tern tern;
 
+const char *x86_cmdline(void)
+{
+	return boot_info.cmdline;
+}
+
 static uint64_t cmdline_mib(const char *cmdline, const char *key, uint64_t dflt)
 {
 	size_t klen = tern_strlen(key);
@@ -96,6 +101,7 @@ static void run_service_vm(const struct vmx_caps *caps)
 	uint64_t t0 = plat_clock_ns();
 	x86_run_vcpu(vcpu, caps);
 	uint64_t t1 = plat_clock_ns();
+	trace_rec_end();
 
 	x86_log("Service VM stopped: %s, detail 0x%x, exit status %u, %lu exits in %lu ms",
 		vm_stop_cause_name(vm->stop_cause), vm->stop_detail, vm->exit_status,

@@ -53,8 +53,10 @@ static bool in_ram(const struct x86_vm *x, uint64_t gpa, size_t len)
 int plat_gpa_read(struct vm *vm, uint64_t gpa, void *dst, size_t len)
 {
 	struct x86_vm *x = xvm_of(vm);
-	if (!in_ram(x, gpa, len))
+	if (!in_ram(x, gpa, len)) {
+		trace_rec_gpa_fault(gpa, len);
 		return -TERN_EFAULT;
+	}
 	tern_memcpy(dst, x->ram + gpa, len);
 	trace_rec_gpa_read(gpa, dst, len);
 	return 0;
@@ -66,6 +68,7 @@ int plat_gpa_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
 	if (!in_ram(x, gpa, len))
 		return -TERN_EFAULT;
 	tern_memcpy(x->ram + gpa, src, len);
+	trace_rec_gpa_write(gpa, src, len);
 	return 0;
 }
 
@@ -100,4 +103,5 @@ void plat_console_putc(struct vm *vm, uint8_t c)
 {
 	(void)vm;
 	serial_putc(SERIAL_COM1, c);
+	trace_rec_console(c);
 }

@@ -41,7 +41,7 @@ static uint64_t xgetbv0(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
-uint64_t plat_vcpu_fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
+static uint64_t fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
 {
 	struct x86_vcpu *xv = xvcpu_of(vcpu);
 	switch (reg) {
@@ -66,6 +66,13 @@ uint64_t plat_vcpu_fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
 	}
 }
 
+uint64_t plat_vcpu_fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
+{
+	uint64_t v = fetch_reg(vcpu, reg);
+	trace_rec_reg(reg, v);
+	return v;
+}
+
 void plat_vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg, struct seg_desc *out)
 {
 	(void)vcpu;
@@ -73,6 +80,7 @@ void plat_vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg, struct seg_desc *
 	out->base = vmx_read(vmcs_guest_base(seg));
 	out->limit = (uint32_t)vmx_read(vmcs_guest_limit(seg));
 	out->ar = (uint32_t)vmx_read(vmcs_guest_ar(seg));
+	trace_rec_seg(seg, out);
 }
 
 static void read_exit(struct exit_record *ex)
@@ -205,9 +213,15 @@ void x86_run_vcpu(struct vcpu *vcpu, const struct vmx_caps *caps)
 				(unsigned long)ex.qualification);
 		/* The VMCS clears the injection field on exit (SDM 27.2.5 / 28.2.?). */
 		vcpu_cache_reset(vcpu);
-		for (unsigned r = 0; r < 16; r++)
-			if (r != VCPU_RSP)
-				vcpu_cache_fill(vcpu, (enum vcpu_reg)r, xv->gprs[r]);
+		/*
+		 * The GPRs are at hand, so they are filled now. The recording
+		 * build leaves them to plat_vcpu_fetch_reg so that the trace
+		 * holds exactly the registers the handler read.
+		 */
+		if (!TERN_RECORD)
+			for (unsigned r = 0; r < 16; r++)
+				if (r != VCPU_RSP)
+					vcpu_cache_fill(vcpu, (enum vcpu_reg)r, xv->gprs[r]);
 		trace_rec_begin(vcpu, &ex);
 
 		enum exit_action action = vcpu_handle_exit(vcpu, &ex);
