@@ -125,17 +125,9 @@ static void write_back(struct vcpu *vcpu)
 			if (host_xsave())
 				__asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 			break;
-		case VCPU_EFER: {
-			/* SDM 27.3.1.1: the IA-32e mode guest control must equal EFER.LMA. */
+		case VCPU_EFER:
 			vmx_write(VMCS_GUEST_EFER, v);
-			uint64_t entry = vmx_read(VMCS_ENTRY_CONTROLS);
-			if (v & X86_EFER_LMA)
-				entry |= ENTRY_IA32E_MODE_GUEST;
-			else
-				entry &= ~(uint64_t)ENTRY_IA32E_MODE_GUEST;
-			vmx_write(VMCS_ENTRY_CONTROLS, entry);
 			break;
-		}
 		default:
 			if (r < 16 && r != VCPU_RSP)
 				xv->gprs[r] = v;
@@ -145,6 +137,17 @@ static void write_back(struct vcpu *vcpu)
 		}
 	}
 	vcpu->reg_dirty = 0;
+
+	/*
+	 * SDM 27.3.1.1: the IA-32e mode guest entry control must equal
+	 * EFER.LMA, which the guest changes itself when it turns paging on or
+	 * off with EFER.LME set (no exit). Follow it on every entry.
+	 */
+	uint64_t entry = vmx_read(VMCS_ENTRY_CONTROLS);
+	bool lma = (vmx_read(VMCS_GUEST_EFER) & X86_EFER_LMA) != 0;
+	if (lma != ((entry & ENTRY_IA32E_MODE_GUEST) != 0))
+		vmx_write(VMCS_ENTRY_CONTROLS, lma ? entry | ENTRY_IA32E_MODE_GUEST
+						    : entry & ~(uint64_t)ENTRY_IA32E_MODE_GUEST);
 }
 
 /* VM-entry interruption information, SDM 25.8.3. */
