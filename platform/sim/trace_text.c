@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "trace.h"
+#include "trace_bin.h"
+#include "trace_io.h"
 #include "exit_dispatch.h"
 #include "x86.h"
 
@@ -215,10 +217,10 @@ static int seg_field(const char *key, int *seg, const char **field)
 static int parse_vm(struct parser *p, struct token *tok, unsigned n)
 {
 	struct trace *t = p->t;
-	if (t->have_vm)
-		return fail(p, "a second 'vm' line (one VM per trace)");
 	if (t->nexits)
 		return fail(p, "'vm' must come before the first exit");
+	if (t->have_vm)
+		return fail(p, "a second 'vm' line (one VM per trace)");
 	memset(&t->cfg, 0, sizeof(t->cfg));
 	snprintf(t->cfg.name, sizeof(t->cfg.name), "vm");
 	t->cfg.vcpu_count = 1;
@@ -611,8 +613,8 @@ static int parse_line(struct parser *p, char *line)
 	return fail(p, "unknown keyword '%s'", kw);
 }
 
-int trace_parse_buffer(const char *name, const char *buf, size_t len, struct trace *t, char *err,
-		       size_t errlen)
+static int parse_buffer(const char *name, const char *buf, size_t len, struct trace *t, char *err,
+			size_t errlen)
 {
 	struct parser p = { .file = name, .line = 0, .err = err, .errlen = errlen, .t = t };
 	memset(t, 0, sizeof(*t));
@@ -644,6 +646,15 @@ int trace_parse_buffer(const char *name, const char *buf, size_t len, struct tra
 	return 0;
 }
 
+int trace_parse_buffer(const char *name, const char *buf, size_t len, struct trace *t, char *err,
+		       size_t errlen)
+{
+	int ret = parse_buffer(name, buf, len, t, err, errlen);
+	if (ret)
+		trace_free(t); /* nothing of a rejected trace is kept */
+	return ret;
+}
+
 int trace_parse_file(const char *path, struct trace *t, char *err, size_t errlen)
 {
 	memset(t, 0, sizeof(*t));
@@ -673,10 +684,11 @@ int trace_parse_file(const char *path, struct trace *t, char *err, size_t errlen
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
-	int ret = trace_parse_buffer(path, buf, len, t, err, errlen);
+	/* Binary traces (as the real image records them) are read as well. */
+	int ret = trace_bin_check_header((const uint8_t *)buf, len) == 0
+			  ? trace_load_binary(path, (const uint8_t *)buf, len, t, err, errlen)
+			  : trace_parse_buffer(path, buf, len, t, err, errlen);
 	free(buf);
-	if (ret)
-		trace_free(t);
 	return ret;
 }
 
