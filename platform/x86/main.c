@@ -14,6 +14,8 @@
 #include "vmx.h"
 #include "mem.h"
 #include "xvm.h"
+#include "vm_memory.h"
+#include "vmcs.h"
 #include "vm.h"
 #include "platform.h"
 #include "err.h"
@@ -21,8 +23,6 @@
 
 /* Guest RAM of the Service VM unless the command line says guest_mem=<MiB>. */
 #define SERVICE_VM_MEM_MIB 32u
-/* Page-table pages per VM (EPT): 4 KiB mappings of 64 MiB need 35. */
-#define VM_PT_PAGES 256u
 
 uint8_t x86_stack[X86_STACK_SIZE] __attribute__((aligned(16)));
 /* boot.S loads RSP from this symbol. */
@@ -67,8 +67,6 @@ static void run_service_vm(const struct vmx_caps *caps)
 	cfg.mem_size = mib << 20;
 	struct vm *vm;
 	int ret = vm_create(&tern, &cfg, &vm);
-	if (ret == 0)
-		ret = xvm_alloc(vm, VM_PT_PAGES);
 	if (ret) {
 		x86_log("FATAL: cannot create the Service VM (%d)", ret);
 		x86_power_off(X86_EXIT_BOOT);
@@ -76,11 +74,13 @@ static void run_service_vm(const struct vmx_caps *caps)
 	struct x86_vm *x = xvm_of(vm);
 	x86_log("Service VM: %lu MiB of RAM at host 0x%lx, %u page-table pages at 0x%lx",
 		(unsigned long)mib, (unsigned long)x->ram_hpa, x->pt_pages, (unsigned long)x->pt_hpa);
-	x->eptp = x86_ept_build(vm, caps);
-	if (!x->eptp) {
-		x86_log("FATAL: cannot build the EPT");
+	/* Guest RAM at GPA 0, private to the Service VM, write-back, RWX. */
+	ret = vm_memory_map_private(vm, 0, x->ram_hpa, x->ram_size, EPT_RWX, EPT_MT_WB);
+	if (ret) {
+		x86_log("FATAL: cannot map the Service VM's RAM (%d)", ret);
 		x86_power_off(X86_EXIT_BOOT);
 	}
+	x->eptp = vm->ept.root_hpa | EPTP_WB | EPTP_WALK_4;
 
 	uint64_t entry;
 	uint32_t mbi;

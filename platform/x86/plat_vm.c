@@ -21,18 +21,24 @@ struct x86_vm *xvm_of(const struct vm *vm)
 	return &x86_vms[vm->id % TERN_MAX_VMS];
 }
 
-int xvm_alloc(struct vm *vm, uint32_t pt_pages)
+/*
+ * Host memory for a VM, carved when core first asks for its page-table
+ * region (vm_create -> vm_memory_init): the page-table pages, guest RAM of
+ * config.mem_size (2 MiB aligned, so core's EPT can use large pages) and a
+ * VMCS page per vCPU.
+ */
+static int xvm_alloc(struct vm *vm)
 {
 	struct x86_vm *x = xvm_of(vm);
 	uint64_t size = (vm->config.mem_size + 0x1fffffull) & ~0x1fffffull;
-	x->ram_hpa = mem_alloc(size, 0x200000);
-	x->pt_hpa = mem_alloc((uint64_t)pt_pages * 4096, 4096);
-	if (!x->ram_hpa || !x->pt_hpa)
+	x->pt_hpa = mem_alloc((uint64_t)X86_VM_PT_PAGES * 4096, 4096);
+	x->ram_hpa = size ? mem_alloc(size, 0x200000) : 0;
+	if (!x->pt_hpa || (size && !x->ram_hpa))
 		return -TERN_ENOMEM;
 	x->ram = phys_to_virt(x->ram_hpa);
 	x->ram_size = vm->config.mem_size;
 	x->pt = phys_to_virt(x->pt_hpa);
-	x->pt_pages = pt_pages;
+	x->pt_pages = X86_VM_PT_PAGES;
 	for (unsigned i = 0; i < vm->config.vcpu_count && i < TERN_MAX_VCPUS; i++) {
 		uint64_t hpa = mem_alloc(4096, 4096);
 		if (!hpa)
@@ -75,12 +81,20 @@ int plat_gpa_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
 int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npages)
 {
 	struct x86_vm *x = xvm_of(vm);
-	if (!x->used || !x->pt_pages)
-		return -TERN_ENOMEM;
+	if (!x->used) {
+		int ret = xvm_alloc(vm);
+		if (ret)
+			return ret;
+	}
 	*base = x->pt;
 	*base_hpa = x->pt_hpa;
 	*npages = x->pt_pages;
 	return 0;
+}
+
+uint64_t plat_vmx_ept_vpid_cap(void)
+{
+	return x86_ept_caps;
 }
 
 void plat_ept_invalidate(struct vcpu *vcpu)

@@ -173,12 +173,6 @@ static inline uint32_t vmcs_guest_base(unsigned seg) { return VMCS_GUEST_ES_BASE
 #define AR_TSS32_BUSY 0x008bu
 #define AR_UNUSABLE (1u << 16)
 
-/* EPT entries, SDM 29.3.2. */
-#define EPT_READ (1ull << 0)
-#define EPT_WRITE (1ull << 1)
-#define EPT_EXEC (1ull << 2)
-#define EPT_MT_WB (6ull << 3)
-#define EPT_LARGE (1ull << 7)
 /* EPTP, SDM 25.6.11: WB, walk length 4 (encoded as 3). */
 #define EPTP_WB 6ull
 #define EPTP_WALK_4 (3ull << 3)

@@ -40,10 +40,8 @@ static inline struct x86_vcpu *xvcpu_of(const struct vcpu *vcpu)
 	return &xvm_of(vcpu->vm)->vcpus[vcpu->id];
 }
 
-/* Guest RAM and page-table pages for a VM; 0 or -TERN_ENOMEM. */
-int xvm_alloc(struct vm *vm, uint32_t pt_pages);
-/* Build the EPT for the VM's RAM; returns the EPTP (0 on failure). */
-uint64_t x86_ept_build(struct vm *vm, const struct vmx_caps *caps);
+/* Page-table pages per VM for core's EPT (and later VT-d). */
+#define X86_VM_PT_PAGES 256u
 /* VMCS for the vCPU in the multiboot start state (SDM 25, multiboot 3.2). */
 int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps, uint64_t rip, uint32_t eax,
 	       uint32_t ebx);
