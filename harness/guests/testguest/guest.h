@@ -18,6 +18,7 @@ struct tg_env {
 	bool tern;		/* CPUID 0x40000000 says "TernTernTern" */
 	bool cpu_vmx;		/* CPUID.1:ECX.VMX as this CPU reports it */
 	char hv_sig[13];	/* leaf 0x40000000 signature, if any */
+	bool qemu_tcg;		/* "TCGTCGTCGTCG": QEMU without KVM, see docs/testguest.md */
 };
 extern struct tg_env tg_env;
 

@@ -28,6 +28,7 @@ static void detect(void)
 				tg_env.hv_sig[i] = '.';
 	}
 	tg_env.tern = memcmp(tg_env.hv_sig, "TernTernTern", 12) == 0;
+	tg_env.qemu_tcg = memcmp(tg_env.hv_sig, "TCGTCGTCGTCG", 12) == 0;
 }
 
 void tg_main(uint32_t magic, uint32_t info);

@@ -51,6 +51,10 @@ void tg_test_cr(void)
 		tg_skip("cr4.vmxe-gp", "native CPU has VMX: CR4.VMXE is legal here");
 		return;
 	}
+	if (tg_env.qemu_tcg) {
+		tg_skip("cr4.vmxe-gp", "QEMU 7.2 TCG hangs on MOV to CR4 with VMXE");
+		return;
+	}
 	ok = try_write_cr4(before | CR4_VMXE, &f, &at);
 	after = read_cr4();
 	if (ok) {
