@@ -18,7 +18,7 @@ FUZZ_SECONDS ?= 20
 CORE_SRCS := $(sort $(wildcard core/*.c))
 CORE_HDRS := $(wildcard core/*.h)
 SIM_SRCS  := $(sort $(filter-out platform/sim/main_%.c,$(wildcard platform/sim/*.c)))
-SIM_MAINS := $(wildcard platform/sim/main_%.c)
+SIM_MAINS := $(wildcard platform/sim/main_*.c)
 TEST_SRCS := $(sort $(wildcard harness/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard harness/fuzz/fuzz_*.c))
 BENCH_SRCS := $(sort $(wildcard harness/bench/bench_*.c))
@@ -46,10 +46,18 @@ FUZZ_OBJS := $(CORE_SRCS:%.c=$(BUILD)/fuzz/%.o) $(SIM_SRCS:%.c=$(BUILD)/fuzz/%.o
 TEST_BINS := $(TEST_SRCS:harness/unit/%.c=$(BUILD)/host/tests/%)
 FUZZ_BINS := $(FUZZ_SRCS:harness/fuzz/%.c=$(BUILD)/fuzz/bin/%)
 BENCH_BINS := $(BENCH_SRCS:harness/bench/%.c=$(BUILD)/bench/bin/%)
-SIM_TOOLS := $(SIM_MAINS:platform/sim/main_%.c=$(BUILD)/host/%)
+SIM_TOOLS := $(SIM_MAINS:platform/sim/main_%.c=$(BUILD)/host/tern-%)
 
 .PHONY: all run sim-run test coverage bench fuzz deps clean check-freestanding unit traces x86 x86-run
 .DELETE_ON_ERROR:
+# Objects are built by pattern rules only; keep them (they are not intermediates to delete).
+.SECONDARY:
+
+# V=1 shows full command lines.
+V ?= 0
+ifeq ($(V),0)
+Q := @
+endif
 
 all: $(BUILD)/core-free.o $(SIM_TOOLS) $(TEST_BINS) x86
 
@@ -66,12 +74,14 @@ run: deps sim-run
 # ---- core, freestanding ----------------------------------------------------
 $(BUILD)/free/%.o: %.c $(CORE_HDRS) | check-freestanding
 	@mkdir -p $(dir $@)
-	$(CC) $(FREE_CFLAGS) -c $< -o $@
+	@echo '  CC [free] $<'
+	$(Q)$(CC) $(FREE_CFLAGS) -c $< -o $@
 
 # One relocatable object; its only undefined symbols may be the platform
 # interface (plat_*) and the four routines GCC may emit calls to.
 $(BUILD)/core-free.o: $(FREE_OBJS) harness/check_core_symbols.sh
-	ld -r -o $@ $(FREE_OBJS)
+	@echo '  LD $@'
+	$(Q)ld -r -o $@ $(FREE_OBJS)
 	sh harness/check_core_symbols.sh $@
 
 check-freestanding:
@@ -80,19 +90,23 @@ check-freestanding:
 # ---- hosted: core + sim with sanitizers and coverage -------------------------
 $(BUILD)/host/core/%.o: core/%.c $(CORE_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $(COV_FLAGS) -c $< -o $@
+	@echo '  CC [host] $<'
+	$(Q)$(CC) $(HOST_CFLAGS) $(COV_FLAGS) -c $< -o $@
 
 $(BUILD)/host/platform/sim/%.o: platform/sim/%.c $(CORE_HDRS) $(wildcard platform/sim/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -c $< -o $@
+	@echo '  CC [host] $<'
+	$(Q)$(CC) $(HOST_CFLAGS) -c $< -o $@
 
-$(BUILD)/host/%: platform/sim/main_%.c $(HOST_CORE_OBJS) $(HOST_SIM_OBJS)
+$(BUILD)/host/tern-%: platform/sim/main_%.c $(HOST_CORE_OBJS) $(HOST_SIM_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $(COV_FLAGS) $^ -o $@
+	@echo '  LD $@'
+	$(Q)$(CC) $(HOST_CFLAGS) $(COV_FLAGS) $^ -o $@
 
 $(BUILD)/host/tests/%: harness/unit/%.c harness/unit/unit.h harness/unit/unit_main.c $(HOST_CORE_OBJS) $(HOST_SIM_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) $(COV_FLAGS) $< harness/unit/unit_main.c $(HOST_CORE_OBJS) $(HOST_SIM_OBJS) $(CHECK_LIBS) -o $@
+	@echo '  LD $@'
+	$(Q)$(CC) $(HOST_CFLAGS) $(COV_FLAGS) $< harness/unit/unit_main.c $(HOST_CORE_OBJS) $(HOST_SIM_OBJS) $(CHECK_LIBS) -o $@
 
 # ---- the suite ----------------------------------------------------------------
 unit: $(TEST_BINS)
@@ -109,11 +123,11 @@ sim-run: $(BUILD)/host/tern-sim
 # ---- benchmarks (no sanitizers, -O2, counted by callgrind) --------------------
 $(BUILD)/bench/%.o: %.c $(CORE_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BENCH_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(BENCH_CFLAGS) -c $< -o $@
 
 $(BUILD)/bench/bin/%: harness/bench/%.c harness/bench/bench.h $(BENCH_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BENCH_CFLAGS) $< $(BENCH_OBJS) -o $@
+	$(Q)$(CC) $(BENCH_CFLAGS) $< $(BENCH_OBJS) -o $@
 
 bench: deps $(BENCH_BINS)
 	@BUILD=$(BUILD) sh harness/run_bench.sh $(BENCH_BINS)
@@ -121,11 +135,11 @@ bench: deps $(BENCH_BINS)
 # ---- fuzzing (clang + libFuzzer) ----------------------------------------------
 $(BUILD)/fuzz/%.o: %.c $(CORE_HDRS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
 
 $(BUILD)/fuzz/bin/%: harness/fuzz/%.c $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) -o $@
 
 fuzz: deps $(FUZZ_BINS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) sh harness/run_fuzz.sh $(FUZZ_BINS)

@@ -11,6 +11,9 @@
 #include "vcpu.h"
 #include "uart.h"
 #include "cpuid.h"
+#include "pio.h"
+#include "pt_pool.h"
+#include "ept.h"
 
 #define TERN_MAX_VMS 8
 #define TERN_MAX_VCPUS 8
@@ -43,6 +46,13 @@ struct vm_config {
 	bool reset_on_triple_fault; /* else shut down (stop) the VM */
 };
 
+/* A host-physical range owned by one VM (vm_memory_map_private). */
+struct vm_mem_range {
+	uint64_t hpa;
+	uint64_t size;
+};
+#define VM_MAX_PRIVATE_RANGES 4
+
 struct vm {
 	struct tern *hv;
 	uint16_t id;
@@ -51,11 +61,19 @@ struct vm {
 	struct vcpu vcpus[TERN_MAX_VCPUS];
 
 	struct cpuid_policy cpuid;
+	struct pio_bus pio;
 	struct uart16550 com1;
 
 	enum vm_stop_cause stop_cause;
 	uint32_t stop_detail;     /* e.g. the exit reason that stopped it */
 	uint32_t exit_status;     /* value written to the debug-exit port */
+
+	/* Guest memory (core/vm_memory.c): the EPT, the pool its tables come
+	 * from, and the host memory only this VM may map. */
+	struct pt_pool pt_pool;
+	struct ept ept;
+	struct vm_mem_range private_mem[VM_MAX_PRIVATE_RANGES];
+	unsigned private_count;
 };
 
 /* The hypervisor instance: every VM, owned by the platform, passed to core. */
@@ -72,6 +90,13 @@ int vm_create(struct tern *hv, const struct vm_config *cfg, struct vm **out);
 struct vm *vm_get(struct tern *hv, uint16_t id);
 /* Stop the VM after a fatal event: every vCPU stops, the cause is logged. */
 void vm_stop(struct vm *vm, enum vm_stop_cause cause, uint32_t detail);
+/*
+ * Triple fault (SDM Vol. 3A 6.15, interrupt 8): the VM shuts down, or is
+ * reset when configured so. Returns the action for the exiting vCPU.
+ */
+int vm_triple_fault(struct vm *vm);
+/* True when no vCPU of the VM can run again. */
+bool vm_is_stopped(const struct vm *vm);
 const char *vm_stop_cause_name(enum vm_stop_cause cause);
 
 #endif

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Names of the basic exit reasons (SDM Vol. 3C Appendix C), for logs and traces. */
+#include "exit.h"
+#include "exit_dispatch.h"
+#include "lib.h"
+
+static const char *const reason_names[EXIT_REASON_MAX] = {
+	[EXIT_REASON_EXCEPTION_NMI] = "EXCEPTION_NMI",
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = "EXTERNAL_INTERRUPT",
+	[EXIT_REASON_TRIPLE_FAULT] = "TRIPLE_FAULT",
+	[EXIT_REASON_INIT] = "INIT",
+	[EXIT_REASON_SIPI] = "SIPI",
+	[EXIT_REASON_IO_SMI] = "IO_SMI",
+	[EXIT_REASON_OTHER_SMI] = "OTHER_SMI",
+	[EXIT_REASON_INTERRUPT_WINDOW] = "INTERRUPT_WINDOW",
+	[EXIT_REASON_NMI_WINDOW] = "NMI_WINDOW",
+	[EXIT_REASON_TASK_SWITCH] = "TASK_SWITCH",
+	[EXIT_REASON_CPUID] = "CPUID",
+	[EXIT_REASON_GETSEC] = "GETSEC",
+	[EXIT_REASON_HLT] = "HLT",
+	[EXIT_REASON_INVD] = "INVD",
+	[EXIT_REASON_INVLPG] = "INVLPG",
+	[EXIT_REASON_RDPMC] = "RDPMC",
+	[EXIT_REASON_RDTSC] = "RDTSC",
+	[EXIT_REASON_RSM] = "RSM",
+	[EXIT_REASON_VMCALL] = "VMCALL",
+	[EXIT_REASON_VMCLEAR] = "VMCLEAR",
+	[EXIT_REASON_VMLAUNCH] = "VMLAUNCH",
+	[EXIT_REASON_VMPTRLD] = "VMPTRLD",
+	[EXIT_REASON_VMPTRST] = "VMPTRST",
+	[EXIT_REASON_VMREAD] = "VMREAD",
+	[EXIT_REASON_VMRESUME] = "VMRESUME",
+	[EXIT_REASON_VMWRITE] = "VMWRITE",
+	[EXIT_REASON_VMXOFF] = "VMXOFF",
+	[EXIT_REASON_VMXON] = "VMXON",
+	[EXIT_REASON_CR_ACCESS] = "CR_ACCESS",
+	[EXIT_REASON_DR_ACCESS] = "DR_ACCESS",
+	[EXIT_REASON_IO_INSTRUCTION] = "IO_INSTRUCTION",
+	[EXIT_REASON_RDMSR] = "RDMSR",
+	[EXIT_REASON_WRMSR] = "WRMSR",
+	[EXIT_REASON_ENTRY_FAIL_GUEST_STATE] = "ENTRY_FAIL_GUEST_STATE",
+	[EXIT_REASON_ENTRY_FAIL_MSR_LOADING] = "ENTRY_FAIL_MSR_LOADING",
+	[EXIT_REASON_MWAIT] = "MWAIT",
+	[EXIT_REASON_MONITOR_TRAP_FLAG] = "MONITOR_TRAP_FLAG",
+	[EXIT_REASON_MONITOR] = "MONITOR",
+	[EXIT_REASON_PAUSE] = "PAUSE",
+	[EXIT_REASON_ENTRY_FAIL_MACHINE_CHECK] = "ENTRY_FAIL_MACHINE_CHECK",
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = "TPR_BELOW_THRESHOLD",
+	[EXIT_REASON_APIC_ACCESS] = "APIC_ACCESS",
+	[EXIT_REASON_VIRTUALIZED_EOI] = "VIRTUALIZED_EOI",
+	[EXIT_REASON_GDTR_IDTR_ACCESS] = "GDTR_IDTR_ACCESS",
+	[EXIT_REASON_LDTR_TR_ACCESS] = "LDTR_TR_ACCESS",
+	[EXIT_REASON_EPT_VIOLATION] = "EPT_VIOLATION",
+	[EXIT_REASON_EPT_MISCONFIG] = "EPT_MISCONFIG",
+	[EXIT_REASON_INVEPT] = "INVEPT",
+	[EXIT_REASON_RDTSCP] = "RDTSCP",
+	[EXIT_REASON_PREEMPTION_TIMER] = "PREEMPTION_TIMER",
+	[EXIT_REASON_INVVPID] = "INVVPID",
+	[EXIT_REASON_WBINVD] = "WBINVD",
+	[EXIT_REASON_XSETBV] = "XSETBV",
+	[EXIT_REASON_APIC_WRITE] = "APIC_WRITE",
+	[EXIT_REASON_RDRAND] = "RDRAND",
+	[EXIT_REASON_INVPCID] = "INVPCID",
+	[EXIT_REASON_VMFUNC] = "VMFUNC",
+	[EXIT_REASON_ENCLS] = "ENCLS",
+	[EXIT_REASON_RDSEED] = "RDSEED",
+	[EXIT_REASON_PML_FULL] = "PML_FULL",
+	[EXIT_REASON_XSAVES] = "XSAVES",
+	[EXIT_REASON_XRSTORS] = "XRSTORS",
+	[EXIT_REASON_SPP] = "SPP",
+	[EXIT_REASON_UMWAIT] = "UMWAIT",
+	[EXIT_REASON_TPAUSE] = "TPAUSE",
+	[EXIT_REASON_LOADIWKEY] = "LOADIWKEY",
+	[EXIT_REASON_ENCLV] = "ENCLV",
+	[EXIT_REASON_ENQCMD_PASID] = "ENQCMD_PASID",
+	[EXIT_REASON_ENQCMDS_PASID] = "ENQCMDS_PASID",
+	[EXIT_REASON_BUS_LOCK] = "BUS_LOCK",
+	[EXIT_REASON_NOTIFY] = "NOTIFY",
+	[EXIT_REASON_SEAMCALL] = "SEAMCALL",
+	[EXIT_REASON_TDCALL] = "TDCALL",
+};
+
+const char *exit_reason_name(uint32_t basic_reason)
+{
+	if (basic_reason >= EXIT_REASON_MAX || !reason_names[basic_reason])
+		return "UNKNOWN";
+	return reason_names[basic_reason];
+}
+
+static bool name_is(const char *name, const char *s, unsigned len)
+{
+	return tern_strlen(name) == len && tern_memcmp(name, s, len) == 0;
+}
+
+int exit_reason_from_name(const char *s, unsigned len)
+{
+	for (unsigned i = 0; i < EXIT_REASON_MAX; i++)
+		if (reason_names[i] && name_is(reason_names[i], s, len))
+			return (int)i;
+	return -1;
+}
+
+static const char *const action_names[EXIT_ACTION_COUNT] = {
+	[EXIT_ACTION_RESUME] = "resume",
+	[EXIT_ACTION_WAIT_IO] = "wait-io",
+	[EXIT_ACTION_HALT] = "halt",
+	[EXIT_ACTION_STOP] = "stop",
+};
+
+const char *exit_action_name(enum exit_action action)
+{
+	if ((unsigned)action >= EXIT_ACTION_COUNT)
+		return "unknown";
+	return action_names[action];
+}
+
+int exit_action_from_name(const char *s, unsigned len)
+{
+	for (unsigned i = 0; i < EXIT_ACTION_COUNT; i++)
+		if (name_is(action_names[i], s, len))
+			return (int)i;
+	return -1;
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The binary exit-trace format: what the real image records (streamed out
+ * of a serial port) and tern-trace converts to and from the text form.
+ *
+ * A stream is a header followed by records. Every record is
+ *   u8 type, u8 index, u16 payload length (little-endian), payload.
+ * An exit is an EXIT record followed by what the handler read (REG, SEG,
+ * MEM, in the order it read them) and then its outcome (ACTION, then
+ * EXP_REG for every register written, EVENT, CONSOLE, STOP, WRITE).
+ * The layout of each payload is fixed below; see traces/README.md.
+ *
+ * Encoders write into a caller's buffer and return the bytes written (0 if
+ * it does not fit). The decoder treats its input as hostile.
+ */
+#ifndef TERN_TRACE_BIN_H
+#define TERN_TRACE_BIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include "exit.h"
+#include "vcpu.h"
+
+#define TRACE_BIN_MAGIC "TRNT"
+#define TRACE_BIN_VERSION 1
+#define TRACE_BIN_HEADER_LEN 8
+#define TRACE_BIN_REC_HDR 4
+#define TRACE_BIN_MAX_DATA 256   /* bytes of one MEM/WRITE/CONSOLE record */
+#define TRACE_BIN_NAME_LEN 32
+
+enum trace_bin_type {
+	TRACE_BIN_VM = 1,       /* vm configuration, once, first */
+	TRACE_BIN_EXIT = 2,     /* starts an exit */
+	TRACE_BIN_REG = 3,      /* index = enum vcpu_reg; u64 value the handler read */
+	TRACE_BIN_SEG = 4,      /* index = enum vcpu_seg */
+	TRACE_BIN_MEM = 5,      /* index bit 0: the read faulted */
+	TRACE_BIN_ACTION = 6,   /* index = enum exit_action; starts the outcome */
+	TRACE_BIN_EXP_REG = 7,  /* index = enum vcpu_reg; u64 value written */
+	TRACE_BIN_EVENT = 8,    /* the event queued for injection */
+	TRACE_BIN_CONSOLE = 9,  /* bytes the VM's UART transmitted */
+	TRACE_BIN_STOP = 10,    /* the VM stopped: cause, detail */
+	TRACE_BIN_WRITE = 11,   /* a guest-memory write */
+	TRACE_BIN_TYPE_MAX = 12,
+};
+
+/* Payload sizes of the fixed-size records. */
+#define TRACE_BIN_VM_LEN (2 + 1 + 1 + 8 + TRACE_BIN_NAME_LEN)
+#define TRACE_BIN_EXIT_LEN (2 + 2 + 4 + 8 + 4 + 4 + 8 + 8 + 4 + 4 + 4 + 4)
+#define TRACE_BIN_REG_LEN 8
+#define TRACE_BIN_SEG_LEN (2 + 4 + 4 + 8)
+#define TRACE_BIN_MEM_HDR (8 + 4)
+#define TRACE_BIN_EVENT_LEN (1 + 1 + 1 + 4 + 4)
+#define TRACE_BIN_STOP_LEN (4 + 4)
+
+struct trace_bin_vm {
+	uint16_t vcpus;
+	bool service;
+	bool reset_on_triple_fault;
+	uint64_t mem;
+	char name[TRACE_BIN_NAME_LEN];  /* NUL-terminated */
+};
+
+/* One decoded record; which members are valid depends on type. */
+struct trace_bin_rec {
+	uint8_t type;
+	uint8_t index;
+	struct trace_bin_vm vm;
+	uint16_t vcpu;
+	struct exit_record ex;
+	uint64_t value;                 /* REG, EXP_REG */
+	struct seg_desc seg;
+	uint64_t gpa;                   /* MEM, WRITE */
+	uint32_t len;                   /* MEM, WRITE, CONSOLE */
+	bool fault;
+	uint8_t data[TRACE_BIN_MAX_DATA];
+	struct vcpu_event event;
+	uint32_t stop_cause, stop_detail;
+};
+
+size_t trace_bin_header(uint8_t *buf, size_t cap);
+size_t trace_bin_vm(uint8_t *buf, size_t cap, const struct trace_bin_vm *vm);
+size_t trace_bin_exit(uint8_t *buf, size_t cap, uint16_t vcpu, const struct exit_record *ex);
+size_t trace_bin_reg(uint8_t *buf, size_t cap, uint8_t type, enum vcpu_reg reg, uint64_t value);
+size_t trace_bin_seg(uint8_t *buf, size_t cap, enum vcpu_seg seg, const struct seg_desc *d);
+/* MEM (fault: no data) or WRITE; len <= TRACE_BIN_MAX_DATA. */
+size_t trace_bin_mem(uint8_t *buf, size_t cap, uint8_t type, uint64_t gpa, const void *data,
+		     uint32_t len, bool fault);
+size_t trace_bin_action(uint8_t *buf, size_t cap, int action);
+size_t trace_bin_event(uint8_t *buf, size_t cap, const struct vcpu_event *ev);
+size_t trace_bin_console(uint8_t *buf, size_t cap, const uint8_t *bytes, uint32_t len);
+size_t trace_bin_stop(uint8_t *buf, size_t cap, uint32_t cause, uint32_t detail);
+
+/* 0 when buf starts with a valid header; -TERN_EINVAL otherwise. */
+int trace_bin_check_header(const uint8_t *buf, size_t len);
+/*
+ * Decode the record at *pos and advance *pos past it. Returns 0, or
+ * -TERN_EINVAL (malformed: unknown type, bad length, index out of range)
+ * or -TERN_E2BIG (truncated); *pos is then left at the bad record.
+ */
+int trace_bin_next(const uint8_t *buf, size_t len, size_t *pos, struct trace_bin_rec *rec);
+
+#endif

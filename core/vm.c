@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "vm.h"
+#include "debug_exit.h"
+#include "err.h"
+#include "exit_dispatch.h"
+#include "lib.h"
+#include "log.h"
+#include "vm_memory.h"
+
+void tern_init(struct tern *hv)
+{
+	tern_memset(hv, 0, sizeof(*hv));
+	for (uint16_t i = 0; i < TERN_MAX_VMS; i++) {
+		hv->vms[i].hv = hv;
+		hv->vms[i].id = i;
+	}
+}
+
+static void uart_port(struct vm *vm, void *opaque, uint16_t port, unsigned size, bool write,
+		      uint32_t *value)
+{
+	(void)size;
+	struct uart16550 *u = opaque;
+	uart_access(u, vm, (unsigned)(port - UART_COM1_BASE), write, value);
+}
+
+static int validate_config(const struct vm_config *cfg)
+{
+	if (cfg->vcpu_count == 0 || cfg->vcpu_count > TERN_MAX_VCPUS)
+		return -TERN_EINVAL;
+	/* The name must be terminated inside its buffer. */
+	for (unsigned i = 0; i < TERN_VM_NAME_LEN; i++)
+		if (!cfg->name[i])
+			return 0;
+	return -TERN_EINVAL;
+}
+
+int vm_create(struct tern *hv, const struct vm_config *cfg, struct vm **out)
+{
+	int ret = validate_config(cfg);
+	if (ret)
+		return ret;
+	if (cfg->service_vm)
+		for (unsigned i = 0; i < TERN_MAX_VMS; i++)
+			if (hv->vms[i].state != VM_STATE_POWERED_OFF && hv->vms[i].config.service_vm)
+				return -TERN_EEXIST; /* there is one Service VM */
+
+	struct vm *vm = 0;
+	for (unsigned i = 0; i < TERN_MAX_VMS && !vm; i++)
+		if (hv->vms[i].state == VM_STATE_POWERED_OFF)
+			vm = &hv->vms[i];
+	if (!vm)
+		return -TERN_ENOSPC;
+
+	uint16_t id = vm->id;
+	tern_memset(vm, 0, sizeof(*vm));
+	vm->hv = hv;
+	vm->id = id;
+	vm->config = *cfg;
+	if ((ret = cpuid_policy_build(&vm->cpuid, cfg)))
+		return ret;
+	uart_init(&vm->com1);
+	if ((ret = pio_register(&vm->pio, UART_COM1_BASE, UART_NPORTS, uart_port, &vm->com1, "com1")))
+		return ret;
+	if ((ret = debug_exit_init(vm)))
+		return ret;
+	for (uint16_t i = 0; i < cfg->vcpu_count; i++)
+		vcpu_init(&vm->vcpus[i], vm, i);
+	if ((ret = vm_memory_init(vm)))
+		return ret;
+	vm->state = VM_STATE_CREATED;
+	*out = vm;
+	return 0;
+}
+
+struct vm *vm_get(struct tern *hv, uint16_t id)
+{
+	if (id >= TERN_MAX_VMS || hv->vms[id].state == VM_STATE_POWERED_OFF)
+		return 0;
+	return &hv->vms[id];
+}
+
+static const char *const stop_names[] = {
+	[VM_STOP_NONE] = "none",
+	[VM_STOP_UNEXPECTED_EXIT] = "unexpected-exit",
+	[VM_STOP_ENTRY_FAILURE] = "entry-failure",
+	[VM_STOP_TRIPLE_FAULT] = "triple-fault",
+	[VM_STOP_GUEST_EXIT] = "guest-exit",
+	[VM_STOP_BAD_MEMORY] = "bad-memory",
+	[VM_STOP_INTERNAL] = "internal",
+};
+
+const char *vm_stop_cause_name(enum vm_stop_cause cause)
+{
+	if ((unsigned)cause >= TERN_ARRAY_SIZE(stop_names))
+		return "unknown";
+	return stop_names[cause];
+}
+
+void vm_stop(struct vm *vm, enum vm_stop_cause cause, uint32_t detail)
+{
+	if (vm->state == VM_STATE_STOPPED)
+		return; /* the first cause is the one reported */
+	vm->state = VM_STATE_STOPPED;
+	vm->stop_cause = cause;
+	vm->stop_detail = detail;
+	for (unsigned i = 0; i < vm->config.vcpu_count; i++)
+		vm->vcpus[i].state = VCPU_STATE_STOPPED;
+	if (cause == VM_STOP_GUEST_EXIT)
+		log_info("vm%u (%s) exited with status %u", vm->id, vm->config.name, detail);
+	else if (cause == VM_STOP_UNEXPECTED_EXIT || cause == VM_STOP_ENTRY_FAILURE)
+		log_err("vm%u (%s) stopped: %s, exit reason %u (%s)", vm->id, vm->config.name,
+			vm_stop_cause_name(cause), detail & EXIT_REASON_BASIC_MASK,
+			exit_reason_name(detail & EXIT_REASON_BASIC_MASK));
+	else
+		log_err("vm%u (%s) stopped: %s (detail 0x%x)", vm->id, vm->config.name,
+			vm_stop_cause_name(cause), detail);
+}
+
+int vm_triple_fault(struct vm *vm)
+{
+	/* Reset is the VM manager's job; until a reset is requested the VM is stopped. */
+	vm_stop(vm, VM_STOP_TRIPLE_FAULT, 0);
+	return EXIT_ACTION_STOP;
+}
+
+bool vm_is_stopped(const struct vm *vm)
+{
+	return vm->state == VM_STATE_STOPPED;
+}

@@ -1,0 +1,43 @@
+#!/bin/sh
+# Trace replays: every trace in traces/ (and traces/recorded/) must reproduce
+# with zero mismatches; every malformed trace in traces/malformed/ must fail
+# with exactly the one-line error in its .err file, exit status 2, and no
+# sanitizer report.
+set -u
+BUILD=${BUILD:-build}
+sim="$BUILD/host/tern-sim"
+passed=0
+failed=0
+[ -x "$sim" ] || { echo "no $sim: build it with make"; echo "suite: 0 passed, 1 failed"; exit 1; }
+sim_abs="$(cd "$(dirname "$sim")" && pwd)/tern-sim"
+
+for t in traces/*.trace traces/recorded/*.trace; do
+	[ -f "$t" ] || continue
+	if out=$("$sim" --quiet "$t" 2>&1); then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL: replay $t"
+		echo "$out" | head -n 20 | sed 's/^/    /'
+	fi
+done
+echo "replayed: $passed traces reproduced, $failed did not"
+
+mp=0
+for t in traces/malformed/*.trace; do
+	[ -f "$t" ] || continue
+	want=$(cat "${t%.trace}.err")
+	got=$(cd traces/malformed && "$sim_abs" "$(basename "$t")" 2>&1 >/dev/null)
+	rc=$?
+	if [ "$rc" -eq 2 ] && [ "$got" = "$want" ]; then
+		passed=$((passed + 1)); mp=$((mp + 1))
+	else
+		failed=$((failed + 1))
+		echo "FAIL: malformed $t (exit $rc)"
+		echo "    expected: $want"
+		echo "    actual:   $got" | head -n 10
+	fi
+done
+echo "malformed: $mp rejected with the expected error"
+echo "suite: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

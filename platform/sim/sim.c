@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sim.h"
+#include "sim_tlb.h"
+#include "err.h"
+#include "platform.h"
+#include "replay.h"
+#include "exit.h"
+
+struct sim sim;
+
+/* A plausible Haswell-class host, fixed so that every run sees the same CPU. */
+static const struct sim_cpuid_leaf default_host_cpuid[] = {
+	{ 0x0, 0, { 0x0000000d, 0x756e6547, 0x6c65746e, 0x49656e69 } }, /* GenuineIntel */
+	{ 0x1, 0, { 0x000306c3, 0x00100800, 0x7ffafbbf, 0xbfebfbff } },
+	{ 0x4, 0, { 0x1c004121, 0x01c0003f, 0x0000003f, 0x00000000 } },
+	{ 0x4, 1, { 0x1c004122, 0x01c0003f, 0x0000003f, 0x00000000 } },
+	{ 0x4, 2, { 0x1c004143, 0x01c0003f, 0x000001ff, 0x00000000 } },
+	{ 0x4, 3, { 0x1c03c163, 0x03c0003f, 0x00001fff, 0x00000006 } },
+	{ 0x6, 0, { 0x00000077, 0x00000002, 0x00000009, 0x00000000 } },
+	{ 0x7, 0, { 0x00000000, 0x000027ab, 0x00000000, 0x9c000000 } },
+	{ 0xa, 0, { 0x07300403, 0x00000000, 0x00000000, 0x00000603 } },
+	{ 0xb, 0, { 0x00000001, 0x00000002, 0x00000100, 0x00000000 } },
+	{ 0xb, 1, { 0x00000004, 0x00000008, 0x00000201, 0x00000000 } },
+	{ 0xd, 0, { 0x00000007, 0x00000340, 0x00000340, 0x00000000 } },
+	{ 0xd, 1, { 0x00000001, 0x00000000, 0x00000000, 0x00000000 } },
+	{ 0xd, 2, { 0x00000100, 0x00000240, 0x00000000, 0x00000000 } },
+	{ 0x80000000, 0, { 0x80000008, 0, 0, 0 } },
+	{ 0x80000001, 0, { 0x00000000, 0x00000000, 0x00000021, 0x2c100800 } },
+	{ 0x80000002, 0, { 0x65746e49, 0x2952286c, 0x726f4320, 0x4d542865 } },
+	{ 0x80000003, 0, { 0x37692029, 0x3737342d, 0x50432030, 0x20402055 } },
+	{ 0x80000004, 0, { 0x30342e33, 0x007a4847, 0x00000000, 0x00000000 } },
+	{ 0x80000006, 0, { 0x00000000, 0x00000000, 0x01006040, 0x00000000 } },
+	{ 0x80000007, 0, { 0x00000000, 0x00000000, 0x00000000, 0x00000100 } },
+	{ 0x80000008, 0, { 0x00003027, 0x00000000, 0x00000000, 0x00000000 } },
+};
+
+void sim_reset(void)
+{
+	for (unsigned i = 0; i < TERN_MAX_VMS; i++) {
+		free(sim.vms[i].ram);
+		free(sim.vms[i].pt_region);
+	}
+	memset(&sim, 0, sizeof(sim));
+	memcpy(sim.host_cpuid, default_host_cpuid, sizeof(default_host_cpuid));
+	sim.host_cpuid_count = sizeof(default_host_cpuid) / sizeof(default_host_cpuid[0]);
+	sim.pt_pages_default = SIM_DEFAULT_PT_PAGES;
+	sim.ept_vpid_cap = SIM_DEFAULT_EPT_VPID_CAP;
+	sim_tlb_reset();
+}
+
+int sim_vm_set_ram(uint16_t vm_id, uint64_t size)
+{
+	if (vm_id >= TERN_MAX_VMS)
+		return -TERN_EINVAL;
+	struct sim_vm *s = &sim.vms[vm_id];
+	free(s->ram);
+	s->ram = size ? calloc(1, size) : NULL;
+	s->ram_size = s->ram ? size : 0;
+	return size && !s->ram ? -TERN_ENOMEM : 0;
+}
+
+uint8_t *sim_vm_ram(uint16_t vm_id)
+{
+	return vm_id < TERN_MAX_VMS ? sim.vms[vm_id].ram : NULL;
+}
+
+int sim_vm_set_pt_pages(uint16_t vm_id, uint32_t npages)
+{
+	if (vm_id >= TERN_MAX_VMS)
+		return -TERN_EINVAL;
+	struct sim_vm *s = &sim.vms[vm_id];
+	free(s->pt_region);
+	s->pt_region = NULL;
+	s->pt_pages = 0;
+	if (!npages)
+		return 0;
+	s->pt_region = aligned_alloc(4096, (size_t)npages * 4096);
+	if (!s->pt_region)
+		return -TERN_ENOMEM;
+	memset(s->pt_region, 0, (size_t)npages * 4096);
+	s->pt_pages = npages;
+	/* Fake host-physical addresses: far above any guest RAM, per-VM apart. */
+	s->pt_hpa = 0x4000000000ull + (uint64_t)vm_id * 0x100000000ull;
+	return 0;
+}
+
+const char *sim_console(uint16_t vm_id)
+{
+	struct sim_vm *s = &sim.vms[vm_id];
+	s->console[s->console_len < SIM_CONSOLE_MAX ? s->console_len : SIM_CONSOLE_MAX - 1] = '\0';
+	return s->console;
+}
+
+void sim_console_clear(uint16_t vm_id)
+{
+	sim.vms[vm_id].console_len = 0;
+}
+
+bool sim_log_contains(const char *needle)
+{
+	sim.log[sim.log_len < SIM_LOG_MAX ? sim.log_len : SIM_LOG_MAX - 1] = '\0';
+	return strstr(sim.log, needle) != NULL;
+}
+
+void sim_log_clear(void)
+{
+	sim.log_len = 0;
+	sim.log[0] = '\0';
+}
+
+void sim_set_host_cpuid(uint32_t leaf, uint32_t subleaf, const uint32_t regs[4])
+{
+	for (unsigned i = 0; i < sim.host_cpuid_count; i++) {
+		if (sim.host_cpuid[i].leaf == leaf && sim.host_cpuid[i].subleaf == subleaf) {
+			memcpy(sim.host_cpuid[i].regs, regs, 16);
+			return;
+		}
+	}
+	if (sim.host_cpuid_count < SIM_MAX_HOST_CPUID) {
+		struct sim_cpuid_leaf *l = &sim.host_cpuid[sim.host_cpuid_count++];
+		l->leaf = leaf;
+		l->subleaf = subleaf;
+		memcpy(l->regs, regs, 16);
+	}
+}
+
+struct vm *sim_create_vm(struct tern *hv, const char *name, uint16_t vcpus, bool service,
+			 uint64_t ram_size)
+{
+	struct vm_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(cfg.name, sizeof(cfg.name), "%s", name);
+	cfg.vcpu_count = vcpus;
+	cfg.service_vm = service;
+	cfg.mem_size = ram_size;
+	struct vm *vm = NULL;
+	if (vm_create(hv, &cfg, &vm))
+		return NULL;
+	if (sim_vm_set_ram(vm->id, ram_size))
+		return NULL;
+	return vm;
+}
+
+void sim_vcpu_flat_state(struct vcpu *vcpu, bool long_mode, unsigned cpl)
+{
+	vcpu_cache_reset(vcpu);
+	for (int r = 0; r < VCPU_REG_COUNT; r++)
+		vcpu_cache_fill(vcpu, (enum vcpu_reg)r, 0);
+	vcpu_cache_fill(vcpu, VCPU_RFLAGS, 0x2);
+	vcpu_cache_fill(vcpu, VCPU_CR0, 0x80000011ull | (long_mode ? 0 : 0));
+	vcpu_cache_fill(vcpu, VCPU_CR4, long_mode ? 0x20 : 0);
+	vcpu_cache_fill(vcpu, VCPU_EFER, long_mode ? 0x500 : 0);
+	/* Flat code/data segments; L=1 for 64-bit code, D=1 otherwise. */
+	uint32_t dpl = (cpl & 3u) << 5;
+	struct seg_desc cs = { .selector = (uint16_t)(0x8 | cpl), .base = 0, .limit = 0xffffffff,
+			       .ar = (long_mode ? 0xa09bu : 0xc09bu) | dpl };
+	struct seg_desc ds = { .selector = (uint16_t)(0x10 | cpl), .base = 0, .limit = 0xffffffff,
+			       .ar = 0xc093u | dpl };
+	for (int s = 0; s < VCPU_SEG_COUNT; s++)
+		vcpu_cache_fill_seg(vcpu, (enum vcpu_seg)s, s == VCPU_CS ? &cs : &ds);
+}
+
+/* ---- core/platform.h ---------------------------------------------------- */
+
+static struct sim_vm *svm(struct vm *vm)
+{
+	return &sim.vms[vm->id];
+}
+
+static void replay_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void replay_error(const char *fmt, ...)
+{
+	if (!sim.replay || sim.replay->error[0])
+		return; /* the first problem is the one reported */
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sim.replay->error, sizeof(sim.replay->error), fmt, ap);
+	va_end(ap);
+}
+
+int plat_gpa_read(struct vm *vm, uint64_t gpa, void *dst, size_t len)
+{
+	struct sim_replay_exit *r = sim.replay;
+	if (r) {
+		const struct trace_exit *te = r->te;
+		if (r->next_read >= te->nreads) {
+			replay_error("guest read gpa=0x%llx len=%llu is not in the trace",
+				     (unsigned long long)gpa, (unsigned long long)len);
+			memset(dst, 0, len);
+			return -TERN_EFAULT;
+		}
+		const struct trace_mem *m = &te->reads[r->next_read++];
+		if (m->gpa != gpa || m->len != len) {
+			replay_error("guest read gpa=0x%llx len=%llu differs from the trace's next read",
+				     (unsigned long long)gpa, (unsigned long long)len);
+			memset(dst, 0, len);
+			return -TERN_EFAULT;
+		}
+		if (m->fault) {
+			memset(dst, 0, len);
+			return -TERN_EFAULT;
+		}
+		memcpy(dst, m->data, len);
+		return 0;
+	}
+	struct sim_vm *s = svm(vm);
+	if (len > s->ram_size || gpa > s->ram_size - len)
+		return -TERN_EFAULT;
+	memcpy(dst, s->ram + gpa, len);
+	return 0;
+}
+
+int plat_gpa_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
+{
+	struct sim_replay_exit *r = sim.replay;
+	if (r) {
+		if (r->nwrites == REPLAY_MAX_WRITES || len > TRACE_MAX_MEM) {
+			r->overflow_writes = true;
+			return -TERN_EFAULT;
+		}
+		struct sim_mem_access *w = &r->writes[r->nwrites++];
+		w->gpa = gpa;
+		w->len = (uint32_t)len;
+		memcpy(w->data, src, len);
+		return 0;
+	}
+	struct sim_vm *s = svm(vm);
+	if (len > s->ram_size || gpa > s->ram_size - len)
+		return -TERN_EFAULT;
+	memcpy(s->ram + gpa, src, len);
+	return 0;
+}
+
+uint64_t plat_vcpu_fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
+{
+	struct sim_replay_exit *r = sim.replay;
+	(void)vcpu;
+	if (r) {
+		if (r->te->reg_mask & (1u << reg))
+			return r->te->regs[reg];
+		replay_error("handler read %s, which the trace's state does not give",
+			     trace_reg_name(reg));
+		return 0;
+	}
+	/* Outside a replay, the fake's registers are whatever the test filled: 0 otherwise. */
+	return 0;
+}
+
+void plat_vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg, struct seg_desc *out)
+{
+	struct sim_replay_exit *r = sim.replay;
+	(void)vcpu;
+	memset(out, 0, sizeof(*out));
+	if (r) {
+		if (r->te->seg_mask & (1u << seg)) {
+			*out = r->te->segs[seg];
+			return;
+		}
+		replay_error("handler read segment %s, which the trace's state does not give",
+			     trace_seg_name(seg));
+	}
+}
+
+int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npages)
+{
+	struct sim_vm *s = svm(vm);
+	if (!s->pt_region && sim.pt_pages_default) {
+		int ret = sim_vm_set_pt_pages(vm->id, sim.pt_pages_default);
+		if (ret)
+			return ret;
+	}
+	if (!s->pt_region)
+		return -TERN_ENOMEM;
+	*base = s->pt_region;
+	*base_hpa = s->pt_hpa;
+	*npages = s->pt_pages;
+	return 0;
+}
+
+void plat_ept_invalidate(struct vcpu *vcpu)
+{
+	sim.vms[vcpu->vm->id].ept_invalidations[vcpu->id]++;
+	sim_tlb_flush(vcpu);
+}
+
+uint64_t plat_vmx_ept_vpid_cap(void)
+{
+	return sim.ept_vpid_cap;
+}
+
+void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector)
+{
+	(void)service_vm;
+	(void)vector;
+}
+
+uint64_t plat_clock_ns(void)
+{
+	return sim.clock_ns;
+}
+
+void plat_log(enum log_level level, const char *line)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+	const char *lvl = (unsigned)level < 4 ? names[level] : "?";
+	int n = snprintf(sim.log + sim.log_len, SIM_LOG_MAX - sim.log_len, "%s: %s\n", lvl, line);
+	if (n > 0)
+		sim.log_len += (size_t)n < SIM_LOG_MAX - sim.log_len ? (size_t)n
+								 : SIM_LOG_MAX - sim.log_len - 1;
+	if (sim.log_echo)
+		fprintf(stderr, "tern: %s: %s\n", lvl, line);
+}
+
+void plat_console_putc(struct vm *vm, uint8_t c)
+{
+	struct sim_vm *s = svm(vm);
+	if (s->console_len < SIM_CONSOLE_MAX - 1)
+		s->console[s->console_len++] = (char)c;
+	if (sim.console_echo)
+		putchar(c);
+}
+
+void plat_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	for (unsigned i = 0; i < sim.host_cpuid_count; i++) {
+		const struct sim_cpuid_leaf *l = &sim.host_cpuid[i];
+		if (l->leaf == leaf && l->subleaf == subleaf) {
+			memcpy(out, l->regs, 16);
+			return;
+		}
+	}
+	memset(out, 0, 16);
+}
+
+void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action)
+{
+	if (sim.trace_hook)
+		sim.trace_hook(vcpu, ex, action);
+}

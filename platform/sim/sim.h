@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * platform/sim: core/platform.h implemented as a stateful fake over host
+ * memory. The unit tests, tern-sim and the scenario tests link it.
+ *
+ * Each VM id has a guest-RAM buffer, a page-table page region, a console
+ * capture and invalidation counters. A replay (trace) can take over the
+ * register fetches and guest-memory accesses of one exit.
+ */
+#ifndef TERN_SIM_H
+#define TERN_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "exit.h"
+#include "vm.h"
+
+#define SIM_CONSOLE_MAX 65536
+#define SIM_LOG_MAX 65536
+#define SIM_DEFAULT_PT_PAGES 4096
+#define SIM_MAX_HOST_CPUID 64
+/* IA32_VMX_EPT_VPID_CAP of a Haswell: execute-only, 4-level walk, UC/WB,
+ * 2 MiB and 1 GiB pages, INVEPT (single-context, all-context), A/D, INVVPID. */
+#define SIM_DEFAULT_EPT_VPID_CAP 0x00000f0106734141ull
+
+struct sim_vm {
+	uint8_t *ram;
+	uint64_t ram_size;
+	uint8_t *pt_region;           /* page-aligned */
+	uint32_t pt_pages;
+	uint64_t pt_hpa;              /* fake HPA of the region's first page */
+	char console[SIM_CONSOLE_MAX];
+	size_t console_len;
+	unsigned ept_invalidations[TERN_MAX_VCPUS];
+};
+
+struct sim_cpuid_leaf {
+	uint32_t leaf, subleaf;
+	uint32_t regs[4];
+};
+
+/* What one exit of a replay supplies and collects (see replay.c). */
+struct sim_replay_exit;
+
+struct sim {
+	struct sim_vm vms[TERN_MAX_VMS];
+	struct sim_cpuid_leaf host_cpuid[SIM_MAX_HOST_CPUID];
+	unsigned host_cpuid_count;
+	uint64_t clock_ns;
+	char log[SIM_LOG_MAX];
+	size_t log_len;
+	bool log_echo;                /* also print log lines on stderr */
+	bool console_echo;            /* also print console bytes on stdout */
+	struct sim_replay_exit *replay;  /* non-NULL while replaying an exit */
+	void (*trace_hook)(struct vcpu *vcpu, const struct exit_record *ex, int action);
+	unsigned pt_pages_default;
+	uint64_t ept_vpid_cap;        /* what plat_vmx_ept_vpid_cap() returns */
+};
+
+extern struct sim sim;
+
+/* Forget every VM's memory, console and log; restore the default host CPU. */
+void sim_reset(void);
+/* Give VM `vm_id` `size` bytes of zeroed guest RAM at GPA 0. */
+int sim_vm_set_ram(uint16_t vm_id, uint64_t size);
+uint8_t *sim_vm_ram(uint16_t vm_id);
+/* Page-table page region for a VM; by default SIM_DEFAULT_PT_PAGES on first use. */
+int sim_vm_set_pt_pages(uint16_t vm_id, uint32_t npages);
+const char *sim_console(uint16_t vm_id);
+void sim_console_clear(uint16_t vm_id);
+bool sim_log_contains(const char *needle);
+void sim_log_clear(void);
+/* Replace one host CPUID leaf (tests of the policy builder). */
+void sim_set_host_cpuid(uint32_t leaf, uint32_t subleaf, const uint32_t regs[4]);
+
+/* Convenience for tests: create a VM with RAM in a fresh hypervisor instance. */
+struct vm *sim_create_vm(struct tern *hv, const char *name, uint16_t vcpus, bool service,
+			 uint64_t ram_size);
+/* Set a vCPU's state as if the platform had read it on exit (flat 64-bit or 32-bit mode). */
+void sim_vcpu_flat_state(struct vcpu *vcpu, bool long_mode, unsigned cpl);
+
+#endif

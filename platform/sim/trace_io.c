@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Converting traces: binary (core/trace_bin.h) to struct trace, and struct
+ * trace back out as text or binary. The binary loader applies the same
+ * checks the text parser does; its errors name the file and byte offset.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "trace_io.h"
+#include "trace_bin.h"
+#include "exit_dispatch.h"
+
+static int bin_fail(char *err, size_t errlen, const char *name, size_t off, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static int bin_fail(char *err, size_t errlen, const char *name, size_t off, const char *fmt, ...)
+{
+	char msg[TRACE_ERR];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s: offset %zu: %s", name, off, msg);
+	return -1;
+}
+
+static struct trace_exit *new_exit(struct trace *t)
+{
+	if (t->nexits == TRACE_MAX_EXITS)
+		return NULL;
+	if (t->nexits == t->cap) {
+		unsigned cap = t->cap ? t->cap * 2 : 64;
+		struct trace_exit *ne = realloc(t->exits, cap * sizeof(*ne));
+		if (!ne)
+			return NULL;
+		t->exits = ne;
+		t->cap = cap;
+	}
+	struct trace_exit *e = &t->exits[t->nexits++];
+	memset(e, 0, sizeof(*e));
+	e->exp_stop = -1;
+	return e;
+}
+
+static int load(const char *name, const uint8_t *buf, size_t len, struct trace *t, char *err,
+		size_t errlen)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->file, sizeof(t->file), "%s", name);
+	if (trace_bin_check_header(buf, len))
+		return bin_fail(err, errlen, name, 0, "not a Tern binary trace (bad magic or version)");
+	size_t pos = TRACE_BIN_HEADER_LEN;
+	struct trace_exit *e = NULL;
+	struct trace_bin_rec *r = malloc(sizeof(*r));
+	if (!r)
+		return bin_fail(err, errlen, name, pos, "out of memory");
+	int ret = 0;
+	while (pos < len) {
+		size_t at = pos;
+		int rc = trace_bin_next(buf, len, &pos, r);
+		if (rc) {
+			ret = bin_fail(err, errlen, name, at, rc == -22 ? "malformed record (type %u)"
+					: "truncated record (type %u)", buf[at]);
+			break;
+		}
+		if (r->type == TRACE_BIN_VM) {
+			if (t->have_vm || t->nexits) {
+				ret = bin_fail(err, errlen, name, at, "a second or late VM record");
+				break;
+			}
+			if (r->vm.vcpus == 0 || r->vm.vcpus > TERN_MAX_VCPUS || !r->vm.name[0]) {
+				ret = bin_fail(err, errlen, name, at, "impossible VM configuration");
+				break;
+			}
+			snprintf(t->cfg.name, sizeof(t->cfg.name), "%s", r->vm.name);
+			t->cfg.vcpu_count = r->vm.vcpus;
+			t->cfg.service_vm = r->vm.service;
+			t->cfg.reset_on_triple_fault = r->vm.reset_on_triple_fault;
+			t->cfg.mem_size = r->vm.mem;
+			t->have_vm = true;
+			continue;
+		}
+		if (!t->have_vm) {
+			ret = bin_fail(err, errlen, name, at, "record before the VM record");
+			break;
+		}
+		if (r->type == TRACE_BIN_EXIT) {
+			if (e && !e->have_expect) {
+				ret = bin_fail(err, errlen, name, at, "exit without an ACTION record before it");
+				break;
+			}
+			if (r->vcpu >= t->cfg.vcpu_count || r->ex.instr_len > 15) {
+				ret = bin_fail(err, errlen, name, at, "impossible exit (vcpu %u, length %u)",
+					       r->vcpu, r->ex.instr_len);
+				break;
+			}
+			if (!(e = new_exit(t))) {
+				ret = bin_fail(err, errlen, name, at, "too many exits");
+				break;
+			}
+			e->line = t->nexits; /* binary traces number exits, not lines */
+			e->vcpu = r->vcpu;
+			e->ex = r->ex;
+			continue;
+		}
+		if (!e) {
+			ret = bin_fail(err, errlen, name, at, "record outside an exit");
+			break;
+		}
+		bool outcome = r->type >= TRACE_BIN_ACTION;
+		if (!outcome && e->have_expect) {
+			ret = bin_fail(err, errlen, name, at, "state record after the outcome");
+			break;
+		}
+		if (outcome && r->type != TRACE_BIN_ACTION && !e->have_expect) {
+			ret = bin_fail(err, errlen, name, at, "outcome record before ACTION");
+			break;
+		}
+		switch (r->type) {
+		case TRACE_BIN_REG:
+			e->regs[r->index] = r->value;
+			e->reg_mask |= 1u << r->index;
+			break;
+		case TRACE_BIN_SEG:
+			e->segs[r->index] = r->seg;
+			e->seg_mask |= (uint16_t)(1u << r->index);
+			break;
+		case TRACE_BIN_MEM:
+			if (e->nreads == TRACE_MAX_READS) {
+				ret = bin_fail(err, errlen, name, at, "more than %u reads in one exit",
+					       TRACE_MAX_READS);
+				break;
+			}
+			e->reads[e->nreads].gpa = r->gpa;
+			e->reads[e->nreads].len = r->len;
+			e->reads[e->nreads].fault = r->fault;
+			memcpy(e->reads[e->nreads].data, r->data, r->fault ? 0 : r->len);
+			e->nreads++;
+			break;
+		case TRACE_BIN_ACTION:
+			if (e->have_expect) {
+				ret = bin_fail(err, errlen, name, at, "second ACTION in one exit");
+				break;
+			}
+			e->have_expect = true;
+			e->action = r->index;
+			break;
+		case TRACE_BIN_EXP_REG:
+			e->exp_regs[r->index] = r->value;
+			e->exp_reg_mask |= 1u << r->index;
+			break;
+		case TRACE_BIN_EVENT:
+			e->exp_inject = true;
+			e->exp_event = r->event;
+			break;
+		case TRACE_BIN_CONSOLE:
+			if (e->exp_console_len + r->len > TRACE_MAX_CONSOLE) {
+				ret = bin_fail(err, errlen, name, at, "console output over %u bytes",
+					       TRACE_MAX_CONSOLE);
+				break;
+			}
+			memcpy(e->exp_console + e->exp_console_len, r->data, r->len);
+			e->exp_console_len += r->len;
+			break;
+		case TRACE_BIN_STOP:
+			if (r->stop_cause == 0 || r->stop_cause > VM_STOP_INTERNAL) {
+				ret = bin_fail(err, errlen, name, at, "unknown stop cause %u",
+					       r->stop_cause);
+				break;
+			}
+			e->exp_stop = (int)r->stop_cause;
+			e->exp_stop_detail = r->stop_detail;
+			e->exp_stop_detail_given = true;
+			break;
+		default: /* TRACE_BIN_WRITE */
+			if (e->nwrites == TRACE_MAX_WRITES) {
+				ret = bin_fail(err, errlen, name, at, "more than %u writes in one exit",
+					       TRACE_MAX_WRITES);
+				break;
+			}
+			e->writes[e->nwrites].gpa = r->gpa;
+			e->writes[e->nwrites].len = r->len;
+			memcpy(e->writes[e->nwrites].data, r->data, r->len);
+			e->nwrites++;
+			break;
+		}
+		if (ret)
+			break;
+	}
+	free(r);
+	if (!ret && e && !e->have_expect)
+		ret = bin_fail(err, errlen, name, len, "the last exit has no ACTION (truncated trace?)");
+	if (!ret && !t->have_vm)
+		ret = bin_fail(err, errlen, name, len, "no VM record: empty or truncated trace");
+	if (ret)
+		trace_free(t);
+	return ret;
+}
+
+int trace_load_binary(const char *name, const uint8_t *buf, size_t len, struct trace *t, char *err,
+		      size_t errlen)
+{
+	return load(name, buf, len, t, err, errlen);
+}
+
+/* ---- writers ------------------------------------------------------------------ */
+
+static void put_event(FILE *f, const struct vcpu_event *ev)
+{
+	char buf[64];
+	trace_format_event(ev, buf, sizeof(buf));
+	fprintf(f, " inject=%s", buf);
+}
+
+static void put_string(FILE *f, const uint8_t *s, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n')
+			fputs("\\n", f);
+		else if (s[i] == '\r')
+			fputs("\\r", f);
+		else if (s[i] == '\t')
+			fputs("\\t", f);
+		else if (s[i] == '"' || s[i] == '\\')
+			fprintf(f, "\\%c", s[i]);
+		else if (s[i] < 0x20 || s[i] >= 0x7f)
+			fprintf(f, "\\x%02x", s[i]);
+		else
+			fputc(s[i], f);
+	}
+	fputc('"', f);
+}
+
+static void put_hex(FILE *f, const uint8_t *d, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		fprintf(f, "%02x", d[i]);
+}
+
+static const char *const stop_names[] = {
+	"none", "unexpected-exit", "entry-failure", "triple-fault", "guest-exit", "bad-memory",
+	"internal",
+};
+
+int trace_write_text(const struct trace *t, FILE *f)
+{
+	fprintf(f, "vm name=%s vcpus=%u service=%d mem=0x%llx", t->cfg.name, t->cfg.vcpu_count,
+		t->cfg.service_vm, (unsigned long long)t->cfg.mem_size);
+	if (t->cfg.reset_on_triple_fault)
+		fprintf(f, " reset_on_triple_fault=1");
+	fputc('\n', f);
+	for (unsigned i = 0; i < t->nexits; i++) {
+		const struct trace_exit *e = &t->exits[i];
+		uint16_t basic = exit_basic_reason(&e->ex);
+		const char *rname = exit_reason_name(basic);
+		fputc('\n', f);
+		if (strcmp(rname, "UNKNOWN"))
+			fprintf(f, "exit %s", rname);
+		else
+			fprintf(f, "exit %u", basic);
+		if (e->vcpu)
+			fprintf(f, " vcpu=%u", e->vcpu);
+		if (exit_is_entry_failure(&e->ex))
+			fprintf(f, " failed=1");
+		const struct exit_record *x = &e->ex;
+		if (x->qualification) fprintf(f, " qual=0x%llx", (unsigned long long)x->qualification);
+		if (x->instr_len) fprintf(f, " len=%u", x->instr_len);
+		if (x->instr_info) fprintf(f, " info=0x%x", x->instr_info);
+		if (x->guest_linear) fprintf(f, " gla=0x%llx", (unsigned long long)x->guest_linear);
+		if (x->guest_physical) fprintf(f, " gpa=0x%llx", (unsigned long long)x->guest_physical);
+		if (x->intr_info) fprintf(f, " intr=0x%x", x->intr_info);
+		if (x->intr_error) fprintf(f, " intr_err=0x%x", x->intr_error);
+		if (x->idt_vectoring_info) fprintf(f, " idtv=0x%x", x->idt_vectoring_info);
+		if (x->idt_vectoring_error) fprintf(f, " idtv_err=0x%x", x->idt_vectoring_error);
+		fputc('\n', f);
+		if (e->reg_mask || e->seg_mask) {
+			fprintf(f, "state");
+			for (int r = 0; r < VCPU_REG_COUNT; r++)
+				if (e->reg_mask & (1u << r))
+					fprintf(f, " %s=0x%llx", trace_reg_name(r),
+						(unsigned long long)e->regs[r]);
+			for (int s = 0; s < VCPU_SEG_COUNT; s++) {
+				if (!(e->seg_mask & (1u << s)))
+					continue;
+				const struct seg_desc *d = &e->segs[s];
+				const char *sn = trace_seg_name(s);
+				fprintf(f, " %s.sel=0x%x %s.base=0x%llx %s.limit=0x%x %s.ar=0x%x", sn,
+					d->selector, sn, (unsigned long long)d->base, sn, d->limit, sn, d->ar);
+			}
+			fputc('\n', f);
+		}
+		for (unsigned m = 0; m < e->nreads; m++) {
+			const struct trace_mem *r = &e->reads[m];
+			if (r->fault) {
+				fprintf(f, "mem gpa=0x%llx len=%u fault\n", (unsigned long long)r->gpa, r->len);
+			} else {
+				fprintf(f, "mem gpa=0x%llx data=", (unsigned long long)r->gpa);
+				put_hex(f, r->data, r->len);
+				fputc('\n', f);
+			}
+		}
+		fprintf(f, "expect action=%s", exit_action_name(e->action));
+		for (int r = 0; r < VCPU_REG_COUNT; r++)
+			if (e->exp_reg_mask & (1u << r))
+				fprintf(f, " %s=0x%llx", trace_reg_name(r), (unsigned long long)e->exp_regs[r]);
+		if (e->exp_inject)
+			put_event(f, &e->exp_event);
+		if (e->exp_console_len) {
+			fprintf(f, " console=");
+			put_string(f, e->exp_console, e->exp_console_len);
+		}
+		if (e->exp_stop > 0 && (size_t)e->exp_stop < sizeof(stop_names) / sizeof(stop_names[0])) {
+			fprintf(f, " stop=%s", stop_names[e->exp_stop]);
+			if (e->exp_stop_detail_given)
+				fprintf(f, " detail=0x%x", e->exp_stop_detail);
+		}
+		fputc('\n', f);
+		for (unsigned w = 0; w < e->nwrites; w++) {
+			fprintf(f, "write gpa=0x%llx data=", (unsigned long long)e->writes[w].gpa);
+			put_hex(f, e->writes[w].data, e->writes[w].len);
+			fputc('\n', f);
+		}
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+static int emit(FILE *f, uint8_t *buf, size_t n)
+{
+	return n && fwrite(buf, 1, n, f) == n ? 0 : -1;
+}
+
+int trace_write_binary(const struct trace *t, FILE *f)
+{
+	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_MEM_HDR + TRACE_BIN_MAX_DATA];
+	struct trace_bin_vm vm = { .vcpus = t->cfg.vcpu_count, .service = t->cfg.service_vm,
+				   .reset_on_triple_fault = t->cfg.reset_on_triple_fault,
+				   .mem = t->cfg.mem_size };
+	snprintf(vm.name, sizeof(vm.name), "%s", t->cfg.name);
+	if (emit(f, buf, trace_bin_header(buf, sizeof(buf))) ||
+	    emit(f, buf, trace_bin_vm(buf, sizeof(buf), &vm)))
+		return -1;
+	for (unsigned i = 0; i < t->nexits; i++) {
+		const struct trace_exit *e = &t->exits[i];
+		if (emit(f, buf, trace_bin_exit(buf, sizeof(buf), e->vcpu, &e->ex)))
+			return -1;
+		for (int r = 0; r < VCPU_REG_COUNT; r++)
+			if ((e->reg_mask & (1u << r)) &&
+			    emit(f, buf, trace_bin_reg(buf, sizeof(buf), TRACE_BIN_REG, r, e->regs[r])))
+				return -1;
+		for (int s = 0; s < VCPU_SEG_COUNT; s++)
+			if ((e->seg_mask & (1u << s)) &&
+			    emit(f, buf, trace_bin_seg(buf, sizeof(buf), s, &e->segs[s])))
+				return -1;
+		for (unsigned m = 0; m < e->nreads; m++)
+			if (emit(f, buf, trace_bin_mem(buf, sizeof(buf), TRACE_BIN_MEM, e->reads[m].gpa,
+						       e->reads[m].data, e->reads[m].len,
+						       e->reads[m].fault)))
+				return -1;
+		if (emit(f, buf, trace_bin_action(buf, sizeof(buf), e->action)))
+			return -1;
+		for (int r = 0; r < VCPU_REG_COUNT; r++)
+			if ((e->exp_reg_mask & (1u << r)) &&
+			    emit(f, buf, trace_bin_reg(buf, sizeof(buf), TRACE_BIN_EXP_REG, r,
+						       e->exp_regs[r])))
+				return -1;
+		if (e->exp_inject && emit(f, buf, trace_bin_event(buf, sizeof(buf), &e->exp_event)))
+			return -1;
+		for (size_t c = 0; c < e->exp_console_len; c += TRACE_BIN_MAX_DATA) {
+			size_t n = e->exp_console_len - c;
+			if (n > TRACE_BIN_MAX_DATA)
+				n = TRACE_BIN_MAX_DATA;
+			if (emit(f, buf, trace_bin_console(buf, sizeof(buf), e->exp_console + c, (uint32_t)n)))
+				return -1;
+		}
+		if (e->exp_stop > 0 &&
+		    emit(f, buf, trace_bin_stop(buf, sizeof(buf), (uint32_t)e->exp_stop,
+						e->exp_stop_detail)))
+			return -1;
+		for (unsigned w = 0; w < e->nwrites; w++)
+			if (emit(f, buf, trace_bin_mem(buf, sizeof(buf), TRACE_BIN_WRITE, e->writes[w].gpa,
+						       e->writes[w].data, e->writes[w].len, false)))
+				return -1;
+	}
+	return 0;
+}
