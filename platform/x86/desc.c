@@ -44,6 +44,8 @@ static struct idt_gate idt[256] __attribute__((aligned(16)));
 
 extern const uint64_t isr_table[32];
 extern char isr_spurious[];
+extern char isr_irq_master[];
+extern char isr_irq_spurious[];
 
 static void set_gate(unsigned vec, uint64_t handler)
 {
@@ -54,6 +56,22 @@ static void set_gate(unsigned vec, uint64_t handler)
 	idt[vec].off_mid = (uint16_t)(handler >> 16);
 	idt[vec].off_hi = (uint32_t)(handler >> 32);
 	idt[vec].reserved = 0;
+}
+
+void pic_init(void)
+{
+	/* 8259A initialisation: ICW1 edge/cascade/ICW4, ICW2 vector base, ICW3 wiring, ICW4 8086. */
+	outb(0x20, 0x11);
+	outb(0xa0, 0x11);
+	outb(0x21, PIC_VECTOR_BASE);
+	outb(0xa1, PIC_VECTOR_BASE + 8);
+	outb(0x21, 0x04);
+	outb(0xa1, 0x02);
+	outb(0x21, 0x01);
+	outb(0xa1, 0x01);
+	/* Everything masked: the guest gets only what core injects. */
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
 }
 
 void desc_init(void)
@@ -89,6 +107,11 @@ void desc_init(void)
 
 	for (unsigned v = 0; v < 256; v++)
 		set_gate(v, v < 32 ? isr_table[v] : (uint64_t)isr_spurious);
+	/* The 8259s are remapped to 0x20-0x2f (pic_init): IRQ0-6 acknowledge, 7 and 15 may be spurious. */
+	for (unsigned v = PIC_VECTOR_BASE; v < PIC_VECTOR_BASE + 7; v++)
+		set_gate(v, (uint64_t)isr_irq_master);
+	set_gate(PIC_VECTOR_BASE + 7, (uint64_t)isr_irq_spurious);
+	set_gate(PIC_VECTOR_BASE + 15, (uint64_t)isr_irq_spurious);
 	struct desc_ptr ip = { .limit = sizeof(idt) - 1, .base = (uint64_t)idt };
 	lidt(&ip);
 }

@@ -17,7 +17,11 @@ struct exc_frame {
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 
+#define PIC_VECTOR_BASE 0x20
+
 void desc_init(void);
+/* Remap the 8259s to PIC_VECTOR_BASE and mask every IRQ. */
+void pic_init(void);
 /* For the VMCS host-state area. */
 uint64_t desc_gdt_base(void);
 uint64_t desc_idt_base(void);

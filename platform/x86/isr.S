@@ -93,3 +93,25 @@ isr_table:
 	.endr
 
 	.section .note.GNU-stack, "", @progbits
+
+	/*
+	 * Host interrupts Tern takes (only while it waits in HLT with IF=1,
+	 * see serial.c): acknowledge at the master 8259 and return. The
+	 * waiter re-checks its condition itself.
+	 */
+	.text
+	.balign 16
+	.global isr_irq_master
+isr_irq_master:
+	push %rax
+	mov $0x20, %al                  /* non-specific EOI */
+	out %al, $0x20
+	pop %rax
+	iretq
+
+	/* Spurious IRQ7/IRQ15 (8259A data sheet): no EOI, just return. */
+	.balign 16
+	.global isr_irq_spurious
+isr_irq_spurious:
+	iretq
+	.section .note.GNU-stack, "", @progbits

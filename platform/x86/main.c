@@ -113,10 +113,8 @@ static void run_service_vm(const struct vmx_caps *caps)
 void x86_main(uint32_t magic, uint32_t info_pa)
 {
 	serial_init(SERIAL_COM1);
-	/* No host interrupts: mask both 8259s (the guest gets only what core injects). */
-	outb(0x21, 0xff);
-	outb(0xa1, 0xff);
 	desc_init();
+	pic_init();
 	x86_log("Tern x86 image starting");
 	if (bootinfo_parse(magic, info_pa, &boot_info) < 0) {
 		x86_log("FATAL: not started by a multiboot loader (magic 0x%x)", magic);

@@ -39,8 +39,54 @@ void serial_init(uint16_t base)
 	outb(base + UART_MCR, UART_MCR_DTR_RTS_OUT2);
 }
 
+/*
+ * Interrupt-paced ports: instead of spinning on THRE (which, under Bochs,
+ * burns emulated time at the modelled baud rate), fill the 16-byte FIFO,
+ * then HLT until the UART's THR-empty interrupt. A halted Bochs CPU skips
+ * ahead to the next timer event, so a long stream (the exit trace on COM2)
+ * goes out many times faster. Per-port hardware state, not core state.
+ */
+#define UART_IER_THRE 0x02
+#define UART_FIFO_DEPTH 16
+#define PIC1_DATA 0x21
+
+static struct {
+	uint16_t base;
+	uint8_t irq;            /* master 8259 line */
+	unsigned fifo_room;
+} paced;
+
+void serial_use_irq(uint16_t base, unsigned irq)
+{
+	if (irq > 6)
+		return;
+	paced.base = base;
+	paced.irq = (uint8_t)irq;
+	paced.fifo_room = 0;
+	outb(base + UART_IER, UART_IER_THRE);
+}
+
+static void wait_thre_irq(uint16_t base)
+{
+	while (!(inb(base + UART_LSR) & UART_LSR_THRE)) {
+		uint8_t mask = inb(PIC1_DATA);
+		outb(PIC1_DATA, (uint8_t)(mask & ~(1u << paced.irq)));
+		cpu_sti_hlt();
+		outb(PIC1_DATA, mask);
+	}
+}
+
 void serial_putc(uint16_t base, uint8_t c)
 {
+	if (paced.base && base == paced.base) {
+		if (paced.fifo_room == 0) {
+			wait_thre_irq(base);
+			paced.fifo_room = UART_FIFO_DEPTH;
+		}
+		paced.fifo_room--;
+		outb(base + UART_THR, c);
+		return;
+	}
 	for (uint32_t i = 0; i < UART_THRE_SPINS; i++) {
 		if (inb(base + UART_LSR) & UART_LSR_THRE)
 			break;

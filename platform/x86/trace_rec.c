@@ -1,27 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Exit recording, the TERN_RECORD=1 build. For each exit the recorder keeps
- * what core's handling observed and did, and at plat_trace_exit writes it
- * out as one trace record:
- *   - the exit record;
- *   - the state the handler read: in the recording build no register is
- *     pre-filled, so every register and segment the handler reads arrives
- *     through plat_vcpu_fetch_reg/seg and is recorded with its value, and
- *     the replay needs nothing else;
- *   - every guest-memory read (GPA, bytes, or the fault);
- *   - the outcome: action, registers written (vcpu->reg_dirty), the event
- *     queued, console bytes, guest-memory writes, the VM's stop cause.
- * The record is written in the text trace format (traces/README.md), so
- * tern-sim replays a recording as it is.
+ * Exit recording, the TERN_RECORD=1 build: every exit in the binary trace
+ * format (core/trace_bin.h, traces/README.md), streamed out COM2.
  *
- * Sink: COM2 (115200 baud, paced by THRE) or, with "trace=e9" on the
- * hypervisor command line, Bochs's port 0xE9 (no baud pacing: much faster,
- * lands on Bochs's stdout between TRACE-BEGIN/TRACE-END marker lines).
+ *   header, VM record, then per exit:
+ *   EXIT, then REG/SEG/MEM as the handler reads them (in order), then
+ *   ACTION, EXP_REG for every register written (vcpu->reg_dirty), EVENT
+ *   (when one is queued), CONSOLE (bytes the VM's UART sent), STOP (when
+ *   the VM stopped), WRITE (guest-memory writes, in order).
+ *
+ * In this build the GPRs are not pre-filled into the register cache (see
+ * run.c), so every register the handler reads arrives through
+ * plat_vcpu_fetch_reg and is recorded: the trace holds exactly the state
+ * the replay needs, no more. Console bytes and guest writes happen during
+ * handling but belong after ACTION, so they are held until the exit ends.
  */
 #include "trace_rec.h"
+#include "trace_bin.h"
 #include "platform.h"
 #include "serial.h"
-#include "cpu.h"
 #include "vm.h"
 #include "lib.h"
 #include "exit_dispatch.h"
@@ -29,169 +26,115 @@
 
 #if TERN_RECORD
 
-#define REC_MAX_MEM 256
-#define REC_MAX_READS 32
 #define REC_MAX_WRITES 16
 #define REC_MAX_CONSOLE 1024
-#define E9_PORT 0xe9
+#define REC_BUF (TRACE_BIN_REC_HDR + TRACE_BIN_MEM_HDR + TRACE_BIN_MAX_DATA + 16)
 
-struct rec_mem {
+struct rec_write {
 	uint64_t gpa;
 	uint32_t len;
-	bool fault;
-	uint8_t data[REC_MAX_MEM];
+	uint8_t data[TRACE_BIN_MAX_DATA];
 };
 
-/* One exit in flight: recording is per-CPU hardware-side state. */
+/* The exit in flight: recording is per-CPU state of the platform. */
 static struct {
 	bool active;
-	bool use_e9;
 	uint64_t exits;
-	struct exit_record ex;
-	uint16_t vcpu;
-	uint64_t regs[VCPU_REG_COUNT];
-	uint32_t reg_mask;
-	struct seg_desc segs[VCPU_SEG_COUNT];
-	uint16_t seg_mask;
-	struct rec_mem reads[REC_MAX_READS];
-	unsigned nreads;
-	struct rec_mem writes[REC_MAX_WRITES];
+	uint64_t bytes;
+	struct rec_write writes[REC_MAX_WRITES];
 	unsigned nwrites;
 	uint8_t console[REC_MAX_CONSOLE];
 	unsigned console_len;
-	bool overflow;
+	unsigned lost;          /* records that did not fit (reported at the end) */
 } rec;
 
-static const char *const reg_names[VCPU_REG_COUNT] = {
-	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
-	"rip", "rflags", "cr0", "cr2", "cr3", "cr4", "cr8", "efer", "dr7", "xcr0",
-	"intr_state", "pat",
-};
-static const char *const seg_names[VCPU_SEG_COUNT] = { "es", "cs", "ss", "ds", "fs", "gs", "ldtr", "tr" };
-static const char *const vector_names[32] = {
-	"DE", "DB", "NMI", "BP", "OF", "BR", "UD", "NM", "DF", "CSO", "TS", "NP",
-	"SS", "GP", "PF", "15", "MF", "AC", "MC", "XM", "VE", "CP",
-};
-
-static void out_bytes(const char *s, size_t n)
+static void emit(const uint8_t *buf, size_t n)
 {
-	if (rec.use_e9) {
-		for (size_t i = 0; i < n; i++)
-			outb(E9_PORT, (uint8_t)s[i]);
-	} else {
-		serial_write(SERIAL_COM2, s, n);
+	if (n == 0) {
+		rec.lost++;
+		return;
 	}
-}
-
-static void out_str(const char *s) { out_bytes(s, tern_strlen(s)); }
-
-static void out_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void out_fmt(const char *fmt, ...)
-{
-	char buf[192];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = tern_vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	out_bytes(buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-}
-
-static void out_hex(const uint8_t *p, uint32_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	char buf[64];
-	unsigned k = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		buf[k++] = digits[p[i] >> 4];
-		buf[k++] = digits[p[i] & 15];
-		if (k == sizeof(buf)) {
-			out_bytes(buf, k);
-			k = 0;
-		}
-	}
-	out_bytes(buf, k);
+	serial_write(SERIAL_COM2, buf, n);
+	rec.bytes += n;
 }
 
 void trace_rec_init(void)
 {
-	const char *c = x86_cmdline();
-	for (const char *p = c; *p; p++)
-		if ((p == c || p[-1] == ' ') && tern_strncmp(p, "trace=e9", 8) == 0)
-			rec.use_e9 = true;
-	if (!rec.use_e9)
-		serial_init(SERIAL_COM2);
-	out_str("\n# TRACE-BEGIN recorded by Tern's x86 image\n");
+	uint8_t buf[TRACE_BIN_HEADER_LEN];
+	serial_init(SERIAL_COM2);
+	serial_use_irq(SERIAL_COM2, SERIAL_COM2_IRQ);
+	emit(buf, trace_bin_header(buf, sizeof(buf)));
 }
 
 void trace_rec_vm(const struct vm *vm)
 {
-	out_fmt("vm name=%s vcpus=%u service=%u mem=0x%lx\n", vm->config.name, vm->config.vcpu_count,
-		vm->config.service_vm ? 1u : 0u, (unsigned long)vm->config.mem_size);
+	struct trace_bin_vm v;
+	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_VM_LEN];
+	tern_memset(&v, 0, sizeof(v));
+	v.vcpus = vm->config.vcpu_count;
+	v.service = vm->config.service_vm;
+	v.reset_on_triple_fault = vm->config.reset_on_triple_fault;
+	v.mem = vm->config.mem_size;
+	tern_strlcpy(v.name, vm->config.name, sizeof(v.name));
+	emit(buf, trace_bin_vm(buf, sizeof(buf), &v));
 }
 
 void trace_rec_end(void)
 {
-	out_fmt("# TRACE-END %lu exits\n", (unsigned long)rec.exits);
+	x86_log("trace: %lu exits recorded, %lu bytes on COM2%s", (unsigned long)rec.exits,
+		(unsigned long)rec.bytes, rec.lost ? ", SOME RECORDS LOST" : "");
 }
 
 void trace_rec_begin(struct vcpu *vcpu, const struct exit_record *ex)
 {
+	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_EXIT_LEN];
 	rec.active = true;
-	rec.ex = *ex;
-	rec.vcpu = vcpu->id;
-	rec.reg_mask = 0;
-	rec.seg_mask = 0;
-	rec.nreads = rec.nwrites = rec.console_len = 0;
-	rec.overflow = false;
+	rec.nwrites = 0;
+	rec.console_len = 0;
+	emit(buf, trace_bin_exit(buf, sizeof(buf), vcpu->id, ex));
 }
 
 void trace_rec_reg(enum vcpu_reg reg, uint64_t value)
 {
-	if (rec.active && (unsigned)reg < VCPU_REG_COUNT) {
-		rec.regs[reg] = value;
-		rec.reg_mask |= 1u << reg;
-	}
+	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_REG_LEN];
+	if (rec.active)
+		emit(buf, trace_bin_reg(buf, sizeof(buf), TRACE_BIN_REG, reg, value));
 }
 
 void trace_rec_seg(enum vcpu_seg seg, const struct seg_desc *d)
 {
-	if (rec.active && (unsigned)seg < VCPU_SEG_COUNT) {
-		rec.segs[seg] = *d;
-		rec.seg_mask |= (uint16_t)(1u << seg);
-	}
-}
-
-static void add_mem(struct rec_mem *arr, unsigned *n, unsigned max, uint64_t gpa, const void *data,
-		    size_t len, bool fault)
-{
-	if (!rec.active)
-		return;
-	if (*n == max || len > REC_MAX_MEM) {
-		rec.overflow = true;
-		return;
-	}
-	struct rec_mem *m = &arr[(*n)++];
-	m->gpa = gpa;
-	m->len = (uint32_t)len;
-	m->fault = fault;
-	if (!fault)
-		tern_memcpy(m->data, data, len);
+	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_SEG_LEN];
+	if (rec.active)
+		emit(buf, trace_bin_seg(buf, sizeof(buf), seg, d));
 }
 
 void trace_rec_gpa_read(uint64_t gpa, const void *data, size_t len)
 {
-	add_mem(rec.reads, &rec.nreads, REC_MAX_READS, gpa, data, len, false);
+	uint8_t buf[REC_BUF];
+	if (rec.active)
+		emit(buf, len <= TRACE_BIN_MAX_DATA ?
+			  trace_bin_mem(buf, sizeof(buf), TRACE_BIN_MEM, gpa, data, (uint32_t)len, false) : 0);
 }
 
 void trace_rec_gpa_fault(uint64_t gpa, size_t len)
 {
-	add_mem(rec.reads, &rec.nreads, REC_MAX_READS, gpa, 0, len, true);
+	uint8_t buf[REC_BUF];
+	if (rec.active)
+		emit(buf, trace_bin_mem(buf, sizeof(buf), TRACE_BIN_MEM, gpa, 0, (uint32_t)len, true));
 }
 
 void trace_rec_gpa_write(uint64_t gpa, const void *data, size_t len)
 {
-	add_mem(rec.writes, &rec.nwrites, REC_MAX_WRITES, gpa, data, len, false);
+	if (!rec.active)
+		return;
+	if (rec.nwrites == REC_MAX_WRITES || len > TRACE_BIN_MAX_DATA) {
+		rec.lost++;
+		return;
+	}
+	struct rec_write *w = &rec.writes[rec.nwrites++];
+	w->gpa = gpa;
+	w->len = (uint32_t)len;
+	tern_memcpy(w->data, data, len);
 }
 
 void trace_rec_console(uint8_t c)
@@ -199,131 +142,39 @@ void trace_rec_console(uint8_t c)
 	if (!rec.active)
 		return;
 	if (rec.console_len == REC_MAX_CONSOLE)
-		rec.overflow = true;
+		rec.lost++;
 	else
 		rec.console[rec.console_len++] = c;
 }
 
-static void out_event(const struct vcpu_event *e)
-{
-	if (!e->valid)
-		out_str("none");
-	else if (e->type == INTR_TYPE_NMI)
-		out_str("nmi");
-	else if (e->type == INTR_TYPE_EXT_INT)
-		out_fmt("int%u", e->vector);
-	else if (e->vector < 32 && vector_names[e->vector] && e->type == INTR_TYPE_HW_EXCEPTION) {
-		out_fmt("#%s", vector_names[e->vector]);
-		if (e->has_error)
-			out_fmt("(0x%x)", e->error_code);
-	} else {
-		out_str("none");        /* not expressible in the text form */
-	}
-}
-
-static void out_console(void)
-{
-	out_str(" console=\"");
-	for (unsigned i = 0; i < rec.console_len; i++) {
-		uint8_t c = rec.console[i];
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			char ch = (char)c;
-			out_bytes(&ch, 1);
-		} else {
-			out_fmt("\\x%02x", c);
-		}
-	}
-	out_str("\"");
-}
-
-/* Name=value items, a few per line: the parser takes at most 48 fields a line. */
-#define ITEMS_PER_LINE 12
-
 void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action)
 {
+	uint8_t buf[REC_BUF];
+	(void)ex;
 	if (!rec.active)
 		return;
 	rec.active = false;
 	rec.exits++;
-	uint16_t basic = exit_basic_reason(ex);
 
-	const char *name = exit_reason_name(basic);
-	if (tern_strncmp(name, "UNKNOWN", 8) == 0)
-		out_fmt("exit %u", basic);
-	else
-		out_fmt("exit %s", name);
-	if (vcpu->id)
-		out_fmt(" vcpu=%u", vcpu->id);
-	if (ex->qualification) out_fmt(" qual=0x%lx", (unsigned long)ex->qualification);
-	if (ex->instr_len) out_fmt(" len=%u", ex->instr_len);
-	if (ex->instr_info) out_fmt(" info=0x%x", ex->instr_info);
-	if (ex->guest_linear) out_fmt(" gla=0x%lx", (unsigned long)ex->guest_linear);
-	if (ex->guest_physical) out_fmt(" gpa=0x%lx", (unsigned long)ex->guest_physical);
-	if (ex->intr_info) out_fmt(" intr=0x%x", ex->intr_info);
-	if (ex->intr_error) out_fmt(" intr_err=0x%x", ex->intr_error);
-	if (ex->idt_vectoring_info) out_fmt(" idtv=0x%x", ex->idt_vectoring_info);
-	if (ex->idt_vectoring_error) out_fmt(" idtv_err=0x%x", ex->idt_vectoring_error);
-	if (exit_is_entry_failure(ex)) out_str(" failed=1");
-	out_str("\n");
-
-	unsigned items = 0;
-	for (unsigned r = 0; r < VCPU_REG_COUNT; r++) {
-		if (!(rec.reg_mask & (1u << r)))
-			continue;
-		if (items % ITEMS_PER_LINE == 0)
-			out_str(items ? "\nstate" : "state");
-		out_fmt(" %s=0x%lx", reg_names[r], (unsigned long)rec.regs[r]);
-		items++;
+	emit(buf, trace_bin_action(buf, sizeof(buf), action));
+	for (unsigned r = 0; r < VCPU_REG_COUNT; r++)
+		if (vcpu->reg_dirty & (1u << r))
+			emit(buf, trace_bin_reg(buf, sizeof(buf), TRACE_BIN_EXP_REG, (enum vcpu_reg)r,
+						vcpu->regs[r]));
+	if (vcpu->event.valid)
+		emit(buf, trace_bin_event(buf, sizeof(buf), &vcpu->event));
+	for (unsigned off = 0; off < rec.console_len; off += TRACE_BIN_MAX_DATA) {
+		uint32_t n = rec.console_len - off;
+		if (n > TRACE_BIN_MAX_DATA)
+			n = TRACE_BIN_MAX_DATA;
+		emit(buf, trace_bin_console(buf, sizeof(buf), rec.console + off, n));
 	}
-	for (unsigned s = 0; s < VCPU_SEG_COUNT; s++) {
-		if (!(rec.seg_mask & (1u << s)))
-			continue;
-		const struct seg_desc *d = &rec.segs[s];
-		out_str(items ? "\nstate" : "state");
-		out_fmt(" %s.sel=0x%x %s.base=0x%lx %s.limit=0x%x %s.ar=0x%x", seg_names[s], d->selector,
-			seg_names[s], (unsigned long)d->base, seg_names[s], d->limit, seg_names[s], d->ar);
-		items = ITEMS_PER_LINE;
-	}
-	if (items)
-		out_str("\n");
-	for (unsigned i = 0; i < rec.nreads; i++) {
-		const struct rec_mem *m = &rec.reads[i];
-		if (m->fault) {
-			out_fmt("mem gpa=0x%lx len=%u fault\n", (unsigned long)m->gpa, m->len);
-		} else {
-			out_fmt("mem gpa=0x%lx data=", (unsigned long)m->gpa);
-			out_hex(m->data, m->len);
-			out_str("\n");
-		}
-	}
-
-	out_fmt("expect action=%s", exit_action_name((enum exit_action)action));
-	items = 1;
-	for (unsigned r = 0; r < VCPU_REG_COUNT; r++) {
-		if (!(vcpu->reg_dirty & (1u << r)))
-			continue;
-		if (items % ITEMS_PER_LINE == 0)
-			out_str("\nexpect");
-		out_fmt(" %s=0x%lx", reg_names[r], (unsigned long)vcpu->regs[r]);
-		items++;
-	}
-	if (vcpu->event.valid) {
-		out_str(" inject=");
-		out_event(&vcpu->event);
-	}
-	if (rec.console_len)
-		out_console();
 	const struct vm *vm = vcpu->vm;
 	if (vm->state == VM_STATE_STOPPED)
-		out_fmt(" stop=%s detail=0x%x", vm_stop_cause_name(vm->stop_cause), vm->stop_detail);
-	out_str("\n");
-	for (unsigned i = 0; i < rec.nwrites; i++) {
-		out_fmt("write gpa=0x%lx data=", (unsigned long)rec.writes[i].gpa);
-		out_hex(rec.writes[i].data, rec.writes[i].len);
-		out_str("\n");
-	}
-	if (rec.overflow)
-		out_str("# recorder overflow in this exit: the record above is incomplete\n");
+		emit(buf, trace_bin_stop(buf, sizeof(buf), vm->stop_cause, vm->stop_detail));
+	for (unsigned i = 0; i < rec.nwrites; i++)
+		emit(buf, trace_bin_mem(buf, sizeof(buf), TRACE_BIN_WRITE, rec.writes[i].gpa,
+					rec.writes[i].data, rec.writes[i].len, false));
 }
 
 #else

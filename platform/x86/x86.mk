@@ -16,7 +16,7 @@ X86_CFLAGS := $(FREE_CFLAGS) -I$(X86_DIR) -DTERN_RECORD=$(TERN_RECORD)
 
 x86: $(BUILD)/tern.elf
 
-$(BUILD)/x86/%.o: %.c $(X86_HDRS) $(X86_DIR)/x86.mk
+$(BUILD)/x86/%.o: %.c $(X86_HDRS) $(X86_DIR)/x86.mk $(BUILD)/x86/record-$(TERN_RECORD).stamp
 	@mkdir -p $(dir $@)
 	@echo '  CC [x86] $<'
 	$(Q)$(CC) $(X86_CFLAGS) -c $< -o $@
@@ -32,7 +32,7 @@ $(BUILD)/x86/record-$(TERN_RECORD).stamp:
 	@rm -f $(BUILD)/x86/record-*.stamp
 	@touch $@
 
-$(BUILD)/tern.elf: $(X86_DIR)/link.ld $(X86_OBJS) $(BUILD)/core-free.o $(BUILD)/x86/record-$(TERN_RECORD).stamp
+$(BUILD)/tern.elf: $(X86_DIR)/link.ld $(X86_OBJS) $(BUILD)/core-free.o
 	@echo '  LD $@'
 	$(Q)ld -n -nostdlib --no-warn-rwx-segments -z max-page-size=0x1000 -T $(X86_DIR)/link.ld -o $@ $(X86_OBJS) $(BUILD)/core-free.o
 	sh $(X86_DIR)/check_image.sh $@
