@@ -35,6 +35,24 @@ struct mb1_module {
 	uint32_t mod_start, mod_end, string, reserved;
 } __attribute__((packed));
 
+/*
+ * Loader structures are only 4-byte aligned in places (multiboot1 memory map
+ * entries put 64-bit fields at offset 4): read fields bytewise.
+ */
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+	tern_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+	tern_memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 static void copy_str(char *dst, size_t size, uint64_t pa)
 {
 	if (!pa) {
@@ -71,14 +89,14 @@ static void add_module(struct boot_info *bi, uint64_t start, uint64_t end, uint6
 static int parse_mb2(uint32_t info_pa, struct boot_info *bi)
 {
 	const uint8_t *base = phys_to_virt(info_pa);
-	uint32_t total = *(const uint32_t *)base;
+	uint32_t total = rd32(base);
 	if (total < 16 || total > MB2_INFO_MAX)
 		return -TERN_EINVAL;
 	bi->info_end = info_pa + total;
 	for (uint32_t off = 8; off + 8 <= total;) {
 		const uint8_t *tag = base + off;
-		uint32_t type = *(const uint32_t *)tag;
-		uint32_t size = *(const uint32_t *)(tag + 4);
+		uint32_t type = rd32(tag);
+		uint32_t size = rd32(tag + 4);
 		if (type == MB2_TAG_END || size < 8 || off + size > total)
 			break;
 		switch (type) {
@@ -90,17 +108,17 @@ static int parse_mb2(uint32_t info_pa, struct boot_info *bi)
 			break;
 		case MB2_TAG_MODULE:
 			if (size >= 16)
-				add_module(bi, *(const uint32_t *)(tag + 8), *(const uint32_t *)(tag + 12),
+				add_module(bi, rd32(tag + 8), rd32(tag + 12),
 					   info_pa + off + 16);
 			break;
 		case MB2_TAG_MMAP: {
-			uint32_t esize = *(const uint32_t *)(tag + 8);
+			uint32_t esize = rd32(tag + 8);
 			if (esize < 24)
 				break;
 			for (uint32_t e = 16; e + esize <= size; e += esize) {
 				const uint8_t *ent = tag + e;
-				add_region(bi, *(const uint64_t *)ent, *(const uint64_t *)(ent + 8),
-					   *(const uint32_t *)(ent + 16));
+				add_region(bi, rd64(ent), rd64(ent + 8),
+					   rd32(ent + 16));
 			}
 			break;
 		}
@@ -130,9 +148,9 @@ static int parse_mb1(uint32_t info_pa, struct boot_info *bi)
 		uint64_t p = mi->mmap_addr, end = (uint64_t)mi->mmap_addr + mi->mmap_length;
 		while (p + 24 <= end) {
 			const uint8_t *ent = phys_to_virt(p);
-			uint32_t size = *(const uint32_t *)ent;
-			add_region(bi, *(const uint64_t *)(ent + 4), *(const uint64_t *)(ent + 12),
-				   *(const uint32_t *)(ent + 20));
+			uint32_t size = rd32(ent);
+			add_region(bi, rd64(ent + 4), rd64(ent + 12),
+				   rd32(ent + 20));
 			if (size < 20)
 				break;
 			p += size + 4;

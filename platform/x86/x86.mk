@@ -59,3 +59,7 @@ x86-bringup: $(BUILD)/tern-bringup.iso
 	@rm -f $(BUILD)/x86/com1.txt
 	-timeout 120 bochs -f $(X86_DIR)/bringup/bochsrc -q -rc $(X86_DIR)/bringup/bochs.rc >$(BUILD)/x86/bochs.out 2>&1
 	@tr -d '\r' < $(BUILD)/x86/com1.txt | grep -v '^\s*$$' | grep -v '\[' ; true
+
+# Unit tests of platform/x86 code (harness/unit/test_x86_*.c) compile its
+# sources on the host by #include: rebuild them when those change.
+$(filter $(BUILD)/host/tests/test_x86_%,$(TEST_BINS)): $(X86_CSRCS) $(X86_HDRS)
