@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include "ioreq_types.h"
 
 struct vm;
 
@@ -93,6 +94,7 @@ struct vcpu {
 
 	struct vcpu_event event;        /* injection at next entry */
 	bool flush_ept;                 /* invalidate EPT-derived TLB before entry */
+	struct ioreq_wait io;           /* the IOREQ this vCPU is parked on */
 	uint64_t exits;                 /* exits handled, for statistics */
 };
 

@@ -302,8 +302,9 @@ uint64_t plat_vmx_ept_vpid_cap(void)
 
 void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector)
 {
-	(void)service_vm;
-	(void)vector;
+	sim.upcalls++;
+	sim.last_upcall_vm = service_vm->id;
+	sim.last_upcall_vector = vector;
 }
 
 uint64_t plat_clock_ns(void)

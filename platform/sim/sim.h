@@ -56,6 +56,9 @@ struct sim {
 	void (*trace_hook)(struct vcpu *vcpu, const struct exit_record *ex, int action);
 	unsigned pt_pages_default;
 	uint64_t ept_vpid_cap;        /* what plat_vmx_ept_vpid_cap() returns */
+	unsigned upcalls;             /* plat_upcall_service_vm calls */
+	uint16_t last_upcall_vm;
+	uint32_t last_upcall_vector;
 };
 
 extern struct sim sim;
