@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include "sim.h"
 #include "sim_tlb.h"
 #include "err.h"
@@ -42,7 +43,8 @@ void sim_reset(void)
 {
 	for (unsigned i = 0; i < TERN_MAX_VMS; i++) {
 		free(sim.vms[i].ram);
-		free(sim.vms[i].pt_region);
+		if (sim.vms[i].pt_region)
+			munmap(sim.vms[i].pt_region, (size_t)sim.vms[i].pt_pages * 4096);
 	}
 	memset(&sim, 0, sizeof(sim));
 	memcpy(sim.host_cpuid, default_host_cpuid, sizeof(default_host_cpuid));
@@ -73,18 +75,24 @@ int sim_vm_set_pt_pages(uint16_t vm_id, uint32_t npages)
 	if (vm_id >= TERN_MAX_VMS)
 		return -TERN_EINVAL;
 	struct sim_vm *s = &sim.vms[vm_id];
-	free(s->pt_region);
+	if (s->pt_region)
+		munmap(s->pt_region, (size_t)s->pt_pages * 4096);
 	s->pt_region = NULL;
 	s->pt_pages = 0;
 	if (!npages)
 		return 0;
-	s->pt_region = aligned_alloc(4096, (size_t)npages * 4096);
-	if (!s->pt_region)
+	/* Anonymous mappings are zeroed lazily: a large region costs nothing until used. */
+	void *p = mmap(NULL, (size_t)npages * 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
 		return -TERN_ENOMEM;
-	memset(s->pt_region, 0, (size_t)npages * 4096);
+	s->pt_region = p;
 	s->pt_pages = npages;
-	/* Fake host-physical addresses: far above any guest RAM, per-VM apart. */
-	s->pt_hpa = 0x4000000000ull + (uint64_t)vm_id * 0x100000000ull;
+	/*
+	 * Fake host-physical addresses: 32 GiB up, 1 GiB apart per VM, so they
+	 * stay below a 36-bit MAXPHYADDR and never overlap guest RAM.
+	 */
+	s->pt_hpa = 0x800000000ull + (uint64_t)vm_id * 0x40000000ull;
 	return 0;
 }
 

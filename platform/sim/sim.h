@@ -18,7 +18,7 @@
 
 #define SIM_CONSOLE_MAX 65536
 #define SIM_LOG_MAX 65536
-#define SIM_DEFAULT_PT_PAGES 4096
+#define SIM_DEFAULT_PT_PAGES 4096  /* 16 MiB: enough for a 64 GiB guest in 4 KiB pages */
 #define SIM_MAX_HOST_CPUID 64
 /* IA32_VMX_EPT_VPID_CAP of a Haswell: execute-only, 4-level walk, UC/WB,
  * 2 MiB and 1 GiB pages, INVEPT (single-context, all-context), A/D, INVVPID. */
