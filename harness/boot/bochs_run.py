@@ -31,6 +31,7 @@ class BootResult:
     def __init__(self):
         self.com1 = ""
         self.com2 = b""
+        self.stdout = ""             # Bochs's stdout: port 0xE9 output lands here
         self.first_output_s = None   # power-on to the first COM1 byte
         self.summary_s = None        # power-on to the SUMMARY line
         self.total_s = None
@@ -117,7 +118,17 @@ def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
     if stream and len(res.com1) > shown:
         sys.stdout.write(res.com1[shown:])
     res.com2 = _read(com2, "rb")
+    res.stdout = _read(os.path.join(outdir, "bochs.stdout"), "rb").decode(errors="replace")
     return res
+
+
+TRACE_RE = re.compile(r"^# TRACE-BEGIN.*?\n(.*?)^# TRACE-END (\d+) exits", re.M | re.S)
+
+
+def extract_trace(text):
+    """The text trace a recording image streamed (docs/x86.md), or None."""
+    m = TRACE_RE.search(text.replace("\r", ""))
+    return m.group(1) if m else None
 
 
 def run_qemu(args, timeout=60.0):

@@ -14,6 +14,8 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import time
 
 import pytest
 
@@ -180,20 +182,27 @@ TERN_LINES = [
 ]
 
 
-@needs_x86
-def test_tern_runs_guest_on_bochs():
-    """GRUB -> tern.elf (multiboot2) -> test guest as the Service VM; every check passes."""
+@pytest.fixture(scope="module")
+def tern_bochs():
+    """One Bochs boot of tern.iso, shared by the tests that read its output."""
     need_tools("bochs")
     need(TERN_ISO, "make iso (needs $(BUILD)/tern.elf)")
     res = bochs_run.run_bochs(TERN_ISO, os.path.join(BUILD, "boot", "tern-bochs"),
                               timeout=TIMEOUT, until=r"^tern: power off")
     record_timing("bochs_tern_summary_s", res.summary_s)
     record_timing("bochs_tern_first_output_s", res.first_output_s)
+    record_timing("bochs_tern_total_s", res.total_s)
     m = re.search(r"exit status \d+, (\d+) exits in (\d+) ms", res.com1)
     if m:
         record_timing("bochs_tern_exits", int(m.group(1)))
         record_timing("bochs_tern_vm_ms", int(m.group(2)))
-    com1 = res.com1
+    return res
+
+
+@needs_x86
+def test_tern_runs_guest_on_bochs(tern_bochs):
+    """GRUB -> tern.elf (multiboot2) -> test guest as the Service VM; every check passes."""
+    com1 = tern_bochs.com1
     bad = re.findall(r"^tern: .*(?:FATAL|error|REFUSED).*$", com1, re.M)
     assert not bad, "Tern reported:\n" + "\n".join(bad) + "\n--- COM1 tail:\n" + com1[-3000:]
     pos = 0
@@ -203,6 +212,29 @@ def test_tern_runs_guest_on_bochs():
         pos = m.end()
     expected = source_checks() - NATIVE_ONLY
     assert_guest_results(com1, expected, TERN_SKIPS)
+
+
+@needs_x86
+def test_tern_recorded_trace_replays(tern_bochs):
+    """A recording image (TERN_RECORD=1) streams its exits; tern-sim must reproduce every one."""
+    text = bochs_run.extract_trace(tern_bochs.com2.decode(errors="replace")) or \
+        bochs_run.extract_trace(tern_bochs.stdout)
+    if text is None:
+        if os.environ.get("BOOT_RECORD") == "1":
+            pytest.fail("BOOT_RECORD=1 but the boot produced no TRACE-BEGIN/TRACE-END block")
+        pytest.skip("image not built with TERN_RECORD=1 (BOOT_RECORD=1 sh harness/suites/boot.sh)")
+    path = os.path.join(BUILD, "boot", "recorded.trace")
+    with open(path, "w") as f:
+        f.write(text)
+    exits = sum(1 for line in text.splitlines() if line.startswith("exit"))
+    record_timing("recorded_exits", exits)
+    sim = os.path.join(BUILD, "host", "tern-sim")
+    need(sim, "make")
+    t0 = time.monotonic()
+    p = subprocess.run([sim, "--quiet", path], capture_output=True, timeout=300)
+    record_timing("replay_s", time.monotonic() - t0)
+    out = (p.stdout + p.stderr).decode(errors="replace")
+    assert p.returncode == 0, "replay of %s (%d exits) failed:\n%s" % (path, exits, out[-3000:])
 
 
 @needs_x86
