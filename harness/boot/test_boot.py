@@ -251,3 +251,59 @@ def test_tern_refuses_on_qemu():
     assert "VMXON" not in out and "testguest:" not in out, out[-2000:]
     assert re.search(r"^tern: power off \(code 2\)$", out, re.M), out[-2000:]
     assert rc == 5, "QEMU exit status %s, want 5 (debug-exit value 2: refused)" % rc
+
+
+# ---- the harness's own judgement: each way a boot can go wrong is caught ---------------
+
+GOOD = """testguest: start (native)
+PASS: a.one
+SKIP: a.two (not under Tern)
+[outsb-ok]
+SUMMARY: 2 tests, 0 failures, 1 skipped
+"""
+
+
+def judge(com1, expected=frozenset({"a.one", "a.two"}), skips=None):
+    assert_guest_results(com1, set(expected), skips if skips is not None else {"a.two": NOT_TERN})
+
+
+def test_judge_accepts_a_good_run():
+    judge(GOOD)
+
+
+@pytest.mark.parametrize("com1, why", [
+    (GOOD.replace("PASS: a.one", "FAIL: a.one (got 1, want 2)").replace("0 failures", "1 failures"),
+     "guest checks failed"),
+    (GOOD.replace("PASS: a.one\n", "").replace("2 tests", "1 tests"), "never reported: a.one"),
+    (GOOD.replace("SKIP: a.two (not under Tern)", "SKIP: a.two (some other reason)"),
+     "skipped for"),
+    (GOOD.replace("SUMMARY: 2 tests", "SUMMARY: 3 tests"), "disagrees"),
+    (GOOD.replace("SUMMARY", "SUMM"), "no SUMMARY"),
+    (GOOD.replace("[outsb-ok]\n", ""), "REP OUTSB"),
+    (GOOD + "PASS: a.three\n", "unexpected checks"),
+    (GOOD.replace("PASS: a.one\n", "PASS: a.one\nPASS: a.one\n"), "reported twice"),
+])
+def test_judge_rejects(com1, why):
+    with pytest.raises(AssertionError, match=re.escape(why)):
+        judge(com1)
+
+
+def test_judge_rejects_a_skip_that_must_run():
+    with pytest.raises(AssertionError, match="must run here"):
+        judge(GOOD, skips={})
+
+
+def test_extract_trace():
+    text = "noise\n# TRACE-BEGIN recorded by Tern\nvm name=x\nexit CPUID len=2\n# TRACE-END 1 exits\n"
+    assert bochs_run.extract_trace(text) == "vm name=x\nexit CPUID len=2\n"
+    assert bochs_run.extract_trace("vm name=x\n") is None
+
+
+def test_every_check_name_is_documented():
+    """docs/testguest.md is the contract: each check the guest can print is described there."""
+    with open(os.path.join(ROOT, "docs", "testguest.md")) as f:
+        doc = f.read()
+    forms = mmio_tern_names() - {"mmio.dev-id", "mmio.dev-version", "mmio.dev-id-read-only",
+                                 "mmio.dev-access-counter", "mmio.dev-scratch-top"}
+    missing = sorted(n for n in source_checks() - forms if "`%s`" % n not in doc)
+    assert not missing, "not in docs/testguest.md: %s" % ", ".join(missing)
