@@ -70,8 +70,14 @@ iso: $(TERN_ISO)
 guest-iso: $(TG_ISO)
 
 # ---- booting ------------------------------------------------------------------------
+ifeq ($(wildcard platform/x86/x86.mk)$(filter-out $(TERN_ISO),$(BOOT_ISO)),)
+boot:
+	@echo "make boot: this tree has no platform/x86, so no image to boot;" \
+	      "make boot-guest boots the test guest alone" >&2; exit 1
+else
 boot: $(BOOT_ISO)
 	@python3 $(BOOT_DIR)/bochs_run.py --iso $(BOOT_ISO) --out $(BUILD)/boot --stream
+endif
 
 boot-guest: $(TG_ISO)
 	@python3 $(BOOT_DIR)/bochs_run.py --iso $(TG_ISO) --out $(BUILD)/boot-guest --stream
