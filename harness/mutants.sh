@@ -1,0 +1,35 @@
+#!/bin/sh
+# Mutation check: delete one line of logic at a time (harness/mutants.txt:
+# "file|exact line") in a scratch worktree and run the suite; every mutant
+# must make `make test` fail. Prints one verdict per mutant.
+set -u
+top=$(git rev-parse --show-toplevel)
+scratch=$(mktemp -d /tmp/tern-mutants.XXXXXX)
+git -C "$top" worktree add -q --detach "$scratch" HEAD || exit 1
+trap 'git -C "$top" worktree remove --force "$scratch"' EXIT
+survived=0
+while IFS='|' read -r file line; do
+	[ -n "$file" ] || continue
+	cp "$scratch/$file" "$scratch/$file.orig"
+	python3 - "$scratch/$file" "$line" <<'PY' || { echo "mutant not found: $file: $line"; survived=$((survived + 1)); continue; }
+import sys
+path, line = sys.argv[1], sys.argv[2]
+s = open(path).read()
+if line + "\n" not in s:
+    sys.exit(1)
+i = s.index(line + "\n")
+end = i + len(line) + 1
+if line.rstrip().endswith(","):          # a call continued on the next line
+    end = s.index("\n", end) + 1
+open(path, "w").write(s[:i] + s[end:])
+PY
+	if (cd "$scratch" && make test BUILD="$scratch/build" >/dev/null 2>&1); then
+		echo "SURVIVED: $file: $line"
+		survived=$((survived + 1))
+	else
+		echo "killed:   $file: $(echo "$line" | sed 's/^[[:space:]]*//')"
+	fi
+	mv "$scratch/$file.orig" "$scratch/$file"
+done < "$top/harness/mutants.txt"
+echo "$survived mutant(s) survived"
+[ "$survived" -eq 0 ]
