@@ -133,7 +133,7 @@ def extract_trace(text):
 
 def run_qemu(args, timeout=60.0):
     """Run qemu-system-x86_64 with args (serial on stdio); returns (rc, output)."""
-    cmd = ["qemu-system-x86_64", "-display", "none", "-serial", "stdio", "-no-reboot",
+    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-display", "none", "-serial", "stdio", "-no-reboot",
            "-monitor", "none"] + args
     try:
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)

@@ -27,7 +27,7 @@ GUEST_SRC = os.path.join(ROOT, "harness", "guests", "testguest")
 TERN_ISO = os.path.join(BUILD, "tern.iso")
 GUEST_ISO = os.path.join(BUILD, "testguest.iso")
 GUEST_ELF = os.path.join(BUILD, "guests", "testguest.elf")
-TIMEOUT = float(os.environ.get("BOOT_TIMEOUT", 180))
+TIMEOUT = float(os.environ.get("BOOT_TIMEOUT", 90))
 HAVE_X86 = os.path.exists(os.path.join(ROOT, "platform", "x86", "x86.mk"))
 
 RESULT_RE = re.compile(r"^(PASS|FAIL|SKIP): (\S+)(?: \((.*)\))?$", re.M)

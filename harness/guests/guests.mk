@@ -83,6 +83,6 @@ boot-guest: $(TG_ISO)
 	@python3 $(BOOT_DIR)/bochs_run.py --iso $(TG_ISO) --out $(BUILD)/boot-guest --stream
 
 boot-qemu-guest: $(TG_ELF)
-	qemu-system-x86_64 -M pc -cpu max -m 256 -display none -serial stdio -no-reboot \
+	qemu-system-x86_64 -accel tcg -M pc -cpu max -m 256 -display none -serial stdio -no-reboot \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $(TG_ELF); \
 		echo "qemu exit status $$? (2*verdict+1)"
