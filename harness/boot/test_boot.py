@@ -191,6 +191,7 @@ def tern_bochs():
                               timeout=TIMEOUT, until=r"^tern: power off")
     record_timing("bochs_tern_summary_s", res.summary_s)
     record_timing("bochs_tern_first_output_s", res.first_output_s)
+    record_timing("bochs_tern_power_off_s", res.until_s)
     record_timing("bochs_tern_total_s", res.total_s)
     m = re.search(r"exit status \d+, (\d+) exits in (\d+) ms", res.com1)
     if m:
