@@ -31,8 +31,10 @@ class BootResult:
     def __init__(self):
         self.com1 = ""
         self.com2 = b""
+        self.stdout = ""             # Bochs's stdout: port 0xE9 output lands here
         self.first_output_s = None   # power-on to the first COM1 byte
         self.summary_s = None        # power-on to the SUMMARY line
+        self.until_s = None          # power-on to the line matching until=
         self.total_s = None
         self.how = ""                # "exited rc=N", "stopped after SUMMARY", "timeout"
         self.log_path = None
@@ -56,8 +58,13 @@ def _read(path, mode="r"):
 
 
 def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
-              until=None):
-    """Boot iso on Bochs; returns a BootResult. until: a regex on COM1 that also ends the run."""
+              until=None, until_grace=10.0):
+    """Boot iso on Bochs; returns a BootResult.
+
+    The run ends when Bochs exits, at the timeout, AFTER_SUMMARY_GRACE seconds after the guest's
+    SUMMARY (if stop_after_summary), or until_grace seconds after the regex until matches COM1.
+    The graces let Bochs power off by itself, which flushes its stdout (port 0xE9 output).
+    """
     os.makedirs(outdir, exist_ok=True)
     com1 = os.path.join(outdir, "com1.txt")
     com2 = os.path.join(outdir, "com2.bin")
@@ -75,7 +82,7 @@ def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         shown = 0
-        summary_at = None
+        stop_at = None      # (time, reason) once a stop condition has been seen
         try:
             while True:
                 text = _read(com1).replace("\r", "")
@@ -86,19 +93,21 @@ def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
                     sys.stdout.write(text[shown:])
                     sys.stdout.flush()
                     shown = len(text)
-                if summary_at is None and SUMMARY_RE.search(text):
-                    summary_at = now
+                if res.summary_s is None and SUMMARY_RE.search(text):
                     res.summary_s = now
+                    if stop_after_summary and stop_at is None:
+                        stop_at = (now + AFTER_SUMMARY_GRACE, "stopped after SUMMARY")
+                if until is not None and re.search(until, text, re.M):
+                    res.until_s = now
+                    if stop_at is None or stop_at[1] == "stopped after SUMMARY":
+                        stop_at = (now + until_grace, "stopped after %r" % until)
+                    until = None
                 rc = proc.poll()
                 if rc is not None:
                     res.how = "exited rc=%d" % rc
                     break
-                if until is not None and re.search(until, text, re.M):
-                    res.how = "stopped at %r" % until
-                    break
-                if stop_after_summary and summary_at is not None and \
-                        now - summary_at > AFTER_SUMMARY_GRACE:
-                    res.how = "stopped after SUMMARY"
+                if stop_at is not None and now > stop_at[0]:
+                    res.how = stop_at[1]
                     break
                 if now > timeout:
                     res.how = "timeout after %.0f s" % timeout
@@ -117,12 +126,22 @@ def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
     if stream and len(res.com1) > shown:
         sys.stdout.write(res.com1[shown:])
     res.com2 = _read(com2, "rb")
+    res.stdout = _read(os.path.join(outdir, "bochs.stdout"), "rb").decode(errors="replace")
     return res
+
+
+TRACE_RE = re.compile(r"^# TRACE-BEGIN.*?\n(.*?)^# TRACE-END (\d+) exits", re.M | re.S)
+
+
+def extract_trace(text):
+    """The text trace a recording image streamed (docs/x86.md), or None."""
+    m = TRACE_RE.search(text.replace("\r", ""))
+    return m.group(1) if m else None
 
 
 def run_qemu(args, timeout=60.0):
     """Run qemu-system-x86_64 with args (serial on stdio); returns (rc, output)."""
-    cmd = ["qemu-system-x86_64", "-display", "none", "-serial", "stdio", "-no-reboot",
+    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-display", "none", "-serial", "stdio", "-no-reboot",
            "-monitor", "none"] + args
     try:
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)

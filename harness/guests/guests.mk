@@ -70,13 +70,19 @@ iso: $(TERN_ISO)
 guest-iso: $(TG_ISO)
 
 # ---- booting ------------------------------------------------------------------------
+ifeq ($(wildcard platform/x86/x86.mk)$(filter-out $(TERN_ISO),$(BOOT_ISO)),)
+boot:
+	@echo "make boot: this tree has no platform/x86, so no image to boot;" \
+	      "make boot-guest boots the test guest alone" >&2; exit 1
+else
 boot: $(BOOT_ISO)
 	@python3 $(BOOT_DIR)/bochs_run.py --iso $(BOOT_ISO) --out $(BUILD)/boot --stream
+endif
 
 boot-guest: $(TG_ISO)
 	@python3 $(BOOT_DIR)/bochs_run.py --iso $(TG_ISO) --out $(BUILD)/boot-guest --stream
 
 boot-qemu-guest: $(TG_ELF)
-	qemu-system-x86_64 -M pc -cpu max -m 256 -display none -serial stdio -no-reboot \
+	qemu-system-x86_64 -accel tcg -M pc -cpu max -m 256 -display none -serial stdio -no-reboot \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $(TG_ELF); \
 		echo "qemu exit status $$? (2*verdict+1)"

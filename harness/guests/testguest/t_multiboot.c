@@ -35,7 +35,8 @@ void tg_test_multiboot(uint32_t magic, uint32_t info)
 
 	tg_check_eq("multiboot.magic", magic, MB_BOOT_MAGIC);
 	if (magic != MB_BOOT_MAGIC || info == 0) {
-		tg_skip("multiboot.info", "no multiboot information");
+		tg_fail("multiboot.meminfo", "magic 0x%x, info at 0x%x: no information", magic, info);
+		tg_fail("multiboot.mmap", "no information structure");
 		return;
 	}
 	tg_check("multiboot.meminfo", (mbi->flags & MBI_MEM) && mbi->mem_upper >= 1024,
