@@ -15,6 +15,11 @@
 #include "trace_rec.h"
 
 static struct x86_vm x86_vms[TERN_MAX_VMS];
+/*
+ * VMCS regions live inside the image, so they fall in the hypervisor's own
+ * host range (tern.hv_hpa_base/size) that no VM may ever map.
+ */
+static uint8_t vmcs_pages[TERN_MAX_VMS][TERN_MAX_VCPUS][4096] __attribute__((aligned(4096)));
 
 struct x86_vm *xvm_of(const struct vm *vm)
 {
@@ -23,9 +28,8 @@ struct x86_vm *xvm_of(const struct vm *vm)
 
 /*
  * Host memory for a VM, carved when core first asks for its page-table
- * region (vm_create -> vm_memory_init): the page-table pages, guest RAM of
- * config.mem_size (2 MiB aligned, so core's EPT can use large pages) and a
- * VMCS page per vCPU.
+ * region (vm_create -> vm_memory_init): the page-table pages and guest RAM
+ * of config.mem_size (2 MiB aligned, so core's EPT can use large pages).
  */
 static int xvm_alloc(struct vm *vm)
 {
@@ -40,11 +44,10 @@ static int xvm_alloc(struct vm *vm)
 	x->pt = phys_to_virt(x->pt_hpa);
 	x->pt_pages = X86_VM_PT_PAGES;
 	for (unsigned i = 0; i < vm->config.vcpu_count && i < TERN_MAX_VCPUS; i++) {
-		uint64_t hpa = mem_alloc(4096, 4096);
-		if (!hpa)
-			return -TERN_ENOMEM;
-		x->vcpus[i].vmcs_hpa = hpa;
-		x->vcpus[i].vmcs = phys_to_virt(hpa);
+		uint8_t *page = vmcs_pages[vm->id % TERN_MAX_VMS][i];
+		tern_memset(page, 0, 4096);
+		x->vcpus[i].vmcs = page;
+		x->vcpus[i].vmcs_hpa = virt_to_phys(page);
 	}
 	x->used = true;
 	return 0;
