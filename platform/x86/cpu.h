@@ -80,13 +80,13 @@ static inline void sidt(struct desc_ptr *p) { __asm__ volatile("sidt %0" : "=m"(
 #define CPUID_1_ECX_VMX (1u << 5)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
 
-#define MSR_IA32_FEATURE_CONTROL 0x3a
-#define MSR_IA32_PAT 0x277
-#define MSR_IA32_SYSENTER_CS 0x174
-#define MSR_IA32_SYSENTER_ESP 0x175
-#define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_FS_BASE 0xc0000100
-#define MSR_GS_BASE 0xc0000101
-#define MSR_IA32_EFER 0xc0000080
+#define HOST_MSR_FEATURE_CONTROL 0x3a
+#define HOST_MSR_PAT 0x277
+#define HOST_MSR_SYSENTER_CS 0x174
+#define HOST_MSR_SYSENTER_ESP 0x175
+#define HOST_MSR_SYSENTER_EIP 0x176
+#define HOST_MSR_FS_BASE 0xc0000100
+#define HOST_MSR_GS_BASE 0xc0000101
+#define HOST_MSR_EFER 0xc0000080
 
 #endif

@@ -175,8 +175,8 @@ int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps, uint64_t rip, uin
 	vmwrite_checked(VMCS_HOST_SYSENTER_CS, 0, &err);
 	vmwrite_checked(VMCS_HOST_SYSENTER_ESP, 0, &err);
 	vmwrite_checked(VMCS_HOST_SYSENTER_EIP, 0, &err);
-	vmwrite_checked(VMCS_HOST_EFER, rdmsr(MSR_IA32_EFER), &err);
-	vmwrite_checked(VMCS_HOST_PAT, rdmsr(MSR_IA32_PAT), &err);
+	vmwrite_checked(VMCS_HOST_EFER, rdmsr(HOST_MSR_EFER), &err);
+	vmwrite_checked(VMCS_HOST_PAT, rdmsr(HOST_MSR_PAT), &err);
 	vmwrite_checked(VMCS_HOST_RIP, (uint64_t)vmx_exit_entry, &err);
 
 	for (unsigned i = 0; i < 16; i++)

@@ -31,11 +31,11 @@ const char *vmx_check(struct vmx_caps *caps)
 	if (!(r[2] & CPUID_1_ECX_VMX))
 		return "this CPU has no VMX (CPUID.1:ECX.VMX[bit 5] = 0)";
 
-	uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
-	if ((fc & FEATURE_CONTROL_LOCKED) && !(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX))
+	uint64_t fc = rdmsr(HOST_MSR_FEATURE_CONTROL);
+	if ((fc & HOST_FEATURE_CONTROL_LOCKED) && !(fc & HOST_FEATURE_CONTROL_VMX_OUTSIDE_SMX))
 		return "VMX is disabled by the firmware (IA32_FEATURE_CONTROL locked without VMX outside SMX)";
-	if (!(fc & FEATURE_CONTROL_LOCKED))
-		wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_VMX_OUTSIDE_SMX | FEATURE_CONTROL_LOCKED);
+	if (!(fc & HOST_FEATURE_CONTROL_LOCKED))
+		wrmsr(HOST_MSR_FEATURE_CONTROL, fc | HOST_FEATURE_CONTROL_VMX_OUTSIDE_SMX | HOST_FEATURE_CONTROL_LOCKED);
 
 	uint64_t basic = rdmsr(MSR_IA32_VMX_BASIC);
 	caps->revision = (uint32_t)(basic & VMX_BASIC_REVISION_MASK);
