@@ -26,7 +26,7 @@
 
 #if TERN_RECORD
 
-#define REC_MAX_WRITES 16
+#define REC_MAX_WRITES 256   /* the format has no limit; a REP INS writes one per element */
 #define REC_MAX_CONSOLE 1024
 #define REC_BUF (TRACE_BIN_REC_HDR + TRACE_BIN_MEM_HDR + TRACE_BIN_MAX_DATA + 16)
 
