@@ -3,6 +3,7 @@
 #include "platform.h"
 #include "cpu.h"
 #include "serial.h"
+#include "core_contract.h"
 
 static const char *const level_tag[] = {
 	[LOG_ERROR] = "error: ",
@@ -24,3 +25,10 @@ void plat_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
 	cpuid_count(leaf, subleaf, out);
 }
+
+#if X86_CORE_CONTRACT
+uint64_t plat_host_tsc(void)
+{
+	return rdtsc();
+}
+#endif

@@ -14,6 +14,10 @@
 #include "log.h"
 #include "x86.h"
 #include "trace_rec.h"
+#include "core_contract.h"
+#if X86_CORE_CONTRACT
+#include "intr.h"
+#endif
 
 int vmx_enter(uint64_t *gprs, int launched);
 
@@ -45,11 +49,19 @@ static uint64_t fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
 {
 	struct x86_vcpu *xv = xvcpu_of(vcpu);
 	switch (reg) {
+#if X86_CORE_CONTRACT
+	case VCPU_CR0:
+		/* The value the CPU runs with; core applies the shadow (cr.h). */
+		return vmx_read(VMCS_GUEST_CR0);
+	case VCPU_CR4:
+		return vmx_read(VMCS_GUEST_CR4);
+#else
 	case VCPU_CR0:
 		/* What the guest believes: host-owned bits from the shadow. */
 		return (vmx_read(VMCS_GUEST_CR0) & ~xv->cr0_mask) | (vmx_read(VMCS_CR0_SHADOW) & xv->cr0_mask);
 	case VCPU_CR4:
 		return (vmx_read(VMCS_GUEST_CR4) & ~xv->cr4_mask) | (vmx_read(VMCS_CR4_SHADOW) & xv->cr4_mask);
+#endif
 	case VCPU_CR2:
 		/* Not in the VMCS: the guest's CR2 stays in the CPU (the host never faults). */
 		return read_cr2();
@@ -107,15 +119,23 @@ static void write_back(struct vcpu *vcpu)
 			continue;
 		uint64_t v = vcpu->regs[r];
 		switch ((enum vcpu_reg)r) {
-		case VCPU_CR0: {
+#if X86_CORE_CONTRACT
+		case VCPU_CR0:
+			vmx_write(VMCS_GUEST_CR0, (v | xv->cr0_force1) & ~xv->cr0_force0);
+			break;
+		case VCPU_CR4:
+			vmx_write(VMCS_GUEST_CR4, (v | xv->cr4_force1) & ~xv->cr4_force0);
+			break;
+#else
+		case VCPU_CR0:
 			vmx_write(VMCS_CR0_SHADOW, v);
 			vmx_write(VMCS_GUEST_CR0, (v & ~xv->cr0_mask) | xv->cr0_force1);
 			break;
-		}
 		case VCPU_CR4:
 			vmx_write(VMCS_CR4_SHADOW, v);
 			vmx_write(VMCS_GUEST_CR4, (v & ~xv->cr4_mask) | xv->cr4_force1);
 			break;
+#endif
 		case VCPU_CR2:
 			write_cr2(v);
 			break;
@@ -137,6 +157,48 @@ static void write_back(struct vcpu *vcpu)
 		}
 	}
 	vcpu->reg_dirty = 0;
+}
+
+/* Core's other requests before entry (exit_dispatch.h), after the registers. */
+static void apply_requests(struct vcpu *vcpu)
+{
+	struct x86_vcpu *xv = xvcpu_of(vcpu);
+	uint32_t want = 0;
+#if X86_CORE_CONTRACT
+	struct vcpu_cr *cr = &vcpu->cr;
+	if (cr->dirty) {
+		vmx_write(VMCS_CR0_MASK, cr->cr0_mask);
+		vmx_write(VMCS_CR0_SHADOW, cr->cr0_shadow);
+		vmx_write(VMCS_CR4_MASK, cr->cr4_mask);
+		vmx_write(VMCS_CR4_SHADOW, cr->cr4_shadow);
+		cr->dirty = false;
+	}
+	if (cr->pdpte_dirty) {
+		for (unsigned i = 0; i < 4; i++)
+			vmx_write(VMCS_GUEST_PDPTE0 + 2 * i, cr->pdpte[i]);
+		cr->pdpte_dirty = false;
+	}
+	if (vcpu->msr.tsc_offset_dirty) {
+		vmx_write(VMCS_TSC_OFFSET, vcpu->msr.tsc_offset);
+		vcpu->msr.tsc_offset_dirty = false;
+	}
+	/* The host never uses IA32_TSC_AUX: load the guest's when it changes. */
+	if (xv->rdtscp && (!xv->tsc_aux_loaded || xv->tsc_aux != vcpu->msr.tsc_aux)) {
+		wrmsr(HOST_MSR_TSC_AUX, vcpu->msr.tsc_aux);
+		xv->tsc_aux = vcpu->msr.tsc_aux;
+		xv->tsc_aux_loaded = true;
+	}
+	if (vcpu->intr.irq_window)
+		want |= PROC_INT_WINDOW_EXITING;
+	if (vcpu->intr.nmi_window)
+		want |= PROC_NMI_WINDOW_EXITING;
+#endif
+	want &= xv->window_ok;
+	uint32_t proc = (xv->proc_ctls & ~(PROC_INT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING)) | want;
+	if (proc != xv->proc_ctls) {
+		vmx_write(VMCS_PROC_CONTROLS, proc);
+		xv->proc_ctls = proc;
+	}
 
 	/*
 	 * SDM 27.3.1.1: the IA-32e mode guest entry control must equal
@@ -169,13 +231,20 @@ static void inject(struct vcpu *vcpu)
 }
 
 /*
- * HLT: the vCPU sleeps until core has an event for it. Nothing else runs on
- * this CPU and Tern has no timer or passthrough interrupt yet, so a halted
- * vCPU with nothing queued can never wake: say so instead of hanging.
+ * HLT: the vCPU is not entered until core has something for it to take
+ * (intr_can_wake). Nothing else runs on this CPU and no interrupt source
+ * (timer, device model) exists yet, so a halted vCPU with nothing pending
+ * can never wake: say so instead of hanging.
  */
 static bool wait_for_wakeup(struct vcpu *vcpu)
 {
+	if (vcpu->state != VCPU_STATE_HALTED)
+		return true;
+#if X86_CORE_CONTRACT
+	if (intr_can_wake(vcpu)) {
+#else
 	if (vcpu->event.valid) {
+#endif
 		vcpu->state = VCPU_STATE_RUNNABLE;
 		return true;
 	}
@@ -196,6 +265,7 @@ void x86_run_vcpu(struct vcpu *vcpu, const struct vmx_caps *caps)
 		vcpu_pre_entry(vcpu);
 		write_back(vcpu);
 		inject(vcpu);
+		apply_requests(vcpu);
 
 		int rc = vmx_enter(xv->gprs, xv->launched);
 		if (rc != 0) {

@@ -16,6 +16,11 @@
 #include "serial.h"
 #include "err.h"
 #include "x86.h"
+#include "core_contract.h"
+#if X86_CORE_CONTRACT
+#include "exit_dispatch.h"
+#include "cr.h"
+#endif
 
 extern char vmx_exit_entry[];
 
@@ -63,15 +68,28 @@ int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps, uint64_t rip, uin
 	 * Pin-based: external interrupts and NMIs exit (the host owns the
 	 * hardware; the guest sees only what core injects).
 	 */
-	uint32_t pin = ctl("pin-based", caps->pin, PIN_EXT_INT_EXITING | PIN_NMI_EXITING,
+	uint32_t pin = ctl("pin-based", caps->pin,
+			   PIN_EXT_INT_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS,
 			   PIN_EXT_INT_EXITING, &err);
 	/*
 	 * Primary: HLT and every port access exit (core decides per port);
-	 * no MSR bitmap, so every RDMSR/WRMSR exits; CR3 accesses do not
-	 * (EPT makes the guest's paging its own business).
+	 * MSRs exit as core's bitmap says (msr.h), and the TSC offset is
+	 * core's; CR3 accesses do not exit (EPT makes the guest's paging its
+	 * own business). The window-exiting controls are set per entry when
+	 * core asks (exit_dispatch.h); NMI-window exiting needs virtual NMIs.
 	 */
 	uint32_t proc_want = PROC_HLT_EXITING | PROC_UNCOND_IO_EXITING | PROC_ACTIVATE_SECONDARY;
+	if (X86_CORE_CONTRACT)
+		proc_want |= PROC_USE_MSR_BITMAPS | PROC_USE_TSC_OFFSETTING;
 	uint32_t proc = ctl("processor-based", caps->proc, proc_want, proc_want, &err);
+	xv->window_ok = (uint32_t)(caps->proc >> 32) & PROC_INT_WINDOW_EXITING;
+	if ((pin & PIN_VIRTUAL_NMIS) && ((caps->proc >> 32) & PROC_NMI_WINDOW_EXITING))
+		xv->window_ok |= PROC_NMI_WINDOW_EXITING;
+	xv->proc_ctls = proc;
+	uint32_t r[4];
+	cpuid_count(0x80000001u, 0, r);
+	xv->rdtscp = (r[3] & CPUID_80000001_EDX_RDTSCP) != 0;
+	xv->tsc_aux_loaded = false;
 	uint32_t proc2_want = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST;
 	uint32_t proc2 = ctl("secondary", caps->proc2, proc2_want, proc2_want, &err);
 	uint32_t exit_want = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER |
@@ -88,7 +106,14 @@ int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps, uint64_t rip, uin
 	vmwrite_checked(VMCS_PROC_CONTROLS2, proc2, &err);
 	vmwrite_checked(VMCS_EXIT_CONTROLS, exitc, &err);
 	vmwrite_checked(VMCS_ENTRY_CONTROLS, entry, &err);
+#if X86_CORE_CONTRACT
+	vmwrite_checked(VMCS_EXCEPTION_BITMAP, EXIT_EXCEPTION_BITMAP, &err);
+	vmwrite_checked(VMCS_MSR_BITMAP, virt_to_phys(vcpu->vm->msr_bitmap.bits), &err);
+	vmwrite_checked(VMCS_TSC_OFFSET, vcpu->msr.tsc_offset, &err);
+	vcpu->msr.tsc_offset_dirty = false;
+#else
 	vmwrite_checked(VMCS_EXCEPTION_BITMAP, 0, &err);
+#endif
 	vmwrite_checked(VMCS_PF_ERROR_MASK, 0, &err);
 	vmwrite_checked(VMCS_PF_ERROR_MATCH, 0, &err);
 	vmwrite_checked(VMCS_CR3_TARGET_COUNT, 0, &err);
@@ -99,6 +124,20 @@ int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps, uint64_t rip, uin
 	vmwrite_checked(VMCS_EPT_POINTER, x->eptp, &err);
 	vmwrite_checked(VMCS_LINK_POINTER, ~0ull, &err);
 
+	xv->cr0_force1 = caps->cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG) & 0xffffffffull;
+	xv->cr0_force0 = ~caps->cr0_fixed1 & 0xffffffffull;
+	xv->cr4_force1 = caps->cr4_fixed0 & 0xffffffffull;
+	xv->cr4_force0 = ~caps->cr4_fixed1 & 0xffffffffull;
+#if X86_CORE_CONTRACT
+	/*
+	 * CR0/CR4: core owns the guest/host masks and read shadows (cr.h) and
+	 * forces CR0.NE and CR4.VMXE on; the platform still applies whatever
+	 * else this CPU's fixed MSRs pin (SDM 24.8, A.7, A.8), except PE and PG
+	 * which unrestricted guest frees (SDM 27.3.1.1). Multiboot state:
+	 * protected mode, paging off; written back before the first entry.
+	 */
+	cr_set_initial(vcpu, X86_CR0_PE | X86_CR0_ET, 0);
+#else
 	/*
 	 * CR0/CR4: bits VMX operation pins (fixed0 = must be 1, fixed1 = may be
 	 * 1) are owned by the host through the guest/host masks; the guest
@@ -111,8 +150,6 @@ int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps, uint64_t rip, uin
 	cr4_pinned &= 0xffffffffull;
 	xv->cr0_mask = cr0_pinned;
 	xv->cr4_mask = cr4_pinned;
-	xv->cr0_force1 = caps->cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG) & 0xffffffffull;
-	xv->cr4_force1 = caps->cr4_fixed0 & 0xffffffffull;
 	uint64_t cr0 = X86_CR0_PE | X86_CR0_ET;
 	uint64_t cr4 = 0;
 	vmwrite_checked(VMCS_CR0_MASK, xv->cr0_mask, &err);
@@ -121,6 +158,7 @@ int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps, uint64_t rip, uin
 	vmwrite_checked(VMCS_CR4_SHADOW, cr4, &err);
 	vmwrite_checked(VMCS_GUEST_CR0, (cr0 & ~xv->cr0_mask) | xv->cr0_force1, &err);
 	vmwrite_checked(VMCS_GUEST_CR4, (cr4 & ~xv->cr4_mask) | xv->cr4_force1, &err);
+#endif
 	vmwrite_checked(VMCS_GUEST_CR3, 0, &err);
 	vmwrite_checked(VMCS_GUEST_DR7, GUEST_DR7_RESET, &err);
 	vmwrite_checked(VMCS_GUEST_RSP, 0, &err);

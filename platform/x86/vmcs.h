@@ -49,8 +49,11 @@
 /* Pin-based controls, SDM Table 25-5. */
 #define PIN_EXT_INT_EXITING (1u << 0)
 #define PIN_NMI_EXITING (1u << 3)
+#define PIN_VIRTUAL_NMIS (1u << 5)
 /* Primary processor-based controls, SDM Table 25-6. */
 #define PROC_INT_WINDOW_EXITING (1u << 2)
+#define PROC_USE_TSC_OFFSETTING (1u << 3)
+#define PROC_NMI_WINDOW_EXITING (1u << 22)
 #define PROC_HLT_EXITING (1u << 7)
 #define PROC_CR3_LOAD_EXITING (1u << 15)
 #define PROC_CR3_STORE_EXITING (1u << 16)
@@ -88,11 +91,13 @@
 #define VMCS_IO_BITMAP_A 0x2000
 #define VMCS_IO_BITMAP_B 0x2002
 #define VMCS_MSR_BITMAP 0x2004
+#define VMCS_TSC_OFFSET 0x2010
 #define VMCS_EPT_POINTER 0x201a
 #define VMCS_GUEST_PHYSICAL_ADDR 0x2400
 #define VMCS_LINK_POINTER 0x2800
 #define VMCS_GUEST_PAT 0x2804
 #define VMCS_GUEST_EFER 0x2806
+#define VMCS_GUEST_PDPTE0 0x280a  /* PDPTE0..3 are 0x280a + 2*n */
 #define VMCS_HOST_PAT 0x2c00
 #define VMCS_HOST_EFER 0x2c02
 /* 32-bit control fields. */

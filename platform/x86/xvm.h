@@ -18,8 +18,14 @@ struct x86_vcpu {
 	uint8_t *vmcs;                  /* 4 KiB, hypervisor-virtual */
 	uint64_t vmcs_hpa;
 	bool launched;
-	uint64_t cr0_mask, cr4_mask;    /* guest/host masks: bits VMX pins */
-	uint64_t cr0_force1, cr4_force1; /* pinned bits that must read 1 in the real CRs */
+	uint64_t cr0_mask, cr4_mask;    /* guest/host masks (without core's contract: bits VMX pins) */
+	uint64_t cr0_force1, cr4_force1; /* VMX fixed-1 bits (unrestricted guest frees PE/PG) */
+	uint64_t cr0_force0, cr4_force0; /* VMX fixed-0 bits */
+	uint32_t proc_ctls;             /* primary controls as last written */
+	uint32_t window_ok;             /* window-exiting controls this CPU allows */
+	bool rdtscp;                    /* the host has IA32_TSC_AUX */
+	bool tsc_aux_loaded;
+	uint64_t tsc_aux;               /* IA32_TSC_AUX as last loaded */
 	uint64_t entries;
 };
 
