@@ -14,6 +14,13 @@ X86_OBJS  := $(X86_CSRCS:%.c=$(BUILD)/x86/%.o) $(X86_SSRCS:%.S=$(BUILD)/x86/%.o)
 TERN_RECORD ?= 0
 X86_CFLAGS := $(FREE_CFLAGS) -I$(X86_DIR) -DTERN_RECORD=$(TERN_RECORD)
 
+# The record flag is part of the image's identity: a file holding it is
+# rewritten (at parse time) only when it changes, and every object depends on
+# it. (A missing stamp target would not do: the top Makefile's .SECONDARY
+# lets make skip rebuilding for missing intermediates.)
+X86_MODE := $(BUILD)/x86/mode
+$(shell mkdir -p $(BUILD)/x86 && { echo "TERN_RECORD=$(TERN_RECORD)" | cmp -s - $(X86_MODE) || echo "TERN_RECORD=$(TERN_RECORD)" > $(X86_MODE); })
+
 x86: $(BUILD)/tern.elf
 
 $(BUILD)/x86/%.o: %.c $(X86_HDRS) $(X86_DIR)/x86.mk $(X86_MODE)
@@ -25,13 +32,6 @@ $(BUILD)/x86/%.o: %.S $(X86_HDRS)
 	@mkdir -p $(dir $@)
 	@echo '  AS [x86] $<'
 	$(Q)$(CC) -I$(X86_DIR) -D__ASSEMBLY__ -c $< -o $@
-
-# The record flag is part of the image's identity: a file holding it is
-# rewritten (at parse time) only when it changes, and every object depends on
-# it. (A missing stamp target would not do: the top Makefile's .SECONDARY
-# lets make skip rebuilding for missing intermediates.)
-X86_MODE := $(BUILD)/x86/mode
-$(shell mkdir -p $(BUILD)/x86 && { echo "TERN_RECORD=$(TERN_RECORD)" | cmp -s - $(X86_MODE) || echo "TERN_RECORD=$(TERN_RECORD)" > $(X86_MODE); })
 
 $(BUILD)/tern.elf: $(X86_DIR)/link.ld $(X86_OBJS) $(BUILD)/core-free.o
 	@echo '  LD $@'
