@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#ifndef TERN_X86_HOST_TEST
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
 static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port)); }
 static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
@@ -65,6 +66,45 @@ static inline void cpu_halt_forever(void)
 }
 /* Wait for an interrupt with interrupts enabled for exactly that instruction. */
 static inline void cpu_sti_hlt(void) { __asm__ volatile("sti; hlt; cli" ::: "memory"); }
+
+static inline uint64_t xgetbv(uint32_t index)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(index));
+	return ((uint64_t)hi << 32) | lo;
+}
+static inline void xsetbv(uint32_t index, uint64_t v)
+{
+	__asm__ volatile("xsetbv" : : "c"(index), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+#else
+/*
+ * Host unit tests (harness/unit/test_x86_*.c) compile platform/x86 sources
+ * on Linux: the privileged instructions become functions the test fakes.
+ */
+void outb(uint16_t port, uint8_t v);
+void outw(uint16_t port, uint16_t v);
+void outl(uint16_t port, uint32_t v);
+uint8_t inb(uint16_t port);
+void cpuid_count(uint32_t leaf, uint32_t sub, uint32_t out[4]);
+uint64_t rdmsr(uint32_t msr);
+void wrmsr(uint32_t msr, uint64_t v);
+uint64_t rdtsc(void);
+uint64_t read_cr0(void);
+uint64_t read_cr2(void);
+uint64_t read_cr3(void);
+uint64_t read_cr4(void);
+void write_cr0(uint64_t v);
+void write_cr2(uint64_t v);
+void write_cr3(uint64_t v);
+void write_cr4(uint64_t v);
+void cpu_pause(void);
+void cpu_halt_forever(void);
+void cpu_sti_hlt(void);
+uint64_t xgetbv(uint32_t index);
+void xsetbv(uint32_t index, uint64_t v);
+#endif
 
 struct desc_ptr {
 	uint16_t limit;

@@ -38,12 +38,6 @@ static uint64_t vmcs_field_of_reg(enum vcpu_reg reg)
 
 /* XCR0 through XGETBV/XSETBV, only when the host enabled XSAVE. */
 static bool host_xsave(void) { return (read_cr4() & CR4_OSXSAVE) != 0; }
-static uint64_t xgetbv0(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	return ((uint64_t)hi << 32) | lo;
-}
 
 static uint64_t fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
 {
@@ -68,7 +62,7 @@ static uint64_t fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
 	case VCPU_CR8:
 		return 0;
 	case VCPU_XCR0:
-		return host_xsave() ? xgetbv0() : 1;
+		return host_xsave() ? xgetbv(0) : 1;
 	default:
 		if (reg < 16 && reg != VCPU_RSP)
 			return xv->gprs[reg];
@@ -143,7 +137,7 @@ static void write_back(struct vcpu *vcpu)
 			break;
 		case VCPU_XCR0:
 			if (host_xsave())
-				__asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+				xsetbv(0, v);
 			break;
 		case VCPU_EFER:
 			vmx_write(VMCS_GUEST_EFER, v);

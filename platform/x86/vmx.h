@@ -35,6 +35,11 @@ int vmx_on(const struct vmx_caps *caps);
  */
 uint32_t vmx_adjust_ctls(uint64_t cap_msr, uint32_t want, uint32_t *missing);
 
+/* INVEPT, SDM Vol. 3C 31.3: type 1 single-context, 2 all-context. */
+#define INVEPT_SINGLE 1ull
+#define INVEPT_ALL 2ull
+
+#ifndef TERN_X86_HOST_TEST
 static inline bool vmx_write(uint32_t field, uint64_t value)
 {
 	bool fail;
@@ -64,9 +69,6 @@ static inline bool vmx_ptrld(uint64_t pa)
 	return !fail;
 }
 
-/* INVEPT, SDM Vol. 3C 31.3: type 1 single-context, 2 all-context. */
-#define INVEPT_SINGLE 1ull
-#define INVEPT_ALL 2ull
 static inline bool vmx_invept(uint64_t type, uint64_t eptp)
 {
 	struct { uint64_t eptp, reserved; } desc = { eptp, 0 };
@@ -75,6 +77,15 @@ static inline bool vmx_invept(uint64_t type, uint64_t eptp)
 			 : [fail] "=qm"(fail) : [d] "m"(desc), [t] "r"(type) : "cc", "memory");
 	return !fail;
 }
+
+#else
+/* Host unit tests: a fake VMCS stands behind these (see cpu.h). */
+bool vmx_write(uint32_t field, uint64_t value);
+uint64_t vmx_read(uint32_t field);
+bool vmx_clear(uint64_t pa);
+bool vmx_ptrld(uint64_t pa);
+bool vmx_invept(uint64_t type, uint64_t eptp);
+#endif
 
 /* The instruction error of the current VMCS, SDM 31.4 (Table 31-1). */
 const char *vmx_instruction_error_name(uint32_t err);
