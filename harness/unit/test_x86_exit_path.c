@@ -98,7 +98,7 @@ static void setup(void)
 	vcpu->reg_dirty = 0;
 }
 
-START_TEST(test_read_exit_fills_every_field)
+START_TEST(test_read_exit_ept_violation)
 {
 	vmcs[VMCS_EXIT_REASON] = EXIT_REASON_EPT_VIOLATION;
 	vmcs[VMCS_EXIT_QUALIFICATION] = 0x181;
@@ -108,7 +108,7 @@ START_TEST(test_read_exit_fills_every_field)
 	vmcs[VMCS_GUEST_PHYSICAL_ADDR] = 0xc0000008ull;
 	vmcs[VMCS_EXIT_INTR_INFO] = 0x80000b0e;
 	vmcs[VMCS_EXIT_INTR_ERROR] = 2;
-	vmcs[VMCS_IDT_VECTORING_INFO] = 0x80000020;
+	vmcs[VMCS_IDT_VECTORING_INFO] = 0x80000b0e; /* #PF being delivered, with its error code */
 	vmcs[VMCS_IDT_VECTORING_ERROR] = 7;
 	struct exit_record ex;
 	memset(&ex, 0xee, sizeof(ex));
@@ -116,13 +116,50 @@ START_TEST(test_read_exit_fills_every_field)
 	ck_assert_uint_eq(ex.reason, EXIT_REASON_EPT_VIOLATION);
 	ck_assert_uint_eq(ex.qualification, 0x181);
 	ck_assert_uint_eq(ex.instr_len, 3);
-	ck_assert_uint_eq(ex.instr_info, 0x1234);
+	ck_assert_uint_eq(ex.instr_info, 0);  /* not defined for EPT violations: zero */
 	ck_assert_uint_eq(ex.guest_linear, 0xffff800000001000ull);
 	ck_assert_uint_eq(ex.guest_physical, 0xc0000008ull);
 	ck_assert_uint_eq(ex.intr_info, 0x80000b0e);
 	ck_assert_uint_eq(ex.intr_error, 2);
-	ck_assert_uint_eq(ex.idt_vectoring_info, 0x80000020);
+	ck_assert_uint_eq(ex.idt_vectoring_info, 0x80000b0e);
 	ck_assert_uint_eq(ex.idt_vectoring_error, 7);
+}
+END_TEST
+
+START_TEST(test_read_exit_zeroes_undefined_fields)
+{
+	/* Stale values from an earlier EPT violation stay in the VMCS (SDM 28.2.1). */
+	vmcs[VMCS_GUEST_LINEAR_ADDR] = 0x1234;
+	vmcs[VMCS_GUEST_PHYSICAL_ADDR] = 0xc0000000;
+	vmcs[VMCS_EXIT_INSTR_INFO] = 0x55;
+	vmcs[VMCS_EXIT_INTR_ERROR] = 9;          /* interruption info invalid: ignored */
+	vmcs[VMCS_IDT_VECTORING_ERROR] = 9;
+	vmcs[VMCS_EXIT_REASON] = EXIT_REASON_CPUID;
+	vmcs[VMCS_EXIT_INSTR_LEN] = 2;
+	struct exit_record ex;
+	memset(&ex, 0xee, sizeof(ex));
+	read_exit(&ex);
+	ck_assert_uint_eq(ex.reason, EXIT_REASON_CPUID);
+	ck_assert_uint_eq(ex.instr_len, 2);
+	ck_assert_uint_eq(ex.guest_linear, 0);
+	ck_assert_uint_eq(ex.guest_physical, 0);
+	ck_assert_uint_eq(ex.instr_info, 0);
+	ck_assert_uint_eq(ex.intr_error, 0);
+	ck_assert_uint_eq(ex.idt_vectoring_error, 0);
+
+	/* String I/O defines the linear address and the instruction information, not the GPA. */
+	vmcs[VMCS_EXIT_REASON] = EXIT_REASON_IO_INSTRUCTION;
+	read_exit(&ex);
+	ck_assert_uint_eq(ex.guest_linear, 0x1234);
+	ck_assert_uint_eq(ex.instr_info, 0x55);
+	ck_assert_uint_eq(ex.guest_physical, 0);
+
+	/* A failed entry (bit 31) reports only what the failure defines. */
+	vmcs[VMCS_EXIT_REASON] = EXIT_REASON_FAILED_ENTRY | EXIT_REASON_ENTRY_FAIL_GUEST_STATE;
+	vmcs[VMCS_EXIT_QUALIFICATION] = 0;
+	read_exit(&ex);
+	ck_assert(exit_is_entry_failure(&ex));
+	ck_assert_uint_eq(ex.guest_linear, 0);
 }
 END_TEST
 
@@ -308,7 +345,8 @@ Suite *unit_suite(void)
 	Suite *s = suite_create("x86_exit_path");
 	TCase *tc = tcase_create("exit_path");
 	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_add_test(tc, test_read_exit_fills_every_field);
+	tcase_add_test(tc, test_read_exit_ept_violation);
+	tcase_add_test(tc, test_read_exit_zeroes_undefined_fields);
 	tcase_add_test(tc, test_fetch_reads_vmcs_and_save_area);
 	tcase_add_test(tc, test_write_back_only_dirty);
 	tcase_add_test(tc, test_cr_write_back_keeps_vmx_fixed_bits);

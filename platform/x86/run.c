@@ -89,18 +89,62 @@ void plat_vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg, struct seg_desc *
 	trace_rec_seg(seg, out);
 }
 
+/*
+ * Which optional exit-information fields a basic reason defines (SDM Vol. 3C
+ * 28.2.1-28.2.5). The exit qualification is cleared by the CPU when a
+ * reason does not define it, and interruption / IDT-vectoring information
+ * carry a valid bit, so those are always read; the guest-linear and
+ * guest-physical addresses and the instruction information are undefined
+ * (stale) for other reasons and stay zero in the exit record, as
+ * core/exit.h promises.
+ */
+#define XF_LINEAR (1u << 0)
+#define XF_PHYSICAL (1u << 1)
+#define XF_INSTR_INFO (1u << 2)
+
+static unsigned exit_fields(uint16_t basic)
+{
+	switch (basic) {
+	case EXIT_REASON_IO_INSTRUCTION:      /* INS/OUTS: linear address, address size/segment */
+		return XF_LINEAR | XF_INSTR_INFO;
+	case EXIT_REASON_CR_ACCESS:           /* LMSW with a memory operand */
+		return XF_LINEAR;
+	case EXIT_REASON_EPT_VIOLATION:
+		return XF_LINEAR | XF_PHYSICAL;
+	case EXIT_REASON_EPT_MISCONFIG:
+		return XF_PHYSICAL;
+	case EXIT_REASON_VMCLEAR: case EXIT_REASON_VMPTRLD: case EXIT_REASON_VMPTRST:
+	case EXIT_REASON_VMREAD: case EXIT_REASON_VMWRITE: case EXIT_REASON_VMXON:
+	case EXIT_REASON_INVEPT: case EXIT_REASON_INVVPID: case EXIT_REASON_INVPCID:
+	case EXIT_REASON_GDTR_IDTR_ACCESS: case EXIT_REASON_LDTR_TR_ACCESS:
+	case EXIT_REASON_RDRAND: case EXIT_REASON_RDSEED:
+	case EXIT_REASON_XSAVES: case EXIT_REASON_XRSTORS:
+	case EXIT_REASON_UMWAIT: case EXIT_REASON_TPAUSE: case EXIT_REASON_LOADIWKEY:
+		return XF_INSTR_INFO;
+	default:
+		return 0;
+	}
+}
+
 static void read_exit(struct exit_record *ex)
 {
+	*ex = (struct exit_record){ 0 };
 	ex->reason = (uint32_t)vmx_read(VMCS_EXIT_REASON);
 	ex->qualification = vmx_read(VMCS_EXIT_QUALIFICATION);
 	ex->instr_len = (uint32_t)vmx_read(VMCS_EXIT_INSTR_LEN);
-	ex->instr_info = (uint32_t)vmx_read(VMCS_EXIT_INSTR_INFO);
-	ex->guest_linear = vmx_read(VMCS_GUEST_LINEAR_ADDR);
-	ex->guest_physical = vmx_read(VMCS_GUEST_PHYSICAL_ADDR);
 	ex->intr_info = (uint32_t)vmx_read(VMCS_EXIT_INTR_INFO);
-	ex->intr_error = (uint32_t)vmx_read(VMCS_EXIT_INTR_ERROR);
+	if (intr_info_valid(ex->intr_info) && intr_info_has_error(ex->intr_info))
+		ex->intr_error = (uint32_t)vmx_read(VMCS_EXIT_INTR_ERROR);
 	ex->idt_vectoring_info = (uint32_t)vmx_read(VMCS_IDT_VECTORING_INFO);
-	ex->idt_vectoring_error = (uint32_t)vmx_read(VMCS_IDT_VECTORING_ERROR);
+	if (intr_info_valid(ex->idt_vectoring_info) && intr_info_has_error(ex->idt_vectoring_info))
+		ex->idt_vectoring_error = (uint32_t)vmx_read(VMCS_IDT_VECTORING_ERROR);
+	unsigned f = exit_is_entry_failure(ex) ? 0 : exit_fields(exit_basic_reason(ex));
+	if (f & XF_LINEAR)
+		ex->guest_linear = vmx_read(VMCS_GUEST_LINEAR_ADDR);
+	if (f & XF_PHYSICAL)
+		ex->guest_physical = vmx_read(VMCS_GUEST_PHYSICAL_ADDR);
+	if (f & XF_INSTR_INFO)
+		ex->instr_info = (uint32_t)vmx_read(VMCS_EXIT_INSTR_INFO);
 }
 
 /* Flush what core changed (vcpu->reg_dirty) into the VMCS / save area. */
