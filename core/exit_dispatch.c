@@ -6,6 +6,7 @@
  * VM with a report naming the reason. Nothing falls through to "advance RIP
  * and hope".
  */
+#include "ept_exit.h"
 #include "event.h"
 #include "exit_handlers.h"
 #include "intr.h"
@@ -104,8 +105,9 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	[EXIT_REASON_VIRTUALIZED_EOI] = STOP,
 	[EXIT_REASON_GDTR_IDTR_ACCESS] = STOP,
 	[EXIT_REASON_LDTR_TR_ACCESS] = STOP,
-	/* EPT violations reach the MMIO emulator; EPT_MISCONFIG: the EPT handler (ept.c). */
-	[EXIT_REASON_EPT_VIOLATION] = HANDLE(mmio_exit),
+	/* Classified against the VM's map: MMIO, write-protect IOREQ, or a stop (ept_exit.c). */
+	[EXIT_REASON_EPT_VIOLATION] = HANDLE(ept_violation_exit),
+	[EXIT_REASON_EPT_MISCONFIG] = HANDLE(ept_misconfig_exit),
 	[EXIT_REASON_INVEPT] = REFLECT_UD,
 	[EXIT_REASON_RDTSCP] = HANDLE(rdtscp_exit),
 	[EXIT_REASON_PREEMPTION_TIMER] = HANDLE(preemption_timer_exit),
