@@ -13,6 +13,8 @@
  *   misconfig      an invalid entry is Tern's bug: the VM stops, reported.
  */
 #include "ept_exit.h"
+#include "ept_qual.h"
+#include "intr.h"
 #include "ioreq.h"
 #include "log.h"
 #include "vm.h"
@@ -27,6 +29,20 @@ static enum exit_action stop(struct vm *vm, enum vm_stop_cause cause, const stru
 	return EXIT_ACTION_STOP;
 }
 
+/*
+ * The faulting instruction will run again. If it was an IRET that had
+ * unblocked NMIs (qualification bit 12, defined with virtual NMIs when no
+ * event was being delivered: SDM Vol. 3C 28.2.1 Table 28-7, 28.2.3), the
+ * CPU cleared the blocking before the exit; it must be set again, or an
+ * NMI could be injected before the IRET retires and nest in the handler.
+ */
+static void reblock_nmi_for_retry(struct vcpu *vcpu, const struct exit_record *ex)
+{
+	if (ept_qual_nmi_unblock(ex->qualification) && !intr_info_valid(ex->idt_vectoring_info))
+		vcpu_set_reg(vcpu, VCPU_INTERRUPTIBILITY,
+			     vcpu_get_reg(vcpu, VCPU_INTERRUPTIBILITY) | INTR_STATE_NMI);
+}
+
 enum exit_action ept_violation_exit(struct vcpu *vcpu, const struct exit_record *ex)
 {
 	struct vm *vm = vcpu->vm;
@@ -38,6 +54,7 @@ enum exit_action ept_violation_exit(struct vcpu *vcpu, const struct exit_record 
 	}
 	switch (f.kind) {
 	case EPT_FAULT_SPURIOUS:
+		reblock_nmi_for_retry(vcpu, ex);
 		vcpu->flush_ept = true;
 		return EXIT_ACTION_RESUME;
 	case EPT_FAULT_WRITE_PROTECT: {
@@ -48,6 +65,7 @@ enum exit_action ept_violation_exit(struct vcpu *vcpu, const struct exit_record 
 		 * so the guest's write runs again after the device model has
 		 * dealt with the page (typically by lifting the protection).
 		 */
+		reblock_nmi_for_retry(vcpu, ex);
 		struct ioreq req = { IOREQ_TYPE_WP, IOREQ_WRITE, f.gpa, 0, 0 };
 		return ioreq_send(vcpu, &req, 0);
 	}

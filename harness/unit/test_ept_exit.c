@@ -15,6 +15,7 @@
 #include "ept_exit.h"
 #include "ept_qual.h"
 #include "exit_dispatch.h"
+#include "intr.h"
 #include "ioreq.h"
 #include "sim.h"
 #include "sim_tlb.h"
@@ -391,6 +392,72 @@ START_TEST(misconfig_exit_gone_still_stops)
 }
 END_TEST
 
+/* ---- an IRET that unblocked NMIs (Table 28-7 bit 12) ------------------------------- */
+
+/* An NMI is pending when the IRET that ends the guest's NMI handler faults. */
+static void nmi_pending_at_iret(void)
+{
+	vcpu_cache_fill(v, VCPU_INTERRUPTIBILITY, 0); /* the CPU cleared the blocking */
+	vcpu_queue_nmi(v);
+}
+
+START_TEST(retried_iret_keeps_nmis_blocked)
+{
+	ck_assert_int_eq(ioreq_set_buffer(uos, IOREQ_PAGE), 0);
+	/* Spurious: the IRET's stack read is retried with NMIs blocked again. */
+	nmi_pending_at_iret();
+	ck_assert_int_eq(violation(v, EPT_QUAL_READ | EPT_QUAL_NMI_UNBLOCK, RW_GPA + 0xff8),
+			 EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_INTERRUPTIBILITY), INTR_STATE_NMI);
+	vcpu_pre_entry(v);
+	ck_assert(!v->event.valid);           /* the NMI waits for the IRET */
+	ck_assert(v->intr.nmi_pending && v->intr.nmi_window);
+
+	/* Write-protect: the instruction is retried too, once the device
+	 * model completes; the blocking is set again all the same. */
+	v->event.valid = false;
+	uint64_t q = cpu_qual(v, WP_GPA + 0xff0, EPT_ACCESS_WRITE) | EPT_QUAL_NMI_UNBLOCK;
+	vcpu_cache_fill(v, VCPU_INTERRUPTIBILITY, 0);
+	ck_assert_int_eq(violation(v, q, WP_GPA + 0xff0), EXIT_ACTION_WAIT_IO);
+	dm_complete(1);
+	ck_assert_int_eq(ioreq_complete(uos, 1), 0);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_INTERRUPTIBILITY), INTR_STATE_NMI);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), RIP0);
+}
+END_TEST
+
+START_TEST(nmi_unblock_bit_ignored_when_not_retried_or_undefined)
+{
+	/* Without bit 12 the NMI goes in at the next entry. */
+	nmi_pending_at_iret();
+	ck_assert_int_eq(violation(v, EPT_QUAL_READ, RW_GPA), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_INTERRUPTIBILITY), 0);
+	vcpu_pre_entry(v);
+	ck_assert(v->event.valid && !v->intr.nmi_pending);
+
+	/* During event delivery bit 12 is undefined (Table 28-7): not trusted. */
+	sim_vcpu_flat_state(v, true, 0);
+	vcpu_cache_fill(v, VCPU_RIP, RIP0);
+	v->event.valid = false;
+	struct exit_record ex = ept_record(EXIT_REASON_EPT_VIOLATION,
+					   EPT_QUAL_WRITE | EPT_QUAL_NMI_UNBLOCK, RW_GPA);
+	ex.idt_vectoring_info = INTR_INFO_VALID | (3u << 8) | 14u; /* #PF being delivered */
+	ex.idt_vectoring_error = 2;
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_INTERRUPTIBILITY), 0);
+	ck_assert(v->event.valid);            /* the #PF is delivered again */
+
+	/* Emulated MMIO completes the instruction: nothing is re-blocked. */
+	flat32_at(0x2000, "\x8b\x03", 2);
+	vcpu_cache_fill(v, VCPU_RBX, TESTDEV_GPA);
+	v->event.valid = false;
+	ck_assert_int_eq(violation(v, EPT_QUAL_READ | EPT_QUAL_NMI_UNBLOCK, TESTDEV_GPA),
+			 EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_INTERRUPTIBILITY), 0);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RAX), TESTDEV_ID_VALUE);
+}
+END_TEST
+
 /* ---- handlers called with a record they do not own ---------------------------------- */
 
 START_TEST(foreign_records_stop_internal)
@@ -443,6 +510,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, violation_on_misconfigured_entry_stops_internal);
 	tcase_add_test(tc, misconfig_exit_stops_internal);
 	tcase_add_test(tc, misconfig_exit_gone_still_stops);
+	tcase_add_test(tc, retried_iret_keeps_nmis_blocked);
+	tcase_add_test(tc, nmi_unblock_bit_ignored_when_not_retried_or_undefined);
 	tcase_add_test(tc, foreign_records_stop_internal);
 	tcase_add_test(tc, entry_failure_is_not_an_ept_violation);
 	suite_add_tcase(s, tc);
