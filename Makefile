@@ -118,7 +118,7 @@ coverage: deps all
 	@BUILD=$(BUILD) sh harness/run_tests.sh --coverage-only
 
 sim-run: $(BUILD)/host/tern-sim
-	$(BUILD)/host/tern-sim --summary traces/*.trace traces/recorded/*.trace
+	$(BUILD)/host/tern-sim --summary traces/*.trace $(wildcard traces/recorded/*.trace traces/recorded/*.bin)
 
 # ---- benchmarks (no sanitizers, -O2, counted by callgrind) --------------------
 $(BUILD)/bench/%.o: %.c $(CORE_HDRS)
