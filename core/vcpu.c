@@ -3,8 +3,6 @@
 #include "lib.h"
 #include "platform.h"
 
-/* RFLAGS bit 1 is reserved and always reads 1 (SDM Vol. 1, 3.4.3). */
-#define RFLAGS_FIXED 0x2u
 #define EFER_LMA (1u << 10)
 
 void vcpu_init(struct vcpu *vcpu, struct vm *vm, uint16_t id)
@@ -13,6 +11,9 @@ void vcpu_init(struct vcpu *vcpu, struct vm *vm, uint16_t id)
 	vcpu->vm = vm;
 	vcpu->id = id;
 	vcpu->state = VCPU_STATE_INIT;
+	cr_reset(vcpu);
+	intr_reset(vcpu);
+	msr_reset(vcpu);
 }
 
 void vcpu_cache_reset(struct vcpu *vcpu)
@@ -34,39 +35,19 @@ void vcpu_cache_fill_seg(struct vcpu *vcpu, enum vcpu_seg seg, const struct seg_
 	vcpu->seg_valid |= (uint16_t)(1u << seg);
 }
 
-uint64_t vcpu_get_reg(struct vcpu *vcpu, enum vcpu_reg reg)
+/* Cache misses (vcpu_get_reg / vcpu_get_seg in vcpu.h): fetch once. */
+uint64_t vcpu_fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
 {
-	if (!(vcpu->reg_valid & (1u << reg)))
-		vcpu_cache_fill(vcpu, reg, plat_vcpu_fetch_reg(vcpu, reg));
+	vcpu_cache_fill(vcpu, reg, plat_vcpu_fetch_reg(vcpu, reg));
 	return vcpu->regs[reg];
 }
 
-void vcpu_set_reg(struct vcpu *vcpu, enum vcpu_reg reg, uint64_t value)
+const struct seg_desc *vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg)
 {
-	if (reg == VCPU_RFLAGS)
-		value |= RFLAGS_FIXED;
-	vcpu->regs[reg] = value;
-	vcpu->reg_valid |= 1u << reg;
-	vcpu->reg_dirty |= 1u << reg;
-}
-
-const struct seg_desc *vcpu_get_seg(struct vcpu *vcpu, enum vcpu_seg seg)
-{
-	if (!(vcpu->seg_valid & (1u << seg))) {
-		struct seg_desc d;
-		plat_vcpu_fetch_seg(vcpu, seg, &d);
-		vcpu_cache_fill_seg(vcpu, seg, &d);
-	}
+	struct seg_desc d;
+	plat_vcpu_fetch_seg(vcpu, seg, &d);
+	vcpu_cache_fill_seg(vcpu, seg, &d);
 	return &vcpu->segs[seg];
-}
-
-void vcpu_advance_rip(struct vcpu *vcpu, uint32_t instr_len)
-{
-	uint64_t rip = vcpu_get_reg(vcpu, VCPU_RIP) + instr_len;
-	/* Outside 64-bit mode the instruction pointer wraps at 32 bits (EIP). */
-	if (!vcpu_long_mode_64(vcpu))
-		rip &= 0xffffffffu;
-	vcpu_set_reg(vcpu, VCPU_RIP, rip);
 }
 
 unsigned vcpu_cpl(struct vcpu *vcpu)
