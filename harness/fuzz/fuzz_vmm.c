@@ -14,6 +14,7 @@
 #include "err.h"
 #include "exit_dispatch.h"
 #include "hypercall.h"
+#include "ioreq.h"
 #include "sim.h"
 #include "vm.h"
 #include "vm_mgr.h"
@@ -47,7 +48,7 @@ static struct tern snap;
 static const uint64_t interesting_ids[] = {
 	HC_GET_API_VERSION, HC_CREATE_VM, HC_DESTROY_VM, HC_START_VM, HC_PAUSE_VM, HC_RESET_VM,
 	HC_SET_VCPU_REGS, HC_VM_SET_MEMORY_REGIONS, HC_TERN_RESUME_VM, HC_TERN_PAUSE_VCPU,
-	HC_TERN_RESUME_VCPU, HC_SERVICE_VM_OFFLINE_CPU, 0x10, 0x180000010ull, 0xffffffff80000012ull,
+	HC_TERN_RESUME_VCPU, HC_SET_IOREQ_BUFFER, HC_NOTIFY_REQUEST_FINISH, HC_SERVICE_VM_OFFLINE_CPU, 0x10, 0x180000010ull, 0xffffffff80000012ull,
 };
 
 /* A parameter: mostly small (VM and vCPU ids, the parameter page), sometimes anything. */
@@ -170,7 +171,19 @@ static void manager_op(struct input *in, uint8_t op)
 		abort();
 }
 
-/* A guest exit that parks or stops a running vCPU. */
+/* The device model marks a slot of the IOREQ page at 0x8000 COMPLETE (or anything). */
+static void dm_writes_slot(struct input *in, struct vm *sos)
+{
+	uint8_t *ram = sim_vm_ram(sos->id);
+	uint8_t slot = byte(in) % 16;
+	uint32_t state = byte(in) % 5;
+	uint32_t value = (uint32_t)u64(in);
+	memcpy(ram + 0x8000 + slot * 256 + 136, &state, 4);
+	memcpy(ram + 0x8000 + slot * 256 + 88, &value, 4);
+}
+
+/* A guest exit that parks or stops a running vCPU: HLT, an IN from a port
+ * only the device model serves (IOREQ), or a triple fault. */
 static void guest_exit(struct input *in, uint8_t kind)
 {
 	struct vm *vm = pick_vm(in);
@@ -182,8 +195,14 @@ static void guest_exit(struct input *in, uint8_t kind)
 	vcpu_cache_reset(c);
 	vcpu_cache_fill(c, VCPU_RIP, 0x1000);
 	vcpu_cache_fill(c, VCPU_EFER, 0);
-	struct exit_record ex = { .reason = kind ? EXIT_REASON_TRIPLE_FAULT : EXIT_REASON_HLT,
-				  .instr_len = 1 };
+	vcpu_cache_fill(c, VCPU_RAX, 0);
+	struct exit_record ex = { .reason = EXIT_REASON_HLT, .instr_len = 1 };
+	if (kind == 1)
+		ex.reason = EXIT_REASON_TRIPLE_FAULT;
+	if (kind == 2) {
+		ex.reason = EXIT_REASON_IO_INSTRUCTION;
+		ex.qualification = (0x1234ull << 16) | 0x8 | 0x1;  /* IN AX, 0x1234 */
+	}
 	vcpu_handle_exit(c, &ex);
 	vcpu_pre_entry(c);
 	c->reg_dirty = 0;
@@ -215,10 +234,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	vm_mgr_start(sos);
 	sos->vcpus[1].state = VCPU_STATE_RUNNABLE;
+	/* The User VM's port I/O goes to the device model through 0x8000. */
+	if (ioreq_set_buffer(uos, 0x8000) != 0)
+		abort();
 	vm_mgr_start(uos);
 
 	for (unsigned steps = 0; in.left && steps < 256; steps++) {
-		uint8_t op = byte(&in) % 14;
+		uint8_t op = byte(&in) % 15;
 		if (op <= 8) {
 			manager_op(&in, op);
 		} else if (op == 9) {
@@ -234,8 +256,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct vm *vm = pick_vm(&in);
 			if (vm->state == VM_STATE_RUNNING && !vm->config.service_vm)
 				vm_stop(vm, VM_STOP_GUEST_EXIT, byte(&in));
+		} else if (op == 13) {
+			guest_exit(&in, byte(&in) % 3);
 		} else {
-			guest_exit(&in, byte(&in) & 1);
+			dm_writes_slot(&in, sos);
 		}
 		check_all();
 	}
