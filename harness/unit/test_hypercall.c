@@ -319,6 +319,17 @@ START_TEST(test_create_vm_refusals)
 	ck_assert_int_eq(hc(HC_CREATE_VM, PARAM_GPA + 4, 0), -TERN_EINVAL);
 	ck_assert_int_eq(hc(HC_CREATE_VM, 0x10000 - 40, 0), -TERN_EFAULT);
 	ck_assert_int_eq(hc(HC_CREATE_VM, 0x8000000000000000ull, 0), -TERN_EFAULT);
+	ck_assert_int_eq(hc(HC_CREATE_VM, ~0ull - 7, 0), -TERN_EFAULT);   /* wraps around */
+	/* The id cannot be written back (a read-only page): the VM is not kept. */
+	struct acrn_vm_creation ro = creation("readonly", 1);
+	put(PARAM_GPA, &ro, sizeof(ro));
+	memcpy(&snap, &hv, sizeof(hv));
+	sim.fail_gpa_writes = true;
+	ck_assert_int_eq(hc(HC_CREATE_VM, PARAM_GPA, 0), -TERN_EFAULT);
+	sim.fail_gpa_writes = false;
+	for (unsigned n = 1; n < TERN_MAX_VMS; n++)
+		ck_assert_uint_eq(hv.vms[n].state, VM_STATE_POWERED_OFF);
+	ck_assert(sim_log_contains("vm1 (readonly) destroyed"));
 	/* Names are unique among existing VMs; a destroyed VM's name is free. */
 	uint16_t id = create_ok("dup", 1);
 	struct acrn_vm_creation cv = creation("dup", 1);

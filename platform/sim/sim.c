@@ -222,6 +222,8 @@ int plat_gpa_read(struct vm *vm, uint64_t gpa, void *dst, size_t len)
 int plat_gpa_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
 {
 	struct sim_replay_exit *r = sim.replay;
+	if (sim.fail_gpa_writes)
+		return -TERN_EFAULT;
 	if (r) {
 		if (r->nwrites == REPLAY_MAX_WRITES || len > TRACE_MAX_MEM) {
 			r->overflow_writes = true;
