@@ -9,6 +9,7 @@
 #include "platform.h"
 #include "trace_bin.h"
 #include "vm.h"
+#include "vm_memory.h"
 #include "vm_mgr.h"
 
 #define PARAM_ALIGN 8u           /* ACRN's parameter structures are __aligned(8) */
@@ -314,17 +315,15 @@ static int hc_set_vcpu_regs(struct vm *svm, uint64_t vmid, uint64_t gpa)
 }
 
 /*
- * HC_VM_SET_MEMORY_REGIONS belongs to core/vm_memory.c (the EPT work, branch
- * ept), which is not on main yet: until it is, the id is known but answers
- * -TERN_ENOSYS and changes nothing. Wiring it is one line:
- * return vm_memory_set_regions(svm, gpa);
+ * HC_VM_SET_MEMORY_REGIONS (core/vm_memory.c): RDI = GPA of struct
+ * set_regions. ACRN's semantics: the request and every region are checked
+ * first (a malformed one changes nothing), then applied in order; a region
+ * that fails stops the rest and earlier ones stay applied.
  */
 static int hc_set_memory_regions(struct vm *svm, uint64_t gpa, uint64_t unused)
 {
-	(void)svm;
-	(void)gpa;
 	(void)unused;
-	return -TERN_ENOSYS;
+	return vm_memory_set_regions(svm, gpa);
 }
 
 /* Indexed by the id's low byte once the upper 56 bits matched HC_ID_PREFIX. */

@@ -5,6 +5,7 @@
 #include "exit_dispatch.h"
 #include "lib.h"
 #include "log.h"
+#include "vm_memory.h"
 #include "vm_mgr.h"
 
 void tern_init(struct tern *hv)
@@ -66,6 +67,8 @@ int vm_create(struct tern *hv, const struct vm_config *cfg, struct vm **out)
 		return ret;
 	for (uint16_t i = 0; i < cfg->vcpu_count; i++)
 		vcpu_init(&vm->vcpus[i], vm, i);
+	if ((ret = vm_memory_init(vm)))
+		return ret;
 	vm->state = VM_STATE_CREATED;
 	*out = vm;
 	return 0;

@@ -12,6 +12,8 @@
 #include "uart.h"
 #include "cpuid.h"
 #include "pio.h"
+#include "pt_pool.h"
+#include "ept.h"
 
 #define TERN_MAX_VMS 8
 #define TERN_MAX_VCPUS 8
@@ -45,6 +47,13 @@ struct vm_config {
 	uint64_t cpu_affinity;    /* physical CPUs the vCPUs may run on (bit per pCPU); 0: any */
 };
 
+/* A host-physical range owned by one VM (vm_memory_map_private). */
+struct vm_mem_range {
+	uint64_t hpa;
+	uint64_t size;
+};
+#define VM_MAX_PRIVATE_RANGES 4
+
 struct vm {
 	struct tern *hv;
 	uint16_t id;
@@ -63,6 +72,13 @@ struct vm {
 	enum vm_stop_cause stop_cause;
 	uint32_t stop_detail;     /* e.g. the exit reason that stopped it */
 	uint32_t exit_status;     /* value written to the debug-exit port */
+
+	/* Guest memory (core/vm_memory.c): the EPT, the pool its tables come
+	 * from, and the host memory only this VM may map. */
+	struct pt_pool pt_pool;
+	struct ept ept;
+	struct vm_mem_range private_mem[VM_MAX_PRIVATE_RANGES];
+	unsigned private_count;
 };
 
 /* The hypervisor instance: every VM, owned by the platform, passed to core. */

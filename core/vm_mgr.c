@@ -4,6 +4,7 @@
 #include "lib.h"
 #include "ioreq.h"
 #include "log.h"
+#include "vm_memory.h"
 #include "x86.h"
 
 /* ---- the architectural reset state (SDM Vol. 3A 9.1.1, Table 9-1) ---------- */
@@ -297,8 +298,9 @@ int vm_mgr_destroy(struct vm *vm)
 		struct tern *hv = vm->hv;
 		uint16_t id = vm->id;
 		log_info("vm%u (%s) destroyed", id, vm->config.name);
-		/* When core/vm_memory.c (branch ept) is merged, its tables are
-		 * released here: vm_memory_destroy(vm). */
+		/* Its EPT tables go back to its pool; its private host memory
+		 * is free for other VMs once the slot is cleared. */
+		vm_memory_destroy(vm);
 		tern_memset(vm, 0, sizeof(*vm));
 		vm->hv = hv;
 		vm->id = id;

@@ -17,6 +17,7 @@
 #include "ioreq.h"
 #include "sim.h"
 #include "vm.h"
+#include "vm_memory.h"
 #include "vm_mgr.h"
 
 #define SOS_RAM 0x10000u
@@ -98,7 +99,9 @@ static void vmcall(struct input *in, struct vm *caller_vm)
 	if (c->event.valid && hypercall_ran)
 		abort(); /* a faulting VMCALL has no result */
 	bool failed = !hypercall_ran || (int64_t)c->regs[VCPU_RAX] < 0;
-	if (failed) {
+	/* ACRN's semantics keep the regions applied before a failing one. */
+	bool partial_ok = hypercall_ran && id == HC_VM_SET_MEMORY_REGIONS;
+	if (failed && !partial_ok) {
 		/* Nothing but the caller's own VM (its vCPU's registers) changed. */
 		for (unsigned i = 0; i < TERN_MAX_VMS; i++)
 			if (&hv.vms[i] != caller_vm && memcmp(&snap.vms[i], &hv.vms[i], sizeof(struct vm)))
@@ -234,6 +237,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	vm_mgr_start(sos);
 	sos->vcpus[1].state = VCPU_STATE_RUNNABLE;
+	/* The Service VM's RAM is host memory it maps, which MR_ADD can lend. */
+	if (vm_memory_map(sos, 0, 0x40000000, SOS_RAM, EPT_RWX, EPT_MT_WB) != 0)
+		abort();
 	/* The User VM's port I/O goes to the device model through 0x8000. */
 	if (ioreq_set_buffer(uos, 0x8000) != 0)
 		abort();

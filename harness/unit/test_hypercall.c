@@ -12,6 +12,7 @@
 #include "ioreq.h"
 #include "sim.h"
 #include "vm.h"
+#include "vm_memory.h"
 #include "vm_mgr.h"
 #include "x86.h"
 
@@ -418,13 +419,37 @@ START_TEST(test_vm_id_parameters)
 }
 END_TEST
 
-START_TEST(test_memory_regions_not_wired_yet)
+/* HC_VM_SET_MEMORY_REGIONS reaches vm_memory.c; destroy gives the tables back. */
+START_TEST(test_memory_regions)
 {
+	const uint64_t sos_hpa = 0x40000000;
+	ck_assert_int_eq(vm_memory_map(sos, 0, sos_hpa, 0x100000, EPT_RWX, EPT_MT_WB), 0);
 	uint16_t id = create_ok("m", 1);
-	(void)id;
-	memcpy(&snap, &hv, sizeof(hv));
-	ck_assert_int_eq(hc(HC_VM_SET_MEMORY_REGIONS, PARAM_GPA, 0), -TERN_ENOSYS);
-	ck_assert(memcmp(&snap.vms[id], &hv.vms[id], sizeof(struct vm)) == 0);
+	struct vm *vm = vm_get(&hv, id);
+	struct set_regions req = { .vmid = id, .mr_num = 1, .regions_gpa = 0x3000 };
+	struct vm_memory_region mr = { MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0x100000, 0x20000, 0x4000 };
+	put(PARAM_GPA, &req, sizeof(req));
+	put(0x3000, &mr, sizeof(mr));
+	ck_assert_int_eq(hc(HC_VM_SET_MEMORY_REGIONS, PARAM_GPA, 0), 0);
+	struct ept_walk_result r;
+	ck_assert_int_eq(ept_walk(&vm->ept, 0x101234, EPT_ACCESS_WRITE, &r), EPT_WALK_MAPPED);
+	ck_assert_uint_eq(r.hpa, sos_hpa + 0x21234);
+	ck_assert_uint_gt(vm->pt_pool.in_use, 0);
+	/* A region the Service VM does not back: -EFAULT, nothing mapped. */
+	mr.gpa = 0x200000;
+	mr.service_vm_gpa = 0x200000;
+	put(0x3000, &mr, sizeof(mr));
+	ck_assert_int_eq(hc(HC_VM_SET_MEMORY_REGIONS, PARAM_GPA, 0), -TERN_EFAULT);
+	ck_assert_int_eq(ept_walk(&vm->ept, 0x200000, EPT_ACCESS_READ, &r), EPT_WALK_VIOLATION);
+	/* The Service VM's own memory is not changed this way. */
+	req.vmid = sos->id;
+	put(PARAM_GPA, &req, sizeof(req));
+	ck_assert_int_eq(hc(HC_VM_SET_MEMORY_REGIONS, PARAM_GPA, 0), -TERN_EPERM);
+	/* Destroyed and made again: the new VM's EPT is empty (one root table). */
+	ck_assert_int_eq(hc(HC_DESTROY_VM, id, 0), 0);
+	ck_assert_uint_eq(create_ok("m2", 1), id);
+	ck_assert_uint_eq(vm->pt_pool.in_use, 1);
+	ck_assert_int_eq(ept_walk(&vm->ept, 0x101234, EPT_ACCESS_READ, &r), EPT_WALK_VIOLATION);
 }
 END_TEST
 
@@ -684,7 +709,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_create_until_full);
 	tcase_add_test(tc, test_lifecycle);
 	tcase_add_test(tc, test_vm_id_parameters);
-	tcase_add_test(tc, test_memory_regions_not_wired_yet);
+	tcase_add_test(tc, test_memory_regions);
 	tcase_add_test(tc, test_set_vcpu_regs);
 	tcase_add_test(tc, test_set_vcpu_regs_refusals);
 	tcase_add_test(tc, test_second_service_vcpu);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "sim.h"
+#include "sim_tlb.h"
 #include "err.h"
 #include "platform.h"
 #include "replay.h"
@@ -49,6 +50,8 @@ void sim_reset(void)
 	memcpy(sim.host_cpuid, default_host_cpuid, sizeof(default_host_cpuid));
 	sim.host_cpuid_count = sizeof(default_host_cpuid) / sizeof(default_host_cpuid[0]);
 	sim.pt_pages_default = SIM_DEFAULT_PT_PAGES;
+	sim.ept_vpid_cap = SIM_DEFAULT_EPT_VPID_CAP;
+	sim_tlb_reset();
 }
 
 int sim_vm_set_ram(uint16_t vm_id, uint64_t size)
@@ -291,6 +294,12 @@ int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npa
 void plat_ept_invalidate(struct vcpu *vcpu)
 {
 	sim.vms[vcpu->vm->id].ept_invalidations[vcpu->id]++;
+	sim_tlb_flush(vcpu);
+}
+
+uint64_t plat_vmx_ept_vpid_cap(void)
+{
+	return sim.ept_vpid_cap;
 }
 
 void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector)
