@@ -14,7 +14,7 @@ for bin in "$@"; do
 	ann=$(callgrind_annotate --inclusive=yes --threshold=100 "$cg" 2>/dev/null)
 	echo "$log" | grep '^figure: ' | sed "s/^figure: /$name: /"
 	echo "$log" | grep '^bench-case ' | while read -r _ fn iters target what; do
-		ir=$(echo "$ann" | grep -E "[:( ]$fn( |\$|\[)" | head -n 1 | awk '{gsub(",","",$1); print $1}')
+		ir=$(echo "$ann" | grep -aE "[:( ]$fn( |\$|\[)" | head -n 1 | awk '{gsub(",","",$1); print $1}')
 		[ -n "$ir" ] || { printf '%-44s %12s\n' "$what" "not found"; continue; }
 		per=$(awk -v a="$ir" -v n="$iters" 'BEGIN { printf "%.0f", a / n }')
 		if [ "$target" -gt 0 ]; then
