@@ -231,7 +231,13 @@ int hypercall_regs_to_state(const struct acrn_regs *r, struct vcpu_load_state *s
 {
 	static const enum vcpu_seg data_segs[] = { VCPU_SS, VCPU_DS, VCPU_ES, VCPU_FS, VCPU_GS };
 	const uint16_t data_sels[] = { r->ss_sel, r->ds_sel, r->es_sel, r->fs_sel, r->gs_sel };
-	const uint64_t *gpr = &r->gprs.rax;
+	/* acrn_gp_regs is in the instruction-encoding order, as enum vcpu_reg. */
+	const uint64_t gpr[16] = {
+		r->gprs.rax, r->gprs.rcx, r->gprs.rdx, r->gprs.rbx,
+		r->gprs.rsp, r->gprs.rbp, r->gprs.rsi, r->gprs.rdi,
+		r->gprs.r8, r->gprs.r9, r->gprs.r10, r->gprs.r11,
+		r->gprs.r12, r->gprs.r13, r->gprs.r14, r->gprs.r15,
+	};
 	int ret = -TERN_EINVAL;
 
 	if (all_zero(r->gdt.reserved, sizeof(r->gdt.reserved)) &&
@@ -242,7 +248,6 @@ int hypercall_regs_to_state(const struct acrn_regs *r, struct vcpu_load_state *s
 		bool pm = (r->cr0 & 1u) != 0; /* CR0.PE */
 		/* What ACRN's layout does not carry keeps its reset value. */
 		vm_mgr_reset_state(st, 0);
-		/* acrn_gp_regs is in the instruction-encoding order, as enum vcpu_reg. */
 		for (unsigned i = 0; i < 16; i++)
 			st->regs[VCPU_RAX + i] = gpr[i];
 		st->regs[VCPU_RIP] = r->rip;

@@ -513,6 +513,23 @@ START_TEST(test_set_vcpu_regs)
 	/* vCPU 0 keeps its reset state. */
 	ck_assert_uint_eq(vm->vcpus[0].load.regs[VCPU_RIP], 0xfff0);
 
+	/* Each of ACRN's sixteen GPRs lands in its own register. */
+	r = long_mode_regs(1);
+	struct acrn_gp_regs gp = {
+		0x100, 0x101, 0x102, 0x103, 0x104, 0x105, 0x106, 0x107,
+		0x108, 0x109, 0x10a, 0x10b, 0x10c, 0x10d, 0x10e, 0x10f,
+	};
+	r.vcpu_regs.gprs = gp;
+	put(PARAM_GPA, &r, sizeof(r));
+	ck_assert_int_eq(hc(HC_SET_VCPU_REGS, id, PARAM_GPA), 0);
+	const enum vcpu_reg order[16] = { VCPU_RAX, VCPU_RCX, VCPU_RDX, VCPU_RBX, VCPU_RSP, VCPU_RBP,
+					  VCPU_RSI, VCPU_RDI, VCPU_R8, VCPU_R9, VCPU_R10, VCPU_R11,
+					  VCPU_R12, VCPU_R13, VCPU_R14, VCPU_R15 };
+	for (unsigned i = 0; i < 16; i++)
+		ck_assert_uint_eq(vm->vcpus[1].load.regs[order[i]], 0x100 + i);
+	ck_assert_uint_eq(gp.rsp, 0x104);
+	ck_assert_uint_eq(gp.r8, 0x108);
+
 	/* Real mode: bases come from the selectors. */
 	memset(&r, 0, sizeof(r));
 	r.vcpu_regs.rflags = 0x2;
