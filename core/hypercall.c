@@ -14,6 +14,16 @@
 
 #define PARAM_ALIGN 8u           /* ACRN's parameter structures are __aligned(8) */
 
+/* Segment access rights in the VMCS format (SDM Vol. 3C 24.4.1, Table 24-2). */
+#define AR_FLAT_DATA   0xc093u   /* G, D/B, present, S, read/write accessed */
+#define AR_REAL_DATA   0x0093u   /* present, S, read/write accessed */
+#define AR_LDT         0x0082u   /* present, LDT */
+#define AR_UNUSABLE    0x10000u
+#define AR_DPL_MASK    0x0060u
+#define FLAT_LIMIT     0xffffffffu
+#define REAL_LIMIT     0xffffu
+#define CR0_PE         0x1u
+
 typedef int (*hc_handler)(struct vm *svm, uint64_t p1, uint64_t p2);
 
 /* ---- parameter helpers ------------------------------------------------------- */
@@ -79,14 +89,15 @@ static int creation_config(const struct tern *hv, const struct acrn_vm_creation 
 	size_t len = 0;
 	while (len < ACRN_VM_NAME_LEN && cv->name[len])
 		len++;
-	if (cv->reserved0 || cv->reserved1 || cv->vm_flag || vcpus == 0 || vcpus > TERN_MAX_VCPUS || len == 0 || len == ACRN_VM_NAME_LEN)
+	if (cv->reserved0 || cv->reserved1 || cv->vm_flag || vcpus == 0 || vcpus > TERN_MAX_VCPUS ||
+	    len == 0 || len == ACRN_VM_NAME_LEN)
 		return -TERN_EINVAL;
+	/* reset_on_triple_fault stays false: a triple fault stops a VM the
+	 * Service VM made, and the Service VM decides (reset or destroy). */
 	tern_memset(cfg, 0, sizeof(*cfg));
 	tern_memcpy(cfg->name, cv->name, len);
 	cfg->vcpu_count = (uint16_t)vcpus;
 	cfg->cpu_affinity = cv->cpu_affinity;
-	/* A VM the Service VM made: a triple fault stops it and the Service
-	 * VM decides (HC_RESET_VM or HC_DESTROY_VM). */
 	for (unsigned i = 0; i < TERN_MAX_VMS; i++)
 		if (hv->vms[i].state != VM_STATE_POWERED_OFF &&
 		    tern_strncmp(hv->vms[i].config.name, cfg->name, TERN_VM_NAME_LEN) == 0)
@@ -215,15 +226,15 @@ static void data_segment(struct seg_desc *s, uint16_t sel, bool protected_mode, 
 {
 	s->selector = sel;
 	if (protected_mode) {
-		/* Flat 4 GiB read/write data (what ACRN's DM boot protocols expect). */
+		/* Flat 4 GiB read/write data, as a direct kernel boot sets up. */
 		s->base = 0;
-		s->limit = 0xffffffffu;
-		s->ar = 0xc093u | dpl_bits;  /* G, D/B, P, S, read/write accessed */
+		s->limit = FLAT_LIMIT;
+		s->ar = AR_FLAT_DATA | dpl_bits;
 	} else {
 		/* Real mode: base = selector * 16 (SDM Vol. 3A 20.1.1). */
 		s->base = (uint64_t)sel << 4;
-		s->limit = 0xffffu;
-		s->ar = 0x93u;
+		s->limit = REAL_LIMIT;
+		s->ar = AR_REAL_DATA;
 	}
 }
 
@@ -245,7 +256,7 @@ int hypercall_regs_to_state(const struct acrn_regs *r, struct vcpu_load_state *s
 	    all_zero(r->reserved_64, sizeof(r->reserved_64)) &&
 	    all_zero(r->reserved_32, sizeof(r->reserved_32)) &&
 	    all_zero(r->reserved_16, sizeof(r->reserved_16))) {
-		bool pm = (r->cr0 & 1u) != 0; /* CR0.PE */
+		bool pm = (r->cr0 & CR0_PE) != 0;
 		/* What ACRN's layout does not carry keeps its reset value. */
 		vm_mgr_reset_state(st, 0);
 		for (unsigned i = 0; i < 16; i++)
@@ -262,10 +273,10 @@ int hypercall_regs_to_state(const struct acrn_regs *r, struct vcpu_load_state *s
 		st->segs[VCPU_CS].ar = r->cs_ar;
 		/* SS.DPL is the CPL (SDM Vol. 3C 24.4.1): it follows CS.DPL. */
 		for (unsigned i = 0; i < TERN_ARRAY_SIZE(data_segs); i++)
-			data_segment(&st->segs[data_segs[i]], data_sels[i], pm, r->cs_ar & 0x60u);
+			data_segment(&st->segs[data_segs[i]], data_sels[i], pm, r->cs_ar & AR_DPL_MASK);
 		st->segs[VCPU_LDTR].selector = r->ldt_sel;
 		/* A null LDTR is unusable (SDM Vol. 3C 24.4.1, AR bit 16). */
-		st->segs[VCPU_LDTR].ar = r->ldt_sel ? 0x82u : 0x10000u;
+		st->segs[VCPU_LDTR].ar = r->ldt_sel ? AR_LDT : AR_UNUSABLE;
 		st->segs[VCPU_TR].selector = r->tr_sel;
 		st->gdtr_base = r->gdt.base;
 		st->gdtr_limit = r->gdt.limit;
