@@ -65,6 +65,7 @@ all: $(BUILD)/core-free.o $(SIM_TOOLS) $(TEST_BINS) x86
 # until then.
 x86:
 -include platform/x86/x86.mk
+-include harness/guests/guests.mk
 
 # The main job. Until the real image boots, it is the simulator's replay of
 # the bundled trace corpus.

@@ -14,7 +14,13 @@
 struct vcpu;
 struct vm_config;
 
-#define CPUID_MAX_ENTRIES 64
+#define CPUID_MAX_ENTRIES 128
+/*
+ * Leaves Tern knows and filters. A host reporting more gets its range cut
+ * here: a leaf Tern has never seen could leak host features to guests.
+ */
+#define CPUID_MAX_BASIC_LEAF 0x1fu
+#define CPUID_MAX_EXT_LEAF 0x80000020u
 
 /* Tern's hypervisor leaves (the 0x40000000 range is reserved for hypervisors). */
 #define CPUID_LEAF_HV_BASE 0x40000000u
@@ -31,6 +37,37 @@ struct vm_config;
 #define CPUID_1_ECX_SMX (1u << 6)
 #define CPUID_1_ECX_OSXSAVE (1u << 27)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
+#define CPUID_1_ECX_MONITOR (1u << 3)
+#define CPUID_1_ECX_PDCM (1u << 15)
+#define CPUID_1_ECX_PCID (1u << 17)
+#define CPUID_1_ECX_X2APIC (1u << 21)
+#define CPUID_1_ECX_XSAVE (1u << 26)
+#define CPUID_1_EDX_HTT (1u << 28)
+/* CPUID.7.0 bits Tern hides or sets (SDM Vol. 2A Table 3-8). */
+#define CPUID_7_EBX_FSGSBASE (1u << 0)
+#define CPUID_7_EBX_TSC_ADJUST (1u << 1)
+#define CPUID_7_EBX_SGX (1u << 2)
+#define CPUID_7_EBX_SMEP (1u << 7)
+#define CPUID_7_EBX_PQM (1u << 12)
+#define CPUID_7_EBX_MPX (1u << 14)
+#define CPUID_7_EBX_PQE (1u << 15)
+#define CPUID_7_EBX_SMAP (1u << 20)
+#define CPUID_7_EBX_PT (1u << 25)
+#define CPUID_7_ECX_UMIP (1u << 2)
+#define CPUID_7_ECX_PKU (1u << 3)
+#define CPUID_7_ECX_WAITPKG (1u << 5)
+#define CPUID_7_ECX_CET_SS (1u << 7)
+#define CPUID_7_ECX_LA57 (1u << 16)
+#define CPUID_7_ECX_KL (1u << 23)
+#define CPUID_7_ECX_SGX_LC (1u << 30)
+#define CPUID_7_ECX_PKS (1u << 31)
+#define CPUID_7_EDX_CET_IBT (1u << 20)
+#define CPUID_7_EDX_AMX_ALL ((1u << 22) | (1u << 24) | (1u << 25))
+/* CPUID.(0xD,1):EAX: XSAVES/XRSTORS and XFD are hidden. */
+#define CPUID_D1_EAX_XSAVES (1u << 3)
+#define CPUID_D1_EAX_XFD (1u << 4)
+/* XCR0 components Tern lets a guest enable: x87, SSE, AVX, AVX-512 (3), PKRU. */
+#define CPUID_XCR0_ALLOWED 0x2e7ull
 
 struct cpuid_entry {
 	uint32_t leaf;
@@ -39,15 +76,33 @@ struct cpuid_entry {
 	uint32_t regs[4]; /* EAX, EBX, ECX, EDX */
 };
 
+/* Where a leaf's entries start in the table and how many subleaves it keeps. */
+struct cpuid_slot {
+	uint8_t first;
+	uint8_t nsub;   /* 0: the leaf is not in the table */
+};
+
 struct cpuid_policy {
 	struct cpuid_entry entries[CPUID_MAX_ENTRIES];
 	unsigned count;
 	uint32_t max_basic;
 	uint32_t max_ext;
+	/* Indexed lookup: one slot per leaf of each range. */
+	struct cpuid_slot basic[CPUID_MAX_BASIC_LEAF + 1];
+	struct cpuid_slot ext[CPUID_MAX_EXT_LEAF - 0x80000000u + 1];
+	struct cpuid_slot hv[CPUID_LEAF_HV_MAX - CPUID_LEAF_HV_BASE + 1];
+	/* What the VM's CPUID enumerates, derived once for the CR/MSR/XSETBV checks. */
+	uint64_t cr4_valid;       /* CR4 bits a guest may set */
+	uint64_t efer_valid;      /* EFER bits a guest may set */
+	uint64_t xcr0_supported;  /* XCR0 bits a guest may set (CPUID.(0xD,0) EDX:EAX) */
+	unsigned maxphyaddr;      /* CPUID.80000008:EAX[7:0] */
+	uint16_t vcpu_count;
 };
 
 /* -TERN_ENOSPC if the host reports more leaves than the table holds. */
 int cpuid_policy_build(struct cpuid_policy *p, const struct vm_config *cfg);
+/* The table entry for (leaf, subleaf) as built, or NULL; no per-vCPU fix-ups. */
+const struct cpuid_entry *cpuid_find(const struct cpuid_policy *p, uint32_t leaf, uint32_t subleaf);
 /* Answer CPUID(leaf, subleaf) for this vCPU: regs = EAX, EBX, ECX, EDX. */
 void cpuid_lookup(const struct cpuid_policy *p, struct vcpu *vcpu, uint32_t leaf,
 		  uint32_t subleaf, uint32_t regs[4]);

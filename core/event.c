@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "event.h"
 #include "exit.h"
+#include "exit_dispatch.h"
+#include "intr.h"
+#include "vm.h"
 #include "x86.h"
 
 bool event_vector_has_error(uint8_t vector)
@@ -44,6 +47,20 @@ static void queue(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t er
 bool vcpu_inject_fault(struct vcpu *vcpu, uint8_t vector, bool has_error, uint32_t error_code)
 {
 	struct vcpu_event *prev = &vcpu->event;
+
+	/*
+	 * An exception raised while another kind of event occupies the slot
+	 * (an external interrupt or NMI re-queued from IDT-vectoring) is
+	 * handled serially (SDM Vol. 3A 6.15, Table 6-5 treats interrupts as
+	 * benign): the exception goes first, the interrupt or NMI stays
+	 * pending and is delivered afterwards. A software interrupt or
+	 * software exception is not kept: RIP still points at its
+	 * instruction, which runs again after the fault is handled.
+	 */
+	if (prev->valid && prev->type == INTR_TYPE_EXT_INT)
+		intr_requeue_vector(vcpu, prev->vector);
+	else if (prev->valid && prev->type == INTR_TYPE_NMI)
+		vcpu->intr.nmi_pending = true;
 
 	if (prev->valid && prev->type == INTR_TYPE_HW_EXCEPTION) {
 		enum fault_class first = classify(prev->vector);
@@ -97,4 +114,17 @@ void vcpu_requeue_vectoring(struct vcpu *vcpu, uint32_t info, uint32_t error_cod
 	vcpu->event.error_code = vcpu->event.has_error ? error_code : 0;
 	/* Software events need the instruction length for re-delivery (SDM 26.6.1.3). */
 	vcpu->event.instr_len = instr_len;
+}
+
+int event_reflect(struct vcpu *vcpu, const struct guest_fault *fault)
+{
+	bool triple;
+
+	if (!fault->valid)
+		return EXIT_ACTION_RESUME;
+	if (fault->vector == X86_PF)
+		triple = vcpu_inject_pf(vcpu, fault->cr2, fault->error_code);
+	else
+		triple = vcpu_inject_fault(vcpu, fault->vector, fault->has_error, fault->error_code);
+	return triple ? vm_triple_fault(vcpu->vm) : EXIT_ACTION_RESUME;
 }

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include "guest_fault.h"
 #include "vcpu.h"
 
 /* Whether the exception pushes an error code (SDM Vol. 3A Table 6-1). */
@@ -34,5 +35,13 @@ bool vcpu_inject_pf(struct vcpu *vcpu, uint64_t cr2, uint32_t error_code);
  */
 void vcpu_requeue_vectoring(struct vcpu *vcpu, uint32_t idt_vectoring_info, uint32_t error_code,
 			    uint32_t instr_len);
+
+/*
+ * Inject `fault` (if valid; #PF also sets CR2) and return the exit action as an int
+ * (enum exit_action): EXIT_ACTION_RESUME, or EXIT_ACTION_STOP when the
+ * combination with the queued event is a triple fault (the VM shut down or
+ * was reset as configured).
+ */
+int event_reflect(struct vcpu *vcpu, const struct guest_fault *fault);
 
 #endif

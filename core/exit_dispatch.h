@@ -30,9 +30,25 @@ enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *e
 
 /*
  * Before VM entry: carries out requests core queued (EPT invalidation via
- * plat_ept_invalidate). Afterwards the platform writes back every register
- * in vcpu->reg_dirty and injects vcpu->event if valid, then clears both.
+ * plat_ept_invalidate) and injects a pending NMI or external interrupt when
+ * the guest can take it (intr.h). Afterwards the platform, in this order:
+ *   - writes back every register in vcpu->reg_dirty;
+ *   - injects vcpu->event if valid (VM-entry interruption information,
+ *     error code, instruction length), then clears it;
+ *   - sets "interrupt-window exiting" (primary processor-based control
+ *     bit 2) iff vcpu->intr.irq_window, and "NMI-window exiting" (bit 22)
+ *     iff vcpu->intr.nmi_window (SDM Vol. 3C 25.6.2); core recomputes both
+ *     at every entry, so the platform only copies them;
+ *   - applies vcpu->cr when cr.dirty / cr.pdpte_dirty (cr.h) and the TSC
+ *     offset when msr.tsc_offset_dirty (msr.h), clearing each flag;
+ *   - sets the "IA-32e mode guest" entry control to EFER.LMA.
+ * A vCPU in VCPU_STATE_HALTED is not entered: it becomes RUNNABLE when
+ * vcpu_queue_interrupt()/vcpu_queue_nmi() give it something to take.
+ *
+ * The exception bitmap the platform programs is EXIT_EXCEPTION_BITMAP
+ * (exception.c explains each vector).
  */
+#define EXIT_EXCEPTION_BITMAP ((1u << 17) | (1u << 18)) /* #AC, #MC */
 void vcpu_pre_entry(struct vcpu *vcpu);
 
 #endif

@@ -2,15 +2,21 @@
 /*
  * HLT (SDM Vol. 3C 26.1.3): the vCPU sleeps until an event is pending. RIP
  * moves past HLT first, so that the interrupt, when it comes, returns to the
- * next instruction as it would on hardware.
+ * next instruction as it would on hardware. The vCPU is parked (no spinning):
+ * vcpu_queue_interrupt()/vcpu_queue_nmi() make it runnable again when it can
+ * take what arrived (an NMI always; an interrupt only if RFLAGS.IF was 1).
  */
 #include "exit_handlers.h"
+#include "intr.h"
+#include "x86.h"
 
 enum exit_action hlt_exit(struct vcpu *vcpu, const struct exit_record *ex)
 {
 	vcpu_advance_rip(vcpu, ex->instr_len);
-	if (vcpu->event.valid)
-		return EXIT_ACTION_RESUME; /* an event is already queued: no sleep */
+	vcpu->intr.halt_if = (vcpu_get_reg(vcpu, VCPU_RFLAGS) & X86_RFLAGS_IF) != 0;
+	/* An event already queued (or deliverable) ends the halt at once. */
+	if (vcpu->event.valid || intr_can_wake(vcpu))
+		return EXIT_ACTION_RESUME;
 	vcpu->state = VCPU_STATE_HALTED;
 	return EXIT_ACTION_HALT;
 }

@@ -9,6 +9,7 @@
 #include "io_qual.h"
 #include "ioreq.h"
 #include "log.h"
+#include "string_io.h"
 #include "vm.h"
 
 static uint64_t size_mask(unsigned size)
@@ -48,13 +49,8 @@ enum exit_action io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 		vm_stop(vm, VM_STOP_INTERNAL, (uint32_t)q);
 		return EXIT_ACTION_STOP;
 	}
-	if (io_qual_is_string(q)) {
-		/* INS/OUTS need the guest page walk; until then a defined stop. */
-		log_err("vm%u vcpu%u: string port I/O at port 0x%x not supported", vm->id, vcpu->id,
-			port);
-		vm_stop(vm, VM_STOP_UNEXPECTED_EXIT, EXIT_REASON_IO_INSTRUCTION);
-		return EXIT_ACTION_STOP;
-	}
+	if (io_qual_is_string(q))
+		return string_io_exit(vcpu, ex);
 
 	bool in = io_qual_is_in(q);
 	uint32_t value = in ? 0 : (uint32_t)(vcpu_get_reg(vcpu, VCPU_RAX) & size_mask(size));

@@ -52,6 +52,9 @@ void plat_ept_invalidate(struct vcpu *vcpu);
 /* Notify the Service VM that an IOREQ is pending (upcall interrupt). */
 void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector);
 
+/* The host's time-stamp counter (RDTSC); guest TSCs are offsets from it. */
+uint64_t plat_host_tsc(void);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t plat_clock_ns(void);
 

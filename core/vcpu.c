@@ -11,6 +11,9 @@ void vcpu_init(struct vcpu *vcpu, struct vm *vm, uint16_t id)
 	vcpu->vm = vm;
 	vcpu->id = id;
 	vcpu->state = VCPU_STATE_INIT;
+	cr_reset(vcpu);
+	intr_reset(vcpu);
+	msr_reset(vcpu);
 }
 
 void vcpu_cache_reset(struct vcpu *vcpu)
@@ -45,15 +48,6 @@ const struct seg_desc *vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg)
 	plat_vcpu_fetch_seg(vcpu, seg, &d);
 	vcpu_cache_fill_seg(vcpu, seg, &d);
 	return &vcpu->segs[seg];
-}
-
-void vcpu_advance_rip(struct vcpu *vcpu, uint32_t instr_len)
-{
-	uint64_t rip = vcpu_get_reg(vcpu, VCPU_RIP) + instr_len;
-	/* Outside 64-bit mode the instruction pointer wraps at 32 bits (EIP). */
-	if (!vcpu_long_mode_64(vcpu))
-		rip &= 0xffffffffu;
-	vcpu_set_reg(vcpu, VCPU_RIP, rip);
 }
 
 unsigned vcpu_cpl(struct vcpu *vcpu)

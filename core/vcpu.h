@@ -15,6 +15,9 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "ioreq_types.h"
+#include "cr.h"
+#include "intr.h"
+#include "msr.h"
 
 struct vm;
 
@@ -117,6 +120,9 @@ struct vcpu {
 	struct ioreq_wait io;           /* the IOREQ this vCPU is parked on */
 	uint64_t exits;                 /* exits handled, for statistics */
 
+	struct vcpu_cr cr;              /* CR0/CR4 masks and shadows (cr.h) */
+	struct vcpu_intr intr;          /* pending interrupts, window requests (intr.h) */
+	struct vcpu_msr msr;            /* emulated MSRs (msr.h) */
 	/*
 	 * VM manager (vm_mgr.c). While pause_mask is non-zero the state is
 	 * VCPU_STATE_PAUSED and paused_state is the state it returns to (a
@@ -179,11 +185,27 @@ static inline bool vcpu_reg_dirty(const struct vcpu *vcpu, enum vcpu_reg reg)
 	return (vcpu->reg_dirty >> reg) & 1u;
 }
 
-/* Advance RIP past the exiting instruction (length from the exit record). */
-void vcpu_advance_rip(struct vcpu *vcpu, uint32_t instr_len);
-/* Current privilege level: SS.DPL (SDM 5.5: CPL is held in CS/SS). */
-unsigned vcpu_cpl(struct vcpu *vcpu);
 /* True when the guest runs in 64-bit mode (EFER.LMA and CS.L). */
 bool vcpu_long_mode_64(struct vcpu *vcpu);
+
+/*
+ * Advance RIP past the exiting instruction (length from the exit record).
+ * Outside 64-bit mode the instruction pointer wraps at 32 bits (EIP). The
+ * mode is only looked up when the addition crosses 4 GiB: below, masking
+ * changes nothing; a RIP already above 4 GiB exists only in 64-bit mode
+ * (SDM Vol. 3C 26.3.1.4 checks bits 63:32 = 0 otherwise). Inline: every
+ * handled instruction exit does this.
+ */
+static inline void vcpu_advance_rip(struct vcpu *vcpu, uint32_t instr_len)
+{
+	uint64_t old = vcpu_get_reg(vcpu, VCPU_RIP);
+	uint64_t rip = old + instr_len;
+	if ((rip >> 32) && !(old >> 32) && !vcpu_long_mode_64(vcpu))
+		rip &= 0xffffffffu;
+	vcpu_set_reg(vcpu, VCPU_RIP, rip);
+}
+
+/* Current privilege level: SS.DPL (SDM 5.5: CPL is held in CS/SS). */
+unsigned vcpu_cpl(struct vcpu *vcpu);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "vm.h"
 #include "debug_exit.h"
+#include "testdev.h"
 #include "err.h"
 #include "exit_dispatch.h"
 #include "lib.h"
@@ -60,10 +61,13 @@ int vm_create(struct tern *hv, const struct vm_config *cfg, struct vm **out)
 	vm->config = *cfg;
 	if ((ret = cpuid_policy_build(&vm->cpuid, cfg)))
 		return ret;
+	msr_bitmap_build(&vm->msr_bitmap);
 	uart_init(&vm->com1);
 	if ((ret = pio_register(&vm->pio, UART_COM1_BASE, UART_NPORTS, uart_port, &vm->com1, "com1")))
 		return ret;
 	if ((ret = debug_exit_init(vm)))
+		return ret;
+	if ((ret = testdev_init(vm)))
 		return ret;
 	for (uint16_t i = 0; i < cfg->vcpu_count; i++)
 		vcpu_init(&vm->vcpus[i], vm, i);

@@ -11,9 +11,12 @@
 #include "vcpu.h"
 #include "uart.h"
 #include "cpuid.h"
+#include "mmio.h"
+#include "testdev.h"
 #include "pio.h"
 #include "pt_pool.h"
 #include "ept.h"
+#include "msr.h"
 
 #define TERN_MAX_VMS 8
 #define TERN_MAX_VCPUS 8
@@ -62,6 +65,7 @@ struct vm {
 	struct vcpu vcpus[TERN_MAX_VCPUS];
 
 	struct cpuid_policy cpuid;
+	struct msr_bitmap msr_bitmap;   /* built from the MSR policy (msr.h) */
 	struct pio_bus pio;
 	struct uart16550 com1;
 
@@ -79,6 +83,10 @@ struct vm {
 	struct ept ept;
 	struct vm_mem_range private_mem[VM_MAX_PRIVATE_RANGES];
 	unsigned private_count;
+
+	/* Emulated MMIO ranges (mmio.c) and the MMIO test device (testdev.c). */
+	struct mmio_bus mmio;
+	struct testdev testdev;
 };
 
 /* The hypervisor instance: every VM, owned by the platform, passed to core. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "vm_mgr.h"
+#include "vm_memory.h"
 #include "err.h"
 #include "lib.h"
 #include "ioreq.h"
@@ -298,9 +299,7 @@ int vm_mgr_destroy(struct vm *vm)
 		struct tern *hv = vm->hv;
 		uint16_t id = vm->id;
 		log_info("vm%u (%s) destroyed", id, vm->config.name);
-		/* Its EPT tables go back to its pool; its private host memory
-		 * is free for other VMs once the slot is cleared. */
-		vm_memory_destroy(vm);
+		vm_memory_destroy(vm); /* the EPT's tables go back to the pool */
 		tern_memset(vm, 0, sizeof(*vm));
 		vm->hv = hv;
 		vm->id = id;

@@ -167,7 +167,13 @@ START_TEST(test_every_reason_has_a_policy)
 		snprintf(name, sizeof(name), "exit reason %u (%s)", r, exit_reason_name(r));
 		switch (a) {
 		case EXIT_ACTION_RESUME:
-			ck_assert_msg(visible, "reason %u resumed with no visible effect", r);
+			/*
+			 * Host events (interrupt, preemption timer) and window
+			 * exits with nothing pending resume the guest unchanged.
+			 */
+			if (r != EXIT_REASON_EXTERNAL_INTERRUPT && r != EXIT_REASON_PREEMPTION_TIMER &&
+			    r != EXIT_REASON_INTERRUPT_WINDOW && r != EXIT_REASON_NMI_WINDOW)
+				ck_assert_msg(visible, "reason %u resumed with no visible effect", r);
 			break;
 		case EXIT_ACTION_HALT:
 		case EXIT_ACTION_WAIT_IO:

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "unit.h"
 #include "event.h"
+#include "exit_dispatch.h"
+#include "intr.h"
 #include "exit.h"
 #include "sim.h"
 #include "x86.h"
@@ -116,6 +118,95 @@ START_TEST(test_requeue_vectoring)
 }
 END_TEST
 
+/*
+ * Every ordered pair of exception vectors 0-31 against SDM Vol. 3A Table 6-4
+ * (classes) and Table 6-5 (combinations), written here as data.
+ */
+enum cls { BENIGN, CONTRIB, PAGE, DOUBLE };
+static enum cls table_6_4(unsigned vec)
+{
+	static const unsigned contributory[] = { 0, 10, 11, 12, 13 };
+	for (unsigned i = 0; i < 5; i++)
+		if (vec == contributory[i])
+			return CONTRIB;
+	return vec == 14 ? PAGE : vec == 8 ? DOUBLE : BENIGN;
+}
+
+START_TEST(test_every_exception_pair)
+{
+	for (unsigned first = 0; first < 32; first++) {
+		for (unsigned second = 0; second < 32; second++) {
+			enum cls a = table_6_4(first), b = table_6_4(second);
+			bool triple = a == DOUBLE && (b == CONTRIB || b == PAGE);
+			bool dbl = (a == CONTRIB && b == CONTRIB) || (a == PAGE && (b == CONTRIB || b == PAGE));
+			v->event.valid = false;
+			ck_assert(!vcpu_inject_fault(v, (uint8_t)first, event_vector_has_error((uint8_t)first), 7));
+			bool got = vcpu_inject_fault(v, (uint8_t)second, event_vector_has_error((uint8_t)second), 9);
+			ck_assert_msg(got == triple, "%u then %u: triple %d", first, second, got);
+			if (triple) {
+				ck_assert(!v->event.valid);
+			} else if (dbl) {
+				expect_event(X86_DF, true, 0);
+			} else {
+				bool e = event_vector_has_error((uint8_t)second);
+				expect_event((uint8_t)second, e, e ? 9 : 0);
+			}
+		}
+	}
+}
+END_TEST
+
+/* Re-queued interrupts, NMIs and software events versus a new exception. */
+START_TEST(test_exception_after_other_event_types)
+{
+	const uint32_t ext = INTR_INFO_VALID | (INTR_TYPE_EXT_INT << 8) | 0x30;
+	vcpu_requeue_vectoring(v, ext, 0, 0);
+	ck_assert(!vcpu_inject_gp0(v));
+	expect_event(X86_GP, true, 0);
+	ck_assert_int_eq(intr_highest_deliverable(v), 0x30);
+
+	const uint32_t nmi = INTR_INFO_VALID | (INTR_TYPE_NMI << 8) | 2;
+	vcpu_requeue_vectoring(v, nmi, 0, 0);
+	ck_assert(!vcpu_inject_pf(v, 0x1000, 2));
+	expect_event(X86_PF, true, 2);
+	ck_assert(v->intr.nmi_pending);
+
+	/* INT3 (software exception) and INT 0x80: the new fault replaces them. */
+	const uint32_t types[] = { INTR_TYPE_SW_EXCEPTION, INTR_TYPE_SW_INT, INTR_TYPE_PRIV_SW_EXCEPTION };
+	for (unsigned i = 0; i < 3; i++) {
+		vcpu_requeue_vectoring(v, INTR_INFO_VALID | (types[i] << 8) | 3u, 0, 1);
+		ck_assert(!vcpu_inject_gp0(v));
+		expect_event(X86_GP, true, 0);
+		ck_assert_uint_eq(v->event.instr_len, 0);
+	}
+}
+END_TEST
+
+START_TEST(test_event_reflect)
+{
+	struct guest_fault f = { 0 };
+	ck_assert_int_eq(event_reflect(v, &f), EXIT_ACTION_RESUME);
+	ck_assert(!v->event.valid);
+	guest_fault_ud(&f);
+	ck_assert_int_eq(event_reflect(v, &f), EXIT_ACTION_RESUME);
+	expect_event(X86_UD, false, 0);
+	v->event.valid = false;
+	guest_fault_pf(&f, 0x7, 0xdead000);
+	ck_assert_int_eq(event_reflect(v, &f), EXIT_ACTION_RESUME);
+	expect_event(X86_PF, true, 7);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR2), 0xdead000);
+	v->event.valid = false;
+	guest_fault_gp0(&f);
+	ck_assert_int_eq(event_reflect(v, &f), EXIT_ACTION_RESUME);
+	expect_event(X86_GP, true, 0);
+	v->event.valid = false;
+	vcpu_inject_fault(v, X86_DF, true, 0);
+	ck_assert_int_eq(event_reflect(v, &f), EXIT_ACTION_STOP);
+	ck_assert(vm_is_stopped(v->vm));
+	ck_assert_uint_eq(v->vm->stop_cause, VM_STOP_TRIPLE_FAULT);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("event");
@@ -126,6 +217,9 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_double_fault_table);
 	tcase_add_test(tc, test_pf_during_df_is_triple_and_keeps_cr2);
 	tcase_add_test(tc, test_requeue_vectoring);
+	tcase_add_test(tc, test_every_exception_pair);
+	tcase_add_test(tc, test_exception_after_other_event_types);
+	tcase_add_test(tc, test_event_reflect);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -27,7 +27,9 @@ static struct vm *svm, *uvm;
 static void setup(void)
 {
 	sim_reset();
-	hv = calloc(1, sizeof(*hv));
+	/* struct tern holds page-aligned members (the MSR bitmaps). */
+	hv = aligned_alloc(_Alignof(struct tern), sizeof(*hv));
+	ck_assert_ptr_nonnull(hv);
 	tern_init(hv);
 	hv->hv_hpa_base = HV_HPA;
 	hv->hv_hpa_size = HV_SIZE;

@@ -309,6 +309,11 @@ void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector)
 	sim.last_upcall_vector = vector;
 }
 
+uint64_t plat_host_tsc(void)
+{
+	return sim.host_tsc;
+}
+
 uint64_t plat_clock_ns(void)
 {
 	return sim.clock_ns;

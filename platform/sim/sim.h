@@ -48,6 +48,7 @@ struct sim {
 	struct sim_cpuid_leaf host_cpuid[SIM_MAX_HOST_CPUID];
 	unsigned host_cpuid_count;
 	uint64_t clock_ns;
+	uint64_t host_tsc;            /* what plat_host_tsc() returns */
 	char log[SIM_LOG_MAX];
 	size_t log_len;
 	bool log_echo;                /* also print log lines on stderr */

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Emulated MMIO: the registry of guest-physical ranges served by
+ * in-hypervisor devices (a fixed array inside struct vm), and the exit path
+ * that emulates the instruction which touched one of them.
+ *
+ * mmio_exit() runs on an EPT violation: it fetches the instruction at
+ * CS.base + RIP through the guest page walk (a fetch may cross a page
+ * boundary), decodes it, executes it with every memory access routed by
+ * guest-physical address (a registered range -> its device, else guest
+ * RAM), and advances RIP, or injects the fault the instruction raised.
+ */
+#ifndef TERN_MMIO_H
+#define TERN_MMIO_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include "exit.h"
+#include "exit_dispatch.h"
+#include "guest_fault.h"
+#include "vcpu.h"
+
+struct vm;
+
+#define MMIO_MAX_RANGES 16
+
+/*
+ * Device callbacks: an access of @size bytes (1, 2, 4, 8) at @offset from
+ * the range's start, entirely inside the range; values are little-endian.
+ * Return 0, or a negative TERN_E* error (the VM is then stopped).
+ */
+struct mmio_dev_ops {
+	int (*read)(struct vm *vm, void *opaque, uint64_t offset, unsigned size, uint64_t *value);
+	int (*write)(struct vm *vm, void *opaque, uint64_t offset, unsigned size, uint64_t value);
+};
+
+struct mmio_range {
+	uint64_t gpa;
+	uint64_t size;
+	const struct mmio_dev_ops *ops;
+	void *opaque;
+	const char *name;
+};
+
+struct mmio_bus {
+	struct mmio_range ranges[MMIO_MAX_RANGES];
+	unsigned count;
+};
+
+/*
+ * Register [gpa, gpa+size). -TERN_EINVAL for an empty or wrapping range or
+ * missing callbacks, -TERN_EEXIST when it overlaps a registered range,
+ * -TERN_ENOSPC when the bus is full.
+ */
+int mmio_register(struct vm *vm, uint64_t gpa, uint64_t size, const struct mmio_dev_ops *ops,
+		  void *opaque, const char *name);
+/* The range holding @gpa, or NULL. */
+const struct mmio_range *mmio_find(struct vm *vm, uint64_t gpa);
+
+/*
+ * Guest-physical access as the emulator makes it: bytes inside a registered
+ * range go to its device (split at range boundaries), the rest to guest RAM.
+ * @len <= 8. 0, or -TERN_EIO when a byte is neither device nor RAM, or a
+ * device's error.
+ */
+int mmio_gpa_access(struct vm *vm, uint64_t gpa, void *buf, unsigned len, bool write);
+
+/*
+ * Emulate the instruction at the vCPU's RIP. Returns 0 (RIP advanced, or a
+ * REP to be continued), -TERN_EFAULT with @f set (a guest fault to inject),
+ * or another negative error (the hypervisor cannot emulate it).
+ */
+int mmio_emulate(struct vcpu *vcpu, struct guest_fault *f);
+
+/* EPT-violation exit on an emulated range (SDM Vol. 3C 28.2.1, Table 28-7). */
+enum exit_action mmio_exit(struct vcpu *vcpu, const struct exit_record *ex);
+
+/* EPT-violation exit qualification bits (SDM Vol. 3C Table 28-7). */
+#define EPT_QUAL_READ        (1ull << 0)
+#define EPT_QUAL_WRITE       (1ull << 1)
+#define EPT_QUAL_FETCH       (1ull << 2)
+#define EPT_QUAL_LA_VALID    (1ull << 7)
+#define EPT_QUAL_LA_XLATED   (1ull << 8)   /* the access was to the translated address */
+
+#endif

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * INS/OUTS emulation. Each element: linear address from the segment and
+ * RSI/RDI (masked to the address size), segment checks as the CPU makes them
+ * (SDM Vol. 3A 5.3), translation through the guest's paging (page_walk.c),
+ * then the port access and the memory access. After each element RSI/RDI
+ * move by the element size (down when RFLAGS.DF is set) and, with REP, RCX
+ * counts down. A fault mid-way is delivered with the registers describing
+ * the elements already done and RIP still on the instruction, which is
+ * what the CPU does (SDM Vol. 2B, REP: "interrupted ... the registers
+ * indicate the point where execution stopped").
+ */
+#include "string_io.h"
+#include "err.h"
+#include "event.h"
+#include "instr_info.h"
+#include "io_qual.h"
+#include "log.h"
+#include "page_walk.h"
+#include "vm.h"
+#include "x86.h"
+
+#define SEG_TYPE_RW (1u << 1)     /* data: writable; code: readable */
+#define SEG_TYPE_EXPDN (1u << 2)  /* data: expand-down */
+#define SEG_TYPE_CODE (1u << 3)
+#define PAGE_SIZE 4096u
+
+struct sio {
+	struct vcpu *vcpu;
+	bool in;             /* INS: port -> memory */
+	unsigned size;       /* element size: 1, 2, 4 */
+	uint16_t port;
+	uint64_t amask;      /* address-size mask */
+	bool long64;
+	unsigned seg;        /* ES for INS, from the instruction info for OUTS */
+	struct pw_regs pw;
+	struct guest_fault fault;
+};
+
+static int seg_fault(struct sio *s)
+{
+	if (s->seg == VCPU_SS)
+		guest_fault_ss0(&s->fault);
+	else
+		guest_fault_gp0(&s->fault);
+	return -TERN_EFAULT;
+}
+
+/* Bits 63:47 (63:56 with LA57) equal (SDM Vol. 1 3.3.7.1). */
+static bool canonical(uint64_t la, bool la57)
+{
+	uint64_t top = (uint64_t)((int64_t)la >> (la57 ? 56 : 47));
+	return top + 1 <= 1;
+}
+
+static int linear(struct sio *s, uint64_t off, uint64_t *la)
+{
+	const struct seg_desc *d = vcpu_get_seg(s->vcpu, (enum vcpu_seg)s->seg);
+	uint64_t last = off + s->size - 1;
+
+	if (s->long64) {
+		/* Only FS and GS have a base in 64-bit mode (SDM Vol. 3A 3.4.4). */
+		uint64_t base = (s->seg == VCPU_FS || s->seg == VCPU_GS) ? d->base : 0;
+		bool la57 = (s->pw.cr4 & X86_CR4_LA57) != 0;
+		*la = base + off;
+		if (!canonical(*la, la57) || !canonical(*la + s->size - 1, la57))
+			return seg_fault(s);
+		return 0;
+	}
+	/* Real and virtual-8086 mode: the cached limit is the only check. */
+	if (!(s->pw.cr0 & X86_CR0_PE) || (s->pw.rflags & X86_RFLAGS_VM)) {
+		if (last > d->limit)
+			return seg_fault(s);
+	} else {
+		unsigned type = seg_ar_type(d->ar);
+		if (seg_ar_unusable(d->ar))
+			return seg_fault(s);
+		/* INS writes (a writable data segment); OUTS reads (not execute-only code). */
+		if (type & SEG_TYPE_CODE) {
+			if (s->in || !(type & SEG_TYPE_RW))
+				return seg_fault(s);
+		} else if (s->in && !(type & SEG_TYPE_RW)) {
+			return seg_fault(s);
+		}
+		if (!(type & SEG_TYPE_CODE) && (type & SEG_TYPE_EXPDN)) {
+			uint64_t upper = seg_ar_db(d->ar) ? 0xffffffffull : 0xffffull;
+			if (off <= d->limit || last > upper)
+				return seg_fault(s);
+		} else if (last > d->limit) {
+			return seg_fault(s);
+		}
+	}
+	*la = (d->base + off) & 0xffffffffull;
+	return 0;
+}
+
+/*
+ * Guest-physical addresses of the element at `la`: one, or two when it
+ * straddles a page. Returns 0, -TERN_EFAULT (#PF in s->fault) or -TERN_EIO.
+ */
+static int translate(struct sio *s, uint64_t la, uint64_t gpa[2], unsigned *first)
+{
+	unsigned acc = s->in ? PW_ACC_WRITE : PW_ACC_READ;
+	int rc;
+
+	*first = s->size;
+	if ((la & (PAGE_SIZE - 1)) + s->size > PAGE_SIZE)
+		*first = PAGE_SIZE - (unsigned)(la & (PAGE_SIZE - 1));
+	if ((rc = pw_translate(s->vcpu->vm, &s->pw, la, acc, &gpa[0], &s->fault)))
+		return rc;
+	if (*first < s->size)
+		rc = pw_translate(s->vcpu->vm, &s->pw, la + *first, acc, &gpa[1], &s->fault);
+	return rc;
+}
+
+static int mem_access(struct sio *s, const uint64_t gpa[2], unsigned first, uint8_t *buf)
+{
+	struct vm *vm = s->vcpu->vm;
+	if (s->in) {
+		if (plat_gpa_write(vm, gpa[0], buf, first))
+			return -TERN_EIO;
+		if (first < s->size && plat_gpa_write(vm, gpa[1], buf + first, s->size - first))
+			return -TERN_EIO;
+	} else {
+		if (plat_gpa_read(vm, gpa[0], buf, first))
+			return -TERN_EIO;
+		if (first < s->size && plat_gpa_read(vm, gpa[1], buf + first, s->size - first))
+			return -TERN_EIO;
+	}
+	return 0;
+}
+
+/* Write back an index register: only the address-size part changes. */
+static void set_index(struct sio *s, enum vcpu_reg r, uint64_t val)
+{
+	uint64_t old = vcpu_get_reg(s->vcpu, r);
+	/* A 32-bit address size writes E*X, which clears bits 63:32 (SDM Vol. 1 3.4.1.1). */
+	uint64_t keep = s->amask == 0xffffull ? (old & ~0xffffull) : 0;
+	vcpu_set_reg(s->vcpu, r, keep | (val & s->amask));
+}
+
+/* One element. 0, -TERN_EFAULT (guest fault), -TERN_EIO (outside guest memory). */
+static int element(struct sio *s, uint64_t off)
+{
+	uint64_t la, gpa[2] = { 0, 0 };
+	unsigned first;
+	uint8_t buf[4] = { 0, 0, 0, 0 };
+	uint32_t value = 0;
+	int rc;
+
+	if ((rc = linear(s, off, &la)) || (rc = translate(s, la, gpa, &first)))
+		return rc;
+	struct vm *vm = s->vcpu->vm;
+	if (s->in) {
+		pio_access(&vm->pio, vm, s->port, s->size, false, &value);
+		for (unsigned i = 0; i < s->size; i++)
+			buf[i] = (uint8_t)(value >> (8 * i));
+		return mem_access(s, gpa, first, buf);
+	}
+	if ((rc = mem_access(s, gpa, first, buf)))
+		return rc;
+	for (unsigned i = 0; i < s->size; i++)
+		value |= (uint32_t)buf[i] << (8 * i);
+	pio_access(&vm->pio, vm, s->port, s->size, true, &value);
+	return 0;
+}
+
+static enum exit_action corrupt(struct vcpu *vcpu, const struct exit_record *ex)
+{
+	log_err("vm%u vcpu%u: string I/O exit with impossible instruction info 0x%x", vcpu->vm->id,
+		vcpu->id, ex->instr_info);
+	vm_stop(vcpu->vm, VM_STOP_INTERNAL, ex->instr_info);
+	return EXIT_ACTION_STOP;
+}
+
+enum exit_action string_io_exit(struct vcpu *vcpu, const struct exit_record *ex)
+{
+	uint64_t q = ex->qualification;
+	struct sio s = { .vcpu = vcpu, .in = io_qual_is_in(q), .size = io_qual_size(q),
+			 .port = io_qual_port(q) };
+	unsigned asz = ins_outs_info_addr_size(ex->instr_info);
+	unsigned abytes = instr_info_addr_bytes(asz);
+
+	s.long64 = vcpu_long_mode_64(vcpu);
+	/* 64-bit mode has 32- and 64-bit addresses only; other modes 16 and 32. */
+	if (!abytes || (s.long64 && abytes == 2) || (!s.long64 && abytes == 8))
+		return corrupt(vcpu, ex);
+	s.amask = abytes == 8 ? ~0ull : (1ull << (8 * abytes)) - 1;
+	/* INS always stores through ES; OUTS takes DS or the override (SDM Vol. 2B). */
+	s.seg = s.in ? VCPU_ES : ins_outs_info_seg(ex->instr_info);
+	if (s.seg > VCPU_GS)
+		return corrupt(vcpu, ex);
+	pw_regs_from_vcpu(vcpu, &s.pw);
+
+	enum vcpu_reg idx = s.in ? VCPU_RDI : VCPU_RSI;
+	bool rep = io_qual_is_rep(q);
+	uint64_t count = rep ? (vcpu_get_reg(vcpu, VCPU_RCX) & s.amask) : 1;
+	uint64_t off = vcpu_get_reg(vcpu, idx) & s.amask;
+	uint64_t step = (vcpu_get_reg(vcpu, VCPU_RFLAGS) & X86_RFLAGS_DF) ? -(uint64_t)s.size : s.size;
+	unsigned done = 0;
+	int rc = 0;
+
+	while (count && done < STRING_IO_BATCH) {
+		if ((rc = element(&s, off)))
+			break;
+		off = (off + step) & s.amask; /* the index wraps at the address size */
+		count--;
+		done++;
+		if (vm_is_stopped(vcpu->vm))
+			break; /* e.g. the debug-exit port */
+	}
+	if (done) {
+		set_index(&s, idx, off);
+		if (rep)
+			set_index(&s, VCPU_RCX, count);
+	}
+	if (vm_is_stopped(vcpu->vm))
+		return EXIT_ACTION_STOP;
+	if (rc == -TERN_EFAULT)
+		return (enum exit_action)event_reflect(vcpu, &s.fault);
+	if (rc) {
+		log_err("vm%u vcpu%u: string I/O on port 0x%x touches memory outside the guest",
+			vcpu->vm->id, vcpu->id, s.port);
+		vm_stop(vcpu->vm, VM_STOP_BAD_MEMORY, s.port);
+		return EXIT_ACTION_STOP;
+	}
+	/* Done when the count ran out; otherwise the guest re-executes the rest. */
+	if (!count)
+		vcpu_advance_rip(vcpu, ex->instr_len);
+	return EXIT_ACTION_RESUME;
+}

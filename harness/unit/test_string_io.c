@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* INS/OUTS through 4-level paging: page crossings, faults mid-REP, batches, segments. */
+#include <string.h>
+#include "unit.h"
+#include "exit_dispatch.h"
+#include "sim.h"
+#include "string_io.h"
+#include "x86.h"
+
+static struct tern hv;
+static struct vm *vm;
+static struct vcpu *v;
+static uint8_t *ram;
+
+#define Q_OUT(port, size, rep) ((uint64_t)(port) << 16 | ((size) - 1) | (1u << 4) | ((rep) ? 1u << 5 : 0))
+#define Q_IN(port, size, rep) (Q_OUT(port, size, rep) | (1u << 3))
+#define INFO(asz, seg) (((asz) << 7) | ((seg) << 15))
+
+static void put64(uint64_t gpa, uint64_t val)
+{
+	memcpy(ram + gpa, &val, 8);
+}
+
+/*
+ * Linear 0x200000 -> GPA 0x8000, 0x201000 -> 0x6000 (not adjacent),
+ * 0x202000 not present.
+ */
+static void setup(void)
+{
+	sim_reset();
+	tern_init(&hv);
+	vm = sim_create_vm(&hv, "s", 1, true, 0x40000);
+	vm->state = VM_STATE_RUNNING;
+	v = &vm->vcpus[0];
+	ram = sim_vm_ram(vm->id);
+	put64(0x1000, 0x2000 | 7);   /* PML4[0] */
+	put64(0x2000, 0x3000 | 7);   /* PDPT[0] */
+	put64(0x3000 + 8, 0x4000 | 7); /* PD[1]: 0x200000-0x3fffff */
+	put64(0x4000, 0x8000 | 7);   /* PT[0] */
+	put64(0x4008, 0x6000 | 7);   /* PT[1] */
+	sim_vcpu_flat_state(v, true, 0);
+	vcpu_cache_fill(v, VCPU_CR3, 0x1000);
+	vcpu_cache_fill(v, VCPU_RIP, 0x1000);
+}
+
+static struct exit_record rec(uint64_t qual, uint32_t info)
+{
+	struct exit_record ex;
+	memset(&ex, 0, sizeof(ex));
+	ex.reason = EXIT_REASON_IO_INSTRUCTION;
+	ex.qualification = qual;
+	ex.instr_info = info;
+	ex.instr_len = 2;
+	return ex;
+}
+
+START_TEST(test_outs_across_pages)
+{
+	memcpy(ram + 0x8ffe, "ab", 2);
+	memcpy(ram + 0x6000, "cd", 2);
+	vcpu_cache_fill(v, VCPU_RSI, 0x200ffe);
+	vcpu_cache_fill(v, VCPU_RCX, 4);
+	struct exit_record ex = rec(Q_OUT(0x3f8, 1, true), INFO(2, VCPU_DS));
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert_str_eq(sim_console(vm->id), "abcd");
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RSI), 0x201002);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RCX), 0);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), 0x1002);
+}
+END_TEST
+
+START_TEST(test_ins_element_straddles_pages)
+{
+	/* insd from port 0x80 (all ones) at 0x200ffe: two bytes in each page. */
+	vcpu_cache_fill(v, VCPU_RDI, 0x200ffe);
+	struct exit_record ex = rec(Q_IN(0x80, 4, false), INFO(2, 0));
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(ram[0x8ffe], 0xff);
+	ck_assert_uint_eq(ram[0x8fff], 0xff);
+	ck_assert_uint_eq(ram[0x6000], 0xff);
+	ck_assert_uint_eq(ram[0x6001], 0xff);
+	ck_assert_uint_eq(ram[0x6002], 0);
+	ck_assert_uint_eq(ram[0x9000], 0);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RDI), 0x201002);
+	/* The walk set accessed and dirty in the PTEs (SDM 4.8). */
+	ck_assert_uint_eq(ram[0x4000] & 0x60, 0x60);
+}
+END_TEST
+
+START_TEST(test_page_fault_mid_rep)
+{
+	memcpy(ram + 0x6ffe, "xy", 2);
+	vcpu_cache_fill(v, VCPU_RSI, 0x201ffe);
+	vcpu_cache_fill(v, VCPU_RCX, 4);
+	struct exit_record ex = rec(Q_OUT(0x3f8, 1, true), INFO(2, VCPU_DS));
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	/* Two elements done; the third faults: registers say where it stopped. */
+	ck_assert_str_eq(sim_console(vm->id), "xy");
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RSI), 0x202000);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RCX), 2);
+	ck_assert(!vcpu_reg_dirty(v, VCPU_RIP));
+	ck_assert(v->event.valid);
+	ck_assert_uint_eq(v->event.vector, X86_PF);
+	ck_assert_uint_eq(v->event.error_code, 0); /* read, supervisor, not present */
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR2), 0x202000);
+}
+END_TEST
+
+START_TEST(test_batches_leave_rip)
+{
+	vcpu_cache_fill(v, VCPU_RDI, 0x200000);
+	vcpu_cache_fill(v, VCPU_RCX, STRING_IO_BATCH + 5);
+	struct exit_record ex = rec(Q_IN(0x80, 1, true), INFO(2, 0));
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RCX), 5);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RDI), 0x200000 + STRING_IO_BATCH);
+	ck_assert(!vcpu_reg_dirty(v, VCPU_RIP));
+	ck_assert(!v->event.valid);
+	/* The guest re-executes; the rest completes and RIP moves on. */
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RCX), 0);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), 0x1002);
+	ck_assert_uint_eq(ram[0x8000 + STRING_IO_BATCH + 4], 0xff);
+	ck_assert_uint_eq(ram[0x8000 + STRING_IO_BATCH + 5], 0);
+}
+END_TEST
+
+START_TEST(test_address_size_32_in_long_mode)
+{
+	/* addr32 rep outsb: ESI/ECX used, upper halves cleared on write-back. */
+	memcpy(ram + 0x8000, "q", 1);
+	vcpu_cache_fill(v, VCPU_RSI, 0xdead000000200000ull);
+	vcpu_cache_fill(v, VCPU_RCX, 0xbeef000000000001ull);
+	struct exit_record ex = rec(Q_OUT(0x3f8, 1, true), INFO(1, VCPU_DS));
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert_str_eq(sim_console(vm->id), "q");
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RSI), 0x200001);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RCX), 0);
+}
+END_TEST
+
+START_TEST(test_non_canonical)
+{
+	vcpu_cache_fill(v, VCPU_RSI, 0x0000800000000000ull);
+	struct exit_record ex = rec(Q_OUT(0x3f8, 1, false), INFO(2, VCPU_DS));
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(v->event.vector, X86_GP);
+	/* Through SS: #SS(0). */
+	setup();
+	vcpu_cache_fill(v, VCPU_RSI, 0x00007fffffffffffull); /* last byte of a word crosses */
+	ex = rec(Q_OUT(0x3f8, 2, false), INFO(2, VCPU_SS));
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(v->event.vector, X86_SS);
+	ck_assert_uint_eq(v->event.error_code, 0);
+	/* FS has a base in 64-bit mode. */
+	setup();
+	memcpy(ram + 0x8010, "f", 1);
+	struct seg_desc fs = { 0, 0x200000, 0, 0xc093 };
+	vcpu_cache_fill_seg(v, VCPU_FS, &fs);
+	vcpu_cache_fill(v, VCPU_RSI, 0x10);
+	ex = rec(Q_OUT(0x3f8, 1, false), INFO(2, VCPU_FS));
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert_str_eq(sim_console(vm->id), "f");
+}
+END_TEST
+
+START_TEST(test_debug_exit_mid_string)
+{
+	memcpy(ram + 0x8000, "\x07\x08\x09", 3);
+	vcpu_cache_fill(v, VCPU_RSI, 0x200000);
+	vcpu_cache_fill(v, VCPU_RCX, 3);
+	struct exit_record ex = rec(Q_OUT(0xf4, 1, true), INFO(2, VCPU_DS));
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_STOP);
+	ck_assert_uint_eq(vm->stop_cause, VM_STOP_GUEST_EXIT);
+	ck_assert_uint_eq(vm->exit_status, 7);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RCX), 2);
+}
+END_TEST
+
+START_TEST(test_paging_structure_outside_ram)
+{
+	vcpu_cache_fill(v, VCPU_CR3, 0x7ffff000);
+	vcpu_cache_fill(v, VCPU_RSI, 0x200000);
+	struct exit_record ex = rec(Q_OUT(0x3f8, 1, false), INFO(2, VCPU_DS));
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_STOP);
+	ck_assert_uint_eq(vm->stop_cause, VM_STOP_BAD_MEMORY);
+	ck_assert(sim_log_contains("outside the guest"));
+}
+END_TEST
+
+START_TEST(test_impossible_instruction_info)
+{
+	const struct { bool long_mode; uint32_t info; } bad[] = {
+		{ true, INFO(3, VCPU_DS) }, { true, INFO(7, VCPU_DS) },
+		{ true, INFO(0, VCPU_DS) },   /* 16-bit addresses do not exist in 64-bit mode */
+		{ false, INFO(2, VCPU_DS) },  /* 64-bit addresses only exist there */
+		{ true, INFO(2, 6) }, { true, INFO(2, 7) },
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setup();
+		if (!bad[i].long_mode)
+			sim_vcpu_flat_state(v, false, 0);
+		struct exit_record ex = rec(Q_OUT(0x3f8, 1, false), bad[i].info);
+		ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_STOP);
+		ck_assert_uint_eq(vm->stop_cause, VM_STOP_INTERNAL);
+		ck_assert(sim_log_contains("impossible instruction info"));
+	}
+}
+END_TEST
+
+/* 32-bit protected mode without paging: segment types and limits. */
+static void prot32(void)
+{
+	sim_vcpu_flat_state(v, false, 0);
+	vcpu_cache_fill(v, VCPU_CR0, X86_CR0_PE | X86_CR0_ET | X86_CR0_NE);
+	vcpu_cache_fill(v, VCPU_RIP, 0x1000);
+}
+
+START_TEST(test_segment_rules)
+{
+	struct { uint32_t ar; uint32_t limit; uint64_t off; bool in; unsigned seg; bool ok; } c[] = {
+		{ 0xc09b, 0xffffffff, 0x100, false, VCPU_CS, true },  /* readable code: OUTS ok */
+		{ 0xc099, 0xffffffff, 0x100, false, VCPU_CS, false }, /* execute-only code */
+		{ 0xc09b, 0xffffffff, 0x100, true, VCPU_ES, false },  /* INS into code */
+		{ 0xc091, 0xffffffff, 0x100, false, VCPU_DS, true },  /* read-only data: OUTS ok */
+		{ 0xc093 | (1u << 16), 0xffffffff, 0x100, false, VCPU_DS, false }, /* unusable */
+		{ 0x4097, 0x0fff, 0x1000, false, VCPU_DS, true },     /* expand-down, above limit */
+		{ 0x4097, 0x0fff, 0x0fff, false, VCPU_DS, false },    /* expand-down, at limit */
+		{ 0x0097, 0x0fff, 0xffff, false, VCPU_DS, true },     /* expand-down 16-bit top */
+		{ 0xc093, 0x0fff, 0x0fff, false, VCPU_SS, true },
+		{ 0xc093, 0x0fff, 0x1000, false, VCPU_SS, false },    /* past the limit: #SS */
+	};
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		setup();
+		prot32();
+		struct seg_desc d = { 0x10, 0, c[i].limit, c[i].ar };
+		vcpu_cache_fill_seg(v, (enum vcpu_seg)c[i].seg, &d);
+		vcpu_cache_fill(v, c[i].in ? VCPU_RDI : VCPU_RSI, c[i].off);
+		struct exit_record ex = c[i].in ? rec(Q_IN(0x80, 1, false), INFO(1, 0))
+						: rec(Q_OUT(0x3f8, 1, false), INFO(1, c[i].seg));
+		ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+		if (c[i].ok) {
+			ck_assert_msg(!v->event.valid, "case %u faulted", i);
+			ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), 0x1002);
+		} else {
+			ck_assert_msg(v->event.valid, "case %u did not fault", i);
+			ck_assert_uint_eq(v->event.vector, c[i].seg == VCPU_SS ? X86_SS : X86_GP);
+			ck_assert(!vcpu_reg_dirty(v, VCPU_RIP));
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_real_mode_limit_only)
+{
+	sim_vcpu_flat_state(v, false, 0);
+	vcpu_cache_fill(v, VCPU_CR0, X86_CR0_ET);
+	struct seg_desc ds = { 0x1000, 0x10000, 0xffff, 0x93 };
+	vcpu_cache_fill_seg(v, VCPU_DS, &ds);
+	memcpy(ram + 0x10010, "r", 1);
+	vcpu_cache_fill(v, VCPU_RSI, 0x10);
+	struct exit_record ex = rec(Q_OUT(0x3f8, 1, false), INFO(0, VCPU_DS));
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert_str_eq(sim_console(vm->id), "r");
+	/* Word at offset 0xffff crosses the 64 KiB limit: #GP. */
+	vcpu_cache_fill(v, VCPU_RSI, 0xffff);
+	ex = rec(Q_OUT(0x3f8, 2, false), INFO(0, VCPU_DS));
+	vcpu_handle_exit(v, &ex);
+	ck_assert_uint_eq(v->event.vector, X86_GP);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("string_io");
+	TCase *tc = tcase_create("string_io");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_outs_across_pages);
+	tcase_add_test(tc, test_ins_element_straddles_pages);
+	tcase_add_test(tc, test_page_fault_mid_rep);
+	tcase_add_test(tc, test_batches_leave_rip);
+	tcase_add_test(tc, test_address_size_32_in_long_mode);
+	tcase_add_test(tc, test_non_canonical);
+	tcase_add_test(tc, test_debug_exit_mid_string);
+	tcase_add_test(tc, test_paging_structure_outside_ram);
+	tcase_add_test(tc, test_impossible_instruction_info);
+	tcase_add_test(tc, test_segment_rules);
+	tcase_add_test(tc, test_real_mode_limit_only);
+	suite_add_tcase(s, tc);
+	return s;
+}
