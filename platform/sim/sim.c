@@ -225,6 +225,8 @@ int plat_gpa_read(struct vm *vm, uint64_t gpa, void *dst, size_t len)
 int plat_gpa_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
 {
 	struct sim_replay_exit *r = sim.replay;
+	if (sim.fail_gpa_writes)
+		return -TERN_EFAULT;
 	if (r) {
 		/* The recording platform refuses writes outside the guest's RAM. */
 		if (len > r->mem_size || gpa > r->mem_size - len)
