@@ -9,9 +9,20 @@
 #include "platform.h"
 #include "trace_bin.h"
 #include "vm.h"
+#include "vm_memory.h"
 #include "vm_mgr.h"
 
 #define PARAM_ALIGN 8u           /* ACRN's parameter structures are __aligned(8) */
+
+/* Segment access rights in the VMCS format (SDM Vol. 3C 24.4.1, Table 24-2). */
+#define AR_FLAT_DATA   0xc093u   /* G, D/B, present, S, read/write accessed */
+#define AR_REAL_DATA   0x0093u   /* present, S, read/write accessed */
+#define AR_LDT         0x0082u   /* present, LDT */
+#define AR_UNUSABLE    0x10000u
+#define AR_DPL_MASK    0x0060u
+#define FLAT_LIMIT     0xffffffffu
+#define REAL_LIMIT     0xffffu
+#define CR0_PE         0x1u
 
 typedef int (*hc_handler)(struct vm *svm, uint64_t p1, uint64_t p2);
 
@@ -78,14 +89,15 @@ static int creation_config(const struct tern *hv, const struct acrn_vm_creation 
 	size_t len = 0;
 	while (len < ACRN_VM_NAME_LEN && cv->name[len])
 		len++;
-	if (cv->reserved0 || cv->reserved1 || cv->vm_flag || vcpus == 0 || vcpus > TERN_MAX_VCPUS || len == 0 || len == ACRN_VM_NAME_LEN)
+	if (cv->reserved0 || cv->reserved1 || cv->vm_flag || vcpus == 0 || vcpus > TERN_MAX_VCPUS ||
+	    len == 0 || len == ACRN_VM_NAME_LEN)
 		return -TERN_EINVAL;
+	/* reset_on_triple_fault stays false: a triple fault stops a VM the
+	 * Service VM made, and the Service VM decides (reset or destroy). */
 	tern_memset(cfg, 0, sizeof(*cfg));
 	tern_memcpy(cfg->name, cv->name, len);
 	cfg->vcpu_count = (uint16_t)vcpus;
 	cfg->cpu_affinity = cv->cpu_affinity;
-	/* A VM the Service VM made: a triple fault stops it and the Service
-	 * VM decides (HC_RESET_VM or HC_DESTROY_VM). */
 	for (unsigned i = 0; i < TERN_MAX_VMS; i++)
 		if (hv->vms[i].state != VM_STATE_POWERED_OFF &&
 		    tern_strncmp(hv->vms[i].config.name, cfg->name, TERN_VM_NAME_LEN) == 0)
@@ -214,15 +226,15 @@ static void data_segment(struct seg_desc *s, uint16_t sel, bool protected_mode, 
 {
 	s->selector = sel;
 	if (protected_mode) {
-		/* Flat 4 GiB read/write data (what ACRN's DM boot protocols expect). */
+		/* Flat 4 GiB read/write data, as a direct kernel boot sets up. */
 		s->base = 0;
-		s->limit = 0xffffffffu;
-		s->ar = 0xc093u | dpl_bits;  /* G, D/B, P, S, read/write accessed */
+		s->limit = FLAT_LIMIT;
+		s->ar = AR_FLAT_DATA | dpl_bits;
 	} else {
 		/* Real mode: base = selector * 16 (SDM Vol. 3A 20.1.1). */
 		s->base = (uint64_t)sel << 4;
-		s->limit = 0xffffu;
-		s->ar = 0x93u;
+		s->limit = REAL_LIMIT;
+		s->ar = AR_REAL_DATA;
 	}
 }
 
@@ -230,7 +242,13 @@ int hypercall_regs_to_state(const struct acrn_regs *r, struct vcpu_load_state *s
 {
 	static const enum vcpu_seg data_segs[] = { VCPU_SS, VCPU_DS, VCPU_ES, VCPU_FS, VCPU_GS };
 	const uint16_t data_sels[] = { r->ss_sel, r->ds_sel, r->es_sel, r->fs_sel, r->gs_sel };
-	const uint64_t *gpr = &r->gprs.rax;
+	/* acrn_gp_regs is in the instruction-encoding order, as enum vcpu_reg. */
+	const uint64_t gpr[16] = {
+		r->gprs.rax, r->gprs.rcx, r->gprs.rdx, r->gprs.rbx,
+		r->gprs.rsp, r->gprs.rbp, r->gprs.rsi, r->gprs.rdi,
+		r->gprs.r8, r->gprs.r9, r->gprs.r10, r->gprs.r11,
+		r->gprs.r12, r->gprs.r13, r->gprs.r14, r->gprs.r15,
+	};
 	int ret = -TERN_EINVAL;
 
 	if (all_zero(r->gdt.reserved, sizeof(r->gdt.reserved)) &&
@@ -238,10 +256,9 @@ int hypercall_regs_to_state(const struct acrn_regs *r, struct vcpu_load_state *s
 	    all_zero(r->reserved_64, sizeof(r->reserved_64)) &&
 	    all_zero(r->reserved_32, sizeof(r->reserved_32)) &&
 	    all_zero(r->reserved_16, sizeof(r->reserved_16))) {
-		bool pm = (r->cr0 & 1u) != 0; /* CR0.PE */
+		bool pm = (r->cr0 & CR0_PE) != 0;
 		/* What ACRN's layout does not carry keeps its reset value. */
 		vm_mgr_reset_state(st, 0);
-		/* acrn_gp_regs is in the instruction-encoding order, as enum vcpu_reg. */
 		for (unsigned i = 0; i < 16; i++)
 			st->regs[VCPU_RAX + i] = gpr[i];
 		st->regs[VCPU_RIP] = r->rip;
@@ -256,10 +273,10 @@ int hypercall_regs_to_state(const struct acrn_regs *r, struct vcpu_load_state *s
 		st->segs[VCPU_CS].ar = r->cs_ar;
 		/* SS.DPL is the CPL (SDM Vol. 3C 24.4.1): it follows CS.DPL. */
 		for (unsigned i = 0; i < TERN_ARRAY_SIZE(data_segs); i++)
-			data_segment(&st->segs[data_segs[i]], data_sels[i], pm, r->cs_ar & 0x60u);
+			data_segment(&st->segs[data_segs[i]], data_sels[i], pm, r->cs_ar & AR_DPL_MASK);
 		st->segs[VCPU_LDTR].selector = r->ldt_sel;
 		/* A null LDTR is unusable (SDM Vol. 3C 24.4.1, AR bit 16). */
-		st->segs[VCPU_LDTR].ar = r->ldt_sel ? 0x82u : 0x10000u;
+		st->segs[VCPU_LDTR].ar = r->ldt_sel ? AR_LDT : AR_UNUSABLE;
 		st->segs[VCPU_TR].selector = r->tr_sel;
 		st->gdtr_base = r->gdt.base;
 		st->gdtr_limit = r->gdt.limit;
@@ -314,17 +331,15 @@ static int hc_set_vcpu_regs(struct vm *svm, uint64_t vmid, uint64_t gpa)
 }
 
 /*
- * HC_VM_SET_MEMORY_REGIONS belongs to core/vm_memory.c (the EPT work, branch
- * ept), which is not on main yet: until it is, the id is known but answers
- * -TERN_ENOSYS and changes nothing. Wiring it is one line:
- * return vm_memory_set_regions(svm, gpa);
+ * HC_VM_SET_MEMORY_REGIONS (core/vm_memory.c): RDI = GPA of struct
+ * set_regions. ACRN's semantics: the request and every region are checked
+ * first (a malformed one changes nothing), then applied in order; a region
+ * that fails stops the rest and earlier ones stay applied.
  */
 static int hc_set_memory_regions(struct vm *svm, uint64_t gpa, uint64_t unused)
 {
-	(void)svm;
-	(void)gpa;
 	(void)unused;
-	return -TERN_ENOSYS;
+	return vm_memory_set_regions(svm, gpa);
 }
 
 /* Indexed by the id's low byte once the upper 56 bits matched HC_ID_PREFIX. */

@@ -57,7 +57,7 @@
 #define HC_SET_VCPU_REGS          HC_ID_OF(0x16u)
 #define HC_SET_IOREQ_BUFFER       HC_ID_OF(0x30u)  /* HC_ID_IOREQ_BASE + 0 */
 #define HC_NOTIFY_REQUEST_FINISH  HC_ID_OF(0x31u)
-#define HC_VM_SET_MEMORY_REGIONS  HC_ID_OF(0x42u)  /* HC_ID_MEM_BASE + 2 */
+#define HC_VM_SET_MEMORY_REGIONS  HC_ID_OF(0x42u)  /* HC_ID_MEM_BASE + 2 (vm_memory.h) */
 
 /*
  * Tern's own hypercalls, in group 0xF0: ACRN's groups are 0x00-0x90

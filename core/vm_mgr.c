@@ -5,6 +5,7 @@
 #include "lib.h"
 #include "ioreq.h"
 #include "log.h"
+#include "vm_memory.h"
 #include "x86.h"
 
 /* ---- the architectural reset state (SDM Vol. 3A 9.1.1, Table 9-1) ---------- */
@@ -185,7 +186,8 @@ bool vm_mgr_vcpu_wake(struct vcpu *vcpu)
 {
 	enum vcpu_state *s = vcpu->state == VCPU_STATE_PAUSED ? &vcpu->paused_state : &vcpu->state;
 	bool woke = false;
-	if (*s == VCPU_STATE_WAIT_IO || *s == VCPU_STATE_HALTED) {
+	/* A request still outstanding is not done: only its completion wakes. */
+	if ((*s == VCPU_STATE_WAIT_IO && !vcpu->io.active) || *s == VCPU_STATE_HALTED) {
 		*s = VCPU_STATE_RUNNABLE;
 		woke = true;
 	}
@@ -355,6 +357,10 @@ int vm_mgr_set_vcpu_state(struct vm *vm, uint16_t vcpu_id, const struct vcpu_loa
 
 static bool vcpu_consistent(const struct vm *vm, const struct vcpu *v)
 {
+	/* Waiting for I/O (paused or not) exactly while an IOREQ is outstanding. */
+	enum vcpu_state s = v->state == VCPU_STATE_PAUSED ? v->paused_state : v->state;
+	if (vm->state != VM_STATE_STOPPED && (s == VCPU_STATE_WAIT_IO) != v->io.active)
+		return false;
 	switch (vm->state) {
 	case VM_STATE_CREATED:
 		return v->state == VCPU_STATE_INIT && v->pause_mask == 0;

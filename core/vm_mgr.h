@@ -100,7 +100,8 @@ int vm_mgr_check_load_state(const struct vcpu_load_state *st);
  * The event a parked vCPU waited for has happened (IOREQ completion,
  * interrupt for a halted vCPU): WAIT_IO/HALTED become RUNNABLE; a paused
  * vCPU becomes RUNNABLE when it is resumed. false when the vCPU was not
- * waiting (nothing changed).
+ * waiting, or waits for an IOREQ still outstanding (vcpu->io.active:
+ * ioreq_complete clears it first); nothing changes then.
  */
 bool vm_mgr_vcpu_wake(struct vcpu *vcpu);
 
@@ -110,7 +111,10 @@ bool vm_mgr_vcpu_wake(struct vcpu *vcpu);
  */
 void vm_mgr_reboot(struct vm *vm);
 
-/* The invariants above hold for this VM: 0, or -TERN_EINVAL. */
+/*
+ * The invariants above hold for this VM (and a vCPU waits for I/O exactly
+ * while it has an IOREQ outstanding): 0, or -TERN_EINVAL.
+ */
 int vm_mgr_check(const struct vm *vm);
 
 const char *vm_state_name(enum vm_state state);

@@ -217,25 +217,27 @@ def test_tern_runs_guest_on_bochs(tern_bochs):
 
 @needs_x86
 def test_tern_recorded_trace_replays(tern_bochs):
-    """A recording image (TERN_RECORD=1) streams its exits; tern-sim must reproduce every one."""
-    text = bochs_run.extract_trace(tern_bochs.com2.decode(errors="replace")) or \
-        bochs_run.extract_trace(tern_bochs.stdout)
-    if text is None:
-        if os.environ.get("BOOT_RECORD") == "1":
-            pytest.fail("BOOT_RECORD=1 but the boot produced no TRACE-BEGIN/TRACE-END block")
-        pytest.skip("image not built with TERN_RECORD=1 (BOOT_RECORD=1 sh harness/suites/boot.sh)")
-    path = os.path.join(BUILD, "boot", "recorded.trace")
-    with open(path, "w") as f:
-        f.write(text)
-    exits = sum(1 for line in text.splitlines() if line.startswith("exit"))
-    record_timing("recorded_exits", exits)
+    """A recording image (TERN_RECORD=1) streams its exits out COM2 in the binary trace
+    format (core/trace_bin.h); tern-sim must reproduce every one."""
+    trace = tern_bochs.com2
+    if not trace.startswith(b"TRNT"):
+        if os.environ.get("BOOT_RECORD", "1") == "1":
+            pytest.fail("the recording boot wrote no binary trace on COM2 (%d bytes)" % len(trace))
+        pytest.skip("image not built with TERN_RECORD=1 (BOOT_RECORD=0)")
+    path = os.path.join(BUILD, "boot", "recorded.bin")
+    with open(path, "wb") as f:
+        f.write(trace)
     sim = os.path.join(BUILD, "host", "tern-sim")
     need(sim, "make")
     t0 = time.monotonic()
-    p = subprocess.run([sim, "--quiet", path], capture_output=True, timeout=300)
+    p = subprocess.run([sim, "--summary", path], capture_output=True, timeout=600)
     record_timing("replay_s", time.monotonic() - t0)
     out = (p.stdout + p.stderr).decode(errors="replace")
-    assert p.returncode == 0, "replay of %s (%d exits) failed:\n%s" % (path, exits, out[-3000:])
+    m = re.search(r"^total\s+(\d+)\s+(\d+)$", out, re.M)
+    if m:
+        record_timing("recorded_exits", int(m.group(1)))
+    assert p.returncode == 0, "replay of %s failed:\n%s" % (path, out[-3000:])
+    assert m and int(m.group(1)) > 1000 and int(m.group(2)) == 0, out[-3000:]
 
 
 @needs_x86

@@ -14,8 +14,10 @@
 #include "err.h"
 #include "exit_dispatch.h"
 #include "hypercall.h"
+#include "ioreq.h"
 #include "sim.h"
 #include "vm.h"
+#include "vm_memory.h"
 #include "vm_mgr.h"
 
 #define SOS_RAM 0x10000u
@@ -47,7 +49,7 @@ static struct tern snap;
 static const uint64_t interesting_ids[] = {
 	HC_GET_API_VERSION, HC_CREATE_VM, HC_DESTROY_VM, HC_START_VM, HC_PAUSE_VM, HC_RESET_VM,
 	HC_SET_VCPU_REGS, HC_VM_SET_MEMORY_REGIONS, HC_TERN_RESUME_VM, HC_TERN_PAUSE_VCPU,
-	HC_TERN_RESUME_VCPU, HC_SERVICE_VM_OFFLINE_CPU, 0x10, 0x180000010ull, 0xffffffff80000012ull,
+	HC_TERN_RESUME_VCPU, HC_SET_IOREQ_BUFFER, HC_NOTIFY_REQUEST_FINISH, HC_SERVICE_VM_OFFLINE_CPU, 0x10, 0x180000010ull, 0xffffffff80000012ull,
 };
 
 /* A parameter: mostly small (VM and vCPU ids, the parameter page), sometimes anything. */
@@ -97,7 +99,9 @@ static void vmcall(struct input *in, struct vm *caller_vm)
 	if (c->event.valid && hypercall_ran)
 		abort(); /* a faulting VMCALL has no result */
 	bool failed = !hypercall_ran || (int64_t)c->regs[VCPU_RAX] < 0;
-	if (failed) {
+	/* ACRN's semantics keep the regions applied before a failing one. */
+	bool partial_ok = hypercall_ran && id == HC_VM_SET_MEMORY_REGIONS;
+	if (failed && !partial_ok) {
 		/* Nothing but the caller's own VM (its vCPU's registers) changed. */
 		for (unsigned i = 0; i < TERN_MAX_VMS; i++)
 			if (&hv.vms[i] != caller_vm && memcmp(&snap.vms[i], &hv.vms[i], sizeof(struct vm)))
@@ -170,7 +174,19 @@ static void manager_op(struct input *in, uint8_t op)
 		abort();
 }
 
-/* A guest exit that parks or stops a running vCPU. */
+/* The device model marks a slot of the IOREQ page at 0x8000 COMPLETE (or anything). */
+static void dm_writes_slot(struct input *in, struct vm *sos)
+{
+	uint8_t *ram = sim_vm_ram(sos->id);
+	uint8_t slot = byte(in) % 16;
+	uint32_t state = byte(in) % 5;
+	uint32_t value = (uint32_t)u64(in);
+	memcpy(ram + 0x8000 + slot * 256 + 136, &state, 4);
+	memcpy(ram + 0x8000 + slot * 256 + 88, &value, 4);
+}
+
+/* A guest exit that parks or stops a running vCPU: HLT, an IN from a port
+ * only the device model serves (IOREQ), or a triple fault. */
 static void guest_exit(struct input *in, uint8_t kind)
 {
 	struct vm *vm = pick_vm(in);
@@ -182,8 +198,14 @@ static void guest_exit(struct input *in, uint8_t kind)
 	vcpu_cache_reset(c);
 	vcpu_cache_fill(c, VCPU_RIP, 0x1000);
 	vcpu_cache_fill(c, VCPU_EFER, 0);
-	struct exit_record ex = { .reason = kind ? EXIT_REASON_TRIPLE_FAULT : EXIT_REASON_HLT,
-				  .instr_len = 1 };
+	vcpu_cache_fill(c, VCPU_RAX, 0);
+	struct exit_record ex = { .reason = EXIT_REASON_HLT, .instr_len = 1 };
+	if (kind == 1)
+		ex.reason = EXIT_REASON_TRIPLE_FAULT;
+	if (kind == 2) {
+		ex.reason = EXIT_REASON_IO_INSTRUCTION;
+		ex.qualification = (0x1234ull << 16) | 0x8 | 0x1;  /* IN AX, 0x1234 */
+	}
 	vcpu_handle_exit(c, &ex);
 	vcpu_pre_entry(c);
 	c->reg_dirty = 0;
@@ -215,10 +237,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	vm_mgr_start(sos);
 	sos->vcpus[1].state = VCPU_STATE_RUNNABLE;
+	/* The Service VM's RAM is host memory it maps, which MR_ADD can lend. */
+	if (vm_memory_map(sos, 0, 0x40000000, SOS_RAM, EPT_RWX, EPT_MT_WB) != 0)
+		abort();
+	/* The User VM's port I/O goes to the device model through 0x8000. */
+	if (ioreq_set_buffer(uos, 0x8000) != 0)
+		abort();
 	vm_mgr_start(uos);
 
 	for (unsigned steps = 0; in.left && steps < 256; steps++) {
-		uint8_t op = byte(&in) % 14;
+		uint8_t op = byte(&in) % 15;
 		if (op <= 8) {
 			manager_op(&in, op);
 		} else if (op == 9) {
@@ -234,8 +262,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct vm *vm = pick_vm(&in);
 			if (vm->state == VM_STATE_RUNNING && !vm->config.service_vm)
 				vm_stop(vm, VM_STOP_GUEST_EXIT, byte(&in));
+		} else if (op == 13) {
+			guest_exit(&in, byte(&in) % 3);
 		} else {
-			guest_exit(&in, byte(&in) & 1);
+			dm_writes_slot(&in, sos);
 		}
 		check_all();
 	}

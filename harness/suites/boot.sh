@@ -3,7 +3,8 @@
 # QEMU, and, where platform/x86 is in the tree, the real image running the
 # guest on Bochs and refusing on QEMU. Builds what it boots. A missing tool
 # or image is a failure. Ends with "suite: N passed, N failed".
-# BOOT_RECORD=1 also records the exits of the Tern boot and replays them.
+# The Tern boot records its exits (a TERN_RECORD=1 image) and the suite
+# replays them; BOOT_RECORD=0 boots the plain image instead.
 set -u
 BUILD=${BUILD:-build}
 MAKE=${MAKE:-make}
@@ -22,11 +23,11 @@ for p in python3 /usr/bin/python3; do
 done
 [ -n "$PY" ] || fail "no python3 with pytest (make deps installs python3-pytest)"
 
-# BOOT_RECORD=1: boot a recording image (TERN_RECORD=1) and replay its trace.
+# By default boot a recording image (TERN_RECORD=1) and replay its trace.
 targets="guests guest-iso"
 [ -f platform/x86/x86.mk ] && targets="$targets iso"
 record=""
-[ "${BOOT_RECORD:-0}" = 1 ] && record="TERN_RECORD=1"
+[ "${BOOT_RECORD:-1}" = 1 ] && record="TERN_RECORD=1"
 if ! out=$($MAKE --no-print-directory BUILD="$BUILD" $record $targets 2>&1); then
 	echo "$out" | tail -n 30
 	fail "could not build $targets"

@@ -12,6 +12,7 @@
 #include "ioreq.h"
 #include "sim.h"
 #include "vm.h"
+#include "vm_memory.h"
 #include "vm_mgr.h"
 #include "x86.h"
 
@@ -319,6 +320,17 @@ START_TEST(test_create_vm_refusals)
 	ck_assert_int_eq(hc(HC_CREATE_VM, PARAM_GPA + 4, 0), -TERN_EINVAL);
 	ck_assert_int_eq(hc(HC_CREATE_VM, 0x10000 - 40, 0), -TERN_EFAULT);
 	ck_assert_int_eq(hc(HC_CREATE_VM, 0x8000000000000000ull, 0), -TERN_EFAULT);
+	ck_assert_int_eq(hc(HC_CREATE_VM, ~0ull - 7, 0), -TERN_EFAULT);   /* wraps around */
+	/* The id cannot be written back (a read-only page): the VM is not kept. */
+	struct acrn_vm_creation ro = creation("readonly", 1);
+	put(PARAM_GPA, &ro, sizeof(ro));
+	memcpy(&snap, &hv, sizeof(hv));
+	sim.fail_gpa_writes = true;
+	ck_assert_int_eq(hc(HC_CREATE_VM, PARAM_GPA, 0), -TERN_EFAULT);
+	sim.fail_gpa_writes = false;
+	for (unsigned n = 1; n < TERN_MAX_VMS; n++)
+		ck_assert_uint_eq(hv.vms[n].state, VM_STATE_POWERED_OFF);
+	ck_assert(sim_log_contains("vm1 (readonly) destroyed"));
 	/* Names are unique among existing VMs; a destroyed VM's name is free. */
 	uint16_t id = create_ok("dup", 1);
 	struct acrn_vm_creation cv = creation("dup", 1);
@@ -407,13 +419,37 @@ START_TEST(test_vm_id_parameters)
 }
 END_TEST
 
-START_TEST(test_memory_regions_not_wired_yet)
+/* HC_VM_SET_MEMORY_REGIONS reaches vm_memory.c; destroy gives the tables back. */
+START_TEST(test_memory_regions)
 {
+	const uint64_t sos_hpa = 0x40000000;
+	ck_assert_int_eq(vm_memory_map(sos, 0, sos_hpa, 0x100000, EPT_RWX, EPT_MT_WB), 0);
 	uint16_t id = create_ok("m", 1);
-	(void)id;
-	memcpy(&snap, &hv, sizeof(hv));
-	ck_assert_int_eq(hc(HC_VM_SET_MEMORY_REGIONS, PARAM_GPA, 0), -TERN_ENOSYS);
-	ck_assert(memcmp(&snap.vms[id], &hv.vms[id], sizeof(struct vm)) == 0);
+	struct vm *vm = vm_get(&hv, id);
+	struct set_regions req = { .vmid = id, .mr_num = 1, .regions_gpa = 0x3000 };
+	struct vm_memory_region mr = { MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0x100000, 0x20000, 0x4000 };
+	put(PARAM_GPA, &req, sizeof(req));
+	put(0x3000, &mr, sizeof(mr));
+	ck_assert_int_eq(hc(HC_VM_SET_MEMORY_REGIONS, PARAM_GPA, 0), 0);
+	struct ept_walk_result r;
+	ck_assert_int_eq(ept_walk(&vm->ept, 0x101234, EPT_ACCESS_WRITE, &r), EPT_WALK_MAPPED);
+	ck_assert_uint_eq(r.hpa, sos_hpa + 0x21234);
+	ck_assert_uint_gt(vm->pt_pool.in_use, 0);
+	/* A region the Service VM does not back: -EFAULT, nothing mapped. */
+	mr.gpa = 0x200000;
+	mr.service_vm_gpa = 0x200000;
+	put(0x3000, &mr, sizeof(mr));
+	ck_assert_int_eq(hc(HC_VM_SET_MEMORY_REGIONS, PARAM_GPA, 0), -TERN_EFAULT);
+	ck_assert_int_eq(ept_walk(&vm->ept, 0x200000, EPT_ACCESS_READ, &r), EPT_WALK_VIOLATION);
+	/* The Service VM's own memory is not changed this way. */
+	req.vmid = sos->id;
+	put(PARAM_GPA, &req, sizeof(req));
+	ck_assert_int_eq(hc(HC_VM_SET_MEMORY_REGIONS, PARAM_GPA, 0), -TERN_EPERM);
+	/* Destroyed and made again: the new VM's EPT is empty (one root table). */
+	ck_assert_int_eq(hc(HC_DESTROY_VM, id, 0), 0);
+	ck_assert_uint_eq(create_ok("m2", 1), id);
+	ck_assert_uint_eq(vm->pt_pool.in_use, 1);
+	ck_assert_int_eq(ept_walk(&vm->ept, 0x101234, EPT_ACCESS_READ, &r), EPT_WALK_VIOLATION);
 }
 END_TEST
 
@@ -476,6 +512,23 @@ START_TEST(test_set_vcpu_regs)
 	ck_assert_uint_eq(st->regs[VCPU_PAT], 0x0007040600070406ull);
 	/* vCPU 0 keeps its reset state. */
 	ck_assert_uint_eq(vm->vcpus[0].load.regs[VCPU_RIP], 0xfff0);
+
+	/* Each of ACRN's sixteen GPRs lands in its own register. */
+	r = long_mode_regs(1);
+	struct acrn_gp_regs gp = {
+		0x100, 0x101, 0x102, 0x103, 0x104, 0x105, 0x106, 0x107,
+		0x108, 0x109, 0x10a, 0x10b, 0x10c, 0x10d, 0x10e, 0x10f,
+	};
+	r.vcpu_regs.gprs = gp;
+	put(PARAM_GPA, &r, sizeof(r));
+	ck_assert_int_eq(hc(HC_SET_VCPU_REGS, id, PARAM_GPA), 0);
+	const enum vcpu_reg order[16] = { VCPU_RAX, VCPU_RCX, VCPU_RDX, VCPU_RBX, VCPU_RSP, VCPU_RBP,
+					  VCPU_RSI, VCPU_RDI, VCPU_R8, VCPU_R9, VCPU_R10, VCPU_R11,
+					  VCPU_R12, VCPU_R13, VCPU_R14, VCPU_R15 };
+	for (unsigned i = 0; i < 16; i++)
+		ck_assert_uint_eq(vm->vcpus[1].load.regs[order[i]], 0x100 + i);
+	ck_assert_uint_eq(gp.rsp, 0x104);
+	ck_assert_uint_eq(gp.r8, 0x108);
 
 	/* Real mode: bases come from the selectors. */
 	memset(&r, 0, sizeof(r));
@@ -673,7 +726,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_create_until_full);
 	tcase_add_test(tc, test_lifecycle);
 	tcase_add_test(tc, test_vm_id_parameters);
-	tcase_add_test(tc, test_memory_regions_not_wired_yet);
+	tcase_add_test(tc, test_memory_regions);
 	tcase_add_test(tc, test_set_vcpu_regs);
 	tcase_add_test(tc, test_set_vcpu_regs_refusals);
 	tcase_add_test(tc, test_second_service_vcpu);

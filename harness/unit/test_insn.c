@@ -161,6 +161,19 @@ START_TEST(decode_details)
 	ck_assert_int_eq(insn_decode(b, unhex("0f9503", b), INSN_MODE_64, &in), 0);
 	ck_assert_uint_eq(in.op, INSN_OP_SETCC);
 	ck_assert_uint_eq(in.cc, 5);
+	/* Which operations write their r/m operand (what an IOREQ completion writes back). */
+	ck_assert_int_eq(insn_decode(b, unhex("8903", b), INSN_MODE_64, &in), 0);
+	ck_assert(insn_writes_rm(&in));
+	ck_assert_int_eq(insn_decode(b, unhex("8b03", b), INSN_MODE_64, &in), 0);
+	ck_assert(!insn_writes_rm(&in));
+	ck_assert_int_eq(insn_decode(b, unhex("3903", b), INSN_MODE_64, &in), 0);
+	ck_assert(!insn_writes_rm(&in));
+	ck_assert_int_eq(insn_decode(b, unhex("0fab03", b), INSN_MODE_64, &in), 0);
+	ck_assert(insn_writes_rm(&in));
+	ck_assert_int_eq(insn_decode(b, unhex("0f9403", b), INSN_MODE_64, &in), 0);
+	ck_assert(insn_writes_rm(&in));
+	ck_assert_int_eq(insn_decode(b, unhex("a10000000000000000", b), INSN_MODE_64, &in), 0);
+	ck_assert(!insn_writes_rm(&in));
 	/* A mode that does not exist. */
 	ck_assert_int_eq(insn_decode(b, unhex("8b03", b), (enum insn_mode)7, &in), INSN_ERR_UD);
 	ck_assert_str_eq(insn_op_name(INSN_OP_CMPXCHG), "cmpxchg");

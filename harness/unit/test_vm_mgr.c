@@ -210,6 +210,7 @@ START_TEST(test_pause_keeps_what_each_vcpu_waited_for)
 	struct vm *vm = new_vm("w", 4);
 	ck_assert_int_eq(vm_mgr_start(vm), 0);
 	vm->vcpus[1].state = VCPU_STATE_WAIT_IO;
+	vm->vcpus[1].io.active = true;
 	vm->vcpus[2].state = VCPU_STATE_HALTED;
 	/* vCPU 3 is an AP still in INIT. */
 	ck_assert_int_eq(vm_mgr_pause(vm), 0);
@@ -228,6 +229,7 @@ START_TEST(test_vm_and_vcpu_pauses_are_independent)
 	struct vm *vm = new_vm("ind", 2);
 	ck_assert_int_eq(vm_mgr_start(vm), 0);
 	vm->vcpus[1].state = VCPU_STATE_WAIT_IO;
+	vm->vcpus[1].io.active = true;
 	ck_assert_int_eq(vm_mgr_pause_vcpu(vm, 1), 0);
 	ck_assert_uint_eq(vm->vcpus[1].state, VCPU_STATE_PAUSED);
 	ck_assert_uint_eq(vm->vcpus[0].state, VCPU_STATE_RUNNABLE);
@@ -253,6 +255,10 @@ START_TEST(test_wake)
 	struct vm *vm = new_vm("wake", 3);
 	ck_assert_int_eq(vm_mgr_start(vm), 0);
 	vm->vcpus[0].state = VCPU_STATE_WAIT_IO;
+	vm->vcpus[0].io.active = true;
+	ck_assert(!vm_mgr_vcpu_wake(&vm->vcpus[0]));      /* the request is still out */
+	ck_assert_uint_eq(vm->vcpus[0].state, VCPU_STATE_WAIT_IO);
+	vm->vcpus[0].io.active = false;                   /* what ioreq_complete does */
 	ck_assert(vm_mgr_vcpu_wake(&vm->vcpus[0]));
 	ck_assert_uint_eq(vm->vcpus[0].state, VCPU_STATE_RUNNABLE);
 	ck_assert(!vm_mgr_vcpu_wake(&vm->vcpus[0]));      /* not waiting */
@@ -518,6 +524,12 @@ START_TEST(test_check_finds_inconsistencies)
 	vm->vcpus[1].pause_mask = 0;
 	vm->vcpus[1].state = VCPU_STATE_STOPPED;          /* stopped in a running VM */
 	ck_assert_int_eq(vm_mgr_check(vm), -TERN_EINVAL);
+	vm->vcpus[1].state = VCPU_STATE_WAIT_IO;          /* waiting with no request out */
+	ck_assert_int_eq(vm_mgr_check(vm), -TERN_EINVAL);
+	vm->vcpus[1].state = VCPU_STATE_RUNNABLE;         /* a request out, not waiting */
+	vm->vcpus[1].io.active = true;
+	ck_assert_int_eq(vm_mgr_check(vm), -TERN_EINVAL);
+	vm->vcpus[1].io.active = false;
 	vm->vcpus[1].state = VCPU_STATE_INIT;
 	ck_assert_int_eq(vm_mgr_pause_vcpu(vm, 1), 0);
 	vm->vcpus[1].paused_state = VCPU_STATE_STOPPED;   /* would resume into STOPPED */

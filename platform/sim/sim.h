@@ -53,6 +53,7 @@ struct sim {
 	size_t log_len;
 	bool log_echo;                /* also print log lines on stderr */
 	bool console_echo;            /* also print console bytes on stdout */
+	bool fail_gpa_writes;         /* plat_gpa_write fails (tests of write-back errors) */
 	struct sim_replay_exit *replay;  /* non-NULL while replaying an exit */
 	void (*trace_hook)(struct vcpu *vcpu, const struct exit_record *ex, int action);
 	unsigned pt_pages_default;

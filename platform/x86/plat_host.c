@@ -4,6 +4,7 @@
 #include "cpu.h"
 #include "serial.h"
 #include "core_contract.h"
+#include "trace_rec.h"
 
 static const char *const level_tag[] = {
 	[LOG_ERROR] = "error: ",
@@ -24,11 +25,14 @@ void plat_log(enum log_level level, const char *line)
 void plat_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
 	cpuid_count(leaf, subleaf, out);
+	trace_rec_host_cpuid(leaf, subleaf, out);
 }
 
 #if X86_CORE_CONTRACT
 uint64_t plat_host_tsc(void)
 {
-	return rdtsc();
+	uint64_t tsc = rdtsc();
+	trace_rec_host_tsc(tsc);
+	return tsc;
 }
 #endif

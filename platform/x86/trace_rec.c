@@ -28,6 +28,7 @@
 
 #define REC_MAX_WRITES 256   /* the format has no limit; a REP INS writes one per element */
 #define REC_MAX_CONSOLE 1024
+#define REC_MAX_CPUID 64
 #define REC_BUF (TRACE_BIN_REC_HDR + TRACE_BIN_MEM_HDR + TRACE_BIN_MAX_DATA + 16)
 
 struct rec_write {
@@ -46,6 +47,11 @@ static struct {
 	uint8_t console[REC_MAX_CONSOLE];
 	unsigned console_len;
 	unsigned lost;          /* records that did not fit (reported at the end) */
+	bool vm_emitted;
+	/* Host CPUID leaves read while the VM's policy was built, before the
+	 * VM record exists: held and emitted right after it. */
+	struct { uint32_t leaf, subleaf, regs[4]; } cpuid[REC_MAX_CPUID];
+	unsigned ncpuid;
 } rec;
 
 static void emit(const uint8_t *buf, size_t n)
@@ -77,6 +83,34 @@ void trace_rec_vm(const struct vm *vm)
 	v.mem = vm->config.mem_size;
 	tern_strlcpy(v.name, vm->config.name, sizeof(v.name));
 	emit(buf, trace_bin_vm(buf, sizeof(buf), &v));
+	rec.vm_emitted = true;
+	for (unsigned i = 0; i < rec.ncpuid; i++) {
+		uint8_t cb[TRACE_BIN_REC_HDR + TRACE_BIN_CPUID_LEN];
+		emit(cb, trace_bin_host_cpuid(cb, sizeof(cb), rec.cpuid[i].leaf, rec.cpuid[i].subleaf,
+					      rec.cpuid[i].regs));
+	}
+}
+
+void trace_rec_host_cpuid(uint32_t leaf, uint32_t subleaf, const uint32_t regs[4])
+{
+	/* Only the policy build (before the VM record) reads the host CPUID. */
+	if (rec.vm_emitted)
+		return;
+	if (rec.ncpuid == REC_MAX_CPUID) {
+		rec.lost++;
+		return;
+	}
+	rec.cpuid[rec.ncpuid].leaf = leaf;
+	rec.cpuid[rec.ncpuid].subleaf = subleaf;
+	tern_memcpy(rec.cpuid[rec.ncpuid].regs, regs, sizeof(rec.cpuid[0].regs));
+	rec.ncpuid++;
+}
+
+void trace_rec_host_tsc(uint64_t tsc)
+{
+	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_REG_LEN];
+	if (rec.active)
+		emit(buf, trace_bin_host_tsc(buf, sizeof(buf), tsc));
 }
 
 void trace_rec_end(void)

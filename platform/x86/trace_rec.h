@@ -29,6 +29,8 @@ void trace_rec_gpa_read(uint64_t gpa, const void *data, size_t len);
 void trace_rec_gpa_fault(uint64_t gpa, size_t len);
 void trace_rec_gpa_write(uint64_t gpa, const void *data, size_t len);
 void trace_rec_console(uint8_t c);
+void trace_rec_host_cpuid(uint32_t leaf, uint32_t subleaf, const uint32_t regs[4]);
+void trace_rec_host_tsc(uint64_t tsc);
 #else
 static inline void trace_rec_init(void) {}
 static inline void trace_rec_vm(const struct vm *vm) { (void)vm; }
@@ -40,6 +42,8 @@ static inline void trace_rec_gpa_read(uint64_t gpa, const void *data, size_t len
 static inline void trace_rec_gpa_fault(uint64_t gpa, size_t len) { (void)gpa; (void)len; }
 static inline void trace_rec_gpa_write(uint64_t gpa, const void *data, size_t len) { (void)gpa; (void)data; (void)len; }
 static inline void trace_rec_console(uint8_t c) { (void)c; }
+static inline void trace_rec_host_cpuid(uint32_t leaf, uint32_t subleaf, const uint32_t regs[4]) { (void)leaf; (void)subleaf; (void)regs; }
+static inline void trace_rec_host_tsc(uint64_t tsc) { (void)tsc; }
 #endif
 
 #endif
