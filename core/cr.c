@@ -34,8 +34,6 @@
 #define XCR0_X87 (1ull << 0)
 #define XCR0_SSE (1ull << 1)
 #define XCR0_AVX (1ull << 2)
-#define XCR0_BNDREGS (1ull << 3)
-#define XCR0_BNDCSR (1ull << 4)
 #define XCR0_AVX512 (7ull << 5)   /* opmask, ZMM_Hi256, Hi16_ZMM */
 
 static int gp0(struct guest_fault *f)
@@ -279,8 +277,7 @@ int cr_xsetbv(struct vcpu *vcpu, uint32_t index, uint64_t value, struct guest_fa
 		return gp0(f);
 	if ((value & XCR0_AVX) && !(value & XCR0_SSE))
 		return gp0(f);
-	if (((value & XCR0_BNDREGS) != 0) != ((value & XCR0_BNDCSR) != 0))
-		return gp0(f);
+	/* BNDREGS/BNDCSR (MPX) must be set together; MPX is never offered, so the mask refused them. */
 	if ((value & XCR0_AVX512) && ((value & XCR0_AVX512) != XCR0_AVX512 || !(value & XCR0_AVX)))
 		return gp0(f);
 	vcpu_set_reg(vcpu, VCPU_XCR0, value);

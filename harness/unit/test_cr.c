@@ -361,6 +361,25 @@ START_TEST(test_cr_exit_mov_to_and_from)
 }
 END_TEST
 
+START_TEST(test_cr3_exit_and_pcid_flush)
+{
+	long_mode();
+	cr_set_initial(v, CR0_LM, X86_CR4_PAE | X86_CR4_PCIDE);
+	vcpu_cache_fill(v, VCPU_RIP, 0x1000);
+	vcpu_cache_fill(v, VCPU_RDI, 0x9003);
+	v->flush_ept = false;
+	struct exit_record ex = cr_rec(3, CR_ACCESS_MOV_TO_CR, VCPU_RDI, 0);
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR3), 0x9003);
+	ck_assert(v->flush_ept); /* no bit 63: flush */
+	/* 32-bit mode without paging: no PDPTEs, just the value. */
+	prot_mode();
+	ck_assert_int_eq(outcome(cr_write_cr3(v, 0x123456789ull, &gf)), NO_FAULT);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR3), 0x23456789ull);
+	ck_assert(!v->cr.pdpte_dirty);
+}
+END_TEST
+
 START_TEST(test_cr_exit_32bit_operand)
 {
 	prot_mode();
@@ -555,6 +574,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_cr8_and_lmsw);
 	tcase_add_test(tc, test_cr_exit_mov_to_and_from);
 	tcase_add_test(tc, test_cr_exit_32bit_operand);
+	tcase_add_test(tc, test_cr3_exit_and_pcid_flush);
 	tcase_add_test(tc, test_cr_exit_fault_keeps_rip);
 	tcase_add_test(tc, test_cr_exit_impossible_register);
 	tcase_add_test(tc, test_cr8_lowering_delivers);

@@ -270,6 +270,62 @@ START_TEST(test_real_mode_limit_only)
 }
 END_TEST
 
+/* Guest memory that is not RAM (paging off, 32-bit): the VM stops, reported. */
+START_TEST(test_memory_outside_ram)
+{
+	const struct { bool in; unsigned size; uint64_t off; } c[] = {
+		{ true, 1, 0x7ffff000 },      /* INS, first byte outside */
+		{ false, 1, 0x7ffff000 },     /* OUTS, first byte outside */
+	};
+	for (unsigned i = 0; i < 2; i++) {
+		setup();
+		sim_vcpu_flat_state(v, false, 0);
+		vcpu_cache_fill(v, VCPU_CR0, X86_CR0_PE | X86_CR0_ET | X86_CR0_NE);
+		vcpu_cache_fill(v, c[i].in ? VCPU_RDI : VCPU_RSI, c[i].off);
+		struct exit_record ex = c[i].in ? rec(Q_IN(0x80, c[i].size, false), INFO(1, 0))
+						: rec(Q_OUT(0x3f8, c[i].size, false), INFO(1, VCPU_DS));
+		ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_STOP);
+		ck_assert_uint_eq(vm->stop_cause, VM_STOP_BAD_MEMORY);
+	}
+}
+END_TEST
+
+/* A page straddle whose second page is not RAM: the element never happens. */
+START_TEST(test_straddle_into_non_ram)
+{
+	put64(0x4010, 0x7fff0000 | 7); /* PT[2]: la 0x202000 -> outside RAM */
+	put64(0x4008, 0x6000 | 7);
+	for (int in = 0; in < 2; in++) {
+		vcpu_cache_reset(v);
+		sim_vcpu_flat_state(v, true, 0);
+		vcpu_cache_fill(v, VCPU_CR3, 0x1000);
+		vm->state = VM_STATE_RUNNING;
+		vcpu_cache_fill(v, in ? VCPU_RDI : VCPU_RSI, 0x201ffe);
+		struct exit_record ex = in ? rec(Q_IN(0x80, 4, false), INFO(2, 0))
+					   : rec(Q_OUT(0x3f8, 4, false), INFO(2, VCPU_DS));
+		ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_STOP);
+		ck_assert_uint_eq(vm->stop_cause, VM_STOP_BAD_MEMORY);
+	}
+}
+END_TEST
+
+/* Virtual-8086 mode: limit checks only, like real mode. */
+START_TEST(test_virtual_8086)
+{
+	sim_vcpu_flat_state(v, false, 3);
+	vcpu_cache_fill(v, VCPU_CR0, X86_CR0_PE | X86_CR0_ET | X86_CR0_NE);
+	vcpu_cache_fill(v, VCPU_RFLAGS, X86_RFLAGS_VM | 0x2);
+	struct seg_desc es = { 0x2000, 0x20000, 0xffff, 0xf3 };
+	vcpu_cache_fill_seg(v, VCPU_ES, &es);
+	vcpu_cache_fill(v, VCPU_RDI, 0x10);
+	struct exit_record ex = rec(Q_IN(0x80, 2, false), INFO(0, 0));
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(ram[0x20010], 0xff);
+	ck_assert_uint_eq(ram[0x20011], 0xff);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RDI), 0x12);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("string_io");
@@ -286,6 +342,9 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_impossible_instruction_info);
 	tcase_add_test(tc, test_segment_rules);
 	tcase_add_test(tc, test_real_mode_limit_only);
+	tcase_add_test(tc, test_memory_outside_ram);
+	tcase_add_test(tc, test_straddle_into_non_ram);
+	tcase_add_test(tc, test_virtual_8086);
 	suite_add_tcase(s, tc);
 	return s;
 }
