@@ -2,10 +2,12 @@
 /*
  * Port I/O exits (SDM Vol. 3C 26.1.3, Table 28-5): IN/OUT against the VM's
  * port bus. The hypervisor's own devices are tried first; an unclaimed port
+ * goes to the device model as an IOREQ when the VM has one, and otherwise
  * reads as all ones and discards writes (an empty ISA bus).
  */
 #include "exit_handlers.h"
 #include "io_qual.h"
+#include "ioreq.h"
 #include "log.h"
 #include "string_io.h"
 #include "vm.h"
@@ -13,6 +15,26 @@
 static uint64_t size_mask(unsigned size)
 {
 	return size == 4 ? 0xffffffffull : (1ull << (size * 8)) - 1;
+}
+
+/*
+ * IN AL/AX keep the rest of RAX; IN EAX is a 32-bit register write, which
+ * zero-extends into RAX (SDM Vol. 1 3.4.1.1).
+ */
+static void merge_in(struct vcpu *vcpu, unsigned size, uint64_t value)
+{
+	uint64_t rax = vcpu_get_reg(vcpu, VCPU_RAX);
+	if (size == 4)
+		rax = value & size_mask(size);
+	else
+		rax = (rax & ~size_mask(size)) | (value & size_mask(size));
+	vcpu_set_reg(vcpu, VCPU_RAX, rax);
+}
+
+/* IOREQ post-work for IN: the device model's value lands in RAX. */
+static void pio_post(struct vcpu *vcpu, const struct ioreq *req, uint64_t value)
+{
+	merge_in(vcpu, req->size, value);
 }
 
 enum exit_action io_exit(struct vcpu *vcpu, const struct exit_record *ex)
@@ -30,21 +52,18 @@ enum exit_action io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	if (io_qual_is_string(q))
 		return string_io_exit(vcpu, ex);
 
-	uint64_t rax = vcpu_get_reg(vcpu, VCPU_RAX);
-	uint32_t value = (uint32_t)(rax & size_mask(size));
-	pio_access(&vm->pio, vm, port, size, !io_qual_is_in(q), &value);
+	bool in = io_qual_is_in(q);
+	uint32_t value = in ? 0 : (uint32_t)(vcpu_get_reg(vcpu, VCPU_RAX) & size_mask(size));
 
-	if (io_qual_is_in(q)) {
-		/*
-		 * IN AL/AX keep the rest of RAX; IN EAX is a 32-bit register
-		 * write, which zero-extends into RAX (SDM Vol. 1 3.4.1.1).
-		 */
-		if (size == 4)
-			rax = value;
-		else
-			rax = (rax & ~size_mask(size)) | (value & size_mask(size));
-		vcpu_set_reg(vcpu, VCPU_RAX, rax);
+	if (!pio_find(&vm->pio, port, size) && ioreq_ready(vm)) {
+		struct ioreq req = { IOREQ_TYPE_PORTIO, in ? IOREQ_READ : IOREQ_WRITE, port, size, value };
+		/* RIP moves now; RAX is merged when the device model completes. */
+		vcpu_advance_rip(vcpu, ex->instr_len);
+		return ioreq_send(vcpu, &req, pio_post);
 	}
+	pio_access(&vm->pio, vm, port, size, !in, &value);
+	if (in)
+		merge_in(vcpu, size, value);
 	if (vm_is_stopped(vm))
 		return EXIT_ACTION_STOP;
 	vcpu_advance_rip(vcpu, ex->instr_len);

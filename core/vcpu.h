@@ -17,6 +17,8 @@
 #include "cr.h"
 #include "intr.h"
 #include "msr.h"
+#include "string_io_wait.h"
+#include "ioreq_types.h"
 
 struct vm;
 
@@ -96,11 +98,13 @@ struct vcpu {
 
 	struct vcpu_event event;        /* injection at next entry */
 	bool flush_ept;                 /* invalidate EPT-derived TLB before entry */
+	struct ioreq_wait io;           /* the IOREQ this vCPU is parked on */
 	uint64_t exits;                 /* exits handled, for statistics */
 
 	struct vcpu_cr cr;              /* CR0/CR4 masks and shadows (cr.h) */
 	struct vcpu_intr intr;          /* pending interrupts, window requests (intr.h) */
 	struct vcpu_msr msr;            /* emulated MSRs (msr.h) */
+	struct string_io_wait sio;      /* string I/O parked on an IOREQ (string_io.c) */
 };
 
 _Static_assert(VCPU_REG_COUNT <= 32, "reg_valid/reg_dirty are 32-bit masks");

@@ -81,6 +81,14 @@ struct vm *vm_get(struct tern *hv, uint16_t id)
 	return &hv->vms[id];
 }
 
+struct vm *vm_service(struct tern *hv)
+{
+	for (unsigned i = 0; i < TERN_MAX_VMS; i++)
+		if (hv->vms[i].state != VM_STATE_POWERED_OFF && hv->vms[i].config.service_vm)
+			return &hv->vms[i];
+	return 0;
+}
+
 static const char *const stop_names[] = {
 	[VM_STOP_NONE] = "none",
 	[VM_STOP_UNEXPECTED_EXIT] = "unexpected-exit",

@@ -59,6 +59,10 @@ struct vm {
 	struct pio_bus pio;
 	struct uart16550 com1;
 
+	/* IOREQ page in the Service VM's memory (ioreq.c). */
+	uint64_t ioreq_gpa;
+	bool ioreq_valid;
+
 	enum vm_stop_cause stop_cause;
 	uint32_t stop_detail;     /* e.g. the exit reason that stopped it */
 	uint32_t exit_status;     /* value written to the debug-exit port */
@@ -80,6 +84,8 @@ void tern_init(struct tern *hv);
 /* Find a free slot and set up a VM in CREATED state; -errno on bad config. */
 int vm_create(struct tern *hv, const struct vm_config *cfg, struct vm **out);
 struct vm *vm_get(struct tern *hv, uint16_t id);
+/* The Service VM, or NULL when none exists. */
+struct vm *vm_service(struct tern *hv);
 /* Stop the VM after a fatal event: every vCPU stops, the cause is logged. */
 void vm_stop(struct vm *vm, enum vm_stop_cause cause, uint32_t detail);
 /*

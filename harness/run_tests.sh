@@ -14,8 +14,9 @@ if [ "$mode" = all ]; then
 	find "$BUILD/host" -name '*.gcda' -delete 2>/dev/null
 
 	echo "== unit tests (Check) =="
-	for t in "$BUILD"/host/tests/test_*; do
-		[ -x "$t" ] || continue
+	for src in harness/unit/test_*.c; do
+		t="$BUILD/host/tests/$(basename "$src" .c)"
+		[ -x "$t" ] || { note_fail "$t was not built"; continue; }
 		out=$("$t" 2>&1); rc=$?
 		echo "$out" | grep -E '^[0-9]+%: Checks' | sed "s|^|$(basename "$t"): |"
 		echo "$out" | grep -E ':[EF]:' | head -n 20

@@ -293,8 +293,9 @@ void plat_ept_invalidate(struct vcpu *vcpu)
 
 void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector)
 {
-	(void)service_vm;
-	(void)vector;
+	sim.upcalls++;
+	sim.last_upcall_vm = service_vm->id;
+	sim.last_upcall_vector = vector;
 }
 
 uint64_t plat_host_tsc(void)

@@ -53,6 +53,9 @@ struct sim {
 	struct sim_replay_exit *replay;  /* non-NULL while replaying an exit */
 	void (*trace_hook)(struct vcpu *vcpu, const struct exit_record *ex, int action);
 	unsigned pt_pages_default;
+	unsigned upcalls;             /* plat_upcall_service_vm calls */
+	uint16_t last_upcall_vm;
+	uint32_t last_upcall_vector;
 };
 
 extern struct sim sim;

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "ioreq.h"
+#include "err.h"
+#include "log.h"
+#include "platform.h"
+#include "vm.h"
+
+static uint64_t slot_gpa(const struct vm *vm, uint16_t vcpu_id)
+{
+	return vm->ioreq_gpa + (uint64_t)vcpu_id * IOREQ_SLOT_SIZE;
+}
+
+static uint64_t size_mask(uint32_t size)
+{
+	return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+
+static int put32(struct vm *svm, uint64_t gpa, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+	return plat_gpa_write(svm, gpa, b, 4);
+}
+
+static int put64(struct vm *svm, uint64_t gpa, uint64_t v)
+{
+	int ret = put32(svm, gpa, (uint32_t)v);
+	return ret ? ret : put32(svm, gpa + 4, (uint32_t)(v >> 32));
+}
+
+static int get32(struct vm *svm, uint64_t gpa, uint32_t *v)
+{
+	uint8_t b[4];
+	int ret = plat_gpa_read(svm, gpa, b, 4);
+	if (!ret)
+		*v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	return ret;
+}
+
+int ioreq_set_buffer(struct vm *vm, uint64_t service_gpa)
+{
+	struct vm *svm = vm_service(vm->hv);
+	uint8_t probe;
+
+	if (!svm || (service_gpa & (IOREQ_PAGE_SIZE - 1)) ||
+	    plat_gpa_read(svm, service_gpa, &probe, 1) ||
+	    plat_gpa_read(svm, service_gpa + IOREQ_PAGE_SIZE - 1, &probe, 1))
+		return -TERN_EINVAL;
+	for (uint16_t i = 0; i < IOREQ_SLOTS; i++)
+		if (put32(svm, service_gpa + (uint64_t)i * IOREQ_SLOT_SIZE + IOREQ_OFF_STATE, IOREQ_FREE))
+			return -TERN_EINVAL;
+	vm->ioreq_gpa = service_gpa;
+	vm->ioreq_valid = true;
+	return 0;
+}
+
+bool ioreq_ready(const struct vm *vm)
+{
+	return vm->ioreq_valid && vm_service(vm->hv) != 0;
+}
+
+enum exit_action ioreq_send(struct vcpu *vcpu, const struct ioreq *req, ioreq_post_fn post)
+{
+	struct vm *vm = vcpu->vm;
+	struct vm *svm = vm_service(vm->hv);
+	uint64_t slot = slot_gpa(vm, vcpu->id);
+	bool pio = req->type == IOREQ_TYPE_PORTIO;
+
+	/* The request first, the state last: the Service VM acts on the state. */
+	if (!svm || !vm->ioreq_valid || vcpu->id >= IOREQ_SLOTS ||
+	    put32(svm, slot + IOREQ_OFF_TYPE, req->type) ||
+	    put32(svm, slot + IOREQ_OFF_POLLING, 0) ||
+	    put32(svm, slot + IOREQ_OFF_DIRECTION, req->dir) ||
+	    put64(svm, slot + IOREQ_OFF_ADDRESS, req->addr) ||
+	    put64(svm, slot + IOREQ_OFF_SIZE, req->size) ||
+	    (pio ? put32(svm, slot + IOREQ_OFF_VALUE, (uint32_t)req->value)
+		 : put64(svm, slot + IOREQ_OFF_VALUE, req->value)) ||
+	    put32(svm, slot + IOREQ_OFF_KERNEL_HANDLED, 0) ||
+	    put32(svm, slot + IOREQ_OFF_STATE, IOREQ_PENDING)) {
+		log_err("vm%u vcpu%u: IOREQ page unusable", vm->id, vcpu->id);
+		vm_stop(vm, VM_STOP_INTERNAL, (uint32_t)req->type);
+		return EXIT_ACTION_STOP;
+	}
+	vcpu->io.active = true;
+	vcpu->io.req = *req;
+	vcpu->io.post = post;
+	plat_upcall_service_vm(svm, IOREQ_UPCALL_VECTOR);
+	return EXIT_ACTION_WAIT_IO;
+}
+
+int ioreq_complete(struct vm *vm, uint16_t vcpu_id)
+{
+	struct vm *svm = vm_service(vm->hv);
+	uint32_t state, lo = 0, hi = 0;
+
+	if (vcpu_id >= vm->config.vcpu_count || vcpu_id >= IOREQ_SLOTS || !svm || !vm->ioreq_valid)
+		return -TERN_EINVAL;
+	struct vcpu *vcpu = &vm->vcpus[vcpu_id];
+	if (!vcpu->io.active)
+		return -TERN_EINVAL;
+	uint64_t slot = slot_gpa(vm, vcpu_id);
+	if (get32(svm, slot + IOREQ_OFF_STATE, &state))
+		return -TERN_EFAULT;
+	if (state != IOREQ_COMPLETE)
+		return -TERN_EBUSY;
+
+	const struct ioreq *req = &vcpu->io.req;
+	if (req->dir == IOREQ_READ) {
+		/* Only the value is taken from the page, cut to the size Tern asked for. */
+		if (get32(svm, slot + IOREQ_OFF_VALUE, &lo) ||
+		    (req->type != IOREQ_TYPE_PORTIO && get32(svm, slot + IOREQ_OFF_VALUE + 4, &hi)))
+			return -TERN_EFAULT;
+	}
+	uint64_t value = ((uint64_t)hi << 32 | lo) & size_mask(req->size);
+	if (put32(svm, slot + IOREQ_OFF_STATE, IOREQ_FREE))
+		return -TERN_EFAULT;
+	vcpu->io.active = false;
+	if (req->dir == IOREQ_READ && vcpu->io.post)
+		vcpu->io.post(vcpu, req, value);
+	if (vcpu->state == VCPU_STATE_WAIT_IO)
+		vcpu->state = VCPU_STATE_RUNNABLE;
+	return 0;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IOREQ: an access the hypervisor does not emulate itself goes to the
+ * device model in the Service VM through a page shared with it — 16 slots
+ * of 256 bytes, one per vCPU id, laid out as ACRN's struct acrn_io_request
+ * so that an ACRN-style HSM driver and device model can serve Tern.
+ *
+ *   FREE(3) --hv--> PENDING(0) --service vm--> PROCESSING(2) --service vm--> COMPLETE(1)
+ *   --hv post-work--> FREE
+ *
+ * Only the hypervisor writes PENDING and FREE. It keeps its own copy of
+ * each request and trusts nothing it reads back but the completion state
+ * and the value, which it masks to the request's size.
+ */
+#ifndef TERN_IOREQ_H
+#define TERN_IOREQ_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include "exit_dispatch.h"
+#include "ioreq_types.h"
+
+struct vm;
+struct vcpu;
+
+#define IOREQ_SLOTS 16
+#define IOREQ_SLOT_SIZE 256
+#define IOREQ_PAGE_SIZE 4096
+
+/* Byte offsets inside one slot (struct acrn_io_request). */
+#define IOREQ_OFF_TYPE 0
+#define IOREQ_OFF_POLLING 4
+#define IOREQ_OFF_DIRECTION 64
+#define IOREQ_OFF_ADDRESS 72
+#define IOREQ_OFF_SIZE 80
+#define IOREQ_OFF_VALUE 88
+#define IOREQ_OFF_KERNEL_HANDLED 132
+#define IOREQ_OFF_STATE 136     /* "processed" in ACRN's layout */
+
+/* The upcall vector the Service VM's HSM driver listens on (ACRN's default). */
+#define IOREQ_UPCALL_VECTOR 0xf3
+
+/*
+ * The Service VM names the page (a guest-physical address in its own
+ * memory) for a User VM's requests. Every slot is set FREE.
+ * -TERN_EINVAL: not page aligned, or not the Service VM's memory.
+ */
+int ioreq_set_buffer(struct vm *vm, uint64_t service_gpa);
+/* Whether requests from this VM have somewhere to go. */
+bool ioreq_ready(const struct vm *vm);
+
+/*
+ * Send a request for this vCPU and park it: returns EXIT_ACTION_WAIT_IO,
+ * or EXIT_ACTION_STOP when the page cannot be written (the VM is stopped
+ * and the cause reported).
+ */
+enum exit_action ioreq_send(struct vcpu *vcpu, const struct ioreq *req, ioreq_post_fn post);
+
+/*
+ * The Service VM says the request of (vm, vcpu_id) is done. The slot must
+ * read COMPLETE for a vCPU that is waiting; then post-work runs, the slot
+ * goes FREE and the vCPU is runnable again (or stays paused).
+ * -TERN_EINVAL: no such vCPU or nothing outstanding; -TERN_EBUSY: the
+ * slot is not COMPLETE yet; -TERN_EFAULT: the page cannot be read.
+ */
+int ioreq_complete(struct vm *vm, uint16_t vcpu_id);
+
+#endif
