@@ -248,28 +248,38 @@ static inline int decode_common(const uint8_t *restrict b, unsigned avail, enum 
 	in->form = d->form;
 	in->flags = INSN_F_MEM | (rex ? INSN_F_REX : 0);
 	in->osize = (d->fl & D_BYTE) ? 1 : (rex & 8) ? 8 : 4;
-	in->ssize = 0;
 	in->asize = mode == INSN_MODE_64 ? 8 : 4;
 	in->seg = base == VCPU_RBP ? VCPU_SS : VCPU_DS;
 	in->reg = (uint8_t)(((m >> 3) & 7) | ((rex & 4) << 1));
-	in->rm = 0;
 	in->base = base;
-	in->index = INSN_NOREG;
-	in->scale = 0;
 	in->cc = c & 0xf;
 	in->opcode = c;
+	in->ssize = 0;
+	in->rm = 0;
+	in->index = INSN_NOREG;
+	in->scale = 0;
 	in->map = 0;
 	in->disp = mod == 1 ? sx8(b[i + 2]) : mod == 2 ? (int32_t)get_le(b + i + 2, 4) : 0;
 	in->imm = 0;
 	return 0;
 }
 
+static __attribute__((noinline)) int decode_general(const uint8_t *restrict b, unsigned avail,
+						    enum insn_mode mode, struct insn *restrict out);
+
 int insn_decode(const uint8_t *restrict b, unsigned avail, enum insn_mode mode,
 		struct insn *restrict out)
 {
+	if ((unsigned)mode > INSN_MODE_64)
+		return INSN_ERR_UD;
 	if (decode_common(b, avail, mode, out) == 0)
 		return 0;
+	return decode_general(b, avail, mode, out);
+}
 
+static __attribute__((noinline)) int decode_general(const uint8_t *restrict b, unsigned avail,
+						    enum insn_mode mode, struct insn *restrict out)
+{
 	unsigned i = 0, rex = 0, pfx = 0, seg = VCPU_DS, k;
 	bool opsz = false, adsz = false, m64 = mode == INSN_MODE_64;
 	const struct op_desc *d;
@@ -277,8 +287,6 @@ int insn_decode(const uint8_t *restrict b, unsigned avail, enum insn_mode mode,
 	uint8_t c;
 	unsigned fl;
 
-	if ((unsigned)mode > INSN_MODE_64)
-		return INSN_ERR_UD;
 	if (avail > INSN_MAX_LEN)
 		avail = INSN_MAX_LEN;
 

@@ -18,8 +18,17 @@
 #define SEG_TYPE_RW     0x2u   /* writable (data) / readable (code) */
 #define SEG_TYPE_EXPDN  0x4u   /* expand-down (data) */
 
-/* The fast path (one MOV per exit) is a handful of these: keep them inline. */
+/*
+ * The fast path (one MOV per exit) is a handful of small helpers: the image
+ * and the bench force them inline. The sanitizer build (unit tests,
+ * coverage) keeps one copy of each, so that branch coverage counts a
+ * branch once rather than once per call site.
+ */
+#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__)
 #define EMUL_INLINE static inline __attribute__((always_inline))
+#else
+#define EMUL_INLINE static inline
+#endif
 
 static inline uint64_t szmask(unsigned bytes) { return flags_size_mask(bytes); }
 
@@ -60,7 +69,6 @@ void emul_ctx_init(struct emul_ctx *c, struct vcpu *vcpu, const struct emul_ops 
 	c->max_rep = EMUL_MAX_REP_DEFAULT;
 	c->rep_pending = false;
 	c->fault.valid = false;
-	c->la57 = false;
 	c->no_prot = false;
 	if (!(reg_get(vcpu, VCPU_CR0) & CR0_PE)) {
 		c->mode = INSN_MODE_16;
@@ -72,7 +80,6 @@ void emul_ctx_init(struct emul_ctx *c, struct vcpu *vcpu, const struct emul_ops 
 	if (reg_get(vcpu, VCPU_EFER) & EFER_LMA) {
 		if (seg_ar_l(cs->ar)) {
 			c->mode = INSN_MODE_64;
-			c->la57 = (reg_get(vcpu, VCPU_CR4) & CR4_LA57) != 0;
 			return;
 		}
 	} else if (reg_get(vcpu, VCPU_RFLAGS) & RFL_VM) {
@@ -158,12 +165,28 @@ static int seg_fault(struct emul_ctx *c, unsigned seg)
 	return -TERN_EFAULT;
 }
 
-/* Bits 63:47 (63:56 with LA57) all equal (SDM Vol. 1 3.3.7.1). */
-static inline bool canonical(uint64_t la, bool la57)
+/*
+ * Bits 63:47 all equal, or with CR4.LA57 bits 63:56 (SDM Vol. 1 3.3.7.1).
+ * A 48-bit canonical address is also 57-bit canonical, so CR4 is read
+ * only for addresses that fail the first test.
+ */
+static inline bool canonical_top(uint64_t la, unsigned bit)
 {
-	uint64_t top = (uint64_t)((int64_t)la >> (la57 ? 56 : 47));
+	return (uint64_t)((int64_t)la >> bit) + 1 <= 1;
+}
 
-	return top + 1 <= 1;
+static bool canonical_slow(struct emul_ctx *c, uint64_t la, unsigned len)
+{
+	if (!(reg_get(c->vcpu, VCPU_CR4) & CR4_LA57))
+		return false;
+	return canonical_top(la, 56) && canonical_top(la + len - 1, 56);
+}
+
+EMUL_INLINE bool canonical(struct emul_ctx *c, uint64_t la, unsigned len)
+{
+	if (canonical_top(la, 47) && canonical_top(la + len - 1, 47))
+		return true;
+	return canonical_slow(c, la, len);
 }
 
 /* Segment offset -> linear address, with the checks the CPU makes. */
@@ -176,7 +199,7 @@ static int linearize_slow(struct emul_ctx *c, unsigned seg, uint64_t off, unsign
 	if (c->mode == INSN_MODE_64) {
 		/* Only FS and GS have a base in 64-bit mode (SDM Vol. 3A 3.4.4). */
 		*la = seg_get(c->vcpu, (enum vcpu_seg)seg)->base + off;
-		if (!canonical(*la, c->la57) || !canonical(*la + len - 1, c->la57))
+		if (!canonical(c, *la, len))
 			return seg_fault(c, seg);
 		return 0;
 	}
@@ -216,7 +239,7 @@ EMUL_INLINE int linearize(struct emul_ctx *c, unsigned seg, uint64_t off, unsign
 	/* 64-bit mode, no FS/GS: the offset is the address; it must be canonical. */
 	if (c->mode == INSN_MODE_64 && seg != VCPU_FS && seg != VCPU_GS) {
 		*la = off;
-		if (!canonical(off, c->la57) || !canonical(off + len - 1, c->la57))
+		if (!canonical(c, off, len))
 			return seg_fault(c, seg);
 		return 0;
 	}
@@ -331,7 +354,7 @@ static int do_mov(struct emul_ctx *c, const struct insn *in)
 	}
 }
 
-static int do_movx(struct emul_ctx *c, const struct insn *in)
+static __attribute__((noinline)) int do_movx(struct emul_ctx *c, const struct insn *in)
 {
 	unsigned ss = in->ssize < in->osize ? in->ssize : in->osize;
 	struct opnd o;
@@ -348,7 +371,7 @@ static int do_movx(struct emul_ctx *c, const struct insn *in)
 }
 
 /* ADD..CMP and TEST in every form. */
-static int do_alu(struct emul_ctx *c, const struct insn *in)
+static __attribute__((noinline)) int do_alu(struct emul_ctx *c, const struct insn *in)
 {
 	struct vcpu *v = c->vcpu;
 	bool rex = in->flags & INSN_F_REX;
@@ -395,7 +418,7 @@ static int do_alu(struct emul_ctx *c, const struct insn *in)
 }
 
 /* BT/BTS/BTR/BTC, SDM Vol. 2A "BT": register offsets reach beyond the operand. */
-static int do_bt(struct emul_ctx *c, const struct insn *in)
+static __attribute__((noinline)) int do_bt(struct emul_ctx *c, const struct insn *in)
 {
 	struct vcpu *v = c->vcpu;
 	unsigned sz = in->osize;
@@ -444,7 +467,7 @@ static int do_bt(struct emul_ctx *c, const struct insn *in)
 }
 
 /* XCHG, XADD, CMPXCHG: r/m with ModRM.reg, memory always read for write. */
-static int do_exchange(struct emul_ctx *c, const struct insn *in)
+static __attribute__((noinline)) int do_exchange(struct emul_ctx *c, const struct insn *in)
 {
 	struct vcpu *v = c->vcpu;
 	bool rex = in->flags & INSN_F_REX;
@@ -500,7 +523,7 @@ static int do_exchange(struct emul_ctx *c, const struct insn *in)
 }
 
 /* INC, DEC, NOT, NEG, SETcc: one r/m operand. */
-static int do_unary(struct emul_ctx *c, const struct insn *in)
+static __attribute__((noinline)) int do_unary(struct emul_ctx *c, const struct insn *in)
 {
 	struct vcpu *v = c->vcpu;
 	unsigned sz = in->osize;
@@ -539,7 +562,7 @@ static int do_unary(struct emul_ctx *c, const struct insn *in)
 }
 
 /* MOVS, STOS, LODS, CMPS, SCAS with REP/REPE/REPNE (SDM Vol. 2B, REP). */
-static int do_string(struct emul_ctx *c, const struct insn *in)
+static __attribute__((noinline)) int do_string(struct emul_ctx *c, const struct insn *in)
 {
 	struct vcpu *v = c->vcpu;
 	unsigned sz = in->osize, as = in->asize;

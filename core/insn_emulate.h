@@ -48,7 +48,6 @@ struct emul_ctx {
 	void *opaque;
 	enum insn_mode mode;     /* code size of CS */
 	bool no_prot;            /* real or virtual-8086 mode: no segment type checks */
-	bool la57;               /* 57-bit canonical addresses */
 	uint32_t max_rep;
 	bool rep_pending;        /* out: a REP stopped early; RIP not advanced */
 	struct guest_fault fault;

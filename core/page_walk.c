@@ -10,13 +10,30 @@
 #include "page_walk.h"
 #include "platform.h"
 #include "err.h"
+#include "vm.h"
 
 #define PW_MAX_LEVELS 5
 
+/*
+ * The guest's physical-address width: CPUID.80000008H:EAX[7:0] as the VM's
+ * CPUID policy reports it, 36 when the policy has no such leaf (SDM 4.1.4).
+ */
+static unsigned guest_maxphyaddr(const struct vm *vm)
+{
+	const struct cpuid_policy *p = &vm->cpuid;
+	unsigned w = 36;
+
+	for (unsigned i = 0; i < p->count && i < CPUID_MAX_ENTRIES; i++) {
+		if (p->entries[i].leaf == 0x80000008u) {
+			w = p->entries[i].regs[0] & 0xffu;
+			break;
+		}
+	}
+	return (w < 32 || w > 52) ? 52 : w;
+}
+
 void pw_regs_from_vcpu(struct vcpu *vcpu, struct pw_regs *out)
 {
-	uint32_t id[4];
-
 	out->cr0 = vcpu_get_reg(vcpu, VCPU_CR0);
 	out->cr3 = vcpu_get_reg(vcpu, VCPU_CR3);
 	out->cr4 = vcpu_get_reg(vcpu, VCPU_CR4);
@@ -25,16 +42,7 @@ void pw_regs_from_vcpu(struct vcpu *vcpu, struct pw_regs *out)
 	out->cpl = vcpu_cpl(vcpu);
 	out->pkru = 0;
 	out->pkrs = 0;
-	/* CPUID.80000008H:EAX[7:0]; 36 when the leaf is absent (SDM 4.1.4). */
-	plat_host_cpuid(0x80000000u, 0, id);
-	if (id[0] >= 0x80000008u) {
-		plat_host_cpuid(0x80000008u, 0, id);
-		out->maxphyaddr = id[0] & 0xffu;
-	} else {
-		out->maxphyaddr = 36;
-	}
-	if (out->maxphyaddr < 32 || out->maxphyaddr > 52)
-		out->maxphyaddr = 52;
+	out->maxphyaddr = guest_maxphyaddr(vcpu->vm);
 }
 
 enum pw_mode pw_mode_of(const struct pw_regs *r)

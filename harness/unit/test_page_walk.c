@@ -394,24 +394,27 @@ START_TEST(regs_from_vcpu)
 {
 	struct vcpu *v = &vm->vcpus[0];
 	struct pw_regs r;
+	struct cpuid_policy *p = &vm->cpuid;
 	sim_vcpu_flat_state(v, true, 3);
 	vcpu_cache_fill(v, VCPU_CR3, 0x5000);
 	pw_regs_from_vcpu(v, &r);
 	ck_assert_uint_eq(r.cr3, 0x5000);
 	ck_assert_uint_eq(r.cpl, 3);
-	ck_assert_uint_eq(r.maxphyaddr, 39);   /* the sim's host: CPUID 80000008H EAX=0x3027 */
+	ck_assert_uint_eq(r.pkru, 0);
+	/* The VM's CPUID policy: the sim's host reports 39 bits (80000008H EAX=0x3027). */
+	ck_assert_uint_eq(r.maxphyaddr, 39);
 	ck_assert_uint_eq(pw_mode_of(&r), PW_MODE_4LEVEL);
-	/* Without leaf 80000008H the width is 36 (SDM 4.1.4). */
-	uint32_t regs[4] = { 0x80000004, 0, 0, 0 };
-	sim_set_host_cpuid(0x80000000, 0, regs);
-	pw_regs_from_vcpu(v, &r);
-	ck_assert_uint_eq(r.maxphyaddr, 36);
-	uint32_t big[4] = { 0x80000008, 0, 0, 0 };
-	uint32_t w[4] = { 0x3040, 0, 0, 0 };   /* 64: out of range */
-	sim_set_host_cpuid(0x80000000, 0, big);
-	sim_set_host_cpuid(0x80000008, 0, w);
+	unsigned i;
+	for (i = 0; i < p->count; i++)
+		if (p->entries[i].leaf == 0x80000008u)
+			break;
+	ck_assert_uint_lt(i, p->count);
+	p->entries[i].regs[0] = 0x3040;             /* 64: out of range, taken as 52 */
 	pw_regs_from_vcpu(v, &r);
 	ck_assert_uint_eq(r.maxphyaddr, 52);
+	p->entries[i].leaf = 0x80000007u;           /* leaf absent: 36 (SDM 4.1.4) */
+	pw_regs_from_vcpu(v, &r);
+	ck_assert_uint_eq(r.maxphyaddr, 36);
 }
 END_TEST
 
