@@ -65,10 +65,13 @@ all: $(BUILD)/core-free.o $(SIM_TOOLS) $(TEST_BINS) x86
 # until then.
 x86:
 -include platform/x86/x86.mk
+-include harness/guests/guests.mk
 
-# The main job. Until the real image boots, it is the simulator's replay of
-# the bundled trace corpus.
-run: deps sim-run
+# The main job: the real image boots on Bochs (VMX + EPT emulated), runs the
+# test guest as the Service VM and the console streams here; `make sim-run`
+# is the simulator's replay of the trace corpus.
+run: deps
+	@$(MAKE) --no-print-directory BUILD=$(BUILD) boot
 
 # ---- core, freestanding ----------------------------------------------------
 $(BUILD)/free/%.o: %.c $(CORE_HDRS) | check-freestanding
@@ -117,7 +120,7 @@ coverage: deps all
 	@BUILD=$(BUILD) sh harness/run_tests.sh --coverage-only
 
 sim-run: $(BUILD)/host/tern-sim
-	$(BUILD)/host/tern-sim --summary traces/*.trace traces/recorded/*.trace
+	$(BUILD)/host/tern-sim --summary traces/*.trace $(wildcard traces/recorded/*.trace traces/recorded/*.bin)
 
 # ---- benchmarks (no sanitizers, -O2, counted by callgrind) --------------------
 $(BUILD)/bench/%.o: %.c $(CORE_HDRS)

@@ -6,6 +6,7 @@
  * VM with a report naming the reason. Nothing falls through to "advance RIP
  * and hope".
  */
+#include "ept_exit.h"
 #include "event.h"
 #include "exit_handlers.h"
 #include "intr.h"
@@ -67,7 +68,8 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	[EXIT_REASON_RDTSC] = HANDLE(rdtsc_exit),
 	/* RSM exits only in SMM, where a Tern guest never is. */
 	[EXIT_REASON_RSM] = STOP,
-	/* [EXIT_REASON_VMCALL]: hypercall_exit (hypercall.c, the VM manager's branch). */
+	/* Hypercalls: ACRN's ABI, Service VM only (hypercall.h). */
+	[EXIT_REASON_VMCALL] = HANDLE(hypercall_exit),
 	/*
 	 * VMX instructions always exit in VMX non-root operation (SDM 26.1.2).
 	 * The guest is told VMX does not exist (CPUID.1:ECX.VMX = 0, CR4.VMXE
@@ -103,8 +105,9 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	[EXIT_REASON_VIRTUALIZED_EOI] = STOP,
 	[EXIT_REASON_GDTR_IDTR_ACCESS] = STOP,
 	[EXIT_REASON_LDTR_TR_ACCESS] = STOP,
-	/* EPT violations reach the MMIO emulator; EPT_MISCONFIG: the EPT handler (ept.c). */
-	[EXIT_REASON_EPT_VIOLATION] = HANDLE(mmio_exit),
+	/* Classified against the VM's map: MMIO, write-protect IOREQ, or a stop (ept_exit.c). */
+	[EXIT_REASON_EPT_VIOLATION] = HANDLE(ept_violation_exit),
+	[EXIT_REASON_EPT_MISCONFIG] = HANDLE(ept_misconfig_exit),
 	[EXIT_REASON_INVEPT] = REFLECT_UD,
 	[EXIT_REASON_RDTSCP] = HANDLE(rdtscp_exit),
 	[EXIT_REASON_PREEMPTION_TIMER] = HANDLE(preemption_timer_exit),
@@ -203,7 +206,14 @@ enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *e
 	vcpu->exits++;
 	enum exit_action action = dispatch(vcpu, ex);
 
-	if (action == EXIT_ACTION_RESUME)
+	if (action == EXIT_ACTION_RESUME && vcpu->state == VCPU_STATE_INIT && vcpu->load_pending) {
+		/*
+		 * A vCPU the handling reset (VM reset on a triple fault: back
+		 * in INIT with its reset state to load) is an AP waiting for a
+		 * SIPI: it is not entered.
+		 */
+		action = EXIT_ACTION_STOP;
+	} else if (action == EXIT_ACTION_RESUME)
 		vcpu->state = VCPU_STATE_RUNNABLE;
 	else if (action == EXIT_ACTION_WAIT_IO)
 		vcpu->state = VCPU_STATE_WAIT_IO;

@@ -31,5 +31,6 @@ enum exit_action apic_access_exit(struct vcpu *vcpu, const struct exit_record *e
 enum exit_action invlpg_exit(struct vcpu *vcpu, const struct exit_record *ex);      /* report_exit.c */
 enum exit_action invpcid_exit(struct vcpu *vcpu, const struct exit_record *ex);     /* report_exit.c */
 enum exit_action mmio_exit(struct vcpu *vcpu, const struct exit_record *ex);     /* mmio.c */
+enum exit_action hypercall_exit(struct vcpu *vcpu, const struct exit_record *ex); /* hypercall.c */
 
 #endif

@@ -4,6 +4,7 @@
 #include "log.h"
 #include "platform.h"
 #include "vm.h"
+#include "vm_mgr.h"
 
 static uint64_t slot_gpa(const struct vm *vm, uint16_t vcpu_id)
 {
@@ -116,7 +117,7 @@ int ioreq_complete(struct vm *vm, uint16_t vcpu_id)
 	vcpu->io.active = false;
 	if (req->dir == IOREQ_READ && vcpu->io.post)
 		vcpu->io.post(vcpu, req, value);
-	if (vcpu->state == VCPU_STATE_WAIT_IO)
-		vcpu->state = VCPU_STATE_RUNNABLE;
+	/* Runnable again; a paused vCPU becomes runnable when resumed. */
+	vm_mgr_vcpu_wake(vcpu);
 	return 0;
 }

@@ -40,6 +40,12 @@ void plat_vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg, struct seg_desc *
  */
 int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npages);
 
+/*
+ * The CPU's IA32_VMX_EPT_VPID_CAP MSR (SDM Vol. 3D A.10): which EPT page
+ * sizes, memory types and permission encodings it supports.
+ */
+uint64_t plat_vmx_ept_vpid_cap(void);
+
 /* Carry out a single-context EPT invalidation for this vCPU (INVEPT type 1). */
 void plat_ept_invalidate(struct vcpu *vcpu);
 

@@ -175,6 +175,28 @@ size_t trace_bin_stop(uint8_t *buf, size_t cap, uint32_t cause, uint32_t detail)
 	return TRACE_BIN_REC_HDR + TRACE_BIN_STOP_LEN;
 }
 
+size_t trace_bin_host_cpuid(uint8_t *buf, size_t cap, uint32_t leaf, uint32_t subleaf,
+			    const uint32_t regs[4])
+{
+	uint8_t *p = rec_start(buf, cap, TRACE_BIN_HOST_CPUID, 0, TRACE_BIN_CPUID_LEN);
+	if (!p)
+		return 0;
+	p = put32(p, leaf);
+	p = put32(p, subleaf);
+	for (int i = 0; i < 4; i++)
+		p = put32(p, regs[i]);
+	return TRACE_BIN_REC_HDR + TRACE_BIN_CPUID_LEN;
+}
+
+size_t trace_bin_host_tsc(uint8_t *buf, size_t cap, uint64_t tsc)
+{
+	uint8_t *p = rec_start(buf, cap, TRACE_BIN_HOST_TSC, 0, TRACE_BIN_REG_LEN);
+	if (!p)
+		return 0;
+	put64(p, tsc);
+	return TRACE_BIN_REC_HDR + TRACE_BIN_REG_LEN;
+}
+
 /* ---- decoder -------------------------------------------------------------- */
 
 int trace_bin_check_header(const uint8_t *buf, size_t len)
@@ -197,6 +219,8 @@ static long fixed_len(uint8_t type)
 	case TRACE_BIN_ACTION: return 0;
 	case TRACE_BIN_EVENT: return TRACE_BIN_EVENT_LEN;
 	case TRACE_BIN_STOP: return TRACE_BIN_STOP_LEN;
+	case TRACE_BIN_HOST_CPUID: return TRACE_BIN_CPUID_LEN;
+	case TRACE_BIN_HOST_TSC: return TRACE_BIN_REG_LEN;
 	default: return -1;
 	}
 }
@@ -291,6 +315,17 @@ int trace_bin_next(const uint8_t *buf, size_t len, size_t *pos, struct trace_bin
 			return -TERN_EINVAL;
 		rec->len = (uint32_t)plen;
 		tern_memcpy(rec->data, p, plen);
+		break;
+	case TRACE_BIN_HOST_CPUID:
+		rec->cpuid_leaf = get32(p);
+		rec->cpuid_subleaf = get32(p + 4);
+		for (int i = 0; i < 4; i++)
+			rec->cpuid_regs[i] = get32(p + 8 + 4 * i);
+		break;
+	case TRACE_BIN_HOST_TSC:
+		if (index)
+			return -TERN_EINVAL;
+		rec->value = get64(p);
 		break;
 	default: /* TRACE_BIN_STOP: fixed_len covers every other type */
 		rec->stop_cause = get32(p);

@@ -41,7 +41,9 @@ enum trace_bin_type {
 	TRACE_BIN_CONSOLE = 9,  /* bytes the VM's UART transmitted */
 	TRACE_BIN_STOP = 10,    /* the VM stopped: cause, detail */
 	TRACE_BIN_WRITE = 11,   /* a guest-memory write */
-	TRACE_BIN_TYPE_MAX = 12,
+	TRACE_BIN_HOST_CPUID = 12, /* a host CPUID leaf the policy was built from; before the exits */
+	TRACE_BIN_HOST_TSC = 13,   /* u64: the host TSC the handler read (state) */
+	TRACE_BIN_TYPE_MAX = 14,
 };
 
 /* Payload sizes of the fixed-size records. */
@@ -52,6 +54,7 @@ enum trace_bin_type {
 #define TRACE_BIN_MEM_HDR (8 + 4)
 #define TRACE_BIN_EVENT_LEN (1 + 1 + 1 + 4 + 4)
 #define TRACE_BIN_STOP_LEN (4 + 4)
+#define TRACE_BIN_CPUID_LEN (4 + 4 + 16)
 
 struct trace_bin_vm {
 	uint16_t vcpus;
@@ -76,6 +79,8 @@ struct trace_bin_rec {
 	uint8_t data[TRACE_BIN_MAX_DATA];
 	struct vcpu_event event;
 	uint32_t stop_cause, stop_detail;
+	uint32_t cpuid_leaf, cpuid_subleaf;
+	uint32_t cpuid_regs[4];
 };
 
 size_t trace_bin_header(uint8_t *buf, size_t cap);
@@ -90,6 +95,10 @@ size_t trace_bin_action(uint8_t *buf, size_t cap, int action);
 size_t trace_bin_event(uint8_t *buf, size_t cap, const struct vcpu_event *ev);
 size_t trace_bin_console(uint8_t *buf, size_t cap, const uint8_t *bytes, uint32_t len);
 size_t trace_bin_stop(uint8_t *buf, size_t cap, uint32_t cause, uint32_t detail);
+size_t trace_bin_host_cpuid(uint8_t *buf, size_t cap, uint32_t leaf, uint32_t subleaf,
+			    const uint32_t regs[4]);
+/* HOST_TSC: the same layout as REG, index 0. */
+size_t trace_bin_host_tsc(uint8_t *buf, size_t cap, uint64_t tsc);
 
 /* 0 when buf starts with a valid header; -TERN_EINVAL otherwise. */
 int trace_bin_check_header(const uint8_t *buf, size_t len);

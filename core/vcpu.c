@@ -35,19 +35,18 @@ void vcpu_cache_fill_seg(struct vcpu *vcpu, enum vcpu_seg seg, const struct seg_
 	vcpu->seg_valid |= (uint16_t)(1u << seg);
 }
 
+/* Cache misses (vcpu_get_reg / vcpu_get_seg in vcpu.h): fetch once. */
 uint64_t vcpu_fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
 {
 	vcpu_cache_fill(vcpu, reg, plat_vcpu_fetch_reg(vcpu, reg));
 	return vcpu->regs[reg];
 }
 
-const struct seg_desc *vcpu_get_seg(struct vcpu *vcpu, enum vcpu_seg seg)
+const struct seg_desc *vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg)
 {
-	if (!(vcpu->seg_valid & (1u << seg))) {
-		struct seg_desc d;
-		plat_vcpu_fetch_seg(vcpu, seg, &d);
-		vcpu_cache_fill_seg(vcpu, seg, &d);
-	}
+	struct seg_desc d;
+	plat_vcpu_fetch_seg(vcpu, seg, &d);
+	vcpu_cache_fill_seg(vcpu, seg, &d);
 	return &vcpu->segs[seg];
 }
 

@@ -14,11 +14,11 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include "ioreq_types.h"
 #include "cr.h"
 #include "intr.h"
 #include "msr.h"
 #include "string_io_wait.h"
-#include "ioreq_types.h"
 
 struct vm;
 
@@ -85,6 +85,26 @@ enum vcpu_state {
 	VCPU_STATE_STOPPED,      /* the VM was stopped; never resumes */
 };
 
+/*
+ * A whole register state the platform loads into the guest before the
+ * vCPU's next VM entry (VMCS guest-state area, SDM Vol. 3C 24.4), written by
+ * the VM manager: the architectural reset state (SDM Vol. 3A 9.1.1,
+ * Table 9-1 "IA-32 and Intel 64 Processor States Following Power-up,
+ * Reset, or INIT") or the state the Service VM set (HC_SET_VCPU_REGS).
+ */
+struct vcpu_load_state {
+	uint64_t regs[VCPU_REG_COUNT];  /* indexed by enum vcpu_reg */
+	struct seg_desc segs[VCPU_SEG_COUNT];
+	uint64_t gdtr_base;
+	uint64_t idtr_base;
+	uint32_t gdtr_limit;
+	uint32_t idtr_limit;
+};
+
+/* Why a vCPU is paused (vcpu->pause_mask); both may hold at once. */
+#define VCPU_PAUSED_BY_VM    0x1u  /* its VM is paused */
+#define VCPU_PAUSED_BY_VCPU  0x2u  /* paused on its own (Tern's per-vCPU pause) */
+
 struct vcpu {
 	struct vm *vm;
 	uint16_t id;
@@ -105,6 +125,20 @@ struct vcpu {
 	struct vcpu_intr intr;          /* pending interrupts, window requests (intr.h) */
 	struct vcpu_msr msr;            /* emulated MSRs (msr.h) */
 	struct string_io_wait sio;      /* string I/O parked on an IOREQ (string_io.c) */
+	/*
+	 * VM manager (vm_mgr.c). While pause_mask is non-zero the state is
+	 * VCPU_STATE_PAUSED and paused_state is the state it returns to (a
+	 * vCPU paused while waiting for I/O waits again when resumed).
+	 */
+	uint8_t pause_mask;
+	enum vcpu_state paused_state;
+	/*
+	 * Set by the VM manager: before the next entry the platform loads
+	 * `load` as the guest's whole register state (then clears this flag),
+	 * before it writes back registers marked dirty.
+	 */
+	bool load_pending;
+	struct vcpu_load_state load;
 };
 
 _Static_assert(VCPU_REG_COUNT <= 32, "reg_valid/reg_dirty are 32-bit masks");
@@ -116,13 +150,16 @@ void vcpu_cache_reset(struct vcpu *vcpu);
 void vcpu_cache_fill(struct vcpu *vcpu, enum vcpu_reg reg, uint64_t value);
 void vcpu_cache_fill_seg(struct vcpu *vcpu, enum vcpu_seg seg, const struct seg_desc *desc);
 
-/* Cache miss: fetch from the platform and cache (vcpu.c). */
-uint64_t vcpu_fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg);
-
 /*
- * Inline: every exit reads and writes a handful of registers, and a call
- * per access is a measurable share of a CPUID exit (harness/bench).
+ * The accessors every exit handler calls several times: the cache hit and
+ * the write are inline (a call per register was most of a hypercall's
+ * instruction count); a miss fetches from the platform once, out of line.
  */
+uint64_t vcpu_fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg);
+const struct seg_desc *vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg);
+
+#define VCPU_RFLAGS_FIXED 0x2u  /* RFLAGS bit 1 always reads 1 (SDM Vol. 1, 3.4.3) */
+
 static inline uint64_t vcpu_get_reg(struct vcpu *vcpu, enum vcpu_reg reg)
 {
 	if (vcpu->reg_valid & (1u << reg))
@@ -132,14 +169,19 @@ static inline uint64_t vcpu_get_reg(struct vcpu *vcpu, enum vcpu_reg reg)
 
 static inline void vcpu_set_reg(struct vcpu *vcpu, enum vcpu_reg reg, uint64_t value)
 {
-	/* RFLAGS bit 1 is reserved and always reads 1 (SDM Vol. 1, 3.4.3). */
 	if (reg == VCPU_RFLAGS)
-		value |= 0x2u;
+		value |= VCPU_RFLAGS_FIXED;
 	vcpu->regs[reg] = value;
 	vcpu->reg_valid |= 1u << reg;
 	vcpu->reg_dirty |= 1u << reg;
 }
-const struct seg_desc *vcpu_get_seg(struct vcpu *vcpu, enum vcpu_seg seg);
+
+static inline const struct seg_desc *vcpu_get_seg(struct vcpu *vcpu, enum vcpu_seg seg)
+{
+	if (vcpu->seg_valid & (1u << seg))
+		return &vcpu->segs[seg];
+	return vcpu_fetch_seg(vcpu, seg);
+}
 static inline bool vcpu_reg_dirty(const struct vcpu *vcpu, enum vcpu_reg reg)
 {
 	return (vcpu->reg_dirty >> reg) & 1u;

@@ -6,6 +6,8 @@
 #include "exit_dispatch.h"
 #include "lib.h"
 #include "log.h"
+#include "vm_memory.h"
+#include "vm_mgr.h"
 
 void tern_init(struct tern *hv)
 {
@@ -69,6 +71,8 @@ int vm_create(struct tern *hv, const struct vm_config *cfg, struct vm **out)
 		return ret;
 	for (uint16_t i = 0; i < cfg->vcpu_count; i++)
 		vcpu_init(&vm->vcpus[i], vm, i);
+	if ((ret = vm_memory_init(vm)))
+		return ret;
 	vm->state = VM_STATE_CREATED;
 	*out = vm;
 	return 0;
@@ -128,7 +132,10 @@ void vm_stop(struct vm *vm, enum vm_stop_cause cause, uint32_t detail)
 
 int vm_triple_fault(struct vm *vm)
 {
-	/* Reset is the VM manager's job; until a reset is requested the VM is stopped. */
+	if (vm->config.reset_on_triple_fault) {
+		vm_mgr_reboot(vm);
+		return EXIT_ACTION_RESUME;
+	}
 	vm_stop(vm, VM_STOP_TRIPLE_FAULT, 0);
 	return EXIT_ACTION_STOP;
 }

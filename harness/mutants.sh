@@ -23,7 +23,8 @@ if line.rstrip().endswith(","):          # a call continued on the next line
     end = s.index("\n", end) + 1
 open(path, "w").write(s[:i] + s[end:])
 PY
-	if (cd "$scratch" && make test BUILD="$scratch/build" >/dev/null 2>&1); then
+	# The boot suite takes minutes and judges the image, not these lines: skipped here.
+	if (cd "$scratch" && TERN_SKIP_SUITES=boot make test BUILD="$scratch/build" >/dev/null 2>&1); then
 		echo "SURVIVED: $file: $line"
 		survived=$((survived + 1))
 	else

@@ -11,7 +11,7 @@ failed=0
 [ -x "$sim" ] || { echo "no $sim: build it with make"; echo "suite: 0 passed, 1 failed"; exit 1; }
 sim_abs="$(cd "$(dirname "$sim")" && pwd)/tern-sim"
 
-for t in traces/*.trace traces/recorded/*.trace; do
+for t in traces/*.trace traces/recorded/*.trace traces/recorded/*.bin; do
 	[ -f "$t" ] || continue
 	if out=$("$sim" --quiet "$t" 2>&1); then
 		passed=$((passed + 1))

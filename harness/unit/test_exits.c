@@ -264,11 +264,17 @@ END_TEST
 
 START_TEST(test_triple_fault_reset_configured)
 {
-	/* Reset on triple fault configured: the VM is still stopped, the cause named. */
+	/*
+	 * Reset on triple fault configured: the VM is not stopped; the BSP
+	 * resumes with its architectural reset state for the platform to load.
+	 */
 	struct exit_record ex = rec(EXIT_REASON_TRIPLE_FAULT, 0);
 	vm->config.reset_on_triple_fault = true;
-	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_STOP);
-	ck_assert_uint_eq(vm->stop_cause, VM_STOP_TRIPLE_FAULT);
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert(!vm_is_stopped(vm));
+	ck_assert_uint_eq(vm->stop_cause, VM_STOP_NONE);
+	ck_assert(v->load_pending);
+	ck_assert(sim_log_contains("reset after a triple fault"));
 }
 END_TEST
 

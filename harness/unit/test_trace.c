@@ -109,14 +109,15 @@ END_TEST
 START_TEST(test_parse_limits)
 {
 	/* More reads than an exit may hold. */
-	char *text = malloc(64 * 1024);
+	char *text = malloc(128 * 1024);
 	strcpy(text, "vm\nexit HLT\n");
+	char *end = text + strlen(text);
 	for (int i = 0; i <= TRACE_MAX_READS; i++)
-		strcat(text, "mem gpa=0 data=00\n");
+		end += sprintf(end, "mem gpa=0 data=00\n");
 	struct trace t;
 	char err[TRACE_ERR];
 	ck_assert_int_eq(parse(text, &t, err), -1);
-	ck_assert_str_eq(err, "t.trace:35: more than 32 guest reads in one exit");
+	ck_assert_str_eq(err, "t.trace:4099: more than 4096 guest reads in one exit");
 	/* A line longer than the parser takes. */
 	memset(text, 'a', 9000);
 	text[9000] = '\0';
@@ -206,6 +207,7 @@ START_TEST(test_replay_memory_stream)
 	struct sim_replay_exit rx;
 	memset(&rx, 0, sizeof(rx));
 	rx.te = &t.exits[0];
+	rx.mem_size = 0x1000;
 	sim.replay = &rx;
 	uint8_t b[4];
 	ck_assert_int_eq(plat_gpa_read(vm, 0x100, b, 2), 0);
@@ -216,6 +218,10 @@ START_TEST(test_replay_memory_stream)
 	ck_assert_int_eq(plat_gpa_write(vm, 0x400, "\x01\x02", 2), 0);
 	ck_assert_uint_eq(rx.nwrites, 1);
 	ck_assert_uint_eq(rx.writes[0].gpa, 0x400);
+	/* The trace's VM has 4 KiB of RAM: a write past it fails and is not kept. */
+	ck_assert_int_eq(plat_gpa_write(vm, 0x1000, "\x01", 1), -14);
+	ck_assert_uint_eq(rx.nwrites, 1);
+	free(rx.writes);
 	sim.replay = NULL;
 	/* Outside the replay, accesses are bounds-checked against the RAM. */
 	ck_assert_int_eq(plat_gpa_read(vm, 0, b, 1), -14); /* no RAM at all */

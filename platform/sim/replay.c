@@ -162,6 +162,13 @@ unsigned replay_trace(const struct trace *t, FILE *out, struct replay_stats *sta
 	unsigned bad_exits = 0;
 
 	sim_reset();
+	/* The host CPU the trace was recorded on, when the trace says. */
+	if (t->nhost_cpuid) {
+		sim.host_cpuid_count = 0;
+		for (unsigned i = 0; i < t->nhost_cpuid; i++)
+			sim_set_host_cpuid(t->host_cpuid[i].leaf, t->host_cpuid[i].subleaf,
+					   t->host_cpuid[i].regs);
+	}
 	tern_init(&hv);
 	struct vm *vm = NULL;
 	int ret = vm_create(&hv, &t->cfg, &vm);
@@ -188,6 +195,7 @@ unsigned replay_trace(const struct trace *t, FILE *out, struct replay_stats *sta
 				return bad_exits + 1;
 			}
 			rx->te = e;
+			rx->mem_size = t->cfg.mem_size;
 			size_t console_before = sim.vms[vm->id].console_len;
 			vcpu->state = VCPU_STATE_RUNNABLE;
 			vcpu_cache_reset(vcpu);
@@ -195,6 +203,7 @@ unsigned replay_trace(const struct trace *t, FILE *out, struct replay_stats *sta
 			int action = vcpu_handle_exit(vcpu, &e->ex);
 			sim.replay = NULL;
 			compare(&c, vm, vcpu, action, rx, console_before);
+			free(rx->writes);
 			free(rx);
 			/* What the platform does before the next entry. */
 			vcpu_pre_entry(vcpu);

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include "trace.h"
 
-#define REPLAY_MAX_WRITES 64
+#define REPLAY_MAX_WRITES TRACE_MAX_WRITES
 #define REPLAY_MSG 256
 
 struct sim_mem_access {
@@ -23,8 +23,9 @@ struct sim_mem_access {
 struct sim_replay_exit {
 	const struct trace_exit *te;
 	unsigned next_read;
-	struct sim_mem_access writes[REPLAY_MAX_WRITES];
-	unsigned nwrites;
+	struct sim_mem_access *writes;   /* grown as the handler writes (free with the exit) */
+	unsigned nwrites, cap_writes;
+	uint64_t mem_size;               /* the trace VM's RAM: writes beyond it fail, as on hardware */
 	bool overflow_writes;
 	/* The first problem the platform side saw (missing state, stray read). */
 	char error[REPLAY_MSG];

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "sim.h"
+#include "sim_tlb.h"
 #include "err.h"
 #include "platform.h"
 #include "replay.h"
@@ -49,6 +50,8 @@ void sim_reset(void)
 	memcpy(sim.host_cpuid, default_host_cpuid, sizeof(default_host_cpuid));
 	sim.host_cpuid_count = sizeof(default_host_cpuid) / sizeof(default_host_cpuid[0]);
 	sim.pt_pages_default = SIM_DEFAULT_PT_PAGES;
+	sim.ept_vpid_cap = SIM_DEFAULT_EPT_VPID_CAP;
+	sim_tlb_reset();
 }
 
 int sim_vm_set_ram(uint16_t vm_id, uint64_t size)
@@ -222,10 +225,25 @@ int plat_gpa_read(struct vm *vm, uint64_t gpa, void *dst, size_t len)
 int plat_gpa_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
 {
 	struct sim_replay_exit *r = sim.replay;
+	if (sim.fail_gpa_writes)
+		return -TERN_EFAULT;
 	if (r) {
+		/* The recording platform refuses writes outside the guest's RAM. */
+		if (len > r->mem_size || gpa > r->mem_size - len)
+			return -TERN_EFAULT;
 		if (r->nwrites == REPLAY_MAX_WRITES || len > TRACE_MAX_MEM) {
 			r->overflow_writes = true;
 			return -TERN_EFAULT;
+		}
+		if (r->nwrites == r->cap_writes) {
+			unsigned cap = r->cap_writes ? r->cap_writes * 2 : 8;
+			struct sim_mem_access *nw = realloc(r->writes, cap * sizeof(*nw));
+			if (!nw) {
+				r->overflow_writes = true;
+				return -TERN_EFAULT;
+			}
+			r->writes = nw;
+			r->cap_writes = cap;
 		}
 		struct sim_mem_access *w = &r->writes[r->nwrites++];
 		w->gpa = gpa;
@@ -289,6 +307,12 @@ int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npa
 void plat_ept_invalidate(struct vcpu *vcpu)
 {
 	sim.vms[vcpu->vm->id].ept_invalidations[vcpu->id]++;
+	sim_tlb_flush(vcpu);
+}
+
+uint64_t plat_vmx_ept_vpid_cap(void)
+{
+	return sim.ept_vpid_cap;
 }
 
 void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector)
@@ -300,6 +324,13 @@ void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector)
 
 uint64_t plat_host_tsc(void)
 {
+	struct sim_replay_exit *r = sim.replay;
+	if (r) {
+		if (r->te->have_tsc)
+			return r->te->host_tsc;
+		replay_error("handler read the host TSC, which the trace's state does not give");
+		return 0;
+	}
 	return sim.host_tsc;
 }
 

@@ -20,6 +20,9 @@
 #define SIM_LOG_MAX 65536
 #define SIM_DEFAULT_PT_PAGES 4096  /* 16 MiB: enough for a 64 GiB guest in 4 KiB pages */
 #define SIM_MAX_HOST_CPUID 64
+/* IA32_VMX_EPT_VPID_CAP of a Haswell: execute-only, 4-level walk, UC/WB,
+ * 2 MiB and 1 GiB pages, INVEPT (single-context, all-context), A/D, INVVPID. */
+#define SIM_DEFAULT_EPT_VPID_CAP 0x00000f0106734141ull
 
 struct sim_vm {
 	uint8_t *ram;
@@ -50,9 +53,11 @@ struct sim {
 	size_t log_len;
 	bool log_echo;                /* also print log lines on stderr */
 	bool console_echo;            /* also print console bytes on stdout */
+	bool fail_gpa_writes;         /* plat_gpa_write fails (tests of write-back errors) */
 	struct sim_replay_exit *replay;  /* non-NULL while replaying an exit */
 	void (*trace_hook)(struct vcpu *vcpu, const struct exit_record *ex, int action);
 	unsigned pt_pages_default;
+	uint64_t ept_vpid_cap;        /* what plat_vmx_ept_vpid_cap() returns */
 	unsigned upcalls;             /* plat_upcall_service_vm calls */
 	uint16_t last_upcall_vm;
 	uint32_t last_upcall_vector;

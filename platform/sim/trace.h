@@ -15,8 +15,9 @@
 #include "vm.h"
 
 #define TRACE_MAX_MEM 256       /* bytes in one mem/write line */
-#define TRACE_MAX_READS 32      /* guest-memory reads per exit */
-#define TRACE_MAX_WRITES 16     /* expected guest-memory writes per exit */
+#define TRACE_MAX_READS 4096    /* guest-memory reads per exit (a REP string exit makes many) */
+#define TRACE_MAX_WRITES 4096   /* expected guest-memory writes per exit */
+#define TRACE_MAX_HOST_CPUID 64 /* host CPUID leaves a trace may give */
 #define TRACE_MAX_CONSOLE 1024  /* expected console bytes per exit */
 #define TRACE_MAX_EXITS 1000000
 #define TRACE_REASON_SLOTS (EXIT_REASON_MAX + 1) /* last slot: unknown reasons */
@@ -40,8 +41,10 @@ struct trace_exit {
 	uint32_t reg_mask;
 	struct seg_desc segs[VCPU_SEG_COUNT];
 	uint16_t seg_mask;
-	struct trace_mem reads[TRACE_MAX_READS];
-	unsigned nreads;
+	struct trace_mem *reads;          /* grown as needed (trace_exit_add_mem) */
+	unsigned nreads, cap_reads;
+	bool have_tsc;
+	uint64_t host_tsc;                /* what plat_host_tsc() returned during the exit */
 
 	/* Expected outcome. */
 	bool have_expect;
@@ -55,14 +58,22 @@ struct trace_exit {
 	int exp_stop;                     /* enum vm_stop_cause, or -1: not stopped */
 	bool exp_stop_detail_given;
 	uint32_t exp_stop_detail;
-	struct trace_mem writes[TRACE_MAX_WRITES];
-	unsigned nwrites;
+	struct trace_mem *writes;
+	unsigned nwrites, cap_writes;
+};
+
+/* The host CPU the trace was recorded on (policy building reads it). */
+struct trace_cpuid {
+	uint32_t leaf, subleaf;
+	uint32_t regs[4];
 };
 
 struct trace {
 	char file[256];
 	struct vm_config cfg;
 	bool have_vm;
+	struct trace_cpuid host_cpuid[TRACE_MAX_HOST_CPUID];
+	unsigned nhost_cpuid;
 	struct trace_exit *exits;
 	unsigned nexits;
 	unsigned cap;
@@ -73,6 +84,11 @@ int trace_parse_file(const char *path, struct trace *t, char *err, size_t errlen
 int trace_parse_buffer(const char *name, const char *buf, size_t len, struct trace *t, char *err,
 		       size_t errlen);
 void trace_free(struct trace *t);
+/* A new zeroed read (or expected write) slot of an exit; NULL when the
+ * per-exit limit is reached or memory ran out. */
+struct trace_mem *trace_exit_add_mem(struct trace_exit *e, bool write);
+/* A new exit at the end of the trace, with its defaults; NULL when full. */
+struct trace_exit *trace_add_exit(struct trace *t);
 
 const char *trace_reg_name(enum vcpu_reg reg);
 const char *trace_seg_name(enum vcpu_seg seg);

@@ -24,24 +24,6 @@ static int bin_fail(char *err, size_t errlen, const char *name, size_t off, cons
 	return -1;
 }
 
-static struct trace_exit *new_exit(struct trace *t)
-{
-	if (t->nexits == TRACE_MAX_EXITS)
-		return NULL;
-	if (t->nexits == t->cap) {
-		unsigned cap = t->cap ? t->cap * 2 : 64;
-		struct trace_exit *ne = realloc(t->exits, cap * sizeof(*ne));
-		if (!ne)
-			return NULL;
-		t->exits = ne;
-		t->cap = cap;
-	}
-	struct trace_exit *e = &t->exits[t->nexits++];
-	memset(e, 0, sizeof(*e));
-	e->exp_stop = -1;
-	return e;
-}
-
 static int load(const char *name, const uint8_t *buf, size_t len, struct trace *t, char *err,
 		size_t errlen)
 {
@@ -84,6 +66,18 @@ static int load(const char *name, const uint8_t *buf, size_t len, struct trace *
 			ret = bin_fail(err, errlen, name, at, "record before the VM record");
 			break;
 		}
+		if (r->type == TRACE_BIN_HOST_CPUID) {
+			if (t->nexits || t->nhost_cpuid == TRACE_MAX_HOST_CPUID) {
+				ret = bin_fail(err, errlen, name, at, "host CPUID record after the exits or "
+					       "beyond %u", TRACE_MAX_HOST_CPUID);
+				break;
+			}
+			struct trace_cpuid *c = &t->host_cpuid[t->nhost_cpuid++];
+			c->leaf = r->cpuid_leaf;
+			c->subleaf = r->cpuid_subleaf;
+			memcpy(c->regs, r->cpuid_regs, sizeof(c->regs));
+			continue;
+		}
 		if (r->type == TRACE_BIN_EXIT) {
 			if (e && !e->have_expect) {
 				ret = bin_fail(err, errlen, name, at, "exit without an ACTION record before it");
@@ -94,7 +88,7 @@ static int load(const char *name, const uint8_t *buf, size_t len, struct trace *
 					       r->vcpu, r->ex.instr_len);
 				break;
 			}
-			if (!(e = new_exit(t))) {
+			if (!(e = trace_add_exit(t))) {
 				ret = bin_fail(err, errlen, name, at, "too many exits");
 				break;
 			}
@@ -107,7 +101,7 @@ static int load(const char *name, const uint8_t *buf, size_t len, struct trace *
 			ret = bin_fail(err, errlen, name, at, "record outside an exit");
 			break;
 		}
-		bool outcome = r->type >= TRACE_BIN_ACTION;
+		bool outcome = r->type >= TRACE_BIN_ACTION && r->type <= TRACE_BIN_WRITE;
 		if (!outcome && e->have_expect) {
 			ret = bin_fail(err, errlen, name, at, "state record after the outcome");
 			break;
@@ -125,17 +119,22 @@ static int load(const char *name, const uint8_t *buf, size_t len, struct trace *
 			e->segs[r->index] = r->seg;
 			e->seg_mask |= (uint16_t)(1u << r->index);
 			break;
-		case TRACE_BIN_MEM:
-			if (e->nreads == TRACE_MAX_READS) {
+		case TRACE_BIN_MEM: {
+			struct trace_mem *m = trace_exit_add_mem(e, false);
+			if (!m) {
 				ret = bin_fail(err, errlen, name, at, "more than %u reads in one exit",
 					       TRACE_MAX_READS);
 				break;
 			}
-			e->reads[e->nreads].gpa = r->gpa;
-			e->reads[e->nreads].len = r->len;
-			e->reads[e->nreads].fault = r->fault;
-			memcpy(e->reads[e->nreads].data, r->data, r->fault ? 0 : r->len);
-			e->nreads++;
+			m->gpa = r->gpa;
+			m->len = r->len;
+			m->fault = r->fault;
+			memcpy(m->data, r->data, r->fault ? 0 : r->len);
+			break;
+		}
+		case TRACE_BIN_HOST_TSC:
+			e->have_tsc = true;
+			e->host_tsc = r->value;
 			break;
 		case TRACE_BIN_ACTION:
 			if (e->have_expect) {
@@ -172,17 +171,18 @@ static int load(const char *name, const uint8_t *buf, size_t len, struct trace *
 			e->exp_stop_detail = r->stop_detail;
 			e->exp_stop_detail_given = true;
 			break;
-		default: /* TRACE_BIN_WRITE */
-			if (e->nwrites == TRACE_MAX_WRITES) {
+		default: { /* TRACE_BIN_WRITE */
+			struct trace_mem *w = trace_exit_add_mem(e, true);
+			if (!w) {
 				ret = bin_fail(err, errlen, name, at, "more than %u writes in one exit",
 					       TRACE_MAX_WRITES);
 				break;
 			}
-			e->writes[e->nwrites].gpa = r->gpa;
-			e->writes[e->nwrites].len = r->len;
-			memcpy(e->writes[e->nwrites].data, r->data, r->len);
-			e->nwrites++;
+			w->gpa = r->gpa;
+			w->len = r->len;
+			memcpy(w->data, r->data, r->len);
 			break;
+		}
 		}
 		if (ret)
 			break;
@@ -250,6 +250,11 @@ int trace_write_text(const struct trace *t, FILE *f)
 	if (t->cfg.reset_on_triple_fault)
 		fprintf(f, " reset_on_triple_fault=1");
 	fputc('\n', f);
+	for (unsigned i = 0; i < t->nhost_cpuid; i++) {
+		const struct trace_cpuid *c = &t->host_cpuid[i];
+		fprintf(f, "host_cpuid leaf=0x%x sub=0x%x eax=0x%x ebx=0x%x ecx=0x%x edx=0x%x\n", c->leaf,
+			c->subleaf, c->regs[0], c->regs[1], c->regs[2], c->regs[3]);
+	}
 	for (unsigned i = 0; i < t->nexits; i++) {
 		const struct trace_exit *e = &t->exits[i];
 		uint16_t basic = exit_basic_reason(&e->ex);
@@ -274,8 +279,10 @@ int trace_write_text(const struct trace *t, FILE *f)
 		if (x->idt_vectoring_info) fprintf(f, " idtv=0x%x", x->idt_vectoring_info);
 		if (x->idt_vectoring_error) fprintf(f, " idtv_err=0x%x", x->idt_vectoring_error);
 		fputc('\n', f);
-		if (e->reg_mask || e->seg_mask) {
+		if (e->reg_mask || e->seg_mask || e->have_tsc) {
 			fprintf(f, "state");
+			if (e->have_tsc)
+				fprintf(f, " host_tsc=0x%llx", (unsigned long long)e->host_tsc);
 			for (int r = 0; r < VCPU_REG_COUNT; r++)
 				if (e->reg_mask & (1u << r))
 					fprintf(f, " %s=0x%llx", trace_reg_name(r),
@@ -340,6 +347,10 @@ int trace_write_binary(const struct trace *t, FILE *f)
 	if (emit(f, buf, trace_bin_header(buf, sizeof(buf))) ||
 	    emit(f, buf, trace_bin_vm(buf, sizeof(buf), &vm)))
 		return -1;
+	for (unsigned i = 0; i < t->nhost_cpuid; i++)
+		if (emit(f, buf, trace_bin_host_cpuid(buf, sizeof(buf), t->host_cpuid[i].leaf,
+						      t->host_cpuid[i].subleaf, t->host_cpuid[i].regs)))
+			return -1;
 	for (unsigned i = 0; i < t->nexits; i++) {
 		const struct trace_exit *e = &t->exits[i];
 		if (emit(f, buf, trace_bin_exit(buf, sizeof(buf), e->vcpu, &e->ex)))
@@ -352,6 +363,8 @@ int trace_write_binary(const struct trace *t, FILE *f)
 			if ((e->seg_mask & (1u << s)) &&
 			    emit(f, buf, trace_bin_seg(buf, sizeof(buf), s, &e->segs[s])))
 				return -1;
+		if (e->have_tsc && emit(f, buf, trace_bin_host_tsc(buf, sizeof(buf), e->host_tsc)))
+			return -1;
 		for (unsigned m = 0; m < e->nreads; m++)
 			if (emit(f, buf, trace_bin_mem(buf, sizeof(buf), TRACE_BIN_MEM, e->reads[m].gpa,
 						       e->reads[m].data, e->reads[m].len,

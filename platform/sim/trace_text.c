@@ -257,6 +257,35 @@ static int parse_vm(struct parser *p, struct token *tok, unsigned n)
 	return 0;
 }
 
+/* host_cpuid leaf= sub= eax= ebx= ecx= edx=: the host CPU the trace ran on. */
+static int parse_host_cpuid(struct parser *p, struct token *tok, unsigned n)
+{
+	struct trace *t = p->t;
+	if (!t->have_vm || t->nexits)
+		return fail(p, "'host_cpuid' belongs after 'vm' and before the first exit");
+	if (t->nhost_cpuid == TRACE_MAX_HOST_CPUID)
+		return fail(p, "more than %u host_cpuid lines", TRACE_MAX_HOST_CPUID);
+	struct trace_cpuid *c = &t->host_cpuid[t->nhost_cpuid];
+	memset(c, 0, sizeof(*c));
+	static const char *const keys[] = { "leaf", "sub", "eax", "ebx", "ecx", "edx" };
+	for (unsigned i = 1; i < n; i++) {
+		int k = find_name(keys, 6, tok[i].key);
+		uint64_t v;
+		if (k < 0)
+			return fail(p, "unknown key '%s' in 'host_cpuid'", tok[i].key);
+		if (parse_u64(p, &tok[i], UINT32_MAX, &v))
+			return -1;
+		if (k == 0)
+			c->leaf = (uint32_t)v;
+		else if (k == 1)
+			c->subleaf = (uint32_t)v;
+		else
+			c->regs[k - 2] = (uint32_t)v;
+	}
+	t->nhost_cpuid++;
+	return 0;
+}
+
 static int finish_exit(struct parser *p)
 {
 	struct trace_exit *e = p->cur;
@@ -279,20 +308,10 @@ static int parse_exit(struct parser *p, struct token *tok, unsigned n)
 		return -1;
 	if (n < 2 || tok[1].val)
 		return fail(p, "'exit' needs an exit reason (a name such as CPUID, or a number)");
-	if (t->nexits == TRACE_MAX_EXITS)
-		return fail(p, "more than %u exits", TRACE_MAX_EXITS);
-	if (t->nexits == t->cap) {
-		unsigned cap = t->cap ? t->cap * 2 : 64;
-		struct trace_exit *ne = realloc(t->exits, cap * sizeof(*ne));
-		if (!ne)
-			return fail(p, "out of memory");
-		t->exits = ne;
-		t->cap = cap;
-	}
-	struct trace_exit *e = &t->exits[t->nexits++];
-	memset(e, 0, sizeof(*e));
+	struct trace_exit *e = trace_add_exit(t);
+	if (!e)
+		return fail(p, "more than %u exits (or out of memory)", TRACE_MAX_EXITS);
 	e->line = p->line;
-	e->exp_stop = -1;
 	p->cur = e;
 
 	int r = exit_reason_from_name(tok[1].key, (unsigned)strlen(tok[1].key));
@@ -386,6 +405,12 @@ static int parse_state(struct parser *p, struct token *tok, unsigned n)
 			e->reg_mask |= 1u << r;
 			continue;
 		}
+		if (!strcmp(tok[i].key, "host_tsc")) {
+			if (parse_u64(p, &tok[i], UINT64_MAX, &e->host_tsc))
+				return -1;
+			e->have_tsc = true;
+			continue;
+		}
 		int seg;
 		const char *field;
 		if (seg_field(tok[i].key, &seg, &field))
@@ -427,15 +452,13 @@ static int parse_mem(struct parser *p, struct token *tok, unsigned n, bool expec
 	struct trace_exit *e = p->cur;
 	struct trace_mem *m;
 	if (expected_write) {
-		if (e->nwrites == TRACE_MAX_WRITES)
+		if (!(m = trace_exit_add_mem(e, true)))
 			return fail(p, "more than %u expected writes in one exit", TRACE_MAX_WRITES);
-		m = &e->writes[e->nwrites];
 	} else {
 		if (e->have_expect)
 			return fail(p, "'mem' after 'expect' in the same exit");
-		if (e->nreads == TRACE_MAX_READS)
+		if (!(m = trace_exit_add_mem(e, false)))
 			return fail(p, "more than %u guest reads in one exit", TRACE_MAX_READS);
-		m = &e->reads[e->nreads];
 	}
 	memset(m, 0, sizeof(*m));
 	m->line = p->line;
@@ -472,10 +495,6 @@ static int parse_mem(struct parser *p, struct token *tok, unsigned n, bool expec
 	}
 	if (m->gpa + m->len < m->gpa)
 		return fail(p, "gpa 0x%llx + %u bytes wraps around", (unsigned long long)m->gpa, m->len);
-	if (expected_write)
-		e->nwrites++;
-	else
-		e->nreads++;
 	return 0;
 }
 
@@ -602,6 +621,8 @@ static int parse_line(struct parser *p, char *line)
 		return parse_vm(p, tok, n);
 	if (!strcmp(kw, "exit"))
 		return parse_exit(p, tok, n);
+	if (!strcmp(kw, "host_cpuid"))
+		return parse_host_cpuid(p, tok, n);
 	if (!strcmp(kw, "state"))
 		return parse_state(p, tok, n);
 	if (!strcmp(kw, "mem"))
@@ -692,8 +713,50 @@ int trace_parse_file(const char *path, struct trace *t, char *err, size_t errlen
 	return ret;
 }
 
+struct trace_exit *trace_add_exit(struct trace *t)
+{
+	if (t->nexits == TRACE_MAX_EXITS)
+		return NULL;
+	if (t->nexits == t->cap) {
+		unsigned cap = t->cap ? t->cap * 2 : 64;
+		struct trace_exit *ne = realloc(t->exits, cap * sizeof(*ne));
+		if (!ne)
+			return NULL;
+		t->exits = ne;
+		t->cap = cap;
+	}
+	struct trace_exit *e = &t->exits[t->nexits++];
+	memset(e, 0, sizeof(*e));
+	e->exp_stop = -1;
+	return e;
+}
+
+struct trace_mem *trace_exit_add_mem(struct trace_exit *e, bool write)
+{
+	struct trace_mem **arr = write ? &e->writes : &e->reads;
+	unsigned *n = write ? &e->nwrites : &e->nreads;
+	unsigned *cap = write ? &e->cap_writes : &e->cap_reads;
+	if (*n == (write ? TRACE_MAX_WRITES : TRACE_MAX_READS))
+		return NULL;
+	if (*n == *cap) {
+		unsigned ncap = *cap ? *cap * 2 : 4;
+		struct trace_mem *na = realloc(*arr, ncap * sizeof(*na));
+		if (!na)
+			return NULL;
+		*arr = na;
+		*cap = ncap;
+	}
+	struct trace_mem *m = &(*arr)[(*n)++];
+	memset(m, 0, sizeof(*m));
+	return m;
+}
+
 void trace_free(struct trace *t)
 {
+	for (unsigned i = 0; i < t->nexits; i++) {
+		free(t->exits[i].reads);
+		free(t->exits[i].writes);
+	}
 	free(t->exits);
 	t->exits = NULL;
 	t->nexits = t->cap = 0;

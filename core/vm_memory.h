@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A VM's guest memory: its EPT and page-table pool, the rules on which host
+ * memory it may map, and the memory-region hypercall with ACRN's semantics
+ * (HC_VM_SET_MEMORY_REGIONS: the Service VM maps, changes and unmaps a User
+ * VM's memory; layouts and numbers from ACRN's public acrn_common.h).
+ */
+#ifndef TERN_VM_MEMORY_H
+#define TERN_VM_MEMORY_H
+
+#include <stdint.h>
+#include "vm.h"
+
+/* struct vm_memory_region.type */
+#define MR_ADD    0u
+#define MR_DEL    2u
+#define MR_MODIFY 3u
+
+/* struct vm_memory_region.prot: access rights and exactly one memory type. */
+#define MEM_ACCESS_READ   0x001u
+#define MEM_ACCESS_WRITE  0x002u
+#define MEM_ACCESS_EXEC   0x004u
+#define MEM_ACCESS_RWX    0x007u
+#define MEM_TYPE_WB       0x040u
+#define MEM_TYPE_WT       0x080u
+#define MEM_TYPE_UC       0x100u
+#define MEM_TYPE_WC       0x200u
+#define MEM_TYPE_WP       0x400u
+#define MEM_TYPE_MASK     0x7c0u
+
+struct vm_memory_region {
+	uint32_t type;            /* MR_ADD, MR_DEL, MR_MODIFY */
+	uint32_t prot;            /* MEM_ACCESS_* | MEM_TYPE_* */
+	uint64_t gpa;             /* in the target (User) VM */
+	uint64_t service_vm_gpa;  /* MR_ADD: the Service VM memory that backs it */
+	uint64_t size;
+};
+
+struct set_regions {
+	uint16_t vmid;            /* target VM */
+	uint16_t reserved0;
+	uint32_t reserved1;
+	uint32_t mr_num;          /* regions at regions_gpa, at most one page of them */
+	uint32_t reserved2;       /* the alignment padding of ACRN's layout */
+	uint64_t regions_gpa;     /* Service VM GPA of struct vm_memory_region[mr_num] */
+};
+
+_Static_assert(sizeof(struct vm_memory_region) == 32, "ACRN vm_memory_region layout");
+_Static_assert(sizeof(struct set_regions) == 24, "ACRN set_regions layout");
+
+#define VM_MEMORY_MAX_REGIONS (4096u / sizeof(struct vm_memory_region))
+
+/*
+ * Called by vm_create(): the VM's page-table pool from plat_pt_region, an
+ * empty EPT shaped by the CPU's capabilities, and the invalidation hook that
+ * marks every vCPU (vcpu->flush_ept) when a change removes or reduces a
+ * translation; vcpu_pre_entry() then invalidates before the next entry.
+ */
+int vm_memory_init(struct vm *vm);
+/* Free the VM's tables. */
+void vm_memory_destroy(struct vm *vm);
+
+/*
+ * Map host memory into a VM, refusing (-TERN_EPERM) any range that overlaps
+ * the hypervisor, any VM's page-table region, or another VM's private
+ * memory. _private additionally records the range as this VM's own, so that
+ * no other VM may map it afterwards (a pre-launched VM's RAM);
+ * -TERN_ENOSPC when the VM has VM_MAX_PRIVATE_RANGES already. Other errors
+ * as ept_map.
+ */
+int vm_memory_map(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned prot,
+		  enum ept_mtype mtype);
+int vm_memory_map_private(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size,
+			  unsigned prot, enum ept_mtype mtype);
+
+/* Whether [hpa, hpa+size) may be mapped into vm (no overlap as above). */
+bool vm_memory_hpa_allowed(const struct vm *vm, uint64_t hpa, uint64_t size);
+
+/*
+ * One region operation for target, requested by service_vm: MR_ADD
+ * translates service_vm_gpa through the Service VM's EPT (the whole range
+ * must be mapped there, contiguous in host memory) and maps it; MR_MODIFY
+ * changes permissions and memory type; MR_DEL unmaps.
+ * -TERN_EINVAL for a malformed region (type, prot, alignment, overflow),
+ * -TERN_EFAULT when service_vm_gpa is not backed as required, -TERN_EPERM
+ * for host memory the target may not map; else as ept_map/modify/unmap.
+ * @pre service_vm is the Service VM and target another, existing VM.
+ */
+int vm_memory_region_op(struct vm *service_vm, struct vm *target, const struct vm_memory_region *mr);
+
+/*
+ * HC_VM_SET_MEMORY_REGIONS: read struct set_regions at param_gpa and its
+ * region array from the Service VM's memory, check all of it, then apply
+ * the regions in order, stopping at the first that fails (whose error is
+ * returned; earlier regions stay applied, as in ACRN). -TERN_EPERM when the
+ * caller is not the Service VM or targets itself, -TERN_EINVAL for a bad
+ * vmid/count/reserved field or any malformed region, -TERN_EFAULT when the
+ * request cannot be read.
+ */
+int vm_memory_set_regions(struct vm *service_vm, uint64_t param_gpa);
+
+#endif

@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "vm_mgr.h"
+#include "vm_memory.h"
+#include "err.h"
+#include "lib.h"
+#include "ioreq.h"
+#include "log.h"
+#include "vm_memory.h"
+#include "x86.h"
+
+/* ---- the architectural reset state (SDM Vol. 3A 9.1.1, Table 9-1) ---------- */
+
+#define RESET_RIP        0xfff0ull
+#define RESET_CS_SEL     0xf000u
+#define RESET_CS_BASE    0xffff0000ull
+#define RESET_SEG_LIMIT  0xffffu
+#define RESET_CR0        (X86_CR0_CD | X86_CR0_NW | X86_CR0_ET)  /* 0x60000010 */
+#define RESET_DR7        0x400ull
+#define RESET_XCR0       0x1ull   /* x87 state is always enabled (SDM Vol. 1 13.3) */
+#define RESET_PAT        0x0007040600070406ull  /* SDM Vol. 3A 11.12.4 */
+
+/* Access rights in the VMCS format (SDM Vol. 3C 24.4.1, Table 24-2). */
+#define AR_TYPE_MASK     0xfu
+#define AR_TYPE_ACCESSED 0x1u
+#define AR_TYPE_CODE     0x8u
+#define AR_S             (1u << 4)
+#define AR_P             (1u << 7)
+#define AR_L             (1u << 13)
+#define AR_DB            (1u << 14)
+#define AR_G             (1u << 15)
+#define AR_UNUSABLE      (1u << 16)
+#define AR_RESERVED      0xfffe0f00u   /* bits 11:8 and 31:17 */
+#define AR_CODE_RESET    (AR_P | AR_S | 0xbu)   /* present, execute/read, accessed */
+#define AR_DATA_RESET    (AR_P | AR_S | 0x3u)   /* present, read/write, accessed */
+#define AR_LDT           (AR_P | 0x2u)          /* present, LDT */
+#define AR_TSS_BUSY      (AR_P | 0xbu)          /* present, busy 32/64-bit TSS */
+
+void vm_mgr_reset_state(struct vcpu_load_state *st, uint32_t signature)
+{
+	tern_memset(st, 0, sizeof(*st));
+	st->regs[VCPU_RDX] = signature;
+	st->regs[VCPU_RIP] = RESET_RIP;
+	st->regs[VCPU_RFLAGS] = X86_RFLAGS_FIXED1;
+	st->regs[VCPU_CR0] = RESET_CR0;
+	st->regs[VCPU_DR7] = RESET_DR7;
+	st->regs[VCPU_XCR0] = RESET_XCR0;
+	st->regs[VCPU_PAT] = RESET_PAT;
+	for (unsigned s = 0; s < VCPU_SEG_COUNT; s++) {
+		st->segs[s].limit = RESET_SEG_LIMIT;
+		st->segs[s].ar = AR_DATA_RESET;
+	}
+	st->segs[VCPU_CS].selector = RESET_CS_SEL;
+	st->segs[VCPU_CS].base = RESET_CS_BASE;
+	st->segs[VCPU_CS].ar = AR_CODE_RESET;
+	st->segs[VCPU_LDTR].ar = AR_LDT;
+	/* Table 9-1 says "present, R/W"; VM entry needs a busy TSS type (26.3.1.2). */
+	st->segs[VCPU_TR].ar = AR_TSS_BUSY;
+	st->gdtr_limit = RESET_SEG_LIMIT;
+	st->idtr_limit = RESET_SEG_LIMIT;
+}
+
+/* ---- checks of a register state -------------------------------------------- */
+
+/* CR0 bits that exist (SDM Vol. 3A 2.5); MOV to CR0 with any other set is #GP. */
+#define CR0_DEFINED (X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | X86_CR0_TS | X86_CR0_ET | \
+		     X86_CR0_NE | X86_CR0_WP | X86_CR0_AM | X86_CR0_NW | X86_CR0_CD | X86_CR0_PG)
+/* CR4 bits a guest may hold: the defined ones (SDM Vol. 3A 2.5) less VMXE
+ * and SMXE, which Tern hides (CPUID.1:ECX.VMX/SMX = 0). */
+#define CR4_ALLOWED (X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | \
+		     X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | X86_CR4_OSFXSR | \
+		     X86_CR4_OSXMMEXCPT | X86_CR4_UMIP | X86_CR4_LA57 | X86_CR4_FSGSBASE | \
+		     X86_CR4_PCIDE | X86_CR4_OSXSAVE | X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PKE | \
+		     X86_CR4_CET | X86_CR4_PKS)
+#define EFER_ALLOWED (X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE)
+/* RFLAGS bits 63:22, 15, 5 and 3 are reserved (SDM Vol. 3C 26.3.1.4). */
+#define RFLAGS_RESERVED (~0x3fffffull | (1ull << 15) | (1ull << 5) | (1ull << 3))
+/* CR3 bits past the widest physical-address width (52, SDM Vol. 3A 4.1.4). */
+#define CR3_RESERVED (~0ull << 52)
+#define SEL_TI 0x4u
+
+static bool cr_efer_ok(const struct vcpu_load_state *st)
+{
+	uint64_t cr0 = st->regs[VCPU_CR0], cr4 = st->regs[VCPU_CR4], efer = st->regs[VCPU_EFER];
+	bool paging = (cr0 & X86_CR0_PG) != 0;
+	bool lme = (efer & X86_EFER_LME) != 0, lma = (efer & X86_EFER_LMA) != 0;
+
+	if ((cr0 & ~CR0_DEFINED) || (cr4 & ~CR4_ALLOWED) || (efer & ~EFER_ALLOWED))
+		return false;
+	/* MOV to CR0 (SDM Vol. 2B): PG without PE, or NW without CD, is #GP. */
+	if ((paging && !(cr0 & X86_CR0_PE)) || ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD)))
+		return false;
+	/* SDM Vol. 3C 26.3.1.1: LMA is "IA-32e mode guest"; with paging on LME
+	 * must equal LMA, and an IA-32e guest needs CR0.PG and CR4.PAE. */
+	if (lma && (!paging || !(cr4 & X86_CR4_PAE)))
+		return false;
+	if (paging && lme != lma)
+		return false;
+	return (st->regs[VCPU_CR3] & CR3_RESERVED) == 0;
+}
+
+/* CS as SDM Vol. 3C 26.3.1.2 requires it on VM entry. */
+static bool cs_ok(const struct vcpu_load_state *st)
+{
+	const struct seg_desc *cs = &st->segs[VCPU_CS];
+	unsigned type = cs->ar & AR_TYPE_MASK;
+	bool code = (type & AR_TYPE_CODE) != 0;
+	bool real = (st->regs[VCPU_CR0] & X86_CR0_PE) == 0;
+
+	if ((cs->ar & (AR_RESERVED | AR_UNUSABLE)) || !(cs->ar & AR_P) || !(cs->ar & AR_S))
+		return false;
+	/* Accessed code, or (unrestricted guest, real mode) accessed read/write data. */
+	if (!(type & AR_TYPE_ACCESSED) || (!code && !(real && type == 0x3u)))
+		return false;
+	/* Granularity must agree with the limit. */
+	if ((cs->limit & 0xfffu) != 0xfffu && (cs->ar & AR_G))
+		return false;
+	if ((cs->limit & 0xfff00000u) != 0 && !(cs->ar & AR_G))
+		return false;
+	/* 64-bit code (L=1) needs IA-32e mode and D=0. */
+	if ((cs->ar & AR_L) && (!(st->regs[VCPU_EFER] & X86_EFER_LMA) || (cs->ar & AR_DB)))
+		return false;
+	return true;
+}
+
+int vm_mgr_check_load_state(const struct vcpu_load_state *st)
+{
+	uint64_t rflags = st->regs[VCPU_RFLAGS];
+	if ((rflags & RFLAGS_RESERVED) || !(rflags & X86_RFLAGS_FIXED1))
+		return -TERN_EINVAL;
+	if (!cr_efer_ok(st) || !cs_ok(st))
+		return -TERN_EINVAL;
+	/* TR and LDTR must name the GDT (TI = 0), SDM Vol. 3C 26.3.1.2. */
+	if ((st->segs[VCPU_TR].selector & SEL_TI) || (st->segs[VCPU_LDTR].selector & SEL_TI))
+		return -TERN_EINVAL;
+	return 0;
+}
+
+/* ---- vCPUs ------------------------------------------------------------------- */
+
+/* CPUID.1:EAX of the VM's policy: the signature EDX holds after reset. */
+static uint32_t cpu_signature(const struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->cpuid.count && i < CPUID_MAX_ENTRIES; i++)
+		if (vm->cpuid.entries[i].leaf == 1)
+			return vm->cpuid.entries[i].regs[0];
+	return 0;
+}
+
+/* Back to power-on: INIT, nothing cached, nothing pending, reset registers. */
+static void vcpu_reset(struct vcpu *vcpu, uint32_t signature)
+{
+	struct vm *vm = vcpu->vm;
+	uint16_t id = vcpu->id;
+	vcpu_init(vcpu, vm, id);
+	vm_mgr_reset_state(&vcpu->load, signature);
+	vcpu->load_pending = true;
+	/* Translations cached for the old state must not survive the reset. */
+	vcpu->flush_ept = true;
+}
+
+static bool vcpu_parked_state(enum vcpu_state s)
+{
+	return s == VCPU_STATE_INIT || s == VCPU_STATE_RUNNABLE || s == VCPU_STATE_WAIT_IO ||
+	       s == VCPU_STATE_HALTED;
+}
+
+static void vcpu_pause(struct vcpu *vcpu, uint8_t why)
+{
+	if (vcpu->pause_mask == 0) {
+		vcpu->paused_state = vcpu->state;
+		vcpu->state = VCPU_STATE_PAUSED;
+	}
+	vcpu->pause_mask |= why;
+}
+
+static void vcpu_unpause(struct vcpu *vcpu, uint8_t why)
+{
+	vcpu->pause_mask &= (uint8_t)~why;
+	if (vcpu->pause_mask == 0 && vcpu->state == VCPU_STATE_PAUSED) {
+		vcpu->state = vcpu->paused_state;
+		vcpu->paused_state = VCPU_STATE_INIT;
+	}
+}
+
+bool vm_mgr_vcpu_wake(struct vcpu *vcpu)
+{
+	enum vcpu_state *s = vcpu->state == VCPU_STATE_PAUSED ? &vcpu->paused_state : &vcpu->state;
+	bool woke = false;
+	/* A request still outstanding is not done: only its completion wakes. */
+	if ((*s == VCPU_STATE_WAIT_IO && !vcpu->io.active) || *s == VCPU_STATE_HALTED) {
+		*s = VCPU_STATE_RUNNABLE;
+		woke = true;
+	}
+	return woke;
+}
+
+static struct vcpu *vcpu_of(struct vm *vm, uint16_t vcpu_id)
+{
+	return vcpu_id < vm->config.vcpu_count ? &vm->vcpus[vcpu_id] : (struct vcpu *)0;
+}
+
+/* ---- VMs ----------------------------------------------------------------------- */
+
+/* 0 when the VM exists and its state is one of `allowed` (bit per state). */
+static int state_allows(const struct vm *vm, unsigned allowed)
+{
+	if (vm->state == VM_STATE_POWERED_OFF)
+		return -TERN_ENOENT;
+	if ((unsigned)vm->state > VM_STATE_STOPPED)
+		return -TERN_EBUSY;
+	return (allowed >> vm->state) & 1u ? 0 : -TERN_EBUSY;
+}
+#define IN(s) (1u << (s))
+
+static void reset_vm_state(struct vm *vm)
+{
+	uint32_t sig = cpu_signature(vm);
+	for (uint16_t i = 0; i < vm->config.vcpu_count; i++)
+		vcpu_reset(&vm->vcpus[i], sig);
+	uart_init(&vm->com1);
+	/* Requests of the old life are void: every slot FREE again (as ACRN's
+	 * reset does). A page that cannot be written any more is dropped; the
+	 * Service VM names one again with HC_SET_IOREQ_BUFFER. */
+	if (vm->ioreq_valid && ioreq_set_buffer(vm, vm->ioreq_gpa) != 0)
+		vm->ioreq_valid = false;
+	vm->stop_cause = VM_STOP_NONE;
+	vm->stop_detail = 0;
+	vm->exit_status = 0;
+	vm->state = VM_STATE_CREATED;
+}
+
+int vm_mgr_create(struct tern *hv, const struct vm_config *cfg, struct vm **out)
+{
+	struct vm *vm = (struct vm *)0;
+	int ret = vm_create(hv, cfg, &vm);
+	if (ret == 0) {
+		reset_vm_state(vm);
+		*out = vm;
+	}
+	return ret;
+}
+
+int vm_mgr_start(struct vm *vm)
+{
+	int ret = state_allows(vm, IN(VM_STATE_CREATED));
+	if (ret == 0) {
+		vm->vcpus[0].state = VCPU_STATE_RUNNABLE;
+		vm->state = VM_STATE_RUNNING;
+		log_info("vm%u (%s) started", vm->id, vm->config.name);
+	}
+	return ret;
+}
+
+int vm_mgr_pause(struct vm *vm)
+{
+	int ret = state_allows(vm, IN(VM_STATE_RUNNING));
+	if (ret == 0) {
+		for (uint16_t i = 0; i < vm->config.vcpu_count; i++)
+			vcpu_pause(&vm->vcpus[i], VCPU_PAUSED_BY_VM);
+		vm->state = VM_STATE_PAUSED;
+	}
+	return ret;
+}
+
+int vm_mgr_resume(struct vm *vm)
+{
+	int ret = state_allows(vm, IN(VM_STATE_PAUSED));
+	if (ret == 0) {
+		for (uint16_t i = 0; i < vm->config.vcpu_count; i++)
+			vcpu_unpause(&vm->vcpus[i], VCPU_PAUSED_BY_VM);
+		vm->state = VM_STATE_RUNNING;
+	}
+	return ret;
+}
+
+int vm_mgr_reset(struct vm *vm)
+{
+	int ret = state_allows(vm, IN(VM_STATE_PAUSED) | IN(VM_STATE_STOPPED));
+	if (ret == 0) {
+		reset_vm_state(vm);
+		log_info("vm%u (%s) reset", vm->id, vm->config.name);
+	}
+	return ret;
+}
+
+void vm_mgr_reboot(struct vm *vm)
+{
+	if (vm->state == VM_STATE_POWERED_OFF)
+		return;
+	reset_vm_state(vm);
+	log_info("vm%u (%s) reset after a triple fault", vm->id, vm->config.name);
+	(void)vm_mgr_start(vm);
+}
+
+int vm_mgr_destroy(struct vm *vm)
+{
+	int ret = state_allows(vm, IN(VM_STATE_CREATED) | IN(VM_STATE_PAUSED) | IN(VM_STATE_STOPPED));
+	if (ret == 0) {
+		struct tern *hv = vm->hv;
+		uint16_t id = vm->id;
+		log_info("vm%u (%s) destroyed", id, vm->config.name);
+		vm_memory_destroy(vm); /* the EPT's tables go back to the pool */
+		tern_memset(vm, 0, sizeof(*vm));
+		vm->hv = hv;
+		vm->id = id;
+		vm->state = VM_STATE_POWERED_OFF;
+	}
+	return ret;
+}
+
+int vm_mgr_pause_vcpu(struct vm *vm, uint16_t vcpu_id)
+{
+	int ret = state_allows(vm, IN(VM_STATE_RUNNING) | IN(VM_STATE_PAUSED));
+	struct vcpu *vcpu = vcpu_of(vm, vcpu_id);
+	if (ret == 0 && !vcpu)
+		ret = -TERN_EINVAL;
+	else if (ret == 0 && (vcpu->pause_mask & VCPU_PAUSED_BY_VCPU))
+		ret = -TERN_EBUSY;
+	if (ret == 0)
+		vcpu_pause(vcpu, VCPU_PAUSED_BY_VCPU);
+	return ret;
+}
+
+int vm_mgr_resume_vcpu(struct vm *vm, uint16_t vcpu_id)
+{
+	int ret = state_allows(vm, IN(VM_STATE_RUNNING) | IN(VM_STATE_PAUSED));
+	struct vcpu *vcpu = vcpu_of(vm, vcpu_id);
+	if (ret == 0 && !vcpu)
+		ret = -TERN_EINVAL;
+	else if (ret == 0 && !(vcpu->pause_mask & VCPU_PAUSED_BY_VCPU))
+		ret = -TERN_EBUSY;
+	if (ret == 0)
+		vcpu_unpause(vcpu, VCPU_PAUSED_BY_VCPU);
+	return ret;
+}
+
+int vm_mgr_set_vcpu_state(struct vm *vm, uint16_t vcpu_id, const struct vcpu_load_state *st)
+{
+	int ret = state_allows(vm, IN(VM_STATE_CREATED) | IN(VM_STATE_PAUSED));
+	struct vcpu *vcpu = vcpu_of(vm, vcpu_id);
+	if (ret == 0 && !vcpu)
+		ret = -TERN_EINVAL;
+	else if (ret == 0 && vcpu->io.active)
+		ret = -TERN_EBUSY;
+	if (ret == 0)
+		ret = vm_mgr_check_load_state(st);
+	if (ret == 0) {
+		vcpu->load = *st;
+		vcpu->load_pending = true;
+		/* The cache described the old state; nothing of it is written back. */
+		vcpu_cache_reset(vcpu);
+	}
+	return ret;
+}
+
+/* ---- invariants ------------------------------------------------------------------ */
+
+static bool vcpu_consistent(const struct vm *vm, const struct vcpu *v)
+{
+	/* Waiting for I/O (paused or not) exactly while an IOREQ is outstanding. */
+	enum vcpu_state s = v->state == VCPU_STATE_PAUSED ? v->paused_state : v->state;
+	if (vm->state != VM_STATE_STOPPED && (s == VCPU_STATE_WAIT_IO) != v->io.active)
+		return false;
+	switch (vm->state) {
+	case VM_STATE_CREATED:
+		return v->state == VCPU_STATE_INIT && v->pause_mask == 0;
+	case VM_STATE_RUNNING:
+		if (v->pause_mask & ~VCPU_PAUSED_BY_VCPU)
+			return false;
+		if (v->pause_mask)
+			return v->state == VCPU_STATE_PAUSED && vcpu_parked_state(v->paused_state);
+		return vcpu_parked_state(v->state);
+	case VM_STATE_PAUSED:
+		return v->state == VCPU_STATE_PAUSED && (v->pause_mask & VCPU_PAUSED_BY_VM) &&
+		       !(v->pause_mask & ~(VCPU_PAUSED_BY_VM | VCPU_PAUSED_BY_VCPU)) &&
+		       vcpu_parked_state(v->paused_state);
+	case VM_STATE_STOPPED:
+		return v->state == VCPU_STATE_STOPPED;
+	default:
+		return false;
+	}
+}
+
+int vm_mgr_check(const struct vm *vm)
+{
+	if (vm->state == VM_STATE_POWERED_OFF)
+		return 0;
+	if (vm->state > VM_STATE_STOPPED || vm->config.vcpu_count == 0 ||
+	    vm->config.vcpu_count > TERN_MAX_VCPUS)
+		return -TERN_EINVAL;
+	for (uint16_t i = 0; i < vm->config.vcpu_count; i++)
+		if (vm->vcpus[i].vm != vm || vm->vcpus[i].id != i || !vcpu_consistent(vm, &vm->vcpus[i]))
+			return -TERN_EINVAL;
+	return 0;
+}
+
+static const char *const vm_state_names[] = {
+	[VM_STATE_POWERED_OFF] = "powered-off",
+	[VM_STATE_CREATED] = "created",
+	[VM_STATE_RUNNING] = "running",
+	[VM_STATE_PAUSED] = "paused",
+	[VM_STATE_STOPPED] = "stopped",
+};
+
+static const char *const vcpu_state_names[] = {
+	[VCPU_STATE_INIT] = "init",
+	[VCPU_STATE_RUNNABLE] = "runnable",
+	[VCPU_STATE_WAIT_IO] = "wait-io",
+	[VCPU_STATE_HALTED] = "halted",
+	[VCPU_STATE_PAUSED] = "paused",
+	[VCPU_STATE_STOPPED] = "stopped",
+};
+
+const char *vm_state_name(enum vm_state state)
+{
+	if ((unsigned)state >= TERN_ARRAY_SIZE(vm_state_names))
+		return "unknown";
+	return vm_state_names[state];
+}
+
+const char *vcpu_state_name(enum vcpu_state state)
+{
+	if ((unsigned)state >= TERN_ARRAY_SIZE(vcpu_state_names))
+		return "unknown";
+	return vcpu_state_names[state];
+}

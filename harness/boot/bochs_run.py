@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""Boot a GRUB ISO on headless Bochs (or an ELF on QEMU) and capture COM1.
+
+Used by `make boot` (streams the console) and by test_boot.py. Bochs exits
+with status 1 both on guest shutdown and on errors (PLATFORMS.md), so the
+verdict always comes from the serial output, never from the exit status.
+
+    bochs_run.py --iso build/tern.iso --out build/boot [--stream] [--timeout S]
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BOCHSRC = os.path.join(HERE, "bochsrc.txt")
+CONT = os.path.join(HERE, "bochs.cont")
+BXSHARE = "/usr/share/bochs"
+SUMMARY_RE = re.compile(r"^SUMMARY: (\d+) tests, (\d+) failures, (\d+) skipped", re.M)
+# After the guest's SUMMARY, Tern reports the VM's exit (docs/x86.md); give
+# it this long before stopping Bochs ourselves.
+AFTER_SUMMARY_GRACE = 3.0
+
+
+class BootResult:
+    def __init__(self):
+        self.com1 = ""
+        self.com2 = b""
+        self.stdout = ""             # Bochs's stdout: port 0xE9 output lands here
+        self.first_output_s = None   # power-on to the first COM1 byte
+        self.summary_s = None        # power-on to the SUMMARY line
+        self.until_s = None          # power-on to the line matching until=
+        self.total_s = None
+        self.how = ""                # "exited rc=N", "stopped after SUMMARY", "timeout"
+        self.log_path = None
+
+    def summary(self):
+        m = SUMMARY_RE.search(self.com1)
+        return tuple(int(x) for x in m.groups()) if m else None
+
+
+def missing_tools(qemu=False):
+    need = ["qemu-system-x86_64"] if qemu else ["bochs"]
+    return [t for t in need if shutil.which(t) is None]
+
+
+def _read(path, mode="r"):
+    try:
+        with open(path, mode) as f:
+            return f.read()
+    except FileNotFoundError:
+        return "" if mode == "r" else b""
+
+
+def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
+              until=None, until_grace=10.0):
+    """Boot iso on Bochs; returns a BootResult.
+
+    The run ends when Bochs exits, at the timeout, AFTER_SUMMARY_GRACE seconds after the guest's
+    SUMMARY (if stop_after_summary), or until_grace seconds after the regex until matches COM1.
+    The graces let Bochs power off by itself, which flushes its stdout (port 0xE9 output).
+    """
+    os.makedirs(outdir, exist_ok=True)
+    com1 = os.path.join(outdir, "com1.txt")
+    com2 = os.path.join(outdir, "com2.bin")
+    log = os.path.join(outdir, "bochs.log")
+    for p in (com1, com2, log):
+        if os.path.exists(p):
+            os.unlink(p)
+    env = dict(os.environ, TERN_ISO=os.path.abspath(iso), TERN_CONSOLE=com1, TERN_TRACEPORT=com2,
+               TERN_LOG=log, BXSHARE=os.environ.get("BXSHARE", BXSHARE))
+    res = BootResult()
+    res.log_path = log
+    with open(os.path.join(outdir, "bochs.stdout"), "wb") as out:
+        t0 = time.monotonic()
+        proc = subprocess.Popen(["bochs", "-f", BOCHSRC, "-q", "-rc", CONT], env=env,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        shown = 0
+        stop_at = None      # (time, reason) once a stop condition has been seen
+        try:
+            while True:
+                text = _read(com1).replace("\r", "")
+                now = time.monotonic() - t0
+                if text and res.first_output_s is None:
+                    res.first_output_s = now
+                if stream and len(text) > shown:
+                    sys.stdout.write(text[shown:])
+                    sys.stdout.flush()
+                    shown = len(text)
+                if res.summary_s is None and SUMMARY_RE.search(text):
+                    res.summary_s = now
+                    if stop_after_summary and stop_at is None:
+                        stop_at = (now + AFTER_SUMMARY_GRACE, "stopped after SUMMARY")
+                if until is not None and re.search(until, text, re.M):
+                    res.until_s = now
+                    if stop_at is None or stop_at[1] == "stopped after SUMMARY":
+                        stop_at = (now + until_grace, "stopped after %r" % until)
+                    until = None
+                rc = proc.poll()
+                if rc is not None:
+                    res.how = "exited rc=%d" % rc
+                    break
+                if stop_at is not None and now > stop_at[0]:
+                    res.how = stop_at[1]
+                    break
+                if now > timeout:
+                    res.how = "timeout after %.0f s" % timeout
+                    break
+                time.sleep(0.05)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+        res.total_s = time.monotonic() - t0
+    res.com1 = _read(com1).replace("\r", "")
+    if stream and len(res.com1) > shown:
+        sys.stdout.write(res.com1[shown:])
+    res.com2 = _read(com2, "rb")
+    res.stdout = _read(os.path.join(outdir, "bochs.stdout"), "rb").decode(errors="replace")
+    return res
+
+
+TRACE_RE = re.compile(r"^# TRACE-BEGIN.*?\n(.*?)^# TRACE-END (\d+) exits", re.M | re.S)
+
+
+def extract_trace(text):
+    """The text trace a recording image streamed (docs/x86.md), or None."""
+    m = TRACE_RE.search(text.replace("\r", ""))
+    return m.group(1) if m else None
+
+
+def run_qemu(args, timeout=60.0):
+    """Run qemu-system-x86_64 with args (serial on stdio); returns (rc, output)."""
+    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-display", "none", "-serial", "stdio", "-no-reboot",
+           "-monitor", "none"] + args
+    try:
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+        return p.returncode, p.stdout.decode(errors="replace").replace("\r", "")
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode(errors="replace").replace("\r", "")
+        return None, out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--iso", required=True)
+    ap.add_argument("--out", default="build/boot")
+    ap.add_argument("--timeout", type=float, default=float(os.environ.get("BOOT_TIMEOUT", 300)))
+    ap.add_argument("--stream", action="store_true")
+    a = ap.parse_args()
+    miss = missing_tools()
+    if miss:
+        print("bochs_run: missing %s (make deps)" % ", ".join(miss), file=sys.stderr)
+        return 2
+    if not os.path.exists(a.iso):
+        print("bochs_run: no ISO at %s" % a.iso, file=sys.stderr)
+        return 2
+    res = run_bochs(a.iso, a.out, timeout=a.timeout, stream=a.stream)
+    s = res.summary()
+    print("\n[bochs_run] %s; first output %s s, SUMMARY %s s, total %.1f s; COM1 in %s/com1.txt"
+          % (res.how, "%.2f" % res.first_output_s if res.first_output_s else "-",
+             "%.2f" % res.summary_s if res.summary_s else "-", res.total_s, a.out))
+    if s is None:
+        print("[bochs_run] no SUMMARY line; Bochs log: %s" % res.log_path)
+        return 1
+    return 0 if s[1] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

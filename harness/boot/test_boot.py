@@ -1,0 +1,312 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Boot tests: the real image on Bochs with the test guest, the guest alone
+on Bochs and QEMU, and the image's refusal on QEMU (no VMX under TCG).
+
+Run through harness/suites/boot.sh (make test), or directly:
+    BUILD=build python3 -m pytest -v harness/boot/test_boot.py
+The ISOs and ELFs must be built first (boot.sh runs `make guests guest-iso iso`).
+A missing tool or image is a failure, never a skip: a boot test that cannot
+run has not passed. The one exception is a tree without platform/x86 at all,
+where the Tern image tests are skipped by name (see docs/boot.md).
+"""
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import pytest
+
+import bochs_run
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
+GUEST_SRC = os.path.join(ROOT, "harness", "guests", "testguest")
+TERN_ISO = os.path.join(BUILD, "tern.iso")
+GUEST_ISO = os.path.join(BUILD, "testguest.iso")
+GUEST_ELF = os.path.join(BUILD, "guests", "testguest.elf")
+TIMEOUT = float(os.environ.get("BOOT_TIMEOUT", 90))
+HAVE_X86 = os.path.exists(os.path.join(ROOT, "platform", "x86", "x86.mk"))
+
+RESULT_RE = re.compile(r"^(PASS|FAIL|SKIP): (\S+)(?: \((.*)\))?$", re.M)
+GROUPS = "multiboot|cpuid|pio|strio|msr|cr4|fault|mmio|hcall|hlt"
+NAME_RE = re.compile(r'"((?:%s)\.[a-z0-9-]+)"' % GROUPS)
+
+# Checks that need Tern: natively they must SKIP with this reason.
+NOT_TERN = "not under Tern"
+TERN_ONLY = {
+    "cpuid.vmx-hidden", "cpuid.hypervisor-bit", "cpuid.hv-max-leaf", "cpuid.hv-signature",
+    "msr.feature-control-locked-vmx-off", "msr.feature-control-write-gp",
+    "hcall.get-api-version", "hcall.preserves-registers", "hcall.unknown-id",
+    "hcall.low-byte-only-0x00000000", "hcall.low-byte-only-0x7f000000",
+    "hcall.high-bits-0x180000000", "hcall.bad-gpa",
+}
+NATIVE_ONLY = {"mmio.harness-self-check", "mmio.device"}
+# Where an emulator itself is not the architecture (docs/testguest.md).
+BOCHS_NATIVE_SKIPS = {"cr4.vmxe-gp": "native CPU has VMX"}
+QEMU_NATIVE_SKIPS = {
+    "msr.unknown-rdmsr-gp": "QEMU TCG", "msr.unknown-wrmsr-gp": "QEMU TCG",
+    "msr.x2apic-802-gp": "QEMU TCG", "msr.tsc-increases": "QEMU TCG",
+    "cr4.vmxe-gp": "QEMU 7.2 TCG",
+}
+# Under Tern, the only SKIP allowed until Tern gives the guest an interrupt source.
+TERN_SKIPS = {"hlt.pending-interrupt": "Tern offers the guest no interrupt source yet"}
+
+TIMINGS = os.path.join(BUILD, "boot", "timings.json")
+
+
+def record_timing(key, value):
+    os.makedirs(os.path.dirname(TIMINGS), exist_ok=True)
+    data = {}
+    if os.path.exists(TIMINGS):
+        with open(TIMINGS) as f:
+            data = json.load(f)
+    data[key] = value
+    with open(TIMINGS, "w") as f:
+        json.dump(data, f, indent=1, sort_keys=True)
+
+
+def source_checks():
+    """Every check name the guest's source can print."""
+    names = set()
+    for path in glob.glob(os.path.join(GUEST_SRC, "*.c")):
+        with open(path) as f:
+            names.update(NAME_RE.findall(f.read()))
+    return names
+
+
+def mmio_tern_names():
+    """The MMIO checks that need the device: the forms table and the register checks."""
+    with open(os.path.join(GUEST_SRC, "t_mmio.c")) as f:
+        src = f.read()
+    table = src.split("static const struct mcase cases[]", 1)[1].split("};", 1)[0]
+    regs = src.split("static void device_registers", 1)[1].split("\n}\n", 1)[0]
+    return set(NAME_RE.findall(table)) | set(NAME_RE.findall(regs))
+
+
+def results(com1):
+    """{name: (verdict, detail)}; a name printed twice is itself a failure."""
+    out = {}
+    for verdict, name, detail in RESULT_RE.findall(com1):
+        assert name not in out, "check %s reported twice" % name
+        out[name] = (verdict, detail)
+    return out
+
+
+def assert_guest_results(com1, expected, allowed_skips):
+    """Every expected check PASSed, or SKIPped where allowed with the stated reason."""
+    m = bochs_run.SUMMARY_RE.search(com1)
+    assert m, "no SUMMARY line from the guest; COM1 was:\n" + com1[-3000:]
+    got = results(com1)
+    fails = ["%s (%s)" % (n, d) for n, (v, d) in sorted(got.items()) if v == "FAIL"]
+    assert not fails, "guest checks failed:\n  " + "\n  ".join(fails)
+    missing = sorted(expected - set(got))
+    assert not missing, "checks never reported: %s" % ", ".join(missing)
+    extra = sorted(set(got) - expected)
+    assert not extra, "unexpected checks reported: %s" % ", ".join(extra)
+    for name, (verdict, detail) in got.items():
+        if verdict == "SKIP":
+            assert name in allowed_skips, "%s skipped (%s) but must run here" % (name, detail)
+            assert allowed_skips[name] in detail, "%s skipped for %r, expected %r" % (
+                name, detail, allowed_skips[name])
+    total, failures, skipped = (int(x) for x in m.groups())
+    assert (total, failures) == (len(got), 0), "SUMMARY %s disagrees with %d lines" % (
+        m.group(0), len(got))
+    assert skipped == sum(1 for v, _ in got.values() if v == "SKIP")
+    assert re.search(r"^\[outsb-ok\]$", com1, re.M), "REP OUTSB text missing from COM1"
+
+
+def need(path, how):
+    if not os.path.exists(path):
+        pytest.fail("%s is missing: %s" % (os.path.relpath(path, ROOT), how))
+
+
+def need_tools(*tools):
+    miss = [t for t in tools if shutil.which(t) is None]
+    if miss:
+        pytest.fail("missing %s: run make deps" % ", ".join(miss))
+
+
+def native_expected():
+    return source_checks() - mmio_tern_names()
+
+
+def native_skips(extra):
+    skips = {n: NOT_TERN for n in TERN_ONLY}
+    skips["mmio.device"] = NOT_TERN
+    skips.update(extra)
+    return skips
+
+
+# ---- the test guest alone: the harness itself works ---------------------------------
+
+def test_guest_alone_on_bochs():
+    """GRUB ISO -> test guest on Bochs, no Tern: non-Tern checks pass, Tern ones SKIP."""
+    need_tools("bochs")
+    need(GUEST_ISO, "make guest-iso")
+    res = bochs_run.run_bochs(GUEST_ISO, os.path.join(BUILD, "boot", "guest-bochs"),
+                              timeout=TIMEOUT)
+    record_timing("bochs_guest_alone_summary_s", res.summary_s)
+    record_timing("bochs_guest_alone_first_output_s", res.first_output_s)
+    assert "testguest: start (native)" in res.com1, res.com1[-2000:]
+    assert_guest_results(res.com1, native_expected(), native_skips(BOCHS_NATIVE_SKIPS))
+
+
+def test_guest_alone_on_qemu():
+    """qemu -kernel test guest (32-bit multiboot ELF): verdict through isa-debug-exit."""
+    need_tools("qemu-system-x86_64")
+    need(GUEST_ELF, "make guests")
+    rc, out = bochs_run.run_qemu(["-M", "pc", "-cpu", "max", "-m", "256",
+                                  "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+                                  "-kernel", GUEST_ELF], timeout=60)
+    assert "TCGTCGTCGTCG" in out, out[-2000:]
+    assert_guest_results(out, native_expected(), native_skips(QEMU_NATIVE_SKIPS))
+    assert rc == 1, "QEMU exit status %s, want 1 (debug-exit value 0)" % rc
+
+
+# ---- the real image ----------------------------------------------------------------------
+
+needs_x86 = pytest.mark.skipif(not HAVE_X86, reason="platform/x86 is not in this tree")
+
+TERN_LINES = [
+    r"^tern: Tern x86 image starting$",
+    r"^tern: VMXON done$",
+    r'^tern: loading guest "testguest" \(\d+ bytes\)$',
+    r"^tern: starting Service VM at 0x10000c \(multiboot info at 0x[0-9a-f]+\)$",
+    r"^testguest: start \(under Tern, hypervisor signature TernTernTern\)$",
+    r"^SUMMARY: \d+ tests, 0 failures, \d+ skipped$",
+    r"^tern: Service VM stopped: guest-exit, detail 0x0, exit status 0, \d+ exits in \d+ ms$",
+    r"^tern: power off \(code 0\)$",
+]
+
+
+@pytest.fixture(scope="module")
+def tern_bochs():
+    """One Bochs boot of tern.iso, shared by the tests that read its output."""
+    need_tools("bochs")
+    need(TERN_ISO, "make iso (needs $(BUILD)/tern.elf)")
+    res = bochs_run.run_bochs(TERN_ISO, os.path.join(BUILD, "boot", "tern-bochs"),
+                              timeout=TIMEOUT, until=r"^tern: power off")
+    record_timing("bochs_tern_summary_s", res.summary_s)
+    record_timing("bochs_tern_first_output_s", res.first_output_s)
+    record_timing("bochs_tern_power_off_s", res.until_s)
+    record_timing("bochs_tern_total_s", res.total_s)
+    m = re.search(r"exit status \d+, (\d+) exits in (\d+) ms", res.com1)
+    if m:
+        record_timing("bochs_tern_exits", int(m.group(1)))
+        record_timing("bochs_tern_vm_ms", int(m.group(2)))
+    return res
+
+
+@needs_x86
+def test_tern_runs_guest_on_bochs(tern_bochs):
+    """GRUB -> tern.elf (multiboot2) -> test guest as the Service VM; every check passes."""
+    com1 = tern_bochs.com1
+    bad = re.findall(r"^tern: .*(?:FATAL|error|REFUSED).*$", com1, re.M)
+    assert not bad, "Tern reported:\n" + "\n".join(bad) + "\n--- COM1 tail:\n" + com1[-3000:]
+    pos = 0
+    for pat in TERN_LINES:
+        m = re.compile(pat, re.M).search(com1, pos)
+        assert m, "missing (in this order) %r; COM1 tail:\n%s" % (pat, com1[-3000:])
+        pos = m.end()
+    expected = source_checks() - NATIVE_ONLY
+    assert_guest_results(com1, expected, TERN_SKIPS)
+
+
+@needs_x86
+def test_tern_recorded_trace_replays(tern_bochs):
+    """A recording image (TERN_RECORD=1) streams its exits out COM2 in the binary trace
+    format (core/trace_bin.h); tern-sim must reproduce every one."""
+    trace = tern_bochs.com2
+    if not trace.startswith(b"TRNT"):
+        if os.environ.get("BOOT_RECORD", "1") == "1":
+            pytest.fail("the recording boot wrote no binary trace on COM2 (%d bytes)" % len(trace))
+        pytest.skip("image not built with TERN_RECORD=1 (BOOT_RECORD=0)")
+    path = os.path.join(BUILD, "boot", "recorded.bin")
+    with open(path, "wb") as f:
+        f.write(trace)
+    sim = os.path.join(BUILD, "host", "tern-sim")
+    need(sim, "make")
+    t0 = time.monotonic()
+    p = subprocess.run([sim, "--summary", path], capture_output=True, timeout=600)
+    record_timing("replay_s", time.monotonic() - t0)
+    out = (p.stdout + p.stderr).decode(errors="replace")
+    m = re.search(r"^total\s+(\d+)\s+(\d+)$", out, re.M)
+    if m:
+        record_timing("recorded_exits", int(m.group(1)))
+    assert p.returncode == 0, "replay of %s failed:\n%s" % (path, out[-3000:])
+    assert m and int(m.group(1)) > 1000 and int(m.group(2)) == 0, out[-3000:]
+
+
+@needs_x86
+def test_tern_refuses_on_qemu():
+    """QEMU TCG has no VMX: the image must say so and power off with code 2."""
+    need_tools("qemu-system-x86_64")
+    need(TERN_ISO, "make iso (needs $(BUILD)/tern.elf)")
+    rc, out = bochs_run.run_qemu(["-M", "pc", "-cpu", "max", "-m", "512",
+                                  "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+                                  "-cdrom", TERN_ISO], timeout=60)
+    assert re.search(r"^tern: Tern x86 image starting$", out, re.M), out[-2000:]
+    assert re.search(r"^tern: REFUSED: Tern needs VMX with EPT and unrestricted guest: "
+                     r"this CPU has no VMX \(CPUID\.1:ECX\.VMX\[bit 5\] = 0\)$", out, re.M), out[-2000:]
+    assert "VMXON" not in out and "testguest:" not in out, out[-2000:]
+    assert re.search(r"^tern: power off \(code 2\)$", out, re.M), out[-2000:]
+    assert rc == 5, "QEMU exit status %s, want 5 (debug-exit value 2: refused)" % rc
+
+
+# ---- the harness's own judgement: each way a boot can go wrong is caught ---------------
+
+GOOD = """testguest: start (native)
+PASS: a.one
+SKIP: a.two (not under Tern)
+[outsb-ok]
+SUMMARY: 2 tests, 0 failures, 1 skipped
+"""
+
+
+def judge(com1, expected=frozenset({"a.one", "a.two"}), skips=None):
+    assert_guest_results(com1, set(expected), skips if skips is not None else {"a.two": NOT_TERN})
+
+
+def test_judge_accepts_a_good_run():
+    judge(GOOD)
+
+
+@pytest.mark.parametrize("com1, why", [
+    (GOOD.replace("PASS: a.one", "FAIL: a.one (got 1, want 2)").replace("0 failures", "1 failures"),
+     "guest checks failed"),
+    (GOOD.replace("PASS: a.one\n", "").replace("2 tests", "1 tests"), "never reported: a.one"),
+    (GOOD.replace("SKIP: a.two (not under Tern)", "SKIP: a.two (some other reason)"),
+     "skipped for"),
+    (GOOD.replace("SUMMARY: 2 tests", "SUMMARY: 3 tests"), "disagrees"),
+    (GOOD.replace("SUMMARY", "SUMM"), "no SUMMARY"),
+    (GOOD.replace("[outsb-ok]\n", ""), "REP OUTSB"),
+    (GOOD + "PASS: a.three\n", "unexpected checks"),
+    (GOOD.replace("PASS: a.one\n", "PASS: a.one\nPASS: a.one\n"), "reported twice"),
+])
+def test_judge_rejects(com1, why):
+    with pytest.raises(AssertionError, match=re.escape(why)):
+        judge(com1)
+
+
+def test_judge_rejects_a_skip_that_must_run():
+    with pytest.raises(AssertionError, match="must run here"):
+        judge(GOOD, skips={})
+
+
+def test_extract_trace():
+    text = "noise\n# TRACE-BEGIN recorded by Tern\nvm name=x\nexit CPUID len=2\n# TRACE-END 1 exits\n"
+    assert bochs_run.extract_trace(text) == "vm name=x\nexit CPUID len=2\n"
+    assert bochs_run.extract_trace("vm name=x\n") is None
+
+
+def test_every_check_name_is_documented():
+    """docs/testguest.md is the contract: each check the guest can print is described there."""
+    with open(os.path.join(ROOT, "docs", "testguest.md")) as f:
+        doc = f.read()
+    forms = mmio_tern_names() - {"mmio.dev-id", "mmio.dev-version", "mmio.dev-id-read-only",
+                                 "mmio.dev-access-counter", "mmio.dev-scratch-top"}
+    missing = sorted(n for n in source_checks() - forms if "`%s`" % n not in doc)
+    assert not missing, "not in docs/testguest.md: %s" % ", ".join(missing)

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * State-machine fuzzing of the VM manager and the hypercalls: the input is
+ * a sequence of operations (manager calls, VMCALL exits from the Service VM
+ * or a User VM at any CPL and mode with any id, parameters and parameter
+ * memory, HLT exits, triple faults, wake-ups, stops). After every operation
+ * every VM must satisfy vm_mgr_check(), there must be at most one Service
+ * VM, and an operation that failed must have left every VM it could touch
+ * byte for byte as it was.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "err.h"
+#include "exit_dispatch.h"
+#include "hypercall.h"
+#include "ioreq.h"
+#include "sim.h"
+#include "vm.h"
+#include "vm_memory.h"
+#include "vm_mgr.h"
+
+#define SOS_RAM 0x10000u
+
+struct input {
+	const uint8_t *p;
+	size_t left;
+};
+
+static uint8_t byte(struct input *in)
+{
+	if (!in->left)
+		return 0;
+	in->left--;
+	return *in->p++;
+}
+
+static uint64_t u64(struct input *in)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < 8; i++)
+		v |= (uint64_t)byte(in) << (8 * i);
+	return v;
+}
+
+static struct tern hv;
+static struct tern snap;
+
+static const uint64_t interesting_ids[] = {
+	HC_GET_API_VERSION, HC_CREATE_VM, HC_DESTROY_VM, HC_START_VM, HC_PAUSE_VM, HC_RESET_VM,
+	HC_SET_VCPU_REGS, HC_VM_SET_MEMORY_REGIONS, HC_TERN_RESUME_VM, HC_TERN_PAUSE_VCPU,
+	HC_TERN_RESUME_VCPU, HC_SET_IOREQ_BUFFER, HC_NOTIFY_REQUEST_FINISH, HC_SERVICE_VM_OFFLINE_CPU, 0x10, 0x180000010ull, 0xffffffff80000012ull,
+};
+
+/* A parameter: mostly small (VM and vCPU ids, the parameter page), sometimes anything. */
+static uint64_t param(struct input *in)
+{
+	uint8_t k = byte(in);
+	switch (k & 3) {
+	case 0: return k >> 2;                 /* 0..63: ids */
+	case 1: return 0x2000 + ((uint64_t)(k >> 2) << 3);  /* aligned, inside RAM */
+	case 2: return u64(in);
+	default: return (uint64_t)(k >> 2) << 32 | 1;       /* truncation bait */
+	}
+}
+
+static void vmcall(struct input *in, struct vm *caller_vm)
+{
+	if (caller_vm->config.vcpu_count == 0)
+		return;
+	struct vcpu *c = &caller_vm->vcpus[byte(in) % caller_vm->config.vcpu_count];
+	uint8_t mode = byte(in);
+	uint64_t id = (mode & 0x80) ? u64(in) : interesting_ids[byte(in) % (sizeof(interesting_ids) / 8)];
+	uint64_t p1 = param(in), p2 = param(in);
+	/* Parameter memory: what the Service VM holds at the parameter page. */
+	uint8_t *ram = sim_vm_ram(caller_vm->id);
+	if (ram) {
+		size_t n = byte(in) * 2u;
+		for (size_t i = 0; i < n && in->left; i++)
+			ram[0x2000 + i] = byte(in);
+	}
+	if (c->state != VCPU_STATE_RUNNABLE)
+		return; /* only a running vCPU exits */
+	sim_vcpu_flat_state(c, !(mode & 1), (mode >> 1) & 3);
+	vcpu_cache_fill(c, VCPU_R8, id);
+	vcpu_cache_fill(c, VCPU_RDI, p1);
+	vcpu_cache_fill(c, VCPU_RSI, p2);
+	vcpu_cache_fill(c, VCPU_RIP, 0x1000);
+	vcpu_cache_fill(c, VCPU_RAX, 0x5a5a);
+
+	memcpy(&snap, &hv, sizeof(hv));
+	struct exit_record ex = { .reason = EXIT_REASON_VMCALL, .instr_len = 3 };
+	enum exit_action a = vcpu_handle_exit(c, &ex);
+	if (a >= EXIT_ACTION_COUNT)
+		abort();
+	bool hypercall_ran = vcpu_reg_dirty(c, VCPU_RAX);
+	if (hypercall_ran && !caller_vm->config.service_vm)
+		abort(); /* only the Service VM gets a result */
+	if (c->event.valid && hypercall_ran)
+		abort(); /* a faulting VMCALL has no result */
+	bool failed = !hypercall_ran || (int64_t)c->regs[VCPU_RAX] < 0;
+	/* ACRN's semantics keep the regions applied before a failing one. */
+	bool partial_ok = hypercall_ran && id == HC_VM_SET_MEMORY_REGIONS;
+	if (failed && !partial_ok) {
+		/* Nothing but the caller's own VM (its vCPU's registers) changed. */
+		for (unsigned i = 0; i < TERN_MAX_VMS; i++)
+			if (&hv.vms[i] != caller_vm && memcmp(&snap.vms[i], &hv.vms[i], sizeof(struct vm)))
+				abort();
+	}
+	/* Before the next entry: what the platform does. */
+	vcpu_pre_entry(c);
+	c->reg_dirty = 0;
+	memset(&c->event, 0, sizeof(c->event));
+	if (c->state == VCPU_STATE_STOPPED && caller_vm->state != VM_STATE_STOPPED)
+		abort();
+}
+
+static struct vm *pick_vm(struct input *in)
+{
+	return &hv.vms[byte(in) % TERN_MAX_VMS];
+}
+
+static void load_state(struct input *in, struct vcpu_load_state *st)
+{
+	vm_mgr_reset_state(st, 0);
+	uint8_t k = byte(in);
+	if (k & 1)
+		st->regs[VCPU_CR0] = u64(in);
+	if (k & 2)
+		st->regs[VCPU_CR4] = u64(in);
+	if (k & 4)
+		st->regs[VCPU_EFER] = u64(in);
+	if (k & 8)
+		st->regs[VCPU_RFLAGS] = u64(in);
+	if (k & 16)
+		st->segs[VCPU_CS].ar = (uint32_t)u64(in);
+	if (k & 32)
+		st->segs[VCPU_CS].limit = (uint32_t)u64(in);
+}
+
+/* A manager operation: on failure nothing at all may change. */
+static void manager_op(struct input *in, uint8_t op)
+{
+	struct vm *vm = pick_vm(in);
+	uint16_t vcpu = byte(in) % (TERN_MAX_VCPUS + 1);
+	struct vcpu_load_state st;
+	struct vm_config cfg;
+	struct vm *made = NULL;
+	int ret;
+
+	if (op == 7)
+		load_state(in, &st);
+	if (op == 8) {
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.name[0] = (char)('a' + byte(in) % 26);
+		cfg.vcpu_count = byte(in) % (TERN_MAX_VCPUS + 2);
+		cfg.reset_on_triple_fault = byte(in) & 1;
+	}
+	memcpy(&snap, &hv, sizeof(hv));
+	switch (op) {
+	case 0: ret = vm_mgr_start(vm); break;
+	case 1: ret = vm_mgr_pause(vm); break;
+	case 2: ret = vm_mgr_resume(vm); break;
+	case 3: ret = vm->config.service_vm ? -1 : vm_mgr_reset(vm); break;
+	case 4: ret = vm->config.service_vm ? -1 : vm_mgr_destroy(vm); break;
+	case 5: ret = vm_mgr_pause_vcpu(vm, vcpu); break;
+	case 6: ret = vm_mgr_resume_vcpu(vm, vcpu); break;
+	case 7: ret = vm_mgr_set_vcpu_state(vm, vcpu, &st); break;
+	default: ret = vm_mgr_create(&hv, &cfg, &made); break;
+	}
+	if (ret != 0 && memcmp(&snap, &hv, sizeof(hv)) != 0)
+		abort();
+	if (ret == 0 && op == 8 && (!made || made->state != VM_STATE_CREATED))
+		abort();
+}
+
+/* The device model marks a slot of the IOREQ page at 0x8000 COMPLETE (or anything). */
+static void dm_writes_slot(struct input *in, struct vm *sos)
+{
+	uint8_t *ram = sim_vm_ram(sos->id);
+	uint8_t slot = byte(in) % 16;
+	uint32_t state = byte(in) % 5;
+	uint32_t value = (uint32_t)u64(in);
+	memcpy(ram + 0x8000 + slot * 256 + 136, &state, 4);
+	memcpy(ram + 0x8000 + slot * 256 + 88, &value, 4);
+}
+
+/* A guest exit that parks or stops a running vCPU: HLT, an IN from a port
+ * only the device model serves (IOREQ), or a triple fault. */
+static void guest_exit(struct input *in, uint8_t kind)
+{
+	struct vm *vm = pick_vm(in);
+	if (vm->state == VM_STATE_POWERED_OFF)
+		return;
+	struct vcpu *c = &vm->vcpus[byte(in) % vm->config.vcpu_count];
+	if (c->state != VCPU_STATE_RUNNABLE)
+		return;
+	vcpu_cache_reset(c);
+	vcpu_cache_fill(c, VCPU_RIP, 0x1000);
+	vcpu_cache_fill(c, VCPU_EFER, 0);
+	vcpu_cache_fill(c, VCPU_RAX, 0);
+	struct exit_record ex = { .reason = EXIT_REASON_HLT, .instr_len = 1 };
+	if (kind == 1)
+		ex.reason = EXIT_REASON_TRIPLE_FAULT;
+	if (kind == 2) {
+		ex.reason = EXIT_REASON_IO_INSTRUCTION;
+		ex.qualification = (0x1234ull << 16) | 0x8 | 0x1;  /* IN AX, 0x1234 */
+	}
+	vcpu_handle_exit(c, &ex);
+	vcpu_pre_entry(c);
+	c->reg_dirty = 0;
+}
+
+static void check_all(void)
+{
+	unsigned services = 0;
+	for (unsigned i = 0; i < TERN_MAX_VMS; i++) {
+		const struct vm *vm = &hv.vms[i];
+		if (vm_mgr_check(vm) != 0 || vm->id != i || vm->hv != &hv)
+			abort();
+		if (vm->state != VM_STATE_POWERED_OFF && vm->config.service_vm)
+			services++;
+	}
+	if (services > 1)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct input in = { data, size };
+	sim_reset();
+	tern_init(&hv);
+	struct vm *sos = sim_create_vm(&hv, "sos", 2, true, SOS_RAM);
+	struct vm *uos = sim_create_vm(&hv, "uos", 2, false, SOS_RAM);
+	if (!sos || !uos)
+		abort();
+	vm_mgr_start(sos);
+	sos->vcpus[1].state = VCPU_STATE_RUNNABLE;
+	/* The Service VM's RAM is host memory it maps, which MR_ADD can lend. */
+	if (vm_memory_map(sos, 0, 0x40000000, SOS_RAM, EPT_RWX, EPT_MT_WB) != 0)
+		abort();
+	/* The User VM's port I/O goes to the device model through 0x8000. */
+	if (ioreq_set_buffer(uos, 0x8000) != 0)
+		abort();
+	vm_mgr_start(uos);
+
+	for (unsigned steps = 0; in.left && steps < 256; steps++) {
+		uint8_t op = byte(&in) % 15;
+		if (op <= 8) {
+			manager_op(&in, op);
+		} else if (op == 9) {
+			vmcall(&in, sos);
+		} else if (op == 10) {
+			if (uos->state != VM_STATE_POWERED_OFF)
+				vmcall(&in, uos);
+		} else if (op == 11) {
+			struct vm *vm = pick_vm(&in);
+			if (vm->state != VM_STATE_POWERED_OFF)
+				vm_mgr_vcpu_wake(&vm->vcpus[byte(&in) % vm->config.vcpu_count]);
+		} else if (op == 12) {
+			struct vm *vm = pick_vm(&in);
+			if (vm->state == VM_STATE_RUNNING && !vm->config.service_vm)
+				vm_stop(vm, VM_STOP_GUEST_EXIT, byte(&in));
+		} else if (op == 13) {
+			guest_exit(&in, byte(&in) % 3);
+		} else {
+			dm_writes_slot(&in, sos);
+		}
+		check_all();
+	}
+	return 0;
+}

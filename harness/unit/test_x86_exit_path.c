@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The image's exit path (platform/x86/run.c) against a fake VMCS: what a VM
+ * exit puts into core's exit record, what a register-cache miss reads, how
+ * dirty registers and the pending event are written back before entry,
+ * the IA-32e entry control following EFER.LMA, and the window controls.
+ * The privileged instructions are functions here (TERN_X86_HOST_TEST, see
+ * platform/x86/cpu.h); a VMCS is an array indexed by field encoding.
+ * Core and the simulator platform are linked as for every unit test, so the
+ * platform's own fetch functions are renamed to stay apart from the sim's.
+ */
+#define TERN_X86_HOST_TEST 1
+#define plat_vcpu_fetch_reg x86_fetch_reg
+#define plat_vcpu_fetch_seg x86_fetch_seg
+#include <stdarg.h>
+#include <string.h>
+#include "unit.h"
+#include "sim.h"
+#include "../../platform/x86/run.c"
+#include "../../platform/x86/serial.h"
+
+#define VMCS_FIELDS 0x7000
+
+static uint64_t vmcs[VMCS_FIELDS];
+static uint64_t fake_cr2, fake_cr4, fake_xcr0;
+static uint64_t last_tsc_aux = ~0ull;
+static struct x86_vm fake_xvm;
+static struct tern hv;
+static struct vm *vm;
+static struct vcpu *vcpu;
+static struct x86_vcpu *xv;
+
+/* ---- fakes ---------------------------------------------------------------- */
+bool vmx_write(uint32_t field, uint64_t value)
+{
+	ck_assert_uint_lt(field, VMCS_FIELDS);
+	vmcs[field] = value;
+	return true;
+}
+uint64_t vmx_read(uint32_t field)
+{
+	ck_assert_uint_lt(field, VMCS_FIELDS);
+	return vmcs[field];
+}
+bool vmx_clear(uint64_t pa) { (void)pa; return true; }
+bool vmx_ptrld(uint64_t pa) { (void)pa; return true; }
+bool vmx_invept(uint64_t type, uint64_t eptp) { (void)type; (void)eptp; return true; }
+int vmx_enter(uint64_t *gprs, int launched) { (void)gprs; (void)launched; return 1; }
+void outb(uint16_t port, uint8_t v) { (void)port; (void)v; }
+void outw(uint16_t port, uint16_t v) { (void)port; (void)v; }
+void outl(uint16_t port, uint32_t v) { (void)port; (void)v; }
+uint8_t inb(uint16_t port) { (void)port; return 0xff; }
+void cpuid_count(uint32_t leaf, uint32_t sub, uint32_t out[4]) { (void)leaf; (void)sub; memset(out, 0, 16); }
+uint64_t rdmsr(uint32_t msr) { (void)msr; return 0; }
+void wrmsr(uint32_t msr, uint64_t v) { if (msr == HOST_MSR_TSC_AUX) last_tsc_aux = v; }
+uint64_t rdtsc(void) { return 0; }
+uint64_t read_cr0(void) { return 0; }
+uint64_t read_cr2(void) { return fake_cr2; }
+uint64_t read_cr3(void) { return 0; }
+uint64_t read_cr4(void) { return fake_cr4; }
+void write_cr0(uint64_t v) { (void)v; }
+void write_cr2(uint64_t v) { fake_cr2 = v; }
+void write_cr3(uint64_t v) { (void)v; }
+void write_cr4(uint64_t v) { fake_cr4 = v; }
+void cpu_pause(void) {}
+void cpu_halt_forever(void) {}
+void cpu_sti_hlt(void) {}
+uint64_t xgetbv(uint32_t index) { (void)index; return fake_xcr0; }
+void xsetbv(uint32_t index, uint64_t v) { if (index == 0) fake_xcr0 = v; }
+void x86_log(const char *fmt, ...) { (void)fmt; }
+struct x86_vm *xvm_of(const struct vm *v) { (void)v; return &fake_xvm; }
+#if TERN_RECORD
+#error "this test covers the normal build"
+#endif
+
+static void setup(void)
+{
+	memset(vmcs, 0, sizeof(vmcs));
+	memset(&fake_xvm, 0, sizeof(fake_xvm));
+	fake_cr2 = fake_cr4 = fake_xcr0 = 0;
+	last_tsc_aux = ~0ull;
+	sim_reset();
+	tern_init(&hv);
+	vm = sim_create_vm(&hv, "t", 1, true, 0x100000);
+	ck_assert_ptr_nonnull(vm);
+	vcpu = &vm->vcpus[0];
+	xv = &fake_xvm.vcpus[0];
+	/* A Haswell-like VMX: CR0.NE and CR4.VMXE fixed to 1, nothing fixed to 0. */
+	xv->cr0_force1 = X86_CR0_NE;
+	xv->cr4_force1 = X86_CR4_VMXE;
+	xv->cr0_mask = X86_CR0_NE;
+	xv->cr4_mask = X86_CR4_VMXE;
+	xv->window_ok = PROC_INT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING;
+	xv->proc_ctls = PROC_HLT_EXITING | PROC_ACTIVATE_SECONDARY;
+	vmcs[VMCS_PROC_CONTROLS] = xv->proc_ctls;
+	vmcs[VMCS_ENTRY_CONTROLS] = ENTRY_LOAD_EFER | ENTRY_LOAD_PAT;
+	vcpu_cache_reset(vcpu);
+	vcpu->reg_dirty = 0;
+}
+
+START_TEST(test_read_exit_ept_violation)
+{
+	vmcs[VMCS_EXIT_REASON] = EXIT_REASON_EPT_VIOLATION;
+	vmcs[VMCS_EXIT_QUALIFICATION] = 0x181;
+	vmcs[VMCS_EXIT_INSTR_LEN] = 3;
+	vmcs[VMCS_EXIT_INSTR_INFO] = 0x1234;
+	vmcs[VMCS_GUEST_LINEAR_ADDR] = 0xffff800000001000ull;
+	vmcs[VMCS_GUEST_PHYSICAL_ADDR] = 0xc0000008ull;
+	vmcs[VMCS_EXIT_INTR_INFO] = 0x80000b0e;
+	vmcs[VMCS_EXIT_INTR_ERROR] = 2;
+	vmcs[VMCS_IDT_VECTORING_INFO] = 0x80000b0e; /* #PF being delivered, with its error code */
+	vmcs[VMCS_IDT_VECTORING_ERROR] = 7;
+	struct exit_record ex;
+	memset(&ex, 0xee, sizeof(ex));
+	read_exit(&ex);
+	ck_assert_uint_eq(ex.reason, EXIT_REASON_EPT_VIOLATION);
+	ck_assert_uint_eq(ex.qualification, 0x181);
+	ck_assert_uint_eq(ex.instr_len, 3);
+	ck_assert_uint_eq(ex.instr_info, 0);  /* not defined for EPT violations: zero */
+	ck_assert_uint_eq(ex.guest_linear, 0xffff800000001000ull);
+	ck_assert_uint_eq(ex.guest_physical, 0xc0000008ull);
+	ck_assert_uint_eq(ex.intr_info, 0x80000b0e);
+	ck_assert_uint_eq(ex.intr_error, 2);
+	ck_assert_uint_eq(ex.idt_vectoring_info, 0x80000b0e);
+	ck_assert_uint_eq(ex.idt_vectoring_error, 7);
+}
+END_TEST
+
+START_TEST(test_read_exit_zeroes_undefined_fields)
+{
+	/* Stale values from an earlier EPT violation stay in the VMCS (SDM 28.2.1). */
+	vmcs[VMCS_GUEST_LINEAR_ADDR] = 0x1234;
+	vmcs[VMCS_GUEST_PHYSICAL_ADDR] = 0xc0000000;
+	vmcs[VMCS_EXIT_INSTR_INFO] = 0x55;
+	vmcs[VMCS_EXIT_INTR_ERROR] = 9;          /* interruption info invalid: ignored */
+	vmcs[VMCS_IDT_VECTORING_ERROR] = 9;
+	vmcs[VMCS_EXIT_REASON] = EXIT_REASON_CPUID;
+	vmcs[VMCS_EXIT_INSTR_LEN] = 2;
+	struct exit_record ex;
+	memset(&ex, 0xee, sizeof(ex));
+	read_exit(&ex);
+	ck_assert_uint_eq(ex.reason, EXIT_REASON_CPUID);
+	ck_assert_uint_eq(ex.instr_len, 2);
+	ck_assert_uint_eq(ex.guest_linear, 0);
+	ck_assert_uint_eq(ex.guest_physical, 0);
+	ck_assert_uint_eq(ex.instr_info, 0);
+	ck_assert_uint_eq(ex.intr_error, 0);
+	ck_assert_uint_eq(ex.idt_vectoring_error, 0);
+
+	/* String I/O defines the linear address and the instruction information, not the GPA. */
+	vmcs[VMCS_EXIT_REASON] = EXIT_REASON_IO_INSTRUCTION;
+	read_exit(&ex);
+	ck_assert_uint_eq(ex.guest_linear, 0x1234);
+	ck_assert_uint_eq(ex.instr_info, 0x55);
+	ck_assert_uint_eq(ex.guest_physical, 0);
+
+	/* A failed entry (bit 31) reports only what the failure defines. */
+	vmcs[VMCS_EXIT_REASON] = EXIT_REASON_FAILED_ENTRY | EXIT_REASON_ENTRY_FAIL_GUEST_STATE;
+	vmcs[VMCS_EXIT_QUALIFICATION] = 0;
+	read_exit(&ex);
+	ck_assert(exit_is_entry_failure(&ex));
+	ck_assert_uint_eq(ex.guest_linear, 0);
+}
+END_TEST
+
+START_TEST(test_fetch_reads_vmcs_and_save_area)
+{
+	xv->gprs[VCPU_RAX] = 0x1111;
+	xv->gprs[VCPU_R15] = 0xf15;
+	vmcs[VMCS_GUEST_RSP] = 0x7000;
+	vmcs[VMCS_GUEST_RIP] = 0x100123;
+	vmcs[VMCS_GUEST_RFLAGS] = 0x202;
+	vmcs[VMCS_GUEST_EFER] = 0x500;
+	vmcs[VMCS_GUEST_INTERRUPTIBILITY] = 1;
+	vmcs[VMCS_GUEST_PAT] = 0x0007040600070406ull;
+	fake_cr2 = 0xdead000;
+	ck_assert_uint_eq(x86_fetch_reg(vcpu, VCPU_RAX), 0x1111);
+	ck_assert_uint_eq(x86_fetch_reg(vcpu, VCPU_R15), 0xf15);
+	ck_assert_uint_eq(x86_fetch_reg(vcpu, VCPU_RSP), 0x7000);   /* RSP lives in the VMCS */
+	ck_assert_uint_eq(x86_fetch_reg(vcpu, VCPU_RIP), 0x100123);
+	ck_assert_uint_eq(x86_fetch_reg(vcpu, VCPU_RFLAGS), 0x202);
+	ck_assert_uint_eq(x86_fetch_reg(vcpu, VCPU_EFER), 0x500);
+	ck_assert_uint_eq(x86_fetch_reg(vcpu, VCPU_INTERRUPTIBILITY), 1);
+	ck_assert_uint_eq(x86_fetch_reg(vcpu, VCPU_PAT), 0x0007040600070406ull);
+	ck_assert_uint_eq(x86_fetch_reg(vcpu, VCPU_CR2), 0xdead000);  /* not in the VMCS */
+	ck_assert_uint_eq(x86_fetch_reg(vcpu, VCPU_XCR0), 1);          /* host without XSAVE */
+	fake_cr4 = CR4_OSXSAVE;
+	fake_xcr0 = 7;
+	ck_assert_uint_eq(x86_fetch_reg(vcpu, VCPU_XCR0), 7);
+
+	vmcs[vmcs_guest_sel(VCPU_CS)] = 0x08;
+	vmcs[vmcs_guest_base(VCPU_CS)] = 0x1000;
+	vmcs[vmcs_guest_limit(VCPU_CS)] = 0xffffffff;
+	vmcs[vmcs_guest_ar(VCPU_CS)] = 0xa09b;
+	struct seg_desc d;
+	x86_fetch_seg(vcpu, VCPU_CS, &d);
+	ck_assert_uint_eq(d.selector, 0x08);
+	ck_assert_uint_eq(d.base, 0x1000);
+	ck_assert_uint_eq(d.limit, 0xffffffff);
+	ck_assert_uint_eq(d.ar, 0xa09b);
+	ck_assert(seg_ar_l(d.ar));
+}
+END_TEST
+
+START_TEST(test_write_back_only_dirty)
+{
+	vmcs[VMCS_GUEST_RIP] = 0x1000;
+	vmcs[VMCS_GUEST_RSP] = 0x2000;
+	vcpu_set_reg(vcpu, VCPU_RIP, 0x1003);
+	vcpu_set_reg(vcpu, VCPU_RAX, 0xabc);
+	vcpu_set_reg(vcpu, VCPU_RDI, 0xd1);
+	vcpu_set_reg(vcpu, VCPU_DR7, 0x401);
+	vcpu_set_reg(vcpu, VCPU_CR2, 0xfeed000);
+	xv->gprs[VCPU_RBX] = 0xb0b;
+	write_back(vcpu);
+	ck_assert_uint_eq(vmcs[VMCS_GUEST_RIP], 0x1003);
+	ck_assert_uint_eq(vmcs[VMCS_GUEST_RSP], 0x2000);              /* untouched */
+	ck_assert_uint_eq(xv->gprs[VCPU_RAX], 0xabc);
+	ck_assert_uint_eq(xv->gprs[VCPU_RDI], 0xd1);
+	ck_assert_uint_eq(xv->gprs[VCPU_RBX], 0xb0b);                 /* untouched */
+	ck_assert_uint_eq(vmcs[VMCS_GUEST_DR7], 0x401);
+	ck_assert_uint_eq(fake_cr2, 0xfeed000);
+	ck_assert_uint_eq(vcpu->reg_dirty, 0);
+	/* RSP goes to the VMCS, never to the save area's slot. */
+	vcpu_set_reg(vcpu, VCPU_RSP, 0x3ff0);
+	write_back(vcpu);
+	ck_assert_uint_eq(vmcs[VMCS_GUEST_RSP], 0x3ff0);
+	ck_assert_uint_eq(xv->gprs[VCPU_RSP], 0);
+}
+END_TEST
+
+START_TEST(test_cr_write_back_keeps_vmx_fixed_bits)
+{
+	/* The guest turns on paging and protection: CR0.NE must still be 1 in the real CR0. */
+	vcpu_set_reg(vcpu, VCPU_CR0, X86_CR0_PE | X86_CR0_ET | X86_CR0_PG);
+	vcpu_set_reg(vcpu, VCPU_CR4, X86_CR4_PAE);
+	write_back(vcpu);
+	ck_assert_uint_eq(vmcs[VMCS_GUEST_CR0], X86_CR0_PE | X86_CR0_ET | X86_CR0_PG | X86_CR0_NE);
+	ck_assert_uint_eq(vmcs[VMCS_GUEST_CR4], X86_CR4_PAE | X86_CR4_VMXE);
+}
+END_TEST
+
+START_TEST(test_entry_control_follows_efer_lma)
+{
+	vcpu_set_reg(vcpu, VCPU_EFER, X86_EFER_LME | X86_EFER_LMA);
+	write_back(vcpu);
+	apply_requests(vcpu);
+	ck_assert_uint_eq(vmcs[VMCS_GUEST_EFER], X86_EFER_LME | X86_EFER_LMA);
+	ck_assert(vmcs[VMCS_ENTRY_CONTROLS] & ENTRY_IA32E_MODE_GUEST);
+	ck_assert(vmcs[VMCS_ENTRY_CONTROLS] & ENTRY_LOAD_EFER);       /* other bits kept */
+	/* The guest left long mode by itself (no exit): the saved EFER says so. */
+	vmcs[VMCS_GUEST_EFER] = X86_EFER_LME;
+	apply_requests(vcpu);
+	ck_assert(!(vmcs[VMCS_ENTRY_CONTROLS] & ENTRY_IA32E_MODE_GUEST));
+	ck_assert(vmcs[VMCS_ENTRY_CONTROLS] & ENTRY_LOAD_PAT);
+}
+END_TEST
+
+START_TEST(test_inject_encodings)
+{
+	/* #GP(0): hardware exception with an error code, SDM 25.8.3. */
+	vcpu->event = (struct vcpu_event){ .valid = true, .vector = 13, .type = INTR_TYPE_HW_EXCEPTION,
+					   .has_error = true, .error_code = 0 };
+	vmcs[VMCS_ENTRY_EXCEPTION_ERROR] = 0x55;
+	inject(vcpu);
+	ck_assert_uint_eq(vmcs[VMCS_ENTRY_INTR_INFO], 0x80000b0dull);
+	ck_assert_uint_eq(vmcs[VMCS_ENTRY_EXCEPTION_ERROR], 0);
+	ck_assert(!vcpu->event.valid);
+
+	/* #UD: no error code. */
+	vcpu->event = (struct vcpu_event){ .valid = true, .vector = 6, .type = INTR_TYPE_HW_EXCEPTION };
+	inject(vcpu);
+	ck_assert_uint_eq(vmcs[VMCS_ENTRY_INTR_INFO], 0x80000306ull);
+
+	/* INT3 re-injected as a software exception carries its instruction length. */
+	vcpu->event = (struct vcpu_event){ .valid = true, .vector = 3, .type = INTR_TYPE_SW_EXCEPTION,
+					   .instr_len = 1 };
+	inject(vcpu);
+	ck_assert_uint_eq(vmcs[VMCS_ENTRY_INTR_INFO], 0x80000603ull);
+	ck_assert_uint_eq(vmcs[VMCS_ENTRY_INSTR_LEN], 1);
+
+	/* An external interrupt. */
+	vcpu->event = (struct vcpu_event){ .valid = true, .vector = 0x30, .type = INTR_TYPE_EXT_INT };
+	inject(vcpu);
+	ck_assert_uint_eq(vmcs[VMCS_ENTRY_INTR_INFO], 0x80000030ull);
+
+	/* Nothing queued: the field is left as the exit left it (invalid). */
+	vmcs[VMCS_ENTRY_INTR_INFO] = 0;
+	inject(vcpu);
+	ck_assert_uint_eq(vmcs[VMCS_ENTRY_INTR_INFO], 0);
+}
+END_TEST
+
+START_TEST(test_halted_vcpu_without_wake_source_is_reported)
+{
+	vcpu->state = VCPU_STATE_HALTED;
+	ck_assert(!wait_for_wakeup(vcpu));
+	ck_assert_int_eq(vcpu->state, VCPU_STATE_HALTED);
+	vcpu->state = VCPU_STATE_RUNNABLE;
+	ck_assert(wait_for_wakeup(vcpu));
+}
+END_TEST
+
+#if X86_CORE_CONTRACT
+START_TEST(test_core_requests_applied)
+{
+	vcpu->cr.cr0_mask = ~0x0eull;
+	vcpu->cr.cr0_shadow = 0x11;
+	vcpu->cr.cr4_mask = ~0ull;
+	vcpu->cr.cr4_shadow = 0x20;
+	vcpu->cr.dirty = true;
+	vcpu->cr.pdpte[2] = 0x5001;
+	vcpu->cr.pdpte_dirty = true;
+	vcpu->msr.tsc_offset = (uint64_t)-1000;
+	vcpu->msr.tsc_offset_dirty = true;
+	vcpu->intr.irq_window = true;
+	xv->rdtscp = true;
+	vcpu->msr.tsc_aux = 3;
+	apply_requests(vcpu);
+	ck_assert_uint_eq(vmcs[VMCS_CR0_MASK], ~0x0eull);
+	ck_assert_uint_eq(vmcs[VMCS_CR0_SHADOW], 0x11);
+	ck_assert_uint_eq(vmcs[VMCS_CR4_SHADOW], 0x20);
+	ck_assert_uint_eq(vmcs[VMCS_GUEST_PDPTE0 + 4], 0x5001);
+	ck_assert_uint_eq(vmcs[VMCS_TSC_OFFSET], (uint64_t)-1000);
+	ck_assert(!vcpu->cr.dirty && !vcpu->cr.pdpte_dirty && !vcpu->msr.tsc_offset_dirty);
+	ck_assert(vmcs[VMCS_PROC_CONTROLS] & PROC_INT_WINDOW_EXITING);
+	ck_assert(!(vmcs[VMCS_PROC_CONTROLS] & PROC_NMI_WINDOW_EXITING));
+	ck_assert(vmcs[VMCS_PROC_CONTROLS] & PROC_HLT_EXITING);
+	ck_assert_uint_eq(last_tsc_aux, 3);
+	vcpu->intr.irq_window = false;
+	vcpu->intr.nmi_window = true;
+	apply_requests(vcpu);
+	ck_assert(!(vmcs[VMCS_PROC_CONTROLS] & PROC_INT_WINDOW_EXITING));
+	ck_assert(vmcs[VMCS_PROC_CONTROLS] & PROC_NMI_WINDOW_EXITING);
+	/* A CPU without NMI-window exiting never gets the bit. */
+	xv->window_ok = PROC_INT_WINDOW_EXITING;
+	apply_requests(vcpu);
+	ck_assert(!(vmcs[VMCS_PROC_CONTROLS] & PROC_NMI_WINDOW_EXITING));
+}
+END_TEST
+#endif
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("x86_exit_path");
+	TCase *tc = tcase_create("exit_path");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_read_exit_ept_violation);
+	tcase_add_test(tc, test_read_exit_zeroes_undefined_fields);
+	tcase_add_test(tc, test_fetch_reads_vmcs_and_save_area);
+	tcase_add_test(tc, test_write_back_only_dirty);
+	tcase_add_test(tc, test_cr_write_back_keeps_vmx_fixed_bits);
+	tcase_add_test(tc, test_entry_control_follows_efer_lma);
+	tcase_add_test(tc, test_inject_encodings);
+	tcase_add_test(tc, test_halted_vcpu_without_wake_source_is_reported);
+#if X86_CORE_CONTRACT
+	tcase_add_test(tc, test_core_requests_applied);
+#endif
+	suite_add_tcase(s, tc);
+	return s;
+}

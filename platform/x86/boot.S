@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Entry from GRUB (multiboot2 or multiboot1): 32-bit protected mode, paging
+ * off, EAX = loader magic, EBX = physical address of the boot information.
+ * This stub builds the first page tables (identity map of the low 4 GiB in
+ * 2 MiB pages, plus the top 2 GiB aliasing the first GiB for the
+ * -mcmodel=kernel image), enters long mode (SDM Vol. 3A 10.8.5) and calls
+ * x86_main(magic, info) in the higher half.
+ */
+#include "boot_defs.h"
+
+	.section .boot.header, "a"
+	/* Multiboot2 header (Multiboot2 spec 3.1): 8-byte aligned, first 32 KiB. */
+	.balign 8
+mb2_header:
+	.long MB2_HEADER_MAGIC
+	.long 0                         /* architecture: i386 protected mode */
+	.long mb2_header_end - mb2_header
+	.long -(MB2_HEADER_MAGIC + (mb2_header_end - mb2_header))
+	/* Module alignment tag: modules page-aligned. */
+	.balign 8
+	.short 6, 0
+	.long 8
+	/* End tag. */
+	.balign 8
+	.short 0, 0
+	.long 8
+mb2_header_end:
+
+	/* Multiboot1 header (Multiboot spec 3.1.1): 4-byte aligned, first 8 KiB. */
+	.balign 4
+mb1_header:
+	.long MB1_HEADER_MAGIC
+	.long MB1_HEADER_FLAGS
+	.long -(MB1_HEADER_MAGIC + MB1_HEADER_FLAGS)
+
+	.section .boot.text, "ax"
+	.code32
+	.global _start32
+_start32:
+	cli
+	cld
+	mov %eax, boot_magic
+	mov %ebx, boot_info
+	mov $boot_stack_top, %esp
+
+	/* Long mode present? CPUID 80000001h:EDX[29]. */
+	mov $0x80000000, %eax
+	cpuid
+	cmp $0x80000001, %eax
+	jb no_long_mode
+	mov $0x80000001, %eax
+	cpuid
+	bt $29, %edx
+	jnc no_long_mode
+
+	/*
+	 * The Bochs BIOS leaves CR0.CD/NW set; run cached (PLATFORMS.md,
+	 * SDM Vol. 3A 12.5.3).
+	 */
+	mov %cr0, %eax
+	and $~(CR0_CD | CR0_NW), %eax
+	mov %eax, %cr0
+
+	/* Four page directories back to back: 2048 entries of 2 MiB = 4 GiB. */
+	mov $boot_pd, %edi
+	xor %ecx, %ecx
+1:	mov %ecx, %eax
+	shl $21, %eax
+	or $(PTE_P | PTE_W | PTE_PS), %eax
+	mov %eax, (%edi,%ecx,8)
+	movl $0, 4(%edi,%ecx,8)
+	inc %ecx
+	cmp $2048, %ecx
+	jb 1b
+
+	/* Low PDPT: the four PDs. High PDPT entry 510: the first PD (-2 GiB). */
+	xor %ecx, %ecx
+2:	mov %ecx, %eax
+	shl $12, %eax
+	add $boot_pd, %eax
+	or $(PTE_P | PTE_W), %eax
+	mov %eax, boot_pdpt_low(,%ecx,8)
+	inc %ecx
+	cmp $4, %ecx
+	jb 2b
+	mov $boot_pd, %eax
+	or $(PTE_P | PTE_W), %eax
+	mov %eax, boot_pdpt_high + 510 * 8
+
+	mov $boot_pdpt_low, %eax
+	or $(PTE_P | PTE_W), %eax
+	mov %eax, boot_pml4
+	mov $boot_pdpt_high, %eax
+	or $(PTE_P | PTE_W), %eax
+	mov %eax, boot_pml4 + 511 * 8
+
+	/* SDM Vol. 3A 10.8.5: PAE, CR3, EFER.LME, then CR0.PG. */
+	mov %cr4, %eax
+	or $CR4_PAE, %eax
+	mov %eax, %cr4
+	mov $boot_pml4, %eax
+	mov %eax, %cr3
+	mov $MSR_EFER, %ecx
+	rdmsr
+	or $EFER_LME, %eax
+	wrmsr
+	mov %cr0, %eax
+	or $(CR0_PG | CR0_PE), %eax
+	mov %eax, %cr0
+
+	lgdt boot_gdtr
+	ljmp $BOOT_CS64, $start64
+
+no_long_mode:
+	/* Nothing to run on: say so on COM1 (best effort) and stop. */
+	mov $no_lm_msg, %esi
+3:	lodsb
+	test %al, %al
+	jz 4f
+	mov $0x3f8, %dx
+	out %al, %dx
+	jmp 3b
+4:	cli
+	hlt
+	jmp 4b
+
+	.code64
+start64:
+	mov $BOOT_DS, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %ss
+	mov %eax, %fs
+	mov %eax, %gs
+	movabs $x86_stack_top, %rsp
+	xor %ebp, %ebp
+	mov boot_magic, %edi
+	mov boot_info, %esi
+	movabs $x86_main, %rax
+	call *%rax
+5:	cli
+	hlt
+	jmp 5b
+
+	.section .boot.data, "aw"
+	.balign 8
+boot_gdt:
+	.quad 0
+	.quad 0x00af9a000000ffff        /* 0x08: 64-bit code, DPL 0 */
+	.quad 0x00cf92000000ffff        /* 0x10: data, DPL 0 */
+boot_gdt_end:
+	.balign 8
+boot_gdtr:
+	.short boot_gdt_end - boot_gdt - 1
+	.long boot_gdt
+	.long 0
+boot_magic:
+	.long 0
+boot_info:
+	.long 0
+no_lm_msg:
+	.asciz "tern: this CPU has no long mode; halting\r\n"
+
+	.section .boot.bss, "aw", @nobits
+	.balign 4096
+boot_pml4:
+	.space 4096
+boot_pdpt_low:
+	.space 4096
+boot_pdpt_high:
+	.space 4096
+	.global boot_pd
+boot_pd:
+	.space 4096 * 4
+	.space 4096
+boot_stack_top:
+
+	.section .note.GNU-stack, "", @progbits

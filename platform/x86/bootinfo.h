@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What the loader told us: memory map, modules, command line (multiboot1 or 2). */
+#ifndef TERN_X86_BOOTINFO_H
+#define TERN_X86_BOOTINFO_H
+
+#include <stdint.h>
+
+#define BOOT_MAX_MODULES 8
+#define BOOT_MAX_REGIONS 32
+#define BOOT_CMDLINE_LEN 256
+
+/* Memory map types (multiboot2 spec 3.6.8, same numbers as E820). */
+#define BOOT_MEM_AVAILABLE 1
+
+struct boot_module {
+	uint64_t start, end;            /* physical, end exclusive */
+	char cmdline[BOOT_CMDLINE_LEN];
+};
+
+struct boot_region {
+	uint64_t base, len;
+	uint32_t type;
+};
+
+struct boot_info {
+	unsigned version;               /* 1 or 2 */
+	char loader[32];
+	char cmdline[BOOT_CMDLINE_LEN];
+	unsigned nmodules;
+	struct boot_module modules[BOOT_MAX_MODULES];
+	unsigned nregions;
+	struct boot_region regions[BOOT_MAX_REGIONS];
+	uint64_t info_start, info_end;  /* the loader's structure itself */
+};
+
+/* Parse the loader's information; 0 or -TERN_EINVAL (unknown magic). */
+int bootinfo_parse(uint32_t magic, uint32_t info_pa, struct boot_info *out);
+
+#endif

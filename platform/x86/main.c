@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The image's C entry: console, descriptor tables, boot information, then
+ * the VMX checks and the Service VM.
+ */
+#include "machine.h"
+#include "boot_defs.h"
+#include "bootinfo.h"
+#include "cpu.h"
+#include "desc.h"
+#include "serial.h"
+#include "lib.h"
+#include "clock.h"
+#include "vmx.h"
+#include "mem.h"
+#include "xvm.h"
+#include "vm_memory.h"
+#include "vmcs.h"
+#include "vm.h"
+#include "platform.h"
+#include "err.h"
+#include "trace_rec.h"
+
+/* Guest RAM of the Service VM unless the command line says guest_mem=<MiB>. */
+#define SERVICE_VM_MEM_MIB 32u
+
+uint8_t x86_stack[X86_STACK_SIZE] __attribute__((aligned(16)));
+/* boot.S loads RSP from this symbol. */
+__asm__(".global x86_stack_top\n.set x86_stack_top, x86_stack + " "16384");
+
+static struct boot_info boot_info;
+/* The hypervisor instance: all of core's state. */
+static struct tern tern;
+
+const char *x86_cmdline(void)
+{
+	return boot_info.cmdline;
+}
+
+static uint64_t cmdline_mib(const char *cmdline, const char *key, uint64_t dflt)
+{
+	size_t klen = tern_strlen(key);
+	for (const char *p = cmdline; *p; p++) {
+		if ((p == cmdline || p[-1] == ' ') && tern_strncmp(p, key, klen) == 0) {
+			uint64_t v = 0;
+			for (p += klen; *p >= '0' && *p <= '9'; p++)
+				v = v * 10 + (uint64_t)(*p - '0');
+			return v ? v : dflt;
+		}
+	}
+	return dflt;
+}
+
+static void run_service_vm(const struct vmx_caps *caps)
+{
+	if (boot_info.nmodules == 0) {
+		x86_log("FATAL: no guest kernel: give one as the first GRUB module");
+		x86_power_off(X86_EXIT_BOOT);
+	}
+	tern_init(&tern);
+	tern.hv_hpa_base = mem_image_base();
+	tern.hv_hpa_size = mem_image_size();
+
+	struct vm_config cfg = { .vcpu_count = 1, .service_vm = true };
+	tern_strlcpy(cfg.name, "service", sizeof(cfg.name));
+	uint64_t mib = cmdline_mib(boot_info.cmdline, "guest_mem=", SERVICE_VM_MEM_MIB);
+	cfg.mem_size = mib << 20;
+	struct vm *vm;
+	int ret = vm_create(&tern, &cfg, &vm);
+	if (ret) {
+		x86_log("FATAL: cannot create the Service VM (%d)", ret);
+		x86_power_off(X86_EXIT_BOOT);
+	}
+	struct x86_vm *x = xvm_of(vm);
+	x86_log("Service VM: %lu MiB of RAM at host 0x%lx, %u page-table pages at 0x%lx",
+		(unsigned long)mib, (unsigned long)x->ram_hpa, x->pt_pages, (unsigned long)x->pt_hpa);
+	/* Guest RAM at GPA 0, private to the Service VM, write-back, RWX. */
+	ret = vm_memory_map_private(vm, 0, x->ram_hpa, x->ram_size, EPT_RWX, EPT_MT_WB);
+	if (ret) {
+		x86_log("FATAL: cannot map the Service VM's RAM (%d)", ret);
+		x86_power_off(X86_EXIT_BOOT);
+	}
+	x->eptp = vm->ept.root_hpa | EPTP_WB | EPTP_WALK_4;
+
+	uint64_t entry;
+	uint32_t mbi;
+	const struct boot_module *mod = &boot_info.modules[0];
+	x86_log("loading guest \"%s\" (%lu bytes)", mod->cmdline, (unsigned long)(mod->end - mod->start));
+	ret = guest_load_multiboot(vm, mod, &entry, &mbi);
+	if (ret) {
+		x86_log("FATAL: the guest module is not a loadable multiboot ELF (%d)", ret);
+		x86_power_off(X86_EXIT_BOOT);
+	}
+	struct vcpu *vcpu = &vm->vcpus[0];
+	if (vmcs_setup(vcpu, caps, entry, MB1_BOOT_MAGIC, mbi)) {
+		x86_log("FATAL: VMCS set-up failed");
+		x86_power_off(X86_EXIT_BOOT);
+	}
+	trace_rec_vm(vm);
+	x86_log("starting Service VM at 0x%lx (multiboot info at 0x%x)", (unsigned long)entry, mbi);
+	uint64_t t0 = plat_clock_ns();
+	x86_run_vcpu(vcpu, caps);
+	uint64_t t1 = plat_clock_ns();
+	trace_rec_end();
+
+	x86_log("Service VM stopped: %s, detail 0x%x, exit status %u, %lu exits in %lu ms",
+		vm_stop_cause_name(vm->stop_cause), vm->stop_detail, vm->exit_status,
+		(unsigned long)vcpu->exits, (unsigned long)((t1 - t0) / 1000000));
+	bool ok = vm->stop_cause == VM_STOP_GUEST_EXIT && vm->exit_status == 0;
+	x86_power_off(ok ? X86_EXIT_OK : X86_EXIT_VM_FAILED);
+}
+
+void x86_main(uint32_t magic, uint32_t info_pa)
+{
+	serial_init(SERIAL_COM1);
+	desc_init();
+	pic_init();
+	x86_log("Tern x86 image starting");
+	if (bootinfo_parse(magic, info_pa, &boot_info) < 0) {
+		x86_log("FATAL: not started by a multiboot loader (magic 0x%x)", magic);
+		x86_power_off(X86_EXIT_BOOT);
+	}
+	x86_log("multiboot%u from %s, cmdline \"%s\", %u module(s), %u memory region(s)",
+		boot_info.version, boot_info.loader[0] ? boot_info.loader : "?",
+		boot_info.cmdline, boot_info.nmodules, boot_info.nregions);
+	for (unsigned i = 0; i < boot_info.nregions; i++)
+		x86_log("  mem %016lx-%016lx type %u", (unsigned long)boot_info.regions[i].base,
+			(unsigned long)(boot_info.regions[i].base + boot_info.regions[i].len),
+			boot_info.regions[i].type);
+	for (unsigned i = 0; i < boot_info.nmodules; i++)
+		x86_log("  module %lx-%lx \"%s\"", (unsigned long)boot_info.modules[i].start,
+			(unsigned long)boot_info.modules[i].end, boot_info.modules[i].cmdline);
+
+	uint64_t hz = clock_calibrate();
+	x86_log("TSC %lu MHz", (unsigned long)(hz / 1000000));
+
+	static struct vmx_caps caps;
+	const char *why = vmx_check(&caps);
+	if (why) {
+		x86_log("REFUSED: Tern needs VMX with EPT and unrestricted guest: %s", why);
+		x86_power_off(X86_EXIT_NO_VMX);
+	}
+	x86_log("VMX: revision 0x%x, %s controls, EPT/VPID caps 0x%lx", caps.revision,
+		caps.true_ctls ? "true" : "default", (unsigned long)caps.ept_vpid);
+	if (vmx_on(&caps) < 0) {
+		x86_log("FATAL: VMXON failed");
+		x86_power_off(X86_EXIT_NO_VMX);
+	}
+	x86_log("VMXON done");
+
+	mem_init(&boot_info);
+	x86_log("hypervisor image at 0x%lx-0x%lx, %lu MiB free for VMs",
+		(unsigned long)mem_image_base(), (unsigned long)(mem_image_base() + mem_image_size()),
+		(unsigned long)(mem_free_bytes() >> 20));
+	trace_rec_init();
+	run_service_vm(&caps);
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The per-VM platform functions: guest RAM access (bounds-checked against
+ * the VM's RAM), page-table regions, EPT invalidation, the VM's console and
+ * upcalls, and the trace sink.
+ */
+#include "xvm.h"
+#include "platform.h"
+#include "serial.h"
+#include "machine.h"
+#include "mem.h"
+#include "err.h"
+#include "lib.h"
+#include "vmcs.h"
+#include "trace_rec.h"
+
+static struct x86_vm x86_vms[TERN_MAX_VMS];
+/*
+ * VMCS regions live inside the image, so they fall in the hypervisor's own
+ * host range (tern.hv_hpa_base/size) that no VM may ever map.
+ */
+static uint8_t vmcs_pages[TERN_MAX_VMS][TERN_MAX_VCPUS][4096] __attribute__((aligned(4096)));
+
+struct x86_vm *xvm_of(const struct vm *vm)
+{
+	return &x86_vms[vm->id % TERN_MAX_VMS];
+}
+
+/*
+ * Host memory for a VM, carved when core first asks for its page-table
+ * region (vm_create -> vm_memory_init): the page-table pages and guest RAM
+ * of config.mem_size (2 MiB aligned, so core's EPT can use large pages).
+ */
+static int xvm_alloc(struct vm *vm)
+{
+	struct x86_vm *x = xvm_of(vm);
+	uint64_t size = (vm->config.mem_size + 0x1fffffull) & ~0x1fffffull;
+	x->pt_hpa = mem_alloc((uint64_t)X86_VM_PT_PAGES * 4096, 4096);
+	x->ram_hpa = size ? mem_alloc(size, 0x200000) : 0;
+	if (!x->pt_hpa || (size && !x->ram_hpa))
+		return -TERN_ENOMEM;
+	x->ram = phys_to_virt(x->ram_hpa);
+	x->ram_size = vm->config.mem_size;
+	x->pt = phys_to_virt(x->pt_hpa);
+	x->pt_pages = X86_VM_PT_PAGES;
+	for (unsigned i = 0; i < vm->config.vcpu_count && i < TERN_MAX_VCPUS; i++) {
+		uint8_t *page = vmcs_pages[vm->id % TERN_MAX_VMS][i];
+		tern_memset(page, 0, 4096);
+		x->vcpus[i].vmcs = page;
+		x->vcpus[i].vmcs_hpa = virt_to_phys(page);
+	}
+	x->used = true;
+	return 0;
+}
+
+/* [gpa, gpa+len) inside guest RAM, without wrapping. */
+static bool in_ram(const struct x86_vm *x, uint64_t gpa, size_t len)
+{
+	return x->used && len <= x->ram_size && gpa <= x->ram_size - len;
+}
+
+int plat_gpa_read(struct vm *vm, uint64_t gpa, void *dst, size_t len)
+{
+	struct x86_vm *x = xvm_of(vm);
+	if (!in_ram(x, gpa, len)) {
+		trace_rec_gpa_fault(gpa, len);
+		return -TERN_EFAULT;
+	}
+	tern_memcpy(dst, x->ram + gpa, len);
+	trace_rec_gpa_read(gpa, dst, len);
+	return 0;
+}
+
+int plat_gpa_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
+{
+	struct x86_vm *x = xvm_of(vm);
+	if (!in_ram(x, gpa, len))
+		return -TERN_EFAULT;
+	tern_memcpy(x->ram + gpa, src, len);
+	trace_rec_gpa_write(gpa, src, len);
+	return 0;
+}
+
+int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npages)
+{
+	struct x86_vm *x = xvm_of(vm);
+	if (!x->used) {
+		int ret = xvm_alloc(vm);
+		if (ret)
+			return ret;
+	}
+	*base = x->pt;
+	*base_hpa = x->pt_hpa;
+	*npages = x->pt_pages;
+	return 0;
+}
+
+uint64_t plat_vmx_ept_vpid_cap(void)
+{
+	return x86_ept_caps;
+}
+
+void plat_ept_invalidate(struct vcpu *vcpu)
+{
+	struct x86_vm *x = xvm_of(vcpu->vm);
+	if (x86_ept_caps & EPT_CAP_INVEPT_SINGLE)
+		vmx_invept(INVEPT_SINGLE, x->eptp);
+	else
+		vmx_invept(INVEPT_ALL, 0);
+}
+
+void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector)
+{
+	/* No Service VM driver listens yet; the request stays pending. */
+	(void)service_vm;
+	(void)vector;
+}
+
+void plat_console_putc(struct vm *vm, uint8_t c)
+{
+	(void)vm;
+	serial_putc(SERIAL_COM1, c);
+	trace_rec_console(c);
+}

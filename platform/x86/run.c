@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The vCPU loop: enter, read the exit into core's exit record and register
+ * cache, let core handle it, write back what core changed, enter again.
+ * Registers other than the GPRs are read lazily (plat_vcpu_fetch_reg/seg =
+ * VMREAD) so an exit costs only the VMREADs its handler needs.
+ */
+#include "xvm.h"
+#include "vmcs.h"
+#include "cpu.h"
+#include "machine.h"
+#include "serial.h"
+#include "exit_dispatch.h"
+#include "log.h"
+#include "x86.h"
+#include "trace_rec.h"
+#include "core_contract.h"
+#if X86_CORE_CONTRACT
+#include "intr.h"
+#endif
+
+int vmx_enter(uint64_t *gprs, int launched);
+
+static uint64_t vmcs_field_of_reg(enum vcpu_reg reg)
+{
+	switch (reg) {
+	case VCPU_RSP: return VMCS_GUEST_RSP;
+	case VCPU_RIP: return VMCS_GUEST_RIP;
+	case VCPU_RFLAGS: return VMCS_GUEST_RFLAGS;
+	case VCPU_CR3: return VMCS_GUEST_CR3;
+	case VCPU_EFER: return VMCS_GUEST_EFER;
+	case VCPU_DR7: return VMCS_GUEST_DR7;
+	case VCPU_INTERRUPTIBILITY: return VMCS_GUEST_INTERRUPTIBILITY;
+	case VCPU_PAT: return VMCS_GUEST_PAT;
+	default: return 0;
+	}
+}
+
+/* XCR0 through XGETBV/XSETBV, only when the host enabled XSAVE. */
+static bool host_xsave(void) { return (read_cr4() & CR4_OSXSAVE) != 0; }
+
+static uint64_t fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
+{
+	struct x86_vcpu *xv = xvcpu_of(vcpu);
+	switch (reg) {
+#if X86_CORE_CONTRACT
+	case VCPU_CR0:
+		/* The value the CPU runs with; core applies the shadow (cr.h). */
+		return vmx_read(VMCS_GUEST_CR0);
+	case VCPU_CR4:
+		return vmx_read(VMCS_GUEST_CR4);
+#else
+	case VCPU_CR0:
+		/* What the guest believes: host-owned bits from the shadow. */
+		return (vmx_read(VMCS_GUEST_CR0) & ~xv->cr0_mask) | (vmx_read(VMCS_CR0_SHADOW) & xv->cr0_mask);
+	case VCPU_CR4:
+		return (vmx_read(VMCS_GUEST_CR4) & ~xv->cr4_mask) | (vmx_read(VMCS_CR4_SHADOW) & xv->cr4_mask);
+#endif
+	case VCPU_CR2:
+		/* Not in the VMCS: the guest's CR2 stays in the CPU (the host never faults). */
+		return read_cr2();
+	case VCPU_CR8:
+		return 0;
+	case VCPU_XCR0:
+		return host_xsave() ? xgetbv(0) : 1;
+	default:
+		if (reg < 16 && reg != VCPU_RSP)
+			return xv->gprs[reg];
+		if (vmcs_field_of_reg(reg))
+			return vmx_read((uint32_t)vmcs_field_of_reg(reg));
+		return 0;
+	}
+}
+
+uint64_t plat_vcpu_fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
+{
+	uint64_t v = fetch_reg(vcpu, reg);
+	trace_rec_reg(reg, v);
+	return v;
+}
+
+void plat_vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg, struct seg_desc *out)
+{
+	(void)vcpu;
+	out->selector = (uint16_t)vmx_read(vmcs_guest_sel(seg));
+	out->base = vmx_read(vmcs_guest_base(seg));
+	out->limit = (uint32_t)vmx_read(vmcs_guest_limit(seg));
+	out->ar = (uint32_t)vmx_read(vmcs_guest_ar(seg));
+	trace_rec_seg(seg, out);
+}
+
+/*
+ * Which optional exit-information fields a basic reason defines (SDM Vol. 3C
+ * 28.2.1-28.2.5). The exit qualification is cleared by the CPU when a
+ * reason does not define it, and interruption / IDT-vectoring information
+ * carry a valid bit, so those are always read; the guest-linear and
+ * guest-physical addresses and the instruction information are undefined
+ * (stale) for other reasons and stay zero in the exit record, as
+ * core/exit.h promises.
+ */
+#define XF_LINEAR (1u << 0)
+#define XF_PHYSICAL (1u << 1)
+#define XF_INSTR_INFO (1u << 2)
+
+static unsigned exit_fields(uint16_t basic)
+{
+	switch (basic) {
+	case EXIT_REASON_IO_INSTRUCTION:      /* INS/OUTS: linear address, address size/segment */
+		return XF_LINEAR | XF_INSTR_INFO;
+	case EXIT_REASON_CR_ACCESS:           /* LMSW with a memory operand */
+		return XF_LINEAR;
+	case EXIT_REASON_EPT_VIOLATION:
+		return XF_LINEAR | XF_PHYSICAL;
+	case EXIT_REASON_EPT_MISCONFIG:
+		return XF_PHYSICAL;
+	case EXIT_REASON_VMCLEAR: case EXIT_REASON_VMPTRLD: case EXIT_REASON_VMPTRST:
+	case EXIT_REASON_VMREAD: case EXIT_REASON_VMWRITE: case EXIT_REASON_VMXON:
+	case EXIT_REASON_INVEPT: case EXIT_REASON_INVVPID: case EXIT_REASON_INVPCID:
+	case EXIT_REASON_GDTR_IDTR_ACCESS: case EXIT_REASON_LDTR_TR_ACCESS:
+	case EXIT_REASON_RDRAND: case EXIT_REASON_RDSEED:
+	case EXIT_REASON_XSAVES: case EXIT_REASON_XRSTORS:
+	case EXIT_REASON_UMWAIT: case EXIT_REASON_TPAUSE: case EXIT_REASON_LOADIWKEY:
+		return XF_INSTR_INFO;
+	default:
+		return 0;
+	}
+}
+
+static void read_exit(struct exit_record *ex)
+{
+	*ex = (struct exit_record){ 0 };
+	ex->reason = (uint32_t)vmx_read(VMCS_EXIT_REASON);
+	ex->qualification = vmx_read(VMCS_EXIT_QUALIFICATION);
+	ex->instr_len = (uint32_t)vmx_read(VMCS_EXIT_INSTR_LEN);
+	ex->intr_info = (uint32_t)vmx_read(VMCS_EXIT_INTR_INFO);
+	if (intr_info_valid(ex->intr_info) && intr_info_has_error(ex->intr_info))
+		ex->intr_error = (uint32_t)vmx_read(VMCS_EXIT_INTR_ERROR);
+	ex->idt_vectoring_info = (uint32_t)vmx_read(VMCS_IDT_VECTORING_INFO);
+	if (intr_info_valid(ex->idt_vectoring_info) && intr_info_has_error(ex->idt_vectoring_info))
+		ex->idt_vectoring_error = (uint32_t)vmx_read(VMCS_IDT_VECTORING_ERROR);
+	unsigned f = exit_is_entry_failure(ex) ? 0 : exit_fields(exit_basic_reason(ex));
+	if (f & XF_LINEAR)
+		ex->guest_linear = vmx_read(VMCS_GUEST_LINEAR_ADDR);
+	if (f & XF_PHYSICAL)
+		ex->guest_physical = vmx_read(VMCS_GUEST_PHYSICAL_ADDR);
+	if (f & XF_INSTR_INFO)
+		ex->instr_info = (uint32_t)vmx_read(VMCS_EXIT_INSTR_INFO);
+}
+
+/* Flush what core changed (vcpu->reg_dirty) into the VMCS / save area. */
+static void write_back(struct vcpu *vcpu)
+{
+	struct x86_vcpu *xv = xvcpu_of(vcpu);
+	uint32_t dirty = vcpu->reg_dirty;
+	for (unsigned r = 0; r < VCPU_REG_COUNT; r++) {
+		if (!(dirty & (1u << r)))
+			continue;
+		uint64_t v = vcpu->regs[r];
+		switch ((enum vcpu_reg)r) {
+#if X86_CORE_CONTRACT
+		case VCPU_CR0:
+			vmx_write(VMCS_GUEST_CR0, (v | xv->cr0_force1) & ~xv->cr0_force0);
+			break;
+		case VCPU_CR4:
+			vmx_write(VMCS_GUEST_CR4, (v | xv->cr4_force1) & ~xv->cr4_force0);
+			break;
+#else
+		case VCPU_CR0:
+			vmx_write(VMCS_CR0_SHADOW, v);
+			vmx_write(VMCS_GUEST_CR0, (v & ~xv->cr0_mask) | xv->cr0_force1);
+			break;
+		case VCPU_CR4:
+			vmx_write(VMCS_CR4_SHADOW, v);
+			vmx_write(VMCS_GUEST_CR4, (v & ~xv->cr4_mask) | xv->cr4_force1);
+			break;
+#endif
+		case VCPU_CR2:
+			write_cr2(v);
+			break;
+		case VCPU_CR8:
+			break;
+		case VCPU_XCR0:
+			if (host_xsave())
+				xsetbv(0, v);
+			break;
+		case VCPU_EFER:
+			vmx_write(VMCS_GUEST_EFER, v);
+			break;
+		default:
+			if (r < 16 && r != VCPU_RSP)
+				xv->gprs[r] = v;
+			else if (vmcs_field_of_reg((enum vcpu_reg)r))
+				vmx_write((uint32_t)vmcs_field_of_reg((enum vcpu_reg)r), v);
+			break;
+		}
+	}
+	vcpu->reg_dirty = 0;
+}
+
+/* Core's other requests before entry (exit_dispatch.h), after the registers. */
+static void apply_requests(struct vcpu *vcpu)
+{
+	struct x86_vcpu *xv = xvcpu_of(vcpu);
+	uint32_t want = 0;
+#if X86_CORE_CONTRACT
+	struct vcpu_cr *cr = &vcpu->cr;
+	if (cr->dirty) {
+		vmx_write(VMCS_CR0_MASK, cr->cr0_mask);
+		vmx_write(VMCS_CR0_SHADOW, cr->cr0_shadow);
+		vmx_write(VMCS_CR4_MASK, cr->cr4_mask);
+		vmx_write(VMCS_CR4_SHADOW, cr->cr4_shadow);
+		cr->dirty = false;
+	}
+	if (cr->pdpte_dirty) {
+		for (unsigned i = 0; i < 4; i++)
+			vmx_write(VMCS_GUEST_PDPTE0 + 2 * i, cr->pdpte[i]);
+		cr->pdpte_dirty = false;
+	}
+	if (vcpu->msr.tsc_offset_dirty) {
+		vmx_write(VMCS_TSC_OFFSET, vcpu->msr.tsc_offset);
+		vcpu->msr.tsc_offset_dirty = false;
+	}
+	/* The host never uses IA32_TSC_AUX: load the guest's when it changes. */
+	if (xv->rdtscp && (!xv->tsc_aux_loaded || xv->tsc_aux != vcpu->msr.tsc_aux)) {
+		wrmsr(HOST_MSR_TSC_AUX, vcpu->msr.tsc_aux);
+		xv->tsc_aux = vcpu->msr.tsc_aux;
+		xv->tsc_aux_loaded = true;
+	}
+	if (vcpu->intr.irq_window)
+		want |= PROC_INT_WINDOW_EXITING;
+	if (vcpu->intr.nmi_window)
+		want |= PROC_NMI_WINDOW_EXITING;
+#endif
+	want &= xv->window_ok;
+	uint32_t proc = (xv->proc_ctls & ~(PROC_INT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING)) | want;
+	if (proc != xv->proc_ctls) {
+		vmx_write(VMCS_PROC_CONTROLS, proc);
+		xv->proc_ctls = proc;
+	}
+
+	/*
+	 * SDM 27.3.1.1: the IA-32e mode guest entry control must equal
+	 * EFER.LMA, which the guest changes itself when it turns paging on or
+	 * off with EFER.LME set (no exit). Follow it on every entry.
+	 */
+	uint64_t entry = vmx_read(VMCS_ENTRY_CONTROLS);
+	bool lma = (vmx_read(VMCS_GUEST_EFER) & X86_EFER_LMA) != 0;
+	if (lma != ((entry & ENTRY_IA32E_MODE_GUEST) != 0))
+		vmx_write(VMCS_ENTRY_CONTROLS, lma ? entry | ENTRY_IA32E_MODE_GUEST
+						    : entry & ~(uint64_t)ENTRY_IA32E_MODE_GUEST);
+}
+
+/* VM-entry interruption information, SDM 25.8.3. */
+static void inject(struct vcpu *vcpu)
+{
+	struct vcpu_event *e = &vcpu->event;
+	if (!e->valid)
+		return;
+	uint32_t info = INTR_INFO_VALID | e->vector | ((uint32_t)e->type << INTR_INFO_TYPE_SHIFT);
+	if (e->has_error) {
+		info |= INTR_INFO_HAS_ERROR;
+		vmx_write(VMCS_ENTRY_EXCEPTION_ERROR, e->error_code);
+	}
+	vmx_write(VMCS_ENTRY_INTR_INFO, info);
+	if (e->type == INTR_TYPE_SW_INT || e->type == INTR_TYPE_PRIV_SW_EXCEPTION ||
+	    e->type == INTR_TYPE_SW_EXCEPTION)
+		vmx_write(VMCS_ENTRY_INSTR_LEN, e->instr_len);
+	e->valid = false;
+}
+
+/*
+ * HLT: the vCPU is not entered until core has something for it to take
+ * (intr_can_wake). Nothing else runs on this CPU and no interrupt source
+ * (timer, device model) exists yet, so a halted vCPU with nothing pending
+ * can never wake: say so instead of hanging.
+ */
+static bool wait_for_wakeup(struct vcpu *vcpu)
+{
+	if (vcpu->state != VCPU_STATE_HALTED)
+		return true;
+#if X86_CORE_CONTRACT
+	if (intr_can_wake(vcpu)) {
+#else
+	if (vcpu->event.valid) {
+#endif
+		vcpu->state = VCPU_STATE_RUNNABLE;
+		return true;
+	}
+	x86_log("vCPU %u of VM %u halted with no interrupt source that could wake it",
+		vcpu->id, vcpu->vm->id);
+	return false;
+}
+
+void x86_run_vcpu(struct vcpu *vcpu, const struct vmx_caps *caps)
+{
+	struct x86_vcpu *xv = xvcpu_of(vcpu);
+	struct exit_record ex;
+	(void)caps;
+
+	vcpu->state = VCPU_STATE_RUNNABLE;
+	vcpu->vm->state = VM_STATE_RUNNING;
+	for (;;) {
+		vcpu_pre_entry(vcpu);
+		write_back(vcpu);
+		inject(vcpu);
+		apply_requests(vcpu);
+
+		int rc = vmx_enter(xv->gprs, xv->launched);
+		if (rc != 0) {
+			uint32_t err = rc == 2 ? (uint32_t)vmx_read(VMCS_VM_INSTRUCTION_ERROR) : 0;
+			x86_log("VM entry failed (%s): VM-instruction error %u: %s",
+				xv->launched ? "VMRESUME" : "VMLAUNCH", err,
+				rc == 2 ? vmx_instruction_error_name(err) : "VMfailInvalid (no current VMCS)");
+			vm_stop(vcpu->vm, VM_STOP_INTERNAL, err);
+			return;
+		}
+		xv->launched = true;
+		xv->entries++;
+
+		read_exit(&ex);
+		if (exit_is_entry_failure(&ex))
+			x86_log("VM entry failed: exit reason %u (%s), qualification 0x%lx",
+				exit_basic_reason(&ex), exit_reason_name(exit_basic_reason(&ex)),
+				(unsigned long)ex.qualification);
+		/* The VMCS clears the injection field on exit (SDM 27.2.5 / 28.2.?). */
+		vcpu_cache_reset(vcpu);
+		/*
+		 * The GPRs are at hand, so they are filled now. The recording
+		 * build leaves them to plat_vcpu_fetch_reg so that the trace
+		 * holds exactly the registers the handler read.
+		 */
+		if (!TERN_RECORD)
+			for (unsigned r = 0; r < 16; r++)
+				if (r != VCPU_RSP)
+					vcpu_cache_fill(vcpu, (enum vcpu_reg)r, xv->gprs[r]);
+		trace_rec_begin(vcpu, &ex);
+
+		enum exit_action action = vcpu_handle_exit(vcpu, &ex);
+		switch (action) {
+		case EXIT_ACTION_RESUME:
+			break;
+		case EXIT_ACTION_HALT:
+			if (!wait_for_wakeup(vcpu)) {
+				vm_stop(vcpu->vm, VM_STOP_INTERNAL, EXIT_REASON_HLT);
+				return;
+			}
+			break;
+		case EXIT_ACTION_WAIT_IO:
+			/* No Service VM device model runs beside the Service VM itself. */
+			x86_log("vCPU %u waits for an I/O request no one will complete", vcpu->id);
+			vm_stop(vcpu->vm, VM_STOP_INTERNAL, ex.reason);
+			return;
+		case EXIT_ACTION_STOP:
+		default:
+			return;
+		}
+	}
+}

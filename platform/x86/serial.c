@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Polled 16550 output. Bochs models the baud rate, so a write must wait for
+ * LSR.THRE (PLATFORMS.md); the wait is bounded so a missing or wedged UART
+ * costs time, never a hang.
+ */
+#include <stdarg.h>
+#include "serial.h"
+#include "cpu.h"
+#include "lib.h"
+
+/* 16550 register offsets and bits (PC16550D data sheet). */
+#define UART_THR 0
+#define UART_DLL 0
+#define UART_IER 1
+#define UART_DLM 1
+#define UART_FCR 2
+#define UART_LCR 3
+#define UART_MCR 4
+#define UART_LSR 5
+#define UART_LCR_8N1 0x03
+#define UART_LCR_DLAB 0x80
+#define UART_FCR_ENABLE_CLEAR 0x07
+#define UART_MCR_DTR_RTS_OUT2 0x0b
+#define UART_LSR_THRE 0x20
+/* 115200 baud: divisor 1. */
+#define UART_DIVISOR 1
+/* About 10 ms of polling at Bochs speed before giving up on one byte. */
+#define UART_THRE_SPINS 1000000u
+
+void serial_init(uint16_t base)
+{
+	outb(base + UART_IER, 0);
+	outb(base + UART_LCR, UART_LCR_DLAB);
+	outb(base + UART_DLL, UART_DIVISOR & 0xff);
+	outb(base + UART_DLM, UART_DIVISOR >> 8);
+	outb(base + UART_LCR, UART_LCR_8N1);
+	outb(base + UART_FCR, UART_FCR_ENABLE_CLEAR);
+	outb(base + UART_MCR, UART_MCR_DTR_RTS_OUT2);
+}
+
+/*
+ * Interrupt-paced ports: instead of spinning on THRE (which, under Bochs,
+ * burns emulated time at the modelled baud rate), fill the 16-byte FIFO,
+ * then HLT until the UART's THR-empty interrupt. A halted Bochs CPU skips
+ * ahead to the next timer event, so a long stream (the exit trace on COM2)
+ * goes out many times faster. Per-port hardware state, not core state.
+ */
+#define UART_IER_THRE 0x02
+#define UART_FIFO_DEPTH 16
+#define PIC1_DATA 0x21
+
+static struct {
+	uint16_t base;
+	uint8_t irq;            /* master 8259 line */
+	unsigned fifo_room;
+} paced;
+
+void serial_use_irq(uint16_t base, unsigned irq)
+{
+	if (irq > 6)
+		return;
+	paced.base = base;
+	paced.irq = (uint8_t)irq;
+	paced.fifo_room = 0;
+	outb(base + UART_IER, UART_IER_THRE);
+}
+
+static void wait_thre_irq(uint16_t base)
+{
+	while (!(inb(base + UART_LSR) & UART_LSR_THRE)) {
+		uint8_t mask = inb(PIC1_DATA);
+		outb(PIC1_DATA, (uint8_t)(mask & ~(1u << paced.irq)));
+		cpu_sti_hlt();
+		outb(PIC1_DATA, mask);
+	}
+}
+
+void serial_putc(uint16_t base, uint8_t c)
+{
+	if (paced.base && base == paced.base) {
+		if (paced.fifo_room == 0) {
+			wait_thre_irq(base);
+			paced.fifo_room = UART_FIFO_DEPTH;
+		}
+		paced.fifo_room--;
+		outb(base + UART_THR, c);
+		return;
+	}
+	for (uint32_t i = 0; i < UART_THRE_SPINS; i++) {
+		if (inb(base + UART_LSR) & UART_LSR_THRE)
+			break;
+		cpu_pause();
+	}
+	outb(base + UART_THR, c);
+}
+
+void serial_write(uint16_t base, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	for (size_t i = 0; i < len; i++)
+		serial_putc(base, p[i]);
+}
+
+void console_puts(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\n')
+			serial_putc(SERIAL_COM1, '\r');
+		serial_putc(SERIAL_COM1, (uint8_t)*s);
+	}
+}
+
+void console_printf(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	tern_vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	console_puts(buf);
+}
+
+void x86_log(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	tern_vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	console_puts("tern: ");
+	console_puts(buf);
+	console_puts("\n");
+}

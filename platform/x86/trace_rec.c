@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Exit recording, the TERN_RECORD=1 build: every exit in the binary trace
+ * format (core/trace_bin.h, traces/README.md), streamed out COM2.
+ *
+ *   header, VM record, then per exit:
+ *   EXIT, then REG/SEG/MEM as the handler reads them (in order), then
+ *   ACTION, EXP_REG for every register written (vcpu->reg_dirty), EVENT
+ *   (when one is queued), CONSOLE (bytes the VM's UART sent), STOP (when
+ *   the VM stopped), WRITE (guest-memory writes, in order).
+ *
+ * In this build the GPRs are not pre-filled into the register cache (see
+ * run.c), so every register the handler reads arrives through
+ * plat_vcpu_fetch_reg and is recorded: the trace holds exactly the state
+ * the replay needs, no more. Console bytes and guest writes happen during
+ * handling but belong after ACTION, so they are held until the exit ends.
+ */
+#include "trace_rec.h"
+#include "trace_bin.h"
+#include "platform.h"
+#include "serial.h"
+#include "vm.h"
+#include "lib.h"
+#include "exit_dispatch.h"
+#include "machine.h"
+
+#if TERN_RECORD
+
+#define REC_MAX_WRITES 256   /* the format has no limit; a REP INS writes one per element */
+#define REC_MAX_CONSOLE 1024
+#define REC_MAX_CPUID 64
+#define REC_BUF (TRACE_BIN_REC_HDR + TRACE_BIN_MEM_HDR + TRACE_BIN_MAX_DATA + 16)
+
+struct rec_write {
+	uint64_t gpa;
+	uint32_t len;
+	uint8_t data[TRACE_BIN_MAX_DATA];
+};
+
+/* The exit in flight: recording is per-CPU state of the platform. */
+static struct {
+	bool active;
+	uint64_t exits;
+	uint64_t bytes;
+	struct rec_write writes[REC_MAX_WRITES];
+	unsigned nwrites;
+	uint8_t console[REC_MAX_CONSOLE];
+	unsigned console_len;
+	unsigned lost;          /* records that did not fit (reported at the end) */
+	bool vm_emitted;
+	/* Host CPUID leaves read while the VM's policy was built, before the
+	 * VM record exists: held and emitted right after it. */
+	struct { uint32_t leaf, subleaf, regs[4]; } cpuid[REC_MAX_CPUID];
+	unsigned ncpuid;
+} rec;
+
+static void emit(const uint8_t *buf, size_t n)
+{
+	if (n == 0) {
+		rec.lost++;
+		return;
+	}
+	serial_write(SERIAL_COM2, buf, n);
+	rec.bytes += n;
+}
+
+void trace_rec_init(void)
+{
+	uint8_t buf[TRACE_BIN_HEADER_LEN];
+	serial_init(SERIAL_COM2);
+	serial_use_irq(SERIAL_COM2, SERIAL_COM2_IRQ);
+	emit(buf, trace_bin_header(buf, sizeof(buf)));
+}
+
+void trace_rec_vm(const struct vm *vm)
+{
+	struct trace_bin_vm v;
+	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_VM_LEN];
+	tern_memset(&v, 0, sizeof(v));
+	v.vcpus = vm->config.vcpu_count;
+	v.service = vm->config.service_vm;
+	v.reset_on_triple_fault = vm->config.reset_on_triple_fault;
+	v.mem = vm->config.mem_size;
+	tern_strlcpy(v.name, vm->config.name, sizeof(v.name));
+	emit(buf, trace_bin_vm(buf, sizeof(buf), &v));
+	rec.vm_emitted = true;
+	for (unsigned i = 0; i < rec.ncpuid; i++) {
+		uint8_t cb[TRACE_BIN_REC_HDR + TRACE_BIN_CPUID_LEN];
+		emit(cb, trace_bin_host_cpuid(cb, sizeof(cb), rec.cpuid[i].leaf, rec.cpuid[i].subleaf,
+					      rec.cpuid[i].regs));
+	}
+}
+
+void trace_rec_host_cpuid(uint32_t leaf, uint32_t subleaf, const uint32_t regs[4])
+{
+	/* Only the policy build (before the VM record) reads the host CPUID. */
+	if (rec.vm_emitted)
+		return;
+	if (rec.ncpuid == REC_MAX_CPUID) {
+		rec.lost++;
+		return;
+	}
+	rec.cpuid[rec.ncpuid].leaf = leaf;
+	rec.cpuid[rec.ncpuid].subleaf = subleaf;
+	tern_memcpy(rec.cpuid[rec.ncpuid].regs, regs, sizeof(rec.cpuid[0].regs));
+	rec.ncpuid++;
+}
+
+void trace_rec_host_tsc(uint64_t tsc)
+{
+	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_REG_LEN];
+	if (rec.active)
+		emit(buf, trace_bin_host_tsc(buf, sizeof(buf), tsc));
+}
+
+void trace_rec_end(void)
+{
+	x86_log("trace: %lu exits recorded, %lu bytes on COM2%s", (unsigned long)rec.exits,
+		(unsigned long)rec.bytes, rec.lost ? ", SOME RECORDS LOST" : "");
+}
+
+void trace_rec_begin(struct vcpu *vcpu, const struct exit_record *ex)
+{
+	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_EXIT_LEN];
+	rec.active = true;
+	rec.nwrites = 0;
+	rec.console_len = 0;
+	emit(buf, trace_bin_exit(buf, sizeof(buf), vcpu->id, ex));
+}
+
+void trace_rec_reg(enum vcpu_reg reg, uint64_t value)
+{
+	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_REG_LEN];
+	if (rec.active)
+		emit(buf, trace_bin_reg(buf, sizeof(buf), TRACE_BIN_REG, reg, value));
+}
+
+void trace_rec_seg(enum vcpu_seg seg, const struct seg_desc *d)
+{
+	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_SEG_LEN];
+	if (rec.active)
+		emit(buf, trace_bin_seg(buf, sizeof(buf), seg, d));
+}
+
+void trace_rec_gpa_read(uint64_t gpa, const void *data, size_t len)
+{
+	uint8_t buf[REC_BUF];
+	if (rec.active)
+		emit(buf, len <= TRACE_BIN_MAX_DATA ?
+			  trace_bin_mem(buf, sizeof(buf), TRACE_BIN_MEM, gpa, data, (uint32_t)len, false) : 0);
+}
+
+void trace_rec_gpa_fault(uint64_t gpa, size_t len)
+{
+	uint8_t buf[REC_BUF];
+	if (rec.active)
+		emit(buf, trace_bin_mem(buf, sizeof(buf), TRACE_BIN_MEM, gpa, 0, (uint32_t)len, true));
+}
+
+void trace_rec_gpa_write(uint64_t gpa, const void *data, size_t len)
+{
+	if (!rec.active)
+		return;
+	if (rec.nwrites == REC_MAX_WRITES || len > TRACE_BIN_MAX_DATA) {
+		rec.lost++;
+		return;
+	}
+	struct rec_write *w = &rec.writes[rec.nwrites++];
+	w->gpa = gpa;
+	w->len = (uint32_t)len;
+	tern_memcpy(w->data, data, len);
+}
+
+void trace_rec_console(uint8_t c)
+{
+	if (!rec.active)
+		return;
+	if (rec.console_len == REC_MAX_CONSOLE)
+		rec.lost++;
+	else
+		rec.console[rec.console_len++] = c;
+}
+
+void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action)
+{
+	uint8_t buf[REC_BUF];
+	(void)ex;
+	if (!rec.active)
+		return;
+	rec.active = false;
+	rec.exits++;
+
+	emit(buf, trace_bin_action(buf, sizeof(buf), action));
+	for (unsigned r = 0; r < VCPU_REG_COUNT; r++)
+		if (vcpu->reg_dirty & (1u << r))
+			emit(buf, trace_bin_reg(buf, sizeof(buf), TRACE_BIN_EXP_REG, (enum vcpu_reg)r,
+						vcpu->regs[r]));
+	if (vcpu->event.valid)
+		emit(buf, trace_bin_event(buf, sizeof(buf), &vcpu->event));
+	for (unsigned off = 0; off < rec.console_len; off += TRACE_BIN_MAX_DATA) {
+		uint32_t n = rec.console_len - off;
+		if (n > TRACE_BIN_MAX_DATA)
+			n = TRACE_BIN_MAX_DATA;
+		emit(buf, trace_bin_console(buf, sizeof(buf), rec.console + off, n));
+	}
+	const struct vm *vm = vcpu->vm;
+	if (vm->state == VM_STATE_STOPPED)
+		emit(buf, trace_bin_stop(buf, sizeof(buf), vm->stop_cause, vm->stop_detail));
+	for (unsigned i = 0; i < rec.nwrites; i++)
+		emit(buf, trace_bin_mem(buf, sizeof(buf), TRACE_BIN_WRITE, rec.writes[i].gpa,
+					rec.writes[i].data, rec.writes[i].len, false));
+}
+
+#else
+
+void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action)
+{
+	(void)vcpu;
+	(void)ex;
+	(void)action;
+}
+
+#endif

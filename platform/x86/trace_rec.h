@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Exit recording (the TERN_RECORD=1 build): every exit, the state and guest
+ * memory its handling read and its outcome, streamed out COM2 (or Bochs's
+ * port 0xE9). In the normal build these are empty inlines the compiler
+ * removes.
+ */
+#ifndef TERN_X86_TRACE_REC_H
+#define TERN_X86_TRACE_REC_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "vcpu.h"
+#include "exit.h"
+
+#ifndef TERN_RECORD
+#define TERN_RECORD 0
+#endif
+
+struct vm;
+#if TERN_RECORD
+void trace_rec_init(void);
+void trace_rec_vm(const struct vm *vm);
+void trace_rec_end(void);
+void trace_rec_begin(struct vcpu *vcpu, const struct exit_record *ex);
+void trace_rec_reg(enum vcpu_reg reg, uint64_t value);
+void trace_rec_seg(enum vcpu_seg seg, const struct seg_desc *d);
+void trace_rec_gpa_read(uint64_t gpa, const void *data, size_t len);
+void trace_rec_gpa_fault(uint64_t gpa, size_t len);
+void trace_rec_gpa_write(uint64_t gpa, const void *data, size_t len);
+void trace_rec_console(uint8_t c);
+void trace_rec_host_cpuid(uint32_t leaf, uint32_t subleaf, const uint32_t regs[4]);
+void trace_rec_host_tsc(uint64_t tsc);
+#else
+static inline void trace_rec_init(void) {}
+static inline void trace_rec_vm(const struct vm *vm) { (void)vm; }
+static inline void trace_rec_end(void) {}
+static inline void trace_rec_begin(struct vcpu *vcpu, const struct exit_record *ex) { (void)vcpu; (void)ex; }
+static inline void trace_rec_reg(enum vcpu_reg reg, uint64_t value) { (void)reg; (void)value; }
+static inline void trace_rec_seg(enum vcpu_seg seg, const struct seg_desc *d) { (void)seg; (void)d; }
+static inline void trace_rec_gpa_read(uint64_t gpa, const void *data, size_t len) { (void)gpa; (void)data; (void)len; }
+static inline void trace_rec_gpa_fault(uint64_t gpa, size_t len) { (void)gpa; (void)len; }
+static inline void trace_rec_gpa_write(uint64_t gpa, const void *data, size_t len) { (void)gpa; (void)data; (void)len; }
+static inline void trace_rec_console(uint8_t c) { (void)c; }
+static inline void trace_rec_host_cpuid(uint32_t leaf, uint32_t subleaf, const uint32_t regs[4]) { (void)leaf; (void)subleaf; (void)regs; }
+static inline void trace_rec_host_tsc(uint64_t tsc) { (void)tsc; }
+#endif
+
+#endif

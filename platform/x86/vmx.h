@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* VMX instructions and the capability check / VMXON of the boot CPU. */
+#ifndef TERN_X86_VMX_H
+#define TERN_X86_VMX_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* What the boot CPU offers, read from the VMX MSRs (SDM Appendix A). */
+struct vmx_caps {
+	uint32_t revision;
+	bool true_ctls;
+	uint64_t pin, proc, proc2, exit, entry;   /* allowed-0 (low) / allowed-1 (high) */
+	uint64_t ept_vpid;
+	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+};
+
+/*
+ * Check everything Tern needs (VMX, VMX enabled by firmware, true controls
+ * or not, secondary controls, EPT with a 4-level WB walk, unrestricted
+ * guest, INVEPT). Returns NULL when usable, else the reason for the refusal
+ * message. Fills caps either way as far as it got.
+ */
+const char *vmx_check(struct vmx_caps *caps);
+/* IA32_VMX_EPT_VPID_CAP of this CPU, once vmx_check has read it. */
+extern uint64_t x86_ept_caps;
+/* CR0/CR4 fixed bits, VMXON region, VMXON. 0 or -TERN_EIO. */
+int vmx_on(const struct vmx_caps *caps);
+/*
+ * A control value that honours the allowed-0 (must be 1) and allowed-1
+ * (may be 1) settings of the capability MSR (SDM A.3-A.5, 26.2.1.1):
+ * want | must-be-one, then & may-be-one. *missing gets the wanted bits the
+ * CPU cannot set.
+ */
+uint32_t vmx_adjust_ctls(uint64_t cap_msr, uint32_t want, uint32_t *missing);
+
+/* INVEPT, SDM Vol. 3C 31.3: type 1 single-context, 2 all-context. */
+#define INVEPT_SINGLE 1ull
+#define INVEPT_ALL 2ull
+
+#ifndef TERN_X86_HOST_TEST
+static inline bool vmx_write(uint32_t field, uint64_t value)
+{
+	bool fail;
+	__asm__ volatile("vmwrite %[v], %[f]; setna %[fail]"
+			 : [fail] "=qm"(fail) : [v] "rm"(value), [f] "r"((uint64_t)field) : "cc", "memory");
+	return !fail;
+}
+
+static inline uint64_t vmx_read(uint32_t field)
+{
+	uint64_t v;
+	__asm__ volatile("vmread %[f], %[v]" : [v] "=rm"(v) : [f] "r"((uint64_t)field) : "cc");
+	return v;
+}
+
+/* VMCLEAR / VMPTRLD: true on success (CF=ZF=0). */
+static inline bool vmx_clear(uint64_t pa)
+{
+	bool fail;
+	__asm__ volatile("vmclear %[pa]; setna %[fail]" : [fail] "=qm"(fail) : [pa] "m"(pa) : "cc", "memory");
+	return !fail;
+}
+static inline bool vmx_ptrld(uint64_t pa)
+{
+	bool fail;
+	__asm__ volatile("vmptrld %[pa]; setna %[fail]" : [fail] "=qm"(fail) : [pa] "m"(pa) : "cc", "memory");
+	return !fail;
+}
+
+static inline bool vmx_invept(uint64_t type, uint64_t eptp)
+{
+	struct { uint64_t eptp, reserved; } desc = { eptp, 0 };
+	bool fail;
+	__asm__ volatile("invept %[d], %[t]; setna %[fail]"
+			 : [fail] "=qm"(fail) : [d] "m"(desc), [t] "r"(type) : "cc", "memory");
+	return !fail;
+}
+
+#else
+/* Host unit tests: a fake VMCS stands behind these (see cpu.h). */
+bool vmx_write(uint32_t field, uint64_t value);
+uint64_t vmx_read(uint32_t field);
+bool vmx_clear(uint64_t pa);
+bool vmx_ptrld(uint64_t pa);
+bool vmx_invept(uint64_t type, uint64_t eptp);
+#endif
+
+/* The instruction error of the current VMCS, SDM 31.4 (Table 31-1). */
+const char *vmx_instruction_error_name(uint32_t err);
+
+#endif
