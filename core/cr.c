@@ -70,6 +70,13 @@ void cr_set_initial(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4)
 	vcpu_set_reg(vcpu, VCPU_CR4, cr4 | CR4_FORCED_ON);
 }
 
+void cr_adopt_load_state(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4)
+{
+	vcpu->cr.cr0_shadow = cr0;
+	vcpu->cr.cr4_shadow = cr4;
+	vcpu->cr.dirty = true;
+}
+
 uint64_t cr_guest_cr0(struct vcpu *vcpu)
 {
 	const struct vcpu_cr *c = &vcpu->cr;

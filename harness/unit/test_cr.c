@@ -7,6 +7,7 @@
 #include "cr_qual.h"
 #include "exit_dispatch.h"
 #include "msr.h"
+#include "vm_mgr.h"
 #include "sim.h"
 #include "x86.h"
 
@@ -101,6 +102,27 @@ START_TEST(test_initial_state_forces_vmx_bits)
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR4), X86_CR4_PSE | X86_CR4_VMXE);
 	ck_assert_uint_eq(cr_guest_cr0(v), X86_CR0_PE | X86_CR0_ET);
 	ck_assert_uint_eq(cr_guest_cr4(v), X86_CR4_PSE); /* VMXE hidden */
+}
+END_TEST
+
+START_TEST(test_adopt_load_state)
+{
+	v->cr.dirty = false;
+	cr_adopt_load_state(v, X86_CR0_PE | X86_CR0_ET, X86_CR4_PSE);
+	ck_assert_uint_eq(v->cr.cr0_shadow, X86_CR0_PE | X86_CR0_ET);
+	ck_assert_uint_eq(v->cr.cr4_shadow, X86_CR4_PSE);
+	ck_assert(v->cr.dirty);
+	/* Through the VM manager: the state the Service VM sets is what the guest reads. */
+	struct vcpu_load_state st;
+	vm_mgr_reset_state(&st, 0);
+	st.regs[VCPU_CR0] = X86_CR0_PE | X86_CR0_ET | X86_CR0_AM;
+	st.regs[VCPU_CR4] = X86_CR4_PSE | X86_CR4_OSFXSR;
+	st.regs[VCPU_EFER] = 0;
+	st.regs[VCPU_RFLAGS] = 2;
+	vm->state = VM_STATE_CREATED;
+	ck_assert_int_eq(vm_mgr_set_vcpu_state(vm, 0, &st), 0);
+	ck_assert_uint_eq(v->cr.cr0_shadow, X86_CR0_PE | X86_CR0_ET | X86_CR0_AM);
+	ck_assert_uint_eq(v->cr.cr4_shadow, X86_CR4_PSE | X86_CR4_OSFXSR);
 }
 END_TEST
 
@@ -562,6 +584,7 @@ Suite *unit_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_reset_state);
 	tcase_add_test(tc, test_initial_state_forces_vmx_bits);
+	tcase_add_test(tc, test_adopt_load_state);
 	tcase_add_test(tc, test_cr0_reserved_and_combinations);
 	tcase_add_test(tc, test_cr0_clear_pe_real_mode);
 	tcase_add_test(tc, test_long_mode_activation);
