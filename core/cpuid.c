@@ -41,17 +41,23 @@ static bool leaf_hidden(uint32_t leaf)
 	}
 }
 
-static int add(struct cpuid_policy *p, uint32_t leaf, uint32_t subleaf, bool indexed,
-	       const uint32_t regs[4])
+/*
+ * The table always fits: at most every basic leaf up to CPUID_MAX_BASIC_LEAF
+ * with the extra subleaves leaf_subleaves() keeps (7 + 1 + 1 + 9 + 8 * 3 + 1
+ * = 43), every extended leaf up to CPUID_MAX_EXT_LEAF, and Tern's two.
+ */
+_Static_assert(CPUID_MAX_ENTRIES >= (CPUID_MAX_BASIC_LEAF + 1) + 43 +
+				    (CPUID_MAX_EXT_LEAF - 0x80000000u + 1) + 2,
+	       "the CPUID table cannot hold every leaf Tern keeps");
+
+static void add(struct cpuid_policy *p, uint32_t leaf, uint32_t subleaf, bool indexed,
+		const uint32_t regs[4])
 {
-	if (p->count == CPUID_MAX_ENTRIES)
-		return -TERN_ENOSPC;
 	struct cpuid_entry *e = &p->entries[p->count++];
 	e->leaf = leaf;
 	e->subleaf = subleaf;
 	e->indexed = indexed;
 	tern_memcpy(e->regs, regs, sizeof(e->regs));
-	return 0;
 }
 
 static uint32_t pow2_at_least(uint32_t n)
@@ -194,11 +200,10 @@ static void derive(struct cpuid_policy *p, const uint32_t l1[4], const uint32_t 
 	p->maxphyaddr = (m >= 32 && m <= 52) ? m : DEFAULT_MAXPHYADDR;
 }
 
-static int add_leaf(struct cpuid_policy *p, struct cpuid_slot *slot, uint32_t leaf)
+static void add_leaf(struct cpuid_policy *p, struct cpuid_slot *slot, uint32_t leaf)
 {
 	unsigned nsub = leaf_subleaves(leaf);
 	uint32_t r[4];
-	int ret;
 
 	slot->first = (uint8_t)p->count;
 	slot->nsub = (uint8_t)(nsub ? nsub : 1);
@@ -208,16 +213,13 @@ static int add_leaf(struct cpuid_policy *p, struct cpuid_slot *slot, uint32_t le
 			filter(p, leaf, sub, r);
 		else if (leaf == EXT_BASE)
 			r[0] = p->max_ext;
-		if ((ret = add(p, leaf, sub, nsub != 0, r)))
-			return ret;
+		add(p, leaf, sub, nsub != 0, r);
 	}
-	return 0;
 }
 
 int cpuid_policy_build(struct cpuid_policy *p, const struct vm_config *cfg)
 {
 	uint32_t r[4], l1[4], l7[4], e1[4], e8[4], d0[4];
-	int ret;
 
 	tern_memset(p, 0, sizeof(*p));
 	p->vcpu_count = cfg->vcpu_count ? cfg->vcpu_count : 1;
@@ -232,24 +234,20 @@ int cpuid_policy_build(struct cpuid_policy *p, const struct vm_config *cfg)
 		? (((uint64_t)d0[3] << 32) | d0[0]) & CPUID_XCR0_ALLOWED : 0;
 
 	for (uint32_t leaf = 0; leaf <= p->max_basic; leaf++)
-		if ((ret = add_leaf(p, &p->basic[leaf], leaf)))
-			return ret;
+		add_leaf(p, &p->basic[leaf], leaf);
 	for (uint32_t leaf = EXT_BASE; leaf <= p->max_ext; leaf++)
-		if ((ret = add_leaf(p, &p->ext[leaf - EXT_BASE], leaf)))
-			return ret;
+		add_leaf(p, &p->ext[leaf - EXT_BASE], leaf);
 
 	const uint32_t hv_base[4] = { CPUID_LEAF_HV_MAX, CPUID_TERN_SIG_EBX, CPUID_TERN_SIG_ECX,
 				      CPUID_TERN_SIG_EDX };
 	p->hv[0].first = (uint8_t)p->count;
 	p->hv[0].nsub = 1;
-	if ((ret = add(p, CPUID_LEAF_HV_BASE, 0, false, hv_base)))
-		return ret;
+	add(p, CPUID_LEAF_HV_BASE, 0, false, hv_base);
 	/* 0x40000001: EAX = Tern's CPUID interface version; no features yet. */
 	const uint32_t hv_feat[4] = { 1, 0, 0, 0 };
 	p->hv[1].first = (uint8_t)p->count;
 	p->hv[1].nsub = 1;
-	if ((ret = add(p, CPUID_LEAF_HV_FEATURES, 0, false, hv_feat)))
-		return ret;
+	add(p, CPUID_LEAF_HV_FEATURES, 0, false, hv_feat);
 
 	const uint32_t none[4] = { 0, 0, 0, 0 };
 	const struct cpuid_entry *le1 = cpuid_find(p, 1, 0), *le7 = cpuid_find(p, 7, 0);
@@ -327,8 +325,10 @@ static uint32_t xsave_size(const struct cpuid_policy *p, uint64_t xcr0)
 	return size;
 }
 
-void cpuid_lookup(const struct cpuid_policy *p, struct vcpu *vcpu, uint32_t leaf,
-		  uint32_t subleaf, uint32_t regs[4])
+/* Inlined into the exit handler: a call here is a measurable share of a CPUID exit. */
+static inline __attribute__((always_inline)) void lookup(const struct cpuid_policy *p,
+							  struct vcpu *vcpu, uint32_t leaf,
+							  uint32_t subleaf, uint32_t regs[4])
 {
 	uint32_t eff;
 	const struct cpuid_entry *e = resolve(p, leaf, subleaf, &eff);
@@ -368,6 +368,12 @@ void cpuid_lookup(const struct cpuid_policy *p, struct vcpu *vcpu, uint32_t leaf
 	}
 }
 
+void cpuid_lookup(const struct cpuid_policy *p, struct vcpu *vcpu, uint32_t leaf,
+		  uint32_t subleaf, uint32_t regs[4])
+{
+	lookup(p, vcpu, leaf, subleaf, regs);
+}
+
 /* CPUID exit (SDM Vol. 3C 26.1.2: CPUID always exits in VMX non-root). */
 enum exit_action cpuid_exit(struct vcpu *vcpu, const struct exit_record *ex)
 {
@@ -375,7 +381,7 @@ enum exit_action cpuid_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	uint32_t leaf = (uint32_t)vcpu_get_reg(vcpu, VCPU_RAX);
 	uint32_t subleaf = (uint32_t)vcpu_get_reg(vcpu, VCPU_RCX);
 
-	cpuid_lookup(&vcpu->vm->cpuid, vcpu, leaf, subleaf, regs);
+	lookup(&vcpu->vm->cpuid, vcpu, leaf, subleaf, regs);
 	/* CPUID writes EAX..EDX as 32-bit registers: the upper halves clear. */
 	vcpu_set_reg(vcpu, VCPU_RAX, regs[0]);
 	vcpu_set_reg(vcpu, VCPU_RBX, regs[1]);

@@ -99,7 +99,7 @@ struct cpuid_policy {
 	uint16_t vcpu_count;
 };
 
-/* -TERN_ENOSPC if the host reports more leaves than the table holds. */
+/* Build the VM's table; 0 (the table always fits: see cpuid.c). */
 int cpuid_policy_build(struct cpuid_policy *p, const struct vm_config *cfg);
 /* The table entry for (leaf, subleaf) as built, or NULL; no per-vCPU fix-ups. */
 const struct cpuid_entry *cpuid_find(const struct cpuid_policy *p, uint32_t leaf, uint32_t subleaf);

@@ -34,8 +34,6 @@
 #define XCR0_X87 (1ull << 0)
 #define XCR0_SSE (1ull << 1)
 #define XCR0_AVX (1ull << 2)
-#define XCR0_BNDREGS (1ull << 3)
-#define XCR0_BNDCSR (1ull << 4)
 #define XCR0_AVX512 (7ull << 5)   /* opmask, ZMM_Hi256, Hi16_ZMM */
 
 static int gp0(struct guest_fault *f)
@@ -70,6 +68,13 @@ void cr_set_initial(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4)
 	vcpu->cr.dirty = true;
 	vcpu_set_reg(vcpu, VCPU_CR0, cr0 | CR0_FORCED_ON);
 	vcpu_set_reg(vcpu, VCPU_CR4, cr4 | CR4_FORCED_ON);
+}
+
+void cr_adopt_load_state(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4)
+{
+	vcpu->cr.cr0_shadow = cr0;
+	vcpu->cr.cr4_shadow = cr4;
+	vcpu->cr.dirty = true;
 }
 
 uint64_t cr_guest_cr0(struct vcpu *vcpu)
@@ -279,8 +284,7 @@ int cr_xsetbv(struct vcpu *vcpu, uint32_t index, uint64_t value, struct guest_fa
 		return gp0(f);
 	if ((value & XCR0_AVX) && !(value & XCR0_SSE))
 		return gp0(f);
-	if (((value & XCR0_BNDREGS) != 0) != ((value & XCR0_BNDCSR) != 0))
-		return gp0(f);
+	/* BNDREGS/BNDCSR (MPX) must be set together; MPX is never offered, so the mask refused them. */
 	if ((value & XCR0_AVX512) && ((value & XCR0_AVX512) != XCR0_AVX512 || !(value & XCR0_AVX)))
 		return gp0(f);
 	vcpu_set_reg(vcpu, VCPU_XCR0, value);

@@ -54,6 +54,14 @@ void cr_reset(struct vcpu *vcpu);
  */
 void cr_set_initial(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4);
 
+/*
+ * A whole register state is about to be loaded by the platform (VM manager:
+ * reset, HC_SET_VCPU_REGS, vcpu->load): its CR0/CR4 become the guest's view
+ * (the read shadows). The platform ORs in the bits VMX forces on
+ * (CR0.NE, CR4.VMXE; IA32_VMX_CR0/CR4_FIXED0) when it writes the state.
+ */
+void cr_adopt_load_state(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4);
+
 uint64_t cr_guest_cr0(struct vcpu *vcpu);
 uint64_t cr_guest_cr4(struct vcpu *vcpu);
 

@@ -206,7 +206,7 @@ enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *e
 	vcpu->exits++;
 	enum exit_action action = dispatch(vcpu, ex);
 
-	if (action == EXIT_ACTION_RESUME && vcpu->state == VCPU_STATE_INIT && vcpu->load_pending) {
+	if (action == EXIT_ACTION_RESUME && vcpu->load_pending && vcpu->state == VCPU_STATE_INIT) {
 		/*
 		 * A vCPU the handling reset (VM reset on a triple fault: back
 		 * in INIT with its reset state to load) is an AP waiting for a

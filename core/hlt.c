@@ -13,6 +13,14 @@
 enum exit_action hlt_exit(struct vcpu *vcpu, const struct exit_record *ex)
 {
 	vcpu_advance_rip(vcpu, ex->instr_len);
+	/*
+	 * HLT completed, so an STI or MOV-SS shadow covering it is over
+	 * ("sti; hlt" must take the interrupt that wakes it at once).
+	 */
+	uint64_t shadow = vcpu_get_reg(vcpu, VCPU_INTERRUPTIBILITY);
+	if (shadow & (INTR_STATE_STI | INTR_STATE_MOV_SS))
+		vcpu_set_reg(vcpu, VCPU_INTERRUPTIBILITY,
+			     shadow & ~(uint64_t)(INTR_STATE_STI | INTR_STATE_MOV_SS));
 	vcpu->intr.halt_if = (vcpu_get_reg(vcpu, VCPU_RFLAGS) & X86_RFLAGS_IF) != 0;
 	/* An event already queued (or deliverable) ends the halt at once. */
 	if (vcpu->event.valid || intr_can_wake(vcpu))

@@ -14,6 +14,7 @@
 #include "err.h"
 #include "event.h"
 #include "instr_info.h"
+#include "ioreq.h"
 #include "io_qual.h"
 #include "log.h"
 #include "page_walk.h"
@@ -113,30 +114,114 @@ static int translate(struct sio *s, uint64_t la, uint64_t gpa[2], unsigned *firs
 	return rc;
 }
 
+static int probe_or_read(struct sio *s, const uint64_t gpa[2], unsigned first, uint8_t *buf)
+{
+	struct vm *vm = s->vcpu->vm;
+	if (plat_gpa_read(vm, gpa[0], buf, first))
+		return -TERN_EIO;
+	if (first < s->size && plat_gpa_read(vm, gpa[1], buf + first, s->size - first))
+		return -TERN_EIO;
+	return 0;
+}
+
 static int mem_access(struct sio *s, const uint64_t gpa[2], unsigned first, uint8_t *buf)
 {
 	struct vm *vm = s->vcpu->vm;
-	if (s->in) {
-		if (plat_gpa_write(vm, gpa[0], buf, first))
-			return -TERN_EIO;
-		if (first < s->size && plat_gpa_write(vm, gpa[1], buf + first, s->size - first))
-			return -TERN_EIO;
-	} else {
-		if (plat_gpa_read(vm, gpa[0], buf, first))
-			return -TERN_EIO;
-		if (first < s->size && plat_gpa_read(vm, gpa[1], buf + first, s->size - first))
-			return -TERN_EIO;
-	}
+	if (!s->in)
+		return probe_or_read(s, gpa, first, buf);
+	if (plat_gpa_write(vm, gpa[0], buf, first))
+		return -TERN_EIO;
+	if (first < s->size && plat_gpa_write(vm, gpa[1], buf + first, s->size - first))
+		return -TERN_EIO;
 	return 0;
 }
 
 /* Write back an index register: only the address-size part changes. */
+static void set_masked(struct vcpu *vcpu, enum vcpu_reg r, uint64_t val, uint64_t amask)
+{
+	uint64_t old = vcpu_get_reg(vcpu, r);
+	/* A 32-bit address size writes E*X, which clears bits 63:32 (SDM Vol. 1 3.4.1.1). */
+	uint64_t keep = amask == 0xffffull ? (old & ~0xffffull) : 0;
+	vcpu_set_reg(vcpu, r, keep | (val & amask));
+}
+
 static void set_index(struct sio *s, enum vcpu_reg r, uint64_t val)
 {
-	uint64_t old = vcpu_get_reg(s->vcpu, r);
-	/* A 32-bit address size writes E*X, which clears bits 63:32 (SDM Vol. 1 3.4.1.1). */
-	uint64_t keep = s->amask == 0xffffull ? (old & ~0xffffull) : 0;
-	vcpu_set_reg(s->vcpu, r, keep | (val & s->amask));
+	set_masked(s->vcpu, r, val, s->amask);
+}
+
+/*
+ * IOREQ post-work: the device model answered one element (for OUTS this
+ * runs when the request is sent). INS stores the value; the index and
+ * count move; RIP moves on when the count ran out,
+ * otherwise the guest re-executes the instruction for the next element.
+ */
+static void dm_post(struct vcpu *vcpu, const struct ioreq *req, uint64_t value)
+{
+	const struct string_io_wait *w = &vcpu->sio;
+	uint8_t buf[4];
+	(void)req;
+
+	if (w->in) {
+		for (unsigned i = 0; i < w->size; i++)
+			buf[i] = (uint8_t)(value >> (8 * i));
+		if (plat_gpa_write(vcpu->vm, w->gpa[0], buf, w->first) ||
+		    (w->first < w->size &&
+		     plat_gpa_write(vcpu->vm, w->gpa[1], buf + w->first, w->size - w->first))) {
+			vm_stop(vcpu->vm, VM_STOP_BAD_MEMORY, (uint32_t)req->addr);
+			return;
+		}
+	}
+	set_masked(vcpu, (enum vcpu_reg)w->index_reg, w->next_index, w->amask);
+	if (w->rep)
+		set_masked(vcpu, VCPU_RCX, w->next_count, w->amask);
+	if (!w->rep || !w->next_count)
+		vcpu_advance_rip(vcpu, w->instr_len);
+}
+
+/*
+ * A port no in-hypervisor device claims, with a device model attached: one
+ * element per IOREQ round trip (ACRN's request carries one value).
+ */
+static enum exit_action element_to_dm(struct sio *s, const struct exit_record *ex, uint64_t off,
+				      uint64_t step, uint64_t count, bool rep)
+{
+	struct vcpu *vcpu = s->vcpu;
+	struct string_io_wait *w = &vcpu->sio;
+	uint64_t la;
+	uint8_t buf[4] = { 0, 0, 0, 0 };
+	unsigned first;
+	int rc;
+
+	/*
+	 * OUTS reads its element now; INS probes that its destination is RAM,
+	 * so that a device never gives up data the guest cannot receive.
+	 */
+	if ((rc = linear(s, off, &la)) || (rc = translate(s, la, w->gpa, &first)) ||
+	    (rc = probe_or_read(s, w->gpa, first, buf))) {
+		if (rc == -TERN_EFAULT)
+			return (enum exit_action)event_reflect(vcpu, &s->fault);
+		vm_stop(vcpu->vm, VM_STOP_BAD_MEMORY, s->port);
+		return EXIT_ACTION_STOP;
+	}
+	w->first = (uint8_t)first;
+	w->size = (uint8_t)s->size;
+	w->in = s->in;
+	w->rep = rep;
+	w->index_reg = (uint8_t)(s->in ? VCPU_RDI : VCPU_RSI);
+	w->instr_len = (uint8_t)ex->instr_len;
+	w->amask = s->amask;
+	w->next_index = (off + step) & s->amask;
+	w->next_count = count - 1;
+
+	struct ioreq req = { IOREQ_TYPE_PORTIO, s->in ? IOREQ_READ : IOREQ_WRITE, s->port, s->size, 0 };
+	if (s->in)
+		return ioreq_send(vcpu, &req, dm_post);
+	/* OUTS: the value is known and completion has no post-work: the registers move now. */
+	for (unsigned i = 0; i < s->size; i++)
+		req.value |= (uint64_t)buf[i] << (8 * i);
+	dm_post(vcpu, &req, 0);
+	return ioreq_send(vcpu, &req, 0);
 }
 
 /* One element. 0, -TERN_EFAULT (guest fault), -TERN_EIO (outside guest memory). */
@@ -199,6 +284,14 @@ enum exit_action string_io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	uint64_t step = (vcpu_get_reg(vcpu, VCPU_RFLAGS) & X86_RFLAGS_DF) ? -(uint64_t)s.size : s.size;
 	unsigned done = 0;
 	int rc = 0;
+
+	if (!pio_find(&vcpu->vm->pio, s.port, s.size) && ioreq_ready(vcpu->vm)) {
+		if (!count) {
+			vcpu_advance_rip(vcpu, ex->instr_len);
+			return EXIT_ACTION_RESUME;
+		}
+		return element_to_dm(&s, ex, off, step, count, rep);
+	}
 
 	while (count && done < STRING_IO_BATCH) {
 		if ((rc = element(&s, off)))

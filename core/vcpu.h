@@ -18,6 +18,7 @@
 #include "cr.h"
 #include "intr.h"
 #include "msr.h"
+#include "string_io_wait.h"
 
 struct vm;
 
@@ -123,6 +124,7 @@ struct vcpu {
 	struct vcpu_cr cr;              /* CR0/CR4 masks and shadows (cr.h) */
 	struct vcpu_intr intr;          /* pending interrupts, window requests (intr.h) */
 	struct vcpu_msr msr;            /* emulated MSRs (msr.h) */
+	struct string_io_wait sio;      /* string I/O parked on an IOREQ (string_io.c) */
 	/*
 	 * VM manager (vm_mgr.c). While pause_mask is non-zero the state is
 	 * VCPU_STATE_PAUSED and paused_state is the state it returns to (a

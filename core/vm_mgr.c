@@ -153,6 +153,7 @@ static void vcpu_reset(struct vcpu *vcpu, uint32_t signature)
 	uint16_t id = vcpu->id;
 	vcpu_init(vcpu, vm, id);
 	vm_mgr_reset_state(&vcpu->load, signature);
+	cr_adopt_load_state(vcpu, vcpu->load.regs[VCPU_CR0], vcpu->load.regs[VCPU_CR4]);
 	vcpu->load_pending = true;
 	/* Translations cached for the old state must not survive the reset. */
 	vcpu->flush_ept = true;
@@ -346,6 +347,8 @@ int vm_mgr_set_vcpu_state(struct vm *vm, uint16_t vcpu_id, const struct vcpu_loa
 		ret = vm_mgr_check_load_state(st);
 	if (ret == 0) {
 		vcpu->load = *st;
+		/* The guest reads back the CR0/CR4 that were set (read shadows). */
+		cr_adopt_load_state(vcpu, vcpu->load.regs[VCPU_CR0], vcpu->load.regs[VCPU_CR4]);
 		vcpu->load_pending = true;
 		/* The cache described the old state; nothing of it is written back. */
 		vcpu_cache_reset(vcpu);

@@ -284,6 +284,40 @@ START_TEST(test_derived_limits)
 }
 END_TEST
 
+/* A host that enumerates nothing: CR4 and EFER have no optional bits. */
+START_TEST(test_bare_host)
+{
+	const uint32_t zero[4] = { 0, 0, 0, 0 };
+	const uint32_t l0[4] = { 7, 0x756e6547, 0x6c65746e, 0x49656e69 };
+	const uint32_t x0[4] = { 0x80000001, 0, 0, 0 };
+	sim_set_host_cpuid(0, 0, l0);
+	sim_set_host_cpuid(1, 0, zero);
+	sim_set_host_cpuid(7, 0, zero);
+	sim_set_host_cpuid(0x80000000, 0, x0);
+	sim_set_host_cpuid(0x80000001, 0, zero);
+	struct vm_config cfg = { .name = "bare", .vcpu_count = 0 };
+	struct cpuid_policy p;
+	ck_assert_int_eq(cpuid_policy_build(&p, &cfg), 0);
+	ck_assert_uint_eq(p.vcpu_count, 1);
+	ck_assert_uint_eq(p.cr4_valid, X86_CR4_PCE);
+	ck_assert_uint_eq(p.efer_valid, 0);
+	ck_assert_uint_eq(p.xcr0_supported, 0);
+	ck_assert_uint_eq(p.maxphyaddr, 36);
+	/* Full-featured leaf 1 and 7 turn each CR4 bit on. */
+	const uint32_t l1[4] = { 0, 0, 0xffffffffu, 0xffffffffu };
+	const uint32_t l7[4] = { 0, 0xffffffffu, 0xffffffffu, 0 };
+	const uint32_t x1[4] = { 0, 0, 0, 0xffffffffu };
+	sim_set_host_cpuid(1, 0, l1);
+	sim_set_host_cpuid(7, 0, l7);
+	sim_set_host_cpuid(0x80000001, 0, x1);
+	ck_assert_int_eq(cpuid_policy_build(&p, &cfg), 0);
+	/* Bits 0-12, FSGSBASE, PCIDE, OSXSAVE, SMEP, SMAP, PKE: never VMXE, SMXE, CET, PKS. */
+	ck_assert_uint_eq(p.cr4_valid, 0x1fffull | X86_CR4_FSGSBASE | X86_CR4_PCIDE | X86_CR4_OSXSAVE |
+			  X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_PKE);
+	ck_assert_uint_eq(p.efer_valid, 0xd01);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("cpuid");
@@ -300,6 +334,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_hidden_features);
 	tcase_add_test(tc, test_xsave_leaf);
 	tcase_add_test(tc, test_derived_limits);
+	tcase_add_test(tc, test_bare_host);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -7,6 +7,7 @@
 #include "cr_qual.h"
 #include "exit_dispatch.h"
 #include "msr.h"
+#include "vm_mgr.h"
 #include "sim.h"
 #include "x86.h"
 
@@ -101,6 +102,27 @@ START_TEST(test_initial_state_forces_vmx_bits)
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR4), X86_CR4_PSE | X86_CR4_VMXE);
 	ck_assert_uint_eq(cr_guest_cr0(v), X86_CR0_PE | X86_CR0_ET);
 	ck_assert_uint_eq(cr_guest_cr4(v), X86_CR4_PSE); /* VMXE hidden */
+}
+END_TEST
+
+START_TEST(test_adopt_load_state)
+{
+	v->cr.dirty = false;
+	cr_adopt_load_state(v, X86_CR0_PE | X86_CR0_ET, X86_CR4_PSE);
+	ck_assert_uint_eq(v->cr.cr0_shadow, X86_CR0_PE | X86_CR0_ET);
+	ck_assert_uint_eq(v->cr.cr4_shadow, X86_CR4_PSE);
+	ck_assert(v->cr.dirty);
+	/* Through the VM manager: the state the Service VM sets is what the guest reads. */
+	struct vcpu_load_state st;
+	vm_mgr_reset_state(&st, 0);
+	st.regs[VCPU_CR0] = X86_CR0_PE | X86_CR0_ET | X86_CR0_AM;
+	st.regs[VCPU_CR4] = X86_CR4_PSE | X86_CR4_OSFXSR;
+	st.regs[VCPU_EFER] = 0;
+	st.regs[VCPU_RFLAGS] = 2;
+	vm->state = VM_STATE_CREATED;
+	ck_assert_int_eq(vm_mgr_set_vcpu_state(vm, 0, &st), 0);
+	ck_assert_uint_eq(v->cr.cr0_shadow, X86_CR0_PE | X86_CR0_ET | X86_CR0_AM);
+	ck_assert_uint_eq(v->cr.cr4_shadow, X86_CR4_PSE | X86_CR4_OSFXSR);
 }
 END_TEST
 
@@ -361,6 +383,25 @@ START_TEST(test_cr_exit_mov_to_and_from)
 }
 END_TEST
 
+START_TEST(test_cr3_exit_and_pcid_flush)
+{
+	long_mode();
+	cr_set_initial(v, CR0_LM, X86_CR4_PAE | X86_CR4_PCIDE);
+	vcpu_cache_fill(v, VCPU_RIP, 0x1000);
+	vcpu_cache_fill(v, VCPU_RDI, 0x9003);
+	v->flush_ept = false;
+	struct exit_record ex = cr_rec(3, CR_ACCESS_MOV_TO_CR, VCPU_RDI, 0);
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR3), 0x9003);
+	ck_assert(v->flush_ept); /* no bit 63: flush */
+	/* 32-bit mode without paging: no PDPTEs, just the value. */
+	prot_mode();
+	ck_assert_int_eq(outcome(cr_write_cr3(v, 0x123456789ull, &gf)), NO_FAULT);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR3), 0x23456789ull);
+	ck_assert(!v->cr.pdpte_dirty);
+}
+END_TEST
+
 START_TEST(test_cr_exit_32bit_operand)
 {
 	prot_mode();
@@ -543,6 +584,7 @@ Suite *unit_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_reset_state);
 	tcase_add_test(tc, test_initial_state_forces_vmx_bits);
+	tcase_add_test(tc, test_adopt_load_state);
 	tcase_add_test(tc, test_cr0_reserved_and_combinations);
 	tcase_add_test(tc, test_cr0_clear_pe_real_mode);
 	tcase_add_test(tc, test_long_mode_activation);
@@ -555,6 +597,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_cr8_and_lmsw);
 	tcase_add_test(tc, test_cr_exit_mov_to_and_from);
 	tcase_add_test(tc, test_cr_exit_32bit_operand);
+	tcase_add_test(tc, test_cr3_exit_and_pcid_flush);
 	tcase_add_test(tc, test_cr_exit_fault_keeps_rip);
 	tcase_add_test(tc, test_cr_exit_impossible_register);
 	tcase_add_test(tc, test_cr8_lowering_delivers);

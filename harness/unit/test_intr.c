@@ -179,6 +179,21 @@ START_TEST(test_hlt_parks_until_interrupt)
 }
 END_TEST
 
+START_TEST(test_sti_hlt_takes_the_wakeup_interrupt)
+{
+	guest(0x202, INTR_STATE_STI);
+	struct exit_record ex = { .reason = EXIT_REASON_HLT, .instr_len = 1 };
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_HALT);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_INTERRUPTIBILITY), 0);
+	ck_assert(vcpu_reg_dirty(v, VCPU_INTERRUPTIBILITY));
+	vcpu_queue_interrupt(v, 0x30);
+	ck_assert_uint_eq(v->state, VCPU_STATE_RUNNABLE);
+	vcpu_pre_entry(v);
+	expect_event(INTR_TYPE_EXT_INT, 0x30);
+	ck_assert(!v->intr.irq_window);
+}
+END_TEST
+
 START_TEST(test_cli_hlt_wakes_only_on_nmi)
 {
 	guest(0x002, 0);
@@ -255,6 +270,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_queued_exception_keeps_priority);
 	tcase_add_test(tc, test_hlt_parks_until_interrupt);
 	tcase_add_test(tc, test_cli_hlt_wakes_only_on_nmi);
+	tcase_add_test(tc, test_sti_hlt_takes_the_wakeup_interrupt);
 	tcase_add_test(tc, test_hlt_with_pending_does_not_sleep);
 	tcase_add_test(tc, test_exception_over_requeued_interrupt);
 	tcase_add_test(tc, test_reset_clears);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "unit.h"
 #include "exit_dispatch.h"
+#include "ioreq.h"
 #include "sim.h"
 #include "string_io.h"
 #include "x86.h"
@@ -270,6 +271,149 @@ START_TEST(test_real_mode_limit_only)
 }
 END_TEST
 
+/* Guest memory that is not RAM (paging off, 32-bit): the VM stops, reported. */
+START_TEST(test_memory_outside_ram)
+{
+	const struct { bool in; unsigned size; uint64_t off; } c[] = {
+		{ true, 1, 0x7ffff000 },      /* INS, first byte outside */
+		{ false, 1, 0x7ffff000 },     /* OUTS, first byte outside */
+	};
+	for (unsigned i = 0; i < 2; i++) {
+		setup();
+		sim_vcpu_flat_state(v, false, 0);
+		vcpu_cache_fill(v, VCPU_CR0, X86_CR0_PE | X86_CR0_ET | X86_CR0_NE);
+		vcpu_cache_fill(v, c[i].in ? VCPU_RDI : VCPU_RSI, c[i].off);
+		struct exit_record ex = c[i].in ? rec(Q_IN(0x80, c[i].size, false), INFO(1, 0))
+						: rec(Q_OUT(0x3f8, c[i].size, false), INFO(1, VCPU_DS));
+		ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_STOP);
+		ck_assert_uint_eq(vm->stop_cause, VM_STOP_BAD_MEMORY);
+	}
+}
+END_TEST
+
+/* A page straddle whose second page is not RAM: the element never happens. */
+START_TEST(test_straddle_into_non_ram)
+{
+	put64(0x4010, 0x7fff0000 | 7); /* PT[2]: la 0x202000 -> outside RAM */
+	put64(0x4008, 0x6000 | 7);
+	for (int in = 0; in < 2; in++) {
+		vcpu_cache_reset(v);
+		sim_vcpu_flat_state(v, true, 0);
+		vcpu_cache_fill(v, VCPU_CR3, 0x1000);
+		vm->state = VM_STATE_RUNNING;
+		vcpu_cache_fill(v, in ? VCPU_RDI : VCPU_RSI, 0x201ffe);
+		struct exit_record ex = in ? rec(Q_IN(0x80, 4, false), INFO(2, 0))
+					   : rec(Q_OUT(0x3f8, 4, false), INFO(2, VCPU_DS));
+		ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_STOP);
+		ck_assert_uint_eq(vm->stop_cause, VM_STOP_BAD_MEMORY);
+	}
+}
+END_TEST
+
+/* Virtual-8086 mode: limit checks only, like real mode. */
+START_TEST(test_virtual_8086)
+{
+	sim_vcpu_flat_state(v, false, 3);
+	vcpu_cache_fill(v, VCPU_CR0, X86_CR0_PE | X86_CR0_ET | X86_CR0_NE);
+	vcpu_cache_fill(v, VCPU_RFLAGS, X86_RFLAGS_VM | 0x2);
+	struct seg_desc es = { 0x2000, 0x20000, 0xffff, 0xf3 };
+	vcpu_cache_fill_seg(v, VCPU_ES, &es);
+	vcpu_cache_fill(v, VCPU_RDI, 0x10);
+	struct exit_record ex = rec(Q_IN(0x80, 2, false), INFO(0, 0));
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(ram[0x20010], 0xff);
+	ck_assert_uint_eq(ram[0x20011], 0xff);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RDI), 0x12);
+}
+END_TEST
+
+/* Ports nobody in the hypervisor claims go to the device model, one element per request. */
+#define DM_PAGE 0x8000
+static uint32_t dm_slot32(struct vm *sos, unsigned vcpu, unsigned off)
+{
+	uint32_t x;
+	memcpy(&x, sim_vm_ram(sos->id) + DM_PAGE + vcpu * IOREQ_SLOT_SIZE + off, 4);
+	return x;
+}
+
+static void dm_answer(struct vm *sos, unsigned vcpu, uint32_t value)
+{
+	uint8_t *slot = sim_vm_ram(sos->id) + DM_PAGE + vcpu * IOREQ_SLOT_SIZE;
+	uint32_t st = IOREQ_COMPLETE;
+	memcpy(slot + IOREQ_OFF_VALUE, &value, 4);
+	memcpy(slot + IOREQ_OFF_STATE, &st, 4);
+}
+
+START_TEST(test_rep_ins_through_device_model)
+{
+	static struct tern hv2;
+	sim_reset();
+	tern_init(&hv2);
+	struct vm *sos = sim_create_vm(&hv2, "sos", 1, true, 0x10000);
+	struct vm *uos = sim_create_vm(&hv2, "uos", 1, false, 0x10000);
+	ck_assert_int_eq(ioreq_set_buffer(uos, DM_PAGE), 0);
+	struct vcpu *u = &uos->vcpus[0];
+	uint8_t *uram = sim_vm_ram(uos->id);
+	sim_vcpu_flat_state(u, false, 0);
+	vcpu_cache_fill(u, VCPU_CR0, X86_CR0_PE | X86_CR0_ET | X86_CR0_NE);
+	vcpu_cache_fill(u, VCPU_RIP, 0x1000);
+	vcpu_cache_fill(u, VCPU_RDI, 0x3000);
+	vcpu_cache_fill(u, VCPU_RCX, 2);
+	/* rep insw from 0x1f0 (an ATA data port in the device model). */
+	struct exit_record ex = rec(Q_IN(0x1f0, 2, true), INFO(1, 0));
+	ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_WAIT_IO);
+	ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_DIRECTION), IOREQ_READ);
+	ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_ADDRESS), 0x1f0);
+	dm_answer(sos, 0, 0xbeef);
+	ck_assert_int_eq(ioreq_complete(uos, 0), 0);
+	ck_assert_uint_eq(uram[0x3000], 0xef);
+	ck_assert_uint_eq(uram[0x3001], 0xbe);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RDI), 0x3002);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RCX), 1);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RIP), 0x1000); /* re-executed for the next element */
+	/* Second element: the count runs out, RIP moves on. */
+	ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_WAIT_IO);
+	dm_answer(sos, 0, 0x1234);
+	ck_assert_int_eq(ioreq_complete(uos, 0), 0);
+	ck_assert_uint_eq(uram[0x3002], 0x34);
+	ck_assert_uint_eq(uram[0x3003], 0x12);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RCX), 0);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RIP), 0x1002);
+	/* outsb to the device model: the byte from memory is the request's value. */
+	uram[0x4000] = 0x5a;
+	vcpu_cache_fill(u, VCPU_RSI, 0x4000);
+	struct seg_desc ds = { 0x10, 0, 0xffffffff, 0xc093 };
+	vcpu_cache_fill_seg(u, VCPU_DS, &ds);
+	ex = rec(Q_OUT(0x1f7, 1, false), INFO(1, VCPU_DS));
+	ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_WAIT_IO);
+	ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_DIRECTION), IOREQ_WRITE);
+	ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_VALUE), 0x5a);
+	dm_answer(sos, 0, 0);
+	ck_assert_int_eq(ioreq_complete(uos, 0), 0);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RSI), 0x4001);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RIP), 0x1004);
+	/* REP with ECX = 0: no request at all. */
+	vcpu_cache_fill(u, VCPU_RCX, 0);
+	ex = rec(Q_IN(0x1f0, 2, true), INFO(1, 0));
+	ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RIP), 0x1006);
+	/* A fault before the request: nothing is sent. */
+	struct seg_desc es_ro = { 0x10, 0, 0xffffffff, 0xc091 };
+	vcpu_cache_fill_seg(u, VCPU_ES, &es_ro);
+	vcpu_cache_fill(u, VCPU_RCX, 1);
+	ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(u->event.vector, X86_GP);
+	ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_STATE), IOREQ_FREE);
+	/* An element outside guest RAM: the VM stops. */
+	memset(&u->event, 0, sizeof(u->event));
+	struct seg_desc es = { 0x10, 0, 0xffffffff, 0xc093 };
+	vcpu_cache_fill_seg(u, VCPU_ES, &es);
+	vcpu_cache_fill(u, VCPU_RDI, 0x7fff0000);
+	ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_STOP);
+	ck_assert_uint_eq(uos->stop_cause, VM_STOP_BAD_MEMORY);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("string_io");
@@ -286,6 +430,10 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_impossible_instruction_info);
 	tcase_add_test(tc, test_segment_rules);
 	tcase_add_test(tc, test_real_mode_limit_only);
+	tcase_add_test(tc, test_memory_outside_ram);
+	tcase_add_test(tc, test_straddle_into_non_ram);
+	tcase_add_test(tc, test_virtual_8086);
+	tcase_add_test(tc, test_rep_ins_through_device_model);
 	suite_add_tcase(s, tc);
 	return s;
 }
