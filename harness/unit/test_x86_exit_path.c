@@ -301,7 +301,6 @@ START_TEST(test_halted_vcpu_without_wake_source_is_reported)
 }
 END_TEST
 
-#if X86_CORE_CONTRACT
 START_TEST(test_core_requests_applied)
 {
 	vcpu->cr.cr0_mask = ~0x0eull;
@@ -338,7 +337,6 @@ START_TEST(test_core_requests_applied)
 	ck_assert(!(vmcs[VMCS_PROC_CONTROLS] & PROC_NMI_WINDOW_EXITING));
 }
 END_TEST
-#endif
 
 Suite *unit_suite(void)
 {
@@ -353,9 +351,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_entry_control_follows_efer_lma);
 	tcase_add_test(tc, test_inject_encodings);
 	tcase_add_test(tc, test_halted_vcpu_without_wake_source_is_reported);
-#if X86_CORE_CONTRACT
 	tcase_add_test(tc, test_core_requests_applied);
-#endif
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -3,7 +3,6 @@
 #include "platform.h"
 #include "cpu.h"
 #include "serial.h"
-#include "core_contract.h"
 #include "trace_rec.h"
 
 static const char *const level_tag[] = {
@@ -28,11 +27,9 @@ void plat_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 	trace_rec_host_cpuid(leaf, subleaf, out);
 }
 
-#if X86_CORE_CONTRACT
 uint64_t plat_host_tsc(void)
 {
 	uint64_t tsc = rdtsc();
 	trace_rec_host_tsc(tsc);
 	return tsc;
 }
-#endif

@@ -14,10 +14,7 @@
 #include "log.h"
 #include "x86.h"
 #include "trace_rec.h"
-#include "core_contract.h"
-#if X86_CORE_CONTRACT
 #include "intr.h"
-#endif
 
 int vmx_enter(uint64_t *gprs, int launched);
 
@@ -43,19 +40,11 @@ static uint64_t fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
 {
 	struct x86_vcpu *xv = xvcpu_of(vcpu);
 	switch (reg) {
-#if X86_CORE_CONTRACT
 	case VCPU_CR0:
 		/* The value the CPU runs with; core applies the shadow (cr.h). */
 		return vmx_read(VMCS_GUEST_CR0);
 	case VCPU_CR4:
 		return vmx_read(VMCS_GUEST_CR4);
-#else
-	case VCPU_CR0:
-		/* What the guest believes: host-owned bits from the shadow. */
-		return (vmx_read(VMCS_GUEST_CR0) & ~xv->cr0_mask) | (vmx_read(VMCS_CR0_SHADOW) & xv->cr0_mask);
-	case VCPU_CR4:
-		return (vmx_read(VMCS_GUEST_CR4) & ~xv->cr4_mask) | (vmx_read(VMCS_CR4_SHADOW) & xv->cr4_mask);
-#endif
 	case VCPU_CR2:
 		/* Not in the VMCS: the guest's CR2 stays in the CPU (the host never faults). */
 		return read_cr2();
@@ -157,23 +146,12 @@ static void write_back(struct vcpu *vcpu)
 			continue;
 		uint64_t v = vcpu->regs[r];
 		switch ((enum vcpu_reg)r) {
-#if X86_CORE_CONTRACT
 		case VCPU_CR0:
 			vmx_write(VMCS_GUEST_CR0, (v | xv->cr0_force1) & ~xv->cr0_force0);
 			break;
 		case VCPU_CR4:
 			vmx_write(VMCS_GUEST_CR4, (v | xv->cr4_force1) & ~xv->cr4_force0);
 			break;
-#else
-		case VCPU_CR0:
-			vmx_write(VMCS_CR0_SHADOW, v);
-			vmx_write(VMCS_GUEST_CR0, (v & ~xv->cr0_mask) | xv->cr0_force1);
-			break;
-		case VCPU_CR4:
-			vmx_write(VMCS_CR4_SHADOW, v);
-			vmx_write(VMCS_GUEST_CR4, (v & ~xv->cr4_mask) | xv->cr4_force1);
-			break;
-#endif
 		case VCPU_CR2:
 			write_cr2(v);
 			break;
@@ -202,7 +180,6 @@ static void apply_requests(struct vcpu *vcpu)
 {
 	struct x86_vcpu *xv = xvcpu_of(vcpu);
 	uint32_t want = 0;
-#if X86_CORE_CONTRACT
 	struct vcpu_cr *cr = &vcpu->cr;
 	if (cr->dirty) {
 		vmx_write(VMCS_CR0_MASK, cr->cr0_mask);
@@ -230,7 +207,6 @@ static void apply_requests(struct vcpu *vcpu)
 		want |= PROC_INT_WINDOW_EXITING;
 	if (vcpu->intr.nmi_window)
 		want |= PROC_NMI_WINDOW_EXITING;
-#endif
 	want &= xv->window_ok;
 	uint32_t proc = (xv->proc_ctls & ~(PROC_INT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING)) | want;
 	if (proc != xv->proc_ctls) {
@@ -278,11 +254,7 @@ static bool wait_for_wakeup(struct vcpu *vcpu)
 {
 	if (vcpu->state != VCPU_STATE_HALTED)
 		return true;
-#if X86_CORE_CONTRACT
 	if (intr_can_wake(vcpu)) {
-#else
-	if (vcpu->event.valid) {
-#endif
 		vcpu->state = VCPU_STATE_RUNNABLE;
 		return true;
 	}

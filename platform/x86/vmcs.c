@@ -16,11 +16,8 @@
 #include "serial.h"
 #include "err.h"
 #include "x86.h"
-#include "core_contract.h"
-#if X86_CORE_CONTRACT
 #include "exit_dispatch.h"
 #include "cr.h"
-#endif
 
 extern char vmx_exit_entry[];
 
@@ -78,9 +75,8 @@ int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps, uint64_t rip, uin
 	 * own business). The window-exiting controls are set per entry when
 	 * core asks (exit_dispatch.h); NMI-window exiting needs virtual NMIs.
 	 */
-	uint32_t proc_want = PROC_HLT_EXITING | PROC_UNCOND_IO_EXITING | PROC_ACTIVATE_SECONDARY;
-	if (X86_CORE_CONTRACT)
-		proc_want |= PROC_USE_MSR_BITMAPS | PROC_USE_TSC_OFFSETTING;
+	uint32_t proc_want = PROC_HLT_EXITING | PROC_UNCOND_IO_EXITING | PROC_ACTIVATE_SECONDARY |
+			     PROC_USE_MSR_BITMAPS | PROC_USE_TSC_OFFSETTING;
 	uint32_t proc = ctl("processor-based", caps->proc, proc_want, proc_want, &err);
 	xv->window_ok = (uint32_t)(caps->proc >> 32) & PROC_INT_WINDOW_EXITING;
 	if ((pin & PIN_VIRTUAL_NMIS) && ((caps->proc >> 32) & PROC_NMI_WINDOW_EXITING))
@@ -106,14 +102,10 @@ int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps, uint64_t rip, uin
 	vmwrite_checked(VMCS_PROC_CONTROLS2, proc2, &err);
 	vmwrite_checked(VMCS_EXIT_CONTROLS, exitc, &err);
 	vmwrite_checked(VMCS_ENTRY_CONTROLS, entry, &err);
-#if X86_CORE_CONTRACT
 	vmwrite_checked(VMCS_EXCEPTION_BITMAP, EXIT_EXCEPTION_BITMAP, &err);
 	vmwrite_checked(VMCS_MSR_BITMAP, virt_to_phys(vcpu->vm->msr_bitmap.bits), &err);
 	vmwrite_checked(VMCS_TSC_OFFSET, vcpu->msr.tsc_offset, &err);
 	vcpu->msr.tsc_offset_dirty = false;
-#else
-	vmwrite_checked(VMCS_EXCEPTION_BITMAP, 0, &err);
-#endif
 	vmwrite_checked(VMCS_PF_ERROR_MASK, 0, &err);
 	vmwrite_checked(VMCS_PF_ERROR_MATCH, 0, &err);
 	vmwrite_checked(VMCS_CR3_TARGET_COUNT, 0, &err);
@@ -128,7 +120,6 @@ int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps, uint64_t rip, uin
 	xv->cr0_force0 = ~caps->cr0_fixed1 & 0xffffffffull;
 	xv->cr4_force1 = caps->cr4_fixed0 & 0xffffffffull;
 	xv->cr4_force0 = ~caps->cr4_fixed1 & 0xffffffffull;
-#if X86_CORE_CONTRACT
 	/*
 	 * CR0/CR4: core owns the guest/host masks and read shadows (cr.h) and
 	 * forces CR0.NE and CR4.VMXE on; the platform still applies whatever
@@ -137,28 +128,6 @@ int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps, uint64_t rip, uin
 	 * protected mode, paging off; written back before the first entry.
 	 */
 	cr_set_initial(vcpu, X86_CR0_PE | X86_CR0_ET, 0);
-#else
-	/*
-	 * CR0/CR4: bits VMX operation pins (fixed0 = must be 1, fixed1 = may be
-	 * 1) are owned by the host through the guest/host masks; the guest
-	 * reads its own values from the read shadows. Unrestricted guest frees
-	 * PE and PG (SDM 27.3.1.1).
-	 */
-	uint64_t cr0_pinned = (caps->cr0_fixed0 | ~caps->cr0_fixed1) & ~(X86_CR0_PE | X86_CR0_PG);
-	uint64_t cr4_pinned = caps->cr4_fixed0 | ~caps->cr4_fixed1;
-	cr0_pinned &= 0xffffffffull;
-	cr4_pinned &= 0xffffffffull;
-	xv->cr0_mask = cr0_pinned;
-	xv->cr4_mask = cr4_pinned;
-	uint64_t cr0 = X86_CR0_PE | X86_CR0_ET;
-	uint64_t cr4 = 0;
-	vmwrite_checked(VMCS_CR0_MASK, xv->cr0_mask, &err);
-	vmwrite_checked(VMCS_CR4_MASK, xv->cr4_mask, &err);
-	vmwrite_checked(VMCS_CR0_SHADOW, cr0, &err);
-	vmwrite_checked(VMCS_CR4_SHADOW, cr4, &err);
-	vmwrite_checked(VMCS_GUEST_CR0, (cr0 & ~xv->cr0_mask) | xv->cr0_force1, &err);
-	vmwrite_checked(VMCS_GUEST_CR4, (cr4 & ~xv->cr4_mask) | xv->cr4_force1, &err);
-#endif
 	vmwrite_checked(VMCS_GUEST_CR3, 0, &err);
 	vmwrite_checked(VMCS_GUEST_DR7, GUEST_DR7_RESET, &err);
 	vmwrite_checked(VMCS_GUEST_RSP, 0, &err);
