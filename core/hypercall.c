@@ -128,54 +128,44 @@ static int hc_create_vm(struct vm *svm, uint64_t gpa, uint64_t unused)
 	return ret;
 }
 
-static int hc_destroy_vm(struct vm *svm, uint64_t vmid, uint64_t unused)
+/* The lifecycle hypercalls: one target VM id in RDI, one VM-manager operation. */
+static int hc_vm_op(struct vm *svm, uint64_t vmid, int (*op)(struct vm *vm))
 {
 	struct vm *t = (struct vm *)0;
 	int ret = hc_target(svm, vmid, &t);
-	(void)unused;
 	if (ret == 0)
-		ret = vm_mgr_destroy(t);
+		ret = op(t);
 	return ret;
+}
+
+static int hc_destroy_vm(struct vm *svm, uint64_t vmid, uint64_t unused)
+{
+	(void)unused;
+	return hc_vm_op(svm, vmid, vm_mgr_destroy);
 }
 
 static int hc_start_vm(struct vm *svm, uint64_t vmid, uint64_t unused)
 {
-	struct vm *t = (struct vm *)0;
-	int ret = hc_target(svm, vmid, &t);
 	(void)unused;
-	if (ret == 0)
-		ret = vm_mgr_start(t);
-	return ret;
+	return hc_vm_op(svm, vmid, vm_mgr_start);
 }
 
 static int hc_pause_vm(struct vm *svm, uint64_t vmid, uint64_t unused)
 {
-	struct vm *t = (struct vm *)0;
-	int ret = hc_target(svm, vmid, &t);
 	(void)unused;
-	if (ret == 0)
-		ret = vm_mgr_pause(t);
-	return ret;
+	return hc_vm_op(svm, vmid, vm_mgr_pause);
 }
 
 static int hc_reset_vm(struct vm *svm, uint64_t vmid, uint64_t unused)
 {
-	struct vm *t = (struct vm *)0;
-	int ret = hc_target(svm, vmid, &t);
 	(void)unused;
-	if (ret == 0)
-		ret = vm_mgr_reset(t);
-	return ret;
+	return hc_vm_op(svm, vmid, vm_mgr_reset);
 }
 
 static int hc_resume_vm(struct vm *svm, uint64_t vmid, uint64_t unused)
 {
-	struct vm *t = (struct vm *)0;
-	int ret = hc_target(svm, vmid, &t);
 	(void)unused;
-	if (ret == 0)
-		ret = vm_mgr_resume(t);
-	return ret;
+	return hc_vm_op(svm, vmid, vm_mgr_resume);
 }
 
 /* A vCPU-id parameter, checked as the whole 64-bit value. */
