@@ -232,7 +232,7 @@ static inline int decode_common(const uint8_t *restrict b, unsigned avail, enum 
 		c = b[1];
 	}
 	d = &map1[c];
-	if (!(d->fl & D_MODRM) || (d->fl & D_NOT_COMMON) || d->op == INSN_OP_NONE || i + 1 >= avail)
+	if ((d->fl & (D_MODRM | D_NOT_COMMON)) != D_MODRM || d->op == INSN_OP_NONE || i + 1 >= avail)
 		return 1;
 	m = b[i + 1];
 	mod = m >> 6;

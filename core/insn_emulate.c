@@ -58,37 +58,6 @@ static inline int64_t sext(uint64_t v, unsigned bytes)
 	return (int64_t)(v << sh) >> sh;
 }
 
-void emul_ctx_init(struct emul_ctx *c, struct vcpu *vcpu, const struct emul_ops *ops,
-		   void *opaque)
-{
-	const struct seg_desc *cs;
-
-	c->vcpu = vcpu;
-	c->ops = ops;
-	c->opaque = opaque;
-	c->max_rep = EMUL_MAX_REP_DEFAULT;
-	c->rep_pending = false;
-	c->fault.valid = false;
-	c->no_prot = false;
-	if (!(reg_get(vcpu, VCPU_CR0) & CR0_PE)) {
-		c->mode = INSN_MODE_16;
-		c->no_prot = true;
-		return;
-	}
-	cs = seg_get(vcpu, VCPU_CS);
-	/* IA-32e mode: CS.L selects 64-bit code; no virtual-8086 mode there. */
-	if (reg_get(vcpu, VCPU_EFER) & EFER_LMA) {
-		if (seg_ar_l(cs->ar)) {
-			c->mode = INSN_MODE_64;
-			return;
-		}
-	} else if (reg_get(vcpu, VCPU_RFLAGS) & RFL_VM) {
-		c->mode = INSN_MODE_16;
-		c->no_prot = true;
-		return;
-	}
-	c->mode = seg_ar_db(cs->ar) ? INSN_MODE_32 : INSN_MODE_16;
-}
 
 /* ---- registers ---------------------------------------------------------- */
 
@@ -692,13 +661,14 @@ int emul_execute(struct emul_ctx *c, const struct insn *in)
 
 	{
 		/* IP wraps at the code-segment size (SDM Vol. 1 3.5). */
+		static const uint64_t ip_mask[] = {
+			[INSN_MODE_16] = 0xffffull,
+			[INSN_MODE_32] = 0xffffffffull,
+			[INSN_MODE_64] = ~0ull,
+		};
 		uint64_t rip = reg_get(c->vcpu, VCPU_RIP) + in->len;
 
-		if (c->mode == INSN_MODE_16)
-			rip &= 0xffffull;
-		else if (c->mode == INSN_MODE_32)
-			rip &= 0xffffffffull;
-		vcpu_set_reg(c->vcpu, VCPU_RIP, rip);
+		vcpu_set_reg(c->vcpu, VCPU_RIP, rip & ip_mask[c->mode]);
 	}
 	return 0;
 }

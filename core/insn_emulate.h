@@ -58,8 +58,39 @@ struct emul_ctx {
  * 16-bit protected mode are 16, CS.D selects 32, EFER.LMA with CS.L
  * is 64 (SDM Vol. 3A 5.2.1, Vol. 1 3.6).
  */
-void emul_ctx_init(struct emul_ctx *c, struct vcpu *vcpu, const struct emul_ops *ops,
-		   void *opaque);
+static inline void emul_ctx_init(struct emul_ctx *c, struct vcpu *vcpu,
+				 const struct emul_ops *ops, void *opaque)
+{
+	/* CR0.PE (SDM Vol. 3A 2.5), EFER.LMA (2.2.1), RFLAGS.VM (2.3). */
+	const uint64_t cr0_pe = 1ull << 0, efer_lma = 1ull << 10, rfl_vm = 1ull << 17;
+	const struct seg_desc *cs;
+
+	c->vcpu = vcpu;
+	c->ops = ops;
+	c->opaque = opaque;
+	c->max_rep = EMUL_MAX_REP_DEFAULT;
+	c->rep_pending = false;
+	c->fault.valid = false;
+	c->no_prot = false;
+	if (!(vcpu_get_reg(vcpu, VCPU_CR0) & cr0_pe)) {
+		c->mode = INSN_MODE_16;
+		c->no_prot = true;
+		return;
+	}
+	cs = vcpu_get_seg(vcpu, VCPU_CS);
+	/* IA-32e mode: CS.L selects 64-bit code; no virtual-8086 mode there. */
+	if (vcpu_get_reg(vcpu, VCPU_EFER) & efer_lma) {
+		if (seg_ar_l(cs->ar)) {
+			c->mode = INSN_MODE_64;
+			return;
+		}
+	} else if (vcpu_get_reg(vcpu, VCPU_RFLAGS) & rfl_vm) {
+		c->mode = INSN_MODE_16;
+		c->no_prot = true;
+		return;
+	}
+	c->mode = seg_ar_db(cs->ar) ? INSN_MODE_32 : INSN_MODE_16;
+}
 
 /*
  * Execute @in. Returns 0 (RIP advanced by in->len unless c->rep_pending),
