@@ -624,10 +624,13 @@ int emul_execute(struct emul_ctx *c, const struct insn *in)
 
 	c->fault.valid = false;
 	c->rep_pending = false;
+	if (in->op == INSN_OP_MOV) {
+		/* The common MMIO access: no jump-table dispatch. */
+		if ((rc = do_mov(c, in)) != 0)
+			return rc;
+		goto advance;
+	}
 	switch (in->op) {
-	case INSN_OP_MOV:
-		rc = do_mov(c, in);
-		break;
 	case INSN_OP_MOVZX:
 	case INSN_OP_MOVSX:
 		rc = do_movx(c, in);
@@ -658,7 +661,7 @@ int emul_execute(struct emul_ctx *c, const struct insn *in)
 	}
 	if (rc != 0 || c->rep_pending)
 		return rc;
-
+advance:
 	{
 		/* IP wraps at the code-segment size (SDM Vol. 1 3.5). */
 		static const uint64_t ip_mask[] = {
