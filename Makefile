@@ -105,7 +105,7 @@ $(BUILD)/host/tern-%: platform/sim/main_%.c $(HOST_CORE_OBJS) $(HOST_SIM_OBJS)
 	@echo '  LD $@'
 	$(Q)$(CC) $(HOST_CFLAGS) $(COV_FLAGS) $^ -o $@
 
-$(BUILD)/host/tests/%: harness/unit/%.c harness/unit/unit.h harness/unit/unit_main.c $(HOST_CORE_OBJS) $(HOST_SIM_OBJS)
+$(BUILD)/host/tests/%: harness/unit/%.c $(wildcard harness/unit/*.h) harness/unit/unit_main.c $(HOST_CORE_OBJS) $(HOST_SIM_OBJS)
 	@mkdir -p $(dir $@)
 	@echo '  LD $@'
 	$(Q)$(CC) $(HOST_CFLAGS) $(COV_FLAGS) $< harness/unit/unit_main.c $(HOST_CORE_OBJS) $(HOST_SIM_OBJS) $(CHECK_LIBS) -o $@

@@ -15,29 +15,7 @@ static struct tern hv;
 static struct vm *vm;
 static struct vcpu *v;
 
-/* Test-local outcome codes: the call's result and its fault, checked together. */
-#define NO_FAULT 0
-#define FAULT_GP0 1
-#define FAULT_UD 2
-static struct guest_fault gf;
-static int outcome(int rc)
-{
-	int code = NO_FAULT;
-	if (rc == 0) {
-		ck_assert(!gf.valid);
-	} else {
-		ck_assert_int_eq(rc, -TERN_EFAULT);
-		ck_assert(gf.valid);
-		if (gf.vector == X86_GP && gf.has_error && gf.error_code == 0)
-			code = FAULT_GP0;
-		else if (gf.vector == X86_UD && !gf.has_error)
-			code = FAULT_UD;
-		else
-			code = 99;
-	}
-	memset(&gf, 0, sizeof(gf));
-	return code;
-}
+#include "fault_outcome.h"
 
 #define CR0_PM (X86_CR0_PE | X86_CR0_ET | X86_CR0_NE)             /* protected mode, no paging */
 #define CR0_LM (CR0_PM | X86_CR0_PG | X86_CR0_WP)                 /* paging on */
