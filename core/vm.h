@@ -77,6 +77,12 @@ struct vm {
 	uint32_t stop_detail;     /* e.g. the exit reason that stopped it */
 	uint32_t exit_status;     /* value written to the debug-exit port */
 
+	/* The BSP's state at creation and after every reset, when the
+	 * hypervisor loaded the VM's kernel itself (vm_mgr_set_boot_state);
+	 * otherwise the architectural reset state. */
+	struct vcpu_load_state boot_state;
+	bool boot_state_valid;
+
 	/* Guest memory (core/vm_memory.c): the EPT, the pool its tables come
 	 * from, and the host memory only this VM may map. */
 	struct pt_pool pt_pool;

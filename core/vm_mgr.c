@@ -59,6 +59,39 @@ void vm_mgr_reset_state(struct vcpu_load_state *st, uint32_t signature)
 	st->idtr_limit = RESET_SEG_LIMIT;
 }
 
+/* ---- the Multiboot hand-off (Multiboot 0.6.96, 3.2) ------------------------- */
+
+#define MB_CS_SEL        0x08u
+#define MB_DS_SEL        0x10u
+#define MB_FLAT_LIMIT    0xffffffffu
+#define AR_CODE32_FLAT   (AR_G | AR_DB | AR_CODE_RESET)   /* 0xc09b */
+#define AR_DATA32_FLAT   (AR_G | AR_DB | AR_DATA_RESET)   /* 0xc093 */
+#define MB_IDTR_LIMIT    0x3ffu
+
+void vm_mgr_multiboot_state(struct vcpu_load_state *st, uint32_t entry, uint32_t magic,
+			    uint32_t info)
+{
+	vm_mgr_reset_state(st, 0);
+	st->regs[VCPU_RAX] = magic;
+	st->regs[VCPU_RBX] = info;
+	st->regs[VCPU_RIP] = entry;
+	/* Protected mode, paging off; caches enabled (CD/NW clear) as a BIOS
+	 * leaves them, ET set as on every processor since the 486. */
+	st->regs[VCPU_CR0] = X86_CR0_PE | X86_CR0_ET;
+	for (unsigned s = VCPU_ES; s <= VCPU_GS; s++) {
+		bool code = s == VCPU_CS;
+		st->segs[s] = (struct seg_desc){ .selector = code ? MB_CS_SEL : MB_DS_SEL, .base = 0,
+						 .limit = MB_FLAT_LIMIT,
+						 .ar = code ? AR_CODE32_FLAT : AR_DATA32_FLAT };
+	}
+	st->segs[VCPU_LDTR] = (struct seg_desc){ .ar = AR_UNUSABLE };
+	st->segs[VCPU_TR] = (struct seg_desc){ .limit = RESET_SEG_LIMIT, .ar = AR_TSS_BUSY };
+	st->gdtr_base = 0;
+	st->gdtr_limit = RESET_SEG_LIMIT;
+	st->idtr_base = 0;
+	st->idtr_limit = MB_IDTR_LIMIT;
+}
+
 /* ---- checks of a register state -------------------------------------------- */
 
 /* CR0 bits that exist (SDM Vol. 3A 2.5); MOV to CR0 with any other set is #GP. */
@@ -77,6 +110,16 @@ void vm_mgr_reset_state(struct vcpu_load_state *st, uint32_t signature)
 /* CR3 bits past the widest physical-address width (52, SDM Vol. 3A 4.1.4). */
 #define CR3_RESERVED (~0ull << 52)
 #define SEL_TI 0x4u
+/* XCR0 (SDM Vol. 1 13.3): x87 always on; AVX needs SSE. The platform loads
+ * it with XSETBV, which faults on anything else. */
+#define XCR0_X87 (1ull << 0)
+#define XCR0_SSE (1ull << 1)
+#define XCR0_AVX (1ull << 2)
+
+static bool xcr0_ok(uint64_t xcr0)
+{
+	return (xcr0 & XCR0_X87) && (!(xcr0 & XCR0_AVX) || (xcr0 & XCR0_SSE));
+}
 
 static bool cr_efer_ok(const struct vcpu_load_state *st)
 {
@@ -127,7 +170,7 @@ int vm_mgr_check_load_state(const struct vcpu_load_state *st)
 	uint64_t rflags = st->regs[VCPU_RFLAGS];
 	if ((rflags & RFLAGS_RESERVED) || !(rflags & X86_RFLAGS_FIXED1))
 		return -TERN_EINVAL;
-	if (!cr_efer_ok(st) || !cs_ok(st))
+	if (!cr_efer_ok(st) || !cs_ok(st) || !xcr0_ok(st->regs[VCPU_XCR0]))
 		return -TERN_EINVAL;
 	/* TR and LDTR must name the GDT (TI = 0), SDM Vol. 3C 26.3.1.2. */
 	if ((st->segs[VCPU_TR].selector & SEL_TI) || (st->segs[VCPU_LDTR].selector & SEL_TI))
@@ -213,11 +256,22 @@ static int state_allows(const struct vm *vm, unsigned allowed)
 }
 #define IN(s) (1u << (s))
 
+/* The BSP starts in the VM's boot state (vm_mgr_set_boot_state). */
+static void load_boot_state(struct vm *vm)
+{
+	struct vcpu *bsp = &vm->vcpus[0];
+	bsp->load = vm->boot_state;
+	cr_adopt_load_state(bsp, bsp->load.regs[VCPU_CR0], bsp->load.regs[VCPU_CR4]);
+	bsp->load_pending = true;
+}
+
 static void reset_vm_state(struct vm *vm)
 {
 	uint32_t sig = cpu_signature(vm);
 	for (uint16_t i = 0; i < vm->config.vcpu_count; i++)
 		vcpu_reset(&vm->vcpus[i], sig);
+	if (vm->boot_state_valid)
+		load_boot_state(vm);
 	uart_init(&vm->com1);
 	/* Requests of the old life are void: every slot FREE again (as ACRN's
 	 * reset does). A page that cannot be written any more is dropped; the
@@ -237,6 +291,19 @@ int vm_mgr_create(struct tern *hv, const struct vm_config *cfg, struct vm **out)
 	if (ret == 0) {
 		reset_vm_state(vm);
 		*out = vm;
+	}
+	return ret;
+}
+
+int vm_mgr_set_boot_state(struct vm *vm, const struct vcpu_load_state *st)
+{
+	int ret = state_allows(vm, IN(VM_STATE_CREATED));
+	if (ret == 0)
+		ret = vm_mgr_check_load_state(st);
+	if (ret == 0) {
+		vm->boot_state = *st;
+		vm->boot_state_valid = true;
+		load_boot_state(vm);
 	}
 	return ret;
 }

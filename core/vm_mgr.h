@@ -62,7 +62,8 @@ int vm_mgr_pause(struct vm *vm);
 int vm_mgr_resume(struct vm *vm);
 /*
  * PAUSED or STOPPED -> CREATED: every vCPU returns to the architectural
- * reset state (SDM Vol. 3A 9.1.1, Table 9-1) and INIT; pending events,
+ * reset state (SDM Vol. 3A 9.1.1, Table 9-1) and INIT, the BSP to the VM's
+ * boot state instead when it has one (vm_mgr_set_boot_state); pending events,
  * outstanding IOREQs (every slot of the VM's page is FREE again), the stop
  * cause and the UART are cleared. Guest memory (the EPT) is kept, as a
  * machine's RAM is across a reset.
@@ -90,9 +91,32 @@ int vm_mgr_set_vcpu_state(struct vm *vm, uint16_t vcpu_id, const struct vcpu_loa
 void vm_mgr_reset_state(struct vcpu_load_state *st, uint32_t signature);
 
 /*
+ * The machine state a Multiboot loader hands a kernel (Multiboot 0.6.96,
+ * 3.2 "Machine state"): 32-bit protected mode, CS a flat 4 GiB execute/read
+ * code segment, DS/ES/FS/GS/SS flat 4 GiB read/write data segments, paging
+ * off, RFLAGS.IF and VM clear, EAX = magic, EBX = the information structure,
+ * EIP = entry. What the spec leaves undefined (GDTR, IDTR, the other GPRs)
+ * is the reset value, and TR a busy TSS as VM entry needs (SDM Vol. 3C
+ * 26.3.1.2); LDTR is unusable.
+ */
+void vm_mgr_multiboot_state(struct vcpu_load_state *st, uint32_t entry, uint32_t magic,
+			    uint32_t info);
+
+/*
+ * The hypervisor loaded the VM's kernel itself (the Service VM from a boot
+ * module): `st` becomes the BSP's state now and after every reset (a warm
+ * reset: memory kept, the loader's hand-off state entered again, since no
+ * firmware lies at the reset vector of such a VM). Legal while CREATED;
+ * `st` must pass vm_mgr_check_load_state(). A VM without one (every VM
+ * the Service VM creates, HC_SET_VCPU_REGS or not) resets to the
+ * architectural state, as ACRN's device model sets the registers again.
+ */
+int vm_mgr_set_boot_state(struct vm *vm, const struct vcpu_load_state *st);
+
+/*
  * The checks a register state must pass before it is loaded (a subset of
  * the VM-entry guest-state checks, SDM Vol. 3C 26.3.1, and the reserved-bit
- * rules of MOV to CR0/CR4/EFER): 0 or -TERN_EINVAL.
+ * rules of MOV to CR0/CR4/EFER and XSETBV): 0 or -TERN_EINVAL.
  */
 int vm_mgr_check_load_state(const struct vcpu_load_state *st);
 
@@ -107,7 +131,8 @@ bool vm_mgr_vcpu_wake(struct vcpu *vcpu);
 
 /*
  * Triple fault with vm_config.reset_on_triple_fault: reset the VM from any
- * state but POWERED_OFF and start it again (the BSP at the reset vector).
+ * state but POWERED_OFF and start it again (the BSP at the reset vector,
+ * or in its boot state when it has one).
  */
 void vm_mgr_reboot(struct vm *vm);
 

@@ -398,6 +398,8 @@ START_TEST(test_bad_load_states)
 		{ "EFER.LMA without LME, paging on", VCPU_EFER, X86_EFER_LMA },
 		{ "EFER.LME without LMA, paging on", VCPU_EFER, X86_EFER_LME },
 		{ "CR3 bit 52", VCPU_CR3, 1ull << 52 },
+		{ "XCR0 without x87", VCPU_XCR0, 0x2 },
+		{ "XCR0 AVX without SSE", VCPU_XCR0, 0x5 },
 	};
 	for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
 		struct vcpu_load_state st = long_mode_state();
@@ -506,6 +508,114 @@ START_TEST(test_triple_fault_stops_by_default)
 }
 END_TEST
 
+/* ---- a kernel the hypervisor loaded: the Multiboot hand-off, warm reset ------- */
+
+START_TEST(test_multiboot_state)
+{
+	struct vcpu_load_state st;
+	memset(&st, 0xa5, sizeof(st));
+	vm_mgr_multiboot_state(&st, 0x10000c, 0x2badb002, 0x9000);
+	ck_assert_uint_eq(st.regs[VCPU_RIP], 0x10000c);
+	ck_assert_uint_eq(st.regs[VCPU_RAX], 0x2badb002);
+	ck_assert_uint_eq(st.regs[VCPU_RBX], 0x9000);
+	ck_assert_uint_eq(st.regs[VCPU_RDX], 0);
+	ck_assert_uint_eq(st.regs[VCPU_RSP], 0);
+	ck_assert_uint_eq(st.regs[VCPU_RFLAGS], 0x2);          /* IF and VM clear */
+	ck_assert_uint_eq(st.regs[VCPU_CR0], X86_CR0_PE | X86_CR0_ET);  /* paging off */
+	ck_assert_uint_eq(st.regs[VCPU_CR3], 0);
+	ck_assert_uint_eq(st.regs[VCPU_CR4], 0);
+	ck_assert_uint_eq(st.regs[VCPU_EFER], 0);
+	ck_assert_uint_eq(st.regs[VCPU_DR7], 0x400);
+	ck_assert_uint_eq(st.regs[VCPU_PAT], 0x0007040600070406ull);
+	for (unsigned s = VCPU_ES; s <= VCPU_GS; s++) {
+		ck_assert_uint_eq(st.segs[s].base, 0);
+		ck_assert_uint_eq(st.segs[s].limit, 0xffffffff);
+		ck_assert_uint_eq(st.segs[s].selector, s == VCPU_CS ? 0x08 : 0x10);
+		/* 32-bit (D/B), page granular, present, accessed: execute/read or read/write. */
+		ck_assert_uint_eq(st.segs[s].ar, s == VCPU_CS ? 0xc09b : 0xc093);
+	}
+	ck_assert(seg_ar_unusable(st.segs[VCPU_LDTR].ar));
+	ck_assert_uint_eq(st.segs[VCPU_TR].ar, 0x8b);
+	ck_assert_uint_eq(st.idtr_limit, 0x3ff);
+	ck_assert_int_eq(vm_mgr_check_load_state(&st), 0);
+}
+END_TEST
+
+static void assert_boot_state(struct vcpu *v, uint32_t entry)
+{
+	ck_assert(v->load_pending);
+	ck_assert_uint_eq(v->load.regs[VCPU_RIP], entry);
+	ck_assert_uint_eq(v->load.regs[VCPU_RAX], 0x2badb002);
+	ck_assert_uint_eq(v->load.regs[VCPU_RBX], 0x9000);
+	ck_assert_uint_eq(v->load.segs[VCPU_CS].ar, 0xc09b);
+	/* The guest reads back the CR0 it was handed (read shadow). */
+	ck_assert_uint_eq(v->cr.cr0_shadow, X86_CR0_PE | X86_CR0_ET);
+	ck_assert(v->cr.dirty);
+}
+
+START_TEST(test_boot_state_survives_resets)
+{
+	struct vm_config c = cfg_of("kernel", 2);
+	c.reset_on_triple_fault = true;
+	struct vm *vm = NULL;
+	ck_assert_int_eq(vm_mgr_create(&hv, &c, &vm), 0);
+	struct vcpu_load_state st;
+	vm_mgr_multiboot_state(&st, 0x10000c, 0x2badb002, 0x9000);
+	ck_assert_int_eq(vm_mgr_set_boot_state(vm, &st), 0);
+	assert_boot_state(&vm->vcpus[0], 0x10000c);
+	assert_reset_state(&vm->vcpus[1], 0x000306c3);     /* APs: the architectural state */
+	ck_assert_int_eq(vm_mgr_start(vm), 0);
+
+	/* A triple fault with reset configured: the BSP enters its boot state again. */
+	vm->vcpus[0].load_pending = false;
+	vm->vcpus[0].cr.cr0_shadow = 0x80000011;
+	ck_assert_int_eq(triple_fault_on(&vm->vcpus[0]), EXIT_ACTION_RESUME);
+	assert_boot_state(&vm->vcpus[0], 0x10000c);
+	ck_assert_uint_eq(vm->vcpus[0].state, VCPU_STATE_RUNNABLE);
+	assert_reset_state(&vm->vcpus[1], 0x000306c3);
+	ck_assert_int_eq(vm_mgr_check(vm), 0);
+
+	/* So does a reset through the VM manager. */
+	ck_assert_int_eq(vm_mgr_pause(vm), 0);
+	vm->vcpus[0].load_pending = false;
+	ck_assert_int_eq(vm_mgr_reset(vm), 0);
+	assert_boot_state(&vm->vcpus[0], 0x10000c);
+
+	/* Only while CREATED, and only a loadable state; refusals change nothing. */
+	st.regs[VCPU_RFLAGS] = 0;
+	memcpy(&before, &hv, sizeof(hv));
+	ck_assert_int_eq(vm_mgr_set_boot_state(vm, &st), -TERN_EINVAL);
+	ck_assert(memcmp(&before, &hv, sizeof(hv)) == 0);
+	ck_assert_int_eq(vm_mgr_start(vm), 0);
+	vm_mgr_multiboot_state(&st, 0x200000, 0x2badb002, 0x9000);
+	memcpy(&before, &hv, sizeof(hv));
+	ck_assert_int_eq(vm_mgr_set_boot_state(vm, &st), -TERN_EBUSY);
+	ck_assert(memcmp(&before, &hv, sizeof(hv)) == 0);
+	ck_assert_int_eq(vm_mgr_set_boot_state(&hv.vms[5], &st), -TERN_ENOENT);
+
+	/* Destroy forgets it: the next VM in the slot resets to the reset vector. */
+	ck_assert_int_eq(vm_mgr_pause(vm), 0);
+	ck_assert_int_eq(vm_mgr_destroy(vm), 0);
+	struct vm *next = new_vm("next", 1);
+	ck_assert_ptr_eq(next, vm);
+	assert_reset_state(&next->vcpus[0], 0x000306c3);
+}
+END_TEST
+
+START_TEST(test_set_vcpu_regs_is_not_a_boot_state)
+{
+	/* As in ACRN: the device model sets the registers again after a reset. */
+	struct vm *vm = new_vm("uos", 1);
+	struct vcpu_load_state st = long_mode_state();
+	ck_assert_int_eq(vm_mgr_set_vcpu_state(vm, 0, &st), 0);
+	ck_assert_int_eq(vm_mgr_start(vm), 0);
+	ck_assert_int_eq(vm_mgr_pause(vm), 0);
+	ck_assert_int_eq(vm_mgr_reset(vm), 0);
+	assert_reset_state(&vm->vcpus[0], 0x000306c3);
+	ck_assert(!vm->boot_state_valid);
+}
+END_TEST
+
 /* ---- the invariant checker finds what it claims to --------------------------- */
 
 START_TEST(test_check_finds_inconsistencies)
@@ -595,6 +705,9 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_bad_load_states);
 	tcase_add_test(tc, test_triple_fault_resets_when_configured);
 	tcase_add_test(tc, test_triple_fault_stops_by_default);
+	tcase_add_test(tc, test_multiboot_state);
+	tcase_add_test(tc, test_boot_state_survives_resets);
+	tcase_add_test(tc, test_set_vcpu_regs_is_not_a_boot_state);
 	tcase_add_test(tc, test_check_finds_inconsistencies);
 	tcase_add_test(tc, test_state_names);
 	tcase_add_test(tc, test_create_refuses_like_vm_create);

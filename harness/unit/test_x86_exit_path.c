@@ -17,6 +17,8 @@
 #include "unit.h"
 #include "sim.h"
 #include "../../platform/x86/run.c"
+#include "../../platform/x86/load_state.c"
+#include "../../platform/x86/vcpu_switch.c"
 #include "../../platform/x86/serial.h"
 
 #define VMCS_FIELDS 0x7000
@@ -67,6 +69,20 @@ void cpu_halt_forever(void) {}
 void cpu_sti_hlt(void) {}
 uint64_t xgetbv(uint32_t index) { (void)index; return fake_xcr0; }
 void xsetbv(uint32_t index, uint64_t v) { if (index == 0) fake_xcr0 = v; }
+void xsave(void *area) { (void)area; }
+void xrstor(const void *area) { (void)area; }
+void fxsave(void *area) { (void)area; }
+void fxrstor(const void *area) { (void)area; }
+uint64_t read_dr0(void) { return 0; }
+uint64_t read_dr1(void) { return 0; }
+uint64_t read_dr2(void) { return 0; }
+uint64_t read_dr3(void) { return 0; }
+uint64_t read_dr6(void) { return 0; }
+void write_dr0(uint64_t v) { (void)v; }
+void write_dr1(uint64_t v) { (void)v; }
+void write_dr2(uint64_t v) { (void)v; }
+void write_dr3(uint64_t v) { (void)v; }
+void write_dr6(uint64_t v) { (void)v; }
 void x86_log(const char *fmt, ...) { (void)fmt; }
 struct x86_vm *xvm_of(const struct vm *v) { (void)v; return &fake_xvm; }
 #if TERN_RECORD

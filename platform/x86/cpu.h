@@ -78,6 +78,46 @@ static inline void xsetbv(uint32_t index, uint64_t v)
 	__asm__ volatile("xsetbv" : : "c"(index), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 }
 
+/* XSAVE/XRSTOR with every component XCR0 enables (RFBM = XCR0, EDX:EAX all
+ * ones); FXSAVE/FXRSTOR, the legacy 512-byte form (SDM Vol. 1 13.7-13.8,
+ * Vol. 2A FXSAVE). The area is 64 (XSAVE) or 16 (FXSAVE) byte aligned. */
+static inline void xsave(void *area)
+{
+	__asm__ volatile("xsave64 %0" : "+m"(*(uint8_t (*)[512])area) : "a"(~0u), "d"(~0u) : "memory");
+}
+static inline void xrstor(const void *area)
+{
+	__asm__ volatile("xrstor64 %0" : : "m"(*(const uint8_t (*)[512])area), "a"(~0u), "d"(~0u)
+			 : "memory");
+}
+static inline void fxsave(void *area)
+{
+	__asm__ volatile("fxsave64 %0" : "+m"(*(uint8_t (*)[512])area) : : "memory");
+}
+static inline void fxrstor(const void *area)
+{
+	__asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t (*)[512])area) : "memory");
+}
+
+/* Debug registers DR0-DR3 and DR6 (DR7 is in the VMCS), SDM Vol. 3B 18.2. */
+#define DEFINE_DR(n)                                                          \
+	static inline uint64_t read_dr##n(void)                               \
+	{                                                                     \
+		uint64_t v;                                                   \
+		__asm__ volatile("mov %%db" #n ", %0" : "=r"(v));             \
+		return v;                                                     \
+	}                                                                     \
+	static inline void write_dr##n(uint64_t v)                            \
+	{                                                                     \
+		__asm__ volatile("mov %0, %%db" #n : : "r"(v));               \
+	}
+DEFINE_DR(0)
+DEFINE_DR(1)
+DEFINE_DR(2)
+DEFINE_DR(3)
+DEFINE_DR(6)
+#undef DEFINE_DR
+
 #else
 /*
  * Host unit tests (harness/unit/test_x86_*.c) compile platform/x86 sources
@@ -104,6 +144,20 @@ void cpu_halt_forever(void);
 void cpu_sti_hlt(void);
 uint64_t xgetbv(uint32_t index);
 void xsetbv(uint32_t index, uint64_t v);
+void xsave(void *area);
+void xrstor(const void *area);
+void fxsave(void *area);
+void fxrstor(const void *area);
+uint64_t read_dr0(void);
+uint64_t read_dr1(void);
+uint64_t read_dr2(void);
+uint64_t read_dr3(void);
+uint64_t read_dr6(void);
+void write_dr0(uint64_t v);
+void write_dr1(uint64_t v);
+void write_dr2(uint64_t v);
+void write_dr3(uint64_t v);
+void write_dr6(uint64_t v);
 #endif
 
 struct desc_ptr {
@@ -118,6 +172,7 @@ static inline void sgdt(struct desc_ptr *p) { __asm__ volatile("sgdt %0" : "=m"(
 static inline void sidt(struct desc_ptr *p) { __asm__ volatile("sidt %0" : "=m"(*p)); }
 
 #define CPUID_1_ECX_VMX (1u << 5)
+#define CPUID_1_ECX_XSAVE (1u << 26)
 #define CPUID_1_ECX_HYPERVISOR (1u << 31)
 
 #define HOST_MSR_FEATURE_CONTROL 0x3a
@@ -129,6 +184,11 @@ static inline void sidt(struct desc_ptr *p) { __asm__ volatile("sidt %0" : "=m"(
 #define HOST_MSR_GS_BASE 0xc0000101
 #define HOST_MSR_EFER 0xc0000080
 #define HOST_MSR_TSC_AUX 0xc0000103
+#define HOST_MSR_STAR 0xc0000081
+#define HOST_MSR_LSTAR 0xc0000082
+#define HOST_MSR_CSTAR 0xc0000083
+#define HOST_MSR_FMASK 0xc0000084
+#define HOST_MSR_KERNEL_GS_BASE 0xc0000102
 #define CPUID_80000001_EDX_RDTSCP (1u << 27)
 
 #endif

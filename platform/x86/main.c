@@ -17,6 +17,7 @@
 #include "vm_memory.h"
 #include "vmcs.h"
 #include "vm.h"
+#include "vm_mgr.h"
 #include "platform.h"
 #include "err.h"
 #include "trace_rec.h"
@@ -51,6 +52,17 @@ static uint64_t cmdline_mib(const char *cmdline, const char *key, uint64_t dflt)
 	return dflt;
 }
 
+/* True when the command line holds `word` as a whole word. */
+static bool cmdline_has(const char *cmdline, const char *word)
+{
+	size_t wlen = tern_strlen(word);
+	for (const char *p = cmdline; *p; p++)
+		if ((p == cmdline || p[-1] == ' ') && tern_strncmp(p, word, wlen) == 0 &&
+		    (p[wlen] == ' ' || p[wlen] == 0))
+			return true;
+	return false;
+}
+
 static void run_service_vm(const struct vmx_caps *caps)
 {
 	if (boot_info.nmodules == 0) {
@@ -65,8 +77,12 @@ static void run_service_vm(const struct vmx_caps *caps)
 	tern_strlcpy(cfg.name, "service", sizeof(cfg.name));
 	uint64_t mib = cmdline_mib(boot_info.cmdline, "guest_mem=", SERVICE_VM_MEM_MIB);
 	cfg.mem_size = mib << 20;
+	/* triple_fault=reset: a triple fault resets the Service VM (a warm
+	 * reset into its Multiboot entry, vm_mgr_set_boot_state) instead of
+	 * stopping it. */
+	cfg.reset_on_triple_fault = cmdline_has(boot_info.cmdline, "triple_fault=reset");
 	struct vm *vm;
-	int ret = vm_create(&tern, &cfg, &vm);
+	int ret = vm_mgr_create(&tern, &cfg, &vm);
 	if (ret) {
 		x86_log("FATAL: cannot create the Service VM (%d)", ret);
 		x86_power_off(X86_EXIT_BOOT);
@@ -91,15 +107,29 @@ static void run_service_vm(const struct vmx_caps *caps)
 		x86_log("FATAL: the guest module is not a loadable multiboot ELF (%d)", ret);
 		x86_power_off(X86_EXIT_BOOT);
 	}
-	struct vcpu *vcpu = &vm->vcpus[0];
-	if (vmcs_setup(vcpu, caps, entry, MB1_BOOT_MAGIC, mbi)) {
-		x86_log("FATAL: VMCS set-up failed");
+	/* The Multiboot hand-off is core's, like every VM's start state. */
+	struct vcpu_load_state boot;
+	vm_mgr_multiboot_state(&boot, (uint32_t)entry, MB1_BOOT_MAGIC, mbi);
+	if ((entry >> 32) || (ret = vm_mgr_set_boot_state(vm, &boot))) {
+		x86_log("FATAL: the guest's entry 0x%lx is not a valid start state (%d)",
+			(unsigned long)entry, ret);
 		x86_power_off(X86_EXIT_BOOT);
 	}
+	static struct x86_pcpu pcpu;
+	for (uint16_t i = 0; i < vm->config.vcpu_count; i++) {
+		if (vmcs_setup(&vm->vcpus[i], caps) || x86_pcpu_assign(&pcpu, &vm->vcpus[i])) {
+			x86_log("FATAL: VMCS set-up failed");
+			x86_power_off(X86_EXIT_BOOT);
+		}
+	}
+	struct vcpu *vcpu = &vm->vcpus[0];
 	trace_rec_vm(vm);
+	if (cfg.reset_on_triple_fault)
+		x86_log("Service VM resets on a triple fault");
 	x86_log("starting Service VM at 0x%lx (multiboot info at 0x%x)", (unsigned long)entry, mbi);
+	(void)vm_mgr_start(vm);
 	uint64_t t0 = plat_clock_ns();
-	x86_run_vcpu(vcpu, caps);
+	x86_pcpu_run(&pcpu);
 	uint64_t t1 = plat_clock_ns();
 	trace_rec_end();
 
@@ -140,6 +170,8 @@ void x86_main(uint32_t magic, uint32_t info_pa)
 		x86_log("REFUSED: Tern needs VMX with EPT and unrestricted guest: %s", why);
 		x86_power_off(X86_EXIT_NO_VMX);
 	}
+	/* Before VMXON, so that its CR4 fixed-bit adjustment has the last word. */
+	xstate_host_init();
 	x86_log("VMX: revision 0x%x, %s controls, EPT/VPID caps 0x%lx", caps.revision,
 		caps.true_ctls ? "true" : "default", (unsigned long)caps.ept_vpid);
 	if (vmx_on(&caps) < 0) {

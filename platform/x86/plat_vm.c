@@ -48,6 +48,11 @@ static int xvm_alloc(struct vm *vm)
 		tern_memset(page, 0, 4096);
 		x->vcpus[i].vmcs = page;
 		x->vcpus[i].vmcs_hpa = virt_to_phys(page);
+		/* The vCPU's FPU/SIMD save area (vcpu_switch.c), XSAVE-aligned. */
+		uint64_t xsave_hpa = mem_alloc(xstate_area_size(), 64);
+		if (!xsave_hpa)
+			return -TERN_ENOMEM;
+		x86_guest_extra_init(&x->vcpus[i].extra, phys_to_virt(xsave_hpa));
 	}
 	x->used = true;
 	return 0;

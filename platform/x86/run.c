@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The vCPU loop: enter, read the exit into core's exit record and register
- * cache, let core handle it, write back what core changed, enter again.
+ * The pCPU loop: choose the vCPU to enter, make its VMCS current, load what
+ * core asked for, enter, read the exit into core's exit record and register
+ * cache, let core handle it, write back what core changed, choose again.
  * Registers other than the GPRs are read lazily (plat_vcpu_fetch_reg/seg =
  * VMREAD) so an exit costs only the VMREADs its handler needs.
  */
 #include "xvm.h"
+#include "load_state.h"
 #include "vmcs.h"
+#include "err.h"
 #include "cpu.h"
 #include "machine.h"
 #include "serial.h"
@@ -33,8 +36,6 @@ static uint64_t vmcs_field_of_reg(enum vcpu_reg reg)
 	}
 }
 
-/* XCR0 through XGETBV/XSETBV, only when the host enabled XSAVE. */
-static bool host_xsave(void) { return (read_cr4() & CR4_OSXSAVE) != 0; }
 
 static uint64_t fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
 {
@@ -51,7 +52,8 @@ static uint64_t fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
 	case VCPU_CR8:
 		return 0;
 	case VCPU_XCR0:
-		return host_xsave() ? xgetbv(0) : 1;
+		/* XCR0 through XGETBV/XSETBV, only when the host enabled XSAVE. */
+		return xstate_host_xsave() ? xgetbv(0) : 1;
 	default:
 		if (reg < 16 && reg != VCPU_RSP)
 			return xv->gprs[reg];
@@ -136,6 +138,27 @@ static void read_exit(struct exit_record *ex)
 		ex->instr_info = (uint32_t)vmx_read(VMCS_EXIT_INSTR_INFO);
 }
 
+/*
+ * vcpu->load_pending (core/vcpu.h): the VM manager handed over a whole state
+ * (reset, the boot state, HC_SET_VCPU_REGS). It goes in before the dirty
+ * registers are written back, so that anything core changed after the
+ * hand-over wins; the flag is cleared once it is in.
+ */
+static void load_pending_state(struct vcpu *vcpu)
+{
+	struct x86_vcpu *xv = xvcpu_of(vcpu);
+	const struct vcpu_load_state *st = &vcpu->load;
+	struct vmcs_field_write w[LOAD_STATE_WRITES];
+	unsigned n = load_state_vmcs_writes(st, xv, (uint32_t)vmx_read(VMCS_ENTRY_CONTROLS), w);
+	for (unsigned i = 0; i < n; i++)
+		vmx_write(w[i].field, w[i].value);
+	for (unsigned r = 0; r < 16; r++)
+		if (r != VCPU_RSP)
+			xv->gprs[r] = st->regs[r];
+	x86_guest_extra_load(vcpu, st);
+	vcpu->load_pending = false;
+}
+
 /* Flush what core changed (vcpu->reg_dirty) into the VMCS / save area. */
 static void write_back(struct vcpu *vcpu)
 {
@@ -158,7 +181,7 @@ static void write_back(struct vcpu *vcpu)
 		case VCPU_CR8:
 			break;
 		case VCPU_XCR0:
-			if (host_xsave())
+			if (xstate_host_xsave())
 				xsetbv(0, v);
 			break;
 		case VCPU_EFER:
@@ -263,68 +286,108 @@ static bool wait_for_wakeup(struct vcpu *vcpu)
 	return false;
 }
 
-void x86_run_vcpu(struct vcpu *vcpu, const struct vmx_caps *caps)
+/* Everything core decided goes into the VMCS before the entry. */
+static void prepare_entry(struct vcpu *vcpu)
+{
+	if (vcpu->load_pending)
+		load_pending_state(vcpu);
+	vcpu_pre_entry(vcpu);
+	write_back(vcpu);
+	inject(vcpu);
+	apply_requests(vcpu);
+}
+
+/* Enter the current vCPU once and handle the exit that ends its run. */
+static void run_once(struct vcpu *vcpu)
 {
 	struct x86_vcpu *xv = xvcpu_of(vcpu);
 	struct exit_record ex;
-	(void)caps;
 
-	vcpu->state = VCPU_STATE_RUNNABLE;
-	vcpu->vm->state = VM_STATE_RUNNING;
+	prepare_entry(vcpu);
+	int rc = vmx_enter(xv->gprs, xv->launched);
+	if (rc != 0) {
+		uint32_t err = rc == 2 ? (uint32_t)vmx_read(VMCS_VM_INSTRUCTION_ERROR) : 0;
+		x86_log("VM entry failed (%s): VM-instruction error %u: %s",
+			xv->launched ? "VMRESUME" : "VMLAUNCH", err,
+			rc == 2 ? vmx_instruction_error_name(err) : "VMfailInvalid (no current VMCS)");
+		vm_stop(vcpu->vm, VM_STOP_INTERNAL, err);
+		return;
+	}
+	xv->launched = true;
+	xv->entries++;
+
+	read_exit(&ex);
+	if (exit_is_entry_failure(&ex))
+		x86_log("VM entry failed: exit reason %u (%s), qualification 0x%lx",
+			exit_basic_reason(&ex), exit_reason_name(exit_basic_reason(&ex)),
+			(unsigned long)ex.qualification);
+	/* The VMCS clears the injection field on exit (SDM 27.2.5 / 28.2.?). */
+	vcpu_cache_reset(vcpu);
+	/*
+	 * The GPRs are at hand, so they are filled now. The recording
+	 * build leaves them to plat_vcpu_fetch_reg so that the trace
+	 * holds exactly the registers the handler read.
+	 */
+	if (!TERN_RECORD)
+		for (unsigned r = 0; r < 16; r++)
+			if (r != VCPU_RSP)
+				vcpu_cache_fill(vcpu, (enum vcpu_reg)r, xv->gprs[r]);
+	trace_rec_begin(vcpu, &ex);
+
+	enum exit_action action = vcpu_handle_exit(vcpu, &ex);
+	switch (action) {
+	case EXIT_ACTION_RESUME:
+		break;
+	case EXIT_ACTION_HALT:
+		if (!wait_for_wakeup(vcpu))
+			vm_stop(vcpu->vm, VM_STOP_INTERNAL, EXIT_REASON_HLT);
+		break;
+	case EXIT_ACTION_WAIT_IO:
+		/* No Service VM device model runs beside the Service VM itself. */
+		x86_log("vCPU %u waits for an I/O request no one will complete", vcpu->id);
+		vm_stop(vcpu->vm, VM_STOP_INTERNAL, ex.reason);
+		break;
+	case EXIT_ACTION_STOP:
+	default:
+		break;
+	}
+}
+
+int x86_pcpu_assign(struct x86_pcpu *pc, struct vcpu *vcpu)
+{
+	if (pc->count >= X86_PCPU_MAX_VCPUS)
+		return -TERN_ENOSPC;
+	pc->vcpus[pc->count++] = vcpu;
+	return 0;
+}
+
+/*
+ * The vCPU this pCPU enters next: the one place that chooses (core's
+ * per-pCPU scheduler takes it over). Until then: the current vCPU while it
+ * is RUNNABLE, else the first RUNNABLE one in assignment order; NULL when
+ * none of them can run.
+ */
+static struct vcpu *pick_next(struct x86_pcpu *pc)
+{
+	if (pc->current && pc->current->state == VCPU_STATE_RUNNABLE)
+		return pc->current;
+	for (unsigned i = 0; i < pc->count; i++)
+		if (pc->vcpus[i]->state == VCPU_STATE_RUNNABLE)
+			return pc->vcpus[i];
+	return (struct vcpu *)0;
+}
+
+void x86_pcpu_run(struct x86_pcpu *pc)
+{
 	for (;;) {
-		vcpu_pre_entry(vcpu);
-		write_back(vcpu);
-		inject(vcpu);
-		apply_requests(vcpu);
-
-		int rc = vmx_enter(xv->gprs, xv->launched);
-		if (rc != 0) {
-			uint32_t err = rc == 2 ? (uint32_t)vmx_read(VMCS_VM_INSTRUCTION_ERROR) : 0;
-			x86_log("VM entry failed (%s): VM-instruction error %u: %s",
-				xv->launched ? "VMRESUME" : "VMLAUNCH", err,
-				rc == 2 ? vmx_instruction_error_name(err) : "VMfailInvalid (no current VMCS)");
-			vm_stop(vcpu->vm, VM_STOP_INTERNAL, err);
+		struct vcpu *vcpu = pick_next(pc);
+		if (!vcpu)
 			return;
+		if (x86_vcpu_switch(pc, vcpu) != 0) {
+			x86_log("VMPTRLD of vCPU %u of VM %u failed", vcpu->id, vcpu->vm->id);
+			vm_stop(vcpu->vm, VM_STOP_INTERNAL, 0);
+			continue;
 		}
-		xv->launched = true;
-		xv->entries++;
-
-		read_exit(&ex);
-		if (exit_is_entry_failure(&ex))
-			x86_log("VM entry failed: exit reason %u (%s), qualification 0x%lx",
-				exit_basic_reason(&ex), exit_reason_name(exit_basic_reason(&ex)),
-				(unsigned long)ex.qualification);
-		/* The VMCS clears the injection field on exit (SDM 27.2.5 / 28.2.?). */
-		vcpu_cache_reset(vcpu);
-		/*
-		 * The GPRs are at hand, so they are filled now. The recording
-		 * build leaves them to plat_vcpu_fetch_reg so that the trace
-		 * holds exactly the registers the handler read.
-		 */
-		if (!TERN_RECORD)
-			for (unsigned r = 0; r < 16; r++)
-				if (r != VCPU_RSP)
-					vcpu_cache_fill(vcpu, (enum vcpu_reg)r, xv->gprs[r]);
-		trace_rec_begin(vcpu, &ex);
-
-		enum exit_action action = vcpu_handle_exit(vcpu, &ex);
-		switch (action) {
-		case EXIT_ACTION_RESUME:
-			break;
-		case EXIT_ACTION_HALT:
-			if (!wait_for_wakeup(vcpu)) {
-				vm_stop(vcpu->vm, VM_STOP_INTERNAL, EXIT_REASON_HLT);
-				return;
-			}
-			break;
-		case EXIT_ACTION_WAIT_IO:
-			/* No Service VM device model runs beside the Service VM itself. */
-			x86_log("vCPU %u waits for an I/O request no one will complete", vcpu->id);
-			vm_stop(vcpu->vm, VM_STOP_INTERNAL, ex.reason);
-			return;
-		case EXIT_ACTION_STOP:
-		default:
-			return;
-		}
+		run_once(vcpu);
 	}
 }

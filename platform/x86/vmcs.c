@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * VMCS set-up for one vCPU (SDM Vol. 3C chapter 25, checks of 27.2-27.3).
- * Every control is adjusted against the allowed-0/allowed-1 capability MSRs;
- * a control Tern depends on that the CPU lacks fails the set-up with its
- * name. The guest starts in the multiboot machine state (Multiboot 3.2):
- * 32-bit protected mode with flat 4 GiB segments, paging off, interrupts
- * off, EAX = 0x2BADB002, EBX = the information structure; this needs
- * unrestricted guest (CR0.PG = 0 in VMX non-root operation).
+ * VMCS set-up for one vCPU (SDM Vol. 3C chapter 25, checks of 27.2-27.3):
+ * the execution, exit and entry controls and the host state. Every control
+ * is adjusted against the allowed-0/allowed-1 capability MSRs; a control
+ * Tern depends on that the CPU lacks fails the set-up with its name. The
+ * guest state is core's, as for every VM: the VM manager's load state
+ * (vcpu->load, e.g. the Multiboot hand-off of vm_mgr_multiboot_state) is
+ * written by run.c before the first entry.
  */
 #include "xvm.h"
 #include "vmcs.h"
@@ -20,11 +20,6 @@
 #include "cr.h"
 
 extern char vmx_exit_entry[];
-
-#define GUEST_DR7_RESET 0x400ull
-#define GUEST_PAT_RESET 0x0007040600070406ull
-#define GUEST_SEG_CS 0x08
-#define GUEST_SEG_DS 0x10
 
 static int vmwrite_checked(uint32_t field, uint64_t value, int *err)
 {
@@ -48,8 +43,7 @@ static uint32_t ctl(const char *what, uint64_t cap, uint32_t want, uint32_t need
 	return v;
 }
 
-int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps, uint64_t rip, uint32_t eax,
-	       uint32_t ebx)
+int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps)
 {
 	struct x86_vm *x = xvm_of(vcpu->vm);
 	struct x86_vcpu *xv = xvcpu_of(vcpu);
@@ -116,53 +110,17 @@ int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps, uint64_t rip, uin
 	vmwrite_checked(VMCS_EPT_POINTER, x->eptp, &err);
 	vmwrite_checked(VMCS_LINK_POINTER, ~0ull, &err);
 
-	xv->cr0_force1 = caps->cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG) & 0xffffffffull;
-	xv->cr0_force0 = ~caps->cr0_fixed1 & 0xffffffffull;
-	xv->cr4_force1 = caps->cr4_fixed0 & 0xffffffffull;
-	xv->cr4_force0 = ~caps->cr4_fixed1 & 0xffffffffull;
 	/*
 	 * CR0/CR4: core owns the guest/host masks and read shadows (cr.h) and
 	 * forces CR0.NE and CR4.VMXE on; the platform still applies whatever
 	 * else this CPU's fixed MSRs pin (SDM 24.8, A.7, A.8), except PE and PG
-	 * which unrestricted guest frees (SDM 27.3.1.1). Multiboot state:
-	 * protected mode, paging off; written back before the first entry.
+	 * which unrestricted guest frees (SDM 27.3.1.1), to every CR0/CR4 it
+	 * writes (run.c, load_state.c).
 	 */
-	cr_set_initial(vcpu, X86_CR0_PE | X86_CR0_ET, 0);
-	vmwrite_checked(VMCS_GUEST_CR3, 0, &err);
-	vmwrite_checked(VMCS_GUEST_DR7, GUEST_DR7_RESET, &err);
-	vmwrite_checked(VMCS_GUEST_RSP, 0, &err);
-	vmwrite_checked(VMCS_GUEST_RIP, rip, &err);
-	vmwrite_checked(VMCS_GUEST_RFLAGS, X86_RFLAGS_FIXED1, &err);
-	vmwrite_checked(VMCS_GUEST_PENDING_DBG, 0, &err);
-	vmwrite_checked(VMCS_GUEST_INTERRUPTIBILITY, 0, &err);
-	vmwrite_checked(VMCS_GUEST_ACTIVITY, 0, &err);
-	vmwrite_checked(VMCS_GUEST_SYSENTER_CS, 0, &err);
-	vmwrite_checked(VMCS_GUEST_SYSENTER_ESP, 0, &err);
-	vmwrite_checked(VMCS_GUEST_SYSENTER_EIP, 0, &err);
-	vmwrite_checked(VMCS_GUEST_EFER, 0, &err);
-	vmwrite_checked(VMCS_GUEST_PAT, GUEST_PAT_RESET, &err);
-
-	for (unsigned s = VCPU_ES; s <= VCPU_GS; s++) {
-		bool code = s == VCPU_CS;
-		vmwrite_checked(vmcs_guest_sel(s), code ? GUEST_SEG_CS : GUEST_SEG_DS, &err);
-		vmwrite_checked(vmcs_guest_base(s), 0, &err);
-		vmwrite_checked(vmcs_guest_limit(s), 0xffffffffu, &err);
-		vmwrite_checked(vmcs_guest_ar(s), code ? AR_CODE32_FLAT : AR_DATA32_FLAT, &err);
-	}
-	vmwrite_checked(vmcs_guest_sel(VCPU_LDTR), 0, &err);
-	vmwrite_checked(vmcs_guest_base(VCPU_LDTR), 0, &err);
-	vmwrite_checked(vmcs_guest_limit(VCPU_LDTR), 0, &err);
-	vmwrite_checked(vmcs_guest_ar(VCPU_LDTR), AR_UNUSABLE, &err);
-	/* TR must be a busy TSS even when the guest never loaded one (SDM 27.3.1.2). */
-	vmwrite_checked(vmcs_guest_sel(VCPU_TR), 0, &err);
-	vmwrite_checked(vmcs_guest_base(VCPU_TR), 0, &err);
-	vmwrite_checked(vmcs_guest_limit(VCPU_TR), 0xffff, &err);
-	vmwrite_checked(vmcs_guest_ar(VCPU_TR), AR_TSS32_BUSY, &err);
-	vmwrite_checked(VMCS_GUEST_GDTR_BASE, 0, &err);
-	vmwrite_checked(VMCS_GUEST_GDTR_LIMIT, 0xffff, &err);
-	vmwrite_checked(VMCS_GUEST_IDTR_BASE, 0, &err);
-	vmwrite_checked(VMCS_GUEST_IDTR_LIMIT, 0x3ff, &err);
-
+	xv->cr0_force1 = caps->cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG) & 0xffffffffull;
+	xv->cr0_force0 = ~caps->cr0_fixed1 & 0xffffffffull;
+	xv->cr4_force1 = caps->cr4_fixed0 & 0xffffffffull;
+	xv->cr4_force0 = ~caps->cr4_fixed1 & 0xffffffffull;
 	/* Host state: this CPU as it is now (SDM 25.5, 28.5). */
 	vmwrite_checked(VMCS_HOST_CR0, read_cr0(), &err);
 	vmwrite_checked(VMCS_HOST_CR3, read_cr3(), &err);
@@ -186,10 +144,6 @@ int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps, uint64_t rip, uin
 	vmwrite_checked(VMCS_HOST_PAT, rdmsr(HOST_MSR_PAT), &err);
 	vmwrite_checked(VMCS_HOST_RIP, (uint64_t)vmx_exit_entry, &err);
 
-	for (unsigned i = 0; i < 16; i++)
-		xv->gprs[i] = 0;
-	xv->gprs[VCPU_RAX] = eax;
-	xv->gprs[VCPU_RBX] = ebx;
 	xv->launched = false;
 	return err;
 }

@@ -172,12 +172,6 @@ static inline uint32_t vmcs_guest_limit(unsigned seg) { return VMCS_GUEST_ES_LIM
 static inline uint32_t vmcs_guest_ar(unsigned seg) { return VMCS_GUEST_ES_AR + 2 * seg; }
 static inline uint32_t vmcs_guest_base(unsigned seg) { return VMCS_GUEST_ES_BASE + 2 * seg; }
 
-/* Access rights (SDM Table 24-2) for the multiboot start state. */
-#define AR_CODE32_FLAT 0xc09bu
-#define AR_DATA32_FLAT 0xc093u
-#define AR_TSS32_BUSY 0x008bu
-#define AR_UNUSABLE (1u << 16)
-
 /* EPTP, SDM 25.6.11: WB, walk length 4 (encoded as 3). */
 #define EPTP_WB 6ull
 #define EPTP_WALK_4 (3ull << 3)

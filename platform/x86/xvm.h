@@ -13,11 +13,27 @@
 #include "vm.h"
 #include "vmx.h"
 
+/*
+ * The guest state the VMCS does not hold (SDM Vol. 3C 25.4, 28.3: none of it
+ * is saved or loaded by VM exits and entries): in the CPU while the vCPU is
+ * the pCPU's current one, here while it is switched out (vcpu_switch.c).
+ */
+struct x86_guest_extra {
+	uint64_t cr2;
+	uint64_t xcr0;
+	uint64_t star, lstar, cstar, fmask;     /* SYSCALL/SYSRET MSRs */
+	uint64_t kernel_gs_base;                /* SWAPGS */
+	uint64_t dr[4];
+	uint64_t dr6;
+	uint8_t *xsave;                         /* x87/SSE/AVX... state, xstate_area_size() bytes */
+};
+
 struct x86_vcpu {
 	uint64_t gprs[16];              /* enum vcpu_reg order; RSP lives in the VMCS */
 	uint8_t *vmcs;                  /* 4 KiB, hypervisor-virtual */
 	uint64_t vmcs_hpa;
-	bool launched;
+	bool launched;                  /* this VMCS was launched: VMRESUME, not VMLAUNCH */
+	struct x86_guest_extra extra;
 	uint64_t cr0_mask, cr4_mask;    /* guest/host masks (without core's contract: bits VMX pins) */
 	uint64_t cr0_force1, cr4_force1; /* VMX fixed-1 bits (unrestricted guest frees PE/PG) */
 	uint64_t cr0_force0, cr4_force0; /* VMX fixed-0 bits */
@@ -40,6 +56,18 @@ struct x86_vm {
 	struct x86_vcpu vcpus[TERN_MAX_VCPUS];
 };
 
+/*
+ * A physical CPU: the vCPUs it runs and the one whose VMCS is current (and
+ * whose x86_guest_extra is in the CPU).
+ */
+#define X86_PCPU_MAX_VCPUS (TERN_MAX_VMS * TERN_MAX_VCPUS)
+struct x86_pcpu {
+	struct vcpu *current;
+	struct vcpu *vcpus[X86_PCPU_MAX_VCPUS];
+	unsigned count;
+	uint64_t switches;
+};
+
 struct x86_vm *xvm_of(const struct vm *vm);
 static inline struct x86_vcpu *xvcpu_of(const struct vcpu *vcpu)
 {
@@ -48,11 +76,34 @@ static inline struct x86_vcpu *xvcpu_of(const struct vcpu *vcpu)
 
 /* Page-table pages per VM for core's EPT (and later VT-d). */
 #define X86_VM_PT_PAGES 256u
-/* VMCS for the vCPU in the multiboot start state (SDM 25, multiboot 3.2). */
-int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps, uint64_t rip, uint32_t eax,
-	       uint32_t ebx);
-/* Run the vCPU until its VM stops. */
-void x86_run_vcpu(struct vcpu *vcpu, const struct vmx_caps *caps);
+/*
+ * The vCPU's VMCS: controls and host state (SDM 25). The guest state comes
+ * from core (vcpu->load, loaded before the first entry by run.c).
+ */
+int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps);
+/* Give the pCPU a vCPU to run: 0, or -TERN_ENOSPC. */
+int x86_pcpu_assign(struct x86_pcpu *pc, struct vcpu *vcpu);
+/* Run the pCPU's vCPUs until none of them can run any more. */
+void x86_pcpu_run(struct x86_pcpu *pc);
+
+/*
+ * Switching vCPUs (vcpu_switch.c). xstate_host_init() enables what saving a
+ * guest's FPU/SIMD state needs in the host's CR4 (OSFXSR, and OSXSAVE when
+ * the CPU has XSAVE), before VMXON; xstate_area_size() is then the bytes a
+ * vCPU's save area needs (CPUID.(EAX=0DH,ECX=0):ECX, every component XCR0
+ * can enable, or the 512-byte FXSAVE form). x86_guest_extra_init() gives a
+ * vCPU that never ran the power-on values (SDM Vol. 3A Table 9-1).
+ * x86_vcpu_switch() makes `next` the pCPU's current vCPU: saves the
+ * current one's x86_guest_extra, VMPTRLDs next's VMCS and loads its state.
+ */
+void xstate_host_init(void);
+/* The host enabled XSAVE (CR4.OSXSAVE): XCR0 is per vCPU, XSAVE/XRSTOR switch. */
+bool xstate_host_xsave(void);
+uint32_t xstate_area_size(void);
+void x86_guest_extra_init(struct x86_guest_extra *g, uint8_t *xsave_area);
+int x86_vcpu_switch(struct x86_pcpu *pc, struct vcpu *next);
+/* A whole state was loaded (vcpu->load): the non-VMCS part of it, in the CPU. */
+void x86_guest_extra_load(struct vcpu *vcpu, const struct vcpu_load_state *st);
 
 /* Multiboot guest loading (guest_load.c). */
 struct boot_module;

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Several vCPUs on one physical CPU: each has its own VMCS (current after
+ * VMPTRLD, SDM Vol. 3C 25.1; launched-state per VMCS, 25.11.3) and its own
+ * copy of the guest state no VM exit or entry switches (SDM 28.3 lists what
+ * an exit saves, 28.5 what it loads): CR2, XCR0 and the XSAVE-managed state,
+ * the SYSCALL MSRs and IA32_KERNEL_GS_BASE (passed through, core/msr.h), and
+ * DR0-DR3/DR6 (MOV-DR does not exit). The host runs general-register code
+ * only (-mgeneral-regs-only, no SYSCALL, no breakpoints), so while a vCPU is
+ * current that state simply stays in the CPU; it is saved and restored only
+ * when another vCPU becomes current.
+ */
+#include "xvm.h"
+#include "cpu.h"
+#include "vmcs.h"
+#include "err.h"
+#include "lib.h"
+#include "x86.h"
+
+#define CR4_OSFXSR (1ull << 9)
+#define CR4_OSXMMEXCPT (1ull << 10)
+#define CPUID_XSTATE_LEAF 0xdu
+#define FXSAVE_AREA_SIZE 512u
+#define XSAVE_ALIGN 64u
+/* Legacy-area offset of MXCSR (SDM Vol. 1 Table 10-2) and its reset value. */
+#define FXSAVE_MXCSR_OFFSET 24u
+#define MXCSR_RESET 0x1f80u
+#define XSAVE_HEADER_OFFSET 512u
+#define XSAVE_HEADER_SIZE 64u
+#define XCR0_RESET 1ull        /* x87 only (SDM Vol. 1 13.3) */
+#define DR6_RESET 0xffff0ff0ull  /* SDM Vol. 3A Table 9-1 */
+
+bool xstate_host_xsave(void) { return (read_cr4() & CR4_OSXSAVE) != 0; }
+
+void xstate_host_init(void)
+{
+	uint32_t r[4];
+	uint64_t cr4 = read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	cpuid_count(1, 0, r);
+	if (r[2] & CPUID_1_ECX_XSAVE)
+		cr4 |= CR4_OSXSAVE;
+	write_cr4(cr4);
+}
+
+uint32_t xstate_area_size(void)
+{
+	uint32_t r[4];
+	if (!xstate_host_xsave())
+		return FXSAVE_AREA_SIZE;
+	cpuid_count(CPUID_XSTATE_LEAF, 0, r);
+	uint32_t size = r[2] > FXSAVE_AREA_SIZE + XSAVE_HEADER_SIZE ? r[2]
+								    : FXSAVE_AREA_SIZE + XSAVE_HEADER_SIZE;
+	return (size + XSAVE_ALIGN - 1) & ~(XSAVE_ALIGN - 1);
+}
+
+/*
+ * The power-on FPU/SIMD state as a save area: the XSAVE header says every
+ * component is in its initial configuration (XSTATE_BV = 0, SDM Vol. 1
+ * 13.8.1), and MXCSR, which XRSTOR and FXRSTOR load from the legacy area
+ * regardless, holds its reset value. FXRSTOR of it also gives FCW = 0
+ * rather than 0x37f; a guest initialises the x87 unit with FNINIT anyway.
+ */
+static void xstate_area_reset(uint8_t *area)
+{
+	tern_memset(area, 0, FXSAVE_AREA_SIZE + XSAVE_HEADER_SIZE);
+	uint32_t mxcsr = MXCSR_RESET;
+	tern_memcpy(area + FXSAVE_MXCSR_OFFSET, &mxcsr, sizeof(mxcsr));
+}
+
+void x86_guest_extra_init(struct x86_guest_extra *g, uint8_t *xsave_area)
+{
+	tern_memset(g, 0, sizeof(*g));
+	g->xcr0 = XCR0_RESET;
+	g->dr6 = DR6_RESET;
+	g->xsave = xsave_area;
+	if (xsave_area)
+		xstate_area_reset(xsave_area);
+}
+
+static void extra_save(struct x86_guest_extra *g)
+{
+	g->cr2 = read_cr2();
+	if (xstate_host_xsave()) {
+		g->xcr0 = xgetbv(0);
+		xsave(g->xsave);
+	} else {
+		fxsave(g->xsave);
+	}
+	g->star = rdmsr(HOST_MSR_STAR);
+	g->lstar = rdmsr(HOST_MSR_LSTAR);
+	g->cstar = rdmsr(HOST_MSR_CSTAR);
+	g->fmask = rdmsr(HOST_MSR_FMASK);
+	g->kernel_gs_base = rdmsr(HOST_MSR_KERNEL_GS_BASE);
+	g->dr[0] = read_dr0();
+	g->dr[1] = read_dr1();
+	g->dr[2] = read_dr2();
+	g->dr[3] = read_dr3();
+	g->dr6 = read_dr6();
+}
+
+static void extra_restore(const struct x86_guest_extra *g)
+{
+	write_cr2(g->cr2);
+	if (xstate_host_xsave()) {
+		/* XCR0 first: XRSTOR restores the components it enables. */
+		xsetbv(0, g->xcr0);
+		xrstor(g->xsave);
+	} else {
+		fxrstor(g->xsave);
+	}
+	wrmsr(HOST_MSR_STAR, g->star);
+	wrmsr(HOST_MSR_LSTAR, g->lstar);
+	wrmsr(HOST_MSR_CSTAR, g->cstar);
+	wrmsr(HOST_MSR_FMASK, g->fmask);
+	wrmsr(HOST_MSR_KERNEL_GS_BASE, g->kernel_gs_base);
+	write_dr0(g->dr[0]);
+	write_dr1(g->dr[1]);
+	write_dr2(g->dr[2]);
+	write_dr3(g->dr[3]);
+	write_dr6(g->dr6);
+}
+
+int x86_vcpu_switch(struct x86_pcpu *pc, struct vcpu *next)
+{
+	if (pc->current == next)
+		return 0;
+	struct x86_vcpu *xn = xvcpu_of(next);
+	if (pc->current)
+		extra_save(&xvcpu_of(pc->current)->extra);
+	if (!vmx_ptrld(xn->vmcs_hpa)) {
+		pc->current = (struct vcpu *)0;
+		return -TERN_EIO;
+	}
+	pc->current = next;
+	extra_restore(&xn->extra);
+	/* IA32_TSC_AUX holds the previous vCPU's value now (run.c loads it). */
+	xn->tsc_aux_loaded = false;
+	pc->switches++;
+	return 0;
+}
+
+void x86_guest_extra_load(struct vcpu *vcpu, const struct vcpu_load_state *st)
+{
+	struct x86_guest_extra *g = &xvcpu_of(vcpu)->extra;
+	/* Power-on values for what vcpu_load_state does not carry, then its
+	 * CR2 and XCR0 (checked by core: vm_mgr_check_load_state). */
+	x86_guest_extra_init(g, g->xsave);
+	g->cr2 = st->regs[VCPU_CR2];
+	if (xstate_host_xsave()) {
+		/* Never a component this CPU lacks: XSETBV would fault in the host. */
+		uint32_t r[4];
+		cpuid_count(CPUID_XSTATE_LEAF, 0, r);
+		g->xcr0 = st->regs[VCPU_XCR0] & ((uint64_t)r[3] << 32 | r[0]);
+		g->xcr0 |= XCR0_RESET;
+	}
+	extra_restore(g);
+}
