@@ -31,7 +31,7 @@ TIMEOUT = float(os.environ.get("BOOT_TIMEOUT", 90))
 HAVE_X86 = os.path.exists(os.path.join(ROOT, "platform", "x86", "x86.mk"))
 
 RESULT_RE = re.compile(r"^(PASS|FAIL|SKIP): (\S+)(?: \((.*)\))?$", re.M)
-GROUPS = "multiboot|cpuid|pio|strio|msr|cr4|fault|mmio|hcall|hlt"
+GROUPS = "multiboot|cpuid|pio|strio|msr|cr4|fault|mmio|hcall|hlt|reset"
 NAME_RE = re.compile(r'"((?:%s)\.[a-z0-9-]+)"' % GROUPS)
 
 # Checks that need Tern: natively they must SKIP with this reason.
@@ -41,7 +41,7 @@ TERN_ONLY = {
     "msr.feature-control-locked-vmx-off", "msr.feature-control-write-gp",
     "hcall.get-api-version", "hcall.preserves-registers", "hcall.unknown-id",
     "hcall.low-byte-only-0x00000000", "hcall.low-byte-only-0x7f000000",
-    "hcall.high-bits-0x180000000", "hcall.bad-gpa",
+    "hcall.high-bits-0x180000000", "hcall.bad-gpa", "reset.triple-fault",
 }
 NATIVE_ONLY = {"mmio.harness-self-check", "mmio.device"}
 # Where an emulator itself is not the architecture (docs/testguest.md).
@@ -173,8 +173,14 @@ needs_x86 = pytest.mark.skipif(not HAVE_X86, reason="platform/x86 is not in this
 TERN_LINES = [
     r"^tern: Tern x86 image starting$",
     r"^tern: VMXON done$",
-    r'^tern: loading guest "testguest" \(\d+ bytes\)$',
+    r'^tern: loading guest "testguest triple-fault-resets" \(\d+ bytes\)$',
+    r"^tern: Service VM resets on a triple fault$",
     r"^tern: starting Service VM at 0x10000c \(multiboot info at 0x[0-9a-f]+\)$",
+    r"^testguest: start \(under Tern, hypervisor signature TernTernTern\)$",
+    # reset.triple-fault: the first boot ends in a triple fault, Tern resets the VM, the guest
+    # starts again (docs/testguest.md).
+    r"^testguest: triple fault, expecting a reset$",
+    r"^tern: vm0 \(service\) reset after a triple fault$",
     r"^testguest: start \(under Tern, hypervisor signature TernTernTern\)$",
     r"^SUMMARY: \d+ tests, 0 failures, \d+ skipped$",
     r"^tern: Service VM stopped: guest-exit, detail 0x0, exit status 0, \d+ exits in \d+ ms$",

@@ -35,10 +35,12 @@ void tg_main(uint32_t magic, uint32_t info);
 void tg_main(uint32_t magic, uint32_t info)
 {
 	tg_console_init();
-	tg_idt_init();
 	detect();
 	tg_printf("testguest: start (%s%s%s)\n", tg_env.tern ? "under Tern" : "native",
 		  tg_env.hv_sig[0] ? ", hypervisor signature " : "", tg_env.hv_sig);
+	/* First, before the guest has an IDT: the first boot ends in a triple fault. */
+	tg_test_reset(magic, info);
+	tg_idt_init();
 
 	tg_test_multiboot(magic, info);
 	tg_test_cpuid();

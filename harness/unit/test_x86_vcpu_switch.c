@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Several vCPUs on one pCPU (platform/x86/vcpu_switch.c, run.c) against a
+ * fake CPU that holds one VMCS per vCPU (VMREAD/VMWRITE reach the one the
+ * last VMPTRLD made current, as on hardware) and the guest state no VMCS
+ * holds: CR2, XCR0, the XSAVE-managed registers, the SYSCALL MSRs,
+ * KERNEL_GS_BASE, DR0-3/DR6. Also: a pending load state (vcpu->load) is
+ * what the guest is entered with, and the launched state is per VMCS.
+ */
+#define TERN_X86_HOST_TEST 1
+#define plat_vcpu_fetch_reg x86_fetch_reg
+#define plat_vcpu_fetch_seg x86_fetch_seg
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "unit.h"
+#include "sim.h"
+#include "vm_mgr.h"
+#include "../../platform/x86/run.c"
+#include "../../platform/x86/load_state.c"
+#include "../../platform/x86/vcpu_switch.c"
+
+#define VMCS_FIELDS 0x7000
+#define NVMCS 3
+#define VMCS_PA(i) (0x10000ull * ((i) + 1))
+#define AREA_SIZE 1024u
+/* Where the fake XSAVE puts "the FPU registers" (XMM0, SDM Vol. 1 Table 13-1). */
+#define XMM0_OFFSET 160u
+#define XSTATE_BV_OFFSET 512u
+
+static uint64_t vmcs[NVMCS][VMCS_FIELDS];
+static int cur = -1;            /* index of the current VMCS, -1: none */
+static unsigned ptrlds;
+struct cpu {
+	uint64_t cr2, cr4, xcr0, fpu, dr[4], dr6;
+	uint64_t star, lstar, cstar, fmask, kgs;
+};
+static struct cpu cpu;
+static struct { int vmcs; int launched; } entries[8];
+static unsigned nentries;
+static struct x86_vm xvms[2];
+static struct tern hv;
+static struct x86_pcpu pc;
+static uint8_t *areas[4];
+
+/* ---- the fake CPU --------------------------------------------------------- */
+bool vmx_write(uint32_t field, uint64_t value)
+{
+	ck_assert_int_ge(cur, 0);
+	ck_assert_uint_lt(field, VMCS_FIELDS);
+	vmcs[cur][field] = value;
+	return true;
+}
+uint64_t vmx_read(uint32_t field)
+{
+	ck_assert_int_ge(cur, 0);
+	ck_assert_uint_lt(field, VMCS_FIELDS);
+	return vmcs[cur][field];
+}
+bool vmx_clear(uint64_t pa) { (void)pa; return true; }
+bool vmx_ptrld(uint64_t pa)
+{
+	ptrlds++;
+	for (int i = 0; i < NVMCS; i++)
+		if (pa == VMCS_PA(i)) {
+			cur = i;
+			return true;
+		}
+	return false;   /* VMfailValid: not a VMCS region */
+}
+bool vmx_invept(uint64_t type, uint64_t eptp) { (void)type; (void)eptp; return true; }
+/* Each entry exits with exit_reason (CPUID unless a test says), 2 bytes, RAX 0. */
+static uint32_t exit_reason;
+const char *vmx_instruction_error_name(uint32_t err) { (void)err; return "?"; }
+int vmx_enter(uint64_t *gprs, int launched)
+{
+	ck_assert_int_ge(cur, 0);
+	ck_assert_uint_lt(nentries, 8);
+	entries[nentries].vmcs = cur;
+	entries[nentries].launched = launched;
+	nentries++;
+	gprs[VCPU_RAX] = 0;
+	vmcs[cur][VMCS_EXIT_REASON] = exit_reason;
+	vmcs[cur][VMCS_EXIT_INSTR_LEN] = 2;
+	return 0;
+}
+void outb(uint16_t port, uint8_t v) { (void)port; (void)v; }
+void outw(uint16_t port, uint16_t v) { (void)port; (void)v; }
+void outl(uint16_t port, uint32_t v) { (void)port; (void)v; }
+uint8_t inb(uint16_t port) { (void)port; return 0xff; }
+void cpuid_count(uint32_t leaf, uint32_t sub, uint32_t out[4])
+{
+	(void)sub;
+	memset(out, 0, 16);
+	if (leaf == 0xd) {
+		out[0] = 0x7;             /* x87, SSE, AVX */
+		out[2] = 0x340;           /* 832 bytes for all of them */
+	}
+}
+uint64_t rdmsr(uint32_t msr)
+{
+	switch (msr) {
+	case HOST_MSR_STAR: return cpu.star;
+	case HOST_MSR_LSTAR: return cpu.lstar;
+	case HOST_MSR_CSTAR: return cpu.cstar;
+	case HOST_MSR_FMASK: return cpu.fmask;
+	case HOST_MSR_KERNEL_GS_BASE: return cpu.kgs;
+	default: return 0;
+	}
+}
+void wrmsr(uint32_t msr, uint64_t v)
+{
+	switch (msr) {
+	case HOST_MSR_STAR: cpu.star = v; break;
+	case HOST_MSR_LSTAR: cpu.lstar = v; break;
+	case HOST_MSR_CSTAR: cpu.cstar = v; break;
+	case HOST_MSR_FMASK: cpu.fmask = v; break;
+	case HOST_MSR_KERNEL_GS_BASE: cpu.kgs = v; break;
+	default: break;
+	}
+}
+uint64_t rdtsc(void) { return 0; }
+uint64_t read_cr0(void) { return 0; }
+uint64_t read_cr2(void) { return cpu.cr2; }
+uint64_t read_cr3(void) { return 0; }
+uint64_t read_cr4(void) { return cpu.cr4; }
+void write_cr0(uint64_t v) { (void)v; }
+void write_cr2(uint64_t v) { cpu.cr2 = v; }
+void write_cr3(uint64_t v) { (void)v; }
+void write_cr4(uint64_t v) { cpu.cr4 = v; }
+void cpu_pause(void) {}
+void cpu_halt_forever(void) {}
+void cpu_sti_hlt(void) {}
+uint64_t xgetbv(uint32_t index) { ck_assert_uint_eq(index, 0); return cpu.xcr0; }
+void xsetbv(uint32_t index, uint64_t v)
+{
+	ck_assert_uint_eq(index, 0);
+	ck_assert(cpu.cr4 & CR4_OSXSAVE);                /* #UD otherwise */
+	ck_assert_msg((v & 1) && !(v & ~7ull), "XSETBV 0x%llx would #GP", (unsigned long long)v);
+	cpu.xcr0 = v;
+}
+/* XSAVE: #GP unless 64-byte aligned; records the state and XSTATE_BV = XCR0. */
+void xsave(void *area)
+{
+	ck_assert(cpu.cr4 & CR4_OSXSAVE);
+	ck_assert_uint_eq((uintptr_t)area % 64, 0);
+	memcpy((uint8_t *)area + XMM0_OFFSET, &cpu.fpu, 8);
+	memcpy((uint8_t *)area + XSTATE_BV_OFFSET, &cpu.xcr0, 8);
+}
+/* XRSTOR: #GP when XSTATE_BV names a component XCR0 does not enable; a
+ * component whose XSTATE_BV bit is clear gets its initial state. */
+void xrstor(const void *area)
+{
+	uint64_t bv;
+	ck_assert(cpu.cr4 & CR4_OSXSAVE);
+	ck_assert_uint_eq((uintptr_t)area % 64, 0);
+	memcpy(&bv, (const uint8_t *)area + XSTATE_BV_OFFSET, 8);
+	ck_assert_msg(!(bv & ~cpu.xcr0), "XRSTOR: XSTATE_BV 0x%llx beyond XCR0 0x%llx",
+		      (unsigned long long)bv, (unsigned long long)cpu.xcr0);
+	if (bv & 2)
+		memcpy(&cpu.fpu, (const uint8_t *)area + XMM0_OFFSET, 8);
+	else
+		cpu.fpu = 0;
+}
+void fxsave(void *area) { memcpy((uint8_t *)area + XMM0_OFFSET, &cpu.fpu, 8); }
+void fxrstor(const void *area) { memcpy(&cpu.fpu, (const uint8_t *)area + XMM0_OFFSET, 8); }
+uint64_t read_dr0(void) { return cpu.dr[0]; }
+uint64_t read_dr1(void) { return cpu.dr[1]; }
+uint64_t read_dr2(void) { return cpu.dr[2]; }
+uint64_t read_dr3(void) { return cpu.dr[3]; }
+uint64_t read_dr6(void) { return cpu.dr6; }
+void write_dr0(uint64_t v) { cpu.dr[0] = v; }
+void write_dr1(uint64_t v) { cpu.dr[1] = v; }
+void write_dr2(uint64_t v) { cpu.dr[2] = v; }
+void write_dr3(uint64_t v) { cpu.dr[3] = v; }
+void write_dr6(uint64_t v) { cpu.dr6 = v; }
+void x86_log(const char *fmt, ...) { (void)fmt; }
+struct x86_vm *xvm_of(const struct vm *v) { return &xvms[v->id % 2]; }
+#if TERN_RECORD
+#error "this test covers the normal build"
+#endif
+
+static struct vm *vm_a, *vm_b;
+static struct vcpu *a, *b;
+
+static void give_vmcs(struct vcpu *v, unsigned i)
+{
+	struct x86_vcpu *xv = xvcpu_of(v);
+	xv->vmcs_hpa = VMCS_PA(i);
+	xv->launched = false;
+	xv->cr0_force1 = X86_CR0_NE;
+	xv->cr4_force1 = X86_CR4_VMXE;
+	xv->window_ok = PROC_INT_WINDOW_EXITING;
+	ck_assert(vmx_ptrld(VMCS_PA(i)));
+	vmcs[i][VMCS_ENTRY_CONTROLS] = ENTRY_LOAD_EFER;
+	x86_guest_extra_init(&xv->extra, areas[i]);
+	ck_assert_int_eq(x86_pcpu_assign(&pc, v), 0);
+}
+
+static void setup(void)
+{
+	memset(vmcs, 0, sizeof(vmcs));
+	memset(&cpu, 0, sizeof(cpu));
+	memset(xvms, 0, sizeof(xvms));
+	memset(&pc, 0, sizeof(pc));
+	memset(entries, 0, sizeof(entries));
+	nentries = 0;
+	exit_reason = EXIT_REASON_CPUID;
+	cur = -1;
+	cpu.cr4 = CR4_OSXSAVE;          /* xstate_host_init's doing */
+	cpu.xcr0 = 1;
+	for (unsigned i = 0; i < 4; i++) {
+		areas[i] = aligned_alloc(64, AREA_SIZE);
+		memset(areas[i], 0xcc, AREA_SIZE);
+	}
+	sim_reset();
+	tern_init(&hv);
+	vm_a = sim_create_vm(&hv, "a", 1, true, 0x100000);
+	vm_b = sim_create_vm(&hv, "b", 1, false, 0x100000);
+	ck_assert_ptr_nonnull(vm_a);
+	ck_assert_ptr_nonnull(vm_b);
+	a = &vm_a->vcpus[0];
+	b = &vm_b->vcpus[0];
+	give_vmcs(a, 0);
+	give_vmcs(b, 1);
+	ptrlds = 0;
+}
+
+static void teardown(void)
+{
+	for (unsigned i = 0; i < 4; i++)
+		free(areas[i]);
+}
+
+/* What a guest leaves in the CPU while it runs. */
+static void guest_runs(uint64_t tag)
+{
+	cpu.cr2 = tag | 0x2;
+	cpu.xcr0 = 7;
+	cpu.fpu = tag | 0xf;
+	cpu.star = tag | 0x81;
+	cpu.lstar = tag | 0x82;
+	cpu.cstar = tag | 0x83;
+	cpu.fmask = tag | 0x84;
+	cpu.kgs = tag | 0x102;
+	for (unsigned i = 0; i < 4; i++)
+		cpu.dr[i] = tag | (0xd0 + i);
+	cpu.dr6 = tag | 0xd6;
+}
+
+static void assert_cpu_holds(uint64_t tag)
+{
+	ck_assert_uint_eq(cpu.cr2, tag | 0x2);
+	ck_assert_uint_eq(cpu.xcr0, 7);
+	ck_assert_uint_eq(cpu.fpu, tag | 0xf);
+	ck_assert_uint_eq(cpu.star, tag | 0x81);
+	ck_assert_uint_eq(cpu.lstar, tag | 0x82);
+	ck_assert_uint_eq(cpu.cstar, tag | 0x83);
+	ck_assert_uint_eq(cpu.fmask, tag | 0x84);
+	ck_assert_uint_eq(cpu.kgs, tag | 0x102);
+	for (unsigned i = 0; i < 4; i++)
+		ck_assert_uint_eq(cpu.dr[i], tag | (0xd0 + i));
+	ck_assert_uint_eq(cpu.dr6, tag | 0xd6);
+}
+
+/* The power-on values (SDM Vol. 3A Table 9-1) of a vCPU that never ran. */
+static void assert_cpu_fresh(void)
+{
+	ck_assert_uint_eq(cpu.cr2, 0);
+	ck_assert_uint_eq(cpu.xcr0, 1);
+	ck_assert_uint_eq(cpu.fpu, 0);
+	ck_assert_uint_eq(cpu.star | cpu.lstar | cpu.cstar | cpu.fmask | cpu.kgs, 0);
+	ck_assert_uint_eq(cpu.dr[0] | cpu.dr[1] | cpu.dr[2] | cpu.dr[3], 0);
+	ck_assert_uint_eq(cpu.dr6, 0xffff0ff0);
+}
+
+START_TEST(test_switch_keeps_each_vcpus_state)
+{
+	ck_assert_int_eq(x86_vcpu_switch(&pc, a), 0);
+	ck_assert_int_eq(cur, 0);
+	assert_cpu_fresh();
+	guest_runs(0xa000);
+
+	ck_assert_int_eq(x86_vcpu_switch(&pc, b), 0);
+	ck_assert_int_eq(cur, 1);
+	ck_assert_ptr_eq(pc.current, b);
+	assert_cpu_fresh();               /* nothing of A leaks into B */
+	guest_runs(0xb000);
+
+	ck_assert_int_eq(x86_vcpu_switch(&pc, a), 0);
+	ck_assert_int_eq(cur, 0);
+	assert_cpu_holds(0xa000);
+	ck_assert_int_eq(x86_vcpu_switch(&pc, b), 0);
+	assert_cpu_holds(0xb000);
+	ck_assert_uint_eq(pc.switches, 4);
+	ck_assert_uint_eq(ptrlds, 4);
+
+	/* Staying on the current vCPU costs nothing. */
+	ck_assert_int_eq(x86_vcpu_switch(&pc, b), 0);
+	ck_assert_uint_eq(ptrlds, 4);
+	ck_assert_uint_eq(pc.switches, 4);
+}
+END_TEST
+
+START_TEST(test_switch_forgets_tsc_aux_and_refuses_a_bad_vmcs)
+{
+	xvcpu_of(a)->tsc_aux_loaded = true;
+	ck_assert_int_eq(x86_vcpu_switch(&pc, a), 0);
+	ck_assert(!xvcpu_of(a)->tsc_aux_loaded);  /* another vCPU's may be in the MSR */
+	xvcpu_of(b)->vmcs_hpa = 0xdead000;
+	ck_assert_int_eq(x86_vcpu_switch(&pc, b), -TERN_EIO);
+	ck_assert_ptr_null(pc.current);
+}
+END_TEST
+
+START_TEST(test_launched_state_is_per_vmcs)
+{
+	ck_assert_int_eq(x86_vcpu_switch(&pc, a), 0);
+	run_once(a);
+	ck_assert_int_eq(x86_vcpu_switch(&pc, b), 0);
+	run_once(b);
+	ck_assert_int_eq(x86_vcpu_switch(&pc, a), 0);
+	run_once(a);
+	ck_assert_uint_eq(nentries, 3);
+	ck_assert_int_eq(entries[0].vmcs, 0);
+	ck_assert_int_eq(entries[0].launched, 0);   /* VMLAUNCH */
+	ck_assert_int_eq(entries[1].vmcs, 1);
+	ck_assert_int_eq(entries[1].launched, 0);   /* B's VMCS is still clear */
+	ck_assert_int_eq(entries[2].vmcs, 0);
+	ck_assert_int_eq(entries[2].launched, 1);   /* VMRESUME */
+	/*
+	 * What core changes goes into the vCPU's own VMCS at its next entry,
+	 * whichever VMCS was current when core changed it.
+	 */
+	vcpu_set_reg(a, VCPU_RIP, 0xaaaa);
+	vcpu_set_reg(b, VCPU_RIP, 0xbbbb);
+	vcpu_set_reg(b, VCPU_RSP, 0xb5b5);
+	ck_assert_int_eq(x86_vcpu_switch(&pc, b), 0);
+	prepare_entry(b);
+	ck_assert_uint_eq(vmcs[1][VMCS_GUEST_RIP], 0xbbbb);
+	ck_assert_uint_eq(vmcs[1][VMCS_GUEST_RSP], 0xb5b5);
+	ck_assert_uint_ne(vmcs[0][VMCS_GUEST_RIP], 0xaaaa);
+	ck_assert_uint_ne(vmcs[0][VMCS_GUEST_RSP], 0xb5b5);
+	ck_assert_int_eq(x86_vcpu_switch(&pc, a), 0);
+	prepare_entry(a);
+	ck_assert_uint_eq(vmcs[0][VMCS_GUEST_RIP], 0xaaaa);
+	ck_assert_uint_eq(vmcs[1][VMCS_GUEST_RIP], 0xbbbb);
+}
+END_TEST
+
+START_TEST(test_pick_next_is_the_one_choice)
+{
+	ck_assert_ptr_null(pick_next(&pc));          /* both CREATED: INIT */
+	b->state = VCPU_STATE_RUNNABLE;
+	ck_assert_ptr_eq(pick_next(&pc), b);
+	a->state = VCPU_STATE_RUNNABLE;
+	ck_assert_ptr_eq(pick_next(&pc), a);         /* assignment order */
+	pc.current = b;
+	ck_assert_ptr_eq(pick_next(&pc), b);         /* the current one while it can run */
+	b->state = VCPU_STATE_HALTED;
+	ck_assert_ptr_eq(pick_next(&pc), a);
+	a->state = VCPU_STATE_WAIT_IO;
+	ck_assert_ptr_null(pick_next(&pc));
+	/* A full pCPU refuses more. */
+	pc.count = X86_PCPU_MAX_VCPUS;
+	ck_assert_int_eq(x86_pcpu_assign(&pc, a), -TERN_ENOSPC);
+}
+END_TEST
+
+START_TEST(test_pcpu_runs_until_nothing_can_run)
+{
+	/* Each vCPU runs, halts with IF clear (nothing can wake it): its VM stops. */
+	exit_reason = EXIT_REASON_HLT;
+	ck_assert_int_eq(vm_mgr_start(vm_a), 0);
+	ck_assert_int_eq(vm_mgr_start(vm_b), 0);
+	x86_pcpu_run(&pc);
+	ck_assert_uint_eq(nentries, 2);
+	ck_assert_int_eq(entries[0].vmcs, 0);
+	ck_assert_int_eq(entries[1].vmcs, 1);
+	ck_assert_uint_eq(pc.switches, 2);
+	ck_assert_uint_eq(vm_a->state, VM_STATE_STOPPED);
+	ck_assert_uint_eq(vm_b->state, VM_STATE_STOPPED);
+}
+END_TEST
+
+/* The Multiboot hand-off core set is what the vCPU is entered with. */
+START_TEST(test_load_state_applied_before_entry)
+{
+	struct vcpu_load_state st;
+	vm_mgr_multiboot_state(&st, 0x10000c, 0x2badb002, 0x9000);
+	st.regs[VCPU_CR2] = 0xc2;
+	ck_assert_int_eq(vm_mgr_set_boot_state(vm_a, &st), 0);
+	ck_assert(a->load_pending);
+	ck_assert_int_eq(x86_vcpu_switch(&pc, a), 0);
+	guest_runs(0xa000);                           /* stale values in the CPU */
+	vmcs[0][VMCS_GUEST_INTERRUPTIBILITY] = 1;     /* an STI shadow of the old life */
+	vmcs[0][VMCS_GUEST_ACTIVITY] = 1;
+	vmcs[0][VMCS_ENTRY_CONTROLS] |= ENTRY_IA32E_MODE_GUEST;
+	struct x86_vcpu *xv = xvcpu_of(a);
+	for (unsigned r = 0; r < 16; r++)
+		xv->gprs[r] = 0x5555;
+	/* Core changes a register after the hand-over: the change wins. */
+	vcpu_set_reg(a, VCPU_RSI, 0x51);
+	prepare_entry(a);
+	ck_assert(!a->load_pending);
+	ck_assert_uint_eq(vmcs[0][VMCS_GUEST_RIP], 0x10000c);
+	ck_assert_uint_eq(vmcs[0][VMCS_GUEST_RFLAGS], 0x2);
+	ck_assert_uint_eq(vmcs[0][VMCS_GUEST_CR0], X86_CR0_PE | X86_CR0_ET | X86_CR0_NE);
+	ck_assert_uint_eq(vmcs[0][VMCS_GUEST_CR4], X86_CR4_VMXE);
+	ck_assert_uint_eq(vmcs[0][vmcs_guest_ar(VCPU_CS)], 0xc09b);
+	ck_assert_uint_eq(vmcs[0][VMCS_GUEST_INTERRUPTIBILITY], 0);
+	ck_assert_uint_eq(vmcs[0][VMCS_GUEST_ACTIVITY], 0);
+	ck_assert(!(vmcs[0][VMCS_ENTRY_CONTROLS] & ENTRY_IA32E_MODE_GUEST));
+	/* The guest reads back the CR0 it was handed: core's shadow and mask. */
+	ck_assert_uint_eq(vmcs[0][VMCS_CR0_SHADOW], X86_CR0_PE | X86_CR0_ET);
+	ck_assert_uint_eq(vmcs[0][VMCS_CR0_MASK], CR_CR0_MASK);
+	ck_assert_uint_eq(xv->gprs[VCPU_RAX], 0x2badb002);
+	ck_assert_uint_eq(xv->gprs[VCPU_RBX], 0x9000);
+	ck_assert_uint_eq(xv->gprs[VCPU_RCX], 0);
+	ck_assert_uint_eq(xv->gprs[VCPU_RSI], 0x51);
+	/* The state outside the VMCS: its CR2 and the power-on rest. */
+	ck_assert_uint_eq(cpu.cr2, 0xc2);
+	ck_assert_uint_eq(cpu.xcr0, 1);
+	ck_assert_uint_eq(cpu.fpu, 0);
+	ck_assert_uint_eq(cpu.lstar | cpu.kgs | cpu.dr[0], 0);
+	ck_assert_uint_eq(cpu.dr6, 0xffff0ff0);
+	/* Loaded once: the next entry does not load it again. */
+	vmcs[0][VMCS_GUEST_RIP] = 0x100010;
+	prepare_entry(a);
+	ck_assert_uint_eq(vmcs[0][VMCS_GUEST_RIP], 0x100010);
+}
+END_TEST
+
+/* A load state's XCR0 never holds what this CPU cannot enable (XSETBV would #GP). */
+START_TEST(test_load_state_xcr0_limited_to_the_host)
+{
+	struct vcpu_load_state st;
+	vm_mgr_multiboot_state(&st, 0x10000c, 0x2badb002, 0x9000);
+	st.regs[VCPU_XCR0] = 0xe7;                    /* AVX-512 on an AVX-only host */
+	ck_assert_int_eq(x86_vcpu_switch(&pc, a), 0);
+	x86_guest_extra_load(a, &st);
+	ck_assert_uint_eq(cpu.xcr0, 7);
+	/* A host without XSAVE keeps FXSAVE and never touches XCR0. */
+	cpu.cr4 = 0;
+	cpu.xcr0 = 1;
+	ck_assert_uint_eq(xstate_area_size(), 512);
+	x86_guest_extra_load(a, &st);
+	ck_assert_uint_eq(cpu.xcr0, 1);
+	cpu.cr4 = CR4_OSXSAVE;
+	ck_assert_uint_eq(xstate_area_size(), 832);
+}
+END_TEST
+
+START_TEST(test_host_init_enables_xsave_only_when_present)
+{
+	cpu.cr4 = 0x20;
+	xstate_host_init();
+	ck_assert_uint_eq(cpu.cr4, 0x20 | CR4_OSFXSR | CR4_OSXMMEXCPT);   /* CPUID.1:ECX.XSAVE = 0 */
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("x86_vcpu_switch");
+	TCase *tc = tcase_create("vcpu_switch");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_switch_keeps_each_vcpus_state);
+	tcase_add_test(tc, test_switch_forgets_tsc_aux_and_refuses_a_bad_vmcs);
+	tcase_add_test(tc, test_launched_state_is_per_vmcs);
+	tcase_add_test(tc, test_pick_next_is_the_one_choice);
+	tcase_add_test(tc, test_pcpu_runs_until_nothing_can_run);
+	tcase_add_test(tc, test_load_state_applied_before_entry);
+	tcase_add_test(tc, test_load_state_xcr0_limited_to_the_host);
+	tcase_add_test(tc, test_host_init_enables_xsave_only_when_present);
+	suite_add_tcase(s, tc);
+	return s;
+}
