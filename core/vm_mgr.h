@@ -50,7 +50,10 @@
 /*
  * Create a VM (vm_create) whose vCPUs all hold their architectural reset
  * state (load_pending), so that it starts at the reset vector unless the
- * Service VM sets other registers first.
+ * Service VM sets other registers first or the platform gives it a boot
+ * state (vm_mgr_set_boot_state). How platform/x86 creates the Service VM
+ * and HC_CREATE_VM every other VM (the simulator's test fixtures call
+ * vm_create directly to get a VM whose state they fill themselves).
  */
 int vm_mgr_create(struct tern *hv, const struct vm_config *cfg, struct vm **out);
 
