@@ -124,6 +124,15 @@ static int load_pdptes(struct vcpu *vcpu, uint64_t cr3, struct guest_fault *f)
 	return 0;
 }
 
+int cr_load_state_pdptes(struct vcpu *vcpu, uint64_t cr0, uint64_t cr3, uint64_t cr4,
+			 uint64_t efer)
+{
+	struct guest_fault f;
+	if (!pae_paging(cr0, cr4, efer))
+		return 0;
+	return load_pdptes(vcpu, cr3, &f) ? -TERN_EINVAL : 0;
+}
+
 static void set_cr0(struct vcpu *vcpu, uint64_t value)
 {
 	vcpu->cr.cr0_shadow = value;

@@ -62,6 +62,18 @@ void cr_set_initial(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4);
  */
 void cr_adopt_load_state(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4);
 
+/*
+ * A whole state with PAE paging (CR0.PG, CR4.PAE, not IA-32e) about to be
+ * loaded: read its four PDPTEs from guest memory at CR3 now, as MOV to CR3
+ * would (with EPT the CPU takes them from the VMCS, SDM Vol. 3C 26.3.2.4;
+ * pdpte_dirty makes the platform write them). 0 (nothing to do outside
+ * PAE paging), or -TERN_EINVAL when CR3 is not in RAM or a present PDPTE
+ * has reserved bits set (VM entry would fail, SDM 26.3.1.6); nothing
+ * changes then.
+ */
+int cr_load_state_pdptes(struct vcpu *vcpu, uint64_t cr0, uint64_t cr3, uint64_t cr4,
+			 uint64_t efer);
+
 uint64_t cr_guest_cr0(struct vcpu *vcpu);
 uint64_t cr_guest_cr4(struct vcpu *vcpu);
 

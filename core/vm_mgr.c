@@ -412,6 +412,9 @@ int vm_mgr_set_vcpu_state(struct vm *vm, uint16_t vcpu_id, const struct vcpu_loa
 		ret = -TERN_EBUSY;
 	if (ret == 0)
 		ret = vm_mgr_check_load_state(st);
+	if (ret == 0)
+		ret = cr_load_state_pdptes(vcpu, st->regs[VCPU_CR0], st->regs[VCPU_CR3],
+					   st->regs[VCPU_CR4], st->regs[VCPU_EFER]);
 	if (ret == 0) {
 		vcpu->load = *st;
 		/* The guest reads back the CR0/CR4 that were set (read shadows). */

@@ -83,7 +83,9 @@ int vm_mgr_resume_vcpu(struct vm *vm, uint16_t vcpu_id);
  * Set the register state a vCPU will run with (HC_SET_VCPU_REGS). Legal
  * while the VM is CREATED or PAUSED, and not for a vCPU with an IOREQ
  * outstanding (its completion would write into the new state). The state must pass
- * vm_mgr_check_load_state(). Clears the vCPU's register cache.
+ * vm_mgr_check_load_state(); with PAE paging its PDPTEs are read from guest
+ * memory now, as MOV to CR3 would (cr_load_state_pdptes: -TERN_EINVAL when
+ * they cannot be). Clears the vCPU's register cache.
  */
 int vm_mgr_set_vcpu_state(struct vm *vm, uint16_t vcpu_id, const struct vcpu_load_state *st);
 

@@ -379,6 +379,39 @@ START_TEST(test_set_state_replaces_the_cache)
 }
 END_TEST
 
+/* PAE paging: the PDPTEs come from guest memory when the state is set. */
+START_TEST(test_set_state_with_pae_paging_loads_pdptes)
+{
+	struct vm *vm = new_vm("pae", 1);
+	ck_assert_int_eq(sim_vm_set_ram(vm->id, 0x100000), 0);
+	struct vcpu *v = &vm->vcpus[0];
+	uint64_t pdpte[4] = { 0x2001, 0x3001, 0, 0x5001 };
+	memcpy(sim_vm_ram(vm->id) + 0x1000, pdpte, sizeof(pdpte));
+	struct vcpu_load_state st = long_mode_state();
+	st.regs[VCPU_EFER] = 0;
+	st.segs[VCPU_CS].ar = 0xc09b;
+	ck_assert_int_eq(vm_mgr_set_vcpu_state(vm, 0, &st), 0);
+	ck_assert(v->cr.pdpte_dirty);
+	for (unsigned i = 0; i < 4; i++)
+		ck_assert_uint_eq(v->cr.pdpte[i], pdpte[i]);
+
+	/* A present PDPTE with a reserved bit (bit 1): refused, nothing changed. */
+	pdpte[2] = 0x4003;
+	memcpy(sim_vm_ram(vm->id) + 0x1000, pdpte, sizeof(pdpte));
+	st.regs[VCPU_RIP] = 0x200000;
+	memcpy(&before, &hv, sizeof(hv));
+	ck_assert_int_eq(vm_mgr_set_vcpu_state(vm, 0, &st), -TERN_EINVAL);
+	ck_assert(memcmp(&before, &hv, sizeof(hv)) == 0);
+	/* CR3 outside RAM: refused too. */
+	st.regs[VCPU_CR3] = 0x40000000;
+	ck_assert_int_eq(vm_mgr_set_vcpu_state(vm, 0, &st), -TERN_EINVAL);
+	/* Not PAE paging (IA-32e): guest memory is not read. */
+	st = long_mode_state();
+	st.regs[VCPU_CR3] = 0x40000000;
+	ck_assert_int_eq(vm_mgr_set_vcpu_state(vm, 0, &st), 0);
+}
+END_TEST
+
 /* Each field that makes a register state unloadable, one at a time. */
 START_TEST(test_bad_load_states)
 {
@@ -703,6 +736,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_destroy_frees_the_slot);
 	tcase_add_test(tc, test_set_state_replaces_the_cache);
 	tcase_add_test(tc, test_bad_load_states);
+	tcase_add_test(tc, test_set_state_with_pae_paging_loads_pdptes);
 	tcase_add_test(tc, test_triple_fault_resets_when_configured);
 	tcase_add_test(tc, test_triple_fault_stops_by_default);
 	tcase_add_test(tc, test_multiboot_state);
