@@ -135,7 +135,8 @@ static void run_service_vm(const struct vmx_caps *caps)
 
 	x86_log("Service VM stopped: %s, detail 0x%x, exit status %u, %lu exits in %lu ms",
 		vm_stop_cause_name(vm->stop_cause), vm->stop_detail, vm->exit_status,
-		(unsigned long)vcpu->exits, (unsigned long)((t1 - t0) / 1000000));
+		/* Every exit of the run: core's count starts again at a reset. */
+		(unsigned long)xvcpu_of(vcpu)->entries, (unsigned long)((t1 - t0) / 1000000));
 	bool ok = vm->stop_cause == VM_STOP_GUEST_EXIT && vm->exit_status == 0;
 	x86_power_off(ok ? X86_EXIT_OK : X86_EXIT_VM_FAILED);
 }

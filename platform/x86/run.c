@@ -36,7 +36,6 @@ static uint64_t vmcs_field_of_reg(enum vcpu_reg reg)
 	}
 }
 
-
 static uint64_t fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
 {
 	struct x86_vcpu *xv = xvcpu_of(vcpu);
