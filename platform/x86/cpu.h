@@ -129,6 +129,5 @@ static inline void sidt(struct desc_ptr *p) { __asm__ volatile("sidt %0" : "=m"(
 #define HOST_MSR_GS_BASE 0xc0000101
 #define HOST_MSR_EFER 0xc0000080
 #define HOST_MSR_TSC_AUX 0xc0000103
-#define CPUID_80000001_EDX_RDTSCP (1u << 27)
 
 #endif

@@ -92,7 +92,10 @@ static void run_service_vm(const struct vmx_caps *caps)
 		x86_power_off(X86_EXIT_BOOT);
 	}
 	struct vcpu *vcpu = &vm->vcpus[0];
-	if (vmcs_setup(vcpu, caps, entry, MB1_BOOT_MAGIC, mbi)) {
+	ret = vmcs_setup(vcpu, caps, entry, MB1_BOOT_MAGIC, mbi);
+	if (ret == -TERN_ENOTSUP)
+		x86_power_off(X86_EXIT_NO_VMX); /* refused, the control named (vmcs.c) */
+	if (ret) {
 		x86_log("FATAL: VMCS set-up failed");
 		x86_power_off(X86_EXIT_BOOT);
 	}
