@@ -31,7 +31,7 @@ enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *e
 
 /*
  * Before VM entry: carries out requests core queued (EPT invalidation via
- * plat_ept_invalidate) and injects a pending NMI or external interrupt when
+ * plat_ept_invalidate, VPID invalidation via plat_vpid_invalidate) and injects a pending NMI or external interrupt when
  * the guest can take it (intr.h). Afterwards the platform, in this order:
  *   - writes back every register in vcpu->reg_dirty;
  *   - injects vcpu->event if valid (VM-entry interruption information,
@@ -46,8 +46,8 @@ enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *e
  * A vCPU in VCPU_STATE_HALTED is not entered: it becomes RUNNABLE when
  * vcpu_queue_interrupt()/vcpu_queue_nmi() give it something to take.
  *
- * The exception bitmap the platform programs is EXIT_EXCEPTION_BITMAP
- * (exception.c explains each vector).
+ * The exception bitmap is EXIT_EXCEPTION_BITMAP (exception.c explains each
+ * vector); the platform programs it from core's control set (vmx_controls.h).
  */
 #define EXIT_EXCEPTION_BITMAP ((1u << 17) | (1u << 18)) /* #AC, #MC */
 void vcpu_pre_entry(struct vcpu *vcpu);

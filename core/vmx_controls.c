@@ -25,8 +25,7 @@ void vmxc_build(const struct vcpu *vcpu, struct vmx_controls *out)
 	const struct vm *vm = vcpu->vm;
 
 	/*
-	 * Host events exit: external interrupts (acknowledged on exit, so the
-	 * exit carries the vector, SDM 28.2.2) and NMIs are the host's; the
+	 * Host events exit: external interrupts and NMIs are the host's; the
 	 * guest sees only what core injects (intr.c). Virtual NMIs make the
 	 * guest's NMI blocking core's to track and NMI-window exiting legal
 	 * (SDM 26.3, 27.2.1.1).
@@ -35,27 +34,30 @@ void vmxc_build(const struct vcpu *vcpu, struct vmx_controls *out)
 	/*
 	 * HLT parks the vCPU (hlt.c); every port access exits (pio.h); MSRs
 	 * exit as vm->msr_bitmap says (msr.h); the guest's RDTSC runs natively
-	 * with core's offset (msr.h: tsc_offset). RDPMC (#GP: no counters),
-	 * MONITOR and MWAIT (#UD: CPUID hides them) and MOV to/from CR8
-	 * (core's TPR, intr.c) exit so that core's policy holds, not the
-	 * host's counters, monitor or TPR. CR3 accesses and INVLPG stay native:
-	 * with EPT the guest's paging is its own.
+	 * with core's offset (msr.h: tsc_offset).
 	 */
 	out->ctl[VMXC_PROC] = VMXC_PROC_HLT_EXITING | VMXC_PROC_UNCOND_IO_EXITING |
 			      VMXC_PROC_USE_MSR_BITMAPS | VMXC_PROC_USE_TSC_OFFSETTING |
-			      VMXC_PROC_RDPMC_EXITING | VMXC_PROC_MONITOR_EXITING |
-			      VMXC_PROC_MWAIT_EXITING | VMXC_PROC_CR8_LOAD_EXITING |
-			      VMXC_PROC_CR8_STORE_EXITING | VMXC_PROC_ACTIVATE_SECONDARY;
+			      VMXC_PROC_ACTIVATE_SECONDARY;
 	/*
-	 * EPT with unrestricted guest (the multiboot and reset states run with
-	 * paging off, SDM 27.2.1.1), a VPID per vCPU so that VM transitions
-	 * keep the guest's TLB (SDM 28.3.3.2; vcpu->flush_vpid asks for the
-	 * invalidations the VMM owes, 28.3.3.3), WBINVD exiting so that a
-	 * guest never writes back and invalidates the host's caches
-	 * (instr_exit.c).
+	 * Core's policy, not the host's counters, monitor or TPR: RDPMC is
+	 * #GP (no counters), MONITOR/MWAIT #UD (CPUID hides them), MOV to/from
+	 * CR8 is core's TPR (cr.c, intr.c). CR3 accesses and INVLPG stay
+	 * native: with EPT the guest's paging is its own.
 	 */
-	out->ctl[VMXC_PROC2] = VMXC_PROC2_ENABLE_EPT | VMXC_PROC2_UNRESTRICTED_GUEST |
-			       VMXC_PROC2_ENABLE_VPID | VMXC_PROC2_WBINVD_EXITING;
+	out->ctl[VMXC_PROC] |= VMXC_PROC_RDPMC_EXITING;
+	out->ctl[VMXC_PROC] |= VMXC_PROC_MONITOR_EXITING | VMXC_PROC_MWAIT_EXITING;
+	out->ctl[VMXC_PROC] |= VMXC_PROC_CR8_LOAD_EXITING | VMXC_PROC_CR8_STORE_EXITING;
+	/* EPT with unrestricted guest: the multiboot and reset states run with paging off. */
+	out->ctl[VMXC_PROC2] = VMXC_PROC2_ENABLE_EPT | VMXC_PROC2_UNRESTRICTED_GUEST;
+	/*
+	 * A VPID per vCPU, so that VM transitions keep the guest's TLB
+	 * (SDM Vol. 3C 28.3.3.2); vcpu->flush_vpid asks for the invalidations
+	 * the VMM then owes (28.3.3.3).
+	 */
+	out->ctl[VMXC_PROC2] |= VMXC_PROC2_ENABLE_VPID;
+	/* A guest must not write back and invalidate the host's caches (instr_exit.c). */
+	out->ctl[VMXC_PROC2] |= VMXC_PROC2_WBINVD_EXITING;
 	/* RDTSCP/RDPID and INVPCID #UD unless enabled (SDM 26.3): follow the VM's CPUID. */
 	if (vm_has(vm, 0x80000001u, 3, CPUID_80000001_EDX_RDTSCP))
 		out->ctl[VMXC_PROC2] |= VMXC_PROC2_ENABLE_RDTSCP;
@@ -65,9 +67,10 @@ void vmxc_build(const struct vcpu *vcpu, struct vmx_controls *out)
 	 * A 64-bit host; the guest's EFER and PAT are regs[EFER]/regs[PAT]
 	 * (msr.h), swapped by the CPU at every transition.
 	 */
-	out->ctl[VMXC_EXIT] = VMXC_EXIT_HOST_ADDR_SPACE_SIZE | VMXC_EXIT_ACK_INT_ON_EXIT |
-			      VMXC_EXIT_SAVE_PAT | VMXC_EXIT_LOAD_PAT | VMXC_EXIT_SAVE_EFER |
-			      VMXC_EXIT_LOAD_EFER;
+	out->ctl[VMXC_EXIT] = VMXC_EXIT_HOST_ADDR_SPACE_SIZE | VMXC_EXIT_SAVE_PAT |
+			      VMXC_EXIT_LOAD_PAT | VMXC_EXIT_SAVE_EFER | VMXC_EXIT_LOAD_EFER;
+	/* The exit acknowledges a host interrupt and records its vector (exception.c). */
+	out->ctl[VMXC_EXIT] |= VMXC_EXIT_ACK_INT_ON_EXIT;
 	out->ctl[VMXC_ENTRY] = VMXC_ENTRY_LOAD_PAT | VMXC_ENTRY_LOAD_EFER;
 
 	out->dynamic[VMXC_PIN] = 0;

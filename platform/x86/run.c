@@ -273,9 +273,10 @@ static bool wait_for_wakeup(struct vcpu *vcpu)
  */
 static void complete_host_event(const struct exit_record *ex)
 {
-	if (exit_basic_reason(ex) == EXIT_REASON_EXTERNAL_INTERRUPT && !exit_is_entry_failure(ex) &&
-	    intr_info_valid(ex->intr_info))
-		pic_complete(intr_info_vector(ex->intr_info));
+	if (exit_basic_reason(ex) != EXIT_REASON_EXTERNAL_INTERRUPT || exit_is_entry_failure(ex) ||
+	    !intr_info_valid(ex->intr_info))
+		return;
+	pic_complete(intr_info_vector(ex->intr_info));
 }
 
 void x86_run_vcpu(struct vcpu *vcpu, const struct vmx_caps *caps)

@@ -42,14 +42,14 @@ int vmx_ctls_resolve(const struct vmx_caps *caps, const struct vmx_controls *set
 
 		for (unsigned bit = 0; bit < 32; bit++) {
 			uint32_t m = 1u << bit;
-			bool named = vmxc_control_name((enum vmxc_field)f, bit) != 0;
 			if ((want | dyn) & m) {
 				if (!(may1 & m))
 					return refuse(why, (enum vmxc_field)f, bit, false);
 				if ((dyn & m) && (must1 & m))
 					return refuse(why, (enum vmxc_field)f, bit, true);
 			} else if (must1 & m) {
-				if (named)
+				/* A defined control core leaves clear is one it relies on being off. */
+				if (vmxc_control_name((enum vmxc_field)f, bit))
 					return refuse(why, (enum vmxc_field)f, bit, true);
 				value |= m;
 			}
