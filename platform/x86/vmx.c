@@ -57,11 +57,7 @@ const char *vmx_check(struct vmx_caps *caps)
 	if (!(caps->ept_vpid & EPT_CAP_INVEPT) ||
 	    !(caps->ept_vpid & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)))
 		return "EPT has no INVEPT (IA32_VMX_EPT_VPID_CAP)";
-	if (!((caps->proc >> 32) & VMXC_PROC_HLT_EXITING) ||
-	    !((caps->proc >> 32) & (VMXC_PROC_UNCOND_IO_EXITING)))
-		return "VMX cannot exit on HLT and port I/O";
-	if (!((caps->exit >> 32) & VMXC_EXIT_HOST_ADDR_SPACE_SIZE))
-		return "VMX cannot return to a 64-bit host";
+	/* Every other control core's set needs is checked, by name, when a vCPU is set up (vmcs.c). */
 	return NULL;
 }
 
