@@ -52,7 +52,7 @@ void plat_ept_invalidate(struct vcpu *vcpu);
 /*
  * Invalidate every linear and combined mapping tagged with the vCPU's VPID
  * (vmxc_vpid): INVVPID single-context (type 1), or all-context (type 2) on
- * a CPU without the single-context type (SDM Vol. 3C 28.3.3.1).
+ * a CPU without the single-context type (SDM Vol. 3C 29.4.3.1).
  */
 void plat_vpid_invalidate(struct vcpu *vcpu);
 

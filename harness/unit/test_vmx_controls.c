@@ -143,7 +143,7 @@ static unsigned violations(const struct fake_vmcs *v, const struct vmx_controls 
 	if (invpcid != ((effective(v, VMXC_PROC2) & VMXC_PROC2_ENABLE_INVPCID) != 0))
 		n = violated(n, "enable INVPCID %u, CPUID.7:EBX.INVPCID %u",
 			 !!(effective(v, VMXC_PROC2) & VMXC_PROC2_ENABLE_INVPCID), invpcid);
-	/* VPID 0 is the host's: a guest with it would share the host's TLB entries (SDM 28.1). */
+	/* VPID 0 is the host's: a guest with it would share the host's TLB entries (SDM 29.1). */
 	if (v->vpid == 0)
 		n = violated(n, "VPID %u", 0, 0);
 	return n;
@@ -268,7 +268,7 @@ START_TEST(test_cpuid_dependent_controls)
 }
 END_TEST
 
-/* One VPID per vCPU of every VM slot, never 0 (SDM Vol. 3C 28.1). */
+/* One VPID per vCPU of every VM slot, never 0 (SDM Vol. 3C 29.1). */
 START_TEST(test_vpids_distinct_and_nonzero)
 {
 	uint8_t seen[TERN_MAX_VMS * TERN_MAX_VCPUS + 1] = { 0 };
@@ -398,7 +398,7 @@ START_TEST(test_names)
 END_TEST
 
 /*
- * INVVPID where the VMM owes it (SDM Vol. 3C 28.3.3.3): before a new
+ * INVVPID where the VMM owes it (SDM Vol. 3C 29.4.3.3): before a new
  * vCPU's first entry (its VPID may have served the slot's previous VM) and
  * after a whole state was loaded from outside the guest. Once each.
  */
