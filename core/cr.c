@@ -75,6 +75,14 @@ void cr_adopt_load_state(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4)
 	vcpu->cr.cr0_shadow = cr0;
 	vcpu->cr.cr4_shadow = cr4;
 	vcpu->cr.dirty = true;
+	/*
+	 * New CR0/CR3/CR4 written into the guest-state area are not a MOV to
+	 * CR the CPU executes: nothing invalidates the translations the vCPU's
+	 * VPID still caches for the old ones, so the VMM must (SDM Vol. 3C
+	 * 29.4.3.3, "Guidelines for Use of the INVVPID Instruction"; 28.3.3.3
+	 * in editions before 2023).
+	 */
+	vcpu->flush_vpid = true;
 }
 
 uint64_t cr_guest_cr0(struct vcpu *vcpu)

@@ -28,123 +28,189 @@ enum exit_policy {
 struct exit_entry {
 	enum exit_policy policy;
 	exit_handler handler;
+	struct exit_reach reach;
 };
 
-#define HANDLE(fn) { POLICY_HANDLE, fn }
-#define REFLECT_UD { POLICY_UD, 0 }
-#define REFLECT_GP { POLICY_GP, 0 }
-#define STOP { POLICY_STOP, 0 }
-#define ENTRY_FAIL { POLICY_ENTRY_FAIL, 0 }
+#define HANDLE(fn) .policy = POLICY_HANDLE, .handler = fn
+#define REFLECT_UD .policy = POLICY_UD
+#define REFLECT_GP .policy = POLICY_GP
+#define STOP .policy = POLICY_STOP
+#define ENTRY_FAIL .policy = POLICY_ENTRY_FAIL
+/* How the row is reached (exit_dispatch.h); the controls are vmx_controls.h's. */
+#define CTL(f, m) { VMXC_##f, VMXC_##f##_##m }
+#define ALWAYS .reach.kind = EXIT_REACH_ALWAYS
+#define ON(f, m) .reach.kind = EXIT_REACH_CONTROL, .reach.need = CTL(f, m)
+#define NATIVE(f, m) .reach.kind = EXIT_REACH_NATIVE, .reach.clear = CTL(f, m)
+#define NEVER .reach.kind = EXIT_REACH_NEVER
+#define OFF(f, m) NEVER, .reach.clear = CTL(f, m)
+#define ALSO_ON(f, m) .reach.need2 = CTL(f, m)
+#define ALSO_OFF(f, m) .reach.clear2 = CTL(f, m)
 
 /*
- * One line per basic reason, in SDM order. "STOP" lines are reasons Tern's
- * VM-execution controls never cause (the comment says which control); they
- * are written out so that a reader sees the decision, not an omission.
+ * One line per basic reason, in SDM order: the policy, then the control
+ * that makes the reason reachable, or that must stay clear because the
+ * guest runs the instruction natively. "STOP" lines are reasons Tern's
+ * VM-execution controls never cause; they are written out so that a reader
+ * sees the decision, not an omission.
  */
 static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
-	/* Intercepted #AC/#MC, host NMIs (exception.c has the bitmap's reasons). */
-	[EXIT_REASON_EXCEPTION_NMI] = HANDLE(exception_exit),
-	[EXIT_REASON_EXTERNAL_INTERRUPT] = HANDLE(extint_exit),
-	[EXIT_REASON_TRIPLE_FAULT] = { POLICY_TRIPLE, 0 },
-	/* INIT/SIPI: Tern never sends them to a CPU running a guest; no wait-for-SIPI state. */
-	[EXIT_REASON_INIT] = STOP,
-	[EXIT_REASON_SIPI] = STOP,
+	/* Intercepted #AC/#MC (exception.c has the bitmap's reasons) and host NMIs. */
+	[EXIT_REASON_EXCEPTION_NMI] = { HANDLE(exception_exit),
+		.reach.kind = EXIT_REACH_CONTROL,
+		.reach.need = { EXIT_CTL_EXCEPTION_BITMAP, EXIT_EXCEPTION_BITMAP },
+		ALSO_ON(PIN, NMI_EXITING) },
+	/* Host interrupts, acknowledged on exit: the record carries the vector. */
+	[EXIT_REASON_EXTERNAL_INTERRUPT] = { HANDLE(extint_exit), ON(PIN, EXT_INT_EXITING),
+		ALSO_ON(EXIT, ACK_INT_ON_EXIT) },
+	[EXIT_REASON_TRIPLE_FAULT] = { .policy = POLICY_TRIPLE, ALWAYS },
+	/* INIT always exits, but Tern never sends one to a CPU running a guest. */
+	[EXIT_REASON_INIT] = { STOP, ALWAYS },
+	/* SIPIs exit only in the wait-for-SIPI state, which Tern never enters. */
+	[EXIT_REASON_SIPI] = { STOP, NEVER },
 	/* SMIs exit only under the dual-monitor treatment of SMM, which Tern does not use. */
-	[EXIT_REASON_IO_SMI] = STOP,
-	[EXIT_REASON_OTHER_SMI] = STOP,
-	[EXIT_REASON_INTERRUPT_WINDOW] = HANDLE(intr_window_exit),
-	[EXIT_REASON_NMI_WINDOW] = HANDLE(nmi_window_exit),
+	[EXIT_REASON_IO_SMI] = { STOP, NEVER },
+	[EXIT_REASON_OTHER_SMI] = { STOP, NEVER },
+	[EXIT_REASON_INTERRUPT_WINDOW] = { HANDLE(intr_window_exit),
+		.reach.kind = EXIT_REACH_CONTROL,
+		.reach.need = { EXIT_CTL_DYNAMIC(VMXC_PROC), VMXC_PROC_INT_WINDOW_EXITING } },
+	[EXIT_REASON_NMI_WINDOW] = { HANDLE(nmi_window_exit),
+		.reach.kind = EXIT_REACH_CONTROL,
+		.reach.need = { EXIT_CTL_DYNAMIC(VMXC_PROC), VMXC_PROC_NMI_WINDOW_EXITING },
+		ALSO_ON(PIN, VIRTUAL_NMIS) },
 	/* Always exits (SDM 26.4.2); not emulated: stop naming source and selector. */
-	[EXIT_REASON_TASK_SWITCH] = HANDLE(task_switch_exit),
-	[EXIT_REASON_CPUID] = HANDLE(cpuid_exit),
+	[EXIT_REASON_TASK_SWITCH] = { HANDLE(task_switch_exit), ALWAYS },
+	[EXIT_REASON_CPUID] = { HANDLE(cpuid_exit), ALWAYS },
 	/* GETSEC exits only with CR4.SMXE, which the guest cannot set: #UD. */
-	[EXIT_REASON_GETSEC] = REFLECT_UD,
-	[EXIT_REASON_HLT] = HANDLE(hlt_exit),
-	[EXIT_REASON_INVD] = HANDLE(cache_exit),
+	[EXIT_REASON_GETSEC] = { REFLECT_UD, ALWAYS },
+	[EXIT_REASON_HLT] = { HANDLE(hlt_exit), ON(PROC, HLT_EXITING) },
+	[EXIT_REASON_INVD] = { HANDLE(cache_exit), ALWAYS },
 	/* "INVLPG exiting" is off with EPT: stop with the decoded operand. */
-	[EXIT_REASON_INVLPG] = HANDLE(invlpg_exit),
+	[EXIT_REASON_INVLPG] = { HANDLE(invlpg_exit), NATIVE(PROC, INVLPG_EXITING),
+		ALSO_ON(PROC2, ENABLE_EPT) },
 	/* CPUID.0xA shows no counters: every RDPMC index is invalid (SDM Vol. 2B RDPMC). */
-	[EXIT_REASON_RDPMC] = REFLECT_GP,
-	[EXIT_REASON_RDTSC] = HANDLE(rdtsc_exit),
+	[EXIT_REASON_RDPMC] = { REFLECT_GP, ON(PROC, RDPMC_EXITING) },
+	/* The guest's RDTSC runs natively with core's TSC offset (msr.h). */
+	[EXIT_REASON_RDTSC] = { HANDLE(rdtsc_exit), NATIVE(PROC, RDTSC_EXITING),
+		ALSO_ON(PROC, USE_TSC_OFFSETTING) },
 	/* RSM exits only in SMM, where a Tern guest never is. */
-	[EXIT_REASON_RSM] = STOP,
+	[EXIT_REASON_RSM] = { STOP, NEVER },
 	/* Hypercalls: ACRN's ABI, Service VM only (hypercall.h). */
-	[EXIT_REASON_VMCALL] = HANDLE(hypercall_exit),
+	[EXIT_REASON_VMCALL] = { HANDLE(hypercall_exit), ALWAYS },
 	/*
 	 * VMX instructions always exit in VMX non-root operation (SDM 26.1.2).
 	 * The guest is told VMX does not exist (CPUID.1:ECX.VMX = 0, CR4.VMXE
 	 * refused), and without CR4.VMXE the CPU raises #UD (SDM Vol. 3C 31.3).
 	 */
-	[EXIT_REASON_VMCLEAR] = REFLECT_UD,
-	[EXIT_REASON_VMLAUNCH] = REFLECT_UD,
-	[EXIT_REASON_VMPTRLD] = REFLECT_UD,
-	[EXIT_REASON_VMPTRST] = REFLECT_UD,
-	[EXIT_REASON_VMREAD] = REFLECT_UD,
-	[EXIT_REASON_VMRESUME] = REFLECT_UD,
-	[EXIT_REASON_VMWRITE] = REFLECT_UD,
-	[EXIT_REASON_VMXOFF] = REFLECT_UD,
-	[EXIT_REASON_VMXON] = REFLECT_UD,
-	[EXIT_REASON_CR_ACCESS] = HANDLE(cr_exit),
+	[EXIT_REASON_VMCLEAR] = { REFLECT_UD, ALWAYS },
+	[EXIT_REASON_VMLAUNCH] = { REFLECT_UD, ALWAYS },
+	[EXIT_REASON_VMPTRLD] = { REFLECT_UD, ALWAYS },
+	[EXIT_REASON_VMPTRST] = { REFLECT_UD, ALWAYS },
+	[EXIT_REASON_VMREAD] = { REFLECT_UD, ALWAYS },
+	[EXIT_REASON_VMRESUME] = { REFLECT_UD, ALWAYS },
+	[EXIT_REASON_VMWRITE] = { REFLECT_UD, ALWAYS },
+	[EXIT_REASON_VMXOFF] = { REFLECT_UD, ALWAYS },
+	[EXIT_REASON_VMXON] = { REFLECT_UD, ALWAYS },
+	/*
+	 * MOV to/from CR8 exit (core's TPR, intr.c); CR0/CR4 writes exit as
+	 * core's guest/host masks say (cr.h); CR3 stays native with EPT.
+	 */
+	[EXIT_REASON_CR_ACCESS] = { HANDLE(cr_exit),
+		.reach.kind = EXIT_REACH_CONTROL,
+		.reach.need = { VMXC_PROC, VMXC_PROC_CR8_LOAD_EXITING | VMXC_PROC_CR8_STORE_EXITING },
+		.reach.clear = { VMXC_PROC, VMXC_PROC_CR3_LOAD_EXITING | VMXC_PROC_CR3_STORE_EXITING },
+		ALSO_ON(PROC2, ENABLE_EPT) },
 	/* "MOV-DR exiting" is off: stop with the decoded access. */
-	[EXIT_REASON_DR_ACCESS] = HANDLE(dr_exit),
-	[EXIT_REASON_IO_INSTRUCTION] = HANDLE(io_exit),
-	[EXIT_REASON_RDMSR] = HANDLE(rdmsr_exit),
-	[EXIT_REASON_WRMSR] = HANDLE(wrmsr_exit),
-	[EXIT_REASON_ENTRY_FAIL_GUEST_STATE] = ENTRY_FAIL,
-	[EXIT_REASON_ENTRY_FAIL_MSR_LOADING] = ENTRY_FAIL,
+	[EXIT_REASON_DR_ACCESS] = { HANDLE(dr_exit), NATIVE(PROC, MOV_DR_EXITING) },
+	/* Every port exits: no I/O bitmaps, core's port bus decides (SDM 26.1.3). */
+	[EXIT_REASON_IO_INSTRUCTION] = { HANDLE(io_exit), ON(PROC, UNCOND_IO_EXITING),
+		ALSO_OFF(PROC, USE_IO_BITMAPS) },
+	[EXIT_REASON_RDMSR] = { HANDLE(rdmsr_exit), ON(PROC, USE_MSR_BITMAPS) },
+	[EXIT_REASON_WRMSR] = { HANDLE(wrmsr_exit), ON(PROC, USE_MSR_BITMAPS) },
+	[EXIT_REASON_ENTRY_FAIL_GUEST_STATE] = { ENTRY_FAIL, ALWAYS },
+	[EXIT_REASON_ENTRY_FAIL_MSR_LOADING] = { ENTRY_FAIL, ALWAYS },
 	/* MONITOR/MWAIT are hidden (CPUID.1:ECX.MONITOR = 0): #UD as on a CPU without them. */
-	[EXIT_REASON_MWAIT] = REFLECT_UD,
+	[EXIT_REASON_MWAIT] = { REFLECT_UD, ON(PROC, MWAIT_EXITING) },
 	/* The monitor trap flag is never set. */
-	[EXIT_REASON_MONITOR_TRAP_FLAG] = STOP,
-	[EXIT_REASON_MONITOR] = REFLECT_UD,
-	[EXIT_REASON_PAUSE] = HANDLE(pause_exit),
-	[EXIT_REASON_ENTRY_FAIL_MACHINE_CHECK] = ENTRY_FAIL,
+	[EXIT_REASON_MONITOR_TRAP_FLAG] = { STOP, OFF(PROC, MONITOR_TRAP_FLAG) },
+	[EXIT_REASON_MONITOR] = { REFLECT_UD, ON(PROC, MONITOR_EXITING) },
+	/* PAUSE runs natively; the handler serves recorded traces of PAUSE-loop exits. */
+	[EXIT_REASON_PAUSE] = { HANDLE(pause_exit), NATIVE(PROC, PAUSE_EXITING),
+		ALSO_OFF(PROC2, PAUSE_LOOP_EXITING) },
+	[EXIT_REASON_ENTRY_FAIL_MACHINE_CHECK] = { ENTRY_FAIL, ALWAYS },
 	/* No TPR shadow, APIC virtualisation or descriptor-table exiting yet. */
-	[EXIT_REASON_TPR_BELOW_THRESHOLD] = STOP,
-	[EXIT_REASON_APIC_ACCESS] = HANDLE(apic_access_exit),
-	[EXIT_REASON_VIRTUALIZED_EOI] = STOP,
-	[EXIT_REASON_GDTR_IDTR_ACCESS] = STOP,
-	[EXIT_REASON_LDTR_TR_ACCESS] = STOP,
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = { STOP, OFF(PROC, USE_TPR_SHADOW) },
+	[EXIT_REASON_APIC_ACCESS] = { HANDLE(apic_access_exit), OFF(PROC2, VIRT_APIC_ACCESS) },
+	[EXIT_REASON_VIRTUALIZED_EOI] = { STOP, OFF(PROC2, VIRT_INTR_DELIVERY) },
+	[EXIT_REASON_GDTR_IDTR_ACCESS] = { STOP, NATIVE(PROC2, DESC_TABLE_EXITING) },
+	[EXIT_REASON_LDTR_TR_ACCESS] = { STOP, NATIVE(PROC2, DESC_TABLE_EXITING) },
 	/* Classified against the VM's map: MMIO, write-protect IOREQ, or a stop (ept_exit.c). */
-	[EXIT_REASON_EPT_VIOLATION] = HANDLE(ept_violation_exit),
-	[EXIT_REASON_EPT_MISCONFIG] = HANDLE(ept_misconfig_exit),
-	[EXIT_REASON_INVEPT] = REFLECT_UD,
-	[EXIT_REASON_RDTSCP] = HANDLE(rdtscp_exit),
-	[EXIT_REASON_PREEMPTION_TIMER] = HANDLE(preemption_timer_exit),
-	[EXIT_REASON_INVVPID] = REFLECT_UD,
-	[EXIT_REASON_WBINVD] = HANDLE(cache_exit),
-	[EXIT_REASON_XSETBV] = HANDLE(xsetbv_exit),
-	[EXIT_REASON_APIC_WRITE] = STOP,
+	[EXIT_REASON_EPT_VIOLATION] = { HANDLE(ept_violation_exit), ON(PROC2, ENABLE_EPT) },
+	[EXIT_REASON_EPT_MISCONFIG] = { HANDLE(ept_misconfig_exit), ON(PROC2, ENABLE_EPT) },
+	[EXIT_REASON_INVEPT] = { REFLECT_UD, ALWAYS },
+	/* RDTSCP exits only with "RDTSC exiting": native with the offset, like RDTSC. */
+	[EXIT_REASON_RDTSCP] = { HANDLE(rdtscp_exit), NATIVE(PROC, RDTSC_EXITING),
+		ALSO_ON(PROC, USE_TSC_OFFSETTING) },
+	/* The preemption timer is not armed; the handler serves recorded traces. */
+	[EXIT_REASON_PREEMPTION_TIMER] = { HANDLE(preemption_timer_exit),
+		OFF(PIN, PREEMPTION_TIMER) },
+	[EXIT_REASON_INVVPID] = { REFLECT_UD, ALWAYS },
+	/* A guest must not write back and invalidate the host's caches (instr_exit.c). */
+	[EXIT_REASON_WBINVD] = { HANDLE(cache_exit), ON(PROC2, WBINVD_EXITING) },
+	[EXIT_REASON_XSETBV] = { HANDLE(xsetbv_exit), ALWAYS },
+	[EXIT_REASON_APIC_WRITE] = { STOP, OFF(PROC2, APIC_REG_VIRT) },
 	/* RDRAND/RDSEED exiting is off: the guest uses the instructions natively. */
-	[EXIT_REASON_RDRAND] = STOP,
-	[EXIT_REASON_INVPCID] = HANDLE(invpcid_exit),
+	[EXIT_REASON_RDRAND] = { STOP, NATIVE(PROC2, RDRAND_EXITING) },
+	/* INVPCID exits only with "INVLPG exiting": native with EPT, like INVLPG. */
+	[EXIT_REASON_INVPCID] = { HANDLE(invpcid_exit), NATIVE(PROC, INVLPG_EXITING) },
 	/* No VM functions are enabled for guests: VMFUNC is #UD. */
-	[EXIT_REASON_VMFUNC] = REFLECT_UD,
+	[EXIT_REASON_VMFUNC] = { REFLECT_UD, OFF(PROC2, ENABLE_VMFUNC) },
 	/* SGX is hidden (CPUID.7:EBX.SGX = 0): ENCLS/ENCLV are #UD. */
-	[EXIT_REASON_ENCLS] = REFLECT_UD,
-	[EXIT_REASON_RDSEED] = STOP,
+	[EXIT_REASON_ENCLS] = { REFLECT_UD, OFF(PROC2, ENCLS_EXITING) },
+	[EXIT_REASON_RDSEED] = { STOP, NATIVE(PROC2, RDSEED_EXITING) },
 	/* Page-modification logging is not enabled. */
-	[EXIT_REASON_PML_FULL] = STOP,
-	/* XSAVES is hidden (CPUID.(0xD,1):EAX[3] = 0): #UD. */
-	[EXIT_REASON_XSAVES] = REFLECT_UD,
-	[EXIT_REASON_XRSTORS] = REFLECT_UD,
+	[EXIT_REASON_PML_FULL] = { STOP, OFF(PROC2, ENABLE_PML) },
+	/* XSAVES is hidden (CPUID.(0xD,1):EAX[3] = 0) and not enabled: #UD. */
+	[EXIT_REASON_XSAVES] = { REFLECT_UD, OFF(PROC2, ENABLE_XSAVES) },
+	[EXIT_REASON_XRSTORS] = { REFLECT_UD, OFF(PROC2, ENABLE_XSAVES) },
 	/* Sub-page write protection is not enabled. */
-	[EXIT_REASON_SPP] = STOP,
-	/* WAITPKG is hidden (CPUID.7:ECX[5] = 0): #UD. */
-	[EXIT_REASON_UMWAIT] = REFLECT_UD,
-	[EXIT_REASON_TPAUSE] = REFLECT_UD,
-	/* Key Locker is hidden (CPUID.7:ECX[23] = 0): #UD. */
-	[EXIT_REASON_LOADIWKEY] = REFLECT_UD,
-	[EXIT_REASON_ENCLV] = REFLECT_UD,
+	[EXIT_REASON_SPP] = { STOP, OFF(PROC2, SPP) },
+	/* WAITPKG is hidden (CPUID.7:ECX[5] = 0) and not enabled: #UD. */
+	[EXIT_REASON_UMWAIT] = { REFLECT_UD, OFF(PROC2, USER_WAIT_PAUSE) },
+	[EXIT_REASON_TPAUSE] = { REFLECT_UD, OFF(PROC2, USER_WAIT_PAUSE) },
+	/* Key Locker is hidden (CPUID.7:ECX[23] = 0); LOADIWKEY exiting is a tertiary control. */
+	[EXIT_REASON_LOADIWKEY] = { REFLECT_UD, OFF(PROC, TERTIARY) },
+	[EXIT_REASON_ENCLV] = { REFLECT_UD, OFF(PROC2, ENCLV_EXITING) },
 	/* PASID translation, bus-lock detection and notify windows are not enabled. */
-	[EXIT_REASON_ENQCMD_PASID] = STOP,
-	[EXIT_REASON_ENQCMDS_PASID] = STOP,
-	[EXIT_REASON_BUS_LOCK] = STOP,
-	[EXIT_REASON_NOTIFY] = STOP,
+	[EXIT_REASON_ENQCMD_PASID] = { STOP, OFF(PROC2, PASID_TRANSLATION) },
+	[EXIT_REASON_ENQCMDS_PASID] = { STOP, OFF(PROC2, PASID_TRANSLATION) },
+	[EXIT_REASON_BUS_LOCK] = { STOP, OFF(PROC2, BUS_LOCK_EXITING) },
+	[EXIT_REASON_NOTIFY] = { STOP, OFF(PROC2, NOTIFY_EXITING) },
 	/* A Tern guest is neither a TDX module nor a trust domain: #UD. */
-	[EXIT_REASON_SEAMCALL] = REFLECT_UD,
-	[EXIT_REASON_TDCALL] = REFLECT_UD,
+	[EXIT_REASON_SEAMCALL] = { REFLECT_UD, ALWAYS },
+	[EXIT_REASON_TDCALL] = { REFLECT_UD, ALWAYS },
 };
+
+const struct exit_reach *exit_reach_of(uint16_t basic)
+{
+	return basic < EXIT_REASON_MAX ? &exit_table[basic].reach : 0;
+}
+
+static const struct exit_state_need state_needs[] = {
+	{ { VMXC_EXIT, VMXC_EXIT_HOST_ADDR_SPACE_SIZE }, "the host runs in 64-bit mode" },
+	{ { VMXC_EXIT, VMXC_EXIT_SAVE_EFER | VMXC_EXIT_LOAD_EFER }, "regs[EFER] is the guest's (msr.h)" },
+	{ { VMXC_ENTRY, VMXC_ENTRY_LOAD_EFER }, "regs[EFER] is the guest's (msr.h)" },
+	{ { VMXC_EXIT, VMXC_EXIT_SAVE_PAT | VMXC_EXIT_LOAD_PAT }, "regs[PAT] is the guest's (msr.h)" },
+	{ { VMXC_ENTRY, VMXC_ENTRY_LOAD_PAT }, "regs[PAT] is the guest's (msr.h)" },
+	{ { EXIT_CTL_DYNAMIC(VMXC_ENTRY), VMXC_ENTRY_IA32E_MODE_GUEST }, "IA-32e mode guest follows EFER.LMA (cr.h)" },
+	{ { VMXC_PROC2, VMXC_PROC2_UNRESTRICTED_GUEST }, "reset and multiboot states run with paging off" },
+	{ { VMXC_PROC2, VMXC_PROC2_ENABLE_VPID }, "flush_vpid invalidates the vCPU's own VPID (vcpu.h)" },
+};
+
+unsigned exit_state_needs(const struct exit_state_need **out)
+{
+	*out = state_needs;
+	return sizeof(state_needs) / sizeof(state_needs[0]);
+}
 
 /* Everything but POLICY_HANDLE: the reflections and the stops. */
 static enum exit_action apply_policy(struct vcpu *vcpu, enum exit_policy policy, uint16_t basic)
@@ -230,6 +296,10 @@ void vcpu_pre_entry(struct vcpu *vcpu)
 	if (vcpu->flush_ept) {
 		plat_ept_invalidate(vcpu);
 		vcpu->flush_ept = false;
+	}
+	if (vcpu->flush_vpid) {
+		plat_vpid_invalidate(vcpu);
+		vcpu->flush_vpid = false;
 	}
 	/* Pending NMI/interrupt: inject now or ask for the window exit. */
 	intr_inject_pending(vcpu);

@@ -9,6 +9,7 @@
 
 #include "exit.h"
 #include "vcpu.h"
+#include "vmx_controls.h"
 
 /* What the platform does after an exit has been handled. */
 enum exit_action {
@@ -30,7 +31,7 @@ enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *e
 
 /*
  * Before VM entry: carries out requests core queued (EPT invalidation via
- * plat_ept_invalidate) and injects a pending NMI or external interrupt when
+ * plat_ept_invalidate, VPID invalidation via plat_vpid_invalidate) and injects a pending NMI or external interrupt when
  * the guest can take it (intr.h). Afterwards the platform, in this order:
  *   - writes back every register in vcpu->reg_dirty;
  *   - injects vcpu->event if valid (VM-entry interruption information,
@@ -45,10 +46,53 @@ enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *e
  * A vCPU in VCPU_STATE_HALTED is not entered: it becomes RUNNABLE when
  * vcpu_queue_interrupt()/vcpu_queue_nmi() give it something to take.
  *
- * The exception bitmap the platform programs is EXIT_EXCEPTION_BITMAP
- * (exception.c explains each vector).
+ * The exception bitmap is EXIT_EXCEPTION_BITMAP (exception.c explains each
+ * vector); the platform programs it from core's control set (vmx_controls.h).
  */
 #define EXIT_EXCEPTION_BITMAP ((1u << 17) | (1u << 18)) /* #AC, #MC */
 void vcpu_pre_entry(struct vcpu *vcpu);
+
+/*
+ * How each row of the exit table is reached on hardware, against core's
+ * control set (vmx_controls.h). A control is a field and a mask (all its
+ * bits); the pseudo-fields name the exception bitmap and the bits core sets
+ * per entry (vmx_controls.dynamic). A mask of 0 names nothing.
+ */
+#define EXIT_CTL_EXCEPTION_BITMAP VMXC_FIELD_COUNT
+#define EXIT_CTL_DYNAMIC(f) (VMXC_FIELD_COUNT + 1 + (f))
+struct exit_ctl {
+	uint8_t field;  /* enum vmxc_field or EXIT_CTL_* */
+	uint32_t mask;
+};
+
+enum exit_reach_kind {
+	EXIT_REACH_UNDEFINED = 0, /* a number the SDM does not use */
+	/* Exits whatever the controls: SDM Vol. 3C 26.1.2 (instructions), 26.2 (events), 27.8 (entry failures). */
+	EXIT_REACH_ALWAYS,
+	EXIT_REACH_CONTROL,       /* exits because `need` is set */
+	EXIT_REACH_NATIVE,        /* the guest runs it natively: `clear` must be clear */
+	EXIT_REACH_NEVER,         /* a mode or feature Tern never enables (`clear`, when one control gates it) */
+};
+
+struct exit_reach {
+	enum exit_reach_kind kind;
+	struct exit_ctl need, need2;    /* must be set */
+	struct exit_ctl clear, clear2;  /* must be clear */
+};
+
+/* The row of a basic exit reason; NULL past the table. */
+const struct exit_reach *exit_reach_of(uint16_t basic);
+
+/*
+ * Controls no single exit reason depends on but core's register model does
+ * (msr.h: regs[EFER]/regs[PAT] are the guest's own fields; the reset and
+ * multiboot states run with paging off; flush_vpid names the vCPU's VPID).
+ * Returns the count; *out the table.
+ */
+struct exit_state_need {
+	struct exit_ctl ctl;
+	const char *why;
+};
+unsigned exit_state_needs(const struct exit_state_need **out);
 
 #endif

@@ -49,6 +49,13 @@ uint64_t plat_vmx_ept_vpid_cap(void);
 /* Carry out a single-context EPT invalidation for this vCPU (INVEPT type 1). */
 void plat_ept_invalidate(struct vcpu *vcpu);
 
+/*
+ * Invalidate every linear and combined mapping tagged with the vCPU's VPID
+ * (vmxc_vpid): INVVPID single-context (type 1), or all-context (type 2) on
+ * a CPU without the single-context type (SDM Vol. 3C 29.4.3.1).
+ */
+void plat_vpid_invalidate(struct vcpu *vcpu);
+
 /* Notify the Service VM that an IOREQ is pending (upcall interrupt). */
 void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector);
 

@@ -11,6 +11,8 @@ void vcpu_init(struct vcpu *vcpu, struct vm *vm, uint16_t id)
 	vcpu->vm = vm;
 	vcpu->id = id;
 	vcpu->state = VCPU_STATE_INIT;
+	/* The VPID (vmxc_vpid) belonged to the slot's previous VM: start clean. */
+	vcpu->flush_vpid = true;
 	cr_reset(vcpu);
 	intr_reset(vcpu);
 	msr_reset(vcpu);

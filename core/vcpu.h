@@ -118,6 +118,13 @@ struct vcpu {
 
 	struct vcpu_event event;        /* injection at next entry */
 	bool flush_ept;                 /* invalidate EPT-derived TLB before entry */
+	/*
+	 * Invalidate the mappings tagged with this vCPU's VPID before entry
+	 * (INVVPID single-context, plat_vpid_invalidate): set when the vCPU
+	 * is created (its VPID may have served an earlier VM in the slot) and
+	 * when a whole state is loaded from outside the guest (cr_adopt_load_state).
+	 */
+	bool flush_vpid;
 	struct ioreq_wait io;           /* the IOREQ this vCPU is parked on */
 	uint64_t exits;                 /* exits handled, for statistics */
 

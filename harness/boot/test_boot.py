@@ -31,7 +31,7 @@ TIMEOUT = float(os.environ.get("BOOT_TIMEOUT", 90))
 HAVE_X86 = os.path.exists(os.path.join(ROOT, "platform", "x86", "x86.mk"))
 
 RESULT_RE = re.compile(r"^(PASS|FAIL|SKIP): (\S+)(?: \((.*)\))?$", re.M)
-GROUPS = "multiboot|cpuid|pio|strio|msr|cr4|fault|mmio|hcall|hlt|reset"
+GROUPS = "multiboot|cpuid|pio|strio|msr|cr4|cr8|intercept|fault|mmio|hcall|hlt|reset"
 NAME_RE = re.compile(r'"((?:%s)\.[a-z0-9-]+)"' % GROUPS)
 
 # Checks that need Tern: natively they must SKIP with this reason.
@@ -42,6 +42,7 @@ TERN_ONLY = {
     "hcall.get-api-version", "hcall.preserves-registers", "hcall.unknown-id",
     "hcall.low-byte-only-0x00000000", "hcall.low-byte-only-0x7f000000",
     "hcall.high-bits-0x180000000", "hcall.bad-gpa", "reset.triple-fault",
+    "intercept.rdpmc-gp", "intercept.monitor-ud", "intercept.mwait-ud",
 }
 NATIVE_ONLY = {"mmio.harness-self-check", "mmio.device"}
 # Where an emulator itself is not the architecture (docs/testguest.md).
@@ -50,6 +51,7 @@ QEMU_NATIVE_SKIPS = {
     "msr.unknown-rdmsr-gp": "QEMU TCG", "msr.unknown-wrmsr-gp": "QEMU TCG",
     "msr.x2apic-802-gp": "QEMU TCG", "msr.tsc-increases": "QEMU TCG",
     "cr4.vmxe-gp": "QEMU 7.2 TCG",
+    "cr8.reserved-gp": "QEMU TCG",
 }
 # Under Tern, the only SKIP allowed until Tern gives the guest an interrupt source.
 TERN_SKIPS = {"hlt.pending-interrupt": "Tern offers the guest no interrupt source yet"}
@@ -244,6 +246,25 @@ def test_tern_recorded_trace_replays(tern_bochs):
         record_timing("recorded_exits", int(m.group(1)))
     assert p.returncode == 0, "replay of %s failed:\n%s" % (path, out[-3000:])
     assert m and int(m.group(1)) > 1000 and int(m.group(2)) == 0, out[-3000:]
+    assert_intercepts_exited(path)
+
+
+# Exits core's control set asks for (core/vmx_controls.c) that the test guest's t_intercept.c
+# causes: on Bochs they must really have exited, not run natively.
+INTERCEPTED = ["RDPMC", "MONITOR", "MWAIT", "WBINVD"]
+CR8_QUALS = {0x08: "MOV to CR8", 0x18: "MOV from CR8"}  # exit qualification bits 5:0 (SDM Table 28-3)
+
+
+def assert_intercepts_exited(path):
+    tool = os.path.join(BUILD, "host", "tern-trace")
+    need(tool, "make")
+    p = subprocess.run([tool, "text", path], capture_output=True, timeout=600)
+    assert p.returncode == 0, p.stderr.decode(errors="replace")[-2000:]
+    text = p.stdout.decode(errors="replace")
+    missing = [r for r in INTERCEPTED if not re.search(r"^exit %s\b" % r, text, re.M)]
+    quals = {int(q, 16) & 0x3f for q in re.findall(r"^exit CR_ACCESS qual=(0x[0-9a-f]+)", text, re.M)}
+    missing += [name for q, name in CR8_QUALS.items() if q not in quals]
+    assert not missing, "no exit recorded for: %s" % ", ".join(missing)
 
 
 @needs_x86

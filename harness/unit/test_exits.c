@@ -246,6 +246,7 @@ END_TEST
 START_TEST(test_exit_during_delivery_reinjects)
 {
 	struct exit_record ex = rec(EXIT_REASON_EXTERNAL_INTERRUPT, 0);
+	ex.intr_info = INTR_INFO_VALID | 0xef; /* acknowledged on exit: the vector is there */
 	ex.idt_vectoring_info = hw_exc(X86_PF, true);
 	ex.idt_vectoring_error = 0x6;
 	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The image's boot-information parser (platform/x86/bootinfo.c) and VMX
- * control adjustment (platform/x86/vmx.c), compiled on the host. The parser
+ * instruction-error names (platform/x86/vmx.c), compiled on the host. The parser
  * takes 32-bit physical addresses, so the test maps a buffer below 4 GiB and
  * builds multiboot2 tag lists and multiboot1 structures in it.
  */
@@ -207,20 +207,6 @@ START_TEST(test_unknown_magic)
 }
 END_TEST
 
-START_TEST(test_vmx_adjust_ctls)
-{
-	uint32_t missing;
-	/* allowed-0 (low half) forces bits 1 and 2 on; allowed-1 (high half) permits 0-7 and 31. */
-	uint64_t cap = ((uint64_t)0x800000ffu << 32) | 0x6u;
-	ck_assert_uint_eq(vmx_adjust_ctls(cap, 0x80000081u, &missing), 0x80000087u);
-	ck_assert_uint_eq(missing, 0);
-	/* Wanted bits the CPU cannot set are dropped and named. */
-	ck_assert_uint_eq(vmx_adjust_ctls(cap, 0x00000300u, &missing), 0x6u);
-	ck_assert_uint_eq(missing, 0x300u);
-	ck_assert_uint_eq(vmx_adjust_ctls(cap, 0, NULL), 0x6u);
-}
-END_TEST
-
 START_TEST(test_vmx_error_names)
 {
 	ck_assert_str_eq(vmx_instruction_error_name(7), "VM entry with invalid control field(s)");
@@ -240,7 +226,6 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_mb2_malformed_tags);
 	tcase_add_test(tc, test_mb1);
 	tcase_add_test(tc, test_unknown_magic);
-	tcase_add_test(tc, test_vmx_adjust_ctls);
 	tcase_add_test(tc, test_vmx_error_names);
 	suite_add_tcase(s, tc);
 	return s;

@@ -47,6 +47,9 @@ uint64_t vmx_read(uint32_t field)
 bool vmx_clear(uint64_t pa) { (void)pa; return true; }
 bool vmx_ptrld(uint64_t pa) { (void)pa; return true; }
 bool vmx_invept(uint64_t type, uint64_t eptp) { (void)type; (void)eptp; return true; }
+bool vmx_invvpid(uint64_t type, uint16_t vpid) { (void)type; (void)vpid; return true; }
+static int completed_vector = -1;
+void pic_complete(uint8_t vector) { completed_vector = vector; }
 int vmx_enter(uint64_t *gprs, int launched) { (void)gprs; (void)launched; return 1; }
 void outb(uint16_t port, uint8_t v) { (void)port; (void)v; }
 void outw(uint16_t port, uint16_t v) { (void)port; (void)v; }
@@ -106,10 +109,10 @@ static void setup(void)
 	xv->cr4_force1 = X86_CR4_VMXE;
 	xv->cr0_mask = X86_CR0_NE;
 	xv->cr4_mask = X86_CR4_VMXE;
-	xv->window_ok = PROC_INT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING;
-	xv->proc_ctls = PROC_HLT_EXITING | PROC_ACTIVATE_SECONDARY;
+	xv->window_ok = VMXC_PROC_INT_WINDOW_EXITING | VMXC_PROC_NMI_WINDOW_EXITING;
+	xv->proc_ctls = VMXC_PROC_HLT_EXITING | VMXC_PROC_ACTIVATE_SECONDARY;
 	vmcs[VMCS_PROC_CONTROLS] = xv->proc_ctls;
-	vmcs[VMCS_ENTRY_CONTROLS] = ENTRY_LOAD_EFER | ENTRY_LOAD_PAT;
+	vmcs[VMCS_ENTRY_CONTROLS] = VMXC_ENTRY_LOAD_EFER | VMXC_ENTRY_LOAD_PAT;
 	vcpu_cache_reset(vcpu);
 	vcpu->reg_dirty = 0;
 }
@@ -139,6 +142,32 @@ START_TEST(test_read_exit_ept_violation)
 	ck_assert_uint_eq(ex.intr_error, 2);
 	ck_assert_uint_eq(ex.idt_vectoring_info, 0x80000b0e);
 	ck_assert_uint_eq(ex.idt_vectoring_error, 7);
+}
+END_TEST
+
+/*
+ * "Acknowledge interrupt on exit": the exit took the vector from the 8259,
+ * which waits for its EOI; the platform completes it before core runs, and
+ * only for a real external-interrupt exit.
+ */
+START_TEST(test_extint_exit_completes_the_host_interrupt)
+{
+	struct exit_record ex = { .reason = EXIT_REASON_EXTERNAL_INTERRUPT,
+				  .intr_info = INTR_INFO_VALID | 0x23 };
+	completed_vector = -1;
+	complete_host_event(&ex);
+	ck_assert_int_eq(completed_vector, 0x23);
+	completed_vector = -1;
+	ex.intr_info = 0x23; /* not valid: nothing was acknowledged */
+	complete_host_event(&ex);
+	ck_assert_int_eq(completed_vector, -1);
+	ex = (struct exit_record){ .reason = EXIT_REASON_CPUID, .intr_info = INTR_INFO_VALID | 0x24 };
+	complete_host_event(&ex);
+	ck_assert_int_eq(completed_vector, -1);
+	ex = (struct exit_record){ .reason = EXIT_REASON_FAILED_ENTRY | EXIT_REASON_EXTERNAL_INTERRUPT,
+				   .intr_info = INTR_INFO_VALID | 0x25 };
+	complete_host_event(&ex);
+	ck_assert_int_eq(completed_vector, -1);
 }
 END_TEST
 
@@ -262,13 +291,13 @@ START_TEST(test_entry_control_follows_efer_lma)
 	write_back(vcpu);
 	apply_requests(vcpu);
 	ck_assert_uint_eq(vmcs[VMCS_GUEST_EFER], X86_EFER_LME | X86_EFER_LMA);
-	ck_assert(vmcs[VMCS_ENTRY_CONTROLS] & ENTRY_IA32E_MODE_GUEST);
-	ck_assert(vmcs[VMCS_ENTRY_CONTROLS] & ENTRY_LOAD_EFER);       /* other bits kept */
+	ck_assert(vmcs[VMCS_ENTRY_CONTROLS] & VMXC_ENTRY_IA32E_MODE_GUEST);
+	ck_assert(vmcs[VMCS_ENTRY_CONTROLS] & VMXC_ENTRY_LOAD_EFER);       /* other bits kept */
 	/* The guest left long mode by itself (no exit): the saved EFER says so. */
 	vmcs[VMCS_GUEST_EFER] = X86_EFER_LME;
 	apply_requests(vcpu);
-	ck_assert(!(vmcs[VMCS_ENTRY_CONTROLS] & ENTRY_IA32E_MODE_GUEST));
-	ck_assert(vmcs[VMCS_ENTRY_CONTROLS] & ENTRY_LOAD_PAT);
+	ck_assert(!(vmcs[VMCS_ENTRY_CONTROLS] & VMXC_ENTRY_IA32E_MODE_GUEST));
+	ck_assert(vmcs[VMCS_ENTRY_CONTROLS] & VMXC_ENTRY_LOAD_PAT);
 }
 END_TEST
 
@@ -338,19 +367,19 @@ START_TEST(test_core_requests_applied)
 	ck_assert_uint_eq(vmcs[VMCS_GUEST_PDPTE0 + 4], 0x5001);
 	ck_assert_uint_eq(vmcs[VMCS_TSC_OFFSET], (uint64_t)-1000);
 	ck_assert(!vcpu->cr.dirty && !vcpu->cr.pdpte_dirty && !vcpu->msr.tsc_offset_dirty);
-	ck_assert(vmcs[VMCS_PROC_CONTROLS] & PROC_INT_WINDOW_EXITING);
-	ck_assert(!(vmcs[VMCS_PROC_CONTROLS] & PROC_NMI_WINDOW_EXITING));
-	ck_assert(vmcs[VMCS_PROC_CONTROLS] & PROC_HLT_EXITING);
+	ck_assert(vmcs[VMCS_PROC_CONTROLS] & VMXC_PROC_INT_WINDOW_EXITING);
+	ck_assert(!(vmcs[VMCS_PROC_CONTROLS] & VMXC_PROC_NMI_WINDOW_EXITING));
+	ck_assert(vmcs[VMCS_PROC_CONTROLS] & VMXC_PROC_HLT_EXITING);
 	ck_assert_uint_eq(last_tsc_aux, 3);
 	vcpu->intr.irq_window = false;
 	vcpu->intr.nmi_window = true;
 	apply_requests(vcpu);
-	ck_assert(!(vmcs[VMCS_PROC_CONTROLS] & PROC_INT_WINDOW_EXITING));
-	ck_assert(vmcs[VMCS_PROC_CONTROLS] & PROC_NMI_WINDOW_EXITING);
+	ck_assert(!(vmcs[VMCS_PROC_CONTROLS] & VMXC_PROC_INT_WINDOW_EXITING));
+	ck_assert(vmcs[VMCS_PROC_CONTROLS] & VMXC_PROC_NMI_WINDOW_EXITING);
 	/* A CPU without NMI-window exiting never gets the bit. */
-	xv->window_ok = PROC_INT_WINDOW_EXITING;
+	xv->window_ok = VMXC_PROC_INT_WINDOW_EXITING;
 	apply_requests(vcpu);
-	ck_assert(!(vmcs[VMCS_PROC_CONTROLS] & PROC_NMI_WINDOW_EXITING));
+	ck_assert(!(vmcs[VMCS_PROC_CONTROLS] & VMXC_PROC_NMI_WINDOW_EXITING));
 }
 END_TEST
 
@@ -368,6 +397,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_inject_encodings);
 	tcase_add_test(tc, test_halted_vcpu_without_wake_source_is_reported);
 	tcase_add_test(tc, test_core_requests_applied);
+	tcase_add_test(tc, test_extint_exit_completes_the_host_interrupt);
 	suite_add_tcase(s, tc);
 	return s;
 }

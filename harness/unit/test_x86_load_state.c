@@ -50,7 +50,7 @@ START_TEST(test_multiboot_handoff)
 {
 	struct vcpu_load_state st;
 	vm_mgr_multiboot_state(&st, 0x10000c, 0x2badb002, 0x9000);
-	load(&st, ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_IA32E_MODE_GUEST);
+	load(&st, VMXC_ENTRY_LOAD_EFER | VMXC_ENTRY_LOAD_PAT | VMXC_ENTRY_IA32E_MODE_GUEST);
 	ck_assert_uint_eq(written(VMCS_GUEST_RIP), 0x10000c);
 	ck_assert_uint_eq(written(VMCS_GUEST_RSP), 0);
 	ck_assert_uint_eq(written(VMCS_GUEST_RFLAGS), 0x2);
@@ -83,7 +83,7 @@ START_TEST(test_multiboot_handoff)
 	ck_assert_uint_eq(written(VMCS_GUEST_SYSENTER_ESP), 0);
 	ck_assert_uint_eq(written(VMCS_GUEST_SYSENTER_EIP), 0);
 	/* Not IA-32e: the entry control goes, the others stay. */
-	ck_assert_uint_eq(written(VMCS_ENTRY_CONTROLS), ENTRY_LOAD_EFER | ENTRY_LOAD_PAT);
+	ck_assert_uint_eq(written(VMCS_ENTRY_CONTROLS), VMXC_ENTRY_LOAD_EFER | VMXC_ENTRY_LOAD_PAT);
 	/* The GPRs are not VMCS fields (run.c puts them in the save area). */
 	for (unsigned i = 0; i < nw; i++)
 		ck_assert_uint_lt(w[i].field, 0x7000);
@@ -94,7 +94,7 @@ START_TEST(test_reset_state)
 {
 	struct vcpu_load_state st;
 	vm_mgr_reset_state(&st, 0x306c3);
-	load(&st, ENTRY_LOAD_EFER);
+	load(&st, VMXC_ENTRY_LOAD_EFER);
 	ck_assert_uint_eq(written(VMCS_GUEST_RIP), 0xfff0);
 	ck_assert_uint_eq(written(vmcs_guest_sel(VCPU_CS)), 0xf000);
 	ck_assert_uint_eq(written(vmcs_guest_base(VCPU_CS)), 0xffff0000);
@@ -103,7 +103,7 @@ START_TEST(test_reset_state)
 	ck_assert_uint_eq(written(vmcs_guest_ar(VCPU_LDTR)), 0x82);
 	/* CD|NW|ET with NE forced; PE and PG stay clear (unrestricted guest). */
 	ck_assert_uint_eq(written(VMCS_GUEST_CR0), 0x60000030);
-	ck_assert_uint_eq(written(VMCS_ENTRY_CONTROLS), ENTRY_LOAD_EFER);
+	ck_assert_uint_eq(written(VMCS_ENTRY_CONTROLS), VMXC_ENTRY_LOAD_EFER);
 }
 END_TEST
 
@@ -128,7 +128,7 @@ START_TEST(test_long_mode_state_and_fixed_bits)
 	xv.cr4_force0 |= X86_CR4_LA57;
 	xv.cr0_force1 |= X86_CR0_CD;
 	st.regs[VCPU_CR4] |= X86_CR4_LA57;
-	load(&st, ENTRY_LOAD_PAT);
+	load(&st, VMXC_ENTRY_LOAD_PAT);
 	ck_assert_uint_eq(written(VMCS_GUEST_RIP), 0xffffffff81000000ull);
 	ck_assert_uint_eq(written(VMCS_GUEST_RSP), 0x8000);
 	ck_assert_uint_eq(written(VMCS_GUEST_RFLAGS), 0x202);
@@ -145,7 +145,7 @@ START_TEST(test_long_mode_state_and_fixed_bits)
 	ck_assert_uint_eq(written(VMCS_GUEST_IDTR_BASE), 0x6000);
 	ck_assert_uint_eq(written(VMCS_GUEST_IDTR_LIMIT), 0xfff);
 	/* EFER.LMA: the IA-32e mode guest entry control (SDM 27.3.1.1). */
-	ck_assert_uint_eq(written(VMCS_ENTRY_CONTROLS), ENTRY_LOAD_PAT | ENTRY_IA32E_MODE_GUEST);
+	ck_assert_uint_eq(written(VMCS_ENTRY_CONTROLS), VMXC_ENTRY_LOAD_PAT | VMXC_ENTRY_IA32E_MODE_GUEST);
 }
 END_TEST
 

@@ -87,6 +87,7 @@ int vmx_enter(uint64_t *gprs, int launched)
 void outb(uint16_t port, uint8_t v) { (void)port; (void)v; }
 void outw(uint16_t port, uint16_t v) { (void)port; (void)v; }
 void outl(uint16_t port, uint32_t v) { (void)port; (void)v; }
+void pic_complete(uint8_t vector) { (void)vector; }
 uint8_t inb(uint16_t port) { (void)port; return 0xff; }
 void cpuid_count(uint32_t leaf, uint32_t sub, uint32_t out[4])
 {
@@ -190,9 +191,9 @@ static void give_vmcs(struct vcpu *v, unsigned i)
 	xv->launched = false;
 	xv->cr0_force1 = X86_CR0_NE;
 	xv->cr4_force1 = X86_CR4_VMXE;
-	xv->window_ok = PROC_INT_WINDOW_EXITING;
+	xv->window_ok = VMXC_PROC_INT_WINDOW_EXITING;
 	ck_assert(vmx_ptrld(VMCS_PA(i)));
-	vmcs[i][VMCS_ENTRY_CONTROLS] = ENTRY_LOAD_EFER;
+	vmcs[i][VMCS_ENTRY_CONTROLS] = VMXC_ENTRY_LOAD_EFER;
 	x86_guest_extra_init(&xv->extra, areas[i]);
 	ck_assert_int_eq(x86_pcpu_assign(&pc, v), 0);
 }
@@ -395,7 +396,7 @@ START_TEST(test_load_state_applied_before_entry)
 	guest_runs(0xa000);                           /* stale values in the CPU */
 	vmcs[0][VMCS_GUEST_INTERRUPTIBILITY] = 1;     /* an STI shadow of the old life */
 	vmcs[0][VMCS_GUEST_ACTIVITY] = 1;
-	vmcs[0][VMCS_ENTRY_CONTROLS] |= ENTRY_IA32E_MODE_GUEST;
+	vmcs[0][VMCS_ENTRY_CONTROLS] |= VMXC_ENTRY_IA32E_MODE_GUEST;
 	struct x86_vcpu *xv = xvcpu_of(a);
 	for (unsigned r = 0; r < 16; r++)
 		xv->gprs[r] = 0x5555;
@@ -410,7 +411,7 @@ START_TEST(test_load_state_applied_before_entry)
 	ck_assert_uint_eq(vmcs[0][vmcs_guest_ar(VCPU_CS)], 0xc09b);
 	ck_assert_uint_eq(vmcs[0][VMCS_GUEST_INTERRUPTIBILITY], 0);
 	ck_assert_uint_eq(vmcs[0][VMCS_GUEST_ACTIVITY], 0);
-	ck_assert(!(vmcs[0][VMCS_ENTRY_CONTROLS] & ENTRY_IA32E_MODE_GUEST));
+	ck_assert(!(vmcs[0][VMCS_ENTRY_CONTROLS] & VMXC_ENTRY_IA32E_MODE_GUEST));
 	/* The guest reads back the CR0 it was handed: core's shadow and mask. */
 	ck_assert_uint_eq(vmcs[0][VMCS_CR0_SHADOW], X86_CR0_PE | X86_CR0_ET);
 	ck_assert_uint_eq(vmcs[0][VMCS_CR0_MASK], CR_CR0_MASK);

@@ -310,6 +310,13 @@ void plat_ept_invalidate(struct vcpu *vcpu)
 	sim_tlb_flush(vcpu);
 }
 
+/* The simulated TLB is tagged by vCPU: a VPID invalidation drops this vCPU's entries. */
+void plat_vpid_invalidate(struct vcpu *vcpu)
+{
+	sim.vms[vcpu->vm->id].vpid_invalidations[vcpu->id]++;
+	sim_tlb_flush(vcpu);
+}
+
 uint64_t plat_vmx_ept_vpid_cap(void)
 {
 	return sim.ept_vpid_cap;

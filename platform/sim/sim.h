@@ -33,6 +33,7 @@ struct sim_vm {
 	char console[SIM_CONSOLE_MAX];
 	size_t console_len;
 	unsigned ept_invalidations[TERN_MAX_VCPUS];
+	unsigned vpid_invalidations[TERN_MAX_VCPUS];  /* plat_vpid_invalidate calls */
 };
 
 struct sim_cpuid_leaf {

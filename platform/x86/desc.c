@@ -6,6 +6,7 @@
  * Tern never switches stacks through it.
  */
 #include <stdint.h>
+#include <stdbool.h>
 #include "desc.h"
 #include "cpu.h"
 #include "serial.h"
@@ -72,6 +73,35 @@ void pic_init(void)
 	/* Everything masked: the guest gets only what core injects. */
 	outb(0x21, 0xff);
 	outb(0xa1, 0xff);
+}
+
+/* 8259A command words: non-specific EOI (OCW2), read the in-service register (OCW3). */
+#define PIC1_CMD 0x20
+#define PIC2_CMD 0xa0
+#define PIC_EOI 0x20
+#define PIC_READ_ISR 0x0b
+#define PIC_IRQS 16
+#define PIC_SPURIOUS_LINE 7
+
+void pic_complete(uint8_t vector)
+{
+	if (vector < PIC_VECTOR_BASE || vector >= PIC_VECTOR_BASE + PIC_IRQS)
+		return;
+	unsigned irq = vector - PIC_VECTOR_BASE;
+	bool slave = irq >= 8;
+	uint16_t cmd = slave ? PIC2_CMD : PIC1_CMD;
+	if ((irq & 7) == PIC_SPURIOUS_LINE) {
+		/* A spurious IRQ7/15 sets no in-service bit (8259A data sheet): no EOI for it. */
+		outb(cmd, PIC_READ_ISR);
+		if (!(inb(cmd) & (1u << PIC_SPURIOUS_LINE))) {
+			if (slave)
+				outb(PIC1_CMD, PIC_EOI); /* the master did see the cascade line */
+			return;
+		}
+	}
+	if (slave)
+		outb(PIC2_CMD, PIC_EOI);
+	outb(PIC1_CMD, PIC_EOI);
 }
 
 void desc_init(void)

@@ -22,6 +22,13 @@ struct exc_frame {
 void desc_init(void);
 /* Remap the 8259s to PIC_VECTOR_BASE and mask every IRQ. */
 void pic_init(void);
+/*
+ * Complete a host interrupt the CPU acknowledged on a VM exit
+ * ("acknowledge interrupt on exit"): EOI at the 8259(s) that raised vector,
+ * unless it was spurious (IRQ7/IRQ15 with its in-service bit clear). Vectors
+ * outside the 8259s' range are not the host's devices: nothing to do.
+ */
+void pic_complete(uint8_t vector);
 /* For the VMCS host-state area. */
 uint64_t desc_gdt_base(void);
 uint64_t desc_idt_base(void);

@@ -50,7 +50,7 @@ unsigned load_state_vmcs_writes(const struct vcpu_load_state *st, const struct x
 	put(out, &n, VMCS_GUEST_INTERRUPTIBILITY, 0);
 	put(out, &n, VMCS_GUEST_ACTIVITY, ACTIVITY_ACTIVE);
 	put(out, &n, VMCS_GUEST_PENDING_DBG, 0);
-	put(out, &n, VMCS_ENTRY_CONTROLS, lma ? entry_ctls | ENTRY_IA32E_MODE_GUEST
-					      : entry_ctls & ~(uint32_t)ENTRY_IA32E_MODE_GUEST);
+	put(out, &n, VMCS_ENTRY_CONTROLS, lma ? entry_ctls | VMXC_ENTRY_IA32E_MODE_GUEST
+					      : entry_ctls & ~(uint32_t)VMXC_ENTRY_IA32E_MODE_GUEST);
 	return n;
 }

@@ -117,7 +117,10 @@ static void run_service_vm(const struct vmx_caps *caps)
 	}
 	static struct x86_pcpu pcpu;
 	for (uint16_t i = 0; i < vm->config.vcpu_count; i++) {
-		if (vmcs_setup(&vm->vcpus[i], caps) || x86_pcpu_assign(&pcpu, &vm->vcpus[i])) {
+		ret = vmcs_setup(&vm->vcpus[i], caps);
+		if (ret == -TERN_ENOTSUP)
+			x86_power_off(X86_EXIT_NO_VMX); /* refused, the control named (vmcs.c) */
+		if (ret || x86_pcpu_assign(&pcpu, &vm->vcpus[i])) {
 			x86_log("FATAL: VMCS set-up failed");
 			x86_power_off(X86_EXIT_BOOT);
 		}

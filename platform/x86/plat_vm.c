@@ -114,6 +114,14 @@ void plat_ept_invalidate(struct vcpu *vcpu)
 		vmx_invept(INVEPT_ALL, 0);
 }
 
+void plat_vpid_invalidate(struct vcpu *vcpu)
+{
+	if (x86_ept_caps & EPT_CAP_INVVPID_SINGLE)
+		vmx_invvpid(INVVPID_SINGLE, vmxc_vpid(vcpu));
+	else
+		vmx_invvpid(INVVPID_ALL, 0);
+}
+
 void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector)
 {
 	/* No Service VM driver listens yet; the request stays pending. */

@@ -18,6 +18,7 @@
 #include "x86.h"
 #include "trace_rec.h"
 #include "intr.h"
+#include "desc.h"
 
 int vmx_enter(uint64_t *gprs, int launched);
 
@@ -226,11 +227,11 @@ static void apply_requests(struct vcpu *vcpu)
 		xv->tsc_aux_loaded = true;
 	}
 	if (vcpu->intr.irq_window)
-		want |= PROC_INT_WINDOW_EXITING;
+		want |= VMXC_PROC_INT_WINDOW_EXITING;
 	if (vcpu->intr.nmi_window)
-		want |= PROC_NMI_WINDOW_EXITING;
+		want |= VMXC_PROC_NMI_WINDOW_EXITING;
 	want &= xv->window_ok;
-	uint32_t proc = (xv->proc_ctls & ~(PROC_INT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING)) | want;
+	uint32_t proc = (xv->proc_ctls & ~(VMXC_PROC_INT_WINDOW_EXITING | VMXC_PROC_NMI_WINDOW_EXITING)) | want;
 	if (proc != xv->proc_ctls) {
 		vmx_write(VMCS_PROC_CONTROLS, proc);
 		xv->proc_ctls = proc;
@@ -243,9 +244,9 @@ static void apply_requests(struct vcpu *vcpu)
 	 */
 	uint64_t entry = vmx_read(VMCS_ENTRY_CONTROLS);
 	bool lma = (vmx_read(VMCS_GUEST_EFER) & X86_EFER_LMA) != 0;
-	if (lma != ((entry & ENTRY_IA32E_MODE_GUEST) != 0))
-		vmx_write(VMCS_ENTRY_CONTROLS, lma ? entry | ENTRY_IA32E_MODE_GUEST
-						    : entry & ~(uint64_t)ENTRY_IA32E_MODE_GUEST);
+	if (lma != ((entry & VMXC_ENTRY_IA32E_MODE_GUEST) != 0))
+		vmx_write(VMCS_ENTRY_CONTROLS, lma ? entry | VMXC_ENTRY_IA32E_MODE_GUEST
+						    : entry & ~(uint64_t)VMXC_ENTRY_IA32E_MODE_GUEST);
 }
 
 /* VM-entry interruption information, SDM 25.8.3. */
@@ -285,6 +286,21 @@ static bool wait_for_wakeup(struct vcpu *vcpu)
 	return false;
 }
 
+/*
+ * The hardware's half of an exit, before core sees it: an external
+ * interrupt was acknowledged by the exit itself ("acknowledge interrupt on
+ * exit", core's control set), so the 8259 waits for its EOI. No host device
+ * driver behind the vectors runs yet; completing the interrupt keeps the
+ * controller from blocking every later one.
+ */
+static void complete_host_event(const struct exit_record *ex)
+{
+	if (exit_basic_reason(ex) != EXIT_REASON_EXTERNAL_INTERRUPT || exit_is_entry_failure(ex) ||
+	    !intr_info_valid(ex->intr_info))
+		return;
+	pic_complete(intr_info_vector(ex->intr_info));
+}
+
 /* Everything core decided goes into the VMCS before the entry. */
 static void prepare_entry(struct vcpu *vcpu)
 {
@@ -316,6 +332,7 @@ static void run_once(struct vcpu *vcpu)
 	xv->entries++;
 
 	read_exit(&ex);
+	complete_host_event(&ex);
 	if (exit_is_entry_failure(&ex))
 		x86_log("VM entry failed: exit reason %u (%s), qualification 0x%lx",
 			exit_basic_reason(&ex), exit_reason_name(exit_basic_reason(&ex)),

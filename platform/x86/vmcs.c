@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * VMCS set-up for one vCPU (SDM Vol. 3C chapter 25, checks of 27.2-27.3):
- * the execution, exit and entry controls and the host state. Every control
- * is adjusted against the allowed-0/allowed-1 capability MSRs; a control
- * Tern depends on that the CPU lacks fails the set-up with its name. The
- * guest state is core's, as for every VM: the VM manager's load state
+ * the execution, exit and entry controls and the host state. The
+ * VM-execution, exit and entry controls, the exception bitmap and the VPID
+ * are core's (core/vmx_controls.h), written as given once vmx_ctls_resolve
+ * has checked every bit against the capability MSRs; a control core needs
+ * that the CPU cannot provide refuses the start with its name. The guest
+ * state is core's, as for every VM: the VM manager's load state
  * (vcpu->load, e.g. the Multiboot hand-off of vm_mgr_multiboot_state) is
  * written by run.c before the first entry.
  */
@@ -31,16 +33,29 @@ static int vmwrite_checked(uint32_t field, uint64_t value, int *err)
 	return *err;
 }
 
-/* Adjust, and name the wanted bits the CPU cannot provide. */
-static uint32_t ctl(const char *what, uint64_t cap, uint32_t want, uint32_t need, int *err)
+/*
+ * Core's control set for this vCPU, as the CPU will run it, or a refusal
+ * naming the control (vmx_ctls.c checks; core decides, vmx_controls.c).
+ */
+static int resolve_controls(struct vcpu *vcpu, const struct vmx_caps *caps,
+			    struct vmx_controls *set, uint32_t v[VMXC_FIELD_COUNT])
 {
-	uint32_t missing;
-	uint32_t v = vmx_adjust_ctls(cap, want, &missing);
-	if (missing & need) {
-		x86_log("VMX %s controls: required bits 0x%x not allowed by this CPU", what, missing & need);
-		*err = -TERN_ENOTSUP;
+	struct vmx_refusal why;
+
+	vmxc_build(vcpu, set);
+	if (vmx_ctls_resolve(caps, set, v, &why)) {
+		x86_log("REFUSED: VMX %s control \"%s\" %s", vmxc_field_name(why.field),
+			vmxc_control_name(why.field, why.bit),
+			why.forced_on ? "cannot be turned off on this CPU" : "not supported by this CPU");
+		return -TERN_ENOTSUP;
 	}
-	return v;
+	/* core's flush_vpid requests need INVVPID (SDM Vol. 3C 31.3, A.10). */
+	if (!(caps->ept_vpid & EPT_CAP_INVVPID) ||
+	    !(caps->ept_vpid & (EPT_CAP_INVVPID_SINGLE | EPT_CAP_INVVPID_ALL))) {
+		x86_log("REFUSED: VMX has VPIDs but no INVVPID (IA32_VMX_EPT_VPID_CAP)");
+		return -TERN_ENOTSUP;
+	}
+	return 0;
 }
 
 int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps)
@@ -55,48 +70,27 @@ int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps)
 		return -TERN_EIO;
 	}
 
-	/*
-	 * Pin-based: external interrupts and NMIs exit (the host owns the
-	 * hardware; the guest sees only what core injects).
-	 */
-	uint32_t pin = ctl("pin-based", caps->pin,
-			   PIN_EXT_INT_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS,
-			   PIN_EXT_INT_EXITING, &err);
-	/*
-	 * Primary: HLT and every port access exit (core decides per port);
-	 * MSRs exit as core's bitmap says (msr.h), and the TSC offset is
-	 * core's; CR3 accesses do not exit (EPT makes the guest's paging its
-	 * own business). The window-exiting controls are set per entry when
-	 * core asks (exit_dispatch.h); NMI-window exiting needs virtual NMIs.
-	 */
-	uint32_t proc_want = PROC_HLT_EXITING | PROC_UNCOND_IO_EXITING | PROC_ACTIVATE_SECONDARY |
-			     PROC_USE_MSR_BITMAPS | PROC_USE_TSC_OFFSETTING;
-	uint32_t proc = ctl("processor-based", caps->proc, proc_want, proc_want, &err);
-	xv->window_ok = (uint32_t)(caps->proc >> 32) & PROC_INT_WINDOW_EXITING;
-	if ((pin & PIN_VIRTUAL_NMIS) && ((caps->proc >> 32) & PROC_NMI_WINDOW_EXITING))
-		xv->window_ok |= PROC_NMI_WINDOW_EXITING;
-	xv->proc_ctls = proc;
+	/* The controls are core's, applied as given (vmx_controls.h). */
+	struct vmx_controls set;
+	uint32_t v[VMXC_FIELD_COUNT];
+	int ret = resolve_controls(vcpu, caps, &set, v);
+	if (ret)
+		return ret;
+	xv->window_ok = set.dynamic[VMXC_PROC];
+	xv->proc_ctls = v[VMXC_PROC];
 	uint32_t r[4];
 	cpuid_count(0x80000001u, 0, r);
 	xv->rdtscp = (r[3] & CPUID_80000001_EDX_RDTSCP) != 0;
 	xv->tsc_aux_loaded = false;
-	uint32_t proc2_want = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST;
-	uint32_t proc2 = ctl("secondary", caps->proc2, proc2_want, proc2_want, &err);
-	uint32_t exit_want = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_EFER | EXIT_LOAD_EFER |
-			     EXIT_SAVE_PAT | EXIT_LOAD_PAT;
-	uint32_t exitc = ctl("VM-exit", caps->exit, exit_want, exit_want, &err);
-	uint32_t entry_want = ENTRY_LOAD_EFER | ENTRY_LOAD_PAT;
-	uint32_t entry = ctl("VM-entry", caps->entry, entry_want, entry_want, &err);
-	entry &= ~ENTRY_IA32E_MODE_GUEST;
-	if (err)
-		return err;
 
-	vmwrite_checked(VMCS_PIN_CONTROLS, pin, &err);
-	vmwrite_checked(VMCS_PROC_CONTROLS, proc, &err);
-	vmwrite_checked(VMCS_PROC_CONTROLS2, proc2, &err);
-	vmwrite_checked(VMCS_EXIT_CONTROLS, exitc, &err);
-	vmwrite_checked(VMCS_ENTRY_CONTROLS, entry, &err);
-	vmwrite_checked(VMCS_EXCEPTION_BITMAP, EXIT_EXCEPTION_BITMAP, &err);
+	vmwrite_checked(VMCS_PIN_CONTROLS, v[VMXC_PIN], &err);
+	vmwrite_checked(VMCS_PROC_CONTROLS, v[VMXC_PROC], &err);
+	vmwrite_checked(VMCS_PROC_CONTROLS2, v[VMXC_PROC2], &err);
+	vmwrite_checked(VMCS_EXIT_CONTROLS, v[VMXC_EXIT], &err);
+	vmwrite_checked(VMCS_ENTRY_CONTROLS, v[VMXC_ENTRY], &err);
+	vmwrite_checked(VMCS_EXCEPTION_BITMAP, set.exception_bitmap, &err);
+	vmwrite_checked(VMCS_VPID, set.vpid, &err);
+	/* Every port exits: no I/O bitmaps ("use I/O bitmaps" is clear in core's set). */
 	vmwrite_checked(VMCS_MSR_BITMAP, virt_to_phys(vcpu->vm->msr_bitmap.bits), &err);
 	vmwrite_checked(VMCS_TSC_OFFSET, vcpu->msr.tsc_offset, &err);
 	vcpu->msr.tsc_offset_dirty = false;

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * VMCS field encodings (SDM Vol. 3C Appendix B), VMX MSRs (Appendix A) and
- * the control bits Tern uses (SDM 25.6, 25.7, 25.8). platform/x86 only:
- * core/ never sees a VMCS encoding.
+ * VMCS field encodings (SDM Vol. 3C Appendix B) and VMX MSRs (Appendix A).
+ * platform/x86 only: core/ never sees a VMCS field encoding.
  */
 #ifndef TERN_X86_VMCS_H
 #define TERN_X86_VMCS_H
@@ -42,42 +41,22 @@
 #define EPT_CAP_INVEPT (1ull << 20)
 #define EPT_CAP_INVEPT_SINGLE (1ull << 25)
 #define EPT_CAP_INVEPT_ALL (1ull << 26)
+#define EPT_CAP_INVVPID (1ull << 32)
+#define EPT_CAP_INVVPID_SINGLE (1ull << 41)
+#define EPT_CAP_INVVPID_ALL (1ull << 42)
 
 #define CR4_VMXE (1ull << 13)
 #define CR4_OSXSAVE (1ull << 18)
 
-/* Pin-based controls, SDM Table 25-5. */
-#define PIN_EXT_INT_EXITING (1u << 0)
-#define PIN_NMI_EXITING (1u << 3)
-#define PIN_VIRTUAL_NMIS (1u << 5)
-/* Primary processor-based controls, SDM Table 25-6. */
-#define PROC_INT_WINDOW_EXITING (1u << 2)
-#define PROC_USE_TSC_OFFSETTING (1u << 3)
-#define PROC_NMI_WINDOW_EXITING (1u << 22)
-#define PROC_HLT_EXITING (1u << 7)
-#define PROC_CR3_LOAD_EXITING (1u << 15)
-#define PROC_CR3_STORE_EXITING (1u << 16)
-#define PROC_UNCOND_IO_EXITING (1u << 24)
-#define PROC_USE_IO_BITMAPS (1u << 25)
-#define PROC_USE_MSR_BITMAPS (1u << 28)
-#define PROC_ACTIVATE_SECONDARY (1u << 31)
-/* Secondary processor-based controls, SDM Table 25-7. */
-#define PROC2_ENABLE_EPT (1u << 1)
-#define PROC2_ENABLE_VPID (1u << 5)
-#define PROC2_UNRESTRICTED_GUEST (1u << 7)
-/* VM-exit controls, SDM Table 25-13. */
-#define EXIT_HOST_ADDR_SPACE_SIZE (1u << 9)
-#define EXIT_ACK_INT_ON_EXIT (1u << 15)
-#define EXIT_SAVE_PAT (1u << 18)
-#define EXIT_LOAD_PAT (1u << 19)
-#define EXIT_SAVE_EFER (1u << 20)
-#define EXIT_LOAD_EFER (1u << 21)
-/* VM-entry controls, SDM Table 25-15. */
-#define ENTRY_IA32E_MODE_GUEST (1u << 9)
-#define ENTRY_LOAD_PAT (1u << 14)
-#define ENTRY_LOAD_EFER (1u << 15)
+/*
+ * The control bits are core's (core/vmx_controls.h, VMXC_*): core decides the
+ * control set, this platform checks it against the capability MSRs and
+ * applies it (vmx_ctls.c, vmcs.c).
+ */
+#include "vmx_controls.h"
 
 /* 16-bit fields. */
+#define VMCS_VPID 0x0000
 #define VMCS_GUEST_ES_SEL 0x0800
 #define VMCS_GUEST_TR_SEL 0x080e  /* ES..TR are 0x800 + 2*seg */
 #define VMCS_HOST_ES_SEL 0x0c00

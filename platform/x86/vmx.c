@@ -15,15 +15,6 @@ uint64_t x86_ept_caps;
 
 static uint8_t vmxon_region[4096] __attribute__((aligned(4096)));
 
-uint32_t vmx_adjust_ctls(uint64_t cap_msr, uint32_t want, uint32_t *missing)
-{
-	uint32_t must1 = (uint32_t)cap_msr;
-	uint32_t may1 = (uint32_t)(cap_msr >> 32);
-	if (missing)
-		*missing = want & ~may1;
-	return (want | must1) & may1;
-}
-
 const char *vmx_check(struct vmx_caps *caps)
 {
 	uint32_t r[4];
@@ -52,12 +43,12 @@ const char *vmx_check(struct vmx_caps *caps)
 	caps->cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
 	caps->cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
 
-	if (!((caps->proc >> 32) & PROC_ACTIVATE_SECONDARY))
+	if (!((caps->proc >> 32) & VMXC_PROC_ACTIVATE_SECONDARY))
 		return "VMX has no secondary processor-based controls, so no EPT";
 	caps->proc2 = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2);
-	if (!((caps->proc2 >> 32) & PROC2_ENABLE_EPT))
+	if (!((caps->proc2 >> 32) & VMXC_PROC2_ENABLE_EPT))
 		return "VMX has no EPT (IA32_VMX_PROCBASED_CTLS2 allowed-1 bit 1 = 0)";
-	if (!((caps->proc2 >> 32) & PROC2_UNRESTRICTED_GUEST))
+	if (!((caps->proc2 >> 32) & VMXC_PROC2_UNRESTRICTED_GUEST))
 		return "VMX has no unrestricted guest (IA32_VMX_PROCBASED_CTLS2 allowed-1 bit 7 = 0)";
 	caps->ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
 	x86_ept_caps = caps->ept_vpid;
@@ -66,11 +57,7 @@ const char *vmx_check(struct vmx_caps *caps)
 	if (!(caps->ept_vpid & EPT_CAP_INVEPT) ||
 	    !(caps->ept_vpid & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)))
 		return "EPT has no INVEPT (IA32_VMX_EPT_VPID_CAP)";
-	if (!((caps->proc >> 32) & PROC_HLT_EXITING) ||
-	    !((caps->proc >> 32) & (PROC_UNCOND_IO_EXITING)))
-		return "VMX cannot exit on HLT and port I/O";
-	if (!((caps->exit >> 32) & EXIT_HOST_ADDR_SPACE_SIZE))
-		return "VMX cannot return to a 64-bit host";
+	/* Every other control core's set needs is checked, by name, when a vCPU is set up (vmcs.c). */
 	return NULL;
 }
 

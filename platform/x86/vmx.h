@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "vmx_controls.h"
 
 /* What the boot CPU offers, read from the VMX MSRs (SDM Appendix A). */
 struct vmx_caps {
@@ -27,17 +28,32 @@ const char *vmx_check(struct vmx_caps *caps);
 extern uint64_t x86_ept_caps;
 /* CR0/CR4 fixed bits, VMXON region, VMXON. 0 or -TERN_EIO. */
 int vmx_on(const struct vmx_caps *caps);
-/*
- * A control value that honours the allowed-0 (must be 1) and allowed-1
- * (may be 1) settings of the capability MSR (SDM A.3-A.5, 26.2.1.1):
- * want | must-be-one, then & may-be-one. *missing gets the wanted bits the
- * CPU cannot set.
- */
-uint32_t vmx_adjust_ctls(uint64_t cap_msr, uint32_t want, uint32_t *missing);
+/* Why core's control set cannot run on this CPU: the first control that fails. */
+struct vmx_refusal {
+	enum vmxc_field field;
+	unsigned bit;
+	bool forced_on;  /* core needs it clear, the CPU fixes it to 1; else the CPU cannot set it */
+};
 
-/* INVEPT, SDM Vol. 3C 31.3: type 1 single-context, 2 all-context. */
+/*
+ * Core's control set (core/vmx_controls.h) against the capability MSRs in
+ * caps (allowed-0 settings in bits 31:0 must be 1, allowed-1 settings in
+ * bits 63:32 may be 1; the TRUE_* MSRs when IA32_VMX_BASIC[55], SDM Vol. 3D
+ * A.3-A.5). Every bit core sets or turns on per entry must be allowed-1;
+ * every defined control core leaves clear, and every per-entry bit, must be
+ * allowed-0. Reserved bits the CPU fixes to 1 are set (SDM A.2). Returns 0
+ * with the five values to write in out, or -TERN_ENOTSUP with *why naming
+ * the first failing control (fields in order, bits from 0). Pure: unit-tested
+ * on the host (harness/unit/test_vmx_controls.c).
+ */
+int vmx_ctls_resolve(const struct vmx_caps *caps, const struct vmx_controls *set,
+		     uint32_t out[VMXC_FIELD_COUNT], struct vmx_refusal *why);
+
+/* INVEPT / INVVPID, SDM Vol. 3C 31.3: type 1 single-context, 2 all-context. */
 #define INVEPT_SINGLE 1ull
 #define INVEPT_ALL 2ull
+#define INVVPID_SINGLE 1ull
+#define INVVPID_ALL 2ull
 
 #ifndef TERN_X86_HOST_TEST
 static inline bool vmx_write(uint32_t field, uint64_t value)
@@ -78,6 +94,16 @@ static inline bool vmx_invept(uint64_t type, uint64_t eptp)
 	return !fail;
 }
 
+/* The descriptor holds the VPID in bits 15:0 and a linear address (unused for types 1, 2). */
+static inline bool vmx_invvpid(uint64_t type, uint16_t vpid)
+{
+	struct { uint64_t vpid, linear; } desc = { vpid, 0 };
+	bool fail;
+	__asm__ volatile("invvpid %[d], %[t]; setna %[fail]"
+			 : [fail] "=qm"(fail) : [d] "m"(desc), [t] "r"(type) : "cc", "memory");
+	return !fail;
+}
+
 #else
 /* Host unit tests: a fake VMCS stands behind these (see cpu.h). */
 bool vmx_write(uint32_t field, uint64_t value);
@@ -85,6 +111,7 @@ uint64_t vmx_read(uint32_t field);
 bool vmx_clear(uint64_t pa);
 bool vmx_ptrld(uint64_t pa);
 bool vmx_invept(uint64_t type, uint64_t eptp);
+bool vmx_invvpid(uint64_t type, uint16_t vpid);
 #endif
 
 /* The instruction error of the current VMCS, SDM 31.4 (Table 31-1). */

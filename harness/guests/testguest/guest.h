@@ -108,6 +108,7 @@ void tg_test_string_io(void);
 void tg_test_hypercall(void);
 void tg_test_faults(void);
 void tg_test_reset(uint32_t magic, uint32_t info);
+void tg_test_intercept(void);
 
 /* ---- small libc-free helpers ------------------------------------------------------- */
 void *memset(void *d, int c, size_t n);

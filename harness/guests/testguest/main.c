@@ -48,6 +48,7 @@ void tg_main(uint32_t magic, uint32_t info)
 	tg_test_string_io();
 	tg_test_msr();
 	tg_test_cr();
+	tg_test_intercept();
 	tg_test_faults();
 	tg_test_mmio();
 	tg_test_hypercall();
