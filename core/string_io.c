@@ -18,6 +18,7 @@
 #include "io_qual.h"
 #include "log.h"
 #include "page_walk.h"
+#include "retire.h"
 #include "vm.h"
 #include "x86.h"
 
@@ -176,7 +177,7 @@ static void dm_post(struct vcpu *vcpu, const struct ioreq *req, uint64_t value)
 	if (w->rep)
 		set_masked(vcpu, VCPU_RCX, w->next_count, w->amask);
 	if (!w->rep || !w->next_count)
-		vcpu_advance_rip(vcpu, w->instr_len);
+		vcpu_retire_insn(vcpu, w->instr_len);
 }
 
 /*
@@ -287,7 +288,7 @@ enum exit_action string_io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 
 	if (!pio_find(&vcpu->vm->pio, s.port, s.size) && ioreq_ready(vcpu->vm)) {
 		if (!count) {
-			vcpu_advance_rip(vcpu, ex->instr_len);
+			vcpu_retire_insn(vcpu, ex->instr_len);
 			return EXIT_ACTION_RESUME;
 		}
 		return element_to_dm(&s, ex, off, step, count, rep);
@@ -319,6 +320,6 @@ enum exit_action string_io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	}
 	/* Done when the count ran out; otherwise the guest re-executes the rest. */
 	if (!count)
-		vcpu_advance_rip(vcpu, ex->instr_len);
+		vcpu_retire_insn(vcpu, ex->instr_len);
 	return EXIT_ACTION_RESUME;
 }

@@ -112,6 +112,13 @@ void tg_isr(struct tg_frame *f)
 	}
 	if (f->vector == 0xFF)	/* spurious */
 		return;
+	if (f->vector == TG_EXC_DB && tg_step.armed) {
+		tg_step.count++;
+		tg_step.rip = f->rip;
+		tg_step.dr6 = read_dr6();
+		f->rflags &= ~TG_RFLAGS_TF;	/* one step: IRET returns with TF off */
+		return;
+	}
 	if (tg_fixup_rip) {
 		tg_last_fault.hit = true;
 		tg_last_fault.vector = f->vector;
