@@ -6,15 +6,13 @@
 
 void vcpu_retire_emulated(struct vcpu *vcpu)
 {
+	const uint64_t shadow = INTR_STATE_STI | INTR_STATE_MOV_SS;
 	uint64_t intr = vcpu_get_reg(vcpu, VCPU_INTERRUPTIBILITY);
 	uint64_t rflags = vcpu_get_reg(vcpu, VCPU_RFLAGS);
 
-	/* Written only when they change: a trace lists every register written. */
-	if (intr & (INTR_STATE_STI | INTR_STATE_MOV_SS))
-		vcpu_set_reg(vcpu, VCPU_INTERRUPTIBILITY,
-			     intr & ~(uint64_t)(INTR_STATE_STI | INTR_STATE_MOV_SS));
-	if (rflags & X86_RFLAGS_RF)
-		vcpu_set_reg(vcpu, VCPU_RFLAGS, rflags & ~X86_RFLAGS_RF);
+	/* Registers are written only when they change: a trace lists every register written. */
+	if (intr & shadow)
+		vcpu_set_reg(vcpu, VCPU_INTERRUPTIBILITY, intr & ~shadow);
 	/*
 	 * TF as the instruction began: none Tern emulates changes it. OR, not
 	 * set: a MOV SS before this instruction may have left its own
@@ -22,8 +20,9 @@ void vcpu_retire_emulated(struct vcpu *vcpu)
 	 * delivered after the next instruction), and one #DB reports them all.
 	 */
 	if (rflags & X86_RFLAGS_TF)
-		vcpu_set_reg(vcpu, VCPU_PENDING_DBG,
-			     vcpu_get_reg(vcpu, VCPU_PENDING_DBG) | PENDING_DBG_BS);
+		vcpu_set_reg(vcpu, VCPU_PENDING_DBG, vcpu_get_reg(vcpu, VCPU_PENDING_DBG) | PENDING_DBG_BS);
+	if (rflags & X86_RFLAGS_RF)
+		vcpu_set_reg(vcpu, VCPU_RFLAGS, rflags & ~X86_RFLAGS_RF);
 }
 
 /*

@@ -23,6 +23,10 @@
  *    blocking is set (SDM Vol. 3C 26.3.1.5) holds trivially: retirement
  *    has just ended that blocking.
  *
+ * A handler that injects a fault instead leaves the interruptibility state
+ * and pending debug exceptions as the CPU saved them on the exit, which
+ * meet those checks already.
+ *
  * Tern gives guests no IA32_DEBUGCTL (RDMSR/WRMSR of it #GP), so BTF
  * (single-step on branches only) is always 0 and every emulated
  * instruction traps.

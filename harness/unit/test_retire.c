@@ -310,7 +310,7 @@ static void dm_answer(struct vm *sos, uint32_t value)
 	memcpy(slot + IOREQ_OFF_STATE, &st, 4);
 }
 
-START_TEST(test_string_in_retires_on_completion)
+START_TEST(test_device_model_io_retires)
 {
 	static struct tern hv2;
 	sim_reset();
@@ -344,6 +344,23 @@ START_TEST(test_string_in_retires_on_completion)
 	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RIP), 0x1002);
 	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_INTERRUPTIBILITY), 0);
 	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_PENDING_DBG), PENDING_DBG_BS);
+
+	/* in al, dx from a device-model port: retired when the request goes out. */
+	vcpu_cache_reset(u);
+	sim_vcpu_flat_state(u, false, 0);
+	vcpu_cache_fill(u, VCPU_RIP, 0x2000);
+	vcpu_cache_fill(u, VCPU_RFLAGS, RFL_BASE | X86_RFLAGS_TF | X86_RFLAGS_RF);
+	vcpu_cache_fill(u, VCPU_INTERRUPTIBILITY, INTR_STATE_MOV_SS);
+	ex = rec(EXIT_REASON_IO_INSTRUCTION, 0x1f7ull << 16 | 1u << 3, 1);
+	ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_WAIT_IO);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RIP), 0x2001);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RFLAGS), RFL_BASE | X86_RFLAGS_TF);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_INTERRUPTIBILITY), 0);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_PENDING_DBG), PENDING_DBG_BS);
+	dm_answer(sos, 0x77);
+	ck_assert_int_eq(ioreq_complete(uos, 0), 0);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RAX) & 0xff, 0x77);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RIP), 0x2001);    /* retired once, not again */
 }
 END_TEST
 
@@ -361,7 +378,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_trap_goes_before_interrupts);
 	tcase_add_test(tc, test_hlt_trap_then_wakeup);
 	tcase_add_test(tc, test_mov_ss_breakpoint_kept);
-	tcase_add_test(tc, test_string_in_retires_on_completion);
+	tcase_add_test(tc, test_device_model_io_retires);
 	suite_add_tcase(s, tc);
 	return s;
 }
