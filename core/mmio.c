@@ -195,6 +195,9 @@ int mmio_emulate(struct vcpu *vcpu, struct guest_fault *f, bool *retired)
 	pw_regs_from_vcpu(vcpu, &m.pw);
 	emul_ctx_init(&c, vcpu, &mmio_emul_ops, &m);
 	m.wrap32 = c.mode != INSN_MODE_64;
+	/* Single-stepped, every REP iteration traps (retire.h): one per exit. */
+	if (vcpu_single_stepping(vcpu))
+		c.max_rep = 1;
 
 	/* The instruction is at CS.base + RIP (SDM Vol. 3A 3.4.4: base 0 in 64-bit mode). */
 	la = vcpu_get_reg(vcpu, VCPU_RIP);
@@ -270,10 +273,12 @@ enum exit_action mmio_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	}
 	/*
 	 * The emulator moved RIP (at the code-segment size); a REP it stopped
-	 * early has not completed and re-executes, so it does not retire.
+	 * early has not completed and re-executes: an iteration, not retired.
 	 */
-	if (!retired)
+	if (!retired) {
+		vcpu_retire_iteration(vcpu);
 		return EXIT_ACTION_RESUME;
+	}
 	vcpu_retire_emulated(vcpu);
 	return EXIT_ACTION_RESUME;
 }

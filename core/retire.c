@@ -42,6 +42,22 @@ void vcpu_retire_insn(struct vcpu *vcpu, uint32_t instr_len)
 	vcpu_retire_emulated(vcpu);
 }
 
+bool vcpu_single_stepping(struct vcpu *vcpu)
+{
+	return (vcpu_get_reg(vcpu, VCPU_RFLAGS) & X86_RFLAGS_TF) != 0;
+}
+
+void vcpu_retire_iteration(struct vcpu *vcpu)
+{
+	uint64_t rflags = vcpu_get_reg(vcpu, VCPU_RFLAGS);
+
+	if (!(rflags & X86_RFLAGS_TF))
+		return;
+	vcpu_set_reg(vcpu, VCPU_PENDING_DBG, vcpu_get_reg(vcpu, VCPU_PENDING_DBG) | PENDING_DBG_BS);
+	if (!(rflags & X86_RFLAGS_RF))
+		vcpu_set_reg(vcpu, VCPU_RFLAGS, rflags | X86_RFLAGS_RF);
+}
+
 bool vcpu_step_trap_pending(const struct vcpu *vcpu)
 {
 	return (vcpu->reg_valid & (1u << VCPU_PENDING_DBG)) &&

@@ -178,6 +178,8 @@ static void dm_post(struct vcpu *vcpu, const struct ioreq *req, uint64_t value)
 		set_masked(vcpu, VCPU_RCX, w->next_count, w->amask);
 	if (!w->rep || !w->next_count)
 		vcpu_retire_insn(vcpu, w->instr_len);
+	else
+		vcpu_retire_iteration(vcpu);
 }
 
 /*
@@ -283,6 +285,8 @@ enum exit_action string_io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	uint64_t count = rep ? (vcpu_get_reg(vcpu, VCPU_RCX) & s.amask) : 1;
 	uint64_t off = vcpu_get_reg(vcpu, idx) & s.amask;
 	uint64_t step = (vcpu_get_reg(vcpu, VCPU_RFLAGS) & X86_RFLAGS_DF) ? -(uint64_t)s.size : s.size;
+	/* Single-stepped, every iteration traps (retire.h): one per exit. */
+	unsigned batch = vcpu_single_stepping(vcpu) ? 1 : STRING_IO_BATCH;
 	unsigned done = 0;
 	int rc = 0;
 
@@ -294,7 +298,7 @@ enum exit_action string_io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 		return element_to_dm(&s, ex, off, step, count, rep);
 	}
 
-	while (count && done < STRING_IO_BATCH) {
+	while (count && done < batch) {
 		if ((rc = element(&s, off)))
 			break;
 		off = (off + step) & s.amask; /* the index wraps at the address size */
@@ -321,5 +325,7 @@ enum exit_action string_io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	/* Done when the count ran out; otherwise the guest re-executes the rest. */
 	if (!count)
 		vcpu_retire_insn(vcpu, ex->instr_len);
+	else
+		vcpu_retire_iteration(vcpu);
 	return EXIT_ACTION_RESUME;
 }

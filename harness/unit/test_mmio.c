@@ -391,11 +391,10 @@ START_TEST(retirement)
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_INTERRUPTIBILITY), 0);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_PENDING_DBG), PENDING_DBG_BS);
 
-	/* rep stosb of 5000 bytes: the emulator stops after 4096; RIP stays, no trap yet. */
+	/* rep stosb of 5000 bytes: the emulator stops after 4096; RIP stays, nothing retires. */
 	vcpu_cache_reset(v);
 	sim_vcpu_flat_state(v, true, 0);
 	vcpu_cache_fill(v, VCPU_CR3, 0x1000);
-	vcpu_cache_fill(v, VCPU_RFLAGS, tf_rf);
 	vcpu_cache_fill(v, VCPU_INTERRUPTIBILITY, INTR_STATE_STI);
 	vcpu_cache_fill(v, VCPU_RDI, 0xC0001000ull);
 	vcpu_cache_fill(v, VCPU_RCX, 5000);
@@ -405,6 +404,36 @@ START_TEST(retirement)
 	ck_assert(!vcpu_reg_dirty(v, VCPU_RFLAGS));
 	ck_assert(!vcpu_reg_dirty(v, VCPU_INTERRUPTIBILITY));
 	ck_assert(!vcpu_reg_dirty(v, VCPU_PENDING_DBG));
+
+	/* Single-stepped: one iteration, then the trap with RIP on the instruction and RF set. */
+	vcpu_cache_reset(v);
+	sim_vcpu_flat_state(v, true, 0);
+	vcpu_cache_fill(v, VCPU_CR3, 0x1000);
+	vcpu_cache_fill(v, VCPU_RFLAGS, X86_RFLAGS_FIXED1 | X86_RFLAGS_TF);
+	vcpu_cache_fill(v, VCPU_INTERRUPTIBILITY, INTR_STATE_STI);
+	vcpu_cache_fill(v, VCPU_RDI, 0xC0001000ull);
+	vcpu_cache_fill(v, VCPU_RCX, 3);
+	ck_assert_int_eq(RUN("\xf3\xaa"), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RCX), 2);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RDI), 0xC0001001ull);
+	ck_assert(!vcpu_reg_dirty(v, VCPU_RIP));
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RFLAGS), X86_RFLAGS_FIXED1 | X86_RFLAGS_TF | X86_RFLAGS_RF);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_PENDING_DBG), PENDING_DBG_BS);
+	ck_assert(!vcpu_reg_dirty(v, VCPU_INTERRUPTIBILITY));
+	/* The last iteration retires: RIP on, RF clear, the trap again, the shadow over. */
+	vcpu_cache_reset(v);
+	sim_vcpu_flat_state(v, true, 0);
+	vcpu_cache_fill(v, VCPU_CR3, 0x1000);
+	vcpu_cache_fill(v, VCPU_RFLAGS, X86_RFLAGS_FIXED1 | X86_RFLAGS_TF | X86_RFLAGS_RF);
+	vcpu_cache_fill(v, VCPU_INTERRUPTIBILITY, INTR_STATE_STI);
+	vcpu_cache_fill(v, VCPU_RDI, 0xC0001002ull);
+	vcpu_cache_fill(v, VCPU_RCX, 1);
+	ck_assert_int_eq(RUN("\xf3\xaa"), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RCX), 0);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), CODE + 2);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RFLAGS), X86_RFLAGS_FIXED1 | X86_RFLAGS_TF);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_PENDING_DBG), PENDING_DBG_BS);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_INTERRUPTIBILITY), 0);
 
 	/* A store to a page that is not present: #PF, nothing retired. */
 	vcpu_cache_reset(v);

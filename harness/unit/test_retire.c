@@ -299,6 +299,56 @@ START_TEST(test_mov_ss_breakpoint_kept)
 }
 END_TEST
 
+START_TEST(test_rep_outs_steps_each_iteration)
+{
+	/* rep outsb to the UART's scratch register, 32-bit protected mode without paging. */
+	uint8_t *ram = sim_vm_ram(vm->id);
+	ram[0x3000] = 0x11;
+	ram[0x3001] = 0x22;
+	guest(RFL_BASE | X86_RFLAGS_TF, INTR_STATE_STI, 0);
+	sim_vcpu_flat_state(v, false, 0);
+	vcpu_cache_fill(v, VCPU_CR0, X86_CR0_PE | X86_CR0_ET | X86_CR0_NE);
+	vcpu_cache_fill(v, VCPU_RIP, RIP0);
+	vcpu_cache_fill(v, VCPU_RFLAGS, RFL_BASE | X86_RFLAGS_TF);
+	vcpu_cache_fill(v, VCPU_INTERRUPTIBILITY, INTR_STATE_STI);
+	vcpu_cache_fill(v, VCPU_RSI, 0x3000);
+	vcpu_cache_fill(v, VCPU_RCX, 2);
+	struct exit_record ex = rec(EXIT_REASON_IO_INSTRUCTION, 0x3ffull << 16 | 1u << 4 | 1u << 5, 2);
+	ex.instr_info = 1u << 7 | (uint32_t)VCPU_DS << 15;
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	/* One element, then the trap on the instruction with RF set; the shadow stays. */
+	ck_assert_uint_eq(vm->com1.scr, 0x11);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RCX), 1);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RSI), 0x3001);
+	ck_assert(!vcpu_reg_dirty(v, VCPU_RIP));
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RFLAGS), RFL_BASE | X86_RFLAGS_TF | X86_RFLAGS_RF);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_PENDING_DBG), PENDING_DBG_BS);
+	ck_assert(!vcpu_reg_dirty(v, VCPU_INTERRUPTIBILITY));
+	/* After the #DB, the guest re-executes it (RF still set): the last element retires. */
+	vcpu_cache_fill(v, VCPU_PENDING_DBG, 0);
+	v->reg_dirty = 0;
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vm->com1.scr, 0x22);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RCX), 0);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), RIP0 + 2);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RFLAGS), RFL_BASE | X86_RFLAGS_TF);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_PENDING_DBG), PENDING_DBG_BS);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_INTERRUPTIBILITY), 0);
+	/* Not single-stepped, the whole count goes in one exit and nothing traps. */
+	guest(RFL_BASE, 0, 0);
+	sim_vcpu_flat_state(v, false, 0);
+	vcpu_cache_fill(v, VCPU_CR0, X86_CR0_PE | X86_CR0_ET | X86_CR0_NE);
+	vcpu_cache_fill(v, VCPU_RIP, RIP0);
+	vcpu_cache_fill(v, VCPU_RFLAGS, RFL_BASE);
+	vcpu_cache_fill(v, VCPU_RSI, 0x3000);
+	vcpu_cache_fill(v, VCPU_RCX, 2);
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RCX), 0);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), RIP0 + 2);
+	ck_assert(!vcpu_reg_dirty(v, VCPU_PENDING_DBG));
+}
+END_TEST
+
 /* The device model's IOREQ page in the Service VM (see test_string_io.c). */
 #define DM_PAGE 0x8000
 
@@ -333,15 +383,22 @@ START_TEST(test_device_model_io_retires)
 	ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_WAIT_IO);
 	dm_answer(sos, 0xbeef);
 	ck_assert_int_eq(ioreq_complete(uos, 0), 0);
-	/* One element of two: the instruction re-executes, it has not retired. */
+	/*
+	 * One element of two: the instruction re-executes, it has not retired;
+	 * single-stepped, the iteration traps with RF set (SDM Vol. 3A 17.3.1.1).
+	 */
 	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RIP), 0x1000);
-	ck_assert(!vcpu_reg_dirty(u, VCPU_PENDING_DBG));
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_PENDING_DBG), PENDING_DBG_BS);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RFLAGS), RFL_BASE | X86_RFLAGS_TF | X86_RFLAGS_RF);
 	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_INTERRUPTIBILITY), INTR_STATE_STI);
+	/* The next exit: the CPU delivered the #DB and the guest's IRET restored RF. */
+	vcpu_cache_fill(u, VCPU_PENDING_DBG, 0);
 	ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_WAIT_IO);
 	dm_answer(sos, 0x1234);
 	ck_assert_int_eq(ioreq_complete(uos, 0), 0);
 	/* The last element completes it: retired when the device model answered. */
 	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RIP), 0x1002);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RFLAGS), RFL_BASE | X86_RFLAGS_TF);
 	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_INTERRUPTIBILITY), 0);
 	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_PENDING_DBG), PENDING_DBG_BS);
 
@@ -378,6 +435,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_trap_goes_before_interrupts);
 	tcase_add_test(tc, test_hlt_trap_then_wakeup);
 	tcase_add_test(tc, test_mov_ss_breakpoint_kept);
+	tcase_add_test(tc, test_rep_outs_steps_each_iteration);
 	tcase_add_test(tc, test_device_model_io_retires);
 	suite_add_tcase(s, tc);
 	return s;

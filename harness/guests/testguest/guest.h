@@ -89,10 +89,16 @@ struct tg_fault tg_fault_end(void);
 
 void tg_idt_init(void);
 
-/* Single-step #DB recorder (t_step.c, idt.c): while armed, a #DB is counted and TF cleared. */
+/*
+ * Single-step #DB recorder (t_step.c, idt.c): while armed, each #DB is
+ * counted and its frame recorded; TF is cleared in the frame at the
+ * `until`-th trap.
+ */
+#define TG_STEP_MAX 4
 struct tg_step {
 	bool armed;
-	uint64_t count, rip, dr6;
+	uint64_t until, count, rip, dr6;
+	uint64_t rips[TG_STEP_MAX], rflags[TG_STEP_MAX];
 };
 extern volatile struct tg_step tg_step;
 static inline uint64_t read_dr6(void) { uint64_t v; __asm__ volatile("mov %%dr6, %0" : "=r"(v)); return v; }
@@ -104,6 +110,7 @@ extern volatile uint64_t tg_irq_count;	/* vector 0x40 deliveries */
 #define TG_EXC_DE 0
 #define TG_EXC_DB 1
 #define TG_RFLAGS_TF (1ull << 8)
+#define TG_RFLAGS_RF (1ull << 16)
 #define TG_EXC_BP 3
 
 /* ---- checks, one file each ---------------------------------------------------------- */
