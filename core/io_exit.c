@@ -58,7 +58,7 @@ enum exit_action io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 
 	if (!pio_find(&vm->pio, port, size) && ioreq_ready(vm)) {
 		struct ioreq req = { IOREQ_TYPE_PORTIO, in ? IOREQ_READ : IOREQ_WRITE, port, size, value };
-		/* RIP moves now; RAX is merged when the device model completes. */
+		/* The instruction retires now; RAX is merged when the device model completes. */
 		vcpu_retire_insn(vcpu, ex->instr_len);
 		return ioreq_send(vcpu, &req, pio_post);
 	}

@@ -154,8 +154,8 @@ static void set_index(struct sio *s, enum vcpu_reg r, uint64_t val)
 /*
  * IOREQ post-work: the device model answered one element (for OUTS this
  * runs when the request is sent). INS stores the value; the index and
- * count move; RIP moves on when the count ran out,
- * otherwise the guest re-executes the instruction for the next element.
+ * count move; the instruction retires when the count ran out (retire.h),
+ * otherwise the guest re-executes it for the next element.
  */
 static void dm_post(struct vcpu *vcpu, const struct ioreq *req, uint64_t value)
 {
