@@ -324,7 +324,16 @@ START_TEST(test_rep_outs_steps_each_iteration)
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RFLAGS), RFL_BASE | X86_RFLAGS_TF | X86_RFLAGS_RF);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_PENDING_DBG), PENDING_DBG_BS);
 	ck_assert(!vcpu_reg_dirty(v, VCPU_INTERRUPTIBILITY));
-	/* After the #DB, the guest re-executes it (RF still set): the last element retires. */
+	/* After the #DB, the guest re-executes it with RF still set: RF stays, unwritten. */
+	vcpu_cache_fill(v, VCPU_PENDING_DBG, 0);
+	vcpu_cache_fill(v, VCPU_RCX, 2);
+	vcpu_cache_fill(v, VCPU_RSI, 0x3000);
+	v->reg_dirty = 0;
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RCX), 1);
+	ck_assert(!vcpu_reg_dirty(v, VCPU_RFLAGS));
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_PENDING_DBG), PENDING_DBG_BS);
+	/* The last element retires. */
 	vcpu_cache_fill(v, VCPU_PENDING_DBG, 0);
 	v->reg_dirty = 0;
 	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
