@@ -6,6 +6,7 @@
 #include "vm.h"
 #include "x86.h"
 #include "exit_handlers.h"
+#include "retire.h"
 
 #define EXT_BASE 0x80000000u
 #define XSAVE_LEGACY_AND_HEADER 576u  /* 512-byte legacy area + 64-byte header (SDM Vol. 1 13.4) */
@@ -387,6 +388,6 @@ enum exit_action cpuid_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	vcpu_set_reg(vcpu, VCPU_RBX, regs[1]);
 	vcpu_set_reg(vcpu, VCPU_RCX, regs[2]);
 	vcpu_set_reg(vcpu, VCPU_RDX, regs[3]);
-	vcpu_advance_rip(vcpu, ex->instr_len);
+	vcpu_retire_insn(vcpu, ex->instr_len);
 	return EXIT_ACTION_RESUME;
 }

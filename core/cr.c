@@ -9,6 +9,7 @@
 #include "err.h"
 #include "event.h"
 #include "exit_handlers.h"
+#include "retire.h"
 #include "intr.h"
 #include "log.h"
 #include "platform.h"
@@ -379,7 +380,7 @@ enum exit_action cr_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	}
 	if (rc)
 		return (enum exit_action)event_reflect(vcpu, &f);
-	vcpu_advance_rip(vcpu, ex->instr_len);
+	vcpu_retire_insn(vcpu, ex->instr_len);
 	/* A lower TPR may let a pending interrupt through. */
 	if (cr == 8)
 		intr_inject_pending(vcpu);
@@ -395,6 +396,6 @@ enum exit_action xsetbv_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	struct guest_fault f = { 0 };
 	if (cr_xsetbv(vcpu, index, value, &f))
 		return (enum exit_action)event_reflect(vcpu, &f);
-	vcpu_advance_rip(vcpu, ex->instr_len);
+	vcpu_retire_insn(vcpu, ex->instr_len);
 	return EXIT_ACTION_RESUME;
 }

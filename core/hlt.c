@@ -7,20 +7,21 @@
  * take what arrived (an NMI always; an interrupt only if RFLAGS.IF was 1).
  */
 #include "exit_handlers.h"
+#include "retire.h"
 #include "intr.h"
 #include "x86.h"
 
 enum exit_action hlt_exit(struct vcpu *vcpu, const struct exit_record *ex)
 {
-	vcpu_advance_rip(vcpu, ex->instr_len);
 	/*
-	 * HLT completed, so an STI or MOV-SS shadow covering it is over
-	 * ("sti; hlt" must take the interrupt that wakes it at once).
+	 * HLT completes when it halts, so an STI or MOV-SS shadow covering it
+	 * is over ("sti; hlt" must take the interrupt that wakes it at once).
+	 * With RFLAGS.TF the single-step trap is pending while halted and is
+	 * delivered on wake-up, before the waking interrupt (the VMCS models
+	 * exactly this: SDM Vol. 3C 26.3.1.5 checks BS against TF for the HLT
+	 * activity state; intr.c holds the interrupt back behind the trap).
 	 */
-	uint64_t shadow = vcpu_get_reg(vcpu, VCPU_INTERRUPTIBILITY);
-	if (shadow & (INTR_STATE_STI | INTR_STATE_MOV_SS))
-		vcpu_set_reg(vcpu, VCPU_INTERRUPTIBILITY,
-			     shadow & ~(uint64_t)(INTR_STATE_STI | INTR_STATE_MOV_SS));
+	vcpu_retire_insn(vcpu, ex->instr_len);
 	vcpu->intr.halt_if = (vcpu_get_reg(vcpu, VCPU_RFLAGS) & X86_RFLAGS_IF) != 0;
 	/* An event already queued (or deliverable) ends the halt at once. */
 	if (vcpu->event.valid || intr_can_wake(vcpu))

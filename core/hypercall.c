@@ -3,6 +3,7 @@
 #include "err.h"
 #include "event.h"
 #include "exit_handlers.h"
+#include "retire.h"
 #include "ioreq.h"
 #include "lib.h"
 #include "log.h"
@@ -380,9 +381,7 @@ enum exit_action hypercall_exit(struct vcpu *vcpu, const struct exit_record *ex)
 					     vcpu_get_reg(vcpu, VCPU_RDI), vcpu_get_reg(vcpu, VCPU_RSI));
 		/* A negative errno, sign-extended to 64 bits, as ACRN returns it. */
 		vcpu_set_reg(vcpu, VCPU_RAX, (uint64_t)(int64_t)ret);
-		/* Past VMCALL; in 64-bit mode (checked above) RIP does not wrap
-		 * at 32 bits, so vcpu_advance_rip's mode check is not needed. */
-		vcpu_set_reg(vcpu, VCPU_RIP, vcpu_get_reg(vcpu, VCPU_RIP) + ex->instr_len);
+		vcpu_retire_insn(vcpu, ex->instr_len);
 	}
 	return triple ? (enum exit_action)vm_triple_fault(vm) : EXIT_ACTION_RESUME;
 }

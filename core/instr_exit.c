@@ -5,6 +5,7 @@
  * before these exits (SDM Vol. 3C 26.1.1), so only CPL 0 reaches WBINVD/INVD.
  */
 #include "exit_handlers.h"
+#include "retire.h"
 #include "msr.h"
 #include "platform.h"
 #include "vm.h"
@@ -16,7 +17,7 @@
  */
 enum exit_action pause_exit(struct vcpu *vcpu, const struct exit_record *ex)
 {
-	vcpu_advance_rip(vcpu, ex->instr_len);
+	vcpu_retire_insn(vcpu, ex->instr_len);
 	return EXIT_ACTION_RESUME;
 }
 
@@ -27,7 +28,7 @@ enum exit_action pause_exit(struct vcpu *vcpu, const struct exit_record *ex)
  */
 enum exit_action cache_exit(struct vcpu *vcpu, const struct exit_record *ex)
 {
-	vcpu_advance_rip(vcpu, ex->instr_len);
+	vcpu_retire_insn(vcpu, ex->instr_len);
 	return EXIT_ACTION_RESUME;
 }
 
@@ -37,7 +38,7 @@ enum exit_action rdtsc_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	uint64_t tsc = plat_host_tsc() + vcpu->msr.tsc_offset;
 	vcpu_set_reg(vcpu, VCPU_RAX, tsc & 0xffffffffull);
 	vcpu_set_reg(vcpu, VCPU_RDX, tsc >> 32);
-	vcpu_advance_rip(vcpu, ex->instr_len);
+	vcpu_retire_insn(vcpu, ex->instr_len);
 	return EXIT_ACTION_RESUME;
 }
 

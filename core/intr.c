@@ -3,6 +3,7 @@
 #include "err.h"
 #include "exit.h"
 #include "exit_handlers.h"
+#include "retire.h"
 #include "vcpu.h"
 #include "x86.h"
 
@@ -102,13 +103,22 @@ void intr_inject_pending(struct vcpu *vcpu)
 		return;
 
 	uint64_t state = vcpu_get_reg(vcpu, VCPU_INTERRUPTIBILITY);
+	/*
+	 * A single-step trap queued by retirement comes first: it has the
+	 * priority of "traps on the previous instruction", above NMIs and
+	 * interrupts, and an entry that injected one of those would discard
+	 * it (SDM Vol. 3A 6.9 Table 6-2; Vol. 3C 27.7.3). The window exits
+	 * that bring them in follow the #DB's delivery (27.7.3 again).
+	 */
+	bool trap = vcpu_step_trap_pending(vcpu);
 	if (in->nmi_pending) {
 		/*
 		 * NMI: not while NMIs are blocked (an NMI handler runs until
 		 * IRET) nor in an STI/MOV-SS shadow (SDM Vol. 3C 26.3.1.5 and
 		 * 24.4.2); nor while another event occupies the injection slot.
 		 */
-		if (!vcpu->event.valid && !(state & (INTR_STATE_STI | INTR_STATE_MOV_SS | INTR_STATE_NMI))) {
+		if (!vcpu->event.valid && !trap &&
+		    !(state & (INTR_STATE_STI | INTR_STATE_MOV_SS | INTR_STATE_NMI))) {
 			inject(vcpu, INTR_TYPE_NMI, X86_NMI);
 			in->nmi_pending = false;
 		} else {
@@ -118,7 +128,7 @@ void intr_inject_pending(struct vcpu *vcpu)
 	if (vec < 0)
 		return;
 	/* External interrupts need RFLAGS.IF = 1 and no STI/MOV-SS blocking (SDM 6.8.1, 6.8.3). */
-	if (!vcpu->event.valid && (vcpu_get_reg(vcpu, VCPU_RFLAGS) & X86_RFLAGS_IF) &&
+	if (!vcpu->event.valid && !trap && (vcpu_get_reg(vcpu, VCPU_RFLAGS) & X86_RFLAGS_IF) &&
 	    !(state & (INTR_STATE_STI | INTR_STATE_MOV_SS))) {
 		inject(vcpu, INTR_TYPE_EXT_INT, (uint8_t)vec);
 		in->irr[vec >> 6] &= ~(1ull << (vec & 63));

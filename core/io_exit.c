@@ -6,6 +6,7 @@
  * reads as all ones and discards writes (an empty ISA bus).
  */
 #include "exit_handlers.h"
+#include "retire.h"
 #include "io_qual.h"
 #include "ioreq.h"
 #include "log.h"
@@ -57,8 +58,8 @@ enum exit_action io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 
 	if (!pio_find(&vm->pio, port, size) && ioreq_ready(vm)) {
 		struct ioreq req = { IOREQ_TYPE_PORTIO, in ? IOREQ_READ : IOREQ_WRITE, port, size, value };
-		/* RIP moves now; RAX is merged when the device model completes. */
-		vcpu_advance_rip(vcpu, ex->instr_len);
+		/* The instruction retires now; RAX is merged when the device model completes. */
+		vcpu_retire_insn(vcpu, ex->instr_len);
 		return ioreq_send(vcpu, &req, pio_post);
 	}
 	pio_access(&vm->pio, vm, port, size, !in, &value);
@@ -66,6 +67,6 @@ enum exit_action io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 		merge_in(vcpu, size, value);
 	if (vm_is_stopped(vm))
 		return EXIT_ACTION_STOP;
-	vcpu_advance_rip(vcpu, ex->instr_len);
+	vcpu_retire_insn(vcpu, ex->instr_len);
 	return EXIT_ACTION_RESUME;
 }

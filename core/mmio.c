@@ -16,14 +16,11 @@
 #include "insn_emulate.h"
 #include "log.h"
 #include "page_walk.h"
+#include "retire.h"
 #include "platform.h"
 
 #define PAGE_SIZE 4096ull
 #define PAGE_OFF(a) ((a) & (PAGE_SIZE - 1))
-
-/* Guest interruptibility: blocking by STI / by MOV SS (SDM Vol. 3C 24.4.2). */
-#define INTR_BLOCK_STI   (1ull << 0)
-#define INTR_BLOCK_MOVSS (1ull << 1)
 
 int mmio_register(struct vm *vm, uint64_t gpa, uint64_t size, const struct mmio_dev_ops *ops,
 		  void *opaque, const char *name)
@@ -183,7 +180,7 @@ static int decode_error_fault(int rc, struct guest_fault *f)
 	return -TERN_EFAULT;
 }
 
-int mmio_emulate(struct vcpu *vcpu, struct guest_fault *f)
+int mmio_emulate(struct vcpu *vcpu, struct guest_fault *f, bool *retired)
 {
 	struct mmio_ctx m = { .vcpu = vcpu, .vm = vcpu->vm };
 	struct emul_ctx c;
@@ -194,9 +191,13 @@ int mmio_emulate(struct vcpu *vcpu, struct guest_fault *f)
 	int rc;
 
 	f->valid = false;
+	*retired = false;
 	pw_regs_from_vcpu(vcpu, &m.pw);
 	emul_ctx_init(&c, vcpu, &mmio_emul_ops, &m);
 	m.wrap32 = c.mode != INSN_MODE_64;
+	/* Single-stepped, every REP iteration traps (retire.h): one per exit. */
+	if (vcpu_single_stepping(vcpu))
+		c.max_rep = 1;
 
 	/* The instruction is at CS.base + RIP (SDM Vol. 3A 3.4.4: base 0 in 64-bit mode). */
 	la = vcpu_get_reg(vcpu, VCPU_RIP);
@@ -222,6 +223,7 @@ int mmio_emulate(struct vcpu *vcpu, struct guest_fault *f)
 		*f = c.fault;
 		return rc;
 	}
+	*retired = rc == 0 && !c.rep_pending;
 	return rc;
 }
 
@@ -243,7 +245,7 @@ enum exit_action mmio_exit(struct vcpu *vcpu, const struct exit_record *ex)
 {
 	struct vm *vm = vcpu->vm;
 	struct guest_fault f;
-	uint64_t intr;
+	bool retired;
 	int rc;
 
 	/*
@@ -260,7 +262,7 @@ enum exit_action mmio_exit(struct vcpu *vcpu, const struct exit_record *ex)
 		return EXIT_ACTION_STOP;
 	}
 
-	rc = mmio_emulate(vcpu, &f);
+	rc = mmio_emulate(vcpu, &f, &retired);
 	if (rc == -TERN_EFAULT && f.valid)
 		return inject(vcpu, &f);
 	if (rc != 0) {
@@ -269,9 +271,14 @@ enum exit_action mmio_exit(struct vcpu *vcpu, const struct exit_record *ex)
 		vm_stop(vm, VM_STOP_BAD_MEMORY, (uint32_t)(ex->guest_physical >> 12));
 		return EXIT_ACTION_STOP;
 	}
-	/* The instruction completed: STI/MOV-SS blocking ends (SDM Vol. 3A 6.8.3). */
-	intr = vcpu_get_reg(vcpu, VCPU_INTERRUPTIBILITY);
-	if (intr & (INTR_BLOCK_STI | INTR_BLOCK_MOVSS))
-		vcpu_set_reg(vcpu, VCPU_INTERRUPTIBILITY, intr & ~(INTR_BLOCK_STI | INTR_BLOCK_MOVSS));
+	/*
+	 * The emulator moved RIP (at the code-segment size); a REP it stopped
+	 * early has not completed and re-executes: an iteration, not retired.
+	 */
+	if (!retired) {
+		vcpu_retire_iteration(vcpu);
+		return EXIT_ACTION_RESUME;
+	}
+	vcpu_retire_emulated(vcpu);
 	return EXIT_ACTION_RESUME;
 }

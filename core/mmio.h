@@ -66,11 +66,13 @@ const struct mmio_range *mmio_find(struct vm *vm, uint64_t gpa);
 int mmio_gpa_access(struct vm *vm, uint64_t gpa, void *buf, unsigned len, bool write);
 
 /*
- * Emulate the instruction at the vCPU's RIP. Returns 0 (RIP advanced, or a
- * REP to be continued), -TERN_EFAULT with @f set (a guest fault to inject),
- * or another negative error (the hypervisor cannot emulate it).
+ * Emulate the instruction at the vCPU's RIP. Returns 0 (RIP advanced and
+ * *@retired true: the instruction completed; or a REP to be continued,
+ * *@retired false), -TERN_EFAULT with @f set (a guest fault to inject),
+ * or another negative error (the hypervisor cannot emulate it). The
+ * caller retires a completed instruction (vcpu_retire_emulated).
  */
-int mmio_emulate(struct vcpu *vcpu, struct guest_fault *f);
+int mmio_emulate(struct vcpu *vcpu, struct guest_fault *f, bool *retired);
 
 /* EPT-violation exit on an emulated range (SDM Vol. 3C 28.2.1, Table 28-7). */
 enum exit_action mmio_exit(struct vcpu *vcpu, const struct exit_record *ex);

@@ -4,6 +4,7 @@
 #include "err.h"
 #include "event.h"
 #include "exit_handlers.h"
+#include "retire.h"
 #include "lib.h"
 #include "log.h"
 #include "platform.h"
@@ -295,7 +296,7 @@ enum exit_action rdmsr_exit(struct vcpu *vcpu, const struct exit_record *ex)
 		return (enum exit_action)event_reflect(vcpu, &f);
 	vcpu_set_reg(vcpu, VCPU_RAX, value & 0xffffffffull);
 	vcpu_set_reg(vcpu, VCPU_RDX, value >> 32);
-	vcpu_advance_rip(vcpu, ex->instr_len);
+	vcpu_retire_insn(vcpu, ex->instr_len);
 	return EXIT_ACTION_RESUME;
 }
 
@@ -307,6 +308,6 @@ enum exit_action wrmsr_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	struct guest_fault f = { 0 };
 	if (msr_write(vcpu, msr_index(vcpu), value, &f))
 		return (enum exit_action)event_reflect(vcpu, &f);
-	vcpu_advance_rip(vcpu, ex->instr_len);
+	vcpu_retire_insn(vcpu, ex->instr_len);
 	return EXIT_ACTION_RESUME;
 }

@@ -18,6 +18,7 @@
 #include "io_qual.h"
 #include "log.h"
 #include "page_walk.h"
+#include "retire.h"
 #include "vm.h"
 #include "x86.h"
 
@@ -153,8 +154,8 @@ static void set_index(struct sio *s, enum vcpu_reg r, uint64_t val)
 /*
  * IOREQ post-work: the device model answered one element (for OUTS this
  * runs when the request is sent). INS stores the value; the index and
- * count move; RIP moves on when the count ran out,
- * otherwise the guest re-executes the instruction for the next element.
+ * count move; the instruction retires when the count ran out (retire.h),
+ * otherwise the guest re-executes it for the next element.
  */
 static void dm_post(struct vcpu *vcpu, const struct ioreq *req, uint64_t value)
 {
@@ -176,7 +177,9 @@ static void dm_post(struct vcpu *vcpu, const struct ioreq *req, uint64_t value)
 	if (w->rep)
 		set_masked(vcpu, VCPU_RCX, w->next_count, w->amask);
 	if (!w->rep || !w->next_count)
-		vcpu_advance_rip(vcpu, w->instr_len);
+		vcpu_retire_insn(vcpu, w->instr_len);
+	else
+		vcpu_retire_iteration(vcpu);
 }
 
 /*
@@ -282,18 +285,20 @@ enum exit_action string_io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	uint64_t count = rep ? (vcpu_get_reg(vcpu, VCPU_RCX) & s.amask) : 1;
 	uint64_t off = vcpu_get_reg(vcpu, idx) & s.amask;
 	uint64_t step = (vcpu_get_reg(vcpu, VCPU_RFLAGS) & X86_RFLAGS_DF) ? -(uint64_t)s.size : s.size;
+	/* Single-stepped, every iteration traps (retire.h): one per exit. */
+	unsigned batch = vcpu_single_stepping(vcpu) ? 1 : STRING_IO_BATCH;
 	unsigned done = 0;
 	int rc = 0;
 
 	if (!pio_find(&vcpu->vm->pio, s.port, s.size) && ioreq_ready(vcpu->vm)) {
 		if (!count) {
-			vcpu_advance_rip(vcpu, ex->instr_len);
+			vcpu_retire_insn(vcpu, ex->instr_len);
 			return EXIT_ACTION_RESUME;
 		}
 		return element_to_dm(&s, ex, off, step, count, rep);
 	}
 
-	while (count && done < STRING_IO_BATCH) {
+	while (count && done < batch) {
 		if ((rc = element(&s, off)))
 			break;
 		off = (off + step) & s.amask; /* the index wraps at the address size */
@@ -319,6 +324,8 @@ enum exit_action string_io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	}
 	/* Done when the count ran out; otherwise the guest re-executes the rest. */
 	if (!count)
-		vcpu_advance_rip(vcpu, ex->instr_len);
+		vcpu_retire_insn(vcpu, ex->instr_len);
+	else
+		vcpu_retire_iteration(vcpu);
 	return EXIT_ACTION_RESUME;
 }

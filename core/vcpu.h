@@ -40,6 +40,12 @@ enum vcpu_reg {
 	VCPU_XCR0,
 	VCPU_INTERRUPTIBILITY, /* guest interruptibility state, SDM 24.4.2 */
 	VCPU_PAT,
+	/*
+	 * Guest pending debug exceptions (SDM Vol. 3C 24.4.2, Table 24-4).
+	 * Appended, as every new register must be: the binary trace format
+	 * indexes registers by this enum (trace_bin.h).
+	 */
+	VCPU_PENDING_DBG,
 	VCPU_REG_COUNT,
 };
 
@@ -196,23 +202,6 @@ static inline bool vcpu_reg_dirty(const struct vcpu *vcpu, enum vcpu_reg reg)
 
 /* True when the guest runs in 64-bit mode (EFER.LMA and CS.L). */
 bool vcpu_long_mode_64(struct vcpu *vcpu);
-
-/*
- * Advance RIP past the exiting instruction (length from the exit record).
- * Outside 64-bit mode the instruction pointer wraps at 32 bits (EIP). The
- * mode is only looked up when the addition crosses 4 GiB: below, masking
- * changes nothing; a RIP already above 4 GiB exists only in 64-bit mode
- * (SDM Vol. 3C 26.3.1.4 checks bits 63:32 = 0 otherwise). Inline: every
- * handled instruction exit does this.
- */
-static inline void vcpu_advance_rip(struct vcpu *vcpu, uint32_t instr_len)
-{
-	uint64_t old = vcpu_get_reg(vcpu, VCPU_RIP);
-	uint64_t rip = old + instr_len;
-	if ((rip >> 32) && !(old >> 32) && !vcpu_long_mode_64(vcpu))
-		rip &= 0xffffffffu;
-	vcpu_set_reg(vcpu, VCPU_RIP, rip);
-}
 
 /* Current privilege level: SS.DPL (SDM 5.5: CPL is held in CS/SS). */
 unsigned vcpu_cpl(struct vcpu *vcpu);

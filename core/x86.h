@@ -22,6 +22,7 @@ enum x86_vector {
 #define X86_RFLAGS_IF (1ull << 9)
 #define X86_RFLAGS_DF (1ull << 10)
 #define X86_RFLAGS_OF (1ull << 11)
+#define X86_RFLAGS_RF (1ull << 16)
 #define X86_RFLAGS_AC (1ull << 18)
 #define X86_RFLAGS_VM (1ull << 17)
 

@@ -31,7 +31,7 @@ TIMEOUT = float(os.environ.get("BOOT_TIMEOUT", 90))
 HAVE_X86 = os.path.exists(os.path.join(ROOT, "platform", "x86", "x86.mk"))
 
 RESULT_RE = re.compile(r"^(PASS|FAIL|SKIP): (\S+)(?: \((.*)\))?$", re.M)
-GROUPS = "multiboot|cpuid|pio|strio|msr|cr4|cr8|intercept|fault|mmio|hcall|hlt|reset"
+GROUPS = "multiboot|cpuid|pio|strio|msr|cr4|cr8|intercept|fault|mmio|hcall|hlt|reset|step"
 NAME_RE = re.compile(r'"((?:%s)\.[a-z0-9-]+)"' % GROUPS)
 
 # Checks that need Tern: natively they must SKIP with this reason.

@@ -173,9 +173,12 @@ static void fuzz_mmio(const struct fuzz_state *st, const uint8_t *insn, const ui
 	uint64_t at = st->rip & (FUZZ_RAM - 1);
 	if (at + INSN_MAX_LEN <= FUZZ_RAM)
 		memcpy(ram + at, insn, INSN_MAX_LEN);
-	int rc = mmio_emulate(v, &f);
+	bool retired;
+	int rc = mmio_emulate(v, &f, &retired);
 	if (rc == -TERN_EFAULT && !f.valid)
 		abort();
+	if (retired && rc != 0)
+		abort(); /* only a completed instruction retires */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -11,10 +11,14 @@
 #include "err.h"
 #include "exit_dispatch.h"
 #include "mmio.h"
+#include "insn_emulate.h"
+#include "intr.h"
 #include "page_walk.h"
+#include "retire.h"
 #include "sim.h"
 #include "testdev.h"
 #include "vm.h"
+#include "x86.h"
 
 #define RAM_SIZE (16u << 20)
 #define CODE 0x10000ull
@@ -370,6 +374,84 @@ START_TEST(interrupt_shadow_ends)
 }
 END_TEST
 
+/* A completed MMIO instruction retires like any other (core/retire.h); a partial REP or a fault does not. */
+START_TEST(retirement)
+{
+	const uint64_t tf_rf = X86_RFLAGS_FIXED1 | X86_RFLAGS_TF | X86_RFLAGS_RF;
+
+	/* mov [rbx], eax with TF, RF and the STI shadow. */
+	vcpu_cache_fill(v, VCPU_RBX, TD + 0x100);
+	vcpu_cache_fill(v, VCPU_RAX, 0x11223344);
+	vcpu_cache_fill(v, VCPU_RFLAGS, tf_rf);
+	vcpu_cache_fill(v, VCPU_INTERRUPTIBILITY, INTR_STATE_STI);
+	ck_assert_int_eq(RUN("\x89\x03"), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vm->testdev.scratch[0], 0x44);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), CODE + 2);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RFLAGS), tf_rf & ~X86_RFLAGS_RF);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_INTERRUPTIBILITY), 0);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_PENDING_DBG), PENDING_DBG_BS);
+
+	/* rep stosb of 5000 bytes: the emulator stops after 4096; RIP stays, nothing retires. */
+	vcpu_cache_reset(v);
+	sim_vcpu_flat_state(v, true, 0);
+	vcpu_cache_fill(v, VCPU_CR3, 0x1000);
+	vcpu_cache_fill(v, VCPU_INTERRUPTIBILITY, INTR_STATE_STI);
+	vcpu_cache_fill(v, VCPU_RDI, 0xC0001000ull);
+	vcpu_cache_fill(v, VCPU_RCX, 5000);
+	ck_assert_int_eq(RUN("\xf3\xaa"), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RCX), 5000 - EMUL_MAX_REP_DEFAULT);
+	ck_assert(!vcpu_reg_dirty(v, VCPU_RIP));
+	ck_assert(!vcpu_reg_dirty(v, VCPU_RFLAGS));
+	ck_assert(!vcpu_reg_dirty(v, VCPU_INTERRUPTIBILITY));
+	ck_assert(!vcpu_reg_dirty(v, VCPU_PENDING_DBG));
+
+	/* Single-stepped: one iteration, then the trap with RIP on the instruction and RF set. */
+	vcpu_cache_reset(v);
+	sim_vcpu_flat_state(v, true, 0);
+	vcpu_cache_fill(v, VCPU_CR3, 0x1000);
+	vcpu_cache_fill(v, VCPU_RFLAGS, X86_RFLAGS_FIXED1 | X86_RFLAGS_TF);
+	vcpu_cache_fill(v, VCPU_INTERRUPTIBILITY, INTR_STATE_STI);
+	vcpu_cache_fill(v, VCPU_RDI, 0xC0001000ull);
+	vcpu_cache_fill(v, VCPU_RCX, 3);
+	ck_assert_int_eq(RUN("\xf3\xaa"), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RCX), 2);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RDI), 0xC0001001ull);
+	ck_assert(!vcpu_reg_dirty(v, VCPU_RIP));
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RFLAGS), X86_RFLAGS_FIXED1 | X86_RFLAGS_TF | X86_RFLAGS_RF);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_PENDING_DBG), PENDING_DBG_BS);
+	ck_assert(!vcpu_reg_dirty(v, VCPU_INTERRUPTIBILITY));
+	/* The last iteration retires: RIP on, RF clear, the trap again, the shadow over. */
+	vcpu_cache_reset(v);
+	sim_vcpu_flat_state(v, true, 0);
+	vcpu_cache_fill(v, VCPU_CR3, 0x1000);
+	vcpu_cache_fill(v, VCPU_RFLAGS, X86_RFLAGS_FIXED1 | X86_RFLAGS_TF | X86_RFLAGS_RF);
+	vcpu_cache_fill(v, VCPU_INTERRUPTIBILITY, INTR_STATE_STI);
+	vcpu_cache_fill(v, VCPU_RDI, 0xC0001002ull);
+	vcpu_cache_fill(v, VCPU_RCX, 1);
+	ck_assert_int_eq(RUN("\xf3\xaa"), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RCX), 0);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), CODE + 2);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RFLAGS), X86_RFLAGS_FIXED1 | X86_RFLAGS_TF);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_PENDING_DBG), PENDING_DBG_BS);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_INTERRUPTIBILITY), 0);
+
+	/* A store to a page that is not present: #PF, nothing retired. */
+	vcpu_cache_reset(v);
+	sim_vcpu_flat_state(v, true, 0);
+	vcpu_cache_fill(v, VCPU_CR3, 0x1000);
+	vcpu_cache_fill(v, VCPU_RFLAGS, tf_rf);
+	vcpu_cache_fill(v, VCPU_INTERRUPTIBILITY, INTR_STATE_STI);
+	vcpu_cache_fill(v, VCPU_RBX, 0xC0002000ull);
+	ck_assert_int_eq(RUN("\x89\x03"), EXIT_ACTION_RESUME);
+	ck_assert(v->event.valid);
+	ck_assert_uint_eq(v->event.vector, X86_PF);
+	ck_assert(!vcpu_reg_dirty(v, VCPU_RIP));
+	ck_assert(!vcpu_reg_dirty(v, VCPU_RFLAGS));
+	ck_assert(!vcpu_reg_dirty(v, VCPU_INTERRUPTIBILITY));
+	ck_assert(!vcpu_reg_dirty(v, VCPU_PENDING_DBG));
+}
+END_TEST
+
 START_TEST(double_fault_to_triple)
 {
 	/* A #PF while a #DF is queued: triple fault, the VM shuts down. */
@@ -402,6 +484,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, protected_32bit_no_paging);
 	tcase_add_test(tc, real_mode_16bit);
 	tcase_add_test(tc, interrupt_shadow_ends);
+	tcase_add_test(tc, retirement);
 	tcase_add_test(tc, double_fault_to_triple);
 	suite_add_tcase(s, tc);
 	return s;

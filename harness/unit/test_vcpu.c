@@ -2,6 +2,7 @@
 #include "unit.h"
 #include "sim.h"
 #include "vcpu.h"
+#include "retire.h"
 
 static struct tern hv;
 static struct vcpu *v;
@@ -58,11 +59,11 @@ START_TEST(test_rip_advance_and_wrap)
 {
 	sim_vcpu_flat_state(v, true, 0);
 	vcpu_cache_fill(v, VCPU_RIP, 0xfffffffffffffffeull);
-	vcpu_advance_rip(v, 3);
+	vcpu_retire_insn(v, 3);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), 1); /* 64-bit wraps at 2^64 */
 	sim_vcpu_flat_state(v, false, 0);
 	vcpu_cache_fill(v, VCPU_RIP, 0xffffffffull);
-	vcpu_advance_rip(v, 2);
+	vcpu_retire_insn(v, 2);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), 1); /* EIP wraps at 2^32 */
 	ck_assert(vcpu_reg_dirty(v, VCPU_RIP));
 }

@@ -218,6 +218,7 @@ START_TEST(test_fetch_reads_vmcs_and_save_area)
 	vmcs[VMCS_GUEST_EFER] = 0x500;
 	vmcs[VMCS_GUEST_INTERRUPTIBILITY] = 1;
 	vmcs[VMCS_GUEST_PAT] = 0x0007040600070406ull;
+	vmcs[VMCS_GUEST_PENDING_DBG] = 0x4002;
 	fake_cr2 = 0xdead000;
 	ck_assert_uint_eq(x86_fetch_reg(vcpu, VCPU_RAX), 0x1111);
 	ck_assert_uint_eq(x86_fetch_reg(vcpu, VCPU_R15), 0xf15);
@@ -227,6 +228,7 @@ START_TEST(test_fetch_reads_vmcs_and_save_area)
 	ck_assert_uint_eq(x86_fetch_reg(vcpu, VCPU_EFER), 0x500);
 	ck_assert_uint_eq(x86_fetch_reg(vcpu, VCPU_INTERRUPTIBILITY), 1);
 	ck_assert_uint_eq(x86_fetch_reg(vcpu, VCPU_PAT), 0x0007040600070406ull);
+	ck_assert_uint_eq(x86_fetch_reg(vcpu, VCPU_PENDING_DBG), 0x4002);
 	ck_assert_uint_eq(x86_fetch_reg(vcpu, VCPU_CR2), 0xdead000);  /* not in the VMCS */
 	ck_assert_uint_eq(x86_fetch_reg(vcpu, VCPU_XCR0), 1);          /* host without XSAVE */
 	fake_cr4 = CR4_OSXSAVE;
@@ -256,6 +258,7 @@ START_TEST(test_write_back_only_dirty)
 	vcpu_set_reg(vcpu, VCPU_RDI, 0xd1);
 	vcpu_set_reg(vcpu, VCPU_DR7, 0x401);
 	vcpu_set_reg(vcpu, VCPU_CR2, 0xfeed000);
+	vcpu_set_reg(vcpu, VCPU_PENDING_DBG, 0x4000); /* a retired instruction's single-step trap */
 	xv->gprs[VCPU_RBX] = 0xb0b;
 	write_back(vcpu);
 	ck_assert_uint_eq(vmcs[VMCS_GUEST_RIP], 0x1003);
@@ -265,6 +268,7 @@ START_TEST(test_write_back_only_dirty)
 	ck_assert_uint_eq(xv->gprs[VCPU_RBX], 0xb0b);                 /* untouched */
 	ck_assert_uint_eq(vmcs[VMCS_GUEST_DR7], 0x401);
 	ck_assert_uint_eq(fake_cr2, 0xfeed000);
+	ck_assert_uint_eq(vmcs[VMCS_GUEST_PENDING_DBG], 0x4000);
 	ck_assert_uint_eq(vcpu->reg_dirty, 0);
 	/* RSP goes to the VMCS, never to the save area's slot. */
 	vcpu_set_reg(vcpu, VCPU_RSP, 0x3ff0);

@@ -19,7 +19,7 @@ static const char *const reg_names[VCPU_REG_COUNT] = {
 	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
 	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
 	"rip", "rflags", "cr0", "cr2", "cr3", "cr4", "cr8", "efer", "dr7", "xcr0",
-	"intr_state", "pat",
+	"intr_state", "pat", "pending_dbg",
 };
 static const char *const seg_names[VCPU_SEG_COUNT] = { "es", "cs", "ss", "ds", "fs", "gs", "ldtr", "tr" };
 static const char *const stop_names[] = {

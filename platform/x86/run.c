@@ -33,6 +33,7 @@ static uint64_t vmcs_field_of_reg(enum vcpu_reg reg)
 	case VCPU_DR7: return VMCS_GUEST_DR7;
 	case VCPU_INTERRUPTIBILITY: return VMCS_GUEST_INTERRUPTIBILITY;
 	case VCPU_PAT: return VMCS_GUEST_PAT;
+	case VCPU_PENDING_DBG: return VMCS_GUEST_PENDING_DBG;
 	default: return 0;
 	}
 }

@@ -88,12 +88,29 @@ void tg_fault_begin(void);
 struct tg_fault tg_fault_end(void);
 
 void tg_idt_init(void);
+
+/*
+ * Single-step #DB recorder (t_step.c, idt.c): while armed, each #DB is
+ * counted and its frame recorded; TF is cleared in the frame at the
+ * `until`-th trap.
+ */
+#define TG_STEP_MAX 4
+struct tg_step {
+	bool armed;
+	uint64_t until, count, rip, dr6;
+	uint64_t rips[TG_STEP_MAX], rflags[TG_STEP_MAX];
+};
+extern volatile struct tg_step tg_step;
+static inline uint64_t read_dr6(void) { uint64_t v; __asm__ volatile("mov %%dr6, %0" : "=r"(v)); return v; }
 extern volatile uint64_t tg_irq_count;	/* vector 0x40 deliveries */
 #define TG_IRQ_VECTOR 0x40
 #define TG_EXC_UD 6
 #define TG_EXC_GP 13
 #define TG_EXC_PF 14
 #define TG_EXC_DE 0
+#define TG_EXC_DB 1
+#define TG_RFLAGS_TF (1ull << 8)
+#define TG_RFLAGS_RF (1ull << 16)
 #define TG_EXC_BP 3
 
 /* ---- checks, one file each ---------------------------------------------------------- */
@@ -109,6 +126,7 @@ void tg_test_hypercall(void);
 void tg_test_faults(void);
 void tg_test_reset(uint32_t magic, uint32_t info);
 void tg_test_intercept(void);
+void tg_test_step(void);
 
 /* ---- small libc-free helpers ------------------------------------------------------- */
 void *memset(void *d, int c, size_t n);

@@ -112,6 +112,18 @@ void tg_isr(struct tg_frame *f)
 	}
 	if (f->vector == 0xFF)	/* spurious */
 		return;
+	if (f->vector == TG_EXC_DB && tg_step.armed) {
+		if (tg_step.count < TG_STEP_MAX) {
+			tg_step.rips[tg_step.count] = f->rip;
+			tg_step.rflags[tg_step.count] = f->rflags;
+		}
+		tg_step.count++;
+		tg_step.rip = f->rip;
+		tg_step.dr6 = read_dr6();
+		if (tg_step.count >= tg_step.until)
+			f->rflags &= ~TG_RFLAGS_TF;	/* IRET returns with TF off */
+		return;
+	}
 	if (tg_fixup_rip) {
 		tg_last_fault.hit = true;
 		tg_last_fault.vector = f->vector;
