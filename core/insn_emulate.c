@@ -7,6 +7,7 @@
  */
 #include "insn_emulate.h"
 #include "insn_flags.h"
+#include "insn_vendor.h"
 #include "err.h"
 
 #define CR0_PE   (1ull << 0)
@@ -419,7 +420,11 @@ static __attribute__((noinline)) int do_bt(struct emul_ctx *c, const struct insn
 	if ((rc = opnd_read(c, in, &o, sz, writes ? EMUL_ACC_RMW : 0, &a)) != 0)
 		return rc;
 	rfl = reg_get(v, VCPU_RFLAGS);
-	/* CF is the bit; ZF is unaffected; OF/SF/AF/PF are undefined and kept. */
+	/*
+	 * CF is the bit. ZF, and OF/SF/AF/PF which the SDM leaves undefined,
+	 * keep their values as on the AMD CPUs measured (INSN_QUIRK_BT_ZF,
+	 * INSN_QUIRK_BT_OSAP: the same for every vendor).
+	 */
 	rfl = (rfl & ~RFL_CF) | ((a >> bit) & 1);
 	if (writes) {
 		if (in->op == INSN_OP_BTS)
@@ -536,6 +541,7 @@ static __attribute__((noinline)) int do_string(struct emul_ctx *c, const struct 
 	struct vcpu *v = c->vcpu;
 	unsigned sz = in->osize, as = in->asize;
 	uint64_t am = szmask(as);
+	/* F2 repeats MOVS/STOS/LODS as F3 does (INSN_QUIRK_REPNE_NONCMP, every vendor). */
 	bool rep = (in->flags & (INSN_F_REP | INSN_F_REPNE)) != 0;
 	bool uses_si = in->op == INSN_OP_MOVS || in->op == INSN_OP_LODS || in->op == INSN_OP_CMPS;
 	bool uses_di = in->op != INSN_OP_LODS;
@@ -615,6 +621,9 @@ static __attribute__((noinline)) int do_string(struct emul_ctx *c, const struct 
 	}
 	if (rep && n > 0)
 		addr_reg_write(v, VCPU_RCX, as, cnt);
+	else if (rep && rc == 0 && cnt == 0 && as == 4 &&
+		 insn_quirk_on(v, INSN_QUIRK_REP_ZERO_COUNT_ECX))
+		addr_reg_write(v, VCPU_RCX, as, 0);   /* Intel writes ECX even for no iteration */
 	return rc;
 }
 

@@ -28,7 +28,8 @@ static inline uint64_t flags_size_mask(unsigned bytes)
 /*
  * Compute @op (INSN_OP_ADD..INSN_OP_CMP, INSN_OP_TEST) on @a and @b of
  * @size bytes; returns the result and replaces the arithmetic flags in
- * *@rflags. AF after AND/OR/XOR/TEST (undefined in the SDM) is cleared.
+ * *@rflags. AF after AND/OR/XOR/TEST (undefined in the SDM) is cleared, as
+ * Intel and AMD CPUs do (insn_vendor.h, INSN_QUIRK_LOGIC_AF).
  */
 uint64_t flags_alu(unsigned op, uint64_t a, uint64_t b, unsigned size, uint64_t *rflags);
 
