@@ -342,7 +342,7 @@ static uint32_t xsave_size(const struct cpuid_policy *p, uint64_t xcr0)
 	return size;
 }
 
-/* Inlined into the exit handler: a call here is a measurable share of a CPUID exit. */
+/* The lookup itself: inlined into cpuid_exit, the CPUID exit's hot path; cpuid_lookup for others. */
 static inline __attribute__((always_inline)) void lookup(const struct cpuid_policy *p,
 							  struct vcpu *vcpu, uint32_t leaf,
 							  uint32_t subleaf, uint32_t regs[4])

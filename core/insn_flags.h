@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include "lib.h"
 
 #define RFL_CF (1ull << 0)
 #define RFL_PF (1ull << 2)
@@ -19,11 +20,6 @@
 #define RFL_OF (1ull << 11)
 #define RFL_VM (1ull << 17)
 #define RFL_ARITH (RFL_CF | RFL_PF | RFL_AF | RFL_ZF | RFL_SF | RFL_OF)
-
-static inline uint64_t flags_size_mask(unsigned bytes)
-{
-	return bytes >= 8 ? ~0ull : (1ull << (8 * bytes)) - 1;
-}
 
 /*
  * Compute @op (INSN_OP_ADD..INSN_OP_CMP, INSN_OP_TEST) on @a and @b of

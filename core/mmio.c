@@ -21,10 +21,6 @@
 #define PAGE_SIZE 4096ull
 #define PAGE_OFF(a) ((a) & (PAGE_SIZE - 1))
 
-/* Guest interruptibility: blocking by STI / by MOV SS (SDM Vol. 3C 24.4.2). */
-#define INTR_BLOCK_STI   (1ull << 0)
-#define INTR_BLOCK_MOVSS (1ull << 1)
-
 int mmio_register(struct vm *vm, uint64_t gpa, uint64_t size, const struct mmio_dev_ops *ops,
 		  void *opaque, const char *name)
 {
@@ -271,7 +267,7 @@ enum exit_action mmio_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	}
 	/* The instruction completed: STI/MOV-SS blocking ends (SDM Vol. 3A 6.8.3). */
 	intr = vcpu_get_reg(vcpu, VCPU_INTERRUPTIBILITY);
-	if (intr & (INTR_BLOCK_STI | INTR_BLOCK_MOVSS))
-		vcpu_set_reg(vcpu, VCPU_INTERRUPTIBILITY, intr & ~(INTR_BLOCK_STI | INTR_BLOCK_MOVSS));
+	if (intr & (INTR_STATE_STI | INTR_STATE_MOV_SS))
+		vcpu_set_reg(vcpu, VCPU_INTERRUPTIBILITY, intr & ~(INTR_STATE_STI | INTR_STATE_MOV_SS));
 	return EXIT_ACTION_RESUME;
 }
