@@ -1008,7 +1008,8 @@ static bool form_in_mode(const struct form *f, enum insn_mode m)
 
 static const char *vendor_label(enum cpuid_vendor vd)
 {
-	return vd == CPUID_VENDOR_INTEL ? "Intel" : vd == CPUID_VENDOR_AMD ? "AMD" : "other";
+	return vd == CPUID_VENDOR_INTEL ? "Intel" : vd == CPUID_VENDOR_AMD ? "AMD" :
+	       "another vendor (Intel's behaviour)";
 }
 
 /* One line per vendor quirk: what this run's oracle says about it. */
@@ -1016,8 +1017,8 @@ static void print_quirks(const char *what)
 {
 	enum cpuid_vendor vd = host_vm.cpuid.vendor;
 
-	printf("emul-native: host \"%s\" (%s), emulator models %s (%s code)\n", host_vendor_str,
-	       vendor_label(vd), vendor_label(insn_vendor(&(struct vcpu){ .vm = &host_vm })), what);
+	printf("emul-native: host \"%s\": the emulator models %s (%s code)\n", host_vendor_str,
+	       vendor_label(vd), what);
 	for (unsigned q = 0; q < INSN_QUIRK_COUNT; q++) {
 		const struct insn_quirk_info *e = insn_quirk_info((enum insn_quirk)q);
 		if (host_oracle((enum insn_quirk)q))
