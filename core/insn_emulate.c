@@ -132,13 +132,23 @@ static int linearize_slow(struct emul_ctx *c, unsigned seg, uint64_t off, unsign
 			     off, len, write, &c->fault, la);
 }
 
+/* 64-bit mode, not FS/GS, not 48-bit canonical: canonical with LA57, or the fault. */
+static __attribute__((noinline)) int linearize_la57(struct emul_ctx *c, unsigned seg, uint64_t off,
+						    unsigned len)
+{
+	if ((reg_get(c->vcpu, VCPU_CR4) & X86_CR4_LA57) && seg_canonical(off, len, true))
+		return 0;
+	return seg_fault((enum vcpu_seg)seg, &c->fault);
+}
+
 EMUL_INLINE int linearize(struct emul_ctx *c, unsigned seg, uint64_t off, unsigned len,
 			    bool write, uint64_t *la)
 {
-	if (c->mode == INSN_MODE_64 && seg != VCPU_FS && seg != VCPU_GS &&
-	    seg_canonical(off, len, false)) {
+	if (c->mode == INSN_MODE_64 && seg != VCPU_FS && seg != VCPU_GS) {
 		*la = off;
-		return 0;
+		if (seg_canonical(off, len, false))
+			return 0;
+		return linearize_la57(c, seg, off, len);
 	}
 	return linearize_slow(c, seg, off, len, write, la);
 }
@@ -484,6 +494,15 @@ static __attribute__((noinline)) int do_string(struct emul_ctx *c, const struct 
 	uint32_t n = 0;
 	int rc = 0;
 
+	if (rep && cnt == 0) {
+		/*
+		 * No iteration: nothing moves, but an Intel CPU still writes ECX,
+		 * zeroing RCX[63:32] (INSN_QUIRK_REP_ZERO_COUNT_ECX).
+		 */
+		if (as == 4 && insn_quirk_on(v, INSN_QUIRK_REP_ZERO_COUNT_ECX))
+			addr_reg_write(v, VCPU_RCX, as, 0);
+		return 0;
+	}
 	for (;;) {
 		if (rep && cnt == 0)
 			break;
@@ -548,9 +567,6 @@ static __attribute__((noinline)) int do_string(struct emul_ctx *c, const struct 
 	}
 	if (rep && n > 0)
 		addr_reg_write(v, VCPU_RCX, as, cnt);
-	else if (rep && rc == 0 && cnt == 0 && as == 4 &&
-		 insn_quirk_on(v, INSN_QUIRK_REP_ZERO_COUNT_ECX))
-		addr_reg_write(v, VCPU_RCX, as, 0);   /* Intel writes ECX even for no iteration */
 	return rc;
 }
 

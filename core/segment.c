@@ -1,15 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "segment.h"
-#include "err.h"
-
-static int seg_fault(enum vcpu_seg seg, struct guest_fault *f)
-{
-	if (seg == VCPU_SS)
-		guest_fault_ss0(f);
-	else
-		guest_fault_gp0(f);
-	return -TERN_EFAULT;
-}
 
 int seg_linearize(const struct seg_desc *d, enum vcpu_seg seg, enum seg_mode mode, bool la57,
 		  uint64_t off, unsigned len, bool write, struct guest_fault *f, uint64_t *la)

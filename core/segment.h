@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include "err.h"
 #include "guest_fault.h"
 #include "vcpu.h"
 
@@ -42,6 +43,16 @@ static inline bool seg_canonical(uint64_t la, unsigned len, bool la57)
 	unsigned bit = la57 ? 56 : 47;
 
 	return seg_canonical_from(la, bit) && seg_canonical_from(la + len - 1, bit);
+}
+
+/* The fault a failed check raises: #SS(0) through SS, #GP(0) otherwise. -TERN_EFAULT. */
+static inline int seg_fault(enum vcpu_seg seg, struct guest_fault *f)
+{
+	if (seg == VCPU_SS)
+		guest_fault_ss0(f);
+	else
+		guest_fault_gp0(f);
+	return -TERN_EFAULT;
 }
 
 /*
