@@ -7,6 +7,10 @@
  * a guest sees the behaviour of the CPU its CPUID claims) and whether a
  * host of that vendor is a trustworthy oracle for it, which is what the
  * native differential test (harness/unit/test_emul_native.c) compares.
+ *
+ * The emulator has no MUL/DIV, shifts, rotates or BSF/BSR, whose undefined
+ * flags differ between vendors and between models of one vendor: emulating
+ * any of them needs its entries here first.
  */
 #ifndef TERN_INSN_VENDOR_H
 #define TERN_INSN_VENDOR_H
