@@ -201,6 +201,22 @@ static void derive(struct cpuid_policy *p, const uint32_t l1[4], const uint32_t 
 	p->maxphyaddr = (m >= 32 && m <= 52) ? m : DEFAULT_MAXPHYADDR;
 }
 
+/* Leaf 0 spells the vendor in EBX, EDX, ECX, four ASCII bytes each, little-endian. */
+static bool vendor_is(const uint32_t r[4], uint32_t ebx, uint32_t edx, uint32_t ecx)
+{
+	return r[1] == ebx && r[3] == edx && r[2] == ecx;
+}
+
+enum cpuid_vendor cpuid_vendor_of(const uint32_t leaf0[4])
+{
+	if (vendor_is(leaf0, 0x756e6547u, 0x49656e69u, 0x6c65746eu))    /* Genu ineI ntel */
+		return CPUID_VENDOR_INTEL;
+	if (vendor_is(leaf0, 0x68747541u, 0x69746e65u, 0x444d4163u) ||  /* Auth enti cAMD */
+	    vendor_is(leaf0, 0x6f677948u, 0x6e65476eu, 0x656e6975u))    /* Hygo nGen uine */
+		return CPUID_VENDOR_AMD;
+	return CPUID_VENDOR_OTHER;
+}
+
 static void add_leaf(struct cpuid_policy *p, struct cpuid_slot *slot, uint32_t leaf)
 {
 	unsigned nsub = leaf_subleaves(leaf);
@@ -225,6 +241,7 @@ int cpuid_policy_build(struct cpuid_policy *p, const struct vm_config *cfg)
 	tern_memset(p, 0, sizeof(*p));
 	p->vcpu_count = cfg->vcpu_count ? cfg->vcpu_count : 1;
 	plat_host_cpuid(0, 0, r);
+	p->vendor = cpuid_vendor_of(r);
 	p->max_basic = r[0] < CPUID_MAX_BASIC_LEAF ? r[0] : CPUID_MAX_BASIC_LEAF;
 	plat_host_cpuid(EXT_BASE, 0, r);
 	p->max_ext = r[0] < EXT_BASE ? EXT_BASE : r[0] > CPUID_MAX_EXT_LEAF ? CPUID_MAX_EXT_LEAF : r[0];
@@ -326,7 +343,7 @@ static uint32_t xsave_size(const struct cpuid_policy *p, uint64_t xcr0)
 	return size;
 }
 
-/* Inlined into the exit handler: a call here is a measurable share of a CPUID exit. */
+/* The lookup itself: inlined into cpuid_exit, the CPUID exit's hot path; cpuid_lookup for others. */
 static inline __attribute__((always_inline)) void lookup(const struct cpuid_policy *p,
 							  struct vcpu *vcpu, uint32_t leaf,
 							  uint32_t subleaf, uint32_t regs[4])

@@ -71,6 +71,18 @@ struct vm_config;
 /* XCR0 components Tern lets a guest enable: x87, SSE, AVX, AVX-512 (3), PKRU. */
 #define CPUID_XCR0_ALLOWED 0x2e7ull
 
+/*
+ * The CPU vendor a VM's CPUID leaf 0 names (EBX, EDX, ECX spell it). Where
+ * the SDM leaves an outcome undefined or the vendors differ, the
+ * instruction emulator behaves as this vendor does (insn_vendor.h).
+ */
+enum cpuid_vendor {
+	CPUID_VENDOR_OTHER,   /* any other string: the emulator models Intel (insn_vendor.c) */
+	CPUID_VENDOR_INTEL,   /* "GenuineIntel" */
+	CPUID_VENDOR_AMD,     /* "AuthenticAMD", and Hygon's "HygonGenuine" (AMD's core) */
+	CPUID_VENDOR_COUNT
+};
+
 struct cpuid_entry {
 	uint32_t leaf;
 	uint32_t subleaf;
@@ -98,9 +110,12 @@ struct cpuid_policy {
 	uint64_t efer_valid;      /* EFER bits a guest may set */
 	uint64_t xcr0_supported;  /* XCR0 bits a guest may set (CPUID.(0xD,0) EDX:EAX) */
 	unsigned maxphyaddr;      /* CPUID.80000008:EAX[7:0] */
+	enum cpuid_vendor vendor; /* the vendor leaf 0 names */
 	uint16_t vcpu_count;
 };
 
+/* The vendor CPUID leaf 0's registers (EAX, EBX, ECX, EDX) name. */
+enum cpuid_vendor cpuid_vendor_of(const uint32_t leaf0[4]);
 /* Build the VM's table; 0 (the table always fits: see cpuid.c). */
 int cpuid_policy_build(struct cpuid_policy *p, const struct vm_config *cfg);
 /* The table entry for (leaf, subleaf) as built, or NULL; no per-vCPU fix-ups. */

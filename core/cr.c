@@ -16,9 +16,6 @@
 #include "vm.h"
 #include "x86.h"
 
-/* CR0 bits that exist (SDM Vol. 3A 2.5); writes of other bits in 31:0 are ignored. */
-#define CR0_DEFINED (X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | X86_CR0_TS | X86_CR0_ET | \
-		     X86_CR0_NE | X86_CR0_WP | X86_CR0_AM | X86_CR0_NW | X86_CR0_CD | X86_CR0_PG)
 /* CR0.NE and CR4.VMXE are fixed to 1 in VMX operation (SDM Vol. 3C 24.8, A.7/A.8). */
 #define CR0_FORCED_ON X86_CR0_NE
 #define CR4_FORCED_ON X86_CR4_VMXE
@@ -159,7 +156,7 @@ int cr_write_cr0(struct vcpu *vcpu, uint64_t value, struct guest_fault *f)
 	if (value >> 32)
 		return gp0(f);
 	/* Reserved bits 31:0 are ignored; ET is hardwired to 1 (SDM Vol. 3A 2.5). */
-	value = (value & CR0_DEFINED) | X86_CR0_ET;
+	value = (value & X86_CR0_DEFINED) | X86_CR0_ET;
 	if ((value & X86_CR0_NW) && !(value & X86_CR0_CD))
 		return gp0(f); /* NW without CD */
 	if ((value & X86_CR0_PG) && !(value & X86_CR0_PE))

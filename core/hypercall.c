@@ -10,6 +10,7 @@
 #include "platform.h"
 #include "trace_bin.h"
 #include "vm.h"
+#include "x86.h"
 #include "vm_memory.h"
 #include "vm_mgr.h"
 
@@ -23,7 +24,6 @@
 #define AR_DPL_MASK    0x0060u
 #define FLAT_LIMIT     0xffffffffu
 #define REAL_LIMIT     0xffffu
-#define CR0_PE         0x1u
 
 typedef int (*hc_handler)(struct vm *svm, uint64_t p1, uint64_t p2);
 
@@ -247,7 +247,7 @@ int hypercall_regs_to_state(const struct acrn_regs *r, struct vcpu_load_state *s
 	    all_zero(r->reserved_64, sizeof(r->reserved_64)) &&
 	    all_zero(r->reserved_32, sizeof(r->reserved_32)) &&
 	    all_zero(r->reserved_16, sizeof(r->reserved_16))) {
-		bool pm = (r->cr0 & CR0_PE) != 0;
+		bool pm = (r->cr0 & X86_CR0_PE) != 0;
 		/* What ACRN's layout does not carry keeps its reset value. */
 		vm_mgr_reset_state(st, 0);
 		for (unsigned i = 0; i < 16; i++)

@@ -4,6 +4,7 @@
  * REX) and Appendix A (opcode maps).
  */
 #include "insn_decode.h"
+#include "lib.h"
 #include "vcpu.h"
 
 /* Descriptor flags. */
@@ -178,11 +179,6 @@ static int64_t sign_extend(uint64_t v, unsigned bytes)
 	unsigned sh = 64 - 8 * bytes;
 
 	return (int64_t)(v << sh) >> sh;
-}
-
-static uint64_t size_mask(unsigned bytes)
-{
-	return bytes >= 8 ? ~0ull : (1ull << (8 * bytes)) - 1;
 }
 
 /* 16-bit ModRM addressing, SDM Vol. 2A Table 2-1. */
@@ -453,7 +449,7 @@ static __attribute__((noinline)) int decode_general(const uint8_t *restrict b, u
 			n = in->osize == 8 ? 4 : in->osize;
 		NEED(n);
 		in->imm = (fl & D_UIMM8) ? b[i]
-					: (uint64_t)sign_extend(get_le(b + i, n), n) & size_mask(in->osize);
+					: (uint64_t)sign_extend(get_le(b + i, n), n) & tern_size_mask(in->osize);
 		i += n;
 	}
 

@@ -1,22 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Instruction emulator. Operations follow the "Operation" and "Flags
- * Affected" sections of SDM Vol. 2; segmentation follows Vol. 3A 5.3
- * (limit checking), 5.4.1 (type checking) and 3.3.7.1 (canonical
- * addresses in 64-bit mode).
+ * Affected" sections of SDM Vol. 2; segmentation is segment.c's.
  */
 #include "insn_emulate.h"
 #include "insn_flags.h"
+#include "insn_vendor.h"
 #include "err.h"
-
-#define CR0_PE   (1ull << 0)
-#define CR4_LA57 (1ull << 12)
-#define EFER_LMA (1ull << 10)
-
-/* Segment type bits (SDM Vol. 3A 3.4.5.1, Table 3-1). */
-#define SEG_TYPE_CODE   0x8u
-#define SEG_TYPE_RW     0x2u   /* writable (data) / readable (code) */
-#define SEG_TYPE_EXPDN  0x4u   /* expand-down (data) */
+#include "segment.h"
+#include "x86.h"
 
 /*
  * The fast path (one MOV per exit) is a handful of small helpers: the image
@@ -30,12 +22,10 @@
 #define EMUL_INLINE static inline
 #endif
 
-static inline uint64_t szmask(unsigned bytes) { return flags_size_mask(bytes); }
-
 /*
  * Register read through the vCPU cache: the value when cached, else the
- * platform fetch of reg_get(). Inline because an MMIO exit reads a
- * handful of registers and the call dominated the fast path.
+ * platform fetch of vcpu_get_reg(). Inline: an MMIO exit reads several
+ * registers, nearly always cached, and the cached read is one load.
  */
 EMUL_INLINE uint64_t reg_get(struct vcpu *v, enum vcpu_reg r)
 {
@@ -66,7 +56,7 @@ EMUL_INLINE uint64_t gpr_read(struct vcpu *v, unsigned r, unsigned size, bool re
 {
 	if (size == 1 && !rex && r >= 4 && r < 8)
 		return (reg_get(v, (enum vcpu_reg)(r - 4)) >> 8) & 0xff;
-	return reg_get(v, (enum vcpu_reg)r) & szmask(size);
+	return reg_get(v, (enum vcpu_reg)r) & tern_size_mask(size);
 }
 
 /* 8- and 16-bit writes merge; 32-bit writes zero-extend (SDM Vol. 1 3.4.1.1). */
@@ -117,7 +107,7 @@ EMUL_INLINE uint64_t eff_addr(struct emul_ctx *c, const struct insn *in)
 		a += reg_get(c->vcpu, (enum vcpu_reg)in->index) << in->scale;
 	if (in->flags & INSN_F_RIPREL)
 		a += reg_get(c->vcpu, VCPU_RIP) + in->len;
-	return a & szmask(in->asize);
+	return a & tern_size_mask(in->asize);
 }
 
 uint64_t emul_effective_addr(struct emul_ctx *c, const struct insn *in)
@@ -125,92 +115,40 @@ uint64_t emul_effective_addr(struct emul_ctx *c, const struct insn *in)
 	return eff_addr(c, in);
 }
 
-static int seg_fault(struct emul_ctx *c, unsigned seg)
-{
-	if (seg == VCPU_SS)
-		guest_fault_ss0(&c->fault);
-	else
-		guest_fault_gp0(&c->fault);
-	return -TERN_EFAULT;
-}
-
 /*
- * Bits 63:47 all equal, or with CR4.LA57 bits 63:56 (SDM Vol. 1 3.3.7.1).
- * A 48-bit canonical address is also 57-bit canonical, so CR4 is read
- * only for addresses that fail the first test.
+ * Segment offset -> linear address with the checks the CPU makes
+ * (segment.h). 64-bit mode without FS/GS, the MMIO fast path, is inline:
+ * the offset is the address, and CR4 is read only for an address that is
+ * not 48-bit canonical.
  */
-static inline bool canonical_top(uint64_t la, unsigned bit)
-{
-	return (uint64_t)((int64_t)la >> bit) + 1 <= 1;
-}
-
-static bool canonical_slow(struct emul_ctx *c, uint64_t la, unsigned len)
-{
-	if (!(reg_get(c->vcpu, VCPU_CR4) & CR4_LA57))
-		return false;
-	return canonical_top(la, 56) && canonical_top(la + len - 1, 56);
-}
-
-EMUL_INLINE bool canonical(struct emul_ctx *c, uint64_t la, unsigned len)
-{
-	if (canonical_top(la, 47) && canonical_top(la + len - 1, 47))
-		return true;
-	return canonical_slow(c, la, len);
-}
-
-/* Segment offset -> linear address, with the checks the CPU makes. */
 static int linearize_slow(struct emul_ctx *c, unsigned seg, uint64_t off, unsigned len,
 			  bool write, uint64_t *la)
 {
-	const struct seg_desc *s;
-	uint64_t last = off + len - 1;
+	enum seg_mode mode = c->mode == INSN_MODE_64 ? SEG_MODE_64 :
+			     c->no_prot ? SEG_MODE_REAL : SEG_MODE_PROT;
+	bool la57 = mode == SEG_MODE_64 && (reg_get(c->vcpu, VCPU_CR4) & X86_CR4_LA57);
 
-	if (c->mode == INSN_MODE_64) {
-		/* Only FS and GS have a base in 64-bit mode (SDM Vol. 3A 3.4.4). */
-		*la = seg_get(c->vcpu, (enum vcpu_seg)seg)->base + off;
-		if (!canonical(c, *la, len))
-			return seg_fault(c, seg);
+	return seg_linearize(seg_get(c->vcpu, (enum vcpu_seg)seg), (enum vcpu_seg)seg, mode, la57,
+			     off, len, write, &c->fault, la);
+}
+
+/* 64-bit mode, not FS/GS, not 48-bit canonical: canonical with LA57, or the fault. */
+static __attribute__((noinline)) int linearize_la57(struct emul_ctx *c, unsigned seg, uint64_t off,
+						    unsigned len)
+{
+	if ((reg_get(c->vcpu, VCPU_CR4) & X86_CR4_LA57) && seg_canonical(off, len, true))
 		return 0;
-	}
-
-	s = seg_get(c->vcpu, (enum vcpu_seg)seg);
-	if (c->no_prot) {
-		if (last > s->limit)
-			return seg_fault(c, seg);
-	} else {
-		unsigned type = seg_ar_type(s->ar);
-
-		if (seg_ar_unusable(s->ar))
-			return seg_fault(c, seg);
-		if (type & SEG_TYPE_CODE) {
-			/* Code segments are never writable; execute-only is not readable. */
-			if (write || !(type & SEG_TYPE_RW))
-				return seg_fault(c, seg);
-		} else if (write && !(type & SEG_TYPE_RW)) {
-			return seg_fault(c, seg);
-		}
-		if (!(type & SEG_TYPE_CODE) && (type & SEG_TYPE_EXPDN)) {
-			uint64_t upper = seg_ar_db(s->ar) ? 0xffffffffull : 0xffffull;
-
-			if (off <= s->limit || last > upper)
-				return seg_fault(c, seg);
-		} else if (last > s->limit) {
-			return seg_fault(c, seg);
-		}
-	}
-	*la = (s->base + off) & 0xffffffffull;
-	return 0;
+	return seg_fault((enum vcpu_seg)seg, &c->fault);
 }
 
 EMUL_INLINE int linearize(struct emul_ctx *c, unsigned seg, uint64_t off, unsigned len,
 			    bool write, uint64_t *la)
 {
-	/* 64-bit mode, no FS/GS: the offset is the address; it must be canonical. */
 	if (c->mode == INSN_MODE_64 && seg != VCPU_FS && seg != VCPU_GS) {
 		*la = off;
-		if (!canonical(c, off, len))
-			return seg_fault(c, seg);
-		return 0;
+		if (seg_canonical(off, len, false))
+			return 0;
+		return linearize_la57(c, seg, off, len);
 	}
 	return linearize_slow(c, seg, off, len, write, la);
 }
@@ -307,7 +245,7 @@ static int do_mov(struct emul_ctx *c, const struct insn *in)
 		bool store = in->form == INSN_FORM_MOFFS_STORE;
 		uint64_t la;
 
-		if ((rc = linearize(c, in->seg, (uint64_t)in->disp & szmask(in->asize), sz, store,
+		if ((rc = linearize(c, in->seg, (uint64_t)in->disp & tern_size_mask(in->asize), sz, store,
 				    &la)) != 0)
 			return rc;
 		if (store)
@@ -408,7 +346,7 @@ static __attribute__((noinline)) int do_bt(struct emul_ctx *c, const struct insn
 			/* EA + operand-size * (signed bit offset DIV operand bits). */
 			int64_t words = sext(off, sz) >> lg;
 			uint64_t ea = (eff_addr(c, in) + (uint64_t)words * sz) &
-				      szmask(in->asize);
+				      tern_size_mask(in->asize);
 
 			if ((rc = rm_resolve_at(c, in, ea, sz, writes, &o)) != 0)
 				return rc;
@@ -419,7 +357,11 @@ static __attribute__((noinline)) int do_bt(struct emul_ctx *c, const struct insn
 	if ((rc = opnd_read(c, in, &o, sz, writes ? EMUL_ACC_RMW : 0, &a)) != 0)
 		return rc;
 	rfl = reg_get(v, VCPU_RFLAGS);
-	/* CF is the bit; ZF is unaffected; OF/SF/AF/PF are undefined and kept. */
+	/*
+	 * CF is the bit. ZF, and OF/SF/AF/PF which the SDM leaves undefined,
+	 * keep their values as on the AMD CPUs measured (INSN_QUIRK_BT_ZF,
+	 * INSN_QUIRK_BT_OSAP: the same for every vendor).
+	 */
 	rfl = (rfl & ~RFL_CF) | ((a >> bit) & 1);
 	if (writes) {
 		if (in->op == INSN_OP_BTS)
@@ -535,7 +477,8 @@ static __attribute__((noinline)) int do_string(struct emul_ctx *c, const struct 
 {
 	struct vcpu *v = c->vcpu;
 	unsigned sz = in->osize, as = in->asize;
-	uint64_t am = szmask(as);
+	uint64_t am = tern_size_mask(as);
+	/* F2 repeats MOVS/STOS/LODS as F3 does (INSN_QUIRK_REPNE_NONCMP, every vendor). */
 	bool rep = (in->flags & (INSN_F_REP | INSN_F_REPNE)) != 0;
 	bool uses_si = in->op == INSN_OP_MOVS || in->op == INSN_OP_LODS || in->op == INSN_OP_CMPS;
 	bool uses_di = in->op != INSN_OP_LODS;
@@ -551,6 +494,15 @@ static __attribute__((noinline)) int do_string(struct emul_ctx *c, const struct 
 	uint32_t n = 0;
 	int rc = 0;
 
+	if (rep && cnt == 0) {
+		/*
+		 * No iteration: nothing moves, but an Intel CPU still writes ECX,
+		 * zeroing RCX[63:32] (INSN_QUIRK_REP_ZERO_COUNT_ECX).
+		 */
+		if (as == 4 && insn_quirk_on(v, INSN_QUIRK_REP_ZERO_COUNT_ECX))
+			addr_reg_write(v, VCPU_RCX, as, 0);
+		return 0;
+	}
 	for (;;) {
 		if (rep && cnt == 0)
 			break;

@@ -21,6 +21,7 @@
 #include "insn_decode.h"
 #include "guest_fault.h"
 #include "vcpu.h"
+#include "x86.h"
 
 /* acc for emul_ops.read: the instruction will write the operand back. */
 #define EMUL_ACC_RMW (1u << 0)
@@ -61,8 +62,6 @@ struct emul_ctx {
 static inline void emul_ctx_init(struct emul_ctx *c, struct vcpu *vcpu,
 				 const struct emul_ops *ops, void *opaque)
 {
-	/* CR0.PE (SDM Vol. 3A 2.5), EFER.LMA (2.2.1), RFLAGS.VM (2.3). */
-	const uint64_t cr0_pe = 1ull << 0, efer_lma = 1ull << 10, rfl_vm = 1ull << 17;
 	const struct seg_desc *cs;
 
 	c->vcpu = vcpu;
@@ -72,19 +71,19 @@ static inline void emul_ctx_init(struct emul_ctx *c, struct vcpu *vcpu,
 	c->rep_pending = false;
 	c->fault.valid = false;
 	c->no_prot = false;
-	if (!(vcpu_get_reg(vcpu, VCPU_CR0) & cr0_pe)) {
+	if (!(vcpu_get_reg(vcpu, VCPU_CR0) & X86_CR0_PE)) {
 		c->mode = INSN_MODE_16;
 		c->no_prot = true;
 		return;
 	}
 	cs = vcpu_get_seg(vcpu, VCPU_CS);
 	/* IA-32e mode: CS.L selects 64-bit code; no virtual-8086 mode there. */
-	if (vcpu_get_reg(vcpu, VCPU_EFER) & efer_lma) {
+	if (vcpu_get_reg(vcpu, VCPU_EFER) & X86_EFER_LMA) {
 		if (seg_ar_l(cs->ar)) {
 			c->mode = INSN_MODE_64;
 			return;
 		}
-	} else if (vcpu_get_reg(vcpu, VCPU_RFLAGS) & rfl_vm) {
+	} else if (vcpu_get_reg(vcpu, VCPU_RFLAGS) & X86_RFLAGS_VM) {
 		c->mode = INSN_MODE_16;
 		c->no_prot = true;
 		return;

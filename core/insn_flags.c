@@ -14,7 +14,7 @@ uint64_t flags_szp(uint64_t res, unsigned size)
 	p ^= p >> 1;
 	if (!(p & 1))
 		f |= RFL_PF;
-	if ((res & flags_size_mask(size)) == 0)
+	if ((res & tern_size_mask(size)) == 0)
 		f |= RFL_ZF;
 	if ((res >> (8 * size - 1)) & 1)
 		f |= RFL_SF;
@@ -23,7 +23,7 @@ uint64_t flags_szp(uint64_t res, unsigned size)
 
 uint64_t flags_alu(unsigned op, uint64_t a, uint64_t b, unsigned size, uint64_t *rflags)
 {
-	uint64_t mask = flags_size_mask(size);
+	uint64_t mask = tern_size_mask(size);
 	uint64_t sign = 1ull << (8 * size - 1);
 	uint64_t carry_in = *rflags & RFL_CF;
 	uint64_t res, f = 0;

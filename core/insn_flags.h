@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include "lib.h"
 
 #define RFL_CF (1ull << 0)
 #define RFL_PF (1ull << 2)
@@ -20,15 +21,11 @@
 #define RFL_VM (1ull << 17)
 #define RFL_ARITH (RFL_CF | RFL_PF | RFL_AF | RFL_ZF | RFL_SF | RFL_OF)
 
-static inline uint64_t flags_size_mask(unsigned bytes)
-{
-	return bytes >= 8 ? ~0ull : (1ull << (8 * bytes)) - 1;
-}
-
 /*
  * Compute @op (INSN_OP_ADD..INSN_OP_CMP, INSN_OP_TEST) on @a and @b of
  * @size bytes; returns the result and replaces the arithmetic flags in
- * *@rflags. AF after AND/OR/XOR/TEST (undefined in the SDM) is cleared.
+ * *@rflags. AF after AND/OR/XOR/TEST (undefined in the SDM) is cleared, as
+ * Intel and AMD CPUs do (insn_vendor.h, INSN_QUIRK_LOGIC_AF).
  */
 uint64_t flags_alu(unsigned op, uint64_t a, uint64_t b, unsigned size, uint64_t *rflags);
 

@@ -9,14 +9,10 @@
 #include "retire.h"
 #include "io_qual.h"
 #include "ioreq.h"
+#include "lib.h"
 #include "log.h"
 #include "string_io.h"
 #include "vm.h"
-
-static uint64_t size_mask(unsigned size)
-{
-	return size == 4 ? 0xffffffffull : (1ull << (size * 8)) - 1;
-}
 
 /*
  * IN AL/AX keep the rest of RAX; IN EAX is a 32-bit register write, which
@@ -26,9 +22,9 @@ static void merge_in(struct vcpu *vcpu, unsigned size, uint64_t value)
 {
 	uint64_t rax = vcpu_get_reg(vcpu, VCPU_RAX);
 	if (size == 4)
-		rax = value & size_mask(size);
+		rax = value & tern_size_mask(size);
 	else
-		rax = (rax & ~size_mask(size)) | (value & size_mask(size));
+		rax = (rax & ~tern_size_mask(size)) | (value & tern_size_mask(size));
 	vcpu_set_reg(vcpu, VCPU_RAX, rax);
 }
 
@@ -54,7 +50,7 @@ enum exit_action io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 		return string_io_exit(vcpu, ex);
 
 	bool in = io_qual_is_in(q);
-	uint32_t value = in ? 0 : (uint32_t)(vcpu_get_reg(vcpu, VCPU_RAX) & size_mask(size));
+	uint32_t value = in ? 0 : (uint32_t)(vcpu_get_reg(vcpu, VCPU_RAX) & tern_size_mask(size));
 
 	if (!pio_find(&vm->pio, port, size) && ioreq_ready(vm)) {
 		struct ioreq req = { IOREQ_TYPE_PORTIO, in ? IOREQ_READ : IOREQ_WRITE, port, size, value };

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "ioreq.h"
 #include "err.h"
+#include "lib.h"
 #include "log.h"
 #include "platform.h"
 #include "vm.h"
@@ -9,11 +10,6 @@
 static uint64_t slot_gpa(const struct vm *vm, uint16_t vcpu_id)
 {
 	return vm->ioreq_gpa + (uint64_t)vcpu_id * IOREQ_SLOT_SIZE;
-}
-
-static uint64_t size_mask(uint32_t size)
-{
-	return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
 }
 
 static int put32(struct vm *svm, uint64_t gpa, uint32_t v)
@@ -111,7 +107,7 @@ int ioreq_complete(struct vm *vm, uint16_t vcpu_id)
 		    (req->type != IOREQ_TYPE_PORTIO && get32(svm, slot + IOREQ_OFF_VALUE + 4, &hi)))
 			return -TERN_EFAULT;
 	}
-	uint64_t value = ((uint64_t)hi << 32 | lo) & size_mask(req->size);
+	uint64_t value = ((uint64_t)hi << 32 | lo) & tern_size_mask(req->size);
 	if (put32(svm, slot + IOREQ_OFF_STATE, IOREQ_FREE))
 		return -TERN_EFAULT;
 	vcpu->io.active = false;

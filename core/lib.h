@@ -27,4 +27,10 @@ int tern_snprintf(char *buf, size_t size, const char *fmt, ...)
 
 #define TERN_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The low @bytes bytes of a 64-bit value (an operand, address or access size of 1..8). */
+static inline uint64_t tern_size_mask(unsigned bytes)
+{
+	return bytes >= 8 ? ~0ull : (1ull << (8 * bytes)) - 1;
+}
+
 #endif

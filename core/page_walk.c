@@ -48,13 +48,13 @@ void pw_regs_from_vcpu(struct vcpu *vcpu, struct pw_regs *out)
 enum pw_mode pw_mode_of(const struct pw_regs *r)
 {
 	/* SDM 4.1.1, Table 4-1. */
-	if (!(r->cr0 & PW_CR0_PG))
+	if (!(r->cr0 & X86_CR0_PG))
 		return PW_MODE_NONE;
-	if (!(r->cr4 & PW_CR4_PAE))
+	if (!(r->cr4 & X86_CR4_PAE))
 		return PW_MODE_32BIT;
-	if (!(r->efer & PW_EFER_LMA))
+	if (!(r->efer & X86_EFER_LMA))
 		return PW_MODE_PAE;
-	return (r->cr4 & PW_CR4_LA57) ? PW_MODE_5LEVEL : PW_MODE_4LEVEL;
+	return (r->cr4 & X86_CR4_LA57) ? PW_MODE_5LEVEL : PW_MODE_4LEVEL;
 }
 
 /* Bits M-1:12 of an 8-byte entry: the physical-address field. */
@@ -119,7 +119,7 @@ static uint32_t base_error_code(const struct pw_regs *r, unsigned acc, bool user
 		ec |= PF_EC_U;
 	/* I/D: fetch and (SMEP, or PAE-format entries with NXE), SDM 4.7. */
 	if ((acc & PW_ACC_FETCH) &&
-	    ((r->cr4 & PW_CR4_SMEP) || ((r->cr4 & PW_CR4_PAE) && (r->efer & PW_EFER_NXE))))
+	    ((r->cr4 & X86_CR4_SMEP) || ((r->cr4 & X86_CR4_PAE) && (r->efer & X86_EFER_NXE))))
 		ec |= PF_EC_ID;
 	return ec;
 }
@@ -131,7 +131,7 @@ static uint32_t base_error_code(const struct pw_regs *r, unsigned acc, bool user
 static uint32_t check_rights(const struct pw_regs *r, enum pw_mode mode, unsigned acc,
 			     bool user_access, const struct pw_rights *rt, uint64_t leaf)
 {
-	bool wp = (r->cr0 & PW_CR0_WP) != 0;
+	bool wp = (r->cr0 & X86_CR0_WP) != 0;
 	bool is_write = (acc & PW_ACC_WRITE) != 0;
 	uint32_t bad = 0;
 
@@ -140,7 +140,7 @@ static uint32_t check_rights(const struct pw_regs *r, enum pw_mode mode, unsigne
 			bad = PF_EC_P;
 		if (user_access && !rt->user)
 			bad = PF_EC_P;
-		if (!user_access && rt->user && (r->cr4 & PW_CR4_SMEP))
+		if (!user_access && rt->user && (r->cr4 & X86_CR4_SMEP))
 			bad = PF_EC_P;
 		return bad;
 	}
@@ -150,8 +150,8 @@ static uint32_t check_rights(const struct pw_regs *r, enum pw_mode mode, unsigne
 			bad = PF_EC_P;
 	} else {
 		/* SMAP: implicit accesses always, explicit ones when EFLAGS.AC = 0. */
-		if (rt->user && (r->cr4 & PW_CR4_SMAP) &&
-		    ((acc & PW_ACC_IMPLICIT) || !(r->rflags & PW_RFLAGS_AC)))
+		if (rt->user && (r->cr4 & X86_CR4_SMAP) &&
+		    ((acc & PW_ACC_IMPLICIT) || !(r->rflags & X86_RFLAGS_AC)))
 			bad = PF_EC_P;
 		if (is_write && !rt->write && wp)
 			bad = PF_EC_P;
@@ -162,10 +162,10 @@ static uint32_t check_rights(const struct pw_regs *r, enum pw_mode mode, unsigne
 		uint32_t rights = 0;
 		bool keyed = false;
 
-		if (rt->user && (r->cr4 & PW_CR4_PKE)) {
+		if (rt->user && (r->cr4 & X86_CR4_PKE)) {
 			rights = r->pkru;
 			keyed = true;
-		} else if (!rt->user && (r->cr4 & PW_CR4_PKS)) {
+		} else if (!rt->user && (r->cr4 & X86_CR4_PKS)) {
 			rights = r->pkrs;
 			keyed = true;
 		}
@@ -186,7 +186,7 @@ int pw_translate(struct vm *vm, const struct pw_regs *r, uint64_t la, unsigned a
 {
 	enum pw_mode mode = pw_mode_of(r);
 	bool user_access = r->cpl == 3 && !(acc & PW_ACC_IMPLICIT);
-	bool nxe = (r->efer & PW_EFER_NXE) != 0;
+	bool nxe = (r->efer & X86_EFER_NXE) != 0;
 	struct pw_level lv[PW_MAX_LEVELS];
 	struct pw_rights rt = { .user = true, .write = true, .nx = false };
 	unsigned nlv = 0, maxphy = r->maxphyaddr;
@@ -251,7 +251,7 @@ int pw_translate(struct vm *vm, const struct pw_regs *r, uint64_t la, unsigned a
 
 		if (mode == PW_MODE_32BIT) {
 			/* 4-MByte page when CR4.PSE = 1 (SDM 4.3, Table 4-4). */
-			if (l == 2 && (e & PTE_PS) && (r->cr4 & PW_CR4_PSE)) {
+			if (l == 2 && (e & PTE_PS) && (r->cr4 & X86_CR4_PSE)) {
 				unsigned m = maxphy < 40 ? maxphy : 40;
 
 				large = true;

@@ -16,24 +16,9 @@
 #include <stdbool.h>
 #include "guest_fault.h"
 #include "vcpu.h"
+#include "x86.h"   /* the CR0/CR4/EFER/RFLAGS bits the walk depends on */
 
 struct vm;
-
-/* Control-register bits the walk depends on (SDM Vol. 3A 2.5, 2.2.1). */
-#define PW_CR0_PE   (1ull << 0)
-#define PW_CR0_WP   (1ull << 16)
-#define PW_CR0_PG   (1ull << 31)
-#define PW_CR4_PSE  (1ull << 4)
-#define PW_CR4_PAE  (1ull << 5)
-#define PW_CR4_LA57 (1ull << 12)
-#define PW_CR4_SMEP (1ull << 20)
-#define PW_CR4_SMAP (1ull << 21)
-#define PW_CR4_PKE  (1ull << 22)
-#define PW_CR4_PKS  (1ull << 24)
-#define PW_EFER_LME (1ull << 8)
-#define PW_EFER_LMA (1ull << 10)
-#define PW_EFER_NXE (1ull << 11)
-#define PW_RFLAGS_AC (1ull << 18)
 
 /* Paging-structure entry bits (SDM Vol. 3A 4.3-4.5, Tables 4-4 to 4-20). */
 #define PTE_P   (1ull << 0)

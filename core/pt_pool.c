@@ -36,10 +36,14 @@ void *pt_pool_alloc(struct pt_pool *pool, uint64_t *hpa)
 	uint32_t words = (pool->npages + 63) / 64;
 	if (pool->in_use == pool->npages)
 		return (void *)0;
-	for (uint32_t n = 0; n < words; n++) {
-		uint32_t w = pool->hint + n;
-		if (w >= words)
-			w -= words;
+	/*
+	 * Every bitmap word below the hint is full: an allocation moves the
+	 * hint only up to the word it took a page from (the words it skipped
+	 * were full), and pt_pool_free lowers it to the word of the page it
+	 * frees. So the lowest free page is at or after the hint, and the
+	 * search never needs to wrap.
+	 */
+	for (uint32_t w = pool->hint; w < words; w++) {
 		uint64_t freebits = ~pool->used[w];
 		if (w == words - 1 && (pool->npages & 63) != 0)
 			freebits &= (1ull << (pool->npages & 63)) - 1;

@@ -27,7 +27,7 @@ struct pt_pool {
 	uint32_t npages;
 	uint32_t in_use;
 	uint32_t high_water;     /* most pages ever in use at once */
-	uint32_t hint;           /* bitmap word to search first */
+	uint32_t hint;           /* bitmap word to search first; every word below it is full */
 	uint64_t used[PT_POOL_MAX_PAGES / 64]; /* bit set: page allocated */
 };
 

@@ -2,7 +2,7 @@
 /*
  * INS/OUTS emulation. Each element: linear address from the segment and
  * RSI/RDI (masked to the address size), segment checks as the CPU makes them
- * (SDM Vol. 3A 5.3), translation through the guest's paging (page_walk.c),
+ * (segment.c), translation through the guest's paging (page_walk.c),
  * then the port access and the memory access. After each element RSI/RDI
  * move by the element size (down when RFLAGS.DF is set) and, with REP, RCX
  * counts down. A fault mid-way is delivered with the registers describing
@@ -16,15 +16,14 @@
 #include "instr_info.h"
 #include "ioreq.h"
 #include "io_qual.h"
+#include "lib.h"
 #include "log.h"
 #include "page_walk.h"
 #include "retire.h"
+#include "segment.h"
 #include "vm.h"
 #include "x86.h"
 
-#define SEG_TYPE_RW (1u << 1)     /* data: writable; code: readable */
-#define SEG_TYPE_EXPDN (1u << 2)  /* data: expand-down */
-#define SEG_TYPE_CODE (1u << 3)
 #define PAGE_SIZE 4096u
 
 struct sio {
@@ -39,61 +38,16 @@ struct sio {
 	struct guest_fault fault;
 };
 
-static int seg_fault(struct sio *s)
-{
-	if (s->seg == VCPU_SS)
-		guest_fault_ss0(&s->fault);
-	else
-		guest_fault_gp0(&s->fault);
-	return -TERN_EFAULT;
-}
-
-/* Bits 63:47 (63:56 with LA57) equal (SDM Vol. 1 3.3.7.1). */
-static bool canonical(uint64_t la, bool la57)
-{
-	uint64_t top = (uint64_t)((int64_t)la >> (la57 ? 56 : 47));
-	return top + 1 <= 1;
-}
-
 static int linear(struct sio *s, uint64_t off, uint64_t *la)
 {
-	const struct seg_desc *d = vcpu_get_seg(s->vcpu, (enum vcpu_seg)s->seg);
-	uint64_t last = off + s->size - 1;
+	enum seg_mode mode = s->long64 ? SEG_MODE_64 :
+			     (!(s->pw.cr0 & X86_CR0_PE) || (s->pw.rflags & X86_RFLAGS_VM)) ?
+			     SEG_MODE_REAL : SEG_MODE_PROT;
 
-	if (s->long64) {
-		/* Only FS and GS have a base in 64-bit mode (SDM Vol. 3A 3.4.4). */
-		uint64_t base = (s->seg == VCPU_FS || s->seg == VCPU_GS) ? d->base : 0;
-		bool la57 = (s->pw.cr4 & X86_CR4_LA57) != 0;
-		*la = base + off;
-		if (!canonical(*la, la57) || !canonical(*la + s->size - 1, la57))
-			return seg_fault(s);
-		return 0;
-	}
-	/* Real and virtual-8086 mode: the cached limit is the only check. */
-	if (!(s->pw.cr0 & X86_CR0_PE) || (s->pw.rflags & X86_RFLAGS_VM)) {
-		if (last > d->limit)
-			return seg_fault(s);
-	} else {
-		unsigned type = seg_ar_type(d->ar);
-		if (seg_ar_unusable(d->ar))
-			return seg_fault(s);
-		/* INS writes (a writable data segment); OUTS reads (not execute-only code). */
-		if (type & SEG_TYPE_CODE) {
-			if (s->in || !(type & SEG_TYPE_RW))
-				return seg_fault(s);
-		} else if (s->in && !(type & SEG_TYPE_RW)) {
-			return seg_fault(s);
-		}
-		if (!(type & SEG_TYPE_CODE) && (type & SEG_TYPE_EXPDN)) {
-			uint64_t upper = seg_ar_db(d->ar) ? 0xffffffffull : 0xffffull;
-			if (off <= d->limit || last > upper)
-				return seg_fault(s);
-		} else if (last > d->limit) {
-			return seg_fault(s);
-		}
-	}
-	*la = (d->base + off) & 0xffffffffull;
-	return 0;
+	/* INS writes memory, OUTS reads it. */
+	return seg_linearize(vcpu_get_seg(s->vcpu, (enum vcpu_seg)s->seg), (enum vcpu_seg)s->seg,
+			     mode, (s->pw.cr4 & X86_CR4_LA57) != 0, off, s->size, s->in, &s->fault,
+			     la);
 }
 
 /*
@@ -273,7 +227,7 @@ enum exit_action string_io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	/* 64-bit mode has 32- and 64-bit addresses only; other modes 16 and 32. */
 	if (!abytes || (s.long64 && abytes == 2) || (!s.long64 && abytes == 8))
 		return corrupt(vcpu, ex);
-	s.amask = abytes == 8 ? ~0ull : (1ull << (8 * abytes)) - 1;
+	s.amask = tern_size_mask(abytes);
 	/* INS always stores through ES; OUTS takes DS or the override (SDM Vol. 2B). */
 	s.seg = s.in ? VCPU_ES : ins_outs_info_seg(ex->instr_info);
 	if (s.seg > VCPU_GS)

@@ -2,8 +2,7 @@
 #include "vcpu.h"
 #include "lib.h"
 #include "platform.h"
-
-#define EFER_LMA (1u << 10)
+#include "x86.h"
 
 void vcpu_init(struct vcpu *vcpu, struct vm *vm, uint16_t id)
 {
@@ -60,7 +59,7 @@ unsigned vcpu_cpl(struct vcpu *vcpu)
 
 bool vcpu_long_mode_64(struct vcpu *vcpu)
 {
-	if (!(vcpu_get_reg(vcpu, VCPU_EFER) & EFER_LMA))
+	if (!(vcpu_get_reg(vcpu, VCPU_EFER) & X86_EFER_LMA))
 		return false;
 	return seg_ar_l(vcpu_get_seg(vcpu, VCPU_CS)->ar);
 }

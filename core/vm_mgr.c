@@ -94,9 +94,6 @@ void vm_mgr_multiboot_state(struct vcpu_load_state *st, uint32_t entry, uint32_t
 
 /* ---- checks of a register state -------------------------------------------- */
 
-/* CR0 bits that exist (SDM Vol. 3A 2.5); MOV to CR0 with any other set is #GP. */
-#define CR0_DEFINED (X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | X86_CR0_TS | X86_CR0_ET | \
-		     X86_CR0_NE | X86_CR0_WP | X86_CR0_AM | X86_CR0_NW | X86_CR0_CD | X86_CR0_PG)
 /* CR4 bits a guest may hold: the defined ones (SDM Vol. 3A 2.5) less VMXE
  * and SMXE, which Tern hides (CPUID.1:ECX.VMX/SMX = 0). */
 #define CR4_ALLOWED (X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE | \
@@ -127,7 +124,8 @@ static bool cr_efer_ok(const struct vcpu_load_state *st)
 	bool paging = (cr0 & X86_CR0_PG) != 0;
 	bool lme = (efer & X86_EFER_LME) != 0, lma = (efer & X86_EFER_LMA) != 0;
 
-	if ((cr0 & ~CR0_DEFINED) || (cr4 & ~CR4_ALLOWED) || (efer & ~EFER_ALLOWED))
+	/* Only bits that exist and a guest may hold. */
+	if ((cr0 & ~X86_CR0_DEFINED) || (cr4 & ~CR4_ALLOWED) || (efer & ~EFER_ALLOWED))
 		return false;
 	/* MOV to CR0 (SDM Vol. 2B): PG without PE, or NW without CD, is #GP. */
 	if ((paging && !(cr0 & X86_CR0_PE)) || ((cr0 & X86_CR0_NW) && !(cr0 & X86_CR0_CD)))

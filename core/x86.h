@@ -38,6 +38,9 @@ enum x86_vector {
 #define X86_CR0_NW (1ull << 29)
 #define X86_CR0_CD (1ull << 30)
 #define X86_CR0_PG (1ull << 31)
+/* The CR0 bits that exist; the others of 31:0 are reserved, 63:32 must be 0. */
+#define X86_CR0_DEFINED (X86_CR0_PE | X86_CR0_MP | X86_CR0_EM | X86_CR0_TS | X86_CR0_ET | \
+			 X86_CR0_NE | X86_CR0_WP | X86_CR0_AM | X86_CR0_NW | X86_CR0_CD | X86_CR0_PG)
 
 /* CR4, SDM Vol. 3A 2.5. */
 #define X86_CR4_VME (1ull << 0)

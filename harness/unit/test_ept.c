@@ -127,6 +127,60 @@ START_TEST(pool_alloc_free)
 }
 END_TEST
 
+/*
+ * The pool hands out the lowest free page: the search starts at the hint
+ * word, and freeing a page below it lowers the hint, so a page freed in
+ * word 0 after the last allocation came from the last word is the next
+ * one out (not NULL, not a page past the region).
+ */
+START_TEST(pool_alloc_lowest_free_page)
+{
+	enum { N = 128 };   /* two whole bitmap words */
+	uint8_t *buf = aligned_alloc(4096, N * 4096);
+	struct pt_pool p;
+	uint64_t h;
+
+	ck_assert_int_eq(pt_pool_init(&p, buf, 0x200000, N), 0);
+	for (unsigned i = 0; i < N; i++) {
+		ck_assert_ptr_nonnull(pt_pool_alloc(&p, &h));
+		ck_assert_uint_eq(h, 0x200000 + (uint64_t)i * 4096);   /* lowest free page first */
+	}
+	ck_assert_int_eq(pt_pool_free(&p, 0x200000 + 100 * 4096), 0);
+	ck_assert_int_eq(pt_pool_free(&p, 0x200000 + 5 * 4096), 0);
+	ck_assert_ptr_eq(pt_pool_alloc(&p, &h), buf + 5 * 4096);
+	ck_assert_uint_eq(h, 0x200000 + 5 * 4096);
+	ck_assert_ptr_eq(pt_pool_alloc(&p, &h), buf + 100 * 4096);
+	ck_assert_uint_eq(h, 0x200000 + 100 * 4096);
+	ck_assert_ptr_null(pt_pool_alloc(&p, &h));
+	free(buf);
+}
+END_TEST
+
+/*
+ * The same at the largest pool, whose bitmap is exactly PT_POOL_MAX_PAGES
+ * bits, with the pool struct allocated to its size: a search reading a word
+ * past the bitmap would be an out-of-bounds read (ASan).
+ */
+START_TEST(pool_alloc_lowest_free_at_max_size)
+{
+	const uint32_t n = PT_POOL_MAX_PAGES;
+	uint8_t *buf = aligned_alloc(4096, (size_t)n * 4096);
+	struct pt_pool *p = malloc(sizeof(*p));
+	uint64_t h;
+
+	ck_assert_int_eq(pt_pool_init(p, buf, 0x40000000, n), 0);
+	for (uint32_t i = 0; i < n; i++)
+		ck_assert_ptr_nonnull(pt_pool_alloc(p, &h));
+	ck_assert_uint_eq(h, 0x40000000 + (uint64_t)(n - 1) * 4096);
+	ck_assert_int_eq(pt_pool_free(p, 0x40000000 + 63 * 4096), 0);
+	ck_assert_ptr_eq(pt_pool_alloc(p, &h), buf + 63 * 4096);
+	ck_assert_uint_eq(h, 0x40000000 + 63 * 4096);
+	ck_assert_ptr_null(pt_pool_alloc(p, &h));
+	free(p);
+	free(buf);
+}
+END_TEST
+
 /* ---- ept_init / entry layout ----------------------------------------------- */
 
 START_TEST(init_rejects)
@@ -581,6 +635,8 @@ Suite *unit_suite(void)
 	TCase *tc = tcase_create("pool");
 	tcase_add_test(tc, pool_init_rejects);
 	tcase_add_test(tc, pool_alloc_free);
+	tcase_add_test(tc, pool_alloc_lowest_free_page);
+	tcase_add_test(tc, pool_alloc_lowest_free_at_max_size);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("map");
 	tcase_add_checked_fixture(tc, NULL, teardown);

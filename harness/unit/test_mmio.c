@@ -466,6 +466,79 @@ START_TEST(double_fault_to_triple)
 }
 END_TEST
 
+/*
+ * A 4-byte device register right after RAM, in the same page: an access
+ * that spans both is split at the range boundary, and each part carries its
+ * own bytes of the operand (RAM the low ones, the device the high ones, or
+ * the other way round).
+ */
+#define REG_GPA 0x250004ull
+struct reg_dev {
+	unsigned writes, reads;
+	uint64_t off, val;
+	unsigned size;
+};
+
+static int reg_write(struct vm *m, void *opaque, uint64_t off, unsigned size, uint64_t val)
+{
+	struct reg_dev *d = opaque;
+	(void)m;
+	d->writes++;
+	d->off = off;
+	d->size = size;
+	d->val = val;
+	return 0;
+}
+
+static int reg_read(struct vm *m, void *opaque, uint64_t off, unsigned size, uint64_t *val)
+{
+	struct reg_dev *d = opaque;
+	(void)m;
+	d->reads++;
+	d->off = off;
+	d->size = size;
+	*val = 0xd4d3d2d1ull >> (8 * off);
+	return 0;
+}
+
+START_TEST(access_spanning_ram_and_device)
+{
+	static const struct mmio_dev_ops reg_ops = { reg_read, reg_write };
+	struct reg_dev d = { 0 };
+
+	ck_assert_int_eq(mmio_register(vm, REG_GPA, 4, &reg_ops, &d, "reg"), 0);
+	/* mov [rbx], rax at 0x250000: 4 bytes to RAM, then 4 to the register. */
+	vcpu_cache_fill(v, VCPU_RBX, REG_GPA - 4);
+	vcpu_cache_fill(v, VCPU_RAX, 0x8877665544332211ull);
+	ck_assert_int_eq(RUN("\x48\x89\x03"), EXIT_ACTION_RESUME);
+	ck_assert_mem_eq(ram + REG_GPA - 4, "\x11\x22\x33\x44", 4);
+	ck_assert_uint_eq(d.writes, 1);
+	ck_assert_uint_eq(d.off, 0);
+	ck_assert_uint_eq(d.size, 4);
+	ck_assert_uint_eq(d.val, 0x88776655);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), CODE + 3);
+
+	/* At 0x250006: 2 bytes to the register's upper half, then 6 to RAM after it. */
+	vcpu_cache_fill(v, VCPU_RBX, REG_GPA + 2);
+	ck_assert_int_eq(RUN("\x48\x89\x03"), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(d.writes, 2);
+	ck_assert_uint_eq(d.off, 2);
+	ck_assert_uint_eq(d.size, 2);
+	ck_assert_uint_eq(d.val, 0x2211);
+	ck_assert_mem_eq(ram + REG_GPA + 4, "\x33\x44\x55\x66\x77\x88", 6);
+
+	/* And back: mov rax, [rbx] at 0x250002 reads RAM 2 bytes, register 4, RAM 2. */
+	memcpy(ram + REG_GPA - 2, "\xa1\xa2", 2);
+	memcpy(ram + REG_GPA + 4, "\xb1\xb2", 2);
+	vcpu_cache_fill(v, VCPU_RBX, REG_GPA - 2);
+	vcpu_cache_fill(v, VCPU_RAX, 0);
+	ck_assert_int_eq(RUN("\x48\x8b\x03"), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RAX), 0xb2b1d4d3d2d1a2a1ull);
+	ck_assert_uint_eq(d.reads, 1);
+	ck_assert_uint_eq(d.size, 4);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("mmio");
@@ -476,6 +549,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, rmw_and_moffs);
 	tcase_add_test(tc, rep_movs_between_device_and_ram);
 	tcase_add_test(tc, straddling_the_page_end);
+	tcase_add_test(tc, access_spanning_ram_and_device);
 	tcase_add_test(tc, data_page_fault);
 	tcase_add_test(tc, fetch_across_pages);
 	tcase_add_test(tc, faults_ud_gp);

@@ -39,10 +39,10 @@ static uint32_t get32(uint64_t gpa) { uint32_t v; memcpy(&v, ram + gpa, 4); retu
 static struct pw_regs regs_4level(void)
 {
 	struct pw_regs r = {
-		.cr0 = PW_CR0_PE | PW_CR0_PG | PW_CR0_WP,
+		.cr0 = X86_CR0_PE | X86_CR0_PG | X86_CR0_WP,
 		.cr3 = 0x1000,
-		.cr4 = PW_CR4_PAE,
-		.efer = PW_EFER_LME | PW_EFER_LMA | PW_EFER_NXE,
+		.cr4 = X86_CR4_PAE,
+		.efer = X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE,
 		.rflags = 2,
 		.cpl = 0,
 		.maxphyaddr = 39,
@@ -142,7 +142,7 @@ END_TEST
 START_TEST(five_level)
 {
 	struct pw_regs r = regs_4level();
-	r.cr4 |= PW_CR4_LA57;
+	r.cr4 |= X86_CR4_LA57;
 	r.cr3 = 0x5000;
 	/* LA with PML5 index 3: bits 56:48. 57-bit canonical: bit 56 = 0. */
 	uint64_t la = (3ull << 48) | LA4;
@@ -190,7 +190,7 @@ START_TEST(reserved_bits)
 	expect_pf(&r, LA4, PW_ACC_READ, PF_EC_P | PF_EC_RSVD);
 	/* XD is reserved without EFER.NXE; ignored bits 62:52 are not. */
 	map_4k_4level(P | RW | PTE_XD, P | RW);
-	r.efer &= ~PW_EFER_NXE;
+	r.efer &= ~X86_EFER_NXE;
 	expect_pf(&r, LA4, PW_ACC_READ, PF_EC_P | PF_EC_RSVD);
 	map_4k_4level(P | RW | (0x7full << 52), P | RW);
 	expect_ok(&r, LA4, PW_ACC_READ, 0x200123);
@@ -213,13 +213,13 @@ START_TEST(user_supervisor_and_write_rules)
 	/* User write needs R/W at every level, whatever CR0.WP. */
 	map_4k_4level(PRWU, PRWU);
 	put64(0x2000 + 8, 0x3000 | P | US);
-	r.cr0 &= ~PW_CR0_WP;
+	r.cr0 &= ~X86_CR0_WP;
 	expect_pf(&r, LA4, PW_ACC_WRITE, PF_EC_P | PF_EC_W | PF_EC_U);
 	expect_ok(&r, LA4, PW_ACC_READ, 0x200123);
 	/* Supervisor write to read-only: allowed with WP=0, faults with WP=1. */
 	r.cpl = 0;
 	expect_ok(&r, LA4, PW_ACC_WRITE, 0x200123);
-	r.cr0 |= PW_CR0_WP;
+	r.cr0 |= X86_CR0_WP;
 	expect_pf(&r, LA4, PW_ACC_WRITE, PF_EC_P | PF_EC_W);
 }
 END_TEST
@@ -235,7 +235,7 @@ START_TEST(nx_smep_smap)
 	/* SMEP: supervisor fetch from a user page. */
 	map_4k_4level(PRWU, PRWU);
 	expect_ok(&r, LA4, PW_ACC_FETCH, 0x200123);
-	r.cr4 |= PW_CR4_SMEP;
+	r.cr4 |= X86_CR4_SMEP;
 	expect_pf(&r, LA4, PW_ACC_FETCH, PF_EC_P | PF_EC_ID);
 	r.cpl = 3;
 	expect_ok(&r, LA4, PW_ACC_FETCH, 0x200123);
@@ -245,15 +245,15 @@ START_TEST(nx_smep_smap)
 	/* SMAP: supervisor data access to a user page, unless EFLAGS.AC. */
 	map_4k_4level(PRWU, PRWU);
 	r.cpl = 0;
-	r.cr4 = PW_CR4_PAE | PW_CR4_SMAP;
+	r.cr4 = X86_CR4_PAE | X86_CR4_SMAP;
 	expect_pf(&r, LA4, PW_ACC_READ, PF_EC_P);
 	expect_pf(&r, LA4, PW_ACC_WRITE, PF_EC_P | PF_EC_W);
-	r.rflags |= PW_RFLAGS_AC;
+	r.rflags |= X86_RFLAGS_AC;
 	expect_ok(&r, LA4, PW_ACC_WRITE, 0x200123);
 	/* Implicit supervisor accesses ignore AC. */
 	expect_pf(&r, LA4, PW_ACC_READ | PW_ACC_IMPLICIT, PF_EC_P);
 	/* SMAP does not concern user-mode accesses or supervisor pages. */
-	r.rflags &= ~PW_RFLAGS_AC;
+	r.rflags &= ~X86_RFLAGS_AC;
 	r.cpl = 3;
 	expect_ok(&r, LA4, PW_ACC_READ, 0x200123);
 }
@@ -264,7 +264,7 @@ START_TEST(protection_keys)
 	struct pw_regs r = regs_4level();
 	/* User page with key 5. */
 	map_4k_4level(PRWU | (5ull << 59), PRWU);
-	r.cr4 |= PW_CR4_PKE;
+	r.cr4 |= X86_CR4_PKE;
 	r.cpl = 3;
 	r.pkru = 1u << 10;                 /* AD5 */
 	expect_pf(&r, LA4, PW_ACC_READ, PF_EC_P | PF_EC_U | PF_EC_PK);
@@ -275,16 +275,16 @@ START_TEST(protection_keys)
 	expect_pf(&r, LA4, PW_ACC_WRITE, PF_EC_P | PF_EC_W | PF_EC_U | PF_EC_PK);
 	/* Supervisor write to a user page with WD: faults only with CR0.WP. */
 	r.cpl = 0;
-	r.cr0 &= ~PW_CR0_WP;
+	r.cr0 &= ~X86_CR0_WP;
 	expect_ok(&r, LA4, PW_ACC_WRITE, 0x200123);
-	r.cr0 |= PW_CR0_WP;
+	r.cr0 |= X86_CR0_WP;
 	expect_pf(&r, LA4, PW_ACC_WRITE, PF_EC_P | PF_EC_W | PF_EC_PK);
 	/* Other keys' rights do not matter. */
 	r.pkru = ~(3u << 10);
 	expect_ok(&r, LA4, PW_ACC_WRITE, 0x200123);
 	/* PKS: supervisor pages use IA32_PKRS. */
 	map_4k_4level(P | RW | (2ull << 59), P | RW);
-	r.cr4 = PW_CR4_PAE | PW_CR4_PKS;
+	r.cr4 = X86_CR4_PAE | X86_CR4_PKS;
 	r.pkrs = 1u << 4;                  /* AD2 */
 	expect_pf(&r, LA4, PW_ACC_READ, PF_EC_P | PF_EC_PK);
 	r.pkrs = 0;
@@ -296,7 +296,7 @@ END_TEST
 START_TEST(pae_paging)
 {
 	struct pw_regs r = regs_4level();
-	r.efer = PW_EFER_NXE;
+	r.efer = X86_EFER_NXE;
 	r.cr3 = 0x1020;             /* 32-byte aligned PDPT */
 	/* LA 0x8060_3456: PDPTE[2] PD[3] PT[3]. */
 	put64(0x1020 + 16, 0x2000 | P);
@@ -323,7 +323,7 @@ START_TEST(pae_paging)
 	put64(0x1020 + 16, 0x2000 | P);
 	put64(0x3000 + 3 * 8, 0x500000 | PRWU);
 	put64(0x2000 + 3 * 8, 0x3000 | PRWU);
-	r.cr4 |= PW_CR4_PKE;
+	r.cr4 |= X86_CR4_PKE;
 	r.pkru = ~0u;
 	r.cpl = 3;
 	expect_ok(&r, 0x80603456, PW_ACC_WRITE, 0x500456);
@@ -346,7 +346,7 @@ START_TEST(paging_32bit)
 	put32(0x1000 + 4, 0x2000 | P | RW | PTE_PS);
 	expect_ok(&r, 0x403123, PW_ACC_READ, 0x300123);
 	/* 4 MiB page with PSE-36 bits (PA 39:32 in bits 20:13). */
-	r.cr4 = PW_CR4_PSE;
+	r.cr4 = X86_CR4_PSE;
 	put32(0x1000 + 8, 0x00800000u | (0x3u << 13) | P | RW | PTE_PS);
 	expect_ok(&r, 0x00912345, PW_ACC_READ, 0x300912345ull);
 	/* Bit 21 is reserved; PA bits above MAXPHYADDR (36 here) too. */
@@ -358,7 +358,7 @@ START_TEST(paging_32bit)
 	/* No I/D bit without SMEP in 32-bit paging; with SMEP there is. */
 	put32(0x1000 + 4, 0);
 	expect_pf(&r, 0x403123, PW_ACC_FETCH, 0);
-	r.cr4 |= PW_CR4_SMEP;
+	r.cr4 |= X86_CR4_SMEP;
 	expect_pf(&r, 0x403123, PW_ACC_FETCH, PF_EC_ID);
 }
 END_TEST
@@ -368,7 +368,7 @@ START_TEST(no_paging_and_bad_tables)
 	struct pw_regs r = regs_4level();
 	struct guest_fault f;
 	uint64_t gpa;
-	r.cr0 = PW_CR0_PE;
+	r.cr0 = X86_CR0_PE;
 	ck_assert_uint_eq(pw_mode_of(&r), PW_MODE_NONE);
 	expect_ok(&r, 0x1234567890ull, PW_ACC_WRITE, 0x34567890);
 	/* Page tables outside guest RAM: no guest fault, the walk fails. */
@@ -384,7 +384,7 @@ START_TEST(no_paging_and_bad_tables)
 	r.efer = 0;
 	r.cr3 = 0x7f000000;
 	ck_assert_int_eq(walk(&r, 0x1000, PW_ACC_READ, &gpa, &f), -TERN_EIO);
-	r.cr4 = PW_CR4_PAE;
+	r.cr4 = X86_CR4_PAE;
 	ck_assert_int_eq(walk(&r, 0x1000, PW_ACC_READ, &gpa, &f), -TERN_EIO);
 	ck_assert_uint_eq(pw_mode_of(&r), PW_MODE_PAE);
 }

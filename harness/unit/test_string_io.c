@@ -162,6 +162,25 @@ START_TEST(test_non_canonical)
 	ex = rec(Q_OUT(0x3f8, 1, false), INFO(2, VCPU_FS));
 	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
 	ck_assert_str_eq(sim_console(vm->id), "f");
+	/*
+	 * DS has none (SDM Vol. 3A 3.4.4): a base left in its hidden part is
+	 * ignored, both for the address (RSI alone) and for the canonical check
+	 * (base + RSI would be canonical here, RSI is not).
+	 */
+	setup();
+	memcpy(ram + 0x8020, "d", 1);
+	struct seg_desc ds = { 0, 0xffff000000000000ull, 0, 0xc093 };
+	vcpu_cache_fill_seg(v, VCPU_DS, &ds);
+	vcpu_cache_fill(v, VCPU_RSI, 0x200020);
+	ex = rec(Q_OUT(0x3f8, 1, false), INFO(2, VCPU_DS));
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert(!v->event.valid);
+	ck_assert_str_eq(sim_console(vm->id), "d");
+	vcpu_cache_fill(v, VCPU_RIP, 0x1000);
+	vcpu_cache_fill(v, VCPU_RSI, 0x0000800000200020ull);
+	ex = rec(Q_OUT(0x3f8, 1, false), INFO(2, VCPU_DS));
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(v->event.vector, X86_GP);
 }
 END_TEST
 

@@ -101,6 +101,59 @@ START_TEST(test_roundtrip_every_record)
 }
 END_TEST
 
+/*
+ * Every 16-bit field with a non-zero high byte: the selector, the vCPU
+ * index, the VM's vCPU count, and the record length of a 256-byte MEM and
+ * CONSOLE payload. Each comes back whole, and is stored little-endian.
+ */
+START_TEST(test_roundtrip_16bit_high_bytes)
+{
+	struct trace_bin_vm vm = { .vcpus = 0x0102, .mem = 0x1000 };
+	struct exit_record ex = { .reason = 12 };
+	struct seg_desc seg = { .selector = 0xfffb, .base = 0, .limit = 0xffff, .ar = 0x93 };
+	uint8_t data[TRACE_BIN_MAX_DATA];
+	size_t n = 0, pos, at_seg;
+
+	for (unsigned i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 1);
+	strcpy(vm.name, "hi16");
+	n += trace_bin_header(buf + n, sizeof(buf) - n);
+	n += trace_bin_vm(buf + n, sizeof(buf) - n, &vm);
+	n += trace_bin_exit(buf + n, sizeof(buf) - n, 0xbeef, &ex);
+	at_seg = n;
+	n += trace_bin_seg(buf + n, sizeof(buf) - n, VCPU_CS, &seg);
+	n += trace_bin_mem(buf + n, sizeof(buf) - n, TRACE_BIN_MEM, 0x5000, data, sizeof(data), false);
+	n += trace_bin_console(buf + n, sizeof(buf) - n, data, sizeof(data));
+
+	/* Little-endian on the wire: selector low byte first; the MEM length is 0x010c. */
+	ck_assert_uint_eq(buf[at_seg + TRACE_BIN_REC_HDR], 0xfb);
+	ck_assert_uint_eq(buf[at_seg + TRACE_BIN_REC_HDR + 1], 0xff);
+	ck_assert_uint_eq(buf[at_seg + TRACE_BIN_REC_HDR + TRACE_BIN_SEG_LEN + 2],
+			  (TRACE_BIN_MEM_HDR + sizeof(data)) & 0xff);
+	ck_assert_uint_eq(buf[at_seg + TRACE_BIN_REC_HDR + TRACE_BIN_SEG_LEN + 3],
+			  (TRACE_BIN_MEM_HDR + sizeof(data)) >> 8);
+
+	struct trace_bin_rec *r = malloc(sizeof(*r));
+	pos = TRACE_BIN_HEADER_LEN;
+	ck_assert_int_eq(trace_bin_next(buf, n, &pos, r), 0);
+	ck_assert_uint_eq(r->vm.vcpus, 0x0102);
+	ck_assert_int_eq(trace_bin_next(buf, n, &pos, r), 0);
+	ck_assert_uint_eq(r->vcpu, 0xbeef);
+	ck_assert_int_eq(trace_bin_next(buf, n, &pos, r), 0);
+	ck_assert_uint_eq(r->seg.selector, 0xfffb);
+	ck_assert_int_eq(trace_bin_next(buf, n, &pos, r), 0);
+	ck_assert_uint_eq(r->type, TRACE_BIN_MEM);
+	ck_assert_uint_eq(r->len, sizeof(data));
+	ck_assert_mem_eq(r->data, data, sizeof(data));
+	ck_assert_int_eq(trace_bin_next(buf, n, &pos, r), 0);
+	ck_assert_uint_eq(r->type, TRACE_BIN_CONSOLE);
+	ck_assert_uint_eq(r->len, sizeof(data));
+	ck_assert_mem_eq(r->data, data, sizeof(data));
+	ck_assert_uint_eq(pos, n);
+	free(r);
+}
+END_TEST
+
 START_TEST(test_encoders_refuse_small_buffers)
 {
 	struct trace_bin_vm vm = { .vcpus = 1 };
@@ -299,6 +352,7 @@ Suite *unit_suite(void)
 	Suite *s = suite_create("trace_bin");
 	TCase *tc = tcase_create("trace_bin");
 	tcase_add_test(tc, test_roundtrip_every_record);
+	tcase_add_test(tc, test_roundtrip_16bit_high_bytes);
 	tcase_add_test(tc, test_encoders_refuse_small_buffers);
 	tcase_add_test(tc, test_hostile_records);
 	tcase_add_test(tc, test_loader_structure);

@@ -136,6 +136,45 @@ START_TEST(test_interrupts)
 }
 END_TEST
 
+/*
+ * Each IER enable bit gates its own source: data waiting or THR empty with
+ * the bit clear raise nothing; THRE is raised by enabling THRI (its 0 -> 1
+ * edge) with THR empty, so rewriting IER with THRI already set does not
+ * raise an acknowledged THRE again.
+ */
+START_TEST(test_ier_gates_each_source)
+{
+	/* THRI clear: a transmitted byte leaves THR empty but raises nothing. */
+	wr(UART_RBR_THR_DLL, 'a');
+	ck_assert(!uart_irq_pending(&vm->com1));
+	ck_assert_uint_eq(rd(UART_IIR_FCR), UART_IIR_NO_INT);
+	/* RDI clear: received data raises nothing either. */
+	uart_receive(&vm->com1, 'x');
+	ck_assert(!uart_irq_pending(&vm->com1));
+	ck_assert_uint_eq(rd(UART_IIR_FCR), UART_IIR_NO_INT);
+	/* RDI set: the waiting byte interrupts; reading it ends that. */
+	wr(UART_IER_DLM, UART_IER_RDI);
+	ck_assert(uart_irq_pending(&vm->com1));
+	ck_assert_uint_eq(rd(UART_IIR_FCR), UART_IIR_RDI);
+	ck_assert_uint_eq(rd(UART_RBR_THR_DLL), 'x');
+	ck_assert(!uart_irq_pending(&vm->com1));
+	/* THRI 0 -> 1 with THR empty raises THRE; IIR acknowledges it. */
+	wr(UART_IER_DLM, UART_IER_RDI | UART_IER_THRI);
+	ck_assert(uart_irq_pending(&vm->com1));
+	ck_assert_uint_eq(rd(UART_IIR_FCR), UART_IIR_THRI);
+	ck_assert(!uart_irq_pending(&vm->com1));
+	/* Writing IER again with THRI still set is no new edge: nothing pending. */
+	wr(UART_IER_DLM, UART_IER_THRI);
+	ck_assert(!uart_irq_pending(&vm->com1));
+	ck_assert_uint_eq(rd(UART_IIR_FCR), UART_IIR_NO_INT);
+	/* THRI cleared and set again is. */
+	wr(UART_IER_DLM, 0);
+	ck_assert(!uart_irq_pending(&vm->com1));
+	wr(UART_IER_DLM, UART_IER_THRI);
+	ck_assert_uint_eq(rd(UART_IIR_FCR), UART_IIR_THRI);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("uart");
@@ -149,6 +188,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_receive_fifo_overrun);
 	tcase_add_test(tc, test_fifo_clear);
 	tcase_add_test(tc, test_interrupts);
+	tcase_add_test(tc, test_ier_gates_each_source);
 	suite_add_tcase(s, tc);
 	return s;
 }
