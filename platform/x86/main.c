@@ -65,8 +65,11 @@ static void run_service_vm(const struct vmx_caps *caps)
 	tern_strlcpy(cfg.name, "service", sizeof(cfg.name));
 	uint64_t mib = cmdline_mib(boot_info.cmdline, "guest_mem=", SERVICE_VM_MEM_MIB);
 	cfg.mem_size = mib << 20;
+	cfg.ram_hpa = x86_vm_ram(cfg.mem_size);
 	struct vm *vm;
-	int ret = vm_create(&tern, &cfg, &vm);
+	/* vm_create maps the RAM at GPA 0 (RWX, write-back), owned by the
+	 * Service VM, which may lend it to User VMs. */
+	int ret = cfg.ram_hpa ? vm_create(&tern, &cfg, &vm) : -TERN_ENOMEM;
 	if (ret) {
 		x86_log("FATAL: cannot create the Service VM (%d)", ret);
 		x86_power_off(X86_EXIT_BOOT);
@@ -74,12 +77,6 @@ static void run_service_vm(const struct vmx_caps *caps)
 	struct x86_vm *x = xvm_of(vm);
 	x86_log("Service VM: %lu MiB of RAM at host 0x%lx, %u page-table pages at 0x%lx",
 		(unsigned long)mib, (unsigned long)x->ram_hpa, x->pt_pages, (unsigned long)x->pt_hpa);
-	/* Guest RAM at GPA 0, private to the Service VM, write-back, RWX. */
-	ret = vm_memory_map_private(vm, 0, x->ram_hpa, x->ram_size, EPT_RWX, EPT_MT_WB);
-	if (ret) {
-		x86_log("FATAL: cannot map the Service VM's RAM (%d)", ret);
-		x86_power_off(X86_EXIT_BOOT);
-	}
 	x->eptp = vm->ept.root_hpa | EPTP_WB | EPTP_WALK_4;
 
 	uint64_t entry;
