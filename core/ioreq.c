@@ -44,7 +44,7 @@ int ioreq_set_buffer(struct vm *vm, uint64_t service_gpa)
 	struct vm *svm = vm_service(vm->hv);
 	uint8_t probe;
 
-	int ret;
+	int ret = 0;
 
 	if (!svm || (service_gpa & (IOREQ_PAGE_SIZE - 1)) ||
 	    gmem_read(svm, service_gpa, &probe, 1) ||

@@ -246,12 +246,13 @@ static bool holds_ioreq_page(const struct vm *svm, const struct vm *except, uint
  */
 static int lend_check(const struct vm *svm, uint64_t hpa, uint64_t size)
 {
+	int rc = 0;
 	if (hv_owned(svm, hpa, size) || !lendable_by(svm, hpa, size) ||
 	    holds_ioreq_page(svm, (const struct vm *)0, hpa, size))
-		return -TERN_EPERM;
-	if (mapped_by_other(svm, hpa, size))
-		return -TERN_EBUSY;   /* lent already */
-	return 0;
+		rc = -TERN_EPERM;
+	else if (mapped_by_other(svm, hpa, size))
+		rc = -TERN_EBUSY;   /* lent already */
+	return rc;
 }
 
 int vm_memory_ioreq_page_check(const struct vm *svm, const struct vm *vm, uint64_t gpa)

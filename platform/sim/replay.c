@@ -169,8 +169,9 @@ static void prefill(struct vm *vm, const struct trace_exit *e)
 	uint64_t size = sim.vms[vm->id].ram_size;
 	for (unsigned i = e->nreads; i-- > 0;) {
 		const struct trace_mem *m = &e->reads[i];
-		if (!m->fault && ram && m->len <= size && m->gpa <= size - m->len)
-			memcpy(ram + m->gpa, m->data, m->len);
+		if (m->fault || !ram || m->len > size || m->gpa > size - m->len)
+			continue;
+		memcpy(ram + m->gpa, m->data, m->len);
 	}
 }
 

@@ -326,6 +326,10 @@ void plat_vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg, struct seg_desc *
 int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npages)
 {
 	struct sim_vm *s = svm(vm);
+	/* A new VM in this slot (vm_create): RAM only if sim_vm_create gives it some. */
+	s->ram = NULL;
+	s->ram_size = 0;
+	s->ram_hpa = 0;
 	if (!s->pt_region && sim.pt_pages_default) {
 		int ret = sim_vm_set_pt_pages(vm->id, sim.pt_pages_default);
 		if (ret)
