@@ -51,7 +51,7 @@ int ioreq_set_buffer(struct vm *vm, uint64_t service_gpa)
 	    gmem_read(svm, service_gpa + IOREQ_PAGE_SIZE - 1, &probe, 1))
 		return -TERN_EINVAL;
 	if ((ret = vm_memory_ioreq_page_check(svm, vm, service_gpa)) != 0)
-		return ret;
+		return ret;   /* lent, or another VM's page: nothing written */
 	for (uint16_t i = 0; i < IOREQ_SLOTS; i++)
 		if (put32(svm, service_gpa + (uint64_t)i * IOREQ_SLOT_SIZE + IOREQ_OFF_STATE, IOREQ_FREE))
 			return -TERN_EINVAL;

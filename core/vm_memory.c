@@ -247,11 +247,11 @@ static bool holds_ioreq_page(const struct vm *svm, const struct vm *except, uint
 static int lend_check(const struct vm *svm, uint64_t hpa, uint64_t size)
 {
 	int rc = 0;
+	if (mapped_by_other(svm, hpa, size))
+		rc = -TERN_EBUSY;   /* lent already */
 	if (hv_owned(svm, hpa, size) || !lendable_by(svm, hpa, size) ||
 	    holds_ioreq_page(svm, (const struct vm *)0, hpa, size))
-		rc = -TERN_EPERM;
-	else if (mapped_by_other(svm, hpa, size))
-		rc = -TERN_EBUSY;   /* lent already */
+		rc = -TERN_EPERM;   /* not its own to lend */
 	return rc;
 }
 
@@ -327,7 +327,7 @@ int vm_memory_set_regions(struct vm *service_vm, uint64_t param_gpa)
 	if (target == service_vm)
 		return -TERN_EPERM;
 	if ((req.regions_gpa & (REGIONS_ALIGN - 1u)) != 0)
-		return -TERN_EINVAL;
+		return -TERN_EINVAL;   /* the list is not 8-byte aligned */
 	if ((rc = read_chunked(service_vm, req.regions_gpa, regions,
 			       (size_t)req.mr_num * sizeof(regions[0]))) != 0)
 		return rc;
