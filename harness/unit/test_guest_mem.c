@@ -340,6 +340,21 @@ START_TEST(string_io_store_to_wp_page_is_wp_ioreq)
 	ck_assert_uint_eq(sram[LEND_BASE + 0x5010], 0);
 	ck_assert(!vcpu_reg_dirty(v, VCPU_RIP));
 	ck_assert(!vcpu_reg_dirty(v, VCPU_RDI));
+	/* A port only the device model serves: the destination is checked before
+	 * the request goes out, so a WP request goes instead of the port read. */
+	ck_assert_int_eq(ioreq_complete(uvm, 0), -TERN_EBUSY);   /* still outstanding */
+	uint32_t done = IOREQ_COMPLETE;
+	memcpy(sram + IOREQ_PAGE + IOREQ_OFF_STATE, &done, 4);
+	ck_assert_int_eq(ioreq_complete(uvm, 0), 0);
+	vcpu_cache_reset(v);
+	flat32();
+	vcpu_cache_fill(v, VCPU_RDI, 0x5020);
+	v->state = VCPU_STATE_RUNNABLE;
+	ex = string_io(0x1234, true);
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_WAIT_IO);
+	ck_assert_uint_eq(slot32(IOREQ_OFF_TYPE), IOREQ_TYPE_WP);
+	ck_assert_uint_eq(slot64(IOREQ_OFF_ADDRESS), 0x5000);
+	ck_assert(!vcpu_reg_dirty(v, VCPU_RDI));
 	/* Without a device model the VM stops instead. */
 	struct vm *u2 = sim_create_vm(&hv, "user2", 1, false, 0);
 	ck_assert_int_eq(lend(u2, 0, LEND_BASE + 0x10000, 0x10000, RWX), 0);
