@@ -7,6 +7,7 @@
 #include "cr.h"
 #include "cr_qual.h"
 #include "err.h"
+#include "guest_mem.h"
 #include "event.h"
 #include "exit_handlers.h"
 #include "retire.h"
@@ -119,7 +120,7 @@ static int load_pdptes(struct vcpu *vcpu, uint64_t cr3, struct guest_fault *f)
 	/* Bits 2:1 and 8:5 are reserved in a PDPTE (SDM Vol. 3A Table 4-8). */
 	const uint64_t rsvd = 0x1e6ull | above;
 
-	if (plat_gpa_read(vcpu->vm, cr3 & 0xffffffe0ull, e, sizeof(e)))
+	if (gmem_read(vcpu->vm, cr3 & 0xffffffe0ull, e, sizeof(e)))
 		return gp0(f); /* not RAM: reads as all ones, reserved bits set */
 	for (unsigned i = 0; i < 4; i++)
 		if ((e[i] & 1u) && (e[i] & rsvd))

@@ -43,6 +43,19 @@ static void reblock_nmi_for_retry(struct vcpu *vcpu, const struct exit_record *e
 			     vcpu_get_reg(vcpu, VCPU_INTERRUPTIBILITY) | INTR_STATE_NMI);
 }
 
+enum exit_action ept_wp_request(struct vcpu *vcpu, uint64_t gpa)
+{
+	struct vm *vm = vcpu->vm;
+	if (!ioreq_ready(vm)) {
+		log_err("vm%u: write to write-protected gpa 0x%llx with no device model", vm->id,
+			(unsigned long long)gpa);
+		vm_stop(vm, VM_STOP_BAD_MEMORY, (uint32_t)(gpa >> 12));
+		return EXIT_ACTION_STOP;
+	}
+	struct ioreq req = { IOREQ_TYPE_WP, IOREQ_WRITE, gpa, 0, 0 };
+	return ioreq_send(vcpu, &req, 0);
+}
+
 enum exit_action ept_violation_exit(struct vcpu *vcpu, const struct exit_record *ex)
 {
 	struct vm *vm = vcpu->vm;
@@ -66,8 +79,7 @@ enum exit_action ept_violation_exit(struct vcpu *vcpu, const struct exit_record 
 		 * dealt with the page (typically by lifting the protection).
 		 */
 		reblock_nmi_for_retry(vcpu, ex);
-		struct ioreq req = { IOREQ_TYPE_WP, IOREQ_WRITE, f.gpa, 0, 0 };
-		return ioreq_send(vcpu, &req, 0);
+		return ept_wp_request(vcpu, f.gpa);
 	}
 	case EPT_FAULT_UNMAPPED:
 		return mmio_exit(vcpu, ex);

@@ -6,6 +6,14 @@
 #include "exit_handlers.h"
 
 enum exit_action ept_violation_exit(struct vcpu *vcpu, const struct exit_record *ex);
+/*
+ * A write to a write-protected page, the guest's own (an EPT violation) or
+ * one the hypervisor emulates for it (MMIO emulator, string I/O, page-walk
+ * A/D bits: guest_mem.c's -TERN_EACCES): an IOREQ of type WP for the page,
+ * RIP unchanged, so the instruction runs again once the device model has
+ * answered. Without a device model the VM stops (bad memory).
+ */
+enum exit_action ept_wp_request(struct vcpu *vcpu, uint64_t gpa);
 enum exit_action ept_misconfig_exit(struct vcpu *vcpu, const struct exit_record *ex);
 
 #endif

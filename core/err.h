@@ -10,6 +10,7 @@
 #define TERN_EPERM   1
 #define TERN_ENOENT  2
 #define TERN_EIO     5
+#define TERN_EACCES  13
 #define TERN_E2BIG   7
 #define TERN_EAGAIN  11
 #define TERN_ENOMEM  12

@@ -18,6 +18,15 @@ struct guest_fault {
 	bool has_error;
 	uint32_t error_code;
 	uint64_t cr2;          /* faulting linear address, #PF only */
+	/*
+	 * Not a guest fault (valid stays false; the call returned
+	 * -TERN_EACCES): a write the hypervisor made for the guest (an A/D
+	 * update, an emulated store) hit a page its EPT write-protects. The
+	 * exit handler sends a WP IOREQ for wp_gpa and leaves RIP, as for the
+	 * guest's own write (ept_exit.c).
+	 */
+	bool wp;
+	uint64_t wp_gpa;
 };
 
 static inline void guest_fault_set(struct guest_fault *f, uint8_t vector, bool has_error,

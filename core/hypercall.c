@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "hypercall.h"
 #include "err.h"
+#include "guest_mem.h"
 #include "event.h"
 #include "exit_handlers.h"
 #include "retire.h"
@@ -54,7 +55,7 @@ static int hc_read(struct vm *svm, uint64_t gpa, void *dst, size_t len)
 		ret = gpa + len < gpa ? -TERN_EFAULT : 0;
 		while (ret == 0 && done < len) {
 			size_t n = len - done < TRACE_BIN_MAX_DATA ? len - done : TRACE_BIN_MAX_DATA;
-			if (plat_gpa_read(svm, gpa + done, (uint8_t *)dst + done, n) != 0)
+			if (gmem_read(svm, gpa + done, (uint8_t *)dst + done, n) != 0)
 				ret = -TERN_EFAULT;
 			done += n;
 		}
@@ -70,7 +71,7 @@ static int hc_get_api_version(struct vm *svm, uint64_t gpa, uint64_t unused)
 	int ret = -TERN_EINVAL;
 	(void)unused;
 	if ((gpa & (PARAM_ALIGN - 1u)) == 0)
-		ret = plat_gpa_write(svm, gpa, &v, sizeof(v)) ? -TERN_EFAULT : 0;
+		ret = gmem_write(svm, gpa, &v, sizeof(v)) ? -TERN_EFAULT : 0;
 	return ret;
 }
 
@@ -120,7 +121,7 @@ static int hc_create_vm(struct vm *svm, uint64_t gpa, uint64_t unused)
 	if (ret == 0) {
 		cv.vmid = vm->id;
 		cv.vcpu_num = cfg.vcpu_count;
-		if (plat_gpa_write(svm, gpa, &cv, sizeof(cv)) != 0) {
+		if (gmem_write(svm, gpa, &cv, sizeof(cv)) != 0) {
 			/* The caller cannot learn the id: undo, as if never made. */
 			(void)vm_mgr_destroy(vm);
 			ret = -TERN_EFAULT;

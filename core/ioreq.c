@@ -2,10 +2,12 @@
 #include "ioreq.h"
 #include "err.h"
 #include "lib.h"
+#include "guest_mem.h"
 #include "log.h"
 #include "platform.h"
 #include "vm.h"
 #include "vm_mgr.h"
+#include "vm_memory.h"
 
 static uint64_t slot_gpa(const struct vm *vm, uint16_t vcpu_id)
 {
@@ -15,7 +17,7 @@ static uint64_t slot_gpa(const struct vm *vm, uint16_t vcpu_id)
 static int put32(struct vm *svm, uint64_t gpa, uint32_t v)
 {
 	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
-	return plat_gpa_write(svm, gpa, b, 4);
+	return gmem_write(svm, gpa, b, 4);
 }
 
 static int put64(struct vm *svm, uint64_t gpa, uint64_t v)
@@ -27,7 +29,7 @@ static int put64(struct vm *svm, uint64_t gpa, uint64_t v)
 static int get32(struct vm *svm, uint64_t gpa, uint32_t *v)
 {
 	uint8_t b[4];
-	int ret = plat_gpa_read(svm, gpa, b, 4);
+	int ret = gmem_read(svm, gpa, b, 4);
 	if (!ret)
 		*v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 	return ret;
@@ -38,10 +40,14 @@ int ioreq_set_buffer(struct vm *vm, uint64_t service_gpa)
 	struct vm *svm = vm_service(vm->hv);
 	uint8_t probe;
 
+	int ret = 0;
+
 	if (!svm || (service_gpa & (IOREQ_PAGE_SIZE - 1)) ||
-	    plat_gpa_read(svm, service_gpa, &probe, 1) ||
-	    plat_gpa_read(svm, service_gpa + IOREQ_PAGE_SIZE - 1, &probe, 1))
+	    gmem_read(svm, service_gpa, &probe, 1) ||
+	    gmem_read(svm, service_gpa + IOREQ_PAGE_SIZE - 1, &probe, 1))
 		return -TERN_EINVAL;
+	if ((ret = vm_memory_ioreq_page_check(svm, vm, service_gpa)) != 0)
+		return ret;   /* lent, or another VM's page: nothing written */
 	for (uint16_t i = 0; i < IOREQ_SLOTS; i++)
 		if (put32(svm, service_gpa + (uint64_t)i * IOREQ_SLOT_SIZE + IOREQ_OFF_STATE, IOREQ_FREE))
 			return -TERN_EINVAL;

@@ -43,7 +43,9 @@ struct vcpu;
 /*
  * The Service VM names the page (a guest-physical address in its own
  * memory) for a User VM's requests. Every slot is set FREE.
- * -TERN_EINVAL: not page aligned, or not the Service VM's memory.
+ * -TERN_EINVAL: not page aligned, or not the Service VM's memory;
+ * -TERN_EPERM: the page is lent to a User VM; -TERN_EBUSY: it is another
+ * VM's IOREQ page (vm_memory_ioreq_page_check). Nothing changes then.
  */
 int ioreq_set_buffer(struct vm *vm, uint64_t service_gpa);
 /* Whether requests from this VM have somewhere to go. */

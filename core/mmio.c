@@ -11,6 +11,8 @@
 #include "mmio.h"
 #include "vm.h"
 #include "err.h"
+#include "guest_mem.h"
+#include "ept_exit.h"
 #include "event.h"
 #include "insn_decode.h"
 #include "insn_emulate.h"
@@ -72,7 +74,8 @@ static int dev_access(struct vm *vm, const struct mmio_range *r, uint64_t gpa, u
 	return 0;
 }
 
-int mmio_gpa_access(struct vm *vm, uint64_t gpa, void *buf, unsigned len, bool write)
+int mmio_gpa_access(struct vm *vm, uint64_t gpa, void *buf, unsigned len, bool write,
+		    uint64_t *wp_gpa)
 {
 	uint8_t *p = buf;
 
@@ -96,9 +99,9 @@ int mmio_gpa_access(struct vm *vm, uint64_t gpa, void *buf, unsigned len, bool w
 					break;
 				}
 			}
-			rc = write ? plat_gpa_write(vm, gpa, p, n) : plat_gpa_read(vm, gpa, p, n);
+			rc = write ? gmem_write_wp(vm, gpa, p, n, wp_gpa) : gmem_read(vm, gpa, p, n);
 			if (rc != 0)
-				return -TERN_EIO;
+				return rc == -TERN_EACCES ? rc : -TERN_EIO;
 		}
 		gpa += n;
 		p += n;
@@ -136,10 +139,12 @@ static int lin_access(struct mmio_ctx *m, uint64_t la, void *buf, unsigned len, 
 		return rc;
 	if (first < len && (rc = pw_translate(m->vm, &m->pw, la2, acc, &gpa[1], f)) != 0)
 		return rc;
-	if ((rc = mmio_gpa_access(m->vm, gpa[0], buf, first, write)) != 0)
-		return rc;
-	if (first < len)
-		rc = mmio_gpa_access(m->vm, gpa[1], (uint8_t *)buf + first, len - first, write);
+	if ((rc = mmio_gpa_access(m->vm, gpa[0], buf, first, write, &f->wp_gpa)) == 0 && first < len)
+		rc = mmio_gpa_access(m->vm, gpa[1], (uint8_t *)buf + first, len - first, write,
+				     &f->wp_gpa);
+	/* A store to a write-protected page: a WP IOREQ (mmio_exit), as the
+	 * guest's own store would be. */
+	f->wp = rc == -TERN_EACCES;
 	return rc;
 }
 
@@ -168,7 +173,7 @@ static int fetch_bytes(struct mmio_ctx *m, uint64_t la, uint8_t *buf, unsigned l
 
 	if ((rc = pw_translate(m->vm, &m->pw, la, PW_ACC_FETCH, &gpa, f)) != 0)
 		return rc;
-	return plat_gpa_read(m->vm, gpa, buf, len) ? -TERN_EIO : 0;
+	return gmem_fetch(m->vm, gpa, buf, len) ? -TERN_EIO : 0;
 }
 
 static int decode_error_fault(int rc, struct guest_fault *f)
@@ -219,7 +224,7 @@ int mmio_emulate(struct vcpu *vcpu, struct guest_fault *f, bool *retired)
 		return decode_error_fault(rc, f);
 
 	rc = emul_execute(&c, &in);
-	if (rc == -TERN_EFAULT) {
+	if (rc == -TERN_EFAULT || rc == -TERN_EACCES) {
 		*f = c.fault;
 		return rc;
 	}
@@ -265,6 +270,8 @@ enum exit_action mmio_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	rc = mmio_emulate(vcpu, &f, &retired);
 	if (rc == -TERN_EFAULT && f.valid)
 		return inject(vcpu, &f);
+	if (rc == -TERN_EACCES && f.wp)
+		return ept_wp_request(vcpu, f.wp_gpa);
 	if (rc != 0) {
 		log_err("vm%u: MMIO emulation at gpa 0x%llx failed (%d)", vm->id,
 			(unsigned long long)ex->guest_physical, rc);

@@ -10,6 +10,7 @@
 #include "page_walk.h"
 #include "platform.h"
 #include "err.h"
+#include "guest_mem.h"
 #include "vm.h"
 
 #define PW_MAX_LEVELS 5
@@ -71,6 +72,8 @@ static uint64_t bits_above(unsigned maxphy, unsigned top)
 	return (((1ull << top) << 1) - 1) & ~((1ull << maxphy) - 1);
 }
 
+#define PW_AD_RETRIES 4u
+
 struct pw_level {
 	uint64_t entry_gpa;
 	uint64_t entry;
@@ -83,23 +86,30 @@ static int read_entry(struct vm *vm, uint64_t gpa, unsigned size, uint64_t *e)
 	uint32_t v32;
 
 	if (size == 4) {
-		if (plat_gpa_read(vm, gpa, &v32, 4) != 0)
+		if (gmem_read(vm, gpa, &v32, 4) != 0)
 			return -TERN_EIO;
 		*e = v32;
 		return 0;
 	}
-	if (plat_gpa_read(vm, gpa, e, 8) != 0)
+	if (gmem_read(vm, gpa, e, 8) != 0)
 		return -TERN_EIO;
 	return 0;
 }
 
-static int write_entry(struct vm *vm, const struct pw_level *l)
+/*
+ * Set A/D bits as the processor does: a locked update of the entry it read
+ * (SDM Vol. 3A 4.8), so that a change another vCPU made in between is never
+ * overwritten. -TERN_EAGAIN when the entry changed (the walk starts again),
+ * -TERN_EACCES when the EPT write-protects the paging structure (f says
+ * where: the walk's write becomes a WP IOREQ, as the CPU's would).
+ */
+static int write_entry(struct vm *vm, const struct pw_level *l, uint64_t want, struct guest_fault *f)
 {
-	uint32_t v32 = (uint32_t)l->entry;
-
-	if (l->size == 4)
-		return plat_gpa_write(vm, l->entry_gpa, &v32, 4) ? -TERN_EIO : 0;
-	return plat_gpa_write(vm, l->entry_gpa, &l->entry, 8) ? -TERN_EIO : 0;
+	uint64_t expected = l->entry;
+	int rc = gmem_cmpxchg(vm, l->entry_gpa, l->size, &expected, want, &f->wp_gpa);
+	if (rc == -TERN_EACCES)
+		f->wp = true;
+	return rc == 0 || rc == -TERN_EAGAIN || rc == -TERN_EACCES ? rc : -TERN_EIO;
 }
 
 /* The rights that apply to the translation, gathered over the levels. */
@@ -181,8 +191,8 @@ static uint32_t check_rights(const struct pw_regs *r, enum pw_mode mode, unsigne
 	return bad;
 }
 
-int pw_translate(struct vm *vm, const struct pw_regs *r, uint64_t la, unsigned acc,
-		 uint64_t *gpa, struct guest_fault *f)
+static int walk_once(struct vm *vm, const struct pw_regs *r, uint64_t la, unsigned acc,
+		     uint64_t *gpa, struct guest_fault *f)
 {
 	enum pw_mode mode = pw_mode_of(r);
 	bool user_access = r->cpl == 3 && !(acc & PW_ACC_IMPLICIT);
@@ -322,11 +332,8 @@ int pw_translate(struct vm *vm, const struct pw_regs *r, uint64_t la, unsigned a
 				want |= PTE_A;
 			if (i == nlv - 1 && (acc & PW_ACC_WRITE))
 				want |= PTE_D;
-			if (want != lv[i].entry) {
-				lv[i].entry = want;
-				if ((rc = write_entry(vm, &lv[i])) != 0)
-					return rc;
-			}
+			if (want != lv[i].entry && (rc = write_entry(vm, &lv[i], want, f)) != 0)
+				return rc;
 		}
 	}
 	*gpa = pa;
@@ -338,4 +345,16 @@ not_present:
 reserved:
 	guest_fault_pf(f, ec | PF_EC_P | PF_EC_RSVD, la);
 	return -TERN_EFAULT;
+}
+
+int pw_translate(struct vm *vm, const struct pw_regs *r, uint64_t la, unsigned acc,
+		 uint64_t *gpa, struct guest_fault *f)
+{
+	int rc = -TERN_EAGAIN;
+	f->wp = false;
+	/* An entry that changed under the A/D update: walk again, as the CPU
+	 * does; a guest that keeps rewriting it gets an error, not a hang. */
+	for (unsigned i = 0; i < PW_AD_RETRIES && rc == -TERN_EAGAIN; i++)
+		rc = walk_once(vm, r, la, acc, gpa, f);
+	return rc == -TERN_EAGAIN ? -TERN_EIO : rc;
 }

@@ -6,8 +6,8 @@
  * updates of 4.8. A failed translation is returned as data: the #PF error
  * code (4.7) and the CR2 value to inject.
  *
- * Every paging-structure read and A/D write goes through plat_gpa_read /
- * plat_gpa_write, so a hostile CR3 or entry cannot reach outside guest RAM.
+ * Every paging-structure read and A/D write goes through guest_mem.c (the
+ * VM's EPT), so a hostile CR3 or entry cannot reach outside guest memory.
  */
 #ifndef TERN_PAGE_WALK_H
 #define TERN_PAGE_WALK_H
@@ -76,8 +76,12 @@ enum pw_mode pw_mode_of(const struct pw_regs *r);
  * Translate @la for an access of kind @acc (PW_ACC_*).
  * Returns 0 and *gpa; -TERN_EFAULT with @f filled (#PF, CR2 = la) when the
  * guest takes a page fault; -TERN_EIO when a paging structure lies outside
- * guest RAM (no guest fault: the hypervisor cannot complete the walk).
- * On success the accessed/dirty flags are set as the CPU would (4.8).
+ * guest RAM (no guest fault: the hypervisor cannot complete the walk), or
+ * when an entry keeps changing under the A/D update; -TERN_EACCES with
+ * f->wp and f->wp_gpa when the A/D update hits a paging structure the EPT
+ * write-protects (the caller sends a WP IOREQ, as for a guest write).
+ * On success the accessed/dirty flags are set as the CPU would (4.8), each
+ * with a compare-and-swap of the entry that was read (atomic.h).
  */
 int pw_translate(struct vm *vm, const struct pw_regs *r, uint64_t la, unsigned acc,
 		 uint64_t *gpa, struct guest_fault *f);

@@ -17,13 +17,25 @@ struct vm;
 struct exit_record;
 
 /*
- * Guest-physical memory, copied in or out. Fails with -TERN_EFAULT when any
- * byte of [gpa, gpa+len) is outside the guest's RAM; in that case nothing is
- * copied. Every guest memory access core makes goes through these two.
- * @pre dst/src hold len bytes; len <= 4096.
+ * Host RAM, as core reaches it after translating a guest-physical address
+ * through the VM's EPT (core/guest_mem.c, the only caller): a pointer to
+ * [hpa, hpa+len), or NULL when any byte of it is not host RAM the platform
+ * maps (absent memory, MMIO, a wrapping range). Which host memory a VM may
+ * map at all is core's decision (vm_memory.c); this only turns an HPA into
+ * an address. The mapping stays valid while the hypervisor runs.
+ * @pre len <= 4096 and [hpa, hpa+len) does not cross a 4 KiB page.
  */
-int plat_gpa_read(struct vm *vm, uint64_t gpa, void *dst, size_t len);
-int plat_gpa_write(struct vm *vm, uint64_t gpa, const void *src, size_t len);
+void *plat_hpa_map(uint64_t hpa, size_t len);
+
+/*
+ * Trace sink for guest memory: called by guest_mem.c after every access
+ * with the guest-physical address and the bytes read (READ) or written
+ * (WRITE), or for a read that failed (READ_FAULT, data NULL). The recording
+ * platform records them; a replay checks them against the trace.
+ */
+enum gmem_trace_op { GMEM_TRACE_READ, GMEM_TRACE_READ_FAULT, GMEM_TRACE_WRITE };
+void plat_trace_gmem(struct vm *vm, uint64_t gpa, const void *data, size_t len,
+		     enum gmem_trace_op op);
 
 /*
  * Register-cache miss: the platform returns the guest's current value

@@ -12,6 +12,8 @@
  */
 #include "string_io.h"
 #include "err.h"
+#include "guest_mem.h"
+#include "ept_exit.h"
 #include "event.h"
 #include "instr_info.h"
 #include "ioreq.h"
@@ -52,7 +54,8 @@ static int linear(struct sio *s, uint64_t off, uint64_t *la)
 
 /*
  * Guest-physical addresses of the element at `la`: one, or two when it
- * straddles a page. Returns 0, -TERN_EFAULT (#PF in s->fault) or -TERN_EIO.
+ * straddles a page. Returns 0, -TERN_EFAULT (#PF in s->fault), -TERN_EACCES
+ * (the A/D update hit a write-protected page: s->fault.wp) or -TERN_EIO.
  */
 static int translate(struct sio *s, uint64_t la, uint64_t gpa[2], unsigned *first)
 {
@@ -72,11 +75,26 @@ static int translate(struct sio *s, uint64_t la, uint64_t gpa[2], unsigned *firs
 static int probe_or_read(struct sio *s, const uint64_t gpa[2], unsigned first, uint8_t *buf)
 {
 	struct vm *vm = s->vcpu->vm;
-	if (plat_gpa_read(vm, gpa[0], buf, first))
+	if (gmem_read(vm, gpa[0], buf, first))
 		return -TERN_EIO;
-	if (first < s->size && plat_gpa_read(vm, gpa[1], buf + first, s->size - first))
+	if (first < s->size && gmem_read(vm, gpa[1], buf + first, s->size - first))
 		return -TERN_EIO;
 	return 0;
+}
+
+/*
+ * INS: whether the element's destination takes a write, before the port is
+ * read, so that no device gives up data the guest cannot receive. A
+ * write-protected page is -TERN_EACCES with s->fault.wp (a WP IOREQ).
+ */
+static int dest_check(struct sio *s, const uint64_t gpa[2], unsigned first)
+{
+	struct vm *vm = s->vcpu->vm;
+	int rc = gmem_check(vm, gpa[0], first, true, &s->fault.wp_gpa);
+	if (rc == 0 && first < s->size)
+		rc = gmem_check(vm, gpa[1], s->size - first, true, &s->fault.wp_gpa);
+	s->fault.wp = rc == -TERN_EACCES;
+	return rc == 0 || rc == -TERN_EACCES ? rc : -TERN_EIO;
 }
 
 static int mem_access(struct sio *s, const uint64_t gpa[2], unsigned first, uint8_t *buf)
@@ -84,9 +102,9 @@ static int mem_access(struct sio *s, const uint64_t gpa[2], unsigned first, uint
 	struct vm *vm = s->vcpu->vm;
 	if (!s->in)
 		return probe_or_read(s, gpa, first, buf);
-	if (plat_gpa_write(vm, gpa[0], buf, first))
+	if (gmem_write(vm, gpa[0], buf, first))
 		return -TERN_EIO;
-	if (first < s->size && plat_gpa_write(vm, gpa[1], buf + first, s->size - first))
+	if (first < s->size && gmem_write(vm, gpa[1], buf + first, s->size - first))
 		return -TERN_EIO;
 	return 0;
 }
@@ -120,9 +138,9 @@ static void dm_post(struct vcpu *vcpu, const struct ioreq *req, uint64_t value)
 	if (w->in) {
 		for (unsigned i = 0; i < w->size; i++)
 			buf[i] = (uint8_t)(value >> (8 * i));
-		if (plat_gpa_write(vcpu->vm, w->gpa[0], buf, w->first) ||
+		if (gmem_write(vcpu->vm, w->gpa[0], buf, w->first) ||
 		    (w->first < w->size &&
-		     plat_gpa_write(vcpu->vm, w->gpa[1], buf + w->first, w->size - w->first))) {
+		     gmem_write(vcpu->vm, w->gpa[1], buf + w->first, w->size - w->first))) {
 			vm_stop(vcpu->vm, VM_STOP_BAD_MEMORY, (uint32_t)req->addr);
 			return;
 		}
@@ -155,9 +173,11 @@ static enum exit_action element_to_dm(struct sio *s, const struct exit_record *e
 	 * so that a device never gives up data the guest cannot receive.
 	 */
 	if ((rc = linear(s, off, &la)) || (rc = translate(s, la, w->gpa, &first)) ||
-	    (rc = probe_or_read(s, w->gpa, first, buf))) {
+	    (rc = s->in ? dest_check(s, w->gpa, first) : probe_or_read(s, w->gpa, first, buf))) {
 		if (rc == -TERN_EFAULT)
 			return (enum exit_action)event_reflect(vcpu, &s->fault);
+		if (rc == -TERN_EACCES)
+			return ept_wp_request(vcpu, s->fault.wp_gpa);
 		vm_stop(vcpu->vm, VM_STOP_BAD_MEMORY, s->port);
 		return EXIT_ACTION_STOP;
 	}
@@ -181,7 +201,8 @@ static enum exit_action element_to_dm(struct sio *s, const struct exit_record *e
 	return ioreq_send(vcpu, &req, 0);
 }
 
-/* One element. 0, -TERN_EFAULT (guest fault), -TERN_EIO (outside guest memory). */
+/* One element. 0, -TERN_EFAULT (guest fault), -TERN_EACCES (write-protected page:
+ * s->fault.wp), -TERN_EIO (outside guest memory). */
 static int element(struct sio *s, uint64_t off)
 {
 	uint64_t la, gpa[2] = { 0, 0 };
@@ -194,6 +215,8 @@ static int element(struct sio *s, uint64_t off)
 		return rc;
 	struct vm *vm = s->vcpu->vm;
 	if (s->in) {
+		if ((rc = dest_check(s, gpa, first)))
+			return rc;
 		pio_access(&vm->pio, vm, s->port, s->size, false, &value);
 		for (unsigned i = 0; i < s->size; i++)
 			buf[i] = (uint8_t)(value >> (8 * i));
@@ -270,6 +293,8 @@ enum exit_action string_io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 		return EXIT_ACTION_STOP;
 	if (rc == -TERN_EFAULT)
 		return (enum exit_action)event_reflect(vcpu, &s.fault);
+	if (rc == -TERN_EACCES) /* the elements before it are done; this one runs again */
+		return ept_wp_request(vcpu, s.fault.wp_gpa);
 	if (rc) {
 		log_err("vm%u vcpu%u: string I/O on port 0x%x touches memory outside the guest",
 			vcpu->vm->id, vcpu->id, s.port);

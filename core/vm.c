@@ -73,6 +73,16 @@ int vm_create(struct tern *hv, const struct vm_config *cfg, struct vm **out)
 		vcpu_init(&vm->vcpus[i], vm, i);
 	if ((ret = vm_memory_init(vm)))
 		return ret;
+	/*
+	 * Its RAM, owned by it from now on: the Service VM may lend it to User
+	 * VMs; any other VM's is its alone (a pre-launched VM). The slot stays
+	 * POWERED_OFF (free) when the host range is refused.
+	 */
+	if (cfg->mem_size != 0 &&
+	    (ret = vm_memory_map_owned(vm, 0, cfg->ram_hpa, cfg->mem_size, cfg->service_vm)) != 0) {
+		vm_memory_destroy(vm);
+		return ret;
+	}
 	vm->state = VM_STATE_CREATED;
 	*out = vm;
 	return 0;

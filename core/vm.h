@@ -45,15 +45,22 @@ struct vm_config {
 	char name[TERN_VM_NAME_LEN];
 	uint16_t vcpu_count;
 	bool service_vm;          /* the privileged Service VM */
-	uint64_t mem_size;        /* bytes of guest RAM starting at GPA 0 */
+	uint64_t mem_size;        /* bytes of guest RAM starting at GPA 0 (page multiple) */
+	uint64_t ram_hpa;         /* the host RAM that backs it (the platform carves it) */
 	bool reset_on_triple_fault; /* else shut down (stop) the VM */
 	uint64_t cpu_affinity;    /* physical CPUs the vCPUs may run on (bit per pCPU); 0: any */
 };
 
-/* A host-physical range owned by one VM (vm_memory_map_private). */
+/*
+ * A host-physical range owned by one VM (vm_memory.c): its RAM, mapped at
+ * creation, or a range mapped with vm_memory_map_private. No other VM maps
+ * it, except that the Service VM may lend pages of a lendable range (its
+ * own RAM) to User VMs.
+ */
 struct vm_mem_range {
 	uint64_t hpa;
 	uint64_t size;
+	bool lendable;
 };
 #define VM_MAX_PRIVATE_RANGES 4
 
@@ -84,7 +91,7 @@ struct vm {
 	bool boot_state_valid;
 
 	/* Guest memory (core/vm_memory.c): the EPT, the pool its tables come
-	 * from, and the host memory only this VM may map. */
+	 * from, and the host memory this VM owns. */
 	struct pt_pool pt_pool;
 	struct ept ept;
 	struct vm_mem_range private_mem[VM_MAX_PRIVATE_RANGES];

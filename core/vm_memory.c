@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "vm_memory.h"
 #include "err.h"
+#include "guest_mem.h"
+#include "ioreq.h"
 #include "lib.h"
 #include "log.h"
 #include "platform.h"
+#include "trace_bin.h"
 
 #define PAGE_MASK 0xfffull
+/* ACRN's parameter structures are __aligned(8). */
+#define REGIONS_ALIGN 8u
 #define DEFAULT_PHYS_BITS 36u  /* SDM Vol. 3A 4.1.4: without CPUID 80000008H */
 
 /* Deferred invalidation: every vCPU invalidates (INVEPT single-context) in
@@ -59,27 +64,55 @@ static bool overlaps(uint64_t a, uint64_t asize, uint64_t b, uint64_t bsize)
 	return a < b + bsize && b < a + asize;
 }
 
-bool vm_memory_hpa_allowed(const struct vm *vm, uint64_t hpa, uint64_t size)
+/* Host memory no VM may ever map: the hypervisor's, and page tables. */
+static bool hv_owned(const struct vm *vm, uint64_t hpa, uint64_t size)
 {
 	const struct tern *hv = vm->hv;
-	if (size == 0 || hpa + size < hpa)
-		return false;
 	if (hv->hv_hpa_size != 0 && overlaps(hpa, size, hv->hv_hpa_base, hv->hv_hpa_size))
-		return false;
+		return true;
 	for (unsigned i = 0; i < TERN_MAX_VMS; i++) {
 		const struct vm *o = &hv->vms[i];
 		if (o->state == VM_STATE_POWERED_OFF && o != vm)
 			continue;
 		/* Page tables: a VM that could write them would own every VM. */
 		if (o->pt_pool.npages != 0 && overlaps(hpa, size, o->pt_pool.base_hpa, o->pt_pool.span))
-			return false;
-		if (o == vm)
+			return true;
+	}
+	return false;
+}
+
+/* Whether a VM other than vm owns (part of) the range. */
+static bool owned_by_other(const struct vm *vm, uint64_t hpa, uint64_t size)
+{
+	for (unsigned i = 0; i < TERN_MAX_VMS; i++) {
+		const struct vm *o = &vm->hv->vms[i];
+		if (o == vm || o->state == VM_STATE_POWERED_OFF)
 			continue;
 		for (unsigned r = 0; r < o->private_count && r < VM_MAX_PRIVATE_RANGES; r++)
 			if (overlaps(hpa, size, o->private_mem[r].hpa, o->private_mem[r].size))
-				return false;
+				return true;
 	}
-	return true;
+	return false;
+}
+
+/* Whether a VM other than except maps (part of) the range in its EPT. */
+static bool mapped_by_other(const struct vm *except, uint64_t hpa, uint64_t size)
+{
+	for (unsigned i = 0; i < TERN_MAX_VMS; i++) {
+		const struct vm *o = &except->hv->vms[i];
+		if (o == except || o->state == VM_STATE_POWERED_OFF || o->ept.root == (void *)0)
+			continue;
+		if (ept_maps_hpa(&o->ept, hpa, size))
+			return true;
+	}
+	return false;
+}
+
+bool vm_memory_hpa_allowed(const struct vm *vm, uint64_t hpa, uint64_t size)
+{
+	if (size == 0 || hpa + size < hpa)
+		return false;
+	return !hv_owned(vm, hpa, size) && !owned_by_other(vm, hpa, size);
 }
 
 int vm_memory_map(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned prot,
@@ -92,26 +125,44 @@ int vm_memory_map(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsi
 	return ept_map(&vm->ept, gpa, hpa, size, prot, mtype);
 }
 
-int vm_memory_map_private(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size,
-			  unsigned prot, enum ept_mtype mtype)
+static int map_owned(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned prot,
+		     enum ept_mtype mtype, bool lendable)
 {
 	if (vm->private_count >= VM_MAX_PRIVATE_RANGES)
 		return -TERN_ENOSPC;
-	/* Private means no other VM maps it now, either. */
-	for (unsigned i = 0; i < TERN_MAX_VMS; i++) {
-		struct vm *o = &vm->hv->vms[i];
-		if (o == vm || o->state == VM_STATE_POWERED_OFF || o->ept.root == (void *)0)
-			continue;
-		if (ept_maps_hpa(&o->ept, hpa, size))
-			return -TERN_EPERM;
-	}
+	/* Owned means no other VM maps it now, either. */
+	if (mapped_by_other(vm, hpa, size))
+		return -TERN_EPERM;
 	int rc = vm_memory_map(vm, gpa, hpa, size, prot, mtype);
 	if (rc != 0)
 		return rc;
 	vm->private_mem[vm->private_count].hpa = hpa;
 	vm->private_mem[vm->private_count].size = size;
+	vm->private_mem[vm->private_count].lendable = lendable;
 	vm->private_count++;
 	return 0;
+}
+
+int vm_memory_map_private(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size,
+			  unsigned prot, enum ept_mtype mtype)
+{
+	return map_owned(vm, gpa, hpa, size, prot, mtype, false);
+}
+
+int vm_memory_map_owned(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, bool lendable)
+{
+	return map_owned(vm, gpa, hpa, size, EPT_RWX, EPT_MT_WB, lendable);
+}
+
+/* Whether [hpa, hpa+size) lies inside one range the Service VM may lend. */
+static bool lendable_by(const struct vm *svm, uint64_t hpa, uint64_t size)
+{
+	for (unsigned r = 0; r < svm->private_count && r < VM_MAX_PRIVATE_RANGES; r++) {
+		const struct vm_mem_range *m = &svm->private_mem[r];
+		if (m->lendable && hpa >= m->hpa && hpa - m->hpa + size <= m->size)
+			return true;
+	}
+	return false;
 }
 
 /* ---- HC_VM_SET_MEMORY_REGIONS ------------------------------------------------ */
@@ -172,8 +223,54 @@ static int service_vm_hpa(const struct vm *svm, uint64_t gpa, uint64_t size, uin
 	return 0;
 }
 
+/* Whether some VM's IOREQ page (in the Service VM's memory) overlaps the range. */
+static bool holds_ioreq_page(const struct vm *svm, const struct vm *except, uint64_t hpa,
+			     uint64_t size)
+{
+	for (unsigned i = 0; i < TERN_MAX_VMS; i++) {
+		const struct vm *o = &svm->hv->vms[i];
+		uint64_t page;
+		if (o != except && o->state != VM_STATE_POWERED_OFF && o->ioreq_valid &&
+		    service_vm_hpa(svm, o->ioreq_gpa, IOREQ_PAGE_SIZE, &page) == 0 &&
+		    overlaps(hpa, size, page, IOREQ_PAGE_SIZE))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Lending (ACRN's rules): only the Service VM's own RAM, each page to one
+ * User VM at a time, never a page holding an IOREQ page, never the
+ * hypervisor's memory or page tables. The Service VM keeps its own mapping
+ * (its device model reaches the User VM's memory through it).
+ */
+static int lend_check(const struct vm *svm, uint64_t hpa, uint64_t size)
+{
+	int rc = 0;
+	if (mapped_by_other(svm, hpa, size))
+		rc = -TERN_EBUSY;   /* lent already */
+	if (hv_owned(svm, hpa, size) || !lendable_by(svm, hpa, size) ||
+	    holds_ioreq_page(svm, (const struct vm *)0, hpa, size))
+		rc = -TERN_EPERM;   /* not its own to lend */
+	return rc;
+}
+
+int vm_memory_ioreq_page_check(const struct vm *svm, const struct vm *vm, uint64_t gpa)
+{
+	uint64_t hpa;
+	if ((gpa & PAGE_MASK) != 0 || service_vm_hpa(svm, gpa, IOREQ_PAGE_SIZE, &hpa) != 0)
+		return -TERN_EINVAL;
+	/* Inside memory lent to a User VM, that VM could forge requests. */
+	if (mapped_by_other(svm, hpa, IOREQ_PAGE_SIZE))
+		return -TERN_EPERM;
+	if (holds_ioreq_page(svm, vm, hpa, IOREQ_PAGE_SIZE))
+		return -TERN_EBUSY;
+	return 0;
+}
+
 int vm_memory_region_op(struct vm *service_vm, struct vm *target, const struct vm_memory_region *mr)
 {
+
 	unsigned rwx = 0;
 	enum ept_mtype mt = EPT_MT_UC;
 	int rc = region_check(mr, &rwx, &mt);
@@ -184,13 +281,31 @@ int vm_memory_region_op(struct vm *service_vm, struct vm *target, const struct v
 		uint64_t hpa;
 		if ((rc = service_vm_hpa(service_vm, mr->service_vm_gpa, mr->size, &hpa)) != 0)
 			return rc;
-		return vm_memory_map(target, mr->gpa, hpa, mr->size, rwx, mt);
+		if ((rc = lend_check(service_vm, hpa, mr->size)) != 0)
+			return rc;
+		return ept_map(&target->ept, mr->gpa, hpa, mr->size, rwx, mt);
 	}
 	case MR_MODIFY:
 		return ept_modify(&target->ept, mr->gpa, mr->size, rwx, mt);
 	default: /* MR_DEL: region_check admits nothing else */
 		return ept_unmap(&target->ept, mr->gpa, mr->size);
 	}
+}
+
+/*
+ * The region list, in pieces of at most TRACE_BIN_MAX_DATA bytes, as every
+ * hypercall argument is read (one recorded guest-memory read each).
+ */
+static int read_chunked(struct vm *svm, uint64_t gpa, void *dst, size_t len)
+{
+	if (gpa + len < gpa)
+		return -TERN_EFAULT;
+	for (size_t done = 0; done < len; done += TRACE_BIN_MAX_DATA) {
+		size_t n = len - done < TRACE_BIN_MAX_DATA ? len - done : TRACE_BIN_MAX_DATA;
+		if (gmem_read(svm, gpa + done, (uint8_t *)dst + done, n) != 0)
+			return -TERN_EFAULT;
+	}
+	return 0;
 }
 
 int vm_memory_set_regions(struct vm *service_vm, uint64_t param_gpa)
@@ -201,7 +316,9 @@ int vm_memory_set_regions(struct vm *service_vm, uint64_t param_gpa)
 	int rc = -TERN_EPERM;
 	if (!service_vm->config.service_vm)
 		return rc;
-	if ((rc = plat_gpa_read(service_vm, param_gpa, &req, sizeof(req))) != 0)
+	if ((param_gpa & (REGIONS_ALIGN - 1u)) != 0)
+		return -TERN_EINVAL;
+	if ((rc = gmem_read(service_vm, param_gpa, &req, sizeof(req))) != 0)
 		return -TERN_EFAULT;
 	struct vm *target = vm_get(service_vm->hv, req.vmid);
 	if (target == (void *)0 || req.reserved0 != 0 || req.reserved1 != 0 || req.reserved2 != 0 ||
@@ -209,9 +326,11 @@ int vm_memory_set_regions(struct vm *service_vm, uint64_t param_gpa)
 		return -TERN_EINVAL;
 	if (target == service_vm)
 		return -TERN_EPERM;
-	size_t len = (size_t)req.mr_num * sizeof(regions[0]);
-	if (plat_gpa_read(service_vm, req.regions_gpa, regions, len) != 0)
-		return -TERN_EFAULT;
+	if ((req.regions_gpa & (REGIONS_ALIGN - 1u)) != 0)
+		return -TERN_EINVAL;   /* the list is not 8-byte aligned */
+	if ((rc = read_chunked(service_vm, req.regions_gpa, regions,
+			       (size_t)req.mr_num * sizeof(regions[0]))) != 0)
+		return rc;
 	/* Check every region before changing anything: a malformed request
 	 * changes nothing. */
 	for (uint32_t i = 0; i < req.mr_num; i++) {

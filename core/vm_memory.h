@@ -61,17 +61,28 @@ int vm_memory_init(struct vm *vm);
 void vm_memory_destroy(struct vm *vm);
 
 /*
- * Map host memory into a VM, refusing (-TERN_EPERM) any range that overlaps
- * the hypervisor, any VM's page-table region, or another VM's private
- * memory. _private additionally records the range as this VM's own, so that
- * no other VM may map it afterwards (a pre-launched VM's RAM);
+ * Ownership (ACRN's model): host memory belongs to the hypervisor or to one
+ * VM. vm_create() maps every VM's RAM (config.ram_hpa, config.mem_size at
+ * GPA 0) with vm_memory_map_owned, the Service VM's as lendable, any other
+ * VM's (a pre-launched VM) as its alone. The Service VM may lend pages of
+ * its own RAM to User VMs (HC_VM_SET_MEMORY_REGIONS) and keeps its own
+ * mapping of them; a page is lent to one VM at a time. The hypervisor's
+ * memory, page-table regions, memory another VM owns and pre-launched VMs'
+ * memory are never lent or mapped.
+ *
+ * vm_memory_map maps host memory into a VM, refusing (-TERN_EPERM) any
+ * range that overlaps the hypervisor, any VM's page-table region, or memory
+ * another VM owns. _private and _owned additionally record the range as
+ * this VM's own (refused, -TERN_EPERM, while another VM maps it);
  * -TERN_ENOSPC when the VM has VM_MAX_PRIVATE_RANGES already. Other errors
- * as ept_map.
+ * as ept_map. _owned maps RWX, write-back; lendable: the Service VM's RAM.
  */
 int vm_memory_map(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned prot,
 		  enum ept_mtype mtype);
 int vm_memory_map_private(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size,
 			  unsigned prot, enum ept_mtype mtype);
+
+int vm_memory_map_owned(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, bool lendable);
 
 /* Whether [hpa, hpa+size) may be mapped into vm (no overlap as above). */
 bool vm_memory_hpa_allowed(const struct vm *vm, uint64_t hpa, uint64_t size);
@@ -79,7 +90,10 @@ bool vm_memory_hpa_allowed(const struct vm *vm, uint64_t hpa, uint64_t size);
 /*
  * One region operation for target, requested by service_vm: MR_ADD
  * translates service_vm_gpa through the Service VM's EPT (the whole range
- * must be mapped there, contiguous in host memory) and maps it; MR_MODIFY
+ * must be mapped there, contiguous in host memory) and lends it: refused
+ * with -TERN_EPERM unless it lies inside the Service VM's own RAM and holds
+ * no hypervisor memory, page table or VM's IOREQ page, -TERN_EBUSY when a
+ * page of it is lent (mapped by another VM) already; MR_MODIFY
  * changes permissions and memory type; MR_DEL unmaps.
  * -TERN_EINVAL for a malformed region (type, prot, alignment, overflow),
  * -TERN_EFAULT when service_vm_gpa is not backed as required, -TERN_EPERM
@@ -94,9 +108,19 @@ int vm_memory_region_op(struct vm *service_vm, struct vm *target, const struct v
  * the regions in order, stopping at the first that fails (whose error is
  * returned; earlier regions stay applied, as in ACRN). -TERN_EPERM when the
  * caller is not the Service VM or targets itself, -TERN_EINVAL for a bad
- * vmid/count/reserved field or any malformed region, -TERN_EFAULT when the
- * request cannot be read.
+ * vmid/count/reserved field, a structure or list not 8-byte aligned, more
+ * than VM_MEMORY_MAX_REGIONS regions (one page) or any malformed region,
+ * -TERN_EFAULT when the request cannot be read. The list is read in pieces
+ * of TRACE_BIN_MAX_DATA bytes, as every hypercall argument is.
  */
 int vm_memory_set_regions(struct vm *service_vm, uint64_t param_gpa);
+
+/*
+ * Whether gpa (Service VM memory) may become vm's IOREQ page: 0, or
+ * -TERN_EINVAL (unaligned, not mapped in the Service VM), -TERN_EPERM (the
+ * page is lent to a User VM, which could forge requests), -TERN_EBUSY
+ * (another VM's IOREQ page).
+ */
+int vm_memory_ioreq_page_check(const struct vm *svm, const struct vm *vm, uint64_t gpa);
 
 #endif

@@ -3,16 +3,19 @@
  * State-machine fuzzing of the VM manager and the hypercalls: the input is
  * a sequence of operations (manager calls, VMCALL exits from the Service VM
  * or a User VM at any CPL and mode with any id, parameters and parameter
- * memory, HLT exits, triple faults, wake-ups, stops). After every operation
- * every VM must satisfy vm_mgr_check(), there must be at most one Service
- * VM, and an operation that failed must have left every VM it could touch
- * byte for byte as it was.
+ * memory, HLT exits, triple faults, wake-ups, stops, Service VM memory lent
+ * with any region, IOREQ pages anywhere, guest-memory accesses through any
+ * VM's EPT). After every operation every VM must satisfy vm_mgr_check(),
+ * there must be at most one Service VM, no page of its RAM may be lent to
+ * two VMs or hold an IOREQ page while lent, and an operation that failed
+ * must have left every VM it could touch byte for byte as it was.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "err.h"
 #include "exit_dispatch.h"
+#include "guest_mem.h"
 #include "hypercall.h"
 #include "ioreq.h"
 #include "sim.h"
@@ -211,6 +214,87 @@ static void guest_exit(struct input *in, uint8_t kind)
 	c->reg_dirty = 0;
 }
 
+/* MR_ADD/MR_MODIFY/MR_DEL of a small region: refused means nothing changed. */
+static void lend_op(struct input *in, struct vm *sos)
+{
+	struct vm *to = pick_vm(in);
+	if (to->state == VM_STATE_POWERED_OFF || to == sos)
+		return;
+	uint8_t k = byte(in);
+	struct vm_memory_region mr = {
+		.type = (k & 3) == 3 ? MR_DEL : (k & 3) == 2 ? MR_MODIFY : MR_ADD,
+		.prot = (k & 4) ? (uint32_t)u64(in) : (MEM_ACCESS_RWX | MEM_TYPE_WB),
+		.gpa = (uint64_t)(byte(in) % 32) << 12,
+		.service_vm_gpa = (k & 8) ? u64(in) : (uint64_t)(byte(in) % 20) << 12,
+		.size = (uint64_t)(1 + byte(in) % 4) << 12,
+	};
+	memcpy(&snap, &hv, sizeof(hv));
+	if (vm_memory_region_op(sos, to, &mr) != 0 && memcmp(&snap, &hv, sizeof(hv)) != 0)
+		abort();
+}
+
+/* An IOREQ page anywhere in (or outside) the Service VM's RAM. */
+static void ioreq_page_op(struct input *in)
+{
+	struct vm *vm = pick_vm(in);
+	if (vm->state == VM_STATE_POWERED_OFF || vm->config.service_vm)
+		return;
+	uint8_t k = byte(in);
+	uint64_t gpa = (k & 1) ? u64(in) : (uint64_t)(k >> 1) << 12;
+	memcpy(&snap, &hv, sizeof(hv));
+	if (ioreq_set_buffer(vm, gpa) != 0 && memcmp(&snap, &hv, sizeof(hv)) != 0)
+		abort();
+}
+
+/* Guest memory through a VM's EPT: any address, length and operation. */
+static void gmem_op(struct input *in, struct vm *sos)
+{
+	static uint8_t buf[GMEM_MAX_LEN + 8], before[SOS_RAM];
+	struct vm *vm = pick_vm(in);
+	if (vm->state == VM_STATE_POWERED_OFF)
+		return;
+	uint8_t k = byte(in);
+	uint64_t gpa = (k & 8) ? u64(in) : (uint64_t)byte(in) << 8;
+	size_t len = (k & 16) ? (size_t)(u64(in) % sizeof(buf)) : byte(in) % 16;
+	uint64_t exp = u64(in), wp = 0;
+	memcpy(before, sim_vm_ram(sos->id), SOS_RAM);
+	int rc;
+	switch (k & 3) {
+	case 0: rc = gmem_read(vm, gpa, buf, len); break;
+	case 1: rc = gmem_fetch(vm, gpa, buf, len); break;
+	case 2: rc = gmem_write_wp(vm, gpa, buf, len, &wp); break;
+	default: rc = gmem_cmpxchg(vm, gpa, (k & 4) ? 8 : 4, &exp, u64(in), &wp); break;
+	}
+	if (rc != 0 && rc != -TERN_EFAULT && rc != -TERN_EACCES && rc != -TERN_EAGAIN && rc != -TERN_EINVAL)
+		abort();
+	/* A refused access writes nothing. */
+	if (rc != 0 && memcmp(before, sim_vm_ram(sos->id), SOS_RAM) != 0)
+		abort();
+	if (rc == -TERN_EACCES && (wp & 0xfff) != 0)
+		abort();
+}
+
+/* No page of the Service VM's RAM is lent to two VMs, or lent while an IOREQ page. */
+static void check_lending(const struct vm *sos)
+{
+	uint64_t base = sim.vms[sos->id].ram_hpa;
+	for (uint64_t page = 0; page < SOS_RAM; page += 0x1000) {
+		unsigned holders = 0;
+		bool ioreq = false;
+		for (unsigned i = 0; i < TERN_MAX_VMS; i++) {
+			const struct vm *o = &hv.vms[i];
+			if (o->state == VM_STATE_POWERED_OFF)
+				continue;
+			if (o->ioreq_valid && o->ioreq_gpa == page)
+				ioreq = true;
+			if (o != sos && ept_maps_hpa(&o->ept, base + page, 0x1000))
+				holders++;
+		}
+		if (holders > 1 || (holders && ioreq))
+			abort();
+	}
+}
+
 static void check_all(void)
 {
 	unsigned services = 0;
@@ -232,13 +316,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sim_reset();
 	tern_init(&hv);
 	struct vm *sos = sim_create_vm(&hv, "sos", 2, true, SOS_RAM);
-	struct vm *uos = sim_create_vm(&hv, "uos", 2, false, SOS_RAM);
+	/* A User VM as the Service VM makes one: no RAM of its own. */
+	struct vm *uos = sim_create_vm(&hv, "uos", 2, false, 0);
 	if (!sos || !uos)
 		abort();
 	vm_mgr_start(sos);
 	sos->vcpus[1].state = VCPU_STATE_RUNNABLE;
-	/* The Service VM's RAM is host memory it maps, which MR_ADD can lend. */
-	if (vm_memory_map(sos, 0, 0x40000000, SOS_RAM, EPT_RWX, EPT_MT_WB) != 0)
+	/* The Service VM's RAM, mapped by vm_create as on the image, is what
+	 * MR_ADD lends; the User VM gets a page of it. */
+	struct vm_memory_region first = { MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0, 0x4000, 0x1000 };
+	if (vm_memory_region_op(sos, uos, &first) != 0)
 		abort();
 	/* The User VM's port I/O goes to the device model through 0x8000. */
 	if (ioreq_set_buffer(uos, 0x8000) != 0)
@@ -246,7 +333,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vm_mgr_start(uos);
 
 	for (unsigned steps = 0; in.left && steps < 256; steps++) {
-		uint8_t op = byte(&in) % 15;
+		uint8_t op = byte(&in) % 18;
 		if (op <= 8) {
 			manager_op(&in, op);
 		} else if (op == 9) {
@@ -264,10 +351,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				vm_stop(vm, VM_STOP_GUEST_EXIT, byte(&in));
 		} else if (op == 13) {
 			guest_exit(&in, byte(&in) % 3);
-		} else {
+		} else if (op == 14) {
 			dm_writes_slot(&in, sos);
+		} else if (op == 15) {
+			lend_op(&in, sos);
+		} else if (op == 16) {
+			ioreq_page_op(&in);
+		} else {
+			gmem_op(&in, sos);
 		}
 		check_all();
+		/* The scan is costly: after the operations that lend or place pages. */
+		if (op == 9 || op == 15 || op == 16)
+			check_lending(sos);
 	}
+	check_lending(sos);
 	return 0;
 }

@@ -23,7 +23,9 @@
 #include "vm_memory.h"
 
 #define IOREQ_PAGE 0x8000ull          /* in the Service VM's RAM */
-#define UOS_HPA    0x100000000ull     /* host memory behind the User VM's mappings */
+/* Host RAM behind the User VM's extra mappings (carved in setup). */
+static uint64_t uos_hpa;
+#define UOS_HPA    uos_hpa
 #define RIP0       0x4000ull
 #define WP_GPA     0x10000ull         /* RWX page, then write-protected */
 #define RO_GPA     0x11000ull         /* read-only page */
@@ -40,7 +42,9 @@ static void setup(void)
 	sim_reset();
 	tern_init(&hv);
 	sos = sim_create_vm(&hv, "sos", 1, true, 0x10000);
-	uos = sim_create_vm(&hv, "uos", 2, false, 0x100000);
+	uos = sim_create_vm(&hv, "uos", 2, false, 0x10000);
+	uos_hpa = sim_host_ram_alloc(0x4000);
+	ck_assert_uint_ne(uos_hpa, 0);
 	ck_assert_ptr_nonnull(sos);
 	ck_assert_ptr_nonnull(uos);
 	ck_assert_uint_eq(uos->id, 1);
@@ -197,7 +201,7 @@ END_TEST
 START_TEST(wp_with_unusable_ioreq_page_stops)
 {
 	ck_assert_int_eq(ioreq_set_buffer(uos, IOREQ_PAGE), 0);
-	sim_vm_set_ram(sos->id, 0x1000); /* the Service VM's memory shrank under the page */
+	ck_assert_int_eq(ept_unmap(&sos->ept, 0x1000, sim.vms[sos->id].ram_size - 0x1000), 0); /* the Service VM's memory shrank under the page */
 	uint64_t q = cpu_qual(v, WP_GPA, EPT_ACCESS_WRITE);
 	ck_assert_int_eq(violation(v, q, WP_GPA), EXIT_ACTION_STOP);
 	ck_assert_uint_eq(uos->stop_cause, VM_STOP_INTERNAL);

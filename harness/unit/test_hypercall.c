@@ -325,9 +325,10 @@ START_TEST(test_create_vm_refusals)
 	struct acrn_vm_creation ro = creation("readonly", 1);
 	put(PARAM_GPA, &ro, sizeof(ro));
 	memcpy(&snap, &hv, sizeof(hv));
-	sim.fail_gpa_writes = true;
+	uint64_t page = PARAM_GPA & ~0xfffull;
+	ck_assert_int_eq(ept_modify(&sos->ept, page, 0x1000, EPT_R, EPT_MT_WB), 0);
 	ck_assert_int_eq(hc(HC_CREATE_VM, PARAM_GPA, 0), -TERN_EFAULT);
-	sim.fail_gpa_writes = false;
+	ck_assert_int_eq(ept_modify(&sos->ept, page, 0x1000, EPT_RWX, EPT_MT_WB), 0);
 	for (unsigned n = 1; n < TERN_MAX_VMS; n++)
 		ck_assert_uint_eq(hv.vms[n].state, VM_STATE_POWERED_OFF);
 	ck_assert(sim_log_contains("vm1 (readonly) destroyed"));
@@ -422,18 +423,18 @@ END_TEST
 /* HC_VM_SET_MEMORY_REGIONS reaches vm_memory.c; destroy gives the tables back. */
 START_TEST(test_memory_regions)
 {
-	const uint64_t sos_hpa = 0x40000000;
-	ck_assert_int_eq(vm_memory_map(sos, 0, sos_hpa, 0x100000, EPT_RWX, EPT_MT_WB), 0);
+	/* The Service VM's RAM, mapped by vm_create as on the image. */
+	const uint64_t sos_hpa = sim.vms[sos->id].ram_hpa;
 	uint16_t id = create_ok("m", 1);
 	struct vm *vm = vm_get(&hv, id);
 	struct set_regions req = { .vmid = id, .mr_num = 1, .regions_gpa = 0x3000 };
-	struct vm_memory_region mr = { MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0x100000, 0x20000, 0x4000 };
+	struct vm_memory_region mr = { MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0x100000, 0x8000, 0x4000 };
 	put(PARAM_GPA, &req, sizeof(req));
 	put(0x3000, &mr, sizeof(mr));
 	ck_assert_int_eq(hc(HC_VM_SET_MEMORY_REGIONS, PARAM_GPA, 0), 0);
 	struct ept_walk_result r;
 	ck_assert_int_eq(ept_walk(&vm->ept, 0x101234, EPT_ACCESS_WRITE, &r), EPT_WALK_MAPPED);
-	ck_assert_uint_eq(r.hpa, sos_hpa + 0x21234);
+	ck_assert_uint_eq(r.hpa, sos_hpa + 0x9234);
 	ck_assert_uint_gt(vm->pt_pool.in_use, 0);
 	/* A region the Service VM does not back: -EFAULT, nothing mapped. */
 	mr.gpa = 0x200000;
@@ -692,7 +693,7 @@ START_TEST(test_reset_drops_an_unwritable_ioreq_page)
 	ck_assert_int_eq(hc(HC_START_VM, id, 0), 0);
 	ck_assert_int_eq(hc(HC_PAUSE_VM, id, 0), 0);
 	/* The Service VM's memory shrank under the page. */
-	ck_assert_int_eq(sim_vm_set_ram(sos->id, 0x4000), 0);
+	ck_assert_int_eq(ept_unmap(&sos->ept, 0x4000, sim.vms[sos->id].ram_size - 0x4000), 0);
 	ck_assert_int_eq(vm_mgr_reset(vm), 0);
 	ck_assert(!vm->ioreq_valid);
 }

@@ -172,7 +172,7 @@ END_TEST
 START_TEST(test_page_gone_stops_vm)
 {
 	ck_assert_int_eq(ioreq_set_buffer(uos, PAGE), 0);
-	sim_vm_set_ram(sos->id, 0x1000); /* the Service VM's memory shrank under the page */
+	ck_assert_int_eq(ept_unmap(&sos->ept, 0x1000, sim.vms[sos->id].ram_size - 0x1000), 0); /* the Service VM's memory shrank under the page */
 	ck_assert_int_eq(io(0x1f00008, 1), EXIT_ACTION_STOP);
 	ck_assert_uint_eq(uos->stop_cause, VM_STOP_INTERNAL);
 	ck_assert(sim_log_contains("vm1 vcpu1: IOREQ page unusable"));

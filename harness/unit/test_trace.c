@@ -8,6 +8,7 @@
 #include "platform.h"
 #include "replay.h"
 #include "sim.h"
+#include "guest_mem.h"
 
 static int parse(const char *text, struct trace *t, char *err)
 {
@@ -199,38 +200,55 @@ START_TEST(test_replay_memory_stream)
 	static struct tern hv;
 	struct trace t;
 	char err[TRACE_ERR];
-	const char *text = "vm\nexit HLT\nmem gpa=0x100 data=aabb\nmem gpa=0x200 len=4 fault\nexpect action=halt\n";
+	const char *text = "vm\nexit HLT\nmem gpa=0x100 data=aabb\nmem gpa=0x2000 len=4 fault\n"
+			   "expect action=halt\n";
 	ck_assert_int_eq(parse(text, &t, err), 0);
 	sim_reset();
 	tern_init(&hv);
-	struct vm *vm = sim_create_vm(&hv, "m", 1, false, 0);
+	struct vm *vm = sim_create_vm(&hv, "m", 1, false, 0x1000);
+	uint8_t *ram = sim_vm_ram(vm->id);
 	struct sim_replay_exit rx;
 	memset(&rx, 0, sizeof(rx));
 	rx.te = &t.exits[0];
-	rx.mem_size = 0x1000;
 	sim.replay = &rx;
 	uint8_t b[4];
-	ck_assert_int_eq(plat_gpa_read(vm, 0x100, b, 2), 0);
+	/* Reads come from the VM's RAM (where a replay puts the trace's data)
+	 * and must be the trace's, in order. */
+	ram[0x100] = 0xaa;
+	ram[0x101] = 0xbb;
+	ck_assert_int_eq(gmem_read(vm, 0x100, b, 2), 0);
 	ck_assert_uint_eq(b[1], 0xbb);
-	ck_assert_int_eq(plat_gpa_read(vm, 0x200, b, 4), -14);
-	ck_assert_int_eq(plat_gpa_read(vm, 0x300, b, 1), -14);
+	ck_assert_int_eq(gmem_read(vm, 0x2000, b, 4), -14);   /* outside its RAM, as traced */
+	ck_assert_str_eq(rx.error, "");
+	ck_assert_int_eq(gmem_read(vm, 0x300, b, 1), 0);
 	ck_assert_str_eq(rx.error, "guest read gpa=0x300 len=1 is not in the trace");
-	ck_assert_int_eq(plat_gpa_write(vm, 0x400, "\x01\x02", 2), 0);
+	ck_assert_int_eq(gmem_write(vm, 0x400, "\x01\x02", 2), 0);
 	ck_assert_uint_eq(rx.nwrites, 1);
 	ck_assert_uint_eq(rx.writes[0].gpa, 0x400);
-	/* The trace's VM has 4 KiB of RAM: a write past it fails and is not kept. */
-	ck_assert_int_eq(plat_gpa_write(vm, 0x1000, "\x01", 1), -14);
+	/* The VM has 4 KiB of RAM: a write past it fails and is not kept. */
+	ck_assert_int_eq(gmem_write(vm, 0x1000, "\x01", 1), -14);
 	ck_assert_uint_eq(rx.nwrites, 1);
 	free(rx.writes);
+	/* Other data than the trace's, or a read that succeeds where the trace's failed. */
+	memset(&rx, 0, sizeof(rx));
+	rx.te = &t.exits[0];
+	ram[0x101] = 0xcc;
+	ck_assert_int_eq(gmem_read(vm, 0x100, b, 2), 0);
+	ck_assert_str_eq(rx.error, "guest read gpa=0x100 len=2 returned other data than the trace's");
+	memset(&rx, 0, sizeof(rx));
+	rx.te = &t.exits[0];
+	rx.next_read = 1;
+	ck_assert_int_eq(ept_map(&vm->ept, 0x2000, sim.vms[vm->id].ram_hpa, 0x1000, EPT_R, EPT_MT_WB), 0);
+	ck_assert_int_eq(gmem_read(vm, 0x2000, b, 4), 0);
+	ck_assert_str_eq(rx.error, "guest read gpa=0x2000 len=4 succeeded, the trace's failed");
 	sim.replay = NULL;
-	/* Outside the replay, accesses are bounds-checked against the RAM. */
-	ck_assert_int_eq(plat_gpa_read(vm, 0, b, 1), -14); /* no RAM at all */
-	sim_vm_set_ram(vm->id, 0x1000);
-	ck_assert_int_eq(plat_gpa_write(vm, 0xffe, "\x01\x02", 2), 0);
-	ck_assert_int_eq(plat_gpa_read(vm, 0xffe, b, 2), 0);
+	/* Outside a replay: through the VM's EPT, bounded by its RAM. */
+	ck_assert_int_eq(gmem_write(vm, 0xffe, "\x01\x02", 2), 0);
+	ck_assert_int_eq(gmem_read(vm, 0xffe, b, 2), 0);
 	ck_assert_uint_eq(b[1], 2);
-	ck_assert_int_eq(plat_gpa_read(vm, 0xfff, b, 2), -14);
-	ck_assert_int_eq(plat_gpa_write(vm, UINT64_MAX, b, 2), -14);
+	ck_assert_uint_eq(ram[0xfff], 2);
+	ck_assert_int_eq(gmem_read(vm, 0xfff, b, 2), -14);
+	ck_assert_int_eq(gmem_write(vm, UINT64_MAX, b, 2), -14);
 	trace_free(&t);
 }
 END_TEST

@@ -14,7 +14,7 @@
 #include "exit_dispatch.h"
 #include "err.h"
 
-#define SVM_HPA   0x100000000ull   /* the Service VM's RAM in host memory */
+#define SVM_HPA   SIM_HOST_RAM_HPA /* the Service VM's RAM: the first carved from host RAM */
 #define SVM_SIZE  (64ull << 20)
 #define HV_HPA    0x10000000ull
 #define HV_SIZE   (16ull << 20)
@@ -33,11 +33,14 @@ static void setup(void)
 	tern_init(hv);
 	hv->hv_hpa_base = HV_HPA;
 	hv->hv_hpa_size = HV_SIZE;
-	svm = sim_create_vm(hv, "service", 1, true, 1 << 20);
-	uvm = sim_create_vm(hv, "user", 2, false, 1 << 20);
+	/* The Service VM's RAM mapped by vm_create as on the image (owned,
+	 * lendable); the User VM has none of its own, as one the Service VM
+	 * creates. */
+	svm = sim_create_vm(hv, "service", 1, true, SVM_SIZE);
+	uvm = sim_create_vm(hv, "user", 2, false, 0);
 	ck_assert_ptr_nonnull(svm);
 	ck_assert_ptr_nonnull(uvm);
-	ck_assert_int_eq(vm_memory_map(svm, 0, SVM_HPA, SVM_SIZE, EPT_RWX, EPT_MT_WB), 0);
+	ck_assert_uint_eq(sim.vms[svm->id].ram_hpa, SVM_HPA);
 }
 
 static void teardown(void)
@@ -64,7 +67,7 @@ END_TEST
 START_TEST(vm_create_follows_capabilities)
 {
 	sim.ept_vpid_cap = 0; /* a CPU without 1 GiB pages or execute-only */
-	struct vm *vm = sim_create_vm(hv, "old", 1, false, 4096);
+	struct vm *vm = sim_create_vm(hv, "old", 1, false, 0);
 	ck_assert_ptr_nonnull(vm);
 	ck_assert_uint_eq(vm->ept.flags, 0);
 	ck_assert_int_eq(vm_memory_map(vm, 0, 0x40000000, 1ull << 30, EPT_RWX, EPT_MT_WB), 0);
@@ -106,7 +109,8 @@ START_TEST(no_change_visible_before_invalidation)
 {
 	struct vcpu *a = &uvm->vcpus[0], *b = &uvm->vcpus[1];
 	struct ept_walk_result r;
-	ck_assert_int_eq(vm_memory_map(uvm, 0x100000, SVM_HPA + 0x100000, 0x2000, EPT_RWX, EPT_MT_WB), 0);
+	struct vm_memory_region lend = { MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0x100000, 0x100000, 0x2000 };
+	ck_assert_int_eq(vm_memory_region_op(svm, uvm, &lend), 0);
 	/* Adding a mapping needs no invalidation. */
 	ck_assert(!a->flush_ept && !b->flush_ept);
 	/* Both vCPUs use the page: their TLBs now hold it. */
@@ -171,7 +175,7 @@ START_TEST(hpa_ownership)
 	ck_assert(!vm_memory_hpa_allowed(uvm, 0x1000, 0));
 
 	/* Private memory of a pre-launched VM. */
-	struct vm *rt = sim_create_vm(hv, "rt", 1, false, 4096);
+	struct vm *rt = sim_create_vm(hv, "rt", 1, false, 0);
 	ck_assert_int_eq(vm_memory_map_private(rt, 0, 0x200000000ull, 16 << 20, EPT_RWX, EPT_MT_WB), 0);
 	ck_assert_int_eq(vm_memory_map(uvm, 0x400000, 0x200800000ull, 0x1000, EPT_R, EPT_MT_WB), -TERN_EPERM);
 	/* Its owner may map it again elsewhere (an alias). */
@@ -184,7 +188,7 @@ START_TEST(hpa_ownership)
 						       0x1000, EPT_R, EPT_MT_WB), 0);
 	ck_assert_int_eq(vm_memory_map_private(rt, 0x80000000, 0x380000000ull, 0x1000, EPT_R, EPT_MT_WB), -TERN_ENOSPC);
 	/* A failed map records nothing. */
-	struct vm *rt2 = sim_create_vm(hv, "rt2", 1, false, 4096);
+	struct vm *rt2 = sim_create_vm(hv, "rt2", 1, false, 0);
 	ck_assert_int_eq(vm_memory_map_private(rt2, 0, HV_HPA, 0x1000, EPT_R, EPT_MT_WB), -TERN_EPERM);
 	ck_assert_uint_eq(rt2->private_count, 0);
 }
@@ -255,10 +259,10 @@ START_TEST(set_regions_hostile_header)
 	struct vm_memory_region mr = { MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0, 0x400000, 0x1000 };
 	/* The request itself outside the Service VM's RAM. */
 	ck_assert_int_eq(vm_memory_set_regions(svm, 1ull << 40), -TERN_EFAULT);
-	ck_assert_int_eq(vm_memory_set_regions(svm, (1 << 20) - 8), -TERN_EFAULT);
+	ck_assert_int_eq(vm_memory_set_regions(svm, SVM_SIZE - 8), -TERN_EFAULT);
 	/* Regions array outside it. */
 	put_request(uvm->id, 1, &mr);
-	request()->regions_gpa = (1 << 20) - 16;
+	request()->regions_gpa = SVM_SIZE - 16;
 	ck_assert_int_eq(vm_memory_set_regions(svm, PARAM_GPA), -TERN_EFAULT);
 	/* Counts: none, or more than one page of regions. */
 	put_request(uvm->id, 1, &mr);
@@ -326,23 +330,26 @@ START_TEST(set_regions_hostile_regions)
 	ck_assert_int_eq(ept_map(&svm->ept, 0x8000000, 0x180000000ull, 0x1000, EPT_RWX, EPT_MT_WB), 0);
 	ck_assert_int_eq(ept_map(&svm->ept, 0x8001000, 0x190000000ull, 0x1000, EPT_RWX, EPT_MT_WB), 0);
 	ck_assert_int_eq(one_region(MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0, 0x8000000, 0x2000), -TERN_EFAULT);
-	ck_assert_int_eq(one_region(MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0, 0x8000000, 0x1000), 0);
+	/* Backed, but not the Service VM's own RAM: it cannot lend what it does not own. */
+	ck_assert_int_eq(one_region(MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0, 0x8000000, 0x1000), -TERN_EPERM);
 	/* A Service VM EPT that (wrongly) reaches the hypervisor, page tables or
 	 * a pre-launched VM's memory still cannot hand them on. */
 	ck_assert_int_eq(ept_map(&svm->ept, 0x9000000, HV_HPA, 0x200000, EPT_RWX, EPT_MT_WB), 0);
 	ck_assert_int_eq(one_region(MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0x100000, 0x9000000, 0x1000), -TERN_EPERM);
 	ck_assert_int_eq(ept_map(&svm->ept, 0xa000000, uvm->pt_pool.base_hpa, 0x1000, EPT_RWX, EPT_MT_WB), 0);
 	ck_assert_int_eq(one_region(MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0x100000, 0xa000000, 0x1000), -TERN_EPERM);
-	struct vm *rt = sim_create_vm(hv, "rt", 1, false, 4096);
+	struct vm *rt = sim_create_vm(hv, "rt", 1, false, 0);
 	ck_assert_int_eq(vm_memory_map_private(rt, 0, 0x200000000ull, 0x200000, EPT_RWX, EPT_MT_WB), 0);
 	ck_assert_int_eq(ept_map(&svm->ept, 0xb000000, 0x200000000ull, 0x200000, EPT_RWX, EPT_MT_WB), 0);
 	ck_assert_int_eq(one_region(MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0x100000, 0xb001000, 0x1000), -TERN_EPERM);
+	ck_assert_uint_eq(uvm->pt_pool.in_use, 1); /* none of it was mapped */
 	/* Overlap with what the User VM maps already. */
-	ck_assert_int_eq(one_region(MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0, 0x400000, 0x1000), -TERN_EEXIST);
+	ck_assert_int_eq(one_region(MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0, 0x400000, 0x1000), 0);
+	ck_assert_int_eq(one_region(MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0, 0x401000, 0x1000), -TERN_EEXIST);
 	/* A malformed region anywhere in the request changes nothing. */
 	struct vm_memory_region regs[2] = {
-		{ MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0x200000, 0x400000, 0x1000 },
-		{ MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0x300000, 0x400000, 0x1001 },
+		{ MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0x200000, 0x500000, 0x1000 },
+		{ MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0x300000, 0x501000, 0x1001 },
 	};
 	put_request(uvm->id, 2, regs);
 	ck_assert_int_eq(vm_memory_set_regions(svm, PARAM_GPA), -TERN_EINVAL);

@@ -8,6 +8,7 @@
 #include "unit.h"
 #include "err.h"
 #include "exit_dispatch.h"
+#include "platform.h"
 #include "sim.h"
 #include "vm.h"
 #include "vm_mgr.h"
@@ -382,11 +383,18 @@ END_TEST
 /* PAE paging: the PDPTEs come from guest memory when the state is set. */
 START_TEST(test_set_state_with_pae_paging_loads_pdptes)
 {
-	struct vm *vm = new_vm("pae", 1);
-	ck_assert_int_eq(sim_vm_set_ram(vm->id, 0x100000), 0);
+	/* 1 MiB of RAM carved from host RAM and mapped at creation, as on the image. */
+	struct vm_config c = cfg_of("pae", 1);
+	c.mem_size = 0x100000;
+	c.ram_hpa = sim_host_ram_alloc(c.mem_size);
+	ck_assert_uint_ne(c.ram_hpa, 0);
+	struct vm *vm = NULL;
+	ck_assert_int_eq(vm_mgr_create(&hv, &c, &vm), 0);
+	uint8_t *ram = plat_hpa_map(c.ram_hpa, 0x2000);
+	ck_assert_ptr_nonnull(ram);
 	struct vcpu *v = &vm->vcpus[0];
 	uint64_t pdpte[4] = { 0x2001, 0x3001, 0, 0x5001 };
-	memcpy(sim_vm_ram(vm->id) + 0x1000, pdpte, sizeof(pdpte));
+	memcpy(ram + 0x1000, pdpte, sizeof(pdpte));
 	struct vcpu_load_state st = long_mode_state();
 	st.regs[VCPU_EFER] = 0;
 	st.segs[VCPU_CS].ar = 0xc09b;
@@ -397,7 +405,7 @@ START_TEST(test_set_state_with_pae_paging_loads_pdptes)
 
 	/* A present PDPTE with a reserved bit (bit 1): refused, nothing changed. */
 	pdpte[2] = 0x4003;
-	memcpy(sim_vm_ram(vm->id) + 0x1000, pdpte, sizeof(pdpte));
+	memcpy(ram + 0x1000, pdpte, sizeof(pdpte));
 	st.regs[VCPU_RIP] = 0x200000;
 	memcpy(&before, &hv, sizeof(hv));
 	ck_assert_int_eq(vm_mgr_set_vcpu_state(vm, 0, &st), -TERN_EINVAL);

@@ -156,6 +156,25 @@ static void compare(struct cmp *c, struct vm *vm, struct vcpu *vcpu, int action,
 	}
 }
 
+/*
+ * What the handler will read is what the trace says it read: put it in the
+ * VM's RAM first (the earliest read of a byte wins, so a byte the exit
+ * itself writes and reads back again is the exit's). A read outside the
+ * VM's RAM stays outside: core finds no translation, as on the recording
+ * platform, and the replay reports it unless the trace says it failed.
+ */
+static void prefill(struct vm *vm, const struct trace_exit *e)
+{
+	uint8_t *ram = sim_vm_ram(vm->id);
+	uint64_t size = sim.vms[vm->id].ram_size;
+	for (unsigned i = e->nreads; i-- > 0;) {
+		const struct trace_mem *m = &e->reads[i];
+		if (m->fault || !ram || m->len > size || m->gpa > size - m->len)
+			continue;
+		memcpy(ram + m->gpa, m->data, m->len);
+	}
+}
+
 unsigned replay_trace(const struct trace *t, FILE *out, struct replay_stats *stats)
 {
 	static struct tern hv;
@@ -171,7 +190,10 @@ unsigned replay_trace(const struct trace *t, FILE *out, struct replay_stats *sta
 	}
 	tern_init(&hv);
 	struct vm *vm = NULL;
-	int ret = vm_create(&hv, &t->cfg, &vm);
+	/* The trace's VM as the image makes it: its RAM carved from host RAM
+	 * and mapped through its EPT (the Service VM's as lendable). */
+	struct vm_config cfg = t->cfg;
+	int ret = sim_vm_create(&hv, &cfg, &vm);
 	if (ret) {
 		fprintf(out, "%s: the trace's VM could not be created (error %d)\n", t->file, ret);
 		return t->nexits ? t->nexits : 1;
@@ -195,7 +217,7 @@ unsigned replay_trace(const struct trace *t, FILE *out, struct replay_stats *sta
 				return bad_exits + 1;
 			}
 			rx->te = e;
-			rx->mem_size = t->cfg.mem_size;
+			prefill(vm, e);
 			size_t console_before = sim.vms[vm->id].console_len;
 			vcpu->state = VCPU_STATE_RUNNABLE;
 			vcpu_cache_reset(vcpu);

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Replaying traces through core/: one exit at a time, the platform's
- * register fetches and guest-memory reads are served from the trace and
- * every outcome is compared with what the trace expects.
+ * register fetches are served from the trace, the guest memory the trace
+ * says the handler read is put in the VM's RAM (which core reaches through
+ * the VM's EPT, as on the image), every access is checked against the
+ * trace's, and every outcome is compared with what the trace expects.
  */
 #ifndef TERN_REPLAY_H
 #define TERN_REPLAY_H
@@ -25,7 +27,6 @@ struct sim_replay_exit {
 	unsigned next_read;
 	struct sim_mem_access *writes;   /* grown as the handler writes (free with the exit) */
 	unsigned nwrites, cap_writes;
-	uint64_t mem_size;               /* the trace VM's RAM: writes beyond it fail, as on hardware */
 	bool overflow_writes;
 	/* The first problem the platform side saw (missing state, stray read). */
 	char error[REPLAY_MSG];

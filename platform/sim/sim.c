@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include "sim.h"
 #include "sim_tlb.h"
 #include "err.h"
@@ -39,14 +41,41 @@ static const struct sim_cpuid_leaf default_host_cpuid[] = {
 	{ 0x80000008, 0, { 0x00003027, 0x00000000, 0x00000000, 0x00000000 } },
 };
 
+/*
+ * Host RAM is made once per process and zeroed on every reset by punching
+ * out what was carved (cheap: the fuzzers reset per input).
+ */
+static void host_ram_reset(uint8_t **ram, int *fd, uint64_t used)
+{
+	if (*ram == NULL) {
+		*fd = memfd_create("tern-host-ram", MFD_CLOEXEC);
+		if (*fd < 0 || ftruncate(*fd, (off_t)SIM_HOST_RAM_SIZE) != 0) {
+			perror("tern-sim: host RAM (memfd)");
+			abort();
+		}
+		void *p = mmap(NULL, SIM_HOST_RAM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+		if (p == MAP_FAILED) {
+			perror("tern-sim: host RAM (mmap)");
+			abort();
+		}
+		*ram = p;
+	} else if (used != 0 &&
+		   fallocate(*fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t)used) != 0) {
+		memset(*ram, 0, used);
+	}
+}
+
 void sim_reset(void)
 {
-	for (unsigned i = 0; i < TERN_MAX_VMS; i++) {
-		free(sim.vms[i].ram);
+	for (unsigned i = 0; i < TERN_MAX_VMS; i++)
 		if (sim.vms[i].pt_region)
 			munmap(sim.vms[i].pt_region, (size_t)sim.vms[i].pt_pages * 4096);
-	}
+	uint8_t *host_ram = sim.host_ram;
+	int fd = sim.host_ram_fd;
+	host_ram_reset(&host_ram, &fd, sim.host_ram_used);
 	memset(&sim, 0, sizeof(sim));
+	sim.host_ram = host_ram;
+	sim.host_ram_fd = fd;
 	memcpy(sim.host_cpuid, default_host_cpuid, sizeof(default_host_cpuid));
 	sim.host_cpuid_count = sizeof(default_host_cpuid) / sizeof(default_host_cpuid[0]);
 	sim.pt_pages_default = SIM_DEFAULT_PT_PAGES;
@@ -54,15 +83,33 @@ void sim_reset(void)
 	sim_tlb_reset();
 }
 
-int sim_vm_set_ram(uint16_t vm_id, uint64_t size)
+uint64_t sim_host_ram_alloc(uint64_t size)
 {
-	if (vm_id >= TERN_MAX_VMS)
-		return -TERN_EINVAL;
-	struct sim_vm *s = &sim.vms[vm_id];
-	free(s->ram);
-	s->ram = size ? calloc(1, size) : NULL;
-	s->ram_size = s->ram ? size : 0;
-	return size && !s->ram ? -TERN_ENOMEM : 0;
+	uint64_t start = (sim.host_ram_used + SIM_RAM_ALIGN - 1) & ~(SIM_RAM_ALIGN - 1);
+	if (sim.host_ram == NULL || size == 0 || size > SIM_HOST_RAM_SIZE - start)
+		return 0;
+	sim.host_ram_used = start + size;
+	return SIM_HOST_RAM_HPA + start;
+}
+
+int sim_host_ram_fd(void)
+{
+	return sim.host_ram ? sim.host_ram_fd : -1;
+}
+
+int sim_vm_create(struct tern *hv, struct vm_config *cfg, struct vm **out)
+{
+	cfg->ram_hpa = 0;
+	if (cfg->mem_size != 0 && (cfg->ram_hpa = sim_host_ram_alloc(cfg->mem_size)) == 0)
+		return -TERN_ENOMEM;
+	int ret = vm_create(hv, cfg, out);
+	if (ret == 0) {
+		struct sim_vm *s = &sim.vms[(*out)->id];
+		s->ram_hpa = cfg->ram_hpa;
+		s->ram_size = cfg->mem_size;
+		s->ram = cfg->mem_size ? plat_hpa_map(cfg->ram_hpa, 1) : NULL;
+	}
+	return ret;
 }
 
 uint8_t *sim_vm_ram(uint16_t vm_id)
@@ -146,9 +193,7 @@ struct vm *sim_create_vm(struct tern *hv, const char *name, uint16_t vcpus, bool
 	cfg.service_vm = service;
 	cfg.mem_size = ram_size;
 	struct vm *vm = NULL;
-	if (vm_create(hv, &cfg, &vm))
-		return NULL;
-	if (sim_vm_set_ram(vm->id, ram_size))
+	if (sim_vm_create(hv, &cfg, &vm))
 		return NULL;
 	return vm;
 }
@@ -190,57 +235,35 @@ static void replay_error(const char *fmt, ...)
 	va_end(ap);
 }
 
-int plat_gpa_read(struct vm *vm, uint64_t gpa, void *dst, size_t len)
+void *plat_hpa_map(uint64_t hpa, size_t len)
 {
-	struct sim_replay_exit *r = sim.replay;
-	if (r) {
-		const struct trace_exit *te = r->te;
-		if (r->next_read >= te->nreads) {
-			replay_error("guest read gpa=0x%llx len=%llu is not in the trace",
-				     (unsigned long long)gpa, (unsigned long long)len);
-			memset(dst, 0, len);
-			return -TERN_EFAULT;
-		}
-		const struct trace_mem *m = &te->reads[r->next_read++];
-		if (m->gpa != gpa || m->len != len) {
-			replay_error("guest read gpa=0x%llx len=%llu differs from the trace's next read",
-				     (unsigned long long)gpa, (unsigned long long)len);
-			memset(dst, 0, len);
-			return -TERN_EFAULT;
-		}
-		if (m->fault) {
-			memset(dst, 0, len);
-			return -TERN_EFAULT;
-		}
-		memcpy(dst, m->data, len);
-		return 0;
-	}
-	struct sim_vm *s = svm(vm);
-	if (len > s->ram_size || gpa > s->ram_size - len)
-		return -TERN_EFAULT;
-	memcpy(dst, s->ram + gpa, len);
-	return 0;
+	/* Only what was carved: the rest of the region is absent memory. */
+	if (sim.host_ram == NULL || hpa < SIM_HOST_RAM_HPA || len > sim.host_ram_used ||
+	    hpa - SIM_HOST_RAM_HPA > sim.host_ram_used - len)
+		return NULL;
+	return sim.host_ram + (hpa - SIM_HOST_RAM_HPA);
 }
 
-int plat_gpa_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
+/* A replay: each access must be the trace's next read, or a write it collects. */
+void plat_trace_gmem(struct vm *vm, uint64_t gpa, const void *data, size_t len,
+		     enum gmem_trace_op op)
 {
 	struct sim_replay_exit *r = sim.replay;
-	if (sim.fail_gpa_writes)
-		return -TERN_EFAULT;
-	if (r) {
-		/* The recording platform refuses writes outside the guest's RAM. */
-		if (len > r->mem_size || gpa > r->mem_size - len)
-			return -TERN_EFAULT;
+	if (op == GMEM_TRACE_READ && sim.gmem_read_hook)
+		sim.gmem_read_hook(vm, gpa, len);
+	if (!r)
+		return;
+	if (op == GMEM_TRACE_WRITE) {
 		if (r->nwrites == REPLAY_MAX_WRITES || len > TRACE_MAX_MEM) {
 			r->overflow_writes = true;
-			return -TERN_EFAULT;
+			return;
 		}
 		if (r->nwrites == r->cap_writes) {
 			unsigned cap = r->cap_writes ? r->cap_writes * 2 : 8;
 			struct sim_mem_access *nw = realloc(r->writes, cap * sizeof(*nw));
 			if (!nw) {
 				r->overflow_writes = true;
-				return -TERN_EFAULT;
+				return;
 			}
 			r->writes = nw;
 			r->cap_writes = cap;
@@ -248,14 +271,26 @@ int plat_gpa_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
 		struct sim_mem_access *w = &r->writes[r->nwrites++];
 		w->gpa = gpa;
 		w->len = (uint32_t)len;
-		memcpy(w->data, src, len);
-		return 0;
+		memcpy(w->data, data, len);
+		return;
 	}
-	struct sim_vm *s = svm(vm);
-	if (len > s->ram_size || gpa > s->ram_size - len)
-		return -TERN_EFAULT;
-	memcpy(s->ram + gpa, src, len);
-	return 0;
+	const struct trace_exit *te = r->te;
+	if (r->next_read >= te->nreads) {
+		replay_error("guest read gpa=0x%llx len=%llu is not in the trace",
+			     (unsigned long long)gpa, (unsigned long long)len);
+		return;
+	}
+	const struct trace_mem *m = &te->reads[r->next_read++];
+	if (m->gpa != gpa || m->len != len)
+		replay_error("guest read gpa=0x%llx len=%llu differs from the trace's next read",
+			     (unsigned long long)gpa, (unsigned long long)len);
+	else if (m->fault != (op == GMEM_TRACE_READ_FAULT))
+		replay_error("guest read gpa=0x%llx len=%llu %s, the trace's %s",
+			     (unsigned long long)gpa, (unsigned long long)len,
+			     m->fault ? "succeeded" : "failed", m->fault ? "failed" : "succeeded");
+	else if (!m->fault && memcmp(m->data, data, len) != 0)
+		replay_error("guest read gpa=0x%llx len=%llu returned other data than the trace's",
+			     (unsigned long long)gpa, (unsigned long long)len);
 }
 
 uint64_t plat_vcpu_fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
@@ -291,6 +326,10 @@ void plat_vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg, struct seg_desc *
 int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npages)
 {
 	struct sim_vm *s = svm(vm);
+	/* A new VM in this slot (vm_create): RAM only if sim_vm_create gives it some. */
+	s->ram = NULL;
+	s->ram_size = 0;
+	s->ram_hpa = 0;
 	if (!s->pt_region && sim.pt_pages_default) {
 		int ret = sim_vm_set_pt_pages(vm->id, sim.pt_pages_default);
 		if (ret)

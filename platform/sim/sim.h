@@ -3,9 +3,16 @@
  * platform/sim: core/platform.h implemented as a stateful fake over host
  * memory. The unit tests, tern-sim and the scenario tests link it.
  *
- * Each VM id has a guest-RAM buffer, a page-table page region, a console
- * capture and invalidation counters. A replay (trace) can take over the
- * register fetches and guest-memory accesses of one exit.
+ * Host-physical memory: one shared-memory region of "host RAM" (a memfd,
+ * so that a separate device-model process can map it later) at
+ * SIM_HOST_RAM_HPA, from which every VM's RAM is carved; plat_hpa_map
+ * returns pointers into it and refuses anything else. Core reaches guest
+ * memory only through the VM's EPT to this region, as on the image.
+ *
+ * Each VM id has its RAM (a pointer into host RAM), a page-table page
+ * region, a console capture and invalidation counters. A replay (trace) can
+ * take over the register fetches of one exit and checks its guest-memory
+ * accesses.
  */
 #ifndef TERN_SIM_H
 #define TERN_SIM_H
@@ -24,9 +31,15 @@
  * 2 MiB and 1 GiB pages, INVEPT (single-context, all-context), A/D, INVVPID. */
 #define SIM_DEFAULT_EPT_VPID_CAP 0x00000f0106734141ull
 
+/* Fake host-physical addresses of host RAM: 4 GiB up, 1 GiB of it (sparse). */
+#define SIM_HOST_RAM_HPA  0x100000000ull
+#define SIM_HOST_RAM_SIZE (1ull << 30)
+#define SIM_RAM_ALIGN     0x200000ull   /* VM RAM 2 MiB aligned, as on x86 */
+
 struct sim_vm {
-	uint8_t *ram;
+	uint8_t *ram;                 /* inside host RAM; NULL when the VM has none */
 	uint64_t ram_size;
+	uint64_t ram_hpa;
 	uint8_t *pt_region;           /* page-aligned */
 	uint32_t pt_pages;
 	uint64_t pt_hpa;              /* fake HPA of the region's first page */
@@ -54,9 +67,15 @@ struct sim {
 	size_t log_len;
 	bool log_echo;                /* also print log lines on stderr */
 	bool console_echo;            /* also print console bytes on stdout */
-	bool fail_gpa_writes;         /* plat_gpa_write fails (tests of write-back errors) */
+	uint8_t *host_ram;            /* the memfd, mapped shared */
+	int host_ram_fd;
+	uint64_t host_ram_used;       /* bytes carved from the start */
 	struct sim_replay_exit *replay;  /* non-NULL while replaying an exit */
 	void (*trace_hook)(struct vcpu *vcpu, const struct exit_record *ex, int action);
+	/* Called after every guest-memory read core makes: a test's "other
+	 * vCPU" acts between a read and what core does next (e.g. rewrites a
+	 * paging-structure entry before the walk's A/D update). */
+	void (*gmem_read_hook)(struct vm *vm, uint64_t gpa, size_t len);
 	unsigned pt_pages_default;
 	uint64_t ept_vpid_cap;        /* what plat_vmx_ept_vpid_cap() returns */
 	unsigned upcalls;             /* plat_upcall_service_vm calls */
@@ -68,8 +87,16 @@ extern struct sim sim;
 
 /* Forget every VM's memory, console and log; restore the default host CPU. */
 void sim_reset(void);
-/* Give VM `vm_id` `size` bytes of zeroed guest RAM at GPA 0. */
-int sim_vm_set_ram(uint16_t vm_id, uint64_t size);
+/* Carve size bytes (zeroed) of host RAM: its HPA, or 0 when it is full. */
+uint64_t sim_host_ram_alloc(uint64_t size);
+/* The host RAM file descriptor (a device model would map it), -1 before sim_reset. */
+int sim_host_ram_fd(void);
+/*
+ * Create a VM as the image does: cfg->mem_size bytes of RAM carved from
+ * host RAM (cfg->ram_hpa set) and mapped by vm_create (vm_memory).
+ */
+int sim_vm_create(struct tern *hv, struct vm_config *cfg, struct vm **out);
+/* The VM's RAM (GPA 0 up) in host RAM, for tests to look at. */
 uint8_t *sim_vm_ram(uint16_t vm_id);
 /* Page-table page region for a VM; by default SIM_DEFAULT_PT_PAGES on first use. */
 int sim_vm_set_pt_pages(uint16_t vm_id, uint32_t npages);
@@ -80,7 +107,7 @@ void sim_log_clear(void);
 /* Replace one host CPUID leaf (tests of the policy builder). */
 void sim_set_host_cpuid(uint32_t leaf, uint32_t subleaf, const uint32_t regs[4]);
 
-/* Convenience for tests: create a VM with RAM in a fresh hypervisor instance. */
+/* Convenience for tests: create a VM with RAM (sim_vm_create). */
 struct vm *sim_create_vm(struct tern *hv, const char *name, uint16_t vcpus, bool service,
 			 uint64_t ram_size);
 /* Set a vCPU's state as if the platform had read it on exit (flat 64-bit or 32-bit mode). */

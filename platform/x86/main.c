@@ -81,8 +81,11 @@ static void run_service_vm(const struct vmx_caps *caps)
 	 * reset into its Multiboot entry, vm_mgr_set_boot_state) instead of
 	 * stopping it. */
 	cfg.reset_on_triple_fault = cmdline_has(boot_info.cmdline, "triple_fault=reset");
+	cfg.ram_hpa = x86_vm_ram(cfg.mem_size);
 	struct vm *vm;
-	int ret = vm_mgr_create(&tern, &cfg, &vm);
+	/* The VM manager maps the RAM at GPA 0 (RWX, write-back), owned by the
+	 * Service VM, which may lend it to User VMs. */
+	int ret = cfg.ram_hpa ? vm_mgr_create(&tern, &cfg, &vm) : -TERN_ENOMEM;
 	if (ret) {
 		x86_log("FATAL: cannot create the Service VM (%d)", ret);
 		x86_power_off(X86_EXIT_BOOT);
@@ -90,12 +93,6 @@ static void run_service_vm(const struct vmx_caps *caps)
 	struct x86_vm *x = xvm_of(vm);
 	x86_log("Service VM: %lu MiB of RAM at host 0x%lx, %u page-table pages at 0x%lx",
 		(unsigned long)mib, (unsigned long)x->ram_hpa, x->pt_pages, (unsigned long)x->pt_hpa);
-	/* Guest RAM at GPA 0, private to the Service VM, write-back, RWX. */
-	ret = vm_memory_map_private(vm, 0, x->ram_hpa, x->ram_size, EPT_RWX, EPT_MT_WB);
-	if (ret) {
-		x86_log("FATAL: cannot map the Service VM's RAM (%d)", ret);
-		x86_power_off(X86_EXIT_BOOT);
-	}
 	x->eptp = vm->ept.root_hpa | EPTP_WB | EPTP_WALK_4;
 
 	uint64_t entry;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The per-VM platform functions: guest RAM access (bounds-checked against
- * the VM's RAM), page-table regions, EPT invalidation, the VM's console and
+ * The per-VM platform functions: host RAM for core (the identity map; core
+ * reaches guest memory through each VM's EPT), the guest-memory trace sink,
+ * page-table regions, EPT invalidation, the VM's console and
  * upcalls, and the trace sink.
  */
 #include "xvm.h"
@@ -28,18 +29,17 @@ struct x86_vm *xvm_of(const struct vm *vm)
 
 /*
  * Host memory for a VM, carved when core first asks for its page-table
- * region (vm_create -> vm_memory_init): the page-table pages and guest RAM
- * of config.mem_size (2 MiB aligned, so core's EPT can use large pages).
+ * region (vm_create -> vm_memory_init): the page-table pages. Its RAM was
+ * carved before (x86_vm_ram) and is mapped by core (vm_create).
  */
 static int xvm_alloc(struct vm *vm)
 {
 	struct x86_vm *x = xvm_of(vm);
-	uint64_t size = (vm->config.mem_size + 0x1fffffull) & ~0x1fffffull;
 	x->pt_hpa = mem_alloc((uint64_t)X86_VM_PT_PAGES * 4096, 4096);
-	x->ram_hpa = size ? mem_alloc(size, 0x200000) : 0;
-	if (!x->pt_hpa || (size && !x->ram_hpa))
+	if (!x->pt_hpa)
 		return -TERN_ENOMEM;
-	x->ram = phys_to_virt(x->ram_hpa);
+	x->ram_hpa = vm->config.ram_hpa;
+	x->ram = vm->config.mem_size ? phys_to_virt(x->ram_hpa) : (uint8_t *)0;
 	x->ram_size = vm->config.mem_size;
 	x->pt = phys_to_virt(x->pt_hpa);
 	x->pt_pages = X86_VM_PT_PAGES;
@@ -58,32 +58,30 @@ static int xvm_alloc(struct vm *vm)
 	return 0;
 }
 
-/* [gpa, gpa+len) inside guest RAM, without wrapping. */
-static bool in_ram(const struct x86_vm *x, uint64_t gpa, size_t len)
+uint64_t x86_vm_ram(uint64_t size)
 {
-	return x->used && len <= x->ram_size && gpa <= x->ram_size - len;
+	/* 2 MiB aligned, so that core's EPT can use large pages. */
+	return mem_alloc((size + 0x1fffffull) & ~0x1fffffull, 0x200000);
 }
 
-int plat_gpa_read(struct vm *vm, uint64_t gpa, void *dst, size_t len)
+void *plat_hpa_map(uint64_t hpa, size_t len)
 {
-	struct x86_vm *x = xvm_of(vm);
-	if (!in_ram(x, gpa, len)) {
+	/* The identity map covers the first 4 GiB (mem.c's MEM_LIMIT). */
+	if (hpa + len < hpa || hpa + len > X86_DIRECT_MAP_LIMIT)
+		return (void *)0;
+	return phys_to_virt(hpa);
+}
+
+void plat_trace_gmem(struct vm *vm, uint64_t gpa, const void *data, size_t len,
+		     enum gmem_trace_op op)
+{
+	(void)vm;
+	if (op == GMEM_TRACE_READ)
+		trace_rec_gpa_read(gpa, data, len);
+	else if (op == GMEM_TRACE_READ_FAULT)
 		trace_rec_gpa_fault(gpa, len);
-		return -TERN_EFAULT;
-	}
-	tern_memcpy(dst, x->ram + gpa, len);
-	trace_rec_gpa_read(gpa, dst, len);
-	return 0;
-}
-
-int plat_gpa_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
-{
-	struct x86_vm *x = xvm_of(vm);
-	if (!in_ram(x, gpa, len))
-		return -TERN_EFAULT;
-	tern_memcpy(x->ram + gpa, src, len);
-	trace_rec_gpa_write(gpa, src, len);
-	return 0;
+	else
+		trace_rec_gpa_write(gpa, data, len);
 }
 
 int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npages)
