@@ -4,6 +4,7 @@
  * CPU would check it; a fault comes back as data (struct guest_fault) with
  * -TERN_EFAULT.
  */
+#include "request.h"
 #include "cr.h"
 #include "cr_qual.h"
 #include "err.h"
@@ -173,7 +174,7 @@ int cr_write_cr0(struct vcpu *vcpu, uint64_t value, struct guest_fault *f)
 		vcpu_set_reg(vcpu, VCPU_EFER, new_efer);
 	set_cr0(vcpu, value);
 	if ((old ^ value) & CR0_FLUSH_BITS)
-		vcpu->flush_ept = true;
+		vcpu_make_request(vcpu, VCPU_REQ_FLUSH_EPT);
 	return 0;
 }
 
@@ -205,7 +206,7 @@ int cr_write_cr4(struct vcpu *vcpu, uint64_t value, struct guest_fault *f)
 	vcpu->cr.dirty = true;
 	vcpu_set_reg(vcpu, VCPU_CR4, value | CR4_FORCED_ON);
 	if ((old ^ value) & CR4_FLUSH_BITS)
-		vcpu->flush_ept = true;
+		vcpu_make_request(vcpu, VCPU_REQ_FLUSH_EPT);
 	return 0;
 }
 
@@ -233,7 +234,7 @@ int cr_write_cr3(struct vcpu *vcpu, uint64_t value, struct guest_fault *f)
 	}
 	vcpu_set_reg(vcpu, VCPU_CR3, value);
 	if (flush)
-		vcpu->flush_ept = true;
+		vcpu_make_request(vcpu, VCPU_REQ_FLUSH_EPT);
 	return 0;
 }
 

@@ -29,8 +29,9 @@ int exit_action_from_name(const char *name, unsigned len);
 enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *ex);
 
 /*
- * Before VM entry: carries out requests core queued (EPT invalidation via
- * plat_ept_invalidate) and injects a pending NMI or external interrupt when
+ * Before VM entry, in the vCPU's own context: carries out its requests
+ * (vcpu_handle_requests, request.h: EPT invalidation via
+ * plat_ept_invalidate, IOREQ post-work) and injects a pending NMI or external interrupt when
  * the guest can take it (intr.h). Afterwards the platform, in this order:
  *   - writes back every register in vcpu->reg_dirty;
  *   - injects vcpu->event if valid (VM-entry interruption information,
@@ -42,7 +43,10 @@ enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *e
  *   - applies vcpu->cr when cr.dirty / cr.pdpte_dirty (cr.h) and the TSC
  *     offset when msr.tsc_offset_dirty (msr.h), clearing each flag;
  *   - sets the "IA-32e mode guest" entry control to EFER.LMA.
- * A vCPU in VCPU_STATE_HALTED is not entered: it becomes RUNNABLE when
+ * The platform enters the vCPU only when vcpu_can_enter() holds
+ * afterwards (sched.h: the requests may have left it parked), and through
+ * vcpu_enter_guest() (request.h). A vCPU in VCPU_STATE_HALTED is not
+ * entered: the scheduler makes it RUNNABLE when
  * vcpu_queue_interrupt()/vcpu_queue_nmi() give it something to take.
  *
  * The exception bitmap the platform programs is EXIT_EXCEPTION_BITMAP

@@ -2,6 +2,7 @@
 #include "vcpu.h"
 #include "lib.h"
 #include "platform.h"
+#include "sched.h"
 
 #define EFER_LMA (1u << 10)
 
@@ -11,6 +12,7 @@ void vcpu_init(struct vcpu *vcpu, struct vm *vm, uint16_t id)
 	vcpu->vm = vm;
 	vcpu->id = id;
 	vcpu->state = VCPU_STATE_INIT;
+	vcpu->pcpu = vm ? sched_vcpu_pcpu(vm, id) : 0;
 	cr_reset(vcpu);
 	intr_reset(vcpu);
 	msr_reset(vcpu);

@@ -39,6 +39,14 @@
  *   -TERN_ENOENT  the VM does not exist (POWERED_OFF)
  *   -TERN_EBUSY   the operation is not legal in the VM's or vCPU's state
  *   -TERN_EINVAL  a bad argument (vCPU id, register state)
+ *   -TERN_EAGAIN  reset, destroy, set-vCPU-state: a vCPU of the VM is still
+ *                 current on a pCPU (in guest mode or mid-exit); the caller
+ *                 waits for it (hypercall.c parks the Service VM's vCPU)
+ *
+ * Pause (VM or vCPU) and stop request every vCPU of the VM to leave guest
+ * mode and acknowledge (request.h, vm_sync_request); the pause is complete
+ * when vm_synced() holds for the generation it made, which the pause
+ * hypercalls wait for before they return.
  */
 #ifndef TERN_VM_MGR_H
 #define TERN_VM_MGR_H

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "unit.h"
+#include "request.h"
 #include "exit_dispatch.h"
 #include "sim.h"
 #include "x86.h"
@@ -192,10 +193,10 @@ END_TEST
 
 START_TEST(test_pre_entry_invalidates_once)
 {
-	v->flush_ept = true;
+	v->requests |= VCPU_REQ_FLUSH_EPT;
 	vcpu_pre_entry(v);
 	ck_assert_uint_eq(sim.vms[vm->id].ept_invalidations[0], 1);
-	ck_assert(!v->flush_ept);
+	ck_assert(!(v->requests & VCPU_REQ_FLUSH_EPT));
 	vcpu_pre_entry(v);
 	ck_assert_uint_eq(sim.vms[vm->id].ept_invalidations[0], 1);
 }

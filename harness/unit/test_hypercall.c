@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "unit.h"
+#include "request.h"
 #include "err.h"
 #include "exit_dispatch.h"
 #include "hypercall.h"
@@ -654,6 +655,11 @@ START_TEST(test_ioreq_hypercalls)
 	ck_assert_int_eq(hc(HC_PAUSE_VM, id, 0), 0);
 	dm_completes(0, 0xab);
 	ck_assert_int_eq(hc(HC_NOTIFY_REQUEST_FINISH, id, 0), 0);
+	/* The post-work is the vCPU's own, in its own context: not yet. */
+	ck_assert_uint_eq(u->regs[VCPU_RAX], 0x11223344);
+	ck_assert(u->requests & VCPU_REQ_IOREQ_DONE);
+	/* Its pCPU handles the request; paused, it is not entered. */
+	ck_assert(!sim_vcpu_enter(u));
 	ck_assert_uint_eq(u->regs[VCPU_RAX], 0x112200ab);  /* a 16-bit IN: AX only */
 	ck_assert_uint_eq(u->state, VCPU_STATE_PAUSED);
 	ck_assert_int_eq(hc(HC_TERN_RESUME_VM, id, 0), 0);

@@ -15,6 +15,8 @@
 #include "x86.h"
 #include "trace_rec.h"
 #include "intr.h"
+#include "request.h"
+#include "sched.h"
 
 int vmx_enter(uint64_t *gprs, int launched);
 
@@ -244,25 +246,6 @@ static void inject(struct vcpu *vcpu)
 	e->valid = false;
 }
 
-/*
- * HLT: the vCPU is not entered until core has something for it to take
- * (intr_can_wake). Nothing else runs on this CPU and no interrupt source
- * (timer, device model) exists yet, so a halted vCPU with nothing pending
- * can never wake: say so instead of hanging.
- */
-static bool wait_for_wakeup(struct vcpu *vcpu)
-{
-	if (vcpu->state != VCPU_STATE_HALTED)
-		return true;
-	if (intr_can_wake(vcpu)) {
-		vcpu->state = VCPU_STATE_RUNNABLE;
-		return true;
-	}
-	x86_log("vCPU %u of VM %u halted with no interrupt source that could wake it",
-		vcpu->id, vcpu->vm->id);
-	return false;
-}
-
 void x86_run_vcpu(struct vcpu *vcpu, const struct vmx_caps *caps)
 {
 	struct x86_vcpu *xv = xvcpu_of(vcpu);
@@ -272,12 +255,24 @@ void x86_run_vcpu(struct vcpu *vcpu, const struct vmx_caps *caps)
 	vcpu->state = VCPU_STATE_RUNNABLE;
 	vcpu->vm->state = VM_STATE_RUNNING;
 	for (;;) {
+		/*
+		 * Core's scheduler decides what this pCPU enters (sched.h), and
+		 * when nothing can run any more it reports why and stops the VM.
+		 * One VMCS today: anything but this vCPU ends the loop.
+		 */
+		if (sched_next(vcpu->vm->hv, plat_cpu_id()) != vcpu)
+			return;
 		vcpu_pre_entry(vcpu);
+		if (!vcpu_can_enter(vcpu))
+			continue;
 		write_back(vcpu);
 		inject(vcpu);
 		apply_requests(vcpu);
+		if (!vcpu_enter_guest(vcpu))
+			continue;
 
 		int rc = vmx_enter(xv->gprs, xv->launched);
+		vcpu_leave_guest(vcpu);
 		if (rc != 0) {
 			uint32_t err = rc == 2 ? (uint32_t)vmx_read(VMCS_VM_INSTRUCTION_ERROR) : 0;
 			x86_log("VM entry failed (%s): VM-instruction error %u: %s",
@@ -307,24 +302,7 @@ void x86_run_vcpu(struct vcpu *vcpu, const struct vmx_caps *caps)
 					vcpu_cache_fill(vcpu, (enum vcpu_reg)r, xv->gprs[r]);
 		trace_rec_begin(vcpu, &ex);
 
-		enum exit_action action = vcpu_handle_exit(vcpu, &ex);
-		switch (action) {
-		case EXIT_ACTION_RESUME:
-			break;
-		case EXIT_ACTION_HALT:
-			if (!wait_for_wakeup(vcpu)) {
-				vm_stop(vcpu->vm, VM_STOP_INTERNAL, EXIT_REASON_HLT);
-				return;
-			}
-			break;
-		case EXIT_ACTION_WAIT_IO:
-			/* No Service VM device model runs beside the Service VM itself. */
-			x86_log("vCPU %u waits for an I/O request no one will complete", vcpu->id);
-			vm_stop(vcpu->vm, VM_STOP_INTERNAL, ex.reason);
-			return;
-		case EXIT_ACTION_STOP:
-		default:
-			return;
-		}
+		/* Parked (HLT, IOREQ) or stopped: sched_next above decides. */
+		(void)vcpu_handle_exit(vcpu, &ex);
 	}
 }
