@@ -207,6 +207,12 @@ enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *e
 	vcpu->exits++;
 	enum exit_action action = dispatch(vcpu, ex);
 
+	/* The common case changes nothing: no lock (a pause arriving now finds it as it was). */
+	if (action == EXIT_ACTION_RESUME && !vcpu->hc_wait &&
+	    __atomic_load_n(&vcpu->state, __ATOMIC_RELAXED) == VCPU_STATE_RUNNABLE) {
+		plat_trace_exit(vcpu, ex, action);
+		return action;
+	}
 	tern_lock(&vcpu->sched_lock);
 	/* Paused meanwhile by the VM manager: the state it returns to changes. */
 	enum vcpu_state *s = vcpu->state == VCPU_STATE_PAUSED ? &vcpu->paused_state : &vcpu->state;

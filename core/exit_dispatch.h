@@ -44,7 +44,7 @@ enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *e
  *     offset when msr.tsc_offset_dirty (msr.h), clearing each flag;
  *   - sets the "IA-32e mode guest" entry control to EFER.LMA.
  * The platform enters the vCPU only when vcpu_can_enter() holds
- * afterwards (sched.h: the requests may have left it parked), and through
+ * afterwards (scheduler.h: the requests may have left it parked), and through
  * vcpu_enter_guest() (request.h). A vCPU in VCPU_STATE_HALTED is not
  * entered: the scheduler makes it RUNNABLE when
  * vcpu_queue_interrupt()/vcpu_queue_nmi() give it something to take.

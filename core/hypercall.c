@@ -378,14 +378,13 @@ int hypercall_dispatch(struct vcpu *vcpu, uint64_t id, uint64_t p1, uint64_t p2)
  * hypercall spinning: on one pCPU the vCPUs it waits for must run to
  * acknowledge, and a hypercall never blocks its pCPU.
  */
-static void wait_for_acks(struct vcpu *vcpu, const uint32_t before[TERN_MAX_VMS])
+static void wait_for_acks(struct vcpu *vcpu)
 {
 	struct tern *hv = vcpu->vm->hv;
 	for (uint16_t i = 0; i < TERN_MAX_VMS; i++) {
 		struct vm *t = &hv->vms[i];
 		uint32_t gen = atomic_load32(&t->sync_gen);
-		if (t != vcpu->vm && gen != before[i] && t->state != VM_STATE_POWERED_OFF &&
-		    !vm_synced(t, gen)) {
+		if (t != vcpu->vm && t->state != VM_STATE_POWERED_OFF && !vm_synced(t, gen)) {
 			vcpu_wait_sync(vcpu, t, gen, false);
 			return;
 		}
@@ -419,13 +418,12 @@ enum exit_action hypercall_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	} else if (vcpu_cpl(vcpu) != 0) {
 		triple = vcpu_inject_gp0(vcpu);
 	} else {
-		uint32_t before[TERN_MAX_VMS];
-		for (uint16_t i = 0; i < TERN_MAX_VMS; i++)
-			before[i] = atomic_load32(&vm->hv->vms[i].sync_gen);
+		uint32_t requests = atomic_load32(&vm->hv->sync_requests);
 		uint64_t id = vcpu_get_reg(vcpu, VCPU_R8), p1 = vcpu_get_reg(vcpu, VCPU_RDI);
 		int ret = hypercall_dispatch(vcpu, id, p1, vcpu_get_reg(vcpu, VCPU_RSI));
-		struct vm *t = p1 < TERN_MAX_VMS ? vm_get(vm->hv, (uint16_t)p1) : (struct vm *)0;
-		if (ret == -TERN_EAGAIN && retry_when_quiescent(id) && t) {
+		struct vm *t;
+		if (ret == -TERN_EAGAIN && retry_when_quiescent(id) && p1 < TERN_MAX_VMS &&
+		    (t = vm_get(vm->hv, (uint16_t)p1)) != (struct vm *)0) {
 			vcpu_wait_sync(vcpu, t, vm_sync_request(t, 0), true);
 			return EXIT_ACTION_RESUME;
 		}
@@ -434,7 +432,9 @@ enum exit_action hypercall_exit(struct vcpu *vcpu, const struct exit_record *ex)
 		/* Past VMCALL; in 64-bit mode (checked above) RIP does not wrap
 		 * at 32 bits, so vcpu_advance_rip's mode check is not needed. */
 		vcpu_set_reg(vcpu, VCPU_RIP, vcpu_get_reg(vcpu, VCPU_RIP) + ex->instr_len);
-		wait_for_acks(vcpu, before);
+		/* Only when the hypercall asked some VM's vCPUs to acknowledge. */
+		if (atomic_load32(&vm->hv->sync_requests) != requests)
+			wait_for_acks(vcpu);
 	}
 	return triple ? (enum exit_action)vm_triple_fault(vm) : EXIT_ACTION_RESUME;
 }

@@ -82,7 +82,7 @@ void vm_sync_notify(struct vm *vm);
  * until every vCPU of `target` has acknowledged generation gen, or with
  * quiesce until vm_quiescent(target); its own vcpu_handle_requests() makes
  * it runnable again then (or when the target is gone). Acknowledgements and
- * a vCPU ceasing to be current (sched.c) wake the waiters (vm_sync_notify).
+ * a vCPU ceasing to be current (scheduler.c) wake the waiters (vm_sync_notify).
  */
 void vcpu_wait_sync(struct vcpu *vcpu, struct vm *target, uint32_t gen, bool quiesce);
 

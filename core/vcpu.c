@@ -2,7 +2,7 @@
 #include "vcpu.h"
 #include "lib.h"
 #include "platform.h"
-#include "sched.h"
+#include "scheduler.h"
 
 #define EFER_LMA (1u << 10)
 

@@ -20,7 +20,7 @@
 
 #define TERN_MAX_VMS 8
 #define TERN_MAX_VCPUS 8
-#define TERN_MAX_PCPUS 8   /* physical CPUs core schedules on (sched.h) */
+#define TERN_MAX_PCPUS 8   /* physical CPUs core schedules on (scheduler.h) */
 #define TERN_VM_NAME_LEN 32
 
 enum vm_state {
@@ -100,7 +100,7 @@ struct vm {
 	uint32_t sync_waiters;
 };
 
-/* Per physical CPU scheduling state (sched.c). */
+/* Per physical CPU scheduling state (scheduler.c). */
 struct sched_cpu {
 	struct vcpu *current;     /* the vCPU this pCPU handles or runs, or NULL */
 	uint32_t cursor;          /* round-robin: the slot (vm * TERN_MAX_VCPUS + vcpu) to look at first */
@@ -114,6 +114,8 @@ struct tern {
 	uint64_t hv_hpa_base;
 	uint64_t hv_hpa_size;
 	struct sched_cpu cpus[TERN_MAX_PCPUS];
+	/* vm_sync_request calls, any VM: a hypercall that made one waits (hypercall.c). */
+	uint32_t sync_requests;
 };
 
 void tern_init(struct tern *hv);

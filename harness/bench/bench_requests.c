@@ -14,7 +14,7 @@
 #include "bench.h"
 #include "ioreq.h"
 #include "request.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "sim.h"
 #include "vm.h"
 

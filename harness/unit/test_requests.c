@@ -15,7 +15,7 @@
 #include "hypercall.h"
 #include "ioreq.h"
 #include "request.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "sim.h"
 #include "sim_tlb.h"
 #include "vm_memory.h"

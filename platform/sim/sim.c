@@ -12,7 +12,7 @@
 #include "exit.h"
 #include "exit_dispatch.h"
 #include "request.h"
-#include "sched.h"
+#include "scheduler.h"
 
 struct sim sim;
 

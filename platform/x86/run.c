@@ -16,7 +16,7 @@
 #include "trace_rec.h"
 #include "intr.h"
 #include "request.h"
-#include "sched.h"
+#include "scheduler.h"
 
 int vmx_enter(uint64_t *gprs, int launched);
 
@@ -256,7 +256,7 @@ void x86_run_vcpu(struct vcpu *vcpu, const struct vmx_caps *caps)
 	vcpu->vm->state = VM_STATE_RUNNING;
 	for (;;) {
 		/*
-		 * Core's scheduler decides what this pCPU enters (sched.h), and
+		 * Core's scheduler decides what this pCPU enters (scheduler.h), and
 		 * when nothing can run any more it reports why and stops the VM.
 		 * One VMCS today: anything but this vCPU ends the loop.
 		 */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include "sched.h"
+#include "scheduler.h"
 #include "atomic.h"
 #include "exit.h"
 #include "intr.h"

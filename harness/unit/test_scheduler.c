@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * core/sched.c: which vCPU a pCPU enters, round-robin among the runnable
+ * core/scheduler.c: which vCPU a pCPU enters, round-robin among the runnable
  * vCPUs it owns, and the policies when none is left (a halted vCPU nothing
  * can wake, a request no device model will complete): the VM stops with
  * cause "internal" and the same log line on both platforms.
@@ -9,7 +9,7 @@
 #include "exit.h"
 #include "ioreq.h"
 #include "request.h"
-#include "sched.h"
+#include "scheduler.h"
 #include "sim.h"
 #include "vm_mgr.h"
 

@@ -23,8 +23,8 @@
  *   "vCPU <n> of VM <m> waits for an I/O request no one will complete"
  *   (detail the exit reason that sent it: I/O instruction or EPT violation)
  */
-#ifndef TERN_SCHED_H
-#define TERN_SCHED_H
+#ifndef TERN_SCHEDULER_H
+#define TERN_SCHEDULER_H
 
 #include <stdint.h>
 #include <stdbool.h>
