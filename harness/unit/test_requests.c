@@ -332,6 +332,81 @@ START_TEST(test_parked_vcpu_does_not_hold_back_frees)
 }
 END_TEST
 
+/*
+ * HC_VM_SET_MEMORY_REGIONS removing memory the Service VM lent: it returns
+ * only once the User vCPU (in guest mode, its TLB holding the page) has
+ * invalidated, so the Service VM may lend that memory elsewhere as soon as
+ * it sees the result.
+ */
+START_TEST(test_removing_lent_memory_waits_for_invalidation)
+{
+	uint8_t *sram = sim_vm_ram(sos->id);
+	struct ept_walk_result r;
+	sim_vcpu_begin(sv);
+	ck_assert_int_eq(vm_memory_map(sos, 0, 0x40000000, 0x100000, EPT_RWX, EPT_MT_WB), 0);
+	struct set_regions req = { .vmid = uos->id, .mr_num = 1, .regions_gpa = 0x3000 };
+	struct vm_memory_region mr = { MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0x100000, 0x20000, 0x4000 };
+	memcpy(sram + 0x2000, &req, sizeof(req));
+	memcpy(sram + 0x3000, &mr, sizeof(mr));
+	/* Lending adds translations: nothing to wait for. */
+	ck_assert_int_eq(sos_vmcall(HC_VM_SET_MEMORY_REGIONS, 0x2000, 0), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(sv->state, VCPU_STATE_RUNNABLE);
+	ck_assert_ptr_eq(sim_schedule(&hv, 0), sv);
+	ck_assert_uint_eq(sim_vcpu_hw(sv)->regs[VCPU_RAX], 0);
+	sim_vcpu_begin(u);
+	ck_assert_int_eq(sim_vcpu_translate(u, 0x101010, EPT_ACCESS_WRITE, &r), EPT_WALK_MAPPED);
+	ck_assert_uint_eq(r.hpa, 0x40021010);
+
+	/* Taking it back: the hypercall waits for the User vCPU. */
+	sim_vcpu_hw(sv)->regs[VCPU_RIP] = SOS_RIP;
+	mr.type = MR_DEL;
+	memcpy(sram + 0x3000, &mr, sizeof(mr));
+	ck_assert_int_eq(sos_vmcall(HC_VM_SET_MEMORY_REGIONS, 0x2000, 0), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(sv->state, VCPU_STATE_WAIT_SYNC);
+	ck_assert_uint_eq(sim.kicks[1], 1);
+	ck_assert_ptr_null(sim_schedule(&hv, 0));
+	sim_vcpu_begin(u);
+	ck_assert_int_eq(sim_vcpu_translate(u, 0x101010, EPT_ACCESS_READ, &r), EPT_WALK_MAPPED);
+	ck_assert_uint_eq(kicked_exit(u), EXIT_ACTION_RESUME);
+	ck_assert_ptr_eq(sim_schedule(&hv, 1), u);
+	ck_assert_int_eq(sim_vcpu_translate(u, 0x101010, EPT_ACCESS_READ, &r), EPT_WALK_VIOLATION);
+	/* Acknowledged: the Service VM sees the result only now. */
+	ck_assert_ptr_eq(sim_schedule(&hv, 0), sv);
+	ck_assert_uint_eq(sim_vcpu_hw(sv)->regs[VCPU_RAX], 0);
+	ck_assert_uint_eq(sim_vcpu_hw(sv)->regs[VCPU_RIP], SOS_RIP + VMCALL_LEN);
+}
+END_TEST
+
+/*
+ * HC_RESET_VM of a paused VM whose vCPU is still current on its pCPU
+ * (handling the pause's request): the VMCALL waits, then runs again.
+ */
+START_TEST(test_reset_waits_for_a_current_vcpu)
+{
+	ck_assert_int_eq(sos_vmcall(HC_PAUSE_VM, uos->id, 0), EXIT_ACTION_RESUME);
+	/* The kick: u exits and acknowledges in its pre-entry path, where it stays
+	 * (paused, not entered; pCPU 1 has not scheduled since: u is current). */
+	ck_assert_uint_eq(kicked_exit(u), EXIT_ACTION_RESUME);
+	ck_assert(!sim_vcpu_enter(u));
+	ck_assert(u->running);
+	ck_assert_ptr_eq(sim_schedule(&hv, 0), sv); /* the pause has returned */
+	ck_assert_uint_eq(sim_vcpu_hw(sv)->regs[VCPU_RIP], SOS_RIP + VMCALL_LEN);
+	sim_vcpu_hw(sv)->regs[VCPU_RIP] = SOS_RIP;
+	ck_assert_int_eq(sos_vmcall(HC_RESET_VM, uos->id, 0), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(sv->state, VCPU_STATE_WAIT_SYNC);
+	ck_assert_int_eq(uos->state, VM_STATE_PAUSED); /* not reset under the vCPU */
+	ck_assert_ptr_null(sim_schedule(&hv, 1));
+	ck_assert_ptr_eq(sim_schedule(&hv, 0), sv);
+	ck_assert_uint_eq(sim_vcpu_hw(sv)->regs[VCPU_RIP], SOS_RIP); /* to run again */
+	ck_assert_int_eq(sos_vmcall(HC_RESET_VM, uos->id, 0), EXIT_ACTION_RESUME);
+	ck_assert_int_eq(uos->state, VM_STATE_CREATED);
+	ck_assert_uint_eq(u->state, VCPU_STATE_INIT);
+	ck_assert_ptr_eq(sim_schedule(&hv, 0), sv);
+	ck_assert_uint_eq(sim_vcpu_hw(sv)->regs[VCPU_RAX], 0);
+	ck_assert_int_eq(vm_mgr_check(uos), 0);
+}
+END_TEST
+
 /* The retired list is bounded: past it a page is kept forever, never reused early. */
 START_TEST(test_retired_list_full_keeps_the_page)
 {
@@ -365,6 +440,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_destroy_waits_for_a_vcpu_mid_exit);
 	tcase_add_test(tc, test_ept_table_not_reused_before_invalidation);
 	tcase_add_test(tc, test_parked_vcpu_does_not_hold_back_frees);
+	tcase_add_test(tc, test_removing_lent_memory_waits_for_invalidation);
+	tcase_add_test(tc, test_reset_waits_for_a_current_vcpu);
 	tcase_add_test(tc, test_retired_list_full_keeps_the_page);
 	suite_add_tcase(s, tc);
 	return s;
