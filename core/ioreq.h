@@ -63,7 +63,8 @@ enum exit_action ioreq_send(struct vcpu *vcpu, const struct ioreq *req, ioreq_po
  * the post-work runs on that vCPU, in its own context, before its next VM
  * entry (vcpu_handle_requests), which also makes it runnable again (or it
  * stays paused).
- * -TERN_EINVAL: no such vCPU or nothing outstanding; -TERN_EBUSY: the
+ * -TERN_EINVAL: no such vCPU, nothing outstanding, or completed already
+ * (its post-work not yet run); -TERN_EBUSY: the
  * slot is not COMPLETE yet; -TERN_EFAULT: the page cannot be read.
  */
 int ioreq_complete(struct vm *vm, uint16_t vcpu_id);

@@ -9,8 +9,13 @@
 void vcpu_make_request(struct vcpu *vcpu, uint32_t req)
 {
 	atomic_or32(&vcpu->requests, req);
-	/* Set, then read (request.h): a vCPU entering now sees the bit itself. */
-	if (atomic_load32(&vcpu->in_guest))
+	/*
+	 * Set, then read (request.h): a vCPU entering now sees the bit itself,
+	 * a pCPU going idle now finds it in its scan (scheduler.c sets idle
+	 * before it scans). Kicked: a guest, or an idle pCPU waiting for work.
+	 */
+	if (atomic_load32(&vcpu->in_guest) ||
+	    atomic_load32(&vcpu->vm->hv->cpus[vcpu->pcpu].idle))
 		plat_kick_pcpu(vcpu->pcpu);
 }
 

@@ -38,9 +38,10 @@ struct vm;
 #define VCPU_REQ_IOREQ_DONE  (1u << 0) /* the device model completed vcpu->io: post-work, wake */
 #define VCPU_REQ_FLUSH_EPT   (1u << 1) /* invalidate EPT-derived translations (INVEPT) */
 #define VCPU_REQ_SYNC        (1u << 2) /* leave guest mode and acknowledge vm->sync_gen */
-#define VCPU_REQ_WAKE        (1u << 3) /* WAIT_SYNC: look again whether the wait is over */
+#define VCPU_REQ_WAKE        (1u << 3) /* its state changed (resumed, started, a WAIT_SYNC
+					    * may be over): its pCPU looks at it again */
 
-/* Set req on the vCPU and kick its pCPU when the vCPU is in guest mode. */
+/* Set req on the vCPU and kick its pCPU when the vCPU is in guest mode or the pCPU idles. */
 void vcpu_make_request(struct vcpu *vcpu, uint32_t req);
 
 /* True when requests are pending (any CPU may ask). */

@@ -102,22 +102,22 @@ struct vcpu *sched_next(struct tern *hv, uint16_t cpu)
 	struct sched_cpu *c = &hv->cpus[cpu];
 	const uint32_t n = TERN_MAX_VMS * TERN_MAX_VCPUS;
 
+	/* Idle first, then scan: a request made meanwhile is seen or kicks (request.c). */
+	atomic_store32(&c->idle, 1);
 	for (uint32_t k = 0; k < n; k++) {
 		uint32_t i = (c->cursor + k) % n;
 		struct vcpu *v = slot(hv, i);
 		if (v && v->pcpu == cpu && eligible(v)) {
 			c->cursor = (i + 1) % n;
-			c->idle = 0;
+			atomic_store32(&c->idle, 0);
 			make_current(c, v);
 			return v;
 		}
 	}
 	make_current(c, (struct vcpu *)0);
-	if (anything_may_wake(hv, cpu)) {
-		c->idle = 1;
-		return (struct vcpu *)0;
-	}
-	c->idle = 0;
+	if (anything_may_wake(hv, cpu))
+		return (struct vcpu *)0; /* idle until a kick */
+	atomic_store32(&c->idle, 0);
 	stop_unwakeable(hv, cpu);
 	return (struct vcpu *)0;
 }

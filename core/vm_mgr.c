@@ -200,6 +200,8 @@ static void vcpu_unpause(struct vcpu *vcpu, uint8_t why)
 		vcpu->paused_state = VCPU_STATE_INIT;
 	}
 	tern_unlock(&vcpu->sched_lock);
+	/* Its pCPU may idle: it looks again (request.h). */
+	vcpu_make_request(vcpu, VCPU_REQ_WAKE);
 }
 
 bool vm_mgr_vcpu_wake(struct vcpu *vcpu)
@@ -268,6 +270,7 @@ int vm_mgr_start(struct vm *vm)
 	if (ret == 0) {
 		vm->vcpus[0].state = VCPU_STATE_RUNNABLE;
 		vm->state = VM_STATE_RUNNING;
+		vcpu_make_request(&vm->vcpus[0], VCPU_REQ_WAKE);
 		log_info("vm%u (%s) started", vm->id, vm->config.name);
 	}
 	return ret;

@@ -108,8 +108,9 @@ int vm_mgr_check_load_state(const struct vcpu_load_state *st);
  * The event a parked vCPU waited for has happened (IOREQ completion,
  * interrupt for a halted vCPU): WAIT_IO/HALTED become RUNNABLE; a paused
  * vCPU becomes RUNNABLE when it is resumed. false when the vCPU was not
- * waiting, or waits for an IOREQ still outstanding (vcpu->io.active:
- * ioreq_complete clears it first); nothing changes then.
+ * waiting, or waits for an IOREQ still outstanding (vcpu->io.active: the
+ * vCPU clears it first when it handles the completion, request.h); nothing
+ * changes then.
  */
 bool vm_mgr_vcpu_wake(struct vcpu *vcpu);
 

@@ -207,8 +207,10 @@ START_TEST(test_pause_waits_for_the_vcpu_to_leave_guest_mode)
 	ck_assert_int_eq(vm_mgr_check(uos), 0);
 	ck_assert_int_eq(uos->sync_waiters, 0);
 
-	/* Resumed, it runs again. */
+	/* Resumed, it runs again: its idle pCPU is kicked to look. */
+	ck_assert(hv.cpus[1].idle);
 	ck_assert_int_eq(sos_vmcall(HC_TERN_RESUME_VM, uos->id, 0), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(sim.kicks[1], 2);
 	ck_assert_ptr_eq(sim_schedule(&hv, 0), sv);
 	ck_assert_ptr_eq(sim_schedule(&hv, 1), u);
 }
@@ -322,7 +324,7 @@ START_TEST(test_parked_vcpu_does_not_hold_back_frees)
 	ck_assert(hv.cpus[1].idle);
 	sim_vcpu_begin(sv);
 	ck_assert_int_eq(ept_unmap(&uos->ept, 0x40000000, 0x1000), 0);
-	ck_assert_uint_eq(sim.kicks[1], 0); /* not in guest mode: no kick */
+	ck_assert_uint_eq(sim.kicks[1], 1); /* not in guest mode, but its pCPU idles: woken */
 	uint64_t table = retired_hpa(0);
 	ck_assert(vm_synced(uos, uos->sync_gen));
 	ck_assert_int_eq(vm_memory_map(uos, 0x80000000, 0x200000, 0x1000, EPT_RWX, EPT_MT_WB), 0);
