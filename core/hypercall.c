@@ -94,6 +94,9 @@ static int creation_config(const struct tern *hv, const struct acrn_vm_creation 
 	if (cv->reserved0 || cv->reserved1 || cv->vm_flag || vcpus == 0 || vcpus > TERN_MAX_VCPUS ||
 	    len == 0 || len == ACRN_VM_NAME_LEN)
 		return -TERN_EINVAL;
+	/* A pCPU Tern does not schedule on could never run the vCPU (scheduler.h). */
+	if (cv->cpu_affinity >> TERN_MAX_PCPUS)
+		return -TERN_EINVAL;
 	/* reset_on_triple_fault stays false: a triple fault stops a VM the
 	 * Service VM made, and the Service VM decides (reset or destroy). */
 	tern_memset(cfg, 0, sizeof(*cfg));

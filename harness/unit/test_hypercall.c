@@ -282,6 +282,9 @@ START_TEST(test_create_vm)
 	ck_assert(!vm->config.service_vm);
 	ck_assert(!vm->config.reset_on_triple_fault);
 	ck_assert_uint_eq(vm->config.cpu_affinity, 0xc);
+	/* Each vCPU is owned by the pCPU of its affinity bit. */
+	ck_assert_uint_eq(vm->vcpus[0].pcpu, 2);
+	ck_assert_uint_eq(vm->vcpus[1].pcpu, 3);
 	ck_assert(!vm->ioreq_valid);  /* ioreq_buf is the HSM's, not a GPA */
 	ck_assert(vm->vcpus[1].load_pending);
 	ck_assert_uint_eq(vm->vcpus[1].load.regs[VCPU_RIP], 0xfff0);
@@ -301,6 +304,7 @@ START_TEST(test_create_vm_refusals)
 		{ "empty name", creation("", 1), -TERN_EINVAL },
 		{ "unterminated name", creation("a", 1), -TERN_EINVAL },
 		{ "the Service VM's name", creation("sos", 1), -TERN_EEXIST },
+		{ "a pCPU Tern does not run", creation("a", 1ull << TERN_MAX_PCPUS), -TERN_EINVAL },
 	};
 	cases[0].cv.reserved0 = 1;
 	cases[1].cv.reserved1 = 0x100;
