@@ -128,6 +128,11 @@ START_TEST(test_post_work_runs_on_the_requesting_vcpu)
 	ck_assert_uint_eq(sim_vcpu_hw(u)->regs[VCPU_RIP], UOS_RIP);
 	ck_assert(u->requests & VCPU_REQ_IOREQ_DONE);
 	ck_assert_uint_eq(u->state, VCPU_STATE_WAIT_IO);
+	/* A hostile second completion before the vCPU ran its post-work: refused,
+	 * the value handed over stays. */
+	dm_completes(0xcd);
+	ck_assert_int_eq(ioreq_complete(uos, 0), -TERN_EINVAL);
+	ck_assert_uint_eq(u->io_value, 0xab);
 	/* The Service VM resumes past its VMCALL with RAX = 0. */
 	ck_assert_ptr_eq(sim_schedule(&hv, 0), sv);
 	ck_assert_uint_eq(sim_vcpu_hw(sv)->regs[VCPU_RAX], 0);
