@@ -4,6 +4,7 @@
  * CPU would check it; a fault comes back as data (struct guest_fault) with
  * -TERN_EFAULT.
  */
+#include "request.h"
 #include "cr.h"
 #include "cr_qual.h"
 #include "err.h"
@@ -81,7 +82,7 @@ void cr_adopt_load_state(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4)
 	 * 29.4.3.3, "Guidelines for Use of the INVVPID Instruction"; 28.3.3.3
 	 * in editions before 2023).
 	 */
-	vcpu->flush_vpid = true;
+	vcpu_make_request(vcpu, VCPU_REQ_FLUSH_VPID);
 }
 
 uint64_t cr_guest_cr0(struct vcpu *vcpu)
@@ -189,7 +190,7 @@ int cr_write_cr0(struct vcpu *vcpu, uint64_t value, struct guest_fault *f)
 		vcpu_set_reg(vcpu, VCPU_EFER, new_efer);
 	set_cr0(vcpu, value);
 	if ((old ^ value) & CR0_FLUSH_BITS)
-		vcpu->flush_ept = true;
+		vcpu_make_request(vcpu, VCPU_REQ_FLUSH_EPT);
 	return 0;
 }
 
@@ -221,7 +222,7 @@ int cr_write_cr4(struct vcpu *vcpu, uint64_t value, struct guest_fault *f)
 	vcpu->cr.dirty = true;
 	vcpu_set_reg(vcpu, VCPU_CR4, value | CR4_FORCED_ON);
 	if ((old ^ value) & CR4_FLUSH_BITS)
-		vcpu->flush_ept = true;
+		vcpu_make_request(vcpu, VCPU_REQ_FLUSH_EPT);
 	return 0;
 }
 
@@ -249,7 +250,7 @@ int cr_write_cr3(struct vcpu *vcpu, uint64_t value, struct guest_fault *f)
 	}
 	vcpu_set_reg(vcpu, VCPU_CR3, value);
 	if (flush)
-		vcpu->flush_ept = true;
+		vcpu_make_request(vcpu, VCPU_REQ_FLUSH_EPT);
 	return 0;
 }
 

@@ -59,7 +59,7 @@ void cr_set_initial(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4);
  * reset, HC_SET_VCPU_REGS, vcpu->load): its CR0/CR4 become the guest's view
  * (the read shadows). The platform ORs in the bits VMX forces on
  * (CR0.NE, CR4.VMXE; IA32_VMX_CR0/CR4_FIXED0) when it writes the state.
- * Also requests an INVVPID of the vCPU's VPID (vcpu->flush_vpid).
+ * Also requests an INVVPID of the vCPU's VPID (the VCPU_REQ_FLUSH_VPID request).
  */
 void cr_adopt_load_state(struct vcpu *vcpu, uint64_t cr0, uint64_t cr4);
 

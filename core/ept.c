@@ -101,7 +101,7 @@ static void free_subtree(struct ept *ept, uint64_t *table, unsigned level)
 				free_subtree(ept, child, level - 1);
 		}
 	}
-	(void)pt_pool_free(ept->pool, pt_pool_hpa(ept->pool, table));
+	pt_pool_retire(ept->pool, pt_pool_hpa(ept->pool, table));
 }
 
 void ept_destroy(struct ept *ept)
@@ -209,7 +209,7 @@ static void collapse(struct ept *ept, struct range_op *op, uint64_t *slot, uint6
 	if (!empty && !uniform)
 		return;
 	*slot = empty ? 0 : make_leaf(ept_entry_page(e0, child_level), e0 & EPT_LEAF_ATTRS, level);
-	(void)pt_pool_free(ept->pool, pt_pool_hpa(ept->pool, child));
+	pt_pool_retire(ept->pool, pt_pool_hpa(ept->pool, child));
 	/* A CPU may hold the freed table in its paging-structure caches. */
 	op->reduced = true;
 }

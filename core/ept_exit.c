@@ -12,6 +12,7 @@
  *   permission     any other refused access: the VM stops, reported;
  *   misconfig      an invalid entry is Tern's bug: the VM stops, reported.
  */
+#include "request.h"
 #include "ept_exit.h"
 #include "ept_qual.h"
 #include "intr.h"
@@ -68,7 +69,7 @@ enum exit_action ept_violation_exit(struct vcpu *vcpu, const struct exit_record 
 	switch (f.kind) {
 	case EPT_FAULT_SPURIOUS:
 		reblock_nmi_for_retry(vcpu, ex);
-		vcpu->flush_ept = true;
+		vcpu_make_request(vcpu, VCPU_REQ_FLUSH_EPT);
 		return EXIT_ACTION_RESUME;
 	case EPT_FAULT_WRITE_PROTECT: {
 		if (!ioreq_ready(vm))

@@ -12,6 +12,7 @@
 #include "intr.h"
 #include "log.h"
 #include "platform.h"
+#include "request.h"
 #include "vm.h"
 #include "x86.h"
 
@@ -203,7 +204,7 @@ static const struct exit_state_need state_needs[] = {
 	{ { VMXC_ENTRY, VMXC_ENTRY_LOAD_PAT }, "regs[PAT] is the guest's (msr.h)" },
 	{ { EXIT_CTL_DYNAMIC(VMXC_ENTRY), VMXC_ENTRY_IA32E_MODE_GUEST }, "IA-32e mode guest follows EFER.LMA (cr.h)" },
 	{ { VMXC_PROC2, VMXC_PROC2_UNRESTRICTED_GUEST }, "reset and multiboot states run with paging off" },
-	{ { VMXC_PROC2, VMXC_PROC2_ENABLE_VPID }, "flush_vpid invalidates the vCPU's own VPID (vcpu.h)" },
+	{ { VMXC_PROC2, VMXC_PROC2_ENABLE_VPID }, "VCPU_REQ_FLUSH_VPID invalidates the vCPU's own VPID (vcpu.h)" },
 };
 
 unsigned exit_state_needs(const struct exit_state_need **out)
@@ -272,35 +273,44 @@ enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *e
 	vcpu->exits++;
 	enum exit_action action = dispatch(vcpu, ex);
 
-	if (action == EXIT_ACTION_RESUME && vcpu->load_pending && vcpu->state == VCPU_STATE_INIT) {
+	/* The common case changes nothing: no lock (a pause arriving now finds it as it was). */
+	if (action == EXIT_ACTION_RESUME && !vcpu->hc_wait &&
+	    __atomic_load_n(&vcpu->state, __ATOMIC_RELAXED) == VCPU_STATE_RUNNABLE) {
+		plat_trace_exit(vcpu, ex, action);
+		return action;
+	}
+	tern_lock(&vcpu->sched_lock);
+	/* Paused meanwhile by the VM manager: the state it returns to changes. */
+	enum vcpu_state *s = vcpu->state == VCPU_STATE_PAUSED ? &vcpu->paused_state : &vcpu->state;
+	if (vcpu->state == VCPU_STATE_STOPPED) {
+		/* Stopped meanwhile (vm_stop by another vCPU of the VM): it stays so. */
+	} else if (action == EXIT_ACTION_RESUME && vcpu->load_pending && vcpu->state == VCPU_STATE_INIT) {
 		/*
 		 * A vCPU the handling reset (VM reset on a triple fault: back
 		 * in INIT with its reset state to load) is an AP waiting for a
 		 * SIPI: it is not entered.
 		 */
 		action = EXIT_ACTION_STOP;
-	} else if (action == EXIT_ACTION_RESUME)
-		vcpu->state = VCPU_STATE_RUNNABLE;
+	} else if (action == EXIT_ACTION_RESUME && vcpu->hc_wait)
+		*s = VCPU_STATE_WAIT_SYNC; /* a synchronous hypercall waits (request.h) */
+	else if (action == EXIT_ACTION_RESUME)
+		*s = VCPU_STATE_RUNNABLE;
 	else if (action == EXIT_ACTION_WAIT_IO)
-		vcpu->state = VCPU_STATE_WAIT_IO;
+		*s = VCPU_STATE_WAIT_IO;
 	else if (action == EXIT_ACTION_HALT)
-		vcpu->state = VCPU_STATE_HALTED;
+		*s = VCPU_STATE_HALTED;
 	else if (vcpu->state != VCPU_STATE_PAUSED)
 		vcpu->state = VCPU_STATE_STOPPED;
+	vcpu->hc_wait = false;
+	tern_unlock(&vcpu->sched_lock);
 	plat_trace_exit(vcpu, ex, action);
 	return action;
 }
 
 void vcpu_pre_entry(struct vcpu *vcpu)
 {
-	if (vcpu->flush_ept) {
-		plat_ept_invalidate(vcpu);
-		vcpu->flush_ept = false;
-	}
-	if (vcpu->flush_vpid) {
-		plat_vpid_invalidate(vcpu);
-		vcpu->flush_vpid = false;
-	}
+	/* Requests from this and other CPUs (EPT/VPID invalidation, IOREQ post-work). */
+	vcpu_handle_requests(vcpu);
 	/* Pending NMI/interrupt: inject now or ask for the window exit. */
 	intr_inject_pending(vcpu);
 }

@@ -30,8 +30,10 @@ int exit_action_from_name(const char *name, unsigned len);
 enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *ex);
 
 /*
- * Before VM entry: carries out requests core queued (EPT invalidation via
- * plat_ept_invalidate, VPID invalidation via plat_vpid_invalidate) and injects a pending NMI or external interrupt when
+ * Before VM entry, in the vCPU's own context: carries out its requests
+ * (vcpu_handle_requests, request.h: EPT invalidation via
+ * plat_ept_invalidate, VPID invalidation via plat_vpid_invalidate, IOREQ
+ * post-work) and injects a pending NMI or external interrupt when
  * the guest can take it (intr.h). Afterwards the platform, in this order:
  *   - writes back every register in vcpu->reg_dirty;
  *   - injects vcpu->event if valid (VM-entry interruption information,
@@ -43,7 +45,10 @@ enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *e
  *   - applies vcpu->cr when cr.dirty / cr.pdpte_dirty (cr.h) and the TSC
  *     offset when msr.tsc_offset_dirty (msr.h), clearing each flag;
  *   - sets the "IA-32e mode guest" entry control to EFER.LMA.
- * A vCPU in VCPU_STATE_HALTED is not entered: it becomes RUNNABLE when
+ * The platform enters the vCPU only when vcpu_can_enter() holds
+ * afterwards (scheduler.h: the requests may have left it parked), and through
+ * vcpu_enter_guest() (request.h). A vCPU in VCPU_STATE_HALTED is not
+ * entered: the scheduler makes it RUNNABLE when
  * vcpu_queue_interrupt()/vcpu_queue_nmi() give it something to take.
  *
  * The exception bitmap is EXIT_EXCEPTION_BITMAP (exception.c explains each
@@ -86,7 +91,7 @@ const struct exit_reach *exit_reach_of(uint16_t basic);
 /*
  * Controls no single exit reason depends on but core's register model does
  * (msr.h: regs[EFER]/regs[PAT] are the guest's own fields; the reset and
- * multiboot states run with paging off; flush_vpid names the vCPU's VPID).
+ * multiboot states run with paging off; VCPU_REQ_FLUSH_VPID names the vCPU's VPID).
  * Returns the count; *out the table.
  */
 struct exit_state_need {

@@ -14,6 +14,8 @@
 #include "x86.h"
 #include "vm_memory.h"
 #include "vm_mgr.h"
+#include "atomic.h"
+#include "request.h"
 
 #define PARAM_ALIGN 8u           /* ACRN's parameter structures are __aligned(8) */
 
@@ -93,6 +95,9 @@ static int creation_config(const struct tern *hv, const struct acrn_vm_creation 
 		len++;
 	if (cv->reserved0 || cv->reserved1 || cv->vm_flag || vcpus == 0 || vcpus > TERN_MAX_VCPUS ||
 	    len == 0 || len == ACRN_VM_NAME_LEN)
+		return -TERN_EINVAL;
+	/* A pCPU Tern does not schedule on could never run the vCPU (scheduler.h). */
+	if (cv->cpu_affinity >> TERN_MAX_PCPUS)
 		return -TERN_EINVAL;
 	/* reset_on_triple_fault stays false: a triple fault stops a VM the
 	 * Service VM made, and the Service VM decides (reset or destroy). */
@@ -368,6 +373,46 @@ int hypercall_dispatch(struct vcpu *vcpu, uint64_t id, uint64_t p1, uint64_t p2)
  * CPL or mode: the checks VMCALL makes in root operation are the
  * hypervisor's to make (see hypercall.h).
  */
+/*
+ * Synchronous hypercalls (docs/concurrency.md). A hypercall that changes
+ * what a VM's vCPUs may hold (pause, EPT reductions of
+ * HC_VM_SET_MEMORY_REGIONS) bumped that VM's sync generation: it returns to
+ * the Service VM only once every vCPU has acknowledged, so that when the
+ * Service VM sees the result no vCPU runs paused or uses a removed
+ * translation. The caller's vCPU is parked for it (WAIT_SYNC) instead of the
+ * hypercall spinning: on one pCPU the vCPUs it waits for must run to
+ * acknowledge, and a hypercall never blocks its pCPU.
+ */
+static void wait_for_acks(struct vcpu *vcpu)
+{
+	struct tern *hv = vcpu->vm->hv;
+	for (uint16_t i = 0; i < TERN_MAX_VMS; i++) {
+		struct vm *t = &hv->vms[i];
+		uint32_t gen = atomic_load32(&t->sync_gen);
+		if (t != vcpu->vm && t->state != VM_STATE_POWERED_OFF && !vm_synced(t, gen)) {
+			vcpu_wait_sync(vcpu, t, gen, false);
+			return;
+		}
+	}
+}
+
+/*
+ * Destroy, reset and set-vCPU-regs refuse (-TERN_EAGAIN) while a vCPU of the
+ * target is current on a pCPU (in guest mode or mid-exit): nothing may be
+ * freed or rewritten under it. The VMCALL then has not retired: the caller
+ * is parked until the target is quiescent and executes it again.
+ */
+static bool retry_when_quiescent(uint64_t id)
+{
+	return id == HC_DESTROY_VM || id == HC_RESET_VM || id == HC_SET_VCPU_REGS;
+}
+
+/*
+ * VMCALL exits unconditionally in VMX non-root operation (SDM Vol. 3C
+ * 25.1.2, "Instructions That Cause VM Exits Unconditionally"), whatever the
+ * CPL or mode: the checks VMCALL makes in root operation are the
+ * hypervisor's to make (see hypercall.h).
+ */
 enum exit_action hypercall_exit(struct vcpu *vcpu, const struct exit_record *ex)
 {
 	struct vm *vm = vcpu->vm;
@@ -378,11 +423,21 @@ enum exit_action hypercall_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	} else if (vcpu_cpl(vcpu) != 0) {
 		triple = vcpu_inject_gp0(vcpu);
 	} else {
-		int ret = hypercall_dispatch(vcpu, vcpu_get_reg(vcpu, VCPU_R8),
-					     vcpu_get_reg(vcpu, VCPU_RDI), vcpu_get_reg(vcpu, VCPU_RSI));
+		uint32_t requests = atomic_load32(&vm->hv->sync_requests);
+		uint64_t id = vcpu_get_reg(vcpu, VCPU_R8), p1 = vcpu_get_reg(vcpu, VCPU_RDI);
+		int ret = hypercall_dispatch(vcpu, id, p1, vcpu_get_reg(vcpu, VCPU_RSI));
+		struct vm *t;
+		if (ret == -TERN_EAGAIN && retry_when_quiescent(id) && p1 < TERN_MAX_VMS &&
+		    (t = vm_get(vm->hv, (uint16_t)p1)) != (struct vm *)0) {
+			vcpu_wait_sync(vcpu, t, vm_sync_request(t, 0), true);
+			return EXIT_ACTION_RESUME;
+		}
 		/* A negative errno, sign-extended to 64 bits, as ACRN returns it. */
 		vcpu_set_reg(vcpu, VCPU_RAX, (uint64_t)(int64_t)ret);
 		vcpu_retire_insn(vcpu, ex->instr_len);
+		/* Only when the hypercall asked some VM's vCPUs to acknowledge. */
+		if (atomic_load32(&vm->hv->sync_requests) != requests)
+			wait_for_acks(vcpu);
 	}
 	return triple ? (enum exit_action)vm_triple_fault(vm) : EXIT_ACTION_RESUME;
 }

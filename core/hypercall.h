@@ -89,7 +89,9 @@ struct hc_api_version {
 /*
  * HC_CREATE_VM, RDI = GPA (read, then written back with vmid and vcpu_num).
  * name: NUL-terminated, non-empty, not the name of an existing VM;
- * cpu_affinity: one bit per physical CPU, one vCPU per set bit (ACRN);
+ * cpu_affinity: one bit per physical CPU, one vCPU per set bit (ACRN),
+ * each vCPU owned by the pCPU of its bit (scheduler.h); no bit at or above
+ * TERN_MAX_PCPUS;
  * vm_flag: no flag is supported (each names a feature Tern lacks), must
  * be 0; reserved fields must be 0. ioreq_buf is ignored: Linux's HSM driver
  * passes the device model's virtual address there and names the IOREQ page

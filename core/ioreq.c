@@ -8,6 +8,8 @@
 #include "vm.h"
 #include "vm_mgr.h"
 #include "vm_memory.h"
+#include "atomic.h"
+#include "request.h"
 
 static uint64_t slot_gpa(const struct vm *vm, uint16_t vcpu_id)
 {
@@ -68,7 +70,14 @@ enum exit_action ioreq_send(struct vcpu *vcpu, const struct ioreq *req, ioreq_po
 	uint64_t slot = slot_gpa(vm, vcpu->id);
 	bool pio = req->type == IOREQ_TYPE_PORTIO;
 
-	/* The request first, the state last: the Service VM acts on the state. */
+	/*
+	 * The vCPU's side first (a device model on another CPU may complete
+	 * as soon as the state says PENDING), then the request, the state last:
+	 * the Service VM acts on the state.
+	 */
+	vcpu->io.active = true;
+	vcpu->io.req = *req;
+	vcpu->io.post = post;
 	if (!svm || !vm->ioreq_valid || vcpu->id >= IOREQ_SLOTS ||
 	    put32(svm, slot + IOREQ_OFF_TYPE, req->type) ||
 	    put32(svm, slot + IOREQ_OFF_POLLING, 0) ||
@@ -79,13 +88,11 @@ enum exit_action ioreq_send(struct vcpu *vcpu, const struct ioreq *req, ioreq_po
 		 : put64(svm, slot + IOREQ_OFF_VALUE, req->value)) ||
 	    put32(svm, slot + IOREQ_OFF_KERNEL_HANDLED, 0) ||
 	    put32(svm, slot + IOREQ_OFF_STATE, IOREQ_PENDING)) {
+		vcpu->io.active = false;
 		log_err("vm%u vcpu%u: IOREQ page unusable", vm->id, vcpu->id);
 		vm_stop(vm, VM_STOP_INTERNAL, (uint32_t)req->type);
 		return EXIT_ACTION_STOP;
 	}
-	vcpu->io.active = true;
-	vcpu->io.req = *req;
-	vcpu->io.post = post;
 	plat_upcall_service_vm(svm, IOREQ_UPCALL_VECTOR);
 	return EXIT_ACTION_WAIT_IO;
 }
@@ -98,7 +105,8 @@ int ioreq_complete(struct vm *vm, uint16_t vcpu_id)
 	if (vcpu_id >= vm->config.vcpu_count || vcpu_id >= IOREQ_SLOTS || !svm || !vm->ioreq_valid)
 		return -TERN_EINVAL;
 	struct vcpu *vcpu = &vm->vcpus[vcpu_id];
-	if (!vcpu->io.active)
+	/* Not waiting, or completed already and its post-work not yet run. */
+	if (!vcpu->io.active || atomic_load32(&vcpu->io_completed))
 		return -TERN_EINVAL;
 	uint64_t slot = slot_gpa(vm, vcpu_id);
 	if (get32(svm, slot + IOREQ_OFF_STATE, &state))
@@ -116,10 +124,14 @@ int ioreq_complete(struct vm *vm, uint16_t vcpu_id)
 	uint64_t value = ((uint64_t)hi << 32 | lo) & tern_size_mask(req->size);
 	if (put32(svm, slot + IOREQ_OFF_STATE, IOREQ_FREE))
 		return -TERN_EFAULT;
-	vcpu->io.active = false;
-	if (req->dir == IOREQ_READ && vcpu->io.post)
-		vcpu->io.post(vcpu, req, value);
-	/* Runnable again; a paused vCPU becomes runnable when resumed. */
-	vm_mgr_vcpu_wake(vcpu);
+	/*
+	 * The post-work (RAX, the INS store, RIP) is the requesting vCPU's, in
+	 * its own context: this runs in the Service VM's, whose registers are
+	 * current here (request.h). Hand the value over and ask it to finish.
+	 */
+	if (atomic_xchg32(&vcpu->io_completed, 1))
+		return -TERN_EINVAL; /* another Service VM vCPU completed it first */
+	vcpu->io_value = value; /* published by the request bit (atomic.h) */
+	vcpu_make_request(vcpu, VCPU_REQ_IOREQ_DONE);
 	return 0;
 }

@@ -60,9 +60,13 @@ enum exit_action ioreq_send(struct vcpu *vcpu, const struct ioreq *req, ioreq_po
 
 /*
  * The Service VM says the request of (vm, vcpu_id) is done. The slot must
- * read COMPLETE for a vCPU that is waiting; then post-work runs, the slot
- * goes FREE and the vCPU is runnable again (or stays paused).
- * -TERN_EINVAL: no such vCPU or nothing outstanding; -TERN_EBUSY: the
+ * read COMPLETE for a vCPU that is waiting; then the slot goes FREE, the
+ * value is handed to the vCPU and VCPU_REQ_IOREQ_DONE is requested on it:
+ * the post-work runs on that vCPU, in its own context, before its next VM
+ * entry (vcpu_handle_requests), which also makes it runnable again (or it
+ * stays paused).
+ * -TERN_EINVAL: no such vCPU, nothing outstanding, or completed already
+ * (its post-work not yet run); -TERN_EBUSY: the
  * slot is not COMPLETE yet; -TERN_EFAULT: the page cannot be read.
  */
 int ioreq_complete(struct vm *vm, uint16_t vcpu_id);

@@ -41,6 +41,11 @@ void plat_trace_gmem(struct vm *vm, uint64_t gpa, const void *data, size_t len,
  * Register-cache miss: the platform returns the guest's current value
  * (a VMREAD on x86; the trace's state in replay). Called at most once per
  * register per exit; core caches the result.
+ * @pre vcpu is the vCPU this pCPU is handling: the platform makes a vCPU
+ * current when it starts handling its exit or its pre-entry work (on x86 its
+ * VMCS is the current VMCS, and VMREAD reads only that one). Core never
+ * reads another vCPU's registers: what it needs done to another vCPU is a
+ * request (request.h). platform/sim aborts on a fetch for any other vCPU.
  */
 uint64_t plat_vcpu_fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg);
 void plat_vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg, struct seg_desc *out);
@@ -58,7 +63,10 @@ int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npa
  */
 uint64_t plat_vmx_ept_vpid_cap(void);
 
-/* Carry out a single-context EPT invalidation for this vCPU (INVEPT type 1). */
+/*
+ * Carry out a single-context EPT invalidation for this vCPU (INVEPT type 1).
+ * @pre called on the vCPU's own pCPU, in its context (vcpu_handle_requests).
+ */
 void plat_ept_invalidate(struct vcpu *vcpu);
 
 /*
@@ -67,6 +75,24 @@ void plat_ept_invalidate(struct vcpu *vcpu);
  * a CPU without the single-context type (SDM Vol. 3C 29.4.3.1).
  */
 void plat_vpid_invalidate(struct vcpu *vcpu);
+
+/*
+ * The physical CPU the caller runs on: 0 .. TERN_MAX_PCPUS-1, the index of
+ * hv->cpus[] and of vcpu->pcpu. Constant for the caller's lifetime (core's
+ * code never migrates between pCPUs).
+ */
+uint16_t plat_cpu_id(void);
+
+/*
+ * Make pCPU `cpu` notice new vCPU requests (request.h): if it is in guest
+ * mode it leaves it soon (an IPI that exits as an external interrupt or NMI)
+ * and handles the requests of its vCPU before it enters again. Never blocks,
+ * never waits for the target; callable from any pCPU, in any context. A kick
+ * of the caller's own pCPU does nothing (it is in root mode and handles the
+ * requests before its next entry anyway). A kick may be spurious or merged
+ * with another: core keeps its state in the request bits, never in the kick.
+ */
+void plat_kick_pcpu(uint16_t cpu);
 
 /* Notify the Service VM that an IOREQ is pending (upcall interrupt). */
 void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector);

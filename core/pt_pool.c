@@ -21,6 +21,9 @@ int pt_pool_init(struct pt_pool *pool, void *base, uint64_t base_hpa, uint32_t n
 	pool->hint = 0;
 	for (uint32_t i = 0; i < PT_POOL_MAX_PAGES / 64; i++)
 		pool->used[i] = 0;
+	pool->defer = false;
+	pool->nretired = 0;
+	pool->leaked = 0;
 	return 0;
 }
 
@@ -100,4 +103,52 @@ bool pt_pool_is_allocated(const struct pt_pool *pool, uint64_t hpa)
 	if (page_index(pool, hpa, &i) != 0)
 		return false;
 	return (pool->used[i / 64] >> (i & 63)) & 1u;
+}
+
+void pt_pool_retire(struct pt_pool *pool, uint64_t hpa)
+{
+	uint32_t i;
+	if (!pool->defer) {
+		(void)pt_pool_free(pool, hpa);
+		return;
+	}
+	if (page_index(pool, hpa, &i) != 0 || !pt_pool_is_allocated(pool, hpa))
+		return;
+	if (pool->nretired == PT_POOL_MAX_RETIRED) {
+		pool->leaked++;
+		return;
+	}
+	pool->retired[pool->nretired++] = (struct pt_retired){ i, 0, false };
+}
+
+void pt_pool_close(struct pt_pool *pool, uint32_t gen)
+{
+	for (uint32_t n = 0; n < pool->nretired; n++) {
+		if (!pool->retired[n].closed) {
+			pool->retired[n].gen = gen;
+			pool->retired[n].closed = true;
+		}
+	}
+}
+
+void pt_pool_reclaim(struct pt_pool *pool, uint32_t synced)
+{
+	uint32_t kept = 0;
+	for (uint32_t n = 0; n < pool->nretired; n++) {
+		struct pt_retired r = pool->retired[n];
+		/* Generations wrap: reached when the distance is under half the range. */
+		if (r.closed && (int32_t)(synced - r.gen) >= 0)
+			(void)pt_pool_free(pool, pool->base_hpa + (uint64_t)r.page * PT_PAGE_SIZE);
+		else
+			pool->retired[kept++] = r;
+	}
+	pool->nretired = kept;
+}
+
+void pt_pool_release_retired(struct pt_pool *pool)
+{
+	for (uint32_t n = 0; n < pool->nretired; n++)
+		(void)pt_pool_free(pool, pool->base_hpa + (uint64_t)pool->retired[n].page * PT_PAGE_SIZE);
+	pool->nretired = 0;
+	pool->defer = false;
 }

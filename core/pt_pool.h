@@ -19,6 +19,20 @@
 #define PT_PAGE_SIZE 4096u
 #define PT_PAGE_SHIFT 12
 #define PT_POOL_MAX_PAGES 16384u
+#define PT_POOL_MAX_RETIRED 256u
+
+/*
+ * A table page taken out of the EPT while vCPUs may still hold it in their
+ * paging-structure caches (docs/concurrency.md): it stays allocated, its
+ * contents untouched, until every vCPU has invalidated. gen is the VM's
+ * sync generation whose acknowledgement frees it; closed is false while
+ * the change that retired it has not yet requested the invalidation.
+ */
+struct pt_retired {
+	uint32_t page;
+	uint32_t gen;
+	bool closed;
+};
 
 struct pt_pool {
 	uint8_t *base;           /* host pointer to page 0 */
@@ -29,6 +43,11 @@ struct pt_pool {
 	uint32_t high_water;     /* most pages ever in use at once */
 	uint32_t hint;           /* bitmap word to search first; every word below it is full */
 	uint64_t used[PT_POOL_MAX_PAGES / 64]; /* bit set: page allocated */
+	/* Deferred frees (pt_pool_retire), when `defer` is set by the pool's VM. */
+	bool defer;
+	uint32_t nretired;
+	uint32_t leaked;         /* retired pages that found no slot: never reused */
+	struct pt_retired retired[PT_POOL_MAX_RETIRED];
 };
 
 /*
@@ -47,6 +66,22 @@ void *pt_pool_alloc(struct pt_pool *pool, uint64_t *hpa);
  * -TERN_ENOENT when it is not allocated (double free).
  */
 int pt_pool_free(struct pt_pool *pool, uint64_t hpa);
+
+/*
+ * A page the EPT no longer references. Without `defer` it is freed now
+ * (pt_pool_free). With it, it stays allocated until pt_pool_reclaim()
+ * learns that every vCPU invalidated after pt_pool_close(): a vCPU that
+ * has not yet handled the invalidation may still walk it. When every slot
+ * of the retired list is taken the page is never reused (counted in
+ * `leaked`): safe, and loud in the statistics, rather than reused early.
+ */
+void pt_pool_retire(struct pt_pool *pool, uint64_t hpa);
+/* The invalidation for every page retired so far is generation gen. */
+void pt_pool_close(struct pt_pool *pool, uint32_t gen);
+/* Every vCPU acknowledged generation `synced`: free what waited for it. */
+void pt_pool_reclaim(struct pt_pool *pool, uint32_t synced);
+/* No vCPU can hold anything of the pool any more (VM destroyed): free every retired page now. */
+void pt_pool_release_retired(struct pt_pool *pool);
 
 /* Pointer for an allocated-or-not page of the pool, NULL when hpa is outside
  * the region or not page aligned. */

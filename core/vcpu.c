@@ -3,6 +3,8 @@
 #include "lib.h"
 #include "platform.h"
 #include "x86.h"
+#include "scheduler.h"
+#include "request.h"
 
 void vcpu_init(struct vcpu *vcpu, struct vm *vm, uint16_t id)
 {
@@ -10,8 +12,9 @@ void vcpu_init(struct vcpu *vcpu, struct vm *vm, uint16_t id)
 	vcpu->vm = vm;
 	vcpu->id = id;
 	vcpu->state = VCPU_STATE_INIT;
+	vcpu->pcpu = vm ? sched_vcpu_pcpu(vm, id) : 0;
 	/* The VPID (vmxc_vpid) belonged to the slot's previous VM: start clean. */
-	vcpu->flush_vpid = true;
+	vcpu->requests = VCPU_REQ_FLUSH_VPID;
 	cr_reset(vcpu);
 	intr_reset(vcpu);
 	msr_reset(vcpu);

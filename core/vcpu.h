@@ -19,6 +19,7 @@
 #include "intr.h"
 #include "msr.h"
 #include "string_io_wait.h"
+#include "atomic.h"
 
 struct vm;
 
@@ -89,6 +90,7 @@ enum vcpu_state {
 	VCPU_STATE_HALTED,       /* HLT: parked until an interrupt is pending */
 	VCPU_STATE_PAUSED,       /* paused by the VM manager */
 	VCPU_STATE_STOPPED,      /* the VM was stopped; never resumes */
+	VCPU_STATE_WAIT_SYNC,    /* a Service VM vCPU in a synchronous hypercall (hypercall.c) */
 };
 
 /*
@@ -123,14 +125,6 @@ struct vcpu {
 	uint16_t seg_valid;     /* bit per enum vcpu_seg */
 
 	struct vcpu_event event;        /* injection at next entry */
-	bool flush_ept;                 /* invalidate EPT-derived TLB before entry */
-	/*
-	 * Invalidate the mappings tagged with this vCPU's VPID before entry
-	 * (INVVPID single-context, plat_vpid_invalidate): set when the vCPU
-	 * is created (its VPID may have served an earlier VM in the slot) and
-	 * when a whole state is loaded from outside the guest (cr_adopt_load_state).
-	 */
-	bool flush_vpid;
 	struct ioreq_wait io;           /* the IOREQ this vCPU is parked on */
 	uint64_t exits;                 /* exits handled, for statistics */
 
@@ -152,6 +146,31 @@ struct vcpu {
 	 */
 	bool load_pending;
 	struct vcpu_load_state load;
+
+	/*
+	 * Cross-CPU state (request.h, docs/concurrency.md). pcpu is the
+	 * physical CPU that owns this vCPU: only it enters the vCPU, handles
+	 * its exits and its requests. The rest is written with core/atomic.h
+	 * by any CPU.
+	 */
+	uint16_t pcpu;
+	uint32_t requests;      /* VCPU_REQ_* bits not yet handled */
+	uint32_t in_guest;      /* 1 between vcpu_enter_guest() and vcpu_leave_guest() */
+	uint32_t running;       /* 1 while the scheduler has it current on its pCPU */
+	uint32_t ack_gen;       /* the VM's sync_gen this vCPU last acknowledged */
+	uint32_t io_completed;  /* 1: the device model completed io (VCPU_REQ_IOREQ_DONE) */
+	uint64_t io_value;      /* the completed IOREQ's value, cut to its size */
+	/*
+	 * Taken by whoever changes state, pause_mask or paused_state: the
+	 * owner at the end of an exit, the VM manager on pause/resume/stop.
+	 */
+	struct tern_lock sched_lock;
+	/* VCPU_STATE_WAIT_SYNC: until VM hc_wait_vm has acknowledged hc_wait_gen
+	 * (or, hc_wait_quiesce, until none of its vCPUs is current anywhere). */
+	uint16_t hc_wait_vm;
+	uint32_t hc_wait_gen;
+	bool hc_wait_quiesce;
+	bool hc_wait;           /* this exit parks the vCPU in WAIT_SYNC (vcpu_wait_sync) */
 };
 
 _Static_assert(VCPU_REG_COUNT <= 32, "reg_valid/reg_dirty are 32-bit masks");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "vm.h"
+#include "request.h"
 #include "debug_exit.h"
 #include "testdev.h"
 #include "err.h"
@@ -127,8 +128,13 @@ void vm_stop(struct vm *vm, enum vm_stop_cause cause, uint32_t detail)
 	vm->state = VM_STATE_STOPPED;
 	vm->stop_cause = cause;
 	vm->stop_detail = detail;
-	for (unsigned i = 0; i < vm->config.vcpu_count; i++)
+	for (unsigned i = 0; i < vm->config.vcpu_count; i++) {
+		tern_lock(&vm->vcpus[i].sched_lock);
 		vm->vcpus[i].state = VCPU_STATE_STOPPED;
+		tern_unlock(&vm->vcpus[i].sched_lock);
+	}
+	/* vCPUs in guest mode on other pCPUs leave it (request.h). */
+	(void)vm_sync_request(vm, 0);
 	if (cause == VM_STOP_GUEST_EXIT)
 		log_info("vm%u (%s) exited with status %u", vm->id, vm->config.name, detail);
 	else if (cause == VM_STOP_UNEXPECTED_EXIT || cause == VM_STOP_ENTRY_FAILURE)

@@ -20,6 +20,7 @@
 
 #define TERN_MAX_VMS 8
 #define TERN_MAX_VCPUS 8
+#define TERN_MAX_PCPUS 8   /* physical CPUs core schedules on (scheduler.h) */
 #define TERN_VM_NAME_LEN 32
 
 enum vm_state {
@@ -100,6 +101,23 @@ struct vm {
 	/* Emulated MMIO ranges (mmio.c) and the MMIO test device (testdev.c). */
 	struct mmio_bus mmio;
 	struct testdev testdev;
+
+	/*
+	 * Synchronisation with the VM's vCPUs (request.h): bumped (atomically)
+	 * by each request every vCPU must acknowledge (EPT invalidation, pause,
+	 * stop); a vCPU acknowledges generation G by storing it in its
+	 * ack_gen after handling its requests in its own context.
+	 */
+	uint32_t sync_gen;
+	/* Service VM vCPUs (bit per id) in WAIT_SYNC for this VM's acknowledgements. */
+	uint32_t sync_waiters;
+};
+
+/* Per physical CPU scheduling state (scheduler.c). */
+struct sched_cpu {
+	struct vcpu *current;     /* the vCPU this pCPU handles or runs, or NULL */
+	uint32_t cursor;          /* round-robin: the slot (vm * TERN_MAX_VCPUS + vcpu) to look at first */
+	uint32_t idle;            /* sched_next found nothing to run, something may wake it */
 };
 
 /* The hypervisor instance: every VM, owned by the platform, passed to core. */
@@ -108,6 +126,9 @@ struct tern {
 	/* Host-physical memory the hypervisor itself occupies; no VM may map it. */
 	uint64_t hv_hpa_base;
 	uint64_t hv_hpa_size;
+	struct sched_cpu cpus[TERN_MAX_PCPUS];
+	/* vm_sync_request calls, any VM: a hypercall that made one waits (hypercall.c). */
+	uint32_t sync_requests;
 };
 
 void tern_init(struct tern *hv);

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "platform.h"
 #include "trace_bin.h"
+#include "request.h"
 
 #define PAGE_MASK 0xfffull
 /* ACRN's parameter structures are __aligned(8). */
@@ -14,12 +15,18 @@
 #define DEFAULT_PHYS_BITS 36u  /* SDM Vol. 3A 4.1.4: without CPUID 80000008H */
 
 /* Deferred invalidation: every vCPU invalidates (INVEPT single-context) in
- * vcpu_pre_entry() before it next enters the guest. */
+ * its own context before it next enters the guest (request.h); the tables
+ * the change took out are freed once all have (pt_pool_retire). */
 static void mark_vcpus(void *arg)
 {
 	struct vm *vm = arg;
-	for (uint16_t i = 0; i < vm->config.vcpu_count && i < TERN_MAX_VCPUS; i++)
-		vm->vcpus[i].flush_ept = true;
+	pt_pool_close(&vm->pt_pool, vm_sync_request(vm, VCPU_REQ_FLUSH_EPT));
+}
+
+/* Tables retired by earlier changes that every vCPU has invalidated since. */
+static void reclaim(struct vm *vm)
+{
+	pt_pool_reclaim(&vm->pt_pool, vm_synced_gen(vm));
 }
 
 /* MAXPHYADDR from CPUID.80000008H:EAX[7:0] (SDM Vol. 3A 4.1.4). */
@@ -49,12 +56,15 @@ int vm_memory_init(struct vm *vm)
 		return rc;
 	vm->ept.on_reduce = mark_vcpus;
 	vm->ept.on_reduce_arg = vm;
+	vm->pt_pool.defer = true;
 	vm->private_count = 0;
 	return 0;
 }
 
 void vm_memory_destroy(struct vm *vm)
 {
+	/* @pre vm_quiescent (vm_mgr_destroy): no vCPU holds a translation. */
+	pt_pool_release_retired(&vm->pt_pool);
 	ept_destroy(&vm->ept);
 }
 
@@ -122,6 +132,7 @@ int vm_memory_map(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsi
 		return -TERN_EINVAL;
 	if (!vm_memory_hpa_allowed(vm, hpa, size))
 		return -TERN_EPERM;
+	reclaim(vm);
 	return ept_map(&vm->ept, gpa, hpa, size, prot, mtype);
 }
 
@@ -276,9 +287,10 @@ int vm_memory_region_op(struct vm *service_vm, struct vm *target, const struct v
 	int rc = region_check(mr, &rwx, &mt);
 	if (rc != 0)
 		return rc;
+	reclaim(target);
 	switch (mr->type) {
 	case MR_ADD: {
-		uint64_t hpa;
+		uint64_t hpa = 0;
 		if ((rc = service_vm_hpa(service_vm, mr->service_vm_gpa, mr->size, &hpa)) != 0)
 			return rc;
 		if ((rc = lend_check(service_vm, hpa, mr->size)) != 0)

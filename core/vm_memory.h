@@ -53,8 +53,12 @@ _Static_assert(sizeof(struct set_regions) == 24, "ACRN set_regions layout");
 /*
  * Called by vm_create(): the VM's page-table pool from plat_pt_region, an
  * empty EPT shaped by the CPU's capabilities, and the invalidation hook that
- * marks every vCPU (vcpu->flush_ept) when a change removes or reduces a
- * translation; vcpu_pre_entry() then invalidates before the next entry.
+ * requests VCPU_REQ_FLUSH_EPT on every vCPU (vm_sync_request) when a change
+ * removes or reduces a translation; each vCPU invalidates in its own context
+ * before its next entry. Table pages the change took out are freed only
+ * once every vCPU has acknowledged that invalidation (pt_pool_retire; the
+ * reclaim runs at the next change, in the Service VM's context, the pool's
+ * only writer).
  */
 int vm_memory_init(struct vm *vm);
 /* Free the VM's tables. */

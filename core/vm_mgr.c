@@ -7,6 +7,8 @@
 #include "log.h"
 #include "vm_memory.h"
 #include "x86.h"
+#include "atomic.h"
+#include "request.h"
 
 /* ---- the architectural reset state (SDM Vol. 3A 9.1.1, Table 9-1) ---------- */
 
@@ -192,40 +194,60 @@ static void vcpu_reset(struct vcpu *vcpu, uint32_t signature)
 {
 	struct vm *vm = vcpu->vm;
 	uint16_t id = vcpu->id;
+	/* What other CPUs see of it is not the guest's state: it survives. */
+	uint32_t requests = atomic_load32(&vcpu->requests) & ~VCPU_REQ_IOREQ_DONE;
+	uint32_t running = atomic_load32(&vcpu->running), in_guest = atomic_load32(&vcpu->in_guest);
+	uint32_t ack = atomic_load32(&vcpu->ack_gen);
 	vcpu_init(vcpu, vm, id);
+	atomic_store32(&vcpu->running, running);
+	atomic_store32(&vcpu->in_guest, in_guest);
+	atomic_store32(&vcpu->ack_gen, ack);
+	atomic_store32(&vcpu->requests, requests);
 	vm_mgr_reset_state(&vcpu->load, signature);
 	cr_adopt_load_state(vcpu, vcpu->load.regs[VCPU_CR0], vcpu->load.regs[VCPU_CR4]);
 	vcpu->load_pending = true;
 	/* Translations cached for the old state must not survive the reset. */
-	vcpu->flush_ept = true;
+	vcpu_make_request(vcpu, VCPU_REQ_FLUSH_EPT);
 }
 
 static bool vcpu_parked_state(enum vcpu_state s)
 {
 	return s == VCPU_STATE_INIT || s == VCPU_STATE_RUNNABLE || s == VCPU_STATE_WAIT_IO ||
-	       s == VCPU_STATE_HALTED;
+	       s == VCPU_STATE_HALTED || s == VCPU_STATE_WAIT_SYNC;
 }
 
+/*
+ * The scheduling state is changed under the vCPU's lock: its owner may be
+ * finishing an exit on another pCPU (vcpu_handle_exit). The vCPU leaves
+ * guest mode through the request vm_mgr_pause makes.
+ */
 static void vcpu_pause(struct vcpu *vcpu, uint8_t why)
 {
+	tern_lock(&vcpu->sched_lock);
 	if (vcpu->pause_mask == 0) {
 		vcpu->paused_state = vcpu->state;
 		vcpu->state = VCPU_STATE_PAUSED;
 	}
 	vcpu->pause_mask |= why;
+	tern_unlock(&vcpu->sched_lock);
 }
 
 static void vcpu_unpause(struct vcpu *vcpu, uint8_t why)
 {
+	tern_lock(&vcpu->sched_lock);
 	vcpu->pause_mask &= (uint8_t)~why;
 	if (vcpu->pause_mask == 0 && vcpu->state == VCPU_STATE_PAUSED) {
 		vcpu->state = vcpu->paused_state;
 		vcpu->paused_state = VCPU_STATE_INIT;
 	}
+	tern_unlock(&vcpu->sched_lock);
+	/* Its pCPU may idle: it looks again (request.h). */
+	vcpu_make_request(vcpu, VCPU_REQ_WAKE);
 }
 
 bool vm_mgr_vcpu_wake(struct vcpu *vcpu)
 {
+	tern_lock(&vcpu->sched_lock);
 	enum vcpu_state *s = vcpu->state == VCPU_STATE_PAUSED ? &vcpu->paused_state : &vcpu->state;
 	bool woke = false;
 	/* A request still outstanding is not done: only its completion wakes. */
@@ -233,6 +255,7 @@ bool vm_mgr_vcpu_wake(struct vcpu *vcpu)
 		*s = VCPU_STATE_RUNNABLE;
 		woke = true;
 	}
+	tern_unlock(&vcpu->sched_lock);
 	return woke;
 }
 
@@ -312,6 +335,7 @@ int vm_mgr_start(struct vm *vm)
 	if (ret == 0) {
 		vm->vcpus[0].state = VCPU_STATE_RUNNABLE;
 		vm->state = VM_STATE_RUNNING;
+		vcpu_make_request(&vm->vcpus[0], VCPU_REQ_WAKE);
 		log_info("vm%u (%s) started", vm->id, vm->config.name);
 	}
 	return ret;
@@ -324,6 +348,8 @@ int vm_mgr_pause(struct vm *vm)
 		for (uint16_t i = 0; i < vm->config.vcpu_count; i++)
 			vcpu_pause(&vm->vcpus[i], VCPU_PAUSED_BY_VM);
 		vm->state = VM_STATE_PAUSED;
+		/* Out of guest mode: complete once every vCPU acknowledged (vm_synced). */
+		(void)vm_sync_request(vm, 0);
 	}
 	return ret;
 }
@@ -342,6 +368,8 @@ int vm_mgr_resume(struct vm *vm)
 int vm_mgr_reset(struct vm *vm)
 {
 	int ret = state_allows(vm, IN(VM_STATE_PAUSED) | IN(VM_STATE_STOPPED));
+	if (ret == 0 && !vm_quiescent(vm))
+		ret = -TERN_EAGAIN;
 	if (ret == 0) {
 		reset_vm_state(vm);
 		log_info("vm%u (%s) reset", vm->id, vm->config.name);
@@ -361,6 +389,8 @@ void vm_mgr_reboot(struct vm *vm)
 int vm_mgr_destroy(struct vm *vm)
 {
 	int ret = state_allows(vm, IN(VM_STATE_CREATED) | IN(VM_STATE_PAUSED) | IN(VM_STATE_STOPPED));
+	if (ret == 0 && !vm_quiescent(vm)) /* nothing is freed under a current vCPU */
+		ret = -TERN_EAGAIN;
 	if (ret == 0) {
 		struct tern *hv = vm->hv;
 		uint16_t id = vm->id;
@@ -382,8 +412,10 @@ int vm_mgr_pause_vcpu(struct vm *vm, uint16_t vcpu_id)
 		ret = -TERN_EINVAL;
 	else if (ret == 0 && (vcpu->pause_mask & VCPU_PAUSED_BY_VCPU))
 		ret = -TERN_EBUSY;
-	if (ret == 0)
+	if (ret == 0) {
 		vcpu_pause(vcpu, VCPU_PAUSED_BY_VCPU);
+		(void)vm_sync_request(vm, 0);
+	}
 	return ret;
 }
 
@@ -408,6 +440,8 @@ int vm_mgr_set_vcpu_state(struct vm *vm, uint16_t vcpu_id, const struct vcpu_loa
 		ret = -TERN_EINVAL;
 	else if (ret == 0 && vcpu->io.active)
 		ret = -TERN_EBUSY;
+	else if (ret == 0 && atomic_load32(&vcpu->running))
+		ret = -TERN_EAGAIN;
 	if (ret == 0)
 		ret = vm_mgr_check_load_state(st);
 	if (ret == 0)
@@ -480,6 +514,7 @@ static const char *const vcpu_state_names[] = {
 	[VCPU_STATE_HALTED] = "halted",
 	[VCPU_STATE_PAUSED] = "paused",
 	[VCPU_STATE_STOPPED] = "stopped",
+	[VCPU_STATE_WAIT_SYNC] = "wait-sync",
 };
 
 const char *vm_state_name(enum vm_state state)

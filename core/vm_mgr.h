@@ -39,6 +39,14 @@
  *   -TERN_ENOENT  the VM does not exist (POWERED_OFF)
  *   -TERN_EBUSY   the operation is not legal in the VM's or vCPU's state
  *   -TERN_EINVAL  a bad argument (vCPU id, register state)
+ *   -TERN_EAGAIN  reset, destroy, set-vCPU-state: a vCPU of the VM is still
+ *                 current on a pCPU (in guest mode or mid-exit); the caller
+ *                 waits for it (hypercall.c parks the Service VM's vCPU)
+ *
+ * Pause (VM or vCPU) and stop request every vCPU of the VM to leave guest
+ * mode and acknowledge (request.h, vm_sync_request); the pause is complete
+ * when vm_synced() holds for the generation it made, which the pause
+ * hypercalls wait for before they return.
  */
 #ifndef TERN_VM_MGR_H
 #define TERN_VM_MGR_H
@@ -129,8 +137,9 @@ int vm_mgr_check_load_state(const struct vcpu_load_state *st);
  * The event a parked vCPU waited for has happened (IOREQ completion,
  * interrupt for a halted vCPU): WAIT_IO/HALTED become RUNNABLE; a paused
  * vCPU becomes RUNNABLE when it is resumed. false when the vCPU was not
- * waiting, or waits for an IOREQ still outstanding (vcpu->io.active:
- * ioreq_complete clears it first); nothing changes then.
+ * waiting, or waits for an IOREQ still outstanding (vcpu->io.active: the
+ * vCPU clears it first when it handles the completion, request.h); nothing
+ * changes then.
  */
 bool vm_mgr_vcpu_wake(struct vcpu *vcpu);
 

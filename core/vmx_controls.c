@@ -52,7 +52,7 @@ void vmxc_build(const struct vcpu *vcpu, struct vmx_controls *out)
 	out->ctl[VMXC_PROC2] = VMXC_PROC2_ENABLE_EPT | VMXC_PROC2_UNRESTRICTED_GUEST;
 	/*
 	 * A VPID per vCPU, so that VM transitions keep the guest's TLB
-	 * (SDM Vol. 3C 29.4.3.2); vcpu->flush_vpid asks for the invalidations
+	 * (SDM Vol. 3C 29.4.3.2); the VCPU_REQ_FLUSH_VPID request asks for the invalidations
 	 * the VMM then owes (29.4.3.3).
 	 */
 	out->ctl[VMXC_PROC2] |= VMXC_PROC2_ENABLE_VPID;

@@ -140,7 +140,7 @@ void vmxc_build(const struct vcpu *vcpu, struct vmx_controls *out);
 /*
  * The vCPU's VPID: distinct for every vCPU of every VM slot, never 0. A slot
  * reused by a new VM reuses the VPIDs: vcpu_init asks for an INVVPID before
- * its first entry (vcpu->flush_vpid).
+ * its first entry (the VCPU_REQ_FLUSH_VPID request).
  */
 uint16_t vmxc_vpid(const struct vcpu *vcpu);
 

@@ -93,6 +93,7 @@ static const struct emul_ops stream_ops = { st_read, st_write };
 
 static void load_state(struct vcpu *v, const struct fuzz_state *st)
 {
+	sim_vcpu_begin(v); /* its pCPU handles its exit */
 	vcpu_cache_reset(v);
 	for (unsigned r = 0; r < VCPU_REG_COUNT; r++)
 		vcpu_cache_fill(v, (enum vcpu_reg)r, 0);

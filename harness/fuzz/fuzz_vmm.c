@@ -198,6 +198,7 @@ static void guest_exit(struct input *in, uint8_t kind)
 	struct vcpu *c = &vm->vcpus[byte(in) % vm->config.vcpu_count];
 	if (c->state != VCPU_STATE_RUNNABLE)
 		return;
+	sim_vcpu_begin(c); /* its pCPU handles its exit */
 	vcpu_cache_reset(c);
 	vcpu_cache_fill(c, VCPU_RIP, 0x1000);
 	vcpu_cache_fill(c, VCPU_EFER, 0);

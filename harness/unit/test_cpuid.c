@@ -16,6 +16,7 @@ static void setup(void)
 
 static void lookup(struct vm *vm, unsigned vcpu, uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
+	sim_vcpu_begin(&vm->vcpus[vcpu]); /* its CPUID exit is being handled */
 	cpuid_lookup(&vm->cpuid, &vm->vcpus[vcpu], leaf, sub, r);
 }
 

@@ -2,6 +2,7 @@
 /* CR0/CR3/CR4/CR8, LMSW, CLTS, EFER and XSETBV: every rule and hostile value. */
 #include <string.h>
 #include "unit.h"
+#include "request.h"
 #include "err.h"
 #include "cr.h"
 #include "cr_qual.h"
@@ -43,7 +44,7 @@ static void long_mode(void)
 	vcpu_cache_fill(v, VCPU_EFER, X86_EFER_LME | X86_EFER_LMA);
 	vcpu_cache_fill(v, VCPU_CR3, 0x1000);
 	v->reg_dirty = 0;
-	v->flush_ept = false;
+	v->requests &= ~VCPU_REQ_FLUSH_EPT;
 }
 
 /* A 32-bit protected-mode guest without paging. */
@@ -53,7 +54,7 @@ static void prot_mode(void)
 	cr_set_initial(v, CR0_PM, 0);
 	vcpu_cache_fill(v, VCPU_CR3, 0x2000);
 	v->reg_dirty = 0;
-	v->flush_ept = false;
+	v->requests &= ~VCPU_REQ_FLUSH_EPT;
 }
 
 START_TEST(test_reset_state)
@@ -120,7 +121,7 @@ START_TEST(test_cr0_reserved_and_combinations)
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR0),
 			  X86_CR0_PE | X86_CR0_CD | X86_CR0_NW | X86_CR0_ET | X86_CR0_NE);
 	ck_assert(v->cr.dirty);
-	ck_assert(v->flush_ept); /* CD/NW changed */
+	ck_assert((v->requests & VCPU_REQ_FLUSH_EPT)); /* CD/NW changed */
 }
 END_TEST
 
@@ -151,7 +152,7 @@ START_TEST(test_long_mode_activation)
 	ck_assert_int_eq(outcome(cr_write_cr0(v, CR0_PM | X86_CR0_PG, &gf)), NO_FAULT);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_EFER), X86_EFER_LME | X86_EFER_LMA);
 	ck_assert(vcpu_reg_dirty(v, VCPU_EFER));
-	ck_assert(v->flush_ept);
+	ck_assert((v->requests & VCPU_REQ_FLUSH_EPT));
 	ck_assert(!v->cr.pdpte_dirty); /* IA-32e paging has no PDPTE registers */
 }
 END_TEST
@@ -241,7 +242,7 @@ START_TEST(test_cr4_reserved_and_hidden)
 	ck_assert_int_eq(outcome(cr_write_cr4(v, ok, &gf)), NO_FAULT);
 	ck_assert_uint_eq(cr_guest_cr4(v), ok);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR4), ok | X86_CR4_VMXE);
-	ck_assert(v->flush_ept);
+	ck_assert((v->requests & VCPU_REQ_FLUSH_EPT));
 	/* Leaving IA-32e mode by clearing PAE: #GP. */
 	ck_assert_int_eq(outcome(cr_write_cr4(v, ok & ~X86_CR4_PAE, &gf)), FAULT_GP0);
 }
@@ -285,13 +286,13 @@ START_TEST(test_cr3_long_mode)
 	ck_assert_int_eq(outcome(cr_write_cr3(v, 1ull << 63, &gf)), FAULT_GP0);   /* no PCIDE: reserved */
 	ck_assert_int_eq(outcome(cr_write_cr3(v, 0x7ffffff000ull, &gf)), NO_FAULT);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR3), 0x7ffffff000ull);
-	ck_assert(v->flush_ept);
+	ck_assert((v->requests & VCPU_REQ_FLUSH_EPT));
 	/* PCIDE: bit 63 asks not to flush and is not stored. */
 	cr_set_initial(v, CR0_LM, X86_CR4_PAE | X86_CR4_PCIDE);
-	v->flush_ept = false;
+	v->requests &= ~VCPU_REQ_FLUSH_EPT;
 	ck_assert_int_eq(outcome(cr_write_cr3(v, (1ull << 63) | 0x5000 | 7, &gf)), NO_FAULT);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR3), 0x5007);
-	ck_assert(!v->flush_ept);
+	ck_assert(!(v->requests & VCPU_REQ_FLUSH_EPT));
 }
 END_TEST
 
@@ -367,11 +368,11 @@ START_TEST(test_cr3_exit_and_pcid_flush)
 	cr_set_initial(v, CR0_LM, X86_CR4_PAE | X86_CR4_PCIDE);
 	vcpu_cache_fill(v, VCPU_RIP, 0x1000);
 	vcpu_cache_fill(v, VCPU_RDI, 0x9003);
-	v->flush_ept = false;
+	v->requests &= ~VCPU_REQ_FLUSH_EPT;
 	struct exit_record ex = cr_rec(3, CR_ACCESS_MOV_TO_CR, VCPU_RDI, 0);
 	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_CR3), 0x9003);
-	ck_assert(v->flush_ept); /* no bit 63: flush */
+	ck_assert((v->requests & VCPU_REQ_FLUSH_EPT)); /* no bit 63: flush */
 	/* 32-bit mode without paging: no PDPTEs, just the value. */
 	prot_mode();
 	ck_assert_int_eq(outcome(cr_write_cr3(v, 0x123456789ull, &gf)), NO_FAULT);

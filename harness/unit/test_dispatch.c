@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "unit.h"
+#include "request.h"
 #include "exit_dispatch.h"
 #include "sim.h"
 #include "x86.h"
@@ -163,7 +164,7 @@ START_TEST(test_every_reason_has_a_policy)
 		vcpu_cache_fill(v, VCPU_RCX, 0);
 		enum exit_action a = vcpu_handle_exit(v, &ex);
 		/* A spurious EPT violation's effect is the invalidation it asks for. */
-		bool visible = v->reg_dirty || v->event.valid || v->flush_ept;
+		bool visible = v->reg_dirty || v->event.valid || (v->requests & VCPU_REQ_FLUSH_EPT);
 		char name[64];
 		snprintf(name, sizeof(name), "exit reason %u (%s)", r, exit_reason_name(r));
 		switch (a) {
@@ -193,10 +194,10 @@ END_TEST
 
 START_TEST(test_pre_entry_invalidates_once)
 {
-	v->flush_ept = true;
+	v->requests |= VCPU_REQ_FLUSH_EPT;
 	vcpu_pre_entry(v);
 	ck_assert_uint_eq(sim.vms[vm->id].ept_invalidations[0], 1);
-	ck_assert(!v->flush_ept);
+	ck_assert(!(v->requests & VCPU_REQ_FLUSH_EPT));
 	vcpu_pre_entry(v);
 	ck_assert_uint_eq(sim.vms[vm->id].ept_invalidations[0], 1);
 }

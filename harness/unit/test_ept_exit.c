@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "unit.h"
+#include "request.h"
 #include "err.h"
 #include "ept.h"
 #include "ept_exit.h"
@@ -56,7 +57,7 @@ static void setup(void)
 	ck_assert_int_eq(ept_write_protect(&uos->ept, WP_GPA, 0x1000), 0);
 	uos->state = VM_STATE_RUNNING;
 	for (unsigned i = 0; i < 2; i++) {
-		uos->vcpus[i].flush_ept = false;  /* the protection above asked for one */
+		uos->vcpus[i].requests &= ~VCPU_REQ_FLUSH_EPT;  /* the protection above asked for one */
 		uos->vcpus[i].state = VCPU_STATE_RUNNABLE;
 	}
 	v = &uos->vcpus[1];
@@ -146,6 +147,7 @@ START_TEST(wp_write_becomes_ioreq_and_reexecutes)
 	ck_assert_uint_eq(v->state, VCPU_STATE_WAIT_IO);
 	dm_complete(1);
 	ck_assert_int_eq(ioreq_complete(uos, 1), 0);
+	vcpu_pre_entry(v); /* the post-work runs on the vCPU, before its entry */
 	ck_assert_uint_eq(v->state, VCPU_STATE_RUNNABLE);
 	ck_assert_uint_eq(slot32(1, IOREQ_OFF_STATE), IOREQ_FREE);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), RIP0);
@@ -158,6 +160,7 @@ START_TEST(wp_write_becomes_ioreq_and_reexecutes)
 	ck_assert_uint_eq(sim.upcalls, 2);
 	dm_complete(1);
 	ck_assert_int_eq(ioreq_complete(uos, 1), 0);
+	vcpu_pre_entry(v); /* the post-work runs on the vCPU, before its entry */
 	/* It lifts the protection: the write goes through. */
 	ck_assert_int_eq(ept_write_unprotect(&uos->ept, WP_GPA, 0x1000), 0);
 	vcpu_pre_entry(v);
@@ -217,11 +220,11 @@ START_TEST(spurious_flushes_and_resumes)
 	ck_assert_int_eq(ioreq_set_buffer(uos, IOREQ_PAGE), 0);
 	/* A read of a read/write page: the map permits it, the CPU's cached
 	 * translation did not. Invalidate and re-execute, nothing more. */
-	ck_assert(!v->flush_ept);
+	ck_assert(!(v->requests & VCPU_REQ_FLUSH_EPT));
 	ck_assert_int_eq(violation(v, EPT_QUAL_READ | EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_XLATE,
 				   RW_GPA + 4), EXIT_ACTION_RESUME);
-	ck_assert(v->flush_ept);
-	ck_assert(!uos->vcpus[0].flush_ept);       /* only the exiting vCPU */
+	ck_assert((v->requests & VCPU_REQ_FLUSH_EPT));
+	ck_assert(!(uos->vcpus[0].requests & VCPU_REQ_FLUSH_EPT));       /* only the exiting vCPU */
 	ck_assert_uint_eq(v->state, VCPU_STATE_RUNNABLE);
 	ck_assert_uint_eq(uos->state, VM_STATE_RUNNING);
 	ck_assert_uint_eq(uos->stop_cause, VM_STOP_NONE);
@@ -232,7 +235,7 @@ START_TEST(spurious_flushes_and_resumes)
 	ck_assert(!sim_log_contains("vm1: EPT"));
 	/* The entry invalidates once. */
 	vcpu_pre_entry(v);
-	ck_assert(!v->flush_ept);
+	ck_assert(!(v->requests & VCPU_REQ_FLUSH_EPT));
 	ck_assert_uint_eq(sim.vms[uos->id].ept_invalidations[1], 1);
 	ck_assert_uint_eq(sim.vms[uos->id].ept_invalidations[0], 0);
 
@@ -242,7 +245,7 @@ START_TEST(spurious_flushes_and_resumes)
 	uint64_t q = cpu_qual(v, WP_GPA + 0x20, EPT_ACCESS_WRITE);
 	ck_assert_int_eq(ept_write_unprotect(&uos->ept, WP_GPA, 0x1000), 0);
 	ck_assert_int_eq(violation(v, q, WP_GPA + 0x20), EXIT_ACTION_RESUME);
-	ck_assert(v->flush_ept);
+	ck_assert((v->requests & VCPU_REQ_FLUSH_EPT));
 	ck_assert_uint_eq(sim.upcalls, 0);
 	ck_assert_uint_eq(slot32(1, IOREQ_OFF_STATE), IOREQ_FREE);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), RIP0);
@@ -425,6 +428,7 @@ START_TEST(retried_iret_keeps_nmis_blocked)
 	ck_assert_int_eq(violation(v, q, WP_GPA + 0xff0), EXIT_ACTION_WAIT_IO);
 	dm_complete(1);
 	ck_assert_int_eq(ioreq_complete(uos, 1), 0);
+	vcpu_pre_entry(v); /* the post-work runs on the vCPU, before its entry */
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_INTERRUPTIBILITY), INTR_STATE_NMI);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), RIP0);
 }

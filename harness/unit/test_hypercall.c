@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "unit.h"
+#include "request.h"
 #include "err.h"
 #include "exit_dispatch.h"
 #include "hypercall.h"
@@ -281,6 +282,9 @@ START_TEST(test_create_vm)
 	ck_assert(!vm->config.service_vm);
 	ck_assert(!vm->config.reset_on_triple_fault);
 	ck_assert_uint_eq(vm->config.cpu_affinity, 0xc);
+	/* Each vCPU is owned by the pCPU of its affinity bit. */
+	ck_assert_uint_eq(vm->vcpus[0].pcpu, 2);
+	ck_assert_uint_eq(vm->vcpus[1].pcpu, 3);
 	ck_assert(!vm->ioreq_valid);  /* ioreq_buf is the HSM's, not a GPA */
 	ck_assert(vm->vcpus[1].load_pending);
 	ck_assert_uint_eq(vm->vcpus[1].load.regs[VCPU_RIP], 0xfff0);
@@ -300,6 +304,7 @@ START_TEST(test_create_vm_refusals)
 		{ "empty name", creation("", 1), -TERN_EINVAL },
 		{ "unterminated name", creation("a", 1), -TERN_EINVAL },
 		{ "the Service VM's name", creation("sos", 1), -TERN_EEXIST },
+		{ "a pCPU Tern does not run", creation("a", 1ull << TERN_MAX_PCPUS), -TERN_EINVAL },
 	};
 	cases[0].cv.reserved0 = 1;
 	cases[1].cv.reserved1 = 0x100;
@@ -655,6 +660,11 @@ START_TEST(test_ioreq_hypercalls)
 	ck_assert_int_eq(hc(HC_PAUSE_VM, id, 0), 0);
 	dm_completes(0, 0xab);
 	ck_assert_int_eq(hc(HC_NOTIFY_REQUEST_FINISH, id, 0), 0);
+	/* The post-work is the vCPU's own, in its own context: not yet. */
+	ck_assert_uint_eq(u->regs[VCPU_RAX], 0x11223344);
+	ck_assert(u->requests & VCPU_REQ_IOREQ_DONE);
+	/* Its pCPU handles the request; paused, it is not entered. */
+	ck_assert(!sim_vcpu_enter(u));
 	ck_assert_uint_eq(u->regs[VCPU_RAX], 0x112200ab);  /* a 16-bit IN: AX only */
 	ck_assert_uint_eq(u->state, VCPU_STATE_PAUSED);
 	ck_assert_int_eq(hc(HC_TERN_RESUME_VM, id, 0), 0);

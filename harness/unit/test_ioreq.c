@@ -110,6 +110,7 @@ START_TEST(test_pio_read_round_trip)
 	/* A value wider than the request is cut to 16 bits. */
 	dm_complete(1, 0xdeadbeefcafe1234ull);
 	ck_assert_int_eq(ioreq_complete(uos, 1), 0);
+	vcpu_pre_entry(v); /* the post-work runs on the vCPU, before its entry */
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RAX), 0x1111111111111234ull);
 	ck_assert_uint_eq(v->state, VCPU_STATE_RUNNABLE);
 	ck_assert_uint_eq(slot32(1, IOREQ_OFF_STATE), IOREQ_FREE);
@@ -127,11 +128,13 @@ START_TEST(test_pio_write_and_in_eax)
 	ck_assert_uint_eq(slot32(1, IOREQ_OFF_VALUE), 0x87654321u);
 	dm_complete(1, 0x5555);
 	ck_assert_int_eq(ioreq_complete(uos, 1), 0);
+	vcpu_pre_entry(v); /* the post-work runs on the vCPU, before its entry */
 	ck_assert(!vcpu_reg_dirty(v, VCPU_RAX)); /* a write completes without touching RAX */
 	/* in eax: the 32-bit result zero-extends. */
 	ck_assert_int_eq(io(0x1f0000b, 1), EXIT_ACTION_WAIT_IO);
 	dm_complete(1, 0xaaaaaaaa01020304ull);
 	ck_assert_int_eq(ioreq_complete(uos, 1), 0);
+	vcpu_pre_entry(v); /* the post-work runs on the vCPU, before its entry */
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RAX), 0x01020304u);
 }
 END_TEST
@@ -190,10 +193,12 @@ START_TEST(test_mmio_request_layout)
 	/* A write has no post-work; a read without post-work is just freed. */
 	dm_complete(1, 0);
 	ck_assert_int_eq(ioreq_complete(uos, 1), 0);
+	vcpu_pre_entry(v); /* the post-work runs on the vCPU, before its entry */
 	struct ioreq rd = { IOREQ_TYPE_MMIO, IOREQ_READ, 0x6000, 8, 0 };
 	ck_assert_int_eq(ioreq_send(v, &rd, NULL), EXIT_ACTION_WAIT_IO);
 	dm_complete(1, 0x77);
 	ck_assert_int_eq(ioreq_complete(uos, 1), 0);
+	vcpu_pre_entry(v); /* the post-work runs on the vCPU, before its entry */
 }
 END_TEST
 

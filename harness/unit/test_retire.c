@@ -392,6 +392,7 @@ START_TEST(test_device_model_io_retires)
 	ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_WAIT_IO);
 	dm_answer(sos, 0xbeef);
 	ck_assert_int_eq(ioreq_complete(uos, 0), 0);
+	vcpu_pre_entry(u);   /* the post-work runs on the User vCPU, before its entry */
 	/*
 	 * One element of two: the instruction re-executes, it has not retired;
 	 * single-stepped, the iteration traps with RF set (SDM Vol. 3A 17.3.1.1).
@@ -405,6 +406,7 @@ START_TEST(test_device_model_io_retires)
 	ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_WAIT_IO);
 	dm_answer(sos, 0x1234);
 	ck_assert_int_eq(ioreq_complete(uos, 0), 0);
+	vcpu_pre_entry(u);   /* the post-work runs on the User vCPU, before its entry */
 	/* The last element completes it: retired when the device model answered. */
 	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RIP), 0x1002);
 	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RFLAGS), RFL_BASE | X86_RFLAGS_TF);
@@ -425,6 +427,7 @@ START_TEST(test_device_model_io_retires)
 	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_PENDING_DBG), PENDING_DBG_BS);
 	dm_answer(sos, 0x77);
 	ck_assert_int_eq(ioreq_complete(uos, 0), 0);
+	vcpu_pre_entry(u);   /* the post-work runs on the User vCPU, before its entry */
 	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RAX) & 0xff, 0x77);
 	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RIP), 0x2001);    /* retired once, not again */
 }

@@ -385,6 +385,7 @@ START_TEST(test_rep_ins_through_device_model)
 	ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_ADDRESS), 0x1f0);
 	dm_answer(sos, 0, 0xbeef);
 	ck_assert_int_eq(ioreq_complete(uos, 0), 0);
+	vcpu_pre_entry(u); /* the post-work runs on the vCPU, before its entry */
 	ck_assert_uint_eq(uram[0x3000], 0xef);
 	ck_assert_uint_eq(uram[0x3001], 0xbe);
 	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RDI), 0x3002);
@@ -394,6 +395,7 @@ START_TEST(test_rep_ins_through_device_model)
 	ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_WAIT_IO);
 	dm_answer(sos, 0, 0x1234);
 	ck_assert_int_eq(ioreq_complete(uos, 0), 0);
+	vcpu_pre_entry(u); /* the post-work runs on the vCPU, before its entry */
 	ck_assert_uint_eq(uram[0x3002], 0x34);
 	ck_assert_uint_eq(uram[0x3003], 0x12);
 	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RCX), 0);
@@ -409,6 +411,7 @@ START_TEST(test_rep_ins_through_device_model)
 	ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_VALUE), 0x5a);
 	dm_answer(sos, 0, 0);
 	ck_assert_int_eq(ioreq_complete(uos, 0), 0);
+	vcpu_pre_entry(u); /* the post-work runs on the vCPU, before its entry */
 	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RSI), 0x4001);
 	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RIP), 0x1004);
 	/* REP with ECX = 0: no request at all. */

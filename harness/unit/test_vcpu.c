@@ -47,6 +47,7 @@ END_TEST
 START_TEST(test_miss_fetches_from_platform)
 {
 	/* The sim fake answers 0 outside a replay; the value is then cached. */
+	sim_vcpu_begin(v);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_R15), 0);
 	ck_assert(v->reg_valid & (1u << VCPU_R15));
 	const struct seg_desc *cs = vcpu_get_seg(v, VCPU_CS);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
+#include "request.h"
 #include "sim.h"
 #include "sim_tlb.h"
 #include "vm_memory.h"
@@ -112,7 +113,7 @@ START_TEST(no_change_visible_before_invalidation)
 	struct vm_memory_region lend = { MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0x100000, 0x100000, 0x2000 };
 	ck_assert_int_eq(vm_memory_region_op(svm, uvm, &lend), 0);
 	/* Adding a mapping needs no invalidation. */
-	ck_assert(!a->flush_ept && !b->flush_ept);
+	ck_assert(!(a->requests & VCPU_REQ_FLUSH_EPT) && !(b->requests & VCPU_REQ_FLUSH_EPT));
 	/* Both vCPUs use the page: their TLBs now hold it. */
 	ck_assert_int_eq(sim_vcpu_translate(a, 0x100010, EPT_ACCESS_WRITE, &r), EPT_WALK_MAPPED);
 	ck_assert_int_eq(sim_vcpu_translate(b, 0x100010, EPT_ACCESS_WRITE, &r), EPT_WALK_MAPPED);
@@ -121,29 +122,33 @@ START_TEST(no_change_visible_before_invalidation)
 
 	/* The Service VM removes it. */
 	ck_assert_int_eq(ept_unmap(&uvm->ept, 0x100000, 0x1000), 0);
-	ck_assert(a->flush_ept && b->flush_ept);
-	ck_assert(!svm->vcpus[0].flush_ept); /* only the changed VM's vCPUs */
+	ck_assert((a->requests & VCPU_REQ_FLUSH_EPT) && (b->requests & VCPU_REQ_FLUSH_EPT));
+	ck_assert(!(svm->vcpus[0].requests & VCPU_REQ_FLUSH_EPT)); /* only the changed VM's vCPUs */
 
 	/* a goes through pre-entry: invalidated, sees the change. */
+	sim_vcpu_begin(a);
 	vcpu_pre_entry(a);
-	ck_assert(!a->flush_ept);
+	ck_assert(!(a->requests & VCPU_REQ_FLUSH_EPT));
 	ck_assert_uint_eq(sim.vms[uvm->id].ept_invalidations[0], 1);
 	ck_assert_int_eq(sim_vcpu_translate(a, 0x100010, EPT_ACCESS_READ, &r), EPT_WALK_VIOLATION);
 	/* b has not entered since: it still translates with the old mapping. */
 	ck_assert_int_eq(sim_vcpu_translate(b, 0x100010, EPT_ACCESS_WRITE, &r), EPT_WALK_MAPPED);
 	ck_assert_uint_eq(r.hpa, SVM_HPA + 0x100010);
 	ck_assert_uint_eq(sim.vms[uvm->id].ept_invalidations[1], 0);
+	sim_vcpu_begin(b);
 	vcpu_pre_entry(b);
 	ck_assert_int_eq(sim_vcpu_translate(b, 0x100010, EPT_ACCESS_READ, &r), EPT_WALK_VIOLATION);
 	/* A second pre-entry with nothing pending does not invalidate again. */
+	sim_vcpu_begin(b);
 	vcpu_pre_entry(b);
 	ck_assert_uint_eq(sim.vms[uvm->id].ept_invalidations[1], 1);
 
 	/* Write-protection is a reduction too: stale W until pre-entry. */
 	ck_assert_int_eq(sim_vcpu_translate(b, 0x101000, EPT_ACCESS_WRITE, &r), EPT_WALK_MAPPED);
 	ck_assert_int_eq(ept_write_protect(&uvm->ept, 0x101000, 0x1000), 0);
-	ck_assert(b->flush_ept);
+	ck_assert((b->requests & VCPU_REQ_FLUSH_EPT));
 	ck_assert_int_eq(sim_vcpu_translate(b, 0x101000, EPT_ACCESS_WRITE, &r), EPT_WALK_MAPPED);
+	sim_vcpu_begin(b);
 	vcpu_pre_entry(b);
 	ck_assert_int_eq(sim_vcpu_translate(b, 0x101000, EPT_ACCESS_WRITE, &r), EPT_WALK_VIOLATION);
 	ck_assert_uint_eq(r.qual, EPT_ACCESS_WRITE | ((EPT_R | EPT_X) << 3)); /* cached R and X, no W */
@@ -152,6 +157,7 @@ START_TEST(no_change_visible_before_invalidation)
 	ck_assert_int_eq(sim_vcpu_translate(b, 0x101000, EPT_ACCESS_READ, &r), EPT_WALK_MAPPED);
 	ck_assert_int_eq(ept_write_unprotect(&uvm->ept, 0x101000, 0x1000), 0);
 	ck_assert_int_eq(sim_vcpu_translate(b, 0x101000, EPT_ACCESS_WRITE, &r), EPT_WALK_VIOLATION);
+	sim_vcpu_begin(b);
 	vcpu_pre_entry(b);
 	ck_assert_int_eq(sim_vcpu_translate(b, 0x101000, EPT_ACCESS_WRITE, &r), EPT_WALK_MAPPED);
 }
@@ -233,10 +239,10 @@ START_TEST(set_regions_add_modify_del)
 	ck_assert_int_eq(ept_walk(&uvm->ept, 0x100000, EPT_ACCESS_WRITE, &r), EPT_WALK_VIOLATION);
 	ck_assert_uint_eq(r.qual, EPT_ACCESS_WRITE | (EPT_R << 3));
 	/* Delete: gone, and every vCPU of the VM is told to invalidate. */
-	uvm->vcpus[0].flush_ept = uvm->vcpus[1].flush_ept = false;
+	uvm->vcpus[0].requests = uvm->vcpus[1].requests = 0;
 	ck_assert_int_eq(one_region(MR_DEL, 0, 0x0, 0, 0x200000), 0);
 	ck_assert_int_eq(ept_walk(&uvm->ept, 0x1234, EPT_ACCESS_READ, &r), EPT_WALK_VIOLATION);
-	ck_assert(uvm->vcpus[0].flush_ept && uvm->vcpus[1].flush_ept);
+	ck_assert((uvm->vcpus[0].requests & VCPU_REQ_FLUSH_EPT) && (uvm->vcpus[1].requests & VCPU_REQ_FLUSH_EPT));
 	/* Each memory type encoding. */
 	static const struct { uint32_t prot; unsigned mt; } types[] = {
 		{ MEM_TYPE_WB, EPT_MT_WB }, { MEM_TYPE_WT, EPT_MT_WT }, { MEM_TYPE_UC, EPT_MT_UC },

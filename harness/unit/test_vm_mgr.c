@@ -6,6 +6,7 @@
  */
 #include <string.h>
 #include "unit.h"
+#include "request.h"
 #include "err.h"
 #include "exit_dispatch.h"
 #include "platform.h"
@@ -325,7 +326,7 @@ START_TEST(test_reset_restores_the_architectural_state)
 	/* CPUID.1:EAX of the simulated host (a Haswell): the signature in EDX. */
 	for (unsigned i = 0; i < 2; i++) {
 		assert_reset_state(&vm->vcpus[i], 0x000306c3);
-		ck_assert(vm->vcpus[i].flush_ept);
+		ck_assert((vm->vcpus[i].requests & VCPU_REQ_FLUSH_EPT));
 	}
 	ck_assert_uint_eq(vm->com1.ier, 0);
 	ck_assert(sim_log_contains("vm0 (r) reset"));

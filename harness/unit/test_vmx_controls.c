@@ -16,6 +16,7 @@
 #include "sim.h"
 #include "../../platform/x86/vmx_ctls.c"
 #include "exit_dispatch.h"
+#include "request.h"
 #include "cpuid.h"
 #include "cr.h"
 #include "err.h"
@@ -405,15 +406,15 @@ END_TEST
 START_TEST(test_vpid_invalidation_requests)
 {
 	struct vcpu *v = &vm->vcpus[1];
-	ck_assert(v->flush_vpid);
+	ck_assert((v->requests & VCPU_REQ_FLUSH_VPID));
 	vcpu_pre_entry(v);
 	ck_assert_uint_eq(sim.vms[vm->id].vpid_invalidations[1], 1);
 	ck_assert_uint_eq(sim.vms[vm->id].vpid_invalidations[0], 0);
-	ck_assert(!v->flush_vpid);
+	ck_assert(!(v->requests & VCPU_REQ_FLUSH_VPID));
 	vcpu_pre_entry(v);
 	ck_assert_uint_eq(sim.vms[vm->id].vpid_invalidations[1], 1);
 	cr_adopt_load_state(v, X86_CR0_PE, 0);
-	ck_assert(v->flush_vpid);
+	ck_assert((v->requests & VCPU_REQ_FLUSH_VPID));
 	vcpu_pre_entry(v);
 	ck_assert_uint_eq(sim.vms[vm->id].vpid_invalidations[1], 2);
 }

@@ -50,7 +50,10 @@ bool vmx_invept(uint64_t type, uint64_t eptp) { (void)type; (void)eptp; return t
 bool vmx_invvpid(uint64_t type, uint16_t vpid) { (void)type; (void)vpid; return true; }
 static int completed_vector = -1;
 void pic_complete(uint8_t vector) { completed_vector = vector; }
-int vmx_enter(uint64_t *gprs, int launched) { (void)gprs; (void)launched; return 1; }
+static unsigned entries;
+const char *vmx_instruction_error_name(uint32_t err) { (void)err; return "fake"; }
+/* VMfailInvalid: the loop reports it and stops the VM. */
+int vmx_enter(uint64_t *gprs, int launched) { (void)gprs; (void)launched; entries++; return 1; }
 void outb(uint16_t port, uint8_t v) { (void)port; (void)v; }
 void outw(uint16_t port, uint16_t v) { (void)port; (void)v; }
 void outl(uint16_t port, uint32_t v) { (void)port; (void)v; }
@@ -340,13 +343,24 @@ START_TEST(test_inject_encodings)
 }
 END_TEST
 
-START_TEST(test_halted_vcpu_without_wake_source_is_reported)
+START_TEST(test_run_loop_enters_what_core_schedules)
 {
-	vcpu->state = VCPU_STATE_HALTED;
-	ck_assert(!wait_for_wakeup(vcpu));
-	ck_assert_int_eq(vcpu->state, VCPU_STATE_HALTED);
+	/* Runnable: entered once; the failed entry stops it with cause internal,
+	 * and core's scheduler then gives this pCPU nothing to enter. */
+	entries = 0;
+	vm->state = VM_STATE_RUNNING;
 	vcpu->state = VCPU_STATE_RUNNABLE;
-	ck_assert(wait_for_wakeup(vcpu));
+	static struct x86_pcpu pc;
+	ck_assert_int_eq(x86_pcpu_assign(&pc, vcpu), 0);
+	x86_pcpu_run(&pc, &hv);
+	ck_assert_uint_eq(entries, 1);
+	ck_assert_int_eq(vm->stop_cause, VM_STOP_INTERNAL);
+	ck_assert(!vcpu->in_guest);
+	/* The loop ran the stop's request on the vCPU and ended: nothing to enter. */
+	ck_assert_uint_eq(vcpu->requests, 0);
+	ck_assert(!vcpu_can_enter(vcpu));
+	ck_assert_ptr_null(sched_next(&hv, 0));
+	ck_assert_uint_eq(entries, 1);
 }
 END_TEST
 
@@ -399,7 +413,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_cr_write_back_keeps_vmx_fixed_bits);
 	tcase_add_test(tc, test_entry_control_follows_efer_lma);
 	tcase_add_test(tc, test_inject_encodings);
-	tcase_add_test(tc, test_halted_vcpu_without_wake_source_is_reported);
+	tcase_add_test(tc, test_run_loop_enters_what_core_schedules);
 	tcase_add_test(tc, test_core_requests_applied);
 	tcase_add_test(tc, test_extint_exit_completes_the_host_interrupt);
 	suite_add_tcase(s, tc);

@@ -220,6 +220,7 @@ unsigned replay_trace(const struct trace *t, FILE *out, struct replay_stats *sta
 			prefill(vm, e);
 			size_t console_before = sim.vms[vm->id].console_len;
 			vcpu->state = VCPU_STATE_RUNNABLE;
+			sim_vcpu_begin(vcpu);
 			vcpu_cache_reset(vcpu);
 			sim.replay = rx;
 			int action = vcpu_handle_exit(vcpu, &e->ex);

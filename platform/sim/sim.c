@@ -12,6 +12,9 @@
 #include "platform.h"
 #include "replay.h"
 #include "exit.h"
+#include "exit_dispatch.h"
+#include "request.h"
+#include "scheduler.h"
 
 struct sim sim;
 
@@ -215,6 +218,61 @@ void sim_vcpu_flat_state(struct vcpu *vcpu, bool long_mode, unsigned cpl)
 			       .ar = 0xc093u | dpl };
 	for (int s = 0; s < VCPU_SEG_COUNT; s++)
 		vcpu_cache_fill_seg(vcpu, (enum vcpu_seg)s, s == VCPU_CS ? &cs : &ds);
+	struct sim_vcpu_hw *hw = sim_vcpu_hw(vcpu);
+	memcpy(hw->regs, vcpu->regs, sizeof(hw->regs));
+	memcpy(hw->segs, vcpu->segs, sizeof(hw->segs));
+	sim_vcpu_begin(vcpu);
+}
+
+struct sim_vcpu_hw *sim_vcpu_hw(const struct vcpu *vcpu)
+{
+	return &sim.vms[vcpu->vm->id].hw[vcpu->id];
+}
+
+void sim_vcpu_begin(struct vcpu *vcpu)
+{
+	sim.this_cpu = vcpu->pcpu;
+	sim.current[vcpu->pcpu] = vcpu;
+}
+
+enum exit_action sim_vcpu_exit(struct vcpu *vcpu, const struct exit_record *ex)
+{
+	sim_vcpu_begin(vcpu);
+	vcpu_leave_guest(vcpu);
+	vcpu_cache_reset(vcpu);
+	return vcpu_handle_exit(vcpu, ex);
+}
+
+bool sim_vcpu_enter(struct vcpu *vcpu)
+{
+	struct sim_vcpu_hw *hw = sim_vcpu_hw(vcpu);
+	sim_vcpu_begin(vcpu);
+	vcpu_pre_entry(vcpu);
+	if (!vcpu_can_enter(vcpu))
+		return false;
+	for (unsigned r = 0; r < VCPU_REG_COUNT; r++)
+		if (vcpu->reg_dirty & (1u << r))
+			hw->regs[r] = vcpu->regs[r];
+	vcpu->reg_dirty = 0;
+	hw->injected = vcpu->event;
+	vcpu->event.valid = false;
+	if (!vcpu_enter_guest(vcpu))
+		return false;
+	hw->entries++;
+	return true;
+}
+
+struct vcpu *sim_schedule(struct tern *hv, uint16_t cpu)
+{
+	sim.this_cpu = cpu;
+	/* Each round either enters or handles a vCPU's requests: bounded. */
+	for (unsigned round = 0; round <= TERN_MAX_VMS * TERN_MAX_VCPUS; round++) {
+		struct vcpu *v = sched_next(hv, cpu);
+		sim.current[cpu] = v;
+		if (!v || sim_vcpu_enter(v))
+			return v;
+	}
+	return NULL;
 }
 
 /* ---- core/platform.h ---------------------------------------------------- */
@@ -293,10 +351,44 @@ void plat_trace_gmem(struct vm *vm, uint64_t gpa, const void *data, size_t len,
 			     (unsigned long long)gpa, (unsigned long long)len);
 }
 
+/*
+ * As strict as VMREAD, which reads only the current VMCS: a fetch for a
+ * vCPU this pCPU is not handling is a bug in core, reported and fatal.
+ */
+static void check_current(const struct vcpu *vcpu, const char *what)
+{
+	const struct vcpu *cur = sim.current[sim.this_cpu];
+	if (cur == vcpu)
+		return;
+	char handles[48] = "no vCPU";
+	if (cur)
+		snprintf(handles, sizeof(handles), "vm%u vcpu%u", cur->vm->id, cur->id);
+	fprintf(stderr,
+		"sim: %s for vm%u vcpu%u on pCPU %u, which handles %s: "
+		"a VMREAD reads only the current VMCS\n",
+		what, vcpu->vm->id, vcpu->id, sim.this_cpu, handles);
+	abort();
+}
+
+/*
+ * INVEPT and INVVPID take their EPTP / VPID as operands and need no current
+ * VMCS, but they invalidate only the executing processor's TLB (SDM Vol. 3C
+ * 29.4.3.1): one for a vCPU that does not run on this pCPU is a bug in core.
+ */
+static void check_own_pcpu(const struct vcpu *vcpu, const char *what)
+{
+	if (vcpu->pcpu == sim.this_cpu)
+		return;
+	fprintf(stderr, "sim: %s for vm%u vcpu%u (pCPU %u) on pCPU %u: "
+		"it invalidates only the executing CPU's TLB\n",
+		what, vcpu->vm->id, vcpu->id, vcpu->pcpu, sim.this_cpu);
+	abort();
+}
+
 uint64_t plat_vcpu_fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
 {
 	struct sim_replay_exit *r = sim.replay;
-	(void)vcpu;
+	check_current(vcpu, "plat_vcpu_fetch_reg");
 	if (r) {
 		if (r->te->reg_mask & (1u << reg))
 			return r->te->regs[reg];
@@ -304,14 +396,14 @@ uint64_t plat_vcpu_fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
 			     trace_reg_name(reg));
 		return 0;
 	}
-	/* Outside a replay, the fake's registers are whatever the test filled: 0 otherwise. */
-	return 0;
+	/* Outside a replay: the fake's hardware state (0 unless a test set it). */
+	return sim_vcpu_hw(vcpu)->regs[reg];
 }
 
 void plat_vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg, struct seg_desc *out)
 {
 	struct sim_replay_exit *r = sim.replay;
-	(void)vcpu;
+	check_current(vcpu, "plat_vcpu_fetch_seg");
 	memset(out, 0, sizeof(*out));
 	if (r) {
 		if (r->te->seg_mask & (1u << seg)) {
@@ -320,7 +412,9 @@ void plat_vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg, struct seg_desc *
 		}
 		replay_error("handler read segment %s, which the trace's state does not give",
 			     trace_seg_name(seg));
+		return;
 	}
+	*out = sim_vcpu_hw(vcpu)->segs[seg];
 }
 
 int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npages)
@@ -345,6 +439,7 @@ int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npa
 
 void plat_ept_invalidate(struct vcpu *vcpu)
 {
+	check_own_pcpu(vcpu, "INVEPT");
 	sim.vms[vcpu->vm->id].ept_invalidations[vcpu->id]++;
 	sim_tlb_flush(vcpu);
 }
@@ -352,8 +447,21 @@ void plat_ept_invalidate(struct vcpu *vcpu)
 /* The simulated TLB is tagged by vCPU: a VPID invalidation drops this vCPU's entries. */
 void plat_vpid_invalidate(struct vcpu *vcpu)
 {
+	check_own_pcpu(vcpu, "INVVPID");
 	sim.vms[vcpu->vm->id].vpid_invalidations[vcpu->id]++;
 	sim_tlb_flush(vcpu);
+}
+
+uint16_t plat_cpu_id(void)
+{
+	return sim.this_cpu;
+}
+
+void plat_kick_pcpu(uint16_t cpu)
+{
+	/* The own pCPU is in root mode: nothing to do (platform.h). */
+	if (cpu < TERN_MAX_PCPUS && cpu != sim.this_cpu)
+		sim.kicks[cpu]++;
 }
 
 uint64_t plat_vmx_ept_vpid_cap(void)

@@ -36,7 +36,20 @@
 #define SIM_HOST_RAM_SIZE (1ull << 30)
 #define SIM_RAM_ALIGN     0x200000ull   /* VM RAM 2 MiB aligned, as on x86 */
 
+/*
+ * A vCPU's guest state as the hardware holds it (the VMCS of the fake):
+ * what plat_vcpu_fetch_* return for it, and where sim_vcpu_enter() writes
+ * back the registers core changed.
+ */
+struct sim_vcpu_hw {
+	uint64_t regs[VCPU_REG_COUNT];
+	struct seg_desc segs[VCPU_SEG_COUNT];
+	struct vcpu_event injected;   /* the event of the last entry */
+	unsigned entries;
+};
+
 struct sim_vm {
+	struct sim_vcpu_hw hw[TERN_MAX_VCPUS];
 	uint8_t *ram;                 /* inside host RAM; NULL when the VM has none */
 	uint64_t ram_size;
 	uint64_t ram_hpa;
@@ -78,6 +91,14 @@ struct sim {
 	void (*gmem_read_hook)(struct vm *vm, uint64_t gpa, size_t len);
 	unsigned pt_pages_default;
 	uint64_t ept_vpid_cap;        /* what plat_vmx_ept_vpid_cap() returns */
+	/*
+	 * pCPUs: the one the simulated code runs on (plat_cpu_id), the vCPU
+	 * each handles (its "current VMCS": the only one plat_vcpu_fetch_* may
+	 * read), the kicks each received from another pCPU.
+	 */
+	uint16_t this_cpu;
+	struct vcpu *current[TERN_MAX_PCPUS];
+	unsigned kicks[TERN_MAX_PCPUS];
 	unsigned upcalls;             /* plat_upcall_service_vm calls */
 	uint16_t last_upcall_vm;
 	uint32_t last_upcall_vector;
@@ -110,7 +131,34 @@ void sim_set_host_cpuid(uint32_t leaf, uint32_t subleaf, const uint32_t regs[4])
 /* Convenience for tests: create a VM with RAM (sim_vm_create). */
 struct vm *sim_create_vm(struct tern *hv, const char *name, uint16_t vcpus, bool service,
 			 uint64_t ram_size);
-/* Set a vCPU's state as if the platform had read it on exit (flat 64-bit or 32-bit mode). */
+/*
+ * Set a vCPU's state as if the platform had read it on exit (flat 64-bit or
+ * 32-bit mode), in the register cache and in the fake's hardware state;
+ * makes the vCPU current on its pCPU (sim_vcpu_begin).
+ */
 void sim_vcpu_flat_state(struct vcpu *vcpu, bool long_mode, unsigned cpl);
+/* The fake's hardware state of a vCPU. */
+struct sim_vcpu_hw *sim_vcpu_hw(const struct vcpu *vcpu);
+
+/*
+ * The platform's steps, for tests that interleave vCPUs of several VMs on
+ * several pCPUs in a scripted order (each runs to completion: the order is
+ * the script's, so every run is the same):
+ * - sim_vcpu_begin: the simulated code now runs on the vCPU's pCPU, which
+ *   handles this vCPU (its VMCS is current there);
+ * - sim_vcpu_exit: a VM exit of a vCPU in guest mode: leave guest mode,
+ *   reset the cache, vcpu_handle_exit (registers fetched lazily from the
+ *   fake's hardware state);
+ * - sim_vcpu_enter: the pre-entry path: vcpu_pre_entry (its requests),
+ *   then, when vcpu_can_enter, write back what core changed, take the
+ *   event, vcpu_enter_guest. true when the vCPU is in guest mode after;
+ * - sim_schedule: pCPU `cpu` asks core's scheduler (sched_next) and enters
+ *   what it gets, as platform/x86 does; returns the vCPU in guest mode now,
+ *   or NULL when the pCPU has nothing to run.
+ */
+void sim_vcpu_begin(struct vcpu *vcpu);
+enum exit_action sim_vcpu_exit(struct vcpu *vcpu, const struct exit_record *ex);
+bool sim_vcpu_enter(struct vcpu *vcpu);
+struct vcpu *sim_schedule(struct tern *hv, uint16_t cpu);
 
 #endif

@@ -129,7 +129,7 @@ static void run_service_vm(const struct vmx_caps *caps)
 	x86_log("starting Service VM at 0x%lx (multiboot info at 0x%x)", (unsigned long)entry, mbi);
 	(void)vm_mgr_start(vm);
 	uint64_t t0 = plat_clock_ns();
-	x86_pcpu_run(&pcpu);
+	x86_pcpu_run(&pcpu, &tern);
 	uint64_t t1 = plat_clock_ns();
 	trace_rec_end();
 

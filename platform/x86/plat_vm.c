@@ -120,6 +120,22 @@ void plat_vpid_invalidate(struct vcpu *vcpu)
 		vmx_invvpid(INVVPID_ALL, 0);
 }
 
+/* One CPU until the SMP issue brings the APs up: every caller is on pCPU 0. */
+uint16_t plat_cpu_id(void)
+{
+	return 0;
+}
+
+/*
+ * The only pCPU is the caller's own, which handles its vCPU's requests
+ * before the next entry anyway: nothing to send. IPIs to other pCPUs arrive
+ * with the SMP issue.
+ */
+void plat_kick_pcpu(uint16_t cpu)
+{
+	(void)cpu;
+}
+
 void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector)
 {
 	/* No Service VM driver listens yet; the request stays pending. */

@@ -19,6 +19,8 @@
 #include "trace_rec.h"
 #include "intr.h"
 #include "desc.h"
+#include "request.h"
+#include "scheduler.h"
 
 int vmx_enter(uint64_t *gprs, int launched);
 
@@ -269,25 +271,6 @@ static void inject(struct vcpu *vcpu)
 }
 
 /*
- * HLT: the vCPU is not entered until core has something for it to take
- * (intr_can_wake). Nothing else runs on this CPU and no interrupt source
- * (timer, device model) exists yet, so a halted vCPU with nothing pending
- * can never wake: say so instead of hanging.
- */
-static bool wait_for_wakeup(struct vcpu *vcpu)
-{
-	if (vcpu->state != VCPU_STATE_HALTED)
-		return true;
-	if (intr_can_wake(vcpu)) {
-		vcpu->state = VCPU_STATE_RUNNABLE;
-		return true;
-	}
-	x86_log("vCPU %u of VM %u halted with no interrupt source that could wake it",
-		vcpu->id, vcpu->vm->id);
-	return false;
-}
-
-/*
  * The hardware's half of an exit, before core sees it: an external
  * interrupt was acknowledged by the exit itself ("acknowledge interrupt on
  * exit", core's control set), so the 8259 waits for its EOI. No host device
@@ -302,15 +285,22 @@ static void complete_host_event(const struct exit_record *ex)
 	pic_complete(intr_info_vector(ex->intr_info));
 }
 
-/* Everything core decided goes into the VMCS before the entry. */
-static void prepare_entry(struct vcpu *vcpu)
+/*
+ * Everything core decided goes into the VMCS before the entry: a loaded
+ * state first, then the vCPU's requests (which may park it: false, not
+ * entered), then the dirty registers, the event and the controls.
+ */
+static bool prepare_entry(struct vcpu *vcpu)
 {
 	if (vcpu->load_pending)
 		load_pending_state(vcpu);
 	vcpu_pre_entry(vcpu);
+	if (!vcpu_can_enter(vcpu))
+		return false;
 	write_back(vcpu);
 	inject(vcpu);
 	apply_requests(vcpu);
+	return true;
 }
 
 /* Enter the current vCPU once and handle the exit that ends its run. */
@@ -319,8 +309,10 @@ static void run_once(struct vcpu *vcpu)
 	struct x86_vcpu *xv = xvcpu_of(vcpu);
 	struct exit_record ex;
 
-	prepare_entry(vcpu);
+	if (!prepare_entry(vcpu) || !vcpu_enter_guest(vcpu))
+		return;
 	int rc = vmx_enter(xv->gprs, xv->launched);
+	vcpu_leave_guest(vcpu);
 	if (rc != 0) {
 		uint32_t err = rc == 2 ? (uint32_t)vmx_read(VMCS_VM_INSTRUCTION_ERROR) : 0;
 		x86_log("VM entry failed (%s): VM-instruction error %u: %s",
@@ -351,23 +343,8 @@ static void run_once(struct vcpu *vcpu)
 				vcpu_cache_fill(vcpu, (enum vcpu_reg)r, xv->gprs[r]);
 	trace_rec_begin(vcpu, &ex);
 
-	enum exit_action action = vcpu_handle_exit(vcpu, &ex);
-	switch (action) {
-	case EXIT_ACTION_RESUME:
-		break;
-	case EXIT_ACTION_HALT:
-		if (!wait_for_wakeup(vcpu))
-			vm_stop(vcpu->vm, VM_STOP_INTERNAL, EXIT_REASON_HLT);
-		break;
-	case EXIT_ACTION_WAIT_IO:
-		/* No Service VM device model runs beside the Service VM itself. */
-		x86_log("vCPU %u waits for an I/O request no one will complete", vcpu->id);
-		vm_stop(vcpu->vm, VM_STOP_INTERNAL, ex.reason);
-		break;
-	case EXIT_ACTION_STOP:
-	default:
-		break;
-	}
+	/* Parked (HLT, IOREQ) or stopped: the scheduler decides what runs next. */
+	(void)vcpu_handle_exit(vcpu, &ex);
 }
 
 int x86_pcpu_assign(struct x86_pcpu *pc, struct vcpu *vcpu)
@@ -379,25 +356,15 @@ int x86_pcpu_assign(struct x86_pcpu *pc, struct vcpu *vcpu)
 }
 
 /*
- * The vCPU this pCPU enters next: the one place that chooses (core's
- * per-pCPU scheduler takes it over). Until then: the current vCPU while it
- * is RUNNABLE, else the first RUNNABLE one in assignment order; NULL when
- * none of them can run.
+ * Core's scheduler decides what this pCPU enters (scheduler.h); when
+ * nothing can run any more it reports why and stops the VM. NULL also
+ * means "idle until a kick", which on the one pCPU of today's image
+ * nothing could send (no interrupt source, no other pCPU): the loop ends.
  */
-static struct vcpu *pick_next(struct x86_pcpu *pc)
-{
-	if (pc->current && pc->current->state == VCPU_STATE_RUNNABLE)
-		return pc->current;
-	for (unsigned i = 0; i < pc->count; i++)
-		if (pc->vcpus[i]->state == VCPU_STATE_RUNNABLE)
-			return pc->vcpus[i];
-	return (struct vcpu *)0;
-}
-
-void x86_pcpu_run(struct x86_pcpu *pc)
+void x86_pcpu_run(struct x86_pcpu *pc, struct tern *hv)
 {
 	for (;;) {
-		struct vcpu *vcpu = pick_next(pc);
+		struct vcpu *vcpu = sched_next(hv, plat_cpu_id());
 		if (!vcpu)
 			return;
 		if (x86_vcpu_switch(pc, vcpu) != 0) {

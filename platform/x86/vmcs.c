@@ -49,7 +49,7 @@ static int resolve_controls(struct vcpu *vcpu, const struct vmx_caps *caps,
 			why.forced_on ? "cannot be turned off on this CPU" : "not supported by this CPU");
 		return -TERN_ENOTSUP;
 	}
-	/* core's flush_vpid requests need INVVPID (SDM Vol. 3C 31.3, A.10). */
+	/* core's VCPU_REQ_FLUSH_VPID requests need INVVPID (SDM Vol. 3C 31.3, A.10). */
 	if (!(caps->ept_vpid & EPT_CAP_INVVPID) ||
 	    !(caps->ept_vpid & (EPT_CAP_INVVPID_SINGLE | EPT_CAP_INVVPID_ALL))) {
 		x86_log("REFUSED: VMX has VPIDs but no INVVPID (IA32_VMX_EPT_VPID_CAP)");

@@ -89,7 +89,7 @@ int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps);
 /* Give the pCPU a vCPU to run: 0, or -TERN_ENOSPC. */
 int x86_pcpu_assign(struct x86_pcpu *pc, struct vcpu *vcpu);
 /* Run the pCPU's vCPUs until none of them can run any more. */
-void x86_pcpu_run(struct x86_pcpu *pc);
+void x86_pcpu_run(struct x86_pcpu *pc, struct tern *hv);
 
 /*
  * Switching vCPUs (vcpu_switch.c). xstate_host_init() enables what saving a

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "request.h"
+#include "atomic.h"
+#include "ioreq.h"
+#include "platform.h"
+#include "vm.h"
+#include "vm_mgr.h"
+
+void vcpu_make_request(struct vcpu *vcpu, uint32_t req)
+{
+	atomic_or32(&vcpu->requests, req);
+	/*
+	 * Set, then read (request.h): a vCPU entering now sees the bit itself,
+	 * a pCPU going idle now finds it in its scan (scheduler.c sets idle
+	 * before it scans). Kicked: a guest, or an idle pCPU waiting for work.
+	 */
+	if (atomic_load32(&vcpu->in_guest) ||
+	    atomic_load32(&vcpu->vm->hv->cpus[vcpu->pcpu].idle))
+		plat_kick_pcpu(vcpu->pcpu);
+}
+
+bool vcpu_has_requests(const struct vcpu *vcpu)
+{
+	return (atomic_load32(&vcpu->requests) & ~VCPU_REQ_AT_ENTRY) != 0;
+}
+
+/* The IOREQ post-work, in the vCPU's own context: its registers are current. */
+static void ioreq_done(struct vcpu *vcpu)
+{
+	if (!atomic_load32(&vcpu->io_completed))
+		return;
+	const struct ioreq *req = &vcpu->io.req;
+	vcpu->io.active = false;
+	if (req->dir == IOREQ_READ && vcpu->io.post)
+		vcpu->io.post(vcpu, req, vcpu->io_value);
+	atomic_store32(&vcpu->io_completed, 0);
+	/* Runnable again; a paused vCPU becomes runnable when resumed. */
+	vm_mgr_vcpu_wake(vcpu);
+}
+
+/* WAIT_SYNC: runnable again once the target VM acknowledged (or is gone). */
+static void sync_wait_done(struct vcpu *vcpu)
+{
+	struct vm *t = vm_get(vcpu->vm->hv, vcpu->hc_wait_vm);
+	if (t && !(vcpu->hc_wait_quiesce ? vm_quiescent(t) : vm_synced(t, vcpu->hc_wait_gen)))
+		return;
+	if (t)
+		atomic_clear32(&t->sync_waiters, 1u << vcpu->id);
+	tern_lock(&vcpu->sched_lock);
+	if (vcpu->state == VCPU_STATE_WAIT_SYNC)
+		vcpu->state = VCPU_STATE_RUNNABLE;
+	tern_unlock(&vcpu->sched_lock);
+}
+
+void vcpu_handle_requests(struct vcpu *vcpu)
+{
+	/* The generation first: everything requested up to it is handled below. */
+	uint32_t gen = atomic_load32(&vcpu->vm->sync_gen);
+	uint32_t req = atomic_xchg32(&vcpu->requests, 0);
+	if (req & VCPU_REQ_IOREQ_DONE)
+		ioreq_done(vcpu);
+	if (req & VCPU_REQ_FLUSH_EPT)
+		plat_ept_invalidate(vcpu);
+	if (req & VCPU_REQ_FLUSH_VPID)
+		plat_vpid_invalidate(vcpu);
+	/* Out of guest mode, translations dropped: nothing of before gen is held. */
+	atomic_store32(&vcpu->ack_gen, gen);
+	if (req & VCPU_REQ_SYNC)
+		vm_sync_notify(vcpu->vm);
+	if (vcpu->state == VCPU_STATE_WAIT_SYNC)
+		sync_wait_done(vcpu);
+}
+
+void vm_sync_notify(struct vm *vm)
+{
+	uint32_t w = atomic_load32(&vm->sync_waiters);
+	struct vm *svm = w ? vm_service(vm->hv) : (struct vm *)0;
+	for (uint16_t i = 0; svm && i < svm->config.vcpu_count && i < TERN_MAX_VCPUS; i++)
+		if (w & (1u << i))
+			vcpu_make_request(&svm->vcpus[i], VCPU_REQ_WAKE);
+}
+
+void vcpu_wait_sync(struct vcpu *vcpu, struct vm *target, uint32_t gen, bool quiesce)
+{
+	vcpu->hc_wait_vm = target->id;
+	vcpu->hc_wait_gen = gen;
+	vcpu->hc_wait_quiesce = quiesce;
+	vcpu->hc_wait = true;
+	atomic_or32(&target->sync_waiters, 1u << vcpu->id);
+	/* Acknowledged in between: the wake-up is not lost, the bit makes it look again. */
+	vcpu_make_request(vcpu, VCPU_REQ_WAKE);
+}
+
+bool vm_quiescent(const struct vm *vm)
+{
+	for (uint16_t i = 0; i < vm->config.vcpu_count && i < TERN_MAX_VCPUS; i++)
+		if (atomic_load32(&vm->vcpus[i].running))
+			return false;
+	return true;
+}
+
+bool vcpu_enter_guest(struct vcpu *vcpu)
+{
+	atomic_store32(&vcpu->in_guest, 1);
+	/* Set, then read (request.h): a request made now is seen here or kicks. */
+	if (atomic_load32(&vcpu->requests)) {
+		atomic_store32(&vcpu->in_guest, 0);
+		return false;
+	}
+	return true;
+}
+
+void vcpu_leave_guest(struct vcpu *vcpu)
+{
+	atomic_store32(&vcpu->in_guest, 0);
+}
+
+uint32_t vm_sync_request(struct vm *vm, uint32_t req)
+{
+	uint32_t gen = atomic_add32(&vm->sync_gen, 1);
+	atomic_add32(&vm->hv->sync_requests, 1);
+	for (uint16_t i = 0; i < vm->config.vcpu_count && i < TERN_MAX_VCPUS; i++)
+		vcpu_make_request(&vm->vcpus[i], req | VCPU_REQ_SYNC);
+	return gen;
+}
+
+/* Generations wrap: a is at or after b when the distance is under half the range. */
+static bool gen_reached(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) >= 0;
+}
+
+static bool vcpu_synced(const struct vcpu *v, uint32_t gen)
+{
+	/* running is read first: a vCPU picked after this read handles its bits before entry. */
+	if (!atomic_load32(&v->running))
+		return true;
+	return gen_reached(atomic_load32(&v->ack_gen), gen);
+}
+
+bool vm_synced(const struct vm *vm, uint32_t gen)
+{
+	for (uint16_t i = 0; i < vm->config.vcpu_count && i < TERN_MAX_VCPUS; i++)
+		if (!vcpu_synced(&vm->vcpus[i], gen))
+			return false;
+	return true;
+}
+
+uint32_t vm_synced_gen(const struct vm *vm)
+{
+	uint32_t newest = atomic_load32(&vm->sync_gen);
+	uint32_t min = newest;
+	for (uint16_t i = 0; i < vm->config.vcpu_count && i < TERN_MAX_VCPUS; i++) {
+		const struct vcpu *v = &vm->vcpus[i];
+		if (!atomic_load32(&v->running))
+			continue;
+		uint32_t a = atomic_load32(&v->ack_gen);
+		if (!gen_reached(a, min))
+			min = a;
+	}
+	return min;
+}

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "scheduler.h"
+#include "atomic.h"
+#include "exit.h"
+#include "intr.h"
+#include "ioreq.h"
+#include "log.h"
+#include "request.h"
+
+uint16_t sched_vcpu_pcpu(const struct vm *vm, uint16_t id)
+{
+	uint64_t aff = vm->config.cpu_affinity & ((1ull << TERN_MAX_PCPUS) - 1);
+	unsigned n = 0;
+	for (uint64_t x = aff; x; x &= x - 1u) /* no popcount built-in: it may call libgcc */
+		n++;
+	if (n == 0)
+		return 0;
+	unsigned want = id % n;
+	for (uint16_t cpu = 0;; cpu++) {
+		if (((aff >> cpu) & 1u) && want-- == 0)
+			return cpu;
+	}
+}
+
+bool vcpu_can_enter(const struct vcpu *vcpu)
+{
+	return vcpu->state == VCPU_STATE_RUNNABLE;
+}
+
+static struct vcpu *slot(struct tern *hv, uint32_t i)
+{
+	struct vm *vm = &hv->vms[i / TERN_MAX_VCPUS];
+	uint16_t id = (uint16_t)(i % TERN_MAX_VCPUS);
+	if (vm->state == VM_STATE_POWERED_OFF || id >= vm->config.vcpu_count)
+		return (struct vcpu *)0;
+	return &vm->vcpus[id];
+}
+
+/* Worth handing to the platform: it runs, or has requests to carry out. */
+static bool eligible(struct vcpu *v)
+{
+	if (v->state == VCPU_STATE_HALTED && intr_can_wake(v)) {
+		tern_lock(&v->sched_lock);
+		if (v->state == VCPU_STATE_HALTED)
+			v->state = VCPU_STATE_RUNNABLE;
+		tern_unlock(&v->sched_lock);
+	}
+	return v->state == VCPU_STATE_RUNNABLE || vcpu_has_requests(v);
+}
+
+/* Anything in the system that could still wake a parked vCPU of `cpu`. */
+static bool anything_may_wake(struct tern *hv, uint16_t cpu)
+{
+	for (uint32_t i = 0; i < TERN_MAX_VMS * TERN_MAX_VCPUS; i++) {
+		struct vcpu *v = slot(hv, i);
+		if (!v)
+			continue;
+		if (v->pcpu != cpu && atomic_load32(&v->running))
+			return true;
+		if (v->state == VCPU_STATE_RUNNABLE || vcpu_has_requests(v))
+			return true;
+	}
+	return false;
+}
+
+/* Nothing can wake them: the parked vCPUs' VMs stop, with the reason. */
+static void stop_unwakeable(struct tern *hv, uint16_t cpu)
+{
+	for (uint32_t i = 0; i < TERN_MAX_VMS * TERN_MAX_VCPUS; i++) {
+		struct vcpu *v = slot(hv, i);
+		if (!v || v->pcpu != cpu || v->vm->state != VM_STATE_RUNNING)
+			continue;
+		if (v->state == VCPU_STATE_HALTED) {
+			log_err("vCPU %u of VM %u halted with no interrupt source that could wake it",
+				v->id, v->vm->id);
+			vm_stop(v->vm, VM_STOP_INTERNAL, EXIT_REASON_HLT);
+		} else if (v->state == VCPU_STATE_WAIT_IO) {
+			log_err("vCPU %u of VM %u waits for an I/O request no one will complete",
+				v->id, v->vm->id);
+			vm_stop(v->vm, VM_STOP_INTERNAL,
+				v->io.req.type == IOREQ_TYPE_PORTIO ? EXIT_REASON_IO_INSTRUCTION
+								    : EXIT_REASON_EPT_VIOLATION);
+		}
+	}
+}
+
+static void make_current(struct sched_cpu *c, struct vcpu *v)
+{
+	struct vcpu *old = c->current;
+	if (v)
+		atomic_store32(&v->running, 1);
+	c->current = v;
+	if (old && old != v) {
+		atomic_store32(&old->running, 0);
+		/* A Service VM vCPU may wait for this VM to become quiescent. */
+		vm_sync_notify(old->vm);
+	}
+}
+
+struct vcpu *sched_next(struct tern *hv, uint16_t cpu)
+{
+	struct sched_cpu *c = &hv->cpus[cpu];
+	const uint32_t n = TERN_MAX_VMS * TERN_MAX_VCPUS;
+
+	/* Idle first, then scan: a request made meanwhile is seen or kicks (request.c). */
+	atomic_store32(&c->idle, 1);
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t i = (c->cursor + k) % n;
+		struct vcpu *v = slot(hv, i);
+		if (v && v->pcpu == cpu && eligible(v)) {
+			c->cursor = (i + 1) % n;
+			atomic_store32(&c->idle, 0);
+			make_current(c, v);
+			return v;
+		}
+	}
+	make_current(c, (struct vcpu *)0);
+	if (anything_may_wake(hv, cpu))
+		return (struct vcpu *)0; /* idle until a kick */
+	atomic_store32(&c->idle, 0);
+	stop_unwakeable(hv, cpu);
+	return (struct vcpu *)0;
+}

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * core/scheduler.c: which vCPU a pCPU enters, round-robin among the runnable
+ * vCPUs it owns, and the policies when none is left (a halted vCPU nothing
+ * can wake, a request no device model will complete): the VM stops with
+ * cause "internal" and the same log line on both platforms.
+ */
+#include "unit.h"
+#include "exit.h"
+#include "ioreq.h"
+#include "request.h"
+#include "scheduler.h"
+#include "sim.h"
+#include "vm_mgr.h"
+
+static struct tern hv;
+static struct vm *a, *b, *c;
+
+static struct vm *running_vm(const char *name, uint16_t vcpus, uint64_t affinity)
+{
+	struct vm *vm = sim_create_vm(&hv, name, vcpus, false, 0x1000);
+	ck_assert_ptr_nonnull(vm);
+	vm->config.cpu_affinity = affinity;
+	vm->state = VM_STATE_RUNNING;
+	for (uint16_t i = 0; i < vcpus; i++) {
+		vm->vcpus[i].pcpu = sched_vcpu_pcpu(vm, i);
+		vm->vcpus[i].state = VCPU_STATE_RUNNABLE;
+	}
+	return vm;
+}
+
+static void setup(void)
+{
+	sim_reset();
+	tern_init(&hv);
+	a = running_vm("a", 2, 0);       /* both on pCPU 0 */
+	b = running_vm("b", 1, 0x1);     /* pCPU 0 */
+	c = running_vm("c", 1, 0x2);     /* pCPU 1 */
+}
+
+START_TEST(test_owner_from_affinity)
+{
+	struct vm_config cfg = { .vcpu_count = 3, .cpu_affinity = 0xa };
+	struct vm vm = { .config = cfg };
+	ck_assert_uint_eq(sched_vcpu_pcpu(&vm, 0), 1);
+	ck_assert_uint_eq(sched_vcpu_pcpu(&vm, 1), 3);
+	ck_assert_uint_eq(sched_vcpu_pcpu(&vm, 2), 1);   /* fewer bits than vCPUs: round */
+	vm.config.cpu_affinity = 0;
+	ck_assert_uint_eq(sched_vcpu_pcpu(&vm, 5), 0);
+	vm.config.cpu_affinity = 1ull << TERN_MAX_PCPUS; /* no pCPU Tern schedules on */
+	ck_assert_uint_eq(sched_vcpu_pcpu(&vm, 1), 0);
+	vm.config.cpu_affinity = 1ull << (TERN_MAX_PCPUS - 1);
+	ck_assert_uint_eq(sched_vcpu_pcpu(&vm, 0), TERN_MAX_PCPUS - 1);
+}
+END_TEST
+
+START_TEST(test_round_robin_within_affinity)
+{
+	struct vcpu *want[] = { &a->vcpus[0], &a->vcpus[1], &b->vcpus[0] };
+	for (unsigned round = 0; round < 7; round++) {
+		struct vcpu *v = sched_next(&hv, 0);
+		ck_assert_ptr_eq(v, want[round % 3]);
+		ck_assert(v->running);
+		ck_assert_ptr_eq(hv.cpus[0].current, v);
+	}
+	/* Only the current one is running; the others were let go. */
+	ck_assert(!a->vcpus[1].running && !b->vcpus[0].running);
+	ck_assert(a->vcpus[0].running);
+	/* pCPU 1 only ever gets its own. */
+	ck_assert_ptr_eq(sched_next(&hv, 1), &c->vcpus[0]);
+	ck_assert_ptr_eq(sched_next(&hv, 1), &c->vcpus[0]);
+}
+END_TEST
+
+START_TEST(test_parked_paused_not_run)
+{
+	a->vcpus[0].state = VCPU_STATE_HALTED;
+	a->vcpus[1].state = VCPU_STATE_WAIT_IO;
+	a->vcpus[1].io.active = true;
+	ck_assert_int_eq(vm_mgr_pause_vcpu(b, 0), 0);
+	/* The pause asked b's vCPU to acknowledge: handled once, then it is not run. */
+	ck_assert_ptr_eq(sched_next(&hv, 0), &b->vcpus[0]);
+	sim_vcpu_begin(&b->vcpus[0]);
+	vcpu_handle_requests(&b->vcpus[0]);
+	ck_assert(!vcpu_can_enter(&b->vcpus[0]));
+	/* Nothing on pCPU 0, but pCPU 1 runs c: something may still wake them. */
+	ck_assert_ptr_null(sched_next(&hv, 0));
+	ck_assert(hv.cpus[0].idle);
+	ck_assert(!b->vcpus[0].running);
+	ck_assert_int_eq(a->state, VM_STATE_RUNNING);
+	ck_assert(!sim_log_contains("halted"));
+	/* A halted vCPU with something to take (an NMI) is run again. */
+	a->vcpus[0].intr.nmi_pending = true;
+	ck_assert_ptr_eq(sched_next(&hv, 0), &a->vcpus[0]);
+	ck_assert_uint_eq(a->vcpus[0].state, VCPU_STATE_RUNNABLE);
+	ck_assert(!hv.cpus[0].idle);
+}
+END_TEST
+
+/* One VM, nothing anywhere that could wake its halted vCPU: core stops it. */
+START_TEST(test_halted_without_wake_source_stops_the_vm)
+{
+	c->vcpus[0].state = VCPU_STATE_STOPPED;
+	c->state = VM_STATE_STOPPED;
+	b->vcpus[0].state = VCPU_STATE_HALTED;
+	a->vcpus[0].state = a->vcpus[1].state = VCPU_STATE_INIT;
+	/* While a's vCPUs are still current somewhere, the pCPU only idles. */
+	atomic_store32(&c->vcpus[0].running, 1);
+	ck_assert_ptr_null(sched_next(&hv, 0));
+	ck_assert_int_eq(b->state, VM_STATE_RUNNING);
+	atomic_store32(&c->vcpus[0].running, 0);
+	ck_assert_ptr_null(sched_next(&hv, 0));
+	ck_assert(!hv.cpus[0].idle);
+	ck_assert(sim_log_contains("vCPU 0 of VM 1 halted with no interrupt source that could wake it"));
+	ck_assert_int_eq(b->state, VM_STATE_STOPPED);
+	ck_assert_int_eq(b->stop_cause, VM_STOP_INTERNAL);
+	ck_assert_uint_eq(b->stop_detail, EXIT_REASON_HLT);
+	/* a has only INIT vCPUs (waiting for a SIPI): not this policy's to stop. */
+	ck_assert_int_eq(a->state, VM_STATE_RUNNING);
+}
+END_TEST
+
+START_TEST(test_unanswered_request_stops_the_vm)
+{
+	c->vcpus[0].state = VCPU_STATE_STOPPED;
+	c->state = VM_STATE_STOPPED;
+	b->vcpus[0].state = VCPU_STATE_WAIT_IO;
+	b->vcpus[0].io.active = true;
+	b->vcpus[0].io.req.type = IOREQ_TYPE_PORTIO;
+	a->vcpus[0].state = VCPU_STATE_WAIT_IO;
+	a->vcpus[0].io.active = true;
+	a->vcpus[0].io.req.type = IOREQ_TYPE_MMIO;
+	a->vcpus[1].state = VCPU_STATE_INIT;
+	ck_assert_ptr_null(sched_next(&hv, 0));
+	ck_assert(sim_log_contains("vCPU 0 of VM 1 waits for an I/O request no one will complete"));
+	ck_assert(sim_log_contains("vCPU 0 of VM 0 waits for an I/O request no one will complete"));
+	ck_assert_int_eq(b->stop_cause, VM_STOP_INTERNAL);
+	ck_assert_uint_eq(b->stop_detail, EXIT_REASON_IO_INSTRUCTION);
+	ck_assert_uint_eq(a->stop_detail, EXIT_REASON_EPT_VIOLATION);
+}
+END_TEST
+
+/* A request makes a parked vCPU eligible, so that it handles it in its own context. */
+START_TEST(test_requests_make_a_parked_vcpu_eligible)
+{
+	for (uint16_t i = 0; i < 2; i++)
+		a->vcpus[i].state = VCPU_STATE_HALTED;
+	b->vcpus[0].state = VCPU_STATE_HALTED;
+	vcpu_make_request(&a->vcpus[1], VCPU_REQ_FLUSH_EPT);
+	ck_assert_ptr_eq(sched_next(&hv, 0), &a->vcpus[1]);
+	sim_vcpu_begin(&a->vcpus[1]);
+	vcpu_handle_requests(&a->vcpus[1]);
+	ck_assert(!vcpu_can_enter(&a->vcpus[1]));
+	ck_assert_ptr_null(sched_next(&hv, 0));
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("sched");
+	TCase *tc = tcase_create("sched");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_owner_from_affinity);
+	tcase_add_test(tc, test_round_robin_within_affinity);
+	tcase_add_test(tc, test_parked_paused_not_run);
+	tcase_add_test(tc, test_halted_without_wake_source_stops_the_vm);
+	tcase_add_test(tc, test_unanswered_request_stops_the_vm);
+	tcase_add_test(tc, test_requests_make_a_parked_vcpu_eligible);
+	suite_add_tcase(s, tc);
+	return s;
+}
