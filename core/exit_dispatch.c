@@ -155,7 +155,7 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	[EXIT_REASON_PREEMPTION_TIMER] = { HANDLE(preemption_timer_exit),
 		OFF(PIN, PREEMPTION_TIMER) },
 	[EXIT_REASON_INVVPID] = { REFLECT_UD, ALWAYS },
-	/* A guest must not write back and invalidate the host's caches (instr_exit.c). */
+	/* A guest must not write back and invalidate the host's caches (cache_exit.c). */
 	[EXIT_REASON_WBINVD] = { HANDLE(cache_exit), ON(PROC2, WBINVD_EXITING) },
 	[EXIT_REASON_XSETBV] = { HANDLE(xsetbv_exit), ALWAYS },
 	[EXIT_REASON_APIC_WRITE] = { STOP, OFF(PROC2, APIC_REG_VIRT) },

@@ -20,11 +20,11 @@ enum exit_action intr_window_exit(struct vcpu *vcpu, const struct exit_record *e
 enum exit_action nmi_window_exit(struct vcpu *vcpu, const struct exit_record *ex);  /* intr.c */
 enum exit_action exception_exit(struct vcpu *vcpu, const struct exit_record *ex);   /* exception.c */
 enum exit_action extint_exit(struct vcpu *vcpu, const struct exit_record *ex);      /* exception.c */
-enum exit_action pause_exit(struct vcpu *vcpu, const struct exit_record *ex);    /* instr_exit.c */
-enum exit_action cache_exit(struct vcpu *vcpu, const struct exit_record *ex);    /* instr_exit.c */
-enum exit_action rdtsc_exit(struct vcpu *vcpu, const struct exit_record *ex);    /* instr_exit.c */
-enum exit_action rdtscp_exit(struct vcpu *vcpu, const struct exit_record *ex);   /* instr_exit.c */
-enum exit_action preemption_timer_exit(struct vcpu *vcpu, const struct exit_record *ex); /* instr_exit.c */
+enum exit_action pause_exit(struct vcpu *vcpu, const struct exit_record *ex);    /* yield_exit.c */
+enum exit_action cache_exit(struct vcpu *vcpu, const struct exit_record *ex);    /* cache_exit.c */
+enum exit_action rdtsc_exit(struct vcpu *vcpu, const struct exit_record *ex);    /* tsc_exit.c */
+enum exit_action rdtscp_exit(struct vcpu *vcpu, const struct exit_record *ex);   /* tsc_exit.c */
+enum exit_action preemption_timer_exit(struct vcpu *vcpu, const struct exit_record *ex); /* yield_exit.c */
 enum exit_action task_switch_exit(struct vcpu *vcpu, const struct exit_record *ex); /* report_exit.c */
 enum exit_action dr_exit(struct vcpu *vcpu, const struct exit_record *ex);          /* report_exit.c */
 enum exit_action apic_access_exit(struct vcpu *vcpu, const struct exit_record *ex); /* report_exit.c */

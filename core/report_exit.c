@@ -7,7 +7,7 @@
 #include "apic_qual.h"
 #include "dr_qual.h"
 #include "exit_handlers.h"
-#include "instr_info.h"
+#include "insn_info.h"
 #include "log.h"
 #include "task_switch_qual.h"
 #include "vm.h"

@@ -15,7 +15,7 @@
 #include "guest_mem.h"
 #include "ept_exit.h"
 #include "event.h"
-#include "instr_info.h"
+#include "insn_info.h"
 #include "ioreq.h"
 #include "io_qual.h"
 #include "lib.h"
@@ -244,7 +244,7 @@ enum exit_action string_io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	struct sio s = { .vcpu = vcpu, .in = io_qual_is_in(q), .size = io_qual_size(q),
 			 .port = io_qual_port(q) };
 	unsigned asz = ins_outs_info_addr_size(ex->instr_info);
-	unsigned abytes = instr_info_addr_bytes(asz);
+	unsigned abytes = insn_info_addr_bytes(asz);
 
 	s.long64 = vcpu_long_mode_64(vcpu);
 	/* 64-bit mode has 32- and 64-bit addresses only; other modes 16 and 32. */

@@ -56,7 +56,7 @@ void vmxc_build(const struct vcpu *vcpu, struct vmx_controls *out)
 	 * the VMM then owes (29.4.3.3).
 	 */
 	out->ctl[VMXC_PROC2] |= VMXC_PROC2_ENABLE_VPID;
-	/* A guest must not write back and invalidate the host's caches (instr_exit.c). */
+	/* A guest must not write back and invalidate the host's caches (cache_exit.c). */
 	out->ctl[VMXC_PROC2] |= VMXC_PROC2_WBINVD_EXITING;
 	/* RDTSCP/RDPID and INVPCID #UD unless enabled (SDM 26.3): follow the VM's CPUID. */
 	if (vm_has(vm, 0x80000001u, 3, CPUID_80000001_EDX_RDTSCP))

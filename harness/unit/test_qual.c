@@ -4,7 +4,7 @@
 #include "apic_qual.h"
 #include "cr_qual.h"
 #include "dr_qual.h"
-#include "instr_info.h"
+#include "insn_info.h"
 #include "io_qual.h"
 #include "task_switch_qual.h"
 
@@ -85,11 +85,11 @@ START_TEST(test_ins_outs_info)
 	uint32_t info = (1u << 7) | (4u << 15);
 	ck_assert_uint_eq(ins_outs_info_addr_size(info), ADDR_SIZE_32);
 	ck_assert_uint_eq(ins_outs_info_seg(info), 4);
-	ck_assert_uint_eq(instr_info_addr_bytes(ADDR_SIZE_16), 2);
-	ck_assert_uint_eq(instr_info_addr_bytes(ADDR_SIZE_32), 4);
-	ck_assert_uint_eq(instr_info_addr_bytes(ADDR_SIZE_64), 8);
+	ck_assert_uint_eq(insn_info_addr_bytes(ADDR_SIZE_16), 2);
+	ck_assert_uint_eq(insn_info_addr_bytes(ADDR_SIZE_32), 4);
+	ck_assert_uint_eq(insn_info_addr_bytes(ADDR_SIZE_64), 8);
 	for (unsigned a = 3; a < 8; a++)
-		ck_assert_uint_eq(instr_info_addr_bytes(a), 0); /* undefined encodings */
+		ck_assert_uint_eq(insn_info_addr_bytes(a), 0); /* undefined encodings */
 	ck_assert_uint_eq(ins_outs_info_addr_size(0xffffffffu), 7);
 	ck_assert_uint_eq(ins_outs_info_seg(0xffffffffu), 7);
 }

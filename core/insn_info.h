@@ -4,8 +4,8 @@
  * used by INS/OUTS (Table 28-8) and by INVEPT/INVPCID/INVVPID (Table 28-13),
  * and the exit qualification of INVLPG/INVPCID (Table 28-1). Pure accessors.
  */
-#ifndef TERN_INSTR_INFO_H
-#define TERN_INSTR_INFO_H
+#ifndef TERN_INSN_INFO_H
+#define TERN_INSN_INFO_H
 
 #include <stdint.h>
 #include <stdbool.h>
@@ -18,7 +18,7 @@ static inline unsigned ins_outs_info_addr_size(uint32_t info) { return (info >> 
 /* Bits 17:15: segment register for OUTS (0 ES .. 5 GS); undefined for INS (always ES). */
 static inline unsigned ins_outs_info_seg(uint32_t info) { return (info >> 15) & 7u; }
 /* Address size in bytes (2, 4, 8), or 0 for an encoding the SDM leaves undefined. */
-static inline unsigned instr_info_addr_bytes(unsigned addr_size)
+static inline unsigned insn_info_addr_bytes(unsigned addr_size)
 {
 	return addr_size == ADDR_SIZE_16 ? 2 : addr_size == ADDR_SIZE_32 ? 4
 	       : addr_size == ADDR_SIZE_64 ? 8 : 0;
