@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libFuzzer target: the interrupt controllers and timers driven through
+ * their register interfaces with hostile values. A small VM of vLAPICs
+ * (route + accept as the VM-level delivery does it); after every step the
+ * architectural invariants are checked:
+ *   - no vector below 16 is ever in IRR or ISR (SDM 10.5.2);
+ *   - a route reaches only existing vCPUs; lowest priority at most one;
+ *   - the pending vector is above the PPR class and acknowledgeable;
+ *   - time moves forward only and a deadline is never in the past after
+ *     the timer was brought up to date.
+ *
+ * Input: 16-byte records: op, device (high nibble) and cpu, 2 bytes
+ * register/offset, 8 bytes value, 4 bytes time step. Devices: 0-9 the
+ * vLAPICs, 10-15 the vIOAPIC (whose messages go to the vLAPICs, and whose
+ * EOIs come from them).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include "vlapic.h"
+#include "vioapic.h"
+
+#define NCPU 4u
+#define REC 16u
+
+static struct vlapic cpu[NCPU];
+static struct vlapic *cpus[NCPU];
+static struct vioapic ioapic;
+
+static void fail(const char *what)
+{
+	fprintf(stderr, "fuzz_irqchip: %s\n", what);
+	abort();
+}
+
+static uint64_t le(const uint8_t *b, unsigned n)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)b[i] << (8 * i);
+	return v;
+}
+
+static void check_lapic(const struct vlapic *l)
+{
+	if (l->irr[0] & 0xffffu || l->isr[0] & 0xffffu)
+		fail("vector below 16 in IRR/ISR");
+	int v = vlapic_pending_vector(l);
+	if (v >= 0 && (v < 16 || v > 255 || (unsigned)v >> 4 <= vlapic_ppr(l) >> 4))
+		fail("pending vector not above the PPR");
+	if (vlapic_ppr(l) > 0xff || vlapic_apr(l) > 0xff)
+		fail("priority out of range");
+}
+
+static void deliver(const struct vlapic_result *res)
+{
+	if (!res->send)
+		return;
+	uint64_t set = vlapic_route(cpus, NCPU, &res->msg);
+	if (set >> NCPU)
+		fail("route beyond the VM");
+	if (res->msg.delivery == VLAPIC_DM_LOWEST && (set & (set - 1)))
+		fail("lowest priority to several");
+	for (unsigned i = 0; i < NCPU; i++)
+		if ((set >> i) & 1u)
+			(void)vlapic_accept(&cpu[i], &res->msg);
+}
+
+static void deliver_io(const struct vioapic_out *out)
+{
+	if (out->count > VIOAPIC_PINS)
+		fail("IOAPIC output overflow");
+	for (unsigned k = 0; k < out->count; k++) {
+		struct vlapic_result r = { .send = true, .msg = out->msg[k] };
+		deliver(&r);
+	}
+}
+
+/* A vLAPIC write's EOI broadcast goes to the IOAPIC, like the VM will do it. */
+static void after_lapic(const struct vlapic_result *res)
+{
+	deliver(res);
+	if (res->eoi_vector >= 0) {
+		struct vioapic_out out;
+		vioapic_eoi(&ioapic, (uint8_t)res->eoi_vector, &out);
+		deliver_io(&out);
+	}
+}
+
+static void ioapic_step(const uint8_t *b)
+{
+	uint32_t reg = (uint32_t)le(b + 2, 2);
+	uint64_t val = le(b + 4, 8);
+	struct vioapic_out out;
+	uint32_t v;
+	switch (b[0] % 4) {
+	case 0:
+		vioapic_mmio_read(&ioapic, reg & 0x1f, &v);
+		break;
+	case 1:
+		vioapic_mmio_write(&ioapic, reg & 0x1f, (uint32_t)val, &out);
+		deliver_io(&out);
+		break;
+	case 2:
+		if (vioapic_set_line(&ioapic, b[0] & 0x80 ? reg : reg % VIOAPIC_PINS, val & 1, &out) == 0)
+			deliver_io(&out);
+		else if (out.count)
+			fail("refused pin delivered");
+		break;
+	default:
+		vioapic_eoi(&ioapic, (uint8_t)val, &out);
+		deliver_io(&out);
+		break;
+	}
+}
+
+static void lapic_step(const uint8_t *b, uint64_t now)
+{
+	struct vlapic *l = &cpu[b[1] % NCPU];
+	uint32_t reg = (uint32_t)le(b + 2, 2);
+	uint64_t val = le(b + 4, 8);
+	struct vlapic_result res;
+	struct guest_fault f;
+	uint32_t v32;
+	uint64_t v64;
+
+	switch (b[0] % 12) {
+	case 0:
+		(void)vlapic_mmio_read(l, reg & 0x1fff, now, &v32);
+		break;
+	case 1:
+	case 2:
+		/* mostly real registers, sometimes anywhere */
+		(void)vlapic_mmio_write(l, b[0] & 0x80 ? reg : (reg & 0x3f0), (uint32_t)val, now, &res);
+		after_lapic(&res);
+		break;
+	case 3:
+		vlapic_msr_read(l, 0x800u + (reg & 0x1ff) - (b[0] & 0x80 ? 0x40 : 0), now, &v64, &f);
+		break;
+	case 4:
+	case 5:
+		vlapic_msr_write(l, 0x800u + (reg & 0xff), val, now, &res);
+		if (res.fault.valid && res.send)
+			fail("#GP and a send");
+		after_lapic(&res);
+		break;
+	case 6: {
+		/* IA32_APIC_BASE: mode bits from the input, base kept mostly sane */
+		uint64_t nb = (l->apic_base & ~0xd00ull) | (val & 0xd00ull);
+		if (b[0] & 0x80)
+			nb = val;
+		vlapic_apic_base_write(l, nb, ~0ull << 36, &f);
+		break;
+	}
+	case 7:
+		vlapic_tsc_deadline_write(l, b[0] & 0x80 ? val : now + (val & 0xffff), now);
+		break;
+	case 8: {
+		int p = vlapic_pending_vector(l);
+		if (p >= 0 && vlapic_ack(l, (uint8_t)p))
+			fail("pending vector not acknowledgeable");
+		break;
+	}
+	case 9:
+		(void)vlapic_lint(l, b[2] % 3);
+		break;
+	case 10:
+		vlapic_cr8_write(l, val);
+		break;
+	default: {
+		struct vlapic_msg m = { .vector = (uint8_t)val, .delivery = (uint8_t)(val >> 8) & 7,
+					.shorthand = (uint8_t)(val >> 11) & 3, .logical = (val >> 13) & 1,
+					.level = (val >> 14) & 1, .assert = (val >> 15) & 1,
+					.x2apic = (val >> 16) & 1, .dest = (uint32_t)(val >> 32),
+					.src = b[1] % NCPU };
+		res.send = true;
+		res.msg = m;
+		deliver(&res);
+		break;
+	}
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint64_t now = 0;
+	for (unsigned i = 0; i < NCPU; i++) {
+		vlapic_init(&cpu[i], i, i, i == 0, 1u + i);
+		cpus[i] = &cpu[i];
+	}
+	vioapic_init(&ioapic, NCPU);
+	for (size_t off = 0; off + REC <= size; off += REC) {
+		const uint8_t *b = data + off;
+		now += le(b + 12, 4);
+		unsigned dev = b[1] >> 4;
+		if (dev < 10)
+			lapic_step(b, now);
+		else
+			ioapic_step(b);
+		for (unsigned i = 0; i < NCPU; i++) {
+			(void)vlapic_timer_advance(&cpu[i], now);
+			if (vlapic_next_deadline(&cpu[i]) <= now)
+				fail("deadline in the past after advance");
+			check_lapic(&cpu[i]);
+		}
+	}
+	return 0;
+}
