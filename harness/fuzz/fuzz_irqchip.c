@@ -12,8 +12,8 @@
  *
  * Input: 16-byte records: op, device (high nibble) and cpu, 2 bytes
  * register/offset, 8 bytes value, 4 bytes time step. Devices: 0-9 the
- * vLAPICs, 10-15 the vIOAPIC (whose messages go to the vLAPICs, and whose
- * EOIs come from them).
+ * vLAPICs, 10-12 the vIOAPIC (whose messages go to the vLAPICs, and whose
+ * EOIs come from them), 13-15 the vPIC (its output on LINT0 of vCPU 0).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,6 +21,7 @@
 #include <string.h>
 #include "vlapic.h"
 #include "vioapic.h"
+#include "vpic.h"
 
 #define NCPU 4u
 #define REC 16u
@@ -28,6 +29,7 @@
 static struct vlapic cpu[NCPU];
 static struct vlapic *cpus[NCPU];
 static struct vioapic ioapic;
+static struct vpic pic;
 
 static void fail(const char *what)
 {
@@ -87,6 +89,36 @@ static void after_lapic(const struct vlapic_result *res)
 		vioapic_eoi(&ioapic, (uint8_t)res->eoi_vector, &out);
 		deliver_io(&out);
 	}
+}
+
+static void pic_step(const uint8_t *b)
+{
+	static const uint16_t ports[8] = { 0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1, 0x22, 0x4d2 };
+	uint16_t port = b[0] & 0x40 ? (uint16_t)le(b + 2, 2) : ports[b[2] & 7];
+	uint8_t v;
+	switch (b[0] % 4) {
+	case 0:
+		(void)vpic_io_read(&pic, port, &v);
+		break;
+	case 1:
+		(void)vpic_io_write(&pic, port, b[4]);
+		break;
+	case 2:
+		(void)vpic_set_irq(&pic, b[0] & 0x80 ? b[3] : b[3] & 15, b[4] & 1);
+		break;
+	default: {
+		bool out = vpic_output(&pic);
+		v = vpic_intack(&pic);
+		if ((v & 0xf8) != pic.chip[0].base && (v & 0xf8) != pic.chip[1].base)
+			fail("INTA vector from neither chip");
+		if (!out && v != (pic.chip[0].base | 7))
+			fail("INTA without INTR is not spurious");
+		break;
+	}
+	}
+	/* virtual wire: the PIC output on LINT0 of vCPU 0 */
+	if (vpic_output(&pic) && vlapic_lint(&cpu[0], 0) == VLAPIC_EV_EXTINT)
+		(void)vpic_intack(&pic);
 }
 
 static void ioapic_step(const uint8_t *b)
@@ -192,14 +224,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cpus[i] = &cpu[i];
 	}
 	vioapic_init(&ioapic, NCPU);
+	vpic_init(&pic);
 	for (size_t off = 0; off + REC <= size; off += REC) {
 		const uint8_t *b = data + off;
 		now += le(b + 12, 4);
 		unsigned dev = b[1] >> 4;
 		if (dev < 10)
 			lapic_step(b, now);
-		else
+		else if (dev < 13)
 			ioapic_step(b);
+		else
+			pic_step(b);
 		for (unsigned i = 0; i < NCPU; i++) {
 			(void)vlapic_timer_advance(&cpu[i], now);
 			if (vlapic_next_deadline(&cpu[i]) <= now)
