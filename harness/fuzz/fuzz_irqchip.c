@@ -12,8 +12,9 @@
  *
  * Input: 16-byte records: op, device (high nibble) and cpu, 2 bytes
  * register/offset, 8 bytes value, 4 bytes time step. Devices: 0-9 the
- * vLAPICs, 10-12 the vIOAPIC (whose messages go to the vLAPICs, and whose
- * EOIs come from them), 13-15 the vPIC (its output on LINT0 of vCPU 0).
+ * vLAPICs, 10-11 the vIOAPIC (whose messages go to the vLAPICs, and whose
+ * EOIs come from them), 12-13 the vPIC (its output on LINT0 of vCPU 0),
+ * 14-15 the vPIT (IRQ 0 to the PIC and IOAPIC pin 2).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "vlapic.h"
 #include "vioapic.h"
 #include "vpic.h"
+#include "vpit.h"
 
 #define NCPU 4u
 #define REC 16u
@@ -30,6 +32,7 @@ static struct vlapic cpu[NCPU];
 static struct vlapic *cpus[NCPU];
 static struct vioapic ioapic;
 static struct vpic pic;
+static struct vpit pit;
 
 static void fail(const char *what)
 {
@@ -119,6 +122,30 @@ static void pic_step(const uint8_t *b)
 	/* virtual wire: the PIC output on LINT0 of vCPU 0 */
 	if (vpic_output(&pic) && vlapic_lint(&cpu[0], 0) == VLAPIC_EV_EXTINT)
 		(void)vpic_intack(&pic);
+}
+
+static void pit_step(const uint8_t *b, uint64_t now)
+{
+	uint16_t port = b[0] & 0x40 ? (uint16_t)le(b + 2, 2) : (uint16_t)(0x40u + (b[2] & 3));
+	if (b[2] & 0x80)
+		port = VPIT_PORT_B;
+	uint8_t v;
+	if (b[0] & 1)
+		(void)vpit_io_write(&pit, port, b[4], now);
+	else
+		(void)vpit_io_read(&pit, port, now, &v);
+	/* IRQ 0 edges go to the PIC and IOAPIC pin 2 as the VM will wire them */
+	if (vpit_advance(&pit, now)) {
+		struct vioapic_out out;
+		(void)vpic_set_irq(&pic, 0, true);
+		(void)vpic_set_irq(&pic, 0, false);
+		(void)vioapic_set_line(&ioapic, 2, true, &out);
+		deliver_io(&out);
+		(void)vioapic_set_line(&ioapic, 2, false, &out);
+		deliver_io(&out);
+	}
+	if (vpit_next_deadline(&pit) <= now && pit.ch[0].edge)
+		fail("PIT deadline in the past after advance");
 }
 
 static void ioapic_step(const uint8_t *b)
@@ -225,16 +252,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	vioapic_init(&ioapic, NCPU);
 	vpic_init(&pic);
+	if (vpit_init(&pit, 3u * VPIT_HZ))
+		fail("vpit_init");
 	for (size_t off = 0; off + REC <= size; off += REC) {
 		const uint8_t *b = data + off;
 		now += le(b + 12, 4);
 		unsigned dev = b[1] >> 4;
 		if (dev < 10)
 			lapic_step(b, now);
-		else if (dev < 13)
+		else if (dev < 12)
 			ioapic_step(b);
-		else
+		else if (dev < 14)
 			pic_step(b);
+		else
+			pit_step(b, now);
 		for (unsigned i = 0; i < NCPU; i++) {
 			(void)vlapic_timer_advance(&cpu[i], now);
 			if (vlapic_next_deadline(&cpu[i]) <= now)
