@@ -13,8 +13,8 @@
  * Input: 16-byte records: op, device (high nibble) and cpu, 2 bytes
  * register/offset, 8 bytes value, 4 bytes time step. Devices: 0-9 the
  * vLAPICs, 10-11 the vIOAPIC (whose messages go to the vLAPICs, and whose
- * EOIs come from them), 12-13 the vPIC (its output on LINT0 of vCPU 0),
- * 14-15 the vPIT (IRQ 0 to the PIC and IOAPIC pin 2).
+ * EOIs come from them), 12 the vPIC (its output on LINT0 of vCPU 0),
+ * 13-14 the vPIT (IRQ 0 to the PIC and IOAPIC pin 2), 15 the RTC (IRQ 8).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +24,7 @@
 #include "vioapic.h"
 #include "vpic.h"
 #include "vpit.h"
+#include "vrtc.h"
 
 #define NCPU 4u
 #define REC 16u
@@ -33,6 +34,7 @@ static struct vlapic *cpus[NCPU];
 static struct vioapic ioapic;
 static struct vpic pic;
 static struct vpit pit;
+static struct vrtc rtc;
 
 static void fail(const char *what)
 {
@@ -148,6 +150,22 @@ static void pit_step(const uint8_t *b, uint64_t now)
 		fail("PIT deadline in the past after advance");
 }
 
+static void rtc_step(const uint8_t *b, uint64_t now)
+{
+	uint16_t port = b[0] & 0x40 ? (uint16_t)le(b + 2, 2) : (uint16_t)(0x70u + (b[2] & 1));
+	uint8_t v;
+	if (b[0] & 1)
+		(void)vrtc_io_write(&rtc, port, b[4], now);
+	else
+		(void)vrtc_io_read(&rtc, port, now, &v);
+	if (vrtc_advance(&rtc, now)) {
+		(void)vpic_set_irq(&pic, 8, true);
+		(void)vpic_set_irq(&pic, 8, false);
+	}
+	if (!(rtc.reg_c & VRTC_C_IRQF) && vrtc_next_deadline(&rtc) < now)
+		fail("RTC deadline in the past after advance");
+}
+
 static void ioapic_step(const uint8_t *b)
 {
 	uint32_t reg = (uint32_t)le(b + 2, 2);
@@ -252,8 +270,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	vioapic_init(&ioapic, NCPU);
 	vpic_init(&pic);
-	if (vpit_init(&pit, 3u * VPIT_HZ))
-		fail("vpit_init");
+	if (vpit_init(&pit, 3u * VPIT_HZ) || vrtc_init(&rtc, 2000000u, 12345678u, 0))
+		fail("init");
 	for (size_t off = 0; off + REC <= size; off += REC) {
 		const uint8_t *b = data + off;
 		now += le(b + 12, 4);
@@ -262,10 +280,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			lapic_step(b, now);
 		else if (dev < 12)
 			ioapic_step(b);
-		else if (dev < 14)
+		else if (dev < 13)
 			pic_step(b);
-		else
+		else if (dev < 15)
 			pit_step(b, now);
+		else
+			rtc_step(b, now);
 		for (unsigned i = 0; i < NCPU; i++) {
 			(void)vlapic_timer_advance(&cpu[i], now);
 			if (vlapic_next_deadline(&cpu[i]) <= now)
