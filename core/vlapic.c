@@ -42,13 +42,8 @@ static bool vec_test(const uint32_t a[8], unsigned v) { return (a[v >> 5] >> (v 
 static int vec_highest(const uint32_t a[8])
 {
 	for (int w = 7; w >= 0; w--) {
-		uint32_t bits = a[w];
-		if (!bits)
-			continue;
-		int b = 31;
-		while (!((bits >> b) & 1u))
-			b--;
-		return w * 32 + b;
+		if (a[w])
+			return w * 32 + 31 - __builtin_clz(a[w]); /* BSR, no library call */
 	}
 	return NO_VECTOR;
 }
@@ -151,7 +146,9 @@ int vlapic_pending_vector(const struct vlapic *lapic)
 
 int vlapic_ack(struct vlapic *lapic, uint8_t vector)
 {
-	if (vlapic_pending_vector(lapic) != vector)
+	/* The caller takes what vlapic_pending_vector() offered: pending and above PPR. */
+	if (!vlapic_hw_enabled(lapic) || !vec_test(lapic->irr, vector) ||
+	    prio_class(vector) <= (vlapic_ppr(lapic) >> 4))
 		return -TERN_EINVAL;
 	vec_clear(lapic->irr, vector);
 	vec_set(lapic->isr, vector);
@@ -383,6 +380,7 @@ static void send_ipi(struct vlapic *l, uint32_t lo, uint32_t dest, bool x2, stru
 
 /* ---- delivery: routing and acceptance, SDM 10.6.2 ---- */
 
+/* Broadcasts and logical destinations (a physical unicast is matched by ID in vlapic_route). */
 static bool match_dest(const struct vlapic *l, const struct vlapic_msg *m)
 {
 	if (vlapic_x2apic(l) && m->x2apic) {
@@ -400,8 +398,7 @@ static bool match_dest(const struct vlapic *l, const struct vlapic_msg *m)
 		return false;
 	if (d == XAPIC_BROADCAST)
 		return true;
-	if (!m->logical)
-		return d == l->apic_id;
+	/* A physical destination that is no broadcast was vlapic_route's. */
 	if (vlapic_x2apic(l))
 		return false; /* an 8-bit logical destination means nothing to an x2APIC */
 	uint32_t ldr8 = l->ldr >> 24;
@@ -420,8 +417,22 @@ uint64_t vlapic_route(struct vlapic *const *lapics, unsigned n, const struct vla
 	uint64_t set = 0;
 	if (n > 64)
 		n = 64;
+	/*
+	 * A physical destination that is no broadcast is the APIC ID in every
+	 * mode combination (8-bit destinations fit any ID they can name).
+	 */
+	bool unicast = msg->shorthand == VLAPIC_SH_NONE && !msg->logical &&
+		       msg->dest != XAPIC_BROADCAST && msg->dest != X2APIC_BROADCAST;
+	/* IDs are unique in a VM and usually the vCPU index: try that one first. */
+	if (unicast && msg->dest < n && lapics[msg->dest]->apic_id == msg->dest)
+		return vlapic_hw_enabled(lapics[msg->dest]) ? 1ull << msg->dest : 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct vlapic *l = lapics[i];
+		if (unicast) {
+			if (l->apic_id == msg->dest && vlapic_hw_enabled(l))
+				set |= 1ull << i;
+			continue;
+		}
 		if (!vlapic_hw_enabled(l))
 			continue;
 		bool hit;

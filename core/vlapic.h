@@ -228,10 +228,16 @@ uint32_t vlapic_apr(const struct vlapic *lapic);
 
 /* Highest IRR vector whose class is above the PPR class, or -1 (SDM 10.8.3.1). */
 int vlapic_pending_vector(const struct vlapic *lapic);
-/* The CPU takes `vector` (INTA): IRR -> ISR. -TERN_EINVAL if not pending. */
+/*
+ * The CPU takes `vector` (INTA): IRR -> ISR. -TERN_EINVAL unless it is in
+ * IRR above the PPR class (normally it is what vlapic_pending_vector gave).
+ */
 int vlapic_ack(struct vlapic *lapic, uint8_t vector);
 
-/* The vCPUs (bit per index, index < n <= 64) a message is delivered to. */
+/*
+ * The vCPUs (bit per index, index < n <= 64) a message is delivered to.
+ * @pre the APIC IDs of `lapics` are unique (the VM assigns them).
+ */
 uint64_t vlapic_route(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg);
 /* Deliver a message to this APIC (SDM 10.6, 10.8.4). */
 enum vlapic_event vlapic_accept(struct vlapic *lapic, const struct vlapic_msg *msg);

@@ -237,7 +237,8 @@ START_TEST(test_ppr_apr_rules)
 	m.vector = 0x60;
 	vlapic_accept(&cpu[0], &m);
 	ck_assert_int_eq(vlapic_pending_vector(&cpu[0]), 0x60);
-	ck_assert_int_eq(vlapic_ack(&cpu[0], 0x5f), -TERN_EINVAL); /* only the highest is taken */
+	ck_assert_int_eq(vlapic_ack(&cpu[0], 0x5f), -TERN_EINVAL); /* below the PPR */
+	ck_assert_int_eq(vlapic_ack(&cpu[0], 0x70), -TERN_EINVAL); /* not in IRR */
 	/* TPR above everything: APR = TPR */
 	wr(0, VLAPIC_TPR, 0x7a);
 	ck_assert_uint_eq(rd(0, VLAPIC_APR), 0x7a);
@@ -388,8 +389,17 @@ START_TEST(test_ipi_physical_and_shorthands)
 	res = wr(1, VLAPIC_ICR_LO, 0x37 | VLAPIC_SH_ALL << 18);
 	ck_assert_uint_eq(deliver(&res), 0x7);
 	struct vlapic_msg m = fixed_msg(0x40, 3, false);
+	ck_assert_uint_eq(vlapic_route(cpus, NCPU, &m), 0);
+	/* IDs that are not the index are found all the same */
+	struct vlapic *perm[NCPU] = { &cpu[2], &cpu[0], &cpu[3], &cpu[1] };
+	m.dest = 1;
+	ck_assert_uint_eq(vlapic_route(perm, NCPU, &m), 1u << 3);
+	m.dest = 3;
+	ck_assert_uint_eq(vlapic_route(perm, NCPU, &m), 0); /* disabled */
 	ck_assert_int_eq(vlapic_accept(&cpu[3], &m), VLAPIC_EV_NONE);
 	ck_assert_int_eq(vlapic_pending_vector(&cpu[3]), -1);
+	cpu[3].irr[2] = 1; /* held from before the disable */
+	ck_assert_int_eq(vlapic_ack(&cpu[3], 0x40), -TERN_EINVAL);
 	ck_assert_int_eq(vlapic_lint(&cpu[3], 0), VLAPIC_EV_NONE);
 }
 END_TEST
@@ -562,6 +572,9 @@ START_TEST(test_x2apic_registers)
 	res = msr_wr(2, VLAPIC_MSR(VLAPIC_EOI), 0);
 	ck_assert(!res.fault.valid);
 	ck_assert_uint_eq(msr_rd(2, VLAPIC_MSR(VLAPIC_ISR0) + 3), 0);
+	/* physical 0xFF from an x2APIC: ID 255 to x2APICs, a broadcast to xAPICs */
+	res = msr_wr(2, VLAPIC_MSR(VLAPIC_ICR_LO), 0x000000ff00000058ull);
+	ck_assert_uint_eq(deliver(&res), 0xb);
 	/* x2APIC broadcast and cluster destinations */
 	res = msr_wr(2, VLAPIC_MSR(VLAPIC_ICR_LO), 0xffffffff00000053ull);
 	ck_assert_uint_eq(deliver(&res), 0xf);
