@@ -6,6 +6,9 @@
  */
 #include "unit.h"
 #include "vpic.h"
+#include "vpit.h"
+#include "vrtc.h"
+#include "vlapic.h"
 #include "err.h"
 
 static struct vpic pic;
@@ -288,6 +291,62 @@ START_TEST(test_special_mask)
 }
 END_TEST
 
+/*
+ * Virtual-wire mode as firmware leaves the BSP: LVT LINT0 = ExtINT. The PIT
+ * ticks IRQ 0 and the RTC IRQ 8 (through the slave); the vLAPIC says
+ * EXTINT and the INTA takes the vector from the PIC.
+ */
+START_TEST(test_virtual_wire_pit_rtc)
+{
+	struct vpit pit;
+	struct vrtc rtc;
+	struct vlapic bsp;
+	struct vlapic_result res;
+	const uint64_t hz = 2ull * VPIT_HZ;
+	ck_assert_int_eq(vpit_init(&pit, hz), 0);
+	ck_assert_int_eq(vrtc_init(&rtc, hz, 0, 0), 0);
+	vlapic_init(&bsp, 0, 0, true, 1);
+	vlapic_mmio_write(&bsp, VLAPIC_SVR, 0x1ff, 0, &res);
+	vlapic_mmio_write(&bsp, VLAPIC_LVT_LINT0, VLAPIC_DM_EXTINT << 8, 0, &res);
+	/* PIT channel 0, rate generator, 1193 clocks (1 ms) */
+	ck_assert_int_eq(vpit_io_write(&pit, VPIT_CONTROL, 0x34, 0), 0);
+	ck_assert_int_eq(vpit_io_write(&pit, VPIT_CH0, 0xa9, 0), 0);
+	ck_assert_int_eq(vpit_io_write(&pit, VPIT_CH0, 0x04, 0), 0);
+	uint64_t t = vpit_next_deadline(&pit);
+	ck_assert_uint_eq(t, 2 * 1193);
+	ck_assert(vpit_advance(&pit, t));
+	irq(0, true);
+	irq(0, false);
+	ck_assert(vpic_output(&pic));
+	ck_assert_int_eq(vlapic_lint(&bsp, 0), VLAPIC_EV_EXTINT);
+	ck_assert_uint_eq(vpic_intack(&pic), 0x20);
+	out8(0x20, 0x20);
+	/* RTC periodic interrupt on IRQ 8: the slave's vector */
+	uint8_t b;
+	ck_assert_int_eq(vrtc_io_write(&rtc, VRTC_INDEX, VRTC_REG_B, t), 0);
+	ck_assert_int_eq(vrtc_io_write(&rtc, VRTC_DATA, VRTC_B_24H | VRTC_B_PIE, t), 0);
+	uint64_t r = vrtc_next_deadline(&rtc);
+	ck_assert(vrtc_advance(&rtc, r));
+	irq(8, true);
+	ck_assert(vpic_output(&pic));
+	ck_assert_int_eq(vlapic_lint(&bsp, 0), VLAPIC_EV_EXTINT);
+	ck_assert_uint_eq(vpic_intack(&pic), 0x28);
+	/* the handler reads register C (IRQ 8 drops) and EOIs both PICs */
+	ck_assert_int_eq(vrtc_io_write(&rtc, VRTC_INDEX, VRTC_REG_C, r), 0);
+	ck_assert_int_eq(vrtc_io_read(&rtc, VRTC_DATA, r, &b), 0);
+	ck_assert_uint_eq(b, VRTC_C_IRQF | VRTC_C_PF);
+	irq(8, false);
+	out8(0xa0, 0x20);
+	out8(0x20, 0x20);
+	ck_assert(!vpic_output(&pic));
+	/* with LINT0 masked the PIC reaches nobody */
+	vlapic_mmio_write(&bsp, VLAPIC_LVT_LINT0, VLAPIC_LVT_MASKED | VLAPIC_DM_EXTINT << 8, 0, &res);
+	pulse(0);
+	ck_assert(vpic_output(&pic));
+	ck_assert_int_eq(vlapic_lint(&bsp, 0), VLAPIC_EV_NONE);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("vpic");
@@ -300,6 +359,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_cascade);
 	tcase_add_test(tc, test_level_elcr_ltim);
 	tcase_add_test(tc, test_special_mask);
+	tcase_add_test(tc, test_virtual_wire_pit_rtc);
 	suite_add_tcase(s, tc);
 	return s;
 }
