@@ -1,0 +1,826 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Virtual local APIC (SDM Vol. 3A chapter 10). See vlapic.h for the model:
+ * registers here, delivery to other vCPUs by the caller, time passed in.
+ */
+#include "vlapic.h"
+#include "err.h"
+
+/* Writable bits of each register (SDM Figures 10-8, 10-13, 10-18, 10-23). */
+#define LVT_TIMER_BITS 0x000700ffu  /* vector, mask, timer mode */
+#define LVT_DM_BITS 0x000107ffu     /* vector, delivery mode, mask (thermal, perf) */
+#define LVT_LINT_BITS 0x0001a7ffu   /* + polarity (13), trigger mode (15) */
+#define LVT_ERROR_BITS 0x000100ffu  /* vector, mask */
+#define LVT_DELIVERY_STATUS (1u << 12)
+#define TPR_BITS 0xffu
+#define SVR_BITS 0x3ffu             /* vector, APIC enable, focus check (no EOI suppression) */
+#define DCR_BITS 0xbu
+#define XAPIC_ID_SHIFT 24
+#define XAPIC_LDR_BITS 0xff000000u
+#define XAPIC_DFR_BITS 0xf0000000u
+#define DFR_LOW_ONES 0x0fffffffu
+#define DFR_MODEL_FLAT 0xfu
+#define DFR_MODEL_CLUSTER 0x0u
+#define XAPIC_ICR_LO_BITS 0x000ccfffu  /* vector..dest mode, level, trigger, shorthand */
+#define XAPIC_ICR_HI_BITS 0xff000000u
+#define LVT_TIMER_MODE_BITS (3u << VLAPIC_TIMER_MODE_SHIFT)
+#define TIMER_MODE_RESERVED 3u
+#define BASE_FIXED_RESERVED 0x2ffull   /* bits 7:0 and 9 of IA32_APIC_BASE */
+#define XAPIC_BROADCAST 0xffu
+#define X2APIC_BROADCAST 0xffffffffu
+#define FIRST_LEGAL_VECTOR 16u
+#define NO_VECTOR (-1)
+
+enum apic_mode { MODE_DISABLED, MODE_INVALID, MODE_XAPIC, MODE_X2APIC };
+
+/* ---- bitmaps of 256 vectors in 8 words of 32 bits (the register layout) ---- */
+
+static void vec_set(uint32_t a[8], unsigned v) { a[v >> 5] |= 1u << (v & 31u); }
+static void vec_clear(uint32_t a[8], unsigned v) { a[v >> 5] &= ~(1u << (v & 31u)); }
+static bool vec_test(const uint32_t a[8], unsigned v) { return (a[v >> 5] >> (v & 31u)) & 1u; }
+
+static int vec_highest(const uint32_t a[8])
+{
+	for (int w = 7; w >= 0; w--) {
+		if (a[w])
+			return w * 32 + 31 - __builtin_clz(a[w]); /* BSR, no library call */
+	}
+	return NO_VECTOR;
+}
+
+static unsigned prio_class(int v) { return v < 0 ? 0u : (unsigned)v >> 4; }
+
+static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
+/* ---- modes ---- */
+
+static enum apic_mode base_mode(uint64_t base)
+{
+	bool en = base & VLAPIC_BASE_EN, extd = base & VLAPIC_BASE_EXTD;
+	if (!en)
+		return extd ? MODE_INVALID : MODE_DISABLED;
+	return extd ? MODE_X2APIC : MODE_XAPIC;
+}
+
+bool vlapic_hw_enabled(const struct vlapic *lapic) { return lapic->apic_base & VLAPIC_BASE_EN; }
+bool vlapic_sw_enabled(const struct vlapic *lapic) { return lapic->svr & VLAPIC_SVR_ENABLE; }
+bool vlapic_x2apic(const struct vlapic *lapic) { return base_mode(lapic->apic_base) == MODE_X2APIC; }
+
+/* x2APIC logical ID: cluster ID[31:4] in bits 31:16, 1 << ID[3:0] (SDM 10.12.10.2). */
+static uint32_t x2apic_ldr(uint32_t id) { return ((id >> 4) << 16) | (1u << (id & 0xfu)); }
+
+static void reset_regs(struct vlapic *l)
+{
+	l->tpr = 0;
+	l->ldr = vlapic_x2apic(l) ? x2apic_ldr(l->apic_id) : 0;
+	l->dfr = 0xffffffffu;
+	l->svr = VLAPIC_SVR_RESET;
+	for (unsigned i = 0; i < 8; i++) {
+		l->isr[i] = 0;
+		l->tmr[i] = 0;
+		l->irr[i] = 0;
+	}
+	l->esr = 0;
+	l->esr_pending = 0;
+	l->icr_lo = 0;
+	l->icr_hi = 0;
+	for (unsigned i = 0; i < VLAPIC_LVT_COUNT; i++)
+		l->lvt[i] = VLAPIC_LVT_MASKED;
+	l->timer_icr = 0;
+	l->timer_dcr = 0;
+	l->timer_base_time = 0;
+	l->timer_base_count = 0;
+	l->timer_next = 0;
+	l->tsc_deadline = 0;
+}
+
+void vlapic_init(struct vlapic *lapic, unsigned index, uint32_t apic_id, bool bsp,
+		 uint32_t tsc_per_tick)
+{
+	lapic->index = index;
+	lapic->apic_id = apic_id;
+	lapic->tsc_per_tick = tsc_per_tick ? tsc_per_tick : 1u;
+	lapic->apic_base = VLAPIC_BASE_ADDR_DEFAULT | VLAPIC_BASE_EN | (bsp ? VLAPIC_BASE_BSP : 0);
+	reset_regs(lapic);
+}
+
+void vlapic_init_reset(struct vlapic *lapic)
+{
+	/* INIT keeps the APIC ID and IA32_APIC_BASE, x2APIC mode included (10.12.5.2). */
+	reset_regs(lapic);
+}
+
+/* ---- priorities, SDM 10.8.3.1 ---- */
+
+uint32_t vlapic_ppr(const struct vlapic *lapic)
+{
+	int isrv = vec_highest(lapic->isr);
+	if ((lapic->tpr >> 4) >= prio_class(isrv))
+		return lapic->tpr;
+	return (uint32_t)isrv & 0xf0u;
+}
+
+/* Arbitration priority for lowest-priority delivery (SDM 10.6.2.4, Figure 10-15). */
+uint32_t vlapic_apr(const struct vlapic *lapic)
+{
+	unsigned tpr_c = lapic->tpr >> 4;
+	unsigned isr_c = prio_class(vec_highest(lapic->isr));
+	unsigned irr_c = prio_class(vec_highest(lapic->irr));
+	if (tpr_c >= irr_c && tpr_c > isr_c)
+		return lapic->tpr;
+	unsigned m = tpr_c > isr_c ? tpr_c : isr_c;
+	if (irr_c > m)
+		m = irr_c;
+	return m << 4;
+}
+
+int vlapic_pending_vector(const struct vlapic *lapic)
+{
+	if (!vlapic_hw_enabled(lapic))
+		return NO_VECTOR;
+	int v = vec_highest(lapic->irr);
+	if (v < 0 || prio_class(v) <= (vlapic_ppr(lapic) >> 4))
+		return NO_VECTOR;
+	return v;
+}
+
+int vlapic_ack(struct vlapic *lapic, uint8_t vector)
+{
+	/* The caller takes what vlapic_pending_vector() offered: pending and above PPR. */
+	if (!vlapic_hw_enabled(lapic) || !vec_test(lapic->irr, vector) ||
+	    prio_class(vector) <= (vlapic_ppr(lapic) >> 4))
+		return -TERN_EINVAL;
+	vec_clear(lapic->irr, vector);
+	vec_set(lapic->isr, vector);
+	return 0;
+}
+
+uint64_t vlapic_cr8_read(const struct vlapic *lapic) { return lapic->tpr >> 4; }
+void vlapic_cr8_write(struct vlapic *lapic, uint64_t cr8) { lapic->tpr = (uint32_t)(cr8 & 0xfu) << 4; }
+
+/* ---- local delivery and errors ---- */
+
+static void set_irr(struct vlapic *l, unsigned vector, bool level)
+{
+	vec_set(l->irr, vector);
+	if (level) {
+		vec_set(l->tmr, vector);
+	} else {
+		vec_clear(l->tmr, vector);
+	}
+}
+
+/*
+ * Log an error and signal it through the LVT error entry (SDM 10.5.3). An
+ * illegal vector in the error LVT itself is logged but not delivered, so an
+ * error cannot recurse.
+ */
+static void raise_error(struct vlapic *l, uint32_t bits)
+{
+	l->esr_pending |= bits;
+	uint32_t lvt = l->lvt[VLAPIC_LVT_ERROR_IDX];
+	if (lvt & VLAPIC_LVT_MASKED)
+		return;
+	unsigned v = lvt & VLAPIC_VECTOR_MASK;
+	if (v < FIRST_LEGAL_VECTOR) {
+		l->esr_pending |= VLAPIC_ESR_RECV_ILLEGAL;
+		return;
+	}
+	set_irr(l, v, false);
+}
+
+/* A fixed interrupt from this APIC's own LVT (timer, error, LINT). */
+static enum vlapic_event local_fixed(struct vlapic *l, unsigned vector, bool level)
+{
+	if (vector < FIRST_LEGAL_VECTOR) {
+		raise_error(l, VLAPIC_ESR_RECV_ILLEGAL);
+		return VLAPIC_EV_NONE;
+	}
+	set_irr(l, vector, level);
+	return VLAPIC_EV_IRR;
+}
+
+/* ---- the timer, SDM 10.5.4 ---- */
+
+static unsigned timer_mode(const struct vlapic *l)
+{
+	return (l->lvt[VLAPIC_LVT_TIMER_IDX] >> VLAPIC_TIMER_MODE_SHIFT) & 3u;
+}
+
+/* TSC ticks per count: divide value 1..128 from DCR bits 3,1:0 (Figure 10-10). */
+static uint64_t timer_tpc(const struct vlapic *l)
+{
+	unsigned code = (l->timer_dcr & 3u) | ((l->timer_dcr >> 1) & 4u);
+	return (uint64_t)l->tsc_per_tick << ((code + 1u) & 7u);
+}
+
+static uint32_t timer_current(const struct vlapic *l, uint64_t now)
+{
+	unsigned mode = timer_mode(l);
+	if (mode == VLAPIC_TIMER_TSC_DEADLINE || mode == TIMER_MODE_RESERVED || !l->timer_base_count)
+		return 0;
+	uint64_t ticks = now > l->timer_base_time ? (now - l->timer_base_time) / timer_tpc(l) : 0;
+	if (ticks < l->timer_base_count)
+		return l->timer_base_count - (uint32_t)ticks;
+	if (mode == VLAPIC_TIMER_ONESHOT)
+		return 0;
+	/* periodic: a running count (timer_base_count > 0) implies timer_icr >= it */
+	uint64_t e = ticks - l->timer_base_count;
+	return l->timer_icr - (uint32_t)(e % l->timer_icr);
+}
+
+/* Start counting down `count` from `now`. */
+static void timer_start(struct vlapic *l, uint32_t count, uint64_t now)
+{
+	l->timer_base_time = now;
+	l->timer_base_count = count;
+	l->timer_next = count ? sat_add(now, (uint64_t)count * timer_tpc(l)) : 0;
+}
+
+static void timer_stop(struct vlapic *l)
+{
+	l->timer_base_count = 0;
+	l->timer_next = 0;
+	l->tsc_deadline = 0;
+}
+
+static bool timer_fire(struct vlapic *l)
+{
+	uint32_t lvt = l->lvt[VLAPIC_LVT_TIMER_IDX];
+	if (lvt & VLAPIC_LVT_MASKED)
+		return false; /* the count runs on; no interrupt (10.5.4) */
+	return local_fixed(l, lvt & VLAPIC_VECTOR_MASK, false) == VLAPIC_EV_IRR;
+}
+
+bool vlapic_timer_advance(struct vlapic *lapic, uint64_t now)
+{
+	unsigned mode = timer_mode(lapic);
+	if (mode == VLAPIC_TIMER_TSC_DEADLINE) {
+		if (!lapic->tsc_deadline || now < lapic->tsc_deadline)
+			return false;
+		lapic->tsc_deadline = 0; /* one expiry disarms (10.5.4.1) */
+		return timer_fire(lapic);
+	}
+	if (!lapic->timer_next || now < lapic->timer_next)
+		return false;
+	if (mode == VLAPIC_TIMER_PERIODIC) {
+		/* armed implies timer_icr > 0 (timer_start from a count <= timer_icr) */
+		uint64_t period = (uint64_t)lapic->timer_icr * timer_tpc(lapic);
+		uint64_t missed = (now - lapic->timer_next) / period;
+		lapic->timer_next = sat_add(sat_add(lapic->timer_next, missed * period), period);
+	} else {
+		lapic->timer_next = 0;
+	}
+	return timer_fire(lapic);
+}
+
+uint64_t vlapic_next_deadline(const struct vlapic *lapic)
+{
+	uint64_t t = timer_mode(lapic) == VLAPIC_TIMER_TSC_DEADLINE ? lapic->tsc_deadline
+								   : lapic->timer_next;
+	return t ? t : UINT64_MAX;
+}
+
+uint64_t vlapic_tsc_deadline_read(const struct vlapic *lapic)
+{
+	return timer_mode(lapic) == VLAPIC_TIMER_TSC_DEADLINE ? lapic->tsc_deadline : 0;
+}
+
+void vlapic_tsc_deadline_write(struct vlapic *lapic, uint64_t value, uint64_t now)
+{
+	(void)now;
+	if (timer_mode(lapic) != VLAPIC_TIMER_TSC_DEADLINE)
+		return;
+	lapic->tsc_deadline = value; /* 0 disarms; a past value expires at once */
+}
+
+static void write_dcr(struct vlapic *l, uint32_t value, uint64_t now)
+{
+	/* A new divisor applies from the current count on: re-base a running count. */
+	(void)vlapic_timer_advance(l, now);
+	uint32_t cur = timer_current(l, now);
+	l->timer_dcr = value;
+	if (cur) /* only a running count is non-zero */
+		timer_start(l, cur, now);
+}
+
+static void write_lvt_timer(struct vlapic *l, uint32_t value)
+{
+	unsigned old_mode = timer_mode(l);
+	unsigned new_mode = (value >> VLAPIC_TIMER_MODE_SHIFT) & 3u;
+	if (new_mode == TIMER_MODE_RESERVED) {
+		/* xAPIC: the reserved mode is not taken, the old one stays. */
+		value = (value & ~LVT_TIMER_MODE_BITS) | (old_mode << VLAPIC_TIMER_MODE_SHIFT);
+		new_mode = old_mode;
+	}
+	l->lvt[VLAPIC_LVT_TIMER_IDX] = value;
+	if (new_mode != old_mode)
+		timer_stop(l); /* a mode change disarms the timer (10.5.4.1) */
+}
+
+/* ---- EOI ---- */
+
+static int do_eoi(struct vlapic *l)
+{
+	int v = vec_highest(l->isr);
+	if (v < 0)
+		return NO_VECTOR;
+	vec_clear(l->isr, (unsigned)v);
+	for (unsigned i = VLAPIC_LVT_LINT0_IDX; i <= VLAPIC_LVT_LINT1_IDX; i++) {
+		if ((l->lvt[i] & VLAPIC_VECTOR_MASK) == (uint32_t)v) {
+			l->lvt[i] &= ~VLAPIC_LVT_REMOTE_IRR;
+		}
+	}
+	/* A level-triggered vector's EOI goes to the IOAPICs (SDM 10.8.5). */
+	return vec_test(l->tmr, (unsigned)v) ? v : NO_VECTOR;
+}
+
+/* ---- IPIs: ICR, SDM 10.6.1 ---- */
+
+static void send_ipi(struct vlapic *l, uint32_t lo, uint32_t dest, bool x2, struct vlapic_result *res)
+{
+	unsigned dm = (lo & VLAPIC_DM_MASK) >> VLAPIC_DM_SHIFT;
+	unsigned vec = lo & VLAPIC_VECTOR_MASK;
+	unsigned sh = (lo >> VLAPIC_ICR_SH_SHIFT) & 3u;
+	bool level = lo & VLAPIC_TRIGGER_LEVEL;
+	bool assert = lo & VLAPIC_ICR_ASSERT;
+
+	if ((dm == VLAPIC_DM_FIXED || dm == VLAPIC_DM_LOWEST) && vec < FIRST_LEGAL_VECTOR) {
+		raise_error(l, VLAPIC_ESR_SEND_ILLEGAL);
+		return;
+	}
+	switch (dm) {
+	case VLAPIC_DM_FIXED:
+	case VLAPIC_DM_NMI:
+	case VLAPIC_DM_INIT:
+	case VLAPIC_DM_SIPI:
+	case VLAPIC_DM_LOWEST:
+		break;
+	default:
+		/* SMI: guests get no SMM from Tern, refused; 3 and 7 are reserved. */
+		return;
+	}
+	/* INIT level de-assert only synchronises arbitration IDs (10.6.1): nothing to do. */
+	if (dm == VLAPIC_DM_INIT && level && !assert)
+		return;
+	/* Invalid combinations of SDM Table 10-3: self other than fixed, lowest to all. */
+	if ((sh == VLAPIC_SH_SELF && dm != VLAPIC_DM_FIXED) || (sh == VLAPIC_SH_ALL && dm == VLAPIC_DM_LOWEST))
+		return;
+	res->send = true;
+	res->msg.vector = (uint8_t)vec;
+	res->msg.delivery = (uint8_t)dm;
+	res->msg.shorthand = (uint8_t)sh;
+	res->msg.logical = lo & VLAPIC_ICR_LOGICAL;
+	res->msg.level = level;
+	res->msg.assert = true;
+	res->msg.x2apic = x2;
+	res->msg.dest = dest;
+	res->msg.src = l->index;
+}
+
+/* ---- delivery: routing and acceptance, SDM 10.6.2 ---- */
+
+/* Broadcasts and logical destinations (a physical unicast is matched by ID in vlapic_route). */
+static bool match_dest(const struct vlapic *l, const struct vlapic_msg *m)
+{
+	if (vlapic_x2apic(l) && m->x2apic) {
+		if (m->dest == X2APIC_BROADCAST)
+			return true;
+		if (!m->logical)
+			return m->dest == l->apic_id;
+		uint32_t ldr = x2apic_ldr(l->apic_id);
+		return (m->dest >> 16) == (ldr >> 16) && (m->dest & ldr & 0xffffu);
+	}
+	uint32_t d = m->dest;
+	if (m->x2apic && d == X2APIC_BROADCAST)
+		return true;
+	if (d > XAPIC_BROADCAST)
+		return false;
+	if (d == XAPIC_BROADCAST)
+		return true;
+	/* A physical destination that is no broadcast was vlapic_route's. */
+	if (vlapic_x2apic(l))
+		return false; /* an 8-bit logical destination means nothing to an x2APIC */
+	uint32_t ldr8 = l->ldr >> 24;
+	switch (l->dfr >> 28) {
+	case DFR_MODEL_FLAT:
+		return (d & ldr8) != 0;
+	case DFR_MODEL_CLUSTER:
+		return (d >> 4) == (ldr8 >> 4) && (d & ldr8 & 0xfu);
+	default:
+		return false; /* reserved model */
+	}
+}
+
+uint64_t vlapic_route(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg)
+{
+	uint64_t set = 0;
+	if (n > 64)
+		n = 64;
+	/*
+	 * A physical destination that is no broadcast is the APIC ID in every
+	 * mode combination (8-bit destinations fit any ID they can name).
+	 */
+	bool unicast = msg->shorthand == VLAPIC_SH_NONE && !msg->logical &&
+		       msg->dest != XAPIC_BROADCAST && msg->dest != X2APIC_BROADCAST;
+	/* IDs are unique in a VM and usually the vCPU index: try that one first. */
+	if (unicast && msg->dest < n && lapics[msg->dest]->apic_id == msg->dest)
+		return vlapic_hw_enabled(lapics[msg->dest]) ? 1ull << msg->dest : 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct vlapic *l = lapics[i];
+		if (unicast) {
+			if (l->apic_id == msg->dest && vlapic_hw_enabled(l))
+				set |= 1ull << i;
+			continue;
+		}
+		if (!vlapic_hw_enabled(l))
+			continue;
+		bool hit;
+		switch (msg->shorthand) {
+		case VLAPIC_SH_SELF:
+			hit = i == msg->src;
+			break;
+		case VLAPIC_SH_ALL:
+			hit = true;
+			break;
+		case VLAPIC_SH_OTHERS:
+			hit = i != msg->src;
+			break;
+		default:
+			hit = match_dest(l, msg);
+			break;
+		}
+		if (hit)
+			set |= 1ull << i;
+	}
+	if (msg->delivery != VLAPIC_DM_LOWEST || !set)
+		return set;
+	/* Lowest priority: the enabled target with the lowest APR; ties to the lowest index. */
+	unsigned best = 64;
+	uint32_t best_apr = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (!((set >> i) & 1u) || !vlapic_sw_enabled(lapics[i]))
+			continue;
+		uint32_t apr = vlapic_apr(lapics[i]);
+		if (best == 64 || apr < best_apr) {
+			best = i;
+			best_apr = apr;
+		}
+	}
+	return best == 64 ? 0 : 1ull << best;
+}
+
+enum vlapic_event vlapic_accept(struct vlapic *lapic, const struct vlapic_msg *msg)
+{
+	if (!vlapic_hw_enabled(lapic))
+		return VLAPIC_EV_NONE;
+	switch (msg->delivery) {
+	case VLAPIC_DM_FIXED:
+	case VLAPIC_DM_LOWEST:
+		if (msg->vector < FIRST_LEGAL_VECTOR) {
+			raise_error(lapic, VLAPIC_ESR_RECV_ILLEGAL);
+			return VLAPIC_EV_NONE;
+		}
+		/* A software-disabled APIC takes only NMI, INIT, SIPI (10.4.7.2). */
+		if (!vlapic_sw_enabled(lapic))
+			return VLAPIC_EV_NONE;
+		set_irr(lapic, msg->vector, msg->level);
+		return VLAPIC_EV_IRR;
+	case VLAPIC_DM_NMI:
+		return VLAPIC_EV_NMI;
+	case VLAPIC_DM_INIT:
+		return msg->assert ? VLAPIC_EV_INIT : VLAPIC_EV_NONE;
+	case VLAPIC_DM_SIPI:
+		return VLAPIC_EV_SIPI;
+	case VLAPIC_DM_EXTINT:
+		return VLAPIC_EV_EXTINT;
+	default:
+		return VLAPIC_EV_NONE; /* SMI refused, reserved modes dropped */
+	}
+}
+
+enum vlapic_event vlapic_lint(struct vlapic *lapic, unsigned pin)
+{
+	if (pin > 1 || !vlapic_hw_enabled(lapic))
+		return VLAPIC_EV_NONE;
+	uint32_t *lvt = &lapic->lvt[VLAPIC_LVT_LINT0_IDX + pin];
+	if (*lvt & VLAPIC_LVT_MASKED)
+		return VLAPIC_EV_NONE;
+	switch ((*lvt & VLAPIC_DM_MASK) >> VLAPIC_DM_SHIFT) {
+	case VLAPIC_DM_FIXED: {
+		bool level = *lvt & VLAPIC_TRIGGER_LEVEL;
+		/* A level interrupt is not taken again until its EOI clears remote IRR. */
+		if (level && (*lvt & VLAPIC_LVT_REMOTE_IRR))
+			return VLAPIC_EV_NONE;
+		enum vlapic_event ev = local_fixed(lapic, *lvt & VLAPIC_VECTOR_MASK, level);
+		if (ev == VLAPIC_EV_IRR && level)
+			*lvt |= VLAPIC_LVT_REMOTE_IRR;
+		return ev;
+	}
+	case VLAPIC_DM_NMI:
+		return VLAPIC_EV_NMI;
+	case VLAPIC_DM_EXTINT:
+		return VLAPIC_EV_EXTINT;
+	case VLAPIC_DM_INIT:
+		return VLAPIC_EV_INIT;
+	default:
+		return VLAPIC_EV_NONE; /* SMI refused; reserved */
+	}
+}
+
+/* ---- register file ---- */
+
+/*
+ * Fit a written value to the writable bits: x2APIC refuses reserved bits
+ * (#GP, SDM 10.12.1.3), xAPIC ignores them.
+ */
+static bool fit(bool x2, uint32_t *value, uint32_t bits)
+{
+	if (x2 && (*value & ~bits))
+		return false;
+	*value &= bits;
+	return true;
+}
+
+static uint32_t lvt_bits(unsigned idx)
+{
+	switch (idx) {
+	case VLAPIC_LVT_TIMER_IDX:
+		return LVT_TIMER_BITS;
+	case VLAPIC_LVT_LINT0_IDX:
+	case VLAPIC_LVT_LINT1_IDX:
+		return LVT_LINT_BITS;
+	case VLAPIC_LVT_ERROR_IDX:
+		return LVT_ERROR_BITS;
+	default:
+		return LVT_DM_BITS;
+	}
+}
+
+/* Read register `off` (a 16-byte aligned offset < 0x400). False: no such register. */
+static bool reg_read(struct vlapic *l, uint32_t off, uint64_t now, bool x2, uint32_t *v)
+{
+	if (off >= VLAPIC_ISR0 && off < VLAPIC_ESR) {
+		unsigned w = ((off - VLAPIC_ISR0) >> 4) & 7u;
+		const uint32_t *a = off < VLAPIC_TMR0 ? l->isr : off < VLAPIC_IRR0 ? l->tmr : l->irr;
+		*v = a[w];
+		return true;
+	}
+	if (off >= VLAPIC_LVT_TIMER && off <= VLAPIC_LVT_ERROR) {
+		*v = l->lvt[(off - VLAPIC_LVT_TIMER) >> 4];
+		return true;
+	}
+	switch (off) {
+	case VLAPIC_ID:
+		*v = x2 ? l->apic_id : l->apic_id << XAPIC_ID_SHIFT;
+		return true;
+	case VLAPIC_VERSION:
+		*v = VLAPIC_VERSION_VALUE;
+		return true;
+	case VLAPIC_TPR:
+		*v = l->tpr;
+		return true;
+	case VLAPIC_APR:
+		*v = vlapic_apr(l);
+		return !x2; /* no APR in x2APIC mode (Table 10-6) */
+	case VLAPIC_PPR:
+		*v = vlapic_ppr(l);
+		return true;
+	case VLAPIC_RRD:
+		*v = 0; /* remote read is not supported */
+		return !x2;
+	case VLAPIC_LDR:
+		*v = l->ldr;
+		return true;
+	case VLAPIC_DFR:
+		*v = l->dfr;
+		return !x2;
+	case VLAPIC_SVR:
+		*v = l->svr;
+		return true;
+	case VLAPIC_ESR:
+		*v = l->esr;
+		return true;
+	case VLAPIC_ICR_LO:
+		*v = l->icr_lo;
+		return true;
+	case VLAPIC_ICR_HI:
+		*v = l->icr_hi;
+		return !x2;
+	case VLAPIC_TIMER_ICR:
+		*v = l->timer_icr;
+		return true;
+	case VLAPIC_TIMER_CCR:
+		(void)vlapic_timer_advance(l, now);
+		*v = timer_current(l, now);
+		return true;
+	case VLAPIC_TIMER_DCR:
+		*v = l->timer_dcr;
+		return true;
+	case VLAPIC_EOI:
+		*v = 0;
+		return !x2; /* write-only: 0 in xAPIC mode, #GP in x2APIC mode */
+	default:
+		*v = 0;
+		return false;
+	}
+}
+
+/*
+ * Write register `off`. False: no such register, read-only (x2APIC), or a
+ * reserved bit set (x2APIC). `hi` is the upper half of an x2APIC ICR write.
+ */
+static bool reg_write(struct vlapic *l, uint32_t off, uint32_t v, uint32_t hi, uint64_t now, bool x2,
+		      struct vlapic_result *res)
+{
+	if (off >= VLAPIC_LVT_TIMER && off <= VLAPIC_LVT_ERROR) {
+		unsigned idx = (off - VLAPIC_LVT_TIMER) >> 4;
+		/* Delivery status and remote IRR are read-only, not reserved: a write ignores them. */
+		v &= ~(LVT_DELIVERY_STATUS | VLAPIC_LVT_REMOTE_IRR);
+		if (!fit(x2, &v, lvt_bits(idx)))
+			return false;
+		if (x2 && idx == VLAPIC_LVT_TIMER_IDX &&
+		    ((v >> VLAPIC_TIMER_MODE_SHIFT) & 3u) == TIMER_MODE_RESERVED)
+			return false;
+		/* Software-disabled: the mask bits stay set (10.4.7.2). */
+		if (!vlapic_sw_enabled(l)) {
+			v |= VLAPIC_LVT_MASKED;
+		}
+		if (idx == VLAPIC_LVT_TIMER_IDX) {
+			write_lvt_timer(l, v);
+		} else {
+			l->lvt[idx] = v | (l->lvt[idx] & VLAPIC_LVT_REMOTE_IRR);
+		}
+		return true;
+	}
+	switch (off) {
+	case VLAPIC_TPR:
+		if (!fit(x2, &v, TPR_BITS))
+			return false;
+		l->tpr = v;
+		return true;
+	case VLAPIC_EOI:
+		if (x2 && v)
+			return false; /* WRMSR of a non-zero value: #GP (Table 10-6) */
+		res->eoi_vector = do_eoi(l);
+		return true;
+	case VLAPIC_LDR:
+		if (x2)
+			return false; /* read-only, derived from the x2APIC ID */
+		l->ldr = v & XAPIC_LDR_BITS;
+		return true;
+	case VLAPIC_DFR:
+		if (x2)
+			return false;
+		l->dfr = (v & XAPIC_DFR_BITS) | DFR_LOW_ONES;
+		return true;
+	case VLAPIC_SVR:
+		if (!fit(x2, &v, SVR_BITS))
+			return false;
+		l->svr = v;
+		if (!(v & VLAPIC_SVR_ENABLE)) {
+			for (unsigned i = 0; i < VLAPIC_LVT_COUNT; i++) {
+				l->lvt[i] |= VLAPIC_LVT_MASKED;
+			}
+		}
+		return true;
+	case VLAPIC_ESR:
+		if (x2 && v)
+			return false;
+		/* A write latches the errors since the last write and clears them (10.5.3). */
+		l->esr = l->esr_pending;
+		l->esr_pending = 0;
+		return true;
+	case VLAPIC_ICR_LO:
+		if (!fit(x2, &v, XAPIC_ICR_LO_BITS))
+			return false;
+		l->icr_lo = v;
+		if (x2)
+			l->icr_hi = hi;
+		send_ipi(l, v, x2 ? hi : l->icr_hi >> XAPIC_ID_SHIFT, x2, res);
+		return true;
+	case VLAPIC_ICR_HI:
+		if (x2)
+			return false;
+		l->icr_hi = v & XAPIC_ICR_HI_BITS;
+		return true;
+	case VLAPIC_TIMER_ICR:
+		if (timer_mode(l) != VLAPIC_TIMER_TSC_DEADLINE) {
+			l->timer_icr = v;
+			timer_start(l, v, now); /* 0 stops the timer */
+		}
+		return true; /* ignored in TSC-deadline mode (10.5.4.1) */
+	case VLAPIC_TIMER_DCR:
+		if (!fit(x2, &v, DCR_BITS))
+			return false;
+		write_dcr(l, v, now);
+		return true;
+	case VLAPIC_SELF_IPI:
+		if (!x2 || (v & ~VLAPIC_VECTOR_MASK))
+			return false;
+		send_ipi(l, v | (VLAPIC_SH_SELF << VLAPIC_ICR_SH_SHIFT), 0, true, res);
+		return true;
+	case VLAPIC_ID:
+	case VLAPIC_VERSION:
+	case VLAPIC_APR:
+	case VLAPIC_PPR:
+	case VLAPIC_RRD:
+	case VLAPIC_TIMER_CCR:
+		return !x2; /* read-only: ignored in xAPIC mode, #GP in x2APIC mode */
+	default:
+		/* ISR/TMR/IRR are read-only too; anything else is no register. */
+		if (off >= VLAPIC_ISR0 && off < VLAPIC_ESR)
+			return !x2;
+		return false;
+	}
+}
+
+static void result_clear(struct vlapic_result *res)
+{
+	res->fault.valid = false;
+	res->send = false;
+	res->eoi_vector = NO_VECTOR;
+}
+
+/* ---- xAPIC MMIO ---- */
+
+int vlapic_mmio_read(struct vlapic *lapic, uint32_t offset, uint64_t now, uint32_t *value)
+{
+	*value = 0;
+	if (base_mode(lapic->apic_base) != MODE_XAPIC)
+		return -TERN_ENODEV;
+	if (offset >= VLAPIC_PAGE_SIZE || (offset & 0xfu) || !reg_read(lapic, offset, now, false, value))
+		raise_error(lapic, VLAPIC_ESR_ILLEGAL_REG);
+	return 0;
+}
+
+int vlapic_mmio_write(struct vlapic *lapic, uint32_t offset, uint32_t value, uint64_t now,
+		      struct vlapic_result *res)
+{
+	result_clear(res);
+	if (base_mode(lapic->apic_base) != MODE_XAPIC)
+		return -TERN_ENODEV;
+	if (offset >= VLAPIC_PAGE_SIZE || (offset & 0xfu) ||
+	    !reg_write(lapic, offset, value, 0, now, false, res))
+		raise_error(lapic, VLAPIC_ESR_ILLEGAL_REG);
+	return 0;
+}
+
+/* ---- x2APIC MSRs ---- */
+
+static bool x2_msr_offset(const struct vlapic *l, uint32_t msr, uint32_t *off)
+{
+	if (!vlapic_x2apic(l) || msr < VLAPIC_MSR_BASE || msr > VLAPIC_MSR_LAST)
+		return false;
+	*off = (msr - VLAPIC_MSR_BASE) << 4;
+	return true;
+}
+
+void vlapic_msr_read(struct vlapic *lapic, uint32_t msr, uint64_t now, uint64_t *value,
+		     struct guest_fault *fault)
+{
+	uint32_t off, v = 0;
+	fault->valid = false;
+	*value = 0;
+	if (!x2_msr_offset(lapic, msr, &off) || off == VLAPIC_SELF_IPI ||
+	    !reg_read(lapic, off, now, true, &v)) {
+		guest_fault_gp0(fault);
+		return;
+	}
+	*value = off == VLAPIC_ICR_LO ? (uint64_t)lapic->icr_hi << 32 | v : v;
+}
+
+void vlapic_msr_write(struct vlapic *lapic, uint32_t msr, uint64_t value, uint64_t now,
+		      struct vlapic_result *res)
+{
+	uint32_t off;
+	result_clear(res);
+	/* Bits 63:32 are reserved in every x2APIC MSR but the ICR (10.12.1.2). */
+	if (!x2_msr_offset(lapic, msr, &off) || (off != VLAPIC_ICR_LO && (value >> 32)) ||
+	    !reg_write(lapic, off, (uint32_t)value, (uint32_t)(value >> 32), now, true, res)) {
+		guest_fault_gp0(&res->fault);
+		res->send = false;
+	}
+}
+
+/* ---- IA32_APIC_BASE, SDM 10.12.5 ---- */
+
+void vlapic_apic_base_write(struct vlapic *lapic, uint64_t value, uint64_t reserved,
+			    struct guest_fault *fault)
+{
+	fault->valid = false;
+	enum apic_mode old = base_mode(lapic->apic_base), new = base_mode(value);
+	if ((value & (reserved | BASE_FIXED_RESERVED)) || ((value ^ lapic->apic_base) & VLAPIC_BASE_BSP) ||
+	    new == MODE_INVALID || (old == MODE_X2APIC && new == MODE_XAPIC) ||
+	    (old == MODE_DISABLED && new == MODE_X2APIC)) {
+		guest_fault_gp0(fault);
+		return;
+	}
+	lapic->apic_base = value;
+	if (new == MODE_DISABLED) {
+		reset_regs(lapic); /* a disabled APIC comes back in its reset state (10.4.3) */
+	} else if (old == MODE_XAPIC && new == MODE_X2APIC) {
+		lapic->ldr = x2apic_ldr(lapic->apic_id);
+		lapic->icr_hi = 0;
+	}
+}

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Virtual local APIC, one per vCPU (SDM Vol. 3A chapter 10): the xAPIC
+ * register page (offset + 32-bit value, as the APIC-access / MMIO path calls
+ * it), the x2APIC MSRs 0x800-0x8FF (10.12), IA32_APIC_BASE mode transitions
+ * (10.12.5), TPR/PPR/APR (10.8.3), IRR/ISR/TMR and EOI, ESR, the ICR, the
+ * LVT and the timer (one-shot, periodic, TSC-deadline; 10.5.4).
+ *
+ * A vlapic never reaches another vCPU. An ICR write returns the interrupt
+ * message (struct vlapic_msg) in its result; the VM-level code picks the
+ * targets with vlapic_route() and hands the message to each with
+ * vlapic_accept(), which for fixed / lowest-priority only sets IRR (and
+ * TMR) bits of 32-bit words: on another pCPU that becomes "atomic OR into
+ * the IRR word + request bit + kick" without changing this interface.
+ *
+ * Time is the guest TSC, always passed in as `now` so that every result is a
+ * function of the inputs (deterministic in the simulator and in tests). The
+ * timer input clock is the TSC divided by vlapic.tsc_per_tick (the "bus
+ * clock"), then by the divide configuration.
+ *
+ * Where it goes: `struct vlapic lapic` in struct vcpu (docs/interrupts.md
+ * describes the wiring into intr.c, msr.c, cr.c and the APIC-access exit).
+ * @pre the caller serialises access to one vlapic (the vCPU's own context,
+ * or the VM's delivery path holding what the request-bit scheme needs).
+ */
+#ifndef TERN_VLAPIC_H
+#define TERN_VLAPIC_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include "guest_fault.h"
+
+/* xAPIC register offsets in the APIC page, SDM Vol. 3A Table 10-1. */
+#define VLAPIC_ID 0x020u
+#define VLAPIC_VERSION 0x030u
+#define VLAPIC_TPR 0x080u
+#define VLAPIC_APR 0x090u
+#define VLAPIC_PPR 0x0a0u
+#define VLAPIC_EOI 0x0b0u
+#define VLAPIC_RRD 0x0c0u
+#define VLAPIC_LDR 0x0d0u
+#define VLAPIC_DFR 0x0e0u
+#define VLAPIC_SVR 0x0f0u
+#define VLAPIC_ISR0 0x100u
+#define VLAPIC_TMR0 0x180u
+#define VLAPIC_IRR0 0x200u
+#define VLAPIC_ESR 0x280u
+#define VLAPIC_ICR_LO 0x300u
+#define VLAPIC_ICR_HI 0x310u
+#define VLAPIC_LVT_TIMER 0x320u
+#define VLAPIC_LVT_THERMAL 0x330u
+#define VLAPIC_LVT_PERF 0x340u
+#define VLAPIC_LVT_LINT0 0x350u
+#define VLAPIC_LVT_LINT1 0x360u
+#define VLAPIC_LVT_ERROR 0x370u
+#define VLAPIC_TIMER_ICR 0x380u
+#define VLAPIC_TIMER_CCR 0x390u
+#define VLAPIC_TIMER_DCR 0x3e0u
+#define VLAPIC_SELF_IPI 0x3f0u  /* x2APIC only */
+#define VLAPIC_PAGE_SIZE 0x1000u
+
+/* x2APIC MSR for an xAPIC offset: 0x800 + offset / 16 (SDM 10.12.1.2). */
+#define VLAPIC_MSR_BASE 0x800u
+#define VLAPIC_MSR_LAST 0x8ffu
+#define VLAPIC_MSR(off) (VLAPIC_MSR_BASE + ((off) >> 4))
+#define VLAPIC_MSR_TSC_DEADLINE 0x6e0u
+
+/* Version register: integrated APIC 0x14, max LVT entry 5 (no CMCI LVT). */
+#define VLAPIC_VERSION_VALUE 0x00050014u
+
+/* IA32_APIC_BASE bits (SDM 10.4.4). */
+#define VLAPIC_BASE_BSP (1ull << 8)
+#define VLAPIC_BASE_EXTD (1ull << 10)
+#define VLAPIC_BASE_EN (1ull << 11)
+#define VLAPIC_BASE_ADDR_DEFAULT 0xfee00000ull
+
+/* SVR (SDM 10.9). */
+#define VLAPIC_SVR_ENABLE (1u << 8)
+#define VLAPIC_SVR_RESET 0xffu
+
+/* ESR bits (SDM 10.5.3, Figure 10-9). */
+#define VLAPIC_ESR_SEND_ILLEGAL (1u << 5)
+#define VLAPIC_ESR_RECV_ILLEGAL (1u << 6)
+#define VLAPIC_ESR_ILLEGAL_REG (1u << 7)
+
+/* LVT and ICR fields (SDM Figures 10-8 and 10-12). */
+#define VLAPIC_VECTOR_MASK 0xffu
+#define VLAPIC_DM_SHIFT 8
+#define VLAPIC_DM_MASK (7u << VLAPIC_DM_SHIFT)
+#define VLAPIC_DM_FIXED 0u
+#define VLAPIC_DM_LOWEST 1u
+#define VLAPIC_DM_SMI 2u
+#define VLAPIC_DM_NMI 4u
+#define VLAPIC_DM_INIT 5u
+#define VLAPIC_DM_SIPI 6u
+#define VLAPIC_DM_EXTINT 7u
+#define VLAPIC_ICR_LOGICAL (1u << 11)
+#define VLAPIC_ICR_ASSERT (1u << 14)
+#define VLAPIC_LVT_REMOTE_IRR (1u << 14)
+#define VLAPIC_TRIGGER_LEVEL (1u << 15)
+#define VLAPIC_LVT_MASKED (1u << 16)
+#define VLAPIC_TIMER_MODE_SHIFT 17
+#define VLAPIC_TIMER_ONESHOT 0u
+#define VLAPIC_TIMER_PERIODIC 1u
+#define VLAPIC_TIMER_TSC_DEADLINE 2u
+#define VLAPIC_ICR_SH_SHIFT 18
+#define VLAPIC_SH_NONE 0u
+#define VLAPIC_SH_SELF 1u
+#define VLAPIC_SH_ALL 2u
+#define VLAPIC_SH_OTHERS 3u
+
+/* The LVT entries, in register order from 0x320. */
+enum vlapic_lvt {
+	VLAPIC_LVT_TIMER_IDX = 0,
+	VLAPIC_LVT_THERMAL_IDX,
+	VLAPIC_LVT_PERF_IDX,
+	VLAPIC_LVT_LINT0_IDX,
+	VLAPIC_LVT_LINT1_IDX,
+	VLAPIC_LVT_ERROR_IDX,
+	VLAPIC_LVT_COUNT,
+};
+
+/* An interrupt message on the APIC bus / as the IOAPIC or an MSI sends it. */
+struct vlapic_msg {
+	uint8_t vector;
+	uint8_t delivery;     /* VLAPIC_DM_* */
+	uint8_t shorthand;    /* VLAPIC_SH_* (ICR only; 0 for IOAPIC and MSI) */
+	bool logical;         /* logical destination mode */
+	bool level;           /* level-triggered (sets TMR; EOI is broadcast) */
+	bool assert;          /* level: assert (false only for INIT level de-assert) */
+	bool x2apic;          /* dest is a 32-bit x2APIC destination, else 8 bits */
+	uint32_t dest;
+	unsigned src;         /* sender's vCPU index (for self / all-but-self) */
+};
+
+/* What a receiving vCPU must do with an accepted message. */
+enum vlapic_event {
+	VLAPIC_EV_NONE = 0,   /* dropped (masked, disabled, refused, illegal) */
+	VLAPIC_EV_IRR,        /* a vector is now in IRR: wake / kick the vCPU */
+	VLAPIC_EV_NMI,        /* vcpu_queue_nmi() */
+	VLAPIC_EV_INIT,       /* vlapic_init_reset() + wait-for-SIPI */
+	VLAPIC_EV_SIPI,       /* start at msg vector << 12 if waiting for SIPI */
+	VLAPIC_EV_EXTINT,     /* take the vector from the PIC (INTA, vpic) */
+};
+
+/* Everything a register write produces besides register state. */
+struct vlapic_result {
+	struct guest_fault fault;  /* #GP(0) for an x2APIC / APIC_BASE violation */
+	bool send;                 /* msg holds an IPI to route and accept */
+	struct vlapic_msg msg;
+	int eoi_vector;            /* >= 0: EOI of a level vector, tell the IOAPICs */
+};
+
+struct vlapic {
+	unsigned index;           /* the vCPU's index in its VM */
+	uint32_t apic_id;         /* initial APIC ID (CPUID.1:EBX[31:24] / x2APIC ID) */
+	uint32_t tsc_per_tick;    /* guest TSC ticks per timer input tick, >= 1 */
+	uint64_t apic_base;       /* IA32_APIC_BASE */
+	uint32_t tpr;
+	uint32_t ldr;
+	uint32_t dfr;
+	uint32_t svr;
+	uint32_t isr[8];
+	uint32_t tmr[8];
+	uint32_t irr[8];
+	uint32_t esr;             /* what a read shows (latched at the last write) */
+	uint32_t esr_pending;     /* errors since the last ESR write */
+	uint32_t icr_lo;
+	uint32_t icr_hi;
+	uint32_t lvt[VLAPIC_LVT_COUNT];
+	uint32_t timer_icr;       /* initial count */
+	uint32_t timer_dcr;       /* divide configuration */
+	uint64_t timer_base_time; /* `now` when the count last started */
+	uint32_t timer_base_count;/* the count at timer_base_time (0: stopped) */
+	uint64_t timer_next;      /* absolute expiry, 0 when not armed */
+	uint64_t tsc_deadline;    /* IA32_TSC_DEADLINE, 0 when disarmed */
+};
+
+/* Power-up state (SDM 10.4.7.1): xAPIC mode enabled, all LVTs masked. */
+void vlapic_init(struct vlapic *lapic, unsigned index, uint32_t apic_id, bool bsp,
+		 uint32_t tsc_per_tick);
+/* INIT (SDM 10.4.7.3): like power-up but APIC ID and IA32_APIC_BASE kept. */
+void vlapic_init_reset(struct vlapic *lapic);
+
+bool vlapic_hw_enabled(const struct vlapic *lapic);
+bool vlapic_sw_enabled(const struct vlapic *lapic);
+bool vlapic_x2apic(const struct vlapic *lapic);
+
+/*
+ * xAPIC MMIO access at `offset` in the APIC page (32-bit, 16-byte aligned
+ * registers). -TERN_ENODEV when the APIC is not in xAPIC mode (the page is
+ * not the APIC's then). Reserved offsets read 0, writes are ignored and
+ * both log "illegal register address" in the ESR (SDM 10.5.3).
+ */
+int vlapic_mmio_read(struct vlapic *lapic, uint32_t offset, uint64_t now, uint32_t *value);
+int vlapic_mmio_write(struct vlapic *lapic, uint32_t offset, uint32_t value, uint64_t now,
+		      struct vlapic_result *res);
+
+/*
+ * x2APIC MSR access (0x800-0x8FF). Every violation of SDM 10.12.1 (not in
+ * x2APIC mode, reserved MSR, read of a write-only or write of a read-only
+ * register, a reserved bit set) is #GP(0) in res->fault / *fault.
+ */
+void vlapic_msr_read(struct vlapic *lapic, uint32_t msr, uint64_t now, uint64_t *value,
+		     struct guest_fault *fault);
+void vlapic_msr_write(struct vlapic *lapic, uint32_t msr, uint64_t value, uint64_t now,
+		      struct vlapic_result *res);
+
+/*
+ * IA32_APIC_BASE write: mode transitions of SDM 10.12.5 (disabled / xAPIC /
+ * x2APIC); an invalid state (EXTD without EN), x2APIC -> xAPIC and
+ * disabled -> x2APIC are #GP(0), as is any bit in `reserved` or a change of
+ * the BSP flag. Disabling resets the APIC (10.4.3).
+ */
+void vlapic_apic_base_write(struct vlapic *lapic, uint64_t value, uint64_t reserved,
+			    struct guest_fault *fault);
+
+/* IA32_TSC_DEADLINE (SDM 10.5.4.1): reads 0 / writes ignored unless in that mode. */
+uint64_t vlapic_tsc_deadline_read(const struct vlapic *lapic);
+void vlapic_tsc_deadline_write(struct vlapic *lapic, uint64_t value, uint64_t now);
+
+/* CR8 is TPR[7:4] (SDM 10.8.6.1); the caller refuses CR8 bits 63:4 with #GP. */
+uint64_t vlapic_cr8_read(const struct vlapic *lapic);
+void vlapic_cr8_write(struct vlapic *lapic, uint64_t cr8);
+
+uint32_t vlapic_ppr(const struct vlapic *lapic);
+uint32_t vlapic_apr(const struct vlapic *lapic);
+
+/* Highest IRR vector whose class is above the PPR class, or -1 (SDM 10.8.3.1). */
+int vlapic_pending_vector(const struct vlapic *lapic);
+/*
+ * The CPU takes `vector` (INTA): IRR -> ISR. -TERN_EINVAL unless it is in
+ * IRR above the PPR class (normally it is what vlapic_pending_vector gave).
+ */
+int vlapic_ack(struct vlapic *lapic, uint8_t vector);
+
+/*
+ * The vCPUs (bit per index, index < n <= 64) a message is delivered to.
+ * @pre the APIC IDs of `lapics` are unique (the VM assigns them).
+ */
+uint64_t vlapic_route(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg);
+/* Deliver a message to this APIC (SDM 10.6, 10.8.4). */
+enum vlapic_event vlapic_accept(struct vlapic *lapic, const struct vlapic_msg *msg);
+/*
+ * The LINT0/LINT1 pin (`pin` 0 or 1) was asserted: the LVT decides (fixed,
+ * NMI, ExtINT for the PIC in virtual-wire mode; masked -> nothing).
+ */
+enum vlapic_event vlapic_lint(struct vlapic *lapic, unsigned pin);
+
+/*
+ * Bring the timer up to `now`: an expiry at or before `now` sets the timer
+ * vector in IRR (unless masked) and re-arms a periodic timer (missed periods
+ * coalesce into one interrupt). True if an interrupt became pending.
+ */
+bool vlapic_timer_advance(struct vlapic *lapic, uint64_t now);
+/* Absolute time (guest TSC) of the next timer expiry, UINT64_MAX if none. */
+uint64_t vlapic_next_deadline(const struct vlapic *lapic);
+
+#endif
