@@ -31,9 +31,8 @@ void vcpu_retire_emulated(struct vcpu *vcpu)
  * changes nothing; a RIP already above 4 GiB exists only in 64-bit mode
  * (SDM Vol. 3C 26.3.1.4 checks bits 63:32 = 0 otherwise).
  */
-void vcpu_retire_insn(struct vcpu *vcpu, uint32_t instr_len)
+void vcpu_retire_slow(struct vcpu *vcpu, uint64_t old, uint32_t instr_len)
 {
-	uint64_t old = vcpu_get_reg(vcpu, VCPU_RIP);
 	uint64_t rip = old + instr_len;
 
 	if ((rip >> 32) && !(old >> 32) && !vcpu_long_mode_64(vcpu))

@@ -37,12 +37,32 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "vcpu.h"
+#include "intr.h"
+#include "x86.h"
 
 /* Pending debug exceptions, SDM Vol. 3C Table 24-4. */
 #define PENDING_DBG_BS (1ull << 14)   /* single-step trap (DR6.BS on delivery) */
 
-/* Retire the instruction at RIP, instr_len bytes long (the exit record's length). */
-void vcpu_retire_insn(struct vcpu *vcpu, uint32_t instr_len);
+/*
+ * Retire the instruction at RIP, instr_len bytes long (the exit record's
+ * length). Inline because every instruction exit ends here: the common
+ * case (no 4 GiB crossing, no TF/RF, no shadow) is a RIP write and two
+ * tests; everything else is vcpu_retire_slow(), the one implementation of
+ * the rules (retire.c).
+ */
+void vcpu_retire_slow(struct vcpu *vcpu, uint64_t old_rip, uint32_t instr_len);
+static inline void vcpu_retire_insn(struct vcpu *vcpu, uint32_t instr_len)
+{
+	uint64_t old = vcpu_get_reg(vcpu, VCPU_RIP);
+	uint64_t rip = old + instr_len;
+	if (((rip >> 32) && !(old >> 32)) ||
+	    (vcpu_get_reg(vcpu, VCPU_RFLAGS) & (X86_RFLAGS_TF | X86_RFLAGS_RF)) ||
+	    (vcpu_get_reg(vcpu, VCPU_INTERRUPTIBILITY) & (INTR_STATE_STI | INTR_STATE_MOV_SS))) {
+		vcpu_retire_slow(vcpu, old, instr_len);
+		return;
+	}
+	vcpu_set_reg(vcpu, VCPU_RIP, rip);
+}
 
 /*
  * Retire an instruction whose RIP the instruction emulator already moved

@@ -39,6 +39,7 @@ static void exit_state_at(uint64_t rip, uint64_t rax, uint64_t rcx, uint64_t rdx
 	vcpu_cache_fill(v, VCPU_RDX, rdx);
 	vcpu_cache_fill(v, VCPU_RIP, rip);
 	vcpu_cache_fill(v, VCPU_RFLAGS, 0x202);
+	vcpu_cache_fill(v, VCPU_INTERRUPTIBILITY, 0); /* the exit-state the handler reads, as a trace gives it */
 	vcpu_cache_fill(v, VCPU_CR0, 0x80000031);
 	vcpu_cache_fill(v, VCPU_CR4, 0x2020);
 	vcpu_cache_fill(v, VCPU_EFER, 0x500);
@@ -63,6 +64,7 @@ int main(void)
 	}
 	vm->state = VM_STATE_RUNNING;
 	v = &vm->vcpus[0];
+	sim_vcpu_begin(v); /* the vCPU this pCPU handles: its registers are fetched */
 
 	for (unsigned i = 0; i < BENCH_ITERS; i++) {
 		exit_state(1, 0, 0); /* leaf 1: the per-vCPU fix-ups run too */
