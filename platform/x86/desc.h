@@ -4,6 +4,7 @@
 #define TERN_X86_DESC_H
 
 #include <stdint.h>
+#include <stdbool.h>
 
 #define HOST_CS 0x08
 #define HOST_DS 0x10
@@ -22,6 +23,8 @@ struct exc_frame {
 void desc_init(void);
 /* Remap the 8259s to PIC_VECTOR_BASE and mask every IRQ. */
 void pic_init(void);
+/* Whether pic_init has run (the 8259s exist and sit at PIC_VECTOR_BASE, masked). */
+bool pic_present(void);
 /* For the VMCS host-state area. */
 uint64_t desc_gdt_base(void);
 uint64_t desc_idt_base(void);

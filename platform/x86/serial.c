@@ -8,6 +8,7 @@
 #include "serial.h"
 #include "cpu.h"
 #include "lib.h"
+#include "desc.h"
 
 /* 16550 register offsets and bits (PC16550D data sheet). */
 #define UART_THR 0
@@ -58,7 +59,8 @@ static struct {
 
 void serial_use_irq(uint16_t base, unsigned irq)
 {
-	if (irq > 6)
+	/* Without remapped 8259s (an EFI boot with no MADT to say they exist) stay polled. */
+	if (irq > 6 || !pic_present())
 		return;
 	paced.base = base;
 	paced.irq = (uint8_t)irq;

@@ -61,3 +61,40 @@ $(BUILD)/tern.efi: $(BUILD)/efi/tern.so
 
 .PHONY: FORCE
 FORCE:
+
+# ---- Secure Boot test tools (harness/secboot) ------------------------------------
+# enroll.efi enrols keys into a VARS copy; keys and signed images are made by
+# the boot tests under $(BUILD)/secboot and never committed.
+.PHONY: efi-tools
+efi-tools: $(BUILD)/efi/enroll.efi
+
+$(BUILD)/efi/harness/secboot/%.o: harness/secboot/%.c $(EFI_DIR)/efi.mk
+	@mkdir -p $(dir $@)
+	@echo '  CC [efi] $<'
+	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+$(BUILD)/efi/enroll.so: $(BUILD)/efi/harness/secboot/enroll.o
+	$(Q)ld -shared -Bsymbolic -nostdlib -znocombreloc -z noexecstack -T $(EFI_LDS) $(EFI_CRT0) $< \
+		-L/usr/lib -lefi -lgnuefi -o $@
+
+$(BUILD)/efi/enroll.efi: $(BUILD)/efi/enroll.so
+	$(Q)objcopy -j .text -j .sdata -j .data -j .rodata -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+
+# ---- booting the EFI path on Bochs -----------------------------------------------------
+# OVMF as Bochs's ROM: Debian's 2 MiB build, VARS then CODE (PLATFORMS.md).
+OVMF_2M := $(BUILD)/efi/ovmf-2m.rom
+$(OVMF_2M): /usr/share/OVMF/OVMF_VARS.fd /usr/share/OVMF/OVMF_CODE.fd
+	@mkdir -p $(dir $@)
+	cat $^ > $@
+
+# The ESP Bochs boots: tern.efi as the removable-media boot file, the test guest, the command line.
+$(BUILD)/efi/esp-bochs.img: $(BUILD)/tern.efi $(BUILD)/guests/testguest.elf harness/boot/cmdline-bochs.txt harness/boot/make_esp.py
+	python3 harness/boot/make_esp.py $@ EFI/BOOT/BOOTX64.EFI=$(BUILD)/tern.efi \
+		EFI/tern/testguest.elf=$(BUILD)/guests/testguest.elf EFI/tern/cmdline.txt=harness/boot/cmdline-bochs.txt
+
+.PHONY: run-efi efi-esp
+efi-esp: $(BUILD)/efi/esp-bochs.img $(OVMF_2M)
+run-efi: deps $(BUILD)/efi/esp-bochs.img $(OVMF_2M)
+	@python3 harness/boot/bochs_run.py --efi-disk $(BUILD)/efi/esp-bochs.img --efi-rom $(OVMF_2M) \
+		--out $(BUILD)/boot-efi --stream

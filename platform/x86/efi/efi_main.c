@@ -353,10 +353,15 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 
 	bi->acpi_rsdp = find_rsdp();
 	int pic = efi_acpi_has_8259(bi->acpi_rsdp);
-	/* No MADT to ask: a PC with UEFI may still have them; masking needs them to exist, so leave them. */
-	bi->have_8259 = pic == 1;
+	/*
+	 * The MADT's PCAT_COMPAT flag decides. With no ACPI tables at all (OVMF on
+	 * Bochs has no fw_cfg to get them from) the machine is a PC-AT, which has
+	 * them by definition; tables without a readable MADT leave them alone.
+	 */
+	bi->have_8259 = pic == 1 || (pic < 0 && !bi->acpi_rsdp);
 	say("tern.efi: ACPI RSDP at 0x%lx, 8259 PICs %s", (unsigned long)bi->acpi_rsdp,
-	    pic == 1 ? "present (MADT PCAT_COMPAT)" : pic == 0 ? "absent (MADT)" : "unknown (no MADT)");
+	    pic == 1 ? "present (MADT PCAT_COMPAT)" : pic == 0 ? "absent (MADT)" :
+	    bi->acpi_rsdp ? "unknown (no MADT): left alone" : "assumed (no ACPI tables: a PC-AT)");
 
 	uint64_t entry = place_tern(&why);
 	if (!entry)
