@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
-#include "bootinfo.h"
+#include "../bootinfo.h"
 
 /* UEFI 2.10 section 7.2, EFI_MEMORY_TYPE (the ones that matter here). */
 #define EFI_MT_LOADER_CODE 1
