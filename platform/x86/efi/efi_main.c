@@ -24,14 +24,13 @@
 #include "boot_image.h"
 #include "sha256.h"
 #include "lib.h"
-#include "err.h"
 
 /* The build's digest list (build/efi/digests.c) and tern.elf itself. */
 extern const uint8_t tern_efi_digests[][SHA256_DIGEST_LEN];
 extern const size_t tern_efi_ndigests;
 extern const uint8_t _binary_tern_elf_start[], _binary_tern_elf_end[];
 
-#define CMDLINE_FILE L"\\EFI\\tern\\cmdline.txt"
+#define CMDLINE_FILE "\\EFI\\tern\\cmdline.txt"
 #define KERNEL_PATH_LEN 128
 /* Guest RAM of the Service VM unless guest_mem=<MiB> (platform/x86/main.c's default). */
 #define SERVICE_VM_MEM_MIB 32u
@@ -94,8 +93,8 @@ static void wide_path(const char *path, CHAR16 *out, size_t n)
  * Read a whole file of the ESP into pages below 4 GiB. limit: the most bytes
  * acceptable. On failure *why says what went wrong.
  */
-static EFI_STATUS read_file(EFI_FILE_HANDLE root, const char *path, uint64_t limit, void **buf,
-			    UINTN *size, const char **why)
+static EFI_STATUS read_file(EFI_FILE_HANDLE root, const char *path, uint64_t limit, const char *too_large,
+			    void **buf, UINTN *size, const char **why)
 {
 	CHAR16 wpath[KERNEL_PATH_LEN];
 	EFI_FILE_HANDLE fh;
@@ -115,7 +114,7 @@ static EFI_STATUS read_file(EFI_FILE_HANDLE root, const char *path, uint64_t lim
 	FreePool(info);
 	if (fsize > limit) {
 		uefi_call_wrapper(fh->Close, 1, fh);
-		*why = "too large: larger than the memory the Service VM may use";
+		*why = too_large;
 		return EFI_BAD_BUFFER_SIZE;
 	}
 	EFI_PHYSICAL_ADDRESS pa = BELOW_4G;
@@ -313,9 +312,10 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		void *buf;
 		UINTN size;
 		const char *why;
-		src = "\\EFI\\tern\\cmdline.txt";
-		if (EFI_ERROR(read_file(root, "\\EFI\\tern\\cmdline.txt", BOOT_CMDLINE_LEN - 1, &buf, &size, &why)))
-			return refuse(EFI_NOT_FOUND, "\\EFI\\tern\\cmdline.txt", why);
+		src = CMDLINE_FILE;
+		if (EFI_ERROR(read_file(root, CMDLINE_FILE, BOOT_CMDLINE_LEN - 1,
+					"too large: longer than Tern's command line may be", &buf, &size, &why)))
+			return refuse(EFI_NOT_FOUND, CMDLINE_FILE, why);
 		size_t n = 0;
 		for (const char *c = buf; n < size && c[n] && c[n] != '\n' && c[n] != '\r'; n++)
 			bi->cmdline[n] = c[n];
@@ -336,7 +336,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	void *kbuf;
 	UINTN ksize;
 	const char *why;
-	st = read_file(root, kpath, mem_limit, &kbuf, &ksize, &why);
+	st = read_file(root, kpath, mem_limit, "too large: larger than the memory the Service VM may use", &kbuf,
+		       &ksize, &why);
 	if (EFI_ERROR(st))
 		return refuse(st, kpath, why);
 	struct boot_image kimg;
