@@ -52,7 +52,7 @@ def run(cmd, **kw):
     return p
 
 
-def qemu_efi(esp_dir, vars_template, name, until, timeout=QEMU_TIMEOUT, grace=0.5):
+def qemu_efi(esp_dir, vars_template, name, until, timeout=QEMU_TIMEOUT, grace=0.5, extra=()):
     """Boot OVMF (Secure Boot build) from esp_dir; stop grace seconds after until matches the
     console, when QEMU exits, or at the timeout. Returns (console text, how, seconds to the first
     'tern' line or None, total seconds)."""
@@ -67,7 +67,7 @@ def qemu_efi(esp_dir, vars_template, name, until, timeout=QEMU_TIMEOUT, grace=0.
            "-drive", "if=pflash,format=raw,unit=1,file=" + vars_copy,
            "-drive", "file=fat:rw:%s,format=raw" % esp_dir,
            "-nographic", "-net", "none", "-no-reboot", "-monitor", "none",
-           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] + list(extra)
     t0 = time.monotonic()
     first = None
     stop_at = None
@@ -157,6 +157,18 @@ def secboot():
     v["pe-signed"] = sign(ENROLL_EFI, os.path.join(SB, "pe-signed.efi"))
     v["pe-unsigned"] = ENROLL_EFI
 
+    # An ACPI SPCR table (Microsoft's SPCR revision 2) naming a 16550 at I/O port 0x2f8 (COM2).
+    t = bytearray(80)
+    t[0:4] = b"SPCR"
+    t[4:8] = (80).to_bytes(4, "little")
+    t[8] = 2
+    t[10:16] = b"TERN  "
+    t[40:44] = bytes([1, 8, 0, 1])              # system I/O, 8 bits wide, byte access
+    t[44:52] = (0x2F8).to_bytes(8, "little")
+    t[9] = -sum(t) & 0xFF
+    v["spcr"] = os.path.join(SB, "spcr-com2.bin")
+    open(v["spcr"], "wb").write(t)
+
     # Enrol db, KEK, PK into a copy of the empty store, once; the copy is the template.
     d = os.path.join(SB, "esp", "enroll")
     os.makedirs(os.path.join(d, "EFI", "BOOT"))
@@ -179,6 +191,7 @@ VERIFY_LINES = [
 ]
 TERN_START_LINES = [
     r"^tern\.efi: ACPI RSDP at 0x[0-9a-f]+, 8259 PICs present \(MADT PCAT_COMPAT\)$",
+    r"^tern\.efi: console: COM1 \(no ACPI SPCR table\)$",
     r"^tern\.efi: exiting boot services, entering Tern at 0x[0-9a-f]+$",
     r"^tern: Tern x86 image starting$",
     r"^tern: UEFI entry from tern\.efi \(UEFI\), cmdline \"kernel=\\EFI\\tern\\kernel -- testguest\", "
@@ -217,6 +230,8 @@ CASES = {
     "kernel-missing": ("signed", None, None, r"REFUSED"),
     "kernel-pe-signed": ("signed", "pe-signed", None, r"^tern: power off"),
     "kernel-pe-unsigned": ("signed", "pe-unsigned", None, r"REFUSED"),
+    # An SPCR naming COM2: Tern's own lines go there (QEMU's second serial port, a file).
+    "spcr-com2": ("signed", "guest", None, r"(?!)"),
 }
 
 
@@ -227,7 +242,11 @@ def qemu_runs(secboot):
         img, kern, cmdline, until = CASES[name]
         kernel = GUEST_ELF if kern == "guest" else secboot.get(kern) if kern else None
         d = esp(name, secboot[img], kernel, cmdline)
-        return name, qemu_efi(d, secboot["vars"], name, until)
+        extra = ()
+        if name == "spcr-com2":
+            extra = ("-acpitable", "file=" + secboot["spcr"], "-serial", "stdio",
+                     "-serial", "file:" + os.path.join(SB, "runs", name, "com2.txt"))
+        return name, qemu_efi(d, secboot["vars"], name, until, extra=extra)
     with concurrent.futures.ThreadPoolExecutor(PARALLEL) as ex:
         return dict(ex.map(one, CASES))
 
@@ -278,6 +297,20 @@ def test_qemu_tern_refuses_kernel(qemu_runs, case):
     assert len(lines) == 1, "want one refusal line, got %r; console:\n%s" % (lines, text[-2000:])
     assert re.match(r"^tern\.efi: REFUSED \\EFI\\tern\\kernel: %s$" % KERNEL_REFUSALS[case], lines[0]), lines[0]
     assert "exiting boot services" not in text and "tern: " not in text, text[-2000:]
+
+
+def test_qemu_console_follows_acpi_spcr(qemu_runs):
+    """An ACPI SPCR table naming the 16550 at 0x2f8: tern.efi says so and Tern's own log goes to
+    that port (QEMU's second serial port) instead of COM1."""
+    text, how, first, total = qemu_runs["spcr-com2"]
+    assert re.search(r"^tern\.efi: console: the ACPI SPCR's UART at I/O port 0x2f8$", text, re.M), \
+        text[-2000:]
+    assert not re.search(r"^tern: ", text, re.M), "Tern wrote to COM1:\n" + text[-2000:]
+    with open(os.path.join(SB, "runs", "spcr-com2", "com2.txt"), "rb") as f:
+        com2 = ANSI.sub("", f.read().decode(errors="replace").replace("\r", ""))
+    in_order(com2, [r"^tern: Tern x86 image starting$", r"^tern: REFUSED: Tern needs VMX",
+                    r"^tern: power off \(code 2\)$"])
+    assert how == "exited rc=5", how
 
 
 def test_qemu_tern_accepts_pe_kernel_through_db(qemu_runs):

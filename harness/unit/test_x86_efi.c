@@ -185,27 +185,42 @@ static void put_hdr(uint8_t *t, const char *sig, uint32_t len)
 	memcpy(t + 4, &len, 4);
 }
 
-/* RSDP (v2) at +0, XSDT at +64 listing a FACP at +256 and the MADT at +512; RSDT at +128 likewise. */
+/*
+ * RSDP (v2) at +0, XSDT at +64 listing a FACP at +256, the MADT at +512 and
+ * an SPCR at +768 (an I/O-port 16550 at spcr_port); RSDT at +128 likewise.
+ */
+static uint16_t spcr_port = 0x2f8;
+
 static uint64_t build_acpi(uint32_t madt_flags)
 {
 	memset(acpi, 0, 1024);
 	uint64_t base = (uint64_t)(uintptr_t)acpi;
 	uint8_t *r = acpi, *x = acpi + 64, *rs = acpi + 128, *facp = acpi + 256, *madt = acpi + 512;
+	uint8_t *spcr = acpi + 768;
 	put_hdr(facp, "FACP", 40);
 	fix_sum(facp, 40, 9);
 	put_hdr(madt, "APIC", 44);
 	memcpy(madt + 40, &madt_flags, 4);
 	fix_sum(madt, 44, 9);
-	put_hdr(x, "XSDT", 36 + 16);
-	uint64_t e0 = base + 256, e1 = base + 512;
+	put_hdr(spcr, "SPCR", 80);
+	spcr[36] = 0;                   /* full 16550 */
+	spcr[40] = 1;                   /* system I/O */
+	spcr[41] = 8;
+	uint64_t sp = spcr_port;
+	memcpy(spcr + 44, &sp, 8);
+	fix_sum(spcr, 80, 9);
+	put_hdr(x, "XSDT", 36 + 24);
+	uint64_t e0 = base + 256, e1 = base + 512, e2 = base + 768;
 	memcpy(x + 36, &e0, 8);
 	memcpy(x + 44, &e1, 8);
-	fix_sum(x, 52, 9);
-	put_hdr(rs, "RSDT", 36 + 8);
-	uint32_t r0 = (uint32_t)e0, r1 = (uint32_t)e1;
+	memcpy(x + 52, &e2, 8);
+	fix_sum(x, 60, 9);
+	put_hdr(rs, "RSDT", 36 + 12);
+	uint32_t r0 = (uint32_t)e0, r1 = (uint32_t)e1, r2 = (uint32_t)e2;
 	memcpy(rs + 36, &r0, 4);
 	memcpy(rs + 40, &r1, 4);
-	fix_sum(rs, 44, 9);
+	memcpy(rs + 44, &r2, 4);
+	fix_sum(rs, 48, 9);
 	memcpy(r, "RSD PTR ", 8);
 	r[15] = 2;
 	uint32_t rsdt = (uint32_t)(base + 128), len = 36;
@@ -217,6 +232,56 @@ static uint64_t build_acpi(uint32_t madt_flags)
 	fix_sum(r, 36, 32);
 	return base;
 }
+
+START_TEST(acpi_spcr)
+{
+	uint64_t addr = 0;
+	uint64_t rsdp = build_acpi(1);
+	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), 0x2f8);
+	ck_assert_uint_eq(addr, 0x2f8);
+	/* Through the RSDT too. */
+	acpi[15] = 0;
+	fix_sum(acpi, 20, 8);
+	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), 0x2f8);
+	/* A memory-mapped UART, another interface type, address 0 or beyond the I/O space: -1. */
+	rsdp = build_acpi(1);
+	acpi[768 + 40] = 0;
+	fix_sum(acpi + 768, 80, 9);
+	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), -1);
+	rsdp = build_acpi(1);
+	acpi[768 + 36] = 3;
+	fix_sum(acpi + 768, 80, 9);
+	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), -1);
+	rsdp = build_acpi(1);
+	acpi[768 + 36] = 0x12;          /* 16550 with a GAS: fine */
+	fix_sum(acpi + 768, 80, 9);
+	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), 0x2f8);
+	acpi[768 + 36] = 1;             /* the DBGP subset: fine */
+	fix_sum(acpi + 768, 80, 9);
+	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), 0x2f8);
+	spcr_port = 0;
+	rsdp = build_acpi(1);
+	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), -1);
+	spcr_port = 0xfff9;
+	rsdp = build_acpi(1);
+	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), -1);
+	ck_assert_uint_eq(addr, 0xfff9);
+	spcr_port = 0xfff8;
+	rsdp = build_acpi(1);
+	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), 0xfff8);
+	spcr_port = 0x2f8;
+	/* Too short to hold the address, or missing: no SPCR. */
+	rsdp = build_acpi(1);
+	uint32_t len = 51;
+	memcpy(acpi + 768 + 4, &len, 4);
+	fix_sum(acpi + 768, 51, 9);
+	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), 0);
+	rsdp = build_acpi(1);
+	acpi[768] = 'X';
+	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), 0);
+	ck_assert_int_eq(efi_acpi_spcr_port(0, &addr), 0);
+}
+END_TEST
 
 START_TEST(acpi_pcat_compat)
 {
@@ -284,7 +349,7 @@ START_TEST(acpi_rsdt_fallback_and_bad_tables)
 	/* A null entry is skipped. */
 	rsdp = build_acpi(1);
 	memset(acpi + 64 + 36, 0, 8);
-	fix_sum(acpi + 64, 52, 9);
+	fix_sum(acpi + 64, 60, 9);
 	ck_assert_int_eq(efi_acpi_has_8259(rsdp), 1);
 }
 END_TEST
@@ -332,6 +397,7 @@ Suite *unit_suite(void)
 	tcase_add_checked_fixture(ta, acpi_setup, acpi_teardown);
 	tcase_add_test(ta, acpi_pcat_compat);
 	tcase_add_test(ta, acpi_rsdt_fallback_and_bad_tables);
+	tcase_add_test(ta, acpi_spcr);
 	suite_add_tcase(s, ta);
 	return s;
 }

@@ -34,6 +34,7 @@ struct boot_info {
 	/* Filled by the EFI entry (platform/x86/efi); zero after multiboot. */
 	uint32_t efi;                   /* 1: entered from tern.efi after ExitBootServices */
 	uint32_t have_8259;             /* 1: the ACPI MADT says PCAT_COMPAT (8259s exist) */
+	uint32_t console_port;          /* the ACPI SPCR's I/O-port UART; 0: COM1 */
 	uint64_t acpi_rsdp;             /* physical address of the ACPI RSDP, 0 if unknown */
 	uint64_t efi_system_table;      /* physical; its boot services are gone */
 };

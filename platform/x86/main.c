@@ -166,9 +166,12 @@ void x86_main(uint32_t magic, uint32_t info_pa)
  */
 void x86_efi_main(const struct boot_info *bi)
 {
-	serial_init(SERIAL_COM1);
-	desc_init();
 	tern_memcpy(&boot_info, bi, sizeof(boot_info));
+	/* The console is the UART the ACPI SPCR names, else COM1. */
+	if (boot_info.console_port)
+		serial_console_use((uint16_t)boot_info.console_port);
+	serial_init(serial_console_port());
+	desc_init();
 	if (boot_info.have_8259)
 		pic_init();
 	x86_log("Tern x86 image starting");

@@ -146,13 +146,14 @@ static const uint8_t *acpi_table(uint64_t pa, const char *sig)
 	return t;
 }
 
-int efi_acpi_has_8259(uint64_t rsdp)
+/* The first table with signature sig listed by the root table the RSDP names, or NULL. */
+static const uint8_t *acpi_find(uint64_t rsdp, const char *sig, uint32_t min_len)
 {
 	if (!rsdp)
-		return -1;
+		return NULL;
 	const uint8_t *r = phys(rsdp);
 	if (tern_memcmp(r, "RSD PTR ", 8) != 0 || !acpi_sum_ok(r, RSDP_V1_LEN))
-		return -1;
+		return NULL;
 	const uint8_t *root;
 	unsigned esize;
 	if (r[15] >= 2 && rd32(r + 20) >= RSDP_V2_LEN && acpi_sum_ok(r, RSDP_V2_LEN) &&
@@ -161,17 +162,53 @@ int efi_acpi_has_8259(uint64_t rsdp)
 	} else if ((root = acpi_table(rd32(r + 16), "RSDT")) != NULL) {
 		esize = 4;
 	} else {
-		return -1;
+		return NULL;
 	}
 	uint32_t n = (rd32(root + 4) - ACPI_HDR_LEN) / esize;
 	for (uint32_t i = 0; i < n; i++) {
 		const uint8_t *e = root + ACPI_HDR_LEN + i * esize;
 		uint64_t pa = esize == 8 ? rd64(e) : rd32(e);
-		const uint8_t *madt = acpi_table(pa, "APIC");
-		if (madt && rd32(madt + 4) >= MADT_FLAGS_OFF + 4)
-			return (rd32(madt + MADT_FLAGS_OFF) & ACPI_MADT_PCAT_COMPAT) ? 1 : 0;
+		const uint8_t *t = acpi_table(pa, sig);
+		if (t && rd32(t + 4) >= min_len)
+			return t;
 	}
-	return -1;
+	return NULL;
+}
+
+int efi_acpi_has_8259(uint64_t rsdp)
+{
+	const uint8_t *madt = acpi_find(rsdp, "APIC", MADT_FLAGS_OFF + 4);
+	if (!madt)
+		return -1;
+	return (rd32(madt + MADT_FLAGS_OFF) & ACPI_MADT_PCAT_COMPAT) ? 1 : 0;
+}
+
+/*
+ * Microsoft's Serial Port Console Redirection table, revision 2: interface
+ * type at 36 (the DBG2 serial subtypes), the base address as an ACPI Generic
+ * Address Structure at 40 (ACPI 6.5 5.2.3.2: space id, width, offset, access
+ * size, then the 64-bit address at 44).
+ */
+#define SPCR_TYPE_OFF 36
+#define SPCR_GAS_OFF 40
+#define SPCR_MIN_LEN 52
+#define SPCR_16550 0x00
+#define SPCR_16550_SUBSET 0x01
+#define SPCR_16550_GAS 0x12
+#define ACPI_GAS_SYSTEM_IO 1
+
+int efi_acpi_spcr_port(uint64_t rsdp, uint64_t *address)
+{
+	const uint8_t *spcr = acpi_find(rsdp, "SPCR", SPCR_MIN_LEN);
+	if (!spcr)
+		return 0;
+	uint8_t type = spcr[SPCR_TYPE_OFF], space = spcr[SPCR_GAS_OFF];
+	uint64_t addr = rd64(spcr + SPCR_GAS_OFF + 4);
+	*address = addr;
+	if ((type != SPCR_16550 && type != SPCR_16550_SUBSET && type != SPCR_16550_GAS) ||
+	    space != ACPI_GAS_SYSTEM_IO || addr == 0 || addr > 0xfff8)
+		return -1;
+	return (int)addr;
 }
 
 uint64_t efi_find_entry(const uint8_t *seg, size_t len)

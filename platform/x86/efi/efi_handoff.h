@@ -65,6 +65,14 @@ bool efi_kernel_args(const char *cmdline, char *path, size_t path_len, char *kcm
  */
 int efi_acpi_has_8259(uint64_t rsdp);
 
+/*
+ * The console the ACPI SPCR table names: its I/O port (a 16550 in system
+ * I/O space, which Tern's console drives), 0 when there is no SPCR, -1 when
+ * it names a UART Tern cannot drive (memory-mapped, another interface type);
+ * *address gets the table's base address either way.
+ */
+int efi_acpi_spcr_port(uint64_t rsdp, uint64_t *address);
+
 /* The 8-byte marker in tern.elf's .boot.header followed by the 64-bit entry. */
 #define TERN_EFI_ENTRY_MAGIC "TERNEFI1"
 #define TERN_EFI_ENTRY_SCAN 8192

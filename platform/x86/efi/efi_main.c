@@ -11,7 +11,7 @@
  *     any failure prints one line naming the file and the problem, and
  *     nothing boots,
  *   - finds the ACPI RSDP in the configuration table and asks its MADT
- *     whether 8259s exist,
+ *     whether 8259s exist and its SPCR which UART is the console,
  *   - copies tern.elf's segments to their physical addresses,
  * then takes the memory map, calls ExitBootServices and jumps to tern.elf's
  * 64-bit EFI entry (boot.S _start64_efi) with a struct boot_info: from
@@ -363,6 +363,18 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	say("tern.efi: ACPI RSDP at 0x%lx, 8259 PICs %s", (unsigned long)bi->acpi_rsdp,
 	    pic == 1 ? "present (MADT PCAT_COMPAT)" : pic == 0 ? "absent (MADT)" :
 	    bi->acpi_rsdp ? "unknown (no MADT): left alone" : "assumed (no ACPI tables: a PC-AT)");
+
+	uint64_t spcr_addr = 0;
+	int port = efi_acpi_spcr_port(bi->acpi_rsdp, &spcr_addr);
+	if (port > 0) {
+		bi->console_port = (uint32_t)port;
+		say("tern.efi: console: the ACPI SPCR's UART at I/O port 0x%x", port);
+	} else if (port < 0) {
+		say("tern.efi: console: COM1; the ACPI SPCR's UART at 0x%lx is not an I/O-port 16550",
+		    (unsigned long)spcr_addr);
+	} else {
+		say("tern.efi: console: COM1 (no ACPI SPCR table)");
+	}
 
 	uint64_t entry = place_tern(&why);
 	if (!entry)
