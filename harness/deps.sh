@@ -4,7 +4,8 @@
 set -u
 PKGS="build-essential check libsubunit-dev pkg-config lcov gnu-efi qemu-system-x86 ovmf \
 bochs bochsbios vgabios bochs-term grub-pc-bin grub-efi-amd64-bin grub-common xorriso mtools \
-python3 python3-pytest clang llvm libclang-rt-14-dev valgrind nasm binutils"
+python3 python3-pytest clang llvm libclang-rt-14-dev valgrind nasm binutils \
+sbsigntool efitools dosfstools openssl"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)

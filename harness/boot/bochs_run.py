@@ -7,6 +7,7 @@ with status 1 both on guest shutdown and on errors (PLATFORMS.md), so the
 verdict always comes from the serial output, never from the exit status.
 
     bochs_run.py --iso build/tern.iso --out build/boot [--stream] [--timeout S]
+    bochs_run.py --efi-disk build/efi/esp-bochs.img --efi-rom build/efi/ovmf-2m.rom ...
 """
 import argparse
 import os
@@ -19,6 +20,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BOCHSRC = os.path.join(HERE, "bochsrc.txt")
+BOCHSRC_EFI = os.path.join(HERE, "bochsrc-efi.txt")
 CONT = os.path.join(HERE, "bochs.cont")
 BXSHARE = "/usr/share/bochs"
 SUMMARY_RE = re.compile(r"^SUMMARY: (\d+) tests, (\d+) failures, (\d+) skipped", re.M)
@@ -35,6 +37,7 @@ class BootResult:
         self.first_output_s = None   # power-on to the first COM1 byte
         self.summary_s = None        # power-on to the SUMMARY line
         self.until_s = None          # power-on to the line matching until=
+        self.mark_s = None           # power-on to the first line matching mark=
         self.total_s = None
         self.how = ""                # "exited rc=N", "stopped after SUMMARY", "timeout"
         self.log_path = None
@@ -58,12 +61,14 @@ def _read(path, mode="r"):
 
 
 def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
-              until=None, until_grace=10.0):
+              until=None, until_grace=10.0, efi_disk=None, efi_rom=None, mark=None):
     """Boot iso on Bochs; returns a BootResult.
 
     The run ends when Bochs exits, at the timeout, AFTER_SUMMARY_GRACE seconds after the guest's
     SUMMARY (if stop_after_summary), or until_grace seconds after the regex until matches COM1.
     The graces let Bochs power off by itself, which flushes its stdout (port 0xE9 output).
+    efi_disk/efi_rom: boot UEFI (bochsrc-efi.txt) from this ESP image with this OVMF ROM instead
+    of the ISO. mark: a regex; res.mark_s is when COM1 first matched it (the first Tern line).
     """
     os.makedirs(outdir, exist_ok=True)
     com1 = os.path.join(outdir, "com1.txt")
@@ -72,13 +77,17 @@ def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
     for p in (com1, com2, log):
         if os.path.exists(p):
             os.unlink(p)
-    env = dict(os.environ, TERN_ISO=os.path.abspath(iso), TERN_CONSOLE=com1, TERN_TRACEPORT=com2,
-               TERN_LOG=log, BXSHARE=os.environ.get("BXSHARE", BXSHARE))
+    env = dict(os.environ, TERN_ISO=os.path.abspath(iso or os.devnull), TERN_CONSOLE=com1,
+               TERN_TRACEPORT=com2, TERN_LOG=log, BXSHARE=os.environ.get("BXSHARE", BXSHARE))
+    rc = BOCHSRC
+    if efi_disk:
+        rc = BOCHSRC_EFI
+        env.update(TERN_DISK=os.path.abspath(efi_disk), TERN_ROM=os.path.abspath(efi_rom))
     res = BootResult()
     res.log_path = log
     with open(os.path.join(outdir, "bochs.stdout"), "wb") as out:
         t0 = time.monotonic()
-        proc = subprocess.Popen(["bochs", "-f", BOCHSRC, "-q", "-rc", CONT], env=env,
+        proc = subprocess.Popen(["bochs", "-f", rc, "-q", "-rc", CONT], env=env,
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         shown = 0
@@ -93,6 +102,8 @@ def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
                     sys.stdout.write(text[shown:])
                     sys.stdout.flush()
                     shown = len(text)
+                if mark is not None and res.mark_s is None and re.search(mark, text, re.M):
+                    res.mark_s = now
                 if res.summary_s is None and SUMMARY_RE.search(text):
                     res.summary_s = now
                     if stop_after_summary and stop_at is None:
@@ -153,7 +164,9 @@ def run_qemu(args, timeout=60.0):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--iso", required=True)
+    ap.add_argument("--iso")
+    ap.add_argument("--efi-disk", help="boot UEFI from this ESP image (with --efi-rom) instead")
+    ap.add_argument("--efi-rom", help="the OVMF ROM image for --efi-disk")
     ap.add_argument("--out", default="build/boot")
     ap.add_argument("--timeout", type=float, default=float(os.environ.get("BOOT_TIMEOUT", 300)))
     ap.add_argument("--stream", action="store_true")
@@ -162,10 +175,21 @@ def main():
     if miss:
         print("bochs_run: missing %s (make deps)" % ", ".join(miss), file=sys.stderr)
         return 2
-    if not os.path.exists(a.iso):
-        print("bochs_run: no ISO at %s" % a.iso, file=sys.stderr)
+    boot = a.efi_disk or a.iso
+    if not boot or not os.path.exists(boot) or (a.efi_disk and not a.efi_rom):
+        print("bochs_run: give --iso ISO or --efi-disk IMG --efi-rom ROM (missing: %s)" % boot,
+              file=sys.stderr)
         return 2
-    res = run_bochs(a.iso, a.out, timeout=a.timeout, stream=a.stream)
+    disk = None
+    if a.efi_disk:
+        # A private copy: Bochs leaves IMG.lock behind when it is stopped, refusing the next run.
+        os.makedirs(a.out, exist_ok=True)
+        disk = os.path.join(a.out, "esp.img")
+        shutil.copyfile(a.efi_disk, disk)
+        if os.path.exists(disk + ".lock"):
+            os.unlink(disk + ".lock")
+    res = run_bochs(a.iso, a.out, timeout=a.timeout, stream=a.stream, efi_disk=disk,
+                    efi_rom=a.efi_rom)
     s = res.summary()
     print("\n[bochs_run] %s; first output %s s, SUMMARY %s s, total %.1f s; COM1 in %s/com1.txt"
           % (res.how, "%.2f" % res.first_output_s if res.first_output_s else "-",

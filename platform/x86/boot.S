@@ -34,6 +34,14 @@ mb1_header:
 	.long MB1_HEADER_FLAGS
 	.long -(MB1_HEADER_MAGIC + MB1_HEADER_FLAGS)
 
+	/*
+	 * Where tern.efi (platform/x86/efi) enters: a marker it finds in the
+	 * first 8 KiB of the image, then the physical address of _start64_efi.
+	 */
+	.balign 8
+	.ascii "TERNEFI1"
+	.quad _start64_efi
+
 	.section .boot.text, "ax"
 	.code32
 	.global _start32
@@ -142,6 +150,77 @@ start64:
 5:	cli
 	hlt
 	jmp 5b
+
+	/*
+	 * Entry from tern.efi after ExitBootServices: 64-bit mode on the
+	 * firmware's identity map (UEFI 2.10 2.3.4), interrupts off, RDI = the
+	 * physical address of a struct boot_info. Build the same page tables as
+	 * the multiboot path (now in long mode, so only CR3 changes), take our
+	 * GDT and call x86_efi_main(info) in the higher half.
+	 */
+	.code64
+	.global _start64_efi
+_start64_efi:
+	cli
+	cld
+	mov %rdi, %r15
+	mov %cr0, %rax
+	and $~(CR0_CD | CR0_NW), %rax
+	mov %rax, %cr0
+
+	xor %ecx, %ecx
+6:	mov %rcx, %rax
+	shl $21, %rax
+	or $(PTE_P | PTE_W | PTE_PS), %rax
+	mov %rax, boot_pd(,%rcx,8)
+	inc %ecx
+	cmp $2048, %ecx
+	jb 6b
+	xor %ecx, %ecx
+7:	mov %rcx, %rax
+	shl $12, %rax
+	add $boot_pd, %rax
+	or $(PTE_P | PTE_W), %rax
+	mov %rax, boot_pdpt_low(,%rcx,8)
+	inc %ecx
+	cmp $4, %ecx
+	jb 7b
+	mov $boot_pd, %eax
+	or $(PTE_P | PTE_W), %eax
+	mov %rax, boot_pdpt_high + 510 * 8
+	mov $boot_pdpt_low, %eax
+	or $(PTE_P | PTE_W), %eax
+	mov %rax, boot_pml4
+	mov $boot_pdpt_high, %eax
+	or $(PTE_P | PTE_W), %eax
+	mov %rax, boot_pml4 + 511 * 8
+
+	/* Global pages of the firmware's map must go too: clear CR4.PGE (SDM Vol. 3A 4.10.4.1). */
+	mov %cr4, %rax
+	and $~CR4_PGE, %rax
+	mov %rax, %cr4
+	mov $boot_pml4, %eax
+	mov %rax, %cr3
+
+	lgdt boot_gdtr
+	pushq $BOOT_CS64
+	pushq $start64_efi_cs
+	lretq
+start64_efi_cs:
+	mov $BOOT_DS, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %ss
+	mov %eax, %fs
+	mov %eax, %gs
+	movabs $x86_stack_top, %rsp
+	xor %ebp, %ebp
+	mov %r15, %rdi
+	movabs $x86_efi_main, %rax
+	call *%rax
+8:	cli
+	hlt
+	jmp 8b
 
 	.section .boot.data, "aw"
 	.balign 8

@@ -18,6 +18,7 @@
 #define CR0_CD (1 << 30)
 #define CR0_PG (1 << 31)
 #define CR4_PAE (1 << 5)
+#define CR4_PGE (1 << 7)
 #define MSR_EFER 0xc0000080
 #define EFER_LME (1 << 8)
 

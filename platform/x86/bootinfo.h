@@ -23,7 +23,7 @@ struct boot_region {
 };
 
 struct boot_info {
-	unsigned version;               /* 1 or 2 */
+	unsigned version;               /* 1 or 2; 0 from the EFI entry */
 	char loader[32];
 	char cmdline[BOOT_CMDLINE_LEN];
 	unsigned nmodules;
@@ -31,6 +31,12 @@ struct boot_info {
 	unsigned nregions;
 	struct boot_region regions[BOOT_MAX_REGIONS];
 	uint64_t info_start, info_end;  /* the loader's structure itself */
+	/* Filled by the EFI entry (platform/x86/efi); zero after multiboot. */
+	uint32_t efi;                   /* 1: entered from tern.efi after ExitBootServices */
+	uint32_t have_8259;             /* 1: the ACPI MADT says PCAT_COMPAT (8259s exist) */
+	uint32_t console_port;          /* the ACPI SPCR's I/O-port UART; 0: COM1 */
+	uint64_t acpi_rsdp;             /* physical address of the ACPI RSDP, 0 if unknown */
+	uint64_t efi_system_table;      /* physical; its boot services are gone */
 };
 
 /* Parse the loader's information; 0 or -TERN_EINVAL (unknown magic). */

@@ -59,8 +59,17 @@ static void set_gate(unsigned vec, uint64_t handler)
 	idt[vec].reserved = 0;
 }
 
+/* Set once pic_init has remapped the 8259s: only then may anything unmask a line. */
+static bool pic_ready;
+
+bool pic_present(void)
+{
+	return pic_ready;
+}
+
 void pic_init(void)
 {
+	pic_ready = true;
 	/* 8259A initialisation: ICW1 edge/cascade/ICW4, ICW2 vector base, ICW3 wiring, ICW4 8086. */
 	outb(0x20, 0x11);
 	outb(0xa0, 0x11);

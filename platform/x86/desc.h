@@ -4,6 +4,7 @@
 #define TERN_X86_DESC_H
 
 #include <stdint.h>
+#include <stdbool.h>
 
 #define HOST_CS 0x08
 #define HOST_DS 0x10
@@ -29,6 +30,8 @@ void pic_init(void);
  * outside the 8259s' range are not the host's devices: nothing to do.
  */
 void pic_complete(uint8_t vector);
+/* Whether pic_init has run (the 8259s exist and sit at PIC_VECTOR_BASE, masked). */
+bool pic_present(void);
 /* For the VMCS host-state area. */
 uint64_t desc_gdt_base(void);
 uint64_t desc_idt_base(void);

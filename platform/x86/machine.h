@@ -19,6 +19,8 @@ enum x86_exit_code {
 __attribute__((noreturn)) void x86_power_off(enum x86_exit_code code);
 
 void x86_main(uint32_t magic, uint32_t info_pa);
+struct boot_info;
+void x86_efi_main(const struct boot_info *bi);
 /* The hypervisor's own command line (from the loader). */
 const char *x86_cmdline(void);
 

@@ -141,6 +141,9 @@ static void run_service_vm(const struct vmx_caps *caps)
 	x86_power_off(ok ? X86_EXIT_OK : X86_EXIT_VM_FAILED);
 }
 
+static void x86_start(void);
+
+/* The multiboot way in (boot.S _start32): a BIOS machine, so the 8259s exist. */
 void x86_main(uint32_t magic, uint32_t info_pa)
 {
 	serial_init(SERIAL_COM1);
@@ -154,6 +157,33 @@ void x86_main(uint32_t magic, uint32_t info_pa)
 	x86_log("multiboot%u from %s, cmdline \"%s\", %u module(s), %u memory region(s)",
 		boot_info.version, boot_info.loader[0] ? boot_info.loader : "?",
 		boot_info.cmdline, boot_info.nmodules, boot_info.nregions);
+	x86_start();
+}
+
+/*
+ * The EFI way in (boot.S _start64_efi, from tern.efi after ExitBootServices):
+ * no BIOS, so the 8259s are programmed only when the ACPI MADT says they exist.
+ */
+void x86_efi_main(const struct boot_info *bi)
+{
+	tern_memcpy(&boot_info, bi, sizeof(boot_info));
+	/* The console is the UART the ACPI SPCR names, else COM1. */
+	if (boot_info.console_port)
+		serial_console_use((uint16_t)boot_info.console_port);
+	serial_init(serial_console_port());
+	desc_init();
+	if (boot_info.have_8259)
+		pic_init();
+	x86_log("Tern x86 image starting");
+	x86_log("UEFI entry from %s, cmdline \"%s\", %u module(s), %u memory region(s), ACPI RSDP 0x%lx, 8259 %s",
+		boot_info.loader, boot_info.cmdline, boot_info.nmodules, boot_info.nregions,
+		(unsigned long)boot_info.acpi_rsdp, boot_info.have_8259 ? "masked" : "not present");
+	x86_start();
+}
+
+/* The hypervisor's start-up, the same after either entry. */
+static void x86_start(void)
+{
 	for (unsigned i = 0; i < boot_info.nregions; i++)
 		x86_log("  mem %016lx-%016lx type %u", (unsigned long)boot_info.regions[i].base,
 			(unsigned long)(boot_info.regions[i].base + boot_info.regions[i].len),

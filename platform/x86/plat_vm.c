@@ -146,6 +146,6 @@ void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector)
 void plat_console_putc(struct vm *vm, uint8_t c)
 {
 	(void)vm;
-	serial_putc(SERIAL_COM1, c);
+	serial_putc(serial_console_port(), c);
 	trace_rec_console(c);
 }

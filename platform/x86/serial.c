@@ -8,6 +8,7 @@
 #include "serial.h"
 #include "cpu.h"
 #include "lib.h"
+#include "desc.h"
 
 /* 16550 register offsets and bits (PC16550D data sheet). */
 #define UART_THR 0
@@ -58,7 +59,8 @@ static struct {
 
 void serial_use_irq(uint16_t base, unsigned irq)
 {
-	if (irq > 6)
+	/* Without remapped 8259s (an EFI boot with no MADT to say they exist) stay polled. */
+	if (irq > 6 || !pic_present())
 		return;
 	paced.base = base;
 	paced.irq = (uint8_t)irq;
@@ -102,12 +104,25 @@ void serial_write(uint16_t base, const void *buf, size_t len)
 		serial_putc(base, p[i]);
 }
 
+/* The console UART: COM1 unless the EFI entry found another in the ACPI SPCR. */
+static uint16_t console_port = SERIAL_COM1;
+
+void serial_console_use(uint16_t base)
+{
+	console_port = base;
+}
+
+uint16_t serial_console_port(void)
+{
+	return console_port;
+}
+
 void console_puts(const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '\n')
-			serial_putc(SERIAL_COM1, '\r');
-		serial_putc(SERIAL_COM1, (uint8_t)*s);
+			serial_putc(console_port, '\r');
+		serial_putc(console_port, (uint8_t)*s);
 	}
 }
 

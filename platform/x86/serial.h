@@ -11,6 +11,9 @@
 #define SERIAL_COM2_IRQ 3
 
 void serial_init(uint16_t base);
+/* The console (x86_log, the guest's console output): COM1 unless told otherwise. */
+void serial_console_use(uint16_t base);
+uint16_t serial_console_port(void);
 void serial_putc(uint16_t base, uint8_t c);
 /* Pace output on this port by its THR-empty interrupt (master 8259 line irq) instead of polling. */
 void serial_use_irq(uint16_t base, unsigned irq);

@@ -63,6 +63,7 @@ x86-bringup: $(BUILD)/tern-bringup.iso
 
 # Unit tests of platform/x86 code (harness/unit/test_x86_*.c) compile its
 # sources on the host by #include: rebuild them when those change.
-$(filter $(BUILD)/host/tests/test_x86_%,$(TEST_BINS)): $(X86_CSRCS) $(X86_HDRS)
+$(filter $(BUILD)/host/tests/test_x86_%,$(TEST_BINS)): $(X86_CSRCS) $(X86_HDRS) $(wildcard $(X86_DIR)/efi/*.c $(X86_DIR)/efi/*.h)
 # The control-set conformance test compiles the platform's pure check the same way.
 $(BUILD)/host/tests/test_vmx_controls: $(X86_DIR)/vmx_ctls.c $(X86_HDRS)
+-include $(X86_DIR)/efi/efi.mk

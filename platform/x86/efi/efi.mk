@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# tern.efi: the EFI entry (platform/x86/efi) as a gnu-efi PE32+ application
+# carrying tern.elf and the digest list of the Service VM kernels it accepts.
+#
+#   make efi                          $(BUILD)/tern.efi (unsigned)
+#   make efi EFI_KERNELS="a.elf b"    accept these kernel files (default: the test guest)
+#   make efi-signed                   $(BUILD)/efi/tern-signed.efi with keys made here
+#   make run-efi                      boot tern.efi on Bochs + OVMF with the test guest
+
+EFI_DIR   := $(X86_DIR)/efi
+EFI_INC   := -isystem /usr/include/efi -isystem /usr/include/efi/x86_64
+# gnu-efi's recipe (PLATFORMS.md): position independent, no red zone, MS ABI through uefi_call_wrapper.
+EFI_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+              -Wno-unused-parameter -O2 -g $(EFI_INC) -Icore -I$(X86_DIR) -I$(EFI_DIR) \
+              -fpic -ffreestanding -fno-stack-protector -fshort-wchar -mno-red-zone \
+              -maccumulate-outgoing-args -mgeneral-regs-only -DEFI_FUNCTION_WRAPPER
+EFI_LDS   := /usr/lib/elf_x86_64_efi.lds
+EFI_CRT0  := /usr/lib/crt0-efi-x86_64.o
+# The pure core files the entry needs, compiled again for the PE image.
+EFI_CORE  := core/sha256.c core/boot_image.c core/lib.c
+EFI_SRCS  := $(sort $(wildcard $(EFI_DIR)/*.c))
+EFI_OBJS  := $(EFI_SRCS:%.c=$(BUILD)/efi/%.o) $(EFI_CORE:%.c=$(BUILD)/efi/%.o) \
+             $(BUILD)/efi/digests.o $(BUILD)/efi/tern_elf.o
+EFI_KERNELS ?= $(BUILD)/guests/testguest.elf
+
+.PHONY: efi
+x86: $(BUILD)/tern.efi
+efi: $(BUILD)/tern.efi
+
+$(BUILD)/efi/%.o: %.c $(wildcard $(EFI_DIR)/*.h) $(CORE_HDRS) $(X86_DIR)/bootinfo.h $(EFI_DIR)/efi.mk
+	@mkdir -p $(dir $@)
+	@echo '  CC [efi] $<'
+	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+# Rewritten only when the list changes, so tern.efi is not relinked for nothing.
+$(BUILD)/efi/digests.c: $(EFI_KERNELS) $(EFI_DIR)/digests.sh FORCE
+	@mkdir -p $(dir $@)
+	@sh $(EFI_DIR)/digests.sh $(EFI_KERNELS) > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(BUILD)/efi/digests.o: $(BUILD)/efi/digests.c
+	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+# tern.elf as bytes in .data (symbols _binary_tern_elf_start/_end).
+# tern.elf (debug information stripped) as bytes in .data: symbols _binary_tern_elf_start/_end.
+$(BUILD)/efi/tern_elf.o: $(BUILD)/tern.elf
+	@mkdir -p $(dir $@)
+	$(Q)objcopy --strip-debug $< $(BUILD)/efi/tern.elf
+	$(Q)cd $(BUILD)/efi && objcopy -I binary -O elf64-x86-64 -B i386:x86-64 \
+		--rename-section .data=.data.tern_elf,alloc,load,data,contents tern.elf tern_elf.o
+
+$(BUILD)/efi/tern.so: $(EFI_OBJS)
+	@echo '  LD $@'
+	$(Q)ld -shared -Bsymbolic -nostdlib -znocombreloc -z noexecstack -T $(EFI_LDS) $(EFI_CRT0) $(EFI_OBJS) \
+		-L/usr/lib -lefi -lgnuefi -o $@
+
+$(BUILD)/tern.efi: $(BUILD)/efi/tern.so
+	@echo '  EFI $@'
+	$(Q)objcopy -j .text -j .sdata -j .data -j .rodata -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+
+.PHONY: FORCE
+FORCE:
+
+# ---- Secure Boot test tools (harness/secboot) ------------------------------------
+# enroll.efi enrols keys into a VARS copy; keys and signed images are made by
+# the boot tests under $(BUILD)/secboot and never committed.
+.PHONY: efi-tools
+efi-tools: $(BUILD)/efi/enroll.efi
+
+$(BUILD)/efi/harness/secboot/%.o: harness/secboot/%.c $(EFI_DIR)/efi.mk
+	@mkdir -p $(dir $@)
+	@echo '  CC [efi] $<'
+	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
+
+$(BUILD)/efi/enroll.so: $(BUILD)/efi/harness/secboot/enroll.o
+	$(Q)ld -shared -Bsymbolic -nostdlib -znocombreloc -z noexecstack -T $(EFI_LDS) $(EFI_CRT0) $< \
+		-L/usr/lib -lefi -lgnuefi -o $@
+
+$(BUILD)/efi/enroll.efi: $(BUILD)/efi/enroll.so
+	$(Q)objcopy -j .text -j .sdata -j .data -j .rodata -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j '.rel.*' -j '.rela.*' -j .reloc --target efi-app-x86_64 --subsystem=10 $< $@
+
+# ---- booting the EFI path on Bochs -----------------------------------------------------
+# OVMF as Bochs's ROM: Debian's 2 MiB build, VARS then CODE (PLATFORMS.md).
+OVMF_2M := $(BUILD)/efi/ovmf-2m.rom
+$(OVMF_2M): /usr/share/OVMF/OVMF_VARS.fd /usr/share/OVMF/OVMF_CODE.fd
+	@mkdir -p $(dir $@)
+	cat $^ > $@
+
+# The ESP Bochs boots: tern.efi as the removable-media boot file, the test guest, the command line.
+$(BUILD)/efi/esp-bochs.img: $(BUILD)/tern.efi $(BUILD)/guests/testguest.elf harness/boot/cmdline-bochs.txt harness/boot/make_esp.py
+	python3 harness/boot/make_esp.py $@ EFI/BOOT/BOOTX64.EFI=$(BUILD)/tern.efi \
+		EFI/tern/testguest.elf=$(BUILD)/guests/testguest.elf EFI/tern/cmdline.txt=harness/boot/cmdline-bochs.txt
+
+.PHONY: run-efi efi-esp
+efi-esp: $(BUILD)/efi/esp-bochs.img $(OVMF_2M)
+run-efi: deps $(BUILD)/efi/esp-bochs.img $(OVMF_2M)
+	@python3 harness/boot/bochs_run.py --efi-disk $(BUILD)/efi/esp-bochs.img --efi-rom $(OVMF_2M) \
+		--out $(BUILD)/boot-efi --stream
