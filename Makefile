@@ -173,9 +173,9 @@ $(BUILD)/fuzz/dm/%.o: dm/%.c $(DM_HDRS)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Idm -c $< -o $@
 
 # tern-dm's decoding and command line: dm/ objects only.
-$(BUILD)/fuzz/bin/fuzz_dm: harness/fuzz/fuzz_dm.c $(FUZZ_DM_OBJS)
+$(BUILD)/fuzz/bin/fuzz_dm: harness/fuzz/fuzz_dm.c harness/dm/rec_hsm.c harness/dm/rec_hsm.h $(FUZZ_DM_OBJS)
 	@mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Idm -fsanitize=fuzzer $< $(FUZZ_DM_OBJS) -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Idm -Iharness/dm -fsanitize=fuzzer $< harness/dm/rec_hsm.c $(FUZZ_DM_OBJS) -o $@
 
 $(BUILD)/fuzz/bin/%: harness/fuzz/%.c $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)

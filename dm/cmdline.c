@@ -148,7 +148,7 @@ static int parse_lpc(const char *arg, struct dm_opts *o, char *err, size_t errle
 	return 0;
 }
 
-int dm_cmdline_parse(int argc, char *const argv[], struct dm_opts *o, char *err, size_t errlen)
+static int parse(int argc, char *const argv[], struct dm_opts *o, char *err, size_t errlen)
 {
 	memset(o, 0, sizeof(*o));
 	o->mem = DM_DEFAULT_MEM;
@@ -223,4 +223,15 @@ int dm_cmdline_parse(int argc, char *const argv[], struct dm_opts *o, char *err,
 			FAIL("VM name '%s' has a character that is not printable ASCII", o->vm_name);
 	}
 	return 0;
+}
+
+int dm_cmdline_parse(int argc, char *const argv[], struct dm_opts *o, char *err, size_t errlen)
+{
+	int rc = parse(argc, argv, o, err, errlen);
+	/* One line: control characters an argument carried are shown as '?'. */
+	if (rc)
+		for (char *p = err; *p; p++)
+			if ((unsigned char)*p < ' ' || *p == 0x7f)
+				*p = '?';
+	return rc;
 }

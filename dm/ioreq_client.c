@@ -150,7 +150,8 @@ enum dm_slot_result dm_ioreq_handle_slot(struct dm *dm, unsigned vcpu)
 		return DM_SLOT_IDLE;
 	volatile struct acrn_io_request *s = &dm->hsm->ioreq_page[vcpu];
 	uint32_t state = load_state(s);
-	if (state == ACRN_IOREQ_STATE_PENDING && dm->claim_pending && claim(s))
+	/* A kernel-handled slot is the HSM's, PENDING or not: never claimed. */
+	if (state == ACRN_IOREQ_STATE_PENDING && dm->claim_pending && !s->kernel_handled && claim(s))
 		state = ACRN_IOREQ_STATE_PROCESSING;
 	if (state > ACRN_IOREQ_STATE_FREE) {
 		if (dm->reported_state[vcpu] != state) {

@@ -86,7 +86,8 @@ static const struct {
 	{ { "vm1", "vm2" }, "unexpected argument 'vm2' after the VM name 'vm1'" },
 	{ { "-s", "3,pci-testdev" }, "missing VM name (see --help)" },
 	{ { "a-name-of-16-chr" }, "VM name 'a-name-of-16-chr' is longer than 15 characters" },
-	{ { "vm\t1" }, "VM name 'vm\t1' has a character that is not printable ASCII" },
+	{ { "vm\t1" }, "VM name 'vm?1' has a character that is not printable ASCII" },
+	{ { "vm1", "x\ny" }, "unexpected argument 'x?y' after the VM name 'vm1'" },
 };
 
 START_TEST(each_mistake_one_line)
