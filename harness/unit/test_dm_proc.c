@@ -429,6 +429,32 @@ START_TEST(bad_arguments_exit_2)
 }
 END_TEST
 
+/* The ioctl back-end on something that is not an HSM: refused cleanly at CREATE_VM. */
+START_TEST(hsm_device_that_is_not_one)
+{
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(p[1], STDERR_FILENO);
+		execl(TERN_DM_BIN, TERN_DM_BIN, "--hsm", "/dev/null", "vm1", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	char buf[1024] = { 0 };
+	size_t len = 0;
+	ssize_t n;
+	while ((n = read(p[0], buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	close(p[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 1);
+	ck_assert_str_eq(buf, "tern-dm: vm1: CREATE_VM refused: Inappropriate ioctl for device\n");
+}
+END_TEST
+
 START_TEST(help_prints_usage)
 {
 	int p[2];
@@ -476,6 +502,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, com1_writes_stdout);
 	tcase_add_test(tc, bad_arguments_exit_2);
 	tcase_add_test(tc, help_prints_usage);
+	tcase_add_test(tc, hsm_device_that_is_not_one);
 	suite_add_tcase(s, tc);
 	return s;
 }
