@@ -6,6 +6,7 @@
  * memfd's size.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,10 +32,30 @@ static int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * A reply must start arriving within this long: a hypervisor that never
+ * answers must not hold tern-dm (and its SIGTERM, which waits for the loop)
+ * forever.
+ */
+#define SOCK_REPLY_TIMEOUT_MS 10000
+
+static int wait_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int n;
+	do
+		n = poll(&p, 1, SOCK_REPLY_TIMEOUT_MS);
+	while (n < 0 && errno == EINTR);
+	return n == 1 ? 0 : n == 0 ? -ETIMEDOUT : -errno;
+}
+
 static int read_all(int fd, void *buf, size_t len)
 {
 	uint8_t *p = buf;
 	while (len > 0) {
+		int w = wait_readable(fd);
+		if (w)
+			return w;
 		ssize_t n = recv(fd, p, len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -57,6 +78,9 @@ static int read_reply_hdr(int fd, struct tern_hsm_reply *rep, int *fds, int *nfd
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
 			      .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
 	*nfds = 0;
+	int w = wait_readable(fd);
+	if (w)
+		return w;
 	ssize_t n;
 	do
 		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
@@ -111,8 +135,8 @@ static int sock_transact(struct dm_hsm *h, uint32_t nr, const void *arg, void *o
 	if (rep.len > TERN_HSM_MAX_PAYLOAD)
 		return -EPROTO;
 	uint8_t buf[TERN_HSM_MAX_PAYLOAD];
-	if (rep.len && read_all(h->fd, buf, rep.len))
-		return -EPIPE;
+	if (rep.len && (rc = read_all(h->fd, buf, rep.len)))
+		return rc;
 	if (rep.status > 0 || rep.status < -4095)
 		return -EPROTO;
 	if (rep.status < 0)

@@ -304,7 +304,6 @@ static void cfg_write(struct dm_pci_dev *d, unsigned reg, unsigned size, uint32_
 		unsigned o = reg + i;
 		uint8_t v = (uint8_t)(value >> (8 * i));
 		d->cfg[o] = (uint8_t)((d->cfg[o] & ~d->wmask[o]) | (v & d->wmask[o]));
-		d->cfg[o] &= (uint8_t)~(v & d->w1c[o]);
 	}
 	bool touches_cmd = reg < PCIR_COMMAND + 2 && reg + size > PCIR_COMMAND;
 	bool touches_bar = reg < PCIR_BAR0 + 4 * DM_PCI_BARS && reg + size > PCIR_BAR0;

@@ -89,7 +89,6 @@ struct dm_pci_dev {
 	const char *name;
 	uint8_t cfg[DM_PCI_CFG_SIZE];
 	uint8_t wmask[DM_PCI_CFG_SIZE];   /* bits the guest may write */
-	uint8_t w1c[DM_PCI_CFG_SIZE];     /* bits a written 1 clears */
 	uint8_t cap_next;                 /* next free config offset for a capability */
 	uint8_t cap_last;                 /* offset of the last capability, 0 if none */
 	struct dm_pci_bar bar[DM_PCI_BARS];

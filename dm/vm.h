@@ -12,7 +12,7 @@
 struct dm;
 struct dm_opts;
 
-/* 0, or -errno with a one-line message in err (the VM is left as it was found). */
+/* 0, or -errno with a one-line message in err; a VM it created is destroyed again. */
 int dm_vm_setup(struct dm *dm, const struct dm_opts *o, char *err, size_t errlen);
 /* The end: the client and the VM go (errors only logged; the peer may be gone). */
 void dm_vm_teardown(struct dm *dm);

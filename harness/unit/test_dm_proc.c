@@ -304,6 +304,22 @@ START_TEST(slot_polling_flag_skips_notify)
 }
 END_TEST
 
+/* A refusal after CREATE_VM: tern-dm says which, destroys the VM it made, exits 1. */
+START_TEST(setup_failure_destroys_the_vm)
+{
+	static const char *const args[] = { "-m", "64M", "-s", "3,pci-testdev", "vm1", NULL };
+	ck_assert_int_eq(fhv_start(&H, args), -1);
+	int st = fhv_wait(&H, &H.dm, 10000);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 1);
+	ck_assert(fhv_log_has(&H.dm, "tern-dm: vm1: SET_MEMSEG of 67108864 bytes refused: Cannot allocate memory\n"));
+	static const uint8_t want[] = { 0x10, 0x41, 0x11 };
+	ck_assert_uint_eq(H.ncalls, sizeof(want));
+	ck_assert_mem_eq(H.calls, want, sizeof(want));
+	fhv_stop(&H);
+}
+END_TEST
+
 START_TEST(sigterm_is_a_clean_exit)
 {
 	start(std_args);
@@ -495,6 +511,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, refused_notify_is_reported);
 	tcase_add_test(tc, polling_mode_completes_without_notify);
 	tcase_add_test(tc, slot_polling_flag_skips_notify);
+	tcase_add_test(tc, setup_failure_destroys_the_vm);
 	tcase_add_test(tc, sigterm_is_a_clean_exit);
 	tcase_add_test(tc, hangup_means_vm_gone);
 	tcase_add_test(tc, sigkill_mid_request_is_a_hangup);
