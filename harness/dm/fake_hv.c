@@ -155,11 +155,14 @@ static void handle(struct fhv *h, struct fhv_dm *d)
 		memcpy(h->vm_name, c.name, 16);
 		h->vm_name[16] = '\0';
 		c.vmid = 1;
-		c.ioreq_buf = FHV_IOREQ_OFF;
+		c.ioreq_buf = h->evil == FHV_EVIL_PAGE_OUTSIDE ? FHV_RAM_SIZE :
+			      h->evil == FHV_EVIL_PAGE_UNALIGNED ? FHV_IOREQ_OFF + 8 : FHV_IOREQ_OFF;
 		int fds[TERN_HSM_NFDS];
 		fds[TERN_HSM_FD_RAM] = h->ram_fd;
 		fds[TERN_HSM_FD_REQUEST] = h->req_efd;
-		reply(d, 0, &c, sizeof(c), fds, TERN_HSM_NFDS);
+		reply(d, h->evil == FHV_EVIL_STATUS ? 5 : 0, &c,
+		      h->evil == FHV_EVIL_SHORT_REPLY ? sizeof(c) - 8 : sizeof(c), fds,
+		      h->evil == FHV_EVIL_NO_FDS ? 0 : TERN_HSM_NFDS);
 		return;
 	}
 	case HSM_SET_MEMSEG: {
@@ -170,7 +173,7 @@ static void handle(struct fhv *h, struct fhv_dm *d)
 			return;
 		}
 		h->guest_len = mm.len;
-		mm.service_vm_pa = FHV_GUEST_OFF;
+		mm.service_vm_pa = h->evil == FHV_EVIL_RAM_OUTSIDE ? FHV_RAM_SIZE - 4096 : FHV_GUEST_OFF;
 		reply(d, 0, &mm, sizeof(mm), NULL, 0);
 		return;
 	}
@@ -245,7 +248,9 @@ void fhv_pump(struct fhv *h, int ms)
 
 int fhv_start(struct fhv *h, const char *const args[])
 {
+	int evil = h->evil;
 	memset(h, 0, sizeof(*h));
+	h->evil = evil;
 	h->listen_fd = h->ram_fd = h->req_efd = -1;
 	h->dm.conn = h->dm.err_fd = -1;
 	snprintf(h->sock_path, sizeof(h->sock_path), "/tmp/tern-fhv.%d.%ld.sock", (int)getpid(), now_ms());

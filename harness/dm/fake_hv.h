@@ -21,6 +21,16 @@
 #define FHV_IOREQ_OFF 0x1000u
 #define FHV_GUEST_OFF 0x100000u
 
+enum {
+	FHV_EVIL_NONE,
+	FHV_EVIL_PAGE_OUTSIDE,    /* ioreq_buf past the end of the memfd */
+	FHV_EVIL_PAGE_UNALIGNED,
+	FHV_EVIL_NO_FDS,
+	FHV_EVIL_SHORT_REPLY,     /* a payload shorter than acrn_vm_creation */
+	FHV_EVIL_STATUS,          /* a positive status */
+	FHV_EVIL_RAM_OUTSIDE,     /* SET_MEMSEG placed past the memfd */
+};
+
 struct fhv_dm {
 	pid_t pid;
 	int conn;                 /* its socket, -1 when hung up */
@@ -48,11 +58,13 @@ struct fhv {
 	unsigned nnotify, notify_refused;
 	int refuse_notify;        /* an errno to refuse NOTIFY_REQUEST_FINISH with */
 	bool client;              /* CREATE_IOREQ_CLIENT done, not destroyed */
+	/* A hostile hypervisor: how CREATE_VM's reply is broken (FHV_EVIL_*), 0 for none. */
+	int evil;
 	uint64_t guest_len;
 	char vm_name[17];
 };
 
-/* Start tern-dm --sim SOCKET args... and serve it until START_VM. 0 or -1. */
+/* Start tern-dm --sim SOCKET args... and serve it until START_VM. 0 or -1. h->evil is kept. */
 int fhv_start(struct fhv *h, const char *const args[]);
 /* Spawn another tern-dm against the same socket (not served yet). */
 int fhv_spawn(struct fhv *h, struct fhv_dm *d, const char *const args[]);

@@ -320,6 +320,41 @@ START_TEST(setup_failure_destroys_the_vm)
 }
 END_TEST
 
+/* A hypervisor whose replies cannot be right: refused, nothing mapped out of bounds. */
+static const struct { int evil; const char *line; } evil_cases[] = {
+	{ FHV_EVIL_PAGE_OUTSIDE, "tern-dm: vm1: CREATE_VM refused: Protocol error\n" },
+	{ FHV_EVIL_PAGE_UNALIGNED, "tern-dm: vm1: CREATE_VM refused: Protocol error\n" },
+	{ FHV_EVIL_NO_FDS, "tern-dm: vm1: CREATE_VM refused: Protocol error\n" },
+	{ FHV_EVIL_SHORT_REPLY, "tern-dm: vm1: CREATE_VM refused: Protocol error\n" },
+	{ FHV_EVIL_STATUS, "tern-dm: vm1: CREATE_VM refused: Protocol error\n" },
+	{ FHV_EVIL_RAM_OUTSIDE, "tern-dm: vm1: SET_MEMSEG of 1048576 bytes refused: Protocol error\n" },
+};
+
+START_TEST(hostile_replies_refused)
+{
+	memset(&H, 0, sizeof(H));
+	H.evil = evil_cases[_i].evil;
+	ck_assert_int_eq(fhv_start(&H, std_args), -1);
+	int st = fhv_wait(&H, &H.dm, 10000);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 1);
+	ck_assert(fhv_log_has(&H.dm, evil_cases[_i].line));
+	fhv_stop(&H);
+}
+END_TEST
+
+START_TEST(unsolicited_bytes_end_it)
+{
+	start(std_args);
+	ck_assert_int_eq(write(H.dm.conn, "junk", 4), 4);
+	int st = fhv_wait(&H, &H.dm, 10000);
+	ck_assert(WIFEXITED(st));
+	ck_assert_int_eq(WEXITSTATUS(st), 1);
+	ck_assert(fhv_log_has(&H.dm, "tern-dm: vm1: unexpected message from the hypervisor: giving up\n"));
+	fhv_stop(&H);
+}
+END_TEST
+
 START_TEST(sigterm_is_a_clean_exit)
 {
 	start(std_args);
@@ -512,6 +547,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, polling_mode_completes_without_notify);
 	tcase_add_test(tc, slot_polling_flag_skips_notify);
 	tcase_add_test(tc, setup_failure_destroys_the_vm);
+	tcase_add_loop_test(tc, hostile_replies_refused, 0, (int)(sizeof(evil_cases) / sizeof(evil_cases[0])));
+	tcase_add_test(tc, unsolicited_bytes_end_it);
 	tcase_add_test(tc, sigterm_is_a_clean_exit);
 	tcase_add_test(tc, hangup_means_vm_gone);
 	tcase_add_test(tc, sigkill_mid_request_is_a_hangup);
