@@ -22,6 +22,10 @@ SIM_MAINS := $(wildcard platform/sim/main_*.c)
 TEST_SRCS := $(sort $(wildcard harness/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard harness/fuzz/fuzz_*.c))
 BENCH_SRCS := $(sort $(wildcard harness/bench/bench_*.c))
+# tern-dm, the device model: its own program (dm/main.c), no core/ inside.
+DM_SRCS   := $(sort $(filter-out dm/main.c,$(wildcard dm/*.c)))
+DM_HDRS   := $(wildcard dm/*.h)
+DM_TEST_SRCS := $(sort $(wildcard harness/dm/*.c))
 
 WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 # core/ as the image needs it: no libc, no red zone, no SSE (guest FPU state
@@ -33,6 +37,8 @@ FREE_CFLAGS := $(WARN) -O2 -g -ffreestanding -nostdlib -fno-builtin -mno-red-zon
 SAN       := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 HOST_CFLAGS := $(WARN) -O1 -g $(SAN) -D_GNU_SOURCE -Icore -Iplatform/sim -Iharness/unit
 COV_FLAGS := --coverage
+# dm/ hosted: the same warnings and sanitizers, its own include path only.
+DM_CFLAGS := $(WARN) -O1 -g $(SAN) -D_GNU_SOURCE -Idm
 BENCH_CFLAGS := $(WARN) -O2 -g -D_GNU_SOURCE -Icore -Iplatform/sim -Iharness/bench
 FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
                -D_GNU_SOURCE -DTERN_FUZZ -Icore -Iplatform/sim
@@ -47,6 +53,9 @@ TEST_BINS := $(TEST_SRCS:harness/unit/%.c=$(BUILD)/host/tests/%)
 FUZZ_BINS := $(FUZZ_SRCS:harness/fuzz/%.c=$(BUILD)/fuzz/bin/%)
 BENCH_BINS := $(BENCH_SRCS:harness/bench/%.c=$(BUILD)/bench/bin/%)
 SIM_TOOLS := $(SIM_MAINS:platform/sim/main_%.c=$(BUILD)/host/tern-%)
+HOST_DM_OBJS := $(DM_SRCS:%.c=$(BUILD)/host/%.o)
+FUZZ_DM_OBJS := $(DM_SRCS:%.c=$(BUILD)/fuzz/%.o)
+DM_TOOL := $(BUILD)/host/tern-dm
 
 .PHONY: all run sim-run test coverage bench fuzz deps clean check-freestanding unit traces x86 x86-run
 .DELETE_ON_ERROR:
@@ -59,7 +68,7 @@ ifeq ($(V),0)
 Q := @
 endif
 
-all: $(BUILD)/core-free.o $(SIM_TOOLS) $(TEST_BINS) x86
+all: $(BUILD)/core-free.o $(SIM_TOOLS) $(DM_TOOL) $(TEST_BINS) x86
 
 # The real image (platform/x86) adds its targets here; x86 stays a no-op
 # until then.
@@ -110,6 +119,26 @@ $(BUILD)/host/tests/%: harness/unit/%.c $(wildcard harness/unit/*.h) harness/uni
 	@echo '  LD $@'
 	$(Q)$(CC) $(HOST_CFLAGS) $(COV_FLAGS) $< harness/unit/unit_main.c $(HOST_CORE_OBJS) $(HOST_SIM_OBJS) $(CHECK_LIBS) -o $@
 
+# ---- tern-dm (dm/) ---------------------------------------------------------------
+$(BUILD)/host/dm/%.o: dm/%.c $(DM_HDRS)
+	@mkdir -p $(dir $@)
+	@echo '  CC [dm]   $<'
+	$(Q)$(CC) $(DM_CFLAGS) $(COV_FLAGS) -c $< -o $@
+
+$(DM_TOOL): $(BUILD)/host/dm/main.o $(HOST_DM_OBJS)
+	@mkdir -p $(dir $@)
+	@echo '  LD $@'
+	$(Q)$(CC) $(DM_CFLAGS) $(COV_FLAGS) $^ -o $@
+
+# dm unit and process tests: dm/ objects, the fake hypervisor (harness/dm) and
+# the tern-dm binary they fork/exec; no core/ (the shorter stem wins over the
+# rule above).
+$(BUILD)/host/tests/test_dm_%: harness/unit/test_dm_%.c $(wildcard harness/unit/*.h) harness/unit/unit_main.c $(DM_TEST_SRCS) $(wildcard harness/dm/*.h) $(HOST_DM_OBJS) $(DM_TOOL)
+	@mkdir -p $(dir $@)
+	@echo '  LD $@'
+	$(Q)$(CC) $(DM_CFLAGS) $(COV_FLAGS) -Iharness/unit -Iharness/dm -DTERN_DM_BIN='"$(abspath $(DM_TOOL))"' \
+		$< harness/unit/unit_main.c $(DM_TEST_SRCS) $(HOST_DM_OBJS) $(CHECK_LIBS) -o $@
+
 # ---- the suite ----------------------------------------------------------------
 unit: $(TEST_BINS)
 
@@ -138,6 +167,15 @@ bench: deps $(BENCH_BINS)
 $(BUILD)/fuzz/%.o: %.c $(CORE_HDRS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/dm/%.o: dm/%.c $(DM_HDRS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Idm -c $< -o $@
+
+# tern-dm's decoding and command line: dm/ objects only.
+$(BUILD)/fuzz/bin/fuzz_dm: harness/fuzz/fuzz_dm.c harness/dm/rec_hsm.c harness/dm/rec_hsm.h $(FUZZ_DM_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Idm -Iharness/dm -fsanitize=fuzzer $< harness/dm/rec_hsm.c $(FUZZ_DM_OBJS) -o $@
 
 $(BUILD)/fuzz/bin/%: harness/fuzz/%.c $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)
