@@ -35,7 +35,7 @@ UVM_CFLAGS := $(WARN) -O2 -g -m32 -ffreestanding -nostdlib -fno-builtin \
              -fno-stack-protector -fno-pic -fno-pie -fno-asynchronous-unwind-tables -I$(UVM_DIR)
 TG_CFLAGS += -I$(UVM_DIR) -DUVM_BIN='"$(UVM_BIN)"'
 
-$(BUILD)/guests/uvm/%.o: $(UVM_DIR)/%.c $(UVM_DIR)/uvm.h
+$(BUILD)/guests/uvm/%.o: $(UVM_DIR)/%.c $(UVM_DIR)/uvm_abi.h
 	@mkdir -p $(dir $@)
 	$(CC) $(UVM_CFLAGS) -c $< -o $@
 
@@ -50,7 +50,7 @@ $(UVM_BIN): $(BUILD)/guests/uvm.elf
 	objcopy -O binary $< $@
 
 $(BUILD)/guests/$(TG_DIR)/uvm_image.o: $(UVM_BIN)
-$(BUILD)/guests/$(TG_DIR)/t_uvm.o: $(UVM_DIR)/uvm.h
+$(BUILD)/guests/$(TG_DIR)/t_uvm.o: $(UVM_DIR)/uvm_abi.h
 
 TERN_ELF  ?= $(BUILD)/tern.elf
 TERN_ISO  := $(BUILD)/tern.iso

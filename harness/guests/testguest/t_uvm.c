@@ -16,7 +16,7 @@
  * woken once the User VM ends (core stops such a VM, scheduler.h).
  */
 #include "guest.h"
-#include "uvm.h"
+#include "uvm_abi.h"
 
 #define HC_CREATE_VM             0x80000010ull
 #define HC_DESTROY_VM            0x80000011ull

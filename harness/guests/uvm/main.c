@@ -10,7 +10,7 @@
  * 32-bit protected mode, paging off: guest-physical = linear.
  */
 #include <stdbool.h>
-#include "uvm.h"
+#include "uvm_abi.h"
 
 #define COM1 0x3f8u
 #define UART_LSR 5u

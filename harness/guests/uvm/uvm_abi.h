@@ -4,8 +4,8 @@
  * (harness/guests/testguest/t_uvm.c, docs/testguest.md): where it is
  * loaded and entered, and the mailbox both share in the lent memory.
  */
-#ifndef UVM_H
-#define UVM_H
+#ifndef UVM_ABI_H
+#define UVM_ABI_H
 
 #include <stdint.h>
 
