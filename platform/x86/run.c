@@ -393,14 +393,18 @@ void x86_pcpu_run(struct x86_pcpu *pc, struct tern *hv)
 		if (!vcpu)
 			return;
 		int ret = x86_vcpu_ready(pc, vcpu);
-		if (ret) {
+		if (ret)
 			log_err("vm%u vcpu%u: VMCS set-up failed (%d)", vcpu->vm->id, vcpu->id, ret);
-			vm_stop(vcpu->vm, VM_STOP_INTERNAL, 0);
-			continue;
-		}
-		if (x86_vcpu_switch(pc, vcpu) != 0) {
+		else if ((ret = x86_vcpu_switch(pc, vcpu)) != 0)
 			log_err("vm%u vcpu%u: VMPTRLD failed", vcpu->vm->id, vcpu->id);
+		if (ret) {
 			vm_stop(vcpu->vm, VM_STOP_INTERNAL, 0);
+			/*
+			 * Without a VMCS it is never entered, but what was asked
+			 * of it (the stop's own acknowledgement among them) is
+			 * answered, or the scheduler would pick it forever.
+			 */
+			vcpu_handle_requests(vcpu);
 			continue;
 		}
 		run_once(vcpu);
