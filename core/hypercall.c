@@ -210,6 +210,20 @@ static int hc_resume_vcpu(struct vm *svm, uint64_t vmid, uint64_t vcpu_id)
 	return ret;
 }
 
+static int hc_get_vm_state(struct vm *svm, uint64_t vmid, uint64_t gpa)
+{
+	struct vm *t = (struct vm *)0;
+	int ret = hc_target(svm, vmid, &t);
+	if (ret == 0 && (gpa & (PARAM_ALIGN - 1u)) != 0)
+		ret = -TERN_EINVAL;
+	if (ret == 0) {
+		const struct tern_vm_state st = { (uint32_t)t->state, (uint32_t)t->stop_cause,
+						  t->stop_detail, t->exit_status };
+		ret = gmem_write(svm, gpa, &st, sizeof(st)) ? -TERN_EFAULT : 0;
+	}
+	return ret;
+}
+
 static bool all_zero(const void *p, size_t len)
 {
 	const uint8_t *b = p;
@@ -354,6 +368,7 @@ static const hc_handler hc_table[HC_IDX_MASK + 1u] = {
 	[HC_TERN_RESUME_VM & HC_IDX_MASK] = hc_resume_vm,
 	[HC_TERN_PAUSE_VCPU & HC_IDX_MASK] = hc_pause_vcpu,
 	[HC_TERN_RESUME_VCPU & HC_IDX_MASK] = hc_resume_vcpu,
+	[HC_TERN_GET_VM_STATE & HC_IDX_MASK] = hc_get_vm_state,
 };
 
 int hypercall_dispatch(struct vcpu *vcpu, uint64_t id, uint64_t p1, uint64_t p2)

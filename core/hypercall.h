@@ -66,11 +66,27 @@
  *   HC_TERN_RESUME_VM    RDI = vmid                 PAUSED -> RUNNING
  *   HC_TERN_PAUSE_VCPU   RDI = vmid, RSI = vcpu id  pause one vCPU
  *   HC_TERN_RESUME_VCPU  RDI = vmid, RSI = vcpu id  resume it
+ *   HC_TERN_GET_VM_STATE RDI = vmid, RSI = GPA of struct tern_vm_state
+ *                        (written): where a User VM is in its lifecycle and
+ *                        why it stopped, e.g. the status it wrote to its
+ *                        debug-exit port. The Service VM's device model
+ *                        learns this way that a VM it launched ended; ACRN
+ *                        has no such call (its device model emulates the
+ *                        power-off port itself).
  */
 #define HC_ID_TERN_BASE           0xf0u
 #define HC_TERN_RESUME_VM         HC_ID_OF(HC_ID_TERN_BASE + 0x0u)
 #define HC_TERN_PAUSE_VCPU        HC_ID_OF(HC_ID_TERN_BASE + 0x1u)
 #define HC_TERN_RESUME_VCPU       HC_ID_OF(HC_ID_TERN_BASE + 0x2u)
+#define HC_TERN_GET_VM_STATE      HC_ID_OF(HC_ID_TERN_BASE + 0x3u)
+
+/* HC_TERN_GET_VM_STATE's result, __aligned(8) like ACRN's parameters. */
+struct tern_vm_state {
+	uint32_t state;          /* enum vm_state: 1 created, 2 running, 3 paused, 4 stopped */
+	uint32_t stop_cause;     /* enum vm_stop_cause while stopped, else 0 */
+	uint32_t stop_detail;    /* its detail (the exit reason, the debug-exit value) */
+	uint32_t exit_status;    /* the value written to the debug-exit port (cause guest-exit) */
+} __attribute__((aligned(8)));
 
 /* The API version HC_GET_API_VERSION reports: what ACRN's HSM driver accepts. */
 #define HC_API_VERSION_MAJOR 1u

@@ -54,6 +54,12 @@ void plat_vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg, struct seg_desc *
  * Page-table pages for EPT (and later VT-d): the platform gives each VM a
  * region of 4 KiB pages at creation; core's pt_pool allocates from it.
  * Returns 0 and fills base/hpa/count, or -errno when the VM has none.
+ * Called exactly once per VM, by vm_create, before any other call for it:
+ * the platform treats it as the VM's creation and sets up its own per-VM
+ * state then (platform/x86: the slot's VMCS pages, XSAVE areas, EPT
+ * pointer, reset from any earlier VM of the slot). A destroyed VM's slot is
+ * reused only by the next vm_create, so no destruction hook is needed: the
+ * region and that state stay the slot's, unused, until then.
  */
 int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npages);
 

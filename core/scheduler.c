@@ -71,12 +71,12 @@ static void stop_unwakeable(struct tern *hv, uint16_t cpu)
 		if (!v || v->pcpu != cpu || v->vm->state != VM_STATE_RUNNING)
 			continue;
 		if (v->state == VCPU_STATE_HALTED) {
-			log_err("vCPU %u of VM %u halted with no interrupt source that could wake it",
-				v->id, v->vm->id);
+			log_err("vm%u vcpu%u halted with no interrupt source that could wake it",
+				v->vm->id, v->id);
 			vm_stop(v->vm, VM_STOP_INTERNAL, EXIT_REASON_HLT);
 		} else if (v->state == VCPU_STATE_WAIT_IO) {
-			log_err("vCPU %u of VM %u waits for an I/O request no one will complete",
-				v->id, v->vm->id);
+			log_err("vm%u vcpu%u waits for an I/O request no one will complete",
+				v->vm->id, v->id);
 			vm_stop(v->vm, VM_STOP_INTERNAL,
 				v->io.req.type == IOREQ_TYPE_PORTIO ? EXIT_REASON_IO_INSTRUCTION
 								    : EXIT_REASON_EPT_VIOLATION);

@@ -18,9 +18,9 @@
  * NULL and cpus[cpu].idle is set) until a kick. Otherwise nothing can ever
  * wake a parked vCPU of this pCPU, and each one's VM is stopped with cause
  * "internal", reported the same on both platforms:
- *   "vCPU <n> of VM <m> halted with no interrupt source that could wake it"
+ *   "vm<m> vcpu<n> halted with no interrupt source that could wake it"
  *   (detail EXIT_REASON_HLT)
- *   "vCPU <n> of VM <m> waits for an I/O request no one will complete"
+ *   "vm<m> vcpu<n> waits for an I/O request no one will complete"
  *   (detail the exit reason that sent it: I/O instruction or EPT violation)
  */
 #ifndef TERN_SCHEDULER_H

@@ -23,7 +23,8 @@ BOCHSRC = os.path.join(HERE, "bochsrc.txt")
 BOCHSRC_EFI = os.path.join(HERE, "bochsrc-efi.txt")
 CONT = os.path.join(HERE, "bochs.cont")
 BXSHARE = "/usr/share/bochs"
-SUMMARY_RE = re.compile(r"^SUMMARY: (\d+) tests, (\d+) failures, (\d+) skipped", re.M)
+# Under Tern the Service VM's lines come prefixed with its name (plat_vm.c).
+SUMMARY_RE = re.compile(r"^(?:\[vm0\] )?SUMMARY: (\d+) tests, (\d+) failures, (\d+) skipped", re.M)
 # After the guest's SUMMARY, Tern reports the VM's exit (docs/x86.md); give
 # it this long before stopping Bochs ourselves.
 AFTER_SUMMARY_GRACE = 3.0

@@ -24,6 +24,7 @@ import bochs_run
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.path.join(ROOT, os.environ.get("BUILD", "build"))
 GUEST_SRC = os.path.join(ROOT, "harness", "guests", "testguest")
+UVM_SRC = os.path.join(ROOT, "harness", "guests", "uvm")
 TERN_ISO = os.path.join(BUILD, "tern.iso")
 GUEST_ISO = os.path.join(BUILD, "testguest.iso")
 GUEST_ELF = os.path.join(BUILD, "guests", "testguest.elf")
@@ -31,7 +32,7 @@ TIMEOUT = float(os.environ.get("BOOT_TIMEOUT", 90))
 HAVE_X86 = os.path.exists(os.path.join(ROOT, "platform", "x86", "x86.mk"))
 
 RESULT_RE = re.compile(r"^(PASS|FAIL|SKIP): (\S+)(?: \((.*)\))?$", re.M)
-GROUPS = "multiboot|cpuid|pio|strio|msr|cr4|cr8|intercept|fault|mmio|hcall|hlt|reset|step"
+GROUPS = "multiboot|cpuid|pio|strio|msr|cr4|cr8|intercept|fault|mmio|hcall|hlt|reset|step|uvm"
 NAME_RE = re.compile(r'"((?:%s)\.[a-z0-9-]+)"' % GROUPS)
 
 # Checks that need Tern: natively they must SKIP with this reason.
@@ -137,6 +138,8 @@ def native_expected():
 
 def native_skips(extra):
     skips = {n: NOT_TERN for n in TERN_ONLY}
+    # Launching a User VM needs Tern's hypercalls (t_uvm.c).
+    skips.update({n: NOT_TERN for n in source_checks() if n.startswith("uvm.")})
     skips["mmio.device"] = NOT_TERN
     skips.update(extra)
     return skips
@@ -170,6 +173,42 @@ def test_guest_alone_on_qemu():
 
 # ---- the real image ----------------------------------------------------------------------
 
+# Tern's console: its own lines ("tern: ...") and each VM's COM1 lines prefixed "[vmN] ".
+VM_LINE_RE = re.compile(r"^\[vm(\d)\] ?(.*)$")
+
+
+def split_console(com1):
+    """{vm id: that VM's COM1 text}; the Service VM's (vm0) keeps Tern's own lines in order."""
+    streams = {0: []}
+    for line in com1.splitlines():
+        m = VM_LINE_RE.match(line)
+        if m:
+            streams.setdefault(int(m.group(1)), []).append(m.group(2))
+        else:
+            streams[0].append(line)
+    return {vm: "\n".join(lines) + "\n" for vm, lines in streams.items()}
+
+
+def user_checks():
+    """Every check name the User VM payload (harness/guests/uvm) can print."""
+    names = set()
+    for path in glob.glob(os.path.join(UVM_SRC, "*.c")):
+        with open(path) as f:
+            names.update(re.findall(r'"(user\.[a-z0-9-]+)"', f.read()))
+    return names
+
+
+def assert_user_vm_results(com1):
+    """The User VM's own checks, from its [vm1] lines: every one PASSed, none twice."""
+    assert re.search(r"^uvm: start$", com1, re.M), "no output from the User VM:\n" + com1[-2000:]
+    got = results(com1)
+    fails = ["%s (%s)" % (n, d) for n, (v, d) in sorted(got.items()) if v != "PASS"]
+    assert not fails, "User VM checks failed:\n  " + "\n  ".join(fails)
+    assert set(got) == user_checks(), "User VM checks: got %s, want %s" % (
+        sorted(got), sorted(user_checks()))
+    m = re.search(r"^SUMMARY: (\d+) tests, (\d+) failures$", com1, re.M)
+    assert m and (int(m.group(1)), int(m.group(2))) == (len(got), 0), com1[-2000:]
+
 needs_x86 = pytest.mark.skipif(not HAVE_X86, reason="platform/x86 is not in this tree")
 
 TERN_LINES = [
@@ -184,6 +223,10 @@ TERN_LINES = [
     r"^testguest: triple fault, expecting a reset$",
     r"^tern: vm0 \(service\) reset after a triple fault$",
     r"^testguest: start \(under Tern, hypervisor signature TernTernTern\)$",
+    # uvm.*: the Service VM launches a User VM (t_uvm.c); Tern names it vm1.
+    r"^tern: vm1 \(uvm\) started$",
+    r"^tern: vm1 \(uvm\) exited with status 80$",
+    r"^tern: vm1 \(uvm\) destroyed$",
     r"^SUMMARY: \d+ tests, 0 failures, \d+ skipped$",
     r"^tern: Service VM stopped: guest-exit, detail 0x0, exit status 0, \d+ exits in \d+ ms$",
     r"^tern: power off \(code 0\)$",
@@ -211,7 +254,8 @@ def tern_bochs():
 @needs_x86
 def test_tern_runs_guest_on_bochs(tern_bochs):
     """GRUB -> tern.elf (multiboot2) -> test guest as the Service VM; every check passes."""
-    com1 = tern_bochs.com1
+    streams = split_console(tern_bochs.com1)
+    com1 = streams[0]
     bad = re.findall(r"^tern: .*(?:FATAL|error|REFUSED).*$", com1, re.M)
     assert not bad, "Tern reported:\n" + "\n".join(bad) + "\n--- COM1 tail:\n" + com1[-3000:]
     pos = 0
@@ -221,6 +265,14 @@ def test_tern_runs_guest_on_bochs(tern_bochs):
         pos = m.end()
     expected = source_checks() - NATIVE_ONLY
     assert_guest_results(com1, expected, TERN_SKIPS)
+
+
+@needs_x86
+def test_tern_user_vm_on_bochs(tern_bochs):
+    """The User VM the Service VM launched ran its own checks on its own COM1 ([vm1] lines)."""
+    streams = split_console(tern_bochs.com1)
+    assert sorted(streams) == [0, 1], "VM streams on the console: %s" % sorted(streams)
+    assert_user_vm_results(streams[1])
 
 
 @needs_x86
@@ -321,6 +373,27 @@ def test_judge_rejects(com1, why):
 def test_judge_rejects_a_skip_that_must_run():
     with pytest.raises(AssertionError, match="must run here"):
         judge(GOOD, skips={})
+
+
+def test_split_console():
+    com1 = "tern: x\n[vm0] PASS: a.one\n[vm1] uvm: start\ntern: y\n[vm0] [outsb-ok]\n"
+    s = split_console(com1)
+    assert s[0] == "tern: x\nPASS: a.one\ntern: y\n[outsb-ok]\n"
+    assert s[1] == "uvm: start\n"
+
+
+def test_judge_user_vm():
+    names = sorted(user_checks())
+    assert len(names) >= 6, names
+    good = "uvm: start\n" + "".join("PASS: %s\n" % n for n in names) + \
+        "SUMMARY: %d tests, 0 failures\n" % len(names)
+    assert_user_vm_results(good)
+    for bad, why in [(good.replace("PASS: " + names[0], "FAIL: " + names[0] + " (x)"), "failed"),
+                     (good.replace("PASS: %s\n" % names[0], ""), "User VM checks"),
+                     (good.replace("uvm: start\n", ""), "no output"),
+                     (good.replace("0 failures", "1 failures"), "SUMMARY")]:
+        with pytest.raises(AssertionError, match=why):
+            assert_user_vm_results(bad)
 
 
 def test_extract_trace():

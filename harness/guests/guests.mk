@@ -4,7 +4,8 @@
 # 32-bit multiboot (v1) header; the image handed to loaders is elf32-i386
 # (QEMU's -kernel insists on it, GRUB and Tern's loader take it as is).
 #
-#   make guests        $(BUILD)/guests/testguest.elf
+#   make guests        $(BUILD)/guests/testguest.elf (with the User VM payload,
+#                      $(BUILD)/guests/uvm.bin, inside: t_uvm.c launches it)
 #   make iso           $(BUILD)/tern.iso: GRUB -> tern.elf (multiboot2) + testguest module
 #   make guest-iso     $(BUILD)/testguest.iso: GRUB -> testguest.elf alone (no Tern)
 #   make boot          boot tern.iso on Bochs, stream COM1 (BOOT_ISO= to pick another ISO)
@@ -23,6 +24,33 @@ TG_CFLAGS := $(WARN) -O2 -g -m64 -ffreestanding -nostdlib -fno-builtin \
              -fno-tree-loop-distribute-patterns -mno-red-zone -mgeneral-regs-only \
              -fno-stack-protector -fno-pic -fno-pie -mcmodel=small \
              -fno-asynchronous-unwind-tables -I$(TG_DIR)
+
+# The User VM payload: 32-bit, paging off, a flat image the test guest
+# embeds (uvm_image.S, .incbin) and loads into the memory it lends.
+UVM_DIR   := harness/guests/uvm
+UVM_OBJS  := $(BUILD)/guests/uvm/entry.o $(BUILD)/guests/uvm/main.o
+UVM_BIN   := $(BUILD)/guests/uvm.bin
+UVM_CFLAGS := $(WARN) -O2 -g -m32 -ffreestanding -nostdlib -fno-builtin \
+             -fno-tree-loop-distribute-patterns -mgeneral-regs-only \
+             -fno-stack-protector -fno-pic -fno-pie -fno-asynchronous-unwind-tables -I$(UVM_DIR)
+TG_CFLAGS += -I$(UVM_DIR) -DUVM_BIN='"$(UVM_BIN)"'
+
+$(BUILD)/guests/uvm/%.o: $(UVM_DIR)/%.c $(UVM_DIR)/uvm_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(UVM_CFLAGS) -c $< -o $@
+
+$(BUILD)/guests/uvm/%.o: $(UVM_DIR)/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(UVM_CFLAGS) -D__ASSEMBLY__ -c $< -o $@
+
+$(BUILD)/guests/uvm.elf: $(UVM_OBJS) $(UVM_DIR)/link.ld
+	ld -m elf_i386 -nostdlib -z noexecstack --no-warn-rwx-segments -T $(UVM_DIR)/link.ld $(UVM_OBJS) -o $@
+
+$(UVM_BIN): $(BUILD)/guests/uvm.elf
+	objcopy -O binary $< $@
+
+$(BUILD)/guests/$(TG_DIR)/uvm_image.o: $(UVM_BIN)
+$(BUILD)/guests/$(TG_DIR)/t_uvm.o: $(UVM_DIR)/uvm_abi.h
 
 TERN_ELF  ?= $(BUILD)/tern.elf
 TERN_ISO  := $(BUILD)/tern.iso

@@ -16,6 +16,8 @@
 #include "vm_memory.h"
 #include "vm_mgr.h"
 #include "x86.h"
+#include "pio.h"
+#include "debug_exit.h"
 
 #define RIP0 0x1000u
 #define VMCALL_LEN 3u
@@ -232,7 +234,7 @@ START_TEST(test_bad_ids_change_nothing)
 		0x80000020ull,
 		0x80000041ull,            /* ACRN's GPA2HPA */
 		0x800000efull,
-		0x800000f3ull,            /* past Tern's own */
+		0x800000f4ull,            /* past Tern's own */
 		0x800000ffull,
 		0x80000100ull,            /* low byte 0x00 with bit 8 set */
 		0x80001010ull,
@@ -393,11 +395,59 @@ START_TEST(test_lifecycle)
 }
 END_TEST
 
+/* HC_TERN_GET_VM_STATE: the lifecycle as the Service VM sees it, and a User
+ * VM's debug-exit status after that port stopped it (and only it). */
+static struct tern_vm_state vm_state_of(uint16_t id)
+{
+	struct tern_vm_state st;
+	memset(sim_vm_ram(sos->id) + PARAM_GPA, 0xaa, sizeof(st) + 8);
+	ck_assert_int_eq(hc(HC_TERN_GET_VM_STATE, id, PARAM_GPA), 0);
+	get(PARAM_GPA, &st, sizeof(st));
+	/* Nothing past the structure was written. */
+	ck_assert_uint_eq(sim_vm_ram(sos->id)[PARAM_GPA + sizeof(st)], 0xaa);
+	return st;
+}
+
+START_TEST(test_get_vm_state)
+{
+	uint16_t id = create_ok("uvm", 1);
+	struct vm *vm = vm_get(&hv, id);
+	ck_assert_uint_eq(vm_state_of(id).state, VM_STATE_CREATED);
+	ck_assert_int_eq(hc(HC_START_VM, id, 0), 0);
+	struct tern_vm_state st = vm_state_of(id);
+	ck_assert_uint_eq(st.state, VM_STATE_RUNNING);
+	ck_assert_uint_eq(st.stop_cause, VM_STOP_NONE);
+	ck_assert_int_eq(hc(HC_PAUSE_VM, id, 0), 0);
+	ck_assert_uint_eq(vm_state_of(id).state, VM_STATE_PAUSED);
+	ck_assert_int_eq(hc(HC_TERN_RESUME_VM, id, 0), 0);
+	/* The User VM writes its debug-exit port: it stops, the Service VM runs on. */
+	uint32_t status = 0xa5;
+	ck_assert(pio_access(&vm->pio, vm, DEBUG_EXIT_PORT, 1, true, &status));
+	st = vm_state_of(id);
+	ck_assert_uint_eq(st.state, VM_STATE_STOPPED);
+	ck_assert_uint_eq(st.stop_cause, VM_STOP_GUEST_EXIT);
+	ck_assert_uint_eq(st.stop_detail, 0xa5);
+	ck_assert_uint_eq(st.exit_status, 0xa5);
+	ck_assert_uint_eq(sos->state, VM_STATE_RUNNING);
+	/* Bad arguments change nothing in the caller's memory. */
+	memset(sim_vm_ram(sos->id) + PARAM_GPA, 0xaa, 16);
+	ck_assert_int_eq(hc(HC_TERN_GET_VM_STATE, id, PARAM_GPA + 4), -TERN_EINVAL);
+	ck_assert_int_eq(hc(HC_TERN_GET_VM_STATE, id, 0x10000 - 8), -TERN_EFAULT);
+	ck_assert_int_eq(hc(HC_TERN_GET_VM_STATE, id + 1, PARAM_GPA), -TERN_ENOENT);
+	ck_assert_int_eq(hc(HC_TERN_GET_VM_STATE, sos->id, PARAM_GPA), -TERN_EPERM);
+	ck_assert_uint_eq(sim_vm_ram(sos->id)[PARAM_GPA], 0xaa);
+	/* A destroyed VM is gone. */
+	ck_assert_int_eq(hc(HC_DESTROY_VM, id, 0), 0);
+	ck_assert_int_eq(hc(HC_TERN_GET_VM_STATE, id, PARAM_GPA), -TERN_ENOENT);
+}
+END_TEST
+
 /* Every hypercall that names a VM checks the whole 64-bit id. */
 START_TEST(test_vm_id_parameters)
 {
 	const uint64_t vm_ids[] = { HC_START_VM, HC_PAUSE_VM, HC_RESET_VM, HC_DESTROY_VM,
 				    HC_TERN_RESUME_VM, HC_TERN_PAUSE_VCPU, HC_TERN_RESUME_VCPU,
+				    HC_TERN_GET_VM_STATE,
 				    HC_SET_VCPU_REGS };
 	uint16_t id = create_ok("t", 1);
 	ck_assert_uint_eq(id, 1);
@@ -727,6 +777,7 @@ Suite *unit_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_api_version);
+	tcase_add_test(tc, test_get_vm_state);
 	tcase_add_test(tc, test_user_vm_gets_ud);
 	tcase_add_test(tc, test_cpl3_gets_gp0);
 	tcase_add_test(tc, test_outside_64bit_mode_gets_ud);

@@ -111,7 +111,7 @@ START_TEST(test_halted_without_wake_source_stops_the_vm)
 	atomic_store32(&c->vcpus[0].running, 0);
 	ck_assert_ptr_null(sched_next(&hv, 0));
 	ck_assert(!hv.cpus[0].idle);
-	ck_assert(sim_log_contains("vCPU 0 of VM 1 halted with no interrupt source that could wake it"));
+	ck_assert(sim_log_contains("vm1 vcpu0 halted with no interrupt source that could wake it"));
 	ck_assert_int_eq(b->state, VM_STATE_STOPPED);
 	ck_assert_int_eq(b->stop_cause, VM_STOP_INTERNAL);
 	ck_assert_uint_eq(b->stop_detail, EXIT_REASON_HLT);
@@ -132,8 +132,8 @@ START_TEST(test_unanswered_request_stops_the_vm)
 	a->vcpus[0].io.req.type = IOREQ_TYPE_MMIO;
 	a->vcpus[1].state = VCPU_STATE_INIT;
 	ck_assert_ptr_null(sched_next(&hv, 0));
-	ck_assert(sim_log_contains("vCPU 0 of VM 1 waits for an I/O request no one will complete"));
-	ck_assert(sim_log_contains("vCPU 0 of VM 0 waits for an I/O request no one will complete"));
+	ck_assert(sim_log_contains("vm1 vcpu0 waits for an I/O request no one will complete"));
+	ck_assert(sim_log_contains("vm0 vcpu0 waits for an I/O request no one will complete"));
 	ck_assert_int_eq(b->stop_cause, VM_STOP_INTERNAL);
 	ck_assert_uint_eq(b->stop_detail, EXIT_REASON_IO_INSTRUCTION);
 	ck_assert_uint_eq(a->stop_detail, EXIT_REASON_EPT_VIOLATION);

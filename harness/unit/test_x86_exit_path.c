@@ -91,6 +91,14 @@ void write_dr3(uint64_t v) { (void)v; }
 void write_dr6(uint64_t v) { (void)v; }
 void x86_log(const char *fmt, ...) { (void)fmt; }
 struct x86_vm *xvm_of(const struct vm *v) { (void)v; return &fake_xvm; }
+/* The exit path only: x86_vcpu_ready (and so vmcs_setup) never runs here. */
+int vmcs_setup(struct vcpu *v, const struct vmx_caps *caps)
+{
+	(void)v;
+	(void)caps;
+	ck_abort_msg("vmcs_setup in the exit-path test");
+	return -TERN_EIO;
+}
 #if TERN_RECORD
 #error "this test covers the normal build"
 #endif
@@ -107,6 +115,7 @@ static void setup(void)
 	ck_assert_ptr_nonnull(vm);
 	vcpu = &vm->vcpus[0];
 	xv = &fake_xvm.vcpus[0];
+	xv->ready = true;      /* its VMCS is set up: the fake one below */
 	/* A Haswell-like VMX: CR0.NE and CR4.VMXE fixed to 1, nothing fixed to 0. */
 	xv->cr0_force1 = X86_CR0_NE;
 	xv->cr4_force1 = X86_CR4_VMXE;

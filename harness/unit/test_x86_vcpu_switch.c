@@ -181,6 +181,27 @@ void write_dr3(uint64_t v) { cpu.dr[3] = v; }
 void write_dr6(uint64_t v) { cpu.dr6 = v; }
 void x86_log(const char *fmt, ...) { (void)fmt; }
 struct x86_vm *xvm_of(const struct vm *v) { return &xvms[v->id % 2]; }
+/*
+ * vmcs_setup as run.c's x86_vcpu_ready calls it for a vCPU of a VM created
+ * later (not ready): counted, and it makes that vCPU's VMCS current as the
+ * real one does (VMCLEAR + VMPTRLD). give_vmcs marks the others ready.
+ */
+static unsigned setups;
+static struct vcpu *setup_of;
+static uint64_t setup_eptp;
+static int setup_fails;
+int vmcs_setup(struct vcpu *v, const struct vmx_caps *caps)
+{
+	(void)caps;
+	setups++;
+	setup_of = v;
+	setup_eptp = xvm_of(v->vm)->eptp;
+	if (setup_fails)
+		return setup_fails;
+	ck_assert(vmx_ptrld(xvcpu_of(v)->vmcs_hpa));
+	vmcs[cur][VMCS_ENTRY_CONTROLS] = VMXC_ENTRY_LOAD_EFER;
+	return 0;
+}
 #if TERN_RECORD
 #error "this test covers the normal build"
 #endif
@@ -194,6 +215,7 @@ static void give_vmcs(struct vcpu *v, unsigned i)
 	xv->vmcs_hpa = VMCS_PA(i);
 	vmcs_owner[i] = v;
 	xv->launched = false;
+	xv->ready = true;      /* vmcs_setup's part is done by hand here */
 	xv->cr0_force1 = X86_CR0_NE;
 	xv->cr4_force1 = X86_CR4_VMXE;
 	xv->window_ok = VMXC_PROC_INT_WINDOW_EXITING;
@@ -212,6 +234,10 @@ static void setup(void)
 	memset(&pc, 0, sizeof(pc));
 	memset(entries, 0, sizeof(entries));
 	nentries = 0;
+	setups = 0;
+	setup_of = NULL;
+	setup_eptp = 0;
+	setup_fails = 0;
 	exit_reason = EXIT_REASON_CPUID;
 	cur = -1;
 	cpu.cr4 = CR4_OSXSAVE;          /* xstate_host_init's doing */
@@ -380,6 +406,44 @@ START_TEST(test_pcpu_runs_until_nothing_can_run)
 }
 END_TEST
 
+/* A VM created after boot (HC_CREATE_VM): its vCPU's VMCS is set up the first time it is picked. */
+START_TEST(test_new_vm_set_up_when_first_picked)
+{
+	exit_reason = EXIT_REASON_HLT;
+	xvcpu_of(b)->ready = false;
+	ck_assert_int_eq(vm_mgr_start(vm_a), 0);
+	ck_assert_int_eq(vm_mgr_start(vm_b), 0);
+	x86_pcpu_run(&pc, &hv);
+	/* Once, for b only, with its VM's EPT root as the EPT pointer (WB, 4 levels). */
+	ck_assert_uint_eq(setups, 1);
+	ck_assert_ptr_eq(setup_of, b);
+	ck_assert_uint_eq(setup_eptp, vm_b->ept.root_hpa | EPTP_WB | EPTP_WALK_4);
+	ck_assert(xvcpu_of(b)->ready);
+	ck_assert_uint_eq(nentries, 2);
+	ck_assert_int_eq(entries[1].vmcs, 1);
+	ck_assert_int_eq(entries[1].launched, 0);
+	/* Ready now: no second set-up. */
+	ck_assert_int_eq(x86_vcpu_ready(&pc, b), 0);
+	ck_assert_uint_eq(setups, 1);
+}
+END_TEST
+
+/* A set-up the CPU refuses stops that VM (cause internal); it is never entered. */
+START_TEST(test_new_vm_set_up_failure_stops_it)
+{
+	exit_reason = EXIT_REASON_HLT;
+	xvcpu_of(b)->ready = false;
+	setup_fails = -TERN_EIO;
+	ck_assert_int_eq(vm_mgr_start(vm_b), 0);
+	x86_pcpu_run(&pc, &hv);
+	ck_assert_uint_eq(setups, 1);
+	ck_assert_uint_eq(nentries, 0);
+	ck_assert_uint_eq(vm_b->state, VM_STATE_STOPPED);
+	ck_assert_uint_eq(vm_b->stop_cause, VM_STOP_INTERNAL);
+	ck_assert(!xvcpu_of(b)->ready);
+}
+END_TEST
+
 /* The Multiboot hand-off core set is what the vCPU is entered with. */
 START_TEST(test_load_state_applied_before_entry)
 {
@@ -467,6 +531,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_launched_state_is_per_vmcs);
 	tcase_add_test(tc, test_pcpu_assign_is_bounded);
 	tcase_add_test(tc, test_pcpu_runs_until_nothing_can_run);
+	tcase_add_test(tc, test_new_vm_set_up_when_first_picked);
+	tcase_add_test(tc, test_new_vm_set_up_failure_stops_it);
 	tcase_add_test(tc, test_load_state_applied_before_entry);
 	tcase_add_test(tc, test_load_state_xcr0_limited_to_the_host);
 	tcase_add_test(tc, test_host_init_enables_xsave_only_when_present);

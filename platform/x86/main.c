@@ -93,7 +93,6 @@ static void run_service_vm(const struct vmx_caps *caps)
 	struct x86_vm *x = xvm_of(vm);
 	x86_log("Service VM: %lu MiB of RAM at host 0x%lx, %u page-table pages at 0x%lx",
 		(unsigned long)mib, (unsigned long)x->ram_hpa, x->pt_pages, (unsigned long)x->pt_hpa);
-	x->eptp = vm->ept.root_hpa | EPTP_WB | EPTP_WALK_4;
 
 	uint64_t entry;
 	uint32_t mbi;
@@ -113,8 +112,9 @@ static void run_service_vm(const struct vmx_caps *caps)
 		x86_power_off(X86_EXIT_BOOT);
 	}
 	static struct x86_pcpu pcpu;
+	pcpu.caps = caps;
 	for (uint16_t i = 0; i < vm->config.vcpu_count; i++) {
-		ret = vmcs_setup(&vm->vcpus[i], caps);
+		ret = x86_vcpu_ready(&pcpu, &vm->vcpus[i]);
 		if (ret == -TERN_ENOTSUP)
 			x86_power_off(X86_EXIT_NO_VMX); /* refused, the control named (vmcs.c) */
 		if (ret || x86_pcpu_assign(&pcpu, &vm->vcpus[i])) {
@@ -132,6 +132,7 @@ static void run_service_vm(const struct vmx_caps *caps)
 	x86_pcpu_run(&pcpu, &tern);
 	uint64_t t1 = plat_clock_ns();
 	trace_rec_end();
+	x86_console_flush_all();
 
 	x86_log("Service VM stopped: %s, detail 0x%x, exit status %u, %lu exits in %lu ms",
 		vm_stop_cause_name(vm->stop_cause), vm->stop_detail, vm->exit_status,

@@ -28,33 +28,61 @@ struct x86_vm *xvm_of(const struct vm *vm)
 }
 
 /*
- * Host memory for a VM, carved when core first asks for its page-table
- * region (vm_create -> vm_memory_init): the page-table pages. Its RAM was
- * carved before (x86_vm_ram) and is mapped by core (vm_create).
+ * Host memory for a VM slot, carved the first time core asks for its
+ * page-table region (vm_create -> vm_memory_init): the page-table pages.
+ * A later VM in the same slot (HC_CREATE_VM after HC_DESTROY_VM) gets the
+ * same pages back: they are the slot's, and core's pt_pool hands them out
+ * afresh for each VM. Its RAM was carved before (x86_vm_ram, the Service
+ * VM) or is lent memory core maps (every other VM).
  */
-static int xvm_alloc(struct vm *vm)
+static int xvm_alloc(struct x86_vm *x)
 {
-	struct x86_vm *x = xvm_of(vm);
 	x->pt_hpa = mem_alloc((uint64_t)X86_VM_PT_PAGES * 4096, 4096);
 	if (!x->pt_hpa)
 		return -TERN_ENOMEM;
+	x->pt = phys_to_virt(x->pt_hpa);
+	x->pt_pages = X86_VM_PT_PAGES;
+	x->used = true;
+	return 0;
+}
+
+/*
+ * A new VM in this slot: each of its vCPUs gets the slot's VMCS page and
+ * FPU/SIMD save area (carved once per vCPU slot, XSAVE-aligned) in its
+ * power-on state, and needs vmcs_setup before it first runs (x86_vcpu_ready).
+ * Nothing of the slot's previous VM survives.
+ */
+static int xvm_new_vm(struct vm *vm)
+{
+	struct x86_vm *x = xvm_of(vm);
 	x->ram_hpa = vm->config.ram_hpa;
 	x->ram = vm->config.mem_size ? phys_to_virt(x->ram_hpa) : (uint8_t *)0;
 	x->ram_size = vm->config.mem_size;
-	x->pt = phys_to_virt(x->pt_hpa);
-	x->pt_pages = X86_VM_PT_PAGES;
-	for (unsigned i = 0; i < vm->config.vcpu_count && i < TERN_MAX_VCPUS; i++) {
+	x->eptp = 0;
+	for (unsigned i = 0; i < TERN_MAX_VCPUS; i++) {
+		struct x86_vcpu *xv = &x->vcpus[i];
+		uint8_t *xsave = xv->extra.xsave;
+		if (i < vm->config.vcpu_count && !xsave) {
+			uint64_t xsave_hpa = mem_alloc(xstate_area_size(), 64);
+			if (!xsave_hpa)
+				return -TERN_ENOMEM;
+			xsave = phys_to_virt(xsave_hpa);
+		}
 		uint8_t *page = vmcs_pages[vm->id % TERN_MAX_VMS][i];
+		/*
+		 * The previous VM's VMCS may still be active, its data cached
+		 * by the CPU: VMCLEAR writes it back and deactivates it before
+		 * the page is reused (SDM Vol. 3C 25.11.1). It is never the
+		 * current VMCS here: vm_create runs in the Service VM's exit.
+		 */
+		if (xv->ready)
+			(void)vmx_clear(xv->vmcs_hpa);
+		tern_memset(xv, 0, sizeof(*xv));
 		tern_memset(page, 0, 4096);
-		x->vcpus[i].vmcs = page;
-		x->vcpus[i].vmcs_hpa = virt_to_phys(page);
-		/* The vCPU's FPU/SIMD save area (vcpu_switch.c), XSAVE-aligned. */
-		uint64_t xsave_hpa = mem_alloc(xstate_area_size(), 64);
-		if (!xsave_hpa)
-			return -TERN_ENOMEM;
-		x86_guest_extra_init(&x->vcpus[i].extra, phys_to_virt(xsave_hpa));
+		xv->vmcs = page;
+		xv->vmcs_hpa = virt_to_phys(page);
+		x86_guest_extra_init(&xv->extra, xsave);
 	}
-	x->used = true;
 	return 0;
 }
 
@@ -84,14 +112,15 @@ void plat_trace_gmem(struct vm *vm, uint64_t gpa, const void *data, size_t len,
 		trace_rec_gpa_write(gpa, data, len);
 }
 
+/* Called once per VM, at its creation (vm_memory_init): the slot's state is reset. */
 int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npages)
 {
 	struct x86_vm *x = xvm_of(vm);
-	if (!x->used) {
-		int ret = xvm_alloc(vm);
-		if (ret)
-			return ret;
-	}
+	int ret = x->used ? 0 : xvm_alloc(x);
+	if (ret == 0)
+		ret = xvm_new_vm(vm);
+	if (ret)
+		return ret;
 	*base = x->pt;
 	*base_hpa = x->pt_hpa;
 	*npages = x->pt_pages;
@@ -143,9 +172,42 @@ void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector)
 	(void)vector;
 }
 
+/*
+ * Each VM's COM1 reaches the console a line at a time, prefixed with the
+ * VM's name as Tern's own log lines give it ("[vm1] PASS: ..."), so that
+ * the lines of several VMs and of Tern never mix within a line. A line
+ * longer than the buffer is cut into several.
+ */
+#define CONSOLE_LINE_MAX 200u
+static struct console_line {
+	char buf[CONSOLE_LINE_MAX];
+	unsigned len;
+} console_lines[TERN_MAX_VMS];
+
+static void console_flush(uint16_t vm_id)
+{
+	struct console_line *l = &console_lines[vm_id % TERN_MAX_VMS];
+	char prefix[] = "[vm0] ";
+	prefix[3] = (char)('0' + vm_id % TERN_MAX_VMS);
+	serial_write(serial_console_port(), (const uint8_t *)prefix, sizeof(prefix) - 1);
+	serial_write(serial_console_port(), (const uint8_t *)l->buf, l->len);
+	serial_putc(serial_console_port(), '\n');
+	l->len = 0;
+}
+
 void plat_console_putc(struct vm *vm, uint8_t c)
 {
-	(void)vm;
-	serial_putc(serial_console_port(), c);
+	struct console_line *l = &console_lines[vm->id % TERN_MAX_VMS];
 	trace_rec_console(c);
+	if (c != '\n')
+		l->buf[l->len++] = (char)c;
+	if (c == '\n' || l->len == CONSOLE_LINE_MAX)
+		console_flush(vm->id);
+}
+
+void x86_console_flush_all(void)
+{
+	for (uint16_t i = 0; i < TERN_MAX_VMS; i++)
+		if (console_lines[i].len)
+			console_flush(i);
 }

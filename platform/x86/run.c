@@ -356,10 +356,35 @@ int x86_pcpu_assign(struct x86_pcpu *pc, struct vcpu *vcpu)
 }
 
 /*
- * Core's scheduler decides what this pCPU enters (scheduler.h); when
- * nothing can run any more it reports why and stops the VM. NULL also
- * means "idle until a kick", which on the one pCPU of today's image
- * nothing could send (no interrupt source, no other pCPU): the loop ends.
+ * A vCPU's VMCS is set up before its first entry: the Service VM's at boot
+ * (main.c), every other VM's when the scheduler first picks one of its
+ * vCPUs (a VM the Service VM made with HC_CREATE_VM; plat_pt_region reset
+ * the slot's state when it was created). The EPT pointer is the VM's
+ * root, write-back, 4-level walk (SDM Vol. 3C 25.6.11). Leaves the vCPU's
+ * VMCS current on the CPU (x86_vcpu_switch then makes it pc->current).
+ */
+int x86_vcpu_ready(struct x86_pcpu *pc, struct vcpu *vcpu)
+{
+	struct x86_vcpu *xv = xvcpu_of(vcpu);
+	if (xv->ready)
+		return 0;
+	/* The slot's previous VM's state in the CPU is nobody's to save now. */
+	if (pc->current == vcpu)
+		pc->current = (struct vcpu *)0;
+	xvm_of(vcpu->vm)->eptp = vcpu->vm->ept.root_hpa | EPTP_WB | EPTP_WALK_4;
+	int ret = vmcs_setup(vcpu, pc->caps);
+	if (ret == 0)
+		xv->ready = true;
+	return ret;
+}
+
+/*
+ * Core's scheduler decides what this pCPU enters (scheduler.h), among the
+ * vCPUs of every VM it owns: the Service VM's and those of the VMs it
+ * launched, each with its own VMCS. When nothing can run any more it
+ * reports why and stops the VM. NULL also means "idle until a kick", which
+ * on the one pCPU of today's image nothing could send (no interrupt
+ * source, no other pCPU): the loop ends.
  */
 void x86_pcpu_run(struct x86_pcpu *pc, struct tern *hv)
 {
@@ -367,9 +392,19 @@ void x86_pcpu_run(struct x86_pcpu *pc, struct tern *hv)
 		struct vcpu *vcpu = sched_next(hv, plat_cpu_id());
 		if (!vcpu)
 			return;
-		if (x86_vcpu_switch(pc, vcpu) != 0) {
-			x86_log("VMPTRLD of vCPU %u of VM %u failed", vcpu->id, vcpu->vm->id);
+		int ret = x86_vcpu_ready(pc, vcpu);
+		if (ret)
+			log_err("vm%u vcpu%u: VMCS set-up failed (%d)", vcpu->vm->id, vcpu->id, ret);
+		else if ((ret = x86_vcpu_switch(pc, vcpu)) != 0)
+			log_err("vm%u vcpu%u: VMPTRLD failed", vcpu->vm->id, vcpu->id);
+		if (ret) {
 			vm_stop(vcpu->vm, VM_STOP_INTERNAL, 0);
+			/*
+			 * Without a VMCS it is never entered, but what was asked
+			 * of it (the stop's own acknowledgement among them) is
+			 * answered, or the scheduler would pick it forever.
+			 */
+			vcpu_handle_requests(vcpu);
 			continue;
 		}
 		run_once(vcpu);

@@ -23,6 +23,8 @@
 #include "lib.h"
 #include "exit_dispatch.h"
 #include "machine.h"
+#include "xvm.h"
+#include "hypercall.h"
 
 #if TERN_RECORD
 
@@ -48,6 +50,8 @@ static struct {
 	unsigned console_len;
 	unsigned lost;          /* records that did not fit (reported at the end) */
 	bool vm_emitted;
+	const struct vm *vm;    /* the one VM the format holds */
+	bool cut;               /* the recording ended early (trace_rec_begin) */
 	/* Host CPUID leaves read while the VM's policy was built, before the
 	 * VM record exists: held and emitted right after it. */
 	struct { uint32_t leaf, subleaf, regs[4]; } cpuid[REC_MAX_CPUID];
@@ -84,6 +88,7 @@ void trace_rec_vm(const struct vm *vm)
 	tern_strlcpy(v.name, vm->config.name, sizeof(v.name));
 	emit(buf, trace_bin_vm(buf, sizeof(buf), &v));
 	rec.vm_emitted = true;
+	rec.vm = vm;
 	for (unsigned i = 0; i < rec.ncpuid; i++) {
 		uint8_t cb[TRACE_BIN_REC_HDR + TRACE_BIN_CPUID_LEN];
 		emit(cb, trace_bin_host_cpuid(cb, sizeof(cb), rec.cpuid[i].leaf, rec.cpuid[i].subleaf,
@@ -115,13 +120,28 @@ void trace_rec_host_tsc(uint64_t tsc)
 
 void trace_rec_end(void)
 {
-	x86_log("trace: %lu exits recorded, %lu bytes on COM2%s", (unsigned long)rec.exits,
-		(unsigned long)rec.bytes, rec.lost ? ", SOME RECORDS LOST" : "");
+	x86_log("trace: %lu exits recorded, %lu bytes on COM2%s%s", (unsigned long)rec.exits,
+		(unsigned long)rec.bytes, rec.lost ? ", SOME RECORDS LOST" : "",
+		rec.cut ? " (up to the Service VM's first HC_CREATE_VM)" : "");
 }
 
 void trace_rec_begin(struct vcpu *vcpu, const struct exit_record *ex)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_EXIT_LEN];
+	/*
+	 * The trace format holds one VM and the replay drives one (the mvtrace
+	 * work extends both). What the Service VM does once it has created a
+	 * second VM depends on that VM's run, which the trace cannot hold, so
+	 * the recording ends before the Service VM's first HC_CREATE_VM
+	 * (VMCALL with the id in R8, hypercall.h): everything before it is
+	 * recorded and replays exactly; nothing after it is recorded.
+	 */
+	if (!rec.cut && (vcpu->vm != rec.vm ||
+			 (exit_basic_reason(ex) == EXIT_REASON_VMCALL &&
+			  xvcpu_of(vcpu)->gprs[VCPU_R8] == HC_CREATE_VM)))
+		rec.cut = true;
+	if (rec.cut)
+		return;
 	rec.active = true;
 	rec.nwrites = 0;
 	rec.console_len = 0;

@@ -33,6 +33,7 @@ struct x86_vcpu {
 	uint8_t *vmcs;                  /* 4 KiB, hypervisor-virtual */
 	uint64_t vmcs_hpa;
 	bool launched;                  /* this VMCS was launched: VMRESUME, not VMLAUNCH */
+	bool ready;                     /* vmcs_setup done for this VM (x86_vcpu_ready) */
 	struct x86_guest_extra extra;
 	uint64_t cr0_mask, cr4_mask;    /* guest/host masks (without core's contract: bits VMX pins) */
 	uint64_t cr0_force1, cr4_force1; /* VMX fixed-1 bits (unrestricted guest frees PE/PG) */
@@ -66,6 +67,7 @@ struct x86_pcpu {
 	struct vcpu *vcpus[X86_PCPU_MAX_VCPUS];
 	unsigned count;
 	uint64_t switches;
+	const struct vmx_caps *caps;    /* for the VMCS of every VM created later */
 };
 
 struct x86_vm *xvm_of(const struct vm *vm);
@@ -86,6 +88,8 @@ uint64_t x86_vm_ram(uint64_t size);
  * from core (vcpu->load, loaded before the first entry by run.c).
  */
 int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps);
+/* vmcs_setup before the vCPU's first entry, once per VM (run.c): 0 or -errno. */
+int x86_vcpu_ready(struct x86_pcpu *pc, struct vcpu *vcpu);
 /* Give the pCPU a vCPU to run: 0, or -TERN_ENOSPC. */
 int x86_pcpu_assign(struct x86_pcpu *pc, struct vcpu *vcpu);
 /* Run the pCPU's vCPUs until none of them can run any more. */
@@ -109,6 +113,9 @@ void x86_guest_extra_init(struct x86_guest_extra *g, uint8_t *xsave_area);
 int x86_vcpu_switch(struct x86_pcpu *pc, struct vcpu *next);
 /* A whole state was loaded (vcpu->load): the non-VMCS part of it, in the CPU. */
 void x86_guest_extra_load(struct vcpu *vcpu, const struct vcpu_load_state *st);
+
+/* The rest of every VM's unfinished COM1 line, to the console (plat_vm.c). */
+void x86_console_flush_all(void);
 
 /* Multiboot guest loading (guest_load.c). */
 struct boot_module;

@@ -127,6 +127,7 @@ void tg_test_faults(void);
 void tg_test_reset(uint32_t magic, uint32_t info);
 void tg_test_intercept(void);
 void tg_test_step(void);
+void tg_test_uvm(void);
 
 /* ---- small libc-free helpers ------------------------------------------------------- */
 void *memset(void *d, int c, size_t n);

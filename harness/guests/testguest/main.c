@@ -53,6 +53,7 @@ void tg_main(uint32_t magic, uint32_t info)
 	tg_test_mmio();
 	tg_test_hypercall();
 	tg_test_step();
+	tg_test_uvm();
 	tg_test_hlt();
 	tg_finish();
 }
