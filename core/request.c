@@ -54,19 +54,27 @@ static void sync_wait_done(struct vcpu *vcpu)
 
 void vcpu_handle_requests(struct vcpu *vcpu)
 {
-	/* The generation first: everything requested up to it is handled below. */
-	uint32_t gen = atomic_load32(&vcpu->vm->sync_gen);
 	uint32_t req = atomic_xchg32(&vcpu->requests, 0);
+	/*
+	 * The generation after the bits (vm_sync_request raises it before it
+	 * sets them): a SYNC taken here belongs to this generation or an
+	 * earlier one. A later generation read here may be one whose bits are
+	 * not set yet, but its change to the EPT was made before it was raised,
+	 * so before this read, so before the invalidation below. Hence a SYNC
+	 * always invalidates, and only a SYNC acknowledges.
+	 */
+	uint32_t gen = (req & VCPU_REQ_SYNC) ? atomic_load32(&vcpu->vm->sync_gen) : 0;
 	if (req & VCPU_REQ_IOREQ_DONE)
 		ioreq_done(vcpu);
-	if (req & VCPU_REQ_FLUSH_EPT)
+	if (req & (VCPU_REQ_FLUSH_EPT | VCPU_REQ_SYNC))
 		plat_ept_invalidate(vcpu);
 	if (req & VCPU_REQ_FLUSH_VPID)
 		plat_vpid_invalidate(vcpu);
-	/* Out of guest mode, translations dropped: nothing of before gen is held. */
-	atomic_store32(&vcpu->ack_gen, gen);
-	if (req & VCPU_REQ_SYNC)
+	if (req & VCPU_REQ_SYNC) {
+		/* Out of guest mode, translations dropped: nothing of before gen is held. */
+		atomic_store32(&vcpu->ack_gen, gen);
 		vm_sync_notify(vcpu->vm);
+	}
 	if (vcpu->state == VCPU_STATE_WAIT_SYNC)
 		sync_wait_done(vcpu);
 }
