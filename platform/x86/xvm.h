@@ -110,9 +110,10 @@ int x86_vcpu_switch(struct x86_pcpu *pc, struct vcpu *next);
 /* A whole state was loaded (vcpu->load): the non-VMCS part of it, in the CPU. */
 void x86_guest_extra_load(struct vcpu *vcpu, const struct vcpu_load_state *st);
 
-/* Multiboot guest loading (guest_load.c). */
+/* Multiboot guest loading (guest_load.c): mods[0] is the kernel, the
+ * others become its multiboot modules; a refusal has logged its line. */
 struct boot_module;
-int guest_load_multiboot(struct vm *vm, const struct boot_module *mod, uint64_t *entry,
-			 uint32_t *mbi_gpa);
+int guest_load_multiboot(struct vm *vm, const struct boot_module *mods, unsigned nmods,
+			 uint64_t *entry, uint32_t *mbi_gpa);
 
 #endif
