@@ -79,11 +79,12 @@ $(TG_ELF): $(BUILD)/guests/testguest64.elf
 	objcopy -O elf32-i386 $< $@
 
 # ---- GRUB rescue ISOs ---------------------------------------------------------
-$(TERN_ISO): $(TERN_ELF) $(TG_ELF) $(BOOT_DIR)/grub-tern.cfg
+$(TERN_ISO): $(TERN_ELF) $(TG_ELF) $(BOOT_DIR)/grub-tern.cfg $(BOOT_DIR)/tg-module.txt
 	@rm -rf $(BUILD)/iso-tern && mkdir -p $(BUILD)/iso-tern/boot/grub
 	cp $(BOOT_DIR)/grub-tern.cfg $(BUILD)/iso-tern/boot/grub/grub.cfg
 	cp $(TERN_ELF) $(BUILD)/iso-tern/boot/tern.elf
 	cp $(TG_ELF) $(BUILD)/iso-tern/boot/testguest.elf
+	cp $(BOOT_DIR)/tg-module.txt $(BUILD)/iso-tern/boot/tg-module.txt
 	grub-mkrescue $(GRUB_MKRESCUE_FLAGS) -o $@ $(BUILD)/iso-tern 2>$(BUILD)/iso-tern.log || \
 		{ cat $(BUILD)/iso-tern.log; exit 1; }
 

@@ -99,6 +99,29 @@ START_TEST(test_mb2_full)
 }
 END_TEST
 
+START_TEST(test_mb2_module_cmdline_whole_or_marked_cut)
+{
+	/* Up to BOOT_MODULE_CMDLINE_LEN - 1 bytes arrive whole; a longer one is
+	 * marked cut (the guest loader refuses it) instead of silently cut. */
+	static uint8_t mod[8 + 6000];
+	for (unsigned len = BOOT_MODULE_CMDLINE_LEN - 1; len <= BOOT_MODULE_CMDLINE_LEN; len++) {
+		memset(low, 0, LOW_SIZE);
+		w32(mod, 0x200000);
+		w32(mod + 4, 0x201000);
+		memset(mod + 8, 'k', len);
+		mod[8 + len] = 0;
+		uint32_t off = tag(8, MB2_TAG_MODULE, mod, 8 + len + 1);
+		off = tag(off, MB2_TAG_END, "", 0);
+		w32(low, off);
+		struct boot_info bi;
+		ck_assert_int_eq(bootinfo_parse(MB2_BOOT_MAGIC, pa(low), &bi), 0);
+		ck_assert_uint_eq(bi.nmodules, 1);
+		ck_assert_uint_eq(strlen(bi.modules[0].cmdline), BOOT_MODULE_CMDLINE_LEN - 1);
+		ck_assert_int_eq(bi.modules[0].cmdline_cut, len == BOOT_MODULE_CMDLINE_LEN);
+	}
+}
+END_TEST
+
 START_TEST(test_mb2_bounded_by_total_size)
 {
 	/* total_size cuts the list before the memory map: it must not be read. */
@@ -222,6 +245,7 @@ Suite *unit_suite(void)
 	TCase *tc = tcase_create("bootinfo");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_mb2_full);
+	tcase_add_test(tc, test_mb2_module_cmdline_whole_or_marked_cut);
 	tcase_add_test(tc, test_mb2_bounded_by_total_size);
 	tcase_add_test(tc, test_mb2_malformed_tags);
 	tcase_add_test(tc, test_mb1);

@@ -53,17 +53,19 @@ static uint64_t rd64(const uint8_t *p)
 	return v;
 }
 
-static void copy_str(char *dst, size_t size, uint64_t pa)
+/* Copies at most size - 1 bytes; true when the string was longer. */
+static bool copy_str(char *dst, size_t size, uint64_t pa)
 {
 	if (!pa) {
 		dst[0] = '\0';
-		return;
+		return false;
 	}
 	const char *s = phys_to_virt(pa);
 	size_t i = 0;
 	for (; i + 1 < size && s[i]; i++)
 		dst[i] = s[i];
 	dst[i] = '\0';
+	return s[i] != '\0';
 }
 
 static void add_region(struct boot_info *bi, uint64_t base, uint64_t len, uint32_t type)
@@ -82,7 +84,7 @@ static void add_module(struct boot_info *bi, uint64_t start, uint64_t end, uint6
 		struct boot_module *m = &bi->modules[bi->nmodules++];
 		m->start = start;
 		m->end = end;
-		copy_str(m->cmdline, sizeof(m->cmdline), str_pa);
+		m->cmdline_cut = copy_str(m->cmdline, sizeof(m->cmdline), str_pa);
 	}
 }
 

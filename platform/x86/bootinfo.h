@@ -3,18 +3,23 @@
 #ifndef TERN_X86_BOOTINFO_H
 #define TERN_X86_BOOTINFO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define BOOT_MAX_MODULES 8
 #define BOOT_MAX_REGIONS 32
 #define BOOT_CMDLINE_LEN 256
+/* A module's command line becomes the guest's (or its module's) string;
+ * one longer than this is marked cut and the guest loader refuses it. */
+#define BOOT_MODULE_CMDLINE_LEN 4096
 
 /* Memory map types (multiboot2 spec 3.6.8, same numbers as E820). */
 #define BOOT_MEM_AVAILABLE 1
 
 struct boot_module {
 	uint64_t start, end;            /* physical, end exclusive */
-	char cmdline[BOOT_CMDLINE_LEN];
+	char cmdline[BOOT_MODULE_CMDLINE_LEN];
+	bool cmdline_cut;               /* the loader's string did not fit */
 };
 
 struct boot_region {

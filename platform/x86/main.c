@@ -98,11 +98,9 @@ static void run_service_vm(const struct vmx_caps *caps)
 	uint32_t mbi;
 	const struct boot_module *mod = &boot_info.modules[0];
 	x86_log("loading guest \"%s\" (%lu bytes)", mod->cmdline, (unsigned long)(mod->end - mod->start));
-	ret = guest_load_multiboot(vm, mod, &entry, &mbi);
-	if (ret) {
-		x86_log("FATAL: the guest module is not a loadable multiboot ELF (%d)", ret);
-		x86_power_off(X86_EXIT_BOOT);
-	}
+	ret = guest_load_multiboot(vm, mod, boot_info.nmodules, &entry, &mbi);
+	if (ret)
+		x86_power_off(X86_EXIT_BOOT); /* the loader logged why */
 	/* The Multiboot hand-off is core's, like every VM's start state. */
 	struct vcpu_load_state boot;
 	vm_mgr_multiboot_state(&boot, (uint32_t)entry, MB1_BOOT_MAGIC, mbi);

@@ -138,7 +138,7 @@ void console_printf(const char *fmt, ...)
 
 void x86_log(const char *fmt, ...)
 {
-	char buf[256];
+	char buf[512]; /* a guest command line of a few hundred bytes fits */
 	va_list ap;
 	va_start(ap, fmt);
 	tern_vsnprintf(buf, sizeof(buf), fmt, ap);

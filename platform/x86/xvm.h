@@ -117,9 +117,10 @@ void x86_guest_extra_load(struct vcpu *vcpu, const struct vcpu_load_state *st);
 /* The rest of every VM's unfinished COM1 line, to the console (plat_vm.c). */
 void x86_console_flush_all(void);
 
-/* Multiboot guest loading (guest_load.c). */
+/* Multiboot guest loading (guest_load.c): mods[0] is the kernel, the
+ * others become its multiboot modules; a refusal has logged its line. */
 struct boot_module;
-int guest_load_multiboot(struct vm *vm, const struct boot_module *mod, uint64_t *entry,
-			 uint32_t *mbi_gpa);
+int guest_load_multiboot(struct vm *vm, const struct boot_module *mods, unsigned nmods,
+			 uint64_t *entry, uint32_t *mbi_gpa);
 
 #endif
