@@ -27,7 +27,7 @@ START_TEST(test_roundtrip_every_record)
 
 	n += trace_bin_header(buf + n, sizeof(buf) - n);
 	n += trace_bin_vm(buf + n, sizeof(buf) - n, &vm);
-	n += trace_bin_exit(buf + n, sizeof(buf) - n, 2, &ex);
+	n += trace_bin_exit(buf + n, sizeof(buf) - n, 0, 2, 0, &ex);
 	n += trace_bin_reg(buf + n, sizeof(buf) - n, TRACE_BIN_REG, VCPU_R12, 0xfeedull);
 	n += trace_bin_seg(buf + n, sizeof(buf) - n, VCPU_SS, &seg);
 	n += trace_bin_mem(buf + n, sizeof(buf) - n, TRACE_BIN_MEM, 0x1000, bytes, 3, false);
@@ -119,7 +119,7 @@ START_TEST(test_roundtrip_16bit_high_bytes)
 	strcpy(vm.name, "hi16");
 	n += trace_bin_header(buf + n, sizeof(buf) - n);
 	n += trace_bin_vm(buf + n, sizeof(buf) - n, &vm);
-	n += trace_bin_exit(buf + n, sizeof(buf) - n, 0xbeef, &ex);
+	n += trace_bin_exit(buf + n, sizeof(buf) - n, 0, 0xbeef, 0, &ex);
 	at_seg = n;
 	n += trace_bin_seg(buf + n, sizeof(buf) - n, VCPU_CS, &seg);
 	n += trace_bin_mem(buf + n, sizeof(buf) - n, TRACE_BIN_MEM, 0x5000, data, sizeof(data), false);
@@ -163,7 +163,7 @@ START_TEST(test_encoders_refuse_small_buffers)
 	uint8_t big[300] = { 0 };
 	ck_assert_uint_eq(trace_bin_header(buf, 7), 0);
 	ck_assert_uint_eq(trace_bin_vm(buf, 10, &vm), 0);
-	ck_assert_uint_eq(trace_bin_exit(buf, 10, 0, &ex), 0);
+	ck_assert_uint_eq(trace_bin_exit(buf, 10, 0, 0, 0, &ex), 0);
 	ck_assert_uint_eq(trace_bin_reg(buf, 11, TRACE_BIN_REG, VCPU_RAX, 0), 0);
 	ck_assert_uint_eq(trace_bin_seg(buf, 4, VCPU_CS, &s), 0);
 	ck_assert_uint_eq(trace_bin_mem(buf, 10, TRACE_BIN_MEM, 0, big, 4, false), 0);
@@ -258,7 +258,7 @@ START_TEST(test_loader_structure)
 	n += trace_bin_header(buf, sizeof(buf));
 	size_t after_hdr = n;
 	ck_assert_str_eq(load_err(buf, n), "b.bin: offset 8: no VM record: empty or truncated trace");
-	n += trace_bin_exit(buf + n, sizeof(buf) - n, 0, &ex);
+	n += trace_bin_exit(buf + n, sizeof(buf) - n, 0, 0, 0, &ex);
 	ck_assert_str_eq(load_err(buf, n), "b.bin: offset 8: record before the VM record");
 	n = after_hdr;
 	n += trace_bin_vm(buf + n, sizeof(buf) - n, &vm);
@@ -266,7 +266,7 @@ START_TEST(test_loader_structure)
 	n += trace_bin_action(buf + n, sizeof(buf) - n, 0);
 	ck_assert_str_eq(load_err(buf, n), "b.bin: offset 56: record outside an exit");
 	n = after_vm;
-	n += trace_bin_exit(buf + n, sizeof(buf) - n, 0, &ex);
+	n += trace_bin_exit(buf + n, sizeof(buf) - n, 0, 0, 0, &ex);
 	ck_assert_str_eq(load_err(buf, n), "b.bin: offset 116: the last exit has no ACTION (truncated trace?)");
 	size_t exit_end = n;
 	n += trace_bin_stop(buf + n, sizeof(buf) - n, 1, 0);
@@ -285,7 +285,7 @@ START_TEST(test_loader_structure)
 	ck_assert_str_eq(load_err(buf, n), "b.bin: offset 120: unknown stop cause 99");
 	n = good;
 	n += trace_bin_vm(buf + n, sizeof(buf) - n, &vm);
-	ck_assert_str_eq(load_err(buf, n), "b.bin: offset 120: a second or late VM record");
+	ck_assert_str_eq(load_err(buf, n), "b.bin: offset 120: a second VM record for VM 0");
 	n = good;
 	buf[n++] = 77;
 	buf[n++] = 0;
@@ -294,11 +294,11 @@ START_TEST(test_loader_structure)
 	ck_assert_str_eq(load_err(buf, n), "b.bin: offset 120: malformed record (type 77)");
 	n = good;
 	struct exit_record bad = { .reason = 10, .instr_len = 16 };
-	n += trace_bin_exit(buf + n, sizeof(buf) - n, 0, &bad);
-	ck_assert_str_eq(load_err(buf, n), "b.bin: offset 120: impossible exit (vcpu 0, length 16)");
+	n += trace_bin_exit(buf + n, sizeof(buf) - n, 0, 0, 0, &bad);
+	ck_assert_str_eq(load_err(buf, n), "b.bin: offset 120: impossible exit (length 16, pcpu 0)");
 	n = good;
-	n += trace_bin_exit(buf + n, sizeof(buf) - n, 0, &ex);
-	n += trace_bin_exit(buf + n, sizeof(buf) - n, 0, &ex);
+	n += trace_bin_exit(buf + n, sizeof(buf) - n, 0, 0, 0, &ex);
+	n += trace_bin_exit(buf + n, sizeof(buf) - n, 0, 0, 0, &ex);
 	ck_assert_str_eq(load_err(buf, n), "b.bin: offset 180: exit without an ACTION record before it");
 	vm.vcpus = 0;
 	n = after_hdr + trace_bin_vm(buf + after_hdr, sizeof(buf) - after_hdr, &vm);
