@@ -68,7 +68,7 @@ size_t trace_bin_header(uint8_t *buf, size_t cap)
 size_t trace_bin_vm(uint8_t *buf, size_t cap, const struct trace_bin_vm *vm)
 {
 	/* The long form only when it says more: older readers keep reading one-VM traces. */
-	bool longer = vm->affinity != 0;
+	bool longer = vm->affinity != 0 || vm->flags != 0;
 	size_t len = longer ? TRACE_BIN_VM2_LEN : TRACE_BIN_VM_LEN;
 	if (vm->id > 0xff)
 		return 0;
@@ -82,7 +82,7 @@ size_t trace_bin_vm(uint8_t *buf, size_t cap, const struct trace_bin_vm *vm)
 	tern_memset(p, 0, TRACE_BIN_NAME_LEN);
 	tern_strlcpy((char *)p, vm->name, TRACE_BIN_NAME_LEN);
 	if (longer)
-		put64(p + TRACE_BIN_NAME_LEN, vm->affinity);
+		put32(put64(p + TRACE_BIN_NAME_LEN, vm->affinity), vm->flags);
 	return TRACE_BIN_REC_HDR + len;
 }
 
@@ -311,8 +311,12 @@ int trace_bin_next(const uint8_t *buf, size_t len, size_t *pos, struct trace_bin
 		if (plen != TRACE_BIN_VM_LEN && plen != TRACE_BIN_VM2_LEN)
 			return -TERN_EINVAL;
 		rec->vm.id = index;
-		if (plen == TRACE_BIN_VM2_LEN)
+		if (plen == TRACE_BIN_VM2_LEN) {
 			rec->vm.affinity = get64(p + 12 + TRACE_BIN_NAME_LEN);
+			rec->vm.flags = get32(p + 20 + TRACE_BIN_NAME_LEN);
+			if (rec->vm.flags & ~TRACE_BIN_VM_BOOT_STATE)
+				return -TERN_EINVAL;
+		}
 		rec->vm.vcpus = get16(p);
 		if (p[2] > 1 || p[3] > 1)
 			return -TERN_EINVAL;

@@ -58,8 +58,9 @@ enum trace_bin_type {
 
 /* Payload sizes of the fixed-size records. */
 #define TRACE_BIN_VM_LEN (2 + 1 + 1 + 8 + TRACE_BIN_NAME_LEN)
-/* A VM record with its affinity (u64) after the name; index = the VM's id. */
-#define TRACE_BIN_VM2_LEN (TRACE_BIN_VM_LEN + 8)
+/* A VM record with its affinity (u64) and flags (u32) after the name; index = the VM's id. */
+#define TRACE_BIN_VM2_LEN (TRACE_BIN_VM_LEN + 8 + 4)
+#define TRACE_BIN_VM_BOOT_STATE 1u   /* flag: the platform gave the VM a boot state */
 #define TRACE_BIN_REQUEST_LEN (2 + 2 + 4 + 2 + 2)
 #define TRACE_BIN_KICK_LEN (2 + 2)
 #define TRACE_BIN_COMPLETE_LEN (2 + 2 + 4 + 8)
@@ -76,6 +77,7 @@ enum trace_bin_type {
 struct trace_bin_vm {
 	uint16_t id;                    /* the record's index */
 	uint64_t affinity;              /* 0 (any) in the short record */
+	uint32_t flags;                 /* TRACE_BIN_VM_*; 0 in the short record */
 	uint16_t vcpus;
 	bool service;
 	bool reset_on_triple_fault;

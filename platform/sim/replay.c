@@ -14,6 +14,10 @@
 #include "atomic.h"
 #include "ioreq.h"
 #include "scheduler.h"
+#include "vm_mgr.h"
+
+#define REPLAY_BOOT_ENTRY 0x100000   /* a placeholder boot state: Multiboot at 1 MiB */
+#define MULTIBOOT_MAGIC 0x2badb002   /* Multiboot 0.6.96, 3.2: EAX at hand-off */
 
 /*
  * Who a mismatch is about: an exit (exit #N counts exits), a sched entry
@@ -248,10 +252,9 @@ static void format_ev(const struct async_ev *ev, char *buf, size_t len)
 	char bits[96];
 	if (ev->kind == TRACE_ASYNC_REQUEST) {
 		trace_format_req(ev->bits, bits, sizeof(bits));
-		snprintf(buf, len, "request vm=%u vcpu=%u bits=%s pcpu=%u", ev->vm, ev->vcpu, bits,
-			 ev->pcpu);
+		snprintf(buf, len, "vm=%u vcpu=%u bits=%s pcpu=%u", ev->vm, ev->vcpu, bits, ev->pcpu);
 	} else {
-		snprintf(buf, len, "kick pcpu=%u from=%u", ev->pcpu, ev->from);
+		snprintf(buf, len, "pcpu=%u from=%u", ev->pcpu, ev->from);
 	}
 }
 
@@ -335,7 +338,7 @@ static void apply_complete(struct replay *r, struct cmp *c, const struct trace_a
  * After entry `done` (1-based count of entries handled): compare what core
  * did with the async records that follow it, apply the device model's.
  */
-static void async_after(struct replay *r, unsigned done)
+static void async_after(struct replay *r, unsigned done, struct cmp *last)
 {
 	const struct trace *t = r->t;
 	unsigned k = 0; /* the next logged event to match */
@@ -357,41 +360,33 @@ static void async_after(struct replay *r, unsigned done)
 				k++;
 			format_ev(&want, a, sizeof(a));
 			if (k == evlog.n) {
-				mismatch(&c, ar->kind == TRACE_ASYNC_REQUEST ? "request" : "kick",
-					 "expected %s, actual none", a);
+				mismatch(&c, "event", "expected %s, actual none", a);
 			} else {
 				format_ev(&evlog.v[k], b, sizeof(b));
 				if (memcmp(&want, &evlog.v[k], sizeof(want)) != 0)
-					mismatch(&c, ar->kind == TRACE_ASYNC_REQUEST ? "request" : "kick",
-						 "expected %s, actual %s", a, b);
+					mismatch(&c, "event", "expected %s, actual %s %s", a,
+						 trace_async_name(evlog.v[k].kind), b);
 				k++;
 			}
 		}
 		if (c.mismatches)
 			r->bad_async++;
 	}
-	/* What core did that the trace does not say. */
+	/* What core did that the trace does not say: the entry's mismatch. */
 	for (; k < evlog.n; k++) {
-		if (!r->check[evlog.v[k].kind])
+		if (!r->check[evlog.v[k].kind] || !last)
 			continue;
 		format_ev(&evlog.v[k], b, sizeof(b));
-		fprintf(r->out, "%s: after entry #%u: %s expected none, actual %s\n", t->file, done - 1,
-			trace_async_name(evlog.v[k].kind), b);
-		r->bad_async++;
+		mismatch(last, trace_async_name(evlog.v[k].kind), "expected none, actual %s", b);
 	}
-	if (evlog.overflow) {
-		fprintf(r->out, "%s: out of memory for asynchronous events\n", t->file);
-		r->bad_async++;
-	}
+	if (evlog.overflow && last)
+		mismatch(last, "async", "out of memory for asynchronous events");
 	if (r->check[TRACE_ASYNC_VM])
 		for (uint16_t id = 0; id < TERN_MAX_VMS; id++) {
 			bool live = live_vm(r->hv, id) != NULL;
-			if (live && !r->known[id]) {
-				fprintf(r->out, "%s: after entry #%u: vm expected none, actual VM %u "
-					"(%s) created\n", t->file, done - 1, id,
-					r->hv->vms[id].config.name);
-				r->bad_async++;
-			}
+			if (live && !r->known[id] && last)
+				mismatch(last, "vm", "expected no VM created, actual VM %u (%s)", id,
+					 r->hv->vms[id].config.name);
 			r->known[id] = live;
 		}
 	evlog.n = 0;
@@ -497,6 +492,19 @@ unsigned replay_trace(const struct trace *t, FILE *out, struct replay_stats *sta
 				ret ? ret : vm->id);
 			return t->nexits ? t->nexits : 1;
 		}
+		if (t->vms[i].boot_state) {
+			/*
+			 * Its content is not in the trace (the exits' state is);
+			 * what it does is: a reset loads it (vm_mgr.h).
+			 */
+			struct vcpu_load_state st;
+			vm_mgr_multiboot_state(&st, REPLAY_BOOT_ENTRY, MULTIBOOT_MAGIC, 0);
+			if ((ret = vm_mgr_set_boot_state(vm, &st)) != 0) {
+				fprintf(out, "%s: the boot state of VM %u was refused (%d)\n", t->file,
+					vm->id, ret);
+				return 1;
+			}
+		}
 		if (!t->vms[i].created_only) {
 			vm->state = VM_STATE_RUNNING;
 			if (r.scheduled)
@@ -511,7 +519,7 @@ unsigned replay_trace(const struct trace *t, FILE *out, struct replay_stats *sta
 	evlog.overflow = false;
 	sim.request_hook = on_request;
 	sim.kick_hook = on_kick;
-	async_after(&r, 0);
+	async_after(&r, 0, NULL);
 
 	unsigned nexit = 0, nsched = 0;
 	for (unsigned i = 0; i < t->nexits; i++) {
@@ -579,10 +587,11 @@ unsigned replay_trace(const struct trace *t, FILE *out, struct replay_stats *sta
 				enter(&r, vcpu);
 			}
 		}
-		async_after(&r, i + 1);
+		async_after(&r, i + 1, &c);
 		if (stats) {
 			if (e->sched) {
 				stats->scheds++;
+				stats->bad_scheds += c.mismatches != 0;
 			} else {
 				stats->exits++;
 				stats->by_reason[slot]++;

@@ -39,6 +39,7 @@ struct replay_stats {
 	unsigned by_reason_bad[TRACE_REASON_SLOTS];
 	unsigned by_action[8];
 	unsigned scheds;                       /* sched entries replayed */
+	unsigned bad_scheds;
 	unsigned async[TRACE_ASYNC_KINDS];     /* async records, by kind */
 	unsigned bad_async;                    /* async records (or unlisted events) that differed */
 };

@@ -106,6 +106,7 @@ struct trace_async {
 struct trace_vm {
 	uint16_t id;
 	bool created_only;                /* state=created: not started yet */
+	bool boot_state;                  /* the platform gave it a boot state (a reset loads it) */
 	unsigned line;
 	struct vm_config cfg;
 };

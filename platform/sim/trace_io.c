@@ -75,6 +75,7 @@ static int load(const char *name, const uint8_t *buf, size_t len, struct trace *
 			tv->cfg.reset_on_triple_fault = r->vm.reset_on_triple_fault;
 			tv->cfg.mem_size = r->vm.mem;
 			tv->cfg.cpu_affinity = r->vm.affinity;
+			tv->boot_state = r->vm.flags & TRACE_BIN_VM_BOOT_STATE;
 			if (t->nexits) {
 				struct trace_async *a = trace_add_async(t, TRACE_ASYNC_VM);
 				if (!a) {
@@ -350,6 +351,8 @@ static void text_vm(FILE *f, const struct trace_vm *tv, bool with_id)
 		fprintf(f, " reset_on_triple_fault=1");
 	if (c->cpu_affinity)
 		fprintf(f, " affinity=0x%llx", (unsigned long long)c->cpu_affinity);
+	if (tv->boot_state)
+		fprintf(f, " boot_state=1");
 	if (tv->created_only)
 		fprintf(f, " state=created");
 	fputc('\n', f);
@@ -504,6 +507,7 @@ static bool state_created_only(const struct trace *t)
 static int bin_vm(FILE *f, uint8_t *buf, size_t cap, const struct trace_vm *tv)
 {
 	struct trace_bin_vm vm = { .id = tv->id, .affinity = tv->cfg.cpu_affinity,
+				   .flags = tv->boot_state ? TRACE_BIN_VM_BOOT_STATE : 0,
 				   .vcpus = tv->cfg.vcpu_count, .service = tv->cfg.service_vm,
 				   .reset_on_triple_fault = tv->cfg.reset_on_triple_fault,
 				   .mem = tv->cfg.mem_size };

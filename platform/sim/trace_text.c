@@ -299,6 +299,10 @@ static int parse_vm(struct parser *p, struct token *tok, unsigned n)
 			if (parse_u64(p, &tok[i], 1, &v))
 				return -1;
 			cfg->reset_on_triple_fault = v;
+		} else if (!strcmp(tok[i].key, "boot_state")) {
+			if (parse_u64(p, &tok[i], 1, &v))
+				return -1;
+			tv->boot_state = v;
 		} else if (!strcmp(tok[i].key, "affinity")) {
 			if (parse_u64(p, &tok[i], (1ull << TERN_MAX_PCPUS) - 1, &v))
 				return -1;

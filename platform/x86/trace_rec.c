@@ -91,10 +91,11 @@ void trace_rec_init(void)
 void trace_rec_vm(const struct vm *vm)
 {
 	struct trace_bin_vm v;
-	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_VM_LEN];
+	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_VM2_LEN];
 	tern_memset(&v, 0, sizeof(v));
 	v.id = vm->id;
 	v.affinity = vm->config.cpu_affinity;
+	v.flags = vm->boot_state_valid ? TRACE_BIN_VM_BOOT_STATE : 0;
 	if (vm->id < TERN_MAX_VMS)
 		rec.vm_known[vm->id] = true;
 	v.vcpus = vm->config.vcpu_count;
