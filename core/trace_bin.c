@@ -314,7 +314,7 @@ int trace_bin_next(const uint8_t *buf, size_t len, size_t *pos, struct trace_bin
 		if (plen == TRACE_BIN_VM2_LEN) {
 			rec->vm.affinity = get64(p + 12 + TRACE_BIN_NAME_LEN);
 			rec->vm.flags = get32(p + 20 + TRACE_BIN_NAME_LEN);
-			if (rec->vm.flags & ~TRACE_BIN_VM_BOOT_STATE)
+			if (rec->vm.flags & ~(TRACE_BIN_VM_BOOT_STATE | TRACE_BIN_VM_CREATED))
 				return -TERN_EINVAL;
 		}
 		rec->vm.vcpus = get16(p);

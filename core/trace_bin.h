@@ -61,6 +61,7 @@ enum trace_bin_type {
 /* A VM record with its affinity (u64) and flags (u32) after the name; index = the VM's id. */
 #define TRACE_BIN_VM2_LEN (TRACE_BIN_VM_LEN + 8 + 4)
 #define TRACE_BIN_VM_BOOT_STATE 1u   /* flag: the platform gave the VM a boot state */
+#define TRACE_BIN_VM_CREATED 2u      /* flag: created, not started yet (text: state=created) */
 #define TRACE_BIN_REQUEST_LEN (2 + 2 + 4 + 2 + 2)
 #define TRACE_BIN_KICK_LEN (2 + 2)
 #define TRACE_BIN_COMPLETE_LEN (2 + 2 + 4 + 8)

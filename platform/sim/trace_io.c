@@ -76,6 +76,12 @@ static int load(const char *name, const uint8_t *buf, size_t len, struct trace *
 			tv->cfg.mem_size = r->vm.mem;
 			tv->cfg.cpu_affinity = r->vm.affinity;
 			tv->boot_state = r->vm.flags & TRACE_BIN_VM_BOOT_STATE;
+			tv->created_only = r->vm.flags & TRACE_BIN_VM_CREATED;
+			if (tv->created_only && t->nexits) {
+				ret = bin_fail(err, errlen, name, at, "a VM created during the run that is "
+					       "marked not started");
+				break;
+			}
 			if (t->nexits) {
 				struct trace_async *a = trace_add_async(t, TRACE_ASYNC_VM);
 				if (!a) {
@@ -145,8 +151,8 @@ static int load(const char *name, const uint8_t *buf, size_t len, struct trace *
 				t->nsched++;
 			} else {
 				e->ex = r->ex;
-				/* Old recordings have index 0; a pCPU other than 0 is checked. */
-				e->pcpu_given = r->pcpu != 0;
+				/* Old recordings have index 0: their one pCPU. */
+				e->pcpu_given = true;
 			}
 			continue;
 		}
@@ -414,8 +420,8 @@ int trace_write_text(const struct trace *t, FILE *f)
 				fprintf(f, " vm=%u", e->vm);
 			if (e->vcpu)
 				fprintf(f, " vcpu=%u", e->vcpu);
-			if (e->pcpu_given)
-				fprintf(f, " pcpu=%u", e->pcpu);
+			if (e->pcpu_given && e->pcpu)
+				fprintf(f, " pcpu=%u", e->pcpu); /* 0: the binary form's default */
 		}
 		if (exit_is_entry_failure(&e->ex))
 			fprintf(f, " failed=1");
@@ -496,18 +502,13 @@ static int emit(FILE *f, uint8_t *buf, size_t n)
 	return n && fwrite(buf, 1, n, f) == n ? 0 : -1;
 }
 
-static bool state_created_only(const struct trace *t)
-{
-	for (unsigned v = 0; v < t->nvms; v++)
-		if (t->vms[v].created_only)
-			return true;
-	return false;
-}
+
 
 static int bin_vm(FILE *f, uint8_t *buf, size_t cap, const struct trace_vm *tv)
 {
 	struct trace_bin_vm vm = { .id = tv->id, .affinity = tv->cfg.cpu_affinity,
-				   .flags = tv->boot_state ? TRACE_BIN_VM_BOOT_STATE : 0,
+				   .flags = (tv->boot_state ? TRACE_BIN_VM_BOOT_STATE : 0u) |
+					    (tv->created_only ? TRACE_BIN_VM_CREATED : 0u),
 				   .vcpus = tv->cfg.vcpu_count, .service = tv->cfg.service_vm,
 				   .reset_on_triple_fault = tv->cfg.reset_on_triple_fault,
 				   .mem = tv->cfg.mem_size };
@@ -534,8 +535,6 @@ int trace_write_binary(const struct trace *t, FILE *f)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_MEM_HDR + TRACE_BIN_MAX_DATA];
 	unsigned nstart = t->nvms_at_start ? t->nvms_at_start : t->nvms;
-	if (state_created_only(t))
-		return -1; /* the binary VM record has no state=created */
 	if (emit(f, buf, trace_bin_header(buf, sizeof(buf))))
 		return -1;
 	for (unsigned v = 0; v < nstart; v++)
