@@ -218,6 +218,12 @@ static int load(const char *name, const uint8_t *buf, size_t len, struct trace *
 			e->reg_mask |= 1u << r->index;
 			break;
 		case TRACE_BIN_SEG:
+			/* VMCS access rights: bits 31:17 and 11:8 are reserved (SDM Table 24-2), as in text. */
+			if (r->seg.ar & ~(uint32_t)0x1f0ff) {
+				ret = bin_fail(err, errlen, name, at, "access rights 0x%x set reserved bits",
+					       r->seg.ar);
+				break;
+			}
 			e->segs[r->index] = r->seg;
 			e->seg_mask |= (uint16_t)(1u << r->index);
 			break;
@@ -351,7 +357,18 @@ static void text_vm(FILE *f, const struct trace_vm *tv, bool with_id)
 	fprintf(f, "vm");
 	if (with_id)
 		fprintf(f, " id=%u", tv->id);
-	fprintf(f, " name=%s vcpus=%u service=%d mem=0x%llx", c->name, c->vcpu_count, c->service_vm,
+	/* A name from a binary trace may hold any byte: quoted when it is not a plain word. */
+	bool plain = c->name[0] != '\0';
+	for (const char *n = c->name; *n; n++)
+		if (!((*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z') || (*n >= '0' && *n <= '9') ||
+		      *n == '_' || *n == '-' || *n == '.'))
+			plain = false;
+	fprintf(f, " name=");
+	if (plain)
+		fputs(c->name, f);
+	else
+		put_string(f, (const uint8_t *)c->name, strlen(c->name));
+	fprintf(f, " vcpus=%u service=%d mem=0x%llx", c->vcpu_count, c->service_vm,
 		(unsigned long long)c->mem_size);
 	if (c->reset_on_triple_fault)
 		fprintf(f, " reset_on_triple_fault=1");
