@@ -272,6 +272,8 @@ static void ev_of_record(const struct trace_async *a, struct async_ev *ev)
 	}
 }
 
+#define REPLAY_MAX_PENDING 16   /* completions one Service VM exit may take (IOREQ_SLOTS) */
+
 struct replay {
 	const struct trace *t;
 	struct tern *hv;
@@ -281,6 +283,16 @@ struct replay {
 	unsigned next_async;      /* index of the next async record */
 	bool known[TERN_MAX_VMS]; /* VMs that existed after the entry before */
 	unsigned bad_async;
+	/*
+	 * Slots the device model wrote (complete records) that no Service VM
+	 * exit has read yet: the next one's reads of them must find them.
+	 */
+	struct {
+		uint64_t gpa[2];          /* the state, the value */
+		unsigned len[2];
+		unsigned index, line;
+	} pend[REPLAY_MAX_PENDING];
+	unsigned npend;
 };
 
 static struct vm *live_vm(struct tern *hv, uint16_t id)
@@ -332,6 +344,45 @@ static void apply_complete(struct replay *r, struct cmp *c, const struct trace_a
 	}
 	memcpy(ram + slot + IOREQ_OFF_VALUE, &a->value, 8);
 	memcpy(ram + slot + IOREQ_OFF_STATE, &a->state, 4);
+	if (r->npend < REPLAY_MAX_PENDING) {
+		r->pend[r->npend].gpa[0] = slot + IOREQ_OFF_STATE;
+		r->pend[r->npend].len[0] = 4;
+		r->pend[r->npend].gpa[1] = slot + IOREQ_OFF_VALUE;
+		r->pend[r->npend].len[1] = 8;
+		r->pend[r->npend].index = r->next_async;
+		r->pend[r->npend].line = a->line;
+		r->npend++;
+	}
+}
+
+/*
+ * The Service VM exit after completions (HC_NOTIFY_REQUEST_FINISH) reads
+ * the slots: what it read on the recording platform must be what the
+ * device model wrote, byte for byte (before the exit's reads are put in RAM).
+ */
+static void check_completes(struct replay *r, struct cmp *c, struct vm *svm,
+			    const struct trace_exit *e)
+{
+	const uint8_t *ram = sim_vm_ram(svm->id);
+	for (unsigned p = 0; p < r->npend && ram; p++)
+		for (unsigned k = 0; k < 2; k++)
+			for (unsigned i = 0; i < e->nreads; i++) {
+				const struct trace_mem *m = &e->reads[i];
+				for (uint32_t b = 0; !m->fault && b < m->len; b++) {
+					uint64_t gpa = m->gpa + b;
+					if (gpa < r->pend[p].gpa[k] || gpa >= r->pend[p].gpa[k] + r->pend[p].len[k])
+						continue;
+					if (ram[gpa] != m->data[b]) {
+						mismatch(c, "complete", "the exit read 0x%02x at gpa 0x%llx, the "
+							 "device model wrote 0x%02x (async #%u, line %u)", m->data[b],
+							 (unsigned long long)gpa, ram[gpa], r->pend[p].index,
+							 r->pend[p].line);
+						r->npend = 0;
+						return;
+					}
+				}
+			}
+	r->npend = 0;
 }
 
 /*
@@ -414,9 +465,12 @@ static void enter(struct replay *r, struct vcpu *vcpu)
 }
 
 /* One handling (an exit's, or a sched entry's pre-entry work) under the trace's state. */
-static int handle(struct cmp *c, struct vcpu *vcpu, const struct trace_exit *e, bool is_exit)
+static int handle(struct replay *r, struct cmp *c, struct vcpu *vcpu, const struct trace_exit *e,
+		  bool is_exit)
 {
 	struct vm *vm = vcpu->vm;
+	if (is_exit && vm->config.service_vm && r->npend)
+		check_completes(r, c, vm, e);
 	struct sim_replay_exit *rx = calloc(1, sizeof(*rx));
 	if (!rx) {
 		fprintf(c->out, "%s: out of memory\n", c->t->file);
@@ -548,7 +602,7 @@ unsigned replay_trace(const struct trace *t, FILE *out, struct replay_stats *sta
 				mismatch(&c, "vcpu", "expected %s, actual %s", a, b);
 			}
 			if (vcpu) {
-				if (handle(&c, vcpu, e, false))
+				if (handle(&r, &c, vcpu, e, false))
 					break;
 				enter(&r, vcpu);
 			}
@@ -574,7 +628,7 @@ unsigned replay_trace(const struct trace *t, FILE *out, struct replay_stats *sta
 				vcpu_leave_guest(vcpu);
 			else
 				vcpu->state = VCPU_STATE_RUNNABLE;
-			if (handle(&c, vcpu, e, true))
+			if (handle(&r, &c, vcpu, e, true))
 				break;
 			/*
 			 * What the platform does before the next entry. In a
