@@ -145,6 +145,8 @@ void trace_rec_end(void)
 void trace_rec_begin(struct vcpu *vcpu, const struct exit_record *ex)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_EXIT_LEN];
+	if (rec.async_len)
+		emit(rec.async, rec.async_len);
 	rec.active = true;
 	rec.nwrites = 0;
 	rec.console_len = 0;
@@ -187,6 +189,10 @@ void trace_rec_sched(uint16_t cpu, const struct vcpu *vcpu)
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_SCHED_LEN];
 	if (!rec.vm_emitted)
 		return;
+	/* A sched entry whose pre-entry never ran (its VMCS could not be loaded): its events. */
+	if (rec.async_len)
+		emit(rec.async, rec.async_len);
+	rec.async_len = 0;
 	rec.active = false;
 	emit(buf, trace_bin_sched(buf, sizeof(buf), cpu, !vcpu, vcpu ? vcpu->vm->id : 0,
 				  vcpu ? vcpu->id : 0));
