@@ -126,4 +126,13 @@ void plat_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
  */
 void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action);
 
+/*
+ * Trace sink for the asynchronous events (traces/README.md): called by
+ * vcpu_make_request() right after it set `req` on `target`, on the
+ * requester's pCPU (plat_cpu_id()). The recording platform records it (with
+ * the kicks it sends in plat_kick_pcpu and the scheduling decisions it asks
+ * sched_next for); a replay checks it against the trace. Never blocks.
+ */
+void plat_trace_request(const struct vcpu *target, uint32_t req);
+
 #endif

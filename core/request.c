@@ -9,6 +9,7 @@
 void vcpu_make_request(struct vcpu *vcpu, uint32_t req)
 {
 	atomic_or32(&vcpu->requests, req);
+	plat_trace_request(vcpu, req);
 	/*
 	 * Set, then read (request.h): a vCPU entering now sees the bit itself,
 	 * a pCPU going idle now finds it in its scan (scheduler.c sets idle

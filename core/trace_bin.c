@@ -67,7 +67,12 @@ size_t trace_bin_header(uint8_t *buf, size_t cap)
 
 size_t trace_bin_vm(uint8_t *buf, size_t cap, const struct trace_bin_vm *vm)
 {
-	uint8_t *p = rec_start(buf, cap, TRACE_BIN_VM, 0, TRACE_BIN_VM_LEN);
+	/* The long form only when it says more: older readers keep reading one-VM traces. */
+	bool longer = vm->affinity != 0 || vm->flags != 0;
+	size_t len = longer ? TRACE_BIN_VM2_LEN : TRACE_BIN_VM_LEN;
+	if (vm->id > 0xff)
+		return 0;
+	uint8_t *p = rec_start(buf, cap, TRACE_BIN_VM, (uint8_t)vm->id, len);
 	if (!p)
 		return 0;
 	p = put16(p, vm->vcpus);
@@ -76,16 +81,19 @@ size_t trace_bin_vm(uint8_t *buf, size_t cap, const struct trace_bin_vm *vm)
 	p = put64(p, vm->mem);
 	tern_memset(p, 0, TRACE_BIN_NAME_LEN);
 	tern_strlcpy((char *)p, vm->name, TRACE_BIN_NAME_LEN);
-	return TRACE_BIN_REC_HDR + TRACE_BIN_VM_LEN;
+	if (longer)
+		put32(put64(p + TRACE_BIN_NAME_LEN, vm->affinity), vm->flags);
+	return TRACE_BIN_REC_HDR + len;
 }
 
-size_t trace_bin_exit(uint8_t *buf, size_t cap, uint16_t vcpu, const struct exit_record *ex)
+size_t trace_bin_exit(uint8_t *buf, size_t cap, uint16_t vm, uint16_t vcpu, uint8_t pcpu,
+		      const struct exit_record *ex)
 {
-	uint8_t *p = rec_start(buf, cap, TRACE_BIN_EXIT, 0, TRACE_BIN_EXIT_LEN);
+	uint8_t *p = rec_start(buf, cap, TRACE_BIN_EXIT, pcpu, TRACE_BIN_EXIT_LEN);
 	if (!p)
 		return 0;
 	p = put16(p, vcpu);
-	p = put16(p, 0);
+	p = put16(p, vm);
 	p = put32(p, ex->reason);
 	p = put64(p, ex->qualification);
 	p = put32(p, ex->instr_len);
@@ -97,6 +105,57 @@ size_t trace_bin_exit(uint8_t *buf, size_t cap, uint16_t vcpu, const struct exit
 	p = put32(p, ex->idt_vectoring_info);
 	put32(p, ex->idt_vectoring_error);
 	return TRACE_BIN_REC_HDR + TRACE_BIN_EXIT_LEN;
+}
+
+size_t trace_bin_request(uint8_t *buf, size_t cap, uint16_t vm, uint16_t vcpu, uint32_t bits,
+			 uint16_t pcpu)
+{
+	uint8_t *p = rec_start(buf, cap, TRACE_BIN_REQUEST, 0, TRACE_BIN_REQUEST_LEN);
+	if (!p)
+		return 0;
+	p = put16(p, vm);
+	p = put16(p, vcpu);
+	p = put32(p, bits);
+	p = put16(p, pcpu);
+	put16(p, 0);
+	return TRACE_BIN_REC_HDR + TRACE_BIN_REQUEST_LEN;
+}
+
+size_t trace_bin_kick(uint8_t *buf, size_t cap, uint16_t pcpu, uint16_t from)
+{
+	uint8_t *p = rec_start(buf, cap, TRACE_BIN_KICK, 0, TRACE_BIN_KICK_LEN);
+	if (!p)
+		return 0;
+	p = put16(p, pcpu);
+	put16(p, from);
+	return TRACE_BIN_REC_HDR + TRACE_BIN_KICK_LEN;
+}
+
+size_t trace_bin_complete(uint8_t *buf, size_t cap, uint16_t vm, uint16_t vcpu, uint32_t state,
+			  uint64_t value)
+{
+	uint8_t *p = rec_start(buf, cap, TRACE_BIN_COMPLETE, 0, TRACE_BIN_COMPLETE_LEN);
+	if (!p)
+		return 0;
+	p = put16(p, vm);
+	p = put16(p, vcpu);
+	p = put32(p, state);
+	put64(p, value);
+	return TRACE_BIN_REC_HDR + TRACE_BIN_COMPLETE_LEN;
+}
+
+size_t trace_bin_sched(uint8_t *buf, size_t cap, uint16_t pcpu, bool none, uint16_t vm,
+		       uint16_t vcpu)
+{
+	uint8_t *p = rec_start(buf, cap, TRACE_BIN_SCHED, none ? TRACE_BIN_SCHED_NONE : 0,
+			       TRACE_BIN_SCHED_LEN);
+	if (!p)
+		return 0;
+	p = put16(p, pcpu);
+	p = put16(p, none ? 0 : vm);
+	p = put16(p, none ? 0 : vcpu);
+	put16(p, 0);
+	return TRACE_BIN_REC_HDR + TRACE_BIN_SCHED_LEN;
 }
 
 size_t trace_bin_reg(uint8_t *buf, size_t cap, uint8_t type, enum vcpu_reg reg, uint64_t value)
@@ -211,7 +270,10 @@ int trace_bin_check_header(const uint8_t *buf, size_t len)
 static long fixed_len(uint8_t type)
 {
 	switch (type) {
-	case TRACE_BIN_VM: return TRACE_BIN_VM_LEN;
+	case TRACE_BIN_REQUEST: return TRACE_BIN_REQUEST_LEN;
+	case TRACE_BIN_KICK: return TRACE_BIN_KICK_LEN;
+	case TRACE_BIN_COMPLETE: return TRACE_BIN_COMPLETE_LEN;
+	case TRACE_BIN_SCHED: return TRACE_BIN_SCHED_LEN;
 	case TRACE_BIN_EXIT: return TRACE_BIN_EXIT_LEN;
 	case TRACE_BIN_REG:
 	case TRACE_BIN_EXP_REG: return TRACE_BIN_REG_LEN;
@@ -246,6 +308,15 @@ int trace_bin_next(const uint8_t *buf, size_t len, size_t *pos, struct trace_bin
 	rec->index = index;
 	switch (type) {
 	case TRACE_BIN_VM:
+		if (plen != TRACE_BIN_VM_LEN && plen != TRACE_BIN_VM2_LEN)
+			return -TERN_EINVAL;
+		rec->vm.id = index;
+		if (plen == TRACE_BIN_VM2_LEN) {
+			rec->vm.affinity = get64(p + 12 + TRACE_BIN_NAME_LEN);
+			rec->vm.flags = get32(p + 20 + TRACE_BIN_NAME_LEN);
+			if (rec->vm.flags & ~(TRACE_BIN_VM_BOOT_STATE | TRACE_BIN_VM_CREATED))
+				return -TERN_EINVAL;
+		}
 		rec->vm.vcpus = get16(p);
 		if (p[2] > 1 || p[3] > 1)
 			return -TERN_EINVAL;
@@ -258,6 +329,8 @@ int trace_bin_next(const uint8_t *buf, size_t len, size_t *pos, struct trace_bin
 		break;
 	case TRACE_BIN_EXIT:
 		rec->vcpu = get16(p);
+		rec->vm_id = get16(p + 2);
+		rec->pcpu = index;
 		rec->ex.reason = get32(p + 4);
 		rec->ex.qualification = get64(p + 8);
 		rec->ex.instr_len = get32(p + 16);
@@ -326,6 +399,36 @@ int trace_bin_next(const uint8_t *buf, size_t len, size_t *pos, struct trace_bin
 		if (index)
 			return -TERN_EINVAL;
 		rec->value = get64(p);
+		break;
+	case TRACE_BIN_REQUEST:
+		if (index || get16(p + 10))
+			return -TERN_EINVAL;
+		rec->vm_id = get16(p);
+		rec->vcpu = get16(p + 2);
+		rec->bits = get32(p + 4);
+		rec->pcpu = get16(p + 8);
+		break;
+	case TRACE_BIN_KICK:
+		if (index)
+			return -TERN_EINVAL;
+		rec->pcpu = get16(p);
+		rec->from = get16(p + 2);
+		break;
+	case TRACE_BIN_COMPLETE:
+		if (index)
+			return -TERN_EINVAL;
+		rec->vm_id = get16(p);
+		rec->vcpu = get16(p + 2);
+		rec->state = get32(p + 4);
+		rec->value = get64(p + 8);
+		break;
+	case TRACE_BIN_SCHED:
+		if (index > TRACE_BIN_SCHED_NONE || get16(p + 6) ||
+		    ((index & TRACE_BIN_SCHED_NONE) && (get16(p + 2) || get16(p + 4))))
+			return -TERN_EINVAL;
+		rec->pcpu = get16(p);
+		rec->vm_id = get16(p + 2);
+		rec->vcpu = get16(p + 4);
 		break;
 	default: /* TRACE_BIN_STOP: fixed_len covers every other type */
 		rec->stop_cause = get32(p);

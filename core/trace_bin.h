@@ -43,11 +43,30 @@ enum trace_bin_type {
 	TRACE_BIN_WRITE = 11,   /* a guest-memory write */
 	TRACE_BIN_HOST_CPUID = 12, /* a host CPUID leaf the policy was built from; before the exits */
 	TRACE_BIN_HOST_TSC = 13,   /* u64: the host TSC the handler read (state) */
-	TRACE_BIN_TYPE_MAX = 14,
+	/*
+	 * Asynchronous records, between entries in the order they happened
+	 * (version 1 readers that predate them reject them as unknown types).
+	 */
+	TRACE_BIN_REQUEST = 14,    /* a request core made: u16 vm, u16 vcpu, u32 bits, u16 pcpu, u16 0 */
+	TRACE_BIN_KICK = 15,       /* a kick core sent: u16 pcpu, u16 from */
+	TRACE_BIN_COMPLETE = 16,   /* the device model completed: u16 vm, u16 vcpu, u32 state, u64 value */
+	TRACE_BIN_SCHED = 17,      /* index bit 0: nothing to run; u16 pcpu, u16 vm, u16 vcpu, u16 0;
+				    * then REG/SEG/MEM and the outcome of the pre-entry (no ACTION) */
+	TRACE_BIN_TIMER = 18,      /* reserved: a timer expiring (issue 12); rejected until then */
+	TRACE_BIN_TYPE_MAX = 18,
 };
 
 /* Payload sizes of the fixed-size records. */
 #define TRACE_BIN_VM_LEN (2 + 1 + 1 + 8 + TRACE_BIN_NAME_LEN)
+/* A VM record with its affinity (u64) and flags (u32) after the name; index = the VM's id. */
+#define TRACE_BIN_VM2_LEN (TRACE_BIN_VM_LEN + 8 + 4)
+#define TRACE_BIN_VM_BOOT_STATE 1u   /* flag: the platform gave the VM a boot state */
+#define TRACE_BIN_VM_CREATED 2u      /* flag: created, not started yet (text: state=created) */
+#define TRACE_BIN_REQUEST_LEN (2 + 2 + 4 + 2 + 2)
+#define TRACE_BIN_KICK_LEN (2 + 2)
+#define TRACE_BIN_COMPLETE_LEN (2 + 2 + 4 + 8)
+#define TRACE_BIN_SCHED_LEN (2 + 2 + 2 + 2)
+#define TRACE_BIN_SCHED_NONE 1
 #define TRACE_BIN_EXIT_LEN (2 + 2 + 4 + 8 + 4 + 4 + 8 + 8 + 4 + 4 + 4 + 4)
 #define TRACE_BIN_REG_LEN 8
 #define TRACE_BIN_SEG_LEN (2 + 4 + 4 + 8)
@@ -57,6 +76,9 @@ enum trace_bin_type {
 #define TRACE_BIN_CPUID_LEN (4 + 4 + 16)
 
 struct trace_bin_vm {
+	uint16_t id;                    /* the record's index */
+	uint64_t affinity;              /* 0 (any) in the short record */
+	uint32_t flags;                 /* TRACE_BIN_VM_*; 0 in the short record */
 	uint16_t vcpus;
 	bool service;
 	bool reset_on_triple_fault;
@@ -69,7 +91,12 @@ struct trace_bin_rec {
 	uint8_t type;
 	uint8_t index;
 	struct trace_bin_vm vm;
-	uint16_t vcpu;
+	uint16_t vcpu;                  /* EXIT, REQUEST, COMPLETE, SCHED */
+	uint16_t vm_id;                 /* EXIT (its once reserved u16: 0 = VM 0), REQUEST, COMPLETE, SCHED */
+	uint16_t pcpu;                  /* EXIT: the index; REQUEST, KICK, SCHED */
+	uint16_t from;                  /* KICK */
+	uint32_t bits;                  /* REQUEST */
+	uint32_t state;                 /* COMPLETE (value: .value) */
 	struct exit_record ex;
 	uint64_t value;                 /* REG, EXP_REG */
 	struct seg_desc seg;
@@ -85,7 +112,17 @@ struct trace_bin_rec {
 
 size_t trace_bin_header(uint8_t *buf, size_t cap);
 size_t trace_bin_vm(uint8_t *buf, size_t cap, const struct trace_bin_vm *vm);
-size_t trace_bin_exit(uint8_t *buf, size_t cap, uint16_t vcpu, const struct exit_record *ex);
+/* EXIT of vCPU `vcpu` of VM `vm`, on pCPU `pcpu` (the record's index). */
+size_t trace_bin_exit(uint8_t *buf, size_t cap, uint16_t vm, uint16_t vcpu, uint8_t pcpu,
+		      const struct exit_record *ex);
+size_t trace_bin_request(uint8_t *buf, size_t cap, uint16_t vm, uint16_t vcpu, uint32_t bits,
+			 uint16_t pcpu);
+size_t trace_bin_kick(uint8_t *buf, size_t cap, uint16_t pcpu, uint16_t from);
+size_t trace_bin_complete(uint8_t *buf, size_t cap, uint16_t vm, uint16_t vcpu, uint32_t state,
+			  uint64_t value);
+/* none: the pCPU found nothing to run (vm, vcpu ignored). */
+size_t trace_bin_sched(uint8_t *buf, size_t cap, uint16_t pcpu, bool none, uint16_t vm,
+		       uint16_t vcpu);
 size_t trace_bin_reg(uint8_t *buf, size_t cap, uint8_t type, enum vcpu_reg reg, uint64_t value);
 size_t trace_bin_seg(uint8_t *buf, size_t cap, enum vcpu_seg seg, const struct seg_desc *d);
 /* MEM (fault: no data) or WRITE; len <= TRACE_BIN_MAX_DATA. */

@@ -32,6 +32,17 @@ static void print_summary(const struct replay_stats *st, unsigned traces)
 		       st->by_reason[r], st->by_reason_bad[r]);
 	}
 	printf("%-28s %8u %10u\n", "total", st->exits, st->mismatched_exits);
+	if (st->scheds)
+		printf("%-28s %8u %10u\n", "sched entries", st->scheds, st->bad_scheds);
+	bool any = false;
+	for (unsigned k = 1; k < TRACE_ASYNC_KINDS; k++)
+		any |= st->async[k] != 0;
+	if (any) {
+		printf("\nasync records:");
+		for (unsigned k = 1; k < TRACE_ASYNC_KINDS; k++)
+			printf(" %s=%u", trace_async_name((uint8_t)k), st->async[k]);
+		printf(" (mismatched: %u)\n", st->bad_async);
+	}
 	printf("\nexpected actions:");
 	for (unsigned a = 0; a < EXIT_ACTION_COUNT; a++)
 		printf(" %s=%u", exit_action_name((enum exit_action)a), st->by_action[a]);
@@ -72,16 +83,20 @@ int main(int argc, char **argv)
 			status = 2;
 			continue;
 		}
-		unsigned before = st.exits;
+		unsigned before = st.exits, sched_before = st.scheds;
 		unsigned bad = replay_trace(&t, stdout, &st);
 		sim.log_echo = log_echo; /* replay resets the simulator */
 		traces++;
+		char more[96] = "";
+		if (st.scheds != sched_before || t.nasync)
+			snprintf(more, sizeof(more), " (and %u sched entries, %u async records)",
+				 st.scheds - sched_before, t.nasync);
 		if (bad) {
-			printf("%s: %u of %u exit(s) mismatched\n", t.file, bad, st.exits - before);
+			printf("%s: %u mismatch(es) in %u exit(s)%s\n", t.file, bad, st.exits - before, more);
 			if (!status)
 				status = 1;
 		} else if (!quiet) {
-			printf("%s: %u exit(s) reproduced\n", t.file, st.exits - before);
+			printf("%s: %u exit(s)%s reproduced\n", t.file, st.exits - before, more);
 		}
 		trace_free(&t);
 	}

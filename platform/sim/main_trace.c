@@ -43,7 +43,8 @@ static int convert(const char *mode, const char *in, const char *outpath)
 
 static int count(int n, char **files)
 {
-	unsigned by_reason[TRACE_REASON_SLOTS] = { 0 }, total = 0;
+	unsigned by_reason[TRACE_REASON_SLOTS] = { 0 }, total = 0, scheds = 0, vms = 0;
+	unsigned async[TRACE_ASYNC_KINDS] = { 0 };
 	int status = 0;
 	for (int i = 0; i < n; i++) {
 		struct trace t;
@@ -53,7 +54,14 @@ static int count(int n, char **files)
 			status = 2;
 			continue;
 		}
+		for (unsigned k = 0; k < TRACE_ASYNC_KINDS; k++)
+			async[k] += t.count[k];
+		vms += t.nvms;
 		for (unsigned e = 0; e < t.nexits; e++) {
+			if (t.exits[e].sched) {
+				scheds++;
+				continue;
+			}
 			uint16_t r = exit_basic_reason(&t.exits[e].ex);
 			by_reason[r < EXIT_REASON_MAX ? r : EXIT_REASON_MAX]++;
 			total++;
@@ -65,6 +73,13 @@ static int count(int n, char **files)
 			printf("%-28s %8u\n", r < EXIT_REASON_MAX ? exit_reason_name(r) : "(unknown reason)",
 			       by_reason[r]);
 	printf("%-28s %8u\n", "total", total);
+	if (scheds)
+		printf("%-28s %8u\n", "sched entries", scheds);
+	for (unsigned k = 1; k < TRACE_ASYNC_KINDS; k++)
+		if (async[k])
+			printf("%-28s %8u\n", trace_async_name((uint8_t)k), async[k]);
+	if (vms > (unsigned)n)
+		printf("%-28s %8u\n", "VMs", vms);
 	return status;
 }
 

@@ -38,12 +38,18 @@ struct replay_stats {
 	unsigned by_reason[TRACE_REASON_SLOTS];
 	unsigned by_reason_bad[TRACE_REASON_SLOTS];
 	unsigned by_action[8];
+	unsigned scheds;                       /* sched entries replayed */
+	unsigned bad_scheds;
+	unsigned async[TRACE_ASYNC_KINDS];     /* async records, by kind */
+	unsigned bad_async;                    /* async records (or unlisted events) that differed */
 };
 
 /*
  * Replay a parsed trace; every mismatch is printed to `out` as
  * "FILE: exit #N (line L, REASON): field expected E, actual A".
- * Returns the number of mismatched exits (0 = the trace reproduced).
+ * "FILE: sched #N (line L, pcpu P): ..." or "FILE: async #N (line L, KIND): ...".
+ * Returns the number of mismatched entries and async records (0 = the
+ * trace reproduced).
  */
 unsigned replay_trace(const struct trace *t, FILE *out, struct replay_stats *stats);
 

@@ -459,6 +459,8 @@ uint16_t plat_cpu_id(void)
 
 void plat_kick_pcpu(uint16_t cpu)
 {
+	if (sim.kick_hook)
+		sim.kick_hook(cpu);
 	/* The own pCPU is in root mode: nothing to do (platform.h). */
 	if (cpu < TERN_MAX_PCPUS && cpu != sim.this_cpu)
 		sim.kicks[cpu]++;
@@ -524,6 +526,12 @@ void plat_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 		}
 	}
 	memset(out, 0, 16);
+}
+
+void plat_trace_request(const struct vcpu *target, uint32_t req)
+{
+	if (sim.request_hook)
+		sim.request_hook(target, req);
 }
 
 void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action)

@@ -85,6 +85,9 @@ struct sim {
 	uint64_t host_ram_used;       /* bytes carved from the start */
 	struct sim_replay_exit *replay;  /* non-NULL while replaying an exit */
 	void (*trace_hook)(struct vcpu *vcpu, const struct exit_record *ex, int action);
+	/* Every request core makes (plat_trace_request) and kick it sends (plat_kick_pcpu). */
+	void (*request_hook)(const struct vcpu *target, uint32_t req);
+	void (*kick_hook)(uint16_t cpu);
 	/* Called after every guest-memory read core makes: a test's "other
 	 * vCPU" acts between a read and what core does next (e.g. rewrites a
 	 * paging-structure entry before the walk's A/D update). */

@@ -13,6 +13,7 @@
 #include "exit.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "request.h"
 
 #define TRACE_MAX_MEM 256       /* bytes in one mem/write line */
 #define TRACE_MAX_READS 4096    /* guest-memory reads per exit (a REP string exit makes many) */
@@ -31,9 +32,20 @@ struct trace_mem {
 	uint8_t data[TRACE_MAX_MEM];
 };
 
+/*
+ * An entry of the trace: an exit, or a scheduling decision (`sched`: pCPU
+ * `pcpu` asked sched_next and entered vm/vcpu, or nothing when none), whose
+ * state/mem/expect/write lines are those of the chosen vCPU's pre-entry
+ * work (its requests, IOREQ post-work) in its own context.
+ */
 struct trace_exit {
 	unsigned line;
+	uint16_t vm;                      /* the VM's id (default: the first VM's) */
 	uint16_t vcpu;
+	uint16_t pcpu;
+	bool pcpu_given;                  /* the pCPU is checked only when the trace gives it */
+	bool sched;                       /* a `sched` entry, not an exit */
+	bool sched_none;                  /* sched: the pCPU found nothing to run */
 	struct exit_record ex;
 
 	/* State the handler may read. */
@@ -62,6 +74,47 @@ struct trace_exit {
 	unsigned nwrites, cap_writes;
 };
 
+/*
+ * Asynchronous records between entries, in the order they happened
+ * (traces/README.md). REQUEST, KICK and VM (a VM core created during the
+ * entry before) are what core did and are compared; COMPLETE is what the
+ * device model did (it writes the IOREQ slot) and is applied.
+ */
+enum trace_async_kind {
+	TRACE_ASYNC_REQUEST = 1,
+	TRACE_ASYNC_KICK,
+	TRACE_ASYNC_COMPLETE,
+	TRACE_ASYNC_VM,
+	/* TRACE_ASYNC_TIMER (issue 12) comes next; the binary type is reserved. */
+	TRACE_ASYNC_KINDS,
+};
+
+struct trace_async {
+	unsigned line;
+	unsigned after;                   /* entries before it (it follows entry after-1) */
+	uint8_t kind;
+	uint16_t vm, vcpu;                /* REQUEST, COMPLETE: the target; VM: its id */
+	uint16_t pcpu;                    /* REQUEST: the requester's pCPU; KICK: the kicked one */
+	uint16_t from;                    /* KICK: the kicking pCPU */
+	uint32_t bits;                    /* REQUEST: VCPU_REQ_* */
+	uint32_t state;                   /* COMPLETE: the slot's state the device model wrote */
+	uint64_t value;                   /* COMPLETE: the slot's value */
+	unsigned vm_index;                /* VM: index in trace.vms */
+};
+
+/* A VM of the trace: those before the first entry the platform created. */
+struct trace_vm {
+	uint16_t id;
+	bool created_only;                /* state=created: not started yet */
+	bool boot_state;                  /* the platform gave it a boot state (a reset loads it) */
+	unsigned line;
+	struct vm_config cfg;
+};
+
+#define TRACE_MAX_ASYNC 1000000
+#define TRACE_REQ_KNOWN (VCPU_REQ_IOREQ_DONE | VCPU_REQ_FLUSH_EPT | VCPU_REQ_SYNC | VCPU_REQ_WAKE | \
+			 VCPU_REQ_FLUSH_VPID)
+
 /* The host CPU the trace was recorded on (policy building reads it). */
 struct trace_cpuid {
 	uint32_t leaf, subleaf;
@@ -70,11 +123,18 @@ struct trace_cpuid {
 
 struct trace {
 	char file[256];
-	struct vm_config cfg;
+	struct vm_config cfg;             /* the first VM's (vms[0].cfg) */
 	bool have_vm;
+	struct trace_vm vms[TERN_MAX_VMS];
+	unsigned nvms;
+	unsigned nvms_at_start;           /* VMs before the first entry: the platform's */
+	struct trace_async *async;
+	unsigned nasync, cap_async;
+	unsigned nsched;                  /* sched entries among exits[] */
+	unsigned count[TRACE_ASYNC_KINDS]; /* async records by kind */
 	struct trace_cpuid host_cpuid[TRACE_MAX_HOST_CPUID];
 	unsigned nhost_cpuid;
-	struct trace_exit *exits;
+	struct trace_exit *exits;         /* exits and sched entries, in order */
 	unsigned nexits;
 	unsigned cap;
 };
@@ -89,6 +149,13 @@ void trace_free(struct trace *t);
 struct trace_mem *trace_exit_add_mem(struct trace_exit *e, bool write);
 /* A new exit at the end of the trace, with its defaults; NULL when full. */
 struct trace_exit *trace_add_exit(struct trace *t);
+/* A new async record after the current last entry; NULL when full. */
+struct trace_async *trace_add_async(struct trace *t, uint8_t kind);
+/* The trace's VM with this id, or NULL. */
+const struct trace_vm *trace_find_vm(const struct trace *t, uint16_t id);
+/* "ioreq_done|wake" for request bits (hex for unknown ones). */
+void trace_format_req(uint32_t bits, char *buf, size_t len);
+const char *trace_async_name(uint8_t kind);
 
 const char *trace_reg_name(enum vcpu_reg reg);
 const char *trace_seg_name(enum vcpu_seg seg);

@@ -46,19 +46,58 @@ static int load(const char *name, const uint8_t *buf, size_t len, struct trace *
 			break;
 		}
 		if (r->type == TRACE_BIN_VM) {
-			if (t->have_vm || t->nexits) {
-				ret = bin_fail(err, errlen, name, at, "a second or late VM record");
+			if (trace_find_vm(t, r->vm.id)) {
+				ret = bin_fail(err, errlen, name, at, "a second VM record for VM %u",
+					       r->vm.id);
 				break;
 			}
-			if (r->vm.vcpus == 0 || r->vm.vcpus > TERN_MAX_VCPUS || !r->vm.name[0]) {
+			if (t->nvms == TERN_MAX_VMS || r->vm.id >= TERN_MAX_VMS) {
+				ret = bin_fail(err, errlen, name, at, "VM id %u: at most %u VMs", r->vm.id,
+					       TERN_MAX_VMS);
+				break;
+			}
+			if (r->vm.vcpus == 0 || r->vm.vcpus > TERN_MAX_VCPUS || !r->vm.name[0] ||
+			    r->vm.affinity >> TERN_MAX_PCPUS) {
 				ret = bin_fail(err, errlen, name, at, "impossible VM configuration");
 				break;
 			}
-			snprintf(t->cfg.name, sizeof(t->cfg.name), "%s", r->vm.name);
-			t->cfg.vcpu_count = r->vm.vcpus;
-			t->cfg.service_vm = r->vm.service;
-			t->cfg.reset_on_triple_fault = r->vm.reset_on_triple_fault;
-			t->cfg.mem_size = r->vm.mem;
+			if (e && !e->sched && !e->have_expect) {
+				ret = bin_fail(err, errlen, name, at, "VM record inside an exit");
+				break;
+			}
+			struct trace_vm *tv = &t->vms[t->nvms];
+			memset(tv, 0, sizeof(*tv));
+			tv->id = r->vm.id;
+			tv->line = t->nexits;
+			snprintf(tv->cfg.name, sizeof(tv->cfg.name), "%s", r->vm.name);
+			tv->cfg.vcpu_count = r->vm.vcpus;
+			tv->cfg.service_vm = r->vm.service;
+			tv->cfg.reset_on_triple_fault = r->vm.reset_on_triple_fault;
+			tv->cfg.mem_size = r->vm.mem;
+			tv->cfg.cpu_affinity = r->vm.affinity;
+			tv->boot_state = r->vm.flags & TRACE_BIN_VM_BOOT_STATE;
+			tv->created_only = r->vm.flags & TRACE_BIN_VM_CREATED;
+			if (tv->created_only && t->nexits) {
+				ret = bin_fail(err, errlen, name, at, "a VM created during the run that is "
+					       "marked not started");
+				break;
+			}
+			if (t->nexits) {
+				struct trace_async *a = trace_add_async(t, TRACE_ASYNC_VM);
+				if (!a) {
+					ret = bin_fail(err, errlen, name, at, "too many records");
+					break;
+				}
+				a->line = t->nexits;
+				a->vm = tv->id;
+				a->vm_index = t->nvms;
+				e = NULL;
+			} else {
+				t->nvms_at_start = t->nvms + 1;
+			}
+			if (t->nvms == 0)
+				t->cfg = tv->cfg;
+			t->nvms++;
 			t->have_vm = true;
 			continue;
 		}
@@ -78,23 +117,80 @@ static int load(const char *name, const uint8_t *buf, size_t len, struct trace *
 			memcpy(c->regs, r->cpuid_regs, sizeof(c->regs));
 			continue;
 		}
-		if (r->type == TRACE_BIN_EXIT) {
-			if (e && !e->have_expect) {
+		if (r->type == TRACE_BIN_EXIT || r->type == TRACE_BIN_SCHED) {
+			if (e && !e->sched && !e->have_expect) {
 				ret = bin_fail(err, errlen, name, at, "exit without an ACTION record before it");
 				break;
 			}
-			if (r->vcpu >= t->cfg.vcpu_count || r->ex.instr_len > 15) {
-				ret = bin_fail(err, errlen, name, at, "impossible exit (vcpu %u, length %u)",
-					       r->vcpu, r->ex.instr_len);
+			const struct trace_vm *tv = trace_find_vm(t, r->vm_id);
+			bool none = r->type == TRACE_BIN_SCHED && (r->index & TRACE_BIN_SCHED_NONE);
+			if (!none && (!tv || r->vcpu >= tv->cfg.vcpu_count)) {
+				ret = bin_fail(err, errlen, name, at, "%s of vCPU %u of VM %u, which does not "
+					       "exist", r->type == TRACE_BIN_EXIT ? "exit" : "sched",
+					       r->vcpu, r->vm_id);
+				break;
+			}
+			if (r->ex.instr_len > 15 || r->pcpu >= TERN_MAX_PCPUS) {
+				ret = bin_fail(err, errlen, name, at, "impossible exit (length %u, pcpu %u)",
+					       r->ex.instr_len, r->pcpu);
 				break;
 			}
 			if (!(e = trace_add_exit(t))) {
 				ret = bin_fail(err, errlen, name, at, "too many exits");
 				break;
 			}
-			e->line = t->nexits; /* binary traces number exits, not lines */
+			e->line = t->nexits; /* binary traces number entries, not lines */
+			e->vm = r->vm_id;
 			e->vcpu = r->vcpu;
-			e->ex = r->ex;
+			e->pcpu = r->pcpu;
+			if (r->type == TRACE_BIN_SCHED) {
+				e->sched = true;
+				e->sched_none = none;
+				e->pcpu_given = true;
+				e->action = -1;
+				t->nsched++;
+			} else {
+				e->ex = r->ex;
+				/* Old recordings have index 0: their one pCPU. */
+				e->pcpu_given = true;
+			}
+			continue;
+		}
+		if (r->type == TRACE_BIN_REQUEST || r->type == TRACE_BIN_KICK ||
+		    r->type == TRACE_BIN_COMPLETE) {
+			if (e && !e->sched && !e->have_expect) {
+				ret = bin_fail(err, errlen, name, at, "asynchronous record inside an exit");
+				break;
+			}
+			uint8_t kind = r->type == TRACE_BIN_REQUEST ? TRACE_ASYNC_REQUEST :
+				       r->type == TRACE_BIN_KICK ? TRACE_ASYNC_KICK : TRACE_ASYNC_COMPLETE;
+			const struct trace_vm *tv = trace_find_vm(t, r->vm_id);
+			if (kind != TRACE_ASYNC_KICK && (!tv || r->vcpu >= tv->cfg.vcpu_count)) {
+				ret = bin_fail(err, errlen, name, at, "%s for vCPU %u of VM %u, which does "
+					       "not exist", trace_async_name(kind), r->vcpu, r->vm_id);
+				break;
+			}
+			if (r->pcpu >= TERN_MAX_PCPUS || r->from >= TERN_MAX_PCPUS ||
+			    (kind == TRACE_ASYNC_REQUEST &&
+			     (r->bits == 0 || (r->bits & ~(uint32_t)TRACE_REQ_KNOWN)))) {
+				ret = bin_fail(err, errlen, name, at, "impossible %s record",
+					       trace_async_name(kind));
+				break;
+			}
+			struct trace_async *a = trace_add_async(t, kind);
+			if (!a) {
+				ret = bin_fail(err, errlen, name, at, "too many records");
+				break;
+			}
+			a->line = t->nexits;
+			a->vm = r->vm_id;
+			a->vcpu = r->vcpu;
+			a->pcpu = r->pcpu;
+			a->from = r->from;
+			a->bits = r->bits;
+			a->state = r->state;
+			a->value = r->value;
+			e = NULL;
 			continue;
 		}
 		if (!e) {
@@ -106,6 +202,12 @@ static int load(const char *name, const uint8_t *buf, size_t len, struct trace *
 			ret = bin_fail(err, errlen, name, at, "state record after the outcome");
 			break;
 		}
+		if (e->sched && r->type == TRACE_BIN_ACTION) {
+			ret = bin_fail(err, errlen, name, at, "ACTION in a sched entry");
+			break;
+		}
+		if (e->sched && outcome)
+			e->have_expect = true; /* a sched entry's outcome has no ACTION */
 		if (outcome && r->type != TRACE_BIN_ACTION && !e->have_expect) {
 			ret = bin_fail(err, errlen, name, at, "outcome record before ACTION");
 			break;
@@ -116,6 +218,12 @@ static int load(const char *name, const uint8_t *buf, size_t len, struct trace *
 			e->reg_mask |= 1u << r->index;
 			break;
 		case TRACE_BIN_SEG:
+			/* VMCS access rights: bits 31:17 and 11:8 are reserved (SDM Table 24-2), as in text. */
+			if (r->seg.ar & ~(uint32_t)0x1f0ff) {
+				ret = bin_fail(err, errlen, name, at, "access rights 0x%x set reserved bits",
+					       r->seg.ar);
+				break;
+			}
 			e->segs[r->index] = r->seg;
 			e->seg_mask |= (uint16_t)(1u << r->index);
 			break;
@@ -188,7 +296,7 @@ static int load(const char *name, const uint8_t *buf, size_t len, struct trace *
 			break;
 	}
 	free(r);
-	if (!ret && e && !e->have_expect)
+	if (!ret && e && !e->sched && !e->have_expect)
 		ret = bin_fail(err, errlen, name, len, "the last exit has no ACTION (truncated trace?)");
 	if (!ret && !t->have_vm)
 		ret = bin_fail(err, errlen, name, len, "no VM record: empty or truncated trace");
@@ -243,29 +351,95 @@ static const char *const stop_names[] = {
 	"internal",
 };
 
+static void text_vm(FILE *f, const struct trace_vm *tv, bool with_id)
+{
+	const struct vm_config *c = &tv->cfg;
+	fprintf(f, "vm");
+	if (with_id)
+		fprintf(f, " id=%u", tv->id);
+	/* A name from a binary trace may hold any byte: quoted when it is not a plain word. */
+	bool plain = c->name[0] != '\0';
+	for (const char *n = c->name; *n; n++)
+		if (!((*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z') || (*n >= '0' && *n <= '9') ||
+		      *n == '_' || *n == '-' || *n == '.'))
+			plain = false;
+	fprintf(f, " name=");
+	if (plain)
+		fputs(c->name, f);
+	else
+		put_string(f, (const uint8_t *)c->name, strlen(c->name));
+	fprintf(f, " vcpus=%u service=%d mem=0x%llx", c->vcpu_count, c->service_vm,
+		(unsigned long long)c->mem_size);
+	if (c->reset_on_triple_fault)
+		fprintf(f, " reset_on_triple_fault=1");
+	if (c->cpu_affinity)
+		fprintf(f, " affinity=0x%llx", (unsigned long long)c->cpu_affinity);
+	if (tv->boot_state)
+		fprintf(f, " boot_state=1");
+	if (tv->created_only)
+		fprintf(f, " state=created");
+	fputc('\n', f);
+}
+
+static void text_async(FILE *f, const struct trace *t, const struct trace_async *a)
+{
+	char bits[96];
+	switch (a->kind) {
+	case TRACE_ASYNC_REQUEST:
+		trace_format_req(a->bits, bits, sizeof(bits));
+		fprintf(f, "request vm=%u vcpu=%u bits=%s pcpu=%u\n", a->vm, a->vcpu, bits, a->pcpu);
+		break;
+	case TRACE_ASYNC_KICK:
+		fprintf(f, "kick pcpu=%u from=%u\n", a->pcpu, a->from);
+		break;
+	case TRACE_ASYNC_COMPLETE:
+		fprintf(f, "complete vm=%u vcpu=%u state=%u value=0x%llx\n", a->vm, a->vcpu, a->state,
+			(unsigned long long)a->value);
+		break;
+	default:
+		text_vm(f, &t->vms[a->vm_index], true);
+		break;
+	}
+}
+
 int trace_write_text(const struct trace *t, FILE *f)
 {
-	fprintf(f, "vm name=%s vcpus=%u service=%d mem=0x%llx", t->cfg.name, t->cfg.vcpu_count,
-		t->cfg.service_vm, (unsigned long long)t->cfg.mem_size);
-	if (t->cfg.reset_on_triple_fault)
-		fprintf(f, " reset_on_triple_fault=1");
-	fputc('\n', f);
+	/* One VM with id 0 is written as before, without id= (older readers). */
+	bool ids = t->nvms > 1 || (t->nvms && t->vms[0].id != 0);
+	unsigned nstart = t->nvms_at_start ? t->nvms_at_start : t->nvms;
+	for (unsigned v = 0; v < nstart; v++)
+		text_vm(f, &t->vms[v], ids);
 	for (unsigned i = 0; i < t->nhost_cpuid; i++) {
 		const struct trace_cpuid *c = &t->host_cpuid[i];
 		fprintf(f, "host_cpuid leaf=0x%x sub=0x%x eax=0x%x ebx=0x%x ecx=0x%x edx=0x%x\n", c->leaf,
 			c->subleaf, c->regs[0], c->regs[1], c->regs[2], c->regs[3]);
 	}
+	unsigned ai = 0;
+	for (; ai < t->nasync && t->async[ai].after == 0; ai++)
+		text_async(f, t, &t->async[ai]);
 	for (unsigned i = 0; i < t->nexits; i++) {
 		const struct trace_exit *e = &t->exits[i];
 		uint16_t basic = exit_basic_reason(&e->ex);
 		const char *rname = exit_reason_name(basic);
 		fputc('\n', f);
-		if (strcmp(rname, "UNKNOWN"))
-			fprintf(f, "exit %s", rname);
-		else
-			fprintf(f, "exit %u", basic);
-		if (e->vcpu)
-			fprintf(f, " vcpu=%u", e->vcpu);
+		if (e->sched) {
+			fprintf(f, "sched pcpu=%u", e->pcpu);
+			if (e->sched_none)
+				fprintf(f, " none");
+			else
+				fprintf(f, " vm=%u vcpu=%u", e->vm, e->vcpu);
+		} else {
+			if (strcmp(rname, "UNKNOWN"))
+				fprintf(f, "exit %s", rname);
+			else
+				fprintf(f, "exit %u", basic);
+			if (e->vm != t->vms[0].id)
+				fprintf(f, " vm=%u", e->vm);
+			if (e->vcpu)
+				fprintf(f, " vcpu=%u", e->vcpu);
+			if (e->pcpu_given && e->pcpu)
+				fprintf(f, " pcpu=%u", e->pcpu); /* 0: the binary form's default */
+		}
 		if (exit_is_entry_failure(&e->ex))
 			fprintf(f, " failed=1");
 		const struct exit_record *x = &e->ex;
@@ -307,7 +481,12 @@ int trace_write_text(const struct trace *t, FILE *f)
 				fputc('\n', f);
 			}
 		}
-		fprintf(f, "expect action=%s", exit_action_name(e->action));
+		if (e->sched) {
+			if (e->have_expect)
+				fprintf(f, "expect");
+		} else {
+			fprintf(f, "expect action=%s", exit_action_name(e->action));
+		}
 		for (int r = 0; r < VCPU_REG_COUNT; r++)
 			if (e->exp_reg_mask & (1u << r))
 				fprintf(f, " %s=0x%llx", trace_reg_name(r), (unsigned long long)e->exp_regs[r]);
@@ -322,12 +501,15 @@ int trace_write_text(const struct trace *t, FILE *f)
 			if (e->exp_stop_detail_given)
 				fprintf(f, " detail=0x%x", e->exp_stop_detail);
 		}
-		fputc('\n', f);
+		if (!e->sched || e->have_expect)
+			fputc('\n', f);
 		for (unsigned w = 0; w < e->nwrites; w++) {
 			fprintf(f, "write gpa=0x%llx data=", (unsigned long long)e->writes[w].gpa);
 			put_hex(f, e->writes[w].data, e->writes[w].len);
 			fputc('\n', f);
 		}
+		for (; ai < t->nasync && t->async[ai].after <= i + 1; ai++)
+			text_async(f, t, &t->async[ai]);
 	}
 	return ferror(f) ? -1 : 0;
 }
@@ -337,24 +519,62 @@ static int emit(FILE *f, uint8_t *buf, size_t n)
 	return n && fwrite(buf, 1, n, f) == n ? 0 : -1;
 }
 
+
+
+static int bin_vm(FILE *f, uint8_t *buf, size_t cap, const struct trace_vm *tv)
+{
+	struct trace_bin_vm vm = { .id = tv->id, .affinity = tv->cfg.cpu_affinity,
+				   .flags = (tv->boot_state ? TRACE_BIN_VM_BOOT_STATE : 0u) |
+					    (tv->created_only ? TRACE_BIN_VM_CREATED : 0u),
+				   .vcpus = tv->cfg.vcpu_count, .service = tv->cfg.service_vm,
+				   .reset_on_triple_fault = tv->cfg.reset_on_triple_fault,
+				   .mem = tv->cfg.mem_size };
+	snprintf(vm.name, sizeof(vm.name), "%s", tv->cfg.name);
+	return emit(f, buf, trace_bin_vm(buf, cap, &vm));
+}
+
+static int bin_async(FILE *f, uint8_t *buf, size_t cap, const struct trace *t,
+		     const struct trace_async *a)
+{
+	switch (a->kind) {
+	case TRACE_ASYNC_REQUEST:
+		return emit(f, buf, trace_bin_request(buf, cap, a->vm, a->vcpu, a->bits, a->pcpu));
+	case TRACE_ASYNC_KICK:
+		return emit(f, buf, trace_bin_kick(buf, cap, a->pcpu, a->from));
+	case TRACE_ASYNC_COMPLETE:
+		return emit(f, buf, trace_bin_complete(buf, cap, a->vm, a->vcpu, a->state, a->value));
+	default:
+		return bin_vm(f, buf, cap, &t->vms[a->vm_index]);
+	}
+}
+
 int trace_write_binary(const struct trace *t, FILE *f)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_MEM_HDR + TRACE_BIN_MAX_DATA];
-	struct trace_bin_vm vm = { .vcpus = t->cfg.vcpu_count, .service = t->cfg.service_vm,
-				   .reset_on_triple_fault = t->cfg.reset_on_triple_fault,
-				   .mem = t->cfg.mem_size };
-	snprintf(vm.name, sizeof(vm.name), "%s", t->cfg.name);
-	if (emit(f, buf, trace_bin_header(buf, sizeof(buf))) ||
-	    emit(f, buf, trace_bin_vm(buf, sizeof(buf), &vm)))
+	unsigned nstart = t->nvms_at_start ? t->nvms_at_start : t->nvms;
+	if (emit(f, buf, trace_bin_header(buf, sizeof(buf))))
 		return -1;
+	for (unsigned v = 0; v < nstart; v++)
+		if (bin_vm(f, buf, sizeof(buf), &t->vms[v]))
+			return -1;
 	for (unsigned i = 0; i < t->nhost_cpuid; i++)
 		if (emit(f, buf, trace_bin_host_cpuid(buf, sizeof(buf), t->host_cpuid[i].leaf,
 						      t->host_cpuid[i].subleaf, t->host_cpuid[i].regs)))
 			return -1;
+	unsigned ai = 0;
+	for (; ai < t->nasync && t->async[ai].after == 0; ai++)
+		if (bin_async(f, buf, sizeof(buf), t, &t->async[ai]))
+			return -1;
 	for (unsigned i = 0; i < t->nexits; i++) {
 		const struct trace_exit *e = &t->exits[i];
-		if (emit(f, buf, trace_bin_exit(buf, sizeof(buf), e->vcpu, &e->ex)))
+		if (e->sched) {
+			if (emit(f, buf, trace_bin_sched(buf, sizeof(buf), e->pcpu, e->sched_none, e->vm,
+							 e->vcpu)))
+				return -1;
+		} else if (emit(f, buf, trace_bin_exit(buf, sizeof(buf), e->vm, e->vcpu,
+						       e->pcpu_given ? (uint8_t)e->pcpu : 0, &e->ex))) {
 			return -1;
+		}
 		for (int r = 0; r < VCPU_REG_COUNT; r++)
 			if ((e->reg_mask & (1u << r)) &&
 			    emit(f, buf, trace_bin_reg(buf, sizeof(buf), TRACE_BIN_REG, r, e->regs[r])))
@@ -370,7 +590,7 @@ int trace_write_binary(const struct trace *t, FILE *f)
 						       e->reads[m].data, e->reads[m].len,
 						       e->reads[m].fault)))
 				return -1;
-		if (emit(f, buf, trace_bin_action(buf, sizeof(buf), e->action)))
+		if (!e->sched && emit(f, buf, trace_bin_action(buf, sizeof(buf), e->action)))
 			return -1;
 		for (int r = 0; r < VCPU_REG_COUNT; r++)
 			if ((e->exp_reg_mask & (1u << r)) &&
@@ -393,6 +613,9 @@ int trace_write_binary(const struct trace *t, FILE *f)
 		for (unsigned w = 0; w < e->nwrites; w++)
 			if (emit(f, buf, trace_bin_mem(buf, sizeof(buf), TRACE_BIN_WRITE, e->writes[w].gpa,
 						       e->writes[w].data, e->writes[w].len, false)))
+				return -1;
+		for (; ai < t->nasync && t->async[ai].after <= i + 1; ai++)
+			if (bin_async(f, buf, sizeof(buf), t, &t->async[ai]))
 				return -1;
 	}
 	return 0;

@@ -214,47 +214,252 @@ static int seg_field(const char *key, int *seg, const char **field)
 	return *seg < 0 ? -1 : 0;
 }
 
+static const char *const req_names[] = { "ioreq_done", "flush_ept", "sync", "wake", "flush_vpid" };
+#define REQ_NAMES (sizeof(req_names) / sizeof(req_names[0]))
+
+void trace_format_req(uint32_t bits, char *buf, size_t len)
+{
+	size_t o = 0;
+	buf[0] = '\0';
+	for (unsigned b = 0; b < REQ_NAMES && o < len; b++)
+		if (bits & (1u << b)) {
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "|" : "", req_names[b]);
+			bits &= ~(1u << b);
+		}
+	if (o < len && (bits || o == 0))
+		snprintf(buf + o, len - o, "%s0x%x", o ? "|" : "", bits);
+}
+
+const char *trace_async_name(uint8_t kind)
+{
+	static const char *const names[TRACE_ASYNC_KINDS] = {
+		[TRACE_ASYNC_REQUEST] = "request", [TRACE_ASYNC_KICK] = "kick",
+		[TRACE_ASYNC_COMPLETE] = "complete", [TRACE_ASYNC_VM] = "vm",
+	};
+	return kind < TRACE_ASYNC_KINDS && names[kind] ? names[kind] : "?";
+}
+
+const struct trace_vm *trace_find_vm(const struct trace *t, uint16_t id)
+{
+	for (unsigned i = 0; i < t->nvms; i++)
+		if (t->vms[i].id == id)
+			return &t->vms[i];
+	return NULL;
+}
+
+static int finish_exit(struct parser *p);
+
+/*
+ * vm id= name= vcpus= service= mem= reset_on_triple_fault= affinity= state=:
+ * before the first entry, a VM the platform creates; after it, a VM core
+ * created during the entry before (checked by the replay).
+ */
 static int parse_vm(struct parser *p, struct token *tok, unsigned n)
 {
 	struct trace *t = p->t;
-	if (t->nexits)
-		return fail(p, "'vm' must come before the first exit");
-	if (t->have_vm)
-		return fail(p, "a second 'vm' line (one VM per trace)");
-	memset(&t->cfg, 0, sizeof(t->cfg));
-	snprintf(t->cfg.name, sizeof(t->cfg.name), "vm");
-	t->cfg.vcpu_count = 1;
-	t->cfg.mem_size = 0x100000;
+	if (t->nvms == TERN_MAX_VMS)
+		return fail(p, "more than %u 'vm' lines", TERN_MAX_VMS);
+	if (finish_exit(p))
+		return -1;
+	p->cur = NULL;
+	struct trace_vm *tv = &t->vms[t->nvms];
+	memset(tv, 0, sizeof(*tv));
+	tv->line = p->line;
+	/* Without id=: the next id core would give (0 for the first VM). */
+	tv->id = t->nvms ? (uint16_t)(t->vms[t->nvms - 1].id + 1) : 0;
+	struct vm_config *cfg = &tv->cfg;
+	snprintf(cfg->name, sizeof(cfg->name), "vm");
+	cfg->vcpu_count = 1;
+	cfg->mem_size = 0x100000;
 	for (unsigned i = 1; i < n; i++) {
 		uint64_t v;
 		if (!strcmp(tok[i].key, "name")) {
 			if (!tok[i].val || !*tok[i].val || strlen(tok[i].val) >= TERN_VM_NAME_LEN)
 				return fail(p, "VM name must be 1..%u characters", TERN_VM_NAME_LEN - 1);
-			snprintf(t->cfg.name, sizeof(t->cfg.name), "%s", tok[i].val);
+			snprintf(cfg->name, sizeof(cfg->name), "%s", tok[i].val);
+		} else if (!strcmp(tok[i].key, "id")) {
+			if (parse_u64(p, &tok[i], TERN_MAX_VMS - 1, &v))
+				return -1;
+			tv->id = (uint16_t)v;
 		} else if (!strcmp(tok[i].key, "vcpus")) {
 			if (parse_u64(p, &tok[i], TERN_MAX_VCPUS, &v))
 				return -1;
 			if (v == 0)
 				return fail(p, "a VM needs at least one vCPU");
-			t->cfg.vcpu_count = (uint16_t)v;
+			cfg->vcpu_count = (uint16_t)v;
 		} else if (!strcmp(tok[i].key, "service")) {
 			if (parse_u64(p, &tok[i], 1, &v))
 				return -1;
-			t->cfg.service_vm = v;
+			cfg->service_vm = v;
 		} else if (!strcmp(tok[i].key, "mem")) {
 			if (parse_u64(p, &tok[i], 1ull << 32, &v))
 				return -1;
-			t->cfg.mem_size = v;
+			cfg->mem_size = v;
 		} else if (!strcmp(tok[i].key, "reset_on_triple_fault")) {
 			if (parse_u64(p, &tok[i], 1, &v))
 				return -1;
-			t->cfg.reset_on_triple_fault = v;
+			cfg->reset_on_triple_fault = v;
+		} else if (!strcmp(tok[i].key, "boot_state")) {
+			if (parse_u64(p, &tok[i], 1, &v))
+				return -1;
+			tv->boot_state = v;
+		} else if (!strcmp(tok[i].key, "affinity")) {
+			if (parse_u64(p, &tok[i], (1ull << TERN_MAX_PCPUS) - 1, &v))
+				return -1;
+			cfg->cpu_affinity = v;
+		} else if (!strcmp(tok[i].key, "state")) {
+			if (!tok[i].val || (strcmp(tok[i].val, "created") && strcmp(tok[i].val, "running")))
+				return fail(p, "unknown VM state '%s' (created, running)",
+					    tok[i].val ? tok[i].val : "");
+			tv->created_only = !strcmp(tok[i].val, "created");
 		} else {
 			return fail(p, "unknown key '%s' in 'vm'", tok[i].key);
 		}
 	}
+	if (trace_find_vm(t, tv->id))
+		return fail(p, "a second VM with id %u", tv->id);
+	if (t->nexits) {
+		if (tv->created_only)
+			return fail(p, "state= belongs to the VMs before the first exit");
+		struct trace_async *a = trace_add_async(t, TRACE_ASYNC_VM);
+		if (!a)
+			return fail(p, "more than %u asynchronous records", TRACE_MAX_ASYNC);
+		a->line = p->line;
+		a->vm = tv->id;
+		a->vm_index = t->nvms;
+	} else {
+		t->nvms_at_start = t->nvms + 1;
+	}
+	if (t->nvms == 0)
+		t->cfg = *cfg;
+	t->nvms++;
 	t->have_vm = true;
 	return 0;
+}
+
+/* vm=N vcpu=N: a vCPU of a VM of the trace (the default VM: the first). */
+static int check_vcpu(struct parser *p, uint16_t vm, uint64_t vcpu, bool vcpu_given)
+{
+	const struct trace_vm *tv = trace_find_vm(p->t, vm);
+	if (!tv)
+		return fail(p, "VM %u does not exist (no 'vm' line with id=%u before it)", vm, vm);
+	if (vcpu_given && vcpu >= tv->cfg.vcpu_count)
+		return fail(p, "vcpu %llu does not exist (the VM has %u)", (unsigned long long)vcpu,
+			    tv->cfg.vcpu_count);
+	return 0;
+}
+
+/* Common to the records that sit between entries. */
+static int begin_async(struct parser *p, const char *what)
+{
+	if (!p->t->have_vm)
+		return fail(p, "'%s' before the 'vm' line", what);
+	if (finish_exit(p))
+		return -1;
+	p->cur = NULL;
+	return 0;
+}
+
+static int parse_async(struct parser *p, struct token *tok, unsigned n, uint8_t kind)
+{
+	const char *what = trace_async_name(kind);
+	if (begin_async(p, what))
+		return -1;
+	struct trace *t = p->t;
+	struct trace_async *a = trace_add_async(t, kind);
+	if (!a)
+		return fail(p, "more than %u asynchronous records", TRACE_MAX_ASYNC);
+	a->line = p->line;
+	a->vm = t->vms[0].id;
+	bool have_vcpu = false, have_bits = false, have_pcpu = false, have_state = false;
+	for (unsigned i = 1; i < n; i++) {
+		const char *k = tok[i].key;
+		uint64_t v;
+		if (!strcmp(k, "vm") && kind != TRACE_ASYNC_KICK) {
+			if (parse_u64(p, &tok[i], TERN_MAX_VMS - 1, &v))
+				return -1;
+			a->vm = (uint16_t)v;
+		} else if (!strcmp(k, "vcpu") && kind != TRACE_ASYNC_KICK) {
+			if (parse_u64(p, &tok[i], 0xffff, &v))
+				return -1;
+			a->vcpu = (uint16_t)v;
+			have_vcpu = true;
+		} else if (!strcmp(k, "pcpu")) {
+			if (parse_u64(p, &tok[i], TERN_MAX_PCPUS - 1, &v))
+				return -1;
+			a->pcpu = (uint16_t)v;
+			have_pcpu = true;
+		} else if (!strcmp(k, "from") && kind == TRACE_ASYNC_KICK) {
+			if (parse_u64(p, &tok[i], TERN_MAX_PCPUS - 1, &v))
+				return -1;
+			a->from = (uint16_t)v;
+		} else if (!strcmp(k, "bits") && kind == TRACE_ASYNC_REQUEST) {
+			if (!tok[i].val || !*tok[i].val)
+				return fail(p, "'bits' needs a value");
+			/* Names joined by '|' or a number; every bit must be a known request. */
+			char buf[128];
+			snprintf(buf, sizeof(buf), "%s", tok[i].val);
+			for (char *save = NULL, *w = strtok_r(buf, "|", &save); w;
+			     w = strtok_r(NULL, "|", &save)) {
+				int b = find_name(req_names, REQ_NAMES, w);
+				if (b >= 0) {
+					a->bits |= 1u << b;
+					continue;
+				}
+				struct token num = { "bits", w };
+				if (parse_u64(p, &num, UINT32_MAX, &v))
+					return -1;
+				a->bits |= (uint32_t)v;
+			}
+			if (a->bits == 0 || (a->bits & ~(uint32_t)TRACE_REQ_KNOWN))
+				return fail(p, "request bits 0x%x: not a set of known requests (ioreq_done, "
+					    "flush_ept, sync, wake, flush_vpid)", a->bits);
+			have_bits = true;
+		} else if (!strcmp(k, "value") && kind == TRACE_ASYNC_COMPLETE) {
+			if (parse_u64(p, &tok[i], UINT64_MAX, &a->value))
+				return -1;
+		} else if (!strcmp(k, "state") && kind == TRACE_ASYNC_COMPLETE) {
+			if (parse_u64(p, &tok[i], UINT32_MAX, &v))
+				return -1;
+			a->state = (uint32_t)v;
+			have_state = true;
+		} else {
+			return fail(p, "unknown key '%s' in '%s'", k, what);
+		}
+	}
+	if (kind == TRACE_ASYNC_KICK) {
+		if (!have_pcpu)
+			return fail(p, "'kick' needs pcpu=");
+		return 0;
+	}
+	if (!have_vcpu)
+		return fail(p, "'%s' needs vcpu=", what);
+	if (kind == TRACE_ASYNC_REQUEST && !have_bits)
+		return fail(p, "'request' needs bits=");
+	if (kind == TRACE_ASYNC_COMPLETE && !have_state)
+		return fail(p, "'complete' needs state= (the slot's state the device model wrote)");
+	return check_vcpu(p, a->vm, a->vcpu, true);
+}
+
+struct trace_async *trace_add_async(struct trace *t, uint8_t kind)
+{
+	if (t->nasync == TRACE_MAX_ASYNC)
+		return NULL;
+	if (t->nasync == t->cap_async) {
+		unsigned cap = t->cap_async ? t->cap_async * 2 : 16;
+		struct trace_async *na = realloc(t->async, cap * sizeof(*na));
+		if (!na)
+			return NULL;
+		t->async = na;
+		t->cap_async = cap;
+	}
+	struct trace_async *a = &t->async[t->nasync++];
+	memset(a, 0, sizeof(*a));
+	a->kind = kind;
+	a->after = t->nexits;
+	if (kind < TRACE_ASYNC_KINDS)
+		t->count[kind]++;
+	return a;
 }
 
 /* host_cpuid leaf= sub= eax= ebx= ecx= edx=: the host CPU the trace ran on. */
@@ -289,7 +494,7 @@ static int parse_host_cpuid(struct parser *p, struct token *tok, unsigned n)
 static int finish_exit(struct parser *p)
 {
 	struct trace_exit *e = p->cur;
-	if (e && !e->have_expect) {
+	if (e && !e->sched && !e->have_expect) {
 		unsigned saved = p->line;
 		p->line = e->line;
 		fail(p, "exit has no 'expect action=' line (truncated trace?)");
@@ -326,16 +531,24 @@ static int parse_exit(struct parser *p, struct token *tok, unsigned n)
 	}
 	e->ex.reason = (uint32_t)r;
 
+	e->vm = t->vms[0].id;
+	uint64_t vcpu = 0;
 	for (unsigned i = 2; i < n; i++) {
 		const char *k = tok[i].key;
 		uint64_t v;
 		if (!strcmp(k, "vcpu")) {
-			if (parse_u64(p, &tok[i], 0xffff, &v))
+			if (parse_u64(p, &tok[i], 0xffff, &vcpu))
 				return -1;
-			if (v >= t->cfg.vcpu_count)
-				return fail(p, "vcpu %llu does not exist (the VM has %u)",
-					    (unsigned long long)v, t->cfg.vcpu_count);
-			e->vcpu = (uint16_t)v;
+			e->vcpu = (uint16_t)vcpu;
+		} else if (!strcmp(k, "vm")) {
+			if (parse_u64(p, &tok[i], TERN_MAX_VMS - 1, &v))
+				return -1;
+			e->vm = (uint16_t)v;
+		} else if (!strcmp(k, "pcpu")) {
+			if (parse_u64(p, &tok[i], TERN_MAX_PCPUS - 1, &v))
+				return -1;
+			e->pcpu = (uint16_t)v;
+			e->pcpu_given = true;
 		} else if (!strcmp(k, "qual")) {
 			if (parse_u64(p, &tok[i], UINT64_MAX, &e->ex.qualification))
 				return -1;
@@ -378,7 +591,53 @@ static int parse_exit(struct parser *p, struct token *tok, unsigned n)
 			return fail(p, "unknown key '%s' in 'exit'", k);
 		}
 	}
-	return 0;
+	return check_vcpu(p, e->vm, vcpu, true);
+}
+
+/* sched pcpu= vm= vcpu= | sched pcpu= none: what sched_next gave the pCPU. */
+static int parse_sched(struct parser *p, struct token *tok, unsigned n)
+{
+	struct trace *t = p->t;
+	if (begin_async(p, "sched"))
+		return -1;
+	struct trace_exit *e = trace_add_exit(t);
+	if (!e)
+		return fail(p, "more than %u exits (or out of memory)", TRACE_MAX_EXITS);
+	e->line = p->line;
+	e->sched = true;
+	e->action = -1; /* its expect line is optional: the pre-entry has no action */
+	e->vm = t->vms[0].id;
+	p->cur = e;
+	t->nsched++;
+	bool have_pcpu = false, have_vcpu = false;
+	for (unsigned i = 1; i < n; i++) {
+		const char *k = tok[i].key;
+		uint64_t v;
+		if (!strcmp(k, "pcpu")) {
+			if (parse_u64(p, &tok[i], TERN_MAX_PCPUS - 1, &v))
+				return -1;
+			e->pcpu = (uint16_t)v;
+			have_pcpu = e->pcpu_given = true;
+		} else if (!strcmp(k, "vm")) {
+			if (parse_u64(p, &tok[i], TERN_MAX_VMS - 1, &v))
+				return -1;
+			e->vm = (uint16_t)v;
+		} else if (!strcmp(k, "vcpu")) {
+			if (parse_u64(p, &tok[i], 0xffff, &v))
+				return -1;
+			e->vcpu = (uint16_t)v;
+			have_vcpu = true;
+		} else if (!strcmp(k, "none") && !tok[i].val) {
+			e->sched_none = true;
+		} else {
+			return fail(p, "unknown key '%s' in 'sched'", k);
+		}
+	}
+	if (!have_pcpu)
+		return fail(p, "'sched' needs pcpu=");
+	if (e->sched_none == have_vcpu)
+		return fail(p, "'sched' needs either vcpu= (what the pCPU entered) or none");
+	return e->sched_none ? 0 : check_vcpu(p, e->vm, e->vcpu, true);
 }
 
 static int need_exit(struct parser *p, const char *what)
@@ -556,6 +815,8 @@ static int parse_expect(struct parser *p, struct token *tok, unsigned n)
 	if (need_exit(p, "expect"))
 		return -1;
 	struct trace_exit *e = p->cur;
+	if (e->sched)
+		e->have_expect = true;
 	for (unsigned i = 1; i < n; i++) {
 		const char *k = tok[i].key;
 		uint64_t v;
@@ -566,6 +827,8 @@ static int parse_expect(struct parser *p, struct token *tok, unsigned n)
 			e->exp_regs[r] = v;
 			e->exp_reg_mask |= 1u << r;
 		} else if (!strcmp(k, "action")) {
+			if (e->sched)
+				return fail(p, "a 'sched' entry has no action (its vCPU enters or not)");
 			if (!tok[i].val)
 				return fail(p, "'action' needs a value");
 			int a = exit_action_from_name(tok[i].val, (unsigned)strlen(tok[i].val));
@@ -631,6 +894,14 @@ static int parse_line(struct parser *p, char *line)
 		return parse_mem(p, tok, n, true);
 	if (!strcmp(kw, "expect"))
 		return parse_expect(p, tok, n);
+	if (!strcmp(kw, "sched"))
+		return parse_sched(p, tok, n);
+	if (!strcmp(kw, "request"))
+		return parse_async(p, tok, n, TRACE_ASYNC_REQUEST);
+	if (!strcmp(kw, "kick"))
+		return parse_async(p, tok, n, TRACE_ASYNC_KICK);
+	if (!strcmp(kw, "complete"))
+		return parse_async(p, tok, n, TRACE_ASYNC_COMPLETE);
 	return fail(p, "unknown keyword '%s'", kw);
 }
 
@@ -760,4 +1031,7 @@ void trace_free(struct trace *t)
 	free(t->exits);
 	t->exits = NULL;
 	t->nexits = t->cap = 0;
+	free(t->async);
+	t->async = NULL;
+	t->nasync = t->cap_async = 0;
 }

@@ -162,7 +162,7 @@ uint16_t plat_cpu_id(void)
  */
 void plat_kick_pcpu(uint16_t cpu)
 {
-	(void)cpu;
+	trace_rec_kick(cpu);
 }
 
 void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector)

@@ -295,6 +295,7 @@ static bool prepare_entry(struct vcpu *vcpu)
 	if (vcpu->load_pending)
 		load_pending_state(vcpu);
 	vcpu_pre_entry(vcpu);
+	trace_rec_pre_entry(vcpu);
 	if (!vcpu_can_enter(vcpu))
 		return false;
 	write_back(vcpu);
@@ -390,6 +391,7 @@ void x86_pcpu_run(struct x86_pcpu *pc, struct tern *hv)
 {
 	for (;;) {
 		struct vcpu *vcpu = sched_next(hv, plat_cpu_id());
+		trace_rec_sched(plat_cpu_id(), vcpu);
 		if (!vcpu)
 			return;
 		int ret = x86_vcpu_ready(pc, vcpu);

@@ -4,10 +4,14 @@
  * format (core/trace_bin.h, traces/README.md), streamed out COM2.
  *
  *   header, VM record, then per exit:
- *   EXIT, then REG/SEG/MEM as the handler reads them (in order), then
- *   ACTION, EXP_REG for every register written (vcpu->reg_dirty), EVENT
- *   (when one is queued), CONSOLE (bytes the VM's UART sent), STOP (when
- *   the VM stopped), WRITE (guest-memory writes, in order).
+ *   EXIT (tagged with its VM, vCPU and pCPU), then REG/SEG/MEM as the
+ *   handler reads them (in order), then ACTION, EXP_REG for every register
+ *   written (vcpu->reg_dirty), EVENT (when one is queued), CONSOLE (bytes
+ *   the VM's UART sent), STOP (when the VM stopped), WRITE (guest-memory
+ *   writes, in order); then the asynchronous records of the exit in the
+ *   order core raised them (REQUEST through plat_trace_request, KICK from
+ *   plat_kick_pcpu), and a VM record for every VM core created in it.
+ *   SCHED records are what sched_next gave the pCPU (trace_rec_sched).
  *
  * In this build the GPRs are not pre-filled into the register cache (see
  * run.c), so every register the handler reads arrives through
@@ -31,6 +35,7 @@
 #define REC_MAX_WRITES 256   /* the format has no limit; a REP INS writes one per element */
 #define REC_MAX_CONSOLE 1024
 #define REC_MAX_CPUID 64
+#define REC_MAX_ASYNC 64     /* requests/kicks one exit raises (a pause: one per vCPU) */
 #define REC_BUF (TRACE_BIN_REC_HDR + TRACE_BIN_MEM_HDR + TRACE_BIN_MAX_DATA + 16)
 
 struct rec_write {
@@ -50,12 +55,28 @@ static struct {
 	unsigned console_len;
 	unsigned lost;          /* records that did not fit (reported at the end) */
 	bool vm_emitted;
-	const struct vm *vm;    /* the one VM the format holds */
-	bool cut;               /* the recording ended early (trace_rec_begin) */
 	/* Host CPUID leaves read while the VM's policy was built, before the
 	 * VM record exists: held and emitted right after it. */
 	struct { uint32_t leaf, subleaf, regs[4]; } cpuid[REC_MAX_CPUID];
 	unsigned ncpuid;
+	/* Which VM ids have a VM record; async events of the exit in flight
+	 * are held until its outcome is out (they belong after it). */
+	bool vm_known[TERN_MAX_VMS];
+	/* What the last exit left dirty: a sched entry's outcome is only what
+	 * its pre-entry work changed beyond that (the replay counts the same). */
+	/*
+	 * Per vCPU, what its last exit left for its next entry (dirty
+	 * registers, the event): its pre-entry record lists only what the
+	 * pre-entry work added, even when other vCPUs ran in between.
+	 */
+	struct rec_exit_state {
+		bool valid;
+		uint32_t dirty;
+		uint64_t regs[VCPU_REG_COUNT];
+		struct vcpu_event event;
+	} last[TERN_MAX_VMS][TERN_MAX_VCPUS];
+	uint8_t async[REC_MAX_ASYNC * (TRACE_BIN_REC_HDR + TRACE_BIN_REQUEST_LEN)];
+	unsigned async_len;
 } rec;
 
 static void emit(const uint8_t *buf, size_t n)
@@ -79,16 +100,22 @@ void trace_rec_init(void)
 void trace_rec_vm(const struct vm *vm)
 {
 	struct trace_bin_vm v;
-	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_VM_LEN];
+	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_VM2_LEN];
 	tern_memset(&v, 0, sizeof(v));
+	v.id = vm->id;
+	v.affinity = vm->config.cpu_affinity;
+	v.flags = vm->boot_state_valid ? TRACE_BIN_VM_BOOT_STATE : 0;
+	if (vm->id < TERN_MAX_VMS)
+		rec.vm_known[vm->id] = true;
 	v.vcpus = vm->config.vcpu_count;
 	v.service = vm->config.service_vm;
 	v.reset_on_triple_fault = vm->config.reset_on_triple_fault;
 	v.mem = vm->config.mem_size;
 	tern_strlcpy(v.name, vm->config.name, sizeof(v.name));
 	emit(buf, trace_bin_vm(buf, sizeof(buf), &v));
+	if (rec.vm_emitted)
+		return; /* a VM core created later: the host CPUID went out with the first */
 	rec.vm_emitted = true;
-	rec.vm = vm;
 	for (unsigned i = 0; i < rec.ncpuid; i++) {
 		uint8_t cb[TRACE_BIN_REC_HDR + TRACE_BIN_CPUID_LEN];
 		emit(cb, trace_bin_host_cpuid(cb, sizeof(cb), rec.cpuid[i].leaf, rec.cpuid[i].subleaf,
@@ -120,32 +147,69 @@ void trace_rec_host_tsc(uint64_t tsc)
 
 void trace_rec_end(void)
 {
-	x86_log("trace: %lu exits recorded, %lu bytes on COM2%s%s", (unsigned long)rec.exits,
-		(unsigned long)rec.bytes, rec.lost ? ", SOME RECORDS LOST" : "",
-		rec.cut ? " (up to the Service VM's first HC_CREATE_VM)" : "");
+	x86_log("trace: %lu exits recorded, %lu bytes on COM2%s", (unsigned long)rec.exits,
+		(unsigned long)rec.bytes, rec.lost ? ", SOME RECORDS LOST" : "");
 }
 
 void trace_rec_begin(struct vcpu *vcpu, const struct exit_record *ex)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_EXIT_LEN];
-	/*
-	 * The trace format holds one VM and the replay drives one (the mvtrace
-	 * work extends both). What the Service VM does once it has created a
-	 * second VM depends on that VM's run, which the trace cannot hold, so
-	 * the recording ends before the Service VM's first HC_CREATE_VM
-	 * (VMCALL with the id in R8, hypercall.h): everything before it is
-	 * recorded and replays exactly; nothing after it is recorded.
-	 */
-	if (!rec.cut && (vcpu->vm != rec.vm ||
-			 (exit_basic_reason(ex) == EXIT_REASON_VMCALL &&
-			  xvcpu_of(vcpu)->gprs[VCPU_R8] == HC_CREATE_VM)))
-		rec.cut = true;
-	if (rec.cut)
-		return;
+	if (rec.async_len)
+		emit(rec.async, rec.async_len);
 	rec.active = true;
 	rec.nwrites = 0;
 	rec.console_len = 0;
-	emit(buf, trace_bin_exit(buf, sizeof(buf), vcpu->id, ex));
+	rec.async_len = 0;
+	emit(buf, trace_bin_exit(buf, sizeof(buf), vcpu->vm->id, vcpu->id, (uint8_t)vcpu->pcpu, ex));
+}
+
+/* An async record: after the exit in flight, or at once between exits. */
+static void rec_async(const uint8_t *buf, size_t n)
+{
+	if (n == 0 || rec.async_len + n > sizeof(rec.async)) {
+		rec.lost++;
+		return;
+	}
+	if (!rec.active) {
+		emit(buf, n);
+		return;
+	}
+	tern_memcpy(rec.async + rec.async_len, buf, n);
+	rec.async_len += (unsigned)n;
+}
+
+void plat_trace_request(const struct vcpu *target, uint32_t req)
+{
+	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_REQUEST_LEN];
+	if (rec.vm_emitted)
+		rec_async(buf, trace_bin_request(buf, sizeof(buf), target->vm->id, target->id, req,
+						 plat_cpu_id()));
+}
+
+void trace_rec_kick(uint16_t cpu)
+{
+	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_KICK_LEN];
+	if (rec.vm_emitted)
+		rec_async(buf, trace_bin_kick(buf, sizeof(buf), cpu, plat_cpu_id()));
+}
+
+void trace_rec_sched(uint16_t cpu, const struct vcpu *vcpu)
+{
+	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_SCHED_LEN];
+	if (!rec.vm_emitted)
+		return;
+	/* A sched entry whose pre-entry never ran (its VMCS could not be loaded): its events. */
+	if (rec.async_len)
+		emit(rec.async, rec.async_len);
+	rec.async_len = 0;
+	rec.active = false;
+	emit(buf, trace_bin_sched(buf, sizeof(buf), cpu, !vcpu, vcpu ? vcpu->vm->id : 0,
+				  vcpu ? vcpu->id : 0));
+	/* Its pre-entry work reads registers and memory like an exit does. */
+	rec.active = vcpu != 0;
+	rec.nwrites = 0;
+	rec.console_len = 0;
+	rec.async_len = 0;
 }
 
 void trace_rec_reg(enum vcpu_reg reg, uint64_t value)
@@ -229,9 +293,74 @@ void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action
 	for (unsigned i = 0; i < rec.nwrites; i++)
 		emit(buf, trace_bin_mem(buf, sizeof(buf), TRACE_BIN_WRITE, rec.writes[i].gpa,
 					rec.writes[i].data, rec.writes[i].len, false));
+	/* The VMs core created in this exit (HC_CREATE_VM), as VM records,
+	 * before the requests core made to their vCPUs while creating them. */
+	const struct tern *hv = vm->hv;
+	for (uint16_t id = 0; id < TERN_MAX_VMS; id++) {
+		bool live = hv->vms[id].state != VM_STATE_POWERED_OFF;
+		if (live && !rec.vm_known[id])
+			trace_rec_vm(&hv->vms[id]);
+		rec.vm_known[id] = live;
+	}
+	if (rec.async_len)
+		emit(rec.async, rec.async_len);
+	rec.async_len = 0;
+	struct rec_exit_state *ls = &rec.last[vm->id % TERN_MAX_VMS][vcpu->id % TERN_MAX_VCPUS];
+	ls->valid = true;
+	ls->dirty = vcpu->reg_dirty;
+	tern_memcpy(ls->regs, vcpu->regs, sizeof(ls->regs));
+	ls->event = vcpu->event;
+}
+
+static bool same_event(const struct vcpu_event *a, const struct vcpu_event *b)
+{
+	return a->valid == b->valid && a->vector == b->vector && a->type == b->type &&
+	       a->has_error == b->has_error && a->error_code == b->error_code;
+}
+
+void trace_rec_pre_entry(struct vcpu *vcpu)
+{
+	uint8_t buf[REC_BUF];
+	if (!rec.active)
+		return;
+	rec.active = false;
+	struct rec_exit_state *ls = &rec.last[vcpu->vm->id % TERN_MAX_VMS][vcpu->id % TERN_MAX_VCPUS];
+	bool after_exit = ls->valid;
+	for (unsigned r = 0; r < VCPU_REG_COUNT; r++) {
+		uint32_t bit = 1u << r;
+		if (!(vcpu->reg_dirty & bit) ||
+		    (after_exit && (ls->dirty & bit) && ls->regs[r] == vcpu->regs[r]))
+			continue;
+		emit(buf, trace_bin_reg(buf, sizeof(buf), TRACE_BIN_EXP_REG, (enum vcpu_reg)r,
+					vcpu->regs[r]));
+	}
+	if (vcpu->event.valid && !(after_exit && same_event(&ls->event, &vcpu->event)))
+		emit(buf, trace_bin_event(buf, sizeof(buf), &vcpu->event));
+	for (unsigned off = 0; off < rec.console_len; off += TRACE_BIN_MAX_DATA) {
+		uint32_t n = rec.console_len - off;
+		if (n > TRACE_BIN_MAX_DATA)
+			n = TRACE_BIN_MAX_DATA;
+		emit(buf, trace_bin_console(buf, sizeof(buf), rec.console + off, n));
+	}
+	const struct vm *vm = vcpu->vm;
+	if (vm->state == VM_STATE_STOPPED)
+		emit(buf, trace_bin_stop(buf, sizeof(buf), vm->stop_cause, vm->stop_detail));
+	for (unsigned i = 0; i < rec.nwrites; i++)
+		emit(buf, trace_bin_mem(buf, sizeof(buf), TRACE_BIN_WRITE, rec.writes[i].gpa,
+					rec.writes[i].data, rec.writes[i].len, false));
+	if (rec.async_len)
+		emit(rec.async, rec.async_len);
+	rec.async_len = 0;
+	ls->valid = false;
 }
 
 #else
+
+void plat_trace_request(const struct vcpu *target, uint32_t req)
+{
+	(void)target;
+	(void)req;
+}
 
 void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action)
 {

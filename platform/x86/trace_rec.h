@@ -31,6 +31,11 @@ void trace_rec_gpa_write(uint64_t gpa, const void *data, size_t len);
 void trace_rec_console(uint8_t c);
 void trace_rec_host_cpuid(uint32_t leaf, uint32_t subleaf, const uint32_t regs[4]);
 void trace_rec_host_tsc(uint64_t tsc);
+/* A kick core sent (plat_kick_pcpu); what sched_next gave pCPU cpu (NULL: nothing). */
+void trace_rec_kick(uint16_t cpu);
+void trace_rec_sched(uint16_t cpu, const struct vcpu *vcpu);
+/* After vcpu_pre_entry, before the write-back: the sched entry's outcome. */
+void trace_rec_pre_entry(struct vcpu *vcpu);
 #else
 static inline void trace_rec_init(void) {}
 static inline void trace_rec_vm(const struct vm *vm) { (void)vm; }
@@ -44,6 +49,9 @@ static inline void trace_rec_gpa_write(uint64_t gpa, const void *data, size_t le
 static inline void trace_rec_console(uint8_t c) { (void)c; }
 static inline void trace_rec_host_cpuid(uint32_t leaf, uint32_t subleaf, const uint32_t regs[4]) { (void)leaf; (void)subleaf; (void)regs; }
 static inline void trace_rec_host_tsc(uint64_t tsc) { (void)tsc; }
+static inline void trace_rec_kick(uint16_t cpu) { (void)cpu; }
+static inline void trace_rec_sched(uint16_t cpu, const struct vcpu *vcpu) { (void)cpu; (void)vcpu; }
+static inline void trace_rec_pre_entry(struct vcpu *vcpu) { (void)vcpu; }
 #endif
 
 #endif
