@@ -68,7 +68,9 @@ enum exit_action ioreq_send(struct vcpu *vcpu, const struct ioreq *req, ioreq_po
 	struct vm *vm = vcpu->vm;
 	struct vm *svm = vm_service(vm->hv);
 	uint64_t slot = slot_gpa(vm, vcpu->id);
-	bool pio = req->type == IOREQ_TYPE_PORTIO;
+	bool pci = req->type == IOREQ_TYPE_PCICFG;
+	/* Port I/O and PCI config carry a 32-bit value (acrn_pio/pci_request). */
+	bool v32 = req->type == IOREQ_TYPE_PORTIO || pci;
 
 	/*
 	 * The vCPU's side first (a device model on another CPU may complete
@@ -82,10 +84,15 @@ enum exit_action ioreq_send(struct vcpu *vcpu, const struct ioreq *req, ioreq_po
 	    put32(svm, slot + IOREQ_OFF_TYPE, req->type) ||
 	    put32(svm, slot + IOREQ_OFF_POLLING, 0) ||
 	    put32(svm, slot + IOREQ_OFF_DIRECTION, req->dir) ||
-	    put64(svm, slot + IOREQ_OFF_ADDRESS, req->addr) ||
+	    /* acrn_pci_request has reserved words where the address is. */
+	    put64(svm, slot + IOREQ_OFF_ADDRESS, pci ? 0 : req->addr) ||
 	    put64(svm, slot + IOREQ_OFF_SIZE, req->size) ||
-	    (pio ? put32(svm, slot + IOREQ_OFF_VALUE, (uint32_t)req->value)
+	    (v32 ? put32(svm, slot + IOREQ_OFF_VALUE, (uint32_t)req->value)
 		 : put64(svm, slot + IOREQ_OFF_VALUE, req->value)) ||
+	    (pci && (put32(svm, slot + IOREQ_OFF_PCI_BUS, req->pci_bus) ||
+		     put32(svm, slot + IOREQ_OFF_PCI_DEV, req->pci_dev) ||
+		     put32(svm, slot + IOREQ_OFF_PCI_FUNC, req->pci_func) ||
+		     put32(svm, slot + IOREQ_OFF_PCI_REG, req->pci_reg))) ||
 	    put32(svm, slot + IOREQ_OFF_KERNEL_HANDLED, 0) ||
 	    put32(svm, slot + IOREQ_OFF_STATE, IOREQ_PENDING)) {
 		vcpu->io.active = false;
@@ -115,10 +122,24 @@ int ioreq_complete(struct vm *vm, uint16_t vcpu_id)
 		return -TERN_EBUSY;
 
 	const struct ioreq *req = &vcpu->io.req;
+	/*
+	 * The size is the request's, which the device model has no business
+	 * changing: one that reads differently is a corrupt completion, refused
+	 * with the slot left as it is (the vCPU stays parked).
+	 */
+	uint32_t size_lo, size_hi;
+	if (get32(svm, slot + IOREQ_OFF_SIZE, &size_lo) || get32(svm, slot + IOREQ_OFF_SIZE + 4, &size_hi))
+		return -TERN_EFAULT;
+	if (size_hi || size_lo != req->size) {
+		log_err("vm%u vcpu%u: IOREQ completed with size %u, requested %u", vm->id, vcpu_id,
+			size_lo, req->size);
+		return -TERN_EINVAL;
+	}
 	if (req->dir == IOREQ_READ) {
-		/* Only the value is taken from the page, cut to the size Tern asked for. */
+		/* Only the value is taken from the page, cut to the size Tern asked for;
+		 * port I/O and PCI config values are 32-bit fields. */
 		if (get32(svm, slot + IOREQ_OFF_VALUE, &lo) ||
-		    (req->type != IOREQ_TYPE_PORTIO && get32(svm, slot + IOREQ_OFF_VALUE + 4, &hi)))
+		    (req->type == IOREQ_TYPE_MMIO && get32(svm, slot + IOREQ_OFF_VALUE + 4, &hi)))
 			return -TERN_EFAULT;
 	}
 	uint64_t value = ((uint64_t)hi << 32 | lo) & tern_size_mask(req->size);

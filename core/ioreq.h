@@ -10,7 +10,9 @@
  *
  * Only the hypervisor writes PENDING and FREE. It keeps its own copy of
  * each request and trusts nothing it reads back but the completion state
- * and the value, which it masks to the request's size.
+ * and the value, which it masks to the request's size (a 32-bit field for
+ * port I/O and PCI config, 64-bit for MMIO); the size must read back as
+ * the request's.
  */
 #ifndef TERN_IOREQ_H
 #define TERN_IOREQ_H
@@ -34,6 +36,12 @@ struct vcpu;
 #define IOREQ_OFF_ADDRESS 72
 #define IOREQ_OFF_SIZE 80
 #define IOREQ_OFF_VALUE 88
+/* struct acrn_pci_request, in the same union as the port/MMIO request:
+ * direction 64, size 80 and a 32-bit value 88 as for port I/O, then these. */
+#define IOREQ_OFF_PCI_BUS 92
+#define IOREQ_OFF_PCI_DEV 96
+#define IOREQ_OFF_PCI_FUNC 100
+#define IOREQ_OFF_PCI_REG 104
 #define IOREQ_OFF_KERNEL_HANDLED 132
 #define IOREQ_OFF_STATE 136     /* "processed" in ACRN's layout */
 
@@ -65,8 +73,9 @@ enum exit_action ioreq_send(struct vcpu *vcpu, const struct ioreq *req, ioreq_po
  * the post-work runs on that vCPU, in its own context, before its next VM
  * entry (vcpu_handle_requests), which also makes it runnable again (or it
  * stays paused).
- * -TERN_EINVAL: no such vCPU, nothing outstanding, or completed already
- * (its post-work not yet run); -TERN_EBUSY: the
+ * -TERN_EINVAL: no such vCPU, nothing outstanding, completed already
+ * (its post-work not yet run), or the slot's size is not the request's
+ * (the slot and the vCPU stay as they are); -TERN_EBUSY: the
  * slot is not COMPLETE yet; -TERN_EFAULT: the page cannot be read.
  */
 int ioreq_complete(struct vm *vm, uint16_t vcpu_id);

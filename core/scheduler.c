@@ -78,7 +78,8 @@ static void stop_unwakeable(struct tern *hv, uint16_t cpu)
 			log_err("vCPU %u of VM %u waits for an I/O request no one will complete",
 				v->id, v->vm->id);
 			vm_stop(v->vm, VM_STOP_INTERNAL,
-				v->io.req.type == IOREQ_TYPE_PORTIO ? EXIT_REASON_IO_INSTRUCTION
+				v->io.req.type == IOREQ_TYPE_PORTIO ||
+				v->io.req.type == IOREQ_TYPE_PCICFG ? EXIT_REASON_IO_INSTRUCTION
 								    : EXIT_REASON_EPT_VIOLATION);
 		}
 	}

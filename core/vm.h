@@ -80,6 +80,8 @@ struct vm {
 	/* IOREQ page in the Service VM's memory (ioreq.c). */
 	uint64_t ioreq_gpa;
 	bool ioreq_valid;
+	/* PCI CONFIG_ADDRESS latch (pci_cfg.c); 0 after creation and reset. */
+	uint32_t pci_cf8;
 
 	enum vm_stop_cause stop_cause;
 	uint32_t stop_detail;     /* e.g. the exit reason that stopped it */

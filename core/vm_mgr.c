@@ -294,6 +294,7 @@ static void reset_vm_state(struct vm *vm)
 	if (vm->boot_state_valid)
 		load_boot_state(vm);
 	uart_init(&vm->com1);
+	vm->pci_cf8 = 0;
 	/* Requests of the old life are void: every slot FREE again (as ACRN's
 	 * reset does). A page that cannot be written any more is dropped; the
 	 * Service VM names one again with HC_SET_IOREQ_BUFFER. */

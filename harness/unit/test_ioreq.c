@@ -185,7 +185,8 @@ END_TEST
 START_TEST(test_mmio_request_layout)
 {
 	ck_assert_int_eq(ioreq_set_buffer(uos, PAGE), 0);
-	struct ioreq req = { IOREQ_TYPE_WP, IOREQ_WRITE, 0x5000, 8, 0x0102030405060708ull };
+	struct ioreq req = { .type = IOREQ_TYPE_WP, .dir = IOREQ_WRITE, .addr = 0x5000, .size = 8,
+			     .value = 0x0102030405060708ull };
 	ck_assert_int_eq(ioreq_send(v, &req, NULL), EXIT_ACTION_WAIT_IO);
 	ck_assert_uint_eq(slot32(1, IOREQ_OFF_TYPE), IOREQ_TYPE_WP);
 	ck_assert_uint_eq(slot64(1, IOREQ_OFF_VALUE), 0x0102030405060708ull);
@@ -194,7 +195,7 @@ START_TEST(test_mmio_request_layout)
 	dm_complete(1, 0);
 	ck_assert_int_eq(ioreq_complete(uos, 1), 0);
 	vcpu_pre_entry(v); /* the post-work runs on the vCPU, before its entry */
-	struct ioreq rd = { IOREQ_TYPE_MMIO, IOREQ_READ, 0x6000, 8, 0 };
+	struct ioreq rd = { .type = IOREQ_TYPE_MMIO, .dir = IOREQ_READ, .addr = 0x6000, .size = 8 };
 	ck_assert_int_eq(ioreq_send(v, &rd, NULL), EXIT_ACTION_WAIT_IO);
 	dm_complete(1, 0x77);
 	ck_assert_int_eq(ioreq_complete(uos, 1), 0);
