@@ -66,7 +66,7 @@ static void dm_complete(uint64_t value)
 /* IN/OUT with the port in DX: exit qualification per SDM Vol. 3C Table 28-5. */
 static enum exit_action io(uint16_t port, unsigned size, bool in)
 {
-	uint64_t q = (uint64_t)port << 16 | (size - 1) | (in ? 8u : 0u) | 0x40u /* DX */;
+	uint64_t q = (uint64_t)port << 16 | (size - 1) | (in ? 8u : 0u); /* bit 6 clear: port in DX */
 	struct exit_record ex = { .reason = EXIT_REASON_IO_INSTRUCTION, .qualification = q,
 				  .instr_len = 1 };
 	return vcpu_handle_exit(v, &ex);
