@@ -82,7 +82,7 @@ enum exit_action ioreq_send(struct vcpu *vcpu, const struct ioreq *req, ioreq_po
 	vcpu->io.post = post;
 	if (!svm || !vm->ioreq_valid || vcpu->id >= IOREQ_SLOTS ||
 	    put32(svm, slot + IOREQ_OFF_TYPE, req->type) ||
-	    put32(svm, slot + IOREQ_OFF_POLLING, 0) ||
+	    put32(svm, slot + IOREQ_OFF_POLLING, vm->config.ioreq_polling ? 1u : 0u) ||
 	    put32(svm, slot + IOREQ_OFF_DIRECTION, req->dir) ||
 	    /* acrn_pci_request has reserved words where the address is. */
 	    put64(svm, slot + IOREQ_OFF_ADDRESS, pci ? 0 : req->addr) ||
@@ -100,8 +100,30 @@ enum exit_action ioreq_send(struct vcpu *vcpu, const struct ioreq *req, ioreq_po
 		vm_stop(vm, VM_STOP_INTERNAL, (uint32_t)req->type);
 		return EXIT_ACTION_STOP;
 	}
-	plat_upcall_service_vm(svm, IOREQ_UPCALL_VECTOR);
+	/*
+	 * Notification mode: the upcall is an interrupt for the Service VM's
+	 * vCPU 0 (ACRN's HSM listens there), queued by that vCPU itself
+	 * through a request and a kick, as for any other vCPU's state.
+	 */
+	if (!vm->config.ioreq_polling)
+		vcpu_make_request(&svm->vcpus[0], VCPU_REQ_UPCALL);
 	return EXIT_ACTION_WAIT_IO;
+}
+
+int ioreq_set_callback_vector(struct vm *svm, uint64_t vector)
+{
+	/* ACRN's range: the first vector after the exceptions (0x20) to 0xFF. */
+	if (vector < IOREQ_UPCALL_VECTOR_MIN || vector > IOREQ_UPCALL_VECTOR_MAX)
+		return -TERN_EINVAL;
+	svm->upcall_vector = (uint8_t)vector;
+	return 0;
+}
+
+void ioreq_poll(struct vcpu *vcpu)
+{
+	if (vcpu->vm->config.ioreq_polling && vcpu->state == VCPU_STATE_WAIT_IO &&
+	    vcpu->io.active && !atomic_load32(&vcpu->io_completed))
+		(void)ioreq_complete(vcpu->vm, vcpu->id); /* -TERN_EBUSY until COMPLETE */
 }
 
 int ioreq_complete(struct vm *vm, uint16_t vcpu_id)

@@ -47,6 +47,8 @@ struct vcpu;
 
 /* The upcall vector the Service VM's HSM driver listens on (ACRN's default). */
 #define IOREQ_UPCALL_VECTOR 0xf3
+#define IOREQ_UPCALL_VECTOR_MIN 0x20
+#define IOREQ_UPCALL_VECTOR_MAX 0xff
 
 /*
  * The Service VM names the page (a guest-physical address in its own
@@ -79,5 +81,20 @@ enum exit_action ioreq_send(struct vcpu *vcpu, const struct ioreq *req, ioreq_po
  * slot is not COMPLETE yet; -TERN_EFAULT: the page cannot be read.
  */
 int ioreq_complete(struct vm *vm, uint16_t vcpu_id);
+
+/*
+ * HC_SET_CALLBACK_VECTOR: the vector the Service VM's vCPU 0 gets as an
+ * external interrupt when a request becomes PENDING in notification mode.
+ * -TERN_EINVAL outside 0x20..0xFF (nothing changes).
+ */
+int ioreq_set_callback_vector(struct vm *svm, uint64_t vector);
+
+/*
+ * Polling mode (vm_config.ioreq_polling): the device model sets COMPLETE
+ * and makes no hypercall; the scheduler calls this for a waiting vCPU of
+ * such a VM, which completes it as HC_NOTIFY_REQUEST_FINISH would once the
+ * slot reads COMPLETE (and does nothing before).
+ */
+void ioreq_poll(struct vcpu *vcpu);
 
 #endif

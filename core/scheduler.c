@@ -39,6 +39,7 @@ static struct vcpu *slot(struct tern *hv, uint32_t i)
 /* Worth handing to the platform: it runs, or has requests to carry out. */
 static bool eligible(struct vcpu *v)
 {
+	ioreq_poll(v);
 	if (v->state == VCPU_STATE_HALTED && intr_can_wake(v)) {
 		tern_lock(&v->sched_lock);
 		if (v->state == VCPU_STATE_HALTED)

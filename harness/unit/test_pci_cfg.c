@@ -10,6 +10,7 @@
 #include "lib.h"
 #include "pci_cfg.h"
 #include "sim.h"
+#include "upcall.h"
 #include "vm_mgr.h"
 
 #define PAGE 0x8000
@@ -94,7 +95,7 @@ START_TEST(test_latch_dword_only)
 	ck_assert_uint_eq(in(PCI_CFG_ADDR_PORT, 4, 0xffffffff00000000ull), 0x80f8a9fcu);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), RIP0 + 2);
 	ck_assert_uint_eq(slot32(IOREQ_OFF_STATE), IOREQ_FREE); /* nothing left the hypervisor */
-	ck_assert_uint_eq(sim.upcalls, 0);
+	ck_assert_int_eq(unit_take_upcall(sos), -1);
 	/* A byte or word at 0xCF8 is not CONFIG_ADDRESS: ordinary port I/O. */
 	vcpu_set_reg(v, VCPU_RAX, 0x12);
 	ck_assert_int_eq(io(PCI_CFG_ADDR_PORT, 1, false), EXIT_ACTION_WAIT_IO);
@@ -120,7 +121,7 @@ START_TEST(test_enable_clear_reads_ones)
 	ck_assert_uint_eq(in(PCI_CFG_DATA_PORT + 3, 1, 0x1234567800000000ull), 0x12345678000000ffull);
 	out(PCI_CFG_DATA_PORT, 4, 0xdeadbeef);
 	ck_assert_uint_eq(slot32(IOREQ_OFF_STATE), IOREQ_FREE);
-	ck_assert_uint_eq(sim.upcalls, 0);
+	ck_assert_int_eq(unit_take_upcall(sos), -1);
 	/* Enabled but no device model: still an empty bus. */
 	struct tern hv2;
 	tern_init(&hv2);
@@ -147,13 +148,13 @@ START_TEST(test_config_read_sizes_offsets)
 			unsigned size = sizes[si];
 			uint64_t rip = vcpu_get_reg(v, VCPU_RIP);
 			vcpu_set_reg(v, VCPU_RAX, 0xaaaaaaaaaaaaaaaaull);
-			unsigned up0 = sim.upcalls;
 			enum exit_action a = io((uint16_t)(PCI_CFG_DATA_PORT + off), size, true);
 			if (off + size > 4) {
 				/* Past 0xCFF: not CONFIG_DATA, ordinary port I/O. */
 				ck_assert_int_eq(a, EXIT_ACTION_WAIT_IO);
 				ck_assert_uint_eq(slot32(IOREQ_OFF_TYPE), IOREQ_TYPE_PORTIO);
 				ck_assert_uint_eq(slot64(IOREQ_OFF_ADDRESS), PCI_CFG_DATA_PORT + off);
+				ck_assert_int_eq(unit_take_upcall(sos), IOREQ_UPCALL_VECTOR);
 				dm_complete(0);
 				ck_assert_int_eq(ioreq_complete(uos, 1), 0);
 				vcpu_pre_entry(v);
@@ -172,7 +173,7 @@ START_TEST(test_config_read_sizes_offsets)
 			ck_assert_uint_eq(slot32(IOREQ_OFF_PCI_FUNC), 5);
 			ck_assert_uint_eq(slot32(IOREQ_OFF_PCI_REG), 0x44 + off);
 			ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), rip + 1); /* retired at the exit */
-			ck_assert_uint_eq(sim.upcalls, up0 + 1);
+			ck_assert_int_eq(unit_take_upcall(sos), IOREQ_UPCALL_VECTOR);
 			/* Garbage above the 32-bit value field and above the size is ignored. */
 			dm_complete(0x9999999987654321ull);
 			ck_assert_int_eq(ioreq_complete(uos, 1), 0);
