@@ -194,8 +194,9 @@ static void vcpu_reset(struct vcpu *vcpu, uint32_t signature)
 {
 	struct vm *vm = vcpu->vm;
 	uint16_t id = vcpu->id;
-	/* What other CPUs see of it is not the guest's state: it survives. */
-	uint32_t requests = atomic_load32(&vcpu->requests) & ~VCPU_REQ_IOREQ_DONE;
+	/* What other CPUs see of it is not the guest's state: it survives; an
+	 * upcall of the old life would be an interrupt of the guest's. */
+	uint32_t requests = atomic_load32(&vcpu->requests) & ~(VCPU_REQ_IOREQ_DONE | VCPU_REQ_UPCALL);
 	uint32_t running = atomic_load32(&vcpu->running), in_guest = atomic_load32(&vcpu->in_guest);
 	uint32_t ack = atomic_load32(&vcpu->ack_gen);
 	vcpu_init(vcpu, vm, id);
