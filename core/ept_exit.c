@@ -53,7 +53,7 @@ enum exit_action ept_wp_request(struct vcpu *vcpu, uint64_t gpa)
 		vm_stop(vm, VM_STOP_BAD_MEMORY, (uint32_t)(gpa >> 12));
 		return EXIT_ACTION_STOP;
 	}
-	struct ioreq req = { IOREQ_TYPE_WP, IOREQ_WRITE, gpa, 0, 0 };
+	struct ioreq req = { .type = IOREQ_TYPE_WP, .dir = IOREQ_WRITE, .addr = gpa };
 	return ioreq_send(vcpu, &req, 0);
 }
 

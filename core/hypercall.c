@@ -93,7 +93,7 @@ static int creation_config(const struct tern *hv, const struct acrn_vm_creation 
 	size_t len = 0;
 	while (len < ACRN_VM_NAME_LEN && cv->name[len])
 		len++;
-	if (cv->reserved0 || cv->reserved1 || cv->vm_flag || vcpus == 0 || vcpus > TERN_MAX_VCPUS ||
+	if (cv->reserved0 || cv->reserved1 || (cv->vm_flag & ~ACRN_VM_FLAG_IO_COMPLETION_POLLING) || vcpus == 0 || vcpus > TERN_MAX_VCPUS ||
 	    len == 0 || len == ACRN_VM_NAME_LEN)
 		return -TERN_EINVAL;
 	/* A pCPU Tern does not schedule on could never run the vCPU (scheduler.h). */
@@ -105,6 +105,7 @@ static int creation_config(const struct tern *hv, const struct acrn_vm_creation 
 	tern_memcpy(cfg->name, cv->name, len);
 	cfg->vcpu_count = (uint16_t)vcpus;
 	cfg->cpu_affinity = cv->cpu_affinity;
+	cfg->ioreq_polling = (cv->vm_flag & ACRN_VM_FLAG_IO_COMPLETION_POLLING) != 0;
 	for (unsigned i = 0; i < TERN_MAX_VMS; i++)
 		if (hv->vms[i].state != VM_STATE_POWERED_OFF &&
 		    tern_strncmp(hv->vms[i].config.name, cfg->name, TERN_VM_NAME_LEN) == 0)
@@ -353,9 +354,17 @@ static int hc_set_memory_regions(struct vm *svm, uint64_t gpa, uint64_t unused)
 	return vm_memory_set_regions(svm, gpa);
 }
 
+/* HC_SET_CALLBACK_VECTOR: the IOREQ upcall vector of the calling Service VM. */
+static int hc_set_callback_vector(struct vm *svm, uint64_t vector, uint64_t unused)
+{
+	(void)unused;
+	return ioreq_set_callback_vector(svm, vector);
+}
+
 /* Indexed by the id's low byte once the upper 56 bits matched HC_ID_PREFIX. */
 static const hc_handler hc_table[HC_IDX_MASK + 1u] = {
 	[HC_GET_API_VERSION & HC_IDX_MASK] = hc_get_api_version,
+	[HC_SET_CALLBACK_VECTOR & HC_IDX_MASK] = hc_set_callback_vector,
 	[HC_CREATE_VM & HC_IDX_MASK] = hc_create_vm,
 	[HC_DESTROY_VM & HC_IDX_MASK] = hc_destroy_vm,
 	[HC_START_VM & HC_IDX_MASK] = hc_start_vm,

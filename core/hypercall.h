@@ -49,6 +49,7 @@
 
 #define HC_GET_API_VERSION        HC_ID_OF(0x00u)  /* HC_ID_GEN_BASE + 0 */
 #define HC_SERVICE_VM_OFFLINE_CPU HC_ID_OF(0x01u)  /* not implemented: -ENOTTY */
+#define HC_SET_CALLBACK_VECTOR    HC_ID_OF(0x02u)  /* RDI = vector, 0x20..0xFF (ioreq.h) */
 #define HC_CREATE_VM              HC_ID_OF(0x10u)  /* HC_ID_VM_BASE + 0 */
 #define HC_DESTROY_VM             HC_ID_OF(0x11u)
 #define HC_START_VM               HC_ID_OF(0x12u)
@@ -108,11 +109,14 @@ struct hc_api_version {
  * cpu_affinity: one bit per physical CPU, one vCPU per set bit (ACRN),
  * each vCPU owned by the pCPU of its bit (scheduler.h); no bit at or above
  * TERN_MAX_PCPUS;
- * vm_flag: no flag is supported (each names a feature Tern lacks), must
- * be 0; reserved fields must be 0. ioreq_buf is ignored: Linux's HSM driver
+ * vm_flag: only ACRN_VM_FLAG_IO_COMPLETION_POLLING (IOREQ polling mode,
+ * vm_config.ioreq_polling); every other flag names a feature Tern lacks
+ * and is refused; reserved fields must be 0. ioreq_buf is ignored: Linux's HSM driver
  * passes the device model's virtual address there and names the IOREQ page
  * with HC_SET_IOREQ_BUFFER afterwards.
  */
+#define ACRN_VM_FLAG_IO_COMPLETION_POLLING (1ull << 2) /* GUEST_FLAG_IO_COMPLETION_POLLING */
+
 struct acrn_vm_creation {
 	uint16_t vmid;        /* out */
 	uint16_t reserved0;

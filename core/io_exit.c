@@ -3,7 +3,9 @@
  * Port I/O exits (SDM Vol. 3C 26.1.3, Table 28-5): IN/OUT against the VM's
  * port bus. The hypervisor's own devices are tried first; an unclaimed port
  * goes to the device model as an IOREQ when the VM has one, and otherwise
- * reads as all ones and discards writes (an empty ISA bus).
+ * reads as all ones and discards writes (an empty ISA bus). An unclaimed
+ * 0xCF8 (dword) or 0xCFC-0xCFF is PCI configuration space: the latch is
+ * kept here and the data ports become PCICFG requests (pci_cfg.h).
  */
 #include "exit_handlers.h"
 #include "retire.h"
@@ -11,6 +13,7 @@
 #include "ioreq.h"
 #include "lib.h"
 #include "log.h"
+#include "pci_cfg.h"
 #include "string_io.h"
 #include "vm.h"
 
@@ -52,8 +55,25 @@ enum exit_action io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	bool in = io_qual_is_in(q);
 	uint32_t value = in ? 0 : (uint32_t)(vcpu_get_reg(vcpu, VCPU_RAX) & tern_size_mask(size));
 
+	if (!pio_find(&vm->pio, port, size)) {
+		struct ioreq req;
+		switch (pci_cfg_access(vm, port, size, !in, &value, ioreq_ready(vm), &req)) {
+		case PCI_CFG_REQUEST:
+			/* As for port I/O: retire now, RAX merged by the post-work. */
+			vcpu_retire_insn(vcpu, ex->instr_len);
+			return ioreq_send(vcpu, &req, pio_post);
+		case PCI_CFG_DONE:
+			if (in)
+				merge_in(vcpu, size, value);
+			vcpu_retire_insn(vcpu, ex->instr_len);
+			return EXIT_ACTION_RESUME;
+		case PCI_CFG_NONE:
+			break;
+		}
+	}
 	if (!pio_find(&vm->pio, port, size) && ioreq_ready(vm)) {
-		struct ioreq req = { IOREQ_TYPE_PORTIO, in ? IOREQ_READ : IOREQ_WRITE, port, size, value };
+		struct ioreq req = { .type = IOREQ_TYPE_PORTIO, .dir = in ? IOREQ_READ : IOREQ_WRITE,
+				     .addr = port, .size = size, .value = value };
 		/* The instruction retires now; RAX is merged when the device model completes. */
 		vcpu_retire_insn(vcpu, ex->instr_len);
 		return ioreq_send(vcpu, &req, pio_post);

@@ -68,7 +68,9 @@ enum exit_action ioreq_send(struct vcpu *vcpu, const struct ioreq *req, ioreq_po
 	struct vm *vm = vcpu->vm;
 	struct vm *svm = vm_service(vm->hv);
 	uint64_t slot = slot_gpa(vm, vcpu->id);
-	bool pio = req->type == IOREQ_TYPE_PORTIO;
+	bool pci = req->type == IOREQ_TYPE_PCICFG;
+	/* Port I/O and PCI config carry a 32-bit value (acrn_pio/pci_request). */
+	bool v32 = req->type == IOREQ_TYPE_PORTIO || pci;
 
 	/*
 	 * The vCPU's side first (a device model on another CPU may complete
@@ -80,12 +82,17 @@ enum exit_action ioreq_send(struct vcpu *vcpu, const struct ioreq *req, ioreq_po
 	vcpu->io.post = post;
 	if (!svm || !vm->ioreq_valid || vcpu->id >= IOREQ_SLOTS ||
 	    put32(svm, slot + IOREQ_OFF_TYPE, req->type) ||
-	    put32(svm, slot + IOREQ_OFF_POLLING, 0) ||
+	    put32(svm, slot + IOREQ_OFF_POLLING, vm->config.ioreq_polling ? 1u : 0u) ||
 	    put32(svm, slot + IOREQ_OFF_DIRECTION, req->dir) ||
-	    put64(svm, slot + IOREQ_OFF_ADDRESS, req->addr) ||
+	    /* acrn_pci_request has reserved words where the address is. */
+	    put64(svm, slot + IOREQ_OFF_ADDRESS, pci ? 0 : req->addr) ||
 	    put64(svm, slot + IOREQ_OFF_SIZE, req->size) ||
-	    (pio ? put32(svm, slot + IOREQ_OFF_VALUE, (uint32_t)req->value)
+	    (v32 ? put32(svm, slot + IOREQ_OFF_VALUE, (uint32_t)req->value)
 		 : put64(svm, slot + IOREQ_OFF_VALUE, req->value)) ||
+	    (pci && (put32(svm, slot + IOREQ_OFF_PCI_BUS, req->pci_bus) ||
+		     put32(svm, slot + IOREQ_OFF_PCI_DEV, req->pci_dev) ||
+		     put32(svm, slot + IOREQ_OFF_PCI_FUNC, req->pci_func) ||
+		     put32(svm, slot + IOREQ_OFF_PCI_REG, req->pci_reg))) ||
 	    put32(svm, slot + IOREQ_OFF_KERNEL_HANDLED, 0) ||
 	    put32(svm, slot + IOREQ_OFF_STATE, IOREQ_PENDING)) {
 		vcpu->io.active = false;
@@ -93,8 +100,30 @@ enum exit_action ioreq_send(struct vcpu *vcpu, const struct ioreq *req, ioreq_po
 		vm_stop(vm, VM_STOP_INTERNAL, (uint32_t)req->type);
 		return EXIT_ACTION_STOP;
 	}
-	plat_upcall_service_vm(svm, IOREQ_UPCALL_VECTOR);
+	/*
+	 * Notification mode: the upcall is an interrupt for the Service VM's
+	 * vCPU 0 (ACRN's HSM listens there), queued by that vCPU itself
+	 * through a request and a kick, as for any other vCPU's state.
+	 */
+	if (!vm->config.ioreq_polling)
+		vcpu_make_request(&svm->vcpus[0], VCPU_REQ_UPCALL);
 	return EXIT_ACTION_WAIT_IO;
+}
+
+int ioreq_set_callback_vector(struct vm *svm, uint64_t vector)
+{
+	/* ACRN's range: the first vector after the exceptions (0x20) to 0xFF. */
+	if (vector < IOREQ_UPCALL_VECTOR_MIN || vector > IOREQ_UPCALL_VECTOR_MAX)
+		return -TERN_EINVAL;
+	svm->upcall_vector = (uint8_t)vector;
+	return 0;
+}
+
+void ioreq_poll(struct vcpu *vcpu)
+{
+	if (vcpu->vm->config.ioreq_polling && vcpu->state == VCPU_STATE_WAIT_IO &&
+	    vcpu->io.active && !atomic_load32(&vcpu->io_completed))
+		(void)ioreq_complete(vcpu->vm, vcpu->id); /* -TERN_EBUSY until COMPLETE */
 }
 
 int ioreq_complete(struct vm *vm, uint16_t vcpu_id)
@@ -115,10 +144,24 @@ int ioreq_complete(struct vm *vm, uint16_t vcpu_id)
 		return -TERN_EBUSY;
 
 	const struct ioreq *req = &vcpu->io.req;
+	/*
+	 * The size is the request's, which the device model has no business
+	 * changing: one that reads differently is a corrupt completion, refused
+	 * with the slot left as it is (the vCPU stays parked).
+	 */
+	uint32_t size_lo, size_hi;
+	if (get32(svm, slot + IOREQ_OFF_SIZE, &size_lo) || get32(svm, slot + IOREQ_OFF_SIZE + 4, &size_hi))
+		return -TERN_EFAULT;
+	if (size_hi || size_lo != req->size) {
+		log_err("vm%u vcpu%u: IOREQ completed with size %u, requested %u", vm->id, vcpu_id,
+			size_lo, req->size);
+		return -TERN_EINVAL;
+	}
 	if (req->dir == IOREQ_READ) {
-		/* Only the value is taken from the page, cut to the size Tern asked for. */
+		/* Only the value is taken from the page, cut to the size Tern asked for;
+		 * port I/O and PCI config values are 32-bit fields. */
 		if (get32(svm, slot + IOREQ_OFF_VALUE, &lo) ||
-		    (req->type != IOREQ_TYPE_PORTIO && get32(svm, slot + IOREQ_OFF_VALUE + 4, &hi)))
+		    (req->type == IOREQ_TYPE_MMIO && get32(svm, slot + IOREQ_OFF_VALUE + 4, &hi)))
 			return -TERN_EFAULT;
 	}
 	uint64_t value = ((uint64_t)hi << 32 | lo) & tern_size_mask(req->size);

@@ -10,7 +10,9 @@
  *
  * Only the hypervisor writes PENDING and FREE. It keeps its own copy of
  * each request and trusts nothing it reads back but the completion state
- * and the value, which it masks to the request's size.
+ * and the value, which it masks to the request's size (a 32-bit field for
+ * port I/O and PCI config, 64-bit for MMIO); the size must read back as
+ * the request's.
  */
 #ifndef TERN_IOREQ_H
 #define TERN_IOREQ_H
@@ -34,11 +36,19 @@ struct vcpu;
 #define IOREQ_OFF_ADDRESS 72
 #define IOREQ_OFF_SIZE 80
 #define IOREQ_OFF_VALUE 88
+/* struct acrn_pci_request, in the same union as the port/MMIO request:
+ * direction 64, size 80 and a 32-bit value 88 as for port I/O, then these. */
+#define IOREQ_OFF_PCI_BUS 92
+#define IOREQ_OFF_PCI_DEV 96
+#define IOREQ_OFF_PCI_FUNC 100
+#define IOREQ_OFF_PCI_REG 104
 #define IOREQ_OFF_KERNEL_HANDLED 132
 #define IOREQ_OFF_STATE 136     /* "processed" in ACRN's layout */
 
 /* The upcall vector the Service VM's HSM driver listens on (ACRN's default). */
 #define IOREQ_UPCALL_VECTOR 0xf3
+#define IOREQ_UPCALL_VECTOR_MIN 0x20
+#define IOREQ_UPCALL_VECTOR_MAX 0xff
 
 /*
  * The Service VM names the page (a guest-physical address in its own
@@ -65,10 +75,26 @@ enum exit_action ioreq_send(struct vcpu *vcpu, const struct ioreq *req, ioreq_po
  * the post-work runs on that vCPU, in its own context, before its next VM
  * entry (vcpu_handle_requests), which also makes it runnable again (or it
  * stays paused).
- * -TERN_EINVAL: no such vCPU, nothing outstanding, or completed already
- * (its post-work not yet run); -TERN_EBUSY: the
+ * -TERN_EINVAL: no such vCPU, nothing outstanding, completed already
+ * (its post-work not yet run), or the slot's size is not the request's
+ * (the slot and the vCPU stay as they are); -TERN_EBUSY: the
  * slot is not COMPLETE yet; -TERN_EFAULT: the page cannot be read.
  */
 int ioreq_complete(struct vm *vm, uint16_t vcpu_id);
+
+/*
+ * HC_SET_CALLBACK_VECTOR: the vector the Service VM's vCPU 0 gets as an
+ * external interrupt when a request becomes PENDING in notification mode.
+ * -TERN_EINVAL outside 0x20..0xFF (nothing changes).
+ */
+int ioreq_set_callback_vector(struct vm *svm, uint64_t vector);
+
+/*
+ * Polling mode (vm_config.ioreq_polling): the device model sets COMPLETE
+ * and makes no hypercall; the scheduler calls this for a waiting vCPU of
+ * such a VM, which completes it as HC_NOTIFY_REQUEST_FINISH would once the
+ * slot reads COMPLETE (and does nothing before).
+ */
+void ioreq_poll(struct vcpu *vcpu);
 
 #endif

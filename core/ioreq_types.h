@@ -20,6 +20,9 @@ struct ioreq {
 	uint64_t addr;     /* port, or guest-physical address */
 	uint32_t size;     /* 1, 2, 4 or 8 bytes */
 	uint64_t value;    /* data of a write; result of a read */
+	/* IOREQ_TYPE_PCICFG (pci_cfg.c): addr keeps the port for reports. */
+	uint32_t pci_bus, pci_dev, pci_func;
+	uint32_t pci_reg;  /* CONFIG_ADDRESS register + byte offset in CONFIG_DATA */
 };
 
 /* Run when the request completes: merge a read's value into the guest. */

@@ -100,8 +100,6 @@ uint16_t plat_cpu_id(void);
  */
 void plat_kick_pcpu(uint16_t cpu);
 
-/* Notify the Service VM that an IOREQ is pending (upcall interrupt). */
-void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector);
 
 /* The host's time-stamp counter (RDTSC); guest TSCs are offsets from it. */
 uint64_t plat_host_tsc(void);

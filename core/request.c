@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "request.h"
 #include "atomic.h"
+#include "intr.h"
 #include "ioreq.h"
 #include "platform.h"
 #include "vm.h"
@@ -71,6 +72,10 @@ void vcpu_handle_requests(struct vcpu *vcpu)
 		plat_ept_invalidate(vcpu);
 	if (req & VCPU_REQ_FLUSH_VPID)
 		plat_vpid_invalidate(vcpu);
+	/* Queued here, in the vCPU's own context (intr.h's precondition);
+	 * the vector was checked when the Service VM set it. */
+	if (req & VCPU_REQ_UPCALL)
+		(void)vcpu_queue_interrupt(vcpu, vcpu->vm->upcall_vector);
 	if (req & VCPU_REQ_SYNC) {
 		/* Out of guest mode, translations dropped: nothing of before gen is held. */
 		atomic_store32(&vcpu->ack_gen, gen);

@@ -42,6 +42,8 @@ struct vm;
 					    * may be over): its pCPU looks at it again */
 #define VCPU_REQ_FLUSH_VPID  (1u << 4) /* invalidate VPID-tagged translations (INVVPID):
 					    * a new vCPU, or a state loaded from outside */
+#define VCPU_REQ_UPCALL      (1u << 5) /* Service VM vCPU 0: an IOREQ is pending, queue
+					    * vm->upcall_vector (HC_SET_CALLBACK_VECTOR) */
 /*
  * Requests that only have to be carried out before the vCPU's next entry:
  * they do not make a parked vCPU worth scheduling (vcpu_has_requests):

@@ -39,6 +39,7 @@ static struct vcpu *slot(struct tern *hv, uint32_t i)
 /* Worth handing to the platform: it runs, or has requests to carry out. */
 static bool eligible(struct vcpu *v)
 {
+	ioreq_poll(v);
 	if (v->state == VCPU_STATE_HALTED && intr_can_wake(v)) {
 		tern_lock(&v->sched_lock);
 		if (v->state == VCPU_STATE_HALTED)
@@ -78,7 +79,8 @@ static void stop_unwakeable(struct tern *hv, uint16_t cpu)
 			log_err("vm%u vcpu%u waits for an I/O request no one will complete",
 				v->vm->id, v->id);
 			vm_stop(v->vm, VM_STOP_INTERNAL,
-				v->io.req.type == IOREQ_TYPE_PORTIO ? EXIT_REASON_IO_INSTRUCTION
+				v->io.req.type == IOREQ_TYPE_PORTIO ||
+				v->io.req.type == IOREQ_TYPE_PCICFG ? EXIT_REASON_IO_INSTRUCTION
 								    : EXIT_REASON_EPT_VIOLATION);
 		}
 	}

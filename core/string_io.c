@@ -191,7 +191,8 @@ static enum exit_action element_to_dm(struct sio *s, const struct exit_record *e
 	w->next_index = (off + step) & s->amask;
 	w->next_count = count - 1;
 
-	struct ioreq req = { IOREQ_TYPE_PORTIO, s->in ? IOREQ_READ : IOREQ_WRITE, s->port, s->size, 0 };
+	struct ioreq req = { .type = IOREQ_TYPE_PORTIO, .dir = s->in ? IOREQ_READ : IOREQ_WRITE,
+			     .addr = s->port, .size = s->size };
 	if (s->in)
 		return ioreq_send(vcpu, &req, dm_post);
 	/* OUTS: the value is known and completion has no post-work: the registers move now. */

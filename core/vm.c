@@ -5,6 +5,7 @@
 #include "testdev.h"
 #include "err.h"
 #include "exit_dispatch.h"
+#include "ioreq.h"
 #include "lib.h"
 #include "log.h"
 #include "vm_memory.h"
@@ -60,6 +61,7 @@ int vm_create(struct tern *hv, const struct vm_config *cfg, struct vm **out)
 	vm->hv = hv;
 	vm->id = id;
 	vm->config = *cfg;
+	vm->upcall_vector = IOREQ_UPCALL_VECTOR; /* until HC_SET_CALLBACK_VECTOR */
 	if ((ret = cpuid_policy_build(&vm->cpuid, cfg)))
 		return ret;
 	msr_bitmap_build(&vm->msr_bitmap);

@@ -50,6 +50,10 @@ struct vm_config {
 	uint64_t ram_hpa;         /* the host RAM that backs it (the platform carves it) */
 	bool reset_on_triple_fault; /* else shut down (stop) the VM */
 	uint64_t cpu_affinity;    /* physical CPUs the vCPUs may run on (bit per pCPU); 0: any */
+	/* IOREQ completion by polling (ACRN's GUEST_FLAG_IO_COMPLETION_POLLING):
+	 * the slots say completion_polling, no upcall is sent, and the
+	 * scheduler watches a waiting vCPU's slot for COMPLETE. */
+	bool ioreq_polling;
 };
 
 /*
@@ -80,6 +84,11 @@ struct vm {
 	/* IOREQ page in the Service VM's memory (ioreq.c). */
 	uint64_t ioreq_gpa;
 	bool ioreq_valid;
+	/* PCI CONFIG_ADDRESS latch (pci_cfg.c); 0 after creation and reset. */
+	uint32_t pci_cf8;
+	/* The Service VM's: the vector its vCPU 0 gets when a request is
+	 * pending (HC_SET_CALLBACK_VECTOR; IOREQ_UPCALL_VECTOR at creation). */
+	uint8_t upcall_vector;
 
 	enum vm_stop_cause stop_cause;
 	uint32_t stop_detail;     /* e.g. the exit reason that stopped it */

@@ -194,8 +194,9 @@ static void vcpu_reset(struct vcpu *vcpu, uint32_t signature)
 {
 	struct vm *vm = vcpu->vm;
 	uint16_t id = vcpu->id;
-	/* What other CPUs see of it is not the guest's state: it survives. */
-	uint32_t requests = atomic_load32(&vcpu->requests) & ~VCPU_REQ_IOREQ_DONE;
+	/* What other CPUs see of it is not the guest's state: it survives; an
+	 * upcall of the old life would be an interrupt of the guest's. */
+	uint32_t requests = atomic_load32(&vcpu->requests) & ~(VCPU_REQ_IOREQ_DONE | VCPU_REQ_UPCALL);
 	uint32_t running = atomic_load32(&vcpu->running), in_guest = atomic_load32(&vcpu->in_guest);
 	uint32_t ack = atomic_load32(&vcpu->ack_gen);
 	vcpu_init(vcpu, vm, id);
@@ -294,6 +295,7 @@ static void reset_vm_state(struct vm *vm)
 	if (vm->boot_state_valid)
 		load_boot_state(vm);
 	uart_init(&vm->com1);
+	vm->pci_cf8 = 0;
 	/* Requests of the old life are void: every slot FREE again (as ACRN's
 	 * reset does). A page that cannot be written any more is dropped; the
 	 * Service VM names one again with HC_SET_IOREQ_BUFFER. */

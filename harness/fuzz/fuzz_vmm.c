@@ -52,7 +52,7 @@ static struct tern snap;
 static const uint64_t interesting_ids[] = {
 	HC_GET_API_VERSION, HC_CREATE_VM, HC_DESTROY_VM, HC_START_VM, HC_PAUSE_VM, HC_RESET_VM,
 	HC_SET_VCPU_REGS, HC_VM_SET_MEMORY_REGIONS, HC_TERN_RESUME_VM, HC_TERN_PAUSE_VCPU,
-	HC_TERN_RESUME_VCPU, HC_SET_IOREQ_BUFFER, HC_NOTIFY_REQUEST_FINISH, HC_SERVICE_VM_OFFLINE_CPU, 0x10, 0x180000010ull, 0xffffffff80000012ull,
+	HC_TERN_RESUME_VCPU, HC_SET_IOREQ_BUFFER, HC_NOTIFY_REQUEST_FINISH, HC_SERVICE_VM_OFFLINE_CPU, HC_SET_CALLBACK_VECTOR, 0x10, 0x180000010ull, 0xffffffff80000012ull,
 };
 
 /* A parameter: mostly small (VM and vCPU ids, the parameter page), sometimes anything. */
@@ -183,13 +183,20 @@ static void dm_writes_slot(struct input *in, struct vm *sos)
 	uint8_t *ram = sim_vm_ram(sos->id);
 	uint8_t slot = byte(in) % 16;
 	uint32_t state = byte(in) % 5;
-	uint32_t value = (uint32_t)u64(in);
+	uint64_t value = u64(in);
 	memcpy(ram + 0x8000 + slot * 256 + 136, &state, 4);
-	memcpy(ram + 0x8000 + slot * 256 + 88, &value, 4);
+	memcpy(ram + 0x8000 + slot * 256 + 88, &value, 8);
+	/* Sometimes a size the request did not have (completions must refuse it). */
+	uint8_t k = byte(in);
+	if (k & 1) {
+		uint64_t size = k & 2 ? (uint64_t)(k >> 2) : u64(in);
+		memcpy(ram + 0x8000 + slot * 256 + 80, &size, 8);
+	}
 }
 
 /* A guest exit that parks or stops a running vCPU: HLT, an IN from a port
- * only the device model serves (IOREQ), or a triple fault. */
+ * only the device model serves (IOREQ), a triple fault, or PCI config: a
+ * dword to CONFIG_ADDRESS, then any IN/OUT size on CONFIG_DATA (PCICFG). */
 static void guest_exit(struct input *in, uint8_t kind)
 {
 	struct vm *vm = pick_vm(in);
@@ -209,6 +216,16 @@ static void guest_exit(struct input *in, uint8_t kind)
 	if (kind == 2) {
 		ex.reason = EXIT_REASON_IO_INSTRUCTION;
 		ex.qualification = (0x1234ull << 16) | 0x8 | 0x1;  /* IN AX, 0x1234 */
+	}
+	if (kind == 3) {
+		vcpu_cache_fill(c, VCPU_RAX, (uint32_t)u64(in));
+		ex.reason = EXIT_REASON_IO_INSTRUCTION;
+		ex.qualification = (0xcf8ull << 16) | 0x3;        /* OUT DX, EAX */
+		if (vcpu_handle_exit(c, &ex) != EXIT_ACTION_RESUME)
+			abort(); /* the latch never leaves the hypervisor */
+		uint8_t a = byte(in);
+		static const uint8_t sizes[] = { 0, 1, 3, 3 };
+		ex.qualification = ((0xcfcull + (a & 3)) << 16) | sizes[(a >> 2) & 3] | (a & 0x10 ? 0x8 : 0);
 	}
 	vcpu_handle_exit(c, &ex);
 	vcpu_pre_entry(c);
@@ -332,6 +349,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ioreq_set_buffer(uos, 0x8000) != 0)
 		abort();
 	vm_mgr_start(uos);
+	uos->config.ioreq_polling = (byte(&in) & 1) != 0; /* notification or polling mode */
 
 	for (unsigned steps = 0; in.left && steps < 256; steps++) {
 		uint8_t op = byte(&in) % 18;
@@ -344,14 +362,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				vmcall(&in, uos);
 		} else if (op == 11) {
 			struct vm *vm = pick_vm(&in);
-			if (vm->state != VM_STATE_POWERED_OFF)
-				vm_mgr_vcpu_wake(&vm->vcpus[byte(&in) % vm->config.vcpu_count]);
+			if (vm->state != VM_STATE_POWERED_OFF) {
+				struct vcpu *c = &vm->vcpus[byte(&in) % vm->config.vcpu_count];
+				ioreq_poll(c); /* the scheduler's look at a polling VM's vCPU */
+				vm_mgr_vcpu_wake(c);
+			}
 		} else if (op == 12) {
 			struct vm *vm = pick_vm(&in);
 			if (vm->state == VM_STATE_RUNNING && !vm->config.service_vm)
 				vm_stop(vm, VM_STOP_GUEST_EXIT, byte(&in));
 		} else if (op == 13) {
-			guest_exit(&in, byte(&in) % 3);
+			guest_exit(&in, byte(&in) % 4);
 		} else if (op == 14) {
 			dm_writes_slot(&in, sos);
 		} else if (op == 15) {

@@ -19,6 +19,7 @@
 #include "intr.h"
 #include "ioreq.h"
 #include "sim.h"
+#include "upcall.h"
 #include "sim_tlb.h"
 #include "testdev.h"
 #include "vm_memory.h"
@@ -135,9 +136,7 @@ START_TEST(wp_write_becomes_ioreq_and_reexecutes)
 	ck_assert_uint_eq(slot64(1, IOREQ_OFF_VALUE), 0);
 	ck_assert_uint_eq(slot32(1, IOREQ_OFF_STATE), IOREQ_PENDING);
 	ck_assert_uint_eq(slot32(0, IOREQ_OFF_STATE), IOREQ_FREE);
-	ck_assert_uint_eq(sim.upcalls, 1);
-	ck_assert_uint_eq(sim.last_upcall_vm, sos->id);
-	ck_assert_uint_eq(sim.last_upcall_vector, IOREQ_UPCALL_VECTOR);
+	ck_assert_int_eq(unit_take_upcall(sos), IOREQ_UPCALL_VECTOR);
 	/* A notification, not an emulated write: the instruction has not moved on. */
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), RIP0);
 	ck_assert(!vcpu_reg_dirty(v, VCPU_RIP));
@@ -157,7 +156,7 @@ START_TEST(wp_write_becomes_ioreq_and_reexecutes)
 
 	/* The device model still protects the page: the re-executed write asks again. */
 	ck_assert_int_eq(violation(v, q, WP_GPA + 0xa38), EXIT_ACTION_WAIT_IO);
-	ck_assert_uint_eq(sim.upcalls, 2);
+	ck_assert_int_eq(unit_take_upcall(sos), IOREQ_UPCALL_VECTOR);
 	dm_complete(1);
 	ck_assert_int_eq(ioreq_complete(uos, 1), 0);
 	vcpu_pre_entry(v); /* the post-work runs on the vCPU, before its entry */
@@ -191,7 +190,7 @@ START_TEST(wp_without_ioreq_page_stops)
 	ck_assert_uint_eq(uos->stop_detail, WP_GPA >> 12);
 	ck_assert_uint_eq(v->state, VCPU_STATE_STOPPED);
 	ck_assert_uint_eq(uos->vcpus[0].state, VCPU_STATE_STOPPED);
-	ck_assert_uint_eq(sim.upcalls, 0);
+	ck_assert_int_eq(unit_take_upcall(sos), -1);
 	char want[128];
 	snprintf(want, sizeof(want), "vm1: EPT write-protect at gpa 0x10010 (qualification 0x%llx)",
 		 (unsigned long long)q);
@@ -209,7 +208,7 @@ START_TEST(wp_with_unusable_ioreq_page_stops)
 	ck_assert_int_eq(violation(v, q, WP_GPA), EXIT_ACTION_STOP);
 	ck_assert_uint_eq(uos->stop_cause, VM_STOP_INTERNAL);
 	ck_assert(sim_log_contains("vm1 vcpu1: IOREQ page unusable"));
-	ck_assert_uint_eq(sim.upcalls, 0);
+	ck_assert_int_eq(unit_take_upcall(sos), -1);
 }
 END_TEST
 
@@ -230,7 +229,7 @@ START_TEST(spurious_flushes_and_resumes)
 	ck_assert_uint_eq(uos->stop_cause, VM_STOP_NONE);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), RIP0);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RAX), 0x1122334455667788ull);
-	ck_assert_uint_eq(sim.upcalls, 0);
+	ck_assert_int_eq(unit_take_upcall(sos), -1);
 	ck_assert_uint_eq(slot32(1, IOREQ_OFF_STATE), IOREQ_FREE);
 	ck_assert(!sim_log_contains("vm1: EPT"));
 	/* The entry invalidates once. */
@@ -246,7 +245,7 @@ START_TEST(spurious_flushes_and_resumes)
 	ck_assert_int_eq(ept_write_unprotect(&uos->ept, WP_GPA, 0x1000), 0);
 	ck_assert_int_eq(violation(v, q, WP_GPA + 0x20), EXIT_ACTION_RESUME);
 	ck_assert((v->requests & VCPU_REQ_FLUSH_EPT));
-	ck_assert_uint_eq(sim.upcalls, 0);
+	ck_assert_int_eq(unit_take_upcall(sos), -1);
 	ck_assert_uint_eq(slot32(1, IOREQ_OFF_STATE), IOREQ_FREE);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), RIP0);
 	vcpu_pre_entry(v);
@@ -290,7 +289,7 @@ START_TEST(unmapped_testdev_is_emulated)
 	ck_assert_uint_eq(uos->testdev.scratch[3], 0xde);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), 0x200c);
 	ck_assert_uint_eq(uos->testdev.count, 2);
-	ck_assert_uint_eq(sim.upcalls, 0);
+	ck_assert_int_eq(unit_take_upcall(sos), -1);
 	ck_assert_uint_eq(slot32(1, IOREQ_OFF_STATE), IOREQ_FREE);
 }
 END_TEST
@@ -333,7 +332,7 @@ START_TEST(permission_stops)
 	ck_assert_uint_eq(uos->stop_cause, VM_STOP_BAD_MEMORY);
 	ck_assert_uint_eq(uos->stop_detail, gpa >> 12);
 	ck_assert_uint_eq(v->state, VCPU_STATE_STOPPED);
-	ck_assert_uint_eq(sim.upcalls, 0);
+	ck_assert_int_eq(unit_take_upcall(sos), -1);
 	ck_assert_uint_eq(slot32(1, IOREQ_OFF_STATE), IOREQ_FREE);
 	char want[128];
 	snprintf(want, sizeof(want), "vm1: EPT permission at gpa 0x%llx (qualification 0x%llx)",
@@ -476,7 +475,7 @@ START_TEST(foreign_records_stop_internal)
 	ck_assert_int_eq(ept_violation_exit(v, &ex), EXIT_ACTION_STOP);
 	ck_assert_uint_eq(uos->stop_cause, VM_STOP_INTERNAL);
 	ck_assert_uint_eq(uos->stop_detail, EXIT_REASON_EPT_VIOLATION | EXIT_REASON_FAILED_ENTRY);
-	ck_assert_uint_eq(sim.upcalls, 0);
+	ck_assert_int_eq(unit_take_upcall(sos), -1);
 
 	struct vm *other = sim_create_vm(&hv, "other", 1, false, 0x1000);
 	ck_assert_ptr_nonnull(other);
@@ -497,7 +496,7 @@ START_TEST(entry_failure_is_not_an_ept_violation)
 	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_STOP);
 	ck_assert_uint_eq(uos->stop_cause, VM_STOP_ENTRY_FAILURE);
 	ck_assert_uint_eq(uos->stop_detail, EXIT_REASON_EPT_VIOLATION | EXIT_REASON_FAILED_ENTRY);
-	ck_assert_uint_eq(sim.upcalls, 0);
+	ck_assert_int_eq(unit_take_upcall(sos), -1);
 	ck_assert(!sim_log_contains("vm1: EPT"));
 }
 END_TEST

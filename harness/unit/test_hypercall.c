@@ -290,8 +290,15 @@ START_TEST(test_create_vm)
 	ck_assert(!vm->ioreq_valid);  /* ioreq_buf is the HSM's, not a GPA */
 	ck_assert(vm->vcpus[1].load_pending);
 	ck_assert_uint_eq(vm->vcpus[1].load.regs[VCPU_RIP], 0xfff0);
+	ck_assert(!vm->config.ioreq_polling);
 	/* A 15-character name is the longest that fits. */
 	ck_assert_uint_eq(create_ok("123456789012345", 1), 2);
+	/* ACRN's IO_COMPLETION_POLLING is the one flag taken: polling mode (ioreq.h). */
+	struct acrn_vm_creation pc = creation("poll", 1);
+	pc.vm_flag = ACRN_VM_FLAG_IO_COMPLETION_POLLING;
+	uint16_t pid;
+	ck_assert_int_eq(create(&pc, &pid), 0);
+	ck_assert(hv.vms[pid].config.ioreq_polling);
 }
 END_TEST
 
@@ -310,7 +317,7 @@ START_TEST(test_create_vm_refusals)
 	};
 	cases[0].cv.reserved0 = 1;
 	cases[1].cv.reserved1 = 0x100;
-	cases[2].cv.vm_flag = 1ull << 2;   /* ACRN's IO_COMPLETION_POLLING */
+	cases[2].cv.vm_flag = ACRN_VM_FLAG_IO_COMPLETION_POLLING | 1ull << 0; /* + SECURE_WORLD */
 	memset(cases[6].cv.name, 'n', sizeof(cases[6].cv.name));
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memcpy(&snap, &hv, sizeof(hv));

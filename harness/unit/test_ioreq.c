@@ -5,8 +5,11 @@
 #include "unit.h"
 #include "err.h"
 #include "exit_dispatch.h"
+#include "hypercall.h"
 #include "ioreq.h"
+#include "scheduler.h"
 #include "sim.h"
+#include "upcall.h"
 
 #define PAGE 0x8000
 
@@ -87,9 +90,7 @@ START_TEST(test_pio_read_round_trip)
 	/* in ax, dx with DX = 0x1f0 (no in-hypervisor device there) */
 	ck_assert_int_eq(io(0x1f00009, 2), EXIT_ACTION_WAIT_IO);
 	ck_assert_uint_eq(v->state, VCPU_STATE_WAIT_IO);
-	ck_assert_uint_eq(sim.upcalls, 1);
-	ck_assert_uint_eq(sim.last_upcall_vm, sos->id);
-	ck_assert_uint_eq(sim.last_upcall_vector, IOREQ_UPCALL_VECTOR);
+	ck_assert_int_eq(unit_take_upcall(sos), IOREQ_UPCALL_VECTOR);
 	/* What the device model sees in slot 1. */
 	ck_assert_uint_eq(slot32(1, IOREQ_OFF_STATE), IOREQ_PENDING);
 	ck_assert_uint_eq(slot32(1, IOREQ_OFF_TYPE), IOREQ_TYPE_PORTIO);
@@ -145,7 +146,7 @@ START_TEST(test_claimed_ports_stay_local)
 	vcpu_cache_fill(v, VCPU_RAX, 'k');
 	ck_assert_int_eq(io(0x3f80000, 1), EXIT_ACTION_RESUME);
 	ck_assert_str_eq(sim_console(uos->id), "k");
-	ck_assert_uint_eq(sim.upcalls, 0);
+	ck_assert_int_eq(unit_take_upcall(sos), -1);
 }
 END_TEST
 
@@ -185,7 +186,8 @@ END_TEST
 START_TEST(test_mmio_request_layout)
 {
 	ck_assert_int_eq(ioreq_set_buffer(uos, PAGE), 0);
-	struct ioreq req = { IOREQ_TYPE_WP, IOREQ_WRITE, 0x5000, 8, 0x0102030405060708ull };
+	struct ioreq req = { .type = IOREQ_TYPE_WP, .dir = IOREQ_WRITE, .addr = 0x5000, .size = 8,
+			     .value = 0x0102030405060708ull };
 	ck_assert_int_eq(ioreq_send(v, &req, NULL), EXIT_ACTION_WAIT_IO);
 	ck_assert_uint_eq(slot32(1, IOREQ_OFF_TYPE), IOREQ_TYPE_WP);
 	ck_assert_uint_eq(slot64(1, IOREQ_OFF_VALUE), 0x0102030405060708ull);
@@ -194,11 +196,72 @@ START_TEST(test_mmio_request_layout)
 	dm_complete(1, 0);
 	ck_assert_int_eq(ioreq_complete(uos, 1), 0);
 	vcpu_pre_entry(v); /* the post-work runs on the vCPU, before its entry */
-	struct ioreq rd = { IOREQ_TYPE_MMIO, IOREQ_READ, 0x6000, 8, 0 };
+	struct ioreq rd = { .type = IOREQ_TYPE_MMIO, .dir = IOREQ_READ, .addr = 0x6000, .size = 8 };
 	ck_assert_int_eq(ioreq_send(v, &rd, NULL), EXIT_ACTION_WAIT_IO);
 	dm_complete(1, 0x77);
 	ck_assert_int_eq(ioreq_complete(uos, 1), 0);
 	vcpu_pre_entry(v); /* the post-work runs on the vCPU, before its entry */
+}
+END_TEST
+
+/* HC_SET_CALLBACK_VECTOR: 0x20..0xFF, checked before anything changes. */
+START_TEST(test_callback_vector)
+{
+	struct vcpu *s0 = &sos->vcpus[0];
+	ck_assert_uint_eq(sos->upcall_vector, IOREQ_UPCALL_VECTOR);
+	ck_assert_int_eq(hypercall_dispatch(s0, HC_SET_CALLBACK_VECTOR, 0x1f, 0), -TERN_EINVAL);
+	ck_assert_int_eq(hypercall_dispatch(s0, HC_SET_CALLBACK_VECTOR, 0x100, 0), -TERN_EINVAL);
+	ck_assert_int_eq(hypercall_dispatch(s0, HC_SET_CALLBACK_VECTOR, 0x1000000e0ull, 0), -TERN_EINVAL);
+	ck_assert_uint_eq(sos->upcall_vector, IOREQ_UPCALL_VECTOR);
+	ck_assert_int_eq(hypercall_dispatch(s0, HC_SET_CALLBACK_VECTOR, 0x20, 0), 0);
+	ck_assert_uint_eq(sos->upcall_vector, 0x20);
+	ck_assert_int_eq(hypercall_dispatch(s0, HC_SET_CALLBACK_VECTOR, 0xff, 0), 0);
+
+	/* The next request raises that vector on the Service VM's vCPU 0 (a
+	 * request bit: vcpu_make_request kicks it, test_requests.c), not on the
+	 * requesting vCPU. */
+	ck_assert_int_eq(ioreq_set_buffer(uos, PAGE), 0);
+	ck_assert_int_eq(io(0x1f00009, 2), EXIT_ACTION_WAIT_IO);
+	ck_assert_uint_eq(slot32(1, IOREQ_OFF_POLLING), 0);
+	ck_assert(!(v->requests & VCPU_REQ_UPCALL));
+	ck_assert_int_eq(intr_highest_deliverable(s0), -1); /* not before s0 handles it */
+	ck_assert_int_eq(unit_take_upcall(sos), 0xff);
+	/* Queued as an external interrupt: injected at its next entry. */
+	dm_complete(1, 0);
+	ck_assert_int_eq(ioreq_complete(uos, 1), 0);
+	vcpu_pre_entry(v);
+	ck_assert_int_eq(io(0x1f00009, 2), EXIT_ACTION_WAIT_IO);
+	ck_assert(s0->requests & VCPU_REQ_UPCALL);
+	vcpu_handle_requests(s0);
+	ck_assert_int_eq(intr_highest_deliverable(s0), 0xff);
+}
+END_TEST
+
+/* Polling mode: no upcall; the scheduler's look at the vCPU finds COMPLETE. */
+START_TEST(test_polling_mode)
+{
+	uos->config.ioreq_polling = true;
+	ck_assert_int_eq(ioreq_set_buffer(uos, PAGE), 0);
+	vcpu_cache_fill(v, VCPU_RAX, 0);
+	ck_assert_int_eq(io(0x1f00009, 2), EXIT_ACTION_WAIT_IO);
+	ck_assert_uint_eq(slot32(1, IOREQ_OFF_POLLING), 1);
+	ck_assert_int_eq(unit_take_upcall(sos), -1);
+	ioreq_poll(v); /* still PENDING: nothing happens */
+	ck_assert_uint_eq(v->state, VCPU_STATE_WAIT_IO);
+	ck_assert(!vcpu_has_requests(v));
+	dm_complete(1, 0xbeef);
+	ck_assert_ptr_eq(sched_next(&hv, v->pcpu), v); /* eligible: the completion was found */
+	vcpu_pre_entry(v);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RAX), 0xbeef);
+	ck_assert_uint_eq(v->state, VCPU_STATE_RUNNABLE);
+	ck_assert_uint_eq(slot32(1, IOREQ_OFF_STATE), IOREQ_FREE);
+	/* A notification-mode VM is not polled: COMPLETE waits for the hypercall. */
+	uos->config.ioreq_polling = false;
+	ck_assert_int_eq(io(0x1f00009, 2), EXIT_ACTION_WAIT_IO);
+	dm_complete(1, 0x1234);
+	ioreq_poll(v);
+	ck_assert_uint_eq(v->state, VCPU_STATE_WAIT_IO);
+	ck_assert(!vcpu_has_requests(v));
 }
 END_TEST
 
@@ -216,6 +279,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_never_completed_vm_can_stop);
 	tcase_add_test(tc, test_page_gone_stops_vm);
 	tcase_add_test(tc, test_mmio_request_layout);
+	tcase_add_test(tc, test_callback_vector);
+	tcase_add_test(tc, test_polling_mode);
 	suite_add_tcase(s, tc);
 	return s;
 }

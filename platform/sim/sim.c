@@ -471,13 +471,6 @@ uint64_t plat_vmx_ept_vpid_cap(void)
 	return sim.ept_vpid_cap;
 }
 
-void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector)
-{
-	sim.upcalls++;
-	sim.last_upcall_vm = service_vm->id;
-	sim.last_upcall_vector = vector;
-}
-
 uint64_t plat_host_tsc(void)
 {
 	struct sim_replay_exit *r = sim.replay;

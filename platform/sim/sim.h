@@ -102,9 +102,6 @@ struct sim {
 	uint16_t this_cpu;
 	struct vcpu *current[TERN_MAX_PCPUS];
 	unsigned kicks[TERN_MAX_PCPUS];
-	unsigned upcalls;             /* plat_upcall_service_vm calls */
-	uint16_t last_upcall_vm;
-	uint32_t last_upcall_vector;
 };
 
 extern struct sim sim;

@@ -2,8 +2,8 @@
 /*
  * The per-VM platform functions: host RAM for core (the identity map; core
  * reaches guest memory through each VM's EPT), the guest-memory trace sink,
- * page-table regions, EPT invalidation, the VM's console and
- * upcalls, and the trace sink.
+ * page-table regions, EPT invalidation, the VM's console, and the trace
+ * sink.
  */
 #include "xvm.h"
 #include "platform.h"
@@ -163,13 +163,6 @@ uint16_t plat_cpu_id(void)
 void plat_kick_pcpu(uint16_t cpu)
 {
 	trace_rec_kick(cpu);
-}
-
-void plat_upcall_service_vm(struct vm *service_vm, uint32_t vector)
-{
-	/* No Service VM driver listens yet; the request stays pending. */
-	(void)service_vm;
-	(void)vector;
 }
 
 /*
