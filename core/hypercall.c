@@ -96,8 +96,8 @@ static int creation_config(const struct tern *hv, const struct acrn_vm_creation 
 	if (cv->reserved0 || cv->reserved1 || (cv->vm_flag & ~ACRN_VM_FLAG_IO_COMPLETION_POLLING) || vcpus == 0 || vcpus > TERN_MAX_VCPUS ||
 	    len == 0 || len == ACRN_VM_NAME_LEN)
 		return -TERN_EINVAL;
-	/* A pCPU Tern does not schedule on could never run the vCPU (scheduler.h). */
-	if (cv->cpu_affinity >> TERN_MAX_PCPUS)
+	/* A pCPU the platform does not run vCPUs on could never run it (platform.h). */
+	if (cv->cpu_affinity & ~plat_pcpu_mask())
 		return -TERN_EINVAL;
 	/* reset_on_triple_fault stays false: a triple fault stops a VM the
 	 * Service VM made, and the Service VM decides (reset or destroy). */

@@ -90,6 +90,13 @@ void plat_vpid_invalidate(struct vcpu *vcpu);
 uint16_t plat_cpu_id(void);
 
 /*
+ * The physical CPUs this platform runs vCPUs on (bit per pCPU, a subset of
+ * the TERN_MAX_PCPUS low bits). A VM whose affinity names any other pCPU
+ * is refused at creation: its vCPUs there would never run.
+ */
+uint64_t plat_pcpu_mask(void);
+
+/*
  * Make pCPU `cpu` notice new vCPU requests (request.h): if it is in guest
  * mode it leaves it soon (an IPI that exits as an external interrupt or NMI)
  * and handles the requests of its vCPU before it enters again. Never blocks,

@@ -330,6 +330,11 @@ START_TEST(test_create_vm_refusals)
 		get(PARAM_GPA, &out, sizeof(out));
 		ck_assert(memcmp(&out, &cases[i].cv, sizeof(out)) == 0);
 	}
+	/* A platform that runs vCPUs on pCPU 0 only (today's image) refuses pCPU 1. */
+	sim.pcpu_mask = 0x1;
+	struct acrn_vm_creation one = creation("b", 0x2);
+	ck_assert_int_eq(create(&one, NULL), -TERN_EINVAL);
+	sim.pcpu_mask = (1ull << TERN_MAX_PCPUS) - 1;
 	/* The structure must be aligned and inside the Service VM's memory. */
 	ck_assert_int_eq(hc(HC_CREATE_VM, PARAM_GPA + 4, 0), -TERN_EINVAL);
 	ck_assert_int_eq(hc(HC_CREATE_VM, 0x10000 - 40, 0), -TERN_EFAULT);

@@ -83,6 +83,7 @@ void sim_reset(void)
 	sim.host_cpuid_count = sizeof(default_host_cpuid) / sizeof(default_host_cpuid[0]);
 	sim.pt_pages_default = SIM_DEFAULT_PT_PAGES;
 	sim.ept_vpid_cap = SIM_DEFAULT_EPT_VPID_CAP;
+	sim.pcpu_mask = (1ull << TERN_MAX_PCPUS) - 1;
 	sim_tlb_reset();
 }
 
@@ -455,6 +456,11 @@ void plat_vpid_invalidate(struct vcpu *vcpu)
 uint16_t plat_cpu_id(void)
 {
 	return sim.this_cpu;
+}
+
+uint64_t plat_pcpu_mask(void)
+{
+	return sim.pcpu_mask;
 }
 
 void plat_kick_pcpu(uint16_t cpu)

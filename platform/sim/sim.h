@@ -100,6 +100,7 @@ struct sim {
 	 * read), the kicks each received from another pCPU.
 	 */
 	uint16_t this_cpu;
+	uint64_t pcpu_mask;           /* what plat_pcpu_mask() returns: every pCPU by default */
 	struct vcpu *current[TERN_MAX_PCPUS];
 	unsigned kicks[TERN_MAX_PCPUS];
 };

@@ -155,6 +155,12 @@ uint16_t plat_cpu_id(void)
 	return 0;
 }
 
+/* The BSP only: the APs are not started yet (the SMP issue). */
+uint64_t plat_pcpu_mask(void)
+{
+	return 1;
+}
+
 /*
  * The only pCPU is the caller's own, which handles its vCPU's requests
  * before the next entry anyway: nothing to send. IPIs to other pCPUs arrive
