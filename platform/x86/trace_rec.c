@@ -265,6 +265,23 @@ void trace_rec_console(uint8_t c)
 		rec.console[rec.console_len++] = c;
 }
 
+/* The rest of a handling's outcome: console bytes, the VM's stop, guest-memory writes. */
+static void emit_outcome_rest(const struct vm *vm)
+{
+	uint8_t buf[REC_BUF];
+	for (unsigned off = 0; off < rec.console_len; off += TRACE_BIN_MAX_DATA) {
+		uint32_t n = rec.console_len - off;
+		if (n > TRACE_BIN_MAX_DATA)
+			n = TRACE_BIN_MAX_DATA;
+		emit(buf, trace_bin_console(buf, sizeof(buf), rec.console + off, n));
+	}
+	if (vm->state == VM_STATE_STOPPED)
+		emit(buf, trace_bin_stop(buf, sizeof(buf), vm->stop_cause, vm->stop_detail));
+	for (unsigned i = 0; i < rec.nwrites; i++)
+		emit(buf, trace_bin_mem(buf, sizeof(buf), TRACE_BIN_WRITE, rec.writes[i].gpa,
+					rec.writes[i].data, rec.writes[i].len, false));
+}
+
 void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action)
 {
 	uint8_t buf[REC_BUF];
@@ -281,18 +298,8 @@ void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action
 						vcpu->regs[r]));
 	if (vcpu->event.valid)
 		emit(buf, trace_bin_event(buf, sizeof(buf), &vcpu->event));
-	for (unsigned off = 0; off < rec.console_len; off += TRACE_BIN_MAX_DATA) {
-		uint32_t n = rec.console_len - off;
-		if (n > TRACE_BIN_MAX_DATA)
-			n = TRACE_BIN_MAX_DATA;
-		emit(buf, trace_bin_console(buf, sizeof(buf), rec.console + off, n));
-	}
 	const struct vm *vm = vcpu->vm;
-	if (vm->state == VM_STATE_STOPPED)
-		emit(buf, trace_bin_stop(buf, sizeof(buf), vm->stop_cause, vm->stop_detail));
-	for (unsigned i = 0; i < rec.nwrites; i++)
-		emit(buf, trace_bin_mem(buf, sizeof(buf), TRACE_BIN_WRITE, rec.writes[i].gpa,
-					rec.writes[i].data, rec.writes[i].len, false));
+	emit_outcome_rest(vm);
 	/* The VMs core created in this exit (HC_CREATE_VM), as VM records,
 	 * before the requests core made to their vCPUs while creating them. */
 	const struct tern *hv = vm->hv;
@@ -336,18 +343,7 @@ void trace_rec_pre_entry(struct vcpu *vcpu)
 	}
 	if (vcpu->event.valid && !(after_exit && same_event(&ls->event, &vcpu->event)))
 		emit(buf, trace_bin_event(buf, sizeof(buf), &vcpu->event));
-	for (unsigned off = 0; off < rec.console_len; off += TRACE_BIN_MAX_DATA) {
-		uint32_t n = rec.console_len - off;
-		if (n > TRACE_BIN_MAX_DATA)
-			n = TRACE_BIN_MAX_DATA;
-		emit(buf, trace_bin_console(buf, sizeof(buf), rec.console + off, n));
-	}
-	const struct vm *vm = vcpu->vm;
-	if (vm->state == VM_STATE_STOPPED)
-		emit(buf, trace_bin_stop(buf, sizeof(buf), vm->stop_cause, vm->stop_detail));
-	for (unsigned i = 0; i < rec.nwrites; i++)
-		emit(buf, trace_bin_mem(buf, sizeof(buf), TRACE_BIN_WRITE, rec.writes[i].gpa,
-					rec.writes[i].data, rec.writes[i].len, false));
+	emit_outcome_rest(vcpu->vm);
 	if (rec.async_len)
 		emit(rec.async, rec.async_len);
 	rec.async_len = 0;
