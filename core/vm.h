@@ -120,6 +120,10 @@ struct vm {
 	uint32_t sync_gen;
 	/* Service VM vCPUs (bit per id) in WAIT_SYNC for this VM's acknowledgements. */
 	uint32_t sync_waiters;
+	/* The generation of the last change that took translations out of the
+	 * VM's EPT (vm_memory.c): nothing is lent while it is not acknowledged. */
+	uint32_t unmap_gen;
+	bool unmap_pending;
 };
 
 /* Per physical CPU scheduling state (scheduler.c). */

@@ -20,7 +20,21 @@
 static void mark_vcpus(void *arg)
 {
 	struct vm *vm = arg;
-	pt_pool_close(&vm->pt_pool, vm_sync_request(vm, VCPU_REQ_FLUSH_EPT));
+	uint32_t gen = vm_sync_request(vm, VCPU_REQ_FLUSH_EPT);
+	pt_pool_close(&vm->pt_pool, gen);
+	/* Until every vCPU acknowledged gen, a page taken out may still be reachable. */
+	vm->unmap_gen = gen;
+	vm->unmap_pending = true;
+}
+
+/*
+ * A VM some of whose vCPUs may still translate memory a change took from it:
+ * until they acknowledge, nothing may be lent (lend_check), whichever page it
+ * was. Coarse, and safe without knowing which host pages the change removed.
+ */
+static bool unmap_unacked(const struct vm *vm)
+{
+	return vm->unmap_pending && !vm_synced(vm, vm->unmap_gen);
 }
 
 /* Tables retired by earlier changes that every vCPU has invalidated since. */
@@ -260,6 +274,10 @@ static int lend_check(const struct vm *svm, uint64_t hpa, uint64_t size)
 	int rc = 0;
 	if (mapped_by_other(svm, hpa, size))
 		rc = -TERN_EBUSY;   /* lent already */
+	for (unsigned i = 0; i < TERN_MAX_VMS; i++)
+		if (&svm->hv->vms[i] != svm && svm->hv->vms[i].state != VM_STATE_POWERED_OFF &&
+		    unmap_unacked(&svm->hv->vms[i]))
+			rc = -TERN_EBUSY; /* a vCPU may still reach what was taken back */
 	if (hv_owned(svm, hpa, size) || !lendable_by(svm, hpa, size) ||
 	    holds_ioreq_page(svm, (const struct vm *)0, hpa, size))
 		rc = -TERN_EPERM;   /* not its own to lend */
