@@ -449,7 +449,10 @@ enum exit_action hypercall_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	} else {
 		uint32_t requests = atomic_load32(&vm->hv->sync_requests);
 		uint64_t id = vcpu_get_reg(vcpu, VCPU_R8), p1 = vcpu_get_reg(vcpu, VCPU_RDI);
-		int ret = hypercall_dispatch(vcpu, id, p1, vcpu_get_reg(vcpu, VCPU_RSI));
+		uint64_t p2 = vcpu_get_reg(vcpu, VCPU_RSI);
+		tern_lock(&vm->hv->mgmt_lock);
+		int ret = hypercall_dispatch(vcpu, id, p1, p2);
+		tern_unlock(&vm->hv->mgmt_lock);
 		struct vm *t;
 		if (ret == -TERN_EAGAIN && retry_when_quiescent(id) && p1 < TERN_MAX_VMS &&
 		    (t = vm_get(vm->hv, (uint16_t)p1)) != (struct vm *)0) {

@@ -16,6 +16,7 @@
 #include "pio.h"
 #include "pt_pool.h"
 #include "ept.h"
+#include "atomic.h"
 #include "msr.h"
 
 #define TERN_MAX_VMS 8
@@ -142,6 +143,14 @@ struct tern {
 	struct sched_cpu cpus[TERN_MAX_PCPUS];
 	/* vm_sync_request calls, any VM: a hypercall that made one waits (hypercall.c). */
 	uint32_t sync_requests;
+	/*
+	 * Held while a hypercall is dispatched: the VM manager and the memory
+	 * hypercalls (VM slots, EPT trees, page-table pools, lending) have one
+	 * writer at a time however many vCPUs the Service VM has. Hypercalls
+	 * never block (a synchronous one parks its vCPU after the lock is
+	 * dropped); the lock is taken before any vCPU's sched_lock, never after.
+	 */
+	struct tern_lock mgmt_lock;
 };
 
 void tern_init(struct tern *hv);
