@@ -55,7 +55,11 @@ enum exit_action io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	bool in = io_qual_is_in(q);
 	uint32_t value = in ? 0 : (uint32_t)(vcpu_get_reg(vcpu, VCPU_RAX) & tern_size_mask(size));
 
-	if (!pio_find(&vm->pio, port, size)) {
+	/* One lookup: an in-hypervisor device, else PCI config, else the device model. */
+	const struct pio_device *d = pio_find(&vm->pio, port, size);
+	if (d) {
+		d->handler(vm, d->opaque, port, size, !in, &value);
+	} else {
 		struct ioreq req;
 		switch (pci_cfg_access(vm, port, size, !in, &value, ioreq_ready(vm), &req)) {
 		case PCI_CFG_REQUEST:
@@ -70,15 +74,18 @@ enum exit_action io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 		case PCI_CFG_NONE:
 			break;
 		}
+		if (ioreq_ready(vm)) {
+			req = (struct ioreq){ .type = IOREQ_TYPE_PORTIO,
+					      .dir = in ? IOREQ_READ : IOREQ_WRITE,
+					      .addr = port, .size = size, .value = value };
+			/* The instruction retires now; RAX is merged when the device model completes. */
+			vcpu_retire_insn(vcpu, ex->instr_len);
+			return ioreq_send(vcpu, &req, pio_post);
+		}
+		/* Nothing answers: reads float high, writes are dropped (as pio_access). */
+		if (in)
+			value = (uint32_t)tern_size_mask(size);
 	}
-	if (!pio_find(&vm->pio, port, size) && ioreq_ready(vm)) {
-		struct ioreq req = { .type = IOREQ_TYPE_PORTIO, .dir = in ? IOREQ_READ : IOREQ_WRITE,
-				     .addr = port, .size = size, .value = value };
-		/* The instruction retires now; RAX is merged when the device model completes. */
-		vcpu_retire_insn(vcpu, ex->instr_len);
-		return ioreq_send(vcpu, &req, pio_post);
-	}
-	pio_access(&vm->pio, vm, port, size, !in, &value);
 	if (in)
 		merge_in(vcpu, size, value);
 	if (vm_is_stopped(vm))

@@ -46,22 +46,26 @@
 /*
  * Retire the instruction at RIP, instr_len bytes long (the exit record's
  * length). Inline because every instruction exit ends here: the common
- * case (no 4 GiB crossing, no TF/RF, no shadow) is a RIP write and two
- * tests; everything else is vcpu_retire_slow(), the one implementation of
- * the rules (retire.c).
+ * case (RFLAGS and the interruptibility state already read, no TF/RF, no
+ * shadow, no 4 GiB crossing) is a RIP write; everything else, a fetch
+ * included, is vcpu_retire_slow(), the one implementation of the rules
+ * (retire.c).
  */
 void vcpu_retire_slow(struct vcpu *vcpu, uint64_t old_rip, uint32_t instr_len);
 static inline void vcpu_retire_insn(struct vcpu *vcpu, uint32_t instr_len)
 {
+	const uint32_t both = (1u << VCPU_RFLAGS) | (1u << VCPU_INTERRUPTIBILITY);
 	uint64_t old = vcpu_get_reg(vcpu, VCPU_RIP);
 	uint64_t rip = old + instr_len;
-	if (((rip >> 32) && !(old >> 32)) ||
-	    (vcpu_get_reg(vcpu, VCPU_RFLAGS) & (X86_RFLAGS_TF | X86_RFLAGS_RF)) ||
-	    (vcpu_get_reg(vcpu, VCPU_INTERRUPTIBILITY) & (INTR_STATE_STI | INTR_STATE_MOV_SS))) {
-		vcpu_retire_slow(vcpu, old, instr_len);
+	/* Both cached (one test), nothing to end or trap, no 4 GiB crossing: RIP only. */
+	if ((vcpu->reg_valid & both) == both &&
+	    !(vcpu->regs[VCPU_RFLAGS] & (X86_RFLAGS_TF | X86_RFLAGS_RF)) &&
+	    !(vcpu->regs[VCPU_INTERRUPTIBILITY] & (INTR_STATE_STI | INTR_STATE_MOV_SS)) &&
+	    !((rip >> 32) && !(old >> 32))) {
+		vcpu_set_reg(vcpu, VCPU_RIP, rip);
 		return;
 	}
-	vcpu_set_reg(vcpu, VCPU_RIP, rip);
+	vcpu_retire_slow(vcpu, old, instr_len);
 }
 
 /*
