@@ -497,10 +497,18 @@ static __attribute__((noinline)) int do_string(struct emul_ctx *c, const struct 
 	if (rep && cnt == 0) {
 		/*
 		 * No iteration: nothing moves, but an Intel CPU still writes ECX,
-		 * zeroing RCX[63:32] (INSN_QUIRK_REP_ZERO_COUNT_ECX).
+		 * zeroing RCX[63:32], and MOVS/STOS also write back the index
+		 * registers they use as 32-bit registers, zeroing RSI[63:32] /
+		 * RDI[63:32]; LODS, CMPS and SCAS leave RSI and RDI whole
+		 * (INSN_QUIRK_REP_ZERO_COUNT).
 		 */
-		if (as == 4 && insn_quirk_on(v, INSN_QUIRK_REP_ZERO_COUNT_ECX))
+		if (as == 4 && insn_quirk_on(v, INSN_QUIRK_REP_ZERO_COUNT)) {
 			addr_reg_write(v, VCPU_RCX, as, 0);
+			if (in->op == INSN_OP_MOVS)
+				addr_reg_write(v, VCPU_RSI, as, rsi);
+			if (in->op == INSN_OP_MOVS || in->op == INSN_OP_STOS)
+				addr_reg_write(v, VCPU_RDI, as, rdi);
+		}
 		return 0;
 	}
 	for (;;) {

@@ -13,11 +13,13 @@
 #define O CPUID_VENDOR_OTHER
 
 static const struct insn_quirk_info quirks[INSN_QUIRK_COUNT] = {
-	[INSN_QUIRK_REP_ZERO_COUNT_ECX] = {
-		.name = "rep-zero-count-ecx",
-		.what = "REP string op, 32-bit address size, ECX = 0: Intel zeroes RCX[63:32], "
-			"AMD leaves RCX",
-		.model = "Intel and other: RCX[63:32] zeroed; AMD: RCX unchanged",
+	[INSN_QUIRK_REP_ZERO_COUNT] = {
+		.name = "rep-zero-count",
+		.what = "REP string op, 32-bit address size, ECX = 0: Intel zeroes RCX[63:32] "
+			"and, for MOVS/STOS, RSI/RDI[63:32] (measured on family 6 model 0xA7); "
+			"AMD leaves them",
+		.model = "Intel and other: RCX[63:32] zeroed, RSI/RDI[63:32] too for MOVS/STOS; "
+			 "AMD: unchanged",
 		.on = { [I] = true, [O] = true, [A] = false },
 		.host_oracle = { [I] = true, [A] = true },
 	},

@@ -28,7 +28,7 @@ enum insn_quirk {
 	 * runs. On: ECX is written anyway, zeroing RCX[63:32] (Intel); off:
 	 * RCX keeps its value (AMD).
 	 */
-	INSN_QUIRK_REP_ZERO_COUNT_ECX,
+	INSN_QUIRK_REP_ZERO_COUNT,
 	/* AF after AND, OR, XOR, TEST, undefined in the SDM. On: cleared. */
 	INSN_QUIRK_LOGIC_AF,
 	/*

@@ -17,9 +17,9 @@
  * The emulator runs on a vCPU of a VM whose CPUID policy is built from the
  * host's leaf 0, so it models the vendor it runs on. Outcomes the SDM leaves
  * undefined or the vendors produce differently are the quirks of
- * core/insn_vendor.h, and this test depends on these: rep-zero-count-ecx
- * (REP with a 32-bit address size and ECX = 0: Intel zeroes RCX[63:32], AMD
- * does not), logic-af (AF after AND/OR/XOR/TEST), bt-zf and bt-osap (ZF and
+ * core/insn_vendor.h, and this test depends on these: rep-zero-count
+ * (REP with a 32-bit address size and ECX = 0: Intel zeroes RCX[63:32], and
+ * RSI/RDI[63:32] for MOVS/STOS; AMD does not), logic-af (AF after AND/OR/XOR/TEST), bt-zf and bt-osap (ZF and
  * OF/SF/AF/PF after BT*), repne-noncmp (F2 on MOVS/STOS/LODS). Each case
  * notes the quirks it meets; an outcome is compared where the table names the
  * host's vendor an oracle for it, and otherwise counted and reported, never
@@ -757,7 +757,7 @@ static void gen_case(struct form *f, struct gen *g, struct cpu_state *s, uint8_t
 			if (legacy[i] != 0xf3 && legacy[i] != 0xf2)
 				continue;
 			if (asize == 4 && cnt == 0)
-				g->quirks |= 1u << INSN_QUIRK_REP_ZERO_COUNT_ECX;
+				g->quirks |= 1u << INSN_QUIRK_REP_ZERO_COUNT;
 			if (legacy[i] == 0xf2 && f->opc != 0xa6 && f->opc != 0xa7 &&
 			    f->opc != 0xae && f->opc != 0xaf)
 				g->quirks |= 1u << INSN_QUIRK_REPNE_NONCMP;
