@@ -194,23 +194,40 @@ def split_console(com1):
     return {vm: "\n".join(lines) + "\n" for vm, lines in streams.items()}
 
 
-def user_checks():
-    """Every check name the User VM payload (harness/guests/uvm) can print."""
+def uvm_ioreq_mmio():
+    """UVM_IOREQ_MMIO in uvm_abi.h: whether the User VM makes its MMIO accesses through the
+    IOREQ page (off until unclaimed MMIO becomes an IOREQ; docs/testguest.md)."""
+    with open(os.path.join(UVM_SRC, "uvm_abi.h")) as f:
+        m = re.search(r"^#define UVM_IOREQ_MMIO (\d+)$", f.read(), re.M)
+    assert m, "uvm_abi.h defines no UVM_IOREQ_MMIO"
+    return m.group(1) != "0"
+
+
+def user_checks(run=None):
+    """Every check name the User VM payload (harness/guests/uvm) can print; with run="notify"
+    those of the first User VM (every check but the polling ones), with run="poll" those of the
+    polling-mode one. The MMIO-through-IOREQ checks only while UVM_IOREQ_MMIO is on."""
     names = set()
     for path in glob.glob(os.path.join(UVM_SRC, "*.c")):
         with open(path) as f:
             names.update(re.findall(r'"(user\.[a-z0-9-]+)"', f.read()))
+    if not uvm_ioreq_mmio():
+        names = {n for n in names if not re.match(r"user\.ioreq-[a-z]+-mmio-", n)}
+    if run == "poll":
+        return {n for n in names if n.startswith("user.ioreq-poll-")}
+    if run == "notify":
+        return {n for n in names if not n.startswith("user.ioreq-poll-")}
     return names
 
 
-def assert_user_vm_results(com1):
-    """The User VM's own checks, from its [vm1] lines: every one PASSed, none twice."""
+def assert_user_vm_results(com1, want=None):
+    """One User VM's own checks, from its [vmN] lines: every one PASSed, none twice."""
+    want = user_checks() if want is None else want
     assert re.search(r"^uvm: start$", com1, re.M), "no output from the User VM:\n" + com1[-2000:]
     got = results(com1)
     fails = ["%s (%s)" % (n, d) for n, (v, d) in sorted(got.items()) if v != "PASS"]
     assert not fails, "User VM checks failed:\n  " + "\n  ".join(fails)
-    assert set(got) == user_checks(), "User VM checks: got %s, want %s" % (
-        sorted(got), sorted(user_checks()))
+    assert set(got) == want, "User VM checks: got %s, want %s" % (sorted(got), sorted(want))
     m = re.search(r"^SUMMARY: (\d+) tests, (\d+) failures$", com1, re.M)
     assert m and (int(m.group(1)), int(m.group(2))) == (len(got), 0), com1[-2000:]
 
@@ -232,6 +249,10 @@ TERN_LINES = [
     # uvm.*: the Service VM launches a User VM (t_uvm.c); Tern names it vm1.
     r"^tern: vm1 \(uvm\) started$",
     r"^tern: vm1 \(uvm\) exited with status 80$",
+    # uvm.ioreq-poll-*: a second User VM in IOREQ polling mode while vm1 and vm2 (uvm-b) exist.
+    r"^tern: vm3 \(uvm-poll\) started$",
+    r"^tern: vm3 \(uvm-poll\) exited with status 80$",
+    r"^tern: vm3 \(uvm-poll\) destroyed$",
     r"^tern: vm1 \(uvm\) destroyed$",
     r"^SUMMARY: \d+ tests, 0 failures, \d+ skipped$",
     r"^tern: Service VM stopped: guest-exit, detail 0x0, exit status 0, \d+ exits in \d+ ms$",
@@ -278,10 +299,14 @@ def test_tern_runs_guest_on_bochs(tern_bochs):
 
 @needs_x86
 def test_tern_user_vm_on_bochs(tern_bochs):
-    """The User VM the Service VM launched ran its own checks on its own COM1 ([vm1] lines)."""
+    """The User VMs the Service VM launched ran their own checks on their own COM1: vm1 in
+    IOREQ notification mode ([vm1] lines), vm3 in polling mode ([vm3] lines)."""
     streams = split_console(tern_bochs.com1)
-    assert sorted(streams) == [0, 1], "VM streams on the console: %s" % sorted(streams)
-    assert_user_vm_results(streams[1])
+    assert sorted(streams) == [0, 1, 3], "VM streams on the console: %s" % sorted(streams)
+    assert re.search(r"^uvm: ioreq notification mode$", streams[1], re.M), streams[1][-2000:]
+    assert_user_vm_results(streams[1], user_checks("notify"))
+    assert re.search(r"^uvm: ioreq polling mode$", streams[3], re.M), streams[3][-2000:]
+    assert_user_vm_results(streams[3], user_checks("poll"))
 
 
 @needs_x86
@@ -389,6 +414,16 @@ def test_split_console():
     s = split_console(com1)
     assert s[0] == "tern: x\nPASS: a.one\ntern: y\n[outsb-ok]\n"
     assert s[1] == "uvm: start\n"
+
+
+def test_user_checks_split_by_run():
+    """Both runs make the same I/O checks under their own names; the rest is the first run's."""
+    notify, poll = user_checks("notify"), user_checks("poll")
+    assert notify | poll == user_checks() and not notify & poll
+    assert {n.replace("-poll-", "-notify-") for n in poll} == \
+        {n for n in notify if n.startswith("user.ioreq-notify-")}
+    assert any("-pci-" in n for n in poll) and any("-port-" in n for n in poll), sorted(poll)
+    assert any("-mmio-" in n for n in poll) == uvm_ioreq_mmio(), sorted(poll)
 
 
 def test_judge_user_vm():

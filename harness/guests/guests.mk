@@ -28,14 +28,14 @@ TG_CFLAGS := $(WARN) -O2 -g -m64 -ffreestanding -nostdlib -fno-builtin \
 # The User VM payload: 32-bit, paging off, a flat image the test guest
 # embeds (uvm_image.S, .incbin) and loads into the memory it lends.
 UVM_DIR   := harness/guests/uvm
-UVM_OBJS  := $(BUILD)/guests/uvm/entry.o $(BUILD)/guests/uvm/main.o
+UVM_OBJS  := $(BUILD)/guests/uvm/entry.o $(BUILD)/guests/uvm/main.o $(BUILD)/guests/uvm/ioreq_checks.o
 UVM_BIN   := $(BUILD)/guests/uvm.bin
 UVM_CFLAGS := $(WARN) -O2 -g -m32 -ffreestanding -nostdlib -fno-builtin \
              -fno-tree-loop-distribute-patterns -mgeneral-regs-only \
              -fno-stack-protector -fno-pic -fno-pie -fno-asynchronous-unwind-tables -I$(UVM_DIR)
 TG_CFLAGS += -I$(UVM_DIR) -DUVM_BIN='"$(UVM_BIN)"'
 
-$(BUILD)/guests/uvm/%.o: $(UVM_DIR)/%.c $(UVM_DIR)/uvm_abi.h
+$(BUILD)/guests/uvm/%.o: $(UVM_DIR)/%.c $(UVM_DIR)/uvm_abi.h $(UVM_DIR)/uvm.h
 	@mkdir -p $(dir $@)
 	$(CC) $(UVM_CFLAGS) -c $< -o $@
 

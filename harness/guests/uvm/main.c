@@ -7,10 +7,14 @@
  * Tern), reports on its COM1 ("[vm1] PASS: user...." on Tern's console),
  * spins in CPUID exits until the Service VM says go (so the Service VM can
  * pause and resume it meanwhile), and exits through the debug-exit port.
+ * Its port I/O, PCI configuration and (behind UVM_IOREQ_MMIO) MMIO
+ * accesses to the device the Service VM emulates go through the IOREQ
+ * page (ioreq_checks.c), in the mode the Service VM chose (mailbox).
  * 32-bit protected mode, paging off: guest-physical = linear.
  */
 #include <stdbool.h>
 #include "uvm_abi.h"
+#include "uvm.h"
 
 #define COM1 0x3f8u
 #define UART_LSR 5u
@@ -44,27 +48,19 @@ void uvm_isr_gp(void);
 void uvm_main(void);
 void uvm_trap(struct uvm_frame *f);
 
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
-static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port)); }
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 static inline void cpuid(uint32_t leaf, uint32_t r[4])
 {
 	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0));
 }
 
-static void putc(char c)
+void putc(char c)
 {
 	while (!(inb(COM1 + UART_LSR) & LSR_THRE))
 		;
 	outb(COM1, (uint8_t)c);
 }
 
-static void puts(const char *s)
+void puts(const char *s)
 {
 	while (*s)
 		putc(*s++);
@@ -78,7 +74,7 @@ static void puthex(uint32_t v)
 }
 
 /* "PASS: name" or "FAIL: name (got G, want W)", as the test guest reports. */
-static void check_eq(const char *name, uint32_t got, uint32_t want)
+void check_eq(const char *name, uint32_t got, uint32_t want)
 {
 	tests++;
 	if (got == want) {
@@ -165,12 +161,17 @@ static void test_faults(void)
 void uvm_main(void)
 {
 	uint32_t r[4];
+	bool poll = mb->mode == UVM_MODE_POLL;
 	puts("uvm: start\n");
+	puts(poll ? "uvm: ioreq polling mode\n" : "uvm: ioreq notification mode\n");
 	idt_init();
-	test_cpuid();
-	test_com1();
-	test_mmio();
-	test_faults();
+	if (!poll) {
+		test_cpuid();
+		test_com1();
+		test_mmio();
+		test_faults();
+	}
+	uvm_test_ioreq(poll ? UVM_MODE_POLL : UVM_MODE_NOTIFY);
 	puts("SUMMARY: ");
 	if (tests >= 10)
 		putc((char)('0' + tests / 10 % 10));

@@ -25,7 +25,50 @@ struct uvm_mailbox {
 	volatile uint32_t counter;   /* +1 per spin iteration (one CPUID exit each) */
 	volatile uint32_t go;        /* set by the Service VM: stop spinning, exit */
 	volatile uint32_t failures;
+	/* Set by the Service VM before the start: how its requests are served. */
+	volatile uint32_t mode;      /* UVM_MODE_* */
+	/* Counted by the User VM: the accesses that must have become IOREQs. */
+	volatile uint32_t pio_requests, pci_requests, mmio_requests;
 };
 #define UVM_MAGIC 0x4d565555u        /* "UUVM" */
+
+/*
+ * UVM_MODE_NOTIFY: the first run, every check, its I/O served through the
+ * upcall; UVM_MODE_POLL: a second VM created with the polling flag that
+ * runs only the I/O checks and exits (go is set before it starts).
+ */
+#define UVM_MODE_NOTIFY 0u
+#define UVM_MODE_POLL   1u
+
+/*
+ * The device the Service VM emulates for the User VM through the IOREQ
+ * page (harness/guests/testguest/iodev.c, docs/testguest.md):
+ * a port block, a PCI function whose BAR0 decodes that port block and whose
+ * BAR1 the MMIO page, and the MMIO page. Register blocks (ports and MMIO):
+ * +0 a 32-bit read-only ID, +4 reads 0, +8.. scratch bytes that read back
+ * what was last written at any access size; anything else reads 0.
+ */
+#define IODEV_PORT_BASE   0x500u
+#define IODEV_PORTS       0x10u
+#define IODEV_PORT_ID     0x44505653u  /* "SVPD" */
+#define IODEV_MMIO_GPA    0xd0000000u  /* outside the lent RAM and the test device */
+#define IODEV_MMIO_SIZE   0x1000u
+#define IODEV_MMIO_ID     0x4d4d5653u  /* "SVMM" */
+#define IODEV_MMIO_SCRATCH_END 0x48u   /* scratch +0x8..+0x47 */
+#define IODEV_REG_SCRATCH 0x8u
+#define IODEV_PCI_BUS     0u
+#define IODEV_PCI_DEV     3u
+#define IODEV_PCI_FUNC    0u
+#define IODEV_PCI_VENDOR  0x7e57u      /* not an assigned vendor: a test device */
+#define IODEV_PCI_DEVICE  0x10ccu
+#define IODEV_PCI_CLASS_REV 0xff000001u /* class 0xff (unassigned), revision 1 */
+
+/*
+ * The User VM's MMIO accesses to the device page: OFF until unclaimed MMIO
+ * becomes an IOREQ (branch mmioreq); today such an access stops the User
+ * VM. Turning it on is this one line (test_boot.py reads it to expect the
+ * user.ioreq-*-mmio-* checks); the Service VM serves MMIO either way.
+ */
+#define UVM_IOREQ_MMIO 0
 
 #endif
