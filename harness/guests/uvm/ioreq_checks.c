@@ -112,6 +112,38 @@ static void test_ports(void)
 	      0x5a3ca500u | ((SCRATCH_DWORD ^ cur_mode) & 0xffu));
 }
 
+/*
+ * REP OUTSB / REP INSB: one IOREQ per element (Tern's string I/O goes out
+ * one element per round trip), RCX/RSI/RDI advanced across them.
+ */
+static void test_string_io(void)
+{
+	static const struct io_name outs = { { "user.ioreq-notify-port-rep-outsb",
+					       "user.ioreq-poll-port-rep-outsb" } };
+	static const struct io_name ins = { { "user.ioreq-notify-port-rep-insb",
+					      "user.ioreq-poll-port-rep-insb" } };
+	static const uint8_t text[4] = { 0x11, 0x22, 0x33, 0x44 };
+	static uint8_t buf[5];
+	const uint16_t scratch_last = IODEV_PORT_BASE + IODEV_PORTS - 1u;
+	const void *src = text;
+	void *dst = buf;
+	uint32_t n = sizeof(text);
+
+	__asm__ volatile("cld; rep outsb" : "+S"(src), "+c"(n) : "d"(scratch_last) : "memory");
+	mb->pio_requests += sizeof(text);
+	/* Each byte went to the same port: the scratch byte holds the last one. */
+	uint32_t last = io_in(scratch_last, 1);
+	check(&outs, n == 0 && (const uint8_t *)src == text + sizeof(text) && last == text[3], 1);
+
+	buf[4] = 0xee;
+	n = 4;
+	__asm__ volatile("cld; rep insb" : "+D"(dst), "+c"(n) : "d"(IODEV_PORT_BASE + 1u) : "memory");
+	mb->pio_requests += 4;
+	uint8_t id1 = (uint8_t)(IODEV_PORT_ID >> 8);
+	check(&ins, n == 0 && (uint8_t *)dst == buf + 4 && buf[0] == id1 && buf[1] == id1 &&
+		    buf[2] == id1 && buf[3] == id1 && buf[4] == 0xee, 1);
+}
+
 static void test_pci(void)
 {
 	static const struct io_name ids = { { "user.ioreq-notify-pci-ids", "user.ioreq-poll-pci-ids" } };
@@ -195,6 +227,7 @@ void uvm_test_ioreq(uint32_t mode)
 	mb->pci_requests = 0;
 	mb->mmio_requests = 0;
 	test_ports();
+	test_string_io();
 	test_pci();
 #if UVM_IOREQ_MMIO
 	test_mmio_page();
