@@ -233,6 +233,7 @@ def assert_user_vm_results(com1, want=None):
 
 needs_x86 = pytest.mark.skipif(not HAVE_X86, reason="platform/x86 is not in this tree")
 
+IOREQ_BAD_SIZE_LINE = r"^tern: error: vm1 vcpu0: IOREQ completed with size 5, requested 4$"
 TERN_LINES = [
     r"^tern: Tern x86 image starting$",
     r"^tern: VMXON done$",
@@ -248,6 +249,9 @@ TERN_LINES = [
     r"^testguest: start \(under Tern, hypervisor signature TernTernTern\)$",
     # uvm.*: the Service VM launches a User VM (t_uvm.c); Tern names it vm1.
     r"^tern: vm1 \(uvm\) started$",
+    # uvm.ioreq-finish-misbehaving: the Service VM completes vm1's first request (IN EAX) with
+    # size 5; Tern refuses it and says so.
+    IOREQ_BAD_SIZE_LINE,
     r"^tern: vm1 \(uvm\) exited with status 80$",
     # uvm.ioreq-poll-*: a second User VM in IOREQ polling mode while vm1 and vm2 (uvm-b) exist.
     r"^tern: vm3 \(uvm-poll\) started$",
@@ -283,7 +287,8 @@ def test_tern_runs_guest_on_bochs(tern_bochs):
     """GRUB -> tern.elf (multiboot2) -> test guest as the Service VM; every check passes."""
     streams = split_console(tern_bochs.com1)
     com1 = streams[0]
-    bad = re.findall(r"^tern: .*(?:FATAL|error|REFUSED).*$", com1, re.M)
+    bad = [line for line in re.findall(r"^tern: .*(?:FATAL|error|REFUSED).*$", com1, re.M)
+           if not re.match(IOREQ_BAD_SIZE_LINE, line)]
     assert not bad, "Tern reported:\n" + "\n".join(bad) + "\n--- COM1 tail:\n" + com1[-3000:]
     pos = 0
     for pat in TERN_LINES:

@@ -101,6 +101,11 @@ static bool emulate(struct iosvc *s, const struct slot_req *r, uint64_t *v)
 	}
 }
 
+static int64_t notify(const struct iosvc *s, uint16_t id)
+{
+	return tg_hcall(HC_NOTIFY_REQUEST_FINISH, s->vmid, id);
+}
+
 /* Serve slot `id` if it is PENDING: true when it was completed. */
 static bool serve_slot(struct iosvc *s, uint16_t id)
 {
@@ -126,6 +131,11 @@ static bool serve_slot(struct iosvc *s, uint16_t id)
 		}
 		s->st.served[r.type]++;
 	}
+	bool probe = s->probe.armed && s->finish_hypercall;
+	if (probe) {
+		s->probe.armed = false;
+		s->probe.early_rc = notify(s, id);   /* still PROCESSING */
+	}
 	if (r.dir != IOREQ_WRITE || !ok) {
 		if (r.type == IOREQ_MMIO)
 			*(volatile uint64_t *)(slot + IOREQ_VALUE) = v;
@@ -136,9 +146,20 @@ static bool serve_slot(struct iosvc *s, uint16_t id)
 	 * Release: the value is visible before COMPLETE (x86 keeps stores in
 	 * order, SDM Vol. 3A 9.2.2; this keeps the compiler from moving it).
 	 */
+	if (probe) {
+		volatile uint64_t *size = (volatile uint64_t *)(slot + IOREQ_SIZE);
+		*size = r.size + 1;
+		__atomic_store_n(state, IOREQ_COMPLETE, __ATOMIC_RELEASE);
+		s->probe.bad_size_rc = notify(s, id);
+		*size = r.size;
+	}
 	__atomic_store_n(state, IOREQ_COMPLETE, __ATOMIC_RELEASE);
-	if (s->finish_hypercall && tg_hcall(HC_NOTIFY_REQUEST_FINISH, s->vmid, id) != 0)
+	if (s->finish_hypercall && notify(s, id) != 0)
 		s->st.notify_failed++;
+	if (probe) {
+		s->probe.twice_rc = notify(s, id);
+		s->probe.done = true;
+	}
 	return true;
 }
 

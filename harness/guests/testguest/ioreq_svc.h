@@ -52,6 +52,20 @@ struct iosvc_stats {
 	uint32_t upcall_served;          /* requests served from the upcall handler */
 };
 
+/*
+ * A Service VM that misbehaves, once (notification mode): on the next
+ * request it serves, it calls HC_NOTIFY_REQUEST_FINISH while the slot is
+ * still PROCESSING (early_rc: Tern must say -EBUSY), then completes it with
+ * a size that is not the request's (bad_size_rc: -EINVAL, the vCPU stays
+ * parked), then restores the size and completes it properly, then once more
+ * (twice_rc: -EINVAL, or -EBUSY when the vCPU already has its next request
+ * pending: the scheduler may have run it in between).
+ */
+struct iosvc_probe {
+	bool armed, done;
+	int64_t early_rc, bad_size_rc, twice_rc;
+};
+
 struct iosvc {
 	volatile uint8_t *page;   /* the IOREQ page (identity-mapped: its address is its GPA) */
 	uint16_t vmid;            /* the User VM whose page it is */
@@ -59,6 +73,7 @@ struct iosvc {
 	bool finish_hypercall;    /* HC_NOTIFY_REQUEST_FINISH after COMPLETE (!polling at init) */
 	struct iodev dev;
 	struct iosvc_stats st;
+	struct iosvc_probe probe;
 };
 
 void iosvc_init(struct iosvc *s, void *page, uint16_t vmid, bool polling);

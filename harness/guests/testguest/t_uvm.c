@@ -33,6 +33,7 @@
 #define VM_STOP_GUEST_EXIT 4u
 #define ENOENT 2
 #define EINVAL 22
+#define EBUSY 16
 #define ACRN_VM_FLAG_IO_COMPLETION_POLLING (1ull << 2)
 /* The upcall vector this Service VM asks for: not ACRN's default 0xF3, so
  * that only HC_SET_CALLBACK_VECTOR can have put it there. */
@@ -192,7 +193,8 @@ static void skip_all(const char *why)
 		"uvm.relend-after-destroy",
 		"uvm.ioreq-serve-self-test", "uvm.ioreq-serve-rejects-hostile",
 		"uvm.ioreq-set-buffer", "uvm.ioreq-callback-vector-refused", "uvm.ioreq-callback-vector",
-		"uvm.ioreq-notify-served",
+		"uvm.ioreq-notify-served", "uvm.ioreq-finish-nothing-pending",
+		"uvm.ioreq-finish-no-such-vcpu", "uvm.ioreq-finish-misbehaving",
 		"uvm.ioreq-poll-launch", "uvm.ioreq-poll-exit-status", "uvm.ioreq-poll-served",
 		"uvm.ioreq-poll-destroy",
 	};
@@ -375,6 +377,12 @@ void tg_test_uvm(void)
 	ok = tg_check_eq("uvm.ioreq-callback-vector",
 			 (uint64_t)tg_hcall(HC_SET_CALLBACK_VECTOR, TG_UPCALL_VECTOR, 0), 0) && ok;
 	iosvc_init(&svc_notify, ioreq_pages[0], id, false);
+	/* Completions of nothing: refused, nothing changes (the run below still passes). */
+	tg_check_eq("uvm.ioreq-finish-nothing-pending",
+		    (uint64_t)tg_hcall(HC_NOTIFY_REQUEST_FINISH, id, 0), (uint64_t)-EINVAL);
+	tg_check_eq("uvm.ioreq-finish-no-such-vcpu",
+		    (uint64_t)tg_hcall(HC_NOTIFY_REQUEST_FINISH, id, 1), (uint64_t)-EINVAL);
+	svc_notify.probe.armed = true;   /* its first request: a misbehaving completion */
 	iosvc_install_upcall(TG_UPCALL_VECTOR);
 	iosvc_set_upcall_target(&svc_notify);
 	__asm__ volatile("sti" ::: "memory");
@@ -425,6 +433,13 @@ void tg_test_uvm(void)
 		 svc_notify.st.served[IOREQ_PCICFG], svc_notify.st.served[IOREQ_MMIO],
 		 mb->pio_requests, mb->pci_requests, mb->mmio_requests, svc_notify.st.rejected,
 		 svc_notify.st.notify_failed, svc_notify.st.upcalls, svc_notify.st.upcall_served);
+
+	struct iosvc_probe *p = &svc_notify.probe;
+	tg_check("uvm.ioreq-finish-misbehaving",
+		 p->done && p->early_rc == -EBUSY && p->bad_size_rc == -EINVAL &&
+		 (p->twice_rc == -EINVAL || p->twice_rc == -EBUSY),
+		 "done %d, early %d, bad size %d, twice %d", p->done, (int)p->early_rc,
+		 (int)p->bad_size_rc, (int)p->twice_rc);
 
 	test_poll_run();
 
