@@ -256,6 +256,9 @@ TERN_LINES = [
     # uvm.ioreq-poll-*: a second User VM in IOREQ polling mode while vm1 and vm2 (uvm-b) exist.
     r"^tern: vm3 \(uvm-poll\) started$",
     r"^tern: vm3 \(uvm-poll\) exited with status 80$",
+    # uvm.ioreq-stuck-*: a User VM whose one request is never served, paused and destroyed.
+    r"^tern: vm4 \(uvm-stuck\) started$",
+    r"^tern: vm4 \(uvm-stuck\) destroyed$",
     r"^tern: vm3 \(uvm-poll\) destroyed$",
     r"^tern: vm1 \(uvm\) destroyed$",
     r"^SUMMARY: \d+ tests, 0 failures, \d+ skipped$",
@@ -305,13 +308,16 @@ def test_tern_runs_guest_on_bochs(tern_bochs):
 @needs_x86
 def test_tern_user_vm_on_bochs(tern_bochs):
     """The User VMs the Service VM launched ran their own checks on their own COM1: vm1 in
-    IOREQ notification mode ([vm1] lines), vm3 in polling mode ([vm3] lines)."""
+    IOREQ notification mode ([vm1] lines), vm3 in polling mode ([vm3] lines); vm4 stays parked
+    on a request the Service VM never serves."""
     streams = split_console(tern_bochs.com1)
-    assert sorted(streams) == [0, 1, 3], "VM streams on the console: %s" % sorted(streams)
+    assert sorted(streams) == [0, 1, 3, 4], "VM streams on the console: %s" % sorted(streams)
     assert re.search(r"^uvm: ioreq notification mode$", streams[1], re.M), streams[1][-2000:]
     assert_user_vm_results(streams[1], user_checks("notify"))
     assert re.search(r"^uvm: ioreq polling mode$", streams[3], re.M), streams[3][-2000:]
     assert_user_vm_results(streams[3], user_checks("poll"))
+    # vm4's one request was never served: it printed its banner and nothing after the read.
+    assert streams[4] == "uvm: start\nuvm: ioreq left unserved\n", streams[4]
 
 
 @needs_x86

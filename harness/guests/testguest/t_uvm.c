@@ -59,6 +59,7 @@
  * has one VM record per id: tern-sim refuses an id created twice).
  */
 #define LEND_POLL_GPA (LEND_GPA + UVM_MEM_SIZE)
+#define LEND_STUCK_GPA (LEND_POLL_GPA + UVM_MEM_SIZE)
 #define POLL_MAX 400000u           /* polls (exits) before giving up on the User VM */
 #define QUIET_POLLS 64u            /* polls during which a paused User VM must not run */
 
@@ -104,7 +105,7 @@ static struct vcpu_regs regs __attribute__((aligned(8)));
 static struct vm_state st __attribute__((aligned(8)));
 static uint64_t ioreq_buf __attribute__((aligned(8)));   /* struct acrn_ioreq_buffer */
 /* One IOREQ page per User VM, in this VM's own (not lent) memory. */
-static uint8_t ioreq_pages[2][IOREQ_PAGE_SIZE] __attribute__((aligned(IOREQ_PAGE_SIZE)));
+static uint8_t ioreq_pages[3][IOREQ_PAGE_SIZE] __attribute__((aligned(IOREQ_PAGE_SIZE)));
 static struct iosvc svc_notify, svc_poll, svc_self;
 
 
@@ -197,6 +198,8 @@ static void skip_all(const char *why)
 		"uvm.ioreq-finish-no-such-vcpu", "uvm.ioreq-finish-misbehaving",
 		"uvm.ioreq-poll-launch", "uvm.ioreq-poll-exit-status", "uvm.ioreq-poll-served",
 		"uvm.ioreq-poll-destroy",
+		"uvm.ioreq-stuck-launch", "uvm.ioreq-stuck-pending", "uvm.ioreq-stuck-pause",
+		"uvm.ioreq-stuck-destroy",
 	};
 	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		tg_skip(names[i], why);
@@ -310,6 +313,47 @@ static bool served_as_asked(const struct iosvc *s, volatile struct uvm_mailbox *
 }
 
 /*
+ * A request that is never completed (issue 11's "never completes"): a User
+ * VM (polling mode, so no upcall either) reads a port of the device once;
+ * this guest sees the slot PENDING and leaves it. The vCPU stays parked,
+ * the VM still pauses and is destroyed, and nothing else is disturbed
+ * (made while vm1-vm3 exist: an id of its own, vm4, for the trace).
+ */
+static void test_stuck_run(void)
+{
+	volatile uint8_t *slot = ioreq_pages[2];
+	uint16_t id = 0;
+	load_payload(LEND_STUCK_GPA, UVM_MODE_STUCK);
+	int64_t c = create_flags("uvm-stuck", ACRN_VM_FLAG_IO_COMPLETION_POLLING, &id);
+	int64_t l = c == 0 ? lend_at(id, LEND_STUCK_GPA) : -1;
+	start_state();
+	int64_t g = c == 0 ? tg_hcall(HC_SET_VCPU_REGS, id, (uint64_t)&regs) : -1;
+	int64_t b = c == 0 ? set_ioreq_page(id, ioreq_pages[2]) : -1;
+	int64_t s = (c | l | g | b) == 0 ? tg_hcall(HC_START_VM, id, 0) : -1;
+	bool ok = tg_check("uvm.ioreq-stuck-launch", (c | l | g | b | s) == 0,
+			   "create %d, lend %d, regs %d, buffer %d, start %d", (int)c, (int)l, (int)g,
+			   (int)b, (int)s);
+	volatile uint32_t *state = (volatile uint32_t *)(slot + IOREQ_STATE);
+	unsigned n = 0;
+	while (ok && n++ < POLL_MAX && poll(id) == 0 && st.state == VM_STATE_RUNNING &&
+	       *state != IOREQ_PENDING)
+		;
+	/* Then a while longer: the request stays PENDING and the VM running, nobody completes. */
+	for (unsigned k = 0; ok && k < QUIET_POLLS && poll(id) == 0; k++)
+		;
+	tg_check("uvm.ioreq-stuck-pending", ok && *state == IOREQ_PENDING &&
+		 st.state == VM_STATE_RUNNING &&
+		 *(volatile uint32_t *)(slot + IOREQ_TYPE) == IOREQ_PORTIO &&
+		 *(volatile uint64_t *)(slot + IOREQ_ADDRESS) == IODEV_PORT_BASE,
+		 "slot state %u, VM state %u", *state, st.state);
+	int64_t p = ok ? tg_hcall(HC_PAUSE_VM, id, 0) : -1;
+	tg_check("uvm.ioreq-stuck-pause", p == 0 && poll(id) == 0 && st.state == VM_STATE_PAUSED,
+		 "rc %d, state %u", (int)p, st.state);
+	int64_t d = c == 0 ? tg_hcall(HC_DESTROY_VM, id, 0) : -1;
+	tg_check("uvm.ioreq-stuck-destroy", d == 0 && poll(id) == -ENOENT, "rc %d", (int)d);
+}
+
+/*
  * The polling run: a second User VM, created with ACRN's polling flag,
  * runs only its I/O checks. Its requests get no upcall; the loop serves
  * them between polls (see TG_POLL_FINISH_HYPERCALL for how they complete).
@@ -349,6 +393,7 @@ static void test_poll_run(void)
 		 svc_poll.st.served[IOREQ_PORTIO], svc_poll.st.served[IOREQ_PCICFG],
 		 svc_poll.st.served[IOREQ_MMIO], mb->pio_requests, mb->pci_requests,
 		 mb->mmio_requests, svc_poll.st.rejected, svc_poll.st.upcalls);
+	test_stuck_run();
 	int64_t d = c == 0 ? tg_hcall(HC_DESTROY_VM, id, 0) : -1;
 	tg_check("uvm.ioreq-poll-destroy", d == 0 && poll(id) == -ENOENT, "rc %d", (int)d);
 }

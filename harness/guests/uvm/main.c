@@ -163,6 +163,14 @@ void uvm_main(void)
 	uint32_t r[4];
 	bool poll = mb->mode == UVM_MODE_POLL;
 	puts("uvm: start\n");
+	if (mb->mode == UVM_MODE_STUCK) {
+		/* A request no one completes: this vCPU stays parked until the VM is destroyed. */
+		puts("uvm: ioreq left unserved\n");
+		(void)inl(IODEV_PORT_BASE);
+		puts("uvm: unserved request returned\n");
+		for (;;)
+			__asm__ volatile("hlt");
+	}
 	puts(poll ? "uvm: ioreq polling mode\n" : "uvm: ioreq notification mode\n");
 	idt_init();
 	if (!poll) {

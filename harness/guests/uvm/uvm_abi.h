@@ -39,6 +39,8 @@ struct uvm_mailbox {
  */
 #define UVM_MODE_NOTIFY 0u
 #define UVM_MODE_POLL   1u
+/* UVM_MODE_STUCK: one port read the Service VM never serves; the VM is paused and destroyed. */
+#define UVM_MODE_STUCK  2u
 
 /*
  * The device the Service VM emulates for the User VM through the IOREQ
