@@ -162,6 +162,26 @@ static bool wait_counter(uint16_t id, volatile struct uvm_mailbox *mb, uint32_t 
 	return false;
 }
 
+/*
+ * Notification mode lets the Service VM sleep: HLT until an upcall, as an
+ * HSM's kernel idles, until the User VM's checks ran (mailbox magic; its
+ * doorbell request after the magic is the upcall that brings this back).
+ * STI;HLT with IF = 0 before it: an upcall between the test and the HLT is
+ * taken after the HLT starts, never lost (STI's shadow, SDM Vol. 2B STI).
+ * Returns the number of wake-ups.
+ */
+static unsigned sleep_until_magic(volatile struct uvm_mailbox *mb)
+{
+	unsigned wakes = 0;
+	__asm__ volatile("cli" ::: "memory");
+	while (mb->magic != UVM_MAGIC && wakes < POLL_MAX) {
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		wakes++;
+	}
+	__asm__ volatile("sti" ::: "memory");
+	return wakes;
+}
+
 /* Paused (as a VM or its vCPU): QUIET_POLLS yields without a single spin. */
 static bool stays_still(uint16_t id, volatile struct uvm_mailbox *mb, uint32_t want_state)
 {
@@ -194,7 +214,7 @@ static void skip_all(const char *why)
 		"uvm.relend-after-destroy",
 		"uvm.ioreq-serve-self-test", "uvm.ioreq-serve-rejects-hostile",
 		"uvm.ioreq-set-buffer", "uvm.ioreq-callback-vector-refused", "uvm.ioreq-callback-vector",
-		"uvm.ioreq-notify-served", "uvm.ioreq-finish-nothing-pending",
+		"uvm.ioreq-notify-served", "uvm.ioreq-notify-hlt-wakes", "uvm.ioreq-finish-nothing-pending",
 		"uvm.ioreq-finish-no-such-vcpu", "uvm.ioreq-finish-misbehaving",
 		"uvm.ioreq-poll-launch", "uvm.ioreq-poll-exit-status", "uvm.ioreq-poll-served",
 		"uvm.ioreq-poll-destroy",
@@ -439,8 +459,16 @@ void tg_test_uvm(void)
 	__asm__ volatile("sti" ::: "memory");
 	ok = tg_check_eq("uvm.start", (uint64_t)tg_hcall(HC_START_VM, id, 0), 0) && ok;
 	if (!ok) {
+		tg_fail("uvm.ioreq-notify-hlt-wakes", "not launched");
 		tg_fail("uvm.runs", "not launched");
 	} else {
+		uint32_t before = svc_notify.st.upcalls;
+		unsigned wakes = sleep_until_magic(mb);
+		/* Woken by upcalls only: nothing else interrupts this guest under Tern. */
+		tg_check("uvm.ioreq-notify-hlt-wakes", mb->magic == UVM_MAGIC && wakes > 0 &&
+			 wakes <= svc_notify.st.upcalls - before,
+			 "magic 0x%x, %u wake-ups, %u upcalls", mb->magic, wakes,
+			 svc_notify.st.upcalls - before);
 		tg_check("uvm.runs", wait_counter(id, mb, 0), "state %u, magic 0x%x, counter %u",
 			 st.state, mb->magic, mb->counter);
 	}

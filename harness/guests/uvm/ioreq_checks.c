@@ -220,6 +220,12 @@ static void test_mmio_page(void)
 }
 #endif
 
+void uvm_ioreq_doorbell(void)
+{
+	/* The reserved dword drops writes: the request itself is the message. */
+	io_out(IODEV_PORT_BASE + 4u, 4, UVM_MAGIC);
+}
+
 void uvm_test_ioreq(uint32_t mode)
 {
 	cur_mode = mode == UVM_MODE_POLL ? 1u : 0u;

@@ -189,6 +189,7 @@ void uvm_main(void)
 	puts(" failures\n");
 	mb->failures = failures;
 	mb->magic = UVM_MAGIC;
+	uvm_ioreq_doorbell();
 	/* Each CPUID exits: the Service VM runs in between (one pCPU). */
 	for (uint32_t n = 0; n < UVM_SPIN_MAX && !mb->go; n++) {
 		mb->counter++;

@@ -37,5 +37,10 @@ void check_eq(const char *name, uint32_t got, uint32_t want);
 
 /* The device the Service VM serves through the IOREQ page, in `mode` (UVM_MODE_*). */
 void uvm_test_ioreq(uint32_t mode);
+/*
+ * One more request after the checks (mailbox magic set): a Service VM that
+ * sleeps in HLT until an upcall is woken by it to see the magic.
+ */
+void uvm_ioreq_doorbell(void);
 
 #endif
