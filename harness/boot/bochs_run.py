@@ -62,7 +62,7 @@ def _read(path, mode="r"):
 
 
 def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
-              until=None, until_grace=10.0, efi_disk=None, efi_rom=None, mark=None):
+              until=None, until_grace=10.0, efi_disk=None, efi_rom=None, mark=None, cpus=1):
     """Boot iso on Bochs; returns a BootResult.
 
     The run ends when Bochs exits, at the timeout, AFTER_SUMMARY_GRACE seconds after the guest's
@@ -70,6 +70,7 @@ def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
     The graces let Bochs power off by itself, which flushes its stdout (port 0xE9 output).
     efi_disk/efi_rom: boot UEFI (bochsrc-efi.txt) from this ESP image with this OVMF ROM instead
     of the ISO. mark: a regex; res.mark_s is when COM1 first matched it (the first Tern line).
+    cpus: the emulated CPU count (bochsrc.txt's count=$TERN_CPUS).
     """
     os.makedirs(outdir, exist_ok=True)
     com1 = os.path.join(outdir, "com1.txt")
@@ -79,7 +80,8 @@ def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
         if os.path.exists(p):
             os.unlink(p)
     env = dict(os.environ, TERN_ISO=os.path.abspath(iso or os.devnull), TERN_CONSOLE=com1,
-               TERN_TRACEPORT=com2, TERN_LOG=log, BXSHARE=os.environ.get("BXSHARE", BXSHARE))
+               TERN_TRACEPORT=com2, TERN_LOG=log, BXSHARE=os.environ.get("BXSHARE", BXSHARE),
+               TERN_CPUS=str(cpus))
     rc = BOCHSRC
     if efi_disk:
         rc = BOCHSRC_EFI
