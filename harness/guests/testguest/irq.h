@@ -35,6 +35,14 @@ void tg_irq_log_reset(void);
 bool tg_wait_irq(unsigned vector, uint64_t want, uint32_t ms);
 /* With IF = 1 for `ms` milliseconds: how many times `vector` was delivered. */
 uint64_t tg_irqs_during(unsigned vector, uint32_t ms);
+/*
+ * A periodic source's count over a window may fall short of the periods by
+ * this factor: where the host stalls an emulator's vCPU thread, edges that
+ * come while the last one is unacknowledged merge (QEMU TCG on a loaded
+ * machine loses about half). It may never exceed them by more than 2x. The
+ * band still catches a wrong divisor or rate (5x off or worse).
+ */
+#define TG_RATE_SLACK 5
 /* Spin with IF as it is for `ms` milliseconds of TSC. */
 void tg_delay_ms(uint32_t ms);
 extern uint64_t tg_tsc_per_ms;		/* 0 until pic.c has calibrated it */

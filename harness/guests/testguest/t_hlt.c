@@ -3,10 +3,10 @@
  * HLT and interrupts. STI;HLT with an interrupt already pending must wake
  * for it and continue (SDM Vol. 3A 6.8.3: the STI shadow makes the pair
  * atomic, so an interrupt already pending is taken in the HLT state); the
- * interrupt is a LAPIC self-IPI (SDM Vol. 3A 10.6.1). And HLT with nothing
- * pending is woken by the LAPIC timer (irq=1, t_timer.c calibrated it);
- * the PIT on IRQ0 is armed as a watchdog ~55 ms out so a timer that never
- * fires is a FAIL, not a hang. Under Tern without irq=1 both are skipped:
+ * interrupt is a LAPIC self-IPI (SDM Vol. 3A 10.6.1, 12.6.1 in newer
+ * editions). And HLT with nothing pending is woken by the LAPIC timer
+ * (irq=1, t_timer.c calibrated it); the PIT on IRQ0 is armed as a watchdog
+ * ~55 ms out so a timer that never fires is a FAIL, not a hang. Under Tern without irq=1 both are skipped:
  * Tern offers the guest no interrupt source yet (touching 0xFEE00000 there
  * would be an access to unmapped guest memory).
  */

@@ -132,6 +132,8 @@ static void check_level(uint32_t bsp)
 	/* The line stays asserted (register C unread) but remote IRR holds it. */
 	tg_irqs_during(V_RTC, 5);
 	again = tg_irq.hits[V_RTC] == 1;
+	/* Stop the source first, so no new period re-asserts the line before the read. */
+	tg_rtc_write(RTC_REG_B, b & (uint8_t)~RTC_B_PIE);
 	tg_rtc_read(RTC_REG_C);		/* drops IRQ8 */
 	tg_lapic_eoi();			/* level vector: EOI broadcast to the IOAPIC */
 	rte = rd(IOAPIC_REDIR(gsi));
@@ -140,6 +142,7 @@ static void check_level(uint32_t bsp)
 		 tg_irq.hits[V_RTC], rte);
 	tg_irq.rtc_ack[V_RTC] = 1;
 	tg_irq.eoi[V_RTC] = TG_EOI_LAPIC;
+	tg_rtc_write(RTC_REG_B, (uint8_t)(b | RTC_B_PIE));
 	got = tg_wait_irq(V_RTC, 3, WAIT_MS);
 	tg_check("ioapic.level-redelivers", got, "%lu deliveries in %u ms once acknowledged, want 3",
 		 tg_irq.hits[V_RTC], WAIT_MS);

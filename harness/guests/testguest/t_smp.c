@@ -16,8 +16,8 @@
 #define V_BSP_TO_AP 0x51
 #define V_AP_TO_BSP 0x52
 #define V_WAKE 0x50		/* wakes an AP's HLT to look at its request */
-#define START_WAIT_MS 200
-#define IPI_WAIT_MS 100
+#define START_WAIT_MS 1000
+#define IPI_WAIT_MS 500
 #define INIT_DELAY_MS 10
 #define SIPI_DELAY_MS 1
 #define ONE_CPU "one CPU in the MADT"
