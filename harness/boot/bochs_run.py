@@ -6,7 +6,7 @@ Used by `make boot` (streams the console) and by test_boot.py. Bochs exits
 with status 1 both on guest shutdown and on errors (PLATFORMS.md), so the
 verdict always comes from the serial output, never from the exit status.
 
-    bochs_run.py --iso build/tern.iso --out build/boot [--stream] [--timeout S]
+    bochs_run.py --iso build/tern.iso --out build/boot [--stream] [--timeout S] [--cpus N]
     bochs_run.py --efi-disk build/efi/esp-bochs.img --efi-rom build/efi/ovmf-2m.rom ...
 """
 import argparse
@@ -173,6 +173,8 @@ def main():
     ap.add_argument("--out", default="build/boot")
     ap.add_argument("--timeout", type=float, default=float(os.environ.get("BOOT_TIMEOUT", 300)))
     ap.add_argument("--stream", action="store_true")
+    ap.add_argument("--cpus", type=int, default=int(os.environ.get("TERN_CPUS", 1)),
+                    help="emulated CPUs (bochsrc.txt's count=$TERN_CPUS; default 1)")
     a = ap.parse_args()
     miss = missing_tools()
     if miss:
@@ -192,7 +194,7 @@ def main():
         if os.path.exists(disk + ".lock"):
             os.unlink(disk + ".lock")
     res = run_bochs(a.iso, a.out, timeout=a.timeout, stream=a.stream, efi_disk=disk,
-                    efi_rom=a.efi_rom)
+                    efi_rom=a.efi_rom, cpus=a.cpus)
     s = res.summary()
     print("\n[bochs_run] %s; first output %s s, SUMMARY %s s, total %.1f s; COM1 in %s/com1.txt"
           % (res.how, "%.2f" % res.first_output_s if res.first_output_s else "-",

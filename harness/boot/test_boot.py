@@ -61,7 +61,8 @@ BOCHS_NATIVE_SKIPS.update({
 })
 ONE_CPU = "one CPU in the MADT"
 BOCHS_1CPU_SKIPS = dict(BOCHS_NATIVE_SKIPS, **{
-    n: ONE_CPU for n in ("smp.ap-startup", "smp.ap-apic-id", "smp.ipi-bsp-to-ap", "smp.ipi-ap-to-bsp")})
+    n: ONE_CPU for n in ("smp.ap-startup", "smp.ap-apic-id", "smp.ipi-bsp-to-ap", "smp.ipi-ap-to-bsp",
+                         "smp.ipi-all-but-self")})
 QEMU_NATIVE_SKIPS = {
     "msr.unknown-rdmsr-gp": "QEMU TCG", "msr.unknown-wrmsr-gp": "QEMU TCG",
     "msr.x2apic-802-gp": "QEMU TCG", "msr.tsc-increases": "QEMU TCG",

@@ -112,6 +112,7 @@ static inline uint64_t read_dr6(void) { uint64_t v; __asm__ volatile("mov %%dr6,
 #define TG_EXC_PF 14
 #define TG_EXC_DE 0
 #define TG_EXC_DB 1
+#define TG_EXC_NMI 2
 #define TG_RFLAGS_TF (1ull << 8)
 #define TG_RFLAGS_RF (1ull << 16)
 #define TG_EXC_BP 3

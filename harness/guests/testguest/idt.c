@@ -127,6 +127,10 @@ void tg_isr(struct tg_frame *f)
 			f->rflags &= ~TG_RFLAGS_TF;	/* IRET returns with TF off */
 		return;
 	}
+	if (f->vector == TG_EXC_NMI && tg_irq.nmi_armed) {	/* t_lapic.c's NMI IPI */
+		__atomic_fetch_add(&tg_irq.hits[TG_EXC_NMI], 1, __ATOMIC_SEQ_CST);
+		return;
+	}
 	if (tg_fixup_rip) {
 		tg_last_fault.hit = true;
 		tg_last_fault.vector = f->vector;

@@ -22,6 +22,7 @@ struct tg_irq_state {
 	uint8_t rtc_ack[256];		/* read RTC register C first (drops IRQ8), t_rtc.c */
 	uint8_t log[TG_IRQ_LOG];	/* the first TG_IRQ_LOG vectors since tg_irq_log_reset */
 	uint32_t log_n;
+	uint32_t nmi_armed;		/* count NMIs in hits[2] instead of failing the run */
 };
 extern volatile struct tg_irq_state tg_irq;
 void tg_irq_dispatch(unsigned vector);
@@ -76,6 +77,7 @@ void tg_rtc_write(uint8_t reg, uint8_t v);
 #define LAPIC_PPR	0x0A0
 #define LAPIC_EOI	0x0B0
 #define LAPIC_LDR	0x0D0
+#define LAPIC_DFR	0x0E0
 #define LAPIC_SVR	0x0F0
 #define LAPIC_ISR	0x100	/* 8 registers, 0x10 apart */
 #define LAPIC_TMR	0x180
@@ -107,6 +109,10 @@ void tg_rtc_write(uint8_t reg, uint8_t v);
 #define ICR_PENDING	(1u << 12)
 #define ICR_TRIG_LEVEL	(1u << 15)
 #define ICR_SELF	(1u << 18)	/* destination shorthand 01 */
+#define ICR_ALL_BUT_SELF (3u << 18)	/* destination shorthand 11 */
+#define ICR_DEST_LOGICAL (1u << 11)
+#define ICR_DM_NMI	(4u << 8)
+#define DFR_FLAT	0xFFFFFFFFu
 #define ESR_SEND_ILLEGAL_VECTOR	(1u << 5)
 #define ESR_RECV_ILLEGAL_VECTOR	(1u << 6)
 #define ESR_ILLEGAL_REG		(1u << 7)
@@ -128,6 +134,8 @@ bool tg_cpu_has_apic(void);
 #define PIC_VECTOR_SLAVE  0x28
 /* ICW1-4: edge, cascade on IRQ2, 8086 mode, normal EOI; then the masks (OCW1). */
 void tg_pic_init(uint8_t master_mask, uint8_t slave_mask);
+/* The same with ICW4's AEOI bit: the 8259 ends each interrupt at its acknowledge. */
+void tg_pic_init_auto_eoi(uint8_t master_mask, uint8_t slave_mask);
 void tg_pic_mask(uint8_t master_mask, uint8_t slave_mask);
 uint8_t tg_pic_read_isr(bool slave);	/* OCW3 read ISR */
 uint8_t tg_pic_read_irr(bool slave);	/* OCW3 read IRR */
@@ -135,6 +143,11 @@ void tg_pic_eoi(unsigned irq);
 #define PIT_HZ 1193182u
 /* Channel 0, mode 2 (rate generator) with this count; 0 stops it (mode 0, count 1). */
 void tg_pit_ch0_periodic(uint16_t count);
+/* Channel 2 in mode 0 from `count` with its gate high / its gate low again. */
+void tg_pit_ch2_run(uint16_t count);
+void tg_pit_ch2_stop(void);
+/* Channel 2's count, latched (counter latch command) and read low then high byte. */
+uint16_t tg_pit_ch2_latch(void);
 /* Channel 0, mode 0 (interrupt on terminal count); count 0 means 65536. */
 void tg_pit_ch0_oneshot(uint16_t count);
 /* Channel 2, mode 0 through the port 0x61 gate: returns whether OUT2 rose

@@ -15,6 +15,7 @@
 #define ICW3_MASTER_SLAVE_ON_IRQ2 0x04
 #define ICW3_SLAVE_ID 0x02
 #define ICW4_8086 0x01
+#define ICW4_AEOI 0x02
 #define OCW2_EOI 0x20		/* non-specific EOI */
 #define OCW3_READ_IRR 0x0A
 #define OCW3_READ_ISR 0x0B
@@ -26,6 +27,7 @@
 #define PIT_CH0_LOHI_MODE2 0x34	/* channel 0, lobyte/hibyte, mode 2, binary */
 #define PIT_CH0_LOHI_MODE0 0x30
 #define PIT_CH2_LOHI_MODE0 0xB0	/* channel 2, lobyte/hibyte, mode 0, binary */
+#define PIT_CH2_LATCH 0x80	/* counter latch command, channel 2 */
 #define PORT61 0x61
 #define PORT61_GATE2 0x01
 #define PORT61_SPEAKER 0x02
@@ -41,7 +43,7 @@ void tg_pic_mask(uint8_t master_mask, uint8_t slave_mask)
 	outb(PIC_S_DATA, slave_mask);
 }
 
-void tg_pic_init(uint8_t master_mask, uint8_t slave_mask)
+static void pic_program(uint8_t icw4, uint8_t master_mask, uint8_t slave_mask)
 {
 	outb(PIC_M_CMD, ICW1_INIT_ICW4);
 	outb(PIC_S_CMD, ICW1_INIT_ICW4);
@@ -49,11 +51,52 @@ void tg_pic_init(uint8_t master_mask, uint8_t slave_mask)
 	outb(PIC_S_DATA, PIC_VECTOR_SLAVE);
 	outb(PIC_M_DATA, ICW3_MASTER_SLAVE_ON_IRQ2);
 	outb(PIC_S_DATA, ICW3_SLAVE_ID);
-	outb(PIC_M_DATA, ICW4_8086);
-	outb(PIC_S_DATA, ICW4_8086);
+	outb(PIC_M_DATA, icw4);
+	outb(PIC_S_DATA, icw4);
 	tg_pic_mask(master_mask, slave_mask);
 	for (unsigned v = PIC_VECTOR_MASTER; v < PIC_VECTOR_SLAVE + 8; v++)
-		tg_irq.eoi[v] = TG_EOI_PIC;
+		tg_irq.eoi[v] = (icw4 & ICW4_AEOI) ? TG_EOI_NONE : TG_EOI_PIC;
+}
+
+void tg_pic_init(uint8_t master_mask, uint8_t slave_mask)
+{
+	pic_program(ICW4_8086, master_mask, slave_mask);
+}
+
+void tg_pic_init_auto_eoi(uint8_t master_mask, uint8_t slave_mask)
+{
+	pic_program(ICW4_8086 | ICW4_AEOI, master_mask, slave_mask);
+}
+
+static uint8_t port61_idle(void)
+{
+	return inb(PORT61) & ~(PORT61_GATE2 | PORT61_SPEAKER);
+}
+
+void tg_pit_ch2_run(uint16_t count)
+{
+	uint8_t p61 = port61_idle();
+
+	outb(PORT61, p61);
+	outb(PIT_CMD, PIT_CH2_LOHI_MODE0);
+	outb(PIT_CH2, (uint8_t)count);
+	outb(PIT_CH2, (uint8_t)(count >> 8));
+	outb(PORT61, p61 | PORT61_GATE2);
+}
+
+void tg_pit_ch2_stop(void)
+{
+	outb(PORT61, port61_idle());
+}
+
+uint16_t tg_pit_ch2_latch(void)
+{
+	uint8_t lo, hi;
+
+	outb(PIT_CMD, PIT_CH2_LATCH);
+	lo = inb(PIT_CH2);
+	hi = inb(PIT_CH2);
+	return (uint16_t)(hi << 8 | lo);
 }
 
 uint8_t tg_pic_read_isr(bool slave)

@@ -15,6 +15,7 @@
 #define V_ORDER_MID 0x52
 #define V_ORDER_LO 0x4A
 #define V_LVT 0x4E
+#define V_LOGICAL 0x44
 #define V_ILLEGAL 3		/* vectors 0-15 are illegal (SDM 10.5.2) */
 #define WAIT_MS 50
 #define APIC_VERSION_MIN 0x10	/* integrated APIC (SDM 10.4.8) */
@@ -166,6 +167,37 @@ static void check_svr_lvt(void)
 		 d);
 }
 
+static void check_logical(void)
+{
+	uint32_t id = tg_lapic_read(LAPIC_ID) >> 24;
+	bool hit;
+	uint64_t miss;
+
+	/* Flat model (DFR 0xF...): a logical destination matches if it shares a bit with
+	 * LDR[31:24] (SDM 10.6.2.2). */
+	tg_lapic_write(LAPIC_DFR, DFR_FLAT);
+	tg_lapic_write(LAPIC_LDR, 0x01u << 24);
+	tg_irq.hits[V_LOGICAL] = 0;
+	tg_lapic_icr(0x01, ICR_DEST_LOGICAL | V_LOGICAL);
+	hit = tg_wait_irq(V_LOGICAL, 1, WAIT_MS);
+	tg_lapic_icr(0x02, ICR_DEST_LOGICAL | V_LOGICAL);
+	miss = tg_irqs_during(V_LOGICAL, 5);
+	tg_lapic_write(LAPIC_LDR, 0);
+	tg_check("lapic.logical-flat-match", hit, "a fixed IPI to logical 0x01 with LDR 0x01000000 was not delivered");
+	tg_check("lapic.logical-flat-miss", miss == 0,
+		 "%lu deliveries of an IPI to logical 0x02 with LDR 0x01000000", miss);
+
+	/* NMI delivery mode: vector 2 whatever the vector field, IF = 0 or not (SDM 10.6.1). */
+	tg_irq.hits[TG_EXC_NMI] = 0;
+	tg_irq.nmi_armed = 1;
+	tg_lapic_icr(id, ICR_DM_NMI);
+	tg_delay_ms(1);
+	tg_irq.nmi_armed = 0;
+	tg_check("lapic.nmi-ipi", tg_irq.hits[TG_EXC_NMI] == 1,
+		 "%lu NMIs after an NMI IPI to ourselves (ID %u) with IF = 0, want 1",
+		 tg_irq.hits[TG_EXC_NMI], id);
+}
+
 static void check_esr(void)
 {
 	uint32_t esr, again;
@@ -196,5 +228,6 @@ void tg_test_lapic(void)
 	check_tpr_blocks();
 	check_order();
 	check_svr_lvt();
+	check_logical();
 	check_esr();
 }

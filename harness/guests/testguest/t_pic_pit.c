@@ -33,6 +33,22 @@ static void check_ch2(void)
 		tg_printf("testguest: TSC not calibrated (PIT channel 2 did not count)\n");
 }
 
+/* With the gate high, two latched reads of channel 2 show it counting down. */
+static void check_ch2_latch(void)
+{
+	uint16_t a, b;
+
+	tg_pit_ch2_run(0xFFFF);
+	tg_delay_ms(1);
+	a = tg_pit_ch2_latch();
+	tg_delay_ms(5);
+	b = tg_pit_ch2_latch();
+	tg_pit_ch2_stop();
+	/* 5 ms is about 5966 counts of 65535: no wrap in between. */
+	tg_check("pit.ch2-latch-counts-down", b < a && (uint32_t)(a - b) >= PIT_1MS,
+		 "latched counts 0x%x then 0x%x 5 ms later, want at least %u less", a, b, PIT_1MS);
+}
+
 static void check_imr(void)
 {
 	uint8_t m, s;
@@ -84,6 +100,23 @@ static void check_isr_eoi(void)
 		 "after OCW2 EOI ISR 0x%x, next IRQ0 %s", isr, again ? "seen" : "missing");
 }
 
+static void check_auto_eoi(void)
+{
+	uint8_t isr;
+	bool got;
+
+	/* ICW4.AEOI: no EOI from the handler, yet IRQ0 keeps coming and ISR stays clear. */
+	tg_pic_init_auto_eoi(ALL_MASKED, ALL_MASKED);
+	tg_irq.hits[IRQ0_VECTOR] = 0;
+	tg_pic_mask(ONLY_IRQ0, ALL_MASKED);
+	got = tg_wait_irq(IRQ0_VECTOR, 3, IRQ_WAIT_MS);
+	isr = tg_pic_read_isr(false);
+	tg_pic_init(ALL_MASKED, ALL_MASKED);
+	tg_check("pic.auto-eoi", got && !(isr & 1),
+		 "%lu IRQ0 deliveries without EOI in auto-EOI mode (want 3), ISR 0x%x", tg_irq.hits[IRQ0_VECTOR],
+		 isr);
+}
+
 static void check_mask(void)
 {
 	uint64_t n;
@@ -96,9 +129,12 @@ static void check_mask(void)
 void tg_test_pic_pit(void)
 {
 	check_ch2();
+	check_ch2_latch();
 	check_imr();
 	check_irq0();
 	check_isr_eoi();
+	check_auto_eoi();
+	tg_pic_mask(ONLY_IRQ0, ALL_MASKED);
 	check_mask();
 	tg_pit_ch0_periodic(0);
 	/* Drain an edge latched while masked, then leave everything masked. */

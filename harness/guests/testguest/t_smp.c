@@ -16,6 +16,7 @@
 #define V_BSP_TO_AP 0x51
 #define V_AP_TO_BSP 0x52
 #define V_WAKE 0x50		/* wakes an AP's HLT to look at its request */
+#define V_BROADCAST 0x53
 #define START_WAIT_MS 1000
 #define IPI_WAIT_MS 500
 #define INIT_DELAY_MS 10
@@ -128,6 +129,7 @@ void tg_test_smp(void)
 		tg_skip("smp.ap-apic-id", ONE_CPU);
 		tg_skip("smp.ipi-bsp-to-ap", ONE_CPU);
 		tg_skip("smp.ipi-ap-to-bsp", ONE_CPU);
+		tg_skip("smp.ipi-all-but-self", ONE_CPU);
 		return;
 	}
 	copy_trampoline();
@@ -153,6 +155,13 @@ void tg_test_smp(void)
 		to_bsp += tg_wait_irq(V_AP_TO_BSP, before + 1, IPI_WAIT_MS) &&
 			  tg_irq.hits[V_AP_TO_BSP] == before + 1;
 	}
+	/* Shorthand 11: every AP once, the BSP (IF = 1 while it waits) never. */
+	tg_irq.hits[V_BROADCAST] = 0;
+	tg_lapic_icr(0, ICR_ALL_BUT_SELF | V_BROADCAST);
+	tg_wait_irq(V_BROADCAST, started, IPI_WAIT_MS);
+	tg_irqs_during(V_BROADCAST, 5);
+	tg_check("smp.ipi-all-but-self", started == aps && tg_irq.hits[V_BROADCAST] == aps,
+		 "%lu deliveries of an all-but-self IPI with %u APs running", tg_irq.hits[V_BROADCAST], started);
 	tg_check("smp.ap-startup", started == aps, "%u of %u APs reported in after INIT-SIPI-SIPI",
 		 started, aps);
 	tg_check("smp.ap-apic-id", id_ok == aps, "%u of %u APs saw their MADT APIC ID in the ID register "
