@@ -10,9 +10,9 @@
  *
  * The way back (x2APIC -> disabled -> xAPIC) is not taken: Bochs 2.7, like a
  * P6, cannot re-enable an APIC once IA32_APIC_BASE.EN was cleared, so these
- * run last (main.c) and the APIC stays in x2APIC mode to the end. Not
- * checked either: the x2APIC LDR derived from the ID (10.12.10.2), which
- * Bochs 2.7 leaves 0 (it derives it only when leaving x2APIC mode).
+ * run last (main.c) and the APIC stays in x2APIC mode to the end. The x2APIC
+ * LDR derived from the ID (10.12.10.2) SKIPs on Bochs 2.7, which leaves it 0
+ * (it derives it only when leaving x2APIC mode).
  */
 #include "guest.h"
 
@@ -24,7 +24,7 @@
 #define WAIT_MS 50
 
 static const char *const names[] = {
-	"x2apic.enable", "x2apic.id", "x2apic.version", "x2apic.tpr-msr",
+	"x2apic.enable", "x2apic.id", "x2apic.version", "x2apic.ldr-derived", "x2apic.tpr-msr",
 	"x2apic.self-ipi-msr", "x2apic.icr-self", "x2apic.eoi-nonzero-gp", "x2apic.id-write-gp",
 	"x2apic.dfr-gp", "x2apic.tpr-reserved-gp", "x2apic.to-xapic-gp", "x2apic.invalid-state-gp",
 };
@@ -40,12 +40,18 @@ static void gp_check(const char *name, bool write, uint32_t msr, uint64_t val)
 
 static void in_x2apic(uint32_t xid, uint32_t xver)
 {
-	uint32_t id = (uint32_t)rdmsr(X2(LAPIC_ID));
+	uint32_t id = (uint32_t)rdmsr(X2(LAPIC_ID)), ldr = (uint32_t)rdmsr(X2(LAPIC_LDR));
+	uint32_t want_ldr = ((id >> 4) << 16) | (1u << (id & 0xF));
 	uint64_t tpr;
 
 	tg_check("x2apic.id", id == xid, "MSR 0x802 reads %u, the xAPIC ID was %u", id, xid);
 	tg_check("x2apic.version", (uint32_t)rdmsr(X2(LAPIC_VER)) == xver,
 		 "MSR 0x803 reads 0x%lx, the xAPIC version register 0x%x", rdmsr(X2(LAPIC_VER)), xver);
+	/* Logical ID = cluster (ID[19:4]) << 16 | 1 << ID[3:0] (SDM 10.12.10.2). */
+	if (tg_env.bochs)
+		tg_skip("x2apic.ldr-derived", "Bochs 2.7 reads the x2APIC LDR as 0");
+	else
+		tg_check("x2apic.ldr-derived", ldr == want_ldr, "LDR 0x%x, want 0x%x", ldr, want_ldr);
 	wrmsr(X2(LAPIC_TPR), 0x30);
 	tpr = rdmsr(X2(LAPIC_TPR));
 	wrmsr(X2(LAPIC_TPR), 0);
