@@ -6,7 +6,7 @@ Used by `make boot` (streams the console) and by test_boot.py. Bochs exits
 with status 1 both on guest shutdown and on errors (PLATFORMS.md), so the
 verdict always comes from the serial output, never from the exit status.
 
-    bochs_run.py --iso build/tern.iso --out build/boot [--stream] [--timeout S]
+    bochs_run.py --iso build/tern.iso --out build/boot [--stream] [--timeout S] [--cpus N]
     bochs_run.py --efi-disk build/efi/esp-bochs.img --efi-rom build/efi/ovmf-2m.rom ...
 """
 import argparse
@@ -62,7 +62,7 @@ def _read(path, mode="r"):
 
 
 def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
-              until=None, until_grace=10.0, efi_disk=None, efi_rom=None, mark=None):
+              until=None, until_grace=10.0, efi_disk=None, efi_rom=None, mark=None, cpus=1):
     """Boot iso on Bochs; returns a BootResult.
 
     The run ends when Bochs exits, at the timeout, AFTER_SUMMARY_GRACE seconds after the guest's
@@ -70,6 +70,7 @@ def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
     The graces let Bochs power off by itself, which flushes its stdout (port 0xE9 output).
     efi_disk/efi_rom: boot UEFI (bochsrc-efi.txt) from this ESP image with this OVMF ROM instead
     of the ISO. mark: a regex; res.mark_s is when COM1 first matched it (the first Tern line).
+    cpus: the emulated CPU count (bochsrc.txt's count=$TERN_CPUS).
     """
     os.makedirs(outdir, exist_ok=True)
     com1 = os.path.join(outdir, "com1.txt")
@@ -79,7 +80,8 @@ def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
         if os.path.exists(p):
             os.unlink(p)
     env = dict(os.environ, TERN_ISO=os.path.abspath(iso or os.devnull), TERN_CONSOLE=com1,
-               TERN_TRACEPORT=com2, TERN_LOG=log, BXSHARE=os.environ.get("BXSHARE", BXSHARE))
+               TERN_TRACEPORT=com2, TERN_LOG=log, BXSHARE=os.environ.get("BXSHARE", BXSHARE),
+               TERN_CPUS=str(cpus))
     rc = BOCHSRC
     if efi_disk:
         rc = BOCHSRC_EFI
@@ -171,6 +173,8 @@ def main():
     ap.add_argument("--out", default="build/boot")
     ap.add_argument("--timeout", type=float, default=float(os.environ.get("BOOT_TIMEOUT", 300)))
     ap.add_argument("--stream", action="store_true")
+    ap.add_argument("--cpus", type=int, default=int(os.environ.get("TERN_CPUS", 1)),
+                    help="emulated CPUs (bochsrc.txt's count=$TERN_CPUS; default 1)")
     a = ap.parse_args()
     miss = missing_tools()
     if miss:
@@ -190,7 +194,7 @@ def main():
         if os.path.exists(disk + ".lock"):
             os.unlink(disk + ".lock")
     res = run_bochs(a.iso, a.out, timeout=a.timeout, stream=a.stream, efi_disk=disk,
-                    efi_rom=a.efi_rom)
+                    efi_rom=a.efi_rom, cpus=a.cpus)
     s = res.summary()
     print("\n[bochs_run] %s; first output %s s, SUMMARY %s s, total %.1f s; COM1 in %s/com1.txt"
           % (res.how, "%.2f" % res.first_output_s if res.first_output_s else "-",

@@ -113,5 +113,5 @@ boot-guest: $(TG_ISO)
 
 boot-qemu-guest: $(TG_ELF)
 	qemu-system-x86_64 -accel tcg -M pc -cpu max -m 256 -display none -serial stdio -no-reboot \
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel $(TG_ELF); \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -smp 2 -kernel $(TG_ELF) -append "irq=1 smp=1"; \
 		echo "qemu exit status $$? (2*verdict+1)"

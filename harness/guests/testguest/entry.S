@@ -8,6 +8,7 @@
  * (SDM Vol. 3A 10.8.5) and call tg_main(magic, info) in 64-bit code.
  */
 #include "layout.h"
+#include "long_mode.h"
 
 #define MB_MAGIC	0x1BADB002
 #define MB_FLAGS	0x00000003	/* page-align modules, want memory info */
@@ -100,29 +101,11 @@ _start:
 	movw %ax, %fs
 	movw %ax, %gs
 
-	movl %cr4, %eax
-	orl $(1 << 5), %eax		/* CR4.PAE */
-	movl %eax, %cr4
-	movl $tg_pml4, %eax
-	movl %eax, %cr3
-	movl $0xC0000080, %ecx		/* IA32_EFER.LME */
-	rdmsr
-	orl $(1 << 8), %eax
-	wrmsr
-	movl %cr0, %eax
-	orl $((1 << 31) | 1), %eax	/* CR0.PG | PE */
-	movl %eax, %cr0
-	ljmp $0x08, $long_entry
+	TG_ENTER_LONG_MODE long_entry
 
 	.code64
 long_entry:
-	movw $0x10, %ax
-	movw %ax, %ds
-	movw %ax, %es
-	movw %ax, %ss
-	xorl %eax, %eax
-	movw %ax, %fs
-	movw %ax, %gs
+	TG_LONG_MODE_SEGMENTS
 	movabs $tg_boot_stack_top, %rsp
 	xorl %ebp, %ebp
 	movl tg_mb_magic(%rip), %edi

@@ -19,6 +19,9 @@ struct tg_env {
 	bool cpu_vmx;		/* CPUID.1:ECX.VMX as this CPU reports it */
 	char hv_sig[13];	/* leaf 0x40000000 signature, if any */
 	bool qemu_tcg;		/* "TCGTCGTCGTCG": QEMU without KVM, see docs/testguest.md */
+	bool bochs;		/* bare Bochs: ACPI OEM "BOCHS ", no hypervisor signature (acpi.c) */
+	bool irq;		/* `irq=1` on the command line: LAPIC, timer, PIC/PIT, IOAPIC, RTC */
+	bool smp;		/* `smp=1` on the command line: start the APs (t_smp.c) */
 };
 extern struct tg_env tg_env;
 
@@ -88,6 +91,7 @@ void tg_fault_begin(void);
 struct tg_fault tg_fault_end(void);
 
 void tg_idt_init(void);
+void tg_idt_load(void);
 
 /*
  * Single-step #DB recorder (t_step.c, idt.c): while armed, each #DB is
@@ -102,16 +106,37 @@ struct tg_step {
 };
 extern volatile struct tg_step tg_step;
 static inline uint64_t read_dr6(void) { uint64_t v; __asm__ volatile("mov %%dr6, %0" : "=r"(v)); return v; }
-extern volatile uint64_t tg_irq_count;	/* vector 0x40 deliveries */
 #define TG_IRQ_VECTOR 0x40
 #define TG_EXC_UD 6
 #define TG_EXC_GP 13
 #define TG_EXC_PF 14
 #define TG_EXC_DE 0
 #define TG_EXC_DB 1
+#define TG_EXC_NMI 2
 #define TG_RFLAGS_TF (1ull << 8)
 #define TG_RFLAGS_RF (1ull << 16)
 #define TG_EXC_BP 3
+
+/* ---- MSRs that may fault (msr.c) --------------------------------------------------- */
+bool tg_try_rdmsr(uint32_t msr, uint64_t *val, struct tg_fault *f, uint64_t *at);
+bool tg_try_wrmsr(uint32_t msr, uint64_t val, struct tg_fault *f, uint64_t *at);
+/* PASS if the access faulted with #GP(0) at the instruction `at`. */
+void tg_expect_gp(const char *name, bool ok, const struct tg_fault *f, uint64_t at);
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+static inline void cpu_pause(void) { __asm__ volatile("pause" ::: "memory"); }
+static inline void irq_on(void) { __asm__ volatile("sti" ::: "memory"); }
+static inline void irq_off(void) { __asm__ volatile("cli" ::: "memory"); }
+
+#include "irq.h"
 
 /* ---- checks, one file each ---------------------------------------------------------- */
 void tg_test_multiboot(uint32_t magic, uint32_t info);
@@ -128,6 +153,13 @@ void tg_test_reset(uint32_t magic, uint32_t info);
 void tg_test_intercept(void);
 void tg_test_step(void);
 void tg_test_uvm(void);
+void tg_test_pic_pit(void);
+void tg_test_lapic(void);
+void tg_test_x2apic(void);
+void tg_test_timer(void);
+void tg_test_ioapic(void);
+void tg_test_rtc(void);
+void tg_test_smp(void);
 
 /* ---- small libc-free helpers ------------------------------------------------------- */
 void *memset(void *d, int c, size_t n);

@@ -27,7 +27,8 @@ struct desc_ptr {
 } __attribute__((packed));
 
 extern const uint64_t tg_isr_table[32];
-extern const uint64_t tg_isr_64_ptr, tg_isr_255_ptr;
+extern const uint64_t tg_isr_irq_stubs_ptr;
+#define IRQ_STUB_SIZE 16	/* isr.S */
 extern uint64_t tg_gdt[];
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
@@ -37,11 +38,9 @@ static uint8_t ring0_stack[16384] __attribute__((aligned(16)));
 volatile uint64_t tg_fixup_rip;
 volatile uint64_t tg_fixup_rsp;
 volatile struct tg_fault tg_last_fault;
-volatile uint64_t tg_irq_count;
 
 #define GATE_INTR 0x8E		/* present, DPL0, 64-bit interrupt gate */
 #define TSS_AVAIL 0x89		/* present, 64-bit available TSS */
-#define LAPIC_EOI ((volatile uint32_t *)0xFEE000B0)
 
 static void set_gate(unsigned vec, uint64_t handler)
 {
@@ -54,18 +53,25 @@ static void set_gate(unsigned vec, uint64_t handler)
 	idt[vec].zero = 0;
 }
 
-void tg_idt_init(void)
+/* Also each AP's first act in 64-bit mode (t_smp.c): one IDT for all CPUs. */
+void tg_idt_load(void)
 {
 	struct desc_ptr p;
+
+	p.limit = sizeof(idt) - 1;
+	p.base = (uint64_t)idt;
+	__asm__ volatile("lidt %0" : : "m"(p));
+}
+
+void tg_idt_init(void)
+{
 	uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;
 
 	for (unsigned v = 0; v < 32; v++)
 		set_gate(v, tg_isr_table[v]);
-	set_gate(TG_IRQ_VECTOR, tg_isr_64_ptr);
-	set_gate(0xFF, tg_isr_255_ptr);
-	p.limit = sizeof(idt) - 1;
-	p.base = (uint64_t)idt;
-	__asm__ volatile("lidt %0" : : "m"(p));
+	for (unsigned v = 32; v < 256; v++)
+		set_gate(v, tg_isr_irq_stubs_ptr + IRQ_STUB_SIZE * (v - 32));
+	tg_idt_load();
 
 	/* The TSS gives the CPL3 -> CPL0 stack (SDM Vol. 3A 7.7). */
 	tss.rsp0 = (uint64_t)(ring0_stack + sizeof(ring0_stack));
@@ -105,13 +111,10 @@ struct tg_fault tg_fault_end(void)
 void tg_isr(struct tg_frame *f);
 void tg_isr(struct tg_frame *f)
 {
-	if (f->vector == TG_IRQ_VECTOR) {
-		tg_irq_count++;
-		*LAPIC_EOI = 0;	/* only ever raised natively (t_hlt.c) */
+	if (f->vector >= 32) {	/* interrupts: counted, EOI'd as irq.c is told */
+		tg_irq_dispatch((unsigned)f->vector);
 		return;
 	}
-	if (f->vector == 0xFF)	/* spurious */
-		return;
 	if (f->vector == TG_EXC_DB && tg_step.armed) {
 		if (tg_step.count < TG_STEP_MAX) {
 			tg_step.rips[tg_step.count] = f->rip;
@@ -122,6 +125,10 @@ void tg_isr(struct tg_frame *f)
 		tg_step.dr6 = read_dr6();
 		if (tg_step.count >= tg_step.until)
 			f->rflags &= ~TG_RFLAGS_TF;	/* IRET returns with TF off */
+		return;
+	}
+	if (f->vector == TG_EXC_NMI && tg_irq.nmi_armed) {	/* t_lapic.c's NMI IPI */
+		__atomic_fetch_add(&tg_irq.hits[TG_EXC_NMI], 1, __ATOMIC_SEQ_CST);
 		return;
 	}
 	if (tg_fixup_rip) {

@@ -48,8 +48,21 @@ STUB 28, 0
 STUB 29, 1
 STUB 30, 1
 STUB 31, 0
-STUB 64, 0
-STUB 255, 0
+
+/* Vectors 32..255 (external interrupts, IPIs, the spurious vector): one
+ * 16-byte stub each at tg_isr_irq_stubs + 16 * (vector - 32), so idt.c
+ * computes the gate without a table. */
+	.balign 16
+	.globl tg_isr_irq_stubs
+tg_isr_irq_stubs:
+	.set vec, 32
+	.rept 224
+	.balign 16
+	pushq $0
+	pushq $vec
+	jmp isr_common
+	.set vec, vec + 1
+	.endr
 
 isr_common:
 	pushq %rax
@@ -98,8 +111,7 @@ tg_isr_table:
 	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 	.quad tg_isr_\v
 	.endr
-	.globl tg_isr_64_ptr, tg_isr_255_ptr
-tg_isr_64_ptr:	.quad tg_isr_64
-tg_isr_255_ptr:	.quad tg_isr_255
+	.globl tg_isr_irq_stubs_ptr
+tg_isr_irq_stubs_ptr:	.quad tg_isr_irq_stubs
 
 	.section .note.GNU-stack, "", @progbits

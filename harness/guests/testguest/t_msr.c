@@ -14,45 +14,6 @@
 #define MSR_X2APIC_TPR 0x808
 #define MSR_X2APIC_802 0x802
 
-/* RDMSR that may fault. Returns true if it did not fault. */
-static bool try_rdmsr(uint32_t msr, uint64_t *val, struct tg_fault *f, uint64_t *at)
-{
-	uint32_t lo = 0, hi = 0;
-	uint64_t insn;
-
-	tg_fault_begin();
-	__asm__ volatile(TG_ARM "lea 0f(%%rip), %2\n0:\trdmsr" TG_LAND
-			 : "+a"(lo), "=d"(hi), "=&r"(insn) : "c"(msr) : "r11", "memory");
-	*f = tg_fault_end();
-	*val = ((uint64_t)hi << 32) | lo;
-	*at = insn;
-	return !f->hit;
-}
-
-static bool try_wrmsr(uint32_t msr, uint64_t val, struct tg_fault *f, uint64_t *at)
-{
-	uint64_t insn;
-
-	tg_fault_begin();
-	__asm__ volatile(TG_ARM "lea 0f(%%rip), %0\n0:\twrmsr" TG_LAND
-			 : "=&r"(insn) : "c"(msr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32))
-			 : "r11", "memory");
-	*f = tg_fault_end();
-	*at = insn;
-	return !f->hit;
-}
-
-static void expect_gp(const char *name, bool ok, const struct tg_fault *f, uint64_t at)
-{
-	if (ok) {
-		tg_fail(name, "no fault");
-		return;
-	}
-	tg_check(name, f->vector == TG_EXC_GP && f->error == 0 && f->rip == at,
-		 "vector %lu error 0x%lx at 0x%lx (insn at 0x%lx), want #GP(0)", f->vector, f->error,
-		 f->rip, at);
-}
-
 void tg_test_msr(void)
 {
 	struct tg_fault f;
@@ -60,14 +21,14 @@ void tg_test_msr(void)
 	bool ok;
 
 	if (tg_env.tern) {
-		ok = try_rdmsr(MSR_FEATURE_CONTROL, &v, &f, &at);
+		ok = tg_try_rdmsr(MSR_FEATURE_CONTROL, &v, &f, &at);
 		if (ok)
 			tg_check_eq("msr.feature-control-locked-vmx-off", v, 0x1);
 		else
 			tg_fail("msr.feature-control-locked-vmx-off", "vector %lu on RDMSR 0x3a", f.vector);
 		/* Locked: any write is #GP (SDM Vol. 3C 24.7). */
-		ok = try_wrmsr(MSR_FEATURE_CONTROL, 0x5, &f, &at);
-		expect_gp("msr.feature-control-write-gp", ok, &f, at);
+		ok = tg_try_wrmsr(MSR_FEATURE_CONTROL, 0x5, &f, &at);
+		tg_expect_gp("msr.feature-control-write-gp", ok, &f, at);
 	} else {
 		tg_skip("msr.feature-control-locked-vmx-off", "not under Tern");
 		tg_skip("msr.feature-control-write-gp", "not under Tern");
@@ -82,15 +43,15 @@ void tg_test_msr(void)
 		tg_skip("msr.tsc-increases", "QEMU TCG reads IA32_TSC as 0");
 		return;
 	}
-	ok = try_rdmsr(MSR_BOGUS, &v, &f, &at);
-	expect_gp("msr.unknown-rdmsr-gp", ok, &f, at);
-	ok = try_wrmsr(MSR_BOGUS, 0, &f, &at);
-	expect_gp("msr.unknown-wrmsr-gp", ok, &f, at);
-	ok = try_rdmsr(MSR_X2APIC_802, &v, &f, &at);
-	expect_gp("msr.x2apic-802-gp", ok, &f, at);
+	ok = tg_try_rdmsr(MSR_BOGUS, &v, &f, &at);
+	tg_expect_gp("msr.unknown-rdmsr-gp", ok, &f, at);
+	ok = tg_try_wrmsr(MSR_BOGUS, 0, &f, &at);
+	tg_expect_gp("msr.unknown-wrmsr-gp", ok, &f, at);
+	ok = tg_try_rdmsr(MSR_X2APIC_802, &v, &f, &at);
+	tg_expect_gp("msr.x2apic-802-gp", ok, &f, at);
 
 	t0 = rdtsc();
-	ok = try_rdmsr(MSR_TSC, &m, &f, &at);
+	ok = tg_try_rdmsr(MSR_TSC, &m, &f, &at);
 	for (volatile int i = 0; i < 1000; i++)
 		;
 	t1 = rdtsc();
