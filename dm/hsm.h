@@ -27,7 +27,8 @@
 #define HSM_IOC_TYPE(req) (((req) >> 8) & 0xffu)
 #define HSM_IOC_NR(req) ((req) & 0xffu)
 
-/* struct acrn_vm_creation (CREATE_VM, _IOWR). */
+/* struct acrn_vm_creation (CREATE_VM, _IOWR). vm_flag bit 2: GUEST_FLAG_IO_COMPLETION_POLLING. */
+#define ACRN_VM_FLAG_IO_COMPLETION_POLLING (1ull << 2)
 struct acrn_vm_creation {
 	uint16_t vmid;
 	uint16_t reserved0;

@@ -248,6 +248,16 @@ bool sim_vcpu_enter(struct vcpu *vcpu)
 {
 	struct sim_vcpu_hw *hw = sim_vcpu_hw(vcpu);
 	sim_vcpu_begin(vcpu);
+	/*
+	 * A whole state the VM manager handed over (reset, HC_SET_VCPU_REGS)
+	 * goes in first, before the requests and the dirty registers, as
+	 * platform/x86 loads it (run.c prepare_entry, load_pending_state).
+	 */
+	if (vcpu->load_pending) {
+		memcpy(hw->regs, vcpu->load.regs, sizeof(hw->regs));
+		memcpy(hw->segs, vcpu->load.segs, sizeof(hw->segs));
+		vcpu->load_pending = false;
+	}
 	vcpu_pre_entry(vcpu);
 	if (!vcpu_can_enter(vcpu))
 		return false;
