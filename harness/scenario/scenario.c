@@ -6,8 +6,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include "scenario.h"
+#include "../../dm/hsm_sock_proto.h"
+#include "hypercall.h"
+#include "ioreq.h"
 #include "sim.h"
 #include "exit.h"
 #include "exit_dispatch.h"
@@ -61,6 +68,18 @@ int scn_wait_dm(struct scn *s, struct child *d, int timeout_ms)
 	return d->status;
 }
 
+/* The guest booted into flat 32-bit protected mode (the CPU's state, not core's). */
+static void guest_boot(struct scn *s)
+{
+	s->u = &s->vm->vcpus[0];
+	sim_vcpu_flat_state(s->u, false, 0);
+	struct sim_vcpu_hw *hw = sim_vcpu_hw(s->u);
+	hw->regs[VCPU_CR0] = CR0_PE_ET_NE;
+	hw->regs[VCPU_RIP] = SCN_CODE_GPA;
+	vcpu_cache_reset(s->u);
+	s->rip = SCN_CODE_GPA;
+}
+
 /* The VM is running and its vCPU 0 in guest mode (or tern-dm gave up). */
 static bool vm_up(struct sim_live *l, void *arg)
 {
@@ -99,14 +118,7 @@ int scn_start(struct scn *s, const char *name, const char *const dm_args[], bool
 		fprintf(stderr, "scenario: tern-dm did not bring %s up:\n%s\n", name, s->dm.out);
 		return -1;
 	}
-	s->u = &s->vm->vcpus[0];
-	/* The guest booted into flat 32-bit protected mode (the CPU's state, not core's). */
-	sim_vcpu_flat_state(s->u, false, 0);
-	struct sim_vcpu_hw *hw = sim_vcpu_hw(s->u);
-	hw->regs[VCPU_CR0] = CR0_PE_ET_NE;
-	hw->regs[VCPU_RIP] = SCN_CODE_GPA;
-	vcpu_cache_reset(s->u);
-	s->rip = SCN_CODE_GPA;
+	guest_boot(s);
 	return 0;
 }
 
@@ -212,4 +224,133 @@ void scn_cfg_write(struct scn *s, unsigned dev, unsigned func, unsigned reg, uns
 {
 	if (scn_out(s, PCI_CONFIG_ADDRESS, 4, cfg_address(dev, func, reg)) == 0)
 		(void)scn_out(s, (uint16_t)(PCI_CONFIG_DATA + (reg & 3u)), size, value);
+}
+
+/* ---- a device model of the test's own ------------------------------------------------ */
+
+/* ACRN's HSM request numbers (include/uapi/linux/acrn.h; platform/sim/live.c). */
+#define RAW_CREATE_VM 0xc030a210u
+#define RAW_SET_MEMSEG 0x4020a241u
+#define RAW_CREATE_IOREQ_CLIENT 0xa232u
+#define RAW_START_VM 0xa212u
+#define RAW_USER_PCPU_MASK 0x2u
+
+struct raw_reply_wait {
+	int fd;
+};
+
+static bool readable(struct sim_live *l, void *arg)
+{
+	(void)l;
+	struct pollfd pf = { .fd = *(int *)arg, .events = POLLIN };
+	return poll(&pf, 1, 0) == 1;
+}
+
+int32_t scn_raw_call(struct scn *s, struct scn_raw *r, uint32_t nr, uint32_t len_field, const void *payload,
+		     uint32_t len)
+{
+	struct tern_hsm_msg m = { .nr = nr, .len = len_field };
+	uint8_t buf[sizeof(m) + TERN_HSM_MAX_PAYLOAD];
+	if (len > TERN_HSM_MAX_PAYLOAD)
+		return -E2BIG;
+	memcpy(buf, &m, sizeof(m));
+	if (len)
+		memcpy(buf + sizeof(m), payload, len);
+	if (send(r->fd, buf, sizeof(m) + len, MSG_NOSIGNAL) != (ssize_t)(sizeof(m) + len))
+		return -EPIPE;
+	/* The server runs in this process: serve until the reply is there. */
+	if (sim_live_run(&s->live, readable, &r->fd, SCN_TIMEOUT_MS, false))
+		return -ETIMEDOUT;
+	struct tern_hsm_reply rep;
+	union {
+		char b[CMSG_SPACE(sizeof(int) * TERN_HSM_NFDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = &rep, .iov_len = sizeof(rep) };
+	struct msghdr msg;
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.b;
+	msg.msg_controllen = sizeof(ctl.b);
+	ssize_t n = recvmsg(r->fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n <= 0)
+		return -EPIPE;        /* the hypervisor hung up (EOF, or reset with our bytes unread) */
+	if (n != sizeof(rep) || rep.len > TERN_HSM_MAX_PAYLOAD)
+		return -EPROTO;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int) * TERN_HSM_NFDS)) {
+			int fds[TERN_HSM_NFDS];
+			memcpy(fds, CMSG_DATA(c), sizeof(fds));
+			r->ram_fd = fds[TERN_HSM_FD_RAM];
+			r->req_fd = fds[TERN_HSM_FD_REQUEST];
+		}
+	if (rep.len && recv(r->fd, buf, rep.len, MSG_WAITALL) != (ssize_t)rep.len)
+		return -EPROTO;
+	if (rep.len && rep.len <= len)
+		memcpy((void *)(uintptr_t)payload, buf, rep.len);
+	return rep.status;
+}
+
+int scn_raw_start(struct scn *s, struct scn_raw *r, const char *name, uint64_t mem)
+{
+	memset(r, 0, sizeof(*r));
+	r->ram_fd = r->req_fd = -1;
+	r->page = MAP_FAILED;
+	struct sockaddr_un sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	strcpy(sa.sun_path, s->live.path);
+	r->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (r->fd < 0 || connect(r->fd, (struct sockaddr *)&sa, sizeof(sa)))
+		return -1;
+	struct acrn_vm_creation cv;
+	memset(&cv, 0, sizeof(cv));
+	snprintf((char *)cv.name, sizeof(cv.name), "%s", name);
+	cv.vcpu_num = 1;
+	cv.cpu_affinity = RAW_USER_PCPU_MASK;
+	if (scn_raw_call(s, r, RAW_CREATE_VM, sizeof(cv), &cv, sizeof(cv)) || r->ram_fd < 0)
+		return -1;
+	r->vmid = cv.vmid;
+	r->page = mmap(NULL, IOREQ_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, r->ram_fd, (off_t)cv.ioreq_buf);
+	struct vm_memory_region_hsm {
+		uint32_t type, attr;
+		uint64_t user_vm_pa, service_vm_pa, len;
+	} mm = { 0, 7, 0, 0, mem };
+	if (r->page == MAP_FAILED || scn_raw_call(s, r, RAW_SET_MEMSEG, sizeof(mm), &mm, sizeof(mm)) ||
+	    scn_raw_call(s, r, RAW_CREATE_IOREQ_CLIENT, 0, NULL, 0) || scn_raw_call(s, r, RAW_START_VM, 0, NULL, 0))
+		return -1;
+	return 0;
+}
+
+void scn_raw_close(struct scn_raw *r)
+{
+	if (r->page != MAP_FAILED && r->page)
+		munmap(r->page, IOREQ_PAGE_SIZE);
+	r->page = MAP_FAILED;
+	if (r->fd >= 0)
+		close(r->fd);
+	if (r->ram_fd >= 0)
+		close(r->ram_fd);
+	if (r->req_fd >= 0)
+		close(r->req_fd);
+	r->fd = r->ram_fd = r->req_fd = -1;
+}
+
+int scn_start_raw(struct scn *s, struct scn_raw *r, const char *name)
+{
+	memset(s, 0, sizeof(*s));
+	s->dm.out_fd = -1;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	char path[108];
+	snprintf(path, sizeof(path), "/tmp/tern-live.%d.%ld.sock", (int)getpid(), now_ms());
+	if (sim_live_init(&s->live, &s->hv, path) || scn_raw_start(s, r, name, 2u << 20))
+		return -1;
+	sim_live_settle(&s->live);
+	s->vm = sim_live_vm(&s->live, name);
+	if (!s->vm || !s->vm->vcpus[0].in_guest)
+		return -1;
+	guest_boot(s);
+	return 0;
 }

@@ -70,4 +70,28 @@ void scn_cfg_write(struct scn *s, unsigned dev, unsigned func, unsigned reg, uns
 /* A hypercall of the Service VM (management: pause, destroy, ...): RAX. */
 int64_t scn_hypercall(struct scn *s, uint64_t id, uint64_t p1, uint64_t p2);
 
+
+/*
+ * A device model written by the test itself, speaking the socket protocol
+ * raw (dm/hsm_sock_proto.h): for hostile completions and requests tern-dm
+ * never sends. Set-up as tern-dm's (CREATE_VM with the User VM on pCPU 1,
+ * SET_MEMSEG, CREATE_IOREQ_CLIENT, START_VM), served by the live mode.
+ */
+struct scn_raw {
+	int fd;
+	int ram_fd, req_fd;       /* the descriptors CREATE_VM's reply carried, -1 if none */
+	uint16_t vmid;
+	uint8_t *page;            /* the IOREQ page as this process maps it */
+};
+int scn_raw_start(struct scn *s, struct scn_raw *r, const char *name, uint64_t mem);
+/* One request (nr, len bytes of payload; the header's len is len_field): the reply's status. */
+int32_t scn_raw_call(struct scn *s, struct scn_raw *r, uint32_t nr, uint32_t len_field, const void *payload,
+		     uint32_t len);
+void scn_raw_close(struct scn_raw *r);
+/*
+ * A scenario whose device model is the test's: the live mode without
+ * tern-dm, then scn_raw_start; the guest as scn_start leaves it. 0 or -1.
+ */
+int scn_start_raw(struct scn *s, struct scn_raw *r, const char *name);
+
 #endif
