@@ -126,7 +126,12 @@ static int sock_transact(struct dm_hsm *h, uint32_t nr, const void *arg, void *o
 	}
 	if (m.len > TERN_HSM_MAX_PAYLOAD)
 		return -EINVAL;
-	if (write_all(h->fd, &m, sizeof(m)) || (m.len && write_all(h->fd, arg, m.len)))
+	/* Header and payload in one write: the hypervisor side wakes once, with all of it. */
+	uint8_t req[sizeof(m) + TERN_HSM_MAX_PAYLOAD];
+	memcpy(req, &m, sizeof(m));
+	if (m.len)
+		memcpy(req + sizeof(m), arg, m.len);
+	if (write_all(h->fd, req, sizeof(m) + m.len))
 		return -EPIPE;
 	struct tern_hsm_reply rep;
 	int rc = read_reply_hdr(h->fd, &rep, fds, nfds);

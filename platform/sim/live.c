@@ -76,6 +76,7 @@ _Static_assert(sizeof(struct live_notify) == 8, "acrn_ioreq_notify");
 #define VMCALL_LEN 3u
 #define KICK_VECTOR 0xf2u        /* the vector a kick's IPI exits with */
 #define SETTLE_ROUNDS 64u
+#define SPIN_SERVE_EVERY 64u     /* polling mode: settle passes between looks at the sockets */
 #define MSG_MAX_PAYLOAD TERN_HSM_MAX_PAYLOAD
 
 static long now_ms(void)
@@ -142,6 +143,9 @@ static void upcall(struct sim_live *l)
 static void entered(struct sim_live *l, struct vcpu *v)
 {
 	struct sim_vcpu_hw *hw = sim_vcpu_hw(v);
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	l->entered_ns[v->vm->id] = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 	if (v == sos_vcpu(l) && hw->injected.valid && hw->injected.type == INTR_TYPE_EXT_INT &&
 	    hw->injected.vector == l->sos->upcall_vector) {
 		hw->injected.valid = false;
@@ -159,20 +163,53 @@ static void kicked_exit(struct vcpu *v)
 	(void)sim_vcpu_exit(v, &ex);
 }
 
-/* One pass over the pCPUs: true when anything happened. */
-static bool step(struct sim_live *l)
+/* The pCPUs any live VM runs on (pCPU 0: the Service VM; affinity 0 means pCPU 0). */
+static uint64_t used_pcpus(const struct sim_live *l)
+{
+	uint64_t m = 1;
+	for (unsigned v = 0; v < TERN_MAX_VMS; v++) {
+		const struct vm *vm = &l->hv->vms[v];
+		if (vm->state != VM_STATE_POWERED_OFF)
+			m |= vm->config.cpu_affinity;
+	}
+	return m & ((1ull << TERN_MAX_PCPUS) - 1);
+}
+
+/* A vCPU of pCPU c waits for a request of a polling-mode VM: the scheduler must look again. */
+static bool polls(const struct sim_live *l, uint16_t c)
+{
+	for (unsigned v = 0; v < TERN_MAX_VMS; v++) {
+		const struct vm *vm = &l->hv->vms[v];
+		if (vm->state == VM_STATE_POWERED_OFF || !vm->config.ioreq_polling)
+			continue;
+		for (unsigned i = 0; i < vm->config.vcpu_count; i++)
+			if (vm->vcpus[i].pcpu == c && vm->vcpus[i].io.active)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * One pass over the pCPUs in use: true when anything happened. As on the
+ * hardware, an idle pCPU sleeps until it is kicked; it asks the scheduler
+ * again only then, on the first pass after an outside action (force), or
+ * while one of its vCPUs waits on a polling-mode slot (the scheduler's poll).
+ */
+static bool step(struct sim_live *l, bool force)
 {
 	bool moved = false;
+	uint64_t used = used_pcpus(l);
 	for (uint16_t c = 0; c < TERN_MAX_PCPUS; c++) {
+		if (!(used & (1ull << c)))
+			continue;
 		struct vcpu *cur = sim.current[c];
-		if (sim.kicks[c] != l->kicks_seen[c]) {
-			l->kicks_seen[c] = sim.kicks[c];
-			if (cur && cur->in_guest) {
-				kicked_exit(cur);
-				moved = true;
-			}
+		bool kicked = sim.kicks[c] != l->kicks_seen[c];
+		l->kicks_seen[c] = sim.kicks[c];
+		if (kicked && cur && cur->in_guest) {
+			kicked_exit(cur);
+			moved = true;
 		}
-		if (!cur || !cur->in_guest) {
+		if ((!cur || !cur->in_guest) && (force || kicked || !l->hv->cpus[c].idle || polls(l, c))) {
 			struct vcpu *v = sim_schedule(l->hv, c);
 			if (v) {
 				entered(l, v);
@@ -185,8 +222,9 @@ static bool step(struct sim_live *l)
 
 void sim_live_settle(struct sim_live *l)
 {
-	for (unsigned r = 0; r < SETTLE_ROUNDS && step(l); r++)
-		;
+	bool force = true;
+	for (unsigned r = 0; r < SETTLE_ROUNDS && step(l, force); r++)
+		force = false;
 }
 
 /* ---- hypercalls ------------------------------------------------------------------ */
@@ -642,7 +680,8 @@ static void serve(struct sim_live *l, int timeout_ms)
 			pf[n].fd = l->conns[c].fd;
 			pf[n++].events = POLLIN;
 		}
-	if (poll(pf, n, timeout_ms) <= 0)
+	int ready = poll(pf, n, timeout_ms);
+	if (ready <= 0)
 		return;
 	if (pf[0].revents)
 		accept_new(l);
@@ -655,11 +694,15 @@ int sim_live_run(struct sim_live *l, bool (*done)(struct sim_live *l, void *arg)
 		 int timeout_ms, bool spin)
 {
 	long end = now_ms() + timeout_ms;
+	unsigned spins = 0;
 	for (;;) {
 		sim_live_settle(l);
 		reap(l);
 		if (done(l, arg))
 			return 0;
+		/* Spinning (polling mode): the sockets are not on the request's path; look now and then. */
+		if (spin && ++spins % SPIN_SERVE_EVERY)
+			continue;
 		long left = end - now_ms();
 		if (left < 0)
 			return -1;

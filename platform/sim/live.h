@@ -89,6 +89,7 @@ struct sim_live {
 	unsigned nlog;
 	unsigned upcalls;         /* upcalls the Service VM took */
 	unsigned hangups;         /* connections that ended without DESTROY_VM */
+	uint64_t entered_ns[TERN_MAX_VMS];  /* CLOCK_MONOTONIC when a vCPU of the VM last entered */
 	bool quiet;               /* no report lines on stderr */
 };
 
