@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include "live.h"
 #include "sim.h"
+#include "sim_rec.h"
 #include "../../dm/hsm_sock_proto.h"
 #include "err.h"
 #include "exit.h"
@@ -322,6 +323,7 @@ int sim_live_init(struct sim_live *l, struct tern *hv, const char *path)
 	l->sos->state = VM_STATE_RUNNING;
 	struct vcpu *sv = sos_vcpu(l);
 	sv->state = VCPU_STATE_RUNNABLE;
+	sim_rec_vm(l->sos);
 	/* The Service VM's kernel: 64-bit, CPL 0, interrupts on (it takes the upcall). */
 	sim_vcpu_flat_state(sv, true, 0);
 	sim_vcpu_hw(sv)->regs[VCPU_RFLAGS] = 0x202;
@@ -568,6 +570,16 @@ static int32_t dispatch(struct sim_live *l, unsigned c, uint32_t nr, uint8_t *pa
 		/* The HSM checks the VM is the caller's; core checks the vCPU and the slot. */
 		if (n.vmid != v || n.reserved)
 			return -EINVAL;
+		/* What the device model wrote, for a recording: the replay writes it without one. */
+		struct sim_live_vm *lv = &l->vms[v];
+		if (sim_rec_active() && n.vcpu < IOREQ_SLOTS && lv->page_gpa) {
+			uint32_t state;
+			uint64_t value;
+			const uint8_t *slot = sos_mem(l, lv->page_gpa + n.vcpu * IOREQ_SLOT_SIZE);
+			memcpy(&state, slot + IOREQ_OFF_STATE, 4);
+			memcpy(&value, slot + IOREQ_OFF_VALUE, 8);
+			sim_rec_complete((uint16_t)v, (uint16_t)n.vcpu, state, value);
+		}
 		return (int32_t)hc_vm(l, HC_NOTIFY_REQUEST_FINISH, v, n.vcpu);
 	}
 	case HSM_INJECT_MSI:
