@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include "scenario.h"
 #include "../../dm/hsm_sock_proto.h"
+#include "ept_qual.h"
 #include "hypercall.h"
 #include "ioreq.h"
 #include "sim.h"
@@ -34,6 +35,7 @@
 #define IO_QUAL_IN (1u << 3)
 #define IO_QUAL_PORT_SHIFT 16
 #define OPSIZE_PREFIX 0x66u
+#define MODRM_EAX_EBX 0x03u       /* mod 00, reg EAX, r/m [EBX] */
 
 static long now_ms(void)
 {
@@ -171,6 +173,44 @@ int scn_io_begin(struct scn *s, bool in, uint16_t port, unsigned size, uint32_t 
 	(void)sim_vcpu_exit(s->u, &ex);
 	s->rip += len;
 	return 0;
+}
+
+int scn_mmio_begin(struct scn *s, bool write, uint64_t gpa, unsigned size, uint32_t value)
+{
+	uint8_t insn[3] = { OPSIZE_PREFIX, 0, MODRM_EAX_EBX };
+	insn[1] = (uint8_t)((write ? 0x88 : 0x8a) | (size > 1 ? 1 : 0));
+	unsigned len = size == 2 ? place(s, insn, 3) : place(s, insn + 1, 2);
+	struct sim_vcpu_hw *hw = sim_vcpu_hw(s->u);
+	hw->regs[VCPU_RBX] = gpa;
+	if (write)
+		hw->regs[VCPU_RAX] = value;
+	struct exit_record ex;
+	memset(&ex, 0, sizeof(ex));
+	ex.reason = EXIT_REASON_EPT_VIOLATION;
+	ex.qualification = (write ? EPT_QUAL_WRITE : EPT_QUAL_READ) | EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_XLATE;
+	ex.guest_physical = gpa;
+	ex.guest_linear = gpa;
+	ex.instr_len = len;
+	if (!s->u->in_guest)
+		return -1;
+	(void)sim_vcpu_exit(s->u, &ex);
+	s->rip += len;
+	return 0;
+}
+
+int scn_mmio_load(struct scn *s, uint64_t gpa, unsigned size, uint32_t *eax)
+{
+	if (scn_mmio_begin(s, false, gpa, size, 0) || scn_io_finish(s, SCN_TIMEOUT_MS))
+		return -1;
+	*eax = (uint32_t)sim_vcpu_hw(s->u)->regs[VCPU_RAX];
+	return 0;
+}
+
+int scn_mmio_store(struct scn *s, uint64_t gpa, unsigned size, uint32_t value)
+{
+	if (scn_mmio_begin(s, true, gpa, size, value))
+		return -1;
+	return scn_io_finish(s, SCN_TIMEOUT_MS);
 }
 
 static bool back_in_guest(struct sim_live *l, void *arg)

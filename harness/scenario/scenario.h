@@ -63,6 +63,18 @@ int scn_io_begin(struct scn *s, bool in, uint16_t port, unsigned size, uint32_t 
 /* Wait until the vCPU is in guest mode again: 0, or -1 after timeout_ms. */
 int scn_io_finish(struct scn *s, int timeout_ms);
 
+/*
+ * A MOV between EAX/AX/AL and [EBX] (8B/89 03, with 66 for a word, 8A/88
+ * for a byte) at gpa in memory the guest has no RAM at: the EPT violation
+ * the CPU raises (SDM Vol. 3C 28.2.1, Table 28-7: read or write, GLA valid,
+ * nothing mapped), without waiting. Core decodes the instruction from the
+ * guest's RAM at RIP.
+ */
+int scn_mmio_begin(struct scn *s, bool write, uint64_t gpa, unsigned size, uint32_t value);
+/* Load/store and wait (scn_io_finish): 0, with *eax after a load. */
+int scn_mmio_load(struct scn *s, uint64_t gpa, unsigned size, uint32_t *eax);
+int scn_mmio_store(struct scn *s, uint64_t gpa, unsigned size, uint32_t value);
+
 /* PCI configuration mechanism #1 from the guest: OUT 0xCF8, then IN/OUT 0xCFC + (reg & 3). */
 uint32_t scn_cfg_read(struct scn *s, unsigned dev, unsigned func, unsigned reg, unsigned size);
 void scn_cfg_write(struct scn *s, unsigned dev, unsigned func, unsigned reg, unsigned size, uint32_t value);
