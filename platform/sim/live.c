@@ -334,6 +334,8 @@ int sim_live_init(struct sim_live *l, struct tern *hv, const char *path)
 		errno = EIO;
 		return -1;
 	}
+	if (!path)
+		return 0;
 	if (strlen(path) >= sizeof(l->path)) {
 		errno = ENAMETOOLONG;
 		return -1;
@@ -374,7 +376,8 @@ void sim_live_fini(struct sim_live *l)
 		}
 	if (l->listen_fd >= 0) {
 		close(l->listen_fd);
-		unlink(l->path);
+		if (l->path[0])
+			unlink(l->path);
 	}
 	l->listen_fd = -1;
 }
@@ -658,23 +661,29 @@ static void reap(struct sim_live *l)
 	}
 }
 
+int sim_live_adopt(struct sim_live *l, int fd)
+{
+	unsigned c = 0;
+	while (c < SIM_LIVE_MAX_CONNS && l->conns[c].fd >= 0)
+		c++;
+	if (c == SIM_LIVE_MAX_CONNS) {
+		report(l, "too many device models: refusing a connection");
+		return -1;
+	}
+	l->conns[c].fd = fd;
+	l->conns[c].vm = -1;
+	l->conns[c].client = false;
+	return 0;
+}
+
 static void accept_new(struct sim_live *l)
 {
 	for (;;) {
 		int fd = accept4(l->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		unsigned c = 0;
-		while (c < SIM_LIVE_MAX_CONNS && l->conns[c].fd >= 0)
-			c++;
-		if (c == SIM_LIVE_MAX_CONNS) {
-			report(l, "too many device models: refusing a connection");
+		if (sim_live_adopt(l, fd))
 			close(fd);
-			continue;
-		}
-		l->conns[c].fd = fd;
-		l->conns[c].vm = -1;
-		l->conns[c].client = false;
 	}
 }
 

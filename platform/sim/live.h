@@ -96,9 +96,12 @@ struct sim_live {
 /*
  * Reset the simulator, make the Service VM (SIM_LIVE_SOS_RAM, vCPU 0 on pCPU
  * 0, 64-bit, CPL 0, interrupts enabled, running) and listen on path (which
- * is unlinked first). 0 or -1 (errno set).
+ * is unlinked first; NULL: no socket, connections come by sim_live_adopt).
+ * 0 or -1 (errno set).
  */
 int sim_live_init(struct sim_live *l, struct tern *hv, const char *path);
+/* Serve fd (one end of a connected stream socket) as a device model's connection: 0 or -1. */
+int sim_live_adopt(struct sim_live *l, int fd);
 void sim_live_fini(struct sim_live *l);
 
 /* A hypercall from the Service VM's vCPU 0, as its HSM driver makes it: RAX. */
