@@ -21,6 +21,7 @@
 #include "live.h"
 #include "sim.h"
 #include "vm_mgr.h"
+#include "fuzz_input.h"
 #include "../../dm/hsm_sock_proto.h"
 
 #define MAX_OPS 64
@@ -42,18 +43,6 @@ static const uint32_t known[] = {
 	0x4128a216u, /* SET_VCPU_REGS: not served */
 };
 
-struct input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint8_t byte(struct input *in)
-{
-	if (!in->left)
-		return 0;
-	in->left--;
-	return *in->p++;
-}
 
 static void bytes(struct input *in, uint8_t *out, size_t n)
 {
