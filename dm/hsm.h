@@ -249,5 +249,7 @@ static inline int dm_hsm_call(struct dm_hsm *h, uint32_t nr, void *arg)
 /* The back-ends. 0 or a negative errno; *err says what failed. */
 int dm_hsm_dev_open(struct dm_hsm *h, const char *path, const char **err);
 int dm_hsm_sock_open(struct dm_hsm *h, const char *path, const char **err);
+/* The socket back-end over fd, a connected stream socket (the fuzzer's socketpair). */
+void dm_hsm_sock_attach(struct dm_hsm *h, int fd);
 
 #endif
