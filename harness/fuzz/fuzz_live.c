@@ -40,7 +40,7 @@ static const uint32_t known[] = {
 	0x4008a231u, /* NOTIFY_REQUEST_FINISH */
 	0x4010a223u, /* INJECT_MSI */
 	0x4008a225u, /* SET_IRQLINE */
-	0x4128a216u, /* SET_VCPU_REGS: not served */
+	0x4128a216u, /* SET_VCPU_REGS */
 };
 
 

@@ -23,6 +23,7 @@
 #define NOTIFY 0x4008a231u
 #define INJECT_MSI 0x4010a223u
 #define SET_IRQLINE 0x4008a225u
+#define SET_VCPU_REGS 0x4128a216u
 
 static const char *const devs[] = { "-m", "2M", "-s", "3,pci-testdev", NULL };
 static struct scn S;
@@ -215,6 +216,46 @@ START_TEST(msi_and_irqline_reach_core)
 }
 END_TEST
 
+/*
+ * SET_VCPU_REGS (Linux's 296-byte acrn_vcpu_regs) reaches core's
+ * HC_SET_VCPU_REGS: refused while the VM runs, a reserved field refused,
+ * taken while paused (the state the vCPU will run with).
+ */
+START_TEST(set_vcpu_regs_reaches_core)
+{
+	struct scn_raw R;
+	ck_assert_int_eq(scn_start_raw(&S, &R, "raw"), 0);
+	uint8_t regs[296];
+	memset(regs, 0, sizeof(regs));
+	/* vcpu_id 0; gprs at 8 (rax..r15), gdt 136, idt 152, rip 168, cs_base 176, cr0 184,
+	 * cr4 192, cr3 200, efer 208, rflags 216, ..., cs_ar 256, cs_limit 260, cs_sel 276. */
+	uint64_t rax = 0x1234, rip = 0xfff0, cr0 = 0x60000010, rflags = 2;
+	uint32_t cs_ar = 0x9b, cs_limit = 0xffff;
+	uint64_t cs_base = 0xffff0000ull;
+	memcpy(regs + 8, &rax, 8);
+	memcpy(regs + 168, &rip, 8);
+	memcpy(regs + 176, &cs_base, 8);
+	memcpy(regs + 184, &cr0, 8);
+	memcpy(regs + 216, &rflags, 8);
+	memcpy(regs + 256, &cs_ar, 4);
+	memcpy(regs + 260, &cs_limit, 4);
+	uint16_t cs_sel = 0xf000;
+	memcpy(regs + 276, &cs_sel, 2);
+	ck_assert_int_eq(scn_raw_call(&S, &R, SET_VCPU_REGS, 296, regs, 296), -EBUSY);
+	ck_assert_int_eq(scn_hypercall(&S, HC_PAUSE_VM, R.vmid, 0), 0);
+	regs[2] = 1;                          /* reserved[0] */
+	ck_assert_int_eq(scn_raw_call(&S, &R, SET_VCPU_REGS, 296, regs, 296), -EINVAL);
+	regs[2] = 0;
+	ck_assert_int_eq(scn_raw_call(&S, &R, SET_VCPU_REGS, 296, regs, 296), 0);
+	ck_assert(S.vm->vcpus[0].load_pending);
+	ck_assert_uint_eq(S.vm->vcpus[0].load.regs[VCPU_RAX], 0x1234);
+	ck_assert_uint_eq(S.vm->vcpus[0].load.regs[VCPU_RIP], 0xfff0);
+	ck_assert_int_eq(last_hcall(HC_SET_VCPU_REGS)->result, 0);
+	scn_raw_close(&R);
+	scn_stop(&S);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("scn_life");
@@ -225,6 +266,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, vm_destroyed_makes_tern_dm_exit);
 	tcase_add_test(tc, malformed_completions_are_refused);
 	tcase_add_test(tc, msi_and_irqline_reach_core);
+	tcase_add_test(tc, set_vcpu_regs_reaches_core);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -43,6 +43,7 @@
 #define HSM_START_VM IOC(0u, 0x12, 0)
 #define HSM_PAUSE_VM IOC(0u, 0x13, 0)
 #define HSM_RESET_VM IOC(0u, 0x15, 0)
+#define HSM_SET_VCPU_REGS IOC(1u, 0x16, 296)
 #define HSM_INJECT_MSI IOC(1u, 0x23, 16)
 #define HSM_SET_IRQLINE IOC(1u, 0x25, 8)
 #define HSM_NOTIFY_REQUEST_FINISH IOC(1u, 0x31, 8)
@@ -56,6 +57,13 @@ _Static_assert(HSM_NOTIFY_REQUEST_FINISH == 0x4008a231u, "NOTIFY_REQUEST_FINISH"
 _Static_assert(HSM_INJECT_MSI == 0x4010a223u, "INJECT_MSI");
 _Static_assert(HSM_SET_IRQLINE == 0x4008a225u, "SET_IRQLINE");
 _Static_assert(IOC_SIZE(HSM_CREATE_VM) == sizeof(struct acrn_vm_creation), "acrn_vm_creation");
+_Static_assert(HSM_SET_VCPU_REGS == 0x4128a216u, "SET_VCPU_REGS");
+/*
+ * Linux's acrn_vcpu_regs (the ioctl's 296 bytes) ends at tr_sel; core's
+ * (ACRN's acrn_common.h) has reserved_16[4] after it: the HSM passes the
+ * device model's bytes with those 8 reserved bytes 0.
+ */
+_Static_assert(sizeof(struct acrn_vcpu_regs) == 296 + 8, "acrn_vcpu_regs: Linux's + reserved_16[4]");
 
 /* struct acrn_vm_memmap (SET_MEMSEG), struct acrn_ioreq_notify: ACRN's layouts. */
 struct live_memmap {
@@ -585,6 +593,12 @@ static int32_t dispatch(struct sim_live *l, unsigned c, uint32_t nr, uint8_t *pa
 			sim_rec_complete((uint16_t)v, (uint16_t)n.vcpu, state, value);
 		}
 		return (int32_t)hc_vm(l, HC_NOTIFY_REQUEST_FINISH, v, n.vcpu);
+	}
+	case HSM_SET_VCPU_REGS: {
+		struct acrn_vcpu_regs regs;
+		memset(&regs, 0, sizeof(regs));
+		memcpy(&regs, payload, IOC_SIZE(HSM_SET_VCPU_REGS));
+		return (int32_t)hc_param(l, HC_SET_VCPU_REGS, v, true, &regs, sizeof(regs));
 	}
 	case HSM_INJECT_MSI:
 		return (int32_t)hc_param(l, SIM_LIVE_HC_INJECT_MSI, v, true, payload, 16);
