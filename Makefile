@@ -26,6 +26,10 @@ BENCH_SRCS := $(sort $(wildcard harness/bench/bench_*.c))
 DM_SRCS   := $(sort $(filter-out dm/main.c,$(wildcard dm/*.c)))
 DM_HDRS   := $(wildcard dm/*.h)
 DM_TEST_SRCS := $(sort $(wildcard harness/dm/*.c))
+# Scenarios: the harness plays the guest against core and a live tern-dm (tern-sim live mode).
+SCN_SRCS  := $(sort $(wildcard harness/scenario/*.c))
+# A child process with its output collected (both kinds of process tests).
+PROC_SRCS := harness/proc/child.c harness/proc/child.h
 
 WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 # core/ as the image needs it: no libc, no red zone, no SSE (guest FPU state
@@ -133,11 +137,19 @@ $(DM_TOOL): $(BUILD)/host/dm/main.o $(HOST_DM_OBJS)
 # dm unit and process tests: dm/ objects, the fake hypervisor (harness/dm) and
 # the tern-dm binary they fork/exec; no core/ (the shorter stem wins over the
 # rule above).
-$(BUILD)/host/tests/test_dm_%: harness/unit/test_dm_%.c $(wildcard harness/unit/*.h) harness/unit/unit_main.c $(DM_TEST_SRCS) $(wildcard harness/dm/*.h) $(HOST_DM_OBJS) $(DM_TOOL)
+$(BUILD)/host/tests/test_dm_%: harness/unit/test_dm_%.c $(wildcard harness/unit/*.h) harness/unit/unit_main.c $(DM_TEST_SRCS) $(PROC_SRCS) $(wildcard harness/dm/*.h) $(HOST_DM_OBJS) $(DM_TOOL)
 	@mkdir -p $(dir $@)
 	@echo '  LD $@'
-	$(Q)$(CC) $(DM_CFLAGS) $(COV_FLAGS) -Iharness/unit -Iharness/dm -DTERN_DM_BIN='"$(abspath $(DM_TOOL))"' \
-		$< harness/unit/unit_main.c $(DM_TEST_SRCS) $(HOST_DM_OBJS) $(CHECK_LIBS) -o $@
+	$(Q)$(CC) $(DM_CFLAGS) $(COV_FLAGS) -Iharness/unit -Iharness/dm -Iharness/proc -DTERN_DM_BIN='"$(abspath $(DM_TOOL))"' \
+		$< harness/unit/unit_main.c $(DM_TEST_SRCS) harness/proc/child.c $(HOST_DM_OBJS) $(CHECK_LIBS) -o $@
+
+# Scenario tests: core + sim (live mode) + the scenario library, and the tern-dm
+# binary they spawn (the shorter stem wins over test_%).
+$(BUILD)/host/tests/test_scn_%: harness/unit/test_scn_%.c $(wildcard harness/unit/*.h) harness/unit/unit_main.c $(SCN_SRCS) $(PROC_SRCS) $(wildcard harness/scenario/*.h) $(HOST_CORE_OBJS) $(HOST_SIM_OBJS) $(DM_TOOL)
+	@mkdir -p $(dir $@)
+	@echo '  LD $@'
+	$(Q)$(CC) $(HOST_CFLAGS) $(COV_FLAGS) -Iharness/scenario -Iharness/proc -DTERN_DM_BIN='"$(abspath $(DM_TOOL))"' \
+		$< harness/unit/unit_main.c $(SCN_SRCS) harness/proc/child.c $(HOST_CORE_OBJS) $(HOST_SIM_OBJS) $(CHECK_LIBS) -o $@
 
 # ---- the suite ----------------------------------------------------------------
 unit: $(TEST_BINS)
@@ -160,8 +172,29 @@ $(BUILD)/bench/bin/%: harness/bench/%.c harness/bench/bench.h $(BENCH_OBJS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(BENCH_CFLAGS) $< $(BENCH_OBJS) -o $@
 
-bench: deps $(BENCH_BINS)
+# Wall-clock figures (the IOREQ round trip in us against same-run floors):
+# harness/bench/wall_*.c, with the scenario library and a tern-dm built like
+# the bench objects (-O2, no sanitizers, no coverage).
+WALL_SRCS := $(sort $(wildcard harness/bench/wall_*.c))
+WALL_BINS := $(WALL_SRCS:harness/bench/%.c=$(BUILD)/bench/bin/%)
+BENCH_DM_OBJS := $(DM_SRCS:%.c=$(BUILD)/bench/%.o) $(BUILD)/bench/dm/main.o
+BENCH_DM := $(BUILD)/bench/tern-dm
+
+$(BUILD)/bench/dm/%.o: dm/%.c $(DM_HDRS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(WARN) -O2 -g -D_GNU_SOURCE -Idm -c $< -o $@
+
+$(BENCH_DM): $(BENCH_DM_OBJS)
+	$(Q)$(CC) $^ -o $@
+
+$(BUILD)/bench/bin/wall_%: harness/bench/wall_%.c $(SCN_SRCS) $(PROC_SRCS) $(wildcard harness/scenario/*.h) $(BENCH_OBJS) $(BENCH_DM)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(BENCH_CFLAGS) -Iharness/scenario -Iharness/proc -DTERN_DM_BIN='"$(abspath $(BENCH_DM))"' \
+		$< $(SCN_SRCS) harness/proc/child.c $(BENCH_OBJS) -o $@
+
+bench: deps $(BENCH_BINS) $(WALL_BINS)
 	@BUILD=$(BUILD) sh harness/run_bench.sh $(BENCH_BINS)
+	@for w in $(WALL_BINS); do nice -n 0 $$w || exit 1; done
 
 # ---- fuzzing (clang + libFuzzer) ----------------------------------------------
 $(BUILD)/fuzz/%.o: %.c $(CORE_HDRS)

@@ -8,7 +8,7 @@
 
 const char dm_usage[] =
 	"usage: tern-dm [-m MEM] [-s [BUS:]SLOT[:FUNC],DEVICE[,CONFIG]]... [-l com1,stdio]\n"
-	"               [--hsm PATH | --sim SOCKET] [--polling] VM_NAME\n"
+	"               [--hsm PATH | --sim SOCKET] [--polling] [--cpu_affinity LIST] VM_NAME\n"
 	"  -m MEM      guest RAM, a size with an optional K, M or G suffix (default 256M)\n"
 	"  -s ...      a PCI device on bus 0: SLOT 0-31, FUNC 0-7; DEVICE is one of\n"
 	"              hostbridge, pci-testdev (CONFIG: vectors=N, 1-32)\n"
@@ -16,6 +16,9 @@ const char dm_usage[] =
 	"  --hsm PATH  the HSM device (default /dev/acrn_hsm)\n"
 	"  --sim SOCKET  the simulator's HSM socket instead\n"
 	"  --polling   poll the IOREQ page; complete without NOTIFY_REQUEST_FINISH\n"
+	"              (the VM is created with ACRN's IO_COMPLETION_POLLING flag)\n"
+	"  --cpu_affinity LIST  the pCPUs of the VM's vCPUs, e.g. 0 or 1,2 (default 0):\n"
+	"              one vCPU per pCPU, as ACRN's cpu_affinity\n"
 	"  --help      this text\n";
 
 #define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); return -1; } while (0)
@@ -148,6 +151,29 @@ static int parse_lpc(const char *arg, struct dm_opts *o, char *err, size_t errle
 	return 0;
 }
 
+/* ACRN's --cpu_affinity: a comma-separated list of pCPU numbers, each once. */
+static int parse_affinity(const char *arg, struct dm_opts *o, char *err, size_t errlen)
+{
+	if (o->cpu_affinity)
+		FAIL("--cpu_affinity given twice");
+	const char *p = arg;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		long cpu = number(p, len, DM_MAX_PCPUS - 1);
+		if (cpu < 0)
+			FAIL("--cpu_affinity %s: '%.*s' is not a pCPU number", arg, (int)len, p);
+		if (cpu >= DM_MAX_PCPUS)
+			FAIL("--cpu_affinity %s: pCPU %.*s out of range (0-%u)", arg, (int)len, p, DM_MAX_PCPUS - 1);
+		if (o->cpu_affinity & (1ull << cpu))
+			FAIL("--cpu_affinity %s: pCPU %ld named twice", arg, cpu);
+		o->cpu_affinity |= 1ull << cpu;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
 static int parse(int argc, char *const argv[], struct dm_opts *o, char *err, size_t errlen)
 {
 	memset(o, 0, sizeof(*o));
@@ -174,7 +200,8 @@ static int parse(int argc, char *const argv[], struct dm_opts *o, char *err, siz
 			continue;
 		}
 		bool takes = strcmp(a, "-m") == 0 || strcmp(a, "-s") == 0 || strcmp(a, "-l") == 0 ||
-			     strcmp(a, "--hsm") == 0 || strcmp(a, "--sim") == 0;
+			     strcmp(a, "--hsm") == 0 || strcmp(a, "--sim") == 0 ||
+			     strcmp(a, "--cpu_affinity") == 0;
 		if (!takes)
 			FAIL("unknown option '%s' (see --help)", a);
 		if (i + 1 >= argc)
@@ -198,6 +225,9 @@ static int parse(int argc, char *const argv[], struct dm_opts *o, char *err, siz
 		} else if (strcmp(a, "-l") == 0) {
 			if (parse_lpc(v, o, err, errlen))
 				return -1;
+		} else if (strcmp(a, "--cpu_affinity") == 0) {
+			if (parse_affinity(v, o, err, errlen))
+				return -1;
 		} else if (strcmp(a, "--hsm") == 0) {
 			if (o->hsm_path || o->sim_path)
 				FAIL("--hsm: only one of --hsm and --sim, once");
@@ -214,6 +244,8 @@ static int parse(int argc, char *const argv[], struct dm_opts *o, char *err, siz
 	}
 	if (!o->vm_name)
 		FAIL("missing VM name (see --help)");
+	if (!o->cpu_affinity)
+		o->cpu_affinity = DM_DEFAULT_AFFINITY;
 	size_t nl = strlen(o->vm_name);
 	if (nl > DM_VM_NAME_MAX)
 		FAIL("VM name '%s' is longer than %u characters", o->vm_name, DM_VM_NAME_MAX);

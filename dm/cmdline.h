@@ -20,6 +20,8 @@ struct dm_devtype;
 #define DM_MAX_MEM (64ull << 30)
 #define DM_VM_NAME_MAX 15u        /* acrn_vm_creation.name is 16 bytes with its NUL */
 #define DM_DEFAULT_HSM "/dev/acrn_hsm"
+#define DM_MAX_PCPUS 64u          /* acrn_vm_creation.cpu_affinity is a u64 bitmap */
+#define DM_DEFAULT_AFFINITY 0x1ull /* pCPU 0: one vCPU where every platform runs vCPUs */
 
 struct dm_slot_opt {
 	unsigned slot, func;
@@ -35,6 +37,7 @@ struct dm_opts {
 	const char *hsm_path;     /* NULL unless --hsm */
 	const char *sim_path;     /* NULL unless --sim */
 	bool polling;
+	uint64_t cpu_affinity;    /* bit per pCPU; DM_DEFAULT_AFFINITY unless --cpu_affinity */
 	bool help;
 	const char *vm_name;
 	char config_buf[DM_PCI_SLOTS * DM_PCI_FUNCS][128]; /* copies of -s CONFIG parts */

@@ -27,7 +27,8 @@
 #define HSM_IOC_TYPE(req) (((req) >> 8) & 0xffu)
 #define HSM_IOC_NR(req) ((req) & 0xffu)
 
-/* struct acrn_vm_creation (CREATE_VM, _IOWR). */
+/* struct acrn_vm_creation (CREATE_VM, _IOWR). vm_flag bit 2: GUEST_FLAG_IO_COMPLETION_POLLING. */
+#define ACRN_VM_FLAG_IO_COMPLETION_POLLING (1ull << 2)
 struct acrn_vm_creation {
 	uint16_t vmid;
 	uint16_t reserved0;
@@ -248,5 +249,7 @@ static inline int dm_hsm_call(struct dm_hsm *h, uint32_t nr, void *arg)
 /* The back-ends. 0 or a negative errno; *err says what failed. */
 int dm_hsm_dev_open(struct dm_hsm *h, const char *path, const char **err);
 int dm_hsm_sock_open(struct dm_hsm *h, const char *path, const char **err);
+/* The socket back-end over fd, a connected stream socket (the fuzzer's socketpair). */
+void dm_hsm_sock_attach(struct dm_hsm *h, int fd);
 
 #endif

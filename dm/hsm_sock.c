@@ -111,22 +111,28 @@ static int read_reply_hdr(int fd, struct tern_hsm_reply *rep, int *fds, int *nfd
 	return 0;
 }
 
+static void close_fds(int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+}
+
 /*
  * One request and its reply. out/out_len: where the reply payload goes;
  * a reply carrying a different length than expected is a protocol error.
  */
-static int sock_transact(struct dm_hsm *h, uint32_t nr, const void *arg, void *out,
-			 size_t out_len, int *fds, int *nfds)
+static int transact(struct dm_hsm *h, uint32_t nr, const void *arg, void *out, size_t out_len, int *fds,
+		    int *nfds)
 {
 	struct tern_hsm_msg m = { .nr = nr, .len = HSM_IOC_SIZE(nr) };
-	int dummy_fds[TERN_HSM_NFDS], dummy_n = 0;
-	if (!fds) {
-		fds = dummy_fds;
-		nfds = &dummy_n;
-	}
 	if (m.len > TERN_HSM_MAX_PAYLOAD)
 		return -EINVAL;
-	if (write_all(h->fd, &m, sizeof(m)) || (m.len && write_all(h->fd, arg, m.len)))
+	/* Header and payload in one write: the hypervisor side wakes once, with all of it. */
+	uint8_t req[sizeof(m) + TERN_HSM_MAX_PAYLOAD];
+	memcpy(req, &m, sizeof(m));
+	if (m.len)
+		memcpy(req + sizeof(m), arg, m.len);
+	if (write_all(h->fd, req, sizeof(m) + m.len))
 		return -EPIPE;
 	struct tern_hsm_reply rep;
 	int rc = read_reply_hdr(h->fd, &rep, fds, nfds);
@@ -151,10 +157,20 @@ static int sock_transact(struct dm_hsm *h, uint32_t nr, const void *arg, void *o
 	return 0;
 }
 
-static void close_fds(int *fds, int n)
+
+/*
+ * transact(); fds NULL: the reply may carry no descriptors — any a hostile
+ * hypervisor attached are closed and the reply is a protocol error.
+ */
+static int sock_transact(struct dm_hsm *h, uint32_t nr, const void *arg, void *out, size_t out_len, int *fds,
+			 int *nfds)
 {
-	for (int i = 0; i < n; i++)
-		close(fds[i]);
+	if (fds)
+		return transact(h, nr, arg, out, out_len, fds, nfds);
+	int stray[TERN_HSM_NFDS], n = 0;
+	int rc = transact(h, nr, arg, out, out_len, stray, &n);
+	close_fds(stray, n);
+	return rc == 0 && n ? -EPROTO : rc;
 }
 
 static int sock_call(struct dm_hsm *h, uint32_t nr, void *arg)
@@ -249,11 +265,17 @@ static const struct dm_hsm_ops sock_ops = {
 	.close = sock_close,
 };
 
-int dm_hsm_sock_open(struct dm_hsm *h, const char *path, const char **err)
+void dm_hsm_sock_attach(struct dm_hsm *h, int fd)
 {
 	memset(h, 0, sizeof(*h));
 	h->ops = &sock_ops;
-	h->fd = h->wait_fd = h->ram_fd = -1;
+	h->wait_fd = h->ram_fd = -1;
+	h->fd = fd;
+}
+
+int dm_hsm_sock_open(struct dm_hsm *h, const char *path, const char **err)
+{
+	dm_hsm_sock_attach(h, -1);
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		*err = "socket path too long";

@@ -30,6 +30,8 @@
 #define TERN_DM_HSM_SOCK_PROTO_H
 
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 
 struct tern_hsm_msg {
 	uint32_t nr;
@@ -51,5 +53,37 @@ struct tern_hsm_reply {
 
 _Static_assert(sizeof(struct tern_hsm_msg) == 8, "tern_hsm_msg");
 _Static_assert(sizeof(struct tern_hsm_reply) == 8, "tern_hsm_reply");
+
+/*
+ * The hypervisor side's reply: header, payload and (CREATE_VM) the
+ * descriptors as SCM_RIGHTS on the header, in one sendmsg. 0, or -1 when the
+ * peer did not take all of it. For tern-sim's live mode and the tests' fake.
+ */
+static inline int tern_hsm_send_reply(int fd, int32_t status, const void *payload, uint32_t len,
+				      const int *fds, int nfds)
+{
+	struct tern_hsm_reply r = { .status = status, .len = len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * TERN_HSM_NFDS)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov[2] = { { &r, sizeof(r) }, { (void *)(uintptr_t)payload, len } };
+	struct msghdr m;
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = iov;
+	m.msg_iovlen = len ? 2 : 1;
+	if (nfds > 0 && nfds <= TERN_HSM_NFDS) {
+		memset(&ctl, 0, sizeof(ctl));
+		m.msg_control = ctl.buf;
+		m.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+	}
+	ssize_t n = sendmsg(fd, &m, MSG_NOSIGNAL);
+	return n == (ssize_t)(sizeof(r) + len) ? 0 : -1;
+}
 
 #endif

@@ -21,7 +21,12 @@ int dm_vm_setup(struct dm *dm, const struct dm_opts *o, char *err, size_t errlen
 {
 	struct acrn_vm_creation c;
 	memset(&c, 0, sizeof(c));
-	c.vcpu_num = 1;
+	/* One vCPU per pCPU of the affinity (ACRN); polling mode is the VM's flag,
+	 * so that the hypervisor marks the slots completion_polling and watches them. */
+	c.vcpu_num = (uint16_t)__builtin_popcountll(o->cpu_affinity);
+	c.cpu_affinity = o->cpu_affinity;
+	if (o->polling)
+		c.vm_flag |= ACRN_VM_FLAG_IO_COMPLETION_POLLING;
 	memcpy(c.name, o->vm_name, strlen(o->vm_name));   /* <= 15 bytes: the parser checked */
 	int rc = dm->hsm->ops->create_vm(dm->hsm, &c);
 	if (rc)

@@ -27,35 +27,15 @@ static long now_ms(void)
 	return t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static void drain_log(struct fhv_dm *d)
-{
-	if (d->err_fd < 0)
-		return;
-	for (;;) {
-		size_t room = sizeof(d->log) - 1 - d->log_len;
-		if (room == 0)
-			return;
-		ssize_t n = read(d->err_fd, d->log + d->log_len, room);
-		if (n <= 0)
-			return;
-		d->log_len += (size_t)n;
-		d->log[d->log_len] = '\0';
-	}
-}
-
 bool fhv_log_has(struct fhv_dm *d, const char *line)
 {
-	drain_log(d);
-	return strstr(d->log, line) != NULL;
+	return child_out_has(&d->proc, line);
 }
 
 int fhv_spawn(struct fhv *h, struct fhv_dm *d, const char *const args[])
 {
 	memset(d, 0, sizeof(*d));
 	d->conn = -1;
-	int p[2];
-	if (pipe2(p, O_CLOEXEC))
-		return -1;
 	const char *argv[32];
 	unsigned n = 0;
 	argv[n++] = TERN_DM_BIN;
@@ -64,20 +44,7 @@ int fhv_spawn(struct fhv *h, struct fhv_dm *d, const char *const args[])
 	for (unsigned i = 0; args && args[i] && n < 31; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		dup2(p[1], STDERR_FILENO);
-		dup2(p[1], STDOUT_FILENO);   /* com1 output lands in the log too */
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	d->pid = pid;
-	d->err_fd = p[0];
-	return 0;
+	return child_spawn(&d->proc, argv);
 }
 
 int fhv_accept(struct fhv *h, struct fhv_dm *d, int timeout_ms)
@@ -104,23 +71,7 @@ static int read_all(int fd, void *buf, size_t len)
 
 static void reply(struct fhv_dm *d, int32_t status, const void *payload, uint32_t len, const int *fds, int nfds)
 {
-	struct tern_hsm_reply r = { .status = status, .len = len };
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * TERN_HSM_NFDS)];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov[2] = { { &r, sizeof(r) }, { (void *)payload, len } };
-	struct msghdr m = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
-	if (nfds) {
-		m.msg_control = ctl.buf;
-		m.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
-	}
-	(void)sendmsg(d->conn, &m, MSG_NOSIGNAL);
+	(void)tern_hsm_send_reply(d->conn, status, payload, len, fds, nfds);
 }
 
 static void hang_up(struct fhv_dm *d)
@@ -228,7 +179,7 @@ static void handle(struct fhv *h, struct fhv_dm *d)
 
 int fhv_serve(struct fhv *h, struct fhv_dm *d, int timeout_ms)
 {
-	drain_log(d);
+	child_drain(&d->proc);
 	if (d->conn < 0)
 		return -1;
 	struct pollfd pf = { .fd = d->conn, .events = POLLIN };
@@ -252,7 +203,7 @@ int fhv_start(struct fhv *h, const char *const args[])
 	memset(h, 0, sizeof(*h));
 	h->evil = evil;
 	h->listen_fd = h->ram_fd = h->req_efd = -1;
-	h->dm.conn = h->dm.err_fd = -1;
+	h->dm.conn = h->dm.proc.out_fd = -1;
 	snprintf(h->sock_path, sizeof(h->sock_path), "/tmp/tern-fhv.%d.%ld.sock", (int)getpid(), now_ms());
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	strcpy(sa.sun_path, h->sock_path);
@@ -372,44 +323,30 @@ int fhv_wait(struct fhv *h, struct fhv_dm *d, int timeout_ms)
 {
 	long end = now_ms() + timeout_ms;
 	while (now_ms() < end) {
-		int st;
-		pid_t p = waitpid(d->pid, &st, WNOHANG);
-		if (p == d->pid) {
-			drain_log(d);
-			d->pid = 0;
-			return st;
-		}
+		if (child_reaped(&d->proc))
+			return d->proc.status;
 		if (d->conn >= 0)
 			fhv_serve(h, d, 10);
 		else
 			usleep(5000);
-		drain_log(d);
 	}
 	return -1;
 }
 
-static void dm_end(struct fhv *h, struct fhv_dm *d)
+static void dm_end(struct fhv_dm *d)
 {
-	if (d->pid > 0) {
-		kill(d->pid, SIGKILL);
-		waitpid(d->pid, NULL, 0);
-		d->pid = 0;
-	}
-	(void)h;
+	child_end(&d->proc);
 	hang_up(d);
-	if (d->err_fd >= 0)
-		close(d->err_fd);
-	d->err_fd = -1;
 }
 
 void fhv_stop(struct fhv *h)
 {
 	/* Ask nicely first so that the coverage counters are written. */
-	if (h->dm.pid > 0) {
-		kill(h->dm.pid, SIGTERM);
+	if (h->dm.proc.pid > 0) {
+		kill(h->dm.proc.pid, SIGTERM);
 		fhv_wait(h, &h->dm, 5000);
 	}
-	dm_end(h, &h->dm);
+	dm_end(&h->dm);
 	if (h->ram && h->ram != MAP_FAILED)
 		munmap(h->ram, FHV_RAM_SIZE);
 	if (h->ram_fd >= 0)

@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "hsm.h"
+#include "child.h"
 
-#define FHV_MAX_LOG 16384
 #define FHV_MAX_EVENTS 64
 #define FHV_RAM_SIZE (17u << 20)
 #define FHV_IOREQ_OFF 0x1000u
@@ -32,11 +32,8 @@ enum {
 };
 
 struct fhv_dm {
-	pid_t pid;
+	struct child proc;        /* the tern-dm process, its stdout+stderr */
 	int conn;                 /* its socket, -1 when hung up */
-	int err_fd;               /* read end of its stderr */
-	char log[FHV_MAX_LOG];
-	size_t log_len;
 };
 
 struct fhv {

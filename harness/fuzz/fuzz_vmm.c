@@ -22,21 +22,10 @@
 #include "vm.h"
 #include "vm_memory.h"
 #include "vm_mgr.h"
+#include "fuzz_input.h"
 
 #define SOS_RAM 0x10000u
 
-struct input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint8_t byte(struct input *in)
-{
-	if (!in->left)
-		return 0;
-	in->left--;
-	return *in->p++;
-}
 
 static uint64_t u64(struct input *in)
 {

@@ -35,9 +35,13 @@ START_TEST(accepts_the_acrn_shape)
 	ck_assert_str_eq(O.sim_path, "/tmp/s");
 	ck_assert_ptr_null(O.hsm_path);
 	ck_assert_str_eq(O.vm_name, "vm-a");
+	ck_assert_uint_eq(O.cpu_affinity, DM_DEFAULT_AFFINITY);
 	const char *b[] = { "vm1", NULL };
 	ck_assert_int_eq(parse(b), 0);
 	ck_assert_uint_eq(O.mem, DM_DEFAULT_MEM);
+	const char *aff[] = { "--cpu_affinity", "1,3,63", "vm1", NULL };
+	ck_assert_int_eq(parse(aff), 0);
+	ck_assert_uint_eq(O.cpu_affinity, 0x800000000000000aull);
 	const char *c[] = { "--", "-odd", NULL };
 	ck_assert_int_eq(parse(c), 0);
 	ck_assert_str_eq(O.vm_name, "-odd");
@@ -81,6 +85,11 @@ static const struct {
 	{ { "-l", "com1,stdio", "-l", "com1,stdio", "vm1" }, "-l com1,stdio: com1 given twice" },
 	{ { "--hsm", "/dev/x", "--sim", "/tmp/y", "vm1" }, "--sim: only one of --hsm and --sim, once" },
 	{ { "--sim", "", "vm1" }, "--sim: empty path" },
+	{ { "--cpu_affinity", "1,x", "vm1" }, "--cpu_affinity 1,x: 'x' is not a pCPU number" },
+	{ { "--cpu_affinity", "64", "vm1" }, "--cpu_affinity 64: pCPU 64 out of range (0-63)" },
+	{ { "--cpu_affinity", "2,2", "vm1" }, "--cpu_affinity 2,2: pCPU 2 named twice" },
+	{ { "--cpu_affinity", "", "vm1" }, "--cpu_affinity : '' is not a pCPU number" },
+	{ { "--cpu_affinity", "1", "--cpu_affinity", "2", "vm1" }, "--cpu_affinity given twice" },
 	{ { "-x", "vm1" }, "unknown option '-x' (see --help)" },
 	{ { "--poling", "vm1" }, "unknown option '--poling' (see --help)" },
 	{ { "vm1", "vm2" }, "unexpected argument 'vm2' after the VM name 'vm1'" },

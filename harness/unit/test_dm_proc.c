@@ -358,7 +358,7 @@ END_TEST
 START_TEST(sigterm_is_a_clean_exit)
 {
 	start(std_args);
-	ck_assert_int_eq(kill(H.dm.pid, SIGTERM), 0);
+	ck_assert_int_eq(kill(H.dm.proc.pid, SIGTERM), 0);
 	int st = fhv_wait(&H, &H.dm, 10000);
 	ck_assert(WIFEXITED(st));
 	ck_assert_int_eq(WEXITSTATUS(st), 0);
@@ -389,7 +389,7 @@ START_TEST(sigkill_mid_request_is_a_hangup)
 	struct acrn_io_request r = pio_req(ACRN_IOREQ_DIR_READ, 0x80, 1);
 	r.processed = ACRN_IOREQ_STATE_FREE;
 	memcpy((void *)&H.page[0], &r, sizeof(r));
-	kill(H.dm.pid, SIGKILL);
+	kill(H.dm.proc.pid, SIGKILL);
 	__atomic_store_n(&H.page[0].processed, ACRN_IOREQ_STATE_PENDING, __ATOMIC_RELEASE);
 	uint64_t one = 1;
 	ck_assert_int_eq(write(H.req_efd, &one, sizeof(one)), sizeof(one));
@@ -419,7 +419,7 @@ START_TEST(second_device_model_refused)
 	ck_assert_int_eq(WEXITSTATUS(st), 1);
 	ck_assert(fhv_log_has(&second, "tern-dm: vm1: CREATE_VM refused: the VM already has a device model"));
 	close(second.conn);
-	close(second.err_fd);
+	child_end(&second.proc);
 	/* The first one is untouched and still serving. */
 	ck_assert_uint_eq(fhv_pio(&H, false, (uint16_t)io, 4, 0), 0xcafef00du);
 	fhv_stop(&H);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "sim.h"
 #include "sim_tlb.h"
+#include "sim_rec.h"
 #include "err.h"
 #include "platform.h"
 #include "replay.h"
@@ -241,6 +242,7 @@ enum exit_action sim_vcpu_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	sim_vcpu_begin(vcpu);
 	vcpu_leave_guest(vcpu);
 	vcpu_cache_reset(vcpu);
+	sim_rec_exit_begin(vcpu, ex);
 	return vcpu_handle_exit(vcpu, ex);
 }
 
@@ -248,7 +250,18 @@ bool sim_vcpu_enter(struct vcpu *vcpu)
 {
 	struct sim_vcpu_hw *hw = sim_vcpu_hw(vcpu);
 	sim_vcpu_begin(vcpu);
+	/*
+	 * A whole state the VM manager handed over (reset, HC_SET_VCPU_REGS)
+	 * goes in first, before the requests and the dirty registers, as
+	 * platform/x86 loads it (run.c prepare_entry, load_pending_state).
+	 */
+	if (vcpu->load_pending) {
+		memcpy(hw->regs, vcpu->load.regs, sizeof(hw->regs));
+		memcpy(hw->segs, vcpu->load.segs, sizeof(hw->segs));
+		vcpu->load_pending = false;
+	}
 	vcpu_pre_entry(vcpu);
+	sim_rec_pre_entry(vcpu);
 	if (!vcpu_can_enter(vcpu))
 		return false;
 	for (unsigned r = 0; r < VCPU_REG_COUNT; r++)
@@ -270,6 +283,7 @@ struct vcpu *sim_schedule(struct tern *hv, uint16_t cpu)
 	for (unsigned round = 0; round <= TERN_MAX_VMS * TERN_MAX_VCPUS; round++) {
 		struct vcpu *v = sched_next(hv, cpu);
 		sim.current[cpu] = v;
+		sim_rec_sched(cpu, v);
 		if (!v || sim_vcpu_enter(v))
 			return v;
 	}
@@ -310,6 +324,7 @@ void plat_trace_gmem(struct vm *vm, uint64_t gpa, const void *data, size_t len,
 	struct sim_replay_exit *r = sim.replay;
 	if (op == GMEM_TRACE_READ && sim.gmem_read_hook)
 		sim.gmem_read_hook(vm, gpa, len);
+	sim_rec_gmem(gpa, data, len, op);
 	if (!r)
 		return;
 	if (op == GMEM_TRACE_WRITE) {
@@ -398,7 +413,9 @@ uint64_t plat_vcpu_fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
 		return 0;
 	}
 	/* Outside a replay: the fake's hardware state (0 unless a test set it). */
-	return sim_vcpu_hw(vcpu)->regs[reg];
+	uint64_t v = sim_vcpu_hw(vcpu)->regs[reg];
+	sim_rec_reg(reg, v);
+	return v;
 }
 
 void plat_vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg, struct seg_desc *out)
@@ -416,6 +433,7 @@ void plat_vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg, struct seg_desc *
 		return;
 	}
 	*out = sim_vcpu_hw(vcpu)->segs[seg];
+	sim_rec_seg(seg, out);
 }
 
 int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npages)
@@ -465,6 +483,7 @@ uint64_t plat_pcpu_mask(void)
 
 void plat_kick_pcpu(uint16_t cpu)
 {
+	sim_rec_kick(cpu, sim.this_cpu);
 	if (sim.kick_hook)
 		sim.kick_hook(cpu);
 	/* The own pCPU is in root mode: nothing to do (platform.h). */
@@ -486,6 +505,7 @@ uint64_t plat_host_tsc(void)
 		replay_error("handler read the host TSC, which the trace's state does not give");
 		return 0;
 	}
+	sim_rec_host_tsc(sim.host_tsc);
 	return sim.host_tsc;
 }
 
@@ -509,6 +529,7 @@ void plat_log(enum log_level level, const char *line)
 void plat_console_putc(struct vm *vm, uint8_t c)
 {
 	struct sim_vm *s = svm(vm);
+	sim_rec_console(c);
 	if (s->console_len < SIM_CONSOLE_MAX - 1)
 		s->console[s->console_len++] = (char)c;
 	if (sim.console_echo)
@@ -521,20 +542,24 @@ void plat_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 		const struct sim_cpuid_leaf *l = &sim.host_cpuid[i];
 		if (l->leaf == leaf && l->subleaf == subleaf) {
 			memcpy(out, l->regs, 16);
+			sim_rec_host_cpuid(leaf, subleaf, out);
 			return;
 		}
 	}
 	memset(out, 0, 16);
+	sim_rec_host_cpuid(leaf, subleaf, out);
 }
 
 void plat_trace_request(const struct vcpu *target, uint32_t req)
 {
 	if (sim.request_hook)
 		sim.request_hook(target, req);
+	sim_rec_request(target, req, sim.this_cpu);
 }
 
 void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action)
 {
 	if (sim.trace_hook)
 		sim.trace_hook(vcpu, ex, action);
+	sim_rec_exit_end(vcpu, action);
 }
