@@ -52,10 +52,11 @@ def run(cmd, **kw):
     return p
 
 
-def qemu_efi(esp_dir, vars_template, name, until, timeout=QEMU_TIMEOUT, grace=0.5, extra=()):
-    """Boot OVMF (Secure Boot build) from esp_dir; stop grace seconds after until matches the
-    console, when QEMU exits, or at the timeout. Returns (console text, how, seconds to the first
-    'tern' line or None, total seconds)."""
+def qemu_efi(esp_dir, vars_template, name, until, timeout=QEMU_TIMEOUT, grace=0.5, extra=(),
+             code=OVMF_CODE, disk=None):
+    """Boot OVMF (code: the Secure Boot build unless told) from esp_dir (a directory) or disk (an
+    image); stop grace seconds after until matches the console, when QEMU exits, or at the
+    timeout. Returns (console text, how, seconds to the first 'tern' line or None, total seconds)."""
     out_dir = os.path.join(SB, "runs", name)
     os.makedirs(out_dir, exist_ok=True)
     vars_copy = os.path.join(out_dir, "vars.fd")
@@ -63,9 +64,9 @@ def qemu_efi(esp_dir, vars_template, name, until, timeout=QEMU_TIMEOUT, grace=0.
     log = os.path.join(out_dir, "console.txt")
     cmd = ["qemu-system-x86_64", "-machine", "q35,smm=on,accel=tcg", "-cpu", "max", "-m", "256",
            "-global", "driver=cfi.pflash01,property=secure,value=on",
-           "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + OVMF_CODE,
+           "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + code,
            "-drive", "if=pflash,format=raw,unit=1,file=" + vars_copy,
-           "-drive", "file=fat:rw:%s,format=raw" % esp_dir,
+           "-drive", ("file=%s,format=raw" % disk) if disk else "file=fat:rw:%s,format=raw" % esp_dir,
            # COM1 straight to a file (QEMU writes a file chardev unbuffered: the timings hold).
            "-display", "none", "-serial", "file:" + log, "-net", "none", "-no-reboot",
            "-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] + list(extra)
@@ -327,19 +328,25 @@ def test_qemu_tern_accepts_pe_kernel_through_db(qemu_runs):
     ])
 
 
-def test_bochs_efi_boots_testguest():
-    """Bochs + Debian's 2 MiB OVMF as ROM -> tern.efi -> Tern -> the test guest's SUMMARY."""
+def bochs_efi(image, target, name, mark):
+    """Boot a private copy of the ESP image (made by make target) on Bochs + the 2 MiB OVMF until
+    Tern powers off; mark: the regex of the first Tern line timed (res.mark_s)."""
     need_tools("bochs")
-    need(ESP_BOCHS, "make efi-esp")
-    need(OVMF_2M, "make efi-esp")
-    out = os.path.join(BUILD, "boot", "efi-bochs")
+    need(image, "make " + target)
+    need(OVMF_2M, "make " + target)
+    out = os.path.join(BUILD, "boot", name)
     os.makedirs(out, exist_ok=True)
     disk = os.path.join(out, "esp.img")
-    shutil.copyfile(ESP_BOCHS, disk)         # Bochs leaves IMG.lock behind when stopped
+    shutil.copyfile(image, disk)             # Bochs leaves IMG.lock behind when stopped
     if os.path.exists(disk + ".lock"):
         os.unlink(disk + ".lock")
-    res = bochs_run.run_bochs(None, out, timeout=BOCHS_TIMEOUT, efi_disk=disk, efi_rom=OVMF_2M,
-                              until=r"^tern: power off", mark=r"^tern(\.efi)?: ")
+    return bochs_run.run_bochs(None, out, timeout=BOCHS_TIMEOUT, efi_disk=disk, efi_rom=OVMF_2M,
+                               until=r"^tern: power off", mark=mark)
+
+
+def test_bochs_efi_boots_testguest():
+    """Bochs + Debian's 2 MiB OVMF as ROM -> tern.efi -> Tern -> the test guest's SUMMARY."""
+    res = bochs_efi(ESP_BOCHS, "efi-esp", "efi-bochs", r"^tern(\.efi)?: ")
     record_timing("bochs_efi_first_tern_s", res.mark_s)
     record_timing("bochs_efi_summary_s", res.summary_s)
     # The Service VM's own lines and Tern's, without the "[vm0] " prefix of VM output.

@@ -156,6 +156,17 @@ void x86_main(uint32_t magic, uint32_t info_pa)
 	x86_log("multiboot%u from %s, cmdline \"%s\", %u module(s), %u memory region(s)",
 		boot_info.version, boot_info.loader[0] ? boot_info.loader : "?",
 		boot_info.cmdline, boot_info.nmodules, boot_info.nregions);
+	/* GRUB on UEFI: tern.elf's multiboot2 header asks for no EFI boot-services
+	 * tag, so GRUB has called ExitBootServices (docs/boot.md). */
+	if (boot_info.efi_boot_services) {
+		x86_log("FATAL: the loader left UEFI boot services running; Tern needs them exited");
+		x86_power_off(X86_EXIT_BOOT);
+	}
+	if (boot_info.efi_system_table)
+		x86_log("UEFI firmware: EFI system table 0x%lx, boot services exited by the loader, "
+			"EFI memory map of %u descriptor(s), ACPI RSDP 0x%lx",
+			(unsigned long)boot_info.efi_system_table, boot_info.efi_mmap_descs,
+			(unsigned long)boot_info.acpi_rsdp);
 	x86_start();
 }
 

@@ -98,3 +98,25 @@ efi-esp: $(BUILD)/efi/esp-bochs.img $(OVMF_2M)
 run-efi: deps $(BUILD)/efi/esp-bochs.img $(OVMF_2M)
 	@python3 harness/boot/bochs_run.py --efi-disk $(BUILD)/efi/esp-bochs.img --efi-rom $(OVMF_2M) \
 		--out $(BUILD)/boot-efi --stream
+
+# ---- the GRUB EFI way in: GRUB (x86_64-efi) loads tern.elf by multiboot2 -----------------
+# An ESP with a small GRUB EFI image as the removable-media boot file, grub-tern.cfg as its
+# configuration (prefix /EFI/BOOT, on the ESP it was loaded from) and, as on the GRUB ISO,
+# tern.elf, the test guest and its second module under /boot. GRUB exits boot services before
+# it jumps (tern.elf's multiboot2 header has no EFI boot-services tag): docs/boot.md.
+GRUB_EFI_MODULES := normal configfile multiboot2 fat part_msdos part_gpt boot echo
+$(BUILD)/efi/grubx64.efi: $(EFI_DIR)/efi.mk
+	@mkdir -p $(dir $@)
+	grub-mkimage -O x86_64-efi -d /usr/lib/grub/x86_64-efi -p /EFI/BOOT -o $@ $(GRUB_EFI_MODULES)
+
+$(BUILD)/efi/esp-grub.img: $(BUILD)/efi/grubx64.efi $(BUILD)/tern.elf $(BUILD)/guests/testguest.elf \
+		harness/boot/grub-tern.cfg harness/boot/tg-module.txt harness/boot/make_esp.py
+	python3 harness/boot/make_esp.py $@ EFI/BOOT/BOOTX64.EFI=$(BUILD)/efi/grubx64.efi \
+		EFI/BOOT/grub.cfg=harness/boot/grub-tern.cfg boot/tern.elf=$(BUILD)/tern.elf \
+		boot/testguest.elf=$(BUILD)/guests/testguest.elf boot/tg-module.txt=harness/boot/tg-module.txt
+
+.PHONY: efi-grub run-grub-efi
+efi-grub: $(BUILD)/efi/esp-grub.img $(OVMF_2M)
+run-grub-efi: deps $(BUILD)/efi/esp-grub.img $(OVMF_2M)
+	@python3 harness/boot/bochs_run.py --efi-disk $(BUILD)/efi/esp-grub.img --efi-rom $(OVMF_2M) \
+		--out $(BUILD)/boot-grub-efi --stream
