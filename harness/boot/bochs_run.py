@@ -62,7 +62,7 @@ def _read(path, mode="r"):
 
 
 def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
-              until=None, until_grace=10.0, efi_disk=None, efi_rom=None, mark=None):
+              until=None, until_grace=10.0, efi_disk=None, efi_rom=None, mark=None, megs=None):
     """Boot iso on Bochs; returns a BootResult.
 
     The run ends when Bochs exits, at the timeout, AFTER_SUMMARY_GRACE seconds after the guest's
@@ -70,6 +70,8 @@ def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
     The graces let Bochs power off by itself, which flushes its stdout (port 0xE9 output).
     efi_disk/efi_rom: boot UEFI (bochsrc-efi.txt) from this ESP image with this OVMF ROM instead
     of the ISO. mark: a regex; res.mark_s is when COM1 first matched it (the first Tern line).
+    megs: the machine's RAM in MiB instead of the bochsrc's 512 (more than 4 GiB works: Bochs 2.7
+    puts what is above 3 GiB at 4 GiB, PLATFORMS.md); a copy of the bochsrc in outdir says so.
     """
     os.makedirs(outdir, exist_ok=True)
     com1 = os.path.join(outdir, "com1.txt")
@@ -84,6 +86,14 @@ def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
     if efi_disk:
         rc = BOCHSRC_EFI
         env.update(TERN_DISK=os.path.abspath(efi_disk), TERN_ROM=os.path.abspath(efi_rom))
+    if megs:
+        with open(rc) as f:
+            text = f.read()
+        assert "\nmegs: 512\n" in text, rc
+        rc = os.path.join(outdir, "bochsrc.txt")
+        with open(rc, "w") as f:
+            # host= (what Bochs allocates; the rest goes to a swap file) must be below 4096.
+            f.write(text.replace("\nmegs: 512\n", "\nmemory: guest=%d, host=%d\n" % (megs, min(megs, 2048))))
     res = BootResult()
     res.log_path = log
     with open(os.path.join(outdir, "bochs.stdout"), "wb") as out:

@@ -277,6 +277,28 @@ def test_tern_runs_guest_on_bochs(tern_bochs):
 
 
 @needs_x86
+def test_tern_runs_guest_above_4g_on_bochs():
+    """Bochs with 6 GiB (2 GiB of it above 4 GiB): Tern maps and counts that RAM, and the Service
+    VM's RAM and page tables, allocated highest first, lie above 4 GiB; the guest runs to its
+    SUMMARY there with every check as in the 512 MiB boot."""
+    need_tools("bochs")
+    need(TERN_ISO, "make iso (needs $(BUILD)/tern.elf)")
+    res = bochs_run.run_bochs(TERN_ISO, os.path.join(BUILD, "boot", "tern-bochs-6g"),
+                              timeout=2 * TIMEOUT, until=r"^tern: power off", megs=6144)
+    record_timing("bochs_tern_6g_summary_s", res.summary_s)
+    com1 = split_console(res.com1)[0]
+    assert_high_memory(com1, 2048)
+    m = re.search(r"^tern: Service VM: \d+ MiB of RAM at host 0x([0-9a-f]+), \d+ page-table pages "
+                  r"at 0x([0-9a-f]+)$", com1, re.M)
+    assert m, com1[-3000:]
+    assert int(m.group(1), 16) >= GIB4 and int(m.group(2), 16) >= GIB4, m.group(0)
+    bad = re.findall(r"^tern: .*(?:FATAL|error|REFUSED).*$", com1, re.M)
+    assert not bad, "Tern reported:\n" + "\n".join(bad) + "\n--- COM1 tail:\n" + com1[-3000:]
+    assert re.search(r"^tern: power off \(code 0\)$", com1, re.M), com1[-3000:]
+    assert_guest_results(com1, source_checks() - NATIVE_ONLY, TERN_SKIPS)
+
+
+@needs_x86
 def test_tern_user_vm_on_bochs(tern_bochs):
     """The User VM the Service VM launched ran its own checks on its own COM1 ([vm1] lines)."""
     streams = split_console(tern_bochs.com1)
@@ -328,15 +350,49 @@ def assert_intercepts_exited(path):
     assert not missing, "no exit recorded for: %s" % ", ".join(missing)
 
 
+MEM_LINE = re.compile(r"^tern: hypervisor image at 0x[0-9a-f]+-0x[0-9a-f]+, (\d+) MiB free for VMs, "
+                      r"(\d+) MiB of it above 4 GiB$", re.M)
+GIB4 = 4 << 30
+MIB2 = 2 << 20
+
+
+def high_ram_mib(com1):
+    """MiB of RAM above 4 GiB in the memory map Tern logged (its `mem` lines, type 1), counting
+    whole 2 MiB pages inside each range: what Tern says it can map (mem.c)."""
+    total = 0
+    for a, b in re.findall(r"^tern:   mem ([0-9a-f]{16})-([0-9a-f]{16}) type 1$", com1, re.M):
+        lo, hi = max(int(a, 16), GIB4), int(b, 16)
+        lo = (lo + MIB2 - 1) & ~(MIB2 - 1)
+        hi &= ~(MIB2 - 1)
+        total += max(hi - lo, 0)
+    return total >> 20
+
+
+def assert_high_memory(com1, at_least_mib):
+    """Tern's memory line counts every RAM range above 4 GiB of its map as usable (and there is
+    at least at_least_mib of it), and says nothing is left unusable."""
+    m = MEM_LINE.search(com1)
+    assert m, "no memory line; console tail:\n" + com1[-3000:]
+    high = int(m.group(2))
+    assert high == high_ram_mib(com1), "Tern uses %d MiB above 4 GiB, its map has %d:\n%s" % (
+        high, high_ram_mib(com1), com1[-3000:])
+    assert high >= at_least_mib, m.group(0)
+    assert int(m.group(1)) > high, m.group(0)
+    assert "above 4 GiB not usable" not in com1, com1[-3000:]
+
+
 @needs_x86
 def test_tern_refuses_on_qemu():
-    """QEMU TCG has no VMX: the image must say so and power off with code 2."""
+    """QEMU TCG has no VMX: the image must say so and power off with code 2 -- after the memory
+    line, which with 6 GiB counts the 3 GiB QEMU's pc machine puts above 4 GiB as usable."""
     need_tools("qemu-system-x86_64")
     need(TERN_ISO, "make iso (needs $(BUILD)/tern.elf)")
-    rc, out = bochs_run.run_qemu(["-M", "pc", "-cpu", "max", "-m", "512",
+    rc, out = bochs_run.run_qemu(["-M", "pc", "-cpu", "max", "-m", "6G",
                                   "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
                                   "-cdrom", TERN_ISO], timeout=60)
     assert re.search(r"^tern: Tern x86 image starting$", out, re.M), out[-2000:]
+    assert_high_memory(out, 3072)
+    assert out.index("MiB of it above 4 GiB") < out.index("REFUSED"), out[-2000:]
     assert re.search(r"^tern: REFUSED: Tern needs VMX with EPT and unrestricted guest: "
                      r"this CPU has no VMX \(CPUID\.1:ECX\.VMX\[bit 5\] = 0\)$", out, re.M), out[-2000:]
     assert "VMXON" not in out and "testguest:" not in out, out[-2000:]

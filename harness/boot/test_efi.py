@@ -25,7 +25,8 @@ import pytest
 
 import bochs_run
 from make_esp import make_esp
-from test_boot import (BUILD, ROOT, NATIVE_ONLY, TERN_SKIPS_NOT_GRUB, assert_guest_results, need,
+from test_boot import (BUILD, ROOT, NATIVE_ONLY, TERN_SKIPS_NOT_GRUB, assert_guest_results,
+                       assert_high_memory, need,
                        need_tools, record_timing, source_checks, split_console)
 
 TERN_EFI = os.path.join(BUILD, "tern.efi")
@@ -53,7 +54,7 @@ def run(cmd, **kw):
 
 
 def qemu_efi(esp_dir, vars_template, name, until, timeout=QEMU_TIMEOUT, grace=0.5, extra=(),
-             code=OVMF_CODE, disk=None):
+             code=OVMF_CODE, disk=None, mem="256"):
     """Boot OVMF (code: the Secure Boot build unless told) from esp_dir (a directory) or disk (an
     image); stop grace seconds after until matches the console, when QEMU exits, or at the
     timeout. Returns (console text, how, seconds to the first 'tern' line or None, total seconds)."""
@@ -62,7 +63,7 @@ def qemu_efi(esp_dir, vars_template, name, until, timeout=QEMU_TIMEOUT, grace=0.
     vars_copy = os.path.join(out_dir, "vars.fd")
     shutil.copyfile(vars_template, vars_copy)
     log = os.path.join(out_dir, "console.txt")
-    cmd = ["qemu-system-x86_64", "-machine", "q35,smm=on,accel=tcg", "-cpu", "max", "-m", "256",
+    cmd = ["qemu-system-x86_64", "-machine", "q35,smm=on,accel=tcg", "-cpu", "max", "-m", mem,
            "-global", "driver=cfi.pflash01,property=secure,value=on",
            "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + code,
            "-drive", "if=pflash,format=raw,unit=1,file=" + vars_copy,
@@ -250,7 +251,9 @@ def qemu_runs(secboot):
         if name == "spcr-com2":
             extra = ("-acpitable", "file=" + secboot["spcr"],
                      "-serial", "file:" + os.path.join(SB, "runs", name, "com2.txt"))
-        return name, qemu_efi(d, secboot["vars"], name, until, extra=extra)
+        # The signed run gets 6 GiB: the memory line must count what q35 puts above 4 GiB.
+        mem = "6G" if name == "signed" else "256"
+        return name, qemu_efi(d, secboot["vars"], name, until, extra=extra, mem=mem)
     with concurrent.futures.ThreadPoolExecutor(PARALLEL) as ex:
         return dict(ex.map(one, CASES))
 
@@ -265,6 +268,7 @@ def test_qemu_secure_boot_signed_image_verifies_then_refuses_vmx(qemu_runs):
         % os.path.getsize(GUEST_ELF),
         r"^tern\.efi: \\EFI\\tern\\kernel: sha256 %s is in the built-in list$" % digest,
     ] + TERN_START_LINES)
+    assert_high_memory(text, 2048)
     assert "VMXON" not in text and "REFUSED \\" not in text, text[-2000:]
     assert how == "exited rc=5", "QEMU %s, want exit status 5 (debug-exit value 2)" % how
     record_timing("qemu_efi_first_tern_s", first)

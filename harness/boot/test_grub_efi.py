@@ -7,15 +7,16 @@ EFI memory map and the RSDP as multiboot2 tags.
   - Bochs with Debian's 2 MiB OVMF as its ROM: to the test guest's SUMMARY, every check as
     under the GRUB ISO (the same grub-tern.cfg, so the second module and the long command line
     arrive too);
-  - QEMU + OVMF (no Secure Boot; TCG has no VMX): Tern's start, the UEFI line, the memory map,
-    then its clean VMX refusal and power-off.
+  - QEMU + OVMF (no Secure Boot; TCG has no VMX) with 6 GiB: Tern's start, the UEFI line, the
+    memory map with what lies above 4 GiB counted as usable, then its clean VMX refusal.
 Run through harness/suites/boot.sh (it builds `efi-grub` first).
 """
 import os
 import re
 import shutil
 
-from test_boot import (BUILD, NATIVE_ONLY, TERN_LINES, TERN_SKIPS, assert_guest_results, need,
+from test_boot import (BUILD, NATIVE_ONLY, TERN_LINES, TERN_SKIPS, assert_guest_results,
+                       assert_high_memory, need,
                        need_tools, record_timing, source_checks, split_console)
 from test_efi import bochs_efi, in_order, qemu_efi
 
@@ -57,7 +58,7 @@ def test_qemu_grub_efi_refuses_vmx():
     disk = os.path.join(d, "esp.img")
     shutil.copyfile(ESP_GRUB, disk)
     text, how, first, total = qemu_efi(None, OVMF_VARS_EMPTY, "grub-efi", r"^tern: power off",
-                                       code=OVMF_CODE_PLAIN, disk=disk)
+                                       code=OVMF_CODE_PLAIN, disk=disk, mem="6G")
     in_order(text, UEFI_LINES + [
         r"^tern:   mem 0000000000100000-[0-9a-f]{16} type 1$",
         r"^tern:   module [0-9a-f]+-[0-9a-f]+ \"testguest triple-fault-resets pad=",
@@ -65,6 +66,7 @@ def test_qemu_grub_efi_refuses_vmx():
         r"this CPU has no VMX \(CPUID\.1:ECX\.VMX\[bit 5\] = 0\)$",
         r"^tern: power off \(code 2\)$",
     ])
+    assert_high_memory(text, 2048)
     assert "VMXON" not in text, text[-2000:]
     assert how == "exited rc=5", "QEMU %s, want exit status 5 (debug-exit value 2)" % how
     record_timing("qemu_grub_efi_first_tern_s", first)

@@ -39,7 +39,7 @@ START_TEST(regions_merge_free_types)
 	md(EFI_MT_BOOT_SERVICES_DATA, 0x210000, 0x10);
 	md(EFI_MT_LOADER_DATA, 0x220000, 0x10);              /* tern.elf, the kernel: kept out */
 	md(EFI_MT_CONVENTIONAL, 0x230000, 0);                /* empty */
-	md(EFI_MT_CONVENTIONAL, 0x100000000ull, 0x40000);    /* above 4 GiB: listed (mem.c clips) */
+	md(EFI_MT_CONVENTIONAL, 0x100000000ull, 0x40000);    /* above 4 GiB: listed (mem.c maps it) */
 	md(EFI_MT_CONVENTIONAL, 0xfffffffffffff000ull, 2);   /* wraps: dropped */
 	unsigned n = efi_regions_from_map(map, map_len, DSZ, r, BOOT_MAX_REGIONS);
 	ck_assert_uint_eq(n, 3);

@@ -202,6 +202,15 @@ static void x86_start(void)
 		x86_log("  module %lx-%lx \"%s\"", (unsigned long)boot_info.modules[i].start,
 			(unsigned long)boot_info.modules[i].end, boot_info.modules[i].cmdline);
 
+	/* Before the VMX check: the memory line says what this machine offers either way. */
+	mem_init(&boot_info);
+	x86_log("hypervisor image at 0x%lx-0x%lx, %lu MiB free for VMs, %lu MiB of it above 4 GiB",
+		(unsigned long)mem_image_base(), (unsigned long)(mem_image_base() + mem_image_size()),
+		(unsigned long)(mem_free_bytes() >> 20), (unsigned long)(mem_high_bytes() >> 20));
+	if (mem_high_unmapped())
+		x86_log("  %lu MiB of RAM above 4 GiB not usable (beyond the physical-address width or "
+			"no page-table page left)", (unsigned long)(mem_high_unmapped() >> 20));
+
 	uint64_t hz = clock_calibrate();
 	x86_log("TSC %lu MHz", (unsigned long)(hz / 1000000));
 
@@ -221,10 +230,6 @@ static void x86_start(void)
 	}
 	x86_log("VMXON done");
 
-	mem_init(&boot_info);
-	x86_log("hypervisor image at 0x%lx-0x%lx, %lu MiB free for VMs",
-		(unsigned long)mem_image_base(), (unsigned long)(mem_image_base() + mem_image_size()),
-		(unsigned long)(mem_free_bytes() >> 20));
 	trace_rec_init();
 	run_service_vm(&caps);
 }
