@@ -400,6 +400,74 @@ def test_tern_refuses_on_qemu():
     assert rc == 5, "QEMU exit status %s, want 5 (debug-exit value 2: refused)" % rc
 
 
+def spcr_table(path):
+    """Write an ACPI SPCR table (Microsoft's SPCR revision 2) naming a 16550 at I/O port 0x2f8
+    (COM2), for QEMU's -acpitable; returns path."""
+    t = bytearray(80)
+    t[0:4] = b"SPCR"
+    t[4:8] = (80).to_bytes(4, "little")
+    t[8] = 2
+    t[10:16] = b"TERN  "
+    t[40:44] = bytes([1, 8, 0, 1])              # system I/O, 8 bits wide, byte access
+    t[44:52] = (0x2F8).to_bytes(8, "little")
+    t[9] = -sum(t) & 0xFF
+    with open(path, "wb") as f:
+        f.write(t)
+    return path
+
+
+def qemu_iso_without_com1(name, extra=()):
+    """The GRUB ISO on QEMU with no UART at COM1 (`-serial none`) and COM2 a file; returns
+    (exit status, COM2 text)."""
+    d = os.path.join(BUILD, "boot", name)
+    os.makedirs(d, exist_ok=True)
+    com2 = os.path.join(d, "com2.txt")
+    if os.path.exists(com2):
+        os.unlink(com2)
+    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-M", "pc", "-cpu", "max", "-m", "512",
+           "-display", "none", "-monitor", "none", "-no-reboot", "-net", "none",
+           "-serial", "none", "-serial", "file:" + com2,
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-cdrom", TERN_ISO] + list(extra)
+    try:
+        rc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=60).returncode
+    except subprocess.TimeoutExpired:
+        rc = None
+    with open(com2, "rb") as f:
+        return rc, f.read().decode(errors="replace").replace("\r", "")
+
+
+@needs_x86
+def test_tern_console_follows_acpi_spcr_without_com1_on_qemu():
+    """Multiboot on a machine without COM1 whose ACPI SPCR names the 16550 at 0x2f8: Tern's log
+    goes there, says where its console is and what the MADT said, and the refusal follows."""
+    need_tools("qemu-system-x86_64")
+    need(TERN_ISO, "make iso (needs $(BUILD)/tern.elf)")
+    spcr = spcr_table(os.path.join(BUILD, "boot", "spcr-com2.bin"))
+    rc, com2 = qemu_iso_without_com1("qemu-spcr-no-com1", ("-acpitable", "file=" + spcr))
+    pos = 0
+    for pat in [r"^tern: Tern x86 image starting$",
+                r"^tern: ACPI RSDP at 0x[0-9a-f]+ \(from the loader\)$",
+                r"^tern: 8259 PICs present \(MADT PCAT_COMPAT\); console the ACPI SPCR's UART at "
+                r"I/O port 0x2f8$",
+                r"^tern: REFUSED: Tern needs VMX",
+                r"^tern: power off \(code 2\)$"]:
+        m = re.compile(pat, re.M).search(com2, pos)
+        assert m, "missing (in this order) %r; COM2:\n%s" % (pat, com2[-3000:])
+        pos = m.end()
+    assert rc == 5, "QEMU exit status %s, want 5" % rc
+
+
+@needs_x86
+def test_tern_runs_without_any_uart_on_qemu():
+    """No COM1 and no SPCR: the probe finds no console, Tern writes to no port (COM2 stays
+    empty: it is not the console) and still reaches its refusal and power-off (status 5)."""
+    need_tools("qemu-system-x86_64")
+    need(TERN_ISO, "make iso (needs $(BUILD)/tern.elf)")
+    rc, com2 = qemu_iso_without_com1("qemu-no-uart")
+    assert rc == 5, "QEMU exit status %s, want 5 (refused, powered off); COM2:\n%s" % (rc, com2[-2000:])
+    assert "tern:" not in com2, com2[-2000:]
+
+
 # ---- the harness's own judgement: each way a boot can go wrong is caught ---------------
 
 GOOD = """testguest: start (native)

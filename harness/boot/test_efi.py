@@ -26,7 +26,7 @@ import pytest
 import bochs_run
 from make_esp import make_esp
 from test_boot import (BUILD, ROOT, NATIVE_ONLY, TERN_SKIPS_NOT_GRUB, assert_guest_results,
-                       assert_high_memory, need,
+                       assert_high_memory, need, spcr_table,
                        need_tools, record_timing, source_checks, split_console)
 
 TERN_EFI = os.path.join(BUILD, "tern.efi")
@@ -162,17 +162,7 @@ def secboot():
     v["pe-signed"] = sign(ENROLL_EFI, os.path.join(SB, "pe-signed.efi"))
     v["pe-unsigned"] = ENROLL_EFI
 
-    # An ACPI SPCR table (Microsoft's SPCR revision 2) naming a 16550 at I/O port 0x2f8 (COM2).
-    t = bytearray(80)
-    t[0:4] = b"SPCR"
-    t[4:8] = (80).to_bytes(4, "little")
-    t[8] = 2
-    t[10:16] = b"TERN  "
-    t[40:44] = bytes([1, 8, 0, 1])              # system I/O, 8 bits wide, byte access
-    t[44:52] = (0x2F8).to_bytes(8, "little")
-    t[9] = -sum(t) & 0xFF
-    v["spcr"] = os.path.join(SB, "spcr-com2.bin")
-    open(v["spcr"], "wb").write(t)
+    v["spcr"] = spcr_table(os.path.join(SB, "spcr-com2.bin"))
 
     # Enrol db, KEK, PK into a copy of the empty store, once; the copy is the template.
     d = os.path.join(SB, "esp", "enroll")

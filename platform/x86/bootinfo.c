@@ -10,6 +10,7 @@
 #include "err.h"
 #include "lib.h"
 #include "machine.h"
+#include "unaligned.h"
 
 #define MB2_TAG_END 0
 #define MB2_TAG_CMDLINE 1
@@ -40,24 +41,6 @@ struct mb1_info {
 struct mb1_module {
 	uint32_t mod_start, mod_end, string, reserved;
 } __attribute__((packed));
-
-/*
- * Loader structures are only 4-byte aligned in places (multiboot1 memory map
- * entries put 64-bit fields at offset 4): read fields bytewise.
- */
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-	tern_memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-	tern_memcpy(&v, p, sizeof(v));
-	return v;
-}
 
 /* Copies at most size - 1 bytes; true when the string was longer. */
 static bool copy_str(char *dst, size_t size, uint64_t pa)

@@ -21,6 +21,7 @@
 #include "platform.h"
 #include "err.h"
 #include "trace_rec.h"
+#include "acpi.h"
 
 /* Guest RAM of the Service VM unless the command line says guest_mem=<MiB>. */
 #define SERVICE_VM_MEM_MIB 32u
@@ -142,14 +143,49 @@ static void run_service_vm(const struct vmx_caps *caps)
 
 static void x86_start(void);
 
-/* The multiboot way in (boot.S _start32): a BIOS machine, so the 8259s exist. */
+/*
+ * The console: the UART the ACPI SPCR names when Tern can drive it, else
+ * COM1 if a 16550 answers there, else none (the log is dropped: a machine
+ * without a legacy UART, whose firmware says nothing about one). Returns
+ * what it chose, for the log line.
+ */
+static const char *console_start(uint32_t spcr_port)
+{
+	const char *why = "COM1";
+	if (spcr_port) {
+		serial_console_use((uint16_t)spcr_port);
+		why = "the ACPI SPCR's UART";
+	} else if (!serial_probe(SERIAL_COM1)) {
+		serial_console_use(0);
+		return "none";
+	}
+	serial_init(serial_console_port());
+	return why;
+}
+
+/*
+ * The multiboot way in (boot.S _start32): GRUB on a BIOS or on UEFI. Nothing
+ * assumes a BIOS: the ACPI tables (the loader's RSDP tag, else the BIOS
+ * area when there is no UEFI) say whether the 8259s exist and which UART is
+ * the console.
+ */
 void x86_main(uint32_t magic, uint32_t info_pa)
 {
-	serial_init(SERIAL_COM1);
+	int parsed = bootinfo_parse(magic, info_pa, &boot_info);
+	const char *rsdp_from = "from the loader";
+	if (!boot_info.acpi_rsdp && !boot_info.efi_system_table) {
+		boot_info.acpi_rsdp = acpi_scan_bios();
+		rsdp_from = "found in the BIOS area";
+	}
+	struct acpi_facts acpi;
+	(void)acpi_init(boot_info.acpi_rsdp);
+	acpi_facts(&acpi);
+	const char *console = console_start(acpi.spcr_port > 0 ? (uint32_t)acpi.spcr_port : 0);
 	desc_init();
-	pic_init();
+	if (acpi.have_8259)
+		pic_init();
 	x86_log("Tern x86 image starting");
-	if (bootinfo_parse(magic, info_pa, &boot_info) < 0) {
+	if (parsed < 0) {
 		x86_log("FATAL: not started by a multiboot loader (magic 0x%x)", magic);
 		x86_power_off(X86_EXIT_BOOT);
 	}
@@ -167,20 +203,27 @@ void x86_main(uint32_t magic, uint32_t info_pa)
 			"EFI memory map of %u descriptor(s), ACPI RSDP 0x%lx",
 			(unsigned long)boot_info.efi_system_table, boot_info.efi_mmap_descs,
 			(unsigned long)boot_info.acpi_rsdp);
+	if (boot_info.acpi_rsdp)
+		x86_log("ACPI RSDP at 0x%lx (%s)%s", (unsigned long)boot_info.acpi_rsdp, rsdp_from,
+			acpi.tables ? "" : ": no valid root table");
+	else
+		x86_log("no ACPI tables");
+	x86_log("8259 PICs %s; console %s at I/O port 0x%x", acpi_8259_why(&acpi), console,
+		serial_console_port());
+	if (acpi.spcr_port < 0)
+		x86_log("  the ACPI SPCR's UART at 0x%lx is not an I/O-port 16550: not used",
+			(unsigned long)acpi.spcr_address);
 	x86_start();
 }
 
 /*
  * The EFI way in (boot.S _start64_efi, from tern.efi after ExitBootServices):
- * no BIOS, so the 8259s are programmed only when the ACPI MADT says they exist.
+ * tern.efi has read the ACPI tables (the same acpi_facts) into bi.
  */
 void x86_efi_main(const struct boot_info *bi)
 {
 	tern_memcpy(&boot_info, bi, sizeof(boot_info));
-	/* The console is the UART the ACPI SPCR names, else COM1. */
-	if (boot_info.console_port)
-		serial_console_use((uint16_t)boot_info.console_port);
-	serial_init(serial_console_port());
+	const char *console = console_start(boot_info.console_port);
 	desc_init();
 	if (boot_info.have_8259)
 		pic_init();
@@ -188,6 +231,7 @@ void x86_efi_main(const struct boot_info *bi)
 	x86_log("UEFI entry from %s, cmdline \"%s\", %u module(s), %u memory region(s), ACPI RSDP 0x%lx, 8259 %s",
 		boot_info.loader, boot_info.cmdline, boot_info.nmodules, boot_info.nregions,
 		(unsigned long)boot_info.acpi_rsdp, boot_info.have_8259 ? "masked" : "not present");
+	x86_log("console %s at I/O port 0x%x", console, serial_console_port());
 	x86_start();
 }
 

@@ -21,6 +21,7 @@
 #include <efilib.h>
 #include "bootinfo.h"
 #include "efi_handoff.h"
+#include "acpi.h"
 #include "boot_image.h"
 #include "sha256.h"
 #include "lib.h"
@@ -353,25 +354,17 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	bi->nmodules = 1;
 
 	bi->acpi_rsdp = find_rsdp();
-	int pic = efi_acpi_has_8259(bi->acpi_rsdp);
-	/*
-	 * The MADT's PCAT_COMPAT flag decides. With no ACPI tables at all (OVMF on
-	 * Bochs has no fw_cfg to get them from) the machine is a PC-AT, which has
-	 * them by definition; tables without a readable MADT leave them alone.
-	 */
-	bi->have_8259 = pic == 1 || (pic < 0 && !bi->acpi_rsdp);
-	say("tern.efi: ACPI RSDP at 0x%lx, 8259 PICs %s", (unsigned long)bi->acpi_rsdp,
-	    pic == 1 ? "present (MADT PCAT_COMPAT)" : pic == 0 ? "absent (MADT)" :
-	    bi->acpi_rsdp ? "unknown (no MADT): left alone" : "assumed (no ACPI tables: a PC-AT)");
-
-	uint64_t spcr_addr = 0;
-	int port = efi_acpi_spcr_port(bi->acpi_rsdp, &spcr_addr);
-	if (port > 0) {
-		bi->console_port = (uint32_t)port;
-		say("tern.efi: console: the ACPI SPCR's UART at I/O port 0x%x", port);
-	} else if (port < 0) {
+	struct acpi_facts acpi;
+	(void)acpi_init(bi->acpi_rsdp);
+	acpi_facts(&acpi);
+	bi->have_8259 = acpi.have_8259;
+	say("tern.efi: ACPI RSDP at 0x%lx, 8259 PICs %s", (unsigned long)bi->acpi_rsdp, acpi_8259_why(&acpi));
+	if (acpi.spcr_port > 0) {
+		bi->console_port = (uint32_t)acpi.spcr_port;
+		say("tern.efi: console: the ACPI SPCR's UART at I/O port 0x%x", acpi.spcr_port);
+	} else if (acpi.spcr_port < 0) {
 		say("tern.efi: console: COM1; the ACPI SPCR's UART at 0x%lx is not an I/O-port 16550",
-		    (unsigned long)spcr_addr);
+		    (unsigned long)acpi.spcr_address);
 	} else {
 		say("tern.efi: console: COM1 (no ACPI SPCR table)");
 	}
