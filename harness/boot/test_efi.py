@@ -32,6 +32,8 @@ from test_boot import (BUILD, ROOT, NATIVE_ONLY, TERN_SKIPS_NOT_GRUB, assert_gue
 TERN_EFI = os.path.join(BUILD, "tern.efi")
 ENROLL_EFI = os.path.join(BUILD, "efi", "enroll.efi")
 GUEST_ELF = os.path.join(BUILD, "guests", "testguest.elf")
+# The test guest wrapped as a PE32+ (its ELF verbatim in a .mbkern section; make guest-pe).
+GUEST_PE = os.path.join(BUILD, "guests", "testguest.efi")
 ESP_BOCHS = os.path.join(BUILD, "efi", "esp-bochs.img")
 OVMF_2M = os.path.join(BUILD, "efi", "ovmf-2m.rom")
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
@@ -128,6 +130,7 @@ def secboot():
     need_tools("qemu-system-x86_64", "openssl", "sbsign", "sbverify", "cert-to-efi-sig-list",
                "sign-efi-sig-list")
     for path, how in ((TERN_EFI, "make efi"), (ENROLL_EFI, "make efi-tools"), (GUEST_ELF, "make guests"),
+                      (GUEST_PE, "make guest-pe"),
                       (OVMF_CODE, "make deps (ovmf)"), (OVMF_VARS, "make deps (ovmf)")):
         need(path, how)
     shutil.rmtree(SB, ignore_errors=True)
@@ -159,8 +162,19 @@ def secboot():
     open(v["guest-truncated"], "wb").write(bytes(g[:8192]))   # inside the first segment
     v["guest-huge"] = os.path.join(SB, "guest-huge.elf")
     open(v["guest-huge"], "wb").write(bytes(g) + bytes(3 << 20))
-    v["pe-signed"] = sign(ENROLL_EFI, os.path.join(SB, "pe-signed.efi"))
-    v["pe-unsigned"] = ENROLL_EFI
+    v["pe-signed"] = sign(GUEST_PE, os.path.join(SB, "pe-signed.efi"))
+    v["pe-unsigned"] = GUEST_PE
+    # A signed PE32+ without a .mbkern section (any EFI application: enroll.efi), and the
+    # wrapped guest whose ELF lies (its program headers beyond the file), signed after the change.
+    v["pe-no-payload"] = sign(ENROLL_EFI, os.path.join(SB, "pe-no-payload.efi"))
+    p = bytearray(open(GUEST_PE, "rb").read())
+    e = bytes(open(GUEST_ELF, "rb").read())
+    at = p.find(e[:64])
+    assert at > 0, "no ELF inside " + GUEST_PE
+    p[at + 28:at + 32] = (0x7ffffff0).to_bytes(4, "little")       # ELF32 e_phoff
+    open(os.path.join(SB, "pe-bad-payload-unsigned.efi"), "wb").write(p)
+    v["pe-bad-payload"] = sign(os.path.join(SB, "pe-bad-payload-unsigned.efi"),
+                               os.path.join(SB, "pe-bad-payload.efi"))
 
     v["spcr"] = spcr_table(os.path.join(SB, "spcr-com2.bin"))
 
@@ -180,7 +194,7 @@ def secboot():
 
 
 VERIFY_LINES = [
-    r"^tern\.efi: Tern's EFI entry \(UEFI \d+\.\d+, 1-entry digest list\)$",
+    r"^tern\.efi: Tern's EFI entry \(UEFI \d+\.\d+, 2-entry digest list\)$",
     r"^tern\.efi: command line \(\\EFI\\tern\\cmdline\.txt\): \"kernel=\\EFI\\tern\\kernel( guest_mem=2)? -- testguest\"$",
     r"^tern\.efi: Secure Boot on; Service VM kernel \\EFI\\tern\\kernel \((32|2) MiB of guest memory\)$",
 ]
@@ -225,6 +239,8 @@ CASES = {
     "kernel-missing": ("signed", None, None, r"REFUSED"),
     "kernel-pe-signed": ("signed", "pe-signed", None, r"^tern: power off"),
     "kernel-pe-unsigned": ("signed", "pe-unsigned", None, r"REFUSED"),
+    "kernel-pe-no-payload": ("signed", "pe-no-payload", None, r"REFUSED"),
+    "kernel-pe-bad-payload": ("signed", "pe-bad-payload", None, r"REFUSED"),
     # An SPCR naming COM2: Tern's own lines go there (QEMU's second serial port, a file).
     "spcr-com2": ("signed", "guest", None, r"(?!)"),
 }
@@ -276,11 +292,13 @@ def test_qemu_secure_boot_refuses_image(qemu_runs, case):
 
 
 KERNEL_REFUSALS = {
-    "kernel-digest": r"digest mismatch: sha256 [0-9a-f]{64} is not in the built-in list \(1 entries\)",
+    "kernel-digest": r"digest mismatch: sha256 [0-9a-f]{64} is not in the built-in list \(2 entries\)",
     "kernel-truncated": r"truncated: segment \d+ \(0x[0-9a-f]+ bytes at 0x[0-9a-f]+\) beyond the file",
     "kernel-huge": r"too large: larger than the memory the Service VM may use",
     "kernel-missing": r"missing: no such file on the ESP",
     "kernel-pe-unsigned": r"signature: the firmware's db refuses it \(LoadImage status 0x[0-9a-f]+\)",
+    "kernel-pe-no-payload": r"PE: no \.mbkern section: Tern runs multiboot kernels and this PE carries none",
+    "kernel-pe-bad-payload": r"PE: its \.mbkern kernel: truncated: .*beyond the file",
 }
 
 
@@ -311,15 +329,25 @@ def test_qemu_console_follows_acpi_spcr(qemu_runs):
     assert how == "exited rc=5", how
 
 
-def test_qemu_tern_accepts_pe_kernel_through_db(qemu_runs):
-    """A PE32+ kernel signed with db passes LoadImage; Tern then starts (and refuses VMX)."""
+def test_qemu_tern_accepts_pe_kernel_through_db(qemu_runs, secboot):
+    """The test guest wrapped as a PE32+ and signed with db passes LoadImage; tern.efi takes the
+    ELF in its .mbkern section from the same bytes as the Service VM kernel, and Tern starts with
+    it as its module (then refuses VMX)."""
     text, how, first, total = qemu_runs["kernel-pe-signed"]
     in_order(text, VERIFY_LINES + [
-        r"^tern\.efi: \\EFI\\tern\\kernel: PE32\+, \d+ bytes, \d+ segment\(s\)/section\(s\)$",
+        r"^tern\.efi: \\EFI\\tern\\kernel: PE32\+, %d bytes, \d+ segment\(s\)/section\(s\)$"
+        % os.path.getsize(secboot["pe-signed"]),
         r"^tern\.efi: \\EFI\\tern\\kernel: PE32\+ signature accepted by the firmware's db$",
+        r"^tern\.efi: \\EFI\\tern\\kernel: runs the ELF32 multiboot kernel in its \.mbkern section "
+        r"\(%d bytes at file offset 0x[0-9a-f]+\)$" % os.path.getsize(GUEST_ELF),
         r"^tern: Tern x86 image starting$",
+        # The module is the ELF alone: exactly its size.
+        r"^tern:   module ([0-9a-f]+)-([0-9a-f]+) \"testguest\"$",
         r"^tern: REFUSED: Tern needs VMX",
     ])
+    m = re.search(r"^tern:   module ([0-9a-f]+)-([0-9a-f]+) ", text, re.M)
+    assert int(m.group(2), 16) - int(m.group(1), 16) == os.path.getsize(GUEST_ELF), m.group(0)
+    assert how == "exited rc=5", how
 
 
 def bochs_efi(image, target, name, mark):
@@ -355,6 +383,38 @@ def test_bochs_efi_boots_testguest():
         r"^testguest: start \(under Tern, hypervisor signature TernTernTern\)$",
         r"^SUMMARY: \d+ tests, 0 failures, \d+ skipped$",
         r"^tern: Service VM stopped: guest-exit, detail 0x0, exit status 0, \d+ exits in \d+ ms$",
+        r"^tern: power off \(code 0\)$",
+    ])
+    assert_guest_results(com1, source_checks() - NATIVE_ONLY, TERN_SKIPS_NOT_GRUB)
+
+
+def test_bochs_efi_boots_pe_testguest():
+    """Bochs + OVMF without Secure Boot: the wrapped test guest (PE32+) as the Service VM kernel
+    is verified by its digest (the PE file's, in the built-in list), and the ELF in its .mbkern
+    section runs to the SUMMARY with every check as from the ELF file."""
+    need(GUEST_PE, "make guest-pe")
+    need(TERN_EFI, "make efi")
+    out = os.path.join(BUILD, "boot", "efi-bochs-pe")
+    os.makedirs(out, exist_ok=True)
+    cmdline = os.path.join(out, "cmdline.txt")
+    with open(cmdline, "w") as f:
+        f.write("kernel=\\EFI\\tern\\testguest.efi triple_fault=reset -- testguest triple-fault-resets\n")
+    image = os.path.join(out, "esp-pe.img")
+    make_esp(image, [("EFI/BOOT/BOOTX64.EFI", TERN_EFI), ("EFI/tern/testguest.efi", GUEST_PE),
+                     ("EFI/tern/cmdline.txt", cmdline)])
+    res = bochs_efi(image, "efi guest-pe", "efi-bochs-pe-run", r"^tern(\.efi)?: ")
+    record_timing("bochs_efi_pe_summary_s", res.summary_s)
+    com1 = split_console(res.com1)[0]
+    digest = run(["sha256sum", GUEST_PE]).stdout.decode().split()[0]
+    in_order(com1, [
+        r"^tern\.efi: Secure Boot off; Service VM kernel \\EFI\\tern\\testguest\.efi",
+        r"^tern\.efi: \\EFI\\tern\\testguest\.efi: PE32\+, %d bytes" % os.path.getsize(GUEST_PE),
+        r"^tern\.efi: \\EFI\\tern\\testguest\.efi: sha256 %s is in the built-in list$" % digest,
+        r"^tern\.efi: \\EFI\\tern\\testguest\.efi: runs the ELF32 multiboot kernel in its \.mbkern section",
+        r"^tern: Tern x86 image starting$",
+        r'^tern: loading guest "testguest triple-fault-resets" \(%d bytes\)$' % os.path.getsize(GUEST_ELF),
+        r"^testguest: start \(under Tern, hypervisor signature TernTernTern\)$",
+        r"^SUMMARY: \d+ tests, 0 failures, \d+ skipped$",
         r"^tern: power off \(code 0\)$",
     ])
     assert_guest_results(com1, source_checks() - NATIVE_ONLY, TERN_SKIPS_NOT_GRUB)

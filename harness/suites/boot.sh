@@ -25,7 +25,7 @@ done
 
 # By default boot a recording image (TERN_RECORD=1) and replay its trace.
 targets="guests guest-iso"
-[ -f platform/x86/x86.mk ] && targets="$targets iso efi efi-tools efi-esp efi-grub"
+[ -f platform/x86/x86.mk ] && targets="$targets iso efi efi-tools efi-esp efi-grub guest-pe"
 record=""
 [ "${BOOT_RECORD:-1}" = 1 ] && record="TERN_RECORD=1"
 if ! out=$($MAKE --no-print-directory BUILD="$BUILD" $record $targets 2>&1); then

@@ -21,7 +21,7 @@ EFI_CORE  := core/sha256.c core/boot_image.c core/lib.c $(X86_DIR)/acpi.c
 EFI_SRCS  := $(sort $(wildcard $(EFI_DIR)/*.c))
 EFI_OBJS  := $(EFI_SRCS:%.c=$(BUILD)/efi/%.o) $(EFI_CORE:%.c=$(BUILD)/efi/%.o) \
              $(BUILD)/efi/digests.o $(BUILD)/efi/tern_elf.o
-EFI_KERNELS ?= $(BUILD)/guests/testguest.elf
+EFI_KERNELS ?= $(BUILD)/guests/testguest.elf $(BUILD)/guests/testguest.efi
 
 .PHONY: efi
 x86: $(BUILD)/tern.efi
@@ -123,3 +123,26 @@ efi-grub: $(BUILD)/efi/esp-grub.img $(OVMF_2M)
 run-grub-efi: deps $(BUILD)/efi/esp-grub.img $(OVMF_2M)
 	@python3 harness/boot/bochs_run.py --efi-disk $(BUILD)/efi/esp-grub.img --efi-rom $(OVMF_2M) \
 		--out $(BUILD)/boot-grub-efi --stream
+
+# ---- a PE32+ Service VM kernel: the test guest wrapped (docs/boot.md) --------------------------
+# harness/guests/pewrap/pewrap.c (an EFI application that only says what it is) with
+# testguest.elf verbatim as its .mbkern section: tern.efi verifies the PE (LoadImage under
+# Secure Boot, else its digest) and runs the ELF in that section.
+TG_PE := $(BUILD)/guests/testguest.efi
+.PHONY: guest-pe
+guest-pe: $(TG_PE)
+
+$(BUILD)/efi/pewrap/testguest_elf.o: $(BUILD)/guests/testguest.elf
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $(BUILD)/efi/pewrap/testguest.elf
+	$(Q)cd $(BUILD)/efi/pewrap && objcopy -I binary -O elf64-x86-64 -B i386:x86-64 \
+		--rename-section .data=.mbkern,alloc,load,readonly,data,contents testguest.elf testguest_elf.o
+
+$(BUILD)/efi/pewrap/pewrap.so: $(BUILD)/efi/harness/guests/pewrap/pewrap.o $(BUILD)/efi/pewrap/testguest_elf.o
+	$(Q)ld -shared -Bsymbolic -nostdlib -znocombreloc -z noexecstack -T $(EFI_LDS) $(EFI_CRT0) $^ \
+		-L/usr/lib -lefi -lgnuefi -o $@
+
+$(TG_PE): $(BUILD)/efi/pewrap/pewrap.so
+	@echo '  EFI $@'
+	$(Q)objcopy -j .text -j .sdata -j .data -j .rodata -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j '.rel.*' -j '.rela.*' -j .reloc -j .mbkern --target efi-app-x86_64 --subsystem=10 $< $@
