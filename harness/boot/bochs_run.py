@@ -8,6 +8,7 @@ verdict always comes from the serial output, never from the exit status.
 
     bochs_run.py --iso build/tern.iso --out build/boot [--stream] [--timeout S]
     bochs_run.py --efi-disk build/efi/esp-bochs.img --efi-rom build/efi/ovmf-2m.rom ...
+    bochs_run.py ... --megs 6144    (a machine with RAM above 4 GiB)
 """
 import argparse
 import os
@@ -181,6 +182,7 @@ def main():
     ap.add_argument("--out", default="build/boot")
     ap.add_argument("--timeout", type=float, default=float(os.environ.get("BOOT_TIMEOUT", 300)))
     ap.add_argument("--stream", action="store_true")
+    ap.add_argument("--megs", type=int, help="RAM in MiB instead of 512 (more than 4 GiB works)")
     a = ap.parse_args()
     miss = missing_tools()
     if miss:
@@ -200,7 +202,7 @@ def main():
         if os.path.exists(disk + ".lock"):
             os.unlink(disk + ".lock")
     res = run_bochs(a.iso, a.out, timeout=a.timeout, stream=a.stream, efi_disk=disk,
-                    efi_rom=a.efi_rom)
+                    efi_rom=a.efi_rom, megs=a.megs)
     s = res.summary()
     print("\n[bochs_run] %s; first output %s s, SUMMARY %s s, total %.1f s; COM1 in %s/com1.txt"
           % (res.how, "%.2f" % res.first_output_s if res.first_output_s else "-",
