@@ -258,6 +258,11 @@ static int check_pe(const uint8_t *img, size_t len, uint64_t mem_limit, struct b
 		if (va < prev_end)
 			return fail(out, -TERN_EINVAL, "PE: section %u \"%s\" at rva 0x%x overlaps what precedes it",
 				    i, name, va);
+		if (!out->payload_len && raw_size &&
+		    tern_memcmp(name, BOOT_IMAGE_PAYLOAD_SECTION, sizeof(BOOT_IMAGE_PAYLOAD_SECTION)) == 0) {
+			out->payload_off = raw_ptr;
+			out->payload_len = vsize && vsize < raw_size ? vsize : raw_size;
+		}
 		uint32_t span = vsize > raw_size ? vsize : raw_size;
 		if (!fits(va, span, size_of_image))
 			return fail(out, -TERN_EINVAL, "PE: section %u \"%s\" at rva 0x%x+0x%x beyond SizeOfImage 0x%x",

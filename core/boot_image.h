@@ -21,6 +21,12 @@ enum boot_image_kind {
 };
 
 #define BOOT_IMAGE_WHY_LEN 96
+/*
+ * A PE32+ Service VM kernel that carries a multiboot kernel: the PE image
+ * (which the firmware's db verifies through LoadImage, docs/boot.md) holds
+ * the ELF file verbatim as the raw data of a section with this name.
+ */
+#define BOOT_IMAGE_PAYLOAD_SECTION ".mbkern"
 
 struct boot_image {
 	enum boot_image_kind kind;
@@ -28,6 +34,10 @@ struct boot_image {
 	uint64_t mem_size;              /* ELF: end of the highest segment; PE: SizeOfImage */
 	unsigned nsections;             /* ELF: PT_LOAD segments; PE: sections */
 	unsigned nrelocs;               /* PE: base relocation entries checked */
+	/* PE: the first BOOT_IMAGE_PAYLOAD_SECTION section's bytes in the file
+	 * (VirtualSize of them when that is smaller than the raw data, which is
+	 * padded to FileAlignment); payload_len 0 when there is none. */
+	uint64_t payload_off, payload_len;
 	char why[BOOT_IMAGE_WHY_LEN];   /* the problem, when the check fails */
 };
 

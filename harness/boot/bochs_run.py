@@ -8,6 +8,7 @@ verdict always comes from the serial output, never from the exit status.
 
     bochs_run.py --iso build/tern.iso --out build/boot [--stream] [--timeout S] [--cpus N]
     bochs_run.py --efi-disk build/efi/esp-bochs.img --efi-rom build/efi/ovmf-2m.rom ...
+    bochs_run.py ... --megs 6144    (a machine with RAM above 4 GiB)
 """
 import argparse
 import os
@@ -62,7 +63,8 @@ def _read(path, mode="r"):
 
 
 def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
-              until=None, until_grace=10.0, efi_disk=None, efi_rom=None, mark=None, cpus=1):
+              until=None, until_grace=10.0, efi_disk=None, efi_rom=None, mark=None, cpus=1,
+              megs=None):
     """Boot iso on Bochs; returns a BootResult.
 
     The run ends when Bochs exits, at the timeout, AFTER_SUMMARY_GRACE seconds after the guest's
@@ -71,6 +73,8 @@ def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
     efi_disk/efi_rom: boot UEFI (bochsrc-efi.txt) from this ESP image with this OVMF ROM instead
     of the ISO. mark: a regex; res.mark_s is when COM1 first matched it (the first Tern line).
     cpus: the emulated CPU count (bochsrc.txt's count=$TERN_CPUS).
+    megs: the machine's RAM in MiB instead of the bochsrc's 512 (more than 4 GiB works: Bochs 2.7
+    puts what is above 3 GiB at 4 GiB, PLATFORMS.md); a copy of the bochsrc in outdir says so.
     """
     os.makedirs(outdir, exist_ok=True)
     com1 = os.path.join(outdir, "com1.txt")
@@ -86,6 +90,14 @@ def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
     if efi_disk:
         rc = BOCHSRC_EFI
         env.update(TERN_DISK=os.path.abspath(efi_disk), TERN_ROM=os.path.abspath(efi_rom))
+    if megs:
+        with open(rc) as f:
+            text = f.read()
+        assert "\nmegs: 512\n" in text, rc
+        rc = os.path.join(outdir, "bochsrc.txt")
+        with open(rc, "w") as f:
+            # host= (what Bochs allocates; the rest goes to a swap file) must be below 4096.
+            f.write(text.replace("\nmegs: 512\n", "\nmemory: guest=%d, host=%d\n" % (megs, min(megs, 2048))))
     res = BootResult()
     res.log_path = log
     with open(os.path.join(outdir, "bochs.stdout"), "wb") as out:
@@ -175,6 +187,7 @@ def main():
     ap.add_argument("--stream", action="store_true")
     ap.add_argument("--cpus", type=int, default=int(os.environ.get("TERN_CPUS", 1)),
                     help="emulated CPUs (bochsrc.txt's count=$TERN_CPUS; default 1)")
+    ap.add_argument("--megs", type=int, help="RAM in MiB instead of 512 (more than 4 GiB works)")
     a = ap.parse_args()
     miss = missing_tools()
     if miss:
@@ -194,7 +207,7 @@ def main():
         if os.path.exists(disk + ".lock"):
             os.unlink(disk + ".lock")
     res = run_bochs(a.iso, a.out, timeout=a.timeout, stream=a.stream, efi_disk=disk,
-                    efi_rom=a.efi_rom, cpus=a.cpus)
+                    efi_rom=a.efi_rom, cpus=a.cpus, megs=a.megs)
     s = res.summary()
     print("\n[bochs_run] %s; first output %s s, SUMMARY %s s, total %.1f s; COM1 in %s/com1.txt"
           % (res.how, "%.2f" % res.first_output_s if res.first_output_s else "-",

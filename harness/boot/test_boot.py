@@ -293,6 +293,12 @@ def assert_user_vm_results(com1, want=None):
 needs_x86 = pytest.mark.skipif(not HAVE_X86, reason="platform/x86 is not in this tree")
 
 IOREQ_BAD_SIZE_LINE = r"^tern: error: vm1 vcpu0: IOREQ completed with size 5, requested 4$"
+
+
+def tern_errors(com1):
+    """Tern's FATAL / error / REFUSED lines, less the one the Service VM provokes on purpose."""
+    return [line for line in re.findall(r"^tern: .*(?:FATAL|error|REFUSED).*$", com1, re.M)
+            if not re.match(IOREQ_BAD_SIZE_LINE, line)]
 TERN_LINES = [
     r"^tern: Tern x86 image starting$",
     r"^tern: VMXON done$",
@@ -349,8 +355,7 @@ def test_tern_runs_guest_on_bochs(tern_bochs):
     """GRUB -> tern.elf (multiboot2) -> test guest as the Service VM; every check passes."""
     streams = split_console(tern_bochs.com1)
     com1 = streams[0]
-    bad = [line for line in re.findall(r"^tern: .*(?:FATAL|error|REFUSED).*$", com1, re.M)
-           if not re.match(IOREQ_BAD_SIZE_LINE, line)]
+    bad = tern_errors(com1)
     assert not bad, "Tern reported:\n" + "\n".join(bad) + "\n--- COM1 tail:\n" + com1[-3000:]
     pos = 0
     for pat in TERN_LINES:
@@ -361,6 +366,28 @@ def test_tern_runs_guest_on_bochs(tern_bochs):
     got = results(com1)
     for name in sorted(GRUB_ONLY):
         assert got[name][0] == "PASS", "%s: %s %s" % (name, got[name][0], got[name][1])
+
+
+@needs_x86
+def test_tern_runs_guest_above_4g_on_bochs():
+    """Bochs with 6 GiB (2 GiB of it above 4 GiB): Tern maps and counts that RAM, and the Service
+    VM's RAM and page tables, allocated highest first, lie above 4 GiB; the guest runs to its
+    SUMMARY there with every check as in the 512 MiB boot."""
+    need_tools("bochs")
+    need(TERN_ISO, "make iso (needs $(BUILD)/tern.elf)")
+    res = bochs_run.run_bochs(TERN_ISO, os.path.join(BUILD, "boot", "tern-bochs-6g"),
+                              timeout=2 * TIMEOUT, until=r"^tern: power off", megs=6144)
+    record_timing("bochs_tern_6g_summary_s", res.summary_s)
+    com1 = split_console(res.com1)[0]
+    assert_high_memory(com1, 2048)
+    m = re.search(r"^tern: Service VM: \d+ MiB of RAM at host 0x([0-9a-f]+), \d+ page-table pages "
+                  r"at 0x([0-9a-f]+)$", com1, re.M)
+    assert m, com1[-3000:]
+    assert int(m.group(1), 16) >= GIB4 and int(m.group(2), 16) >= GIB4, m.group(0)
+    bad = tern_errors(com1)
+    assert not bad, "Tern reported:\n" + "\n".join(bad) + "\n--- COM1 tail:\n" + com1[-3000:]
+    assert re.search(r"^tern: power off \(code 0\)$", com1, re.M), com1[-3000:]
+    assert_guest_results(com1, tern_expected(), TERN_SKIPS)
 
 
 @needs_x86
@@ -422,20 +449,122 @@ def assert_intercepts_exited(path):
     assert not missing, "no exit recorded for: %s" % ", ".join(missing)
 
 
+MEM_LINE = re.compile(r"^tern: hypervisor image at 0x[0-9a-f]+-0x[0-9a-f]+, (\d+) MiB free for VMs, "
+                      r"(\d+) MiB of it above 4 GiB$", re.M)
+GIB4 = 4 << 30
+MIB2 = 2 << 20
+
+
+def high_ram_mib(com1):
+    """MiB of RAM above 4 GiB in the memory map Tern logged (its `mem` lines, type 1), counting
+    whole 2 MiB pages inside each range: what Tern says it can map (mem.c)."""
+    total = 0
+    for a, b in re.findall(r"^tern:   mem ([0-9a-f]{16})-([0-9a-f]{16}) type 1$", com1, re.M):
+        lo, hi = max(int(a, 16), GIB4), int(b, 16)
+        lo = (lo + MIB2 - 1) & ~(MIB2 - 1)
+        hi &= ~(MIB2 - 1)
+        total += max(hi - lo, 0)
+    return total >> 20
+
+
+def assert_high_memory(com1, at_least_mib):
+    """Tern's memory line counts every RAM range above 4 GiB of its map as usable (and there is
+    at least at_least_mib of it), and says nothing is left unusable."""
+    m = MEM_LINE.search(com1)
+    assert m, "no memory line; console tail:\n" + com1[-3000:]
+    high = int(m.group(2))
+    assert high == high_ram_mib(com1), "Tern uses %d MiB above 4 GiB, its map has %d:\n%s" % (
+        high, high_ram_mib(com1), com1[-3000:])
+    assert high >= at_least_mib, m.group(0)
+    assert int(m.group(1)) > high, m.group(0)
+    assert "above 4 GiB not usable" not in com1, com1[-3000:]
+
+
 @needs_x86
 def test_tern_refuses_on_qemu():
-    """QEMU TCG has no VMX: the image must say so and power off with code 2."""
+    """QEMU TCG has no VMX: the image must say so and power off with code 2 -- after the memory
+    line, which with 6 GiB counts the 3 GiB QEMU's pc machine puts above 4 GiB as usable."""
     need_tools("qemu-system-x86_64")
     need(TERN_ISO, "make iso (needs $(BUILD)/tern.elf)")
-    rc, out = bochs_run.run_qemu(["-M", "pc", "-cpu", "max", "-m", "512",
+    rc, out = bochs_run.run_qemu(["-M", "pc", "-cpu", "max", "-m", "6G",
                                   "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
                                   "-cdrom", TERN_ISO], timeout=60)
     assert re.search(r"^tern: Tern x86 image starting$", out, re.M), out[-2000:]
+    assert_high_memory(out, 3072)
+    assert out.index("MiB of it above 4 GiB") < out.index("REFUSED"), out[-2000:]
     assert re.search(r"^tern: REFUSED: Tern needs VMX with EPT and unrestricted guest: "
                      r"this CPU has no VMX \(CPUID\.1:ECX\.VMX\[bit 5\] = 0\)$", out, re.M), out[-2000:]
     assert "VMXON" not in out and "testguest:" not in out, out[-2000:]
     assert re.search(r"^tern: power off \(code 2\)$", out, re.M), out[-2000:]
     assert rc == 5, "QEMU exit status %s, want 5 (debug-exit value 2: refused)" % rc
+
+
+def spcr_table(path):
+    """Write an ACPI SPCR table (Microsoft's SPCR revision 2) naming a 16550 at I/O port 0x2f8
+    (COM2), for QEMU's -acpitable; returns path."""
+    t = bytearray(80)
+    t[0:4] = b"SPCR"
+    t[4:8] = (80).to_bytes(4, "little")
+    t[8] = 2
+    t[10:16] = b"TERN  "
+    t[40:44] = bytes([1, 8, 0, 1])              # system I/O, 8 bits wide, byte access
+    t[44:52] = (0x2F8).to_bytes(8, "little")
+    t[9] = -sum(t) & 0xFF
+    with open(path, "wb") as f:
+        f.write(t)
+    return path
+
+
+def qemu_iso_without_com1(name, extra=()):
+    """The GRUB ISO on QEMU with no UART at COM1 (`-serial none`) and COM2 a file; returns
+    (exit status, COM2 text)."""
+    d = os.path.join(BUILD, "boot", name)
+    os.makedirs(d, exist_ok=True)
+    com2 = os.path.join(d, "com2.txt")
+    if os.path.exists(com2):
+        os.unlink(com2)
+    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-M", "pc", "-cpu", "max", "-m", "512",
+           "-display", "none", "-monitor", "none", "-no-reboot", "-net", "none",
+           "-serial", "none", "-serial", "file:" + com2,
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-cdrom", TERN_ISO] + list(extra)
+    try:
+        rc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=60).returncode
+    except subprocess.TimeoutExpired:
+        rc = None
+    with open(com2, "rb") as f:
+        return rc, f.read().decode(errors="replace").replace("\r", "")
+
+
+@needs_x86
+def test_tern_console_follows_acpi_spcr_without_com1_on_qemu():
+    """Multiboot on a machine without COM1 whose ACPI SPCR names the 16550 at 0x2f8: Tern's log
+    goes there, says where its console is and what the MADT said, and the refusal follows."""
+    need_tools("qemu-system-x86_64")
+    need(TERN_ISO, "make iso (needs $(BUILD)/tern.elf)")
+    spcr = spcr_table(os.path.join(BUILD, "boot", "spcr-com2.bin"))
+    rc, com2 = qemu_iso_without_com1("qemu-spcr-no-com1", ("-acpitable", "file=" + spcr))
+    pos = 0
+    for pat in [r"^tern: Tern x86 image starting$",
+                r"^tern: ACPI RSDP at 0x[0-9a-f]+ \(from the loader\)$",
+                r"^tern: 8259 PICs present \(MADT PCAT_COMPAT\); console the ACPI SPCR's UART at "
+                r"I/O port 0x2f8$",
+                r"^tern: REFUSED: Tern needs VMX",
+                r"^tern: power off \(code 2\)$"]:
+        m = re.compile(pat, re.M).search(com2, pos)
+        assert m, "missing (in this order) %r; COM2:\n%s" % (pat, com2[-3000:])
+        pos = m.end()
+    assert rc == 5, "QEMU exit status %s, want 5" % rc
+
+
+@needs_x86
+def test_tern_runs_without_any_uart_on_qemu():
+    """No COM1 and no SPCR: the probe finds no console, Tern writes to no port (COM2 stays
+    empty: it is not the console) and still reaches its refusal and power-off (status 5)."""
+    need_tools("qemu-system-x86_64")
+    need(TERN_ISO, "make iso (needs $(BUILD)/tern.elf)")
+    rc, com2 = qemu_iso_without_com1("qemu-no-uart")
+    assert rc == 5, "QEMU exit status %s, want 5 (refused, powered off); COM2:\n%s" % (rc, com2[-2000:])
+    assert "tern:" not in com2, com2[-2000:]
 
 
 # ---- the harness's own judgement: each way a boot can go wrong is caught ---------------

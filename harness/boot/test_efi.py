@@ -25,12 +25,15 @@ import pytest
 
 import bochs_run
 from make_esp import make_esp
-from test_boot import (BUILD, ROOT, TERN_SKIPS_NOT_GRUB, assert_guest_results, need,
-                       need_tools, record_timing, split_console, tern_expected)
+from test_boot import (BUILD, ROOT, TERN_SKIPS_NOT_GRUB, assert_guest_results,
+                       assert_high_memory, need, spcr_table, need_tools, record_timing,
+                       split_console, tern_expected)
 
 TERN_EFI = os.path.join(BUILD, "tern.efi")
 ENROLL_EFI = os.path.join(BUILD, "efi", "enroll.efi")
 GUEST_ELF = os.path.join(BUILD, "guests", "testguest.elf")
+# The test guest wrapped as a PE32+ (its ELF verbatim in a .mbkern section; make guest-pe).
+GUEST_PE = os.path.join(BUILD, "guests", "testguest.efi")
 ESP_BOCHS = os.path.join(BUILD, "efi", "esp-bochs.img")
 OVMF_2M = os.path.join(BUILD, "efi", "ovmf-2m.rom")
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
@@ -52,20 +55,21 @@ def run(cmd, **kw):
     return p
 
 
-def qemu_efi(esp_dir, vars_template, name, until, timeout=QEMU_TIMEOUT, grace=0.5, extra=()):
-    """Boot OVMF (Secure Boot build) from esp_dir; stop grace seconds after until matches the
-    console, when QEMU exits, or at the timeout. Returns (console text, how, seconds to the first
-    'tern' line or None, total seconds)."""
+def qemu_efi(esp_dir, vars_template, name, until, timeout=QEMU_TIMEOUT, grace=0.5, extra=(),
+             code=OVMF_CODE, disk=None, mem="256"):
+    """Boot OVMF (code: the Secure Boot build unless told) from esp_dir (a directory) or disk (an
+    image); stop grace seconds after until matches the console, when QEMU exits, or at the
+    timeout. Returns (console text, how, seconds to the first 'tern' line or None, total seconds)."""
     out_dir = os.path.join(SB, "runs", name)
     os.makedirs(out_dir, exist_ok=True)
     vars_copy = os.path.join(out_dir, "vars.fd")
     shutil.copyfile(vars_template, vars_copy)
     log = os.path.join(out_dir, "console.txt")
-    cmd = ["qemu-system-x86_64", "-machine", "q35,smm=on,accel=tcg", "-cpu", "max", "-m", "256",
+    cmd = ["qemu-system-x86_64", "-machine", "q35,smm=on,accel=tcg", "-cpu", "max", "-m", mem,
            "-global", "driver=cfi.pflash01,property=secure,value=on",
-           "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + OVMF_CODE,
+           "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + code,
            "-drive", "if=pflash,format=raw,unit=1,file=" + vars_copy,
-           "-drive", "file=fat:rw:%s,format=raw" % esp_dir,
+           "-drive", ("file=%s,format=raw" % disk) if disk else "file=fat:rw:%s,format=raw" % esp_dir,
            # COM1 straight to a file (QEMU writes a file chardev unbuffered: the timings hold).
            "-display", "none", "-serial", "file:" + log, "-net", "none", "-no-reboot",
            "-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"] + list(extra)
@@ -126,6 +130,7 @@ def secboot():
     need_tools("qemu-system-x86_64", "openssl", "sbsign", "sbverify", "cert-to-efi-sig-list",
                "sign-efi-sig-list")
     for path, how in ((TERN_EFI, "make efi"), (ENROLL_EFI, "make efi-tools"), (GUEST_ELF, "make guests"),
+                      (GUEST_PE, "make guest-pe"),
                       (OVMF_CODE, "make deps (ovmf)"), (OVMF_VARS, "make deps (ovmf)")):
         need(path, how)
     shutil.rmtree(SB, ignore_errors=True)
@@ -157,20 +162,21 @@ def secboot():
     open(v["guest-truncated"], "wb").write(bytes(g[:8192]))   # inside the first segment
     v["guest-huge"] = os.path.join(SB, "guest-huge.elf")
     open(v["guest-huge"], "wb").write(bytes(g) + bytes(3 << 20))
-    v["pe-signed"] = sign(ENROLL_EFI, os.path.join(SB, "pe-signed.efi"))
-    v["pe-unsigned"] = ENROLL_EFI
+    v["pe-signed"] = sign(GUEST_PE, os.path.join(SB, "pe-signed.efi"))
+    v["pe-unsigned"] = GUEST_PE
+    # A signed PE32+ without a .mbkern section (any EFI application: enroll.efi), and the
+    # wrapped guest whose ELF lies (its program headers beyond the file), signed after the change.
+    v["pe-no-payload"] = sign(ENROLL_EFI, os.path.join(SB, "pe-no-payload.efi"))
+    p = bytearray(open(GUEST_PE, "rb").read())
+    e = bytes(open(GUEST_ELF, "rb").read())
+    at = p.find(e[:64])
+    assert at > 0, "no ELF inside " + GUEST_PE
+    p[at + 28:at + 32] = (0x7ffffff0).to_bytes(4, "little")       # ELF32 e_phoff
+    open(os.path.join(SB, "pe-bad-payload-unsigned.efi"), "wb").write(p)
+    v["pe-bad-payload"] = sign(os.path.join(SB, "pe-bad-payload-unsigned.efi"),
+                               os.path.join(SB, "pe-bad-payload.efi"))
 
-    # An ACPI SPCR table (Microsoft's SPCR revision 2) naming a 16550 at I/O port 0x2f8 (COM2).
-    t = bytearray(80)
-    t[0:4] = b"SPCR"
-    t[4:8] = (80).to_bytes(4, "little")
-    t[8] = 2
-    t[10:16] = b"TERN  "
-    t[40:44] = bytes([1, 8, 0, 1])              # system I/O, 8 bits wide, byte access
-    t[44:52] = (0x2F8).to_bytes(8, "little")
-    t[9] = -sum(t) & 0xFF
-    v["spcr"] = os.path.join(SB, "spcr-com2.bin")
-    open(v["spcr"], "wb").write(t)
+    v["spcr"] = spcr_table(os.path.join(SB, "spcr-com2.bin"))
 
     # Enrol db, KEK, PK into a copy of the empty store, once; the copy is the template.
     d = os.path.join(SB, "esp", "enroll")
@@ -188,7 +194,7 @@ def secboot():
 
 
 VERIFY_LINES = [
-    r"^tern\.efi: Tern's EFI entry \(UEFI \d+\.\d+, 1-entry digest list\)$",
+    r"^tern\.efi: Tern's EFI entry \(UEFI \d+\.\d+, 2-entry digest list\)$",
     r"^tern\.efi: command line \(\\EFI\\tern\\cmdline\.txt\): \"kernel=\\EFI\\tern\\kernel( guest_mem=2)? -- testguest\"$",
     r"^tern\.efi: Secure Boot on; Service VM kernel \\EFI\\tern\\kernel \((32|2) MiB of guest memory\)$",
 ]
@@ -233,6 +239,8 @@ CASES = {
     "kernel-missing": ("signed", None, None, r"REFUSED"),
     "kernel-pe-signed": ("signed", "pe-signed", None, r"^tern: power off"),
     "kernel-pe-unsigned": ("signed", "pe-unsigned", None, r"REFUSED"),
+    "kernel-pe-no-payload": ("signed", "pe-no-payload", None, r"REFUSED"),
+    "kernel-pe-bad-payload": ("signed", "pe-bad-payload", None, r"REFUSED"),
     # An SPCR naming COM2: Tern's own lines go there (QEMU's second serial port, a file).
     "spcr-com2": ("signed", "guest", None, r"(?!)"),
 }
@@ -249,7 +257,9 @@ def qemu_runs(secboot):
         if name == "spcr-com2":
             extra = ("-acpitable", "file=" + secboot["spcr"],
                      "-serial", "file:" + os.path.join(SB, "runs", name, "com2.txt"))
-        return name, qemu_efi(d, secboot["vars"], name, until, extra=extra)
+        # The signed run gets 6 GiB: the memory line must count what q35 puts above 4 GiB.
+        mem = "6G" if name == "signed" else "256"
+        return name, qemu_efi(d, secboot["vars"], name, until, extra=extra, mem=mem)
     with concurrent.futures.ThreadPoolExecutor(PARALLEL) as ex:
         return dict(ex.map(one, CASES))
 
@@ -264,6 +274,7 @@ def test_qemu_secure_boot_signed_image_verifies_then_refuses_vmx(qemu_runs):
         % os.path.getsize(GUEST_ELF),
         r"^tern\.efi: \\EFI\\tern\\kernel: sha256 %s is in the built-in list$" % digest,
     ] + TERN_START_LINES)
+    assert_high_memory(text, 2048)
     assert "VMXON" not in text and "REFUSED \\" not in text, text[-2000:]
     assert how == "exited rc=5", "QEMU %s, want exit status 5 (debug-exit value 2)" % how
     record_timing("qemu_efi_first_tern_s", first)
@@ -281,11 +292,13 @@ def test_qemu_secure_boot_refuses_image(qemu_runs, case):
 
 
 KERNEL_REFUSALS = {
-    "kernel-digest": r"digest mismatch: sha256 [0-9a-f]{64} is not in the built-in list \(1 entries\)",
+    "kernel-digest": r"digest mismatch: sha256 [0-9a-f]{64} is not in the built-in list \(2 entries\)",
     "kernel-truncated": r"truncated: segment \d+ \(0x[0-9a-f]+ bytes at 0x[0-9a-f]+\) beyond the file",
     "kernel-huge": r"too large: larger than the memory the Service VM may use",
     "kernel-missing": r"missing: no such file on the ESP",
     "kernel-pe-unsigned": r"signature: the firmware's db refuses it \(LoadImage status 0x[0-9a-f]+\)",
+    "kernel-pe-no-payload": r"PE: no \.mbkern section: Tern runs multiboot kernels and this PE carries none",
+    "kernel-pe-bad-payload": r"PE: its \.mbkern kernel: truncated: .*beyond the file",
 }
 
 
@@ -316,30 +329,46 @@ def test_qemu_console_follows_acpi_spcr(qemu_runs):
     assert how == "exited rc=5", how
 
 
-def test_qemu_tern_accepts_pe_kernel_through_db(qemu_runs):
-    """A PE32+ kernel signed with db passes LoadImage; Tern then starts (and refuses VMX)."""
+def test_qemu_tern_accepts_pe_kernel_through_db(qemu_runs, secboot):
+    """The test guest wrapped as a PE32+ and signed with db passes LoadImage; tern.efi takes the
+    ELF in its .mbkern section from the same bytes as the Service VM kernel, and Tern starts with
+    it as its module (then refuses VMX)."""
     text, how, first, total = qemu_runs["kernel-pe-signed"]
     in_order(text, VERIFY_LINES + [
-        r"^tern\.efi: \\EFI\\tern\\kernel: PE32\+, \d+ bytes, \d+ segment\(s\)/section\(s\)$",
+        r"^tern\.efi: \\EFI\\tern\\kernel: PE32\+, %d bytes, \d+ segment\(s\)/section\(s\)$"
+        % os.path.getsize(secboot["pe-signed"]),
         r"^tern\.efi: \\EFI\\tern\\kernel: PE32\+ signature accepted by the firmware's db$",
+        r"^tern\.efi: \\EFI\\tern\\kernel: runs the ELF32 multiboot kernel in its \.mbkern section "
+        r"\(%d bytes at file offset 0x[0-9a-f]+\)$" % os.path.getsize(GUEST_ELF),
         r"^tern: Tern x86 image starting$",
+        # The module is the ELF alone: exactly its size.
+        r"^tern:   module ([0-9a-f]+)-([0-9a-f]+) \"testguest\"$",
         r"^tern: REFUSED: Tern needs VMX",
     ])
+    m = re.search(r"^tern:   module ([0-9a-f]+)-([0-9a-f]+) ", text, re.M)
+    assert int(m.group(2), 16) - int(m.group(1), 16) == os.path.getsize(GUEST_ELF), m.group(0)
+    assert how == "exited rc=5", how
+
+
+def bochs_efi(image, target, name, mark):
+    """Boot a private copy of the ESP image (made by make target) on Bochs + the 2 MiB OVMF until
+    Tern powers off; mark: the regex of the first Tern line timed (res.mark_s)."""
+    need_tools("bochs")
+    need(image, "make " + target)
+    need(OVMF_2M, "make " + target)
+    out = os.path.join(BUILD, "boot", name)
+    os.makedirs(out, exist_ok=True)
+    disk = os.path.join(out, "esp.img")
+    shutil.copyfile(image, disk)             # Bochs leaves IMG.lock behind when stopped
+    if os.path.exists(disk + ".lock"):
+        os.unlink(disk + ".lock")
+    return bochs_run.run_bochs(None, out, timeout=BOCHS_TIMEOUT, efi_disk=disk, efi_rom=OVMF_2M,
+                               until=r"^tern: power off", mark=mark)
 
 
 def test_bochs_efi_boots_testguest():
     """Bochs + Debian's 2 MiB OVMF as ROM -> tern.efi -> Tern -> the test guest's SUMMARY."""
-    need_tools("bochs")
-    need(ESP_BOCHS, "make efi-esp")
-    need(OVMF_2M, "make efi-esp")
-    out = os.path.join(BUILD, "boot", "efi-bochs")
-    os.makedirs(out, exist_ok=True)
-    disk = os.path.join(out, "esp.img")
-    shutil.copyfile(ESP_BOCHS, disk)         # Bochs leaves IMG.lock behind when stopped
-    if os.path.exists(disk + ".lock"):
-        os.unlink(disk + ".lock")
-    res = bochs_run.run_bochs(None, out, timeout=BOCHS_TIMEOUT, efi_disk=disk, efi_rom=OVMF_2M,
-                              until=r"^tern: power off", mark=r"^tern(\.efi)?: ")
+    res = bochs_efi(ESP_BOCHS, "efi-esp", "efi-bochs", r"^tern(\.efi)?: ")
     record_timing("bochs_efi_first_tern_s", res.mark_s)
     record_timing("bochs_efi_summary_s", res.summary_s)
     # The Service VM's own lines and Tern's, without the "[vm0] " prefix of VM output.
@@ -354,6 +383,38 @@ def test_bochs_efi_boots_testguest():
         r"^testguest: start \(under Tern, hypervisor signature TernTernTern\)$",
         r"^SUMMARY: \d+ tests, 0 failures, \d+ skipped$",
         r"^tern: Service VM stopped: guest-exit, detail 0x0, exit status 0, \d+ exits in \d+ ms$",
+        r"^tern: power off \(code 0\)$",
+    ])
+    assert_guest_results(com1, tern_expected(), TERN_SKIPS_NOT_GRUB)
+
+
+def test_bochs_efi_boots_pe_testguest():
+    """Bochs + OVMF without Secure Boot: the wrapped test guest (PE32+) as the Service VM kernel
+    is verified by its digest (the PE file's, in the built-in list), and the ELF in its .mbkern
+    section runs to the SUMMARY with every check as from the ELF file."""
+    need(GUEST_PE, "make guest-pe")
+    need(TERN_EFI, "make efi")
+    out = os.path.join(BUILD, "boot", "efi-bochs-pe")
+    os.makedirs(out, exist_ok=True)
+    cmdline = os.path.join(out, "cmdline.txt")
+    with open(cmdline, "w") as f:
+        f.write("kernel=\\EFI\\tern\\testguest.efi triple_fault=reset -- testguest triple-fault-resets\n")
+    image = os.path.join(out, "esp-pe.img")
+    make_esp(image, [("EFI/BOOT/BOOTX64.EFI", TERN_EFI), ("EFI/tern/testguest.efi", GUEST_PE),
+                     ("EFI/tern/cmdline.txt", cmdline)])
+    res = bochs_efi(image, "efi guest-pe", "efi-bochs-pe-run", r"^tern(\.efi)?: ")
+    record_timing("bochs_efi_pe_summary_s", res.summary_s)
+    com1 = split_console(res.com1)[0]
+    digest = run(["sha256sum", GUEST_PE]).stdout.decode().split()[0]
+    in_order(com1, [
+        r"^tern\.efi: Secure Boot off; Service VM kernel \\EFI\\tern\\testguest\.efi",
+        r"^tern\.efi: \\EFI\\tern\\testguest\.efi: PE32\+, %d bytes" % os.path.getsize(GUEST_PE),
+        r"^tern\.efi: \\EFI\\tern\\testguest\.efi: sha256 %s is in the built-in list$" % digest,
+        r"^tern\.efi: \\EFI\\tern\\testguest\.efi: runs the ELF32 multiboot kernel in its \.mbkern section",
+        r"^tern: Tern x86 image starting$",
+        r'^tern: loading guest "testguest triple-fault-resets" \(%d bytes\)$' % os.path.getsize(GUEST_ELF),
+        r"^testguest: start \(under Tern, hypervisor signature TernTernTern\)$",
+        r"^SUMMARY: \d+ tests, 0 failures, \d+ skipped$",
         r"^tern: power off \(code 0\)$",
     ])
     assert_guest_results(com1, tern_expected(), TERN_SKIPS_NOT_GRUB)

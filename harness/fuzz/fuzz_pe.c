@@ -3,7 +3,8 @@
  * Fuzz the Service VM kernel header checks the EFI entry uses (PE32+ and
  * ELF, core/boot_image.c): any file gives 0 or an error with a message,
  * never a crash or a read outside the file; an accepted file keeps the
- * promises boot_image.h makes (within the memory limit, entry inside).
+ * promises boot_image.h makes (within the memory limit, entry inside, a
+ * .mbkern payload inside the file).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,6 +34,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (bi.kind == BOOT_IMAGE_PE32PLUS ? bi.entry >= bi.mem_size : bi.entry >= limit)
 			abort();
+		/* A .mbkern payload (the multiboot kernel a PE carries) lies inside the file,
+		 * and is itself checked as a kernel the way tern.efi does. */
+		if (bi.payload_len) {
+			if (bi.kind != BOOT_IMAGE_PE32PLUS || bi.payload_off > size ||
+			    bi.payload_len > size - bi.payload_off)
+				abort();
+			struct boot_image inner;
+			(void)boot_image_check(copy + bi.payload_off, bi.payload_len, limit, &inner);
+		}
 	}
 	free(copy);
 	return 0;

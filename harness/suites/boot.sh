@@ -25,7 +25,7 @@ done
 
 # By default boot a recording image (TERN_RECORD=1) and replay its trace.
 targets="guests guest-iso"
-[ -f platform/x86/x86.mk ] && targets="$targets iso efi efi-tools efi-esp"
+[ -f platform/x86/x86.mk ] && targets="$targets iso efi efi-tools efi-esp efi-grub guest-pe"
 record=""
 [ "${BOOT_RECORD:-1}" = 1 ] && record="TERN_RECORD=1"
 if ! out=$($MAKE --no-print-directory BUILD="$BUILD" $record $targets 2>&1); then
@@ -37,7 +37,7 @@ mkdir -p "$BUILD/boot"
 rm -f "$BUILD/boot/timings.json"
 junit="$BUILD/boot/junit.xml"
 BUILD="$BUILD" nice "$PY" -m pytest -q -rfs -p no:cacheprovider --junitxml="$junit" \
-	harness/boot/test_boot.py harness/boot/test_efi.py 2>&1 | grep -v '^$'
+	harness/boot/test_boot.py harness/boot/test_efi.py harness/boot/test_grub_efi.py 2>&1 | grep -v '^$'
 [ -f "$junit" ] || fail "pytest wrote no results"
 "$PY" - "$junit" "$BUILD/boot/timings.json" <<'PYEOF'
 import json, os, sys

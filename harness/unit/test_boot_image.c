@@ -229,6 +229,44 @@ START_TEST(pe_good)
 }
 END_TEST
 
+START_TEST(pe_payload_section)
+{
+	/* No .mbkern section: no payload. */
+	size_t len = make_pe();
+	expect(len, 0, NULL);
+	ck_assert_uint_eq(bi.payload_len, 0);
+	/* .text renamed .mbkern: its raw data up to VirtualSize (0x400 of the 0x600 raw bytes). */
+	memcpy(img + SECT(0), ".mbkern", 8);
+	expect(len, 0, NULL);
+	ck_assert_uint_eq(bi.payload_off, 0x400);
+	ck_assert_uint_eq(bi.payload_len, 0x400);
+	/* VirtualSize 0 or above the raw size: all the raw data. */
+	w32(SECT(0) + 8, 0);
+	expect(len, 0, NULL);
+	ck_assert_uint_eq(bi.payload_len, 0x600);
+	w32(SECT(0) + 8, 0x800);
+	expect(len, 0, NULL);
+	ck_assert_uint_eq(bi.payload_len, 0x600);
+	/* The first one wins; a longer name or a section without raw data is not one. */
+	make_pe();
+	memcpy(img + SECT(0), ".mbkernX", 8);
+	memcpy(img + SECT(1), ".mbkern", 8);
+	expect(len, 0, NULL);
+	ck_assert_uint_eq(bi.payload_off, RELOC_FILE);
+	ck_assert_uint_eq(bi.payload_len, 20);
+	make_pe();
+	memcpy(img + SECT(0), ".mbkern", 8);
+	w32(SECT(0) + 16, 0);
+	expect(len, 0, NULL);
+	ck_assert_uint_eq(bi.payload_len, 0);
+	/* A payload whose raw data lies beyond the file: the check refuses the PE itself. */
+	make_pe();
+	memcpy(img + SECT(0), ".mbkern", 8);
+	w32(SECT(0) + 20, 0x1000);
+	expect(len, -TERN_EIO, "section 0 \".mbkern\" data 0x1000+0x600 beyond the file");
+}
+END_TEST
+
 START_TEST(pe_headers_lie)
 {
 	size_t len = make_pe();
@@ -373,6 +411,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, elf32_good);
 	tcase_add_test(tc, elf_lies);
 	tcase_add_test(tc, pe_good);
+	tcase_add_test(tc, pe_payload_section);
 	tcase_add_test(tc, pe_headers_lie);
 	tcase_add_test(tc, pe_sections_lie);
 	tcase_add_test(tc, pe_relocs_lie);

@@ -99,6 +99,62 @@ START_TEST(test_mb2_full)
 }
 END_TEST
 
+START_TEST(test_mb2_uefi_tags)
+{
+	/* GRUB on UEFI (Multiboot2 spec 3.6.12-3.6.19): the EFI64 system table,
+	 * the RSDP copies (the ACPI 2.0 one wins whatever the order), the EFI
+	 * memory map's descriptor count; nothing of it after a BIOS GRUB. */
+	uint32_t off = mb2_common();
+	struct boot_info bi;
+	uint32_t end = tag(off, MB2_TAG_END, "", 0);
+	w32(low, end);
+	ck_assert_int_eq(bootinfo_parse(MB2_BOOT_MAGIC, pa(low), &bi), 0);
+	ck_assert_uint_eq(bi.efi_system_table, 0);
+	ck_assert_uint_eq(bi.acpi_rsdp, 0);
+	ck_assert_uint_eq(bi.efi_mmap_descs, 0);
+	ck_assert_uint_eq(bi.efi_boot_services, 0);
+
+	uint8_t st[8];
+	w64(st, 0x0f5eb018);
+	off = tag(off, MB2_TAG_EFI64, st, 8);
+	uint8_t rsdp_new[36] = "RSD PTR ", rsdp_old[20] = "RSD PTR ";
+	uint32_t new_at = off + 8;
+	off = tag(off, MB2_TAG_ACPI_NEW, rsdp_new, sizeof(rsdp_new));
+	off = tag(off, MB2_TAG_ACPI_OLD, rsdp_old, sizeof(rsdp_old));
+	uint8_t em[8 + 3 * 48];
+	memset(em, 0, sizeof(em));
+	w32(em, 48);                 /* descriptor size (OVMF's) */
+	w32(em + 4, 1);              /* descriptor version */
+	off = tag(off, MB2_TAG_EFI_MMAP, em, sizeof(em));
+	end = tag(off, MB2_TAG_END, "", 0);
+	w32(low, end);
+	ck_assert_int_eq(bootinfo_parse(MB2_BOOT_MAGIC, pa(low), &bi), 0);
+	ck_assert_uint_eq(bi.efi_system_table, 0x0f5eb018);
+	ck_assert_uint_eq(bi.acpi_rsdp, pa(low) + new_at);
+	ck_assert_uint_eq(bi.efi_mmap_descs, 3);
+	ck_assert_uint_eq(bi.efi_boot_services, 0);
+	ck_assert_uint_eq(bi.nregions, 3);
+
+	/* Only the ACPI 1.0 copy; a too-short one is ignored. */
+	memset(low, 0, LOW_SIZE);
+	off = tag(8, MB2_TAG_ACPI_OLD, rsdp_old, 12);
+	uint32_t old_at = off + 8;
+	off = tag(off, MB2_TAG_ACPI_OLD, rsdp_old, sizeof(rsdp_old));
+	/* Boot services left running (tag 18), a truncated EFI64 and an EFI
+	 * map tag without descriptors. */
+	off = tag(off, MB2_TAG_EFI_BS, "", 0);
+	off = tag(off, MB2_TAG_EFI64, st, 4);
+	off = tag(off, MB2_TAG_EFI_MMAP, em, 4);
+	end = tag(off, MB2_TAG_END, "", 0);
+	w32(low, end);
+	ck_assert_int_eq(bootinfo_parse(MB2_BOOT_MAGIC, pa(low), &bi), 0);
+	ck_assert_uint_eq(bi.acpi_rsdp, pa(low) + old_at);
+	ck_assert_uint_eq(bi.efi_boot_services, 1);
+	ck_assert_uint_eq(bi.efi_system_table, 0);
+	ck_assert_uint_eq(bi.efi_mmap_descs, 0);
+}
+END_TEST
+
 START_TEST(test_mb2_module_cmdline_whole_or_marked_cut)
 {
 	/* Up to BOOT_MODULE_CMDLINE_LEN - 1 bytes arrive whole; a longer one is
@@ -245,6 +301,7 @@ Suite *unit_suite(void)
 	TCase *tc = tcase_create("bootinfo");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_mb2_full);
+	tcase_add_test(tc, test_mb2_uefi_tags);
 	tcase_add_test(tc, test_mb2_module_cmdline_whole_or_marked_cut);
 	tcase_add_test(tc, test_mb2_bounded_by_total_size);
 	tcase_add_test(tc, test_mb2_malformed_tags);

@@ -2,12 +2,11 @@
 /*
  * The pure parts of the EFI entry (platform/x86/efi/efi_handoff.c), compiled
  * on the host: the memory map Tern is handed, the command line from load
- * options, kernel= and " -- ", the MADT's PCAT_COMPAT answer from ACPI
- * tables built here, and the entry marker in tern.elf.
+ * options, kernel= and " -- ", and the entry marker in tern.elf (the ACPI
+ * tables: test_x86_acpi.c).
  */
 #include <string.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include "unit.h"
 #include "../../platform/x86/efi/efi_handoff.c"
 
@@ -39,7 +38,7 @@ START_TEST(regions_merge_free_types)
 	md(EFI_MT_BOOT_SERVICES_DATA, 0x210000, 0x10);
 	md(EFI_MT_LOADER_DATA, 0x220000, 0x10);              /* tern.elf, the kernel: kept out */
 	md(EFI_MT_CONVENTIONAL, 0x230000, 0);                /* empty */
-	md(EFI_MT_CONVENTIONAL, 0x100000000ull, 0x40000);    /* above 4 GiB: listed (mem.c clips) */
+	md(EFI_MT_CONVENTIONAL, 0x100000000ull, 0x40000);    /* above 4 GiB: listed (mem.c maps it) */
 	md(EFI_MT_CONVENTIONAL, 0xfffffffffffff000ull, 2);   /* wraps: dropped */
 	unsigned n = efi_regions_from_map(map, map_len, DSZ, r, BOOT_MAX_REGIONS);
 	ck_assert_uint_eq(n, 3);
@@ -150,212 +149,6 @@ START_TEST(kernel_args)
 }
 END_TEST
 
-/* ---- ACPI ---- */
-
-/* ACPI 1.0 tables hold 32-bit addresses: build them below 4 GiB, as firmware does. */
-#define ACPI_BASE 0x31000000ul
-static uint8_t *acpi;
-
-static void acpi_setup(void)
-{
-	void *p = mmap((void *)ACPI_BASE, 4096, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	ck_assert_ptr_eq(p, (void *)ACPI_BASE);
-	acpi = p;
-}
-
-static void acpi_teardown(void)
-{
-	munmap(acpi, 4096);
-}
-
-static void fix_sum(uint8_t *t, size_t len, size_t at)
-{
-	uint8_t s = 0;
-	t[at] = 0;
-	for (size_t i = 0; i < len; i++)
-		s = (uint8_t)(s + t[i]);
-	t[at] = (uint8_t)-s;
-}
-
-static void put_hdr(uint8_t *t, const char *sig, uint32_t len)
-{
-	memset(t, 0, len);
-	memcpy(t, sig, 4);
-	memcpy(t + 4, &len, 4);
-}
-
-/*
- * RSDP (v2) at +0, XSDT at +64 listing a FACP at +256, the MADT at +512 and
- * an SPCR at +768 (an I/O-port 16550 at spcr_port); RSDT at +128 likewise.
- */
-static uint16_t spcr_port = 0x2f8;
-
-static uint64_t build_acpi(uint32_t madt_flags)
-{
-	memset(acpi, 0, 1024);
-	uint64_t base = (uint64_t)(uintptr_t)acpi;
-	uint8_t *r = acpi, *x = acpi + 64, *rs = acpi + 128, *facp = acpi + 256, *madt = acpi + 512;
-	uint8_t *spcr = acpi + 768;
-	put_hdr(facp, "FACP", 40);
-	fix_sum(facp, 40, 9);
-	put_hdr(madt, "APIC", 44);
-	memcpy(madt + 40, &madt_flags, 4);
-	fix_sum(madt, 44, 9);
-	put_hdr(spcr, "SPCR", 80);
-	spcr[36] = 0;                   /* full 16550 */
-	spcr[40] = 1;                   /* system I/O */
-	spcr[41] = 8;
-	uint64_t sp = spcr_port;
-	memcpy(spcr + 44, &sp, 8);
-	fix_sum(spcr, 80, 9);
-	put_hdr(x, "XSDT", 36 + 24);
-	uint64_t e0 = base + 256, e1 = base + 512, e2 = base + 768;
-	memcpy(x + 36, &e0, 8);
-	memcpy(x + 44, &e1, 8);
-	memcpy(x + 52, &e2, 8);
-	fix_sum(x, 60, 9);
-	put_hdr(rs, "RSDT", 36 + 12);
-	uint32_t r0 = (uint32_t)e0, r1 = (uint32_t)e1, r2 = (uint32_t)e2;
-	memcpy(rs + 36, &r0, 4);
-	memcpy(rs + 40, &r1, 4);
-	memcpy(rs + 44, &r2, 4);
-	fix_sum(rs, 48, 9);
-	memcpy(r, "RSD PTR ", 8);
-	r[15] = 2;
-	uint32_t rsdt = (uint32_t)(base + 128), len = 36;
-	uint64_t xsdt = base + 64;
-	memcpy(r + 16, &rsdt, 4);
-	memcpy(r + 20, &len, 4);
-	memcpy(r + 24, &xsdt, 8);
-	fix_sum(r, 20, 8);
-	fix_sum(r, 36, 32);
-	return base;
-}
-
-START_TEST(acpi_spcr)
-{
-	uint64_t addr = 0;
-	uint64_t rsdp = build_acpi(1);
-	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), 0x2f8);
-	ck_assert_uint_eq(addr, 0x2f8);
-	/* Through the RSDT too. */
-	acpi[15] = 0;
-	fix_sum(acpi, 20, 8);
-	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), 0x2f8);
-	/* A memory-mapped UART, another interface type, address 0 or beyond the I/O space: -1. */
-	rsdp = build_acpi(1);
-	acpi[768 + 40] = 0;
-	fix_sum(acpi + 768, 80, 9);
-	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), -1);
-	rsdp = build_acpi(1);
-	acpi[768 + 36] = 3;
-	fix_sum(acpi + 768, 80, 9);
-	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), -1);
-	rsdp = build_acpi(1);
-	acpi[768 + 36] = 0x12;          /* 16550 with a GAS: fine */
-	fix_sum(acpi + 768, 80, 9);
-	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), 0x2f8);
-	acpi[768 + 36] = 1;             /* the DBGP subset: fine */
-	fix_sum(acpi + 768, 80, 9);
-	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), 0x2f8);
-	spcr_port = 0;
-	rsdp = build_acpi(1);
-	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), -1);
-	spcr_port = 0xfff9;
-	rsdp = build_acpi(1);
-	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), -1);
-	ck_assert_uint_eq(addr, 0xfff9);
-	spcr_port = 0xfff8;
-	rsdp = build_acpi(1);
-	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), 0xfff8);
-	spcr_port = 0x2f8;
-	/* Too short to hold the address, or missing: no SPCR. */
-	rsdp = build_acpi(1);
-	uint32_t len = 51;
-	memcpy(acpi + 768 + 4, &len, 4);
-	fix_sum(acpi + 768, 51, 9);
-	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), 0);
-	rsdp = build_acpi(1);
-	acpi[768] = 'X';
-	ck_assert_int_eq(efi_acpi_spcr_port(rsdp, &addr), 0);
-	ck_assert_int_eq(efi_acpi_spcr_port(0, &addr), 0);
-}
-END_TEST
-
-START_TEST(acpi_pcat_compat)
-{
-	uint64_t rsdp = build_acpi(ACPI_MADT_PCAT_COMPAT);
-	ck_assert_int_eq(efi_acpi_has_8259(rsdp), 1);
-	rsdp = build_acpi(0);
-	ck_assert_int_eq(efi_acpi_has_8259(rsdp), 0);
-	ck_assert_int_eq(efi_acpi_has_8259(0), -1);
-	/* A bad RSDP signature or checksum: the tables cannot tell. */
-	rsdp = build_acpi(1);
-	acpi[0] = 'X';
-	ck_assert_int_eq(efi_acpi_has_8259(rsdp), -1);
-	rsdp = build_acpi(1);
-	acpi[1] ^= 1;
-	acpi[8] ^= 2;   /* v1 checksum now off by one bit pattern */
-	ck_assert_int_eq(efi_acpi_has_8259(rsdp), -1);
-}
-END_TEST
-
-START_TEST(acpi_rsdt_fallback_and_bad_tables)
-{
-	/* A revision-0 RSDP (ACPI 1.0) uses the RSDT's 32-bit entries. */
-	uint64_t rsdp = build_acpi(1);
-	acpi[15] = 0;
-	fix_sum(acpi, 20, 8);
-	const int want = 1;
-	ck_assert_int_eq(efi_acpi_has_8259(rsdp), want);
-	/* An XSDT with a bad checksum: the RSDT is used instead. */
-	rsdp = build_acpi(1);
-	acpi[64 + 20] ^= 1;
-	ck_assert_int_eq(efi_acpi_has_8259(rsdp), want);
-	/* v2 RSDP whose extended checksum is wrong: same. */
-	rsdp = build_acpi(1);
-	acpi[32] ^= 1;
-	ck_assert_int_eq(efi_acpi_has_8259(rsdp), want);
-	/* v2 length shorter than a v2 RSDP: same. */
-	rsdp = build_acpi(1);
-	acpi[20] = 20;
-	fix_sum(acpi, 20, 8);
-	fix_sum(acpi, 36, 32);
-	ck_assert_int_eq(efi_acpi_has_8259(rsdp), want);
-	/* Both roots bad. */
-	rsdp = build_acpi(1);
-	acpi[64 + 20] ^= 1;
-	acpi[128 + 20] ^= 1;
-	ck_assert_int_eq(efi_acpi_has_8259(rsdp), -1);
-	/* A MADT with a bad checksum, or too short to hold its flags, is no answer. */
-	rsdp = build_acpi(1);
-	acpi[512 + 20] ^= 1;
-	ck_assert_int_eq(efi_acpi_has_8259(rsdp), -1);
-	rsdp = build_acpi(1);
-	uint32_t len = 36;
-	memcpy(acpi + 512 + 4, &len, 4);
-	fix_sum(acpi + 512, 36, 9);
-	ck_assert_int_eq(efi_acpi_has_8259(rsdp), -1);
-	/* A table length beyond the sanity bound, or below a header. */
-	rsdp = build_acpi(1);
-	len = (1u << 20) + 1;
-	memcpy(acpi + 64 + 4, &len, 4);
-	ck_assert_int_eq(efi_acpi_has_8259(rsdp), want);
-	rsdp = build_acpi(1);
-	len = 35;
-	memcpy(acpi + 64 + 4, &len, 4);
-	ck_assert_int_eq(efi_acpi_has_8259(rsdp), want);
-	/* A null entry is skipped. */
-	rsdp = build_acpi(1);
-	memset(acpi + 64 + 36, 0, 8);
-	fix_sum(acpi + 64, 60, 9);
-	ck_assert_int_eq(efi_acpi_has_8259(rsdp), 1);
-}
-END_TEST
-
-/* ---- the entry marker ---- */
-
 START_TEST(find_entry)
 {
 	uint8_t seg[TERN_EFI_ENTRY_SCAN + 64];
@@ -393,11 +186,5 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, kernel_args);
 	tcase_add_test(tc, find_entry);
 	suite_add_tcase(s, tc);
-	TCase *ta = tcase_create("acpi");
-	tcase_add_checked_fixture(ta, acpi_setup, acpi_teardown);
-	tcase_add_test(ta, acpi_pcat_compat);
-	tcase_add_test(ta, acpi_rsdt_fallback_and_bad_tables);
-	tcase_add_test(ta, acpi_spcr);
-	suite_add_tcase(s, ta);
 	return s;
 }

@@ -2,10 +2,15 @@
 /*
  * Entry from GRUB (multiboot2 or multiboot1): 32-bit protected mode, paging
  * off, EAX = loader magic, EBX = physical address of the boot information.
- * This stub builds the first page tables (identity map of the low 4 GiB in
- * 2 MiB pages, plus the top 2 GiB aliasing the first GiB for the
- * -mcmodel=kernel image), enters long mode (SDM Vol. 3A 10.8.5) and calls
- * x86_main(magic, info) in the higher half.
+ * GRUB on UEFI enters here too (multiboot2 has no EFI boot-services tag
+ * here, so GRUB calls ExitBootServices and hands over in protected mode as on
+ * a BIOS; the EFI system table and memory map come as tags, docs/boot.md).
+ * The first page tables (identity map of the low 4 GiB in 2 MiB pages, plus
+ * the top 2 GiB aliasing the first GiB for the -mcmodel=kernel image) are
+ * built by the assembler (boot_pml4 below), so both entries, this one and
+ * tern.efi's, only load CR3; this stub enters long mode (SDM Vol. 3A
+ * 10.8.5) and calls x86_main(magic, info) in the higher half. RAM above
+ * 4 GiB is mapped later, from the memory map (mem.c mem_map_ram).
  */
 #include "boot_defs.h"
 
@@ -70,39 +75,6 @@ _start32:
 	and $~(CR0_CD | CR0_NW), %eax
 	mov %eax, %cr0
 
-	/* Four page directories back to back: 2048 entries of 2 MiB = 4 GiB. */
-	mov $boot_pd, %edi
-	xor %ecx, %ecx
-1:	mov %ecx, %eax
-	shl $21, %eax
-	or $(PTE_P | PTE_W | PTE_PS), %eax
-	mov %eax, (%edi,%ecx,8)
-	movl $0, 4(%edi,%ecx,8)
-	inc %ecx
-	cmp $2048, %ecx
-	jb 1b
-
-	/* Low PDPT: the four PDs. High PDPT entry 510: the first PD (-2 GiB). */
-	xor %ecx, %ecx
-2:	mov %ecx, %eax
-	shl $12, %eax
-	add $boot_pd, %eax
-	or $(PTE_P | PTE_W), %eax
-	mov %eax, boot_pdpt_low(,%ecx,8)
-	inc %ecx
-	cmp $4, %ecx
-	jb 2b
-	mov $boot_pd, %eax
-	or $(PTE_P | PTE_W), %eax
-	mov %eax, boot_pdpt_high + 510 * 8
-
-	mov $boot_pdpt_low, %eax
-	or $(PTE_P | PTE_W), %eax
-	mov %eax, boot_pml4
-	mov $boot_pdpt_high, %eax
-	or $(PTE_P | PTE_W), %eax
-	mov %eax, boot_pml4 + 511 * 8
-
 	/* SDM Vol. 3A 10.8.5: PAE, CR3, EFER.LME, then CR0.PG. */
 	mov %cr4, %eax
 	or $CR4_PAE, %eax
@@ -154,9 +126,9 @@ start64:
 	/*
 	 * Entry from tern.efi after ExitBootServices: 64-bit mode on the
 	 * firmware's identity map (UEFI 2.10 2.3.4), interrupts off, RDI = the
-	 * physical address of a struct boot_info. Build the same page tables as
-	 * the multiboot path (now in long mode, so only CR3 changes), take our
-	 * GDT and call x86_efi_main(info) in the higher half.
+	 * physical address of a struct boot_info. Switch to the same page tables
+	 * as the multiboot path (built by the assembler: only CR3 changes), take
+	 * our GDT and call x86_efi_main(info) in the higher half.
 	 */
 	.code64
 	.global _start64_efi
@@ -167,33 +139,6 @@ _start64_efi:
 	mov %cr0, %rax
 	and $~(CR0_CD | CR0_NW), %rax
 	mov %rax, %cr0
-
-	xor %ecx, %ecx
-6:	mov %rcx, %rax
-	shl $21, %rax
-	or $(PTE_P | PTE_W | PTE_PS), %rax
-	mov %rax, boot_pd(,%rcx,8)
-	inc %ecx
-	cmp $2048, %ecx
-	jb 6b
-	xor %ecx, %ecx
-7:	mov %rcx, %rax
-	shl $12, %rax
-	add $boot_pd, %rax
-	or $(PTE_P | PTE_W), %rax
-	mov %rax, boot_pdpt_low(,%rcx,8)
-	inc %ecx
-	cmp $4, %ecx
-	jb 7b
-	mov $boot_pd, %eax
-	or $(PTE_P | PTE_W), %eax
-	mov %rax, boot_pdpt_high + 510 * 8
-	mov $boot_pdpt_low, %eax
-	or $(PTE_P | PTE_W), %eax
-	mov %rax, boot_pml4
-	mov $boot_pdpt_high, %eax
-	or $(PTE_P | PTE_W), %eax
-	mov %rax, boot_pml4 + 511 * 8
 
 	/* Global pages of the firmware's map must go too: clear CR4.PGE (SDM Vol. 3A 4.10.4.1). */
 	mov %cr4, %rax
@@ -241,17 +186,39 @@ boot_info:
 no_lm_msg:
 	.asciz "tern: this CPU has no long mode; halting\r\n"
 
-	.section .boot.bss, "aw", @nobits
+	/*
+	 * The first page tables, filled in by the assembler (Vol. 3A 4.5):
+	 * boot_pd is four page directories back to back, 2048 2 MiB pages
+	 * identity-mapping 4 GiB; boot_pdpt_low points at the four, the
+	 * high PDPT's entry 510 at the first (the image at -2 GiB).
+	 */
+	.section .boot.data, "aw"
 	.balign 4096
+	.global boot_pml4
 boot_pml4:
-	.space 4096
+	.quad boot_pdpt_low + (PTE_P | PTE_W)
+	.fill 510, 8, 0
+	.quad boot_pdpt_high + (PTE_P | PTE_W)
 boot_pdpt_low:
-	.space 4096
+	.quad boot_pd + 0 * 4096 + (PTE_P | PTE_W)
+	.quad boot_pd + 1 * 4096 + (PTE_P | PTE_W)
+	.quad boot_pd + 2 * 4096 + (PTE_P | PTE_W)
+	.quad boot_pd + 3 * 4096 + (PTE_P | PTE_W)
+	.fill 508, 8, 0
 boot_pdpt_high:
-	.space 4096
+	.fill 510, 8, 0
+	.quad boot_pd + (PTE_P | PTE_W)
+	.quad 0
 	.global boot_pd
 boot_pd:
-	.space 4096 * 4
+	.set boot_pd_i, 0
+	.rept 2048
+	.quad (boot_pd_i << 21) | (PTE_P | PTE_W | PTE_PS)
+	.set boot_pd_i, boot_pd_i + 1
+	.endr
+
+	.section .boot.bss, "aw", @nobits
+	.balign 4096
 	.space 4096
 boot_stack_top:
 

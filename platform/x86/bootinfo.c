@@ -10,12 +10,19 @@
 #include "err.h"
 #include "lib.h"
 #include "machine.h"
+#include "unaligned.h"
 
 #define MB2_TAG_END 0
 #define MB2_TAG_CMDLINE 1
 #define MB2_TAG_LOADER 2
 #define MB2_TAG_MODULE 3
 #define MB2_TAG_MMAP 6
+/* Multiboot2 spec 3.6.12-3.6.16, 3.6.19: what GRUB adds on UEFI (and the RSDP on both). */
+#define MB2_TAG_EFI64 12
+#define MB2_TAG_ACPI_OLD 14
+#define MB2_TAG_ACPI_NEW 15
+#define MB2_TAG_EFI_MMAP 17
+#define MB2_TAG_EFI_BS 18
 #define MB2_INFO_MAX (64u * 1024u)
 
 #define MB1_INFO_CMDLINE (1u << 2)
@@ -34,24 +41,6 @@ struct mb1_info {
 struct mb1_module {
 	uint32_t mod_start, mod_end, string, reserved;
 } __attribute__((packed));
-
-/*
- * Loader structures are only 4-byte aligned in places (multiboot1 memory map
- * entries put 64-bit fields at offset 4): read fields bytewise.
- */
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-	tern_memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-	tern_memcpy(&v, p, sizeof(v));
-	return v;
-}
 
 /* Copies at most size - 1 bytes; true when the string was longer. */
 static bool copy_str(char *dst, size_t size, uint64_t pa)
@@ -124,6 +113,25 @@ static int parse_mb2(uint32_t info_pa, struct boot_info *bi)
 			}
 			break;
 		}
+		case MB2_TAG_EFI64:
+			if (size >= 16)
+				bi->efi_system_table = rd64(tag + 8);
+			break;
+		case MB2_TAG_ACPI_NEW:
+		case MB2_TAG_ACPI_OLD:
+			/* The tag holds a copy of the RSDP; the XSDT form wins over the RSDT one. */
+			if (size >= 8 + 20 && (type == MB2_TAG_ACPI_NEW || !bi->acpi_rsdp))
+				bi->acpi_rsdp = info_pa + off + 8;
+			break;
+		case MB2_TAG_EFI_MMAP: {
+			uint32_t dsize = size >= 16 ? rd32(tag + 8) : 0;
+			if (dsize)
+				bi->efi_mmap_descs = (size - 16) / dsize;
+			break;
+		}
+		case MB2_TAG_EFI_BS:
+			bi->efi_boot_services = 1;
+			break;
 		default:
 			break;
 		}

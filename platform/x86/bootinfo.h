@@ -40,8 +40,11 @@ struct boot_info {
 	uint32_t efi;                   /* 1: entered from tern.efi after ExitBootServices */
 	uint32_t have_8259;             /* 1: the ACPI MADT says PCAT_COMPAT (8259s exist) */
 	uint32_t console_port;          /* the ACPI SPCR's I/O-port UART; 0: COM1 */
+	/* From tern.efi, or from multiboot2's ACPI and EFI tags (GRUB on UEFI). */
 	uint64_t acpi_rsdp;             /* physical address of the ACPI RSDP, 0 if unknown */
-	uint64_t efi_system_table;      /* physical; its boot services are gone */
+	uint64_t efi_system_table;      /* physical; its boot services are gone; 0: no UEFI */
+	uint32_t efi_mmap_descs;        /* multiboot2 EFI memory map tag: descriptors in it */
+	uint32_t efi_boot_services;     /* 1: multiboot2 says boot services were not exited */
 };
 
 /* Parse the loader's information; 0 or -TERN_EINVAL (unknown magic). */

@@ -21,6 +21,7 @@
 #include "platform.h"
 #include "err.h"
 #include "trace_rec.h"
+#include "acpi.h"
 
 /* Guest RAM of the Service VM unless the command line says guest_mem=<MiB>. */
 #define SERVICE_VM_MEM_MIB 32u
@@ -142,34 +143,87 @@ static void run_service_vm(const struct vmx_caps *caps)
 
 static void x86_start(void);
 
-/* The multiboot way in (boot.S _start32): a BIOS machine, so the 8259s exist. */
+/*
+ * The console: the UART the ACPI SPCR names when Tern can drive it, else
+ * COM1 if a 16550 answers there, else none (the log is dropped: a machine
+ * without a legacy UART, whose firmware says nothing about one). Returns
+ * what it chose, for the log line.
+ */
+static const char *console_start(uint32_t spcr_port)
+{
+	const char *why = "COM1";
+	if (spcr_port) {
+		serial_console_use((uint16_t)spcr_port);
+		why = "the ACPI SPCR's UART";
+	} else if (!serial_probe(SERIAL_COM1)) {
+		serial_console_use(0);
+		return "none";
+	}
+	serial_init(serial_console_port());
+	return why;
+}
+
+/*
+ * The multiboot way in (boot.S _start32): GRUB on a BIOS or on UEFI. Nothing
+ * assumes a BIOS: the ACPI tables (the loader's RSDP tag, else the BIOS
+ * area when there is no UEFI) say whether the 8259s exist and which UART is
+ * the console.
+ */
 void x86_main(uint32_t magic, uint32_t info_pa)
 {
-	serial_init(SERIAL_COM1);
+	int parsed = bootinfo_parse(magic, info_pa, &boot_info);
+	const char *rsdp_from = "from the loader";
+	if (!boot_info.acpi_rsdp && !boot_info.efi_system_table) {
+		boot_info.acpi_rsdp = acpi_scan_bios();
+		rsdp_from = "found in the BIOS area";
+	}
+	struct acpi_facts acpi;
+	(void)acpi_init(boot_info.acpi_rsdp);
+	acpi_facts(&acpi);
+	const char *console = console_start(acpi.spcr_port > 0 ? (uint32_t)acpi.spcr_port : 0);
 	desc_init();
-	pic_init();
+	if (acpi.have_8259)
+		pic_init();
 	x86_log("Tern x86 image starting");
-	if (bootinfo_parse(magic, info_pa, &boot_info) < 0) {
+	if (parsed < 0) {
 		x86_log("FATAL: not started by a multiboot loader (magic 0x%x)", magic);
 		x86_power_off(X86_EXIT_BOOT);
 	}
 	x86_log("multiboot%u from %s, cmdline \"%s\", %u module(s), %u memory region(s)",
 		boot_info.version, boot_info.loader[0] ? boot_info.loader : "?",
 		boot_info.cmdline, boot_info.nmodules, boot_info.nregions);
+	/* GRUB on UEFI: tern.elf's multiboot2 header asks for no EFI boot-services
+	 * tag, so GRUB has called ExitBootServices (docs/boot.md). */
+	if (boot_info.efi_boot_services) {
+		x86_log("FATAL: the loader left UEFI boot services running; Tern needs them exited");
+		x86_power_off(X86_EXIT_BOOT);
+	}
+	if (boot_info.efi_system_table)
+		x86_log("UEFI firmware: EFI system table 0x%lx, boot services exited by the loader, "
+			"EFI memory map of %u descriptor(s), ACPI RSDP 0x%lx",
+			(unsigned long)boot_info.efi_system_table, boot_info.efi_mmap_descs,
+			(unsigned long)boot_info.acpi_rsdp);
+	if (boot_info.acpi_rsdp)
+		x86_log("ACPI RSDP at 0x%lx (%s)%s", (unsigned long)boot_info.acpi_rsdp, rsdp_from,
+			acpi.tables ? "" : ": no valid root table");
+	else
+		x86_log("no ACPI tables");
+	x86_log("8259 PICs %s; console %s at I/O port 0x%x", acpi_8259_why(&acpi), console,
+		serial_console_port());
+	if (acpi.spcr_port < 0)
+		x86_log("  the ACPI SPCR's UART at 0x%lx is not an I/O-port 16550: not used",
+			(unsigned long)acpi.spcr_address);
 	x86_start();
 }
 
 /*
  * The EFI way in (boot.S _start64_efi, from tern.efi after ExitBootServices):
- * no BIOS, so the 8259s are programmed only when the ACPI MADT says they exist.
+ * tern.efi has read the ACPI tables (the same acpi_facts) into bi.
  */
 void x86_efi_main(const struct boot_info *bi)
 {
 	tern_memcpy(&boot_info, bi, sizeof(boot_info));
-	/* The console is the UART the ACPI SPCR names, else COM1. */
-	if (boot_info.console_port)
-		serial_console_use((uint16_t)boot_info.console_port);
-	serial_init(serial_console_port());
+	const char *console = console_start(boot_info.console_port);
 	desc_init();
 	if (boot_info.have_8259)
 		pic_init();
@@ -177,6 +231,7 @@ void x86_efi_main(const struct boot_info *bi)
 	x86_log("UEFI entry from %s, cmdline \"%s\", %u module(s), %u memory region(s), ACPI RSDP 0x%lx, 8259 %s",
 		boot_info.loader, boot_info.cmdline, boot_info.nmodules, boot_info.nregions,
 		(unsigned long)boot_info.acpi_rsdp, boot_info.have_8259 ? "masked" : "not present");
+	x86_log("console %s at I/O port 0x%x", console, serial_console_port());
 	x86_start();
 }
 
@@ -190,6 +245,15 @@ static void x86_start(void)
 	for (unsigned i = 0; i < boot_info.nmodules; i++)
 		x86_log("  module %lx-%lx \"%s\"", (unsigned long)boot_info.modules[i].start,
 			(unsigned long)boot_info.modules[i].end, boot_info.modules[i].cmdline);
+
+	/* Before the VMX check: the memory line says what this machine offers either way. */
+	mem_init(&boot_info);
+	x86_log("hypervisor image at 0x%lx-0x%lx, %lu MiB free for VMs, %lu MiB of it above 4 GiB",
+		(unsigned long)mem_image_base(), (unsigned long)(mem_image_base() + mem_image_size()),
+		(unsigned long)(mem_free_bytes() >> 20), (unsigned long)(mem_high_bytes() >> 20));
+	if (mem_high_unmapped())
+		x86_log("  %lu MiB of RAM above 4 GiB not usable (beyond the physical-address width or "
+			"no page-table page left)", (unsigned long)(mem_high_unmapped() >> 20));
 
 	uint64_t hz = clock_calibrate();
 	x86_log("TSC %lu MHz", (unsigned long)(hz / 1000000));
@@ -210,10 +274,6 @@ static void x86_start(void)
 	}
 	x86_log("VMXON done");
 
-	mem_init(&boot_info);
-	x86_log("hypervisor image at 0x%lx-0x%lx, %lu MiB free for VMs",
-		(unsigned long)mem_image_base(), (unsigned long)(mem_image_base() + mem_image_size()),
-		(unsigned long)(mem_free_bytes() >> 20));
 	trace_rec_init();
 	run_service_vm(&caps);
 }

@@ -94,8 +94,8 @@ uint64_t x86_vm_ram(uint64_t size)
 
 void *plat_hpa_map(uint64_t hpa, size_t len)
 {
-	/* The identity map covers the first 4 GiB (mem.c's MEM_LIMIT). */
-	if (hpa + len < hpa || hpa + len > X86_DIRECT_MAP_LIMIT)
+	/* The identity map: the first 4 GiB and the RAM above that mem_init mapped. */
+	if (!mem_mapped(hpa, len))
 		return (void *)0;
 	return phys_to_virt(hpa);
 }

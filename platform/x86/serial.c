@@ -19,6 +19,7 @@
 #define UART_LCR 3
 #define UART_MCR 4
 #define UART_LSR 5
+#define UART_SCR 7
 #define UART_LCR_8N1 0x03
 #define UART_LCR_DLAB 0x80
 #define UART_FCR_ENABLE_CLEAR 0x07
@@ -28,6 +29,25 @@
 #define UART_DIVISOR 1
 /* About 10 ms of polling at Bochs speed before giving up on one byte. */
 #define UART_THRE_SPINS 1000000u
+
+/*
+ * A 16550 keeps what is written to its scratch register (PC16550D data
+ * sheet, SCR); an absent port reads back 0xff (an undriven ISA bus) or
+ * anything but both patterns.
+ */
+#define UART_PROBE_A 0x5a
+#define UART_PROBE_B 0xa5
+
+bool serial_probe(uint16_t base)
+{
+	uint8_t old = inb(base + UART_SCR);
+	outb(base + UART_SCR, UART_PROBE_A);
+	bool ok = inb(base + UART_SCR) == UART_PROBE_A;
+	outb(base + UART_SCR, UART_PROBE_B);
+	ok = ok && inb(base + UART_SCR) == UART_PROBE_B;
+	outb(base + UART_SCR, old);
+	return ok;
+}
 
 void serial_init(uint16_t base)
 {
@@ -80,6 +100,8 @@ static void wait_thre_irq(uint16_t base)
 
 void serial_putc(uint16_t base, uint8_t c)
 {
+	if (!base)
+		return;                 /* no console UART (serial_console_use(0)) */
 	if (paced.base && base == paced.base) {
 		if (paced.fifo_room == 0) {
 			wait_thre_irq(base);
@@ -104,7 +126,7 @@ void serial_write(uint16_t base, const void *buf, size_t len)
 		serial_putc(base, p[i]);
 }
 
-/* The console UART: COM1 unless the EFI entry found another in the ACPI SPCR. */
+/* The console UART: COM1 unless the ACPI SPCR names another; 0 when there is none (main.c). */
 static uint16_t console_port = SERIAL_COM1;
 
 void serial_console_use(uint16_t base)

@@ -3,6 +3,7 @@
 #ifndef TERN_X86_SERIAL_H
 #define TERN_X86_SERIAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -11,7 +12,9 @@
 #define SERIAL_COM2_IRQ 3
 
 void serial_init(uint16_t base);
-/* The console (x86_log, the guest's console output): COM1 unless told otherwise. */
+/* Whether a 16550 answers at base (its scratch register holds what is written). */
+bool serial_probe(uint16_t base);
+/* The console (x86_log, the guest's console output): COM1 unless told otherwise; 0: none, output dropped. */
 void serial_console_use(uint16_t base);
 uint16_t serial_console_port(void);
 void serial_putc(uint16_t base, uint8_t c);

@@ -78,9 +78,6 @@ static inline struct x86_vcpu *xvcpu_of(const struct vcpu *vcpu)
 
 /* Host RAM for a VM of size bytes (its config.ram_hpa), 0 when none is left. */
 uint64_t x86_vm_ram(uint64_t size);
-/* Host memory below this is identity-mapped (mem.c's limit). */
-#define X86_DIRECT_MAP_LIMIT (4ull << 30)
-
 /* Page-table pages per VM for core's EPT (and later VT-d). */
 #define X86_VM_PT_PAGES 256u
 /*

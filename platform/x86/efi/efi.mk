@@ -16,18 +16,18 @@ EFI_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmi
               -maccumulate-outgoing-args -mgeneral-regs-only -DEFI_FUNCTION_WRAPPER
 EFI_LDS   := /usr/lib/elf_x86_64_efi.lds
 EFI_CRT0  := /usr/lib/crt0-efi-x86_64.o
-# The pure core files the entry needs, compiled again for the PE image.
-EFI_CORE  := core/sha256.c core/boot_image.c core/lib.c
+# The pure core files the entry needs, and the ACPI reader it shares with tern.elf, compiled again for the PE image.
+EFI_CORE  := core/sha256.c core/boot_image.c core/lib.c $(X86_DIR)/acpi.c
 EFI_SRCS  := $(sort $(wildcard $(EFI_DIR)/*.c))
 EFI_OBJS  := $(EFI_SRCS:%.c=$(BUILD)/efi/%.o) $(EFI_CORE:%.c=$(BUILD)/efi/%.o) \
              $(BUILD)/efi/digests.o $(BUILD)/efi/tern_elf.o
-EFI_KERNELS ?= $(BUILD)/guests/testguest.elf
+EFI_KERNELS ?= $(BUILD)/guests/testguest.elf $(BUILD)/guests/testguest.efi
 
 .PHONY: efi
 x86: $(BUILD)/tern.efi
 efi: $(BUILD)/tern.efi
 
-$(BUILD)/efi/%.o: %.c $(wildcard $(EFI_DIR)/*.h) $(CORE_HDRS) $(X86_DIR)/bootinfo.h $(EFI_DIR)/efi.mk
+$(BUILD)/efi/%.o: %.c $(wildcard $(EFI_DIR)/*.h) $(CORE_HDRS) $(X86_DIR)/bootinfo.h $(X86_DIR)/acpi.h $(EFI_DIR)/efi.mk
 	@mkdir -p $(dir $@)
 	@echo '  CC [efi] $<'
 	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
@@ -41,11 +41,14 @@ $(BUILD)/efi/digests.c: $(EFI_KERNELS) $(EFI_DIR)/digests.sh FORCE
 $(BUILD)/efi/digests.o: $(BUILD)/efi/digests.c
 	$(Q)$(CC) $(EFI_CFLAGS) -c $< -o $@
 
-# tern.elf as bytes in .data (symbols _binary_tern_elf_start/_end).
-# tern.elf (debug information stripped) as bytes in .data: symbols _binary_tern_elf_start/_end.
-$(BUILD)/efi/tern_elf.o: $(BUILD)/tern.elf
+# tern.elf without its debug information (a fifth of the size): what tern.efi carries and what
+# the GRUB EFI medium loads (OVMF's disk reads on Bochs are slow).
+$(BUILD)/efi/tern.elf: $(BUILD)/tern.elf
 	@mkdir -p $(dir $@)
-	$(Q)objcopy --strip-debug $< $(BUILD)/efi/tern.elf
+	$(Q)objcopy --strip-debug $< $@
+
+# The stripped tern.elf as bytes in .data: symbols _binary_tern_elf_start/_end.
+$(BUILD)/efi/tern_elf.o: $(BUILD)/efi/tern.elf
 	$(Q)cd $(BUILD)/efi && objcopy -I binary -O elf64-x86-64 -B i386:x86-64 \
 		--rename-section .data=.data.tern_elf,alloc,load,data,contents tern.elf tern_elf.o
 
@@ -98,3 +101,48 @@ efi-esp: $(BUILD)/efi/esp-bochs.img $(OVMF_2M)
 run-efi: deps $(BUILD)/efi/esp-bochs.img $(OVMF_2M)
 	@python3 harness/boot/bochs_run.py --efi-disk $(BUILD)/efi/esp-bochs.img --efi-rom $(OVMF_2M) \
 		--out $(BUILD)/boot-efi --stream
+
+# ---- the GRUB EFI way in: GRUB (x86_64-efi) loads tern.elf by multiboot2 -----------------
+# An ESP with a small GRUB EFI image as the removable-media boot file, grub-tern.cfg as its
+# configuration (prefix /EFI/BOOT, on the ESP it was loaded from) and, as on the GRUB ISO,
+# tern.elf (debug information stripped), the test guest and its second module under /boot. GRUB exits boot services before
+# it jumps (tern.elf's multiboot2 header has no EFI boot-services tag): docs/boot.md.
+GRUB_EFI_MODULES := normal configfile multiboot2 fat part_msdos part_gpt boot echo
+$(BUILD)/efi/grubx64.efi: $(EFI_DIR)/efi.mk
+	@mkdir -p $(dir $@)
+	grub-mkimage -O x86_64-efi -d /usr/lib/grub/x86_64-efi -p /EFI/BOOT -o $@ $(GRUB_EFI_MODULES)
+
+$(BUILD)/efi/esp-grub.img: $(BUILD)/efi/grubx64.efi $(BUILD)/efi/tern.elf $(BUILD)/guests/testguest.elf \
+		harness/boot/grub-tern.cfg harness/boot/tg-module.txt harness/boot/make_esp.py
+	python3 harness/boot/make_esp.py $@ EFI/BOOT/BOOTX64.EFI=$(BUILD)/efi/grubx64.efi \
+		EFI/BOOT/grub.cfg=harness/boot/grub-tern.cfg boot/tern.elf=$(BUILD)/efi/tern.elf \
+		boot/testguest.elf=$(BUILD)/guests/testguest.elf boot/tg-module.txt=harness/boot/tg-module.txt
+
+.PHONY: efi-grub run-grub-efi
+efi-grub: $(BUILD)/efi/esp-grub.img $(OVMF_2M)
+run-grub-efi: deps $(BUILD)/efi/esp-grub.img $(OVMF_2M)
+	@python3 harness/boot/bochs_run.py --efi-disk $(BUILD)/efi/esp-grub.img --efi-rom $(OVMF_2M) \
+		--out $(BUILD)/boot-grub-efi --stream
+
+# ---- a PE32+ Service VM kernel: the test guest wrapped (docs/boot.md) --------------------------
+# harness/guests/pewrap/pewrap.c (an EFI application that only says what it is) with
+# testguest.elf verbatim as its .mbkern section: tern.efi verifies the PE (LoadImage under
+# Secure Boot, else its digest) and runs the ELF in that section.
+TG_PE := $(BUILD)/guests/testguest.efi
+.PHONY: guest-pe
+guest-pe: $(TG_PE)
+
+$(BUILD)/efi/pewrap/testguest_elf.o: $(BUILD)/guests/testguest.elf
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $(BUILD)/efi/pewrap/testguest.elf
+	$(Q)cd $(BUILD)/efi/pewrap && objcopy -I binary -O elf64-x86-64 -B i386:x86-64 \
+		--rename-section .data=.mbkern,alloc,load,readonly,data,contents testguest.elf testguest_elf.o
+
+$(BUILD)/efi/pewrap/pewrap.so: $(BUILD)/efi/harness/guests/pewrap/pewrap.o $(BUILD)/efi/pewrap/testguest_elf.o
+	$(Q)ld -shared -Bsymbolic -nostdlib -znocombreloc -z noexecstack -T $(EFI_LDS) $(EFI_CRT0) $^ \
+		-L/usr/lib -lefi -lgnuefi -o $@
+
+$(TG_PE): $(BUILD)/efi/pewrap/pewrap.so
+	@echo '  EFI $@'
+	$(Q)objcopy -j .text -j .sdata -j .data -j .rodata -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j '.rel.*' -j '.rela.*' -j .reloc -j .mbkern --target efi-app-x86_64 --subsystem=10 $< $@

@@ -2,8 +2,8 @@
 /*
  * Pure parts of the EFI entry, kept apart from the firmware calls so that
  * they are testable on the host (harness/unit/test_x86_efi.c): the command
- * line, the memory map conversion, the ACPI MADT question and where
- * tern.elf's 64-bit EFI entry is.
+ * line, the memory map conversion and where tern.elf's 64-bit EFI entry
+ * is (the ACPI tables: platform/x86/acpi.c).
  */
 #ifndef TERN_EFI_HANDOFF_H
 #define TERN_EFI_HANDOFF_H
@@ -53,25 +53,6 @@ bool efi_cmdline_from_options(const uint16_t *lo, size_t lo_bytes, char *out, si
  * False when there is no kernel=.
  */
 bool efi_kernel_args(const char *cmdline, char *path, size_t path_len, char *kcmd, size_t kcmd_len);
-
-/* ACPI 6.5 5.2.12: MADT flags bit 0, PCAT_COMPAT (a dual 8259 setup is present). */
-#define ACPI_MADT_PCAT_COMPAT 1u
-
-/*
- * Whether the ACPI tables at rsdp say the 8259s exist (MADT PCAT_COMPAT).
- * Reads physical memory through the identity map UEFI provides; every length
- * and checksum is checked. -1 when the tables cannot tell (no RSDP, no MADT,
- * bad checksum), else 0 or 1.
- */
-int efi_acpi_has_8259(uint64_t rsdp);
-
-/*
- * The console the ACPI SPCR table names: its I/O port (a 16550 in system
- * I/O space, which Tern's console drives), 0 when there is no SPCR, -1 when
- * it names a UART Tern cannot drive (memory-mapped, another interface type);
- * *address gets the table's base address either way.
- */
-int efi_acpi_spcr_port(uint64_t rsdp, uint64_t *address);
 
 /* The 8-byte marker in tern.elf's .boot.header followed by the 64-bit entry. */
 #define TERN_EFI_ENTRY_MAGIC "TERNEFI1"

@@ -21,6 +21,7 @@
 #include <efilib.h>
 #include "bootinfo.h"
 #include "efi_handoff.h"
+#include "acpi.h"
 #include "boot_image.h"
 #include "sha256.h"
 #include "lib.h"
@@ -192,6 +193,44 @@ static EFI_STATUS verify_kernel(const char *path, const void *buf, UINTN size, c
 	return EFI_SUCCESS;
 }
 
+/*
+ * What Tern runs of a verified kernel file: an ELF as it is; of a PE32+, the
+ * multiboot ELF its .mbkern section carries (harness/guests/pewrap), from the
+ * same bytes LoadImage or the digest verified — the buffer is ours and is not
+ * read again from the disk. A PE without one (a Linux bzImage today) is
+ * refused: Tern runs multiboot kernels only.
+ */
+static EFI_STATUS kernel_module(const char *kpath, const uint8_t *kbuf, UINTN ksize, const struct boot_image *kimg,
+				uint64_t mem_limit, struct boot_module *mod)
+{
+	const uint8_t *run = kbuf;
+	uint64_t run_len = ksize;
+	if (kimg->kind == BOOT_IMAGE_PE32PLUS) {
+		char why[160];
+		if (!kimg->payload_len)
+			return refuse(EFI_UNSUPPORTED, kpath, "PE: no " BOOT_IMAGE_PAYLOAD_SECTION
+				      " section: Tern runs multiboot kernels and this PE carries none");
+		run = kbuf + kimg->payload_off;
+		run_len = kimg->payload_len;
+		struct boot_image inner;
+		int ret = boot_image_check(run, run_len, mem_limit, &inner);
+		if (!ret && inner.kind == BOOT_IMAGE_PE32PLUS) {
+			ret = -1;
+			tern_strlcpy(inner.why, "a PE again, not a multiboot ELF", sizeof(inner.why));
+		}
+		if (ret) {
+			tern_snprintf(why, sizeof(why), "PE: its " BOOT_IMAGE_PAYLOAD_SECTION " kernel: %s", inner.why);
+			return refuse(EFI_LOAD_ERROR, kpath, why);
+		}
+		say("tern.efi: %s: runs the %s multiboot kernel in its " BOOT_IMAGE_PAYLOAD_SECTION
+		    " section (%lu bytes at file offset 0x%lx)", kpath, boot_image_kind_name(inner.kind),
+		    (unsigned long)run_len, (unsigned long)kimg->payload_off);
+	}
+	mod->start = (uint64_t)(UINTN)run;
+	mod->end = mod->start + run_len;
+	return EFI_SUCCESS;
+}
+
 static uint64_t find_rsdp(void)
 {
 	EFI_GUID acpi20 = ACPI_20_TABLE_GUID, acpi10 = ACPI_TABLE_GUID;
@@ -348,30 +387,23 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	st = verify_kernel(kpath, kbuf, ksize, &kimg, sb);
 	if (EFI_ERROR(st))
 		return st;
-	mod->start = (uint64_t)(UINTN)kbuf;
-	mod->end = mod->start + ksize;
+	st = kernel_module(kpath, kbuf, ksize, &kimg, mem_limit, mod);
+	if (EFI_ERROR(st))
+		return st;
 	bi->nmodules = 1;
 
 	bi->acpi_rsdp = find_rsdp();
-	int pic = efi_acpi_has_8259(bi->acpi_rsdp);
-	/*
-	 * The MADT's PCAT_COMPAT flag decides. With no ACPI tables at all (OVMF on
-	 * Bochs has no fw_cfg to get them from) the machine is a PC-AT, which has
-	 * them by definition; tables without a readable MADT leave them alone.
-	 */
-	bi->have_8259 = pic == 1 || (pic < 0 && !bi->acpi_rsdp);
-	say("tern.efi: ACPI RSDP at 0x%lx, 8259 PICs %s", (unsigned long)bi->acpi_rsdp,
-	    pic == 1 ? "present (MADT PCAT_COMPAT)" : pic == 0 ? "absent (MADT)" :
-	    bi->acpi_rsdp ? "unknown (no MADT): left alone" : "assumed (no ACPI tables: a PC-AT)");
-
-	uint64_t spcr_addr = 0;
-	int port = efi_acpi_spcr_port(bi->acpi_rsdp, &spcr_addr);
-	if (port > 0) {
-		bi->console_port = (uint32_t)port;
-		say("tern.efi: console: the ACPI SPCR's UART at I/O port 0x%x", port);
-	} else if (port < 0) {
+	struct acpi_facts acpi;
+	(void)acpi_init(bi->acpi_rsdp);
+	acpi_facts(&acpi);
+	bi->have_8259 = acpi.have_8259;
+	say("tern.efi: ACPI RSDP at 0x%lx, 8259 PICs %s", (unsigned long)bi->acpi_rsdp, acpi_8259_why(&acpi));
+	if (acpi.spcr_port > 0) {
+		bi->console_port = (uint32_t)acpi.spcr_port;
+		say("tern.efi: console: the ACPI SPCR's UART at I/O port 0x%x", acpi.spcr_port);
+	} else if (acpi.spcr_port < 0) {
 		say("tern.efi: console: COM1; the ACPI SPCR's UART at 0x%lx is not an I/O-port 16550",
-		    (unsigned long)spcr_addr);
+		    (unsigned long)acpi.spcr_address);
 	} else {
 		say("tern.efi: console: COM1 (no ACPI SPCR table)");
 	}

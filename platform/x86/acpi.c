@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* ACPI tables, checked before use (acpi.h). Machine state, not core state. */
+#include "acpi.h"
+#include "err.h"
+#include "lib.h"
+#include "unaligned.h"
+
+/* ACPI 6.5 5.2.5.3 (RSDP), 5.2.6 (header), 5.2.8 (XSDT), 5.2.7 (RSDT). */
+#define RSDP_V1_LEN 20
+#define RSDP_V2_LEN 36
+#define RSDP_REV 15
+#define RSDP_RSDT 16
+#define RSDP_LEN 20
+#define RSDP_XSDT 24
+#define RSDP_MAX_LEN 4096
+#define MADT_FLAGS_OFF 40
+
+static struct {
+	uintptr_t window;
+	uint64_t size;
+	const uint8_t *root;
+	unsigned esize;         /* 8: XSDT entries, 4: RSDT entries */
+	uint32_t n;
+} acpi_st;
+
+/* [pa, pa + len) inside the window, or NULL. */
+static const uint8_t *phys(uint64_t pa, uint64_t len)
+{
+	if (pa > acpi_st.size || len > acpi_st.size - pa)
+		return NULL;
+	return (const uint8_t *)(acpi_st.window + (uintptr_t)pa);
+}
+
+static bool sum_ok(const uint8_t *p, size_t len)
+{
+	uint8_t s = 0;
+	for (size_t i = 0; i < len; i++)
+		s = (uint8_t)(s + p[i]);
+	return s == 0;
+}
+
+/* The table at pa if it is a valid one with this signature (sig NULL: any). */
+static const uint8_t *table_at(uint64_t pa, const char *sig)
+{
+	const uint8_t *h = pa ? phys(pa, ACPI_HDR_LEN) : NULL;
+	if (!h || (sig && tern_memcmp(h, sig, 4) != 0))
+		return NULL;
+	uint32_t len = rd32(h + 4);
+	if (len < ACPI_HDR_LEN || len > ACPI_MAX_TABLE || !phys(pa, len) || !sum_ok(h, len))
+		return NULL;
+	return h;
+}
+
+int acpi_init_window(uintptr_t window, uint64_t size, uint64_t rsdp)
+{
+	acpi_st.window = window;
+	acpi_st.size = size;
+	acpi_st.root = NULL;
+	acpi_st.n = 0;
+	const uint8_t *r = rsdp ? phys(rsdp, RSDP_V1_LEN) : NULL;
+	if (!r || tern_memcmp(r, "RSD PTR ", 8) != 0 || !sum_ok(r, RSDP_V1_LEN))
+		return -TERN_ENOENT;
+	/* ACPI 2.0+: the XSDT when the extended structure checks out, else the RSDT. */
+	uint32_t len = 0;
+	if (r[RSDP_REV] >= 2 && phys(rsdp, RSDP_V2_LEN))
+		len = rd32(r + RSDP_LEN);
+	if (len >= RSDP_V2_LEN && len <= RSDP_MAX_LEN && phys(rsdp, len) && sum_ok(r, len) &&
+	    (acpi_st.root = table_at(rd64(r + RSDP_XSDT), "XSDT")) != NULL) {
+		acpi_st.esize = 8;
+	} else if ((acpi_st.root = table_at(rd32(r + RSDP_RSDT), "RSDT")) != NULL) {
+		acpi_st.esize = 4;
+	} else {
+		return -TERN_EINVAL;
+	}
+	acpi_st.n = (rd32(acpi_st.root + 4) - ACPI_HDR_LEN) / acpi_st.esize;
+	return 0;
+}
+
+int acpi_init(uint64_t rsdp)
+{
+	return acpi_init_window(0, ACPI_PHYS_LIMIT, rsdp);
+}
+
+const void *acpi_find_table(const char sig[4])
+{
+	for (uint32_t i = 0; acpi_st.root && i < acpi_st.n; i++) {
+		const uint8_t *e = acpi_st.root + ACPI_HDR_LEN + (size_t)i * acpi_st.esize;
+		const uint8_t *t = table_at(acpi_st.esize == 8 ? rd64(e) : rd32(e), sig);
+		if (t)
+			return t;
+	}
+	return NULL;
+}
+
+uint32_t acpi_table_len(const void *table)
+{
+	return rd32((const uint8_t *)table + 4);
+}
+
+/*
+ * Microsoft's Serial Port Console Redirection table, revision 2: interface
+ * type at 36 (the DBG2 serial subtypes), the base address as an ACPI Generic
+ * Address Structure at 40 (ACPI 6.5 5.2.3.2: space id, width, offset, access
+ * size, then the 64-bit address at 44).
+ */
+#define SPCR_TYPE_OFF 36
+#define SPCR_GAS_OFF 40
+#define SPCR_MIN_LEN 52
+#define SPCR_16550 0x00
+#define SPCR_16550_SUBSET 0x01
+#define SPCR_16550_GAS 0x12
+#define ACPI_GAS_SYSTEM_IO 1
+#define IO_PORT_MAX_UART 0xfff8         /* the 16550's eight registers fit below 0x10000 */
+
+void acpi_facts(struct acpi_facts *out)
+{
+	tern_memset(out, 0, sizeof(*out));
+	out->tables = acpi_st.root != NULL;
+	const uint8_t *madt = acpi_find_table("APIC");
+	out->pcat_compat = -1;
+	if (madt && acpi_table_len(madt) >= MADT_FLAGS_OFF + 4)
+		out->pcat_compat = (rd32(madt + MADT_FLAGS_OFF) & ACPI_MADT_PCAT_COMPAT) ? 1 : 0;
+	/*
+	 * The MADT's PCAT_COMPAT flag decides. With no ACPI tables at all (a BIOS
+	 * without them, or OVMF on Bochs, which has no fw_cfg to get them from)
+	 * the machine is a PC-AT, which has the 8259s by definition; tables
+	 * without a usable MADT leave them alone.
+	 */
+	out->have_8259 = out->pcat_compat == 1 || (out->pcat_compat < 0 && !out->tables);
+	const uint8_t *spcr = acpi_find_table("SPCR");
+	if (spcr && acpi_table_len(spcr) >= SPCR_MIN_LEN) {
+		uint8_t type = spcr[SPCR_TYPE_OFF], space = spcr[SPCR_GAS_OFF];
+		uint64_t addr = rd64(spcr + SPCR_GAS_OFF + 4);
+		out->spcr_address = addr;
+		bool uart = type == SPCR_16550 || type == SPCR_16550_SUBSET || type == SPCR_16550_GAS;
+		out->spcr_port = uart && space == ACPI_GAS_SYSTEM_IO && addr && addr <= IO_PORT_MAX_UART ?
+				 (int)addr : -1;
+	}
+}
+
+const char *acpi_8259_why(const struct acpi_facts *f)
+{
+	if (f->pcat_compat == 1)
+		return "present (MADT PCAT_COMPAT)";
+	if (f->pcat_compat == 0)
+		return "absent (MADT)";
+	return f->tables ? "unknown (no MADT): left alone" : "assumed (no ACPI tables: a PC-AT)";
+}
+
+/* ACPI 6.5 5.2.5.1: the EBDA segment at 0x40E, its first KiB; then the BIOS ROM area. */
+#define BDA_EBDA_SEG 0x40e
+#define EBDA_SCAN_LEN 1024
+#define BIOS_ROM_START 0xe0000
+#define BIOS_ROM_END 0x100000
+#define RSDP_ALIGN 16
+
+/* An RSDP starting in [start, end) on a 16-byte boundary. */
+static uint64_t scan(uint64_t start, uint64_t end)
+{
+	for (uint64_t pa = start; pa < end; pa += RSDP_ALIGN) {
+		const uint8_t *r = phys(pa, RSDP_V1_LEN);
+		if (r && tern_memcmp(r, "RSD PTR ", 8) == 0 && sum_ok(r, RSDP_V1_LEN))
+			return pa;
+	}
+	return 0;
+}
+
+uint64_t acpi_scan_bios(void)
+{
+	const uint8_t *seg = phys(BDA_EBDA_SEG, 2);
+	uint64_t ebda = seg ? (uint64_t)(seg[0] | seg[1] << 8) << 4 : 0;
+	uint64_t pa = ebda ? scan(ebda, ebda + EBDA_SCAN_LEN) : 0;
+	return pa ? pa : scan(BIOS_ROM_START, BIOS_ROM_END);
+}
