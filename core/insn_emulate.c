@@ -518,6 +518,8 @@ static __attribute__((noinline)) int do_string(struct emul_ctx *c, const struct 
 			c->rep_pending = true;
 			break;
 		}
+		if (n > 0 && c->iter)
+			c->iter(c->opaque);
 		if (uses_si && (rc = linearize(c, in->seg, rsi & am, sz, false, &la_s)) != 0)
 			break;
 		if (uses_di && (rc = linearize(c, VCPU_ES, rdi & am, sz, in->op == INSN_OP_MOVS ||

@@ -78,8 +78,22 @@ int mmio_gpa_access(struct vm *vm, uint64_t gpa, void *buf, unsigned len, bool w
  */
 int mmio_emulate(struct vcpu *vcpu, struct guest_fault *f, bool *retired);
 
-/* EPT-violation exit on an emulated range (SDM Vol. 3C 28.2.1, Table 28-7). */
+/*
+ * EPT-violation exit on an emulated range, or with a device model attached
+ * (ioreq_ready) on anything that is not RAM (SDM Vol. 3C 28.2.1, Table
+ * 28-7). An access that reaches neither a device nor RAM becomes an
+ * IOREQ_TYPE_MMIO request (EXIT_ACTION_WAIT_IO); the instruction is
+ * finished by mmio_resume once it completes (docs/mmio.md).
+ */
 enum exit_action mmio_exit(struct vcpu *vcpu, const struct exit_record *ex);
+
+/*
+ * @pre vcpu->mmio.resume, the vCPU runnable, in its own context (vcpu_pre_entry).
+ * Re-runs the instruction whose request completed: it retires (or takes
+ * its fault) and the result is EXIT_ACTION_RESUME, or it needs the next
+ * request (EXIT_ACTION_WAIT_IO), or the VM stops (EXIT_ACTION_STOP).
+ */
+enum exit_action mmio_resume(struct vcpu *vcpu);
 
 /* EPT-violation exit qualification bits (SDM Vol. 3C Table 28-7). */
 #define EPT_QUAL_READ        (1ull << 0)

@@ -456,6 +456,9 @@ int vm_mgr_set_vcpu_state(struct vm *vm, uint16_t vcpu_id, const struct vcpu_loa
 		vcpu->load_pending = true;
 		/* The cache described the old state; nothing of it is written back. */
 		vcpu_cache_reset(vcpu);
+		/* An MMIO instruction of the old state does not go on in the new one. */
+		vcpu->mmio.active = false;
+		vcpu->mmio.resume = false;
 	}
 	return ret;
 }
