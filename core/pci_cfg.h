@@ -48,6 +48,11 @@ enum pci_cfg_op {
  * IOREQ page: without one an enabled CONFIG_DATA access also reads all ones
  * (no device model, no devices).
  */
+/* Whether pci_cfg_access serves the access (a dword at 0xCF8, or CONFIG_DATA): not PCI_CFG_NONE. */
+bool pci_cfg_port(uint16_t port, unsigned size);
+/* Whether pci_cfg_access makes it a request: CONFIG_DATA with the latch enabled, and `ioreq`. */
+bool pci_cfg_is_request(const struct vm *vm, uint16_t port, unsigned size, bool ioreq);
+
 enum pci_cfg_op pci_cfg_access(struct vm *vm, uint16_t port, unsigned size, bool write,
 			       uint32_t *value, bool ioreq, struct ioreq *req);
 
