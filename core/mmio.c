@@ -20,6 +20,8 @@
 #include "lib.h"
 #include "log.h"
 #include "page_walk.h"
+#include "range.h"
+#include "vm_memory.h"
 #include "retire.h"
 #include "platform.h"
 
@@ -33,16 +35,23 @@ int mmio_register(struct vm *vm, uint64_t gpa, uint64_t size, const struct mmio_
 
 	if (size == 0 || gpa + size < gpa || !ops || !ops->read || !ops->write)
 		return -TERN_EINVAL;
-	for (unsigned i = 0; i < bus->count; i++) {
-		const struct mmio_range *r = &bus->ranges[i];
-
-		if (gpa < r->gpa + r->size && r->gpa < gpa + size)
-			return -TERN_EEXIST;
-	}
+	/* One device per byte, and never over the VM's RAM (vm_memory_map refuses the converse). */
+	if (mmio_overlaps(vm, gpa, size) || vm_memory_gpa_mapped(vm, gpa, size))
+		return -TERN_EEXIST;
 	if (bus->count == MMIO_MAX_RANGES)
 		return -TERN_ENOSPC;
 	bus->ranges[bus->count++] = (struct mmio_range){ gpa, size, ops, opaque, name };
 	return 0;
+}
+
+bool mmio_overlaps(const struct vm *vm, uint64_t gpa, uint64_t size)
+{
+	const struct mmio_bus *bus = &vm->mmio;
+
+	for (unsigned i = 0; i < bus->count; i++)
+		if (range_overlaps(gpa, size, bus->ranges[i].gpa, bus->ranges[i].size))
+			return true;
+	return false;
 }
 
 const struct mmio_range *mmio_find(struct vm *vm, uint64_t gpa)

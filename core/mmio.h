@@ -49,11 +49,14 @@ struct mmio_bus {
 
 /*
  * Register [gpa, gpa+size). -TERN_EINVAL for an empty or wrapping range or
- * missing callbacks, -TERN_EEXIST when it overlaps a registered range,
- * -TERN_ENOSPC when the bus is full.
+ * missing callbacks, -TERN_EEXIST when it overlaps a registered range or
+ * guest-physical memory the VM's EPT maps (its RAM: vm_memory_map refuses
+ * RAM over a registered range in turn), -TERN_ENOSPC when the bus is full.
  */
 int mmio_register(struct vm *vm, uint64_t gpa, uint64_t size, const struct mmio_dev_ops *ops,
 		  void *opaque, const char *name);
+/* Whether a registered range overlaps [gpa, gpa+size) (@pre no wrap). */
+bool mmio_overlaps(const struct vm *vm, uint64_t gpa, uint64_t size);
 /* The range holding @gpa, or NULL. */
 const struct mmio_range *mmio_find(struct vm *vm, uint64_t gpa);
 
