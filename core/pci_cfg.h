@@ -45,8 +45,9 @@ enum pci_cfg_op {
  * Classify and serve a port access of `size` bytes at `port` that no
  * in-hypervisor device claimed. A write's data is in *value; a read's
  * result goes there for PCI_CFG_DONE. `ioreq` says whether the VM has an
- * IOREQ page: without one an enabled CONFIG_DATA access also reads all ones
- * (no device model, no devices).
+ * IOREQ page: without one an enabled CONFIG_DATA access is served here: the
+ * hypervisor's host bridge at 00:00.0 (pci_hostbridge.h), all ones for
+ * every other function (no device model, no devices).
  */
 /* Whether pci_cfg_access serves the access (a dword at 0xCF8, or CONFIG_DATA): not PCI_CFG_NONE. */
 bool pci_cfg_port(uint16_t port, unsigned size);
