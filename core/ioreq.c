@@ -28,6 +28,14 @@ static int put64(struct vm *svm, uint64_t gpa, uint64_t v)
 	return ret ? ret : put32(svm, gpa + 4, (uint32_t)(v >> 32));
 }
 
+static uint64_t le64(const uint8_t *b)
+{
+	uint64_t v = 0;
+	for (unsigned i = 8; i > 0; i--)
+		v = v << 8 | b[i - 1];
+	return v;
+}
+
 static int get32(struct vm *svm, uint64_t gpa, uint32_t *v)
 {
 	uint8_t b[4];
@@ -188,7 +196,7 @@ void ioreq_release(struct vm *vm)
 static int complete(struct vm *vm, uint16_t vcpu_id, bool poll)
 {
 	struct vm *svm = vm_service(vm->hv);
-	uint32_t state, lo = 0, hi = 0;
+	uint32_t state;
 
 	if (vcpu_id >= vm->config.vcpu_count || vcpu_id >= IOREQ_SLOTS || !svm || !vm->ioreq_valid) {
 		if (may_report(vm))
@@ -225,23 +233,29 @@ static int complete(struct vm *vm, uint16_t vcpu_id, bool poll)
 	 * changing: one that reads differently is a corrupt completion, refused
 	 * with the slot left as it is (the vCPU stays parked).
 	 */
-	uint32_t size_lo, size_hi;
-	if (get32(svm, slot + IOREQ_OFF_SIZE, &size_lo) || get32(svm, slot + IOREQ_OFF_SIZE + 4, &size_hi))
+	/* The size (u64) and the value after it, in one read (one EPT walk). */
+	uint8_t b[IOREQ_OFF_VALUE + 8 - IOREQ_OFF_SIZE];
+	if (gmem_read(svm, slot + IOREQ_OFF_SIZE, b, sizeof(b)))
 		goto unmapped;
-	if (size_hi || size_lo != req->size) {
+	uint64_t size = le64(b);
+	if (size != req->size) {
 		if (may_report(vm))
-			log_err("vm%u vcpu%u: IOREQ completed with size %u, requested %u", vm->id,
-				vcpu_id, size_hi ? 0xffffffffu : size_lo, req->size);
+			log_err("vm%u vcpu%u: IOREQ completed with size %llu, requested %u", vm->id,
+				vcpu_id, (unsigned long long)size, req->size);
 		return -TERN_EINVAL;
 	}
+	/*
+	 * Only the value is taken from the page, cut to the size Tern asked
+	 * for; port I/O and PCI config values are 32-bit fields (the word
+	 * after is padding, or the PCI bus), a write's value is not read back.
+	 */
+	uint64_t value = 0;
 	if (req->dir == IOREQ_READ) {
-		/* Only the value is taken from the page, cut to the size Tern asked for;
-		 * port I/O and PCI config values are 32-bit fields. */
-		if (get32(svm, slot + IOREQ_OFF_VALUE, &lo) ||
-		    (req->type == IOREQ_TYPE_MMIO && get32(svm, slot + IOREQ_OFF_VALUE + 4, &hi)))
-			goto unmapped;
+		value = le64(b + IOREQ_OFF_VALUE - IOREQ_OFF_SIZE);
+		if (req->type != IOREQ_TYPE_MMIO)
+			value = (uint32_t)value;
+		value &= tern_size_mask(req->size);
 	}
-	uint64_t value = ((uint64_t)hi << 32 | lo) & tern_size_mask(req->size);
 	/* Everything read before the slot is handed back. */
 	if (publish(svm, slot, IOREQ_FREE))
 		goto unmapped;
