@@ -178,11 +178,11 @@ static int dm_access(struct mmio_ctx *m, uint64_t la, const uint64_t gpa[2], uns
 		     uint8_t *buf, unsigned len, bool write, struct guest_fault *f)
 {
 	struct mmio_wait *w = m->w;
-	struct mmio_log_entry *e = &w->log[w->count];
-	unsigned pos = w->part;
 
 	if (w->count >= MMIO_LOG_MAX)
 		return -TERN_ENOSPC;
+	struct mmio_log_entry *e = &w->log[w->count];
+	unsigned pos = w->part;
 	if (!write)
 		tern_memcpy(buf, e->data, pos);
 	while (pos < len) {
