@@ -387,6 +387,28 @@ START_TEST(write_protect_in_between)
 }
 END_TEST
 
+START_TEST(new_state_abandons_the_instruction)
+{
+	/* A completion taken while paused, then HC_SET_VCPU_REGS: the old instruction does not go on. */
+	vcpu_cache_fill(v, VCPU_RBX, LA_DM);
+	ck_assert_int_eq(RUN("\x8b\x03", DM, false), EXIT_ACTION_WAIT_IO);
+	ck_assert_int_eq(vm_mgr_pause(uos), 0);
+	complete(0x42);
+	ck_assert(v->mmio.resume);
+	struct vcpu_load_state st;
+	vm_mgr_reset_state(&st, 0);
+	atomic_store32(&v->running, 0);
+	ck_assert_int_eq(vm_mgr_set_vcpu_state(uos, 0, &st), 0);
+	ck_assert(!v->mmio.resume);
+	ck_assert(!v->mmio.active);
+	ck_assert_int_eq(vm_mgr_resume(uos), 0);
+	vcpu_pre_entry(v);
+	ck_assert_uint_eq(v->state, VCPU_STATE_RUNNABLE);
+	ck_assert_uint_eq(slot32(IOREQ_OFF_STATE), IOREQ_FREE);   /* no request made */
+	ck_assert(!vcpu_reg_dirty(v, VCPU_RAX));
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("mmio_ioreq");
@@ -401,6 +423,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, pause_in_between);
 	tcase_add_test(t, fault_after_completion);
 	tcase_add_test(t, write_protect_in_between);
+	tcase_add_test(t, new_state_abandons_the_instruction);
 	suite_add_tcase(s, t);
 	return s;
 }
