@@ -74,6 +74,23 @@ static inline uint32_t atomic_add32(uint32_t *p, uint32_t v)
 	return __atomic_add_fetch(p, v, __ATOMIC_SEQ_CST);
 }
 
+/*
+ * Ordering for data published through a flag in shared memory (the IOREQ
+ * slot's state, ioreq.c): a release fence keeps earlier loads and stores
+ * before a later store of the flag; an acquire fence keeps a load of the
+ * flag before the loads after it. No instruction on x86-64 (TSO, SDM Vol.
+ * 3A 9.2.2), but the compiler may not move accesses across them.
+ */
+static inline void atomic_release_fence(void)
+{
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static inline void atomic_acquire_fence(void)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+}
+
 /* A full barrier (MFENCE on x86-64). */
 static inline void atomic_fence(void)
 {

@@ -46,6 +46,11 @@ static void reblock_nmi_for_retry(struct vcpu *vcpu, const struct exit_record *e
 
 enum exit_action ept_wp_request(struct vcpu *vcpu, uint64_t gpa)
 {
+	return ept_wp_request_then(vcpu, gpa, 0);
+}
+
+enum exit_action ept_wp_request_then(struct vcpu *vcpu, uint64_t gpa, ioreq_post_fn post)
+{
 	struct vm *vm = vcpu->vm;
 	if (!ioreq_ready(vm)) {
 		log_err("vm%u: write to write-protected gpa 0x%llx with no device model", vm->id,
@@ -54,7 +59,7 @@ enum exit_action ept_wp_request(struct vcpu *vcpu, uint64_t gpa)
 		return EXIT_ACTION_STOP;
 	}
 	struct ioreq req = { .type = IOREQ_TYPE_WP, .dir = IOREQ_WRITE, .addr = gpa };
-	return ioreq_send(vcpu, &req, 0);
+	return ioreq_send(vcpu, &req, post);
 }
 
 enum exit_action ept_violation_exit(struct vcpu *vcpu, const struct exit_record *ex)

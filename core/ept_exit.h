@@ -4,6 +4,7 @@
 #define TERN_EPT_EXIT_H
 
 #include "exit_handlers.h"
+#include "ioreq_types.h"
 
 enum exit_action ept_violation_exit(struct vcpu *vcpu, const struct exit_record *ex);
 /*
@@ -14,6 +15,8 @@ enum exit_action ept_violation_exit(struct vcpu *vcpu, const struct exit_record 
  * answered. Without a device model the VM stops (bad memory).
  */
 enum exit_action ept_wp_request(struct vcpu *vcpu, uint64_t gpa);
+/* The same, with post-work when it completes (an emulation that goes on from there: mmio.c). */
+enum exit_action ept_wp_request_then(struct vcpu *vcpu, uint64_t gpa, ioreq_post_fn post);
 enum exit_action ept_misconfig_exit(struct vcpu *vcpu, const struct exit_record *ex);
 
 #endif

@@ -11,6 +11,7 @@
 #include "exit_handlers.h"
 #include "intr.h"
 #include "log.h"
+#include "mmio.h"
 #include "platform.h"
 #include "request.h"
 #include "vm.h"
@@ -268,17 +269,12 @@ static enum exit_action dispatch(struct vcpu *vcpu, const struct exit_record *ex
 	return apply_policy(vcpu, e->policy, basic);
 }
 
-enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *ex)
+/*
+ * The vCPU's scheduling state after a handling (an exit's, or an MMIO
+ * instruction going on before entry) that came to `action`.
+ */
+static enum exit_action settle(struct vcpu *vcpu, enum exit_action action)
 {
-	vcpu->exits++;
-	enum exit_action action = dispatch(vcpu, ex);
-
-	/* The common case changes nothing: no lock (a pause arriving now finds it as it was). */
-	if (action == EXIT_ACTION_RESUME && !vcpu->hc_wait &&
-	    __atomic_load_n(&vcpu->state, __ATOMIC_RELAXED) == VCPU_STATE_RUNNABLE) {
-		plat_trace_exit(vcpu, ex, action);
-		return action;
-	}
 	tern_lock(&vcpu->sched_lock);
 	/* Paused meanwhile by the VM manager: the state it returns to changes. */
 	enum vcpu_state *s = vcpu->state == VCPU_STATE_PAUSED ? &vcpu->paused_state : &vcpu->state;
@@ -303,6 +299,21 @@ enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *e
 		vcpu->state = VCPU_STATE_STOPPED;
 	vcpu->hc_wait = false;
 	tern_unlock(&vcpu->sched_lock);
+	return action;
+}
+
+enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *ex)
+{
+	vcpu->exits++;
+	enum exit_action action = dispatch(vcpu, ex);
+
+	/* The common case changes nothing: no lock (a pause arriving now finds it as it was). */
+	if (action == EXIT_ACTION_RESUME && !vcpu->hc_wait &&
+	    __atomic_load_n(&vcpu->state, __ATOMIC_RELAXED) == VCPU_STATE_RUNNABLE) {
+		plat_trace_exit(vcpu, ex, action);
+		return action;
+	}
+	action = settle(vcpu, action);
 	plat_trace_exit(vcpu, ex, action);
 	return action;
 }
@@ -311,6 +322,14 @@ void vcpu_pre_entry(struct vcpu *vcpu)
 {
 	/* Requests from this and other CPUs (EPT/VPID invalidation, IOREQ post-work). */
 	vcpu_handle_requests(vcpu);
+	/*
+	 * An MMIO instruction whose request completed goes on, in the vCPU's
+	 * own context, once it is runnable (not while paused: a paused VM
+	 * makes no access); it may need the next request and park again.
+	 */
+	if (vcpu->mmio.resume && vcpu->state == VCPU_STATE_RUNNABLE &&
+	    settle(vcpu, mmio_resume(vcpu)) != EXIT_ACTION_RESUME)
+		return;
 	/* Pending NMI/interrupt: inject now or ask for the window exit. */
 	intr_inject_pending(vcpu);
 }

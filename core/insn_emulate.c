@@ -491,6 +491,7 @@ static __attribute__((noinline)) int do_string(struct emul_ctx *c, const struct 
 	uint64_t rax = in->op == INSN_OP_LODS ? 0 : gpr_read(v, VCPU_RAX, sz, true);
 	uint64_t cnt = rcx & am, a, b, la_s = 0, la_d = 0;
 	bool loaded = false;
+	void (*iter)(void *) = c->iter;
 	uint32_t n = 0;
 	int rc = 0;
 
@@ -518,6 +519,8 @@ static __attribute__((noinline)) int do_string(struct emul_ctx *c, const struct 
 			c->rep_pending = true;
 			break;
 		}
+		if (iter && n > 0)
+			iter(c->opaque);
 		if (uses_si && (rc = linearize(c, in->seg, rsi & am, sz, false, &la_s)) != 0)
 			break;
 		if (uses_di && (rc = linearize(c, VCPU_ES, rdi & am, sz, in->op == INSN_OP_MOVS ||

@@ -52,6 +52,13 @@ struct emul_ctx {
 	uint32_t max_rep;
 	bool rep_pending;        /* out: a REP stopped early; RIP not advanced */
 	struct guest_fault fault;
+	/*
+	 * Optional: called before each iteration of a string instruction
+	 * after the first. The iterations before it are committed (RSI, RDI,
+	 * RCX) however the instruction stops from here on, so a caller that
+	 * logs accesses to re-run the instruction (mmio.c) may forget theirs.
+	 */
+	void (*iter)(void *opaque);
 };
 
 /*
@@ -71,6 +78,7 @@ static inline void emul_ctx_init(struct emul_ctx *c, struct vcpu *vcpu,
 	c->rep_pending = false;
 	c->fault.valid = false;
 	c->no_prot = false;
+	c->iter = 0;
 	if (!(vcpu_get_reg(vcpu, VCPU_CR0) & X86_CR0_PE)) {
 		c->mode = INSN_MODE_16;
 		c->no_prot = true;

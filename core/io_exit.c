@@ -65,7 +65,7 @@ enum exit_action io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 		case PCI_CFG_REQUEST:
 			/* As for port I/O: retire now, RAX merged by the post-work. */
 			vcpu_retire_insn(vcpu, ex->instr_len);
-			return ioreq_send(vcpu, &req, pio_post);
+			return ioreq_send(vcpu, &req, in ? pio_post : 0);
 		case PCI_CFG_DONE:
 			if (in)
 				merge_in(vcpu, size, value);
@@ -80,7 +80,7 @@ enum exit_action io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 					      .addr = port, .size = size, .value = value };
 			/* The instruction retires now; RAX is merged when the device model completes. */
 			vcpu_retire_insn(vcpu, ex->instr_len);
-			return ioreq_send(vcpu, &req, pio_post);
+			return ioreq_send(vcpu, &req, in ? pio_post : 0);
 		}
 		/* Nothing answers: reads float high, writes are dropped (as pio_access). */
 		if (in)

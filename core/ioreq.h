@@ -11,8 +11,18 @@
  * Only the hypervisor writes PENDING and FREE. It keeps its own copy of
  * each request and trusts nothing it reads back but the completion state
  * and the value, which it masks to the request's size (a 32-bit field for
- * port I/O and PCI config, 64-bit for MMIO); the size must read back as
- * the request's.
+ * port I/O and PCI config, 64-bit for MMIO; bits beyond the size are
+ * ignored, as ACRN does, not an error); the size must read back as the
+ * request's. The state is written last after a release fence and read
+ * first with an acquire fence (atomic.h).
+ *
+ * A Service VM that misbehaves is refused and reported (one log line
+ * each, IOREQ_REPORTS_MAX per VM), and changes nothing: completing twice
+ * or a slot with nothing pending, a slot whose state is not COMPLETE
+ * (PENDING and FREE are the hypervisor's, a value past FREE is no state),
+ * a size that is not the request's, a page that stopped being its memory.
+ * The vCPU stays parked meanwhile; its VM can be paused, reset and
+ * destroyed, and the request still outstanding is reported then.
  */
 #ifndef TERN_IOREQ_H
 #define TERN_IOREQ_H
@@ -50,6 +60,8 @@ struct vcpu;
 #define IOREQ_UPCALL_VECTOR_MIN 0x20
 #define IOREQ_UPCALL_VECTOR_MAX 0xff
 
+#define IOREQ_REPORTS_MAX 16
+
 /*
  * The Service VM names the page (a guest-physical address in its own
  * memory) for a User VM's requests. Every slot is set FREE.
@@ -77,10 +89,22 @@ enum exit_action ioreq_send(struct vcpu *vcpu, const struct ioreq *req, ioreq_po
  * stays paused).
  * -TERN_EINVAL: no such vCPU, nothing outstanding, completed already
  * (its post-work not yet run), or the slot's size is not the request's
- * (the slot and the vCPU stay as they are); -TERN_EBUSY: the
- * slot is not COMPLETE yet; -TERN_EFAULT: the page cannot be read.
+ * (the slot and the vCPU stay as they are); -TERN_EBUSY: the slot is not
+ * COMPLETE (PENDING, PROCESSING, or FREE or no state at all, which the
+ * Service VM may not write); -TERN_EFAULT: the page cannot be read. Each
+ * is reported (above), but a slot still PENDING or PROCESSING in polling
+ * mode.
  */
 int ioreq_complete(struct vm *vm, uint16_t vcpu_id);
+
+/*
+ * Log the vCPU's outstanding request, if any: "vm1 vcpu0 <why>: MMIO read
+ * at 0xd0000010, 4 bytes" (for PCI config the address is the port).
+ */
+void ioreq_report_pending(struct vcpu *vcpu, const char *why);
+
+/* The VM goes away: every one of its slots is set FREE (nothing of it left for the device model). */
+void ioreq_release(struct vm *vm);
 
 /*
  * HC_SET_CALLBACK_VECTOR: the vector the Service VM's vCPU 0 gets as an

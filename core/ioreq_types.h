@@ -25,7 +25,11 @@ struct ioreq {
 	uint32_t pci_reg;  /* CONFIG_ADDRESS register + byte offset in CONFIG_DATA */
 };
 
-/* Run when the request completes: merge a read's value into the guest. */
+/*
+ * Run when the request completes, on the vCPU before its next entry
+ * (reads and writes alike): merge a read's value into the guest, or hand
+ * an MMIO access's completion to the emulation (mmio.c).
+ */
 typedef void (*ioreq_post_fn)(struct vcpu *vcpu, const struct ioreq *req, uint64_t value);
 
 /* What a vCPU waits for; lives in struct vcpu. */

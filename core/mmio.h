@@ -49,11 +49,14 @@ struct mmio_bus {
 
 /*
  * Register [gpa, gpa+size). -TERN_EINVAL for an empty or wrapping range or
- * missing callbacks, -TERN_EEXIST when it overlaps a registered range,
- * -TERN_ENOSPC when the bus is full.
+ * missing callbacks, -TERN_EEXIST when it overlaps a registered range or
+ * guest-physical memory the VM's EPT maps (its RAM: vm_memory_map refuses
+ * RAM over a registered range in turn), -TERN_ENOSPC when the bus is full.
  */
 int mmio_register(struct vm *vm, uint64_t gpa, uint64_t size, const struct mmio_dev_ops *ops,
 		  void *opaque, const char *name);
+/* Whether a registered range overlaps [gpa, gpa+size) (@pre no wrap). */
+bool mmio_overlaps(const struct vm *vm, uint64_t gpa, uint64_t size);
 /* The range holding @gpa, or NULL. */
 const struct mmio_range *mmio_find(struct vm *vm, uint64_t gpa);
 
@@ -78,8 +81,22 @@ int mmio_gpa_access(struct vm *vm, uint64_t gpa, void *buf, unsigned len, bool w
  */
 int mmio_emulate(struct vcpu *vcpu, struct guest_fault *f, bool *retired);
 
-/* EPT-violation exit on an emulated range (SDM Vol. 3C 28.2.1, Table 28-7). */
+/*
+ * EPT-violation exit on an emulated range, or with a device model attached
+ * (ioreq_ready) on anything that is not RAM (SDM Vol. 3C 28.2.1, Table
+ * 28-7). An access that reaches neither a device nor RAM becomes an
+ * IOREQ_TYPE_MMIO request (EXIT_ACTION_WAIT_IO); the instruction is
+ * finished by mmio_resume once it completes (docs/mmio.md).
+ */
 enum exit_action mmio_exit(struct vcpu *vcpu, const struct exit_record *ex);
+
+/*
+ * @pre vcpu->mmio.resume, the vCPU runnable, in its own context (vcpu_pre_entry).
+ * Re-runs the instruction whose request completed: it retires (or takes
+ * its fault) and the result is EXIT_ACTION_RESUME, or it needs the next
+ * request (EXIT_ACTION_WAIT_IO), or the VM stops (EXIT_ACTION_STOP).
+ */
+enum exit_action mmio_resume(struct vcpu *vcpu);
 
 /* EPT-violation exit qualification bits (SDM Vol. 3C Table 28-7). */
 #define EPT_QUAL_READ        (1ull << 0)

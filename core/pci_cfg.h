@@ -45,9 +45,15 @@ enum pci_cfg_op {
  * Classify and serve a port access of `size` bytes at `port` that no
  * in-hypervisor device claimed. A write's data is in *value; a read's
  * result goes there for PCI_CFG_DONE. `ioreq` says whether the VM has an
- * IOREQ page: without one an enabled CONFIG_DATA access also reads all ones
- * (no device model, no devices).
+ * IOREQ page: without one an enabled CONFIG_DATA access is served here: the
+ * hypervisor's host bridge at 00:00.0 (pci_hostbridge.h), all ones for
+ * every other function (no device model, no devices).
  */
+/* Whether pci_cfg_access serves the access (a dword at 0xCF8, or CONFIG_DATA): not PCI_CFG_NONE. */
+bool pci_cfg_port(uint16_t port, unsigned size);
+/* Whether pci_cfg_access makes it a request: CONFIG_DATA with the latch enabled, and `ioreq`. */
+bool pci_cfg_is_request(const struct vm *vm, uint16_t port, unsigned size, bool ioreq);
+
 enum pci_cfg_op pci_cfg_access(struct vm *vm, uint16_t port, unsigned size, bool write,
 			       uint32_t *value, bool ioreq, struct ioreq *req);
 

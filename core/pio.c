@@ -1,11 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "pio.h"
 #include "err.h"
-
-static bool overlaps(uint32_t a, uint32_t alen, uint32_t b, uint32_t blen)
-{
-	return a < b + blen && b < a + alen;
-}
+#include "range.h"
 
 int pio_register(struct pio_bus *bus, uint16_t base, uint16_t count, pio_handler handler,
 		 void *opaque, const char *name)
@@ -13,7 +9,7 @@ int pio_register(struct pio_bus *bus, uint16_t base, uint16_t count, pio_handler
 	if (!count || !handler || (uint32_t)base + count > 0x10000u)
 		return -TERN_EINVAL;
 	for (unsigned i = 0; i < bus->ndevs; i++)
-		if (overlaps(base, count, bus->devs[i].base, bus->devs[i].count))
+		if (range_overlaps(base, count, bus->devs[i].base, bus->devs[i].count))
 			return -TERN_EEXIST;
 	if (bus->ndevs == PIO_MAX_DEVICES)
 		return -TERN_ENOSPC;

@@ -33,7 +33,8 @@ static void ioreq_done(struct vcpu *vcpu)
 		return;
 	const struct ioreq *req = &vcpu->io.req;
 	vcpu->io.active = false;
-	if (req->dir == IOREQ_READ && vcpu->io.post)
+	/* A read's value, or (an MMIO write, a WP) the emulation that goes on. */
+	if (vcpu->io.post)
 		vcpu->io.post(vcpu, req, vcpu->io_value);
 	atomic_store32(&vcpu->io_completed, 0);
 	/* Runnable again; a paused vCPU becomes runnable when resumed. */

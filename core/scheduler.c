@@ -76,8 +76,7 @@ static void stop_unwakeable(struct tern *hv, uint16_t cpu)
 				v->vm->id, v->id);
 			vm_stop(v->vm, VM_STOP_INTERNAL, EXIT_REASON_HLT);
 		} else if (v->state == VCPU_STATE_WAIT_IO) {
-			log_err("vm%u vcpu%u waits for an I/O request no one will complete",
-				v->vm->id, v->id);
+			ioreq_report_pending(v, "waits for an I/O request no one will complete");
 			vm_stop(v->vm, VM_STOP_INTERNAL,
 				v->io.req.type == IOREQ_TYPE_PORTIO ||
 				v->io.req.type == IOREQ_TYPE_PCICFG ? EXIT_REASON_IO_INSTRUCTION

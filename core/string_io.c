@@ -21,6 +21,7 @@
 #include "lib.h"
 #include "log.h"
 #include "page_walk.h"
+#include "pci_cfg.h"
 #include "retire.h"
 #include "segment.h"
 #include "vm.h"
@@ -36,6 +37,7 @@ struct sio {
 	uint64_t amask;      /* address-size mask */
 	bool long64;
 	unsigned seg;        /* ES for INS, from the instruction info for OUTS */
+	bool pci;            /* no device claims the port: 0xCF8 (dword) or CONFIG_DATA (pci_cfg.h) */
 	struct pw_regs pw;
 	struct guest_fault fault;
 };
@@ -191,15 +193,35 @@ static enum exit_action element_to_dm(struct sio *s, const struct exit_record *e
 	w->next_index = (off + step) & s->amask;
 	w->next_count = count - 1;
 
+	uint32_t value = 0;
+	for (unsigned i = 0; !s->in && i < s->size; i++)
+		value |= (uint32_t)buf[i] << (8 * i);
 	struct ioreq req = { .type = IOREQ_TYPE_PORTIO, .dir = s->in ? IOREQ_READ : IOREQ_WRITE,
-			     .addr = s->port, .size = s->size };
+			     .addr = s->port, .size = s->size, .value = value };
+	/* CONFIG_DATA: a PCICFG request naming bus/device/function/register, as for IN/OUT. */
+	if (s->pci)
+		(void)pci_cfg_access(vcpu->vm, s->port, s->size, !s->in, &value, true, &req);
 	if (s->in)
 		return ioreq_send(vcpu, &req, dm_post);
 	/* OUTS: the value is known and completion has no post-work: the registers move now. */
-	for (unsigned i = 0; i < s->size; i++)
-		req.value |= (uint64_t)buf[i] << (8 * i);
 	dm_post(vcpu, &req, 0);
 	return ioreq_send(vcpu, &req, 0);
+}
+
+/*
+ * An element's port access served here: the claiming device, the
+ * CONFIG_ADDRESS latch or a CONFIG_DATA access that makes no request
+ * (latch disabled, or no device model: all ones), or nobody (pio.h).
+ */
+static void port_access(struct sio *s, bool write, uint32_t *value)
+{
+	struct vm *vm = s->vcpu->vm;
+	struct ioreq none;
+
+	if (s->pci)
+		(void)pci_cfg_access(vm, s->port, s->size, write, value, false, &none);
+	else
+		pio_access(&vm->pio, vm, s->port, s->size, write, value);
 }
 
 /* One element. 0, -TERN_EFAULT (guest fault), -TERN_EACCES (write-protected page:
@@ -214,11 +236,10 @@ static int element(struct sio *s, uint64_t off)
 
 	if ((rc = linear(s, off, &la)) || (rc = translate(s, la, gpa, &first)))
 		return rc;
-	struct vm *vm = s->vcpu->vm;
 	if (s->in) {
 		if ((rc = dest_check(s, gpa, first)))
 			return rc;
-		pio_access(&vm->pio, vm, s->port, s->size, false, &value);
+		port_access(s, false, &value);
 		for (unsigned i = 0; i < s->size; i++)
 			buf[i] = (uint8_t)(value >> (8 * i));
 		return mem_access(s, gpa, first, buf);
@@ -227,7 +248,7 @@ static int element(struct sio *s, uint64_t off)
 		return rc;
 	for (unsigned i = 0; i < s->size; i++)
 		value |= (uint32_t)buf[i] << (8 * i);
-	pio_access(&vm->pio, vm, s->port, s->size, true, &value);
+	port_access(s, true, &value);
 	return 0;
 }
 
@@ -268,7 +289,11 @@ enum exit_action string_io_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	unsigned done = 0;
 	int rc = 0;
 
-	if (!pio_find(&vcpu->vm->pio, s.port, s.size) && ioreq_ready(vcpu->vm)) {
+	bool dev = pio_find(&vcpu->vm->pio, s.port, s.size) != 0;
+	s.pci = !dev && pci_cfg_port(s.port, s.size);
+	/* To the device model: a port nobody here serves, or an enabled CONFIG_DATA. */
+	if (!dev && ioreq_ready(vcpu->vm) &&
+	    (!s.pci || pci_cfg_is_request(vcpu->vm, s.port, s.size, true))) {
 		if (!count) {
 			vcpu_retire_insn(vcpu, ex->instr_len);
 			return EXIT_ACTION_RESUME;

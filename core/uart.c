@@ -52,11 +52,27 @@ bool uart_receive(struct uart16550 *u, uint8_t byte)
 	return room;
 }
 
+/*
+ * The interrupt source IIR names, highest priority first (PC16550D Table
+ * IV): receiver line status (an overrun, until LSR is read), received
+ * data, THR empty, modem status (a delta, until MSR is read).
+ */
+static uint8_t irq_source(const struct uart16550 *u)
+{
+	if ((u->ier & UART_IER_RLSI) && (u->lsr & UART_LSR_OE))
+		return UART_IIR_RLSI;
+	if ((u->ier & UART_IER_RDI) && u->rx_count)
+		return UART_IIR_RDI;
+	if ((u->ier & UART_IER_THRI) && u->thr_int_pending)
+		return UART_IIR_THRI;
+	if ((u->ier & UART_IER_MSI) && u->msr_delta)
+		return UART_IIR_MSI;
+	return UART_IIR_NO_INT;
+}
+
 bool uart_irq_pending(const struct uart16550 *u)
 {
-	if ((u->ier & UART_IER_RDI) && u->rx_count)
-		return true;
-	return (u->ier & UART_IER_THRI) && u->thr_int_pending;
+	return irq_source(u) != UART_IIR_NO_INT;
 }
 
 static uint8_t loopback_msr(uint8_t mcr)
@@ -87,14 +103,30 @@ static void transmit(struct uart16550 *u, struct vm *vm, uint8_t byte)
 static uint8_t read_iir(struct uart16550 *u)
 {
 	uint8_t fifo = (u->fcr & UART_FCR_ENABLE) ? UART_IIR_FIFO_ON : 0;
-	if ((u->ier & UART_IER_RDI) && u->rx_count)
-		return fifo | UART_IIR_RDI;
-	if ((u->ier & UART_IER_THRI) && u->thr_int_pending) {
-		/* Reading IIR with THRE as the source clears it (PC16550D, Table IV). */
+	uint8_t src = irq_source(u);
+	/* Reading IIR with THRE as the source clears it (PC16550D, Table IV). */
+	if (src == UART_IIR_THRI)
 		u->thr_int_pending = false;
-		return fifo | UART_IIR_THRI;
-	}
-	return fifo | UART_IIR_NO_INT;
+	return fifo | src;
+}
+
+/* The modem status lines (MSR bits 7:4) as the guest sees them. */
+static uint8_t msr_lines(const struct uart16550 *u)
+{
+	return (u->mcr & UART_MCR_LOOP) ? loopback_msr(u->mcr) : u->msr;
+}
+
+/*
+ * MCR changes the lines in loopback (or leaving it): a changed CTS, DSR or
+ * DCD sets its delta bit, RI going from 1 to 0 sets TERI (PC16550D, MSR).
+ */
+static void write_mcr(struct uart16550 *u, uint8_t v)
+{
+	uint8_t before = msr_lines(u);
+	u->mcr = v & 0x1fu;
+	uint8_t after = msr_lines(u), changed = before ^ after;
+	u->msr_delta |= (uint8_t)(((changed & (MSR_CTS | MSR_DSR | MSR_DCD)) >> 4) |
+				  ((before & ~after & MSR_RI) >> 4));
 }
 
 void uart_access(struct uart16550 *u, struct vm *vm, unsigned offset, bool write, uint32_t *value)
@@ -131,7 +163,7 @@ void uart_access(struct uart16550 *u, struct vm *vm, unsigned offset, bool write
 			u->lcr = v;
 			break;
 		case UART_MCR:
-			u->mcr = v & 0x1fu;
+			write_mcr(u, v);
 			break;
 		case UART_LSR:
 		case UART_MSR:
@@ -164,7 +196,8 @@ void uart_access(struct uart16550 *u, struct vm *vm, unsigned offset, bool write
 		u->lsr &= (uint8_t)~UART_LSR_OE; /* overrun is cleared by reading LSR */
 		break;
 	case UART_MSR:
-		v = (u->mcr & UART_MCR_LOOP) ? loopback_msr(u->mcr) : u->msr;
+		v = (uint8_t)(msr_lines(u) | u->msr_delta);
+		u->msr_delta = 0;
 		break;
 	default:
 		v = u->scr;

@@ -19,6 +19,7 @@
 #include "intr.h"
 #include "msr.h"
 #include "string_io_wait.h"
+#include "mmio_wait.h"
 #include "atomic.h"
 
 struct vm;
@@ -132,6 +133,7 @@ struct vcpu {
 	struct vcpu_intr intr;          /* pending interrupts, window requests (intr.h) */
 	struct vcpu_msr msr;            /* emulated MSRs (msr.h) */
 	struct string_io_wait sio;      /* string I/O parked on an IOREQ (string_io.c) */
+	struct mmio_wait mmio;          /* an MMIO instruction waiting for the device model (mmio.c) */
 	/*
 	 * VM manager (vm_mgr.c). While pause_mask is non-zero the state is
 	 * VCPU_STATE_PAUSED and paused_state is the state it returns to (a

@@ -85,6 +85,7 @@ struct vm {
 	/* IOREQ page in the Service VM's memory (ioreq.c). */
 	uint64_t ioreq_gpa;
 	bool ioreq_valid;
+	uint32_t ioreq_reports;  /* the Service VM's IOREQ mistakes reported so far (ioreq.c) */
 	/* PCI CONFIG_ADDRESS latch (pci_cfg.c); 0 after creation and reset. */
 	uint32_t pci_cf8;
 	/* The Service VM's: the vector its vCPU 0 gets when a request is

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "vm_memory.h"
+#include "mmio.h"
 #include "err.h"
 #include "guest_mem.h"
 #include "ioreq.h"
@@ -139,13 +140,34 @@ bool vm_memory_hpa_allowed(const struct vm *vm, uint64_t hpa, uint64_t size)
 	return !hv_owned(vm, hpa, size) && !owned_by_other(vm, hpa, size);
 }
 
+bool vm_memory_gpa_mapped(const struct vm *vm, uint64_t gpa, uint64_t size)
+{
+	uint64_t end = gpa + size;
+
+	if (!vm->ept.root)
+		return false;
+	while (gpa < end) {
+		struct ept_walk_result r;
+		if (ept_walk(&vm->ept, gpa, 0, &r) == EPT_WALK_MAPPED)
+			return true;
+		/* Nothing mapped under the entry the walk stopped at: skip what it covers. */
+		uint64_t next = (gpa | (ept_level_size(r.level) - 1u)) + 1u;
+		if (next <= gpa)
+			break; /* the top of the address space */
+		gpa = next;
+	}
+	return false;
+}
+
 int vm_memory_map(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned prot,
 		  enum ept_mtype mtype)
 {
-	if (size == 0 || hpa + size < hpa)
+	if (size == 0 || hpa + size < hpa || gpa + size < gpa)
 		return -TERN_EINVAL;
 	if (!vm_memory_hpa_allowed(vm, hpa, size))
 		return -TERN_EPERM;
+	if (mmio_overlaps(vm, gpa, size))
+		return -TERN_EEXIST;
 	reclaim(vm);
 	return ept_map(&vm->ept, gpa, hpa, size, prot, mtype);
 }
@@ -313,6 +335,9 @@ int vm_memory_region_op(struct vm *service_vm, struct vm *target, const struct v
 			return rc;
 		if ((rc = lend_check(service_vm, hpa, mr->size)) != 0)
 			return rc;
+		/* RAM never hides an in-hypervisor device (mmio_register). */
+		if (mmio_overlaps(target, mr->gpa, mr->size))
+			return -TERN_EEXIST;
 		return ept_map(&target->ept, mr->gpa, hpa, mr->size, rwx, mt);
 	}
 	case MR_MODIFY:

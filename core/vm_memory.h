@@ -76,7 +76,8 @@ void vm_memory_destroy(struct vm *vm);
  *
  * vm_memory_map maps host memory into a VM, refusing (-TERN_EPERM) any
  * range that overlaps the hypervisor, any VM's page-table region, or memory
- * another VM owns. _private and _owned additionally record the range as
+ * another VM owns, and (-TERN_EEXIST) any guest-physical range that
+ * overlaps an in-hypervisor MMIO range (mmio_register). _private and _owned additionally record the range as
  * this VM's own (refused, -TERN_EPERM, while another VM maps it);
  * -TERN_ENOSPC when the VM has VM_MAX_PRIVATE_RANGES already. Other errors
  * as ept_map. _owned maps RWX, write-back; lendable: the Service VM's RAM.
@@ -87,6 +88,12 @@ int vm_memory_map_private(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t si
 			  unsigned prot, enum ept_mtype mtype);
 
 int vm_memory_map_owned(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, bool lendable);
+
+/*
+ * Whether any page of guest-physical [gpa, gpa+size) is mapped in the VM's
+ * EPT (false before vm_memory_init). @pre no wrap.
+ */
+bool vm_memory_gpa_mapped(const struct vm *vm, uint64_t gpa, uint64_t size);
 
 /* Whether [hpa, hpa+size) may be mapped into vm (no overlap as above). */
 bool vm_memory_hpa_allowed(const struct vm *vm, uint64_t hpa, uint64_t size);

@@ -347,8 +347,10 @@ int vm_mgr_pause(struct vm *vm)
 {
 	int ret = state_allows(vm, IN(VM_STATE_RUNNING));
 	if (ret == 0) {
-		for (uint16_t i = 0; i < vm->config.vcpu_count; i++)
+		for (uint16_t i = 0; i < vm->config.vcpu_count; i++) {
+			ioreq_report_pending(&vm->vcpus[i], "paused with an I/O request outstanding");
 			vcpu_pause(&vm->vcpus[i], VCPU_PAUSED_BY_VM);
+		}
 		vm->state = VM_STATE_PAUSED;
 		/* Out of guest mode: complete once every vCPU acknowledged (vm_synced). */
 		(void)vm_sync_request(vm, 0);
@@ -373,6 +375,8 @@ int vm_mgr_reset(struct vm *vm)
 	if (ret == 0 && !vm_quiescent(vm))
 		ret = -TERN_EAGAIN;
 	if (ret == 0) {
+		for (uint16_t i = 0; i < vm->config.vcpu_count; i++)
+			ioreq_report_pending(&vm->vcpus[i], "reset with an I/O request outstanding");
 		reset_vm_state(vm);
 		log_info("vm%u (%s) reset", vm->id, vm->config.name);
 	}
@@ -396,6 +400,9 @@ int vm_mgr_destroy(struct vm *vm)
 	if (ret == 0) {
 		struct tern *hv = vm->hv;
 		uint16_t id = vm->id;
+		for (uint16_t i = 0; i < vm->config.vcpu_count; i++)
+			ioreq_report_pending(&vm->vcpus[i], "destroyed with an I/O request outstanding");
+		ioreq_release(vm);
 		log_info("vm%u (%s) destroyed", id, vm->config.name);
 		vm_memory_destroy(vm); /* the EPT's tables go back to the pool */
 		tern_memset(vm, 0, sizeof(*vm));
@@ -456,6 +463,9 @@ int vm_mgr_set_vcpu_state(struct vm *vm, uint16_t vcpu_id, const struct vcpu_loa
 		vcpu->load_pending = true;
 		/* The cache described the old state; nothing of it is written back. */
 		vcpu_cache_reset(vcpu);
+		/* An MMIO instruction of the old state does not go on in the new one. */
+		vcpu->mmio.active = false;
+		vcpu->mmio.resume = false;
 	}
 	return ret;
 }

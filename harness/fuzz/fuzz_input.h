@@ -1,8 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/*
- * A fuzz input consumed byte by byte: past its end every byte reads 0, so
- * that a short input is a valid (if dull) sequence of operations.
- */
+/* The fuzz input as a stream of little-endian values; reads past its end give 0. */
 #ifndef TERN_FUZZ_INPUT_H
 #define TERN_FUZZ_INPUT_H
 
@@ -21,5 +18,16 @@ static inline uint8_t byte(struct input *in)
 	in->left--;
 	return *in->p++;
 }
+
+static inline uint64_t take_le(struct input *in, unsigned n)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)byte(in) << (8 * i);
+	return v;
+}
+
+static inline uint32_t u32(struct input *in) { return (uint32_t)take_le(in, 4); }
+static inline uint64_t u64(struct input *in) { return take_le(in, 8); }
 
 #endif

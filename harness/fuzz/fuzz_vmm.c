@@ -19,21 +19,13 @@
 #include "hypercall.h"
 #include "ioreq.h"
 #include "sim.h"
+#include "fuzz_input.h"
 #include "vm.h"
 #include "vm_memory.h"
 #include "vm_mgr.h"
-#include "fuzz_input.h"
 
 #define SOS_RAM 0x10000u
 
-
-static uint64_t u64(struct input *in)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < 8; i++)
-		v |= (uint64_t)byte(in) << (8 * i);
-	return v;
-}
 
 static struct tern hv;
 static struct tern snap;

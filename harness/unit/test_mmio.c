@@ -18,6 +18,8 @@
 #include "sim.h"
 #include "testdev.h"
 #include "vm.h"
+#include "vm_memory.h"
+#include "ept.h"
 #include "x86.h"
 
 #define RAM_SIZE (16u << 20)
@@ -472,7 +474,7 @@ END_TEST
  * own bytes of the operand (RAM the low ones, the device the high ones, or
  * the other way round).
  */
-#define REG_GPA 0x250004ull
+#define REG_GPA 0x250000ull
 struct reg_dev {
 	unsigned writes, reads;
 	uint64_t off, val;
@@ -506,8 +508,14 @@ START_TEST(access_spanning_ram_and_device)
 	static const struct mmio_dev_ops reg_ops = { reg_read, reg_write };
 	struct reg_dev d = { 0 };
 
+	/* A device never sits over RAM: its page first leaves the VM's RAM. */
+	ck_assert_int_eq(mmio_register(vm, REG_GPA, 4, &reg_ops, &d, "reg"), -TERN_EEXIST);
+	ck_assert_int_eq(ept_unmap(&vm->ept, REG_GPA, 0x1000), 0);
 	ck_assert_int_eq(mmio_register(vm, REG_GPA, 4, &reg_ops, &d, "reg"), 0);
-	/* mov [rbx], rax at 0x250000: 4 bytes to RAM, then 4 to the register. */
+	/* ... and RAM is not mapped over a device. */
+	ck_assert_int_eq(vm_memory_map(vm, REG_GPA, vm->config.ram_hpa + REG_GPA, 0x1000,
+				       EPT_RWX, EPT_MT_WB), -TERN_EEXIST);
+	/* mov [rbx], rax at the end of the RAM page before: 4 bytes to RAM, then 4 to the register. */
 	vcpu_cache_fill(v, VCPU_RBX, REG_GPA - 4);
 	vcpu_cache_fill(v, VCPU_RAX, 0x8877665544332211ull);
 	ck_assert_int_eq(RUN("\x48\x89\x03"), EXIT_ACTION_RESUME);
@@ -518,24 +526,26 @@ START_TEST(access_spanning_ram_and_device)
 	ck_assert_uint_eq(d.val, 0x88776655);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), CODE + 3);
 
-	/* At 0x250006: 2 bytes to the register's upper half, then 6 to RAM after it. */
+	/* mov [rbx], ax at the register's upper half. */
 	vcpu_cache_fill(v, VCPU_RBX, REG_GPA + 2);
-	ck_assert_int_eq(RUN("\x48\x89\x03"), EXIT_ACTION_RESUME);
+	ck_assert_int_eq(RUN("\x66\x89\x03"), EXIT_ACTION_RESUME);
 	ck_assert_uint_eq(d.writes, 2);
 	ck_assert_uint_eq(d.off, 2);
 	ck_assert_uint_eq(d.size, 2);
 	ck_assert_uint_eq(d.val, 0x2211);
-	ck_assert_mem_eq(ram + REG_GPA + 4, "\x33\x44\x55\x66\x77\x88", 6);
 
-	/* And back: mov rax, [rbx] at 0x250002 reads RAM 2 bytes, register 4, RAM 2. */
+	/* And back: mov rax, [rbx] 4 bytes before the register: RAM 4, the register 4. */
 	memcpy(ram + REG_GPA - 2, "\xa1\xa2", 2);
-	memcpy(ram + REG_GPA + 4, "\xb1\xb2", 2);
-	vcpu_cache_fill(v, VCPU_RBX, REG_GPA - 2);
+	vcpu_cache_fill(v, VCPU_RBX, REG_GPA - 4);
 	vcpu_cache_fill(v, VCPU_RAX, 0);
 	ck_assert_int_eq(RUN("\x48\x8b\x03"), EXIT_ACTION_RESUME);
-	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RAX), 0xb2b1d4d3d2d1a2a1ull);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RAX), 0xd4d3d2d1a2a12211ull);
 	ck_assert_uint_eq(d.reads, 1);
 	ck_assert_uint_eq(d.size, 4);
+	/* Past the register, the page holds neither RAM nor a device: no device model, the VM stops. */
+	vcpu_cache_fill(v, VCPU_RBX, REG_GPA);
+	ck_assert_int_eq(RUN("\x48\x8b\x03"), EXIT_ACTION_STOP);
+	ck_assert_uint_eq(vm->stop_cause, VM_STOP_BAD_MEMORY);
 }
 END_TEST
 

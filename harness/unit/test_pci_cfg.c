@@ -9,6 +9,7 @@
 #include "ioreq.h"
 #include "lib.h"
 #include "pci_cfg.h"
+#include "pci_hostbridge.h"
 #include "sim.h"
 #include "upcall.h"
 #include "vm_mgr.h"
@@ -122,15 +123,58 @@ START_TEST(test_enable_clear_reads_ones)
 	out(PCI_CFG_DATA_PORT, 4, 0xdeadbeef);
 	ck_assert_uint_eq(slot32(IOREQ_OFF_STATE), IOREQ_FREE);
 	ck_assert_int_eq(unit_take_upcall(sos), -1);
-	/* Enabled but no device model: still an empty bus. */
+	/* Enabled but no device model: nothing but the hypervisor's host bridge (below). */
 	struct tern hv2;
 	tern_init(&hv2);
 	struct vm *lone = sim_create_vm(&hv2, "lone", 1, false, 0x1000);
 	v = &lone->vcpus[0];
 	sim_vcpu_flat_state(v, true, 0);
 	vcpu_cache_fill(v, VCPU_RIP, RIP0);
-	out(PCI_CFG_ADDR_PORT, 4, 0x80000000u);
+	out(PCI_CFG_ADDR_PORT, 4, 0x80000800u);   /* 00:01.0 */
 	ck_assert_uint_eq(in(PCI_CFG_DATA_PORT, 4, 0), 0xffffffffu);
+}
+END_TEST
+
+/*
+ * A VM without a device model finds the hypervisor's host bridge at
+ * 00:00.0 (read-only type-0 header, class 06/00); with a device model
+ * 00:00.0 is the device model's (a PCICFG request).
+ */
+START_TEST(test_hostbridge)
+{
+	out(PCI_CFG_ADDR_PORT, 4, PCI_CFG_ENABLE);                 /* 00:00.0 register 0 */
+	ck_assert_uint_eq(in(PCI_CFG_DATA_PORT, 4, 0), PCI_HB_DEVICE_ID << 16 | PCI_HB_VENDOR_ID);
+	ck_assert_uint_eq(in(PCI_CFG_DATA_PORT + 1, 1, 0), PCI_HB_VENDOR_ID >> 8);
+	out(PCI_CFG_ADDR_PORT, 4, PCI_CFG_ENABLE | 0x08u);         /* revision, class code */
+	ck_assert_uint_eq(in(PCI_CFG_DATA_PORT, 4, 0), 0x06000000u);
+	ck_assert_uint_eq(in(PCI_CFG_DATA_PORT + 3, 1, 0), PCI_HB_CLASS_BRIDGE);
+	ck_assert_uint_eq(in(PCI_CFG_DATA_PORT + 2, 2, 0), PCI_HB_CLASS_BRIDGE << 8);
+	out(PCI_CFG_ADDR_PORT, 4, PCI_CFG_ENABLE | 0x0cu);         /* header type 0 */
+	ck_assert_uint_eq(in(PCI_CFG_DATA_PORT + 2, 1, 0), 0);
+	/* BAR0: a sizing write is dropped, it reads 0 (no BAR). */
+	out(PCI_CFG_ADDR_PORT, 4, PCI_CFG_ENABLE | 0x10u);
+	out(PCI_CFG_DATA_PORT, 4, 0xffffffffu);
+	ck_assert_uint_eq(in(PCI_CFG_DATA_PORT, 4, 0xaaaa), 0);
+	/* The command register is read-only; past the header everything reads 0. */
+	out(PCI_CFG_ADDR_PORT, 4, PCI_CFG_ENABLE | 0x04u);
+	out(PCI_CFG_DATA_PORT, 2, 0x7);
+	ck_assert_uint_eq(in(PCI_CFG_DATA_PORT, 4, 0), 0);
+	out(PCI_CFG_ADDR_PORT, 4, PCI_CFG_ENABLE | 0xfcu);
+	ck_assert_uint_eq(in(PCI_CFG_DATA_PORT, 4, 0x5555), 0);
+	ck_assert_uint_eq(slot32(IOREQ_OFF_STATE), 0);   /* the page was never named: untouched */
+	/* Another function of device 0 is nobody's. */
+	out(PCI_CFG_ADDR_PORT, 4, PCI_CFG_ENABLE | 1u << 8);
+	ck_assert_uint_eq(in(PCI_CFG_DATA_PORT, 4, 0), 0xffffffffu);
+
+	/* With a device model, 00:00.0 is a request like any other function. */
+	ck_assert_int_eq(ioreq_set_buffer(uos, PAGE), 0);
+	out(PCI_CFG_ADDR_PORT, 4, PCI_CFG_ENABLE);
+	ck_assert_int_eq(io(PCI_CFG_DATA_PORT, 4, true), EXIT_ACTION_WAIT_IO);
+	ck_assert_uint_eq(slot32(IOREQ_OFF_TYPE), IOREQ_TYPE_PCICFG);
+	ck_assert_uint_eq(slot32(IOREQ_OFF_PCI_BUS), 0);
+	ck_assert_uint_eq(slot32(IOREQ_OFF_PCI_DEV), 0);
+	ck_assert_uint_eq(slot32(IOREQ_OFF_PCI_FUNC), 0);
+	ck_assert_uint_eq(slot32(IOREQ_OFF_PCI_REG), 0);
 }
 END_TEST
 
@@ -266,6 +310,7 @@ Suite *unit_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_latch_dword_only);
 	tcase_add_test(tc, test_enable_clear_reads_ones);
+	tcase_add_test(tc, test_hostbridge);
 	tcase_add_test(tc, test_config_read_sizes_offsets);
 	tcase_add_test(tc, test_config_write);
 	tcase_add_test(tc, test_hostile_pci_completion);

@@ -363,19 +363,27 @@ static void dm_answer(struct vm *sos, unsigned vcpu, uint32_t value)
 	memcpy(slot + IOREQ_OFF_STATE, &st, 4);
 }
 
-START_TEST(test_rep_ins_through_device_model)
+/* A Service VM and a User VM with its IOREQ page; the User vCPU in 32-bit protected mode at 0x1000. */
+static struct vcpu *dm_vms(struct vm **sos, struct vm **uos)
 {
 	static struct tern hv2;
 	sim_reset();
 	tern_init(&hv2);
-	struct vm *sos = sim_create_vm(&hv2, "sos", 1, true, 0x10000);
-	struct vm *uos = sim_create_vm(&hv2, "uos", 1, false, 0x10000);
-	ck_assert_int_eq(ioreq_set_buffer(uos, DM_PAGE), 0);
-	struct vcpu *u = &uos->vcpus[0];
-	uint8_t *uram = sim_vm_ram(uos->id);
+	*sos = sim_create_vm(&hv2, "sos", 1, true, 0x10000);
+	*uos = sim_create_vm(&hv2, "uos", 1, false, 0x10000);
+	ck_assert_int_eq(ioreq_set_buffer(*uos, DM_PAGE), 0);
+	struct vcpu *u = &(*uos)->vcpus[0];
 	sim_vcpu_flat_state(u, false, 0);
 	vcpu_cache_fill(u, VCPU_CR0, X86_CR0_PE | X86_CR0_ET | X86_CR0_NE);
 	vcpu_cache_fill(u, VCPU_RIP, 0x1000);
+	return u;
+}
+
+START_TEST(test_rep_ins_through_device_model)
+{
+	struct vm *sos, *uos;
+	struct vcpu *u = dm_vms(&sos, &uos);
+	uint8_t *uram = sim_vm_ram(uos->id);
 	vcpu_cache_fill(u, VCPU_RDI, 0x3000);
 	vcpu_cache_fill(u, VCPU_RCX, 2);
 	/* rep insw from 0x1f0 (an ATA data port in the device model). */
@@ -436,6 +444,91 @@ START_TEST(test_rep_ins_through_device_model)
 }
 END_TEST
 
+/*
+ * INS/OUTS on the PCI configuration ports (pci_cfg.h): OUTSD to 0xCF8 sets
+ * the latch here, CONFIG_DATA becomes PCICFG requests naming
+ * bus/device/function/register (one element each), or reads all ones.
+ */
+START_TEST(test_pci_config_strings)
+{
+	struct vm *sos, *uos;
+	struct vcpu *u = dm_vms(&sos, &uos);
+	uint8_t *uram = sim_vm_ram(uos->id);
+	struct seg_desc ds = { 0x10, 0, 0xffffffff, 0xc093 };
+	vcpu_cache_fill_seg(u, VCPU_DS, &ds);
+
+	/* outsd: 00:03.1 register 0x10, enabled, into the latch; nothing goes out. */
+	uint32_t cf8 = 0x80000000u | 3u << 11 | 1u << 8 | 0x10u;
+	memcpy(uram + 0x4000, &cf8, 4);
+	vcpu_cache_fill(u, VCPU_RSI, 0x4000);
+	struct exit_record ex = rec(Q_OUT(0xcf8, 4, false), INFO(1, VCPU_DS));
+	ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(uos->pci_cf8, cf8);
+	ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_STATE), IOREQ_FREE);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RSI), 0x4004);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RIP), 0x1002);
+
+	/* rep insw from 0xCFE: two PCICFG reads of register 0x12. */
+	vcpu_cache_fill(u, VCPU_RDI, 0x3000);
+	vcpu_cache_fill(u, VCPU_RCX, 2);
+	ex = rec(Q_IN(0xcfe, 2, true), INFO(1, 0));
+	for (unsigned i = 0; i < 2; i++) {
+		vcpu_cache_fill(u, VCPU_RIP, 0x1000);
+		ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_WAIT_IO);
+		ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_TYPE), IOREQ_TYPE_PCICFG);
+		ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_DIRECTION), IOREQ_READ);
+		ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_SIZE), 2);
+		ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_PCI_BUS), 0);
+		ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_PCI_DEV), 3);
+		ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_PCI_FUNC), 1);
+		ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_PCI_REG), 0x12);
+		dm_answer(sos, 0, 0xabcd0000u | (0x1111u * (i + 1)));
+		ck_assert_int_eq(ioreq_complete(uos, 0), 0);
+		vcpu_pre_entry(u);
+	}
+	ck_assert_uint_eq(uram[0x3000], 0x11);
+	ck_assert_uint_eq(uram[0x3001], 0x11);
+	ck_assert_uint_eq(uram[0x3002], 0x22);
+	ck_assert_uint_eq(uram[0x3003], 0x22);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RCX), 0);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RIP), 0x1002);
+
+	/* outsb to 0xCFD: a PCICFG write of register 0x11 with the byte. */
+	uram[0x4004] = 0x7e;
+	ex = rec(Q_OUT(0xcfd, 1, false), INFO(1, VCPU_DS));
+	ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_WAIT_IO);
+	ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_TYPE), IOREQ_TYPE_PCICFG);
+	ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_DIRECTION), IOREQ_WRITE);
+	ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_PCI_REG), 0x11);
+	ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_VALUE), 0x7e);
+	dm_answer(sos, 0, 0);
+	ck_assert_int_eq(ioreq_complete(uos, 0), 0);
+	vcpu_pre_entry(u);
+	ck_assert_uint_eq(vcpu_get_reg(u, VCPU_RSI), 0x4005);
+
+	/* insd 0xCF8 reads the latch back; with the latch disabled CONFIG_DATA reads all ones. */
+	vcpu_cache_fill(u, VCPU_RDI, 0x3010);
+	ex = rec(Q_IN(0xcf8, 4, false), INFO(1, 0));
+	ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(uram[0x3013], 0x80);
+	ck_assert_uint_eq(uram[0x3011], 0x19);
+	uos->pci_cf8 = 0;
+	vcpu_cache_fill(u, VCPU_RDI, 0x3020);
+	ex = rec(Q_IN(0xcfc, 4, false), INFO(1, 0));
+	ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(dm_slot32(sos, 0, IOREQ_OFF_STATE), IOREQ_FREE);
+	for (unsigned i = 0; i < 4; i++)
+		ck_assert_uint_eq(uram[0x3020 + i], 0xff);
+	/* Without a device model an enabled CONFIG_DATA reads all ones too. */
+	uos->pci_cf8 = cf8;
+	uos->ioreq_valid = false;
+	vcpu_cache_fill(u, VCPU_RDI, 0x3030);
+	ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_RESUME);
+	for (unsigned i = 0; i < 4; i++)
+		ck_assert_uint_eq(uram[0x3030 + i], 0xff);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("string_io");
@@ -456,6 +549,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_straddle_into_non_ram);
 	tcase_add_test(tc, test_virtual_8086);
 	tcase_add_test(tc, test_rep_ins_through_device_model);
+	tcase_add_test(tc, test_pci_config_strings);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -80,10 +80,15 @@ START_TEST(test_loopback_and_msr)
 {
 	wr(UART_MCR, UART_MCR_LOOP | 0x0f);
 	ck_assert_uint_eq(rd(UART_MSR), 0xf0);
-	wr(UART_MCR, UART_MCR_LOOP | 0x02); /* RTS -> CTS */
-	ck_assert_uint_eq(rd(UART_MSR), 0x10);
-	wr(UART_MCR, UART_MCR_LOOP | 0x01); /* DTR -> DSR */
-	ck_assert_uint_eq(rd(UART_MSR), 0x20);
+	/* RTS -> CTS; DSR and DCD fell (DDSR, DDCD), RI fell (TERI). */
+	wr(UART_MCR, UART_MCR_LOOP | 0x02);
+	ck_assert_uint_eq(rd(UART_MSR), 0x10 | 0x0e);
+	ck_assert_uint_eq(rd(UART_MSR), 0x10); /* the deltas are cleared by the read */
+	/* DTR -> DSR; CTS fell, DSR rose (DCTS, DDSR); RI rising is no TERI. */
+	wr(UART_MCR, UART_MCR_LOOP | 0x05);
+	ck_assert_uint_eq(rd(UART_MSR), 0x60 | 0x03);
+	wr(UART_MCR, UART_MCR_LOOP | 0x01);
+	ck_assert_uint_eq(rd(UART_MSR), 0x20 | 0x04);
 	wr(UART_RBR_THR_DLL, 'x');
 	ck_assert_str_eq(sim_console(vm->id), "");
 	ck_assert_uint_eq(rd(UART_LSR) & UART_LSR_DR, UART_LSR_DR);
@@ -175,6 +180,34 @@ START_TEST(test_ier_gates_each_source)
 }
 END_TEST
 
+/* Line status (an overrun) outranks everything, modem status is last; each gated by IER. */
+START_TEST(test_line_and_modem_status_interrupts)
+{
+	for (int i = 0; i <= UART_RX_FIFO; i++)
+		uart_receive(&vm->com1, 'o');
+	ck_assert(!uart_irq_pending(&vm->com1));
+	wr(UART_IER_DLM, UART_IER_RLSI | UART_IER_RDI | UART_IER_MSI);
+	ck_assert(uart_irq_pending(&vm->com1));
+	ck_assert_uint_eq(rd(UART_IIR_FCR), UART_IIR_RLSI);
+	ck_assert_uint_eq(rd(UART_LSR) & UART_LSR_OE, UART_LSR_OE);   /* reading LSR ends it */
+	ck_assert_uint_eq(rd(UART_IIR_FCR), UART_IIR_RDI);
+	wr(UART_IIR_FCR, UART_FCR_CLEAR_RX);
+	ck_assert(!uart_irq_pending(&vm->com1));
+	/* Loopback on: CTS, DSR, DCD fall (RTS, DTR, OUT2 clear): a modem status interrupt. */
+	wr(UART_MCR, UART_MCR_LOOP);
+	ck_assert(uart_irq_pending(&vm->com1));
+	ck_assert_uint_eq(rd(UART_IIR_FCR), UART_IIR_MSI);
+	ck_assert_uint_eq(rd(UART_MSR), 0x0b);   /* DCTS, DDSR, DDCD; the lines all low */
+	ck_assert(!uart_irq_pending(&vm->com1));
+	ck_assert_uint_eq(rd(UART_IIR_FCR), UART_IIR_NO_INT);
+	/* Without MSI enabled a delta raises nothing (but still reads back). */
+	wr(UART_IER_DLM, 0);
+	wr(UART_MCR, UART_MCR_LOOP | 0x02);
+	ck_assert(!uart_irq_pending(&vm->com1));
+	ck_assert_uint_eq(rd(UART_MSR), 0x11);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("uart");
@@ -189,6 +222,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_fifo_clear);
 	tcase_add_test(tc, test_interrupts);
 	tcase_add_test(tc, test_ier_gates_each_source);
+	tcase_add_test(tc, test_line_and_modem_status_interrupts);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -225,7 +225,7 @@ START_TEST(set_regions_add_modify_del)
 {
 	struct vm_memory_region regs[3] = {
 		{ MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0x0, 0x400000, 0x200000 },
-		{ MR_ADD, MEM_ACCESS_READ | MEM_ACCESS_WRITE | MEM_TYPE_UC, 0xc0000000, 0x600000, 0x1000 },
+		{ MR_ADD, MEM_ACCESS_READ | MEM_ACCESS_WRITE | MEM_TYPE_UC, 0xd0000000, 0x600000, 0x1000 },
 		{ MR_MODIFY, MEM_ACCESS_READ | MEM_TYPE_WB, 0x100000, 0, 0x1000 },
 	};
 	put_request(uvm->id, 3, regs);
@@ -233,11 +233,15 @@ START_TEST(set_regions_add_modify_del)
 	struct ept_walk_result r;
 	ck_assert_int_eq(ept_walk(&uvm->ept, 0x1234, EPT_ACCESS_FETCH, &r), EPT_WALK_MAPPED);
 	ck_assert_uint_eq(r.hpa, SVM_HPA + 0x401234);
-	ck_assert_int_eq(ept_walk(&uvm->ept, 0xc0000010, EPT_ACCESS_WRITE, &r), EPT_WALK_MAPPED);
+	ck_assert_int_eq(ept_walk(&uvm->ept, 0xd0000010, EPT_ACCESS_WRITE, &r), EPT_WALK_MAPPED);
 	ck_assert_uint_eq(r.hpa, SVM_HPA + 0x600010);
 	ck_assert_uint_eq(ept_walk_mtype(&r), EPT_MT_UC);
 	ck_assert_int_eq(ept_walk(&uvm->ept, 0x100000, EPT_ACCESS_WRITE, &r), EPT_WALK_VIOLATION);
 	ck_assert_uint_eq(r.qual, EPT_ACCESS_WRITE | (EPT_R << 3));
+	/* RAM over an in-hypervisor device (the test device's page) is refused, nothing mapped. */
+	ck_assert_int_eq(one_region(MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0xbffff000, 0x601000, 0x2000),
+			 -TERN_EEXIST);
+	ck_assert_int_eq(ept_walk(&uvm->ept, 0xbffff000, EPT_ACCESS_READ, &r), EPT_WALK_VIOLATION);
 	/* Delete: gone, and every vCPU of the VM is told to invalidate. */
 	uvm->vcpus[0].requests = uvm->vcpus[1].requests = 0;
 	ck_assert_int_eq(one_region(MR_DEL, 0, 0x0, 0, 0x200000), 0);
