@@ -71,6 +71,6 @@ struct uvm_mailbox {
  * VM. Turning it on is this one line (test_boot.py reads it to expect the
  * user.ioreq-*-mmio-* checks); the Service VM serves MMIO either way.
  */
-#define UVM_IOREQ_MMIO 0
+#define UVM_IOREQ_MMIO 1
 
 #endif
