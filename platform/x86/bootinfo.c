@@ -10,12 +10,16 @@
 #include "err.h"
 #include "lib.h"
 #include "machine.h"
+#include "le.h"
 
 #define MB2_TAG_END 0
 #define MB2_TAG_CMDLINE 1
 #define MB2_TAG_LOADER 2
 #define MB2_TAG_MODULE 3
 #define MB2_TAG_MMAP 6
+/* A copy of the RSDP, ACPI 1.0 or 2.0+ (Multiboot2 spec 3.6.15, 3.6.16). */
+#define MB2_TAG_ACPI_OLD 14
+#define MB2_TAG_ACPI_NEW 15
 #define MB2_INFO_MAX (64u * 1024u)
 
 #define MB1_INFO_CMDLINE (1u << 2)
@@ -35,23 +39,6 @@ struct mb1_module {
 	uint32_t mod_start, mod_end, string, reserved;
 } __attribute__((packed));
 
-/*
- * Loader structures are only 4-byte aligned in places (multiboot1 memory map
- * entries put 64-bit fields at offset 4): read fields bytewise.
- */
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-	tern_memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-	tern_memcpy(&v, p, sizeof(v));
-	return v;
-}
 
 /* Copies at most size - 1 bytes; true when the string was longer. */
 static bool copy_str(char *dst, size_t size, uint64_t pa)
@@ -91,14 +78,14 @@ static void add_module(struct boot_info *bi, uint64_t start, uint64_t end, uint6
 static int parse_mb2(uint32_t info_pa, struct boot_info *bi)
 {
 	const uint8_t *base = phys_to_virt(info_pa);
-	uint32_t total = rd32(base);
+	uint32_t total = le_rd32(base);
 	if (total < 16 || total > MB2_INFO_MAX)
 		return -TERN_EINVAL;
 	bi->info_end = info_pa + total;
 	for (uint32_t off = 8; off + 8 <= total;) {
 		const uint8_t *tag = base + off;
-		uint32_t type = rd32(tag);
-		uint32_t size = rd32(tag + 4);
+		uint32_t type = le_rd32(tag);
+		uint32_t size = le_rd32(tag + 4);
 		if (type == MB2_TAG_END || size < 8 || off + size > total)
 			break;
 		switch (type) {
@@ -110,20 +97,26 @@ static int parse_mb2(uint32_t info_pa, struct boot_info *bi)
 			break;
 		case MB2_TAG_MODULE:
 			if (size >= 16)
-				add_module(bi, rd32(tag + 8), rd32(tag + 12),
+				add_module(bi, le_rd32(tag + 8), le_rd32(tag + 12),
 					   info_pa + off + 16);
 			break;
 		case MB2_TAG_MMAP: {
-			uint32_t esize = rd32(tag + 8);
+			uint32_t esize = le_rd32(tag + 8);
 			if (esize < 24)
 				break;
 			for (uint32_t e = 16; e + esize <= size; e += esize) {
 				const uint8_t *ent = tag + e;
-				add_region(bi, rd64(ent), rd64(ent + 8),
-					   rd32(ent + 16));
+				add_region(bi, le_rd64(ent), le_rd64(ent + 8),
+					   le_rd32(ent + 16));
 			}
 			break;
 		}
+		case MB2_TAG_ACPI_OLD:
+		case MB2_TAG_ACPI_NEW:
+			/* The copy lies in the loader's structure; the new one wins. */
+			if (size >= 8 + 20 && (type == MB2_TAG_ACPI_NEW || !bi->acpi_rsdp))
+				bi->acpi_rsdp = info_pa + off + 8;
+			break;
 		default:
 			break;
 		}
@@ -150,9 +143,9 @@ static int parse_mb1(uint32_t info_pa, struct boot_info *bi)
 		uint64_t p = mi->mmap_addr, end = (uint64_t)mi->mmap_addr + mi->mmap_length;
 		while (p + 24 <= end) {
 			const uint8_t *ent = phys_to_virt(p);
-			uint32_t size = rd32(ent);
-			add_region(bi, rd64(ent + 4), rd64(ent + 12),
-				   rd32(ent + 20));
+			uint32_t size = le_rd32(ent);
+			add_region(bi, le_rd64(ent + 4), le_rd64(ent + 12),
+				   le_rd32(ent + 20));
 			if (size < 20)
 				break;
 			p += size + 4;

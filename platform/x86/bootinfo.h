@@ -36,11 +36,12 @@ struct boot_info {
 	unsigned nregions;
 	struct boot_region regions[BOOT_MAX_REGIONS];
 	uint64_t info_start, info_end;  /* the loader's structure itself */
-	/* Filled by the EFI entry (platform/x86/efi); zero after multiboot. */
+	/* Filled by the EFI entry (platform/x86/efi); zero after multiboot
+	 * (but acpi_rsdp, which a multiboot2 loader's ACPI tag also gives). */
 	uint32_t efi;                   /* 1: entered from tern.efi after ExitBootServices */
 	uint32_t have_8259;             /* 1: the ACPI MADT says PCAT_COMPAT (8259s exist) */
 	uint32_t console_port;          /* the ACPI SPCR's I/O-port UART; 0: COM1 */
-	uint64_t acpi_rsdp;             /* physical address of the ACPI RSDP, 0 if unknown */
+	uint64_t acpi_rsdp;             /* physical address of the ACPI RSDP (multiboot2: the tag's copy), 0 if unknown */
 	uint64_t efi_system_table;      /* physical; its boot services are gone */
 };
 

@@ -21,6 +21,7 @@
 #include "platform.h"
 #include "err.h"
 #include "trace_rec.h"
+#include "acpi.h"
 
 /* Guest RAM of the Service VM unless the command line says guest_mem=<MiB>. */
 #define SERVICE_VM_MEM_MIB 32u
@@ -180,6 +181,39 @@ void x86_efi_main(const struct boot_info *bi)
 	x86_start();
 }
 
+/* The host's CPUs as the ACPI MADT lists them (acpi.c); ncpus 0 when unknown. */
+static struct acpi_madt host_madt;
+
+/*
+ * The host's ACPI tables: the RSDP the loader's tag or the EFI
+ * configuration table gave, else (a BIOS machine) the one in the BIOS
+ * areas; then the MADT's CPUs. Without a MADT the BSP runs alone.
+ */
+static void host_acpi_init(void)
+{
+	uint64_t rsdp = boot_info.acpi_rsdp;
+	if (!rsdp && !boot_info.efi)
+		rsdp = acpi_find_rsdp_bios();
+	int ret = acpi_init(rsdp);
+	if (ret == 0)
+		ret = acpi_madt_parse(&host_madt);
+	if (ret) {
+		x86_log("ACPI: no usable MADT (RSDP 0x%lx, %d): the boot CPU runs alone",
+			(unsigned long)rsdp, ret);
+		return;
+	}
+	x86_log("ACPI: RSDP 0x%lx, MADT: %u CPU(s), %u disabled, local APIC at 0x%lx, %s",
+		(unsigned long)rsdp, host_madt.ncpus, host_madt.disabled,
+		(unsigned long)host_madt.lapic_base,
+		host_madt.pcat_compat ? "PCAT_COMPAT (8259s present)" : "no 8259s");
+	for (unsigned i = 0; i < host_madt.ncpus; i++)
+		x86_log("  cpu APIC ID %u (ACPI UID %u%s)", host_madt.cpus[i].apic_id,
+			host_madt.cpus[i].uid, host_madt.cpus[i].x2apic ? ", x2APIC entry" : "");
+	if (host_madt.dropped)
+		x86_log("ACPI: %u more CPU(s) than Tern keeps (%u) left out", host_madt.dropped,
+			ACPI_MAX_CPUS);
+}
+
 /* The hypervisor's start-up, the same after either entry. */
 static void x86_start(void)
 {
@@ -191,6 +225,7 @@ static void x86_start(void)
 		x86_log("  module %lx-%lx \"%s\"", (unsigned long)boot_info.modules[i].start,
 			(unsigned long)boot_info.modules[i].end, boot_info.modules[i].cmdline);
 
+	host_acpi_init();
 	uint64_t hz = clock_calibrate();
 	x86_log("TSC %lu MHz", (unsigned long)(hz / 1000000));
 
