@@ -123,3 +123,18 @@ struct vcpu *sched_next(struct tern *hv, uint16_t cpu)
 	stop_unwakeable(hv, cpu);
 	return (struct vcpu *)0;
 }
+
+bool sched_cpu_wait(struct tern *hv, uint16_t cpu)
+{
+	struct sched_cpu *c = &hv->cpus[cpu];
+	/* Idle first, then scan, as in sched_next: a request made meanwhile is seen or kicks. */
+	atomic_store32(&c->idle, 1);
+	for (uint32_t i = 0; i < TERN_MAX_VMS * TERN_MAX_VCPUS; i++) {
+		struct vcpu *v = slot(hv, i);
+		if (v && v->pcpu == cpu && eligible(v)) {
+			atomic_store32(&c->idle, 0);
+			return false;
+		}
+	}
+	return true;
+}

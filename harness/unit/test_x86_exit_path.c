@@ -49,7 +49,7 @@ bool vmx_ptrld(uint64_t pa) { (void)pa; return true; }
 bool vmx_invept(uint64_t type, uint64_t eptp) { (void)type; (void)eptp; return true; }
 bool vmx_invvpid(uint64_t type, uint16_t vpid) { (void)type; (void)vpid; return true; }
 static int completed_vector = -1;
-void pic_complete(uint8_t vector) { completed_vector = vector; }
+void x86_host_irq(uint32_t vector) { completed_vector = (int)vector; }
 static unsigned entries;
 const char *vmx_instruction_error_name(uint32_t err) { (void)err; return "fake"; }
 /* VMfailInvalid: the loop reports it and stops the VM. */

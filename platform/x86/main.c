@@ -22,6 +22,7 @@
 #include "err.h"
 #include "trace_rec.h"
 #include "acpi.h"
+#include "smp.h"
 
 /* Guest RAM of the Service VM unless the command line says guest_mem=<MiB>. */
 #define SERVICE_VM_MEM_MIB 32u
@@ -31,6 +32,8 @@ uint8_t x86_stack[X86_STACK_SIZE] __attribute__((aligned(16)));
 __asm__(".global x86_stack_top\n.set x86_stack_top, x86_stack + " "16384");
 
 static struct boot_info boot_info;
+/* The host's CPUs as the ACPI MADT lists them (acpi.c); ncpus 0 when unknown. */
+static struct acpi_madt host_madt;
 /* The hypervisor instance: all of core's state. */
 static struct tern tern;
 
@@ -73,6 +76,9 @@ static void run_service_vm(const struct vmx_caps *caps)
 	tern_init(&tern);
 	tern.hv_hpa_base = mem_image_base();
 	tern.hv_hpa_size = mem_image_size();
+	/* Before any VM exists: a VM's affinity may only name online pCPUs. */
+	unsigned online = smp_start_aps(&host_madt, &boot_info, &tern, caps);
+	x86_log("%u CPU(s) online (pCPU mask 0x%lx)", online, (unsigned long)plat_pcpu_mask());
 
 	struct vm_config cfg = { .vcpu_count = 1, .service_vm = true };
 	tern_strlcpy(cfg.name, "service", sizeof(cfg.name));
@@ -110,13 +116,13 @@ static void run_service_vm(const struct vmx_caps *caps)
 			(unsigned long)entry, ret);
 		x86_power_off(X86_EXIT_BOOT);
 	}
-	static struct x86_pcpu pcpu;
-	pcpu.caps = caps;
+	struct x86_pcpu *pcpu = smp_pcpu(0);
+	pcpu->caps = caps;
 	for (uint16_t i = 0; i < vm->config.vcpu_count; i++) {
-		ret = x86_vcpu_ready(&pcpu, &vm->vcpus[i]);
+		ret = x86_vcpu_ready(pcpu, &vm->vcpus[i]);
 		if (ret == -TERN_ENOTSUP)
 			x86_power_off(X86_EXIT_NO_VMX); /* refused, the control named (vmcs.c) */
-		if (ret || x86_pcpu_assign(&pcpu, &vm->vcpus[i])) {
+		if (ret || x86_pcpu_assign(pcpu, &vm->vcpus[i])) {
 			x86_log("FATAL: VMCS set-up failed");
 			x86_power_off(X86_EXIT_BOOT);
 		}
@@ -128,7 +134,7 @@ static void run_service_vm(const struct vmx_caps *caps)
 	x86_log("starting Service VM at 0x%lx (multiboot info at 0x%x)", (unsigned long)entry, mbi);
 	(void)vm_mgr_start(vm);
 	uint64_t t0 = plat_clock_ns();
-	x86_pcpu_run(&pcpu, &tern);
+	x86_pcpu_run(pcpu, &tern);
 	uint64_t t1 = plat_clock_ns();
 	trace_rec_end();
 	x86_console_flush_all();
@@ -148,7 +154,6 @@ void x86_main(uint32_t magic, uint32_t info_pa)
 {
 	serial_init(SERIAL_COM1);
 	desc_init();
-	pic_init();
 	x86_log("Tern x86 image starting");
 	if (bootinfo_parse(magic, info_pa, &boot_info) < 0) {
 		x86_log("FATAL: not started by a multiboot loader (magic 0x%x)", magic);
@@ -181,15 +186,12 @@ void x86_efi_main(const struct boot_info *bi)
 	x86_start();
 }
 
-/* The host's CPUs as the ACPI MADT lists them (acpi.c); ncpus 0 when unknown. */
-static struct acpi_madt host_madt;
-
 /*
  * The host's ACPI tables: the RSDP the loader's tag or the EFI
  * configuration table gave, else (a BIOS machine) the one in the BIOS
  * areas; then the MADT's CPUs. Without a MADT the BSP runs alone.
  */
-static void host_acpi_init(void)
+static bool host_acpi_init(void)
 {
 	uint64_t rsdp = boot_info.acpi_rsdp;
 	if (!rsdp && !boot_info.efi)
@@ -200,7 +202,7 @@ static void host_acpi_init(void)
 	if (ret) {
 		x86_log("ACPI: no usable MADT (RSDP 0x%lx, %d): the boot CPU runs alone",
 			(unsigned long)rsdp, ret);
-		return;
+		return false;
 	}
 	x86_log("ACPI: RSDP 0x%lx, MADT: %u CPU(s), %u disabled, local APIC at 0x%lx, %s",
 		(unsigned long)rsdp, host_madt.ncpus, host_madt.disabled,
@@ -212,6 +214,7 @@ static void host_acpi_init(void)
 	if (host_madt.dropped)
 		x86_log("ACPI: %u more CPU(s) than Tern keeps (%u) left out", host_madt.dropped,
 			ACPI_MAX_CPUS);
+	return true;
 }
 
 /* The hypervisor's start-up, the same after either entry. */
@@ -225,7 +228,15 @@ static void x86_start(void)
 		x86_log("  module %lx-%lx \"%s\"", (unsigned long)boot_info.modules[i].start,
 			(unsigned long)boot_info.modules[i].end, boot_info.modules[i].cmdline);
 
-	host_acpi_init();
+	bool madt = host_acpi_init();
+	/*
+	 * The 8259s are remapped and masked where they exist: the MADT says
+	 * PCAT_COMPAT, or (a multiboot BIOS machine without a MADT) they are
+	 * assumed. The EFI entry has done it already when the MADT said so.
+	 */
+	if (!pic_present() && (madt ? host_madt.pcat_compat : !boot_info.efi))
+		pic_init();
+	smp_init_bsp(&host_madt);
 	uint64_t hz = clock_calibrate();
 	x86_log("TSC %lu MHz", (unsigned long)(hz / 1000000));
 

@@ -21,6 +21,8 @@
 #include "desc.h"
 #include "request.h"
 #include "scheduler.h"
+#include "lapic.h"
+#include "atomic.h"
 
 int vmx_enter(uint64_t *gprs, int launched);
 
@@ -273,16 +275,17 @@ static void inject(struct vcpu *vcpu)
 /*
  * The hardware's half of an exit, before core sees it: an external
  * interrupt was acknowledged by the exit itself ("acknowledge interrupt on
- * exit", core's control set), so the 8259 waits for its EOI. No host device
- * driver behind the vectors runs yet; completing the interrupt keeps the
- * controller from blocking every later one.
+ * exit", core's control set), so its controller waits for its EOI: the
+ * host LAPIC for the kick and the timer, the 8259 for its lines
+ * (x86_host_irq). The kick's effect is in the request bits, which the
+ * vCPU's pre-entry work reads.
  */
 static void complete_host_event(const struct exit_record *ex)
 {
 	if (exit_basic_reason(ex) != EXIT_REASON_EXTERNAL_INTERRUPT || exit_is_entry_failure(ex) ||
 	    !intr_info_valid(ex->intr_info))
 		return;
-	pic_complete(intr_info_vector(ex->intr_info));
+	x86_host_irq(intr_info_vector(ex->intr_info));
 }
 
 /*
@@ -381,19 +384,28 @@ int x86_vcpu_ready(struct x86_pcpu *pc, struct vcpu *vcpu)
 
 /*
  * Core's scheduler decides what this pCPU enters (scheduler.h), among the
- * vCPUs of every VM it owns: the Service VM's and those of the VMs it
- * launched, each with its own VMCS. When nothing can run any more it
- * reports why and stops the VM. NULL also means "idle until a kick", which
- * on the one pCPU of today's image nothing could send (no interrupt
- * source, no other pCPU): the loop ends.
+ * vCPUs it owns: on the BSP the Service VM's, on every pCPU those of the VMs
+ * the Service VM launched with an affinity naming it, each with its own
+ * VMCS. With nothing to run but something that may still change that
+ * (cpus[cpu].idle), the pCPU waits in HLT with interrupts enabled for
+ * exactly that instruction (a kick that arrived since the scan is pending
+ * and wakes it at once). When nothing can wake its vCPUs any more, the BSP
+ * ends its loop (the run is over); an AP waits for work instead
+ * (sched_cpu_wait): the Service VM may give it a VM later.
  */
 void x86_pcpu_run(struct x86_pcpu *pc, struct tern *hv)
 {
+	const uint16_t cpu = pc->cpu;
 	for (;;) {
-		struct vcpu *vcpu = sched_next(hv, plat_cpu_id());
-		trace_rec_sched(plat_cpu_id(), vcpu);
-		if (!vcpu)
-			return;
+		struct vcpu *vcpu = sched_next(hv, cpu);
+		trace_rec_sched(cpu, vcpu);
+		if (!vcpu) {
+			if (atomic_load32(&hv->cpus[cpu].idle) || (cpu != 0 && sched_cpu_wait(hv, cpu)))
+				cpu_sti_hlt();
+			else if (cpu == 0)
+				return;
+			continue;
+		}
 		int ret = x86_vcpu_ready(pc, vcpu);
 		if (ret)
 			log_err("vm%u vcpu%u: VMCS set-up failed (%d)", vcpu->vm->id, vcpu->id, ret);

@@ -63,6 +63,7 @@ struct x86_vm {
  */
 #define X86_PCPU_MAX_VCPUS (TERN_MAX_VMS * TERN_MAX_VCPUS)
 struct x86_pcpu {
+	uint16_t cpu;                   /* its index: hv->cpus[], vcpu->pcpu, plat_cpu_id() */
 	struct vcpu *current;
 	struct vcpu *vcpus[X86_PCPU_MAX_VCPUS];
 	unsigned count;
