@@ -15,6 +15,7 @@ void vcpu_init(struct vcpu *vcpu, struct vm *vm, uint16_t id)
 	vcpu->pcpu = vm ? sched_vcpu_pcpu(vm, id) : 0;
 	/* The VPID (vmxc_vpid) belonged to the slot's previous VM: start clean. */
 	vcpu->requests = VCPU_REQ_FLUSH_VPID;
+	vcpu->timer_deadline = UINT64_MAX;      /* no timer until core computes one */
 	cr_reset(vcpu);
 	intr_reset(vcpu);
 	msr_reset(vcpu);

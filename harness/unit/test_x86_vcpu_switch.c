@@ -17,6 +17,7 @@
 #include "sim.h"
 #include "vm_mgr.h"
 #include "../../platform/x86/run.c"
+#include "../../platform/x86/host_timer.c"
 #include "../../platform/x86/load_state.c"
 #include "../../platform/x86/vcpu_switch.c"
 

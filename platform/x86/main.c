@@ -23,6 +23,8 @@
 #include "trace_rec.h"
 #include "acpi.h"
 #include "smp.h"
+#include "host_timer.h"
+#include "vmx_controls.h"
 
 /* Guest RAM of the Service VM unless the command line says guest_mem=<MiB>. */
 #define SERVICE_VM_MEM_MIB 32u
@@ -40,6 +42,13 @@ static struct tern tern;
 const char *x86_cmdline(void)
 {
 	return boot_info.cmdline;
+}
+
+static bool cmdline_has(const char *cmdline, const char *word);
+
+bool x86_cmdline_has(const char *word)
+{
+	return cmdline_has(boot_info.cmdline, word);
 }
 
 static uint64_t cmdline_mib(const char *cmdline, const char *key, uint64_t dflt)
@@ -133,6 +142,8 @@ static void run_service_vm(const struct vmx_caps *caps)
 		x86_log("Service VM resets on a triple fault");
 	x86_log("starting Service VM at 0x%lx (multiboot info at 0x%x)", (unsigned long)entry, mbi);
 	(void)vm_mgr_start(vm);
+	/* After the start's own requests, which a replay takes as the platform's start-up. */
+	smp_release_aps();
 	uint64_t t0 = plat_clock_ns();
 	x86_pcpu_run(pcpu, &tern);
 	uint64_t t1 = plat_clock_ns();
@@ -250,6 +261,10 @@ static void x86_start(void)
 	xstate_host_init();
 	x86_log("VMX: revision 0x%x, %s controls, EPT/VPID caps 0x%lx", caps.revision,
 		caps.true_ctls ? "true" : "default", (unsigned long)caps.ept_vpid);
+	/* The host timer core's timers need (host_timer.h): pin-based allowed-1 bit 6, IA32_VMX_MISC 4:0. */
+	x86_log("VMX-preemption timer %s, rate TSC/2^%u",
+		((caps.pin >> 32) & VMXC_PIN_PREEMPTION_TIMER) ? "available" : "NOT available",
+		(unsigned)(caps.misc & VMX_MISC_PREEMPT_RATE_MASK));
 	if (vmx_on(&caps) < 0) {
 		x86_log("FATAL: VMXON failed");
 		x86_power_off(X86_EXIT_NO_VMX);

@@ -40,6 +40,7 @@ static struct x86_cpu cpus[TERN_MAX_PCPUS];
 static uint32_t known = 1;
 static uint64_t online_mask = 1;
 static struct tern *smp_hv;
+static uint32_t aps_go;                 /* smp_release_aps: the APs may schedule */
 static uint8_t ap_stacks[TERN_MAX_PCPUS][X86_STACK_SIZE] __attribute__((aligned(16)));
 
 extern const uint8_t ap_tramp_start[], ap_tramp_end[];
@@ -225,6 +226,11 @@ unsigned smp_start_aps(const struct acpi_madt *madt, const struct boot_info *bi,
 	return online;
 }
 
+void smp_release_aps(void)
+{
+	atomic_store32(&aps_go, 1);
+}
+
 void x86_ap_main(uint32_t idx)
 {
 	struct x86_cpu *c = &cpus[idx];
@@ -247,8 +253,8 @@ void x86_ap_main(uint32_t idx)
 	/* The BSP may have given up on it already: then it stays out. */
 	if (!atomic_cmpxchg32(&c->state, &st, why ? CPU_FAILED : CPU_ONLINE) || why)
 		cpu_halt_forever();
-	/* Wait until the BSP has counted it in: core may then give it vCPUs. */
-	while (!((plat_pcpu_mask() >> idx) & 1))
+	/* Wait until the BSP has counted it in and lets the APs schedule (smp_release_aps). */
+	while (!((plat_pcpu_mask() >> idx) & 1) || !atomic_load32(&aps_go))
 		cpu_pause();
 	x86_pcpu_run(&c->pcpu, smp_hv);
 	cpu_halt_forever();

@@ -26,6 +26,12 @@ void smp_init_bsp(const struct acpi_madt *madt);
  */
 unsigned smp_start_aps(const struct acpi_madt *madt, const struct boot_info *bi, struct tern *hv,
 		       const struct vmx_caps *bsp_caps);
+/*
+ * Let the online APs run x86_pcpu_run: after the Service VM exists and a
+ * recording has its VM record, so that each AP's first scheduling
+ * decision is in the stream like every later one.
+ */
+void smp_release_aps(void);
 /* pCPU `cpu`'s platform state (its current VMCS, the vCPUs it set up). */
 struct x86_pcpu *smp_pcpu(uint16_t cpu);
 /* The AP's C entry from the trampoline (ap_boot.S). */

@@ -40,6 +40,7 @@ const char *vmx_check(struct vmx_caps *caps)
 	caps->proc = rdmsr(caps->true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS);
 	caps->exit = rdmsr(caps->true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS);
 	caps->entry = rdmsr(caps->true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS);
+	caps->misc = rdmsr(MSR_IA32_VMX_MISC);
 	caps->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
 	caps->cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
 	caps->cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
