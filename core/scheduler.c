@@ -99,6 +99,26 @@ static void make_current(struct sched_cpu *c, struct vcpu *v)
 	}
 }
 
+/*
+ * v (eligible) is to become this pCPU's current vCPU: `running` first, then
+ * the VM's block read (the VM manager sets the block, then reads `running`:
+ * vm_mgr.c block_quiescent), so that no vCPU becomes current between the
+ * VM manager's check and its act. Blocked: not current any more, and a
+ * Service VM vCPU waiting for the VM to be quiescent looks again.
+ */
+static bool claim(struct sched_cpu *c, struct vcpu *v)
+{
+	atomic_store32(&v->running, 1);
+	if (!atomic_load32(&v->vm->sched_block))
+		return true;
+	atomic_or32(&v->vm->sched_block, SCHED_BLOCK_SKIPPED); /* unblock wakes it */
+	if (c->current == v)
+		c->current = (struct vcpu *)0;
+	atomic_store32(&v->running, 0);
+	vm_sync_notify(v->vm);
+	return false;
+}
+
 struct vcpu *sched_next(struct tern *hv, uint16_t cpu)
 {
 	struct sched_cpu *c = &hv->cpus[cpu];
@@ -109,7 +129,7 @@ struct vcpu *sched_next(struct tern *hv, uint16_t cpu)
 	for (uint32_t k = 0; k < n; k++) {
 		uint32_t i = (c->cursor + k) % n;
 		struct vcpu *v = slot(hv, i);
-		if (v && v->pcpu == cpu && eligible(v)) {
+		if (v && v->pcpu == cpu && eligible(v) && claim(c, v)) {
 			c->cursor = (i + 1) % n;
 			atomic_store32(&c->idle, 0);
 			make_current(c, v);

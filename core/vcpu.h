@@ -180,6 +180,7 @@ struct vcpu {
 	uint16_t hc_wait_vm;
 	uint32_t hc_wait_gen;
 	bool hc_wait_quiesce;
+	uint32_t hc_wait_life;  /* the target's vm->life: a VM re-created in its slot is another */
 	bool hc_wait;           /* this exit parks the vCPU in WAIT_SYNC (vcpu_wait_sync) */
 };
 
