@@ -119,6 +119,9 @@ static bool claim(struct sched_cpu *c, struct vcpu *v)
 	return false;
 }
 
+/* The live slots (hv->live_slots) fit one 64-bit word. */
+typedef char sched_slots_fit[TERN_MAX_VMS * TERN_MAX_VCPUS <= 64 ? 1 : -1];
+
 struct vcpu *sched_next(struct tern *hv, uint16_t cpu)
 {
 	struct sched_cpu *c = &hv->cpus[cpu];
@@ -126,14 +129,25 @@ struct vcpu *sched_next(struct tern *hv, uint16_t cpu)
 
 	/* Idle first, then scan: a request made meanwhile is seen or kicks (request.c). */
 	atomic_store32(&c->idle, 1);
-	for (uint32_t k = 0; k < n; k++) {
-		uint32_t i = (c->cursor + k) % n;
-		struct vcpu *v = slot(hv, i);
-		if (v && v->pcpu == cpu && eligible(v) && claim(c, v)) {
-			c->cursor = (i + 1) % n;
-			atomic_store32(&c->idle, 0);
-			make_current(c, v);
-			return v;
+	/*
+	 * Round-robin from the cursor over the slots that ever held a vCPU
+	 * (the same order as over every slot): those at or after the cursor,
+	 * then those before it. A vCPU created after the load had its bit set
+	 * before anything could be asked of it, and the request kicks.
+	 */
+	uint64_t live = atomic_load64(&hv->live_slots);
+	uint64_t from = c->cursor < n ? ~0ull << c->cursor : 0;
+	uint64_t part[2] = { live & from, live & ~from };
+	for (unsigned p = 0; p < 2; p++) {
+		for (uint64_t m = part[p]; m; m &= m - 1u) {
+			uint32_t i = (uint32_t)__builtin_ctzll(m); /* BSF/TZCNT inline, no libgcc */
+			struct vcpu *v = slot(hv, i);
+			if (v && v->pcpu == cpu && eligible(v) && claim(c, v)) {
+				c->cursor = (i + 1) % n;
+				atomic_store32(&c->idle, 0);
+				make_current(c, v);
+				return v;
+			}
 		}
 	}
 	make_current(c, (struct vcpu *)0);

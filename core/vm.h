@@ -162,6 +162,13 @@ struct tern {
 	uint64_t hv_hpa_base;
 	uint64_t hv_hpa_size;
 	struct sched_cpu cpus[TERN_MAX_PCPUS];
+	/*
+	 * Scheduler slots (vm * TERN_MAX_VCPUS + vcpu) that have held a vCPU:
+	 * set by vcpu_init before the vCPU can be asked for anything, never
+	 * cleared (a slot of a destroyed VM is skipped as before), so that
+	 * sched_next looks at those only, not at every slot.
+	 */
+	uint64_t live_slots;
 	/* vm_sync_request calls, any VM: a hypercall that made one waits (hypercall.c). */
 	uint32_t sync_requests;
 	/*
