@@ -45,6 +45,8 @@ static void ioreq_done(struct vcpu *vcpu)
 static void sync_wait_done(struct vcpu *vcpu)
 {
 	struct vm *t = vm_get(vcpu->vm->hv, vcpu->hc_wait_vm);
+	if (t && t->life != vcpu->hc_wait_life)
+		t = (struct vm *)0; /* destroyed and its slot used again: the one waited for is gone */
 	if (t && !(vcpu->hc_wait_quiesce ? vm_quiescent(t) : vm_synced(t, vcpu->hc_wait_gen)))
 		return;
 	if (t)
@@ -98,6 +100,7 @@ void vm_sync_notify(struct vm *vm)
 void vcpu_wait_sync(struct vcpu *vcpu, struct vm *target, uint32_t gen, bool quiesce)
 {
 	vcpu->hc_wait_vm = target->id;
+	vcpu->hc_wait_life = target->life;
 	vcpu->hc_wait_gen = gen;
 	vcpu->hc_wait_quiesce = quiesce;
 	vcpu->hc_wait = true;

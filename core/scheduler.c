@@ -98,6 +98,29 @@ static void make_current(struct sched_cpu *c, struct vcpu *v)
 	}
 }
 
+/*
+ * v (eligible) is to become this pCPU's current vCPU: `running` first, then
+ * the VM's block read (the VM manager sets the block, then reads `running`:
+ * vm_mgr.c block_quiescent), so that no vCPU becomes current between the
+ * VM manager's check and its act. Blocked: not current any more, and a
+ * Service VM vCPU waiting for the VM to be quiescent looks again.
+ */
+static bool claim(struct sched_cpu *c, struct vcpu *v)
+{
+	atomic_store32(&v->running, 1);
+	if (!atomic_load32(&v->vm->sched_block))
+		return true;
+	atomic_or32(&v->vm->sched_block, SCHED_BLOCK_SKIPPED); /* unblock wakes it */
+	if (c->current == v)
+		c->current = (struct vcpu *)0;
+	atomic_store32(&v->running, 0);
+	vm_sync_notify(v->vm);
+	return false;
+}
+
+/* The live slots (hv->live_slots) fit one 64-bit word. */
+typedef char sched_slots_fit[TERN_MAX_VMS * TERN_MAX_VCPUS <= 64 ? 1 : -1];
+
 struct vcpu *sched_next(struct tern *hv, uint16_t cpu)
 {
 	struct sched_cpu *c = &hv->cpus[cpu];
@@ -105,14 +128,25 @@ struct vcpu *sched_next(struct tern *hv, uint16_t cpu)
 
 	/* Idle first, then scan: a request made meanwhile is seen or kicks (request.c). */
 	atomic_store32(&c->idle, 1);
-	for (uint32_t k = 0; k < n; k++) {
-		uint32_t i = (c->cursor + k) % n;
-		struct vcpu *v = slot(hv, i);
-		if (v && v->pcpu == cpu && eligible(v)) {
-			c->cursor = (i + 1) % n;
-			atomic_store32(&c->idle, 0);
-			make_current(c, v);
-			return v;
+	/*
+	 * Round-robin from the cursor over the slots that ever held a vCPU
+	 * (the same order as over every slot): those at or after the cursor,
+	 * then those before it. A vCPU created after the load had its bit set
+	 * before anything could be asked of it, and the request kicks.
+	 */
+	uint64_t live = atomic_load64(&hv->live_slots);
+	uint64_t from = c->cursor < n ? ~0ull << c->cursor : 0;
+	uint64_t part[2] = { live & from, live & ~from };
+	for (unsigned p = 0; p < 2; p++) {
+		for (uint64_t m = part[p]; m; m &= m - 1u) {
+			uint32_t i = (uint32_t)__builtin_ctzll(m); /* BSF/TZCNT inline, no libgcc */
+			struct vcpu *v = slot(hv, i);
+			if (v && v->pcpu == cpu && eligible(v) && claim(c, v)) {
+				c->cursor = (i + 1) % n;
+				atomic_store32(&c->idle, 0);
+				make_current(c, v);
+				return v;
+			}
 		}
 	}
 	make_current(c, (struct vcpu *)0);
@@ -121,4 +155,19 @@ struct vcpu *sched_next(struct tern *hv, uint16_t cpu)
 	atomic_store32(&c->idle, 0);
 	stop_unwakeable(hv, cpu);
 	return (struct vcpu *)0;
+}
+
+bool sched_cpu_wait(struct tern *hv, uint16_t cpu)
+{
+	struct sched_cpu *c = &hv->cpus[cpu];
+	/* Idle first, then scan, as in sched_next: a request made meanwhile is seen or kicks. */
+	atomic_store32(&c->idle, 1);
+	for (uint32_t i = 0; i < TERN_MAX_VMS * TERN_MAX_VCPUS; i++) {
+		struct vcpu *v = slot(hv, i);
+		if (v && v->pcpu == cpu && eligible(v)) {
+			atomic_store32(&c->idle, 0);
+			return false;
+		}
+	}
+	return true;
 }

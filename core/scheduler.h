@@ -45,6 +45,16 @@ uint16_t sched_vcpu_pcpu(const struct vm *vm, uint16_t id);
  */
 struct vcpu *sched_next(struct tern *hv, uint16_t cpu);
 
+/*
+ * A pCPU that outlives its vCPUs (an AP of the image: VMs the Service VM
+ * creates later may be given to it) waits for work after sched_next said
+ * nothing can wake its parked vCPUs (NULL, cpus[cpu].idle clear): this sets
+ * idle again, so that the next request for a vCPU it owns kicks it, and
+ * scans once more. true: wait for a kick (HLT); false: something became
+ * eligible meanwhile, call sched_next. @pre called on pCPU `cpu` only.
+ */
+bool sched_cpu_wait(struct tern *hv, uint16_t cpu);
+
 /* After vcpu_pre_entry: the vCPU may be entered (RUNNABLE). */
 bool vcpu_can_enter(const struct vcpu *vcpu);
 

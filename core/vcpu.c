@@ -13,8 +13,11 @@ void vcpu_init(struct vcpu *vcpu, struct vm *vm, uint16_t id)
 	vcpu->id = id;
 	vcpu->state = VCPU_STATE_INIT;
 	vcpu->pcpu = vm ? sched_vcpu_pcpu(vm, id) : 0;
+	if (vm && vm->hv && vm->id < TERN_MAX_VMS && id < TERN_MAX_VCPUS)
+		atomic_or64(&vm->hv->live_slots, 1ull << (vm->id * TERN_MAX_VCPUS + id));
 	/* The VPID (vmxc_vpid) belonged to the slot's previous VM: start clean. */
 	vcpu->requests = VCPU_REQ_FLUSH_VPID;
+	vcpu->timer_deadline = UINT64_MAX;      /* no timer until core computes one */
 	cr_reset(vcpu);
 	intr_reset(vcpu);
 	msr_reset(vcpu);

@@ -132,6 +132,16 @@ struct vcpu {
 	struct vcpu_cr cr;              /* CR0/CR4 masks and shadows (cr.h) */
 	struct vcpu_intr intr;          /* pending interrupts, window requests (intr.h) */
 	struct vcpu_msr msr;            /* emulated MSRs (msr.h) */
+	/*
+	 * The vCPU's next timer deadline as an absolute guest TSC value
+	 * (guest TSC = host TSC + msr.tsc_offset), UINT64_MAX for none. Core
+	 * computes it from the vCPU's timers; before every VM entry the
+	 * platform arms its one host timer from it (platform/x86: the
+	 * VMX-preemption timer, saturated, when core's pin-based controls
+	 * activate it), so that the guest exits no later than the deadline.
+	 * vcpu_init sets UINT64_MAX.
+	 */
+	uint64_t timer_deadline;
 	struct string_io_wait sio;      /* string I/O parked on an IOREQ (string_io.c) */
 	struct mmio_wait mmio;          /* an MMIO instruction waiting for the device model (mmio.c) */
 	/*
@@ -172,6 +182,7 @@ struct vcpu {
 	uint16_t hc_wait_vm;
 	uint32_t hc_wait_gen;
 	bool hc_wait_quiesce;
+	uint32_t hc_wait_life;  /* the target's vm->life: a VM re-created in its slot is another */
 	bool hc_wait;           /* this exit parks the vCPU in WAIT_SYNC (vcpu_wait_sync) */
 };
 

@@ -60,6 +60,7 @@ int vm_create(struct tern *hv, const struct vm_config *cfg, struct vm **out)
 	tern_memset(vm, 0, sizeof(*vm));
 	vm->hv = hv;
 	vm->id = id;
+	vm->life = ++hv->vm_lives[id];
 	vm->config = *cfg;
 	vm->upcall_vector = IOREQ_UPCALL_VECTOR; /* until HC_SET_CALLBACK_VECTOR */
 	if ((ret = cpuid_policy_build(&vm->cpuid, cfg)))
@@ -125,8 +126,12 @@ const char *vm_stop_cause_name(enum vm_stop_cause cause)
 
 void vm_stop(struct vm *vm, enum vm_stop_cause cause, uint32_t detail)
 {
-	if (vm->state == VM_STATE_STOPPED)
+	/* Against a pause or resume from the Service VM on another pCPU (vm.h). */
+	tern_lock(&vm->state_lock);
+	if (vm->state == VM_STATE_STOPPED) {
+		tern_unlock(&vm->state_lock);
 		return; /* the first cause is the one reported */
+	}
 	vm->state = VM_STATE_STOPPED;
 	vm->stop_cause = cause;
 	vm->stop_detail = detail;
@@ -135,6 +140,7 @@ void vm_stop(struct vm *vm, enum vm_stop_cause cause, uint32_t detail)
 		vm->vcpus[i].state = VCPU_STATE_STOPPED;
 		tern_unlock(&vm->vcpus[i].sched_lock);
 	}
+	tern_unlock(&vm->state_lock);
 	/* vCPUs in guest mode on other pCPUs leave it (request.h). */
 	(void)vm_sync_request(vm, 0);
 	if (cause == VM_STOP_GUEST_EXIT)

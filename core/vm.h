@@ -69,11 +69,32 @@ struct vm_mem_range {
 	bool lendable;
 };
 #define VM_MAX_PRIVATE_RANGES 4
+#define SCHED_BLOCK_SET 1u
+#define SCHED_BLOCK_SKIPPED 2u
 
 struct vm {
 	struct tern *hv;
 	uint16_t id;
+	/*
+	 * Written by vm_stop (an exit of any of its vCPUs, on any pCPU) and by
+	 * the VM manager (start, pause, resume, reset, destroy: the Service
+	 * VM): each check-and-write of it under state_lock, taken after
+	 * hv->mgmt_lock and before any vCPU's sched_lock.
+	 */
 	enum vm_state state;
+	struct tern_lock state_lock;
+	/*
+	 * Which life of the slot this is (hv->vm_lives[id] at creation): a
+	 * Service VM vCPU waiting for VM id (hc_wait_vm) waits for this one,
+	 * not for a VM created later in the same slot.
+	 */
+	uint32_t life;
+	/*
+	 * Set while the VM manager checks that no vCPU of the VM is current
+	 * and then acts on them (destroy, reset, set-vCPU-regs): the scheduler
+	 * of every pCPU leaves its vCPUs alone meanwhile (scheduler.c claim).
+	 */
+	uint32_t sched_block;   /* SCHED_BLOCK_SET, | SCHED_BLOCK_SKIPPED once a pCPU left one out */
 	struct vm_config config;
 	struct vcpu vcpus[TERN_MAX_VCPUS];
 
@@ -142,6 +163,13 @@ struct tern {
 	uint64_t hv_hpa_base;
 	uint64_t hv_hpa_size;
 	struct sched_cpu cpus[TERN_MAX_PCPUS];
+	/*
+	 * Scheduler slots (vm * TERN_MAX_VCPUS + vcpu) that have held a vCPU:
+	 * set by vcpu_init before the vCPU can be asked for anything, never
+	 * cleared (a slot of a destroyed VM is skipped as before), so that
+	 * sched_next looks at those only, not at every slot.
+	 */
+	uint64_t live_slots;
 	/* vm_sync_request calls, any VM: a hypercall that made one waits (hypercall.c). */
 	uint32_t sync_requests;
 	/*
@@ -152,6 +180,8 @@ struct tern {
 	 * dropped); the lock is taken before any vCPU's sched_lock, never after.
 	 */
 	struct tern_lock mgmt_lock;
+	/* Per VM slot, how many VMs it has held (vm_create): struct vm's life. */
+	uint32_t vm_lives[TERN_MAX_VMS];
 };
 
 void tern_init(struct tern *hv);

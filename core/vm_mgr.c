@@ -331,12 +331,51 @@ int vm_mgr_set_boot_state(struct vm *vm, const struct vcpu_load_state *st)
 	return ret;
 }
 
+/*
+ * Wait, then do (docs/concurrency.md): keep every pCPU's scheduler off the
+ * VM's vCPUs, then check that none (only: that one) is current. The
+ * scheduler makes a vCPU current and then reads the block (scheduler.c
+ * claim); this sets the block and then reads `running`. Both are
+ * sequentially consistent, so one sees the other: no vCPU becomes current
+ * between this check and the act. 0 with the VM blocked (unblock after the
+ * act), or -TERN_EAGAIN, unblocked.
+ */
+static int block_quiescent(struct vm *vm, const struct vcpu *only)
+{
+	atomic_or32(&vm->sched_block, SCHED_BLOCK_SET);
+	bool busy = only ? atomic_load32(&only->running) != 0 : !vm_quiescent(vm);
+	if (!busy)
+		return 0;
+	atomic_store32(&vm->sched_block, 0);
+	return -TERN_EAGAIN;
+}
+
+/*
+ * The act is done: the schedulers may take the VM's vCPUs again. When a
+ * pCPU skipped one meanwhile (it would have run it: SCHED_BLOCK_SKIPPED),
+ * that pCPU may have gone idle: a wake-up makes it look again.
+ */
+static void unblock(struct vm *vm)
+{
+	if (!(atomic_xchg32(&vm->sched_block, 0) & SCHED_BLOCK_SKIPPED))
+		return;
+	for (uint16_t i = 0; i < vm->config.vcpu_count && i < TERN_MAX_VCPUS; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (v->state == VCPU_STATE_RUNNABLE || vcpu_has_requests(v))
+			vcpu_make_request(v, VCPU_REQ_WAKE);
+	}
+}
+
 int vm_mgr_start(struct vm *vm)
 {
+	tern_lock(&vm->state_lock);
 	int ret = state_allows(vm, IN(VM_STATE_CREATED));
 	if (ret == 0) {
 		vm->vcpus[0].state = VCPU_STATE_RUNNABLE;
 		vm->state = VM_STATE_RUNNING;
+	}
+	tern_unlock(&vm->state_lock);
+	if (ret == 0) {
 		vcpu_make_request(&vm->vcpus[0], VCPU_REQ_WAKE);
 		log_info("vm%u (%s) started", vm->id, vm->config.name);
 	}
@@ -345,6 +384,8 @@ int vm_mgr_start(struct vm *vm)
 
 int vm_mgr_pause(struct vm *vm)
 {
+	/* Against vm_stop from a vCPU of the VM on another pCPU: a stop is never undone. */
+	tern_lock(&vm->state_lock);
 	int ret = state_allows(vm, IN(VM_STATE_RUNNING));
 	if (ret == 0) {
 		for (uint16_t i = 0; i < vm->config.vcpu_count; i++) {
@@ -352,32 +393,41 @@ int vm_mgr_pause(struct vm *vm)
 			vcpu_pause(&vm->vcpus[i], VCPU_PAUSED_BY_VM);
 		}
 		vm->state = VM_STATE_PAUSED;
-		/* Out of guest mode: complete once every vCPU acknowledged (vm_synced). */
-		(void)vm_sync_request(vm, 0);
 	}
+	tern_unlock(&vm->state_lock);
+	/* Out of guest mode: complete once every vCPU acknowledged (vm_synced). */
+	if (ret == 0)
+		(void)vm_sync_request(vm, 0);
 	return ret;
 }
 
 int vm_mgr_resume(struct vm *vm)
 {
+	tern_lock(&vm->state_lock);
 	int ret = state_allows(vm, IN(VM_STATE_PAUSED));
 	if (ret == 0) {
 		for (uint16_t i = 0; i < vm->config.vcpu_count; i++)
 			vcpu_unpause(&vm->vcpus[i], VCPU_PAUSED_BY_VM);
 		vm->state = VM_STATE_RUNNING;
 	}
+	tern_unlock(&vm->state_lock);
 	return ret;
 }
 
 int vm_mgr_reset(struct vm *vm)
 {
+	tern_lock(&vm->state_lock);
 	int ret = state_allows(vm, IN(VM_STATE_PAUSED) | IN(VM_STATE_STOPPED));
-	if (ret == 0 && !vm_quiescent(vm))
-		ret = -TERN_EAGAIN;
+	if (ret == 0)
+		ret = block_quiescent(vm, (const struct vcpu *)0);
 	if (ret == 0) {
 		for (uint16_t i = 0; i < vm->config.vcpu_count; i++)
 			ioreq_report_pending(&vm->vcpus[i], "reset with an I/O request outstanding");
 		reset_vm_state(vm);
+	}
+	tern_unlock(&vm->state_lock);
+	if (ret == 0) {
+		unblock(vm);
 		log_info("vm%u (%s) reset", vm->id, vm->config.name);
 	}
 	return ret;
@@ -394,9 +444,11 @@ void vm_mgr_reboot(struct vm *vm)
 
 int vm_mgr_destroy(struct vm *vm)
 {
+	tern_lock(&vm->state_lock);
 	int ret = state_allows(vm, IN(VM_STATE_CREATED) | IN(VM_STATE_PAUSED) | IN(VM_STATE_STOPPED));
-	if (ret == 0 && !vm_quiescent(vm)) /* nothing is freed under a current vCPU */
-		ret = -TERN_EAGAIN;
+	if (ret == 0) /* nothing is freed under a current vCPU, nor one made current meanwhile */
+		ret = block_quiescent(vm, (const struct vcpu *)0);
+	tern_unlock(&vm->state_lock);
 	if (ret == 0) {
 		struct tern *hv = vm->hv;
 		uint16_t id = vm->id;
@@ -449,8 +501,9 @@ int vm_mgr_set_vcpu_state(struct vm *vm, uint16_t vcpu_id, const struct vcpu_loa
 		ret = -TERN_EINVAL;
 	else if (ret == 0 && vcpu->io.active)
 		ret = -TERN_EBUSY;
-	else if (ret == 0 && atomic_load32(&vcpu->running))
-		ret = -TERN_EAGAIN;
+	if (ret == 0)
+		ret = block_quiescent(vm, vcpu); /* nothing rewritten under a current vCPU */
+	bool blocked = ret == 0;
 	if (ret == 0)
 		ret = vm_mgr_check_load_state(st);
 	if (ret == 0)
@@ -467,6 +520,8 @@ int vm_mgr_set_vcpu_state(struct vm *vm, uint16_t vcpu_id, const struct vcpu_loa
 		vcpu->mmio.active = false;
 		vcpu->mmio.resume = false;
 	}
+	if (blocked)
+		unblock(vm);
 	return ret;
 }
 

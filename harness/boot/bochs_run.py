@@ -36,6 +36,7 @@ class BootResult:
         self.com1 = ""
         self.com2 = b""
         self.stdout = ""             # Bochs's stdout: port 0xE9 output lands here
+        self.e9_trace = b""          # the binary trace a trace=e9 recording framed on port 0xE9
         self.first_output_s = None   # power-on to the first COM1 byte
         self.summary_s = None        # power-on to the SUMMARY line
         self.until_s = None          # power-on to the line matching until=
@@ -152,8 +153,38 @@ def run_bochs(iso, outdir, timeout=120.0, stream=False, stop_after_summary=True,
     if stream and len(res.com1) > shown:
         sys.stdout.write(res.com1[shown:])
     res.com2 = _read(com2, "rb")
-    res.stdout = _read(os.path.join(outdir, "bochs.stdout"), "rb").decode(errors="replace")
+    raw = _read(os.path.join(outdir, "bochs.stdout"), "rb")
+    res.stdout = raw.decode(errors="replace")
+    res.e9_trace = extract_e9_trace(raw)
     return res
+
+
+# A recording image with trace=e9 frames its binary trace on port 0xE9 (platform/x86/trace_rec.c),
+# since Bochs's stdout carries Bochs's own lines as well: before and after the run, and, in the
+# middle of it, a disassembly line when a CPU executes certain instructions (e.g. the guest's UD2
+# before its triple fault). Those lines are taken out again; the end marker's byte count checks it.
+E9_BEGIN = b"\nTERN-TRACE-E9-BEGIN\n"
+E9_END_RE = re.compile(rb"\nTERN-TRACE-E9-END (\d+)\n")
+BOCHS_CPU_LINE_RE = re.compile(
+    rb"\(\d+\)\.\[\d+\] \[0x[0-9a-f]+\] [0-9a-f]{4}:[0-9a-f]{16} \(unk\. ctxt\): [^\n]*\n")
+
+
+def extract_e9_trace(raw):
+    """The trace bytes between the markers, Bochs's own lines taken out, exactly as many as the
+    end marker counts; whatever there is when that cannot be had (the replay then says where
+    it stops)."""
+    i = raw.find(E9_BEGIN)
+    if i < 0:
+        return b""
+    start = i + len(E9_BEGIN)
+    ends = list(E9_END_RE.finditer(raw, start))
+    if not ends:
+        return BOCHS_CPU_LINE_RE.sub(b"", raw[start:])
+    m = ends[-1]
+    body = raw[start:m.start()]
+    if len(body) != int(m.group(1)):
+        body = BOCHS_CPU_LINE_RE.sub(b"", body)
+    return body
 
 
 TRACE_RE = re.compile(r"^# TRACE-BEGIN.*?\n(.*?)^# TRACE-END (\d+) exits", re.M | re.S)

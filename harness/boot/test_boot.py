@@ -310,11 +310,22 @@ def tern_errors(com1):
     """Tern's FATAL / error / REFUSED lines, less those the Service VM provokes on purpose."""
     return [line for line in re.findall(r"^tern: .*(?:FATAL|error|REFUSED).*$", com1, re.M)
             if not any(re.match(p, line) for p in IOREQ_MISBEHAVING_LINES)]
+
+
+# The lines of a two-CPU boot (tern_bochs runs Bochs with cpus=2); a one-CPU boot has none.
+TERN_SMP_LINES = [
+    r"^tern: cpu1 \(APIC ID 1\) online$",
+    r"^tern: 2 CPU\(s\) online \(pCPU mask 0x3\)$",
+]
+
 TERN_LINES = [
     r"^tern: Tern x86 image starting$",
     r"^tern: VMXON done$",
+    # SMP (tern_bochs: two CPUs): the AP starts, core schedules on both.
+    *TERN_SMP_LINES,
     r'^tern: loading guest "testguest triple-fault-resets pad=(?:0123456789){30} end" \(\d+ bytes\)$',
     r'^tern:   guest module 1 "tg-module": 0x1c bytes at gpa 0x[0-9a-f]+000$',
+    r"^tern: vm0 vcpu0 runs on pCPU0$",
     r"^tern: Service VM resets on a triple fault$",
     r"^tern: starting Service VM at 0x10000c \(multiboot info at 0x[0-9a-f]+\)$",
     r"^testguest: start \(under Tern, hypervisor signature TernTernTern\)$",
@@ -349,7 +360,7 @@ def tern_bochs():
     need_tools("bochs")
     need(TERN_ISO, "make iso (needs $(BUILD)/tern.elf)")
     res = bochs_run.run_bochs(TERN_ISO, os.path.join(BUILD, "boot", "tern-bochs"),
-                              timeout=TIMEOUT, until=r"^tern: power off")
+                              timeout=TIMEOUT, until=r"^tern: power off", cpus=2)
     record_timing("bochs_tern_summary_s", res.summary_s)
     record_timing("bochs_tern_first_output_s", res.first_output_s)
     record_timing("bochs_tern_power_off_s", res.until_s)
@@ -414,16 +425,23 @@ def test_tern_user_vm_on_bochs(tern_bochs):
     assert_user_vm_results(streams[3], user_checks("poll"))
     # vm4's one request was never served: it printed its banner and nothing after the read.
     assert streams[4] == "uvm: start\nuvm: ioreq left unserved\n", streams[4]
+    # On pCPU 1, in parallel with the Service VM on pCPU 0 (t_uvm.c asks for affinity 0x2; the
+    # line comes when the AP sets up the vCPU's VMCS at its first entry, platform/x86/run.c).
+    assert re.search(r"^tern: vm1 vcpu0 runs on pCPU1$", streams[0], re.M), \
+        "the User VM did not run on pCPU 1:\n" + "\n".join(
+            l for l in streams[0].splitlines() if "pCPU" in l or "online" in l)
 
 
 @needs_x86
 def test_tern_recorded_trace_replays(tern_bochs):
-    """A recording image (TERN_RECORD=1) streams its exits out COM2 in the binary trace
-    format (core/trace_bin.h); tern-sim must reproduce every one."""
-    trace = tern_bochs.com2
+    """A recording image (TERN_RECORD=1) streams its exits in the binary trace format
+    (core/trace_bin.h), framed on port 0xE9 (trace=e9, grub-tern.cfg) or out COM2;
+    tern-sim must reproduce every one."""
+    trace = tern_bochs.com2 if tern_bochs.com2.startswith(b"TRNT") else tern_bochs.e9_trace
     if not trace.startswith(b"TRNT"):
         if os.environ.get("BOOT_RECORD", "1") == "1":
-            pytest.fail("the recording boot wrote no binary trace on COM2 (%d bytes)" % len(trace))
+            pytest.fail("the recording boot wrote no binary trace on port 0xE9 (%d bytes) or COM2 "
+                        "(%d bytes)" % (len(tern_bochs.e9_trace), len(tern_bochs.com2)))
         pytest.skip("image not built with TERN_RECORD=1 (BOOT_RECORD=0)")
     path = os.path.join(BUILD, "boot", "recorded.bin")
     with open(path, "wb") as f:

@@ -46,6 +46,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (acpi_find_table(sigs[i]))
 				abort();        /* no root, nothing found */
 	}
+	struct acpi_madt m;
+	int mrc = acpi_madt_parse(&m);
+	if (mrc != 0 && mrc != -TERN_ENOENT)
+		abort();
+	if (mrc == 0 && (rc != 0 || m.ncpus > ACPI_MAX_CPUS))
+		abort();                /* a MADT only from valid tables, never more CPUs than kept */
+	for (unsigned i = 0; mrc == 0 && i < m.ncpus; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (m.cpus[i].apic_id == m.cpus[j].apic_id)
+				abort();        /* each CPU once */
 	struct acpi_facts f;
 	acpi_facts(&f);
 	if (f.tables != (rc == 0) || f.pcat_compat < -1 || f.pcat_compat > 1 ||

@@ -105,7 +105,7 @@ boot:
 	      "make boot-guest boots the test guest alone" >&2; exit 1
 else
 boot: $(BOOT_ISO)
-	@python3 $(BOOT_DIR)/bochs_run.py --iso $(BOOT_ISO) --out $(BUILD)/boot --stream
+	@python3 $(BOOT_DIR)/bochs_run.py --iso $(BOOT_ISO) --out $(BUILD)/boot --stream --cpus 2
 endif
 
 boot-guest: $(TG_ISO)

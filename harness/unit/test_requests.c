@@ -9,6 +9,8 @@
  * the wrong vCPU's context kills the test.
  */
 #include <string.h>
+#include <pthread.h>
+#include <time.h>
 #include "unit.h"
 #include "err.h"
 #include "exit_dispatch.h"
@@ -440,6 +442,146 @@ START_TEST(test_retired_list_full_keeps_the_page)
 }
 END_TEST
 
+/*
+ * Wait, then do, against another pCPU's scheduler: between the VM
+ * manager's check that no vCPU of the User VM is current and its act, pCPU
+ * 1's sched_next must not make one current (it would run its pending
+ * requests on a VM being destroyed). The manager's block (set before the
+ * check) keeps it off; the skipped vCPU is woken once the act is done.
+ */
+START_TEST(test_scheduler_keeps_off_a_vm_being_acted_on)
+{
+	ck_assert_int_eq(sos_vmcall(HC_PAUSE_VM, uos->id, 0), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(kicked_exit(u), EXIT_ACTION_RESUME);
+	ck_assert(!sim_vcpu_enter(u));                    /* paused: acknowledged, not entered */
+	ck_assert_ptr_null(sim_schedule(&hv, 1));         /* pCPU 1 lets go of it */
+	ck_assert(!u->running);
+	/* The VM manager has checked (block set, nobody current), not yet acted. */
+	uos->sched_block = SCHED_BLOCK_SET;
+	vcpu_make_request(u, VCPU_REQ_FLUSH_EPT);          /* something pCPU 1 would run it for */
+	sim.this_cpu = 1;
+	ck_assert_ptr_null(sched_next(&hv, 1));
+	ck_assert(!u->running);                           /* never current: the act is safe */
+	ck_assert(uos->sched_block & SCHED_BLOCK_SKIPPED);
+	/* A vCPU current when the block comes lets go at its next scan, waking the waiter. */
+	uos->sched_block = 0;
+	ck_assert_ptr_eq(sched_next(&hv, 1), u);
+	ck_assert(u->running);
+	uos->sched_block = SCHED_BLOCK_SET;
+	ck_assert_ptr_null(sched_next(&hv, 1));
+	ck_assert(!u->running);
+	ck_assert_ptr_null(hv.cpus[1].current);
+	uos->sched_block = 0;
+	sim.this_cpu = 0;
+}
+END_TEST
+
+/* The manager's side: a current vCPU refuses the act and leaves no block behind. */
+START_TEST(test_blocked_act_refused_while_current)
+{
+	ck_assert_int_eq(sos_vmcall(HC_PAUSE_VM, uos->id, 0), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(kicked_exit(u), EXIT_ACTION_RESUME);
+	ck_assert(!sim_vcpu_enter(u));
+	ck_assert(u->running);                            /* still current on pCPU 1 */
+	ck_assert_int_eq(vm_mgr_reset(uos), -TERN_EAGAIN);
+	ck_assert_uint_eq(uos->sched_block, 0);
+	struct vcpu_load_state st;
+	vm_mgr_reset_state(&st, 0x600);
+	ck_assert_int_eq(vm_mgr_set_vcpu_state(uos, 0, &st), -TERN_EAGAIN);
+	ck_assert_uint_eq(uos->sched_block, 0);
+	ck_assert_int_eq(vm_mgr_destroy(uos), -TERN_EAGAIN);
+	ck_assert_uint_eq(uos->sched_block, 0);
+	/* Let go: the reset goes through; a vCPU skipped meanwhile would be woken (none was). */
+	ck_assert_ptr_null(sim_schedule(&hv, 1));
+	unsigned kicks = sim.kicks[1];
+	ck_assert_int_eq(vm_mgr_reset(uos), 0);
+	ck_assert_uint_eq(uos->sched_block, 0);
+	ck_assert_uint_eq(sim.kicks[1], kicks);
+	/*
+	 * A vCPU skipped while the block was up is woken once the act is
+	 * done: its pCPU, idle since the skip, is kicked.
+	 */
+	u->state = VCPU_STATE_RUNNABLE;
+	uos->sched_block = SCHED_BLOCK_SET;
+	sim.this_cpu = 1;
+	ck_assert_ptr_null(sched_next(&hv, 1));
+	ck_assert(hv.cpus[1].idle);
+	sim.this_cpu = 0;
+	uos->sched_block = SCHED_BLOCK_SKIPPED;            /* the skip, within the act's window */
+	u->state = VCPU_STATE_INIT;
+	vm_mgr_reset_state(&st, 0x600);
+	ck_assert_int_eq(vm_mgr_set_vcpu_state(uos, 0, &st), 0);
+	ck_assert_uint_eq(uos->sched_block, 0);
+	ck_assert_uint_gt(sim.kicks[1], kicks);
+	ck_assert(u->requests & VCPU_REQ_WAKE);
+}
+END_TEST
+
+/*
+ * A Service VM vCPU waiting for VM n (WAIT_SYNC) waits for that VM, not for
+ * the slot: destroyed (by another Service VM vCPU) and created again, the
+ * new VM's acknowledgements are not what it waits for, and it is released.
+ */
+START_TEST(test_wait_sync_target_is_the_vm_not_the_slot)
+{
+	uint16_t id = uos->id;
+	uint32_t life = uos->life;
+	sim_vcpu_begin(sv);
+	vcpu_wait_sync(sv, uos, uos->sync_gen + 5, false);  /* a generation that never comes */
+	sv->state = VCPU_STATE_WAIT_SYNC;
+	vcpu_handle_requests(sv);
+	ck_assert_uint_eq(sv->state, VCPU_STATE_WAIT_SYNC);
+	/* Destroyed and created again in the same slot (its generation back at 0). */
+	uos->state = VM_STATE_STOPPED;
+	u->state = VCPU_STATE_STOPPED;
+	ck_assert_ptr_null(sim_schedule(&hv, 1));
+	ck_assert_int_eq(vm_mgr_destroy(uos), 0);
+	struct vm *again = sim_create_vm(&hv, "again", 1, false, 0x10000);
+	ck_assert_ptr_eq(again, &hv.vms[id]);
+	ck_assert_uint_ne(again->life, life);
+	again->state = VM_STATE_RUNNING;
+	vcpu_make_request(sv, VCPU_REQ_WAKE);
+	vcpu_handle_requests(sv);
+	ck_assert_uint_eq(sv->state, VCPU_STATE_RUNNABLE);
+}
+END_TEST
+
+/*
+ * vm->state has one writer at a time: a pause from the Service VM waits
+ * while a vm_stop of the User VM (its own exit, pCPU 1) is writing it, and
+ * then finds it stopped, rather than turning a stopped VM into a paused
+ * one that a resume would run again.
+ */
+static int pause_ret;
+static volatile int pause_done;
+static void *pause_thread(void *arg)
+{
+	(void)arg;
+	pause_ret = vm_mgr_pause(uos);
+	pause_done = 1;
+	return NULL;
+}
+
+START_TEST(test_pause_waits_for_a_stop_in_progress)
+{
+	pthread_t t;
+	tern_lock(&uos->state_lock);                       /* pCPU 1 inside vm_stop */
+	pause_done = 0;
+	ck_assert_int_eq(pthread_create(&t, NULL, pause_thread, NULL), 0);
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	ck_assert_int_eq(pause_done, 0);                   /* held back by the stop */
+	uos->state = VM_STATE_STOPPED;                      /* the stop's writes */
+	u->state = VCPU_STATE_STOPPED;
+	tern_unlock(&uos->state_lock);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	ck_assert_int_eq(pause_ret, -TERN_EBUSY);
+	ck_assert_int_eq(uos->state, VM_STATE_STOPPED);
+	ck_assert_uint_eq(u->state, VCPU_STATE_STOPPED);
+	ck_assert_int_eq(vm_mgr_resume(uos), -TERN_EBUSY);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("requests");
@@ -455,6 +597,10 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_removing_lent_memory_waits_for_invalidation);
 	tcase_add_test(tc, test_reset_waits_for_a_current_vcpu);
 	tcase_add_test(tc, test_retired_list_full_keeps_the_page);
+	tcase_add_test(tc, test_scheduler_keeps_off_a_vm_being_acted_on);
+	tcase_add_test(tc, test_blocked_act_refused_while_current);
+	tcase_add_test(tc, test_wait_sync_target_is_the_vm_not_the_slot);
+	tcase_add_test(tc, test_pause_waits_for_a_stop_in_progress);
 	suite_add_tcase(s, tc);
 	return s;
 }

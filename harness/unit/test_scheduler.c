@@ -155,6 +155,34 @@ START_TEST(test_requests_make_a_parked_vcpu_eligible)
 }
 END_TEST
 
+/*
+ * An AP with nothing that can wake its vCPUs waits for work instead of
+ * ending: sched_cpu_wait sets idle again, so that a VM started later on it
+ * kicks it, and rescans so that a request made in between is not lost.
+ */
+START_TEST(test_cpu_wait_for_work_is_kicked)
+{
+	for (uint16_t i = 0; i < 2; i++)
+		a->vcpus[i].state = VCPU_STATE_HALTED;
+	b->vcpus[0].state = VCPU_STATE_HALTED;
+	c->vcpus[0].state = VCPU_STATE_PAUSED;
+	sim.this_cpu = 1;
+	ck_assert_ptr_null(sched_next(&hv, 1));
+	ck_assert(!hv.cpus[1].idle);                      /* nothing may wake c: not idle */
+	ck_assert(sched_cpu_wait(&hv, 1));                /* so wait for work, with idle set */
+	ck_assert(hv.cpus[1].idle);
+	sim.this_cpu = 0;
+	unsigned kicks = sim.kicks[1];
+	vcpu_make_request(&c->vcpus[0], VCPU_REQ_WAKE);   /* e.g. the VM is resumed from pCPU 0 */
+	ck_assert_uint_eq(sim.kicks[1], kicks + 1);
+	/* A request already there when it goes to wait: no wait, sched_next takes it. */
+	sim.this_cpu = 1;
+	ck_assert(!sched_cpu_wait(&hv, 1));
+	ck_assert(!hv.cpus[1].idle);
+	ck_assert_ptr_eq(sched_next(&hv, 1), &c->vcpus[0]);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("sched");
@@ -166,6 +194,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_halted_without_wake_source_stops_the_vm);
 	tcase_add_test(tc, test_unanswered_request_stops_the_vm);
 	tcase_add_test(tc, test_requests_make_a_parked_vcpu_eligible);
+	tcase_add_test(tc, test_cpu_wait_for_work_is_kicked);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -20,6 +20,8 @@ START_TEST(test_init)
 	ck_assert_uint_eq(v->id, 1);
 	ck_assert_uint_eq(v->state, VCPU_STATE_INIT);
 	ck_assert_uint_eq(v->reg_valid | v->reg_dirty, 0);
+	/* No timer until core computes one: the platform arms nothing (vcpu.h). */
+	ck_assert_uint_eq(v->timer_deadline, UINT64_MAX);
 }
 END_TEST
 

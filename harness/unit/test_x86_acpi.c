@@ -40,6 +40,7 @@ static void acpi_setup(void)
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	ck_assert_ptr_eq(p, (void *)ACPI_BASE);
 	acpi = p;
+	acpi_set_window(0, 0, ACPI_PHYS_LIMIT);   /* the image's identity window */
 }
 
 static void acpi_teardown(void)
@@ -383,6 +384,230 @@ START_TEST(acpi_bios_scan)
 }
 END_TEST
 
+/* The MADT walk, against tables in a window whose physical base is not 0. */
+#define WBASE 0x100000ull
+#define WSIZE 0x10000u
+static uint8_t mem[WSIZE];
+
+static uint8_t *at(uint64_t pa) { return mem + (pa - WBASE); }
+static void w16(uint64_t pa, uint16_t v) { memcpy(at(pa), &v, 2); }
+static void w32(uint64_t pa, uint32_t v) { memcpy(at(pa), &v, 4); }
+static void w64(uint64_t pa, uint64_t v) { memcpy(at(pa), &v, 8); }
+
+static void m_fix_sum(uint64_t pa, uint32_t len, unsigned sum_off)
+{
+	uint8_t *p = at(pa);
+	p[sum_off] = 0;
+	uint8_t s = 0;
+	for (uint32_t i = 0; i < len; i++)
+		s = (uint8_t)(s + p[i]);
+	p[sum_off] = (uint8_t)-s;
+}
+
+/* A table header (ACPI 6.5 5.2.6) of len bytes; the checksum is fixed by seal(). */
+static void hdr(uint64_t pa, const char *sig, uint32_t len)
+{
+	memcpy(at(pa), sig, 4);
+	w32(pa + 4, len);
+	at(pa)[8] = 1;
+	memcpy(at(pa) + 10, "TERNTS", 6);
+}
+
+static void seal(uint64_t pa)
+{
+	uint32_t len;
+	memcpy(&len, at(pa + 4), 4);
+	m_fix_sum(pa, len, 9);
+}
+
+static void rsdp(uint64_t pa, unsigned rev, uint32_t rsdt, uint64_t xsdt)
+{
+	memcpy(at(pa), "RSD PTR ", 8);
+	memcpy(at(pa) + 9, "TERNTS", 6);
+	at(pa)[15] = (uint8_t)rev;
+	w32(pa + 16, rsdt);
+	w32(pa + 20, 36);
+	w64(pa + 24, xsdt);
+	m_fix_sum(pa, 20, 8);
+	m_fix_sum(pa, 36, 32);
+}
+
+#define RSDP_PA (WBASE + 0x100)
+#define XSDT_PA (WBASE + 0x200)
+#define RSDT_PA (WBASE + 0x300)
+#define MADT_PA (WBASE + 0x1000)
+#define FACP_PA (WBASE + 0x2000)
+#define SPCR_PA (WBASE + 0x3000)
+
+/* Root tables listing FACP, then MADT (and optionally more). */
+static void roots(void)
+{
+	hdr(XSDT_PA, "XSDT", 36 + 16);
+	w64(XSDT_PA + 36, FACP_PA);
+	w64(XSDT_PA + 44, MADT_PA);
+	seal(XSDT_PA);
+	hdr(RSDT_PA, "RSDT", 36 + 8);
+	w32(RSDT_PA + 36, (uint32_t)FACP_PA);
+	w32(RSDT_PA + 40, (uint32_t)MADT_PA);
+	seal(RSDT_PA);
+	hdr(FACP_PA, "FACP", 116);
+	seal(FACP_PA);
+}
+
+/* A MADT: 0xFEE00000, PCAT_COMPAT as asked, then the entries given. */
+static uint32_t madt_len;
+static void madt_begin(bool pcat)
+{
+	hdr(MADT_PA, "APIC", 44);
+	w32(MADT_PA + 36, 0xfee00000u);
+	w32(MADT_PA + 40, pcat ? 1 : 0);
+	madt_len = 44;
+}
+
+static void madt_lapic(uint8_t uid, uint8_t id, uint32_t flags)
+{
+	uint64_t e = MADT_PA + madt_len;
+	at(e)[0] = 0;
+	at(e)[1] = 8;
+	at(e)[2] = uid;
+	at(e)[3] = id;
+	w32(e + 4, flags);
+	madt_len += 8;
+}
+
+static void madt_x2apic(uint32_t id, uint32_t uid, uint32_t flags)
+{
+	uint64_t e = MADT_PA + madt_len;
+	at(e)[0] = 9;
+	at(e)[1] = 16;
+	w16(e + 2, 0);
+	w32(e + 4, id);
+	w32(e + 8, flags);
+	w32(e + 12, uid);
+	madt_len += 16;
+}
+
+static void madt_raw(const uint8_t *bytes, uint32_t n)
+{
+	memcpy(at(MADT_PA + madt_len), bytes, n);
+	madt_len += n;
+}
+
+static void madt_end(void)
+{
+	w32(MADT_PA + 4, madt_len);
+	seal(MADT_PA);
+}
+
+static void madt_setup(void)
+{
+	memset(mem, 0, sizeof(mem));
+	acpi_set_window(WBASE, (uintptr_t)mem, WSIZE);
+	roots();
+	madt_begin(true);
+	madt_lapic(0, 0, ACPI_MADT_CPU_ENABLED);
+	madt_lapic(1, 1, ACPI_MADT_CPU_ENABLED);
+	madt_end();
+}
+
+START_TEST(madt_cpus)
+{
+	rsdp(RSDP_PA, 2, 0, XSDT_PA);
+	madt_begin(true);
+	madt_lapic(0, 0, ACPI_MADT_CPU_ENABLED);
+	madt_lapic(1, 2, 0);                              /* disabled, not online-capable */
+	madt_lapic(2, 4, ACPI_MADT_CPU_ONLINE_CAPABLE);   /* may be started */
+	madt_x2apic(0x100, 7, ACPI_MADT_CPU_ENABLED);
+	madt_x2apic(4, 2, ACPI_MADT_CPU_ENABLED);         /* the same CPU in both forms: once */
+	static const uint8_t override[12] = { 5, 12, 0, 0, 0x00, 0x00, 0xd0, 0xfe, 0, 0, 0, 0 };
+	madt_raw(override, sizeof(override));
+	static const uint8_t ioapic[12] = { 1, 12, 0, 0, 0, 0, 0xc0, 0xfe, 0, 0, 0, 0 };
+	madt_raw(ioapic, sizeof(ioapic));
+	madt_end();
+	ck_assert_int_eq(acpi_init(RSDP_PA), 0);
+	struct acpi_madt m;
+	ck_assert_int_eq(acpi_madt_parse(&m), 0);
+	ck_assert(m.pcat_compat);
+	ck_assert_uint_eq(m.lapic_base, 0xfed00000u);
+	ck_assert_uint_eq(m.ncpus, 3);
+	ck_assert_uint_eq(m.disabled, 1);
+	ck_assert_uint_eq(m.cpus[0].apic_id, 0);
+	ck_assert_uint_eq(m.cpus[1].apic_id, 4);
+	ck_assert_uint_eq(m.cpus[1].uid, 2);
+	ck_assert_uint_eq(m.cpus[2].apic_id, 0x100);
+	ck_assert_uint_eq(m.cpus[2].uid, 7);
+	ck_assert(m.cpus[2].x2apic);
+	ck_assert(!m.cpus[0].x2apic);
+}
+END_TEST
+
+START_TEST(madt_hostile_entries)
+{
+	rsdp(RSDP_PA, 2, 0, XSDT_PA);
+	/* Too short for its type: skipped; then a zero length ends the walk. */
+	madt_begin(false);
+	madt_lapic(0, 0, ACPI_MADT_CPU_ENABLED);
+	static const uint8_t short_lapic[4] = { 0, 4, 1, 1 };
+	madt_raw(short_lapic, sizeof(short_lapic));
+	static const uint8_t short_x2[8] = { 9, 8, 0, 0, 5, 0, 0, 0 };
+	madt_raw(short_x2, sizeof(short_x2));
+	static const uint8_t short_ovr[6] = { 5, 6, 0, 0, 0, 0 };
+	madt_raw(short_ovr, sizeof(short_ovr));
+	static const uint8_t zero[2] = { 0, 0 };
+	madt_raw(zero, sizeof(zero));
+	madt_lapic(3, 3, ACPI_MADT_CPU_ENABLED);          /* after the zero length: not reached */
+	madt_end();
+	ck_assert_int_eq(acpi_init(RSDP_PA), 0);
+	struct acpi_madt m;
+	ck_assert_int_eq(acpi_madt_parse(&m), 0);
+	ck_assert(!m.pcat_compat);
+	ck_assert_uint_eq(m.lapic_base, 0xfee00000u);
+	ck_assert_uint_eq(m.ncpus, 1);
+	/* An entry running past the table's end is not read. */
+	madt_begin(false);
+	madt_lapic(0, 0, ACPI_MADT_CPU_ENABLED);
+	madt_lapic(1, 1, ACPI_MADT_CPU_ENABLED);
+	madt_end();
+	w32(MADT_PA + 4, madt_len - 1);
+	seal(MADT_PA);
+	ck_assert_int_eq(acpi_madt_parse(&m), 0);
+	ck_assert_uint_eq(m.ncpus, 1);
+	/* A MADT too short for its fixed fields. */
+	hdr(MADT_PA, "APIC", 40);
+	seal(MADT_PA);
+	ck_assert_int_eq(acpi_madt_parse(&m), -TERN_ENOENT);
+}
+END_TEST
+
+START_TEST(madt_more_cpus_than_kept)
+{
+	rsdp(RSDP_PA, 2, 0, XSDT_PA);
+	madt_begin(true);
+	for (unsigned i = 0; i < ACPI_MAX_CPUS + 3; i++)
+		madt_x2apic(i, i, ACPI_MADT_CPU_ENABLED);
+	madt_end();
+	ck_assert_int_eq(acpi_init(RSDP_PA), 0);
+	struct acpi_madt m;
+	ck_assert_int_eq(acpi_madt_parse(&m), 0);
+	ck_assert_uint_eq(m.ncpus, ACPI_MAX_CPUS);
+	ck_assert_uint_eq(m.dropped, 3);
+	ck_assert_uint_eq(m.cpus[ACPI_MAX_CPUS - 1].apic_id, ACPI_MAX_CPUS - 1);
+}
+END_TEST
+
+START_TEST(no_madt)
+{
+	hdr(XSDT_PA, "XSDT", 36 + 8);
+	w64(XSDT_PA + 36, FACP_PA);
+	seal(XSDT_PA);
+	rsdp(RSDP_PA, 2, 0, XSDT_PA);
+	ck_assert_int_eq(acpi_init(RSDP_PA), 0);
+	struct acpi_madt m;
+	ck_assert_int_eq(acpi_madt_parse(&m), -TERN_ENOENT);
+	ck_assert_uint_eq(m.ncpus, 0);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("x86_acpi");
@@ -396,5 +621,12 @@ Suite *unit_suite(void)
 	tcase_add_test(ta, acpi_8259_decision);
 	tcase_add_test(ta, acpi_bios_scan);
 	suite_add_tcase(s, ta);
+	TCase *tm = tcase_create("madt");
+	tcase_add_checked_fixture(tm, madt_setup, NULL);
+	tcase_add_test(tm, madt_cpus);
+	tcase_add_test(tm, madt_hostile_entries);
+	tcase_add_test(tm, madt_more_cpus_than_kept);
+	tcase_add_test(tm, no_madt);
+	suite_add_tcase(s, tm);
 	return s;
 }

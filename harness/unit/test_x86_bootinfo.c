@@ -193,6 +193,39 @@ START_TEST(test_mb2_bounded_by_total_size)
 }
 END_TEST
 
+START_TEST(test_mb2_acpi_tags)
+{
+	/* The RSDP copy inside the tag: the new (ACPI 2.0+) one wins in either order. */
+	uint8_t r1[20], r2[36];
+	memset(r1, 1, sizeof(r1));
+	memset(r2, 2, sizeof(r2));
+	uint32_t off = 8;
+	uint32_t new_at = off + 8;
+	off = tag(off, MB2_TAG_ACPI_NEW, r2, sizeof(r2));
+	off = tag(off, MB2_TAG_ACPI_OLD, r1, sizeof(r1));
+	off = tag(off, MB2_TAG_END, "", 0);
+	w32(low, off);
+	struct boot_info bi;
+	ck_assert_int_eq(bootinfo_parse(MB2_BOOT_MAGIC, pa(low), &bi), 0);
+	ck_assert_uint_eq(bi.acpi_rsdp, pa(low) + new_at);
+	ck_assert_uint_eq(low[bi.acpi_rsdp - pa(low)], 2);
+	off = 8;
+	uint32_t old_at = off + 8;
+	off = tag(off, MB2_TAG_ACPI_OLD, r1, sizeof(r1));
+	ck_assert_int_eq((int)(off - 8), 32);
+	off = tag(off, MB2_TAG_END, "", 0);
+	w32(low, off);
+	ck_assert_int_eq(bootinfo_parse(MB2_BOOT_MAGIC, pa(low), &bi), 0);
+	ck_assert_uint_eq(bi.acpi_rsdp, pa(low) + old_at);
+	/* A tag too short to hold an RSDP is ignored. */
+	off = tag(8, MB2_TAG_ACPI_NEW, r1, 12);
+	off = tag(off, MB2_TAG_END, "", 0);
+	w32(low, off);
+	ck_assert_int_eq(bootinfo_parse(MB2_BOOT_MAGIC, pa(low), &bi), 0);
+	ck_assert_uint_eq(bi.acpi_rsdp, 0);
+}
+END_TEST
+
 START_TEST(test_mb2_malformed_tags)
 {
 	struct boot_info bi;
@@ -305,6 +338,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_mb2_module_cmdline_whole_or_marked_cut);
 	tcase_add_test(tc, test_mb2_bounded_by_total_size);
 	tcase_add_test(tc, test_mb2_malformed_tags);
+	tcase_add_test(tc, test_mb2_acpi_tags);
 	tcase_add_test(tc, test_mb1);
 	tcase_add_test(tc, test_unknown_magic);
 	tcase_add_test(tc, test_vmx_error_names);

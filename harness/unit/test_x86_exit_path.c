@@ -17,6 +17,7 @@
 #include "unit.h"
 #include "sim.h"
 #include "../../platform/x86/run.c"
+#include "../../platform/x86/host_timer.c"
 #include "../../platform/x86/load_state.c"
 #include "../../platform/x86/vcpu_switch.c"
 #include "../../platform/x86/serial.h"
@@ -49,7 +50,7 @@ bool vmx_ptrld(uint64_t pa) { (void)pa; return true; }
 bool vmx_invept(uint64_t type, uint64_t eptp) { (void)type; (void)eptp; return true; }
 bool vmx_invvpid(uint64_t type, uint16_t vpid) { (void)type; (void)vpid; return true; }
 static int completed_vector = -1;
-void pic_complete(uint8_t vector) { completed_vector = vector; }
+void x86_host_irq(uint32_t vector) { completed_vector = (int)vector; }
 static unsigned entries;
 const char *vmx_instruction_error_name(uint32_t err) { (void)err; return "fake"; }
 /* VMfailInvalid: the loop reports it and stops the VM. */
@@ -61,7 +62,8 @@ uint8_t inb(uint16_t port) { (void)port; return 0xff; }
 void cpuid_count(uint32_t leaf, uint32_t sub, uint32_t out[4]) { (void)leaf; (void)sub; memset(out, 0, 16); }
 uint64_t rdmsr(uint32_t msr) { (void)msr; return 0; }
 void wrmsr(uint32_t msr, uint64_t v) { if (msr == HOST_MSR_TSC_AUX) last_tsc_aux = v; }
-uint64_t rdtsc(void) { return 0; }
+static uint64_t fake_tsc;
+uint64_t rdtsc(void) { return fake_tsc; }
 uint64_t read_cr0(void) { return 0; }
 uint64_t read_cr2(void) { return fake_cr2; }
 uint64_t read_cr3(void) { return 0; }
@@ -91,13 +93,15 @@ void write_dr3(uint64_t v) { (void)v; }
 void write_dr6(uint64_t v) { (void)v; }
 void x86_log(const char *fmt, ...) { (void)fmt; }
 struct x86_vm *xvm_of(const struct vm *v) { (void)v; return &fake_xvm; }
-/* The exit path only: x86_vcpu_ready (and so vmcs_setup) never runs here. */
+/* The exit path only: x86_vcpu_ready (and so vmcs_setup) runs only where a test allows it. */
+static bool vmcs_setup_allowed;
 int vmcs_setup(struct vcpu *v, const struct vmx_caps *caps)
 {
 	(void)v;
 	(void)caps;
-	ck_abort_msg("vmcs_setup in the exit-path test");
-	return -TERN_EIO;
+	if (!vmcs_setup_allowed)
+		ck_abort_msg("vmcs_setup in the exit-path test");
+	return 0;
 }
 #if TERN_RECORD
 #error "this test covers the normal build"
@@ -410,6 +414,56 @@ START_TEST(test_core_requests_applied)
 }
 END_TEST
 
+/*
+ * The host timer: with core's pin-based controls activating the
+ * VMX-preemption timer, every entry arms it from vcpu->timer_deadline (a
+ * guest TSC; host = guest - offset) at the rate IA32_VMX_MISC gives.
+ */
+START_TEST(test_preemption_timer_armed_from_the_deadline)
+{
+	vmcs[VMCS_PREEMPTION_TIMER_VALUE] = 0x1234;
+	vcpu->timer_deadline = 1000000;
+	apply_requests(vcpu);
+	/* Not activated by core's controls: the field is not the platform's to write. */
+	ck_assert_uint_eq(vmcs[VMCS_PREEMPTION_TIMER_VALUE], 0x1234);
+	xv->preempt_timer = true;
+	xv->preempt_rate = 5;
+	vcpu->msr.tsc_offset = (uint64_t)-500000;        /* guest TSC = host TSC - 500000 */
+	fake_tsc = 100000;
+	apply_requests(vcpu);
+	/* Host deadline 1500000, 1400000 ticks away: /32 = 43750, plus the short first unit. */
+	ck_assert_uint_eq(vmcs[VMCS_PREEMPTION_TIMER_VALUE], 43751);
+	/* Passed: exit before the first guest instruction. */
+	fake_tsc = 1500000;
+	apply_requests(vcpu);
+	ck_assert_uint_eq(vmcs[VMCS_PREEMPTION_TIMER_VALUE], 0);
+	/* None: as far as the timer reaches. */
+	vcpu->timer_deadline = UINT64_MAX;
+	apply_requests(vcpu);
+	ck_assert_uint_eq(vmcs[VMCS_PREEMPTION_TIMER_VALUE], 0xffffffffu);
+	fake_tsc = 0;
+}
+END_TEST
+
+/* x86_vcpu_ready takes the decision from core's control set as written and the rate from the caps. */
+START_TEST(test_preemption_timer_follows_core_controls)
+{
+	static struct vmx_caps caps = { .misc = 0x7u | (1u << 5) };   /* rate 7; bit 5 is not the rate */
+	struct x86_pcpu pc = { .caps = &caps };
+	vmcs_setup_allowed = true;
+	xv->ready = false;
+	vmcs[VMCS_PIN_CONTROLS] = VMXC_PIN_EXT_INT_EXITING | VMXC_PIN_PREEMPTION_TIMER;
+	ck_assert_int_eq(x86_vcpu_ready(&pc, vcpu), 0);
+	ck_assert(xv->preempt_timer);
+	ck_assert_uint_eq(xv->preempt_rate, 7);
+	xv->ready = false;
+	vmcs[VMCS_PIN_CONTROLS] = VMXC_PIN_EXT_INT_EXITING;
+	ck_assert_int_eq(x86_vcpu_ready(&pc, vcpu), 0);
+	ck_assert(!xv->preempt_timer);
+	vmcs_setup_allowed = false;
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("x86_exit_path");
@@ -425,6 +479,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_run_loop_enters_what_core_schedules);
 	tcase_add_test(tc, test_core_requests_applied);
 	tcase_add_test(tc, test_extint_exit_completes_the_host_interrupt);
+	tcase_add_test(tc, test_preemption_timer_armed_from_the_deadline);
+	tcase_add_test(tc, test_preemption_timer_follows_core_controls);
 	suite_add_tcase(s, tc);
 	return s;
 }

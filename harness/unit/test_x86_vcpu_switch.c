@@ -17,6 +17,7 @@
 #include "sim.h"
 #include "vm_mgr.h"
 #include "../../platform/x86/run.c"
+#include "../../platform/x86/host_timer.c"
 #include "../../platform/x86/load_state.c"
 #include "../../platform/x86/vcpu_switch.c"
 
@@ -91,7 +92,7 @@ int vmx_enter(uint64_t *gprs, int launched)
 void outb(uint16_t port, uint8_t v) { (void)port; (void)v; }
 void outw(uint16_t port, uint16_t v) { (void)port; (void)v; }
 void outl(uint16_t port, uint32_t v) { (void)port; (void)v; }
-void pic_complete(uint8_t vector) { (void)vector; }
+void x86_host_irq(uint32_t vector) { (void)vector; }
 uint8_t inb(uint16_t port) { (void)port; return 0xff; }
 void cpuid_count(uint32_t leaf, uint32_t sub, uint32_t out[4])
 {

@@ -612,6 +612,13 @@ unsigned replay_trace(const struct trace *t, FILE *out, struct replay_stats *sta
 			sim.this_cpu = e->pcpu;
 			vcpu = sched_next(&hv, e->pcpu);
 			sim.current[e->pcpu] = vcpu;
+			/*
+			 * The real image's AP (platform/x86/run.c x86_pcpu_run)
+			 * outlives its vCPUs: with nothing that may wake them it
+			 * waits for work (sched_cpu_wait) under the same record.
+			 */
+			if (!vcpu && e->pcpu != 0 && !hv.cpus[e->pcpu].idle)
+				(void)sched_cpu_wait(&hv, e->pcpu);
 			if (vcpu != want) {
 				if (want || e->sched_none)
 					vcpu_name(want, a, sizeof(a));

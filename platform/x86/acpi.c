@@ -16,19 +16,23 @@
 #define MADT_FLAGS_OFF 40
 
 static struct {
-	uintptr_t window;
+	uint64_t base;          /* physical address of the window's first byte */
+	uintptr_t window;       /* where that byte is seen */
 	uint64_t size;
 	const uint8_t *root;
 	unsigned esize;         /* 8: XSDT entries, 4: RSDT entries */
 	uint32_t n;
-} acpi_st;
+} acpi_st = { .base = 0, .window = 0, .size = ACPI_PHYS_LIMIT };
 
 /* [pa, pa + len) inside the window, or NULL. */
 static const uint8_t *phys(uint64_t pa, uint64_t len)
 {
-	if (pa > acpi_st.size || len > acpi_st.size - pa)
+	if (pa < acpi_st.base)
 		return NULL;
-	return (const uint8_t *)(acpi_st.window + (uintptr_t)pa);
+	uint64_t off = pa - acpi_st.base;
+	if (off > acpi_st.size || len > acpi_st.size - off)
+		return NULL;
+	return (const uint8_t *)(acpi_st.window + (uintptr_t)off);
 }
 
 static bool sum_ok(const uint8_t *p, size_t len)
@@ -51,10 +55,17 @@ static const uint8_t *table_at(uint64_t pa, const char *sig)
 	return h;
 }
 
-int acpi_init_window(uintptr_t window, uint64_t size, uint64_t rsdp)
+void acpi_set_window(uint64_t base, uintptr_t va, uint64_t size)
 {
-	acpi_st.window = window;
+	acpi_st.base = base;
+	acpi_st.window = va;
 	acpi_st.size = size;
+	acpi_st.root = NULL;
+	acpi_st.n = 0;
+}
+
+int acpi_init(uint64_t rsdp)
+{
 	acpi_st.root = NULL;
 	acpi_st.n = 0;
 	const uint8_t *r = rsdp ? phys(rsdp, RSDP_V1_LEN) : NULL;
@@ -76,9 +87,10 @@ int acpi_init_window(uintptr_t window, uint64_t size, uint64_t rsdp)
 	return 0;
 }
 
-int acpi_init(uint64_t rsdp)
+int acpi_init_window(uintptr_t window, uint64_t size, uint64_t rsdp)
 {
-	return acpi_init_window(0, ACPI_PHYS_LIMIT, rsdp);
+	acpi_set_window(0, window, size);
+	return acpi_init(rsdp);
 }
 
 const void *acpi_find_table(const char sig[4])
@@ -171,4 +183,70 @@ uint64_t acpi_scan_bios(void)
 	uint64_t ebda = seg ? (uint64_t)(seg[0] | seg[1] << 8) << 4 : 0;
 	uint64_t pa = ebda ? scan(ebda, ebda + EBDA_SCAN_LEN) : 0;
 	return pa ? pa : scan(BIOS_ROM_START, BIOS_ROM_END);
+}
+
+/* ACPI 6.5 5.2.12 (MADT): header, local APIC address, flags, then the entries. */
+#define MADT_LAPIC_ADDR_OFF 36
+#define MADT_ENTRIES_OFF 44u
+#define MADT_LOCAL_APIC 0
+#define MADT_LOCAL_APIC_LEN 8u
+#define MADT_LAPIC_OVERRIDE 5
+#define MADT_LAPIC_OVERRIDE_LEN 12u
+#define MADT_LOCAL_X2APIC 9
+#define MADT_LOCAL_X2APIC_LEN 16u
+
+static void madt_cpu(struct acpi_madt *m, uint32_t apic_id, uint32_t uid, uint32_t flags, bool x2)
+{
+	if (!(flags & (ACPI_MADT_CPU_ENABLED | ACPI_MADT_CPU_ONLINE_CAPABLE))) {
+		m->disabled++;
+		return;
+	}
+	/* Firmware lists a CPU in both forms at times: keep it once. */
+	for (unsigned i = 0; i < m->ncpus; i++)
+		if (m->cpus[i].apic_id == apic_id)
+			return;
+	if (m->ncpus >= ACPI_MAX_CPUS) {
+		m->dropped++;
+		return;
+	}
+	m->cpus[m->ncpus++] = (struct acpi_cpu){ .apic_id = apic_id, .uid = uid, .x2apic = x2 };
+}
+
+int acpi_madt_parse(struct acpi_madt *out)
+{
+	tern_memset(out, 0, sizeof(*out));
+	const uint8_t *t = acpi_find_table("APIC");
+	if (!t)
+		return -TERN_ENOENT;
+	uint32_t len = rd32(t + 4);
+	if (len < MADT_ENTRIES_OFF)
+		return -TERN_ENOENT;
+	out->lapic_base = rd32(t + MADT_LAPIC_ADDR_OFF);
+	out->pcat_compat = (rd32(t + MADT_FLAGS_OFF) & ACPI_MADT_PCAT_COMPAT) != 0;
+	/* Each entry: type, length (ACPI 6.5 5.2.12, Table 5.20); a length
+	 * under 2 would never advance, one past the end is cut off. */
+	for (uint32_t off = MADT_ENTRIES_OFF; off + 2 <= len;) {
+		const uint8_t *e = t + off;
+		uint32_t elen = e[1];
+		if (elen < 2 || elen > len - off)
+			break;
+		switch (e[0]) {
+		case MADT_LOCAL_APIC:
+			if (elen >= MADT_LOCAL_APIC_LEN)
+				madt_cpu(out, e[3], e[2], rd32(e + 4), false);
+			break;
+		case MADT_LOCAL_X2APIC:
+			if (elen >= MADT_LOCAL_X2APIC_LEN)
+				madt_cpu(out, rd32(e + 4), rd32(e + 12), rd32(e + 8), true);
+			break;
+		case MADT_LAPIC_OVERRIDE:
+			if (elen >= MADT_LAPIC_OVERRIDE_LEN)
+				out->lapic_base = rd64(e + 4);
+			break;
+		default:
+			break;
+		}
+		off += elen;
+	}
+	return 0;
 }

@@ -30,10 +30,17 @@
 int acpi_init(uint64_t rsdp);
 /*
  * acpi_init with physical address pa at window + pa, readable for pa + len
- * <= size (the host tests and fuzz_acpi hand a buffer; acpi_init is this
- * with the identity map up to ACPI_PHYS_LIMIT).
+ * <= size (the host tests and fuzz_acpi hand a buffer): acpi_set_window(0,
+ * window, size), then acpi_init(rsdp).
  */
 int acpi_init_window(uintptr_t window, uint64_t size, uint64_t rsdp);
+/*
+ * Where the tables may lie: physical [base, base + size) seen at va (va 0:
+ * the identity map). The default is the image's identity-mapped low 4 GiB
+ * (ACPI_PHYS_LIMIT); host tests and the fuzz target give a buffer. Forgets
+ * the tables found before.
+ */
+void acpi_set_window(uint64_t base, uintptr_t va, uint64_t size);
 /* The first valid table with this signature the root table lists, or NULL. */
 const void *acpi_find_table(const char sig[4]);
 /* A valid table's length (header field at 4). */
@@ -57,5 +64,33 @@ const char *acpi_8259_why(const struct acpi_facts *f);
  * read through the window; 0 when none.
  */
 uint64_t acpi_scan_bios(void);
+
+/* ACPI 6.5 5.2.12.2 / 5.2.12.12: Local APIC / x2APIC flags. */
+#define ACPI_MADT_CPU_ENABLED 1u
+#define ACPI_MADT_CPU_ONLINE_CAPABLE 2u
+/* The CPUs the MADT walk keeps (more are counted, not kept). */
+#define ACPI_MAX_CPUS 64u
+
+struct acpi_cpu {
+	uint32_t apic_id;               /* xAPIC ID (8 bits) or x2APIC ID */
+	uint32_t uid;                   /* ACPI processor UID */
+	bool x2apic;                    /* from an x2APIC entry (type 9) */
+};
+
+struct acpi_madt {
+	uint64_t lapic_base;            /* physical, after any address override (type 5) */
+	bool pcat_compat;               /* the 8259s exist: they may (must) be EOI'd, masked */
+	unsigned ncpus;                 /* usable CPUs kept in cpus[] (enabled or online-capable) */
+	unsigned disabled;              /* entries neither enabled nor online-capable */
+	unsigned dropped;               /* usable CPUs beyond ACPI_MAX_CPUS */
+	struct acpi_cpu cpus[ACPI_MAX_CPUS];
+};
+
+/*
+ * The MADT ("APIC") walked into *out: 0, or -TERN_ENOENT (none valid). An
+ * entry is read only when it lies whole inside the table and is as long as
+ * its type needs; a CPU listed twice (xAPIC and x2APIC forms) is kept once.
+ */
+int acpi_madt_parse(struct acpi_madt *out);
 
 #endif

@@ -11,6 +11,9 @@
 #include "cpu.h"
 #include "serial.h"
 #include "machine.h"
+#include "lapic.h"
+#include "platform.h"
+#include "vm.h"
 
 #define GDT_CODE64 0x00af9a000000ffffull
 #define GDT_DATA 0x00cf92000000ffffull
@@ -38,15 +41,24 @@ struct idt_gate {
 	uint32_t reserved;
 } __attribute__((packed));
 
-/* The descriptor tables are per-CPU hardware state, not core state. */
-static uint64_t gdt[5] __attribute__((aligned(16)));
-static struct tss64 tss __attribute__((aligned(16)));
+/*
+ * The descriptor tables are per-CPU hardware state, not core state. Each
+ * pCPU has its own GDT and TSS: LTR marks the TSS descriptor busy (SDM
+ * Vol. 3A 8.2.2), so two CPUs cannot load the same one, and a VM exit
+ * loads the host TR and GDTR bases of the CPU that set up the VMCS
+ * (vmcs.c, on the vCPU's owner). The IDT is shared.
+ */
+static uint64_t gdt[TERN_MAX_PCPUS][5] __attribute__((aligned(16)));
+static struct tss64 tss[TERN_MAX_PCPUS] __attribute__((aligned(16)));
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 
 extern const uint64_t isr_table[32];
 extern char isr_spurious[];
 extern char isr_irq_master[];
 extern char isr_irq_spurious[];
+extern char isr_host_kick[];
+extern char isr_host_timer[];
+extern char isr_lapic_spurious[];
 
 static void set_gate(unsigned vec, uint64_t handler)
 {
@@ -113,21 +125,23 @@ void pic_complete(uint8_t vector)
 	outb(PIC1_CMD, PIC_EOI);
 }
 
-void desc_init(void)
+/* Load pCPU cpu's GDT and TSS (built here) and the shared IDT. */
+static void load_tables(unsigned cpu)
 {
-	uint64_t base = (uint64_t)&tss;
-	uint64_t limit = sizeof(tss) - 1;
+	uint64_t *g = gdt[cpu];
+	uint64_t base = (uint64_t)&tss[cpu];
+	uint64_t limit = sizeof(tss[cpu]) - 1;
 
-	tss.iomap_base = sizeof(tss);
-	gdt[0] = 0;
-	gdt[1] = GDT_CODE64;
-	gdt[2] = GDT_DATA;
+	tss[cpu].iomap_base = sizeof(tss[cpu]);
+	g[0] = 0;
+	g[1] = GDT_CODE64;
+	g[2] = GDT_DATA;
 	/* 16-byte system descriptor, SDM Vol. 3A Figure 8-4. */
-	gdt[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (TSS_TYPE_AVAILABLE_64 << 40) |
-		 DESC_PRESENT | (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
-	gdt[4] = base >> 32;
+	g[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (TSS_TYPE_AVAILABLE_64 << 40) |
+	       DESC_PRESENT | (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+	g[4] = base >> 32;
 
-	struct desc_ptr gp = { .limit = sizeof(gdt) - 1, .base = (uint64_t)gdt };
+	struct desc_ptr gp = { .limit = sizeof(gdt[cpu]) - 1, .base = (uint64_t)g };
 	lgdt(&gp);
 	__asm__ volatile(
 		"pushq %[cs]\n\t"
@@ -143,7 +157,12 @@ void desc_init(void)
 		"movl %%eax, %%gs\n\t"
 		: : [cs] "i"(HOST_CS), [ds] "i"(HOST_DS) : "rax", "memory");
 	ltr(HOST_TR);
+	struct desc_ptr ip = { .limit = sizeof(idt) - 1, .base = (uint64_t)idt };
+	lidt(&ip);
+}
 
+void desc_init(void)
+{
 	for (unsigned v = 0; v < 256; v++)
 		set_gate(v, v < 32 ? isr_table[v] : (uint64_t)isr_spurious);
 	/* The 8259s are remapped to 0x20-0x2f (pic_init): IRQ0-6 acknowledge, 7 and 15 may be spurious. */
@@ -151,13 +170,22 @@ void desc_init(void)
 		set_gate(v, (uint64_t)isr_irq_master);
 	set_gate(PIC_VECTOR_BASE + 7, (uint64_t)isr_irq_spurious);
 	set_gate(PIC_VECTOR_BASE + 15, (uint64_t)isr_irq_spurious);
-	struct desc_ptr ip = { .limit = sizeof(idt) - 1, .base = (uint64_t)idt };
-	lidt(&ip);
+	/* The host LAPIC's vectors, taken while a pCPU idles in HLT (host_irq.c). */
+	set_gate(X86_VEC_KICK, (uint64_t)isr_host_kick);
+	set_gate(X86_VEC_TIMER, (uint64_t)isr_host_timer);
+	set_gate(X86_VEC_SPURIOUS, (uint64_t)isr_lapic_spurious);
+	load_tables(0);
 }
 
-uint64_t desc_gdt_base(void) { return (uint64_t)gdt; }
+void desc_ap_init(unsigned cpu)
+{
+	load_tables(cpu < TERN_MAX_PCPUS ? cpu : 0);
+}
+
+/* The calling pCPU's tables, for the VMCS it sets up. */
+uint64_t desc_gdt_base(void) { return (uint64_t)gdt[plat_cpu_id()]; }
 uint64_t desc_idt_base(void) { return (uint64_t)idt; }
-uint64_t desc_tss_base(void) { return (uint64_t)&tss; }
+uint64_t desc_tss_base(void) { return (uint64_t)&tss[plat_cpu_id()]; }
 
 static const char *const exc_names[32] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS", "#NP",

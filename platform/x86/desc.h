@@ -20,7 +20,10 @@ struct exc_frame {
 
 #define PIC_VECTOR_BASE 0x20
 
+/* The IDT, and the BSP's GDT/TSS (pCPU 0). */
 void desc_init(void);
+/* An AP's own GDT/TSS and the shared IDT (smp.c, on that AP). */
+void desc_ap_init(unsigned cpu);
 /* Remap the 8259s to PIC_VECTOR_BASE and mask every IRQ. */
 void pic_init(void);
 /*

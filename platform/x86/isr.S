@@ -5,6 +5,7 @@
  * the hypervisor treats any exception of its own as fatal (report and stop).
  * Vectors with a CPU-pushed error code: SDM Vol. 3A Table 6-1.
  */
+#include "lapic.h"
 	.text
 .macro ISR_NOERR vec
 	.balign 16
@@ -114,4 +115,42 @@ isr_irq_master:
 	.global isr_irq_spurious
 isr_irq_spurious:
 	iretq
+	.section .note.GNU-stack, "", @progbits
+
+	/*
+	 * The host LAPIC's vectors while a pCPU idles in HLT with IF=1
+	 * (run.c): x86_host_irq(vector) completes them (host_irq.c). Nine
+	 * caller-saved registers on top of the five-word frame keep the
+	 * stack 16-byte aligned at the call (SDM Vol. 3A 6.14.2).
+	 */
+	.text
+.macro HOST_IRQ name, vec
+	.balign 16
+	.global \name
+\name:
+	push %rax
+	push %rcx
+	push %rdx
+	push %rsi
+	push %rdi
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	mov $\vec, %edi
+	call x86_host_irq
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rcx
+	pop %rax
+	iretq
+.endm
+HOST_IRQ isr_host_kick, X86_VEC_KICK
+HOST_IRQ isr_host_timer, X86_VEC_TIMER
+HOST_IRQ isr_lapic_spurious, X86_VEC_SPURIOUS
 	.section .note.GNU-stack, "", @progbits

@@ -23,6 +23,8 @@ struct boot_info;
 void x86_efi_main(const struct boot_info *bi);
 /* The hypervisor's own command line (from the loader). */
 const char *x86_cmdline(void);
+/* Whether the hypervisor's command line holds `word` as a whole word. */
+bool x86_cmdline_has(const char *word);
 
 /* Physical <-> hypervisor-virtual: the low 4 GiB are identity mapped. */
 static inline void *phys_to_virt(uint64_t pa) { return (void *)(uintptr_t)pa; }

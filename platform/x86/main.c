@@ -22,6 +22,9 @@
 #include "err.h"
 #include "trace_rec.h"
 #include "acpi.h"
+#include "smp.h"
+#include "host_timer.h"
+#include "vmx_controls.h"
 
 /* Guest RAM of the Service VM unless the command line says guest_mem=<MiB>. */
 #define SERVICE_VM_MEM_MIB 32u
@@ -31,12 +34,21 @@ uint8_t x86_stack[X86_STACK_SIZE] __attribute__((aligned(16)));
 __asm__(".global x86_stack_top\n.set x86_stack_top, x86_stack + " "16384");
 
 static struct boot_info boot_info;
+/* The host's CPUs as the ACPI MADT lists them (acpi.c); ncpus 0 when unknown. */
+static struct acpi_madt host_madt;
 /* The hypervisor instance: all of core's state. */
 static struct tern tern;
 
 const char *x86_cmdline(void)
 {
 	return boot_info.cmdline;
+}
+
+static bool cmdline_has(const char *cmdline, const char *word);
+
+bool x86_cmdline_has(const char *word)
+{
+	return cmdline_has(boot_info.cmdline, word);
 }
 
 static uint64_t cmdline_mib(const char *cmdline, const char *key, uint64_t dflt)
@@ -73,6 +85,9 @@ static void run_service_vm(const struct vmx_caps *caps)
 	tern_init(&tern);
 	tern.hv_hpa_base = mem_image_base();
 	tern.hv_hpa_size = mem_image_size();
+	/* Before any VM exists: a VM's affinity may only name online pCPUs. */
+	unsigned online = smp_start_aps(&host_madt, &boot_info, &tern, caps);
+	x86_log("%u CPU(s) online (pCPU mask 0x%lx)", online, (unsigned long)plat_pcpu_mask());
 
 	struct vm_config cfg = { .vcpu_count = 1, .service_vm = true };
 	tern_strlcpy(cfg.name, "service", sizeof(cfg.name));
@@ -110,13 +125,13 @@ static void run_service_vm(const struct vmx_caps *caps)
 			(unsigned long)entry, ret);
 		x86_power_off(X86_EXIT_BOOT);
 	}
-	static struct x86_pcpu pcpu;
-	pcpu.caps = caps;
+	struct x86_pcpu *pcpu = smp_pcpu(0);
+	pcpu->caps = caps;
 	for (uint16_t i = 0; i < vm->config.vcpu_count; i++) {
-		ret = x86_vcpu_ready(&pcpu, &vm->vcpus[i]);
+		ret = x86_vcpu_ready(pcpu, &vm->vcpus[i]);
 		if (ret == -TERN_ENOTSUP)
 			x86_power_off(X86_EXIT_NO_VMX); /* refused, the control named (vmcs.c) */
-		if (ret || x86_pcpu_assign(&pcpu, &vm->vcpus[i])) {
+		if (ret || x86_pcpu_assign(pcpu, &vm->vcpus[i])) {
 			x86_log("FATAL: VMCS set-up failed");
 			x86_power_off(X86_EXIT_BOOT);
 		}
@@ -127,8 +142,10 @@ static void run_service_vm(const struct vmx_caps *caps)
 		x86_log("Service VM resets on a triple fault");
 	x86_log("starting Service VM at 0x%lx (multiboot info at 0x%x)", (unsigned long)entry, mbi);
 	(void)vm_mgr_start(vm);
+	/* After the start's own requests, which a replay takes as the platform's start-up. */
+	smp_release_aps();
 	uint64_t t0 = plat_clock_ns();
-	x86_pcpu_run(&pcpu, &tern);
+	x86_pcpu_run(pcpu, &tern);
 	uint64_t t1 = plat_clock_ns();
 	trace_rec_end();
 	x86_console_flush_all();
@@ -235,6 +252,36 @@ void x86_efi_main(const struct boot_info *bi)
 	x86_start();
 }
 
+/*
+ * The host's ACPI tables: the RSDP the loader's tag or the EFI
+ * configuration table gave, else (a BIOS machine) the one in the BIOS
+ * areas; then the MADT's CPUs. Without a MADT the BSP runs alone.
+ */
+static bool host_acpi_init(void)
+{
+	/* Both ways in found the RSDP (the loader's tag, EFI, or the BIOS area). */
+	uint64_t rsdp = boot_info.acpi_rsdp;
+	int ret = acpi_init(rsdp);
+	if (ret == 0)
+		ret = acpi_madt_parse(&host_madt);
+	if (ret) {
+		x86_log("ACPI: no usable MADT (RSDP 0x%lx, %d): the boot CPU runs alone",
+			(unsigned long)rsdp, ret);
+		return false;
+	}
+	x86_log("ACPI: RSDP 0x%lx, MADT: %u CPU(s), %u disabled, local APIC at 0x%lx, %s",
+		(unsigned long)rsdp, host_madt.ncpus, host_madt.disabled,
+		(unsigned long)host_madt.lapic_base,
+		host_madt.pcat_compat ? "PCAT_COMPAT (8259s present)" : "no 8259s");
+	for (unsigned i = 0; i < host_madt.ncpus; i++)
+		x86_log("  cpu APIC ID %u (ACPI UID %u%s)", host_madt.cpus[i].apic_id,
+			host_madt.cpus[i].uid, host_madt.cpus[i].x2apic ? ", x2APIC entry" : "");
+	if (host_madt.dropped)
+		x86_log("ACPI: %u more CPU(s) than Tern keeps (%u) left out", host_madt.dropped,
+			ACPI_MAX_CPUS);
+	return true;
+}
+
 /* The hypervisor's start-up, the same after either entry. */
 static void x86_start(void)
 {
@@ -255,6 +302,8 @@ static void x86_start(void)
 		x86_log("  %lu MiB of RAM above 4 GiB not usable (beyond the physical-address width or "
 			"no page-table page left)", (unsigned long)(mem_high_unmapped() >> 20));
 
+	(void)host_acpi_init();
+	smp_init_bsp(&host_madt);
 	uint64_t hz = clock_calibrate();
 	x86_log("TSC %lu MHz", (unsigned long)(hz / 1000000));
 
@@ -268,6 +317,10 @@ static void x86_start(void)
 	xstate_host_init();
 	x86_log("VMX: revision 0x%x, %s controls, EPT/VPID caps 0x%lx", caps.revision,
 		caps.true_ctls ? "true" : "default", (unsigned long)caps.ept_vpid);
+	/* The host timer core's timers need (host_timer.h): pin-based allowed-1 bit 6, IA32_VMX_MISC 4:0. */
+	x86_log("VMX-preemption timer %s, rate TSC/2^%u",
+		((caps.pin >> 32) & VMXC_PIN_PREEMPTION_TIMER) ? "available" : "NOT available",
+		(unsigned)(caps.misc & VMX_MISC_PREEMPT_RATE_MASK));
 	if (vmx_on(&caps) < 0) {
 		x86_log("FATAL: VMXON failed");
 		x86_power_off(X86_EXIT_NO_VMX);

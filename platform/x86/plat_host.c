@@ -14,11 +14,13 @@ static const char *const level_tag[] = {
 
 void plat_log(enum log_level level, const char *line)
 {
+	console_lock();
 	console_puts("tern: ");
 	if ((unsigned)level < sizeof(level_tag) / sizeof(level_tag[0]))
 		console_puts(level_tag[level]);
 	console_puts(line);
 	console_puts("\n");
+	console_unlock();
 }
 
 void plat_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])

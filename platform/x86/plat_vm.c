@@ -149,28 +149,6 @@ void plat_vpid_invalidate(struct vcpu *vcpu)
 		vmx_invvpid(INVVPID_ALL, 0);
 }
 
-/* One CPU until the SMP issue brings the APs up: every caller is on pCPU 0. */
-uint16_t plat_cpu_id(void)
-{
-	return 0;
-}
-
-/* The BSP only: the APs are not started yet (the SMP issue). */
-uint64_t plat_pcpu_mask(void)
-{
-	return 1;
-}
-
-/*
- * The only pCPU is the caller's own, which handles its vCPU's requests
- * before the next entry anyway: nothing to send. IPIs to other pCPUs arrive
- * with the SMP issue.
- */
-void plat_kick_pcpu(uint16_t cpu)
-{
-	trace_rec_kick(cpu);
-}
-
 /*
  * Each VM's COM1 reaches the console a line at a time, prefixed with the
  * VM's name as Tern's own log lines give it ("[vm1] PASS: ..."), so that
@@ -188,9 +166,11 @@ static void console_flush(uint16_t vm_id)
 	struct console_line *l = &console_lines[vm_id % TERN_MAX_VMS];
 	char prefix[] = "[vm0] ";
 	prefix[3] = (char)('0' + vm_id % TERN_MAX_VMS);
+	console_lock();
 	serial_write(serial_console_port(), (const uint8_t *)prefix, sizeof(prefix) - 1);
 	serial_write(serial_console_port(), (const uint8_t *)l->buf, l->len);
 	serial_putc(serial_console_port(), '\n');
+	console_unlock();
 	l->len = 0;
 }
 

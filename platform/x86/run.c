@@ -21,6 +21,10 @@
 #include "desc.h"
 #include "request.h"
 #include "scheduler.h"
+#include "lapic.h"
+#include "atomic.h"
+#include "host_timer.h"
+#include "vmx_controls.h"
 
 int vmx_enter(uint64_t *gprs, int launched);
 
@@ -241,6 +245,16 @@ static void apply_requests(struct vcpu *vcpu)
 	}
 
 	/*
+	 * The host timer (host_timer.h): the guest exits no later than the
+	 * vCPU's next timer deadline. Last before the entry, so that the
+	 * count starts as close to it as it can.
+	 */
+	if (xv->preempt_timer)
+		vmx_write(VMCS_PREEMPTION_TIMER_VALUE,
+			  host_timer_value(vcpu->timer_deadline, vcpu->msr.tsc_offset, rdtsc(),
+					   xv->preempt_rate));
+
+	/*
 	 * SDM 27.3.1.1: the IA-32e mode guest entry control must equal
 	 * EFER.LMA, which the guest changes itself when it turns paging on or
 	 * off with EFER.LME set (no exit). Follow it on every entry.
@@ -273,16 +287,17 @@ static void inject(struct vcpu *vcpu)
 /*
  * The hardware's half of an exit, before core sees it: an external
  * interrupt was acknowledged by the exit itself ("acknowledge interrupt on
- * exit", core's control set), so the 8259 waits for its EOI. No host device
- * driver behind the vectors runs yet; completing the interrupt keeps the
- * controller from blocking every later one.
+ * exit", core's control set), so its controller waits for its EOI: the
+ * host LAPIC for the kick and the timer, the 8259 for its lines
+ * (x86_host_irq). The kick's effect is in the request bits, which the
+ * vCPU's pre-entry work reads.
  */
 static void complete_host_event(const struct exit_record *ex)
 {
 	if (exit_basic_reason(ex) != EXIT_REASON_EXTERNAL_INTERRUPT || exit_is_entry_failure(ex) ||
 	    !intr_info_valid(ex->intr_info))
 		return;
-	pic_complete(intr_info_vector(ex->intr_info));
+	x86_host_irq(intr_info_vector(ex->intr_info));
 }
 
 /*
@@ -310,9 +325,13 @@ static void run_once(struct vcpu *vcpu)
 	struct x86_vcpu *xv = xvcpu_of(vcpu);
 	struct exit_record ex;
 
-	if (!prepare_entry(vcpu) || !vcpu_enter_guest(vcpu))
+	if (!prepare_entry(vcpu) || !vcpu_enter_guest(vcpu)) {
+		trace_rec_unlock();
 		return;
+	}
+	trace_rec_unlock();             /* in_guest is set: the entry is in the stream */
 	int rc = vmx_enter(xv->gprs, xv->launched);
+	trace_rec_lock();               /* before in_guest clears: the exit's records follow */
 	vcpu_leave_guest(vcpu);
 	if (rc != 0) {
 		uint32_t err = rc == 2 ? (uint32_t)vmx_read(VMCS_VM_INSTRUCTION_ERROR) : 0;
@@ -320,6 +339,7 @@ static void run_once(struct vcpu *vcpu)
 			xv->launched ? "VMRESUME" : "VMLAUNCH", err,
 			rc == 2 ? vmx_instruction_error_name(err) : "VMfailInvalid (no current VMCS)");
 		vm_stop(vcpu->vm, VM_STOP_INTERNAL, err);
+		trace_rec_unlock();
 		return;
 	}
 	xv->launched = true;
@@ -346,6 +366,7 @@ static void run_once(struct vcpu *vcpu)
 
 	/* Parked (HLT, IOREQ) or stopped: the scheduler decides what runs next. */
 	(void)vcpu_handle_exit(vcpu, &ex);
+	trace_rec_unlock();
 }
 
 int x86_pcpu_assign(struct x86_pcpu *pc, struct vcpu *vcpu)
@@ -374,26 +395,44 @@ int x86_vcpu_ready(struct x86_pcpu *pc, struct vcpu *vcpu)
 		pc->current = (struct vcpu *)0;
 	xvm_of(vcpu->vm)->eptp = vcpu->vm->ept.root_hpa | EPTP_WB | EPTP_WALK_4;
 	int ret = vmcs_setup(vcpu, pc->caps);
-	if (ret == 0)
+	if (ret == 0) {
 		xv->ready = true;
+		x86_log("vm%u vcpu%u runs on pCPU%u", vcpu->vm->id, vcpu->id, pc->cpu);
+		/* Core's control set as written: is the host timer ours to arm? */
+		xv->preempt_timer = (vmx_read(VMCS_PIN_CONTROLS) & VMXC_PIN_PREEMPTION_TIMER) != 0;
+		xv->preempt_rate = (uint8_t)((pc->caps ? pc->caps->misc : 0) & VMX_MISC_PREEMPT_RATE_MASK);
+	}
 	return ret;
 }
 
 /*
  * Core's scheduler decides what this pCPU enters (scheduler.h), among the
- * vCPUs of every VM it owns: the Service VM's and those of the VMs it
- * launched, each with its own VMCS. When nothing can run any more it
- * reports why and stops the VM. NULL also means "idle until a kick", which
- * on the one pCPU of today's image nothing could send (no interrupt
- * source, no other pCPU): the loop ends.
+ * vCPUs it owns: on the BSP the Service VM's, on every pCPU those of the VMs
+ * the Service VM launched with an affinity naming it, each with its own
+ * VMCS. With nothing to run but something that may still change that
+ * (cpus[cpu].idle), the pCPU waits in HLT with interrupts enabled for
+ * exactly that instruction (a kick that arrived since the scan is pending
+ * and wakes it at once). When nothing can wake its vCPUs any more, the BSP
+ * ends its loop (the run is over); an AP waits for work instead
+ * (sched_cpu_wait): the Service VM may give it a VM later.
  */
 void x86_pcpu_run(struct x86_pcpu *pc, struct tern *hv)
 {
+	const uint16_t cpu = pc->cpu;
 	for (;;) {
-		struct vcpu *vcpu = sched_next(hv, plat_cpu_id());
-		trace_rec_sched(plat_cpu_id(), vcpu);
-		if (!vcpu)
-			return;
+		trace_rec_lock();       /* the recording build: until the entry or the wait */
+		struct vcpu *vcpu = sched_next(hv, cpu);
+		trace_rec_sched(cpu, vcpu);
+		if (!vcpu) {
+			bool wait = atomic_load32(&hv->cpus[cpu].idle) ||
+				    (cpu != 0 && sched_cpu_wait(hv, cpu));
+			trace_rec_unlock();
+			if (wait)
+				cpu_sti_hlt();
+			else if (cpu == 0)
+				return;
+			continue;
+		}
 		int ret = x86_vcpu_ready(pc, vcpu);
 		if (ret)
 			log_err("vm%u vcpu%u: VMCS set-up failed (%d)", vcpu->vm->id, vcpu->id, ret);
@@ -407,6 +446,7 @@ void x86_pcpu_run(struct x86_pcpu *pc, struct tern *hv)
 			 * answered, or the scheduler would pick it forever.
 			 */
 			vcpu_handle_requests(vcpu);
+			trace_rec_unlock();
 			continue;
 		}
 		run_once(vcpu);

@@ -148,6 +148,23 @@ void console_puts(const char *s)
 	}
 }
 
+static uint32_t console_held;
+#define CONSOLE_LOCK_SPINS 50000000u
+
+void console_lock(void)
+{
+	for (uint32_t spins = 0; __atomic_exchange_n(&console_held, 1u, __ATOMIC_ACQUIRE); spins++)
+		if (spins >= CONSOLE_LOCK_SPINS)
+			return;
+		else
+			cpu_pause();
+}
+
+void console_unlock(void)
+{
+	__atomic_store_n(&console_held, 0u, __ATOMIC_RELEASE);
+}
+
 void console_printf(const char *fmt, ...)
 {
 	char buf[256];
@@ -155,7 +172,9 @@ void console_printf(const char *fmt, ...)
 	va_start(ap, fmt);
 	tern_vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	console_lock();
 	console_puts(buf);
+	console_unlock();
 }
 
 void x86_log(const char *fmt, ...)
@@ -165,7 +184,9 @@ void x86_log(const char *fmt, ...)
 	va_start(ap, fmt);
 	tern_vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	console_lock();
 	console_puts("tern: ");
 	console_puts(buf);
 	console_puts("\n");
+	console_unlock();
 }

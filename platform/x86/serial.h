@@ -25,6 +25,13 @@ void serial_write(uint16_t base, const void *buf, size_t len);
 void console_puts(const char *s);
 /* A formatted console line (no prefix added). */
 void console_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Whole console lines from several pCPUs: held around each line (x86_log,
+ * plat_log, a VM's line). Bounded: a CPU that faulted while holding it
+ * (the exception report) still gets its line out after the bound.
+ */
+void console_lock(void);
+void console_unlock(void);
 /* "tern: " + formatted line + newline on COM1. */
 void x86_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -29,8 +29,71 @@
 #include "machine.h"
 #include "xvm.h"
 #include "hypercall.h"
+#include "atomic.h"
+#include "cpu.h"
 
 #if TERN_RECORD
+
+/*
+ * Where the stream goes: COM2 (paced by its THR-empty interrupt), or, with
+ * `trace=e9` on Tern's command line, port 0xE9, which Bochs writes to its
+ * stdout unpaced (port_e9_hack) -- COM2 pacing makes a recording under
+ * SMP minutes long (PLATFORMS.md). Bochs's stdout carries its own lines
+ * too, so on port 0xE9 the stream is framed: E9_BEGIN, the bytes, then
+ * E9_END with the byte count (bochs_run.py takes exactly that many).
+ */
+#define E9_PORT 0xe9
+#define E9_BEGIN "\nTERN-TRACE-E9-BEGIN\n"
+#define E9_END "\nTERN-TRACE-E9-END "
+static bool rec_e9;
+
+/*
+ * Several pCPUs record into one stream: the pCPU loop (run.c) holds the
+ * recorder (trace_rec_lock) from before sched_next to the vCPU's entry or
+ * the idle wait, and from the VM exit to the end of its handling, so that
+ * each exit's and sched entry's records stay together, and what other
+ * pCPUs can see of them (idle, in_guest, the requests) changes inside
+ * them: the stream is one order of what happened, which the replay
+ * follows. A request or kick made outside those takes it for its record
+ * alone. Taken with no core lock held (core never waits for another CPU
+ * while holding one), so it cannot deadlock.
+ */
+static uint32_t rec_owner;              /* 1 + the pCPU holding the recorder, 0: none */
+
+static bool rec_mine(void)
+{
+	return atomic_load32(&rec_owner) == (uint32_t)plat_cpu_id() + 1u;
+}
+
+/* Take the recorder; true if this call took it (false: this pCPU held it already). */
+static bool rec_acquire(void)
+{
+	uint32_t me = (uint32_t)plat_cpu_id() + 1u;
+	if (atomic_load32(&rec_owner) == me)
+		return false;
+	for (;;) {
+		uint32_t expect = 0;
+		if (atomic_cmpxchg32(&rec_owner, &expect, me))
+			return true;
+		cpu_pause();
+	}
+}
+
+static void rec_release(void)
+{
+	if (rec_mine())
+		atomic_store32(&rec_owner, 0);
+}
+
+void trace_rec_lock(void)
+{
+	(void)rec_acquire();
+}
+
+void trace_rec_unlock(void)
+{
+	rec_release();
+}
 
 #define REC_MAX_WRITES 256   /* the format has no limit; a REP INS writes one per element */
 #define REC_MAX_CONSOLE 1024
@@ -85,15 +148,30 @@ static void emit(const uint8_t *buf, size_t n)
 		rec.lost++;
 		return;
 	}
-	serial_write(SERIAL_COM2, buf, n);
+	if (rec_e9)
+		for (size_t i = 0; i < n; i++)
+			outb(E9_PORT, buf[i]);
+	else
+		serial_write(SERIAL_COM2, buf, n);
 	rec.bytes += n;
+}
+
+static void e9_puts(const char *s)
+{
+	for (; *s; s++)
+		outb(E9_PORT, (uint8_t)*s);
 }
 
 void trace_rec_init(void)
 {
 	uint8_t buf[TRACE_BIN_HEADER_LEN];
-	serial_init(SERIAL_COM2);
-	serial_use_irq(SERIAL_COM2, SERIAL_COM2_IRQ);
+	rec_e9 = x86_cmdline_has("trace=e9");
+	if (rec_e9) {
+		e9_puts(E9_BEGIN);
+	} else {
+		serial_init(SERIAL_COM2);
+		serial_use_irq(SERIAL_COM2, SERIAL_COM2_IRQ);
+	}
 	emit(buf, trace_bin_header(buf, sizeof(buf)));
 }
 
@@ -141,19 +219,28 @@ void trace_rec_host_cpuid(uint32_t leaf, uint32_t subleaf, const uint32_t regs[4
 void trace_rec_host_tsc(uint64_t tsc)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_REG_LEN];
-	if (rec.active)
+	if (rec.active && rec_mine())
 		emit(buf, trace_bin_host_tsc(buf, sizeof(buf), tsc));
 }
 
 void trace_rec_end(void)
 {
-	x86_log("trace: %lu exits recorded, %lu bytes on COM2%s", (unsigned long)rec.exits,
-		(unsigned long)rec.bytes, rec.lost ? ", SOME RECORDS LOST" : "");
+	/* Kept to the end: a pCPU still in an exit finishes its records first, then none follow. */
+	(void)rec_acquire();
+	if (rec_e9) {
+		char line[48];
+		tern_snprintf(line, sizeof(line), "%s%lu\n", E9_END, (unsigned long)rec.bytes);
+		e9_puts(line);
+	}
+	x86_log("trace: %lu exits recorded, %lu bytes on %s%s", (unsigned long)rec.exits,
+		(unsigned long)rec.bytes, rec_e9 ? "port 0xE9" : "COM2",
+		rec.lost ? ", SOME RECORDS LOST" : "");
 }
 
 void trace_rec_begin(struct vcpu *vcpu, const struct exit_record *ex)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_EXIT_LEN];
+	(void)rec_acquire();            /* held already by the loop (trace_rec_lock) */
 	if (rec.async_len)
 		emit(rec.async, rec.async_len);
 	rec.active = true;
@@ -181,16 +268,24 @@ static void rec_async(const uint8_t *buf, size_t n)
 void plat_trace_request(const struct vcpu *target, uint32_t req)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_REQUEST_LEN];
-	if (rec.vm_emitted)
-		rec_async(buf, trace_bin_request(buf, sizeof(buf), target->vm->id, target->id, req,
-						 plat_cpu_id()));
+	if (!rec.vm_emitted)
+		return;
+	bool took = rec_acquire();
+	rec_async(buf, trace_bin_request(buf, sizeof(buf), target->vm->id, target->id, req,
+					 plat_cpu_id()));
+	if (took)
+		rec_release();
 }
 
 void trace_rec_kick(uint16_t cpu)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_KICK_LEN];
-	if (rec.vm_emitted)
-		rec_async(buf, trace_bin_kick(buf, sizeof(buf), cpu, plat_cpu_id()));
+	if (!rec.vm_emitted)
+		return;
+	bool took = rec_acquire();
+	rec_async(buf, trace_bin_kick(buf, sizeof(buf), cpu, plat_cpu_id()));
+	if (took)
+		rec_release();
 }
 
 void trace_rec_sched(uint16_t cpu, const struct vcpu *vcpu)
@@ -198,6 +293,7 @@ void trace_rec_sched(uint16_t cpu, const struct vcpu *vcpu)
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_SCHED_LEN];
 	if (!rec.vm_emitted)
 		return;
+	(void)rec_acquire();            /* held already by the loop (trace_rec_lock) */
 	/* A sched entry whose pre-entry never ran (its VMCS could not be loaded): its events. */
 	if (rec.async_len)
 		emit(rec.async, rec.async_len);
@@ -215,21 +311,21 @@ void trace_rec_sched(uint16_t cpu, const struct vcpu *vcpu)
 void trace_rec_reg(enum vcpu_reg reg, uint64_t value)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_REG_LEN];
-	if (rec.active)
+	if (rec.active && rec_mine())
 		emit(buf, trace_bin_reg(buf, sizeof(buf), TRACE_BIN_REG, reg, value));
 }
 
 void trace_rec_seg(enum vcpu_seg seg, const struct seg_desc *d)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_SEG_LEN];
-	if (rec.active)
+	if (rec.active && rec_mine())
 		emit(buf, trace_bin_seg(buf, sizeof(buf), seg, d));
 }
 
 void trace_rec_gpa_read(uint64_t gpa, const void *data, size_t len)
 {
 	uint8_t buf[REC_BUF];
-	if (rec.active)
+	if (rec.active && rec_mine())
 		emit(buf, len <= TRACE_BIN_MAX_DATA ?
 			  trace_bin_mem(buf, sizeof(buf), TRACE_BIN_MEM, gpa, data, (uint32_t)len, false) : 0);
 }
@@ -237,13 +333,13 @@ void trace_rec_gpa_read(uint64_t gpa, const void *data, size_t len)
 void trace_rec_gpa_fault(uint64_t gpa, size_t len)
 {
 	uint8_t buf[REC_BUF];
-	if (rec.active)
+	if (rec.active && rec_mine())
 		emit(buf, trace_bin_mem(buf, sizeof(buf), TRACE_BIN_MEM, gpa, 0, (uint32_t)len, true));
 }
 
 void trace_rec_gpa_write(uint64_t gpa, const void *data, size_t len)
 {
-	if (!rec.active)
+	if (!rec.active || !rec_mine())
 		return;
 	if (rec.nwrites == REC_MAX_WRITES || len > TRACE_BIN_MAX_DATA) {
 		rec.lost++;
@@ -257,7 +353,7 @@ void trace_rec_gpa_write(uint64_t gpa, const void *data, size_t len)
 
 void trace_rec_console(uint8_t c)
 {
-	if (!rec.active)
+	if (!rec.active || !rec_mine())
 		return;
 	if (rec.console_len == REC_MAX_CONSOLE)
 		rec.lost++;
@@ -286,7 +382,7 @@ void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action
 {
 	uint8_t buf[REC_BUF];
 	(void)ex;
-	if (!rec.active)
+	if (!rec.active || !rec_mine())
 		return;
 	rec.active = false;
 	rec.exits++;
@@ -328,7 +424,7 @@ static bool same_event(const struct vcpu_event *a, const struct vcpu_event *b)
 void trace_rec_pre_entry(struct vcpu *vcpu)
 {
 	uint8_t buf[REC_BUF];
-	if (!rec.active)
+	if (!rec.active || !rec_mine())
 		return;
 	rec.active = false;
 	struct rec_exit_state *ls = &rec.last[vcpu->vm->id % TERN_MAX_VMS][vcpu->id % TERN_MAX_VCPUS];

@@ -36,6 +36,15 @@ void trace_rec_kick(uint16_t cpu);
 void trace_rec_sched(uint16_t cpu, const struct vcpu *vcpu);
 /* After vcpu_pre_entry, before the write-back: the sched entry's outcome. */
 void trace_rec_pre_entry(struct vcpu *vcpu);
+/*
+ * Several pCPUs, one stream (trace_rec.c): the pCPU loop holds the recorder
+ * from before sched_next to its vCPU's entry (vcpu_enter_guest: in_guest set)
+ * or its idle wait decided, and from the VM exit (before vcpu_leave_guest)
+ * to the end of the exit's handling, so that what other pCPUs see of it
+ * (idle, in_guest, requests) changes only inside its records.
+ */
+void trace_rec_lock(void);
+void trace_rec_unlock(void);
 #else
 static inline void trace_rec_init(void) {}
 static inline void trace_rec_vm(const struct vm *vm) { (void)vm; }
@@ -52,6 +61,8 @@ static inline void trace_rec_host_tsc(uint64_t tsc) { (void)tsc; }
 static inline void trace_rec_kick(uint16_t cpu) { (void)cpu; }
 static inline void trace_rec_sched(uint16_t cpu, const struct vcpu *vcpu) { (void)cpu; (void)vcpu; }
 static inline void trace_rec_pre_entry(struct vcpu *vcpu) { (void)vcpu; }
+static inline void trace_rec_lock(void) {}
+static inline void trace_rec_unlock(void) {}
 #endif
 
 #endif

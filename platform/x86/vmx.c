@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * VMX capability checks and VMXON for the boot CPU (SDM Vol. 3C 24.6-24.8,
+ * VMX capability checks and VMXON, on every CPU (SDM Vol. 3C 24.6-24.8,
  * Appendix A). A CPU without what Tern needs is refused with the reason:
  * QEMU's TCG has no VMX at all, Bochs's older models have VMX without EPT.
  */
@@ -9,11 +9,13 @@
 #include "cpu.h"
 #include "err.h"
 #include "machine.h"
+#include "platform.h"
+#include "vm.h"
 
-/* The VMXON region: 4 KiB, aligned, hardware state of this CPU. */
 uint64_t x86_ept_caps;
 
-static uint8_t vmxon_region[4096] __attribute__((aligned(4096)));
+/* The VMXON regions: 4 KiB, aligned, hardware state of each CPU (SDM 24.11.5). */
+static uint8_t vmxon_region[TERN_MAX_PCPUS][4096] __attribute__((aligned(4096)));
 
 const char *vmx_check(struct vmx_caps *caps)
 {
@@ -38,6 +40,7 @@ const char *vmx_check(struct vmx_caps *caps)
 	caps->proc = rdmsr(caps->true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS);
 	caps->exit = rdmsr(caps->true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS);
 	caps->entry = rdmsr(caps->true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS);
+	caps->misc = rdmsr(MSR_IA32_VMX_MISC);
 	caps->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
 	caps->cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
 	caps->cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
@@ -67,8 +70,9 @@ int vmx_on(const struct vmx_caps *caps)
 	write_cr0((read_cr0() | caps->cr0_fixed0) & caps->cr0_fixed1);
 	write_cr4(((read_cr4() | caps->cr4_fixed0) & caps->cr4_fixed1) | CR4_VMXE);
 
-	*(uint32_t *)vmxon_region = caps->revision;
-	uint64_t pa = virt_to_phys(vmxon_region);
+	uint8_t *region = vmxon_region[plat_cpu_id()];
+	*(uint32_t *)region = caps->revision;
+	uint64_t pa = virt_to_phys(region);
 	bool fail;
 	__asm__ volatile("vmxon %[pa]; setna %[fail]" : [fail] "=qm"(fail) : [pa] "m"(pa) : "cc", "memory");
 	return fail ? -TERN_EIO : 0;

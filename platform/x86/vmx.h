@@ -14,6 +14,7 @@ struct vmx_caps {
 	bool true_ctls;
 	uint64_t pin, proc, proc2, exit, entry;   /* allowed-0 (low) / allowed-1 (high) */
 	uint64_t ept_vpid;
+	uint64_t misc;                              /* IA32_VMX_MISC (preemption-timer rate) */
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 };
 

@@ -40,6 +40,8 @@ struct x86_vcpu {
 	uint64_t cr0_force0, cr4_force0; /* VMX fixed-0 bits */
 	uint32_t proc_ctls;             /* primary controls as last written */
 	uint32_t window_ok;             /* window-exiting controls this CPU allows */
+	bool preempt_timer;             /* core's pin-based controls activate the VMX-preemption timer */
+	uint8_t preempt_rate;           /* its rate: TSC / 2^rate (IA32_VMX_MISC 4:0) */
 	bool rdtscp;                    /* the host has IA32_TSC_AUX */
 	bool tsc_aux_loaded;
 	uint64_t tsc_aux;               /* IA32_TSC_AUX as last loaded */
@@ -63,6 +65,7 @@ struct x86_vm {
  */
 #define X86_PCPU_MAX_VCPUS (TERN_MAX_VMS * TERN_MAX_VCPUS)
 struct x86_pcpu {
+	uint16_t cpu;                   /* its index: hv->cpus[], vcpu->pcpu, plat_cpu_id() */
 	struct vcpu *current;
 	struct vcpu *vcpus[X86_PCPU_MAX_VCPUS];
 	unsigned count;

@@ -114,9 +114,18 @@ static int64_t create_flags(const char *name, uint64_t flags, uint16_t *id)
 	memset(&cv, 0, sizeof(cv));
 	for (unsigned i = 0; name[i] && i < sizeof(cv.name) - 1; i++)
 		cv.name[i] = (uint8_t)name[i];
-	cv.cpu_affinity = 1;       /* one vCPU, on pCPU 0 */
+	/*
+	 * One vCPU, on pCPU 1 where Tern runs on two CPUs or more (the Service
+	 * VM's is on pCPU 0: the two run in parallel), else on pCPU 0: an
+	 * affinity naming a pCPU that is not online is refused (-EINVAL).
+	 */
+	cv.cpu_affinity = 2;
 	cv.vm_flag = flags;
 	int64_t r = tg_hcall(HC_CREATE_VM, (uint64_t)&cv, 0);
+	if (r == -22) {
+		cv.cpu_affinity = 1;
+		r = tg_hcall(HC_CREATE_VM, (uint64_t)&cv, 0);
+	}
 	*id = cv.vmid;
 	return r;
 }
