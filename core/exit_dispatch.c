@@ -14,6 +14,7 @@
 #include "platform.h"
 #include "request.h"
 #include "vm.h"
+#include "vm_irq.h"
 #include "x86.h"
 
 enum exit_policy {
@@ -309,8 +310,12 @@ enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *e
 
 void vcpu_pre_entry(struct vcpu *vcpu)
 {
-	/* Requests from this and other CPUs (EPT/VPID invalidation, IOREQ post-work). */
+	/* Requests from this and other CPUs (EPT/VPID invalidation, IOREQ post-work, IPIs). */
 	vcpu_handle_requests(vcpu);
+	/* Expired timers raise their interrupts; timer_deadline for the platform (vcpu.h). */
+	vcpu_timers_advance(vcpu);
+	/* A halted vCPU that can take what arrived runs again. */
+	intr_wake(vcpu);
 	/* Pending NMI/interrupt: inject now or ask for the window exit. */
 	intr_inject_pending(vcpu);
 }

@@ -20,6 +20,7 @@
 #include "page_walk.h"
 #include "retire.h"
 #include "platform.h"
+#include "vm_irq.h"
 
 #define PAGE_SIZE 4096ull
 #define PAGE_OFF(a) ((a) & (PAGE_SIZE - 1))
@@ -119,6 +120,19 @@ struct mmio_ctx {
 	bool wrap32;          /* linear addresses are 32 bits outside IA-32e mode */
 };
 
+/*
+ * One page's part of an access: the vCPU's own xAPIC page first (it is the
+ * APIC's only in xAPIC mode and at the current base, vm_irq.h), else the
+ * VM's devices and RAM.
+ */
+static int gpa_access(struct mmio_ctx *m, uint64_t gpa, void *buf, unsigned len, bool write,
+		      uint64_t *wp_gpa)
+{
+	if (vm_irq_apic_page(m->vcpu, gpa))
+		return vm_irq_apic_access(m->vcpu, gpa, buf, len, write);
+	return mmio_gpa_access(m->vm, gpa, buf, len, write, wp_gpa);
+}
+
 static uint64_t lin_add(const struct mmio_ctx *m, uint64_t la, uint64_t n)
 {
 	la += n;
@@ -139,9 +153,8 @@ static int lin_access(struct mmio_ctx *m, uint64_t la, void *buf, unsigned len, 
 		return rc;
 	if (first < len && (rc = pw_translate(m->vm, &m->pw, la2, acc, &gpa[1], f)) != 0)
 		return rc;
-	if ((rc = mmio_gpa_access(m->vm, gpa[0], buf, first, write, &f->wp_gpa)) == 0 && first < len)
-		rc = mmio_gpa_access(m->vm, gpa[1], (uint8_t *)buf + first, len - first, write,
-				     &f->wp_gpa);
+	if ((rc = gpa_access(m, gpa[0], buf, first, write, &f->wp_gpa)) == 0 && first < len)
+		rc = gpa_access(m, gpa[1], (uint8_t *)buf + first, len - first, write, &f->wp_gpa);
 	/* A store to a write-protected page: a WP IOREQ (mmio_exit), as the
 	 * guest's own store would be. */
 	f->wp = rc == -TERN_EACCES;
@@ -258,7 +271,8 @@ enum exit_action mmio_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	 * MMIO, a guest page walk that reads MMIO (linear address valid but
 	 * not the translated access, Table 28-7), or unbacked memory stop the VM.
 	 */
-	if (!mmio_find(vm, ex->guest_physical) || (ex->qualification & EPT_QUAL_FETCH) ||
+	if ((!mmio_find(vm, ex->guest_physical) && !vm_irq_apic_page(vcpu, ex->guest_physical)) ||
+	    (ex->qualification & EPT_QUAL_FETCH) ||
 	    ((ex->qualification & EPT_QUAL_LA_VALID) && !(ex->qualification & EPT_QUAL_LA_XLATED))) {
 		log_err("vm%u: EPT violation at gpa 0x%llx (qualification 0x%llx) is not emulated MMIO",
 			vm->id, (unsigned long long)ex->guest_physical,

@@ -76,6 +76,14 @@ void vcpu_handle_requests(struct vcpu *vcpu)
 	 * the vector was checked when the Service VM set it. */
 	if (req & VCPU_REQ_UPCALL)
 		(void)vcpu_queue_interrupt(vcpu, vcpu->vm->upcall_vector);
+	/* Delivered by other vCPUs (vm_irq.c): INIT before SIPI, as they were sent. */
+	if (req & VCPU_REQ_NMI)
+		vcpu_queue_nmi(vcpu);
+	if (req & VCPU_REQ_INIT)
+		vm_mgr_vcpu_init_signal(vcpu);
+	if (req & VCPU_REQ_SIPI)
+		vm_mgr_vcpu_sipi(vcpu, (uint8_t)atomic_load32(&vcpu->sipi_vector));
+	/* VCPU_REQ_EVENT and _TIMER: vcpu_pre_entry advances the timers and wakes it next. */
 	if (req & VCPU_REQ_SYNC) {
 		/* Out of guest mode, translations dropped: nothing of before gen is held. */
 		atomic_store32(&vcpu->ack_gen, gen);

@@ -5,6 +5,8 @@
 #include "x86.h"
 #include "scheduler.h"
 #include "request.h"
+#include "vm.h"
+#include "vm_irq.h"
 
 void vcpu_init(struct vcpu *vcpu, struct vm *vm, uint16_t id)
 {
@@ -18,6 +20,10 @@ void vcpu_init(struct vcpu *vcpu, struct vm *vm, uint16_t id)
 	cr_reset(vcpu);
 	intr_reset(vcpu);
 	msr_reset(vcpu);
+	/* Power-up (SDM 10.4.7.1); APIC ID = vCPU index, as CPUID.1/0xB show it (cpuid.c). */
+	uint64_t per_tick = vm ? vm_irq_tsc_hz(vm) / VM_IRQ_APIC_BUS_HZ : 1;
+	vlapic_init(&vcpu->lapic, id, id, id == 0, (uint32_t)(per_tick ? per_tick : 1));
+	vcpu->timer_deadline = UINT64_MAX;
 }
 
 void vcpu_cache_reset(struct vcpu *vcpu)

@@ -5,6 +5,7 @@
  */
 #include "vlapic.h"
 #include "err.h"
+#include "atomic.h"
 
 /* Writable bits of each register (SDM Figures 10-8, 10-13, 10-18, 10-23). */
 #define LVT_TIMER_BITS 0x000700ffu  /* vector, mask, timer mode */
@@ -499,6 +500,39 @@ enum vlapic_event vlapic_accept(struct vlapic *lapic, const struct vlapic_msg *m
 	}
 }
 
+enum vlapic_event vlapic_accept_remote(struct vlapic *lapic, const struct vlapic_msg *msg)
+{
+	if (msg->delivery != VLAPIC_DM_FIXED && msg->delivery != VLAPIC_DM_LOWEST)
+		return vlapic_accept(lapic, msg); /* writes nothing for these modes */
+	/* The owner's register reads are single words: a racing change is either before or after. */
+	if (!vlapic_hw_enabled(lapic) || !vlapic_sw_enabled(lapic) || msg->vector < FIRST_LEGAL_VECTOR)
+		return VLAPIC_EV_NONE;
+	unsigned w = msg->vector >> 5;
+	uint32_t bit = 1u << (msg->vector & 31u);
+	/* TMR before IRR: the owner that sees the IRR bit sees its trigger mode. */
+	if (msg->level)
+		atomic_or32(&lapic->tmr[w], bit);
+	else
+		atomic_clear32(&lapic->tmr[w], bit);
+	atomic_or32(&lapic->irr[w], bit);
+	return VLAPIC_EV_IRR;
+}
+
+bool vlapic_lint0_extint(const struct vlapic *lapic)
+{
+	uint32_t lvt = lapic->lvt[VLAPIC_LVT_LINT0_IDX];
+	return vlapic_hw_enabled(lapic) && !(lvt & VLAPIC_LVT_MASKED) &&
+	       ((lvt & VLAPIC_DM_MASK) >> VLAPIC_DM_SHIFT) == VLAPIC_DM_EXTINT;
+}
+
+void vlapic_unack(struct vlapic *lapic, uint8_t vector)
+{
+	if (!vec_test(lapic->isr, vector))
+		return;
+	vec_clear(lapic->isr, vector);
+	vec_set(lapic->irr, vector);
+}
+
 enum vlapic_event vlapic_lint(struct vlapic *lapic, unsigned pin)
 {
 	if (pin > 1 || !vlapic_hw_enabled(lapic))
@@ -558,6 +592,12 @@ static uint32_t lvt_bits(unsigned idx)
 }
 
 /* Read register `off` (a 16-byte aligned offset < 0x400). False: no such register. */
+bool vlapic_reads_clock(uint32_t offset)
+{
+	/* The only registers reg_read / reg_write pass `now` on to (the timer's). */
+	return offset == VLAPIC_TIMER_CCR || offset == VLAPIC_TIMER_ICR || offset == VLAPIC_TIMER_DCR;
+}
+
 static bool reg_read(struct vlapic *l, uint32_t off, uint64_t now, bool x2, uint32_t *v)
 {
 	if (off >= VLAPIC_ISR0 && off < VLAPIC_ESR) {

@@ -197,6 +197,13 @@ int vlapic_mmio_write(struct vlapic *lapic, uint32_t offset, uint32_t value, uin
 		      struct vlapic_result *res);
 
 /*
+ * Whether an access to the register at xAPIC `offset` (x2APIC: (msr -
+ * 0x800) << 4) uses `now`; for every other register `now` is ignored, so a
+ * caller may skip reading the clock (the timer's CCR, initial count, DCR).
+ */
+bool vlapic_reads_clock(uint32_t offset);
+
+/*
  * x2APIC MSR access (0x800-0x8FF). Every violation of SDM 10.12.1 (not in
  * x2APIC mode, reserved MSR, read of a write-only or write of a read-only
  * register, a reserved bit set) is #GP(0) in res->fault / *fault.
@@ -241,6 +248,23 @@ int vlapic_ack(struct vlapic *lapic, uint8_t vector);
 uint64_t vlapic_route(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg);
 /* Deliver a message to this APIC (SDM 10.6, 10.8.4). */
 enum vlapic_event vlapic_accept(struct vlapic *lapic, const struct vlapic_msg *msg);
+/*
+ * vlapic_accept() from another vCPU's context while the owner may run: a
+ * fixed / lowest-priority message only ORs its bit into one IRR word (and
+ * sets or clears it in TMR) with atomics, and is dropped when the APIC is
+ * disabled or the vector illegal (no ESR bit: the ESR is the owner's); any
+ * other delivery mode only returns its event, which the caller turns into
+ * a request bit (vm_irq.c). Nothing else of the vlapic is written.
+ */
+enum vlapic_event vlapic_accept_remote(struct vlapic *lapic, const struct vlapic_msg *msg);
+/* LVT LINT0 is an unmasked ExtINT entry: the PIC's INTR reaches the CPU (virtual wire). */
+bool vlapic_lint0_extint(const struct vlapic *lapic);
+/*
+ * Undo vlapic_ack(vector): an interrupt whose delivery was cancelled and
+ * then displaced by an exception is pending again (SDM Vol. 3A 6.15: the
+ * exception is handled first, the interrupt after). ISR -> IRR.
+ */
+void vlapic_unack(struct vlapic *lapic, uint8_t vector);
 /*
  * The LINT0/LINT1 pin (`pin` 0 or 1) was asserted: the LVT decides (fixed,
  * NMI, ExtINT for the PIC in virtual-wire mode; masked -> nothing).

@@ -112,8 +112,7 @@ struct trace_vm {
 };
 
 #define TRACE_MAX_ASYNC 1000000
-#define TRACE_REQ_KNOWN (VCPU_REQ_IOREQ_DONE | VCPU_REQ_FLUSH_EPT | VCPU_REQ_SYNC | VCPU_REQ_WAKE | \
-			 VCPU_REQ_FLUSH_VPID | VCPU_REQ_UPCALL)
+#define TRACE_REQ_KNOWN VCPU_REQ_ALL
 
 /* The host CPU the trace was recorded on (policy building reads it). */
 struct trace_cpuid {

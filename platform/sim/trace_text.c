@@ -215,7 +215,7 @@ static int seg_field(const char *key, int *seg, const char **field)
 }
 
 static const char *const req_names[] = { "ioreq_done", "flush_ept", "sync", "wake", "flush_vpid",
-					  "upcall" };
+					  "upcall", "event", "nmi", "init", "sipi", "timer" };
 #define REQ_NAMES (sizeof(req_names) / sizeof(req_names[0]))
 
 void trace_format_req(uint32_t bits, char *buf, size_t len)
@@ -414,7 +414,7 @@ static int parse_async(struct parser *p, struct token *tok, unsigned n, uint8_t 
 			}
 			if (a->bits == 0 || (a->bits & ~(uint32_t)TRACE_REQ_KNOWN))
 				return fail(p, "request bits 0x%x: not a set of known requests (ioreq_done, "
-					    "flush_ept, sync, wake, flush_vpid, upcall)", a->bits);
+					    "flush_ept, sync, wake, flush_vpid, upcall, event, nmi, init, sipi, timer)", a->bits);
 			have_bits = true;
 		} else if (!strcmp(k, "value") && kind == TRACE_ASYNC_COMPLETE) {
 			if (parse_u64(p, &tok[i], UINT64_MAX, &a->value))
