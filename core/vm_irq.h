@@ -32,7 +32,7 @@ struct vcpu;
 #define VM_IRQ_APIC_BUS_HZ 100000000ull
 /* MSI address/data (SDM Vol. 3A 10.11.1, 10.11.2). */
 #define VM_IRQ_MSI_ADDR_BASE 0xfee00000ull
-#define VM_IRQ_MSI_ADDR_MASK 0xfff00000ull
+#define VM_IRQ_MSI_ADDR_MASK 0xfffffffffff00000ull /* no extended (x2APIC) destination */
 #define VM_IRQ_MSI_DEST_SHIFT 12
 #define VM_IRQ_MSI_DM_LOGICAL (1ull << 2)
 #define VM_IRQ_MSI_DATA_LEVEL (1ull << 15)
@@ -61,7 +61,7 @@ void vm_irq_apply(struct vcpu *vcpu, const struct vlapic_result *res);
 int vm_irq_isa(struct vm *vm, struct vcpu *self, unsigned irq, bool high);
 /* A GSI as ACRN's SET_IRQLINE names it: IOAPIC pin gsi, and vPIC IRQ gsi below 16. */
 int vm_irq_set_gsi(struct vm *vm, struct vcpu *self, uint32_t gsi, uint32_t op);
-/* An MSI write (address, data): -TERN_EINVAL for an address outside 0xFEExxxxx. */
+/* An MSI write (address, data): -TERN_EINVAL for an address outside 0x00000000FEExxxxx. */
 int vm_irq_msi(struct vm *vm, struct vcpu *self, uint64_t addr, uint64_t data);
 
 /* The vCPU's xAPIC page: `gpa` lies in it while its vLAPIC is in xAPIC mode. */
