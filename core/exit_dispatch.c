@@ -152,9 +152,13 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	/* RDTSCP exits only with "RDTSC exiting": native with the offset, like RDTSC. */
 	[EXIT_REASON_RDTSCP] = { HANDLE(rdtscp_exit), NATIVE(PROC, RDTSC_EXITING),
 		ALSO_ON(PROC, USE_TSC_OFFSETTING) },
-	/* The preemption timer is not armed; the handler serves recorded traces. */
+	/*
+	 * The platform arms the preemption timer from vcpu->timer_deadline
+	 * (a dynamic control); its expiry is handled at the entry decision.
+	 */
 	[EXIT_REASON_PREEMPTION_TIMER] = { HANDLE(preemption_timer_exit),
-		OFF(PIN, PREEMPTION_TIMER) },
+		.reach.kind = EXIT_REACH_CONTROL,
+		.reach.need = { EXIT_CTL_DYNAMIC(VMXC_PIN), VMXC_PIN_PREEMPTION_TIMER } },
 	[EXIT_REASON_INVVPID] = { REFLECT_UD, ALWAYS },
 	/* A guest must not write back and invalidate the host's caches (cache_exit.c). */
 	[EXIT_REASON_WBINVD] = { HANDLE(cache_exit), ON(PROC2, WBINVD_EXITING) },
