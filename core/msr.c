@@ -128,10 +128,42 @@ static void set_tsc_offset(struct vcpu *vcpu, uint64_t offset)
 	vcpu->msr.tsc_offset_dirty = true;
 }
 
+/* The x2APIC range, tested first: its EOI and ICR writes are the hot MSR exits. */
+static bool is_x2apic(uint32_t msr)
+{
+	return msr - MSR_X2APIC_FIRST <= MSR_X2APIC_LAST - MSR_X2APIC_FIRST;
+}
+
+/* #GP outside x2APIC mode, for reserved and write-only registers (SDM 10.12.1.2). */
+static int x2apic_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value, struct guest_fault *f)
+{
+	uint32_t off = (msr - MSR_X2APIC_FIRST) << 4;
+	uint64_t now = vlapic_reads_clock(off) ? guest_tsc(vcpu) : 0;
+	vlapic_msr_read(&vcpu->lapic, msr, now, value, f);
+	return f->valid ? -TERN_EFAULT : 0;
+}
+
+static int x2apic_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, struct guest_fault *f)
+{
+	struct vlapic_result res;
+	uint32_t off = (msr - MSR_X2APIC_FIRST) << 4;
+	uint64_t now = vlapic_reads_clock(off) ? guest_tsc(vcpu) : 0;
+	vlapic_msr_write(&vcpu->lapic, msr, value, now, &res);
+	if (res.fault.valid) {
+		*f = res.fault;
+		return -TERN_EFAULT;
+	}
+	vm_irq_apply(vcpu, &res);
+	return 0;
+}
+
 int msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value, struct guest_fault *f)
 {
 	struct vcpu_msr *m = &vcpu->msr;
 	int fix;
+
+	if (is_x2apic(msr))
+		return x2apic_read(vcpu, msr, value, f);
 
 	switch (msr) {
 	case MSR_IA32_TSC:
@@ -181,13 +213,6 @@ int msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value, struct guest_faul
 		*value = m->mtrr_fixed[fix];
 		return 0;
 	}
-	if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST) {
-		/* #GP outside x2APIC mode, for reserved and write-only registers (SDM 10.12.1.2). */
-		uint32_t off = (msr - MSR_X2APIC_FIRST) << 4;
-		uint64_t now = vlapic_reads_clock(off) ? vcpu_guest_tsc(vcpu) : 0;
-		vlapic_msr_read(&vcpu->lapic, msr, now, value, f);
-		return f->valid ? -TERN_EFAULT : 0;
-	}
 	/* Pass-through MSRs that should not have exited, everything else. */
 	return gp0(f);
 }
@@ -229,6 +254,9 @@ int msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, struct guest_faul
 {
 	struct vcpu_msr *m = &vcpu->msr;
 	int fix;
+
+	if (is_x2apic(msr))
+		return x2apic_write(vcpu, msr, value, f);
 
 	switch (msr) {
 	case MSR_IA32_TSC: {
@@ -286,18 +314,6 @@ int msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, struct guest_faul
 		if (!all_types_valid(value, false))
 			return gp0(f);
 		m->mtrr_fixed[fix] = value;
-		return 0;
-	}
-	if (msr >= MSR_X2APIC_FIRST && msr <= MSR_X2APIC_LAST) {
-		struct vlapic_result res;
-		uint32_t off = (msr - MSR_X2APIC_FIRST) << 4;
-		uint64_t now = vlapic_reads_clock(off) ? guest_tsc(vcpu) : 0;
-		vlapic_msr_write(&vcpu->lapic, msr, value, now, &res);
-		if (res.fault.valid) {
-			*f = res.fault;
-			return -TERN_EFAULT;
-		}
-		vm_irq_apply(vcpu, &res);
 		return 0;
 	}
 	return gp0(f);

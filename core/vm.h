@@ -106,6 +106,8 @@ struct vm {
 	struct vpic pic;
 	struct vpit pit;
 	struct vrtc rtc;
+	/* min(vpit_next_deadline, vrtc_next_deadline), kept up to date under irq_lock. */
+	uint64_t dev_deadline;
 
 	enum vm_stop_cause stop_cause;
 	uint32_t stop_detail;     /* e.g. the exit reason that stopped it */

@@ -308,6 +308,19 @@ static const struct mmio_dev_ops ioapic_ops = { ioapic_mmio_read, ioapic_mmio_wr
 
 /* ---- the legacy ports -------------------------------------------------------------- */
 
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* @pre irq_lock held: the PIT/RTC deadline every entry of vCPU 0 reads without the lock. */
+static uint64_t refresh_dev_deadline(struct vm *vm)
+{
+	uint64_t d = min64(vpit_next_deadline(&vm->pit), vrtc_next_deadline(&vm->rtc));
+	__atomic_store_n(&vm->dev_deadline, d, __ATOMIC_RELAXED);
+	return d;
+}
+
 /* The VM's PIT/RTC deadlines moved: vCPU 0, which arms them, recomputes before it enters. */
 static void timers_moved(struct vm *vm, uint64_t before, uint64_t after)
 {
@@ -343,11 +356,6 @@ static void pic_port(struct vm *vm, void *opaque, uint16_t port, unsigned size, 
 /* The PIT and the RTC: byte registers that count on the VM's clock. */
 enum timed_dev { TIMED_PIT, TIMED_RTC };
 
-static uint64_t timed_deadline(struct vm *vm, enum timed_dev d)
-{
-	return d == TIMED_PIT ? vpit_next_deadline(&vm->pit) : vrtc_next_deadline(&vm->rtc);
-}
-
 static int timed_io(struct vm *vm, enum timed_dev d, uint16_t port, bool write, uint8_t *b,
 		    uint64_t now)
 {
@@ -364,13 +372,13 @@ static void timed_port(struct vm *vm, enum timed_dev d, uint16_t port, unsigned 
 	if (!write)
 		*value = 0;
 	tern_lock(&vm->irq_lock);
-	uint64_t before = timed_deadline(vm, d);
+	uint64_t before = vm->dev_deadline;
 	for (unsigned i = 0; i < size; i++) {
 		uint8_t b = (uint8_t)(v >> (8 * i));
 		if (timed_io(vm, d, (uint16_t)(port + i), write, &b, now) == 0 && !write)
 			*value |= (uint32_t)b << (8 * i);
 	}
-	uint64_t after = timed_deadline(vm, d);
+	uint64_t after = refresh_dev_deadline(vm);
 	tern_unlock(&vm->irq_lock);
 	timers_moved(vm, before, after);
 }
@@ -400,6 +408,7 @@ void vm_irq_reset(struct vm *vm)
 	 * 2000-01-01 00:00:00 at guest TSC 0 (the guest sets the date).
 	 */
 	(void)vrtc_init(&vm->rtc, hz, 0, 0);
+	(void)refresh_dev_deadline(vm);
 }
 
 int vm_irq_create(struct vm *vm)
@@ -423,18 +432,10 @@ int vm_irq_create(struct vm *vm)
 
 /* ---- time --------------------------------------------------------------------------- */
 
-static uint64_t min64(uint64_t a, uint64_t b)
+/* The VM's PIT and RTC deadline (vCPU 0 arms it): one load, no lock. */
+static uint64_t vm_deadline(const struct vm *vm)
 {
-	return a < b ? a : b;
-}
-
-/* The VM's PIT and RTC deadlines (vCPU 0 arms them). */
-static uint64_t vm_deadline(struct vm *vm)
-{
-	tern_lock(&vm->irq_lock);
-	uint64_t d = min64(vpit_next_deadline(&vm->pit), vrtc_next_deadline(&vm->rtc));
-	tern_unlock(&vm->irq_lock);
-	return d;
+	return __atomic_load_n(&vm->dev_deadline, __ATOMIC_RELAXED);
 }
 
 void vcpu_timers_advance(struct vcpu *vcpu)
@@ -453,6 +454,7 @@ void vcpu_timers_advance(struct vcpu *vcpu)
 			tern_lock(&vm->irq_lock);
 			bool pit = vpit_advance(&vm->pit, now);
 			bool rtc = vrtc_advance(&vm->rtc, now);
+			(void)refresh_dev_deadline(vm);
 			tern_unlock(&vm->irq_lock);
 			/* OUT of channel 0 rose: an IRQ 0 edge; IRQF rose: IRQ 8. */
 			if (pit)
