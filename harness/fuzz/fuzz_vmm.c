@@ -19,32 +19,13 @@
 #include "hypercall.h"
 #include "ioreq.h"
 #include "sim.h"
+#include "fuzz_input.h"
 #include "vm.h"
 #include "vm_memory.h"
 #include "vm_mgr.h"
 
 #define SOS_RAM 0x10000u
 
-struct input {
-	const uint8_t *p;
-	size_t left;
-};
-
-static uint8_t byte(struct input *in)
-{
-	if (!in->left)
-		return 0;
-	in->left--;
-	return *in->p++;
-}
-
-static uint64_t u64(struct input *in)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < 8; i++)
-		v |= (uint64_t)byte(in) << (8 * i);
-	return v;
-}
 
 static struct tern hv;
 static struct tern snap;
