@@ -131,6 +131,18 @@ static void filter(struct cpuid_policy *p, uint32_t leaf, uint32_t sub, uint32_t
 		/* EBX[31:24] (initial APIC ID) is per vCPU: set at lookup. */
 		r[1] &= 0x00ffffffu;
 		break;
+	case 6:
+		/*
+		 * Thermal and power management: only ARAT stays (the vLAPIC
+		 * timer runs in every state, vlapic.c). The digital thermal
+		 * sensor, power limit and package thermal bits (their MSRs and
+		 * the thermal LVT interrupt), HWP, the interrupt thresholds
+		 * (EBX), MPERF/APERF and the energy-performance bias (ECX) are
+		 * not emulated.
+		 */
+		r[0] &= CPUID_6_EAX_ARAT;
+		r[1] = r[2] = r[3] = 0;
+		break;
 	case 7:
 		if (sub == 0) {
 			r[1] &= ~(CPUID_7_EBX_SGX | CPUID_7_EBX_PQM | CPUID_7_EBX_MPX | CPUID_7_EBX_PQE |

@@ -157,8 +157,9 @@ struct tern {
 	struct vm vms[TERN_MAX_VMS];
 	/*
 	 * The guest TSC frequency (Hz) the VMs' PIT, RTC and APIC timer count
-	 * against; the platform may set it before it creates VMs (0 after
-	 * tern_init: TERN_DEFAULT_TSC_HZ).
+	 * against; the platform may set it (the host's measured TSC rate)
+	 * before it creates VMs. 0 after tern_init: what each VM's CPUID leaf
+	 * 0x15 / 0x16 tells its guest, else TERN_DEFAULT_TSC_HZ (vm_irq.c).
 	 */
 	uint64_t tsc_hz;
 	/* Host-physical memory the hypervisor itself occupies; no VM may map it. */

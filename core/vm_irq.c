@@ -7,6 +7,7 @@
  */
 #include "vm_irq.h"
 #include "err.h"
+#include "cpuid.h"
 #include "intr.h"
 #include "lib.h"
 #include "mmio.h"
@@ -20,12 +21,36 @@
 #define DWORD 4u
 #define NO_PIN (-1)
 
+/* Both the PIT and the RTC convert exactly between VPIT_HZ and 2^42 Hz. */
+static bool tsc_hz_usable(uint64_t hz)
+{
+	return hz >= VPIT_HZ && hz >= VRTC_TSC_HZ_MIN && hz <= VPIT_TSC_HZ_MAX;
+}
+
+/*
+ * The TSC frequency the VM's CPUID tells the guest, 0 if none: leaf 0x15
+ * (crystal ECX Hz times EBX / EAX) or else leaf 0x16 EAX (base MHz), SDM
+ * Vol. 2A CPUID, 18.7.3. The PIT, RTC and APIC timer count against the same
+ * figure, so that what the guest is told and what it measures agree.
+ */
+static uint64_t cpuid_tsc_hz(const struct vm *vm)
+{
+	const struct cpuid_entry *l15 = cpuid_find(&vm->cpuid, 0x15, 0);
+	if (l15 && l15->regs[0] && l15->regs[1] && l15->regs[2])
+		return (uint64_t)l15->regs[2] * l15->regs[1] / l15->regs[0];
+	const struct cpuid_entry *l16 = cpuid_find(&vm->cpuid, 0x16, 0);
+	if (l16 && (l16->regs[0] & 0xffffu))
+		return (uint64_t)(l16->regs[0] & 0xffffu) * 1000000u;
+	return 0;
+}
+
 uint64_t vm_irq_tsc_hz(const struct vm *vm)
 {
 	uint64_t hz = vm->hv ? vm->hv->tsc_hz : 0;
-	/* Both the PIT and the RTC convert exactly between VPIT_HZ and 2^42 Hz. */
-	return hz >= VPIT_HZ && hz >= VRTC_TSC_HZ_MIN && hz <= VPIT_TSC_HZ_MAX ? hz
-									       : TERN_DEFAULT_TSC_HZ;
+	if (tsc_hz_usable(hz))
+		return hz;
+	hz = cpuid_tsc_hz(vm);
+	return tsc_hz_usable(hz) ? hz : TERN_DEFAULT_TSC_HZ;
 }
 
 uint64_t vcpu_guest_tsc(const struct vcpu *vcpu)
