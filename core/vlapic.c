@@ -36,8 +36,13 @@ enum apic_mode { MODE_DISABLED, MODE_INVALID, MODE_XAPIC, MODE_X2APIC };
 
 /* ---- bitmaps of 256 vectors in 8 words of 32 bits (the register layout) ---- */
 
-static void vec_set(uint32_t a[8], unsigned v) { a[v >> 5] |= 1u << (v & 31u); }
-static void vec_clear(uint32_t a[8], unsigned v) { a[v >> 5] &= ~(1u << (v & 31u)); }
+/*
+ * Atomic read-modify-writes: another vCPU may OR a bit into the same IRR /
+ * TMR word at any time (vlapic_accept_remote); a plain |= or &= of the
+ * owner could write back a word without it.
+ */
+static void vec_set(uint32_t a[8], unsigned v) { (void)atomic_or32(&a[v >> 5], 1u << (v & 31u)); }
+static void vec_clear(uint32_t a[8], unsigned v) { (void)atomic_clear32(&a[v >> 5], 1u << (v & 31u)); }
 static bool vec_test(const uint32_t a[8], unsigned v) { return (a[v >> 5] >> (v & 31u)) & 1u; }
 
 static int vec_highest(const uint32_t a[8])
