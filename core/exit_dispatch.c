@@ -319,7 +319,8 @@ void vcpu_pre_entry(struct vcpu *vcpu)
 	/* Expired timers raise their interrupts; timer_deadline for the platform (vcpu.h). */
 	vcpu_timers_advance(vcpu);
 	/* A halted vCPU that can take what arrived runs again. */
-	intr_wake(vcpu);
+	if (vcpu->state != VCPU_STATE_RUNNABLE)
+		intr_wake(vcpu);
 	/* Pending NMI/interrupt: inject now or ask for the window exit. */
 	intr_inject_pending(vcpu);
 }

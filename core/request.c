@@ -56,6 +56,9 @@ static void sync_wait_done(struct vcpu *vcpu)
 
 void vcpu_handle_requests(struct vcpu *vcpu)
 {
+	/* Nothing pending (every entry but a few): a load, not the exchange. */
+	if (!atomic_load32(&vcpu->requests) && vcpu->state != VCPU_STATE_WAIT_SYNC)
+		return;
 	uint32_t req = atomic_xchg32(&vcpu->requests, 0);
 	/*
 	 * The generation after the bits (vm_sync_request raises it before it

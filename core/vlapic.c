@@ -47,11 +47,14 @@ static bool vec_test(const uint32_t a[8], unsigned v) { return (a[v >> 5] >> (v 
 
 static int vec_highest(const uint32_t a[8])
 {
-	for (int w = 7; w >= 0; w--) {
-		if (a[w])
-			return w * 32 + 31 - __builtin_clz(a[w]); /* BSR, no library call */
-	}
-	return NO_VECTOR;
+	/* Both halves in one test each: an empty array (the usual ISR) costs no loop. */
+	uint32_t hi = a[4] | a[5] | a[6] | a[7], lo = a[0] | a[1] | a[2] | a[3];
+	if (!(hi | lo))
+		return NO_VECTOR;
+	int w = hi ? 7 : 3;
+	while (!a[w])
+		w--;
+	return w * 32 + 31 - __builtin_clz(a[w]); /* BSR, no library call */
 }
 
 static unsigned prio_class(int v) { return v < 0 ? 0u : (unsigned)v >> 4; }
@@ -68,8 +71,6 @@ static enum apic_mode base_mode(uint64_t base)
 	return extd ? MODE_X2APIC : MODE_XAPIC;
 }
 
-bool vlapic_hw_enabled(const struct vlapic *lapic) { return lapic->apic_base & VLAPIC_BASE_EN; }
-bool vlapic_sw_enabled(const struct vlapic *lapic) { return lapic->svr & VLAPIC_SVR_ENABLE; }
 bool vlapic_x2apic(const struct vlapic *lapic) { return base_mode(lapic->apic_base) == MODE_X2APIC; }
 
 /* x2APIC logical ID: cluster ID[31:4] in bits 31:16, 1 << ID[3:0] (SDM 10.12.10.2). */
@@ -86,6 +87,7 @@ static void reset_regs(struct vlapic *l)
 		l->tmr[i] = 0;
 		l->irr[i] = 0;
 	}
+	l->isr_top = NO_VECTOR;
 	l->esr = 0;
 	l->esr_pending = 0;
 	l->icr_lo = 0;
@@ -120,7 +122,7 @@ void vlapic_init_reset(struct vlapic *lapic)
 
 uint32_t vlapic_ppr(const struct vlapic *lapic)
 {
-	int isrv = vec_highest(lapic->isr);
+	int isrv = lapic->isr_top;
 	if ((lapic->tpr >> 4) >= prio_class(isrv))
 		return lapic->tpr;
 	return (uint32_t)isrv & 0xf0u;
@@ -130,7 +132,7 @@ uint32_t vlapic_ppr(const struct vlapic *lapic)
 uint32_t vlapic_apr(const struct vlapic *lapic)
 {
 	unsigned tpr_c = lapic->tpr >> 4;
-	unsigned isr_c = prio_class(vec_highest(lapic->isr));
+	unsigned isr_c = prio_class(lapic->isr_top);
 	unsigned irr_c = prio_class(vec_highest(lapic->irr));
 	if (tpr_c >= irr_c && tpr_c > isr_c)
 		return lapic->tpr;
@@ -158,6 +160,7 @@ int vlapic_ack(struct vlapic *lapic, uint8_t vector)
 		return -TERN_EINVAL;
 	vec_clear(lapic->irr, vector);
 	vec_set(lapic->isr, vector);
+	lapic->isr_top = vector; /* above the PPR, so above everything in service */
 	return 0;
 }
 
@@ -328,10 +331,11 @@ static void write_lvt_timer(struct vlapic *l, uint32_t value)
 
 static int do_eoi(struct vlapic *l)
 {
-	int v = vec_highest(l->isr);
+	int v = l->isr_top;
 	if (v < 0)
 		return NO_VECTOR;
 	vec_clear(l->isr, (unsigned)v);
+	l->isr_top = vec_highest(l->isr);
 	for (unsigned i = VLAPIC_LVT_LINT0_IDX; i <= VLAPIC_LVT_LINT1_IDX; i++) {
 		if ((l->lvt[i] & VLAPIC_VECTOR_MASK) == (uint32_t)v) {
 			l->lvt[i] &= ~VLAPIC_LVT_REMOTE_IRR;
@@ -523,19 +527,13 @@ enum vlapic_event vlapic_accept_remote(struct vlapic *lapic, const struct vlapic
 	return VLAPIC_EV_IRR;
 }
 
-bool vlapic_lint0_extint(const struct vlapic *lapic)
-{
-	uint32_t lvt = lapic->lvt[VLAPIC_LVT_LINT0_IDX];
-	return vlapic_hw_enabled(lapic) && !(lvt & VLAPIC_LVT_MASKED) &&
-	       ((lvt & VLAPIC_DM_MASK) >> VLAPIC_DM_SHIFT) == VLAPIC_DM_EXTINT;
-}
-
 void vlapic_unack(struct vlapic *lapic, uint8_t vector)
 {
 	if (!vec_test(lapic->isr, vector))
 		return;
 	vec_clear(lapic->isr, vector);
 	vec_set(lapic->irr, vector);
+	lapic->isr_top = vec_highest(lapic->isr);
 }
 
 enum vlapic_event vlapic_lint(struct vlapic *lapic, unsigned pin)
@@ -597,12 +595,6 @@ static uint32_t lvt_bits(unsigned idx)
 }
 
 /* Read register `off` (a 16-byte aligned offset < 0x400). False: no such register. */
-bool vlapic_reads_clock(uint32_t offset)
-{
-	/* The only registers reg_read / reg_write pass `now` on to (the timer's). */
-	return offset == VLAPIC_TIMER_CCR || offset == VLAPIC_TIMER_ICR || offset == VLAPIC_TIMER_DCR;
-}
-
 static bool reg_read(struct vlapic *l, uint32_t off, uint64_t now, bool x2, uint32_t *v)
 {
 	if (off >= VLAPIC_ISR0 && off < VLAPIC_ESR) {

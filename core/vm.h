@@ -102,6 +102,7 @@ struct vm {
 	 * vm_irq.h): any vCPU of the VM reaches them, under irq_lock.
 	 */
 	struct tern_lock irq_lock;
+	struct vlapic *lapics[TERN_MAX_VCPUS];  /* &vcpus[i].lapic, for vlapic_route */
 	struct vioapic ioapic;
 	struct vpic pic;
 	struct vpit pit;

@@ -105,16 +105,10 @@ static void take(struct vcpu *t, enum vlapic_event ev, const struct vlapic_msg *
 
 void vm_irq_deliver(struct vm *vm, struct vcpu *self, const struct vlapic_msg *msg)
 {
-	struct vlapic *lapics[TERN_MAX_VCPUS] = { 0 };
 	unsigned n = vm->config.vcpu_count < TERN_MAX_VCPUS ? vm->config.vcpu_count : TERN_MAX_VCPUS;
-	for (unsigned i = 0; i < n; i++)
-		lapics[i] = &vm->vcpus[i].lapic;
 	/* Only this VM's vCPUs are candidates: nothing crosses to another VM. */
-	uint64_t set = vlapic_route(lapics, n, msg);
-	for (unsigned i = 0; i < n; i++) {
-		if (!((set >> i) & 1u))
-			continue;
-		struct vcpu *t = &vm->vcpus[i];
+	for (uint64_t set = vlapic_route(vm->lapics, n, msg); set; set &= set - 1u) {
+		struct vcpu *t = &vm->vcpus[__builtin_ctzll(set)]; /* TZCNT, no library call */
 		bool own = t == self;
 		take(t, own ? vlapic_accept(&t->lapic, msg) : vlapic_accept_remote(&t->lapic, msg), msg,
 		     own);
@@ -447,6 +441,8 @@ int vm_irq_create(struct vm *vm)
 		{ VRTC_INDEX, 2, rtc_port, "rtc" },
 	};
 	int ret;
+	for (unsigned i = 0; i < TERN_MAX_VCPUS; i++)
+		vm->lapics[i] = &vm->vcpus[i].lapic;
 	vm_irq_reset(vm);
 	for (unsigned i = 0; i < TERN_ARRAY_SIZE(ports); i++)
 		if ((ret = pio_register(&vm->pio, ports[i].base, ports[i].count, ports[i].fn, 0,
@@ -463,31 +459,35 @@ static uint64_t vm_deadline(const struct vm *vm)
 	return __atomic_load_n(&vm->dev_deadline, __ATOMIC_RELAXED);
 }
 
-void vcpu_timers_advance(struct vcpu *vcpu)
+/* An armed timer (out of line: the common entry has none): read the clock, raise what expired. */
+__attribute__((noinline)) static uint64_t timers_expire(struct vcpu *vcpu, uint64_t d)
 {
 	struct vm *vm = vcpu->vm;
 	bool bsp = vcpu->id == 0;
-	uint64_t d = min64(vlapic_next_deadline(&vcpu->lapic), bsp ? vm_deadline(vm) : UINT64_MAX);
-	if (d == UINT64_MAX) {
-		vcpu->timer_deadline = UINT64_MAX; /* nothing armed: no clock read */
-		return;
-	}
 	uint64_t now = vcpu_guest_tsc(vcpu);
-	if (now >= d) {
-		(void)vlapic_timer_advance(&vcpu->lapic, now);
-		if (bsp) {
-			tern_lock(&vm->irq_lock);
-			bool pit = vpit_advance(&vm->pit, now);
-			bool rtc = vrtc_advance(&vm->rtc, now);
-			(void)refresh_dev_deadline(vm);
-			tern_unlock(&vm->irq_lock);
-			/* OUT of channel 0 rose: an IRQ 0 edge; IRQF rose: IRQ 8. */
-			if (pit)
-				isa_pulse(vm, vcpu, VM_IRQ_PIT_ISA);
-			if (rtc)
-				isa_pulse(vm, vcpu, VM_IRQ_RTC_ISA);
-		}
-		d = min64(vlapic_next_deadline(&vcpu->lapic), bsp ? vm_deadline(vm) : UINT64_MAX);
+	if (now < d)
+		return d;
+	(void)vlapic_timer_advance(&vcpu->lapic, now);
+	if (bsp) {
+		tern_lock(&vm->irq_lock);
+		bool pit = vpit_advance(&vm->pit, now);
+		bool rtc = vrtc_advance(&vm->rtc, now);
+		(void)refresh_dev_deadline(vm);
+		tern_unlock(&vm->irq_lock);
+		/* OUT of channel 0 rose: an IRQ 0 edge; IRQF rose: IRQ 8. */
+		if (pit)
+			isa_pulse(vm, vcpu, VM_IRQ_PIT_ISA);
+		if (rtc)
+			isa_pulse(vm, vcpu, VM_IRQ_RTC_ISA);
 	}
-	vcpu->timer_deadline = d;
+	return min64(vlapic_next_deadline(&vcpu->lapic), bsp ? vm_deadline(vm) : UINT64_MAX);
+}
+
+void vcpu_timers_advance(struct vcpu *vcpu)
+{
+	uint64_t d = vlapic_next_deadline(&vcpu->lapic);
+	if (vcpu->id == 0)
+		d = min64(d, vm_deadline(vcpu->vm));
+	/* Nothing armed: no clock read (traces of timer-less guests need no host TSC). */
+	vcpu->timer_deadline = d == UINT64_MAX ? d : timers_expire(vcpu, d);
 }
