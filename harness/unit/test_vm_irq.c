@@ -15,6 +15,7 @@
 #include "lapic_util.h"
 #include "msr.h"
 #include "request.h"
+#include "atomic.h"
 #include "scheduler.h"
 #include "sim.h"
 #include "vm.h"
@@ -283,6 +284,31 @@ START_TEST(test_nmi_init_sipi)
 	ck_assert_int_eq(touch(v0, APIC + VLAPIC_ICR_LO, true, "\x89\x03", 2), EXIT_ACTION_STOP);
 	ck_assert_uint_eq(v0->state, VCPU_STATE_INIT);
 	ck_assert(!vm_is_stopped(vm));
+}
+END_TEST
+
+/* A fixed IPI to a vCPU in guest mode on another pCPU: atomic IRR OR, request, kick. */
+START_TEST(test_ipi_across_pcpus_kicks)
+{
+	mmio_wr(v0, APIC + VLAPIC_SVR, 0x1ff);
+	mmio_wr(v1, APIC + VLAPIC_SVR, 0x1ff);
+	vm->config.cpu_affinity = 0x3;
+	v1->pcpu = sched_vcpu_pcpu(vm, 1);
+	ck_assert_uint_eq(v1->pcpu, 1);
+	atomic_store32(&v1->in_guest, 1); /* running its guest on pCPU 1 */
+	sim.kicks[1] = 0;
+	guest(v0); /* the sender's exit on pCPU 0 */
+	mmio_wr(v0, APIC + VLAPIC_ICR_HI, 1u << 24);
+	mmio_wr(v0, APIC + VLAPIC_ICR_LO, 0x55);
+	ck_assert_uint_eq(sim.kicks[1], 1);
+	ck_assert(v1->requests & VCPU_REQ_EVENT);
+	ck_assert_uint_eq(v1->lapic.irr[0x55 >> 5], 1u << (0x55 & 31));
+	/* The kick's exit on pCPU 1; its entry decision injects the vector. */
+	vcpu_leave_guest(v1);
+	guest(v1);
+	vcpu_pre_entry(v1);
+	expect_injected(v1, 0x55);
+	ck_assert_int_eq(intr_highest_deliverable(v0), -1);
 }
 END_TEST
 
@@ -612,6 +638,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_fixed_ipi_to_other_vcpu);
 	tcase_add_test(tc, test_nmi_init_sipi);
 	tcase_add_test(tc, test_no_delivery_to_another_vm);
+	tcase_add_test(tc, test_ipi_across_pcpus_kicks);
 	tcase_add_test(tc, test_ioapic_level_and_eoi);
 	tcase_add_test(tc, test_msi);
 	tcase_add_test(tc, test_pic_extint_through_lint0);
