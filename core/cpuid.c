@@ -123,10 +123,11 @@ static void filter(struct cpuid_policy *p, uint32_t leaf, uint32_t sub, uint32_t
 	case 1:
 		/*
 		 * VMX and SMX are the hypervisor's; MONITOR/MWAIT exit as #UD;
-		 * no PMU capabilities (PDCM) and no x2APIC until a virtual LAPIC.
+		 * no PMU capabilities (PDCM). The APIC, x2APIC and TSC-deadline
+		 * bits are the vLAPIC's, shown as the host has them: the vLAPIC
+		 * implements all three (test_feature_policy.c probes each).
 		 */
-		r[2] &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX | CPUID_1_ECX_MONITOR | CPUID_1_ECX_PDCM |
-			  CPUID_1_ECX_X2APIC);
+		r[2] &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX | CPUID_1_ECX_MONITOR | CPUID_1_ECX_PDCM);
 		r[2] |= CPUID_1_ECX_HYPERVISOR;
 		/* EBX[31:24] (initial APIC ID) is per vCPU: set at lookup. */
 		r[1] &= 0x00ffffffu;

@@ -169,16 +169,20 @@ START_TEST(test_apic_base_msr_rules)
 	uint64_t val = 0;
 	ck_assert_int_eq(msr_read(v0, MSR_IA32_APIC_BASE, &val, &f), 0);
 	ck_assert_uint_eq(val, 0xfee00900ull);
-	/* x2APIC is not shown in CPUID.1:ECX: EXTD is reserved, #GP. */
-	ck_assert_int_eq(msr_write(v0, MSR_IA32_APIC_BASE, 0xfee00d00ull, &f), -TERN_EFAULT);
+	/* EXTD without EN is an invalid state (SDM 10.12.5): #GP. */
+	ck_assert_int_eq(msr_write(v0, MSR_IA32_APIC_BASE, 0xfee00500ull, &f), -TERN_EFAULT);
 	ck_assert(f.valid && f.vector == X86_GP);
+	/* A policy that does not show x2APIC (a host without it): EXTD is reserved. */
+	struct cpuid_entry *l1 = (struct cpuid_entry *)cpuid_find(&vm->cpuid, 1, 0);
+	l1->regs[2] &= ~CPUID_1_ECX_X2APIC;
+	ck_assert_int_eq(msr_write(v0, MSR_IA32_APIC_BASE, 0xfee00d00ull, &f), -TERN_EFAULT);
 	/* The x2APIC MSRs fault outside x2APIC mode (SDM 10.12.1.2). */
 	ck_assert_int_eq(msr_read(v0, 0x802, &val, &f), -TERN_EFAULT);
 	ck_assert_int_eq(msr_write(v0, 0x80b, 0, &f), -TERN_EFAULT);
 }
 END_TEST
 
-/* With x2APIC shown (as a policy that offers it would): the MSR interface. */
+/* x2APIC mode (CPUID.1:ECX.x2APIC shown, as the host has it): the MSR interface. */
 START_TEST(test_x2apic_msrs)
 {
 	struct cpuid_entry *l1 = (struct cpuid_entry *)cpuid_find(&vm->cpuid, 1, 0);
