@@ -121,7 +121,7 @@ static void deliver_out(struct vm *vm, struct vcpu *self, const struct vioapic_o
 		vm_irq_deliver(vm, self, &out->msg[i]);
 }
 
-void vm_irq_apply(struct vcpu *vcpu, const struct vlapic_result *res)
+void vm_irq_apply_slow(struct vcpu *vcpu, const struct vlapic_result *res)
 {
 	struct vm *vm = vcpu->vm;
 	if (res->send)

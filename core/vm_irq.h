@@ -55,7 +55,13 @@ uint64_t vcpu_guest_tsc(const struct vcpu *vcpu);
 /* Route `msg` among the VM's vCPUs and deliver it to each target (see above). */
 void vm_irq_deliver(struct vm *vm, struct vcpu *self, const struct vlapic_msg *msg);
 /* What a vLAPIC register write produced: the IPI sent, the EOI of a level vector. */
-void vm_irq_apply(struct vcpu *vcpu, const struct vlapic_result *res);
+void vm_irq_apply_slow(struct vcpu *vcpu, const struct vlapic_result *res);
+/* Most writes (an edge vector's EOI, TPR, LVTs) produce nothing: inline, no call. */
+static inline void vm_irq_apply(struct vcpu *vcpu, const struct vlapic_result *res)
+{
+	if (res->send || res->eoi_vector >= 0)
+		vm_irq_apply_slow(vcpu, res);
+}
 
 /* ISA IRQ `irq` (0-15): vPIC IRQ irq and IOAPIC pin irq (IRQ 0: pin 2). */
 int vm_irq_isa(struct vm *vm, struct vcpu *self, unsigned irq, bool high);
