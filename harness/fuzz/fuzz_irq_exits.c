@@ -160,7 +160,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned steps = 0; in.left && steps < 256; steps++) {
 		uint8_t op = byte(&in);
 		struct vcpu *c = &vm->vcpus[(op >> 4) & 3];
-		if (c->state == VCPU_STATE_RUNNABLE)
+		bool exit_op = (op & 0xf) <= 8 && (op & 0xf) != 6;
+		if (exit_op && c->state != VCPU_STATE_RUNNABLE)
+			continue; /* only a vCPU that runs takes exits (halted, waiting for SIPI: not) */
+		if (exit_op)
 			guest(c);
 		switch (op & 0xf) {
 		case 0: case 1: mmio(&in, c, 0xfee00000u); break;
