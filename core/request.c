@@ -3,6 +3,7 @@
 #include "atomic.h"
 #include "intr.h"
 #include "ioreq.h"
+#include "log.h"
 #include "platform.h"
 #include "vm.h"
 #include "vm_mgr.h"
@@ -54,6 +55,21 @@ static void sync_wait_done(struct vcpu *vcpu)
 	tern_unlock(&vcpu->sched_lock);
 }
 
+/*
+ * The upcall is a fixed interrupt to vCPU 0's vLAPIC: a software-disabled
+ * one does not accept it (SDM 10.4.7.2), as hardware would not. Said once,
+ * since a Service VM whose kernel never enables its APIC waits forever.
+ */
+static void upcall(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	if (vcpu_queue_interrupt(vcpu, vm->upcall_vector) == 0 || vm->upcall_drop_logged)
+		return;
+	vm->upcall_drop_logged = true;
+	log_warn("vm%u vcpu%u: upcall vector 0x%x dropped: its APIC is software-disabled (SVR bit 8 clear)",
+		 vm->id, vcpu->id, vm->upcall_vector);
+}
+
 void vcpu_handle_requests(struct vcpu *vcpu)
 {
 	/* Nothing pending (every entry but a few): a load, not the exchange. */
@@ -78,7 +94,7 @@ void vcpu_handle_requests(struct vcpu *vcpu)
 	/* Queued here, in the vCPU's own context (intr.h's precondition);
 	 * the vector was checked when the Service VM set it. */
 	if (req & VCPU_REQ_UPCALL)
-		(void)vcpu_queue_interrupt(vcpu, vcpu->vm->upcall_vector);
+		upcall(vcpu);
 	/* Delivered by other vCPUs (vm_irq.c): INIT before SIPI, as they were sent. */
 	if (req & VCPU_REQ_NMI)
 		vcpu_queue_nmi(vcpu);

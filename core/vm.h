@@ -96,6 +96,8 @@ struct vm {
 	/* The Service VM's: the vector its vCPU 0 gets when a request is
 	 * pending (HC_SET_CALLBACK_VECTOR; IOREQ_UPCALL_VECTOR at creation). */
 	uint8_t upcall_vector;
+	/* An upcall was dropped by vCPU 0's software-disabled vLAPIC and said so (once per VM life). */
+	bool upcall_drop_logged;
 
 	/*
 	 * The VM's interrupt controllers and timers (docs/interrupts.md,

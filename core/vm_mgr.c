@@ -339,6 +339,7 @@ static void reset_vm_state(struct vm *vm)
 		load_boot_state(vm);
 	uart_init(&vm->com1);
 	vm_irq_reset(vm);
+	vm->upcall_drop_logged = false;
 	vm->pci_cf8 = 0;
 	/* Requests of the old life are void: every slot FREE again (as ACRN's
 	 * reset does). A page that cannot be written any more is dropped; the

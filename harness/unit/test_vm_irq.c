@@ -609,6 +609,28 @@ START_TEST(test_inject_msi_and_irqline_hypercalls)
 }
 END_TEST
 
+/* The upcall reaches a Service VM whose kernel enabled its APIC; a disabled one drops it, said once. */
+START_TEST(test_upcall_needs_an_enabled_apic)
+{
+	struct vm *sos = sim_create_vm(&hv, "sos", 1, true, RAM);
+	ck_assert_ptr_nonnull(sos);
+	struct vcpu *s0 = &sos->vcpus[0];
+	sim_log_clear();
+	vcpu_make_request(s0, VCPU_REQ_UPCALL);
+	vcpu_handle_requests(s0);
+	ck_assert_int_eq(intr_highest_deliverable(s0), -1);
+	ck_assert(sim_log_contains("upcall vector 0xf3 dropped: its APIC is software-disabled"));
+	sim_log_clear();
+	vcpu_make_request(s0, VCPU_REQ_UPCALL);
+	vcpu_handle_requests(s0);
+	ck_assert(!sim_log_contains("dropped")); /* once */
+	unit_lapic_enable(s0);
+	vcpu_make_request(s0, VCPU_REQ_UPCALL);
+	vcpu_handle_requests(s0);
+	ck_assert_int_eq(intr_highest_deliverable(s0), 0xf3);
+}
+END_TEST
+
 START_TEST(test_reset_restores_devices)
 {
 	mmio_wr(v0, APIC + VLAPIC_SVR, 0x1ff);
@@ -652,6 +674,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_pit_irq0_through_ioapic_pin2);
 	tcase_add_test(tc, test_rtc_periodic_irq8);
 	tcase_add_test(tc, test_inject_msi_and_irqline_hypercalls);
+	tcase_add_test(tc, test_upcall_needs_an_enabled_apic);
 	tcase_add_test(tc, test_reset_restores_devices);
 	suite_add_tcase(s, tc);
 	return s;
