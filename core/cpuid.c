@@ -123,13 +123,26 @@ static void filter(struct cpuid_policy *p, uint32_t leaf, uint32_t sub, uint32_t
 	case 1:
 		/*
 		 * VMX and SMX are the hypervisor's; MONITOR/MWAIT exit as #UD;
-		 * no PMU capabilities (PDCM) and no x2APIC until a virtual LAPIC.
+		 * no PMU capabilities (PDCM). The APIC, x2APIC and TSC-deadline
+		 * bits are the vLAPIC's, shown as the host has them: the vLAPIC
+		 * implements all three (test_feature_policy.c probes each).
 		 */
-		r[2] &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX | CPUID_1_ECX_MONITOR | CPUID_1_ECX_PDCM |
-			  CPUID_1_ECX_X2APIC);
+		r[2] &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX | CPUID_1_ECX_MONITOR | CPUID_1_ECX_PDCM);
 		r[2] |= CPUID_1_ECX_HYPERVISOR;
 		/* EBX[31:24] (initial APIC ID) is per vCPU: set at lookup. */
 		r[1] &= 0x00ffffffu;
+		break;
+	case 6:
+		/*
+		 * Thermal and power management: only ARAT stays (the vLAPIC
+		 * timer runs in every state, vlapic.c). The digital thermal
+		 * sensor, power limit and package thermal bits (their MSRs and
+		 * the thermal LVT interrupt), HWP, the interrupt thresholds
+		 * (EBX), MPERF/APERF and the energy-performance bias (ECX) are
+		 * not emulated.
+		 */
+		r[0] &= CPUID_6_EAX_ARAT;
+		r[1] = r[2] = r[3] = 0;
 		break;
 	case 7:
 		if (sub == 0) {

@@ -41,6 +41,7 @@ struct vm_config;
 #define CPUID_1_ECX_PDCM (1u << 15)
 #define CPUID_1_ECX_PCID (1u << 17)
 #define CPUID_1_ECX_X2APIC (1u << 21)
+#define CPUID_6_EAX_ARAT (1u << 2)   /* APIC timer always running */
 #define CPUID_1_ECX_XSAVE (1u << 26)
 #define CPUID_1_EDX_HTT (1u << 28)
 /* CPUID.7.0 bits Tern hides or sets (SDM Vol. 2A Table 3-8). */

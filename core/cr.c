@@ -259,7 +259,8 @@ int cr_write_cr8(struct vcpu *vcpu, uint64_t value, struct guest_fault *f)
 	/* SDM Vol. 3A 10.8.6.1: CR8[63:4] are reserved. */
 	if (value & ~CR8_VALID)
 		return gp0(f);
-	vcpu->intr.tpr = (uint8_t)value;
+	/* CR8 is the vLAPIC's TPR[7:4] (SDM 10.8.6.1). */
+	vlapic_cr8_write(&vcpu->lapic, value);
 	return 0;
 }
 
@@ -363,7 +364,7 @@ enum exit_action cr_exit(struct vcpu *vcpu, const struct exit_record *ex)
 		else if (cr == 4)
 			v = cr_guest_cr4(vcpu);
 		else if (cr == 8)
-			v = vcpu->intr.tpr;
+			v = vlapic_cr8_read(&vcpu->lapic);
 		else
 			return corrupt(vcpu, ex);
 		gpr_write(vcpu, cr_qual_gpr(q), v);

@@ -15,6 +15,7 @@
 #include "platform.h"
 #include "request.h"
 #include "vm.h"
+#include "vm_irq.h"
 #include "x86.h"
 
 enum exit_policy {
@@ -152,9 +153,13 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	/* RDTSCP exits only with "RDTSC exiting": native with the offset, like RDTSC. */
 	[EXIT_REASON_RDTSCP] = { HANDLE(rdtscp_exit), NATIVE(PROC, RDTSC_EXITING),
 		ALSO_ON(PROC, USE_TSC_OFFSETTING) },
-	/* The preemption timer is not armed; the handler serves recorded traces. */
+	/*
+	 * The platform arms the preemption timer from vcpu->timer_deadline
+	 * (a dynamic control); its expiry is handled at the entry decision.
+	 */
 	[EXIT_REASON_PREEMPTION_TIMER] = { HANDLE(preemption_timer_exit),
-		OFF(PIN, PREEMPTION_TIMER) },
+		.reach.kind = EXIT_REACH_CONTROL,
+		.reach.need = { EXIT_CTL_DYNAMIC(VMXC_PIN), VMXC_PIN_PREEMPTION_TIMER } },
 	[EXIT_REASON_INVVPID] = { REFLECT_UD, ALWAYS },
 	/* A guest must not write back and invalidate the host's caches (cache_exit.c). */
 	[EXIT_REASON_WBINVD] = { HANDLE(cache_exit), ON(PROC2, WBINVD_EXITING) },
@@ -320,8 +325,13 @@ enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *e
 
 void vcpu_pre_entry(struct vcpu *vcpu)
 {
-	/* Requests from this and other CPUs (EPT/VPID invalidation, IOREQ post-work). */
+	/* Requests from this and other CPUs (EPT/VPID invalidation, IOREQ post-work, IPIs). */
 	vcpu_handle_requests(vcpu);
+	/* Expired timers raise their interrupts; timer_deadline for the platform (vcpu.h). */
+	vcpu_timers_advance(vcpu);
+	/* A halted vCPU that can take what arrived runs again. */
+	if (vcpu->state != VCPU_STATE_RUNNABLE)
+		intr_wake(vcpu);
 	/*
 	 * An MMIO instruction whose request completed goes on, in the vCPU's
 	 * own context, once it is runnable (not while paused: a paused VM

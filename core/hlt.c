@@ -10,6 +10,7 @@
 #include "retire.h"
 #include "intr.h"
 #include "x86.h"
+#include "vm_irq.h"
 
 enum exit_action hlt_exit(struct vcpu *vcpu, const struct exit_record *ex)
 {
@@ -23,6 +24,8 @@ enum exit_action hlt_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	 */
 	vcpu_retire_insn(vcpu, ex->instr_len);
 	vcpu->intr.halt_if = (vcpu_get_reg(vcpu, VCPU_RFLAGS) & X86_RFLAGS_IF) != 0;
+	/* A timer that expired already wakes it at once; else timer_deadline is what it waits for. */
+	vcpu_timers_advance(vcpu);
 	/* An event already queued (or deliverable) ends the halt at once. */
 	if (vcpu->event.valid || intr_can_wake(vcpu))
 		return EXIT_ACTION_RESUME;

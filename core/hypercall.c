@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "hypercall.h"
+#include "vm_irq.h"
 #include "err.h"
 #include "guest_mem.h"
 #include "event.h"
@@ -354,6 +355,39 @@ static int hc_set_memory_regions(struct vm *svm, uint64_t gpa, uint64_t unused)
 	return vm_memory_set_regions(svm, gpa);
 }
 
+/* ACRN's acrn_msi_entry: the MSI's address and data as a device would write them. */
+struct acrn_msi_entry {
+	uint64_t msi_addr;
+	uint64_t msi_data;
+};
+
+/* HC_INJECT_MSI: the device model's MSI into a User VM (vm_irq_msi). */
+static int hc_inject_msi(struct vm *svm, uint64_t vmid, uint64_t gpa)
+{
+	struct acrn_msi_entry msi;
+	struct vm *t = (struct vm *)0;
+	int ret = hc_target(svm, vmid, &t);
+	if (ret == 0)
+		ret = hc_read(svm, gpa, &msi, sizeof(msi));
+	if (ret == 0)
+		ret = vm_irq_msi(t, (struct vcpu *)0, msi.msi_addr, msi.msi_data);
+	return ret;
+}
+
+/*
+ * HC_SET_IRQLINE: RSI is ACRN's acrn_irqline_ops by value, u32 gsi in bits
+ * 31:0 and u32 op in 63:32 (0 high, 1 low, 2 raising pulse, 3 falling
+ * pulse), driving the User VM's IOAPIC pin gsi and, below 16, its PIC IRQ.
+ */
+static int hc_set_irqline(struct vm *svm, uint64_t vmid, uint64_t ops)
+{
+	struct vm *t = (struct vm *)0;
+	int ret = hc_target(svm, vmid, &t);
+	if (ret == 0)
+		ret = vm_irq_set_gsi(t, (struct vcpu *)0, (uint32_t)ops, (uint32_t)(ops >> 32));
+	return ret;
+}
+
 /* HC_SET_CALLBACK_VECTOR: the IOREQ upcall vector of the calling Service VM. */
 static int hc_set_callback_vector(struct vm *svm, uint64_t vector, uint64_t unused)
 {
@@ -371,6 +405,8 @@ static const hc_handler hc_table[HC_IDX_MASK + 1u] = {
 	[HC_PAUSE_VM & HC_IDX_MASK] = hc_pause_vm,
 	[HC_RESET_VM & HC_IDX_MASK] = hc_reset_vm,
 	[HC_SET_VCPU_REGS & HC_IDX_MASK] = hc_set_vcpu_regs,
+	[HC_INJECT_MSI & HC_IDX_MASK] = hc_inject_msi,
+	[HC_SET_IRQLINE & HC_IDX_MASK] = hc_set_irqline,
 	[HC_SET_IOREQ_BUFFER & HC_IDX_MASK] = hc_set_ioreq_buffer,
 	[HC_NOTIFY_REQUEST_FINISH & HC_IDX_MASK] = hc_notify_request_finish,
 	[HC_VM_SET_MEMORY_REGIONS & HC_IDX_MASK] = hc_set_memory_regions,

@@ -56,6 +56,8 @@
 #define HC_PAUSE_VM               HC_ID_OF(0x13u)
 #define HC_RESET_VM               HC_ID_OF(0x15u)
 #define HC_SET_VCPU_REGS          HC_ID_OF(0x16u)
+#define HC_INJECT_MSI             HC_ID_OF(0x23u)  /* HC_ID_IRQ_BASE + 3: RDI = vmid, RSI = GPA of acrn_msi_entry */
+#define HC_SET_IRQLINE            HC_ID_OF(0x25u)  /* HC_ID_IRQ_BASE + 5: RDI = vmid, RSI = acrn_irqline_ops */
 #define HC_SET_IOREQ_BUFFER       HC_ID_OF(0x30u)  /* HC_ID_IOREQ_BASE + 0 */
 #define HC_NOTIFY_REQUEST_FINISH  HC_ID_OF(0x31u)
 #define HC_VM_SET_MEMORY_REGIONS  HC_ID_OF(0x42u)  /* HC_ID_MEM_BASE + 2 (vm_memory.h) */

@@ -1,77 +1,99 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "intr.h"
+#include "atomic.h"
 #include "err.h"
 #include "exit.h"
 #include "exit_handlers.h"
 #include "retire.h"
 #include "vcpu.h"
+#include "vm.h"
 #include "x86.h"
 
 void intr_reset(struct vcpu *vcpu)
 {
 	struct vcpu_intr *in = &vcpu->intr;
-	for (unsigned i = 0; i < 4; i++)
-		in->irr[i] = 0;
 	in->nmi_pending = false;
-	in->tpr = 0;
+	in->extint_requeued = false;
+	in->extint_vector = 0;
 	in->halt_if = false;
 	in->irq_window = false;
 	in->nmi_window = false;
 }
 
-static void set_irr(struct vcpu_intr *in, uint8_t vector)
+void intr_wake(struct vcpu *vcpu)
 {
-	in->irr[vector >> 6] |= 1ull << (vector & 63u);
-}
-
-static void wake(struct vcpu *vcpu)
-{
-	if (vcpu->state == VCPU_STATE_HALTED && intr_can_wake(vcpu))
-		vcpu->state = VCPU_STATE_RUNNABLE;
+	/* Unlocked first look: the common case (running) takes no lock. */
+	if (__atomic_load_n(&vcpu->state, __ATOMIC_RELAXED) != VCPU_STATE_HALTED &&
+	    __atomic_load_n(&vcpu->state, __ATOMIC_RELAXED) != VCPU_STATE_PAUSED)
+		return;
+	if (!intr_can_wake(vcpu))
+		return;
+	tern_lock(&vcpu->sched_lock);
+	enum vcpu_state *s = vcpu->state == VCPU_STATE_PAUSED ? &vcpu->paused_state : &vcpu->state;
+	if (*s == VCPU_STATE_HALTED)
+		*s = VCPU_STATE_RUNNABLE;
+	tern_unlock(&vcpu->sched_lock);
 }
 
 int vcpu_queue_interrupt(struct vcpu *vcpu, uint8_t vector)
 {
 	if (vector < INTR_MIN_VECTOR)
 		return -TERN_EINVAL;
-	set_irr(&vcpu->intr, vector);
-	wake(vcpu);
+	const struct vlapic_msg msg = { .vector = vector, .delivery = VLAPIC_DM_FIXED,
+					.dest = vcpu->lapic.apic_id, .src = vcpu->id };
+	if (vlapic_accept(&vcpu->lapic, &msg) != VLAPIC_EV_IRR)
+		return -TERN_ENODEV;
+	intr_wake(vcpu);
 	return 0;
 }
 
 void vcpu_queue_nmi(struct vcpu *vcpu)
 {
 	vcpu->intr.nmi_pending = true;
-	wake(vcpu);
+	intr_wake(vcpu);
 }
 
 void intr_requeue_vector(struct vcpu *vcpu, uint8_t vector)
 {
-	if (vector >= INTR_MIN_VECTOR)
-		set_irr(&vcpu->intr, vector);
+	if (vector < INTR_MIN_VECTOR)
+		return;
+	/* The vLAPIC's vector is in its ISR since its acknowledgement: back to IRR. */
+	if ((vcpu->lapic.isr[vector >> 5] >> (vector & 31u)) & 1u) {
+		vlapic_unack(&vcpu->lapic, vector);
+		return;
+	}
+	/* Else the PIC gave it at INTA (its ISR holds it): deliver that vector, no new INTA. */
+	vcpu->intr.extint_requeued = true;
+	vcpu->intr.extint_vector = vector;
 }
 
-static int highest_set(const uint64_t irr[4])
+/*
+ * The PIC's INTR reaches vCPU 0 (the BSP) through LINT0 when LVT LINT0 is
+ * ExtINT (virtual-wire mode, MP spec 3.6.2.2) or directly when the vLAPIC
+ * is hardware-disabled (SDM 10.4.3: the CPU then takes INTR itself).
+ */
+static bool pic_intr(const struct vcpu *vcpu)
 {
-	for (int w = 3; w >= 0; w--) {
-		uint64_t bits = irr[w];
-		if (!bits)
-			continue;
-		int b = 63;
-		while (!((bits >> b) & 1u))
-			b--;
-		return w * 64 + b;
-	}
-	return -1;
+	if (vcpu->id != 0)
+		return false;
+	const struct vlapic *l = &vcpu->lapic;
+	if (vlapic_hw_enabled(l) && !vlapic_lint0_extint(l))
+		return false;
+	struct vm *vm = vcpu->vm;
+	tern_lock(&vm->irq_lock);
+	bool out = vpic_output(&vm->pic);
+	tern_unlock(&vm->irq_lock);
+	return out;
 }
 
 int intr_highest_deliverable(const struct vcpu *vcpu)
 {
-	int v = highest_set(vcpu->intr.irr);
-	/* SDM Vol. 3A 10.8.3.1: a vector is delivered only if its class exceeds the TPR. */
-	if (v < 0 || (unsigned)(v >> 4) <= vcpu->intr.tpr)
-		return -1;
-	return v;
+	/* ExtINT is not subject to the TPR/PPR (SDM 10.8.3.1 covers fixed vectors only). */
+	if (vcpu->intr.extint_requeued)
+		return vcpu->intr.extint_vector;
+	if (pic_intr(vcpu))
+		return INTR_EXTINT;
+	return vlapic_pending_vector(&vcpu->lapic);
 }
 
 bool intr_can_wake(const struct vcpu *vcpu)
@@ -79,7 +101,7 @@ bool intr_can_wake(const struct vcpu *vcpu)
 	/* HLT wakes on NMI always, on INTR only when RFLAGS.IF was set (SDM Vol. 2A HLT). */
 	if (vcpu->intr.nmi_pending)
 		return true;
-	return vcpu->intr.halt_if && intr_highest_deliverable(vcpu) >= 0;
+	return vcpu->intr.halt_if && intr_highest_deliverable(vcpu) != -1;
 }
 
 static void inject(struct vcpu *vcpu, uint8_t type, uint8_t vector)
@@ -92,6 +114,25 @@ static void inject(struct vcpu *vcpu, uint8_t type, uint8_t vector)
 	vcpu->event.instr_len = 0;
 }
 
+/* The CPU takes the interrupt: INTA of the PIC, or the vLAPIC's IRR -> ISR. */
+static uint8_t acknowledge(struct vcpu *vcpu, int vec)
+{
+	struct vcpu_intr *in = &vcpu->intr;
+	if (in->extint_requeued) {
+		in->extint_requeued = false;
+		return in->extint_vector;
+	}
+	if (vec == INTR_EXTINT) {
+		struct vm *vm = vcpu->vm;
+		tern_lock(&vm->irq_lock);
+		uint8_t v = vpic_intack(&vm->pic);
+		tern_unlock(&vm->irq_lock);
+		return v;
+	}
+	(void)vlapic_ack(&vcpu->lapic, (uint8_t)vec);
+	return (uint8_t)vec;
+}
+
 void intr_inject_pending(struct vcpu *vcpu)
 {
 	struct vcpu_intr *in = &vcpu->intr;
@@ -99,7 +140,7 @@ void intr_inject_pending(struct vcpu *vcpu)
 
 	in->irq_window = false;
 	in->nmi_window = false;
-	if (!in->nmi_pending && vec < 0)
+	if (!in->nmi_pending && vec == -1)
 		return;
 
 	uint64_t state = vcpu_get_reg(vcpu, VCPU_INTERRUPTIBILITY);
@@ -125,13 +166,12 @@ void intr_inject_pending(struct vcpu *vcpu)
 			in->nmi_window = true;
 		}
 	}
-	if (vec < 0)
+	if (vec == -1)
 		return;
 	/* External interrupts need RFLAGS.IF = 1 and no STI/MOV-SS blocking (SDM 6.8.1, 6.8.3). */
 	if (!vcpu->event.valid && !trap && (vcpu_get_reg(vcpu, VCPU_RFLAGS) & X86_RFLAGS_IF) &&
 	    !(state & (INTR_STATE_STI | INTR_STATE_MOV_SS))) {
-		inject(vcpu, INTR_TYPE_EXT_INT, (uint8_t)vec);
-		in->irr[vec >> 6] &= ~(1ull << (vec & 63));
+		inject(vcpu, INTR_TYPE_EXT_INT, acknowledge(vcpu, vec));
 	} else {
 		in->irq_window = true;
 	}

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Pending interrupts of a vCPU and their injection (SDM Vol. 3A 6.8-6.9,
- * Vol. 3C 26.6 "Event injection", 25.6.2 window exiting).
+ * 10.8; Vol. 3C 26.6 "Event injection", 25.6.2 window exiting).
  *
- * Until Tern has a virtual LAPIC, this is the model: a bitmap of pending
- * external-interrupt vectors (the IRR), a pending NMI, and the task
- * priority (CR8). vcpu_pre_entry() injects the highest-priority event the
- * guest can take now, or asks the platform for a window exit.
+ * One interrupt path: the external interrupts a vCPU takes are its vLAPIC's
+ * (vcpu->lapic: IRR above the PPR, highest first, vlapic_pending_vector /
+ * vlapic_ack) and, on vCPU 0, the vPIC's INTR through LINT0 in
+ * virtual-wire mode (LVT LINT0 = ExtINT) or directly while the vLAPIC is
+ * hardware-disabled; the vector then comes from the PIC's INTA cycle
+ * (vpic_intack) at injection. NMIs are a flag here. vcpu_pre_entry()
+ * injects the highest-priority event the guest can take now, or asks the
+ * platform for a window exit.
  */
 #ifndef TERN_INTR_H
 #define TERN_INTR_H
@@ -25,10 +29,14 @@ struct vcpu;
 #define INTR_STATE_SMI (1u << 2)
 #define INTR_STATE_NMI (1u << 3)
 
+/* intr_highest_deliverable(): the PIC's INTR (ExtINT), vector known only at INTA. */
+#define INTR_EXTINT (-2)
+
 struct vcpu_intr {
-	uint64_t irr[4];     /* pending external-interrupt vectors, bit per vector */
 	bool nmi_pending;
-	uint8_t tpr;         /* task priority, CR8[3:0] (SDM Vol. 3A 10.8.6.1) */
+	/* An ExtINT vector taken from the PIC whose delivery was displaced by an exception. */
+	bool extint_requeued;
+	uint8_t extint_vector;
 	bool halt_if;        /* RFLAGS.IF when the vCPU executed HLT */
 	/*
 	 * Requests to the platform for the next VM entry (see exit_dispatch.h):
@@ -41,14 +49,19 @@ struct vcpu_intr {
 
 void intr_reset(struct vcpu *vcpu);
 /*
- * Make external interrupt `vector` pending; wakes a halted vCPU that can
- * take it. -TERN_EINVAL for vectors below 16.
- * @pre the caller serialises access to the vCPU (the platform's job).
+ * A fixed, edge-triggered interrupt `vector` to this vCPU's own vLAPIC (as
+ * a message it accepts: SDM 10.6); wakes a halted vCPU that can take it.
+ * -TERN_EINVAL for vectors below 16, -TERN_ENODEV when the vLAPIC does not
+ * accept it (hardware- or software-disabled, SDM 10.4.7.2).
+ * @pre called in the vCPU's own context (others use vm_irq_deliver).
  */
 int vcpu_queue_interrupt(struct vcpu *vcpu, uint8_t vector);
 /* Make an NMI pending; wakes a halted vCPU. */
 void vcpu_queue_nmi(struct vcpu *vcpu);
-/* Highest pending vector whose priority class is above the TPR, or -1. */
+/*
+ * What the vCPU would take next: the vLAPIC's highest IRR vector above the
+ * PPR, INTR_EXTINT for the PIC's INTR (vCPU 0), or -1.
+ */
 int intr_highest_deliverable(const struct vcpu *vcpu);
 /* True when a halted vCPU has something to wake up for. */
 bool intr_can_wake(const struct vcpu *vcpu);
@@ -58,7 +71,14 @@ bool intr_can_wake(const struct vcpu *vcpu);
  * already queued; set the window requests for what must wait.
  */
 void intr_inject_pending(struct vcpu *vcpu);
-/* An interrupted external interrupt goes back to the IRR (SDM 6.15 serial). */
+/*
+ * An external interrupt whose delivery was displaced by an exception is
+ * pending again (SDM 6.15: serial handling): back from the vLAPIC's ISR to
+ * its IRR, or, for a PIC vector not in the ISR, injected before anything
+ * else of lower priority.
+ */
 void intr_requeue_vector(struct vcpu *vcpu, uint8_t vector);
+/* A halted vCPU that can take what is pending becomes runnable (under its sched_lock). */
+void intr_wake(struct vcpu *vcpu);
 
 #endif

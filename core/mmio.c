@@ -24,6 +24,7 @@
 #include "vm_memory.h"
 #include "retire.h"
 #include "platform.h"
+#include "vm_irq.h"
 
 #define PAGE_SIZE 4096ull
 #define PAGE_OFF(a) ((a) & (PAGE_SIZE - 1))
@@ -87,13 +88,14 @@ static int dev_access(struct vm *vm, const struct mmio_range *r, uint64_t gpa, u
 
 /*
  * Move the bytes of [gpa, gpa+len) to or from the devices and the RAM
- * holding them, from the start. 0 when every byte moved; otherwise *done
+ * holding them, from the start; with a vCPU, its own xAPIC page first (it
+ * is the APIC's only in xAPIC mode and at the current base, vm_irq.h). 0 when every byte moved; otherwise *done
  * bytes moved and: -TERN_EIO with *gap bytes at gpa + *done that are
  * neither a device's nor RAM (up to the next range), -TERN_EACCES
  * (write-protected RAM, not written), or a device's error.
  */
-static int route(struct vm *vm, uint64_t gpa, uint8_t *p, unsigned len, bool write,
-		 uint64_t *wp_gpa, unsigned *done, unsigned *gap)
+static int route(struct vcpu *vcpu, struct vm *vm, uint64_t gpa, uint8_t *p, unsigned len,
+		 bool write, uint64_t *wp_gpa, unsigned *done, unsigned *gap)
 {
 	*done = 0;
 	while (*done < len) {
@@ -102,7 +104,14 @@ static int route(struct vm *vm, uint64_t gpa, uint8_t *p, unsigned len, bool wri
 		unsigned n = len - *done;
 		int rc;
 
-		if (r) {
+		if (vcpu && vm_irq_apic_page(vcpu, g)) {
+			/* The part inside the APIC page goes to the vLAPIC. */
+			if (PAGE_OFF(g) + n > PAGE_SIZE)
+				n = (unsigned)(PAGE_SIZE - PAGE_OFF(g));
+			rc = vm_irq_apic_access(vcpu, g, p + *done, n, write);
+			if (rc != 0)
+				return rc;
+		} else if (r) {
 			/* The part inside this range goes to its device in one access. */
 			if (g + n - r->gpa > r->size)
 				n = (unsigned)(r->gpa + r->size - g);
@@ -112,7 +121,8 @@ static int route(struct vm *vm, uint64_t gpa, uint8_t *p, unsigned len, bool wri
 		} else {
 			/* RAM up to the next range (if any starts inside the access). */
 			for (unsigned i = 1; i < n; i++) {
-				if (mmio_find(vm, g + i)) {
+				if (mmio_find(vm, g + i) ||
+				    (vcpu && PAGE_OFF(g + i) == 0 && vm_irq_apic_page(vcpu, g + i))) {
 					n = i;
 					break;
 				}
@@ -134,7 +144,7 @@ int mmio_gpa_access(struct vm *vm, uint64_t gpa, void *buf, unsigned len, bool w
 {
 	unsigned done, gap;
 
-	return route(vm, gpa, buf, len, write, wp_gpa, &done, &gap);
+	return route((struct vcpu *)0, vm, gpa, buf, len, write, wp_gpa, &done, &gap);
 }
 
 /* ---- linear accesses for the emulator ---------------------------------------- */
@@ -189,7 +199,7 @@ static int dm_access(struct mmio_ctx *m, uint64_t la, const uint64_t gpa[2], uns
 		unsigned pg = pos >= first;
 		uint64_t g = gpa[pg] + (pg ? pos - first : pos);
 		unsigned done = 0, gap = 0;
-		int rc = route(m->vm, g, buf + pos, (pg ? len : first) - pos, write, &f->wp_gpa, &done,
+		int rc = route(m->vcpu, m->vm, g, buf + pos, (pg ? len : first) - pos, write, &f->wp_gpa, &done,
 			       &gap);
 
 		pos += done;
@@ -245,9 +255,11 @@ static int lin_access(struct mmio_ctx *m, uint64_t la, void *buf, unsigned len, 
 		return rc;
 	if (m->w)
 		return dm_access(m, la, gpa, first, buf, len, write, f);
-	if ((rc = mmio_gpa_access(m->vm, gpa[0], buf, first, write, &f->wp_gpa)) == 0 && first < len)
-		rc = mmio_gpa_access(m->vm, gpa[1], (uint8_t *)buf + first, len - first, write,
-				     &f->wp_gpa);
+	unsigned done, gap;
+	if ((rc = route(m->vcpu, m->vm, gpa[0], buf, first, write, &f->wp_gpa, &done, &gap)) == 0 &&
+	    first < len)
+		rc = route(m->vcpu, m->vm, gpa[1], (uint8_t *)buf + first, len - first, write,
+			   &f->wp_gpa, &done, &gap);
 	/* A store to a write-protected page: a WP IOREQ (mmio_exit), as the
 	 * guest's own store would be. */
 	f->wp = rc == -TERN_EACCES;
@@ -450,13 +462,14 @@ enum exit_action mmio_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	bool retired;
 
 	/*
-	 * Only data accesses are emulated: to a registered range, or with a
-	 * device model to anything that is not RAM. A fetch from MMIO, a guest
+	 * Only data accesses are emulated: to a registered range or the vCPU's
+	 * xAPIC page, or with a device model to anything that is not RAM. A fetch from MMIO, a guest
 	 * page walk that reads MMIO (linear address valid but not the
 	 * translated access, Table 28-7), or unbacked memory without a device
 	 * model stop the VM.
 	 */
-	if ((!dm && !mmio_find(vm, ex->guest_physical)) || (ex->qualification & EPT_QUAL_FETCH) ||
+	if ((!dm && !mmio_find(vm, ex->guest_physical) && !vm_irq_apic_page(vcpu, ex->guest_physical)) ||
+	    (ex->qualification & EPT_QUAL_FETCH) ||
 	    ((ex->qualification & EPT_QUAL_LA_VALID) && !(ex->qualification & EPT_QUAL_LA_XLATED))) {
 		log_err("vm%u: EPT violation at gpa 0x%llx (qualification 0x%llx) is not emulated MMIO",
 			vm->id, (unsigned long long)ex->guest_physical,

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "platform.h"
 #include "vm.h"
+#include "vm_irq.h"
 
 /*
  * MSRs the guest owns on the CPU: segment bases and SYSCALL/SYSENTER
@@ -74,7 +75,6 @@ void msr_reset(struct vcpu *vcpu)
 {
 	struct vcpu_msr *m = &vcpu->msr;
 	tern_memset(m, 0, sizeof(*m));
-	m->apic_base = APIC_BASE_DEFAULT | APIC_BASE_EN | (vcpu->id == 0 ? APIC_BASE_BSP : 0);
 	m->misc_enable = MISC_ENABLE_RESET;
 }
 
@@ -128,17 +128,49 @@ static void set_tsc_offset(struct vcpu *vcpu, uint64_t offset)
 	vcpu->msr.tsc_offset_dirty = true;
 }
 
+/* The x2APIC range, tested first: its EOI and ICR writes are the hot MSR exits. */
+static bool is_x2apic(uint32_t msr)
+{
+	return msr - MSR_X2APIC_FIRST <= MSR_X2APIC_LAST - MSR_X2APIC_FIRST;
+}
+
+/* #GP outside x2APIC mode, for reserved and write-only registers (SDM 10.12.1.2). */
+static int x2apic_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value, struct guest_fault *f)
+{
+	uint32_t off = (msr - MSR_X2APIC_FIRST) << 4;
+	uint64_t now = vlapic_reads_clock(off) ? guest_tsc(vcpu) : 0;
+	vlapic_msr_read(&vcpu->lapic, msr, now, value, f);
+	return f->valid ? -TERN_EFAULT : 0;
+}
+
+static int x2apic_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, struct guest_fault *f)
+{
+	struct vlapic_result res;
+	uint32_t off = (msr - MSR_X2APIC_FIRST) << 4;
+	uint64_t now = vlapic_reads_clock(off) ? guest_tsc(vcpu) : 0;
+	vlapic_msr_write(&vcpu->lapic, msr, value, now, &res);
+	if (res.fault.valid) {
+		*f = res.fault;
+		return -TERN_EFAULT;
+	}
+	vm_irq_apply(vcpu, &res);
+	return 0;
+}
+
 int msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value, struct guest_fault *f)
 {
 	struct vcpu_msr *m = &vcpu->msr;
 	int fix;
+
+	if (is_x2apic(msr))
+		return x2apic_read(vcpu, msr, value, f);
 
 	switch (msr) {
 	case MSR_IA32_TSC:
 		*value = guest_tsc(vcpu);
 		return 0;
 	case MSR_IA32_APIC_BASE:
-		*value = m->apic_base;
+		*value = vcpu->lapic.apic_base;
 		return 0;
 	case MSR_IA32_FEATURE_CONTROL:
 		*value = FEATURE_CONTROL_LOCKED;
@@ -162,7 +194,7 @@ int msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value, struct guest_faul
 		*value = m->mtrr_def_type;
 		return 0;
 	case MSR_IA32_TSC_DEADLINE:
-		*value = m->tsc_deadline;
+		*value = vlapic_tsc_deadline_read(&vcpu->lapic);
 		return 0;
 	case MSR_IA32_TSC_AUX:
 		*value = m->tsc_aux;
@@ -181,21 +213,23 @@ int msr_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value, struct guest_faul
 		*value = m->mtrr_fixed[fix];
 		return 0;
 	}
-	/* x2APIC range, pass-through MSRs that should not have exited, everything else. */
+	/* Pass-through MSRs that should not have exited, everything else. */
 	return gp0(f);
 }
 
 static int write_apic_base(struct vcpu *vcpu, uint64_t value, struct guest_fault *f)
 {
-	/* Bits 7:0, 9 and above MAXPHYADDR are reserved; x2APIC (EXTD) is not offered. */
-	uint64_t valid = phys_mask(vcpu) | APIC_BASE_EN | APIC_BASE_BSP;
-	if (value & ~valid)
-		return gp0(f);
-	/* The BSP flag is read-only (SDM Vol. 3A 10.4.4). */
-	if ((value ^ vcpu->msr.apic_base) & APIC_BASE_BSP)
-		return gp0(f);
-	vcpu->msr.apic_base = value;
-	return 0;
+	/*
+	 * Bits above MAXPHYADDR are reserved; so is EXTD while CPUID.1:ECX
+	 * does not show x2APIC (SDM 10.12.1: the mode exists only then). The
+	 * vLAPIC owns the rest of SDM 10.12.5.
+	 */
+	uint64_t reserved = ~(phys_mask(vcpu) | 0xfffull);
+	const struct cpuid_entry *l1 = cpuid_find(&vcpu->vm->cpuid, 1, 0);
+	if (!l1 || !(l1->regs[2] & CPUID_1_ECX_X2APIC))
+		reserved |= APIC_BASE_EXTD;
+	vlapic_apic_base_write(&vcpu->lapic, value, reserved, f);
+	return f->valid ? -TERN_EFAULT : 0;
 }
 
 static int write_mtrr_var(struct vcpu *vcpu, unsigned idx, uint64_t value, struct guest_fault *f)
@@ -220,6 +254,9 @@ int msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, struct guest_faul
 {
 	struct vcpu_msr *m = &vcpu->msr;
 	int fix;
+
+	if (is_x2apic(msr))
+		return x2apic_write(vcpu, msr, value, f);
 
 	switch (msr) {
 	case MSR_IA32_TSC: {
@@ -256,7 +293,8 @@ int msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, struct guest_faul
 		m->mtrr_def_type = value;
 		return 0;
 	case MSR_IA32_TSC_DEADLINE:
-		m->tsc_deadline = value;
+		/* Armed only in TSC-deadline mode (SDM 10.5.4.1); the next entry sees the deadline. */
+		vlapic_tsc_deadline_write(&vcpu->lapic, value, guest_tsc(vcpu));
 		return 0;
 	case MSR_IA32_TSC_AUX:
 		/* Bits 63:32 are reserved (SDM Vol. 4 Table 2-2). */

@@ -3,8 +3,9 @@
  * Model-specific registers: which MSRs trap (the MSR bitmap, SDM Vol. 3C
  * 25.6.9), the MSRs Tern emulates, and RDMSR/WRMSR exits. Every MSR that
  * is neither emulated nor passed through raises #GP(0), as does any write
- * with reserved bits set. The x2APIC range (0x800-0x8FF) is #GP until a
- * virtual LAPIC exists (CPUID.1:ECX.x2APIC is hidden).
+ * with reserved bits set. IA32_APIC_BASE, IA32_TSC_DEADLINE and the x2APIC
+ * range (0x800-0x8FF) are the vCPU's vLAPIC's (vlapic.h): #GP outside
+ * x2APIC mode, which needs CPUID.1:ECX.x2APIC.
  *
  * What the platform applies:
  *   - vm->msr_bitmap.bits is the 4 KiB MSR bitmap (page-aligned): its HPA
@@ -81,11 +82,9 @@ struct vm;
 #define PAT_RESET 0x0007040600070406ull
 
 struct vcpu_msr {
-	uint64_t apic_base;
 	uint64_t tsc_offset;     /* guest TSC = host TSC + tsc_offset (mod 2^64) */
 	bool tsc_offset_dirty;
 	uint64_t tsc_adjust;
-	uint64_t tsc_deadline;   /* stored; no timer fires until a virtual LAPIC exists */
 	uint64_t tsc_aux;        /* the platform loads it into IA32_TSC_AUX for RDTSCP/RDPID */
 	uint64_t misc_enable;
 	uint64_t mtrr_def_type;

@@ -21,15 +21,9 @@
  */
 static unsigned guest_maxphyaddr(const struct vm *vm)
 {
-	const struct cpuid_policy *p = &vm->cpuid;
-	unsigned w = 36;
-
-	for (unsigned i = 0; i < p->count && i < CPUID_MAX_ENTRIES; i++) {
-		if (p->entries[i].leaf == 0x80000008u) {
-			w = p->entries[i].regs[0] & 0xffu;
-			break;
-		}
-	}
+	/* The policy's indexed lookup: this runs on every emulated MMIO access. */
+	const struct cpuid_entry *e = cpuid_find(&vm->cpuid, 0x80000008u, 0);
+	unsigned w = e && e->leaf == 0x80000008u ? e->regs[0] & 0xffu : 36;
 	return (w < 32 || w > 52) ? 52 : w;
 }
 

@@ -3,6 +3,7 @@
 #include "atomic.h"
 #include "intr.h"
 #include "ioreq.h"
+#include "log.h"
 #include "platform.h"
 #include "vm.h"
 #include "vm_mgr.h"
@@ -57,8 +58,26 @@ static void sync_wait_done(struct vcpu *vcpu)
 	tern_unlock(&vcpu->sched_lock);
 }
 
+/*
+ * The upcall is a fixed interrupt to vCPU 0's vLAPIC: a software-disabled
+ * one does not accept it (SDM 10.4.7.2), as hardware would not. Said once,
+ * since a Service VM whose kernel never enables its APIC waits forever.
+ */
+static void upcall(struct vcpu *vcpu)
+{
+	struct vm *vm = vcpu->vm;
+	if (vcpu_queue_interrupt(vcpu, vm->upcall_vector) == 0 || vm->upcall_drop_logged)
+		return;
+	vm->upcall_drop_logged = true;
+	log_warn("vm%u vcpu%u: upcall vector 0x%x dropped: its APIC is software-disabled (SVR bit 8 clear)",
+		 vm->id, vcpu->id, vm->upcall_vector);
+}
+
 void vcpu_handle_requests(struct vcpu *vcpu)
 {
+	/* Nothing pending (every entry but a few): a load, not the exchange. */
+	if (!atomic_load32(&vcpu->requests) && vcpu->state != VCPU_STATE_WAIT_SYNC)
+		return;
 	uint32_t req = atomic_xchg32(&vcpu->requests, 0);
 	/*
 	 * The generation after the bits (vm_sync_request raises it before it
@@ -78,7 +97,15 @@ void vcpu_handle_requests(struct vcpu *vcpu)
 	/* Queued here, in the vCPU's own context (intr.h's precondition);
 	 * the vector was checked when the Service VM set it. */
 	if (req & VCPU_REQ_UPCALL)
-		(void)vcpu_queue_interrupt(vcpu, vcpu->vm->upcall_vector);
+		upcall(vcpu);
+	/* Delivered by other vCPUs (vm_irq.c): INIT before SIPI, as they were sent. */
+	if (req & VCPU_REQ_NMI)
+		vcpu_queue_nmi(vcpu);
+	if (req & VCPU_REQ_INIT)
+		vm_mgr_vcpu_init_signal(vcpu);
+	if (req & VCPU_REQ_SIPI)
+		vm_mgr_vcpu_sipi(vcpu, (uint8_t)atomic_load32(&vcpu->sipi_vector));
+	/* VCPU_REQ_EVENT and _TIMER: vcpu_pre_entry advances the timers and wakes it next. */
 	if (req & VCPU_REQ_SYNC) {
 		/* Out of guest mode, translations dropped: nothing of before gen is held. */
 		atomic_store32(&vcpu->ack_gen, gen);

@@ -44,6 +44,14 @@ struct vm;
 					    * a new vCPU, or a state loaded from outside */
 #define VCPU_REQ_UPCALL      (1u << 5) /* Service VM vCPU 0: an IOREQ is pending, queue
 					    * vm->upcall_vector (HC_SET_CALLBACK_VECTOR) */
+#define VCPU_REQ_EVENT       (1u << 6) /* another vCPU set a vector in its vLAPIC IRR
+					    * (vm_irq.c) or the PIC's INTR rose: wake if it can take it */
+#define VCPU_REQ_NMI         (1u << 7) /* an NMI was delivered to it: vcpu_queue_nmi */
+#define VCPU_REQ_INIT        (1u << 8) /* an INIT was delivered to it: vm_mgr_vcpu_init_signal */
+#define VCPU_REQ_SIPI        (1u << 9) /* a SIPI (vector in vcpu->sipi_vector): vm_mgr_vcpu_sipi */
+#define VCPU_REQ_TIMER       (1u << 10) /* its timer_deadline passed, or the VM's PIT/RTC
+					     * deadlines moved: advance its timers before entry */
+#define VCPU_REQ_ALL         ((1u << 11) - 1u)
 /*
  * Requests that only have to be carried out before the vCPU's next entry:
  * they do not make a parked vCPU worth scheduling (vcpu_has_requests):

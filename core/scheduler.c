@@ -60,6 +60,9 @@ static bool anything_may_wake(struct tern *hv, uint16_t cpu)
 			return true;
 		if (v->state == VCPU_STATE_RUNNABLE || vcpu_has_requests(v))
 			return true;
+		/* Halted with a timer armed: waiting for the platform's timer, not stuck. */
+		if (v->state == VCPU_STATE_HALTED && v->timer_deadline != UINT64_MAX)
+			return true;
 	}
 	return false;
 }

@@ -14,7 +14,9 @@
  *
  * When a pCPU has nothing to run, core decides whether anything can still
  * change that. Something can while a vCPU anywhere is current (running) or
- * runnable, or has requests pending: the pCPU idles (sched_next returns
+ * runnable, or has requests pending, or is halted with a timer armed
+ * (vcpu->timer_deadline: the platform's timer will make VCPU_REQ_TIMER on
+ * it when the deadline passes): the pCPU idles (sched_next returns
  * NULL and cpus[cpu].idle is set) until a kick. Otherwise nothing can ever
  * wake a parked vCPU of this pCPU, and each one's VM is stopped with cause
  * "internal", reported the same on both platforms:

@@ -131,6 +131,20 @@ size_t trace_bin_kick(uint8_t *buf, size_t cap, uint16_t pcpu, uint16_t from)
 	return TRACE_BIN_REC_HDR + TRACE_BIN_KICK_LEN;
 }
 
+size_t trace_bin_timer(uint8_t *buf, size_t cap, uint16_t vm, uint16_t vcpu, uint16_t pcpu,
+		       uint64_t tsc)
+{
+	uint8_t *p = rec_start(buf, cap, TRACE_BIN_TIMER, 0, TRACE_BIN_TIMER_LEN);
+	if (!p)
+		return 0;
+	p = put16(p, vm);
+	p = put16(p, vcpu);
+	p = put16(p, pcpu);
+	p = put16(p, 0);
+	put64(p, tsc);
+	return TRACE_BIN_REC_HDR + TRACE_BIN_TIMER_LEN;
+}
+
 size_t trace_bin_complete(uint8_t *buf, size_t cap, uint16_t vm, uint16_t vcpu, uint32_t state,
 			  uint64_t value)
 {
@@ -273,6 +287,7 @@ static long fixed_len(uint8_t type)
 	case TRACE_BIN_REQUEST: return TRACE_BIN_REQUEST_LEN;
 	case TRACE_BIN_KICK: return TRACE_BIN_KICK_LEN;
 	case TRACE_BIN_COMPLETE: return TRACE_BIN_COMPLETE_LEN;
+	case TRACE_BIN_TIMER: return TRACE_BIN_TIMER_LEN;
 	case TRACE_BIN_SCHED: return TRACE_BIN_SCHED_LEN;
 	case TRACE_BIN_EXIT: return TRACE_BIN_EXIT_LEN;
 	case TRACE_BIN_REG:
@@ -420,6 +435,14 @@ int trace_bin_next(const uint8_t *buf, size_t len, size_t *pos, struct trace_bin
 		rec->vm_id = get16(p);
 		rec->vcpu = get16(p + 2);
 		rec->state = get32(p + 4);
+		rec->value = get64(p + 8);
+		break;
+	case TRACE_BIN_TIMER:
+		if (index || get16(p + 6))
+			return -TERN_EINVAL;
+		rec->vm_id = get16(p);
+		rec->vcpu = get16(p + 2);
+		rec->pcpu = get16(p + 4);
 		rec->value = get64(p + 8);
 		break;
 	case TRACE_BIN_SCHED:

@@ -52,8 +52,9 @@ enum trace_bin_type {
 	TRACE_BIN_COMPLETE = 16,   /* the device model completed: u16 vm, u16 vcpu, u32 state, u64 value */
 	TRACE_BIN_SCHED = 17,      /* index bit 0: nothing to run; u16 pcpu, u16 vm, u16 vcpu, u16 0;
 				    * then REG/SEG/MEM and the outcome of the pre-entry (no ACTION) */
-	TRACE_BIN_TIMER = 18,      /* reserved: a timer expiring (issue 12); rejected until then */
-	TRACE_BIN_TYPE_MAX = 18,
+	TRACE_BIN_TIMER = 18,      /* the platform's timer for a vCPU expired (it made VCPU_REQ_TIMER):
+				    * u16 vm, u16 vcpu, u16 pcpu, u16 0, u64 host TSC at the expiry */
+	TRACE_BIN_TYPE_MAX = 19,
 };
 
 /* Payload sizes of the fixed-size records. */
@@ -66,6 +67,7 @@ enum trace_bin_type {
 #define TRACE_BIN_KICK_LEN (2 + 2)
 #define TRACE_BIN_COMPLETE_LEN (2 + 2 + 4 + 8)
 #define TRACE_BIN_SCHED_LEN (2 + 2 + 2 + 2)
+#define TRACE_BIN_TIMER_LEN (2 + 2 + 2 + 2 + 8)
 #define TRACE_BIN_SCHED_NONE 1
 #define TRACE_BIN_EXIT_LEN (2 + 2 + 4 + 8 + 4 + 4 + 8 + 8 + 4 + 4 + 4 + 4)
 #define TRACE_BIN_REG_LEN 8
@@ -97,6 +99,7 @@ struct trace_bin_rec {
 	uint16_t from;                  /* KICK */
 	uint32_t bits;                  /* REQUEST */
 	uint32_t state;                 /* COMPLETE (value: .value) */
+	/* TIMER: vm_id, vcpu, pcpu, and the host TSC in .value */
 	struct exit_record ex;
 	uint64_t value;                 /* REG, EXP_REG */
 	struct seg_desc seg;
@@ -118,6 +121,8 @@ size_t trace_bin_exit(uint8_t *buf, size_t cap, uint16_t vm, uint16_t vcpu, uint
 size_t trace_bin_request(uint8_t *buf, size_t cap, uint16_t vm, uint16_t vcpu, uint32_t bits,
 			 uint16_t pcpu);
 size_t trace_bin_kick(uint8_t *buf, size_t cap, uint16_t pcpu, uint16_t from);
+size_t trace_bin_timer(uint8_t *buf, size_t cap, uint16_t vm, uint16_t vcpu, uint16_t pcpu,
+		       uint64_t tsc);
 size_t trace_bin_complete(uint8_t *buf, size_t cap, uint16_t vm, uint16_t vcpu, uint32_t state,
 			  uint64_t value);
 /* none: the pCPU found nothing to run (vm, vcpu ignored). */

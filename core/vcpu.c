@@ -5,6 +5,8 @@
 #include "x86.h"
 #include "scheduler.h"
 #include "request.h"
+#include "vm.h"
+#include "vm_irq.h"
 
 void vcpu_init(struct vcpu *vcpu, struct vm *vm, uint16_t id)
 {
@@ -17,10 +19,13 @@ void vcpu_init(struct vcpu *vcpu, struct vm *vm, uint16_t id)
 		atomic_or64(&vm->hv->live_slots, 1ull << (vm->id * TERN_MAX_VCPUS + id));
 	/* The VPID (vmxc_vpid) belonged to the slot's previous VM: start clean. */
 	vcpu->requests = VCPU_REQ_FLUSH_VPID;
-	vcpu->timer_deadline = UINT64_MAX;      /* no timer until core computes one */
 	cr_reset(vcpu);
 	intr_reset(vcpu);
 	msr_reset(vcpu);
+	/* Power-up (SDM 10.4.7.1); APIC ID = vCPU index, as CPUID.1/0xB show it (cpuid.c). */
+	uint64_t per_tick = vm ? vm_irq_tsc_hz(vm) / VM_IRQ_APIC_BUS_HZ : 1;
+	vlapic_init(&vcpu->lapic, id, id, id == 0, (uint32_t)(per_tick ? per_tick : 1));
+	vcpu->timer_deadline = UINT64_MAX;
 }
 
 void vcpu_cache_reset(struct vcpu *vcpu)

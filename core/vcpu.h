@@ -21,6 +21,7 @@
 #include "string_io_wait.h"
 #include "mmio_wait.h"
 #include "atomic.h"
+#include "vlapic.h"
 
 struct vm;
 
@@ -85,7 +86,7 @@ struct vcpu_event {
 };
 
 enum vcpu_state {
-	VCPU_STATE_INIT = 0,     /* created, never run */
+	VCPU_STATE_INIT = 0,     /* created, never run; or after INIT: waits for a SIPI */
 	VCPU_STATE_RUNNABLE,
 	VCPU_STATE_WAIT_IO,      /* parked on an IOREQ */
 	VCPU_STATE_HALTED,       /* HLT: parked until an interrupt is pending */
@@ -130,18 +131,26 @@ struct vcpu {
 	uint64_t exits;                 /* exits handled, for statistics */
 
 	struct vcpu_cr cr;              /* CR0/CR4 masks and shadows (cr.h) */
-	struct vcpu_intr intr;          /* pending interrupts, window requests (intr.h) */
-	struct vcpu_msr msr;            /* emulated MSRs (msr.h) */
+	struct vcpu_intr intr;          /* pending NMI/ExtINT, window requests (intr.h) */
 	/*
-	 * The vCPU's next timer deadline as an absolute guest TSC value
-	 * (guest TSC = host TSC + msr.tsc_offset), UINT64_MAX for none. Core
-	 * computes it from the vCPU's timers; before every VM entry the
-	 * platform arms its one host timer from it (platform/x86: the
-	 * VMX-preemption timer, saturated, when core's pin-based controls
-	 * activate it), so that the guest exits no later than the deadline.
-	 * vcpu_init sets UINT64_MAX.
+	 * The vCPU's local APIC (vlapic.h, docs/interrupts.md). Only its owner
+	 * touches it, except that another vCPU's delivery ORs a fixed
+	 * interrupt into irr[]/tmr[] with atomics and then requests
+	 * VCPU_REQ_EVENT (vm_irq.c).
+	 */
+	struct vlapic lapic;
+	/*
+	 * Absolute guest TSC (host TSC + msr.tsc_offset) of the earliest
+	 * deadline of this vCPU's timers (its vLAPIC timer; on vCPU 0 also
+	 * the VM's PIT and RTC), UINT64_MAX for none. Set by core before
+	 * every VM entry (vcpu_pre_entry); the platform arms its host timer
+	 * (VMX-preemption timer) from it and, for a vCPU it does not run,
+	 * makes VCPU_REQ_TIMER on it when that time has passed.
 	 */
 	uint64_t timer_deadline;
+	/* VCPU_REQ_SIPI: the start-up vector of the last SIPI sent to it. */
+	uint32_t sipi_vector;
+	struct vcpu_msr msr;            /* emulated MSRs (msr.h) */
 	struct string_io_wait sio;      /* string I/O parked on an IOREQ (string_io.c) */
 	struct mmio_wait mmio;          /* an MMIO instruction waiting for the device model (mmio.c) */
 	/*

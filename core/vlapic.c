@@ -5,6 +5,7 @@
  */
 #include "vlapic.h"
 #include "err.h"
+#include "atomic.h"
 
 /* Writable bits of each register (SDM Figures 10-8, 10-13, 10-18, 10-23). */
 #define LVT_TIMER_BITS 0x000700ffu  /* vector, mask, timer mode */
@@ -35,17 +36,25 @@ enum apic_mode { MODE_DISABLED, MODE_INVALID, MODE_XAPIC, MODE_X2APIC };
 
 /* ---- bitmaps of 256 vectors in 8 words of 32 bits (the register layout) ---- */
 
-static void vec_set(uint32_t a[8], unsigned v) { a[v >> 5] |= 1u << (v & 31u); }
-static void vec_clear(uint32_t a[8], unsigned v) { a[v >> 5] &= ~(1u << (v & 31u)); }
+/*
+ * Atomic read-modify-writes: another vCPU may OR a bit into the same IRR /
+ * TMR word at any time (vlapic_accept_remote); a plain |= or &= of the
+ * owner could write back a word without it.
+ */
+static void vec_set(uint32_t a[8], unsigned v) { (void)atomic_or32(&a[v >> 5], 1u << (v & 31u)); }
+static void vec_clear(uint32_t a[8], unsigned v) { (void)atomic_clear32(&a[v >> 5], 1u << (v & 31u)); }
 static bool vec_test(const uint32_t a[8], unsigned v) { return (a[v >> 5] >> (v & 31u)) & 1u; }
 
 static int vec_highest(const uint32_t a[8])
 {
-	for (int w = 7; w >= 0; w--) {
-		if (a[w])
-			return w * 32 + 31 - __builtin_clz(a[w]); /* BSR, no library call */
-	}
-	return NO_VECTOR;
+	/* Both halves in one test each: an empty array (the usual ISR) costs no loop. */
+	uint32_t hi = a[4] | a[5] | a[6] | a[7], lo = a[0] | a[1] | a[2] | a[3];
+	if (!(hi | lo))
+		return NO_VECTOR;
+	int w = hi ? 7 : 3;
+	while (!a[w])
+		w--;
+	return w * 32 + 31 - __builtin_clz(a[w]); /* BSR, no library call */
 }
 
 static unsigned prio_class(int v) { return v < 0 ? 0u : (unsigned)v >> 4; }
@@ -62,8 +71,6 @@ static enum apic_mode base_mode(uint64_t base)
 	return extd ? MODE_X2APIC : MODE_XAPIC;
 }
 
-bool vlapic_hw_enabled(const struct vlapic *lapic) { return lapic->apic_base & VLAPIC_BASE_EN; }
-bool vlapic_sw_enabled(const struct vlapic *lapic) { return lapic->svr & VLAPIC_SVR_ENABLE; }
 bool vlapic_x2apic(const struct vlapic *lapic) { return base_mode(lapic->apic_base) == MODE_X2APIC; }
 
 /* x2APIC logical ID: cluster ID[31:4] in bits 31:16, 1 << ID[3:0] (SDM 10.12.10.2). */
@@ -80,6 +87,7 @@ static void reset_regs(struct vlapic *l)
 		l->tmr[i] = 0;
 		l->irr[i] = 0;
 	}
+	l->isr_top = NO_VECTOR;
 	l->esr = 0;
 	l->esr_pending = 0;
 	l->icr_lo = 0;
@@ -114,7 +122,7 @@ void vlapic_init_reset(struct vlapic *lapic)
 
 uint32_t vlapic_ppr(const struct vlapic *lapic)
 {
-	int isrv = vec_highest(lapic->isr);
+	int isrv = lapic->isr_top;
 	if ((lapic->tpr >> 4) >= prio_class(isrv))
 		return lapic->tpr;
 	return (uint32_t)isrv & 0xf0u;
@@ -124,7 +132,7 @@ uint32_t vlapic_ppr(const struct vlapic *lapic)
 uint32_t vlapic_apr(const struct vlapic *lapic)
 {
 	unsigned tpr_c = lapic->tpr >> 4;
-	unsigned isr_c = prio_class(vec_highest(lapic->isr));
+	unsigned isr_c = prio_class(lapic->isr_top);
 	unsigned irr_c = prio_class(vec_highest(lapic->irr));
 	if (tpr_c >= irr_c && tpr_c > isr_c)
 		return lapic->tpr;
@@ -152,6 +160,7 @@ int vlapic_ack(struct vlapic *lapic, uint8_t vector)
 		return -TERN_EINVAL;
 	vec_clear(lapic->irr, vector);
 	vec_set(lapic->isr, vector);
+	lapic->isr_top = vector; /* above the PPR, so above everything in service */
 	return 0;
 }
 
@@ -322,10 +331,11 @@ static void write_lvt_timer(struct vlapic *l, uint32_t value)
 
 static int do_eoi(struct vlapic *l)
 {
-	int v = vec_highest(l->isr);
+	int v = l->isr_top;
 	if (v < 0)
 		return NO_VECTOR;
 	vec_clear(l->isr, (unsigned)v);
+	l->isr_top = vec_highest(l->isr);
 	for (unsigned i = VLAPIC_LVT_LINT0_IDX; i <= VLAPIC_LVT_LINT1_IDX; i++) {
 		if ((l->lvt[i] & VLAPIC_VECTOR_MASK) == (uint32_t)v) {
 			l->lvt[i] &= ~VLAPIC_LVT_REMOTE_IRR;
@@ -499,6 +509,33 @@ enum vlapic_event vlapic_accept(struct vlapic *lapic, const struct vlapic_msg *m
 	}
 }
 
+enum vlapic_event vlapic_accept_remote(struct vlapic *lapic, const struct vlapic_msg *msg)
+{
+	if (msg->delivery != VLAPIC_DM_FIXED && msg->delivery != VLAPIC_DM_LOWEST)
+		return vlapic_accept(lapic, msg); /* writes nothing for these modes */
+	/* The owner's register reads are single words: a racing change is either before or after. */
+	if (!vlapic_hw_enabled(lapic) || !vlapic_sw_enabled(lapic) || msg->vector < FIRST_LEGAL_VECTOR)
+		return VLAPIC_EV_NONE;
+	unsigned w = msg->vector >> 5;
+	uint32_t bit = 1u << (msg->vector & 31u);
+	/* TMR before IRR: the owner that sees the IRR bit sees its trigger mode. */
+	if (msg->level)
+		atomic_or32(&lapic->tmr[w], bit);
+	else
+		atomic_clear32(&lapic->tmr[w], bit);
+	atomic_or32(&lapic->irr[w], bit);
+	return VLAPIC_EV_IRR;
+}
+
+void vlapic_unack(struct vlapic *lapic, uint8_t vector)
+{
+	if (!vec_test(lapic->isr, vector))
+		return;
+	vec_clear(lapic->isr, vector);
+	vec_set(lapic->irr, vector);
+	lapic->isr_top = vec_highest(lapic->isr);
+}
+
 enum vlapic_event vlapic_lint(struct vlapic *lapic, unsigned pin)
 {
 	if (pin > 1 || !vlapic_hw_enabled(lapic))
@@ -633,6 +670,13 @@ static bool reg_read(struct vlapic *l, uint32_t off, uint64_t now, bool x2, uint
 static bool reg_write(struct vlapic *l, uint32_t off, uint32_t v, uint32_t hi, uint64_t now, bool x2,
 		      struct vlapic_result *res)
 {
+	/* EOI first: the most frequent write by far (every interrupt handler ends with one). */
+	if (off == VLAPIC_EOI) {
+		if (x2 && v)
+			return false; /* WRMSR of a non-zero value: #GP (Table 10-6) */
+		res->eoi_vector = do_eoi(l);
+		return true;
+	}
 	if (off >= VLAPIC_LVT_TIMER && off <= VLAPIC_LVT_ERROR) {
 		unsigned idx = (off - VLAPIC_LVT_TIMER) >> 4;
 		/* Delivery status and remote IRR are read-only, not reserved: a write ignores them. */
@@ -658,11 +702,6 @@ static bool reg_write(struct vlapic *l, uint32_t off, uint32_t v, uint32_t hi, u
 		if (!fit(x2, &v, TPR_BITS))
 			return false;
 		l->tpr = v;
-		return true;
-	case VLAPIC_EOI:
-		if (x2 && v)
-			return false; /* WRMSR of a non-zero value: #GP (Table 10-6) */
-		res->eoi_vector = do_eoi(l);
 		return true;
 	case VLAPIC_LDR:
 		if (x2)

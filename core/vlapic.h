@@ -161,6 +161,7 @@ struct vlapic {
 	uint32_t dfr;
 	uint32_t svr;
 	uint32_t isr[8];
+	int isr_top;              /* highest vector in isr[], -1 for none (only the owner writes ISR) */
 	uint32_t tmr[8];
 	uint32_t irr[8];
 	uint32_t esr;             /* what a read shows (latched at the last write) */
@@ -182,8 +183,15 @@ void vlapic_init(struct vlapic *lapic, unsigned index, uint32_t apic_id, bool bs
 /* INIT (SDM 10.4.7.3): like power-up but APIC ID and IA32_APIC_BASE kept. */
 void vlapic_init_reset(struct vlapic *lapic);
 
-bool vlapic_hw_enabled(const struct vlapic *lapic);
-bool vlapic_sw_enabled(const struct vlapic *lapic);
+/* IA32_APIC_BASE.EN (SDM 10.4.3) and SVR bit 8 (10.4.7.2); inline: every entry asks. */
+static inline bool vlapic_hw_enabled(const struct vlapic *lapic)
+{
+	return lapic->apic_base & VLAPIC_BASE_EN;
+}
+static inline bool vlapic_sw_enabled(const struct vlapic *lapic)
+{
+	return lapic->svr & VLAPIC_SVR_ENABLE;
+}
 bool vlapic_x2apic(const struct vlapic *lapic);
 
 /*
@@ -195,6 +203,17 @@ bool vlapic_x2apic(const struct vlapic *lapic);
 int vlapic_mmio_read(struct vlapic *lapic, uint32_t offset, uint64_t now, uint32_t *value);
 int vlapic_mmio_write(struct vlapic *lapic, uint32_t offset, uint32_t value, uint64_t now,
 		      struct vlapic_result *res);
+
+/*
+ * Whether an access to the register at xAPIC `offset` (x2APIC: (msr -
+ * 0x800) << 4) uses `now`; for every other register `now` is ignored, so a
+ * caller may skip reading the clock (the timer's CCR, initial count, DCR).
+ */
+static inline bool vlapic_reads_clock(uint32_t offset)
+{
+	/* The only registers reg_read / reg_write pass `now` on to (the timer's). */
+	return offset == VLAPIC_TIMER_CCR || offset == VLAPIC_TIMER_ICR || offset == VLAPIC_TIMER_DCR;
+}
 
 /*
  * x2APIC MSR access (0x800-0x8FF). Every violation of SDM 10.12.1 (not in
@@ -241,6 +260,28 @@ int vlapic_ack(struct vlapic *lapic, uint8_t vector);
 uint64_t vlapic_route(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg);
 /* Deliver a message to this APIC (SDM 10.6, 10.8.4). */
 enum vlapic_event vlapic_accept(struct vlapic *lapic, const struct vlapic_msg *msg);
+/*
+ * vlapic_accept() from another vCPU's context while the owner may run: a
+ * fixed / lowest-priority message only ORs its bit into one IRR word (and
+ * sets or clears it in TMR) with atomics, and is dropped when the APIC is
+ * disabled or the vector illegal (no ESR bit: the ESR is the owner's); any
+ * other delivery mode only returns its event, which the caller turns into
+ * a request bit (vm_irq.c). Nothing else of the vlapic is written.
+ */
+enum vlapic_event vlapic_accept_remote(struct vlapic *lapic, const struct vlapic_msg *msg);
+/* LVT LINT0 is an unmasked ExtINT entry: the PIC's INTR reaches the CPU (virtual wire). */
+static inline bool vlapic_lint0_extint(const struct vlapic *lapic)
+{
+	uint32_t lvt = lapic->lvt[VLAPIC_LVT_LINT0_IDX];
+	return vlapic_hw_enabled(lapic) && !(lvt & VLAPIC_LVT_MASKED) &&
+	       ((lvt & VLAPIC_DM_MASK) >> VLAPIC_DM_SHIFT) == VLAPIC_DM_EXTINT;
+}
+/*
+ * Undo vlapic_ack(vector): an interrupt whose delivery was cancelled and
+ * then displaced by an exception is pending again (SDM Vol. 3A 6.15: the
+ * exception is handled first, the interrupt after). ISR -> IRR.
+ */
+void vlapic_unack(struct vlapic *lapic, uint8_t vector);
 /*
  * The LINT0/LINT1 pin (`pin` 0 or 1) was asserted: the LVT decides (fixed,
  * NMI, ExtINT for the PIC in virtual-wire mode; masked -> nothing).

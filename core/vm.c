@@ -10,6 +10,7 @@
 #include "log.h"
 #include "vm_memory.h"
 #include "vm_mgr.h"
+#include "vm_irq.h"
 
 void tern_init(struct tern *hv)
 {
@@ -72,6 +73,8 @@ int vm_create(struct tern *hv, const struct vm_config *cfg, struct vm **out)
 	if ((ret = debug_exit_init(vm)))
 		return ret;
 	if ((ret = testdev_init(vm)))
+		return ret;
+	if ((ret = vm_irq_create(vm)))
 		return ret;
 	for (uint16_t i = 0; i < cfg->vcpu_count; i++)
 		vcpu_init(&vm->vcpus[i], vm, i);

@@ -18,11 +18,17 @@
 #include "ept.h"
 #include "atomic.h"
 #include "msr.h"
+#include "vioapic.h"
+#include "vpic.h"
+#include "vpit.h"
+#include "vrtc.h"
 
 #define TERN_MAX_VMS 8
 #define TERN_MAX_VCPUS 8
 #define TERN_MAX_PCPUS 8   /* physical CPUs core schedules on (scheduler.h) */
 #define TERN_VM_NAME_LEN 32
+/* The guest TSC frequency when the platform names none (struct tern.tsc_hz). */
+#define TERN_DEFAULT_TSC_HZ 2000000000ull
 
 enum vm_state {
 	VM_STATE_POWERED_OFF = 0,
@@ -112,6 +118,21 @@ struct vm {
 	/* The Service VM's: the vector its vCPU 0 gets when a request is
 	 * pending (HC_SET_CALLBACK_VECTOR; IOREQ_UPCALL_VECTOR at creation). */
 	uint8_t upcall_vector;
+	/* An upcall was dropped by vCPU 0's software-disabled vLAPIC and said so (once per VM life). */
+	bool upcall_drop_logged;
+
+	/*
+	 * The VM's interrupt controllers and timers (docs/interrupts.md,
+	 * vm_irq.h): any vCPU of the VM reaches them, under irq_lock.
+	 */
+	struct tern_lock irq_lock;
+	struct vlapic *lapics[TERN_MAX_VCPUS];  /* &vcpus[i].lapic, for vlapic_route */
+	struct vioapic ioapic;
+	struct vpic pic;
+	struct vpit pit;
+	struct vrtc rtc;
+	/* min(vpit_next_deadline, vrtc_next_deadline), kept up to date under irq_lock. */
+	uint64_t dev_deadline;
 
 	enum vm_stop_cause stop_cause;
 	uint32_t stop_detail;     /* e.g. the exit reason that stopped it */
@@ -159,6 +180,13 @@ struct sched_cpu {
 /* The hypervisor instance: every VM, owned by the platform, passed to core. */
 struct tern {
 	struct vm vms[TERN_MAX_VMS];
+	/*
+	 * The guest TSC frequency (Hz) the VMs' PIT, RTC and APIC timer count
+	 * against; the platform may set it (the host's measured TSC rate)
+	 * before it creates VMs. 0 after tern_init: what each VM's CPUID leaf
+	 * 0x15 / 0x16 tells its guest, else TERN_DEFAULT_TSC_HZ (vm_irq.c).
+	 */
+	uint64_t tsc_hz;
 	/* Host-physical memory the hypervisor itself occupies; no VM may map it. */
 	uint64_t hv_hpa_base;
 	uint64_t hv_hpa_size;

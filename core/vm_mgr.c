@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "vm_mgr.h"
+#include "vm_irq.h"
 #include "vm_memory.h"
 #include "err.h"
 #include "lib.h"
@@ -211,6 +212,48 @@ static void vcpu_reset(struct vcpu *vcpu, uint32_t signature)
 	vcpu_make_request(vcpu, VCPU_REQ_FLUSH_EPT);
 }
 
+void vm_mgr_vcpu_init_signal(struct vcpu *vcpu)
+{
+	/*
+	 * INIT (SDM Vol. 3A 9.1, Table 9-1; 10.4.7.3): the registers take
+	 * their reset values, the vLAPIC its INIT state (ID and
+	 * IA32_APIC_BASE kept), nothing stays pending; MSRs are kept. The vCPU
+	 * then waits for a SIPI (VCPU_STATE_INIT, which the scheduler does
+	 * not run).
+	 */
+	vm_mgr_reset_state(&vcpu->load, cpu_signature(vcpu->vm));
+	cr_adopt_load_state(vcpu, vcpu->load.regs[VCPU_CR0], vcpu->load.regs[VCPU_CR4]);
+	vcpu->load_pending = true;
+	vcpu->event.valid = false;
+	intr_reset(vcpu);
+	vlapic_init_reset(&vcpu->lapic);
+	vcpu->timer_deadline = UINT64_MAX;
+	tern_lock(&vcpu->sched_lock);
+	enum vcpu_state *s = vcpu->state == VCPU_STATE_PAUSED ? &vcpu->paused_state : &vcpu->state;
+	/* One parked on I/O keeps waiting for it; a stopped one stays stopped. */
+	if (*s == VCPU_STATE_RUNNABLE || *s == VCPU_STATE_HALTED)
+		*s = VCPU_STATE_INIT;
+	tern_unlock(&vcpu->sched_lock);
+}
+
+void vm_mgr_vcpu_sipi(struct vcpu *vcpu, uint8_t vector)
+{
+	/* Only a vCPU waiting for SIPI of a running VM starts; other SIPIs are ignored (SDM 8.4.4.1). */
+	if (vcpu->vm->state != VM_STATE_RUNNING || vcpu->state != VCPU_STATE_INIT)
+		return;
+	if (!vcpu->load_pending)
+		vm_mgr_reset_state(&vcpu->load, cpu_signature(vcpu->vm));
+	/* SDM 8.4.4.1 / 10.6.1: real mode at CS = vector << 8 (base vector << 12), IP = 0. */
+	vcpu->load.segs[VCPU_CS].selector = (uint16_t)(vector << 8);
+	vcpu->load.segs[VCPU_CS].base = (uint64_t)vector << 12;
+	vcpu->load.regs[VCPU_RIP] = 0;
+	vcpu->load_pending = true;
+	tern_lock(&vcpu->sched_lock);
+	if (vcpu->state == VCPU_STATE_INIT)
+		vcpu->state = VCPU_STATE_RUNNABLE;
+	tern_unlock(&vcpu->sched_lock);
+}
+
 static bool vcpu_parked_state(enum vcpu_state s)
 {
 	return s == VCPU_STATE_INIT || s == VCPU_STATE_RUNNABLE || s == VCPU_STATE_WAIT_IO ||
@@ -295,6 +338,8 @@ static void reset_vm_state(struct vm *vm)
 	if (vm->boot_state_valid)
 		load_boot_state(vm);
 	uart_init(&vm->com1);
+	vm_irq_reset(vm);
+	vm->upcall_drop_logged = false;
 	vm->pci_cf8 = 0;
 	/* Requests of the old life are void: every slot FREE again (as ACRN's
 	 * reset does). A page that cannot be written any more is dropped; the

@@ -142,6 +142,14 @@ int vm_mgr_check_load_state(const struct vcpu_load_state *st);
  * changes then.
  */
 bool vm_mgr_vcpu_wake(struct vcpu *vcpu);
+/*
+ * The INIT signal (an INIT IPI or LINT INIT), in the vCPU's own context:
+ * its reset registers loaded at the next start, its vLAPIC's INIT state;
+ * it waits for a SIPI (VCPU_STATE_INIT) if it was runnable or halted.
+ */
+void vm_mgr_vcpu_init_signal(struct vcpu *vcpu);
+/* A SIPI: a vCPU of a running VM waiting in INIT starts at CS = vector << 8, IP = 0. */
+void vm_mgr_vcpu_sipi(struct vcpu *vcpu, uint8_t vector);
 
 /*
  * Triple fault with vm_config.reset_on_triple_fault: reset the VM from any

@@ -73,7 +73,15 @@ void vmxc_build(const struct vcpu *vcpu, struct vmx_controls *out)
 	out->ctl[VMXC_EXIT] |= VMXC_EXIT_ACK_INT_ON_EXIT;
 	out->ctl[VMXC_ENTRY] = VMXC_ENTRY_LOAD_PAT | VMXC_ENTRY_LOAD_EFER;
 
-	out->dynamic[VMXC_PIN] = 0;
+	/*
+	 * The vCPU's timers (vcpu->timer_deadline, set before every entry by
+	 * vcpu_pre_entry): the platform activates the VMX-preemption timer
+	 * for an entry with a deadline and loads it with the remaining guest
+	 * TSC ticks >> IA32_VMX_MISC[4:0] (SDM 26.5.1); its exit (reason 52)
+	 * only resumes. Dynamic, so that an entry without a deadline runs
+	 * with the timer off.
+	 */
+	out->dynamic[VMXC_PIN] = VMXC_PIN_PREEMPTION_TIMER;
 	out->dynamic[VMXC_PROC] = VMXC_PROC_INT_WINDOW_EXITING | VMXC_PROC_NMI_WINDOW_EXITING;
 	out->dynamic[VMXC_PROC2] = 0;
 	out->dynamic[VMXC_EXIT] = 0;

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Exits that only hand the CPU back: PAUSE (PAUSE exiting / PAUSE-loop
- * exiting, SDM 25.6.2: the guest spins) and the VMX-preemption timer (the
- * end of a time slice). Core's control set enables neither today; when
- * they exit, the instruction completes (PAUSE) or nothing changes (the
- * timer), and the scheduler chooses what runs next.
+ * exiting, SDM 25.6.2: the guest spins) and the VMX-preemption timer
+ * (SDM 26.5.1: it counted down to the vCPU's timer_deadline, vcpu.h). PAUSE
+ * exiting is not enabled; when it exits, the instruction completes. The
+ * timer's exit changes nothing here: the expiry's work (the vLAPIC, PIT or
+ * RTC interrupt) happens in vcpu_pre_entry, which advances the timers
+ * before every entry.
  */
 #include "exit_handlers.h"
 #include "retire.h"

@@ -10,6 +10,7 @@
 #include "exit_dispatch.h"
 #include "msr.h"
 #include "sim.h"
+#include "bench_vm.h"
 
 static struct tern hv;
 static struct vcpu *v;
@@ -57,14 +58,9 @@ int main(void)
 {
 	int bad = 0;
 
-	sim_reset();
-	tern_init(&hv);
-	struct vm *vm = sim_create_vm(&hv, "bench", 1, true, 0x10000);
-	if (!vm) {
-		printf("no VM\n");
+	struct vm *vm = bench_vm(&hv, 1, true);
+	if (!vm)
 		return 1;
-	}
-	vm->state = VM_STATE_RUNNING;
 	v = &vm->vcpus[0];
 	/* The exits are this vCPU's, handled on its pCPU (the strict fetch, sim.h). */
 	sim_vcpu_begin(v);

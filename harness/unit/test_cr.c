@@ -2,6 +2,7 @@
 /* CR0/CR3/CR4/CR8, LMSW, CLTS, EFER and XSETBV: every rule and hostile value. */
 #include <string.h>
 #include "unit.h"
+#include "lapic_util.h"
 #include "request.h"
 #include "err.h"
 #include "cr.h"
@@ -302,7 +303,8 @@ START_TEST(test_cr8_and_lmsw)
 	ck_assert_int_eq(outcome(cr_write_cr8(v, 0x10, &gf)), FAULT_GP0);
 	ck_assert_int_eq(outcome(cr_write_cr8(v, 1ull << 63, &gf)), FAULT_GP0);
 	ck_assert_int_eq(outcome(cr_write_cr8(v, 0xf, &gf)), NO_FAULT);
-	ck_assert_uint_eq(v->intr.tpr, 0xf);
+	ck_assert_uint_eq(v->lapic.tpr, 0xf0); /* CR8 is TPR[7:4] */
+	ck_assert_uint_eq(vlapic_cr8_read(&v->lapic), 0xf);
 	/* LMSW sets MP/EM/TS and cannot clear PE. */
 	ck_assert_int_eq(outcome(cr_lmsw(v, 0xfff0 | X86_CR0_TS | X86_CR0_MP, &gf)), NO_FAULT);
 	ck_assert_uint_eq(cr_guest_cr0(v), CR0_LM | X86_CR0_TS | X86_CR0_MP);
@@ -340,7 +342,7 @@ START_TEST(test_cr_exit_mov_to_and_from)
 	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RSP), 0x1000);
 	ex = cr_rec(8, CR_ACCESS_MOV_FROM_CR, VCPU_RAX, 0);
-	v->intr.tpr = 9;
+	unit_set_cr8(v, 9);
 	vcpu_handle_exit(v, &ex);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RAX), 9);
 	ex = cr_rec(4, CR_ACCESS_MOV_FROM_CR, VCPU_RBX, 0);
@@ -431,12 +433,13 @@ START_TEST(test_cr8_lowering_delivers)
 {
 	long_mode();
 	vcpu_cache_fill(v, VCPU_RFLAGS, 0x202);
-	v->intr.tpr = 0xf;
+	unit_lapic_enable(v);
+	unit_set_cr8(v, 0xf);
 	ck_assert_int_eq(vcpu_queue_interrupt(v, 0x41), 0);
 	vcpu_cache_fill(v, VCPU_RAX, 3);
 	struct exit_record ex = cr_rec(8, CR_ACCESS_MOV_TO_CR, VCPU_RAX, 0);
 	vcpu_handle_exit(v, &ex);
-	ck_assert_uint_eq(v->intr.tpr, 3);
+	ck_assert_uint_eq(v->lapic.tpr, 0x30);
 	ck_assert(v->event.valid);
 	ck_assert_uint_eq(v->event.type, INTR_TYPE_EXT_INT);
 	ck_assert_uint_eq(v->event.vector, 0x41);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "unit.h"
+#include "lapic_util.h"
 #include "exit_dispatch.h"
 #include "intr.h"
 #include "sim.h"
@@ -256,7 +257,7 @@ START_TEST(test_exit_during_delivery_reinjects)
 	/* Pending interrupts wait behind it. */
 	vcpu_cache_fill(v, VCPU_RFLAGS, 0x202);
 	vcpu_cache_fill(v, VCPU_INTERRUPTIBILITY, 0);
-	vcpu_queue_interrupt(v, 0x40);
+	unit_queue_interrupt(v, 0x40);
 	vcpu_pre_entry(v);
 	ck_assert_uint_eq(v->event.vector, X86_PF);
 	ck_assert(v->intr.irq_window);

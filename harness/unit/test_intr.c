@@ -8,6 +8,8 @@
 #include "intr.h"
 #include "sim.h"
 #include "x86.h"
+#include "lapic_util.h"
+#include "vm_mgr.h"
 
 static struct tern hv;
 static struct vm *vm;
@@ -29,7 +31,15 @@ static void setup(void)
 	vm->state = VM_STATE_RUNNING;
 	v = &vm->vcpus[0];
 	v->state = VCPU_STATE_RUNNABLE;
+	unit_lapic_enable(v);
 	guest(0x202, 0);
+}
+
+/* The guest's EOI write to its xAPIC page. */
+static void eoi(struct vcpu *c)
+{
+	struct vlapic_result res;
+	vlapic_mmio_write(&c->lapic, VLAPIC_EOI, 0, 0, &res);
 }
 
 static void expect_event(uint8_t type, uint8_t vector)
@@ -60,14 +70,21 @@ START_TEST(test_highest_vector_first)
 	vcpu_pre_entry(v);
 	expect_event(INTR_TYPE_EXT_INT, 0xec);
 	ck_assert(v->intr.irq_window == false);
-	/* The platform injected it; the next entry takes the next one. */
+	/* The platform injected it: in service, it holds back lower classes (SDM 10.8.3.1). */
 	memset(&v->event, 0, sizeof(v->event));
+	vcpu_pre_entry(v);
+	ck_assert(!v->event.valid);
+	ck_assert_uint_eq(vlapic_ppr(&v->lapic), 0xe0);
+	/* The handler's EOI: the next entry takes the next one. */
+	eoi(v);
 	vcpu_pre_entry(v);
 	expect_event(INTR_TYPE_EXT_INT, 0x80);
 	memset(&v->event, 0, sizeof(v->event));
+	eoi(v);
 	vcpu_pre_entry(v);
 	expect_event(INTR_TYPE_EXT_INT, 0x31);
 	memset(&v->event, 0, sizeof(v->event));
+	eoi(v);
 	vcpu_pre_entry(v);
 	ck_assert(!v->event.valid);
 	ck_assert(!v->intr.irq_window);
@@ -101,7 +118,7 @@ END_TEST
 
 START_TEST(test_tpr_masks_classes)
 {
-	v->intr.tpr = 4;
+	unit_set_cr8(v, 4);
 	vcpu_queue_interrupt(v, 0x4f); /* class 4: not above TPR */
 	ck_assert_int_eq(intr_highest_deliverable(v), -1);
 	vcpu_pre_entry(v);
@@ -109,7 +126,7 @@ START_TEST(test_tpr_masks_classes)
 	ck_assert(!v->intr.irq_window); /* masked by TPR, not by the guest state: no window */
 	vcpu_queue_interrupt(v, 0x50);
 	ck_assert_int_eq(intr_highest_deliverable(v), 0x50);
-	v->intr.tpr = 0;
+	unit_set_cr8(v, 0);
 	ck_assert_int_eq(intr_highest_deliverable(v), 0x50);
 }
 END_TEST
@@ -168,10 +185,10 @@ START_TEST(test_hlt_parks_until_interrupt)
 	ck_assert_uint_eq(v->state, VCPU_STATE_HALTED);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), 0x1001);
 	/* A masked-by-TPR interrupt does not wake it. */
-	v->intr.tpr = 0xf;
+	unit_set_cr8(v, 0xf);
 	vcpu_queue_interrupt(v, 0x30);
 	ck_assert_uint_eq(v->state, VCPU_STATE_HALTED);
-	v->intr.tpr = 0;
+	unit_set_cr8(v, 0);
 	vcpu_queue_interrupt(v, 0x31);
 	ck_assert_uint_eq(v->state, VCPU_STATE_RUNNABLE);
 	vcpu_pre_entry(v);
@@ -248,11 +265,13 @@ START_TEST(test_reset_clears)
 {
 	vcpu_queue_interrupt(v, 0x40);
 	vcpu_queue_nmi(v);
-	v->intr.tpr = 3;
-	intr_reset(v);
+	unit_set_cr8(v, 3);
+	/* INIT (SDM 10.4.7.3): nothing pending, the TPR 0, the vCPU waits for SIPI. */
+	vm_mgr_vcpu_init_signal(v);
+	ck_assert_uint_eq(v->state, VCPU_STATE_INIT);
 	ck_assert_int_eq(intr_highest_deliverable(v), -1);
 	ck_assert(!intr_can_wake(v));
-	ck_assert_uint_eq(v->intr.tpr, 0);
+	ck_assert_uint_eq(vlapic_cr8_read(&v->lapic), 0);
 }
 END_TEST
 

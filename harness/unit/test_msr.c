@@ -2,6 +2,7 @@
 /* The MSR bitmap layout, every emulated MSR, reserved bits, unknown MSRs. */
 #include <string.h>
 #include "unit.h"
+#include "vm_irq.h"
 #include "err.h"
 #include "cr.h"
 #include "exit_dispatch.h"
@@ -138,8 +139,20 @@ START_TEST(test_tsc)
 	vcpu_handle_exit(v, &ex);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RIP), 0x1005);
 	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_RAX), 5);
-	/* TSC deadline is stored. */
+	/* IA32_TSC_DEADLINE is the vLAPIC's: ignored, reading 0, unless its
+	 * timer is in TSC-deadline mode (SDM 10.5.4.1). */
+	ck_assert_int_eq(outcome(msr_write(v, MSR_IA32_TSC_DEADLINE, 0x1234, &gf)), NO_FAULT);
+	ck_assert_uint_eq(rd(MSR_IA32_TSC_DEADLINE), 0);
+	struct vlapic_result res;
+	vlapic_mmio_write(&v->lapic, VLAPIC_LVT_TIMER, (VLAPIC_TIMER_TSC_DEADLINE << VLAPIC_TIMER_MODE_SHIFT) | 0x40,
+			  0, &res);
 	wr_ok(MSR_IA32_TSC_DEADLINE, 0xffffffffffffffffull);
+	ck_assert_uint_eq(vlapic_next_deadline(&v->lapic), 0xffffffffffffffffull);
+	uint64_t dl = vcpu_guest_tsc(v) + 0x5000;
+	wr_ok(MSR_IA32_TSC_DEADLINE, dl);
+	/* The next entry arms it: timer_deadline is the contract with the platform (vcpu.h). */
+	vcpu_timers_advance(v);
+	ck_assert_uint_eq(v->timer_deadline, dl);
 }
 END_TEST
 

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 #include "unit.h"
+#include "lapic_util.h"
 #include "exit_dispatch.h"
 #include "intr.h"
 #include "ioreq.h"
@@ -228,7 +229,7 @@ START_TEST(test_sti_cpuid_unshields_next_instruction)
 {
 	/* Before CPUID the shadow holds the interrupt back... */
 	guest(RFL_BASE, INTR_STATE_STI, 0);
-	ck_assert_int_eq(vcpu_queue_interrupt(v, 0x30), 0);
+	ck_assert_int_eq(unit_queue_interrupt(v, 0x30), 0);
 	vcpu_pre_entry(v);
 	ck_assert(!v->event.valid);
 	ck_assert(v->intr.irq_window);
@@ -246,7 +247,7 @@ END_TEST
 START_TEST(test_trap_goes_before_interrupts)
 {
 	guest(RFL_BASE | X86_RFLAGS_TF, 0, 0);
-	ck_assert_int_eq(vcpu_queue_interrupt(v, 0x30), 0);
+	ck_assert_int_eq(unit_queue_interrupt(v, 0x30), 0);
 	vcpu_queue_nmi(v);
 	struct exit_record ex = rec(EXIT_REASON_CPUID, 0, 2);
 	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
@@ -274,7 +275,7 @@ START_TEST(test_hlt_trap_then_wakeup)
 	guest(RFL_BASE | X86_RFLAGS_TF, 0, 0);
 	struct exit_record ex = rec(EXIT_REASON_HLT, 0, 1);
 	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_HALT);
-	ck_assert_int_eq(vcpu_queue_interrupt(v, 0x40), 0);
+	ck_assert_int_eq(unit_queue_interrupt(v, 0x40), 0);
 	ck_assert_uint_eq(v->state, VCPU_STATE_RUNNABLE);
 	vcpu_pre_entry(v);
 	ck_assert(!v->event.valid);

@@ -430,8 +430,26 @@ START_TEST(test_hostile_async_records)
 	b[1] = 1;
 	pos = 0;
 	ck_assert_int_eq(trace_bin_next(b, n, &pos, &r), -TERN_EINVAL);
-	n = trace_bin_complete(b, sizeof(b), 0, 0, 1, 2);
-	b[0] = TRACE_BIN_TIMER; /* reserved for issue 12: not yet a record */
+	/* A timer expiry: u16 vm, vcpu, pcpu, reserved 0, u64 host TSC. */
+	n = trace_bin_timer(b, sizeof(b), 2, 1, 3, 0x123456789ull);
+	ck_assert_uint_eq(n, TRACE_BIN_REC_HDR + TRACE_BIN_TIMER_LEN);
+	pos = 0;
+	ck_assert_int_eq(trace_bin_next(b, n, &pos, &r), 0);
+	ck_assert_uint_eq(r.type, TRACE_BIN_TIMER);
+	ck_assert_uint_eq(r.vm_id, 2);
+	ck_assert_uint_eq(r.vcpu, 1);
+	ck_assert_uint_eq(r.pcpu, 3);
+	ck_assert_uint_eq(r.value, 0x123456789ull);
+	ck_assert_uint_eq(trace_bin_timer(b, 4, 2, 1, 3, 0), 0); /* no room */
+	b[TRACE_BIN_REC_HDR + 6] = 1; /* the reserved u16 */
+	pos = 0;
+	ck_assert_int_eq(trace_bin_next(b, n, &pos, &r), -TERN_EINVAL);
+	b[TRACE_BIN_REC_HDR + 6] = 0;
+	b[1] = 1; /* an index */
+	pos = 0;
+	ck_assert_int_eq(trace_bin_next(b, n, &pos, &r), -TERN_EINVAL);
+	b[0] = TRACE_BIN_TYPE_MAX; /* past the last type */
+	b[1] = 0;
 	pos = 0;
 	ck_assert_int_eq(trace_bin_next(b, n, &pos, &r), -TERN_EINVAL);
 	struct trace_bin_vm vm = { .flags = TRACE_BIN_VM_CREATED, .vcpus = 1, .name = "v" };

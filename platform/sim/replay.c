@@ -376,6 +376,38 @@ static void apply_complete(struct replay *r, struct cmp *c, const struct trace_a
 }
 
 /*
+ * The platform's timer for a vCPU expired (asynchronous record `timer`):
+ * the simulator's clock is the expiry's host TSC from now on, and the
+ * replay does what the platform does then, from the vCPU's own pCPU:
+ * VCPU_REQ_TIMER on it (core/vcpu.h: timer_deadline). That request is the
+ * record itself: it is not logged as one of core's.
+ */
+static void apply_timer(struct replay *r, struct cmp *c, const struct trace_async *a)
+{
+	struct vm *vm = live_vm(r->hv, a->vm);
+	if (!vm || a->vcpu >= vm->config.vcpu_count) {
+		mismatch(c, "vcpu", "VM %u has no vCPU %u", a->vm, a->vcpu);
+		return;
+	}
+	struct vcpu *v = &vm->vcpus[a->vcpu];
+	if (v->pcpu != a->pcpu) {
+		mismatch(c, "pcpu", "expected %u, actual %u (the timer is its owner's)", a->pcpu, v->pcpu);
+		return;
+	}
+	sim.host_tsc = a->value;
+	void (*req)(const struct vcpu *, uint32_t) = sim.request_hook;
+	void (*kick)(uint16_t) = sim.kick_hook;
+	uint16_t cpu = sim.this_cpu;
+	sim.request_hook = NULL;
+	sim.kick_hook = NULL;
+	sim.this_cpu = v->pcpu;
+	vcpu_make_request(v, VCPU_REQ_TIMER);
+	sim.this_cpu = cpu;
+	sim.request_hook = req;
+	sim.kick_hook = kick;
+}
+
+/*
  * The Service VM exit after completions (HC_NOTIFY_REQUEST_FINISH) reads
  * the slots: what it read on the recording platform must be what the
  * device model wrote, byte for byte (before the exit's reads are put in RAM).
@@ -421,6 +453,8 @@ static void async_after(struct replay *r, unsigned done, struct cmp *last)
 			continue; /* the platform's start-up is not replayed */
 		if (ar->kind == TRACE_ASYNC_COMPLETE) {
 			apply_complete(r, &c, ar);
+		} else if (ar->kind == TRACE_ASYNC_TIMER) {
+			apply_timer(r, &c, ar);
 		} else if (ar->kind == TRACE_ASYNC_VM) {
 			check_vm_record(r, &c, ar);
 		} else if (r->check[ar->kind]) {

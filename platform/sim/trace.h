@@ -85,7 +85,8 @@ enum trace_async_kind {
 	TRACE_ASYNC_KICK,
 	TRACE_ASYNC_COMPLETE,
 	TRACE_ASYNC_VM,
-	/* TRACE_ASYNC_TIMER (issue 12) comes next; the binary type is reserved. */
+	/* The platform's timer for a vCPU expired at host TSC `value`: applied (like COMPLETE). */
+	TRACE_ASYNC_TIMER,
 	TRACE_ASYNC_KINDS,
 };
 
@@ -94,11 +95,12 @@ struct trace_async {
 	unsigned after;                   /* entries before it (it follows entry after-1) */
 	uint8_t kind;
 	uint16_t vm, vcpu;                /* REQUEST, COMPLETE: the target; VM: its id */
-	uint16_t pcpu;                    /* REQUEST: the requester's pCPU; KICK: the kicked one */
+	uint16_t pcpu;                    /* REQUEST: the requester's pCPU; KICK: the kicked one;
+					   * TIMER: the vCPU's (its owner's) */
 	uint16_t from;                    /* KICK: the kicking pCPU */
 	uint32_t bits;                    /* REQUEST: VCPU_REQ_* */
 	uint32_t state;                   /* COMPLETE: the slot's state the device model wrote */
-	uint64_t value;                   /* COMPLETE: the slot's value */
+	uint64_t value;                   /* COMPLETE: the slot's value; TIMER: the host TSC */
 	unsigned vm_index;                /* VM: index in trace.vms */
 };
 
@@ -112,8 +114,7 @@ struct trace_vm {
 };
 
 #define TRACE_MAX_ASYNC 1000000
-#define TRACE_REQ_KNOWN (VCPU_REQ_IOREQ_DONE | VCPU_REQ_FLUSH_EPT | VCPU_REQ_SYNC | VCPU_REQ_WAKE | \
-			 VCPU_REQ_FLUSH_VPID | VCPU_REQ_UPCALL)
+#define TRACE_REQ_KNOWN VCPU_REQ_ALL
 
 /* The host CPU the trace was recorded on (policy building reads it). */
 struct trace_cpuid {

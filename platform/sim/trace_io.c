@@ -157,13 +157,14 @@ static int load(const char *name, const uint8_t *buf, size_t len, struct trace *
 			continue;
 		}
 		if (r->type == TRACE_BIN_REQUEST || r->type == TRACE_BIN_KICK ||
-		    r->type == TRACE_BIN_COMPLETE) {
+		    r->type == TRACE_BIN_COMPLETE || r->type == TRACE_BIN_TIMER) {
 			if (e && !e->sched && !e->have_expect) {
 				ret = bin_fail(err, errlen, name, at, "asynchronous record inside an exit");
 				break;
 			}
 			uint8_t kind = r->type == TRACE_BIN_REQUEST ? TRACE_ASYNC_REQUEST :
-				       r->type == TRACE_BIN_KICK ? TRACE_ASYNC_KICK : TRACE_ASYNC_COMPLETE;
+				       r->type == TRACE_BIN_KICK ? TRACE_ASYNC_KICK :
+				       r->type == TRACE_BIN_TIMER ? TRACE_ASYNC_TIMER : TRACE_ASYNC_COMPLETE;
 			const struct trace_vm *tv = trace_find_vm(t, r->vm_id);
 			if (kind != TRACE_ASYNC_KICK && (!tv || r->vcpu >= tv->cfg.vcpu_count)) {
 				ret = bin_fail(err, errlen, name, at, "%s for vCPU %u of VM %u, which does "
@@ -396,6 +397,10 @@ static void text_async(FILE *f, const struct trace *t, const struct trace_async 
 		fprintf(f, "complete vm=%u vcpu=%u state=%u value=0x%llx\n", a->vm, a->vcpu, a->state,
 			(unsigned long long)a->value);
 		break;
+	case TRACE_ASYNC_TIMER:
+		fprintf(f, "timer vm=%u vcpu=%u pcpu=%u tsc=0x%llx\n", a->vm, a->vcpu, a->pcpu,
+			(unsigned long long)a->value);
+		break;
 	default:
 		text_vm(f, &t->vms[a->vm_index], true);
 		break;
@@ -543,6 +548,8 @@ static int bin_async(FILE *f, uint8_t *buf, size_t cap, const struct trace *t,
 		return emit(f, buf, trace_bin_kick(buf, cap, a->pcpu, a->from));
 	case TRACE_ASYNC_COMPLETE:
 		return emit(f, buf, trace_bin_complete(buf, cap, a->vm, a->vcpu, a->state, a->value));
+	case TRACE_ASYNC_TIMER:
+		return emit(f, buf, trace_bin_timer(buf, cap, a->vm, a->vcpu, a->pcpu, a->value));
 	default:
 		return bin_vm(f, buf, cap, &t->vms[a->vm_index]);
 	}

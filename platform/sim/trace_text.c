@@ -215,7 +215,7 @@ static int seg_field(const char *key, int *seg, const char **field)
 }
 
 static const char *const req_names[] = { "ioreq_done", "flush_ept", "sync", "wake", "flush_vpid",
-					  "upcall" };
+					  "upcall", "event", "nmi", "init", "sipi", "timer" };
 #define REQ_NAMES (sizeof(req_names) / sizeof(req_names[0]))
 
 void trace_format_req(uint32_t bits, char *buf, size_t len)
@@ -235,7 +235,7 @@ const char *trace_async_name(uint8_t kind)
 {
 	static const char *const names[TRACE_ASYNC_KINDS] = {
 		[TRACE_ASYNC_REQUEST] = "request", [TRACE_ASYNC_KICK] = "kick",
-		[TRACE_ASYNC_COMPLETE] = "complete", [TRACE_ASYNC_VM] = "vm",
+		[TRACE_ASYNC_COMPLETE] = "complete", [TRACE_ASYNC_VM] = "vm", [TRACE_ASYNC_TIMER] = "timer",
 	};
 	return kind < TRACE_ASYNC_KINDS && names[kind] ? names[kind] : "?";
 }
@@ -414,8 +414,12 @@ static int parse_async(struct parser *p, struct token *tok, unsigned n, uint8_t 
 			}
 			if (a->bits == 0 || (a->bits & ~(uint32_t)TRACE_REQ_KNOWN))
 				return fail(p, "request bits 0x%x: not a set of known requests (ioreq_done, "
-					    "flush_ept, sync, wake, flush_vpid, upcall)", a->bits);
+					    "flush_ept, sync, wake, flush_vpid, upcall, event, nmi, init, sipi, timer)", a->bits);
 			have_bits = true;
+		} else if (!strcmp(k, "tsc") && kind == TRACE_ASYNC_TIMER) {
+			if (parse_u64(p, &tok[i], UINT64_MAX, &a->value))
+				return -1;
+			have_state = true; /* the expiry's time: required like complete's state */
 		} else if (!strcmp(k, "value") && kind == TRACE_ASYNC_COMPLETE) {
 			if (parse_u64(p, &tok[i], UINT64_MAX, &a->value))
 				return -1;
@@ -439,6 +443,8 @@ static int parse_async(struct parser *p, struct token *tok, unsigned n, uint8_t 
 		return fail(p, "'request' needs bits=");
 	if (kind == TRACE_ASYNC_COMPLETE && !have_state)
 		return fail(p, "'complete' needs state= (the slot's state the device model wrote)");
+	if (kind == TRACE_ASYNC_TIMER && (!have_state || !have_pcpu))
+		return fail(p, "'timer' needs pcpu= and tsc= (the host TSC at the expiry)");
 	return check_vcpu(p, a->vm, a->vcpu, true);
 }
 
@@ -903,6 +909,8 @@ static int parse_line(struct parser *p, char *line)
 		return parse_async(p, tok, n, TRACE_ASYNC_KICK);
 	if (!strcmp(kw, "complete"))
 		return parse_async(p, tok, n, TRACE_ASYNC_COMPLETE);
+	if (!strcmp(kw, "timer"))
+		return parse_async(p, tok, n, TRACE_ASYNC_TIMER);
 	return fail(p, "unknown keyword '%s'", kw);
 }
 
