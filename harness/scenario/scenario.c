@@ -175,27 +175,41 @@ int scn_io_begin(struct scn *s, bool in, uint16_t port, unsigned size, uint32_t 
 	return 0;
 }
 
-int scn_mmio_begin(struct scn *s, bool write, uint64_t gpa, unsigned size, uint32_t value)
+int scn_insn_begin(struct scn *s, const uint8_t *insn, unsigned len, bool write, uint64_t gpa)
 {
-	uint8_t insn[3] = { OPSIZE_PREFIX, 0, MODRM_EAX_EBX };
-	insn[1] = (uint8_t)((write ? 0x88 : 0x8a) | (size > 1 ? 1 : 0));
-	unsigned len = size == 2 ? place(s, insn, 3) : place(s, insn + 1, 2);
-	struct sim_vcpu_hw *hw = sim_vcpu_hw(s->u);
-	hw->regs[VCPU_RBX] = gpa;
-	if (write)
-		hw->regs[VCPU_RAX] = value;
+	if (len == 0 || len > SCN_INSN_MAX)
+		return -1;
+	unsigned n = place(s, insn, len);
 	struct exit_record ex;
 	memset(&ex, 0, sizeof(ex));
 	ex.reason = EXIT_REASON_EPT_VIOLATION;
 	ex.qualification = (write ? EPT_QUAL_WRITE : EPT_QUAL_READ) | EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_XLATE;
 	ex.guest_physical = gpa;
-	ex.guest_linear = gpa;
-	ex.instr_len = len;
+	ex.guest_linear = gpa;     /* flat segments, no paging: linear = physical */
+	ex.instr_len = n;
 	if (!s->u->in_guest)
 		return -1;
 	(void)sim_vcpu_exit(s->u, &ex);
-	s->rip += len;
+	s->rip += n;
 	return 0;
+}
+
+int scn_insn(struct scn *s, const uint8_t *insn, unsigned len, bool write, uint64_t gpa)
+{
+	if (scn_insn_begin(s, insn, len, write, gpa))
+		return -1;
+	return scn_io_finish(s, SCN_TIMEOUT_MS);
+}
+
+int scn_mmio_begin(struct scn *s, bool write, uint64_t gpa, unsigned size, uint32_t value)
+{
+	uint8_t insn[3] = { OPSIZE_PREFIX, 0, MODRM_EAX_EBX };
+	insn[1] = (uint8_t)((write ? 0x88 : 0x8a) | (size > 1 ? 1 : 0));
+	struct sim_vcpu_hw *hw = sim_vcpu_hw(s->u);
+	hw->regs[VCPU_RBX] = gpa;
+	if (write)
+		hw->regs[VCPU_RAX] = value;
+	return size == 2 ? scn_insn_begin(s, insn, 3, write, gpa) : scn_insn_begin(s, insn + 1, 2, write, gpa);
 }
 
 int scn_mmio_load(struct scn *s, uint64_t gpa, unsigned size, uint32_t *eax)
@@ -264,6 +278,24 @@ void scn_cfg_write(struct scn *s, unsigned dev, unsigned func, unsigned reg, uns
 {
 	if (scn_out(s, PCI_CONFIG_ADDRESS, 4, cfg_address(dev, func, reg)) == 0)
 		(void)scn_out(s, (uint16_t)(PCI_CONFIG_DATA + (reg & 3u)), size, value);
+}
+
+const struct sim_live_hcall *scn_last_hcall(const struct scn *s, uint64_t id)
+{
+	for (unsigned i = s->live.nlog; i-- > 0 && s->live.nlog - i <= SIM_LIVE_MAX_LOG;) {
+		const struct sim_live_hcall *h = &s->live.log[i % SIM_LIVE_MAX_LOG];
+		if (h->id == id)
+			return h;
+	}
+	return NULL;
+}
+
+unsigned scn_count_hcalls(const struct scn *s, uint64_t id)
+{
+	unsigned n = 0;
+	for (unsigned i = s->live.nlog; i-- > 0 && s->live.nlog - i <= SIM_LIVE_MAX_LOG;)
+		n += s->live.log[i % SIM_LIVE_MAX_LOG].id == id;
+	return n;
 }
 
 /* ---- a device model of the test's own ------------------------------------------------ */

@@ -71,6 +71,17 @@ int scn_io_finish(struct scn *s, int timeout_ms);
  * guest's RAM at RIP.
  */
 int scn_mmio_begin(struct scn *s, bool write, uint64_t gpa, unsigned size, uint32_t value);
+/*
+ * Any instruction (len bytes, at most SCN_INSN_MAX) whose first access to
+ * memory without RAM is a read or write at gpa: placed at RIP, the EPT
+ * violation raised with the registers the test put in sim_vcpu_hw(s->u)
+ * (GLA = gpa: flat segments, no paging). Core decodes and emulates it,
+ * making as many requests as it needs; scn_insn waits (scn_io_finish)
+ * until the vCPU runs again after it: 0, or -1 on timeout.
+ */
+#define SCN_INSN_MAX 15u
+int scn_insn_begin(struct scn *s, const uint8_t *insn, unsigned len, bool write, uint64_t gpa);
+int scn_insn(struct scn *s, const uint8_t *insn, unsigned len, bool write, uint64_t gpa);
 /* Load/store and wait (scn_io_finish): 0, with *eax after a load. */
 int scn_mmio_load(struct scn *s, uint64_t gpa, unsigned size, uint32_t *eax);
 int scn_mmio_store(struct scn *s, uint64_t gpa, unsigned size, uint32_t value);
@@ -81,6 +92,10 @@ void scn_cfg_write(struct scn *s, unsigned dev, unsigned func, unsigned reg, uns
 
 /* A hypercall of the Service VM (management: pause, destroy, ...): RAX. */
 int64_t scn_hypercall(struct scn *s, uint64_t id, uint64_t p1, uint64_t p2);
+/* The hypercall the live mode's server made last with this id (its log), or NULL. */
+const struct sim_live_hcall *scn_last_hcall(const struct scn *s, uint64_t id);
+/* How many of the hypercalls still in the log have this id. */
+unsigned scn_count_hcalls(const struct scn *s, uint64_t id);
 
 
 /*

@@ -35,15 +35,9 @@ static uint32_t slot_u32(unsigned off)
 	return v;
 }
 
-/* The hypercall the server made last with this id, or NULL. */
 static const struct sim_live_hcall *last_hcall(uint64_t id)
 {
-	for (unsigned i = S.live.nlog; i-- > 0 && S.live.nlog - i <= SIM_LIVE_MAX_LOG;) {
-		const struct sim_live_hcall *h = &S.live.log[i % SIM_LIVE_MAX_LOG];
-		if (h->id == id)
-			return h;
-	}
-	return NULL;
+	return scn_last_hcall(&S, id);
 }
 
 START_TEST(sigkill_mid_request_then_restart_pause_destroy)

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Scenarios, MMIO to a live tern-dm: the guest of a User VM (played by
+ * harness/scenario) uses the PCI test device's memory BAR (dm/pci_testdev.h:
+ * 256 scratch bytes at offset 0, the ID register at 0x108) through core's
+ * MMIO requests (docs/mmio.md). Loads and stores of 1, 2 and 4 bytes, MOVS
+ * between the device and RAM both ways, a REP that makes a request per
+ * element with the VM paused between two of them, split accesses (RAM into
+ * the BAR; core's test device into the BAR), ADD and XCHG to the device.
+ * Every test runs in notification mode (_i = 0) and polling mode (_i = 1).
+ * Asserted: the guest's registers and RFLAGS, its RAM, what it reads back
+ * from the device, and how many requests tern-dm says it served (none made
+ * twice).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include "unit.h"
+#include "scenario.h"
+#include "sim.h"
+#include "hypercall.h"
+#include "ioreq.h"
+#include "vcpu.h"
+#include "vm_mgr.h"
+#include "testdev.h"
+#include "../../dm/pci.h"
+
+/*
+ * tern-dm's test device (dm/pci_testdev.h, not included: core/testdev.h,
+ * which vm.h brings, uses the same TESTDEV_ names for core's device).
+ */
+#define DM_TD_BAR_MEM 1u
+#define DM_TD_BAR_MSIX 2u
+#define DM_TD_REG_ID 0x108u
+#define DM_TD_REG_VECTORS 0x10cu
+#define DM_TD_ID 0x4e524554u
+#define DM_TD_DEFAULT_VECTORS 4u
+#define CORE_TESTDEV_GPA TESTDEV_GPA
+#define CORE_TESTDEV_SIZE TESTDEV_SIZE
+
+#define SLOT 3u
+#define RAM_SIZE (2u << 20)
+#define RAM_BUF 0x8000u           /* guest RAM the MOVS tests use */
+#define RFLAGS_FIXED 0x2u
+#define RFLAGS_SF (1u << 7)
+#define RFLAGS_ZF (1u << 6)
+#define RFLAGS_OF (1u << 11)
+#define RFLAGS_CF (1u << 0)
+#define BAR_MEM_FLAGS 0xfu
+
+static const char *const devs[] = { "-m", "2M", "-s", "3,pci-testdev", NULL };
+static struct scn S;
+
+static void start(bool polling)
+{
+	ck_assert_int_eq(scn_start(&S, "uvm", devs, polling), 0);
+}
+
+/* Stop tern-dm; it must have served exactly n requests and rejected none. */
+static void stop_served(unsigned n)
+{
+	char line[64];
+	unsigned upcalls = S.live.upcalls;
+	scn_stop(&S);
+	ck_assert(WIFEXITED(S.dm.status) && WEXITSTATUS(S.dm.status) == 0);
+	snprintf(line, sizeof(line), "served %u requests, rejected 0", n);
+	ck_assert_msg(child_out_has(&S.dm, line), "want '%s', tern-dm said:\n%s", line, S.dm.out);
+	/* Notification mode raises the upcall for each request; polling mode never. */
+	if (S.polling)
+		ck_assert_uint_eq(upcalls, 0);
+	else
+		ck_assert_uint_ge(upcalls, n);
+}
+
+static uint64_t reg(unsigned r)
+{
+	return sim_vcpu_hw(S.u)->regs[r];
+}
+
+static void set_reg(unsigned r, uint64_t v)
+{
+	sim_vcpu_hw(S.u)->regs[r] = v;
+}
+
+static uint8_t *ram(uint64_t gpa, uint64_t len)
+{
+	uint8_t *p = sim_live_guest(&S.live, S.vm, gpa, len);
+	ck_assert_ptr_nonnull(p);
+	return p;
+}
+
+/* The test device's memory BAR idx as the guest reads it (one PCI-config request). */
+static uint32_t mem_bar(unsigned idx)
+{
+	uint32_t bar = scn_cfg_read(&S, SLOT, 0, PCIR_BAR0 + 4 * idx, 4);
+	ck_assert_uint_eq(bar & PCIM_BAR_IO, 0);
+	return bar & ~BAR_MEM_FLAGS;
+}
+
+static uint32_t load(uint64_t gpa, unsigned size)
+{
+	uint32_t v = 0;
+	ck_assert_int_eq(scn_mmio_load(&S, gpa, size, &v), 0);
+	return v;
+}
+
+static void store(uint64_t gpa, unsigned size, uint32_t v)
+{
+	ck_assert_int_eq(scn_mmio_store(&S, gpa, size, v), 0);
+}
+
+static void insn(const char *bytes, unsigned len, bool write, uint64_t gpa)
+{
+	ck_assert_int_eq(scn_insn(&S, (const uint8_t *)bytes, len, write, gpa), 0);
+}
+
+START_TEST(loads_and_stores_each_size)
+{
+	start(_i);
+	uint32_t base = mem_bar(DM_TD_BAR_MEM);
+	/* tern-dm's window lies above core's test device (dm/pci.h, docs/testdev.md). */
+	ck_assert_uint_eq(base, DM_PCI_MEM_BASE);
+	ck_assert(base >= CORE_TESTDEV_GPA + CORE_TESTDEV_SIZE);
+	store(base, 4, 0x11223344u);
+	ck_assert_uint_eq(load(base, 4), 0x11223344u);
+	/* A byte or word load writes AL/AX and keeps the rest of EAX (SDM Vol. 2A, MOV). */
+	set_reg(VCPU_RAX, 0xaabbccddu);
+	ck_assert_uint_eq(load(base + 1, 1), 0xaabbcc33u);
+	ck_assert_uint_eq(load(base + 2, 2), 0xaabb1122u);
+	store(base + 3, 1, 0x99u);
+	store(base + 0x11, 2, 0xbeefu);      /* unaligned: one 2-byte request */
+	ck_assert_uint_eq(load(base, 4), 0x99223344u);
+	ck_assert_uint_eq(load(base + 0x10, 4), 0x00beef00u);
+	ck_assert_uint_eq(load(base + DM_TD_REG_ID, 4), DM_TD_ID);
+	ck_assert_uint_eq(load(base + DM_TD_REG_VECTORS, 4), DM_TD_DEFAULT_VECTORS);
+	/* Core's test device still answers at its own place, without a request. */
+	ck_assert_uint_eq(load(CORE_TESTDEV_GPA, 4), TESTDEV_ID_VALUE);
+	ck_assert_int_eq(S.vm->state, VM_STATE_RUNNING);
+	stop_served(1 + 10);
+}
+END_TEST
+
+START_TEST(movs_between_device_and_ram)
+{
+	start(_i);
+	uint32_t base = mem_bar(DM_TD_BAR_MEM);
+	for (unsigned i = 0; i < 4; i++)
+		store(base + 4 * i, 4, 0x03020100u + 0x04040404u * i);
+	/* rep movsd, device -> RAM: four reads, the bytes land in RAM. */
+	uint8_t *dst = ram(RAM_BUF, 16);
+	memset(dst, 0xee, 16);
+	set_reg(VCPU_RSI, base);
+	set_reg(VCPU_RDI, RAM_BUF);
+	set_reg(VCPU_RCX, 4);
+	insn("\xf3\xa5", 2, false, base);
+	for (unsigned i = 0; i < 16; i++)
+		ck_assert_uint_eq(dst[i], i);
+	ck_assert_uint_eq(reg(VCPU_RCX), 0);
+	ck_assert_uint_eq(reg(VCPU_RSI), base + 16);
+	ck_assert_uint_eq(reg(VCPU_RDI), RAM_BUF + 16);
+	/* movsb (no REP), RAM -> device. */
+	*ram(RAM_BUF + 0x100, 1) = 0x5a;
+	set_reg(VCPU_RSI, RAM_BUF + 0x100);
+	set_reg(VCPU_RDI, base + 0x20);
+	insn("\xa4", 1, true, base + 0x20);
+	ck_assert_uint_eq(reg(VCPU_RSI), RAM_BUF + 0x101);
+	ck_assert_uint_eq(reg(VCPU_RDI), base + 0x21);
+	/* rep movsw, RAM -> device: eight writes. */
+	uint8_t *src = ram(RAM_BUF + 0x200, 16);
+	for (unsigned i = 0; i < 16; i++)
+		src[i] = (uint8_t)(0xa0 + i);
+	set_reg(VCPU_RSI, RAM_BUF + 0x200);
+	set_reg(VCPU_RDI, base + 0x40);
+	set_reg(VCPU_RCX, 8);
+	insn("\x66\xf3\xa5", 3, true, base + 0x40);
+	ck_assert_uint_eq(reg(VCPU_RCX), 0);
+	ck_assert_uint_eq(reg(VCPU_RDI), base + 0x50);
+	ck_assert_uint_eq(load(base + 0x20, 1) & 0xff, 0x5a);
+	ck_assert_uint_eq(load(base + 0x40, 4), 0xa3a2a1a0u);
+	ck_assert_uint_eq(load(base + 0x4c, 4), 0xafaeadacu);
+	/* 1 config read, 4 stores, 4 + 1 + 8 string elements, 3 loads. */
+	stop_served(1 + 4 + 13 + 3);
+}
+END_TEST
+
+static bool rcx_at_most(struct sim_live *l, void *arg)
+{
+	(void)l;
+	return vcpu_get_reg(S.u, VCPU_RCX) <= *(uint64_t *)arg;
+}
+
+static bool never(struct sim_live *l, void *arg)
+{
+	(void)l;
+	(void)arg;
+	return false;
+}
+
+/*
+ * rep movsb of 16 bytes, RAM -> device: one request per element, RCX/RSI/RDI
+ * committed per element (docs/mmio.md). The VM is paused once a few are done:
+ * no further access, the instruction stays where it is; resumed, it finishes
+ * with every byte written once.
+ */
+START_TEST(rep_over_several_requests_paused_between)
+{
+	start(_i);
+	uint32_t base = mem_bar(DM_TD_BAR_MEM);
+	uint8_t *src = ram(RAM_BUF, 16);
+	for (unsigned i = 0; i < 16; i++)
+		src[i] = (uint8_t)(0x10 + i);
+	set_reg(VCPU_RSI, RAM_BUF);
+	set_reg(VCPU_RDI, base);
+	set_reg(VCPU_RCX, 16);
+	uint64_t rip = reg(VCPU_RIP);
+	ck_assert_int_eq(scn_insn_begin(&S, (const uint8_t *)"\xf3\xa4", 2, true, base), 0);
+	uint64_t mark = 13;
+	ck_assert_int_eq(sim_live_run(&S.live, rcx_at_most, &mark, SCN_TIMEOUT_MS, S.polling), 0);
+	ck_assert(!S.u->in_guest);
+	ck_assert_int_eq(scn_hypercall(&S, HC_PAUSE_VM, S.vm->id, 0), 0);
+	ck_assert_int_eq(S.vm->state, VM_STATE_PAUSED);
+	/* Let tern-dm complete what was in flight, then watch: nothing moves. */
+	(void)sim_live_run(&S.live, never, NULL, 200, S.polling);
+	uint64_t rcx = vcpu_get_reg(S.u, VCPU_RCX);
+	ck_assert_uint_gt(rcx, 0);
+	ck_assert_uint_le(rcx, 13);
+	(void)sim_live_run(&S.live, never, NULL, 200, S.polling);
+	ck_assert_uint_eq(vcpu_get_reg(S.u, VCPU_RCX), rcx);
+	ck_assert_uint_eq(vcpu_get_reg(S.u, VCPU_RDI), base + 16 - rcx);
+	ck_assert(!S.u->in_guest);
+	uint32_t state;
+	memcpy(&state, sim_live_page(&S.live, S.vm) + IOREQ_OFF_STATE, 4);
+	ck_assert_uint_ne(state, IOREQ_PENDING);
+	ck_assert_uint_eq(reg(VCPU_RIP), rip);  /* the CPU never left the instruction */
+	ck_assert_int_eq(vm_mgr_check(S.vm), 0);
+	/* Resumed: the rest goes out and the instruction completes. */
+	ck_assert_int_eq(scn_hypercall(&S, HC_TERN_RESUME_VM, S.vm->id, 0), 0);
+	ck_assert_int_eq(scn_io_finish(&S, SCN_TIMEOUT_MS), 0);
+	ck_assert_uint_eq(reg(VCPU_RCX), 0);
+	ck_assert_uint_eq(reg(VCPU_RSI), RAM_BUF + 16);
+	ck_assert_uint_eq(reg(VCPU_RDI), base + 16);
+	ck_assert_uint_eq(load(base, 4), 0x13121110u);
+	ck_assert_uint_eq(load(base + 4, 4), 0x17161514u);
+	ck_assert_uint_eq(load(base + 8, 4), 0x1b1a1918u);
+	ck_assert_uint_eq(load(base + 12, 4), 0x1f1e1d1cu);
+	stop_served(1 + 16 + 4);
+}
+END_TEST
+
+/*
+ * Split accesses, made piece by piece (docs/mmio.md): the BAR moved right
+ * after the end of RAM, a load across the two; the BAR moved right after
+ * core's test device, a store and a load across the two ranges.
+ */
+START_TEST(split_accesses)
+{
+	start(_i);
+	scn_cfg_write(&S, SLOT, 0, PCIR_BAR0 + 4 * DM_TD_BAR_MEM, 4, RAM_SIZE);
+	ck_assert_uint_eq(mem_bar(DM_TD_BAR_MEM), RAM_SIZE);
+	store(RAM_SIZE, 4, 0xddccbbaau);
+	uint8_t *tail = ram(RAM_SIZE - 2, 2);
+	tail[0] = 0x11;
+	tail[1] = 0x22;
+	/* mov eax,[ebx]: two bytes of RAM, then one 2-byte request. */
+	set_reg(VCPU_RBX, RAM_SIZE - 2);
+	insn("\x8b\x03", 2, false, RAM_SIZE);
+	ck_assert_uint_eq(reg(VCPU_RAX), 0xbbaa2211u);
+	/* mov [ebx],eax back across: RAM gets the low half, the device the high. */
+	set_reg(VCPU_RAX, 0x87654321u);
+	insn("\x89\x03", 2, true, RAM_SIZE);
+	ck_assert_uint_eq(tail[0], 0x21);
+	ck_assert_uint_eq(tail[1], 0x43);
+	ck_assert_uint_eq(load(RAM_SIZE, 4), 0xddcc8765u);
+
+	/* Core's test device, then the BAR. */
+	uint64_t next = CORE_TESTDEV_GPA + CORE_TESTDEV_SIZE;
+	scn_cfg_write(&S, SLOT, 0, PCIR_BAR0 + 4 * DM_TD_BAR_MEM, 4, (uint32_t)next);
+	ck_assert_uint_eq(mem_bar(DM_TD_BAR_MEM), next);
+	set_reg(VCPU_RAX, 0x0badf00du);
+	set_reg(VCPU_RBX, next - 2);
+	insn("\x89\x03", 2, true, next - 2);
+	ck_assert_uint_eq(load(next - 2, 2) & 0xffff, 0xf00d);   /* core's scratch, no request */
+	ck_assert_uint_eq(load(next, 2) & 0xffff, 0x0bad);      /* tern-dm's scratch */
+	set_reg(VCPU_RBX, next - 1);
+	insn("\x8b\x03", 2, false, next - 1);
+	/* core's last byte, then tern-dm's scratch (0xddcc0bad since the BAR moved with it). */
+	ck_assert_uint_eq(reg(VCPU_RAX), 0xcc0badf0u);
+	/*
+	 * Requests: BAR write + read, store, load's piece, store's piece, load;
+	 * BAR write + read, store's piece, one load, and the last load's three
+	 * bytes of tern-dm's as a 2-byte and a 1-byte request.
+	 */
+	stop_served(2 + 1 + 1 + 1 + 1 + 2 + 1 + 1 + 2);
+}
+END_TEST
+
+/* ADD and XCHG to the device: a read request, then a write of the computed value. */
+START_TEST(read_modify_write)
+{
+	start(_i);
+	uint32_t base = mem_bar(DM_TD_BAR_MEM);
+	store(base + 0x30, 4, 0x7fffffffu);
+	set_reg(VCPU_RAX, 1);
+	set_reg(VCPU_RFLAGS, RFLAGS_FIXED | RFLAGS_CF);
+	set_reg(VCPU_RBX, base + 0x30);
+	insn("\x01\x03", 2, true, base + 0x30);   /* add [ebx],eax */
+	/* 0x7fffffff + 1: signed overflow, negative, no carry (SDM Vol. 2A, ADD). */
+	uint64_t fl = reg(VCPU_RFLAGS);
+	ck_assert_uint_eq(fl & (RFLAGS_OF | RFLAGS_SF | RFLAGS_ZF | RFLAGS_CF), RFLAGS_OF | RFLAGS_SF);
+	ck_assert_uint_eq(reg(VCPU_RAX), 1);
+	ck_assert_uint_eq(load(base + 0x30, 4), 0x80000000u);
+	set_reg(VCPU_RAX, 0xcafef00du);
+	set_reg(VCPU_RBX, base + 0x30);
+	insn("\x87\x03", 2, true, base + 0x30);   /* xchg [ebx],eax */
+	ck_assert_uint_eq(reg(VCPU_RAX), 0x80000000u);
+	ck_assert_uint_eq(load(base + 0x30, 4), 0xcafef00du);
+	stop_served(1 + 1 + 2 + 1 + 2 + 1);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("scn_mmio");
+	TCase *tc = tcase_create("scenarios");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, loads_and_stores_each_size, 0, 2);
+	tcase_add_loop_test(tc, movs_between_device_and_ram, 0, 2);
+	tcase_add_loop_test(tc, rep_over_several_requests_paused_between, 0, 2);
+	tcase_add_loop_test(tc, split_accesses, 0, 2);
+	tcase_add_loop_test(tc, read_modify_write, 0, 2);
+	suite_add_tcase(s, tc);
+	return s;
+}
