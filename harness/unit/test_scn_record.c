@@ -74,6 +74,17 @@ static void record_run(void)
 	record_run_of(port_io_run);
 }
 
+/* Flip a bit of the value in the trace's last complete record. */
+static void change_last_completion(struct trace *t)
+{
+	int last = -1;
+	for (unsigned i = 0; i < t->nasync; i++)
+		if (t->async[i].kind == TRACE_ASYNC_COMPLETE)
+			last = (int)i;
+	ck_assert_int_ge(last, 0);
+	t->async[last].value ^= 0x1;
+}
+
 START_TEST(recorded_run_replays_without_tern_dm)
 {
 	record_run();
@@ -109,12 +120,7 @@ START_TEST(recorded_mmio_run_replays_without_tern_dm)
 	ck_assert_uint_eq(replay_trace(&t, stdout, &st), 0);
 	ck_assert_uint_eq(st.mismatched_exits, 0);
 	/* A changed MMIO read's value (the last element) does not replay. */
-	int last = -1;
-	for (unsigned i = 0; i < t.nasync; i++)
-		if (t.async[i].kind == TRACE_ASYNC_COMPLETE)
-			last = (int)i;
-	ck_assert_int_ge(last, 0);
-	t.async[last].value ^= 0x1;
+	change_last_completion(&t);
 	memset(&st, 0, sizeof(st));
 	ck_assert_uint_gt(replay_trace(&t, stdout, &st), 0);
 	trace_free(&t);
@@ -130,12 +136,7 @@ START_TEST(changed_completion_does_not_replay)
 	char err[TRACE_ERR];
 	ck_assert_msg(trace_parse_file(path, &t, err, sizeof(err)) == 0, "%s", err);
 	/* The last completion (the IN's value) is not what the device model wrote. */
-	int last = -1;
-	for (unsigned i = 0; i < t.nasync; i++)
-		if (t.async[i].kind == TRACE_ASYNC_COMPLETE)
-			last = (int)i;
-	ck_assert_int_ge(last, 0);
-	t.async[last].value ^= 0x1;
+	change_last_completion(&t);
 	struct replay_stats st;
 	memset(&st, 0, sizeof(st));
 	ck_assert_uint_gt(replay_trace(&t, stdout, &st), 0);
