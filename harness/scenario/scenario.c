@@ -16,6 +16,7 @@
 #include "ept_qual.h"
 #include "hypercall.h"
 #include "ioreq.h"
+#include "page_walk.h"
 #include "sim.h"
 #include "exit.h"
 #include "exit_dispatch.h"
@@ -90,6 +91,27 @@ static bool vm_up(struct sim_live *l, void *arg)
 	if (s->vm && s->vm->state == VM_STATE_RUNNING && s->vm->vcpus[0].in_guest)
 		return true;
 	return child_reaped(&s->dm);
+}
+
+int scn_long_mode(struct scn *s)
+{
+	/* 4-level paging, the low 4 GiB identity-mapped by 1 GiB pages (SDM Vol. 3A 4.5). */
+	uint8_t *pt = sim_live_guest(&s->live, s->vm, SCN_PML4_GPA, 2 * SCN_PAGE);
+	if (!pt)
+		return -1;
+	memset(pt, 0, 2 * SCN_PAGE);
+	uint64_t e = (SCN_PML4_GPA + SCN_PAGE) | PTE_P | PTE_RW;
+	memcpy(pt, &e, sizeof(e));
+	for (uint64_t gib = 0; gib < 4; gib++) {
+		e = gib << 30 | PTE_P | PTE_RW | PTE_PS;
+		memcpy(pt + SCN_PAGE + 8 * gib, &e, sizeof(e));
+	}
+	sim_vcpu_flat_state(s->u, true, 0);
+	struct sim_vcpu_hw *hw = sim_vcpu_hw(s->u);
+	hw->regs[VCPU_CR3] = SCN_PML4_GPA;
+	hw->regs[VCPU_RIP] = s->rip;
+	vcpu_cache_reset(s->u);
+	return 0;
 }
 
 int scn_start(struct scn *s, const char *name, const char *const dm_args[], bool polling)

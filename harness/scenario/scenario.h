@@ -24,6 +24,8 @@
 #include "child.h"
 
 #define SCN_CODE_GPA 0x1000u
+#define SCN_PML4_GPA 0x10000u     /* scn_long_mode's page tables: two pages */
+#define SCN_PAGE 0x1000u
 #define SCN_TIMEOUT_MS 20000
 
 struct scn {
@@ -43,6 +45,12 @@ struct scn {
  * The User VM's vCPU runs on pCPU 1. 0, or -1 with a reason on stderr.
  */
 int scn_start(struct scn *s, const char *name, const char *const dm_args[], bool polling);
+/*
+ * Switch the guest to 64-bit mode (CPL 0, flat segments, CR4.PAE, EFER.LME/
+ * LMA, paging on with the low 4 GiB identity-mapped by 1 GiB pages whose
+ * tables are at SCN_PML4_GPA): for REX.W accesses. 0, or -1.
+ */
+int scn_long_mode(struct scn *s);
 /* SIGTERM to tern-dm (if alive), serve it until it exits, close everything. */
 void scn_stop(struct scn *s);
 
