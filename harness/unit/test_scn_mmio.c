@@ -250,6 +250,47 @@ START_TEST(rep_over_several_requests_paused_between)
 END_TEST
 
 /*
+ * tern-dm SIGKILLed while an MMIO read of a rep movsd (device -> RAM) is
+ * pending: the vCPU stays parked on it, the slot says what it was, RAM and
+ * the registers are untouched, and the VM can still be paused and destroyed.
+ */
+START_TEST(sigkill_mid_mmio_request)
+{
+	start(_i);
+	uint32_t base = mem_bar(DM_TD_BAR_MEM);
+	uint8_t *dst = ram(RAM_BUF, 8);
+	memset(dst, 0xee, 8);
+	set_reg(VCPU_RSI, base + 8);
+	set_reg(VCPU_RDI, RAM_BUF);
+	set_reg(VCPU_RCX, 2);
+	ck_assert_int_eq(kill(S.dm.pid, SIGSTOP), 0);
+	ck_assert_int_eq(scn_insn_begin(&S, (const uint8_t *)"\xf3\xa5", 2, false, base + 8), 0);
+	sim_live_settle(&S.live);
+	ck_assert_uint_eq(S.u->state, VCPU_STATE_WAIT_IO);
+	ck_assert_uint_eq(slot_u64(IOREQ_OFF_TYPE) & 0xffffffffu, IOREQ_TYPE_MMIO);
+	ck_assert_uint_eq(slot_u64(IOREQ_OFF_ADDRESS), base + 8);
+	ck_assert_uint_eq(slot_u64(IOREQ_OFF_SIZE), 4);
+	ck_assert_uint_eq(slot_u64(IOREQ_OFF_STATE), IOREQ_PENDING);
+	ck_assert_int_eq(kill(S.dm.pid, SIGKILL), 0);
+	int st = scn_wait_dm(&S, &S.dm, SCN_TIMEOUT_MS);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	ck_assert_int_eq(scn_io_finish(&S, 200), -1);
+	ck_assert_uint_eq(S.u->state, VCPU_STATE_WAIT_IO);
+	ck_assert_uint_eq(slot_u64(IOREQ_OFF_STATE), IOREQ_PENDING);
+	for (unsigned i = 0; i < 8; i++)
+		ck_assert_uint_eq(dst[i], 0xee);
+	ck_assert_uint_eq(vcpu_get_reg(S.u, VCPU_RCX), 2);
+	ck_assert_uint_eq(vcpu_get_reg(S.u, VCPU_RDI), RAM_BUF);
+	ck_assert_int_eq(scn_hypercall(&S, HC_PAUSE_VM, S.vm->id, 0), 0);
+	ck_assert_uint_eq(S.u->paused_state, VCPU_STATE_WAIT_IO);
+	ck_assert_int_eq(vm_mgr_check(S.vm), 0);
+	ck_assert_int_eq(scn_hypercall(&S, HC_DESTROY_VM, S.vm->id, 0), 0);
+	ck_assert_int_eq(S.vm->state, VM_STATE_POWERED_OFF);
+	scn_stop(&S);
+}
+END_TEST
+
+/*
  * Split accesses, made piece by piece (docs/mmio.md): the BAR moved right
  * after the end of RAM, a load across the two; the BAR moved right after
  * core's test device, a store and a load across the two ranges.
@@ -369,6 +410,7 @@ Suite *unit_suite(void)
 	tcase_add_loop_test(tc, split_accesses, 0, 2);
 	tcase_add_loop_test(tc, read_modify_write, 0, 2);
 	tcase_add_loop_test(tc, eight_byte_accesses_in_long_mode, 0, 2);
+	tcase_add_loop_test(tc, sigkill_mid_mmio_request, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
