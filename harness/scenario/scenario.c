@@ -302,6 +302,22 @@ void scn_cfg_write(struct scn *s, unsigned dev, unsigned func, unsigned reg, uns
 		(void)scn_out(s, (uint16_t)(PCI_CONFIG_DATA + (reg & 3u)), size, value);
 }
 
+int scn_pause_destroy_parked(struct scn *s)
+{
+	const char *why = NULL;
+	if (scn_hypercall(s, HC_PAUSE_VM, s->vm->id, 0) || s->vm->state != VM_STATE_PAUSED)
+		why = "HC_PAUSE_VM refused";
+	else if (s->u->paused_state != VCPU_STATE_WAIT_IO)
+		why = "the paused vCPU was not waiting for its request";
+	else if (vm_mgr_check(s->vm))
+		why = "vm_mgr_check failed on the paused VM";
+	else if (scn_hypercall(s, HC_DESTROY_VM, s->vm->id, 0) || s->vm->state != VM_STATE_POWERED_OFF)
+		why = "HC_DESTROY_VM refused";
+	if (why)
+		fprintf(stderr, "scenario: %s\n", why);
+	return why ? -1 : 0;
+}
+
 const struct sim_live_hcall *scn_last_hcall(const struct scn *s, uint64_t id)
 {
 	for (unsigned i = s->live.nlog; i-- > 0 && s->live.nlog - i <= SIM_LIVE_MAX_LOG;) {

@@ -100,6 +100,12 @@ void scn_cfg_write(struct scn *s, unsigned dev, unsigned func, unsigned reg, uns
 
 /* A hypercall of the Service VM (management: pause, destroy, ...): RAX. */
 int64_t scn_hypercall(struct scn *s, uint64_t id, uint64_t p1, uint64_t p2);
+/*
+ * The VM, its vCPU parked on a request, paused (the vCPU stays waiting for
+ * it, vm_mgr_check holds) and destroyed by the Service VM: 0, or -1 with
+ * the step that failed on stderr.
+ */
+int scn_pause_destroy_parked(struct scn *s);
 /* The hypercall the live mode's server made last with this id (its log), or NULL. */
 const struct sim_live_hcall *scn_last_hcall(const struct scn *s, uint64_t id);
 /* How many of the hypercalls still in the log have this id. */

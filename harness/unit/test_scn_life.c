@@ -75,12 +75,7 @@ START_TEST(sigkill_mid_request_then_restart_pause_destroy)
 	ck_assert_uint_eq(slot_u32(IOREQ_OFF_STATE), IOREQ_PENDING);
 
 	/* The VM can still be paused and destroyed by the Service VM. */
-	ck_assert_int_eq(scn_hypercall(&S, HC_PAUSE_VM, S.vm->id, 0), 0);
-	ck_assert_int_eq(S.vm->state, VM_STATE_PAUSED);
-	ck_assert_uint_eq(S.u->paused_state, VCPU_STATE_WAIT_IO);
-	ck_assert_int_eq(vm_mgr_check(S.vm), 0);
-	ck_assert_int_eq(scn_hypercall(&S, HC_DESTROY_VM, S.vm->id, 0), 0);
-	ck_assert_int_eq(S.vm->state, VM_STATE_POWERED_OFF);
+	ck_assert_int_eq(scn_pause_destroy_parked(&S), 0);
 	scn_stop(&S);
 }
 END_TEST

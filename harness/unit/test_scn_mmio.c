@@ -281,11 +281,7 @@ START_TEST(sigkill_mid_mmio_request)
 		ck_assert_uint_eq(dst[i], 0xee);
 	ck_assert_uint_eq(vcpu_get_reg(S.u, VCPU_RCX), 2);
 	ck_assert_uint_eq(vcpu_get_reg(S.u, VCPU_RDI), RAM_BUF);
-	ck_assert_int_eq(scn_hypercall(&S, HC_PAUSE_VM, S.vm->id, 0), 0);
-	ck_assert_uint_eq(S.u->paused_state, VCPU_STATE_WAIT_IO);
-	ck_assert_int_eq(vm_mgr_check(S.vm), 0);
-	ck_assert_int_eq(scn_hypercall(&S, HC_DESTROY_VM, S.vm->id, 0), 0);
-	ck_assert_int_eq(S.vm->state, VM_STATE_POWERED_OFF);
+	ck_assert_int_eq(scn_pause_destroy_parked(&S), 0);
 	scn_stop(&S);
 }
 END_TEST
