@@ -13,6 +13,7 @@
  * from the device, and how many requests tern-dm says it served (none made
  * twice).
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -286,6 +287,66 @@ START_TEST(sigkill_mid_mmio_request)
 }
 END_TEST
 
+#define NOTIFY_REQUEST_FINISH 0x4008a231u   /* ACRN's ioctl number (dm/hsm.h) */
+#define UNCLAIMED_GPA 0xd0000000ull       /* no RAM, no range of core's: the device model's */
+
+static void raw_complete(struct scn_raw *r, uint64_t size, uint64_t value, int32_t want)
+{
+	struct { uint16_t vmid, reserved; uint32_t vcpu; } n = { r->vmid, 0, 0 };
+	uint32_t complete = IOREQ_COMPLETE;
+	memcpy(r->page + IOREQ_OFF_SIZE, &size, 8);
+	memcpy(r->page + IOREQ_OFF_VALUE, &value, 8);
+	memcpy(r->page + IOREQ_OFF_STATE, &complete, 4);
+	ck_assert_int_eq(scn_raw_call(&S, r, NOTIFY_REQUEST_FINISH, 8, &n, 8), want);
+}
+
+/*
+ * A device model of the test's own completes the MMIO reads of a rep movsw
+ * (device -> RAM): a completion whose size was rewritten is refused and
+ * changes nothing; corrected, a value wider than the access is cut to it,
+ * the element lands in RAM and the next request goes out; a completion
+ * after the instruction finished is refused.
+ */
+START_TEST(malformed_mmio_completions)
+{
+	struct scn_raw R;
+	ck_assert_int_eq(scn_start_raw(&S, &R, "raw"), 0);
+	uint8_t *dst = ram(RAM_BUF, 4);
+	memset(dst, 0xee, 4);
+	set_reg(VCPU_RSI, UNCLAIMED_GPA);
+	set_reg(VCPU_RDI, RAM_BUF);
+	set_reg(VCPU_RCX, 2);
+	ck_assert_int_eq(scn_insn_begin(&S, (const uint8_t *)"\x66\xf3\xa5", 3, false, UNCLAIMED_GPA), 0);
+	sim_live_settle(&S.live);
+	ck_assert_uint_eq(S.u->state, VCPU_STATE_WAIT_IO);
+	ck_assert_uint_eq(slot_u64(IOREQ_OFF_TYPE) & 0xffffffffu, IOREQ_TYPE_MMIO);
+	ck_assert_uint_eq(slot_u64(IOREQ_OFF_DIRECTION) & 0xffffffffu, IOREQ_READ);
+	ck_assert_uint_eq(slot_u64(IOREQ_OFF_ADDRESS), UNCLAIMED_GPA);
+	ck_assert_uint_eq(slot_u64(IOREQ_OFF_SIZE), 2);
+	raw_complete(&R, 4, 0x11112222, -EINVAL);
+	ck_assert_uint_eq(S.u->state, VCPU_STATE_WAIT_IO);
+	ck_assert_uint_eq(dst[0], 0xee);
+	raw_complete(&R, 2, 0xdeadbeefcafeull, 0);
+	sim_live_settle(&S.live);
+	ck_assert_uint_eq(dst[0], 0xfe);
+	ck_assert_uint_eq(dst[1], 0xca);
+	ck_assert_uint_eq(dst[2], 0xee);
+	ck_assert_uint_eq(slot_u64(IOREQ_OFF_STATE), IOREQ_PENDING);
+	ck_assert_uint_eq(slot_u64(IOREQ_OFF_ADDRESS), UNCLAIMED_GPA + 2);
+	ck_assert_uint_eq(vcpu_get_reg(S.u, VCPU_RCX), 1);
+	raw_complete(&R, 2, 0x1234, 0);
+	ck_assert_int_eq(scn_io_finish(&S, SCN_TIMEOUT_MS), 0);
+	ck_assert_uint_eq(dst[2] | dst[3] << 8, 0x1234);
+	ck_assert_uint_eq(reg(VCPU_RCX), 0);
+	ck_assert_uint_eq(reg(VCPU_RSI), UNCLAIMED_GPA + 4);
+	raw_complete(&R, 2, 0x5678, -EINVAL);
+	ck_assert_uint_eq(dst[2] | dst[3] << 8, 0x1234);
+	ck_assert_int_eq(vm_mgr_check(S.vm), 0);
+	scn_raw_close(&R);
+	scn_stop(&S);
+}
+END_TEST
+
 /*
  * Split accesses, made piece by piece (docs/mmio.md): the BAR moved right
  * after the end of RAM, a load across the two; the BAR moved right after
@@ -407,6 +468,7 @@ Suite *unit_suite(void)
 	tcase_add_loop_test(tc, read_modify_write, 0, 2);
 	tcase_add_loop_test(tc, eight_byte_accesses_in_long_mode, 0, 2);
 	tcase_add_loop_test(tc, sigkill_mid_mmio_request, 0, 2);
+	tcase_add_test(tc, malformed_mmio_completions);
 	suite_add_tcase(s, tc);
 	return s;
 }
