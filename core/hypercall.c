@@ -267,8 +267,14 @@ int hypercall_regs_to_state(const struct acrn_regs *r, struct vcpu_load_state *s
 	if (all_zero(r->gdt.reserved, sizeof(r->gdt.reserved)) &&
 	    all_zero(r->idt.reserved, sizeof(r->idt.reserved)) &&
 	    all_zero(r->reserved_64, sizeof(r->reserved_64)) &&
-	    all_zero(r->reserved_32, sizeof(r->reserved_32)) &&
-	    all_zero(r->reserved_16, sizeof(r->reserved_16))) {
+	    all_zero(r->reserved_32, sizeof(r->reserved_32))) {
+		/*
+		 * reserved_16 is not checked: Linux's HSM (include/uapi/linux/
+		 * acrn.h) copies only its 296-byte acrn_vcpu_regs, which ends at
+		 * tr_sel, and passes that buffer's address; the 8 bytes after it
+		 * are not the device model's and hold whatever the kernel left
+		 * there. ACRN's hypervisor ignores them too.
+		 */
 		bool pm = (r->cr0 & X86_CR0_PE) != 0;
 		/* What ACRN's layout does not carry keeps its reset value. */
 		vm_mgr_reset_state(st, 0);

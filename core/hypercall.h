@@ -37,6 +37,7 @@
 #ifndef TERN_HYPERCALL_H
 #define TERN_HYPERCALL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "exit.h"
 #include "exit_dispatch.h"
@@ -170,6 +171,14 @@ struct acrn_regs {
 	uint32_t cs_limit;
 	uint32_t reserved_32[3];
 	uint16_t cs_sel, ss_sel, ds_sel, es_sel, fs_sel, gs_sel, ldt_sel, tr_sel;
+	/*
+	 * In ACRN's hypervisor header (acrn_common.h), not in Linux's uapi
+	 * acrn.h, whose acrn_regs ends at tr_sel (284 bytes, padded to 288,
+	 * so its acrn_vcpu_regs is 296): the HSM hands the hypervisor those
+	 * 296 bytes, of which reserved_16[0..1] are Linux's tail padding and
+	 * reserved_16[2..3] lie beyond. Read, never checked nor used
+	 * (HC_SET_VCPU_REGS, docs/hypercalls.md).
+	 */
 	uint16_t reserved_16[4];
 };
 
@@ -184,6 +193,9 @@ _Static_assert(sizeof(struct acrn_vm_creation) == 48, "ACRN acrn_vm_creation lay
 _Static_assert(sizeof(struct acrn_descriptor_ptr) == 16, "ACRN acrn_descriptor_ptr layout");
 _Static_assert(sizeof(struct acrn_regs) == 296, "ACRN acrn_regs layout");
 _Static_assert(sizeof(struct acrn_vcpu_regs) == 304, "ACRN acrn_vcpu_regs layout");
+_Static_assert(offsetof(struct acrn_vcpu_regs, vcpu_regs.tr_sel) == 290, "ACRN acrn_vcpu_regs: tr_sel");
+_Static_assert(offsetof(struct acrn_vcpu_regs, vcpu_regs.reserved_16) == 292,
+	       "ACRN acrn_vcpu_regs: reserved_16 after tr_sel, over Linux's padding and past its 296 bytes");
 _Static_assert(sizeof(struct acrn_ioreq_buffer) == 8, "ACRN acrn_ioreq_buffer layout");
 
 /*

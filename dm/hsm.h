@@ -78,7 +78,13 @@ struct acrn_irqline_ops {
 	uint32_t op;
 };
 
-/* struct acrn_vcpu_regs (SET_VCPU_REGS): vcpu id and the initial state. */
+/*
+ * struct acrn_vcpu_regs (SET_VCPU_REGS): vcpu id and the initial state, as
+ * Linux's uapi has it: acrn_regs ends at tr_sel (296 bytes in all, the
+ * ioctl's size). The hypervisor's structure (ACRN's acrn_common.h, core/
+ * hypercall.h) has reserved_16[4] after tr_sel, 304 bytes; the HSM passes
+ * these 296 and the hypervisor ignores what follows (docs/hypercalls.md).
+ */
 struct acrn_descriptor_ptr {
 	uint16_t limit;
 	uint64_t base;
@@ -186,6 +192,7 @@ _Static_assert(offsetof(struct acrn_ioreq_notify, vcpu) == 4, "acrn_ioreq_notify
 _Static_assert(sizeof(struct acrn_irqline_ops) == 8, "acrn_irqline_ops");
 _Static_assert(sizeof(struct acrn_descriptor_ptr) == 16, "acrn_descriptor_ptr");
 _Static_assert(sizeof(struct acrn_vcpu_regs) == 296, "acrn_vcpu_regs");
+_Static_assert(offsetof(struct acrn_vcpu_regs, vcpu_regs.tr_sel) == 290, "acrn_vcpu_regs.tr_sel");
 _Static_assert(sizeof(struct acrn_pio_request) == 32, "acrn_pio_request");
 _Static_assert(offsetof(struct acrn_pio_request, value) == 24, "acrn_pio_request.value");
 _Static_assert(sizeof(struct acrn_mmio_request) == 32, "acrn_mmio_request");

@@ -62,10 +62,19 @@ struct dm;
 #define PCIM_MSIX_VCTRL_MASK 0x1u
 #define DM_PCI_MSIX_MAX 32u
 
-/* Where tern-dm places BARs (the guest may move them). */
+/*
+ * Where tern-dm places BARs (the guest may move them). The memory window
+ * starts above the in-hypervisor ranges of the PCI hole: core emulates its
+ * test device at 0xC0000000-0xC0000FFF in every VM (core/testdev.h,
+ * docs/testdev.md) and claims that range before any request is made, so a
+ * BAR there would never see an access. [0xD0000000, 0xE0000000) holds no
+ * range core registers (the I/O APIC and LAPIC are at 0xFEC00000 and
+ * 0xFEE00000); a guest that moves a BAR onto a hypervisor range gets the
+ * hypervisor's device there, as on ACRN.
+ */
 #define DM_PCI_IO_BASE 0xc000u
 #define DM_PCI_IO_LIMIT 0x10000u
-#define DM_PCI_MEM_BASE 0xc0000000ull
+#define DM_PCI_MEM_BASE 0xd0000000ull
 #define DM_PCI_MEM_LIMIT 0xe0000000ull
 /* PCI INTx lines on I/O APIC pins 16-23. */
 #define DM_PCI_INTX_GSI_BASE 16u

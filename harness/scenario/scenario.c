@@ -16,6 +16,7 @@
 #include "ept_qual.h"
 #include "hypercall.h"
 #include "ioreq.h"
+#include "page_walk.h"
 #include "sim.h"
 #include "exit.h"
 #include "exit_dispatch.h"
@@ -90,6 +91,27 @@ static bool vm_up(struct sim_live *l, void *arg)
 	if (s->vm && s->vm->state == VM_STATE_RUNNING && s->vm->vcpus[0].in_guest)
 		return true;
 	return child_reaped(&s->dm);
+}
+
+int scn_long_mode(struct scn *s)
+{
+	/* 4-level paging, the low 4 GiB identity-mapped by 1 GiB pages (SDM Vol. 3A 4.5). */
+	uint8_t *pt = sim_live_guest(&s->live, s->vm, SCN_PML4_GPA, 2 * SCN_PAGE);
+	if (!pt)
+		return -1;
+	memset(pt, 0, 2 * SCN_PAGE);
+	uint64_t e = (SCN_PML4_GPA + SCN_PAGE) | PTE_P | PTE_RW;
+	memcpy(pt, &e, sizeof(e));
+	for (uint64_t gib = 0; gib < 4; gib++) {
+		e = gib << 30 | PTE_P | PTE_RW | PTE_PS;
+		memcpy(pt + SCN_PAGE + 8 * gib, &e, sizeof(e));
+	}
+	sim_vcpu_flat_state(s->u, true, 0);
+	struct sim_vcpu_hw *hw = sim_vcpu_hw(s->u);
+	hw->regs[VCPU_CR3] = SCN_PML4_GPA;
+	hw->regs[VCPU_RIP] = s->rip;
+	vcpu_cache_reset(s->u);
+	return 0;
 }
 
 int scn_start(struct scn *s, const char *name, const char *const dm_args[], bool polling)
@@ -175,27 +197,41 @@ int scn_io_begin(struct scn *s, bool in, uint16_t port, unsigned size, uint32_t 
 	return 0;
 }
 
-int scn_mmio_begin(struct scn *s, bool write, uint64_t gpa, unsigned size, uint32_t value)
+int scn_insn_begin(struct scn *s, const uint8_t *insn, unsigned len, bool write, uint64_t gpa)
 {
-	uint8_t insn[3] = { OPSIZE_PREFIX, 0, MODRM_EAX_EBX };
-	insn[1] = (uint8_t)((write ? 0x88 : 0x8a) | (size > 1 ? 1 : 0));
-	unsigned len = size == 2 ? place(s, insn, 3) : place(s, insn + 1, 2);
-	struct sim_vcpu_hw *hw = sim_vcpu_hw(s->u);
-	hw->regs[VCPU_RBX] = gpa;
-	if (write)
-		hw->regs[VCPU_RAX] = value;
+	if (len == 0 || len > SCN_INSN_MAX)
+		return -1;
+	unsigned n = place(s, insn, len);
 	struct exit_record ex;
 	memset(&ex, 0, sizeof(ex));
 	ex.reason = EXIT_REASON_EPT_VIOLATION;
 	ex.qualification = (write ? EPT_QUAL_WRITE : EPT_QUAL_READ) | EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_XLATE;
 	ex.guest_physical = gpa;
-	ex.guest_linear = gpa;
-	ex.instr_len = len;
+	ex.guest_linear = gpa;     /* flat segments, no paging: linear = physical */
+	ex.instr_len = n;
 	if (!s->u->in_guest)
 		return -1;
 	(void)sim_vcpu_exit(s->u, &ex);
-	s->rip += len;
+	s->rip += n;
 	return 0;
+}
+
+int scn_insn(struct scn *s, const uint8_t *insn, unsigned len, bool write, uint64_t gpa)
+{
+	if (scn_insn_begin(s, insn, len, write, gpa))
+		return -1;
+	return scn_io_finish(s, SCN_TIMEOUT_MS);
+}
+
+int scn_mmio_begin(struct scn *s, bool write, uint64_t gpa, unsigned size, uint32_t value)
+{
+	uint8_t insn[3] = { OPSIZE_PREFIX, 0, MODRM_EAX_EBX };
+	insn[1] = (uint8_t)((write ? 0x88 : 0x8a) | (size > 1 ? 1 : 0));
+	struct sim_vcpu_hw *hw = sim_vcpu_hw(s->u);
+	hw->regs[VCPU_RBX] = gpa;
+	if (write)
+		hw->regs[VCPU_RAX] = value;
+	return size == 2 ? scn_insn_begin(s, insn, 3, write, gpa) : scn_insn_begin(s, insn + 1, 2, write, gpa);
 }
 
 int scn_mmio_load(struct scn *s, uint64_t gpa, unsigned size, uint32_t *eax)
@@ -264,6 +300,40 @@ void scn_cfg_write(struct scn *s, unsigned dev, unsigned func, unsigned reg, uns
 {
 	if (scn_out(s, PCI_CONFIG_ADDRESS, 4, cfg_address(dev, func, reg)) == 0)
 		(void)scn_out(s, (uint16_t)(PCI_CONFIG_DATA + (reg & 3u)), size, value);
+}
+
+int scn_pause_destroy_parked(struct scn *s)
+{
+	const char *why = NULL;
+	if (scn_hypercall(s, HC_PAUSE_VM, s->vm->id, 0) || s->vm->state != VM_STATE_PAUSED)
+		why = "HC_PAUSE_VM refused";
+	else if (s->u->paused_state != VCPU_STATE_WAIT_IO)
+		why = "the paused vCPU was not waiting for its request";
+	else if (vm_mgr_check(s->vm))
+		why = "vm_mgr_check failed on the paused VM";
+	else if (scn_hypercall(s, HC_DESTROY_VM, s->vm->id, 0) || s->vm->state != VM_STATE_POWERED_OFF)
+		why = "HC_DESTROY_VM refused";
+	if (why)
+		fprintf(stderr, "scenario: %s\n", why);
+	return why ? -1 : 0;
+}
+
+const struct sim_live_hcall *scn_last_hcall(const struct scn *s, uint64_t id)
+{
+	for (unsigned i = s->live.nlog; i-- > 0 && s->live.nlog - i <= SIM_LIVE_MAX_LOG;) {
+		const struct sim_live_hcall *h = &s->live.log[i % SIM_LIVE_MAX_LOG];
+		if (h->id == id)
+			return h;
+	}
+	return NULL;
+}
+
+unsigned scn_count_hcalls(const struct scn *s, uint64_t id)
+{
+	unsigned n = 0;
+	for (unsigned i = s->live.nlog; i-- > 0 && s->live.nlog - i <= SIM_LIVE_MAX_LOG;)
+		n += s->live.log[i % SIM_LIVE_MAX_LOG].id == id;
+	return n;
 }
 
 /* ---- a device model of the test's own ------------------------------------------------ */

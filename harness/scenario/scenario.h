@@ -24,6 +24,8 @@
 #include "child.h"
 
 #define SCN_CODE_GPA 0x1000u
+#define SCN_PML4_GPA 0x10000u     /* scn_long_mode's page tables: two pages */
+#define SCN_PAGE 0x1000u
 #define SCN_TIMEOUT_MS 20000
 
 struct scn {
@@ -43,6 +45,12 @@ struct scn {
  * The User VM's vCPU runs on pCPU 1. 0, or -1 with a reason on stderr.
  */
 int scn_start(struct scn *s, const char *name, const char *const dm_args[], bool polling);
+/*
+ * Switch the guest to 64-bit mode (CPL 0, flat segments, CR4.PAE, EFER.LME/
+ * LMA, paging on with the low 4 GiB identity-mapped by 1 GiB pages whose
+ * tables are at SCN_PML4_GPA): for REX.W accesses. 0, or -1.
+ */
+int scn_long_mode(struct scn *s);
 /* SIGTERM to tern-dm (if alive), serve it until it exits, close everything. */
 void scn_stop(struct scn *s);
 
@@ -71,6 +79,17 @@ int scn_io_finish(struct scn *s, int timeout_ms);
  * guest's RAM at RIP.
  */
 int scn_mmio_begin(struct scn *s, bool write, uint64_t gpa, unsigned size, uint32_t value);
+/*
+ * Any instruction (len bytes, at most SCN_INSN_MAX) whose first access to
+ * memory without RAM is a read or write at gpa: placed at RIP, the EPT
+ * violation raised with the registers the test put in sim_vcpu_hw(s->u)
+ * (GLA = gpa: flat segments, no paging). Core decodes and emulates it,
+ * making as many requests as it needs; scn_insn waits (scn_io_finish)
+ * until the vCPU runs again after it: 0, or -1 on timeout.
+ */
+#define SCN_INSN_MAX 15u
+int scn_insn_begin(struct scn *s, const uint8_t *insn, unsigned len, bool write, uint64_t gpa);
+int scn_insn(struct scn *s, const uint8_t *insn, unsigned len, bool write, uint64_t gpa);
 /* Load/store and wait (scn_io_finish): 0, with *eax after a load. */
 int scn_mmio_load(struct scn *s, uint64_t gpa, unsigned size, uint32_t *eax);
 int scn_mmio_store(struct scn *s, uint64_t gpa, unsigned size, uint32_t value);
@@ -81,6 +100,16 @@ void scn_cfg_write(struct scn *s, unsigned dev, unsigned func, unsigned reg, uns
 
 /* A hypercall of the Service VM (management: pause, destroy, ...): RAX. */
 int64_t scn_hypercall(struct scn *s, uint64_t id, uint64_t p1, uint64_t p2);
+/*
+ * The VM, its vCPU parked on a request, paused (the vCPU stays waiting for
+ * it, vm_mgr_check holds) and destroyed by the Service VM: 0, or -1 with
+ * the step that failed on stderr.
+ */
+int scn_pause_destroy_parked(struct scn *s);
+/* The hypercall the live mode's server made last with this id (its log), or NULL. */
+const struct sim_live_hcall *scn_last_hcall(const struct scn *s, uint64_t id);
+/* How many of the hypercalls still in the log have this id. */
+unsigned scn_count_hcalls(const struct scn *s, uint64_t id);
 
 
 /*

@@ -109,16 +109,16 @@ START_TEST(bars_placed_sized_and_moved)
 	/* Onto device 2's BAR: refused by the table, device 2 keeps answering. */
 	cfgw(1, PCIR_BAR0 + 4, 4, m2);
 	ck_assert_uint_eq(mmio(m2 + TESTDEV_REG_VECTORS, 4), 8);
-	cfgw(1, PCIR_BAR0 + 4, 4, 0xd0001000u);
-	ck_assert_uint_eq(mmio(0xd0001000u + TESTDEV_REG_VECTORS, 4), TESTDEV_DEFAULT_VECTORS);
+	cfgw(1, PCIR_BAR0 + 4, 4, 0xd8001000u);
+	ck_assert_uint_eq(mmio(0xd8001000u + TESTDEV_REG_VECTORS, 4), TESTDEV_DEFAULT_VECTORS);
 	/* Low bits of the address are the size's: dropped. */
-	cfgw(1, PCIR_BAR0 + 4, 4, 0xd0002abcu);
-	ck_assert_uint_eq(cfg(1, PCIR_BAR0 + 4, 4), 0xd0002000u);
-	ck_assert_uint_eq(mmio(0xd0002000u + TESTDEV_REG_ID, 4), TESTDEV_ID);
-	ck_assert_uint_eq(mmio(0xd0001000u + TESTDEV_REG_ID, 4), 0xffffffffu);
+	cfgw(1, PCIR_BAR0 + 4, 4, 0xd8002abcu);
+	ck_assert_uint_eq(cfg(1, PCIR_BAR0 + 4, 4), 0xd8002000u);
+	ck_assert_uint_eq(mmio(0xd8002000u + TESTDEV_REG_ID, 4), TESTDEV_ID);
+	ck_assert_uint_eq(mmio(0xd8001000u + TESTDEV_REG_ID, 4), 0xffffffffu);
 	/* Memory decoding off: gone; I/O still on. */
 	cfgw(1, PCIR_COMMAND, 2, PCIM_CMD_IO);
-	ck_assert_uint_eq(mmio(0xd0002000u + TESTDEV_REG_ID, 4), 0xffffffffu);
+	ck_assert_uint_eq(mmio(0xd8002000u + TESTDEV_REG_ID, 4), 0xffffffffu);
 	uint32_t v = 0x77;
 	ck_assert_int_eq(dm_pio_access(&D.pio, DM_PCI_IO_BASE + 3, 1, true, &v), 0);
 	v = 0;

@@ -114,10 +114,10 @@ START_TEST(bar_sizing_and_moving)
 	ck_assert_uint_eq(fhv_cfg(&H, false, SLOT, 0, r, 4, 0), ~(TESTDEV_MEM_SIZE - 1));
 	fhv_cfg(&H, true, SLOT, 0, PCIR_BAR0, 4, 0xffffffffu);
 	ck_assert_uint_eq(fhv_cfg(&H, false, SLOT, 0, PCIR_BAR0, 4, 0), ~(TESTDEV_IO_SIZE - 1) | PCIM_BAR_IO);
-	fhv_cfg(&H, true, SLOT, 0, r, 4, 0xd0000000u);
+	fhv_cfg(&H, true, SLOT, 0, r, 4, 0xd8000000u);
 	fhv_cfg(&H, true, SLOT, 0, PCIR_BAR0, 4, 0x6000);
 	fhv_cfg(&H, true, SLOT, 0, PCIR_COMMAND, 2, PCIM_CMD_IO | PCIM_CMD_MEM);
-	ck_assert_uint_eq(fhv_mmio(&H, false, 0xd0000000u + TESTDEV_REG_ID, 4, 0), TESTDEV_ID);
+	ck_assert_uint_eq(fhv_mmio(&H, false, 0xd8000000u + TESTDEV_REG_ID, 4, 0), TESTDEV_ID);
 	ck_assert_uint_eq(fhv_mmio(&H, false, mem + TESTDEV_REG_ID, 4, 0), 0xffffffffu);
 	fhv_pio(&H, true, 0x6010, 2, 0x5aa5);
 	ck_assert_uint_eq(fhv_pio(&H, false, 0x6010, 2, 0), 0x5aa5);

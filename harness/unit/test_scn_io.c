@@ -154,10 +154,9 @@ END_TEST
 /*
  * The library's MMIO path (the instruction in guest RAM, the EPT violation)
  * against core's own test device, which every VM has at 0xC0000000 (core/
- * testdev.h): emulated in the hypervisor, no request leaves it. MMIO to
- * tern-dm's memory BARs goes out as requests only with branch mmioreq; note
- * that tern-dm places its first memory BAR at 0xC0000000 too, where core's
- * device shadows it.
+ * testdev.h): emulated in the hypervisor, no request leaves it. tern-dm's
+ * memory BARs start at 0xD0000000, clear of it (dm/pci.h); MMIO to them is
+ * test_scn_mmio's.
  */
 START_TEST(mmio_to_the_in_hypervisor_testdev)
 {

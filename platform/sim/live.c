@@ -60,9 +60,12 @@ _Static_assert(IOC_SIZE(HSM_CREATE_VM) == sizeof(struct acrn_vm_creation), "acrn
 _Static_assert(HSM_SET_VCPU_REGS == 0x4128a216u, "SET_VCPU_REGS");
 /*
  * Linux's acrn_vcpu_regs (the ioctl's 296 bytes) ends at tr_sel; core's
- * (ACRN's acrn_common.h) has reserved_16[4] after it: the HSM passes the
- * device model's bytes with those 8 reserved bytes 0.
+ * (ACRN's acrn_common.h) has reserved_16[4] after it. Linux's HSM copies
+ * the 296 bytes into a kernel buffer and passes its address, so the
+ * hypervisor reads 8 bytes that follow the copy: here they are not zero
+ * (LIVE_REGS_TAIL_FILL), as the kernel does not promise them to be.
  */
+#define LIVE_REGS_TAIL_FILL 0xa5
 _Static_assert(sizeof(struct acrn_vcpu_regs) == 296 + 8, "acrn_vcpu_regs: Linux's + reserved_16[4]");
 
 /* struct acrn_vm_memmap (SET_MEMSEG), struct acrn_ioreq_notify: ACRN's layouts. */
@@ -596,7 +599,7 @@ static int32_t dispatch(struct sim_live *l, unsigned c, uint32_t nr, uint8_t *pa
 	}
 	case HSM_SET_VCPU_REGS: {
 		struct acrn_vcpu_regs regs;
-		memset(&regs, 0, sizeof(regs));
+		memset(&regs, LIVE_REGS_TAIL_FILL, sizeof(regs));
 		memcpy(&regs, payload, IOC_SIZE(HSM_SET_VCPU_REGS));
 		return (int32_t)hc_param(l, HC_SET_VCPU_REGS, v, true, &regs, sizeof(regs));
 	}
