@@ -26,6 +26,9 @@
 #include "exit_dispatch.h"
 #include "hypercall.h"
 #include "ioreq.h"
+#include "cpuid.h"
+#include "msr.h"
+#include "vlapic.h"
 #include "vm_memory.h"
 #include "vm_mgr.h"
 
@@ -87,6 +90,7 @@ _Static_assert(sizeof(struct live_notify) == 8, "acrn_ioreq_notify");
 
 #define PAGE 4096u
 #define VMCALL_LEN 3u
+#define WRMSR_LEN 2u
 #define KICK_VECTOR 0xf2u        /* the vector a kick's IPI exits with */
 #define SETTLE_ROUNDS 64u
 #define SPIN_SERVE_EVERY 64u     /* polling mode: settle passes between looks at the sockets */
@@ -163,6 +167,12 @@ static void entered(struct sim_live *l, struct vcpu *v)
 	    hw->injected.vector == l->sos->upcall_vector) {
 		hw->injected.valid = false;
 		upcall(l);
+		/*
+		 * The handler ends with the EOI, as Linux's does (an edge
+		 * vector: nothing to broadcast); without it the vector's ISR
+		 * bit would hold every later upcall back (SDM 10.8.5).
+		 */
+		l->eoi_due = true;
 	}
 }
 
@@ -233,11 +243,14 @@ static bool step(struct sim_live *l, bool force)
 	return moved;
 }
 
+static void sos_eoi(struct sim_live *l);
+
 void sim_live_settle(struct sim_live *l)
 {
 	bool force = true;
 	for (unsigned r = 0; r < SETTLE_ROUNDS && step(l, force); r++)
 		force = false;
+	sos_eoi(l);
 }
 
 /* ---- hypercalls ------------------------------------------------------------------ */
@@ -254,6 +267,69 @@ static void log_hcall(struct sim_live *l, uint64_t id, uint64_t p1, uint64_t p2,
 		memcpy(h->param, param, plen < sizeof(h->param) ? plen : sizeof(h->param));
 	h->result = result;
 	l->nlog++;
+}
+
+/*
+ * The Service VM's kernel writes an MSR: a WRMSR exit at the HSM's code
+ * address, as the CPU raises it (SDM Vol. 3C 25.1.3), handled by core.
+ * 0, or -1 when the vCPU faulted or did not retire it.
+ */
+static int sos_wrmsr(struct sim_live *l, uint32_t msr, uint64_t value)
+{
+	struct vcpu *sv = sos_vcpu(l);
+	struct sim_vcpu_hw *hw = sim_vcpu_hw(sv);
+	sim_live_settle(l);
+	if (!sv->in_guest)
+		return -1;
+	/* What the interrupted code had: the handler saves and restores it. */
+	uint64_t saved[4] = { hw->regs[VCPU_RIP], hw->regs[VCPU_RAX], hw->regs[VCPU_RCX],
+			      hw->regs[VCPU_RDX] };
+	hw->regs[VCPU_RIP] = SIM_LIVE_SOS_RIP;
+	hw->regs[VCPU_RCX] = msr;
+	hw->regs[VCPU_RAX] = (uint32_t)value;
+	hw->regs[VCPU_RDX] = value >> 32;
+	struct exit_record ex;
+	memset(&ex, 0, sizeof(ex));
+	ex.reason = EXIT_REASON_WRMSR;
+	ex.instr_len = WRMSR_LEN;
+	(void)sim_vcpu_exit(sv, &ex);
+	sim_live_settle(l);
+	/* A refused WRMSR (#GP) does not retire: RIP stays. */
+	int ok = sv->in_guest && hw->regs[VCPU_RIP] == SIM_LIVE_SOS_RIP + WRMSR_LEN;
+	hw->regs[VCPU_RIP] = saved[0];
+	hw->regs[VCPU_RAX] = saved[1];
+	hw->regs[VCPU_RCX] = saved[2];
+	hw->regs[VCPU_RDX] = saved[3];
+	vcpu_cache_reset(sv);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Linux's start-up of the local APIC, as far as the upcall needs it: x2APIC
+ * mode (IA32_APIC_BASE EN|EXTD, SDM 10.12.1) and the SVR's software enable.
+ * Tern's vLAPIC implements x2APIC whatever the host has; it is used only
+ * when the Service VM's CPUID shows it, as a kernel would.
+ */
+static int sos_apic_enable(struct sim_live *l)
+{
+	uint32_t r[4];
+	cpuid_lookup(&l->sos->cpuid, sos_vcpu(l), 1, 0, r);
+	if (!(r[2] & CPUID_1_ECX_X2APIC))
+		return -1;
+	uint64_t base = sos_vcpu(l)->lapic.apic_base;
+	if (sos_wrmsr(l, MSR_IA32_APIC_BASE, base | VLAPIC_BASE_EN | VLAPIC_BASE_EXTD) != 0)
+		return -1;
+	return sos_wrmsr(l, VLAPIC_MSR_BASE + (VLAPIC_SVR >> 4), VLAPIC_SVR_ENABLE | VLAPIC_SVR_RESET);
+}
+
+/* The upcall handler's EOI (x2APIC: WRMSR 0x80B), once the vCPU is back in the guest. */
+static void sos_eoi(struct sim_live *l)
+{
+	if (!l->eoi_due)
+		return;
+	l->eoi_due = false;
+	if (sos_wrmsr(l, VLAPIC_MSR_BASE + (VLAPIC_EOI >> 4), 0) != 0)
+		report(l, "the Service VM's EOI of the upcall was refused");
 }
 
 int64_t sim_live_hypercall(struct sim_live *l, uint64_t id, uint64_t p1, uint64_t p2)
@@ -341,6 +417,16 @@ int sim_live_init(struct sim_live *l, struct tern *hv, const char *path)
 	sim_vcpu_hw(sv)->regs[VCPU_RFLAGS] = 0x202;
 	sim_vcpu_hw(sv)->regs[VCPU_RIP] = SIM_LIVE_SOS_RIP;
 	vcpu_cache_reset(sv);
+	/*
+	 * A booted Linux has software-enabled its local APIC (SVR bit 8): the
+	 * upcall arrives through it as a fixed interrupt, and a disabled APIC
+	 * would drop it (SDM 10.4.7.2). As real WRMSR exits, so that a
+	 * recording replays: x2APIC mode, then the SVR.
+	 */
+	if (sos_apic_enable(l) != 0) {
+		errno = ENOTSUP;
+		return -1;
+	}
 	sim_live_settle(l);
 	if (!sv->in_guest) {
 		errno = EIO;

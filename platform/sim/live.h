@@ -88,6 +88,7 @@ struct sim_live {
 	struct sim_live_hcall log[SIM_LIVE_MAX_LOG];
 	unsigned nlog;
 	unsigned upcalls;         /* upcalls the Service VM took */
+	bool eoi_due;             /* the upcall handler's EOI is still to be written */
 	unsigned hangups;         /* connections that ended without DESTROY_VM */
 	uint64_t entered_ns[TERN_MAX_VMS];  /* CLOCK_MONOTONIC when a vCPU of the VM last entered */
 	bool quiet;               /* no report lines on stderr */
