@@ -11,7 +11,9 @@
  *   writes, in order); then the asynchronous records of the exit in the
  *   order core raised them (REQUEST through plat_trace_request, KICK from
  *   plat_kick_pcpu), and a VM record for every VM core created in it.
- *   SCHED records are what sched_next gave the pCPU (trace_rec_sched).
+ *   SCHED records are what sched_next gave the pCPU (trace_rec_sched);
+ *   a slot sched_next found COMPLETE in polling mode is a COMPLETE record
+ *   before its SCHED record, the request it made one after.
  *
  * In this build the GPRs are not pre-filled into the register cache (see
  * run.c), so every register the handler reads arrives through
@@ -29,6 +31,7 @@
 #include "machine.h"
 #include "xvm.h"
 #include "hypercall.h"
+#include "ioreq_types.h"
 
 #if TERN_RECORD
 
@@ -77,6 +80,12 @@ static struct {
 	} last[TERN_MAX_VMS][TERN_MAX_VCPUS];
 	uint8_t async[REC_MAX_ASYNC * (TRACE_BIN_REC_HDR + TRACE_BIN_REQUEST_LEN)];
 	unsigned async_len;
+	/*
+	 * sched_next completed a polled slot (plat_trace_polled_complete):
+	 * what it raises from then on belongs after its SCHED record, where
+	 * the replay, which runs sched_next for that record, counts it.
+	 */
+	bool hold_for_sched;
 } rec;
 
 static void emit(const uint8_t *buf, size_t n)
@@ -170,7 +179,7 @@ static void rec_async(const uint8_t *buf, size_t n)
 		rec.lost++;
 		return;
 	}
-	if (!rec.active) {
+	if (!rec.active && !rec.hold_for_sched) {
 		emit(buf, n);
 		return;
 	}
@@ -186,6 +195,24 @@ void plat_trace_request(const struct vcpu *target, uint32_t req)
 						 plat_cpu_id()));
 }
 
+void plat_trace_polled_complete(const struct vcpu *vcpu, uint64_t value)
+{
+	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_COMPLETE_LEN];
+	if (!rec.vm_emitted)
+		return;
+	/*
+	 * What was held so far belongs before it (a sched entry whose
+	 * pre-entry never ran); the Service VM's store to its own memory
+	 * happened before this decision, so its record comes before the
+	 * decision's SCHED record.
+	 */
+	if (rec.async_len)
+		emit(rec.async, rec.async_len);
+	rec.async_len = 0;
+	emit(buf, trace_bin_complete(buf, sizeof(buf), vcpu->vm->id, vcpu->id, IOREQ_COMPLETE, value));
+	rec.hold_for_sched = true;
+}
+
 void trace_rec_kick(uint16_t cpu)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_KICK_LEN];
@@ -199,17 +226,26 @@ void trace_rec_sched(uint16_t cpu, const struct vcpu *vcpu)
 	if (!rec.vm_emitted)
 		return;
 	/* A sched entry whose pre-entry never ran (its VMCS could not be loaded): its events. */
-	if (rec.async_len)
+	if (rec.async_len && !rec.hold_for_sched)
 		emit(rec.async, rec.async_len);
-	rec.async_len = 0;
+	rec.async_len = rec.hold_for_sched ? rec.async_len : 0;
 	rec.active = false;
 	emit(buf, trace_bin_sched(buf, sizeof(buf), cpu, !vcpu, vcpu ? vcpu->vm->id : 0,
 				  vcpu ? vcpu->id : 0));
+	rec.hold_for_sched = false;
+	/*
+	 * What this decision raised after a polled completion (the request it
+	 * made) belongs to this entry: after its pre-entry's outcome, ahead of
+	 * the pre-entry's own events (trace_rec_pre_entry emits them all).
+	 */
+	if (!vcpu && rec.async_len)
+		emit(rec.async, rec.async_len);
+	if (!vcpu)
+		rec.async_len = 0;
 	/* Its pre-entry work reads registers and memory like an exit does. */
 	rec.active = vcpu != 0;
 	rec.nwrites = 0;
 	rec.console_len = 0;
-	rec.async_len = 0;
 }
 
 void trace_rec_reg(enum vcpu_reg reg, uint64_t value)
@@ -356,6 +392,12 @@ void plat_trace_request(const struct vcpu *target, uint32_t req)
 {
 	(void)target;
 	(void)req;
+}
+
+void plat_trace_polled_complete(const struct vcpu *vcpu, uint64_t value)
+{
+	(void)vcpu;
+	(void)value;
 }
 
 void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action)
