@@ -11,9 +11,10 @@
  *   writes, in order); then the asynchronous records of the exit in the
  *   order core raised them (REQUEST through plat_trace_request, KICK from
  *   plat_kick_pcpu), and a VM record for every VM core created in it.
- *   SCHED records are what sched_next gave the pCPU (trace_rec_sched);
- *   a slot sched_next found COMPLETE in polling mode is a COMPLETE record
- *   before its SCHED record, the request it made one after.
+ *   SCHED records are what sched_next gave the pCPU (trace_rec_sched),
+ *   followed by its pre-entry's records and then the events sched_next
+ *   and the pre-entry raised; a slot sched_next found COMPLETE in polling
+ *   mode is a COMPLETE record before that SCHED record.
  *
  * In this build the GPRs are not pre-filled into the register cache (see
  * run.c), so every register the handler reads arrives through
@@ -81,11 +82,14 @@ static struct {
 	uint8_t async[REC_MAX_ASYNC * (TRACE_BIN_REC_HDR + TRACE_BIN_REQUEST_LEN)];
 	unsigned async_len;
 	/*
-	 * sched_next completed a polled slot (plat_trace_polled_complete):
-	 * what it raises from then on belongs after its SCHED record, where
-	 * the replay, which runs sched_next for that record, counts it.
+	 * A SCHED record is out. From then on, what core raises between
+	 * handlings it raises inside sched_next (nothing else runs core on a
+	 * pCPU between its handlings): held until that decision's SCHED
+	 * record and its pre-entry outcome are out, where the replay, which
+	 * runs sched_next for that record, counts it. Before the first one
+	 * it is the platform's start-up, written at once (not compared).
 	 */
-	bool hold_for_sched;
+	bool scheduled;
 } rec;
 
 static void emit(const uint8_t *buf, size_t n)
@@ -156,6 +160,10 @@ void trace_rec_host_tsc(uint64_t tsc)
 
 void trace_rec_end(void)
 {
+	/* What the last decision raised, if its pre-entry never wrote it out. */
+	if (rec.async_len)
+		emit(rec.async, rec.async_len);
+	rec.async_len = 0;
 	x86_log("trace: %lu exits recorded, %lu bytes on COM2%s", (unsigned long)rec.exits,
 		(unsigned long)rec.bytes, rec.lost ? ", SOME RECORDS LOST" : "");
 }
@@ -172,14 +180,14 @@ void trace_rec_begin(struct vcpu *vcpu, const struct exit_record *ex)
 	emit(buf, trace_bin_exit(buf, sizeof(buf), vcpu->vm->id, vcpu->id, (uint8_t)vcpu->pcpu, ex));
 }
 
-/* An async record: after the exit in flight, or at once between exits. */
+/* An async record: after the handling in flight or the next scheduling decision; at once before any. */
 static void rec_async(const uint8_t *buf, size_t n)
 {
 	if (n == 0 || rec.async_len + n > sizeof(rec.async)) {
 		rec.lost++;
 		return;
 	}
-	if (!rec.active && !rec.hold_for_sched) {
+	if (!rec.active && !rec.scheduled) {
 		emit(buf, n);
 		return;
 	}
@@ -201,16 +209,18 @@ void plat_trace_polled_complete(const struct vcpu *vcpu, uint64_t value)
 	if (!rec.vm_emitted)
 		return;
 	/*
-	 * What was held so far belongs before it (a sched entry whose
-	 * pre-entry never ran); the Service VM's store to its own memory
-	 * happened before this decision, so its record comes before the
-	 * decision's SCHED record.
+	 * The Service VM's store to its own memory happened before this
+	 * decision: its record comes before the decision's SCHED record (the
+	 * replay applies it before it runs sched_next). A sched entry whose
+	 * pre-entry never ran (still active) ends here with its events.
 	 */
-	if (rec.async_len)
-		emit(rec.async, rec.async_len);
-	rec.async_len = 0;
+	if (rec.active) {
+		if (rec.async_len)
+			emit(rec.async, rec.async_len);
+		rec.async_len = 0;
+		rec.active = false;
+	}
 	emit(buf, trace_bin_complete(buf, sizeof(buf), vcpu->vm->id, vcpu->id, IOREQ_COMPLETE, value));
-	rec.hold_for_sched = true;
 }
 
 void trace_rec_kick(uint16_t cpu)
@@ -225,18 +235,23 @@ void trace_rec_sched(uint16_t cpu, const struct vcpu *vcpu)
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_SCHED_LEN];
 	if (!rec.vm_emitted)
 		return;
-	/* A sched entry whose pre-entry never ran (its VMCS could not be loaded): its events. */
-	if (rec.async_len && !rec.hold_for_sched)
+	/*
+	 * A sched entry whose pre-entry never ran (its VMCS could not be
+	 * loaded): its events, with (no way to tell them apart here) what
+	 * this decision raised.
+	 */
+	if (rec.active && rec.async_len) {
 		emit(rec.async, rec.async_len);
-	rec.async_len = rec.hold_for_sched ? rec.async_len : 0;
+		rec.async_len = 0;
+	}
 	rec.active = false;
+	rec.scheduled = true;
 	emit(buf, trace_bin_sched(buf, sizeof(buf), cpu, !vcpu, vcpu ? vcpu->vm->id : 0,
 				  vcpu ? vcpu->id : 0));
-	rec.hold_for_sched = false;
 	/*
-	 * What this decision raised after a polled completion (the request it
-	 * made) belongs to this entry: after its pre-entry's outcome, ahead of
-	 * the pre-entry's own events (trace_rec_pre_entry emits them all).
+	 * What this decision raised (a polled completion's request, a waiter
+	 * let go) belongs to this entry: after its pre-entry's outcome, ahead
+	 * of the pre-entry's own events (trace_rec_pre_entry emits them all).
 	 */
 	if (!vcpu && rec.async_len)
 		emit(rec.async, rec.async_len);
