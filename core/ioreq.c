@@ -250,8 +250,9 @@ static int complete(struct vm *vm, uint16_t vcpu_id, bool poll)
 	 * after is padding, or the PCI bus), a write's value is not read back.
 	 */
 	uint64_t value = 0;
+	const uint64_t raw = le64(b + IOREQ_OFF_VALUE - IOREQ_OFF_SIZE);
 	if (req->dir == IOREQ_READ) {
-		value = le64(b + IOREQ_OFF_VALUE - IOREQ_OFF_SIZE);
+		value = raw;
 		if (req->type != IOREQ_TYPE_MMIO)
 			value = (uint32_t)value;
 		value &= tern_size_mask(req->size);
@@ -267,6 +268,9 @@ static int complete(struct vm *vm, uint16_t vcpu_id, bool poll)
 	if (atomic_xchg32(&vcpu->io_completed, 1))
 		return -TERN_EINVAL; /* another Service VM vCPU completed it first */
 	vcpu->io_value = value; /* published by the request bit (atomic.h) */
+	/* No exit read the slot: the trace gets what the poll found, before the request. */
+	if (poll)
+		plat_trace_polled_complete(vcpu, raw);
 	vcpu_make_request(vcpu, VCPU_REQ_IOREQ_DONE);
 	return 0;
 unmapped:

@@ -140,4 +140,15 @@ void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action
  */
 void plat_trace_request(const struct vcpu *target, uint32_t req);
 
+/*
+ * Trace sink for a polled completion (polling mode, ioreq_poll inside
+ * sched_next): the scheduler found `vcpu`'s IOREQ slot COMPLETE, with
+ * `value` (the slot's 8 value bytes as the device model left them) and
+ * accepted it; called before the VCPU_REQ_IOREQ_DONE request it raises.
+ * No exit reads that slot, so the recording platform writes it as a
+ * `complete` record ahead of the SCHED record of that decision, which the
+ * replay applies before it runs sched_next (traces/README.md). Never blocks.
+ */
+void plat_trace_polled_complete(const struct vcpu *vcpu, uint64_t value);
+
 #endif

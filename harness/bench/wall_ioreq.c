@@ -57,6 +57,8 @@ static double median(double *v, unsigned n)
 }
 
 static double samples[FLOOR_ITERS];
+/* Notification mode's legs, per round trip: exit -> upcall, upcall -> NOTIFY read, NOTIFY -> entry. */
+static double legs[3][RTT_ITERS];
 
 /* Two processes, two eventfds: ping, pong; one sample per round trip. */
 static double eventfd_floor(void)
@@ -132,10 +134,19 @@ static double ioreq_rtt(bool polling, unsigned *bad)
 			break;
 		}
 		/* Up to the vCPU's entry: what follows (the reply to tern-dm's NOTIFY) is not on the path. */
-		if (i >= WARMUP)
-			samples[i - WARMUP] = (double)s.live.entered_ns[s.vm->id] / 1e3 - t0;
+		if (i < WARMUP)
+			continue;
+		double entry = (double)s.live.entered_ns[s.vm->id] / 1e3;
+		samples[i - WARMUP] = entry - t0;
+		legs[0][i - WARMUP] = (double)s.live.upcall_ns / 1e3 - t0;
+		legs[1][i - WARMUP] = (double)(s.live.request_ns - s.live.upcall_ns) / 1e3;
+		legs[2][i - WARMUP] = entry - (double)s.live.request_ns / 1e3;
 	}
 	scn_stop(&s);
+	if (!polling && !*bad)
+		printf("notification mode, median legs: exit -> upcall %.2f us, upcall -> tern-dm's NOTIFY "
+		       "read %.2f us, NOTIFY -> vCPU entry %.2f us\n", median(legs[0], RTT_ITERS),
+		       median(legs[1], RTT_ITERS), median(legs[2], RTT_ITERS));
 	return *bad ? -1 : median(samples, RTT_ITERS);
 }
 

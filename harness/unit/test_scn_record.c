@@ -17,10 +17,13 @@
 #include "replay.h"
 #include "trace.h"
 #include "trace_bin.h"
+#include "ioreq_types.h"
+#include "request.h"
 
 static const char *const devs[] = { "-m", "2M", "-s", "3,pci-testdev", NULL };
 static struct scn S;
 static char path[64];
+static uint16_t rec_vm; /* the User VM's id in the recorded run */
 
 /* Port I/O: PCI config reads, the I/O BAR's scratch written and read back. */
 static void port_io_run(void)
@@ -55,14 +58,21 @@ static void mmio_run(void)
 	ck_assert_uint_eq(ram[0] | ram[1] << 8 | ram[2] << 16 | (uint32_t)ram[3] << 24, 0x44332211u);
 }
 
-/* Record a run of what (notification mode: polling runs are not recorded faithfully). */
-static void record_run_of(void (*what)(void))
+/*
+ * Record a run of what. In polling mode tern-dm makes no NOTIFY: core's
+ * scheduler finds each slot COMPLETE (ioreq_poll in sched_next) and the
+ * recorder writes what it found as a complete record ahead of that
+ * decision's sched record.
+ */
+static void record_run_of(void (*what)(void), bool polling)
 {
 	snprintf(path, sizeof(path), "/tmp/tern-scn-rec.%d.bin", (int)getpid());
 	FILE *f = fopen(path, "wb");
 	ck_assert_ptr_nonnull(f);
 	sim_rec_start(f);
-	ck_assert_int_eq(scn_start(&S, "uvm", devs, false), 0);
+	ck_assert_int_eq(scn_start(&S, "uvm", devs, polling), 0);
+	ck_assert_uint_eq(S.vm->config.ioreq_polling, polling);
+	rec_vm = S.vm->id;
 	what();
 	scn_stop(&S);
 	ck_assert_int_eq(sim_rec_stop(), 0);
@@ -71,7 +81,7 @@ static void record_run_of(void (*what)(void))
 
 static void record_run(void)
 {
-	record_run_of(port_io_run);
+	record_run_of(port_io_run, false);
 }
 
 /* Flip a bit of the value in the trace's last complete record. */
@@ -109,7 +119,7 @@ END_TEST
 
 START_TEST(recorded_mmio_run_replays_without_tern_dm)
 {
-	record_run_of(mmio_run);
+	record_run_of(mmio_run, false);
 	struct trace t;
 	char err[TRACE_ERR];
 	ck_assert_msg(trace_parse_file(path, &t, err, sizeof(err)) == 0, "%s", err);
@@ -145,6 +155,72 @@ START_TEST(changed_completion_does_not_replay)
 }
 END_TEST
 
+/* The async record that follows the complete record at index i, skipping other completes. */
+static const struct trace_async *after_complete(const struct trace *t, unsigned i)
+{
+	for (unsigned k = i + 1; k < t->nasync; k++)
+		if (t->async[k].kind != TRACE_ASYNC_COMPLETE)
+			return &t->async[k];
+	return NULL;
+}
+
+START_TEST(polling_run_replays_without_tern_dm)
+{
+	record_run_of(port_io_run, true);
+	struct trace t;
+	char err[TRACE_ERR];
+	ck_assert_msg(trace_parse_file(path, &t, err, sizeof(err)) == 0, "%s", err);
+	/* Each of the three requests completed by the poll: a COMPLETE record each, state 1. */
+	ck_assert_uint_eq(t.count[TRACE_ASYNC_COMPLETE], 3);
+	unsigned polled = 0;
+	for (unsigned i = 0; i < t.nasync; i++) {
+		const struct trace_async *a = &t.async[i];
+		if (a->kind != TRACE_ASYNC_COMPLETE)
+			continue;
+		ck_assert_uint_eq(a->state, IOREQ_COMPLETE);
+		ck_assert_uint_eq(a->vm, rec_vm);
+		/* Applied before a sched entry that picks the completed vCPU... */
+		ck_assert_uint_lt(a->after, t.nexits);
+		const struct trace_exit *next = &t.exits[a->after];
+		ck_assert(next->sched && !next->sched_none);
+		ck_assert_uint_eq(next->vm, a->vm);
+		ck_assert_uint_eq(next->vcpu, a->vcpu);
+		/* ...whose first event is the request the poll made (no hypercall in between). */
+		const struct trace_async *req = after_complete(&t, i);
+		ck_assert_ptr_nonnull(req);
+		ck_assert_uint_eq(req->kind, TRACE_ASYNC_REQUEST);
+		ck_assert_uint_eq(req->after, a->after + 1);
+		ck_assert_uint_eq(req->bits & VCPU_REQ_IOREQ_DONE, VCPU_REQ_IOREQ_DONE);
+		polled++;
+	}
+	ck_assert_uint_eq(polled, 3);
+	/* The IN's value (0xf00d, the scratch written before) is the last one's. */
+	const struct trace_async *in = NULL;
+	for (unsigned i = 0; i < t.nasync; i++)
+		if (t.async[i].kind == TRACE_ASYNC_COMPLETE)
+			in = &t.async[i];
+	ck_assert_uint_eq(in->value & 0xffff, 0xf00d);
+	struct replay_stats st;
+	memset(&st, 0, sizeof(st));
+	ck_assert_uint_eq(replay_trace(&t, stdout, &st), 0);
+	ck_assert_uint_eq(st.mismatched_exits, 0);
+	ck_assert_uint_eq(st.bad_scheds, 0);
+	ck_assert_uint_eq(st.bad_async, 0);
+	ck_assert_uint_gt(st.exits, 10);
+	/* Changed, the polled IN's value does not replay: the guest's EAX differs. */
+	for (unsigned i = t.nasync; i-- > 0;)
+		if (t.async[i].kind == TRACE_ASYNC_COMPLETE) {
+			t.async[i].value ^= 0x1;
+			break;
+		}
+	memset(&st, 0, sizeof(st));
+	ck_assert_uint_gt(replay_trace(&t, stdout, &st), 0);
+	trace_free(&t);
+	if (!getenv("TERN_KEEP_TRACE"))
+		unlink(path);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("scn_record");
@@ -153,6 +229,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, recorded_run_replays_without_tern_dm);
 	tcase_add_test(tc, changed_completion_does_not_replay);
 	tcase_add_test(tc, recorded_mmio_run_replays_without_tern_dm);
+	tcase_add_test(tc, polling_run_replays_without_tern_dm);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -96,11 +96,16 @@ _Static_assert(sizeof(struct live_notify) == 8, "acrn_ioreq_notify");
 #define SPIN_SERVE_EVERY 64u     /* polling mode: settle passes between looks at the sockets */
 #define MSG_MAX_PAYLOAD TERN_HSM_MAX_PAYLOAD
 
-static long now_ms(void)
+static uint64_t now_ns(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000 + t.tv_nsec / 1000000;
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static long now_ms(void)
+{
+	return (long)(now_ns() / 1000000u);
 }
 
 static void report(struct sim_live *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -141,6 +146,7 @@ static struct vcpu *sos_vcpu(struct sim_live *l)
 static void upcall(struct sim_live *l)
 {
 	l->upcalls++;
+	l->upcall_ns = now_ns();
 	for (unsigned v = 0; v < TERN_MAX_VMS; v++) {
 		struct sim_live_vm *lv = &l->vms[v];
 		if (lv->req_efd < 0 || !lv->page_gpa)
@@ -160,9 +166,7 @@ static void upcall(struct sim_live *l)
 static void entered(struct sim_live *l, struct vcpu *v)
 {
 	struct sim_vcpu_hw *hw = sim_vcpu_hw(v);
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	l->entered_ns[v->vm->id] = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+	l->entered_ns[v->vm->id] = now_ns();
 	if (v == sos_vcpu(l) && hw->injected.valid && hw->injected.type == INTR_TYPE_EXT_INT &&
 	    hw->injected.vector == l->sos->upcall_vector) {
 		hw->injected.valid = false;
@@ -729,6 +733,7 @@ static void serve_one(struct sim_live *l, unsigned c)
 		hang_up(l, c);
 		return;
 	}
+	l->request_ns = now_ns();
 	/* A length the request number does not give is a broken peer: the HSM hangs up. */
 	if (m.len > sizeof(payload) || m.len != IOC_SIZE(m.nr) || read_full(cn->fd, payload, m.len)) {
 		report(l, "device model sent a malformed request (nr 0x%x, len %u): hanging up", m.nr, m.len);

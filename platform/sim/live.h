@@ -91,6 +91,9 @@ struct sim_live {
 	bool eoi_due;             /* the upcall handler's EOI is still to be written */
 	unsigned hangups;         /* connections that ended without DESTROY_VM */
 	uint64_t entered_ns[TERN_MAX_VMS];  /* CLOCK_MONOTONIC when a vCPU of the VM last entered */
+	/* CLOCK_MONOTONIC of the last upcall's eventfd write and the last request read from a
+	 * device model: where a notification-mode round trip's time goes (harness/bench/wall_ioreq.c). */
+	uint64_t upcall_ns, request_ns;
 	bool quiet;               /* no report lines on stderr */
 };
 

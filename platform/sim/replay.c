@@ -364,7 +364,12 @@ static void apply_complete(struct replay *r, struct cmp *c, const struct trace_a
 	}
 	memcpy(ram + slot + IOREQ_OFF_VALUE, &a->value, 8);
 	memcpy(ram + slot + IOREQ_OFF_STATE, &a->state, 4);
-	if (r->npend < REPLAY_MAX_PENDING) {
+	/*
+	 * In polling mode the scheduler's poll (in the next sched entry's
+	 * sched_next) takes the slot, and no exit's reads hold it: nothing to
+	 * compare them with. A notifying exit's reads still reach RAM (prefill).
+	 */
+	if (!vm->config.ioreq_polling && r->npend < REPLAY_MAX_PENDING) {
 		r->pend[r->npend].gpa[0] = slot + IOREQ_OFF_STATE;
 		r->pend[r->npend].len[0] = 4;
 		r->pend[r->npend].gpa[1] = slot + IOREQ_OFF_VALUE;

@@ -9,6 +9,7 @@
 #include "sim.h"
 #include "sim_tlb.h"
 #include "sim_rec.h"
+#include "ioreq_types.h"
 #include "err.h"
 #include "platform.h"
 #include "replay.h"
@@ -555,6 +556,12 @@ void plat_trace_request(const struct vcpu *target, uint32_t req)
 	if (sim.request_hook)
 		sim.request_hook(target, req);
 	sim_rec_request(target, req, sim.this_cpu);
+}
+
+void plat_trace_polled_complete(const struct vcpu *vcpu, uint64_t value)
+{
+	/* A replay applied it from the trace's complete record already. */
+	sim_rec_complete(vcpu->vm->id, vcpu->id, IOREQ_COMPLETE, value);
 }
 
 void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action)

@@ -197,10 +197,19 @@ void sim_rec_sched(uint16_t cpu, const struct vcpu *vcpu)
 		return;
 	rec.active = false;
 	emit(buf, trace_bin_sched(buf, sizeof(buf), cpu, !vcpu, vcpu ? vcpu->vm->id : 0, vcpu ? vcpu->id : 0));
-	/* What sched_next itself raised; the pre-entry's follow with its outcome. */
-	flush_async();
-	if (vcpu)
-		begin_handling();
+	/*
+	 * What sched_next itself raised (a polled completion's request, a
+	 * waiter let go) belongs to this entry: after its pre-entry's
+	 * outcome, ahead of the pre-entry's own events (the order core raised
+	 * them), as the replay counts them.
+	 */
+	if (!vcpu) {
+		flush_async();
+		return;
+	}
+	unsigned held = rec.async_len;
+	begin_handling();
+	rec.async_len = held;
 }
 
 void sim_rec_reg(enum vcpu_reg reg, uint64_t value)

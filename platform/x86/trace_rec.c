@@ -11,7 +11,10 @@
  *   writes, in order); then the asynchronous records of the exit in the
  *   order core raised them (REQUEST through plat_trace_request, KICK from
  *   plat_kick_pcpu), and a VM record for every VM core created in it.
- *   SCHED records are what sched_next gave the pCPU (trace_rec_sched).
+ *   SCHED records are what sched_next gave the pCPU (trace_rec_sched),
+ *   followed by its pre-entry's records and then the events sched_next
+ *   and the pre-entry raised; a slot sched_next found COMPLETE in polling
+ *   mode is a COMPLETE record before that SCHED record.
  *
  * In this build the GPRs are not pre-filled into the register cache (see
  * run.c), so every register the handler reads arrives through
@@ -31,6 +34,7 @@
 #include "hypercall.h"
 #include "atomic.h"
 #include "cpu.h"
+#include "ioreq_types.h"
 
 #if TERN_RECORD
 
@@ -140,6 +144,15 @@ static struct {
 	} last[TERN_MAX_VMS][TERN_MAX_VCPUS];
 	uint8_t async[REC_MAX_ASYNC * (TRACE_BIN_REC_HDR + TRACE_BIN_REQUEST_LEN)];
 	unsigned async_len;
+	/*
+	 * A SCHED record is out. From then on, what core raises between
+	 * handlings it raises inside sched_next (nothing else runs core on a
+	 * pCPU between its handlings): held until that decision's SCHED
+	 * record and its pre-entry outcome are out, where the replay, which
+	 * runs sched_next for that record, counts it. Before the first one
+	 * it is the platform's start-up, written at once (not compared).
+	 */
+	bool scheduled;
 } rec;
 
 static void emit(const uint8_t *buf, size_t n)
@@ -227,6 +240,10 @@ void trace_rec_end(void)
 {
 	/* Kept to the end: a pCPU still in an exit finishes its records first, then none follow. */
 	(void)rec_acquire();
+	/* What the last decision raised, if its pre-entry never wrote it out. */
+	if (rec.async_len)
+		emit(rec.async, rec.async_len);
+	rec.async_len = 0;
 	if (rec_e9) {
 		char line[48];
 		tern_snprintf(line, sizeof(line), "%s%lu\n", E9_END, (unsigned long)rec.bytes);
@@ -250,14 +267,14 @@ void trace_rec_begin(struct vcpu *vcpu, const struct exit_record *ex)
 	emit(buf, trace_bin_exit(buf, sizeof(buf), vcpu->vm->id, vcpu->id, (uint8_t)vcpu->pcpu, ex));
 }
 
-/* An async record: after the exit in flight, or at once between exits. */
+/* An async record: after the handling in flight or the next scheduling decision; at once before any. */
 static void rec_async(const uint8_t *buf, size_t n)
 {
 	if (n == 0 || rec.async_len + n > sizeof(rec.async)) {
 		rec.lost++;
 		return;
 	}
-	if (!rec.active) {
+	if (!rec.active && !rec.scheduled) {
 		emit(buf, n);
 		return;
 	}
@@ -273,6 +290,29 @@ void plat_trace_request(const struct vcpu *target, uint32_t req)
 	bool took = rec_acquire();
 	rec_async(buf, trace_bin_request(buf, sizeof(buf), target->vm->id, target->id, req,
 					 plat_cpu_id()));
+	if (took)
+		rec_release();
+}
+
+void plat_trace_polled_complete(const struct vcpu *vcpu, uint64_t value)
+{
+	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_COMPLETE_LEN];
+	if (!rec.vm_emitted)
+		return;
+	bool took = rec_acquire();
+	/*
+	 * The Service VM's store to its own memory happened before this
+	 * decision: its record comes before the decision's SCHED record (the
+	 * replay applies it before it runs sched_next). A sched entry whose
+	 * pre-entry never ran (still active) ends here with its events.
+	 */
+	if (rec.active) {
+		if (rec.async_len)
+			emit(rec.async, rec.async_len);
+		rec.async_len = 0;
+		rec.active = false;
+	}
+	emit(buf, trace_bin_complete(buf, sizeof(buf), vcpu->vm->id, vcpu->id, IOREQ_COMPLETE, value));
 	if (took)
 		rec_release();
 }
@@ -294,18 +334,32 @@ void trace_rec_sched(uint16_t cpu, const struct vcpu *vcpu)
 	if (!rec.vm_emitted)
 		return;
 	(void)rec_acquire();            /* held already by the loop (trace_rec_lock) */
-	/* A sched entry whose pre-entry never ran (its VMCS could not be loaded): its events. */
-	if (rec.async_len)
+	/*
+	 * A sched entry whose pre-entry never ran (its VMCS could not be
+	 * loaded): its events, with (no way to tell them apart here) what
+	 * this decision raised.
+	 */
+	if (rec.active && rec.async_len) {
 		emit(rec.async, rec.async_len);
-	rec.async_len = 0;
+		rec.async_len = 0;
+	}
 	rec.active = false;
+	rec.scheduled = true;
 	emit(buf, trace_bin_sched(buf, sizeof(buf), cpu, !vcpu, vcpu ? vcpu->vm->id : 0,
 				  vcpu ? vcpu->id : 0));
+	/*
+	 * What this decision raised (a polled completion's request, a waiter
+	 * let go) belongs to this entry: after its pre-entry's outcome, ahead
+	 * of the pre-entry's own events (trace_rec_pre_entry emits them all).
+	 */
+	if (!vcpu && rec.async_len)
+		emit(rec.async, rec.async_len);
+	if (!vcpu)
+		rec.async_len = 0;
 	/* Its pre-entry work reads registers and memory like an exit does. */
 	rec.active = vcpu != 0;
 	rec.nwrites = 0;
 	rec.console_len = 0;
-	rec.async_len = 0;
 }
 
 void trace_rec_reg(enum vcpu_reg reg, uint64_t value)
@@ -452,6 +506,12 @@ void plat_trace_request(const struct vcpu *target, uint32_t req)
 {
 	(void)target;
 	(void)req;
+}
+
+void plat_trace_polled_complete(const struct vcpu *vcpu, uint64_t value)
+{
+	(void)vcpu;
+	(void)value;
 }
 
 void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action)

@@ -40,14 +40,14 @@
 #define TG_UPCALL_VECTOR 0xe3u
 #define BAD_UPCALL_VECTOR 0x1fu    /* an exception vector: refused */
 /*
- * 1: the polling run also completes with HC_NOTIFY_REQUEST_FINISH. ACRN's
- * HSM makes no hypercall in polling mode and core's scheduler completes
- * the slot by itself (ioreq_poll; with 0 every check passes on Bochs), but
- * a completion seen by the scheduler has no record in the recorded trace
- * yet, so that run does not replay (docs/testguest.md). The hypercall
- * completes it inside an exit, whose reads the trace holds.
+ * 0: the polling run completes as ACRN's HSM does in polling mode, by
+ * writing COMPLETE and making no hypercall: core's scheduler finds the
+ * slot (ioreq_poll) and the recorder writes what it found as a COMPLETE
+ * record before that scheduling decision, so the run replays
+ * (docs/testguest.md). 1 would also call HC_NOTIFY_REQUEST_FINISH
+ * (accepted in polling mode too).
  */
-#define TG_POLL_FINISH_HYPERCALL 1
+#define TG_POLL_FINISH_HYPERCALL 0
 #define MR_ADD 0u
 #define MEM_RWX_WB 0x047u          /* read, write, execute; write-back */
 
