@@ -50,6 +50,16 @@ static inline void atomic_store32(uint32_t *p, uint32_t v)
 	__atomic_store_n(p, v, __ATOMIC_SEQ_CST);
 }
 
+static inline uint64_t atomic_load64(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_SEQ_CST);
+}
+
+static inline void atomic_store64(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_SEQ_CST);
+}
+
 /* *p |= bits; returns the old value. */
 static inline uint32_t atomic_or32(uint32_t *p, uint32_t bits)
 {
