@@ -53,60 +53,54 @@ __attribute__((noinline)) static uint8_t *walk_fill(struct vm *vm, struct gmem_t
 static inline uint8_t *tlb_lookup(const struct gmem_tlb_entry *e, uint64_t gen, uint64_t gpa,
 				  unsigned access)
 {
-	bool hit = e->gfn == gpa / GMEM_PAGE && e->gen == gen && (access & ~e->perms) == 0;
-	return hit ? e->hva + GMEM_PAGE_OFF(gpa) : (uint8_t *)0;
-}
-
-static inline struct gmem_tlb_entry *tlb_slot(struct gmem_tlb *tlb, uint64_t gpa)
-{
-	return &tlb->e[(gpa / GMEM_PAGE) % GMEM_TLB_ENTRIES];
-}
-
-/* The cache this pCPU uses for the VM: only this pCPU reads or writes it. */
-static inline struct gmem_tlb *this_tlb(struct vm *vm)
-{
-	return &vm->gmem_tlb[plat_cpu_id() % TERN_MAX_PCPUS];
+	uint64_t miss = (e->gfn ^ (gpa / GMEM_PAGE)) | (e->gen ^ gen) | (access & ~e->perms);
+	return miss == 0 ? e->hva + GMEM_PAGE_OFF(gpa) : (uint8_t *)0;
 }
 
 /*
- * One page's piece [gpa, gpa+n): from the cache, else walked (and cached).
- * *hva is its host address; returns 0, -TERN_EFAULT, or -TERN_EACCES for
- * a write to a readable, write-protected page (*wp_gpa, when given: the page).
+ * One page's piece [gpa, gpa+n): from this pCPU's cache, else walked (and
+ * cached). *hva is its host address; returns 0, -TERN_EFAULT, or
+ * -TERN_EACCES for a write to a readable, write-protected page (*wp_gpa,
+ * when given, is then the page).
  */
 __attribute__((always_inline)) static inline int one_page(struct vm *vm, struct gmem_tlb *tlb,
 							  uint64_t gen, uint64_t gpa, size_t n,
 							  unsigned access, uint8_t **hva,
 							  uint64_t *wp_gpa)
 {
-	struct gmem_tlb_entry *e = tlb_slot(tlb, gpa);
+	struct gmem_tlb_entry *e = &tlb->e[(gpa / GMEM_PAGE) % GMEM_TLB_ENTRIES];
 	bool wp = false;
 	*hva = tlb_lookup(e, gen, gpa, access);
 	if (*hva == (uint8_t *)0)
 		*hva = walk_fill(vm, e, gpa, n, access, gen, &wp);
-	if (*hva != (uint8_t *)0 && wp && wp_gpa)
+	if (*hva == (uint8_t *)0)
+		return -TERN_EFAULT;
+	if (!wp)
+		return 0;
+	if (wp_gpa)
 		*wp_gpa = gpa & ~(uint64_t)(GMEM_PAGE - 1u);
-	return *hva == (uint8_t *)0 ? -TERN_EFAULT : wp ? -TERN_EACCES : 0;
+	return -TERN_EACCES;
 }
 
 /*
  * Translate [gpa, gpa+len) page by page for the access (EPT_ACCESS_*),
- * every page before any byte moves. -TERN_EACCES only for a write whose
- * every page is readable and one is write-protected (*wp_gpa: the first);
- * every other refusal is -TERN_EFAULT.
+ * every page before any byte moves; the second piece is empty for an
+ * access within one page. -TERN_EACCES only for a write whose every page
+ * is readable and one is write-protected (*wp_gpa: the first); every other
+ * refusal is -TERN_EFAULT.
  */
-__attribute__((always_inline)) static inline int resolve(struct vm *vm, uint64_t gpa, size_t len,
-							 unsigned access, struct pieces *p,
-							 uint64_t *wp_gpa)
+__attribute__((noinline)) static int resolve(struct vm *vm, uint64_t gpa, size_t len,
+					     unsigned access, struct pieces *p, uint64_t *wp_gpa)
 {
 	if (len == 0 || len > GMEM_MAX_LEN || gpa + len < gpa) {
-		p->len[0] = p->len[1] = 0;
 		p->hva[0] = p->hva[1] = (uint8_t *)0;
+		p->len[0] = p->len[1] = 0;
 		return len == 0 ? 0 : -TERN_EFAULT;
 	}
 	/* Read before any walk: a reduction after it makes what this access
 	 * fills stale at once (guest_mem.h). */
 	uint64_t gen = atomic_load64(&vm->ept.reductions);
-	struct gmem_tlb *tlb = this_tlb(vm);
+	struct gmem_tlb *tlb = &vm->gmem_tlb[plat_cpu_id() % TERN_MAX_PCPUS];
 	size_t first = GMEM_PAGE - GMEM_PAGE_OFF(gpa);
 	p->len[0] = first < len ? first : len;
 	p->len[1] = len - p->len[0];
@@ -114,6 +108,7 @@ __attribute__((always_inline)) static inline int resolve(struct vm *vm, uint64_t
 	p->hva[1] = p->hva[0];
 	if (ret == -TERN_EFAULT || p->len[1] == 0)
 		return ret;
+	/* The first write-protected page is the one reported. */
 	int ret2 = one_page(vm, tlb, gen, gpa + p->len[0], p->len[1], access, &p->hva[1],
 			    ret != 0 ? (uint64_t *)0 : wp_gpa);
 	return ret2 == -TERN_EFAULT || ret == 0 ? ret2 : ret;

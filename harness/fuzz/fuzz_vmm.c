@@ -245,6 +245,30 @@ static void ioreq_page_op(struct input *in)
 		abort();
 }
 
+/*
+ * What a read or fetch gave agrees with an uncached walk of every page it
+ * touches: the translation cache (guest_mem.h) never outlives a change the
+ * operations before made, nor reaches a page the EPT does not map.
+ */
+static void check_against_walk(struct vm *vm, uint64_t gpa, size_t len, unsigned access, int rc,
+			       const uint8_t *got)
+{
+	bool ok = len <= GMEM_MAX_LEN && gpa + len >= gpa;
+	for (size_t done = 0; ok && done < len;) {
+		uint64_t a = gpa + done;
+		size_t n = 0x1000 - (a & 0xfff);
+		if (n > len - done)
+			n = len - done;
+		struct ept_walk_result r;
+		const uint8_t *h = ept_walk(&vm->ept, a, access, &r) == EPT_WALK_MAPPED ?
+					   plat_hpa_map(r.hpa, n) : NULL;
+		ok = h != NULL && (rc != 0 || memcmp(h, got + done, n) == 0);
+		done += n;
+	}
+	if (ok != (rc == 0))
+		abort();
+}
+
 /* Guest memory through a VM's EPT: any address, length and operation. */
 static void gmem_op(struct input *in, struct vm *sos)
 {
@@ -259,8 +283,14 @@ static void gmem_op(struct input *in, struct vm *sos)
 	memcpy(before, sim_vm_ram(sos->id), SOS_RAM);
 	int rc;
 	switch (k & 3) {
-	case 0: rc = gmem_read(vm, gpa, buf, len); break;
-	case 1: rc = gmem_fetch(vm, gpa, buf, len); break;
+	case 0:
+		rc = gmem_read(vm, gpa, buf, len);
+		check_against_walk(vm, gpa, len, EPT_ACCESS_READ, rc, buf);
+		break;
+	case 1:
+		rc = gmem_fetch(vm, gpa, buf, len);
+		check_against_walk(vm, gpa, len, EPT_ACCESS_FETCH, rc, buf);
+		break;
 	case 2: rc = gmem_write_wp(vm, gpa, buf, len, &wp); break;
 	default: rc = gmem_cmpxchg(vm, gpa, (k & 4) ? 8 : 4, &exp, u64(in), &wp); break;
 	}

@@ -156,6 +156,34 @@ START_TEST(page_crossing_checks_both_pages)
 }
 END_TEST
 
+START_TEST(write_protected_pieces_report_the_first)
+{
+	/* Every combination of a page-crossing write's two pages: the first
+	 * write-protected page is reported, a missing page wins, nothing moves. */
+	ck_assert_int_eq(region(MR_ADD, UGPA, LEND_A, 0x1000, MEM_ACCESS_READ), 0);
+	ck_assert_int_eq(region(MR_ADD, UGPA + 0x1000, LEND_B, 0x1000, MEM_ACCESS_RWX), 0);
+	const uint8_t w[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	uint64_t wp = 0;
+	ck_assert_int_eq(gmem_write_wp(uvm, UGPA + 0xffc, w, 8, &wp), -TERN_EACCES);
+	ck_assert_uint_eq(wp, UGPA);
+	ck_assert_int_eq(gmem_write(uvm, UGPA + 0xffc, w, 8), -TERN_EACCES);
+	/* Both write-protected. */
+	ck_assert_int_eq(ept_write_protect(&uvm->ept, UGPA + 0x1000, 0x1000), 0);
+	wp = 0;
+	ck_assert_int_eq(gmem_write_wp(uvm, UGPA + 0xffc, w, 8, &wp), -TERN_EACCES);
+	ck_assert_uint_eq(wp, UGPA);
+	ck_assert_int_eq(gmem_check(uvm, UGPA + 0xffc, 8, true, NULL), -TERN_EACCES);
+	/* The first write-protected, the second gone. */
+	ck_assert_int_eq(region(MR_DEL, UGPA + 0x1000, 0, 0x1000, 0), 0);
+	ck_assert_int_eq(gmem_write_wp(uvm, UGPA + 0xffc, w, 8, &wp), -TERN_EFAULT);
+	ck_assert_uint_eq(sram[LEND_A + 0xffc], 0xaa);
+	ck_assert_uint_eq(sram[LEND_B], 0xbb);
+	/* A write-protected page that is not host RAM: no WP IOREQ for it. */
+	ck_assert_int_eq(vm_memory_map(uvm, 0x9000, 0x300000000ull, 0x1000, EPT_R, EPT_MT_WB), 0);
+	ck_assert_int_eq(gmem_write_wp(uvm, 0x9000, w, 1, &wp), -TERN_EFAULT);
+}
+END_TEST
+
 START_TEST(hostile_addresses_never_hit)
 {
 	ck_assert_int_eq(region(MR_ADD, UGPA, LEND_A, 0x1000, MEM_ACCESS_RWX), 0);
@@ -249,6 +277,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, remapped_page_reaches_the_new_page);
 	tcase_add_test(tc, reduced_permissions_apply_to_cached_pages);
 	tcase_add_test(tc, page_crossing_checks_both_pages);
+	tcase_add_test(tc, write_protected_pieces_report_the_first);
 	tcase_add_test(tc, hostile_addresses_never_hit);
 	tcase_add_test(tc, each_pcpu_has_its_own_cache);
 	tcase_add_test(tc, recreated_vm_starts_empty);
