@@ -123,7 +123,8 @@ static int read_access(struct vm *vm, uint64_t gpa, void *dst, size_t len, unsig
 		return ret;
 	}
 	tern_memcpy(dst, p.hva[0], p.len[0]);
-	tern_memcpy((uint8_t *)dst + p.len[0], p.hva[1], p.len[1]);
+	if (p.len[1] != 0)
+		tern_memcpy((uint8_t *)dst + p.len[0], p.hva[1], p.len[1]);
 	plat_trace_gmem(vm, gpa, dst, len, GMEM_TRACE_READ);
 	return 0;
 }
@@ -145,7 +146,8 @@ int gmem_write_wp(struct vm *vm, uint64_t gpa, const void *src, size_t len, uint
 	if (ret != 0)
 		return ret;
 	tern_memcpy(p.hva[0], src, p.len[0]);
-	tern_memcpy(p.hva[1], (const uint8_t *)src + p.len[0], p.len[1]);
+	if (p.len[1] != 0)
+		tern_memcpy(p.hva[1], (const uint8_t *)src + p.len[0], p.len[1]);
 	plat_trace_gmem(vm, gpa, src, len, GMEM_TRACE_WRITE);
 	return 0;
 }
