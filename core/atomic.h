@@ -61,6 +61,11 @@ static inline uint64_t atomic_or64(uint64_t *p, uint64_t bits)
 	return __atomic_fetch_or(p, bits, __ATOMIC_SEQ_CST);
 }
 
+static inline void atomic_store64(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_SEQ_CST);
+}
+
 /* *p |= bits; returns the old value. */
 static inline uint32_t atomic_or32(uint32_t *p, uint32_t bits)
 {

@@ -3,6 +3,7 @@
  * EPT construction, change and walk. See ept.h for the invariants.
  */
 #include "ept.h"
+#include "atomic.h"
 #include "ept_qual.h"
 #include "exit.h"
 #include "err.h"
@@ -363,7 +364,10 @@ static int run(struct ept *ept, struct range_op *op, uint64_t gpa, uint64_t size
 	op->dry = false;
 	rc = range(ept, op, &root, EPT_LEVELS, gpa, gpa + size);
 	if (op->reduced) {
-		ept->reductions++;
+		/* After the entries changed: a translation cached under the old
+		 * count (guest_mem.c) is not used again. One writer (the caller
+		 * holds the VM's memory), readers on other pCPUs. */
+		atomic_store64(&ept->reductions, ept->reductions + 1u);
 		if (ept->on_reduce != (void (*)(void *))0)
 			ept->on_reduce(ept->on_reduce_arg);
 	}

@@ -88,7 +88,10 @@ struct ept {
 	uint64_t leaf_ok_for[8];  /* per access: leaf_ok and permits the access */
 	void (*on_reduce)(void *arg);
 	void *on_reduce_arg;
-	uint64_t reductions;      /* times on_reduce was due, for tests and stats */
+	/* Times on_reduce was due: bumped (atomic_store64) after every change
+	 * that removed or reduced a translation, so a translation cached under
+	 * an older count is stale (guest_mem.c's per-pCPU cache). */
+	uint64_t reductions;
 };
 
 /* Geometry of a level. */

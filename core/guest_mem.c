@@ -9,66 +9,122 @@
 
 #define GMEM_PAGE 4096u
 #define GMEM_PAGE_OFF(a) ((a) & (GMEM_PAGE - 1u))
-/* len <= GMEM_MAX_LEN: at most two pages, however the access is aligned. */
-#define GMEM_MAX_PIECES 2u
 
-struct piece {
-	uint8_t *hva;
-	size_t len;
+/*
+ * len <= GMEM_MAX_LEN: at most two pages, however the access is aligned.
+ * The second piece is empty (len 0) for an access within one page.
+ */
+struct pieces {
+	uint8_t *hva[2];
+	size_t len[2];
 };
 
 /*
- * Translate [gpa, gpa+len) page by page for the access (EPT_ACCESS_*).
- * -TERN_EACCES only for a write whose every page is readable and one is
- * write-protected; every other refusal is -TERN_EFAULT.
+ * Translate one page's piece [gpa, gpa+n) through the EPT and cache the
+ * page when the platform maps it whole. Returns the piece's host address,
+ * or NULL: not mapped for the access, or (*wp set) a write to a readable,
+ * write-protected page whose host mapping failed.
  */
-static int resolve(struct vm *vm, uint64_t gpa, size_t len, unsigned access,
-		   struct piece p[GMEM_MAX_PIECES], unsigned *np, uint64_t *wp_gpa)
+__attribute__((noinline)) static uint8_t *walk_fill(struct vm *vm, struct gmem_tlb_entry *e,
+						    uint64_t gpa, size_t n, unsigned access,
+						    uint64_t gen, bool *wp)
 {
-	int ret = 0;
-	bool wp = false;
-	*np = 0;
-	if (len == 0 || len > GMEM_MAX_LEN || gpa + len < gpa)
-		return len == 0 ? 0 : -TERN_EFAULT;
-	while (len > 0 && ret == 0) {
-		struct ept_walk_result r;
-		size_t n = GMEM_PAGE - GMEM_PAGE_OFF(gpa);
-		if (n > len)
-			n = len;
-		if (ept_walk(&vm->ept, gpa, access, &r) != EPT_WALK_MAPPED) {
-			/* A write to a readable page: write protection, if the
-			 * whole access is otherwise there to be done. */
-			bool readable = (access & EPT_ACCESS_WRITE) &&
-					ept_walk(&vm->ept, gpa, EPT_ACCESS_READ, &r) == EPT_WALK_MAPPED;
-			if (!readable)
-				ret = -TERN_EFAULT;
-			else if (!wp && wp_gpa)
-				*wp_gpa = gpa & ~(uint64_t)(GMEM_PAGE - 1u);
-			wp = wp || readable;
-		}
-		if (ret == 0 && (p[*np].hva = plat_hpa_map(r.hpa, n)) == (void *)0)
-			ret = -TERN_EFAULT;
-		p[(*np)++].len = n;
-		gpa += n;
-		len -= n;
+	struct ept_walk_result r;
+	if (ept_walk(&vm->ept, gpa, access, &r) != EPT_WALK_MAPPED) {
+		/* A write to a readable page: write protection, if the whole
+		 * access is otherwise there to be done. */
+		*wp = (access & EPT_ACCESS_WRITE) &&
+		      ept_walk(&vm->ept, gpa, EPT_ACCESS_READ, &r) == EPT_WALK_MAPPED;
+		return *wp ? plat_hpa_map(r.hpa, n) : (uint8_t *)0;
 	}
-	return ret ? ret : wp ? -TERN_EACCES : 0;
+	uint8_t *page = plat_hpa_map(r.hpa - GMEM_PAGE_OFF(r.hpa), GMEM_PAGE);
+	if (page == (uint8_t *)0)
+		return plat_hpa_map(r.hpa, n);
+	e->gfn = gpa / GMEM_PAGE;
+	e->gen = gen;
+	e->hva = page;
+	e->perms = ept_walk_perms(&r);
+	return page + GMEM_PAGE_OFF(gpa);
+}
+
+/* The page's cached host address for the access, or NULL: not cached, cached
+ * before the last reduction, or its permissions do not allow the access
+ * (EPT_ACCESS_* are the EPT_R/W/X bits). */
+static inline uint8_t *tlb_lookup(const struct gmem_tlb_entry *e, uint64_t gen, uint64_t gpa,
+				  unsigned access)
+{
+	uint64_t miss = (e->gfn ^ (gpa / GMEM_PAGE)) | (e->gen ^ gen) | (access & ~e->perms);
+	return miss == 0 ? e->hva + GMEM_PAGE_OFF(gpa) : (uint8_t *)0;
+}
+
+/*
+ * One page's piece [gpa, gpa+n): from this pCPU's cache, else walked (and
+ * cached). *hva is its host address; returns 0, -TERN_EFAULT, or
+ * -TERN_EACCES for a write to a readable, write-protected page (*wp_gpa,
+ * when given, is then the page).
+ */
+__attribute__((always_inline)) static inline int one_page(struct vm *vm, struct gmem_tlb *tlb,
+							  uint64_t gen, uint64_t gpa, size_t n,
+							  unsigned access, uint8_t **hva,
+							  uint64_t *wp_gpa)
+{
+	struct gmem_tlb_entry *e = &tlb->e[(gpa / GMEM_PAGE) % GMEM_TLB_ENTRIES];
+	bool wp = false;
+	*hva = tlb_lookup(e, gen, gpa, access);
+	if (*hva == (uint8_t *)0)
+		*hva = walk_fill(vm, e, gpa, n, access, gen, &wp);
+	if (*hva == (uint8_t *)0)
+		return -TERN_EFAULT;
+	if (!wp)
+		return 0;
+	if (wp_gpa)
+		*wp_gpa = gpa & ~(uint64_t)(GMEM_PAGE - 1u);
+	return -TERN_EACCES;
+}
+
+/*
+ * Translate [gpa, gpa+len) page by page for the access (EPT_ACCESS_*),
+ * every page before any byte moves; the second piece is empty for an
+ * access within one page. -TERN_EACCES only for a write whose every page
+ * is readable and one is write-protected (*wp_gpa: the first); every other
+ * refusal is -TERN_EFAULT.
+ */
+__attribute__((noinline)) static int resolve(struct vm *vm, uint64_t gpa, size_t len,
+					     unsigned access, struct pieces *p, uint64_t *wp_gpa)
+{
+	if (len == 0 || len > GMEM_MAX_LEN || gpa + len < gpa) {
+		p->hva[0] = p->hva[1] = (uint8_t *)0;
+		p->len[0] = p->len[1] = 0;
+		return len == 0 ? 0 : -TERN_EFAULT;
+	}
+	/* Read before any walk: a reduction after it makes what this access
+	 * fills stale at once (guest_mem.h). */
+	uint64_t gen = atomic_load64(&vm->ept.reductions);
+	struct gmem_tlb *tlb = &vm->gmem_tlb[plat_cpu_id() % TERN_MAX_PCPUS];
+	size_t first = GMEM_PAGE - GMEM_PAGE_OFF(gpa);
+	p->len[0] = first < len ? first : len;
+	p->len[1] = len - p->len[0];
+	int ret = one_page(vm, tlb, gen, gpa, p->len[0], access, &p->hva[0], wp_gpa);
+	p->hva[1] = p->hva[0];
+	if (ret == -TERN_EFAULT || p->len[1] == 0)
+		return ret;
+	/* The first write-protected page is the one reported. */
+	int ret2 = one_page(vm, tlb, gen, gpa + p->len[0], p->len[1], access, &p->hva[1],
+			    ret != 0 ? (uint64_t *)0 : wp_gpa);
+	return ret2 == -TERN_EFAULT || ret == 0 ? ret2 : ret;
 }
 
 static int read_access(struct vm *vm, uint64_t gpa, void *dst, size_t len, unsigned access)
 {
-	struct piece p[GMEM_MAX_PIECES];
-	unsigned np;
-	int ret = resolve(vm, gpa, len, access, p, &np, (uint64_t *)0);
+	struct pieces p;
+	int ret = resolve(vm, gpa, len, access, &p, (uint64_t *)0);
 	if (ret != 0) {
 		plat_trace_gmem(vm, gpa, (const void *)0, len, GMEM_TRACE_READ_FAULT);
 		return ret;
 	}
-	size_t done = 0;
-	for (unsigned i = 0; i < np; i++) {
-		tern_memcpy((uint8_t *)dst + done, p[i].hva, p[i].len);
-		done += p[i].len;
-	}
+	tern_memcpy(dst, p.hva[0], p.len[0]);
+	if (p.len[1] != 0)
+		tern_memcpy((uint8_t *)dst + p.len[0], p.hva[1], p.len[1]);
 	plat_trace_gmem(vm, gpa, dst, len, GMEM_TRACE_READ);
 	return 0;
 }
@@ -85,16 +141,13 @@ int gmem_fetch(struct vm *vm, uint64_t gpa, void *dst, size_t len)
 
 int gmem_write_wp(struct vm *vm, uint64_t gpa, const void *src, size_t len, uint64_t *wp_gpa)
 {
-	struct piece p[GMEM_MAX_PIECES];
-	unsigned np;
-	int ret = resolve(vm, gpa, len, EPT_ACCESS_WRITE, p, &np, wp_gpa);
+	struct pieces p;
+	int ret = resolve(vm, gpa, len, EPT_ACCESS_WRITE, &p, wp_gpa);
 	if (ret != 0)
 		return ret;
-	size_t done = 0;
-	for (unsigned i = 0; i < np; i++) {
-		tern_memcpy(p[i].hva, (const uint8_t *)src + done, p[i].len);
-		done += p[i].len;
-	}
+	tern_memcpy(p.hva[0], src, p.len[0]);
+	if (p.len[1] != 0)
+		tern_memcpy(p.hva[1], (const uint8_t *)src + p.len[0], p.len[1]);
 	plat_trace_gmem(vm, gpa, src, len, GMEM_TRACE_WRITE);
 	return 0;
 }
@@ -106,29 +159,27 @@ int gmem_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
 
 int gmem_check(struct vm *vm, uint64_t gpa, size_t len, bool write, uint64_t *wp_gpa)
 {
-	struct piece p[GMEM_MAX_PIECES];
-	unsigned np;
-	return resolve(vm, gpa, len, write ? EPT_ACCESS_WRITE : EPT_ACCESS_READ, p, &np, wp_gpa);
+	struct pieces p;
+	return resolve(vm, gpa, len, write ? EPT_ACCESS_WRITE : EPT_ACCESS_READ, &p, wp_gpa);
 }
 
 int gmem_cmpxchg(struct vm *vm, uint64_t gpa, unsigned size, uint64_t *expected, uint64_t desired,
 		 uint64_t *wp_gpa)
 {
-	struct piece p[GMEM_MAX_PIECES];
-	unsigned np;
+	struct pieces p;
 	if ((size != 4 && size != 8) || (gpa & (size - 1u)) != 0)
 		return -TERN_EINVAL;
 	/* Naturally aligned: one page, one host mapping. */
-	int ret = resolve(vm, gpa, size, EPT_ACCESS_WRITE, p, &np, wp_gpa);
+	int ret = resolve(vm, gpa, size, EPT_ACCESS_WRITE, &p, wp_gpa);
 	if (ret != 0)
 		return ret;
 	bool swapped;
 	if (size == 4) {
 		uint32_t old = (uint32_t)*expected;
-		swapped = atomic_cmpxchg32((uint32_t *)(void *)p[0].hva, &old, (uint32_t)desired);
+		swapped = atomic_cmpxchg32((uint32_t *)(void *)p.hva[0], &old, (uint32_t)desired);
 		*expected = swapped ? *expected : old;
 	} else {
-		swapped = atomic_cmpxchg64((uint64_t *)(void *)p[0].hva, expected, desired);
+		swapped = atomic_cmpxchg64((uint64_t *)(void *)p.hva[0], expected, desired);
 	}
 	if (!swapped)
 		return -TERN_EAGAIN;

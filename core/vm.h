@@ -16,6 +16,7 @@
 #include "pio.h"
 #include "pt_pool.h"
 #include "ept.h"
+#include "guest_mem.h"
 #include "atomic.h"
 #include "msr.h"
 #include "vioapic.h"
@@ -148,6 +149,8 @@ struct vm {
 	 * from, and the host memory this VM owns. */
 	struct pt_pool pt_pool;
 	struct ept ept;
+	/* Translations gmem_* cached from the EPT, one cache per pCPU (guest_mem.h). */
+	struct gmem_tlb gmem_tlb[TERN_MAX_PCPUS];
 	struct vm_mem_range private_mem[VM_MAX_PRIVATE_RANGES];
 	unsigned private_count;
 

@@ -18,6 +18,7 @@
 #include "guest_mem.h"
 #include "hypercall.h"
 #include "ioreq.h"
+#include "platform.h"
 #include "sim.h"
 #include "fuzz_input.h"
 #include "vm.h"
@@ -29,6 +30,28 @@
 
 static struct tern hv;
 static struct tern snap;
+
+/*
+ * Whether a VM is as its snapshot was, its translation cache and its count
+ * of reported Service VM mistakes aside: the cache (guest_mem.h) holds
+ * nothing a guest or the Service VM can observe, and a refused operation
+ * may well have filled it reading guest memory; a refused IOREQ completion
+ * is reported, and counted against the log's limit (ioreq.c), on purpose.
+ */
+static bool vm_unchanged(struct vm *before, const struct vm *now)
+{
+	memcpy(before->gmem_tlb, now->gmem_tlb, sizeof(now->gmem_tlb));
+	before->ioreq_reports = now->ioreq_reports;
+	return memcmp(before, now, sizeof(*now)) == 0;
+}
+
+/* The same over the whole hypervisor: every VM, and the rest of struct tern. */
+static bool hv_unchanged(void)
+{
+	for (unsigned i = 0; i < TERN_MAX_VMS; i++)
+		memcpy(snap.vms[i].gmem_tlb, hv.vms[i].gmem_tlb, sizeof(hv.vms[i].gmem_tlb));
+	return memcmp(&snap, &hv, sizeof(hv)) == 0;
+}
 
 static const uint64_t interesting_ids[] = {
 	HC_GET_API_VERSION, HC_CREATE_VM, HC_DESTROY_VM, HC_START_VM, HC_PAUSE_VM, HC_RESET_VM,
@@ -88,7 +111,7 @@ static void vmcall(struct input *in, struct vm *caller_vm)
 	if (failed && !partial_ok) {
 		/* Nothing but the caller's own VM (its vCPU's registers) changed. */
 		for (unsigned i = 0; i < TERN_MAX_VMS; i++)
-			if (&hv.vms[i] != caller_vm && memcmp(&snap.vms[i], &hv.vms[i], sizeof(struct vm)))
+			if (&hv.vms[i] != caller_vm && !vm_unchanged(&snap.vms[i], &hv.vms[i]))
 				abort();
 	}
 	/* Before the next entry: what the platform does. */
@@ -152,7 +175,7 @@ static void manager_op(struct input *in, uint8_t op)
 	case 7: ret = vm_mgr_set_vcpu_state(vm, vcpu, &st); break;
 	default: ret = vm_mgr_create(&hv, &cfg, &made); break;
 	}
-	if (ret != 0 && memcmp(&snap, &hv, sizeof(hv)) != 0)
+	if (ret != 0 && !hv_unchanged())
 		abort();
 	if (ret == 0 && op == 8 && (!made || made->state != VM_STATE_CREATED))
 		abort();
@@ -228,7 +251,7 @@ static void lend_op(struct input *in, struct vm *sos)
 		.size = (uint64_t)(1 + byte(in) % 4) << 12,
 	};
 	memcpy(&snap, &hv, sizeof(hv));
-	if (vm_memory_region_op(sos, to, &mr) != 0 && memcmp(&snap, &hv, sizeof(hv)) != 0)
+	if (vm_memory_region_op(sos, to, &mr) != 0 && !hv_unchanged())
 		abort();
 }
 
@@ -241,7 +264,31 @@ static void ioreq_page_op(struct input *in)
 	uint8_t k = byte(in);
 	uint64_t gpa = (k & 1) ? u64(in) : (uint64_t)(k >> 1) << 12;
 	memcpy(&snap, &hv, sizeof(hv));
-	if (ioreq_set_buffer(vm, gpa) != 0 && memcmp(&snap, &hv, sizeof(hv)) != 0)
+	if (ioreq_set_buffer(vm, gpa) != 0 && !hv_unchanged())
+		abort();
+}
+
+/*
+ * What a read or fetch gave agrees with an uncached walk of every page it
+ * touches: the translation cache (guest_mem.h) never outlives a change the
+ * operations before made, nor reaches a page the EPT does not map.
+ */
+static void check_against_walk(struct vm *vm, uint64_t gpa, size_t len, unsigned access, int rc,
+			       const uint8_t *got)
+{
+	bool ok = len <= GMEM_MAX_LEN && gpa + len >= gpa;
+	for (size_t done = 0; ok && done < len;) {
+		uint64_t a = gpa + done;
+		size_t n = 0x1000 - (a & 0xfff);
+		if (n > len - done)
+			n = len - done;
+		struct ept_walk_result r;
+		const uint8_t *h = ept_walk(&vm->ept, a, access, &r) == EPT_WALK_MAPPED ?
+					   plat_hpa_map(r.hpa, n) : NULL;
+		ok = h != NULL && (rc != 0 || memcmp(h, got + done, n) == 0);
+		done += n;
+	}
+	if (ok != (rc == 0))
 		abort();
 }
 
@@ -259,8 +306,14 @@ static void gmem_op(struct input *in, struct vm *sos)
 	memcpy(before, sim_vm_ram(sos->id), SOS_RAM);
 	int rc;
 	switch (k & 3) {
-	case 0: rc = gmem_read(vm, gpa, buf, len); break;
-	case 1: rc = gmem_fetch(vm, gpa, buf, len); break;
+	case 0:
+		rc = gmem_read(vm, gpa, buf, len);
+		check_against_walk(vm, gpa, len, EPT_ACCESS_READ, rc, buf);
+		break;
+	case 1:
+		rc = gmem_fetch(vm, gpa, buf, len);
+		check_against_walk(vm, gpa, len, EPT_ACCESS_FETCH, rc, buf);
+		break;
 	case 2: rc = gmem_write_wp(vm, gpa, buf, len, &wp); break;
 	default: rc = gmem_cmpxchg(vm, gpa, (k & 4) ? 8 : 4, &exp, u64(in), &wp); break;
 	}
