@@ -398,7 +398,7 @@ def test_bochs_efi_boots_pe_testguest():
     os.makedirs(out, exist_ok=True)
     cmdline = os.path.join(out, "cmdline.txt")
     with open(cmdline, "w") as f:
-        f.write("kernel=\\EFI\\tern\\testguest.efi triple_fault=reset -- testguest triple-fault-resets irq=1\n")
+        f.write("kernel=\\EFI\\tern\\testguest.efi triple_fault=reset trace=e9 -- testguest triple-fault-resets irq=1\n")
     image = os.path.join(out, "esp-pe.img")
     make_esp(image, [("EFI/BOOT/BOOTX64.EFI", TERN_EFI), ("EFI/tern/testguest.efi", GUEST_PE),
                      ("EFI/tern/cmdline.txt", cmdline)])
