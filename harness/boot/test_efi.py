@@ -379,7 +379,7 @@ def test_bochs_efi_boots_testguest():
         r"^tern: Tern x86 image starting$",
         r"^tern: UEFI entry from tern\.efi \(UEFI\)",
         r"^tern: VMXON done$",
-        r'^tern: loading guest "testguest triple-fault-resets" \(\d+ bytes\)$',
+        r'^tern: loading guest "testguest triple-fault-resets irq=1" \(\d+ bytes\)$',
         r"^testguest: start \(under Tern, hypervisor signature TernTernTern\)$",
         r"^SUMMARY: \d+ tests, 0 failures, \d+ skipped$",
         r"^tern: Service VM stopped: guest-exit, detail 0x0, exit status 0, \d+ exits in \d+ ms$",
@@ -398,7 +398,7 @@ def test_bochs_efi_boots_pe_testguest():
     os.makedirs(out, exist_ok=True)
     cmdline = os.path.join(out, "cmdline.txt")
     with open(cmdline, "w") as f:
-        f.write("kernel=\\EFI\\tern\\testguest.efi triple_fault=reset -- testguest triple-fault-resets\n")
+        f.write("kernel=\\EFI\\tern\\testguest.efi triple_fault=reset trace=e9 -- testguest triple-fault-resets irq=1\n")
     image = os.path.join(out, "esp-pe.img")
     make_esp(image, [("EFI/BOOT/BOOTX64.EFI", TERN_EFI), ("EFI/tern/testguest.efi", GUEST_PE),
                      ("EFI/tern/cmdline.txt", cmdline)])
@@ -412,7 +412,7 @@ def test_bochs_efi_boots_pe_testguest():
         r"^tern\.efi: \\EFI\\tern\\testguest\.efi: sha256 %s is in the built-in list$" % digest,
         r"^tern\.efi: \\EFI\\tern\\testguest\.efi: runs the ELF32 multiboot kernel in its \.mbkern section",
         r"^tern: Tern x86 image starting$",
-        r'^tern: loading guest "testguest triple-fault-resets" \(%d bytes\)$' % os.path.getsize(GUEST_ELF),
+        r'^tern: loading guest "testguest triple-fault-resets irq=1" \(%d bytes\)$' % os.path.getsize(GUEST_ELF),
         r"^testguest: start \(under Tern, hypervisor signature TernTernTern\)$",
         r"^SUMMARY: \d+ tests, 0 failures, \d+ skipped$",
         r"^tern: power off \(code 0\)$",

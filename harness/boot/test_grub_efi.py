@@ -61,7 +61,7 @@ def test_qemu_grub_efi_refuses_vmx():
                                        code=OVMF_CODE_PLAIN, disk=disk, mem="6G")
     in_order(text, UEFI_LINES + [
         r"^tern:   mem 0000000000100000-[0-9a-f]{16} type 1$",
-        r"^tern:   module [0-9a-f]+-[0-9a-f]+ \"testguest triple-fault-resets pad=",
+        r"^tern:   module [0-9a-f]+-[0-9a-f]+ \"testguest triple-fault-resets irq=1 pad=",
         r"^tern: REFUSED: Tern needs VMX with EPT and unrestricted guest: "
         r"this CPU has no VMX \(CPUID\.1:ECX\.VMX\[bit 5\] = 0\)$",
         r"^tern: power off \(code 2\)$",

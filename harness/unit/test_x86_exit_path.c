@@ -74,7 +74,12 @@ void write_cr3(uint64_t v) { (void)v; }
 void write_cr4(uint64_t v) { fake_cr4 = v; }
 void cpu_pause(void) {}
 void cpu_halt_forever(void) {}
-void cpu_sti_hlt(void) {}
+/* The idle wait: the host LAPIC timer as armed, and HLT that wakes at hlt_wake_tsc (0: at once). */
+static uint64_t armed_at, hlt_wake_tsc;
+static unsigned arms, stops, hlts;
+void lapic_timer_arm(uint64_t deadline) { armed_at = deadline; arms++; }
+void lapic_timer_stop(void) { stops++; }
+void cpu_sti_hlt(void) { hlts++; if (hlt_wake_tsc) fake_tsc = hlt_wake_tsc; }
 uint64_t xgetbv(uint32_t index) { (void)index; return fake_xcr0; }
 void xsetbv(uint32_t index, uint64_t v) { if (index == 0) fake_xcr0 = v; }
 void xsave(void *area) { (void)area; }
@@ -415,51 +420,102 @@ START_TEST(test_core_requests_applied)
 END_TEST
 
 /*
- * The host timer: with core's pin-based controls activating the
- * VMX-preemption timer, every entry arms it from vcpu->timer_deadline (a
- * guest TSC; host = guest - offset) at the rate IA32_VMX_MISC gives.
+ * The host timer: with the control dynamic in core's set (the CPU allows
+ * it both ways), an entry with a deadline turns the VMX-preemption timer on
+ * and arms it from vcpu->timer_deadline (a guest TSC; host = guest -
+ * offset) at the rate IA32_VMX_MISC gives; an entry without one turns it
+ * off, so that vCPU takes no timer exits.
  */
 START_TEST(test_preemption_timer_armed_from_the_deadline)
 {
+	const uint32_t base = VMXC_PIN_EXT_INT_EXITING | VMXC_PIN_NMI_EXITING;
+	vmcs[VMCS_PIN_CONTROLS] = base;
+	xv->pin_ctls = base;
 	vmcs[VMCS_PREEMPTION_TIMER_VALUE] = 0x1234;
 	vcpu->timer_deadline = 1000000;
 	apply_requests(vcpu);
-	/* Not activated by core's controls: the field is not the platform's to write. */
+	/* Not dynamic in core's set (the CPU lacks it): never on, the field not the platform's. */
+	ck_assert_uint_eq(vmcs[VMCS_PIN_CONTROLS], base);
 	ck_assert_uint_eq(vmcs[VMCS_PREEMPTION_TIMER_VALUE], 0x1234);
-	xv->preempt_timer = true;
+	xv->pin_dynamic = VMXC_PIN_PREEMPTION_TIMER;
 	xv->preempt_rate = 5;
 	vcpu->msr.tsc_offset = (uint64_t)-500000;        /* guest TSC = host TSC - 500000 */
 	fake_tsc = 100000;
 	apply_requests(vcpu);
-	/* Host deadline 1500000, 1400000 ticks away: /32 = 43750, plus the short first unit. */
+	/* On, the other pin controls kept; host deadline 1500000, 1400000 ticks away: /32 = 43750 + 1. */
+	ck_assert_uint_eq(vmcs[VMCS_PIN_CONTROLS], base | VMXC_PIN_PREEMPTION_TIMER);
+	ck_assert_uint_eq(xv->pin_ctls, base | VMXC_PIN_PREEMPTION_TIMER);
 	ck_assert_uint_eq(vmcs[VMCS_PREEMPTION_TIMER_VALUE], 43751);
 	/* Passed: exit before the first guest instruction. */
 	fake_tsc = 1500000;
 	apply_requests(vcpu);
 	ck_assert_uint_eq(vmcs[VMCS_PREEMPTION_TIMER_VALUE], 0);
-	/* None: as far as the timer reaches. */
+	/* None: the control off, the value left alone. */
+	vmcs[VMCS_PREEMPTION_TIMER_VALUE] = 0x1234;
 	vcpu->timer_deadline = UINT64_MAX;
 	apply_requests(vcpu);
-	ck_assert_uint_eq(vmcs[VMCS_PREEMPTION_TIMER_VALUE], 0xffffffffu);
+	ck_assert_uint_eq(vmcs[VMCS_PIN_CONTROLS], base);
+	ck_assert_uint_eq(xv->pin_ctls, base);
+	ck_assert_uint_eq(vmcs[VMCS_PREEMPTION_TIMER_VALUE], 0x1234);
+	/* A deadline again: on again. */
+	vcpu->timer_deadline = 1000000 + 64;     /* 64 host ticks from now: 2 units + 1 */
+	apply_requests(vcpu);
+	ck_assert_uint_eq(vmcs[VMCS_PIN_CONTROLS], base | VMXC_PIN_PREEMPTION_TIMER);
+	ck_assert_uint_eq(vmcs[VMCS_PREEMPTION_TIMER_VALUE], 3);
 	fake_tsc = 0;
 }
 END_TEST
 
-/* x86_vcpu_ready takes the decision from core's control set as written and the rate from the caps. */
-START_TEST(test_preemption_timer_follows_core_controls)
+/*
+ * An idle pCPU (run.c idle_wait): with a vCPU halted on its timer, the host
+ * LAPIC timer is armed for its host deadline around the HLT and disarmed
+ * after; woken at or after the deadline the vCPU has VCPU_REQ_TIMER, woken
+ * before (a kick) it has not. Without one, a plain HLT.
+ */
+START_TEST(test_idle_wait_arms_the_lapic_timer)
+{
+	vm->state = VM_STATE_RUNNING;
+	vcpu->state = VCPU_STATE_HALTED;
+	vcpu->requests = 0;
+	arms = stops = hlts = 0;
+	fake_tsc = 100;
+	hlt_wake_tsc = 0;
+	vcpu->timer_deadline = UINT64_MAX;
+	idle_wait(&hv, 0);
+	ck_assert_uint_eq(hlts, 1);
+	ck_assert_uint_eq(arms, 0);
+	ck_assert_uint_eq(stops, 0);
+
+	vcpu->timer_deadline = 5000;
+	vcpu->msr.tsc_offset = (uint64_t)-1000;        /* host deadline 6000 */
+	hlt_wake_tsc = 5999;                           /* a kick just before it */
+	idle_wait(&hv, 0);
+	ck_assert_uint_eq(arms, 1);
+	ck_assert_uint_eq(armed_at, 6000);
+	ck_assert_uint_eq(stops, 1);
+	ck_assert_uint_eq(hlts, 2);
+	ck_assert_uint_eq(vcpu->requests & VCPU_REQ_TIMER, 0);
+
+	hlt_wake_tsc = 6000;                           /* the timer */
+	idle_wait(&hv, 0);
+	ck_assert_uint_eq(arms, 2);
+	ck_assert_uint_eq(stops, 2);
+	ck_assert_uint_ne(vcpu->requests & VCPU_REQ_TIMER, 0);
+	ck_assert(vcpu_has_requests(vcpu));
+	vcpu->requests = 0;
+	fake_tsc = hlt_wake_tsc = 0;
+}
+END_TEST
+
+/* x86_vcpu_ready takes the host timer's rate from the caps (IA32_VMX_MISC 4:0). */
+START_TEST(test_preemption_timer_rate_from_caps)
 {
 	static struct vmx_caps caps = { .misc = 0x7u | (1u << 5) };   /* rate 7; bit 5 is not the rate */
 	struct x86_pcpu pc = { .caps = &caps };
 	vmcs_setup_allowed = true;
 	xv->ready = false;
-	vmcs[VMCS_PIN_CONTROLS] = VMXC_PIN_EXT_INT_EXITING | VMXC_PIN_PREEMPTION_TIMER;
 	ck_assert_int_eq(x86_vcpu_ready(&pc, vcpu), 0);
-	ck_assert(xv->preempt_timer);
 	ck_assert_uint_eq(xv->preempt_rate, 7);
-	xv->ready = false;
-	vmcs[VMCS_PIN_CONTROLS] = VMXC_PIN_EXT_INT_EXITING;
-	ck_assert_int_eq(x86_vcpu_ready(&pc, vcpu), 0);
-	ck_assert(!xv->preempt_timer);
 	vmcs_setup_allowed = false;
 }
 END_TEST
@@ -480,7 +536,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_core_requests_applied);
 	tcase_add_test(tc, test_extint_exit_completes_the_host_interrupt);
 	tcase_add_test(tc, test_preemption_timer_armed_from_the_deadline);
-	tcase_add_test(tc, test_preemption_timer_follows_core_controls);
+	tcase_add_test(tc, test_preemption_timer_rate_from_caps);
+	tcase_add_test(tc, test_idle_wait_arms_the_lapic_timer);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -137,6 +137,8 @@ void write_cr4(uint64_t v) { cpu.cr4 = v; }
 void cpu_pause(void) {}
 void cpu_halt_forever(void) {}
 void cpu_sti_hlt(void) {}
+void lapic_timer_arm(uint64_t deadline) { (void)deadline; }
+void lapic_timer_stop(void) {}
 uint64_t xgetbv(uint32_t index) { ck_assert_uint_eq(index, 0); return cpu.xcr0; }
 void xsetbv(uint32_t index, uint64_t v)
 {

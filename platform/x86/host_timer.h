@@ -10,6 +10,8 @@
 #define TERN_X86_HOST_TIMER_H
 
 #include <stdint.h>
+#include "vm.h"
+#include "vmx_controls.h"
 
 #define VMX_MISC_PREEMPT_RATE_MASK 0x1fu
 #define VMCS_PREEMPTION_TIMER_VALUE 0x482e
@@ -27,5 +29,49 @@
  */
 uint32_t host_timer_value(uint64_t guest_deadline, uint64_t tsc_offset, uint64_t host_now,
 			  unsigned rate);
+
+/*
+ * The pin-based controls for the next entry: "activate VMX-preemption
+ * timer" on exactly when the vCPU has a deadline (guest_deadline !=
+ * UINT64_MAX) and core's set lists the control as dynamic (`dynamic`, its
+ * dynamic[VMXC_PIN]: the CPU allows it both ways), off otherwise, so a
+ * vCPU without a timer takes no timer exits at all. Every other bit is
+ * `pin` as it is.
+ */
+uint32_t host_timer_pin_ctls(uint32_t pin, uint32_t dynamic, uint64_t guest_deadline);
+
+/*
+ * An idle pCPU (run.c: sched_next found nothing to enter) whose vCPUs are
+ * halted with a timer armed (vcpu->timer_deadline, scheduler.h: "waiting,
+ * not stuck") wakes for the earliest of them with its host LAPIC timer on
+ * X86_VEC_TIMER (lapic.h). These decide when, and whom it wakes.
+ *
+ * host_timer_idle_deadline: the earliest host TSC (guest deadline -
+ * tsc_offset, modulo 2^64 as in host_timer_value) among the vCPUs the
+ * pCPU `cpu` owns that are halted with a deadline; UINT64_MAX: none (the
+ * pCPU waits for a kick only).
+ */
+uint64_t host_timer_idle_deadline(const struct tern *hv, uint16_t cpu);
+
+/*
+ * After the wait, at host TSC `now`: for each such vCPU whose host
+ * deadline is at or before `now`, expired(vcpu, now), which makes
+ * VCPU_REQ_TIMER on it (core/vm_irq.c vcpu_timers_advance does the rest at
+ * its next pre-entry) and, in the recording build, its `timer` record.
+ * Returns how many expired.
+ */
+typedef void host_timer_expired_fn(struct vcpu *vcpu, uint64_t now);
+unsigned host_timer_expire(struct tern *hv, uint16_t cpu, uint64_t now, host_timer_expired_fn *expired);
+
+/*
+ * The host LAPIC timer's one-shot initial count for a wait of delta_tsc
+ * TSC ticks, from the calibrated rate: rate_q32 LAPIC timer ticks (divide
+ * by 1) per 2^32 TSC ticks. Rounded up and one tick more so that it never
+ * fires before the deadline (the timer may be early by a part of its first
+ * tick, as the preemption timer); at least 1 (an initial count of 0 stops
+ * the timer, SDM Vol. 3A 11.5.4); saturated at 0xffffffff (the pCPU wakes
+ * early and arms again).
+ */
+uint32_t host_timer_oneshot_count(uint64_t delta_tsc, uint64_t rate_q32);
 
 #endif

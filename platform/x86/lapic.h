@@ -3,16 +3,16 @@
  * The host's own local APIC (SDM Vol. 3A chapter 11, "Advanced Programmable
  * Interrupt Controller"): x2APIC through its MSRs when the CPU has it
  * (CPUID.1:ECX[21]), else xAPIC through the MMIO page the MADT names.
- * Tern uses it for three things only: its CPU's ID (plat_cpu_id), IPIs
- * (INIT-SIPI-SIPI to start the APs, the kick) and the EOI of the vectors
- * it delivers.
+ * Tern uses it for four things only: its CPU's ID (plat_cpu_id), IPIs
+ * (INIT-SIPI-SIPI to start the APs, the kick), the EOI of the vectors it
+ * delivers, and its timer for an idle pCPU's vCPU deadlines.
  */
 #ifndef TERN_X86_LAPIC_H
 #define TERN_X86_LAPIC_H
 
 
 /* The host's own vectors (above every 8259 vector, PIC_VECTOR_BASE + 16). */
-#define X86_VEC_TIMER 0xef              /* the host LAPIC timer (reserved) */
+#define X86_VEC_TIMER 0xef              /* the host LAPIC timer (an idle pCPU's vCPU deadlines) */
 #define X86_VEC_KICK 0xf0               /* plat_kick_pcpu: leave guest mode, look at the requests */
 /* SDM 11.9: the spurious vector; bits 3:0 are 1s on the P6 family, so 0xff. */
 #define X86_VEC_SPURIOUS 0xff
@@ -32,6 +32,18 @@
 #define LAPIC_ICR_LO 0x300
 #define LAPIC_ICR_HI 0x310
 #define LAPIC_SVR_ENABLE (1u << 8)
+#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_TIMER_ICR 0x380
+#define LAPIC_TIMER_CCR 0x390
+#define LAPIC_TIMER_DCR 0x3e0
+
+/* The LAPIC timer (SDM 11.5.4): LVT timer mode bits 18:17, divide configuration. */
+#define LVT_MASKED (1u << 16)
+#define LVT_TIMER_ONESHOT (0u << 17)
+#define LVT_TIMER_TSC_DEADLINE (2u << 17)
+#define LAPIC_DCR_DIV1 0xbu
+#define HOST_MSR_TSC_DEADLINE 0x6e0
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 
 /* ICR fields (SDM 11.6.1, Figure 11-12). */
 #define ICR_DELIVERY_FIXED (0u << 8)
@@ -72,6 +84,21 @@ bool lapic_send_ipi(uint32_t dest, uint32_t icr_lo);
  * MADT's PCAT_COMPAT, pic_present). Anything else is no host device's.
  */
 void x86_host_irq(uint32_t vector);
+
+/*
+ * The host LAPIC timer, for an idle pCPU's earliest vCPU deadline (run.c,
+ * host_timer.h). TSC-deadline mode where CPUID.1:ECX[24] says the host has
+ * it (SDM 11.5.4.1); else one-shot with divide by 1 and a count from the
+ * LAPIC timer's rate, calibrated once on the BSP against the TSC (the
+ * deadlines are TSC values, so no other clock is needed).
+ * lapic_timer_init: on the BSP after lapic_init. lapic_timer_arm: interrupt
+ * X86_VEC_TIMER at (or, one-shot, just after) host TSC `deadline`; one
+ * already passed fires at once. lapic_timer_stop: disarmed, LVT masked.
+ */
+void lapic_timer_init(void);
+void lapic_timer_arm(uint64_t deadline);
+void lapic_timer_stop(void);
+bool lapic_timer_tsc_deadline(void);
 #endif
 
 #endif

@@ -245,11 +245,17 @@ static void apply_requests(struct vcpu *vcpu)
 	}
 
 	/*
-	 * The host timer (host_timer.h): the guest exits no later than the
-	 * vCPU's next timer deadline. Last before the entry, so that the
-	 * count starts as close to it as it can.
+	 * The host timer (host_timer.h): with a deadline the VMX-preemption
+	 * timer is on and the guest exits no later than it (exit 52); without
+	 * one it is off. The value last before the entry, so that the count
+	 * starts as close to it as it can.
 	 */
-	if (xv->preempt_timer)
+	uint32_t pin = host_timer_pin_ctls(xv->pin_ctls, xv->pin_dynamic, vcpu->timer_deadline);
+	if (pin != xv->pin_ctls) {
+		vmx_write(VMCS_PIN_CONTROLS, pin);
+		xv->pin_ctls = pin;
+	}
+	if (pin & VMXC_PIN_PREEMPTION_TIMER)
 		vmx_write(VMCS_PREEMPTION_TIMER_VALUE,
 			  host_timer_value(vcpu->timer_deadline, vcpu->msr.tsc_offset, rdtsc(),
 					   xv->preempt_rate));
@@ -398,8 +404,7 @@ int x86_vcpu_ready(struct x86_pcpu *pc, struct vcpu *vcpu)
 	if (ret == 0) {
 		xv->ready = true;
 		x86_log("vm%u vcpu%u runs on pCPU%u", vcpu->vm->id, vcpu->id, pc->cpu);
-		/* Core's control set as written: is the host timer ours to arm? */
-		xv->preempt_timer = (vmx_read(VMCS_PIN_CONTROLS) & VMXC_PIN_PREEMPTION_TIMER) != 0;
+		/* The host timer's rate (apply_requests turns it on per entry). */
 		xv->preempt_rate = (uint8_t)((pc->caps ? pc->caps->misc : 0) & VMX_MISC_PREEMPT_RATE_MASK);
 	}
 	return ret;
@@ -416,6 +421,31 @@ int x86_vcpu_ready(struct x86_pcpu *pc, struct vcpu *vcpu)
  * ends its loop (the run is over); an AP waits for work instead
  * (sched_cpu_wait): the Service VM may give it a VM later.
  */
+/* host_timer_expire's action: the record (recording build) and VCPU_REQ_TIMER. */
+static void timer_expired(struct vcpu *vcpu, uint64_t now)
+{
+	trace_rec_timer(vcpu, now);
+}
+
+/*
+ * Nothing to enter: wait in HLT for a kick, or for the earliest deadline
+ * of this pCPU's vCPUs halted with a timer (host_timer.h), on the host
+ * LAPIC timer. Woken by either: the timer is disarmed and every vCPU whose
+ * deadline has passed gets VCPU_REQ_TIMER, which the next scan sees.
+ */
+static void idle_wait(struct tern *hv, uint16_t cpu)
+{
+	uint64_t deadline = host_timer_idle_deadline(hv, cpu);
+	if (deadline == UINT64_MAX) {
+		cpu_sti_hlt();
+		return;
+	}
+	lapic_timer_arm(deadline);
+	cpu_sti_hlt();
+	lapic_timer_stop();
+	host_timer_expire(hv, cpu, rdtsc(), timer_expired);
+}
+
 void x86_pcpu_run(struct x86_pcpu *pc, struct tern *hv)
 {
 	const uint16_t cpu = pc->cpu;
@@ -428,7 +458,7 @@ void x86_pcpu_run(struct x86_pcpu *pc, struct tern *hv)
 				    (cpu != 0 && sched_cpu_wait(hv, cpu));
 			trace_rec_unlock();
 			if (wait)
-				cpu_sti_hlt();
+				idle_wait(hv, cpu);
 			else if (cpu == 0)
 				return;
 			continue;

@@ -65,6 +65,7 @@ static void udelay(uint64_t us)
 void smp_init_bsp(const struct acpi_madt *madt)
 {
 	lapic_init(madt->lapic_base);
+	lapic_timer_init();
 	cpus[0].apic_id = lapic_id();
 	cpus[0].state = CPU_ONLINE;
 	cpus[0].pcpu.cpu = 0;

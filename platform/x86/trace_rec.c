@@ -153,6 +153,7 @@ static struct {
 	 * it is the platform's start-up, written at once (not compared).
 	 */
 	bool scheduled;
+	bool timer_request;     /* trace_rec_timer's own request: no records of its own */
 } rec;
 
 static void emit(const uint8_t *buf, size_t n)
@@ -285,7 +286,7 @@ static void rec_async(const uint8_t *buf, size_t n)
 void plat_trace_request(const struct vcpu *target, uint32_t req)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_REQUEST_LEN];
-	if (!rec.vm_emitted)
+	if (!rec.vm_emitted || (rec.timer_request && rec_mine()))
 		return;
 	bool took = rec_acquire();
 	rec_async(buf, trace_bin_request(buf, sizeof(buf), target->vm->id, target->id, req,
@@ -320,10 +321,24 @@ void plat_trace_polled_complete(const struct vcpu *vcpu, uint64_t value)
 void trace_rec_kick(uint16_t cpu)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_KICK_LEN];
-	if (!rec.vm_emitted)
+	if (!rec.vm_emitted || (rec.timer_request && rec_mine()))
 		return;
 	bool took = rec_acquire();
 	rec_async(buf, trace_bin_kick(buf, sizeof(buf), cpu, plat_cpu_id()));
+	if (took)
+		rec_release();
+}
+
+void trace_rec_timer(struct vcpu *vcpu, uint64_t tsc)
+{
+	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_TIMER_LEN];
+	/* Held from the record to the request: no other pCPU's records between them. */
+	bool took = rec_acquire();
+	if (rec.vm_emitted)
+		rec_async(buf, trace_bin_timer(buf, sizeof(buf), vcpu->vm->id, vcpu->id, vcpu->pcpu, tsc));
+	rec.timer_request = true;
+	vcpu_make_request(vcpu, VCPU_REQ_TIMER);
+	rec.timer_request = false;
 	if (took)
 		rec_release();
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include "vcpu.h"
 #include "exit.h"
+#include "request.h"
 
 #ifndef TERN_RECORD
 #define TERN_RECORD 0
@@ -33,6 +34,13 @@ void trace_rec_host_cpuid(uint32_t leaf, uint32_t subleaf, const uint32_t regs[4
 void trace_rec_host_tsc(uint64_t tsc);
 /* A kick core sent (plat_kick_pcpu); what sched_next gave pCPU cpu (NULL: nothing). */
 void trace_rec_kick(uint16_t cpu);
+/*
+ * The idle pCPU's timer for vcpu expired at host TSC tsc: its async `timer`
+ * record (traces/README.md), then VCPU_REQ_TIMER on it. The replay makes
+ * that request itself from the record, so the request (and any kick) it
+ * raises get no records of their own.
+ */
+void trace_rec_timer(struct vcpu *vcpu, uint64_t tsc);
 void trace_rec_sched(uint16_t cpu, const struct vcpu *vcpu);
 /* After vcpu_pre_entry, before the write-back: the sched entry's outcome. */
 void trace_rec_pre_entry(struct vcpu *vcpu);
@@ -59,6 +67,7 @@ static inline void trace_rec_console(uint8_t c) { (void)c; }
 static inline void trace_rec_host_cpuid(uint32_t leaf, uint32_t subleaf, const uint32_t regs[4]) { (void)leaf; (void)subleaf; (void)regs; }
 static inline void trace_rec_host_tsc(uint64_t tsc) { (void)tsc; }
 static inline void trace_rec_kick(uint16_t cpu) { (void)cpu; }
+static inline void trace_rec_timer(struct vcpu *vcpu, uint64_t tsc) { (void)tsc; vcpu_make_request(vcpu, VCPU_REQ_TIMER); }
 static inline void trace_rec_sched(uint16_t cpu, const struct vcpu *vcpu) { (void)cpu; (void)vcpu; }
 static inline void trace_rec_pre_entry(struct vcpu *vcpu) { (void)vcpu; }
 static inline void trace_rec_lock(void) {}

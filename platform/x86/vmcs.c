@@ -77,6 +77,8 @@ int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps)
 	if (ret)
 		return ret;
 	xv->window_ok = set.dynamic[VMXC_PROC];
+	xv->pin_ctls = v[VMXC_PIN];
+	xv->pin_dynamic = set.dynamic[VMXC_PIN];
 	xv->proc_ctls = v[VMXC_PROC];
 	uint32_t r[4];
 	cpuid_count(0x80000001u, 0, r);

@@ -40,7 +40,8 @@ struct x86_vcpu {
 	uint64_t cr0_force0, cr4_force0; /* VMX fixed-0 bits */
 	uint32_t proc_ctls;             /* primary controls as last written */
 	uint32_t window_ok;             /* window-exiting controls this CPU allows */
-	bool preempt_timer;             /* core's pin-based controls activate the VMX-preemption timer */
+	uint32_t pin_ctls;              /* pin-based controls as last written */
+	uint32_t pin_dynamic;           /* core's dynamic pin-based controls (the preemption timer) */
 	uint8_t preempt_rate;           /* its rate: TSC / 2^rate (IA32_VMX_MISC 4:0) */
 	bool rdtscp;                    /* the host has IA32_TSC_AUX */
 	bool tsc_aux_loaded;

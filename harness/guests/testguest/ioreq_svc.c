@@ -180,10 +180,11 @@ void tg_upcall_isr(void)
 	s->st.upcalls++;
 	s->st.upcall_served += iosvc_serve(s);
 	/*
-	 * No EOI: Tern injects the upcall as a bare external interrupt (there
-	 * is no virtual LAPIC yet). Once a LAPIC delivers it, the handler must
-	 * write the LAPIC's EOI register here (SDM Vol. 3A 11.8.5).
+	 * The upcall is a fixed interrupt Tern's vLAPIC delivered: end it at
+	 * the LAPIC (SDM Vol. 3A 10.8.5), or its ISR bit keeps every vector of
+	 * its class and below from being delivered again.
 	 */
+	tg_lapic_eoi();
 }
 
 void iosvc_set_upcall_target(struct iosvc *s)

@@ -59,6 +59,8 @@ void tg_rtc_write(uint8_t reg, uint8_t v);
 #define RTC_C_PF 0x40
 /* The names printed when the irq checks are off, shared with t_hlt.c. */
 #define TG_NO_IRQ_SOURCE "Tern offers the guest no interrupt source yet"
+/* The IOAPIC checks that need the ACPI MADT (its address, the PIT's override) when there is none. */
+#define TG_NO_MADT "no ACPI MADT"
 
 /* ---- local APIC (lapic.c; SDM Vol. 3A ch. 10 [12 in newer editions]) ------------ */
 #define MSR_APIC_BASE		0x1B

@@ -134,6 +134,8 @@ static void check_order(void)
 static void check_svr_lvt(void)
 {
 	uint32_t svr = tg_lapic_read(LAPIC_SVR), a, b, c, d;
+	/* The software disable below masks LINT0/LINT1 for good (SDM 10.4.7.2): put them back after. */
+	uint32_t lint0 = tg_lapic_read(LAPIC_LVT_LINT0), lint1 = tg_lapic_read(LAPIC_LVT_LINT1);
 
 	tg_lapic_write(LAPIC_LVT_TIMER, LVT_MASK | V_LVT);
 	a = tg_lapic_read(LAPIC_LVT_TIMER);
@@ -154,6 +156,9 @@ static void check_svr_lvt(void)
 	tg_lapic_write(LAPIC_LVT_ERROR, V_LVT);
 	d = tg_lapic_read(LAPIC_LVT_ERROR);
 	tg_lapic_write(LAPIC_LVT_ERROR, LVT_MASK);
+	/* Else the 8259's INTR (LINT0 ExtINT) never reaches the CPU again: t_rtc.c needs it. */
+	tg_lapic_write(LAPIC_LVT_LINT0, lint0);
+	tg_lapic_write(LAPIC_LVT_LINT1, lint1);
 	if (tg_env.qemu_tcg) {
 		tg_skip("lapic.svr-disable-masks-lvt", QEMU_LVT);
 		tg_skip("lapic.svr-disabled-mask-sticks", QEMU_LVT);

@@ -463,6 +463,13 @@ void tg_test_uvm(void)
 	tg_check_eq("uvm.ioreq-finish-no-such-vcpu",
 		    (uint64_t)tg_hcall(HC_NOTIFY_REQUEST_FINISH, id, 1), (uint64_t)-EINVAL);
 	svc_notify.probe.armed = true;   /* its first request: a misbehaving completion */
+	/*
+	 * The upcall arrives through this vCPU's local APIC, which accepts no
+	 * fixed interrupt while software-disabled (SDM Vol. 3A 10.4.7.2): enable
+	 * it first, as a Service VM kernel has before it registers a vector.
+	 */
+	if (!tg_lapic_setup())
+		tg_printf("testguest: CPUID.1:EDX.APIC = 0: the upcall cannot arrive\n");
 	iosvc_install_upcall(TG_UPCALL_VECTOR);
 	iosvc_set_upcall_target(&svc_notify);
 	__asm__ volatile("sti" ::: "memory");
