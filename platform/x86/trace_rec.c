@@ -334,8 +334,21 @@ void trace_rec_timer(struct vcpu *vcpu, uint64_t tsc)
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_TIMER_LEN];
 	/* Held from the record to the request: no other pCPU's records between them. */
 	bool took = rec_acquire();
-	if (rec.vm_emitted)
-		rec_async(buf, trace_bin_timer(buf, sizeof(buf), vcpu->vm->id, vcpu->id, vcpu->pcpu, tsc));
+	/*
+	 * The expiry happened before the next decision, as a polled
+	 * completion does: written at once, ahead of that decision's SCHED
+	 * record (the replay applies it before it runs sched_next), not held
+	 * with the decision's own events.
+	 */
+	if (rec.vm_emitted) {
+		if (rec.active) {
+			if (rec.async_len)
+				emit(rec.async, rec.async_len);
+			rec.async_len = 0;
+			rec.active = false;
+		}
+		emit(buf, trace_bin_timer(buf, sizeof(buf), vcpu->vm->id, vcpu->id, vcpu->pcpu, tsc));
+	}
 	rec.timer_request = true;
 	vcpu_make_request(vcpu, VCPU_REQ_TIMER);
 	rec.timer_request = false;
