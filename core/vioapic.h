@@ -52,6 +52,15 @@ struct vioapic {
 	uint32_t line;                /* physical level of each input pin */
 };
 
+#define VIOAPIC_ID_SHIFT 24u
+#define VIOAPIC_ID_MASK 0xfu
+
+/* The 4-bit IOAPIC ID (register 0 bits 27:24), as the MADT names it. */
+static inline uint8_t vioapic_id(const struct vioapic *io)
+{
+	return (uint8_t)((io->id >> VIOAPIC_ID_SHIFT) & VIOAPIC_ID_MASK);
+}
+
 /* Reset: every entry masked, ID `id` (0-15). */
 void vioapic_init(struct vioapic *io, uint32_t id);
 /*

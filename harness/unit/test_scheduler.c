@@ -183,6 +183,39 @@ START_TEST(test_cpu_wait_for_work_is_kicked)
 }
 END_TEST
 
+/*
+ * A Service VM as `vcpus=3` makes it on two pCPUs (platform/x86/main.c):
+ * affinity 0x3, vCPUs on pCPUs 0, 1, 0. Its APs wait for SIPI and no pCPU
+ * enters them; once started each runs only on its own pCPU, vCPU 2 taking
+ * turns with the BSP on pCPU 0.
+ */
+START_TEST(test_vcpus_outnumber_pcpus)
+{
+	a->state = b->state = c->state = VM_STATE_POWERED_OFF; /* this test's VM alone */
+	struct vm *d = running_vm("d", 3, 0x3);
+	ck_assert_uint_eq(d->vcpus[0].pcpu, 0);
+	ck_assert_uint_eq(d->vcpus[1].pcpu, 1);
+	ck_assert_uint_eq(d->vcpus[2].pcpu, 0);
+	d->vcpus[1].state = d->vcpus[2].state = VCPU_STATE_INIT;
+	for (unsigned i = 0; i < 3; i++)
+		ck_assert_ptr_eq(sched_next(&hv, 0), &d->vcpus[0]);
+	sim.this_cpu = 1;
+	ck_assert(sched_cpu_wait(&hv, 1));            /* pCPU 1 waits: its vCPU waits for SIPI */
+	sim.this_cpu = 0;
+	vm_mgr_vcpu_sipi(&d->vcpus[2], 0x08);
+	ck_assert_uint_eq(d->vcpus[2].load.segs[VCPU_CS].selector, 0x0800);
+	struct vcpu *want[] = { &d->vcpus[2], &d->vcpus[0] };
+	for (unsigned round = 0; round < 4; round++)
+		ck_assert_ptr_eq(sched_next(&hv, 0), want[round % 2]);
+	sim.this_cpu = 1;
+	ck_assert(sched_cpu_wait(&hv, 1));
+	vm_mgr_vcpu_sipi(&d->vcpus[1], 0x08);
+	ck_assert(!sched_cpu_wait(&hv, 1));
+	for (unsigned i = 0; i < 3; i++)
+		ck_assert_ptr_eq(sched_next(&hv, 1), &d->vcpus[1]);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("sched");
@@ -195,6 +228,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_unanswered_request_stops_the_vm);
 	tcase_add_test(tc, test_requests_make_a_parked_vcpu_eligible);
 	tcase_add_test(tc, test_cpu_wait_for_work_is_kicked);
+	tcase_add_test(tc, test_vcpus_outnumber_pcpus);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -50,6 +50,10 @@ static void setup(void)
 	ck_assert_ptr_nonnull(ram);
 	memset(ram, 0xaa, RAM_SIZE); /* stale bytes: the loader must zero what it promises */
 	memset(&fake_xvm, 0, sizeof(fake_xvm));
+	memset(&fake_vm, 0, sizeof(fake_vm));
+	fake_vm.config.vcpu_count = 3;
+	for (unsigned i = 0; i < TERN_MAX_VCPUS; i++)
+		fake_vm.vcpus[i].lapic.apic_id = i;
 	fake_xvm.used = true;
 	fake_xvm.ram = ram;
 	fake_xvm.ram_size = RAM_SIZE;
@@ -322,7 +326,7 @@ static void check_mbi_layout(uint32_t base, const char *cmdline, uint32_t flags)
 	ck_assert_uint_eq(r32(mi + 64), base + 0x300);                 /* boot_loader_name */
 	ck_assert_str_eq((const char *)ram + base + 0x300, "Tern");
 	static const uint64_t map[4][3] = {
-		{ 0, 0x9fc00, 1 }, { 0x9fc00, 0x400, 2 }, { 0xf0000, 0x10000, 2 },
+		{ 0, 0x9fc00, 1 }, { 0x9fc00, 0x400, 2 }, { 0xe0000, 0x20000, 2 },
 		{ 0x100000, RAM_SIZE - 0x100000, 1 },
 	};
 	for (unsigned i = 0; i < 4; i++) {
@@ -516,6 +520,62 @@ START_TEST(test_rejects_entry_outside_segments)
 }
 END_TEST
 
+START_TEST(test_acpi_tables_in_the_bios_area)
+{
+	/* The RSDP where a BIOS-era guest scans (0xE0000, 16-byte aligned),
+	 * its RSDT and the MADT for the VM's three vCPUs, all inside the one
+	 * page and none of it covered by the information or a segment. */
+	elf32_one(0x100000, 0x1000);
+	uint64_t entry;
+	uint32_t mbi;
+	ck_assert_int_eq(load(0x1010, "acpi", &entry, &mbi), 0);
+	const uint8_t *rsdp = ram + 0xe0000;
+	ck_assert_mem_eq(rsdp, "RSD PTR ", 8);
+	uint8_t sum = 0;
+	for (unsigned i = 0; i < 36; i++)
+		sum = (uint8_t)(sum + rsdp[i]);
+	ck_assert_uint_eq(sum, 0);
+	uint32_t rsdt = r32(rsdp + 16);
+	ck_assert_uint_ge(rsdt, 0xe0000);
+	ck_assert_uint_lt(rsdt, 0xe1000 - 40);
+	ck_assert_mem_eq(ram + rsdt, "RSDT", 4);
+	uint32_t madt = r32(ram + rsdt + 36);
+	ck_assert_uint_lt(madt, 0xe1000 - 96);
+	ck_assert_mem_eq(ram + madt, "APIC", 4);
+	ck_assert_uint_eq(r32(ram + madt + 4), 44 + 3 * 8 + 12 + 10 + 6);
+	ck_assert_uint_eq(ram[madt + 44 + 2 * 8 + 3], 2);      /* the third vCPU's APIC ID */
+	ck_assert_uint_eq(ram[0xe1000], 0xaa);                 /* one page, no more */
+	ck_assert_uint_lt(mbi + 0x1000, 0xe0000);
+}
+END_TEST
+
+START_TEST(test_segment_on_acpi_tables_refused)
+{
+	elf32_one(0xe0800, 0x10);
+	uint64_t entry;
+	uint32_t mbi;
+	ck_assert_int_eq(load(0x1010, "", &entry, &mbi), -TERN_EBUSY);
+	ck_assert_str_eq(last_log, "FATAL: guest refused: a segment overlaps the VM's ACPI tables (0xe0800, 0xe0000)");
+	ck_assert_uint_eq(fatal_lines, 1);
+	ck_assert_uint_eq(ram[0xe0000], 0xaa);
+
+	/* Touching the area is not overlapping it. */
+	reset();
+	elf32_header(0xdf000, 2);
+	elf32_phdr(0, PT_LOAD, 0x1000, 0xdf000, 0xdf000, 0x10, 0x1000);
+	elf32_phdr(1, PT_LOAD, 0x1000, 0xe1000, 0xe1000, 0x10, 0x10);
+	ck_assert_int_eq(load(0x1010, "", &entry, &mbi), 0);
+	ck_assert_mem_eq(ram + 0xe0000, "RSD PTR ", 8);
+
+	/* A VM the tables cannot describe is refused with its own line. */
+	reset();
+	fake_vm.config.vcpu_count = 0;
+	elf32_one(0x100000, 0x1000);
+	ck_assert_int_eq(load(0x1010, "", &entry, &mbi), -TERN_EINVAL);
+	ck_assert_str_eq(last_log, "FATAL: guest refused: the VM's ACPI tables cannot be built (0x0, 0xe0000)");
+}
+END_TEST
+
 START_TEST(test_small_ram_refused)
 {
 	uint64_t entry;
@@ -539,6 +599,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_rejects_hostile_segments);
 	tcase_add_test(tc, test_rejects_entry_outside_segments);
 	tcase_add_test(tc, test_small_ram_refused);
+	tcase_add_test(tc, test_acpi_tables_in_the_bios_area);
+	tcase_add_test(tc, test_segment_on_acpi_tables_refused);
 	tcase_add_test(tc, test_low_segments_move_the_information);
 	tcase_add_test(tc, test_no_room_for_the_information);
 	tcase_add_test(tc, test_long_command_line_arrives_whole);

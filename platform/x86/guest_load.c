@@ -14,6 +14,7 @@
 #include "serial.h"
 #include "err.h"
 #include "lib.h"
+#include "vm_acpi.h"
 
 #define ELF_MAGIC 0x464c457fu
 #define ELFCLASS32 1
@@ -38,7 +39,9 @@
 #define MB_MODULE_ENTRY 16u          /* mod_start, mod_end, string, reserved */
 #define GUEST_LOW_RAM_START 0x1000ull /* page 0 holds the real-mode IVT and BDA */
 #define GUEST_LOW_RAM_END 0x9fc00ull
-#define GUEST_BIOS_START 0xf0000ull
+/* The BIOS area, reserved in the memory map: the VM's ACPI tables are at
+ * its start (VM_ACPI_GPA), where a guest scans for the RSDP. */
+#define GUEST_BIOS_START VM_ACPI_GPA
 #define GUEST_HIGH_RAM 0x100000ull
 #define GUEST_PAGE 0x1000ull
 #define GUEST_32BIT_TOP (1ull << 32)
@@ -122,6 +125,10 @@ static int load_segment(struct x86_vm *x, const uint8_t *img, uint64_t img_len, 
 	if (s->memsz > x->ram_size || s->paddr > x->ram_size - s->memsz) {
 		refuse("a segment lies outside guest RAM", s->paddr, s->memsz);
 		return -TERN_ERANGE;
+	}
+	if (overlaps(s->paddr, s->memsz, VM_ACPI_GPA, VM_ACPI_SIZE)) {
+		refuse("a segment overlaps the VM's ACPI tables", s->paddr, VM_ACPI_GPA);
+		return -TERN_EBUSY;
 	}
 	for (unsigned i = 0; i < b->n; i++) {
 		if (overlaps(s->paddr, s->memsz, b->start[i], b->end[i] - b->start[i])) {
@@ -330,6 +337,13 @@ int guest_load_multiboot(struct vm *vm, const struct boot_module *mods, unsigned
 	if (!fits) {
 		refuse("no free guest RAM for the multiboot information", len, b.n);
 		return -TERN_ENOMEM;
+	}
+	/* The ACPI area lies in the BIOS area, outside every range place()
+	 * and find_gap() search, and load_segment refused any segment on it. */
+	ret = vm_acpi_build(vm, x->ram + VM_ACPI_GPA, VM_ACPI_SIZE, VM_ACPI_GPA);
+	if (ret) {
+		refuse("the VM's ACPI tables cannot be built", vm->config.vcpu_count, VM_ACPI_GPA);
+		return ret;
 	}
 	build_mbi(x, at[0], mods, nmods, mod_gpa);
 	*mbi_gpa = (uint32_t)at[0];

@@ -51,7 +51,8 @@ bool x86_cmdline_has(const char *word)
 	return cmdline_has(boot_info.cmdline, word);
 }
 
-static uint64_t cmdline_mib(const char *cmdline, const char *key, uint64_t dflt)
+/* The decimal number after `key` (e.g. "guest_mem="); dflt when absent or 0. */
+static uint64_t cmdline_num(const char *cmdline, const char *key, uint64_t dflt)
 {
 	size_t klen = tern_strlen(key);
 	for (const char *p = cmdline; *p; p++) {
@@ -91,12 +92,25 @@ static void run_service_vm(const struct vmx_caps *caps)
 
 	struct vm_config cfg = { .vcpu_count = 1, .service_vm = true };
 	tern_strlcpy(cfg.name, "service", sizeof(cfg.name));
-	uint64_t mib = cmdline_mib(boot_info.cmdline, "guest_mem=", SERVICE_VM_MEM_MIB);
+	uint64_t mib = cmdline_num(boot_info.cmdline, "guest_mem=", SERVICE_VM_MEM_MIB);
 	cfg.mem_size = mib << 20;
 	/* triple_fault=reset: a triple fault resets the Service VM (a warm
 	 * reset into its Multiboot entry, vm_mgr_set_boot_state) instead of
 	 * stopping it. */
 	cfg.reset_on_triple_fault = cmdline_has(boot_info.cmdline, "triple_fault=reset");
+	/* vcpus=N: vCPU i runs on the i-th online pCPU modulo their number
+	 * (sched_vcpu_pcpu), so N larger than the pCPUs shares them; the APs
+	 * wait for the guest's INIT and SIPI. One vCPU keeps affinity 0 (the
+	 * BSP), the configuration every earlier recorded run has. */
+	uint64_t vcpus = cmdline_num(boot_info.cmdline, "vcpus=", 1);
+	if (vcpus > TERN_MAX_VCPUS) {
+		x86_log("FATAL: vcpus=%lu: a VM has at most %u vCPUs", (unsigned long)vcpus,
+			TERN_MAX_VCPUS);
+		x86_power_off(X86_EXIT_BOOT);
+	}
+	cfg.vcpu_count = (uint16_t)vcpus;
+	if (vcpus > 1)
+		cfg.cpu_affinity = plat_pcpu_mask();
 	cfg.ram_hpa = x86_vm_ram(cfg.mem_size);
 	struct vm *vm;
 	/* The VM manager maps the RAM at GPA 0 (RWX, write-back), owned by the
@@ -128,6 +142,11 @@ static void run_service_vm(const struct vmx_caps *caps)
 	struct x86_pcpu *pcpu = smp_pcpu(0);
 	pcpu->caps = caps;
 	for (uint16_t i = 0; i < vm->config.vcpu_count; i++) {
+		/* A VMCS is set up on the pCPU that runs it (it is active on one
+		 * CPU only, SDM Vol. 3C 24.1): the others' when their pCPU's
+		 * scheduler first picks them (x86_pcpu_run). */
+		if (vm->vcpus[i].pcpu != pcpu->cpu)
+			continue;
 		ret = x86_vcpu_ready(pcpu, &vm->vcpus[i]);
 		if (ret == -TERN_ENOTSUP)
 			x86_power_off(X86_EXIT_NO_VMX); /* refused, the control named (vmcs.c) */

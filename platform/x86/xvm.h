@@ -119,7 +119,9 @@ void x86_guest_extra_load(struct vcpu *vcpu, const struct vcpu_load_state *st);
 void x86_console_flush_all(void);
 
 /* Multiboot guest loading (guest_load.c): mods[0] is the kernel, the
- * others become its multiboot modules; a refusal has logged its line. */
+ * others become its multiboot modules, and the VM's ACPI tables
+ * (core/vm_acpi.h, for vm's vCPUs) go to VM_ACPI_GPA, which no segment may
+ * cover; a refusal has logged its line. */
 struct boot_module;
 int guest_load_multiboot(struct vm *vm, const struct boot_module *mods, unsigned nmods,
 			 uint64_t *entry, uint32_t *mbi_gpa);
