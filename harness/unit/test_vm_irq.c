@@ -248,6 +248,32 @@ START_TEST(test_fixed_ipi_to_other_vcpu)
 }
 END_TEST
 
+/*
+ * The INIT-SIPI-SIPI of t_smp.c as the simulator's entry path sees it: the
+ * INIT is carried out on one pass (the AP parks, its reset state handed
+ * over and loaded on the next pass), the SIPI 10 ms later on another. The
+ * AP is entered at the SIPI's vector (CS 0x9a00, base 0x9a000, IP 0; SDM
+ * Vol. 3A 8.4.4.1), not at the reset vector 0xFFFFFFF0 the INIT left.
+ */
+START_TEST(test_sipi_on_a_later_pass_is_entered)
+{
+	struct sim_vcpu_hw *hw = sim_vcpu_hw(v1);
+	mmio_wr(v0, APIC + VLAPIC_ICR_HI, 1u << 24);
+	mmio_wr(v0, APIC + VLAPIC_ICR_LO, (VLAPIC_DM_INIT << VLAPIC_DM_SHIFT) | VLAPIC_ICR_ASSERT);
+	ck_assert(!sim_vcpu_enter(v1));
+	ck_assert_uint_eq(v1->state, VCPU_STATE_INIT);
+	ck_assert(!sim_vcpu_enter(v1));               /* nothing new: still waits */
+	ck_assert_uint_eq(hw->regs[VCPU_RIP], 0xfff0);
+	ck_assert_uint_eq(hw->segs[VCPU_CS].base, 0xffff0000u);
+	mmio_wr(v0, APIC + VLAPIC_ICR_LO, (VLAPIC_DM_SIPI << VLAPIC_DM_SHIFT) | 0x9a);
+	ck_assert(sim_vcpu_enter(v1));
+	ck_assert_uint_eq(v1->state, VCPU_STATE_RUNNABLE);
+	ck_assert_uint_eq(hw->regs[VCPU_RIP], 0);
+	ck_assert_uint_eq(hw->segs[VCPU_CS].selector, 0x9a00);
+	ck_assert_uint_eq(hw->segs[VCPU_CS].base, 0x9a000);
+}
+END_TEST
+
 START_TEST(test_nmi_init_sipi)
 {
 	/* NMI IPI to vCPU 1: a request, then an NMI at its entry. */
@@ -663,6 +689,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_x2apic_msrs);
 	tcase_add_test(tc, test_fixed_ipi_to_other_vcpu);
 	tcase_add_test(tc, test_nmi_init_sipi);
+	tcase_add_test(tc, test_sipi_on_a_later_pass_is_entered);
 	tcase_add_test(tc, test_no_delivery_to_another_vm);
 	tcase_add_test(tc, test_ipi_across_pcpus_kicks);
 	tcase_add_test(tc, test_ioapic_level_and_eoi);

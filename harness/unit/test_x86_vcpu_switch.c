@@ -496,6 +496,40 @@ START_TEST(test_load_state_applied_before_entry)
 }
 END_TEST
 
+/*
+ * An AP started by INIT, then a SIPI 10 ms later (t_smp.c's INIT-SIPI-SIPI):
+ * the INIT's reset state is loaded on the pass that parks the vCPU, and the
+ * SIPI's start state, handed over by the request on the next pass, is the
+ * one entered: CS = vector << 8, base vector << 12, IP = 0 (SDM Vol. 3A
+ * 8.4.4.1), not the reset vector at 0xFFFFFFF0.
+ */
+START_TEST(test_sipi_state_entered_after_an_earlier_init)
+{
+	struct vcpu_load_state st;
+	vm_mgr_multiboot_state(&st, 0x10000c, 0x2badb002, 0x9000);
+	ck_assert_int_eq(vm_mgr_set_boot_state(vm_a, &st), 0);
+	ck_assert_int_eq(vm_mgr_start(vm_a), 0);
+	ck_assert_int_eq(x86_vcpu_switch(&pc, a), 0);
+	ck_assert(prepare_entry(a));
+	ck_assert_uint_eq(vmcs[0][VMCS_GUEST_RIP], 0x10000c);
+
+	vcpu_make_request(a, VCPU_REQ_INIT);
+	ck_assert(!prepare_entry(a));                 /* waits for a SIPI */
+	ck_assert_uint_eq(a->state, VCPU_STATE_INIT);
+	ck_assert(a->load_pending);                   /* the reset state, for the next pass */
+
+	atomic_store32(&a->sipi_vector, 0x08);
+	vcpu_make_request(a, VCPU_REQ_SIPI);
+	ck_assert(prepare_entry(a));
+	ck_assert_uint_eq(a->state, VCPU_STATE_RUNNABLE);
+	ck_assert(!a->load_pending);
+	ck_assert_uint_eq(vmcs[0][VMCS_GUEST_RIP], 0);
+	ck_assert_uint_eq(vmcs[0][vmcs_guest_sel(VCPU_CS)], 0x800);
+	ck_assert_uint_eq(vmcs[0][vmcs_guest_base(VCPU_CS)], 0x8000);
+	ck_assert(!(vmcs[0][VMCS_GUEST_CR0] & X86_CR0_PE));
+}
+END_TEST
+
 /* A load state's XCR0 never holds what this CPU cannot enable (XSETBV would #GP). */
 START_TEST(test_load_state_xcr0_limited_to_the_host)
 {
@@ -537,6 +571,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_new_vm_set_up_when_first_picked);
 	tcase_add_test(tc, test_new_vm_set_up_failure_stops_it);
 	tcase_add_test(tc, test_load_state_applied_before_entry);
+	tcase_add_test(tc, test_sipi_state_entered_after_an_earlier_init);
 	tcase_add_test(tc, test_load_state_xcr0_limited_to_the_host);
 	tcase_add_test(tc, test_host_init_enables_xsave_only_when_present);
 	suite_add_tcase(s, tc);

@@ -619,10 +619,19 @@ unsigned replay_trace(const struct trace *t, FILE *out, struct replay_stats *sta
 			}
 		}
 		if (!t->vms[i].created_only) {
+			/*
+			 * Started as vm_mgr_start does: the BSP runs, the APs
+			 * wait for a SIPI (VCPU_STATE_INIT, SDM Vol. 3A 8.4).
+			 * Each vCPU holds what vm_mgr_create's reset asked of it
+			 * (vcpu_reset: VCPU_REQ_FLUSH_EPT) before the recording
+			 * began: an AP's pCPU takes it once to carry that out.
+			 */
 			vm->state = VM_STATE_RUNNING;
-			if (r.scheduled)
+			if (r.scheduled) {
+				vm->vcpus[0].state = VCPU_STATE_RUNNABLE;
 				for (uint16_t v = 0; v < vm->config.vcpu_count; v++)
-					vm->vcpus[v].state = VCPU_STATE_RUNNABLE;
+					atomic_or32(&vm->vcpus[v].requests, VCPU_REQ_FLUSH_EPT);
+			}
 		}
 	}
 	/* In a scheduled trace each pCPU runs nothing until its first sched entry. */

@@ -247,6 +247,15 @@ enum exit_action sim_vcpu_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	return vcpu_handle_exit(vcpu, ex);
 }
 
+static void load_pending_state(struct vcpu *vcpu, struct sim_vcpu_hw *hw)
+{
+	if (vcpu->load_pending) {
+		memcpy(hw->regs, vcpu->load.regs, sizeof(hw->regs));
+		memcpy(hw->segs, vcpu->load.segs, sizeof(hw->segs));
+		vcpu->load_pending = false;
+	}
+}
+
 bool sim_vcpu_enter(struct vcpu *vcpu)
 {
 	struct sim_vcpu_hw *hw = sim_vcpu_hw(vcpu);
@@ -254,17 +263,16 @@ bool sim_vcpu_enter(struct vcpu *vcpu)
 	/*
 	 * A whole state the VM manager handed over (reset, HC_SET_VCPU_REGS)
 	 * goes in first, before the requests and the dirty registers, as
-	 * platform/x86 loads it (run.c prepare_entry, load_pending_state).
+	 * platform/x86 loads it (run.c prepare_entry, load_pending_state);
+	 * again after the requests, which may hand over one of their own (the
+	 * SIPI that starts an AP whose INIT came on an earlier pass).
 	 */
-	if (vcpu->load_pending) {
-		memcpy(hw->regs, vcpu->load.regs, sizeof(hw->regs));
-		memcpy(hw->segs, vcpu->load.segs, sizeof(hw->segs));
-		vcpu->load_pending = false;
-	}
+	load_pending_state(vcpu, hw);
 	vcpu_pre_entry(vcpu);
 	sim_rec_pre_entry(vcpu);
 	if (!vcpu_can_enter(vcpu))
 		return false;
+	load_pending_state(vcpu, hw);
 	for (unsigned r = 0; r < VCPU_REG_COUNT; r++)
 		if (vcpu->reg_dirty & (1u << r))
 			hw->regs[r] = vcpu->regs[r];

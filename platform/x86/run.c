@@ -309,7 +309,11 @@ static void complete_host_event(const struct exit_record *ex)
 /*
  * Everything core decided goes into the VMCS before the entry: a loaded
  * state first, then the vCPU's requests (which may park it: false, not
- * entered), then the dirty registers, the event and the controls.
+ * entered), then the dirty registers, the event and the controls. A
+ * request may hand over a state of its own: the SIPI that starts an AP
+ * (vm_mgr_vcpu_sipi: CS = vector << 8, IP = 0, SDM Vol. 3A 8.4.4.1) comes
+ * apart from the INIT whose reset state was loaded on an earlier pass, and
+ * goes in before the dirty registers too.
  */
 static bool prepare_entry(struct vcpu *vcpu)
 {
@@ -319,6 +323,8 @@ static bool prepare_entry(struct vcpu *vcpu)
 	trace_rec_pre_entry(vcpu);
 	if (!vcpu_can_enter(vcpu))
 		return false;
+	if (vcpu->load_pending)
+		load_pending_state(vcpu);
 	write_back(vcpu);
 	inject(vcpu);
 	apply_requests(vcpu);
