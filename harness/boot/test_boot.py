@@ -35,9 +35,9 @@ RESULT_RE = re.compile(r"^(PASS|FAIL|SKIP): (\S+)(?: \((.*)\))?$", re.M)
 GROUPS = ("multiboot|cpuid|pio|strio|msr|cr4|cr8|intercept|fault|mmio|hcall|hlt|reset|step|uvm|"
           "lapic|x2apic|timer|pic|pit|rtc|ioapic|smp")
 # Groups the guest runs only when its command line asks (docs/testguest.md): irq=1 and smp=1.
-# grub-guest.cfg and the QEMU run ask for both; the Tern boots ask for irq=1 only (smp=1 needs
-# a Service VM with several vCPUs and ACPI tables, branch vacpi), so there the SMP checks are not
-# reported at all.
+# grub-guest.cfg, the QEMU run and grub-tern.cfg on the ISO (with vcpus=2 for Tern) ask for both;
+# the EFI command lines of Tern and the GRUB EFI ESP's copy of grub-tern.cfg (efi.mk drops vcpus=2
+# smp=1: Tern runs on one pCPU there) ask for irq=1 only, so there the SMP checks are not reported.
 IRQ_GROUPS = ("lapic", "x2apic", "timer", "pic", "pit", "rtc", "ioapic")
 SMP_GROUPS = ("smp",)
 NAME_RE = re.compile(r'"((?:%s)\.[a-z0-9-]+)"' % GROUPS)
@@ -80,9 +80,9 @@ QEMU_NATIVE_SKIPS = {
 # The QEMU run: -smp 2, and the guest's command line asks for every group.
 QEMU_GUEST_ARGS = ["-smp", "2", "-append", "irq=1 smp=1"]
 # Under Tern, the only SKIPs allowed: what Tern's platform does not give the Service VM yet.
-# The Service VM has no ACPI tables yet (branch vacpi adds them): the IOAPIC checks that need the
-# MADT's IOAPIC entry or its PIT override SKIP with the guest's reason.
-TERN_SKIPS = {n: "no ACPI MADT" for n in ("ioapic.madt", "ioapic.edge-pit", "ioapic.mask-blocks")}
+# None: core builds the Service VM's ACPI tables (core/vm_acpi.c), so the IOAPIC checks that need
+# the MADT's IOAPIC entry or its PIT override run and PASS.
+TERN_SKIPS = {}
 # Only grub-tern.cfg gives a second module and a long command line; other Tern boots (EFI) SKIP
 # them, and test_tern_runs_guest_on_bochs requires them to PASS.
 GRUB_ONLY = {"multiboot.module", "multiboot.long-cmdline"}
@@ -116,9 +116,21 @@ def gated_checks(groups):
     return {n for n in source_checks() if n.split(".", 1)[0] in groups}
 
 
-def tern_expected():
-    """What a Tern boot reports today: irq=1 on the guest's command line, no smp=1."""
-    return source_checks() - NATIVE_ONLY - gated_checks(SMP_GROUPS)
+def tern_expected(smp=False):
+    """What a Tern boot reports: irq=1 on the guest's command line, and with smp=True (the GRUB
+    boots, grub-tern.cfg's vcpus=2 smp=1) the SMP checks too."""
+    return source_checks() - NATIVE_ONLY - (set() if smp else gated_checks(SMP_GROUPS))
+
+
+def assert_tern_smp(com1, cpus=2):
+    """The Service VM's smp=1 checks under Tern: the guest found cpus CPUs in the MADT Tern built,
+    started each AP with INIT and SIPI and exchanged IPIs with it (BSP to AP, AP to BSP, all but
+    self); every smp.* check PASSes."""
+    assert re.search(r"^testguest: %d CPUs in the MADT$" % cpus, com1, re.M), com1[-3000:]
+    got = results(com1)
+    smp = sorted(gated_checks(SMP_GROUPS))
+    assert len(smp) >= 5 and all(got.get(n, ("missing",))[0] == "PASS" for n in smp), \
+        [(n, got.get(n)) for n in smp]
 
 
 def mmio_tern_names():
@@ -325,7 +337,7 @@ TERN_LINES = [
     r"^tern: VMXON done$",
     # SMP (tern_bochs: two CPUs): the AP starts, core schedules on both.
     *TERN_SMP_LINES,
-    r'^tern: loading guest "testguest triple-fault-resets irq=1 pad=(?:0123456789){30} end" \(\d+ bytes\)$',
+    r'^tern: loading guest "testguest triple-fault-resets irq=1 smp=1 pad=(?:0123456789){30} end" \(\d+ bytes\)$',
     r'^tern:   guest module 1 "tg-module": 0x1c bytes at gpa 0x[0-9a-f]+000$',
     r"^tern: vm0 vcpu0 runs on pCPU0$",
     r"^tern: Service VM resets on a triple fault$",
@@ -386,10 +398,15 @@ def test_tern_runs_guest_on_bochs(tern_bochs):
         m = re.compile(pat, re.M).search(com1, pos)
         assert m, "missing (in this order) %r; COM1 tail:\n%s" % (pat, com1[-3000:])
         pos = m.end()
-    assert_guest_results(com1, tern_expected(), TERN_SKIPS)
+    assert_guest_results(com1, tern_expected(smp=True), TERN_SKIPS)
     got = results(com1)
     for name in sorted(GRUB_ONLY):
         assert got[name][0] == "PASS", "%s: %s %s" % (name, got[name][0], got[name][1])
+    # vcpus=2: the Service VM's AP is vCPU 1 on the other pCPU (its VMCS is set up there at its
+    # first entry, after the guest's SIPI), so the IPIs of the smp checks cross pCPUs.
+    assert_tern_smp(com1)
+    assert re.search(r"^tern: vm0 vcpu1 runs on pCPU1$", com1, re.M), "\n".join(
+        l for l in com1.splitlines() if "pCPU" in l or "online" in l)
 
 
 @needs_x86
@@ -400,7 +417,7 @@ def test_tern_runs_guest_above_4g_on_bochs():
     need_tools("bochs")
     need(TERN_ISO, "make iso (needs $(BUILD)/tern.elf)")
     res = bochs_run.run_bochs(TERN_ISO, os.path.join(BUILD, "boot", "tern-bochs-6g"),
-                              timeout=2 * TIMEOUT, until=r"^tern: power off", megs=6144)
+                              timeout=2 * TIMEOUT, until=r"^tern: power off", megs=6144, cpus=2)
     record_timing("bochs_tern_6g_summary_s", res.summary_s)
     com1 = split_console(res.com1)[0]
     assert_high_memory(com1, 2048)
@@ -411,7 +428,8 @@ def test_tern_runs_guest_above_4g_on_bochs():
     bad = tern_errors(com1)
     assert not bad, "Tern reported:\n" + "\n".join(bad) + "\n--- COM1 tail:\n" + com1[-3000:]
     assert re.search(r"^tern: power off \(code 0\)$", com1, re.M), com1[-3000:]
-    assert_guest_results(com1, tern_expected(), TERN_SKIPS)
+    assert_guest_results(com1, tern_expected(smp=True), TERN_SKIPS)
+    assert_tern_smp(com1)
 
 
 @needs_x86
