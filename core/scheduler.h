@@ -57,6 +57,12 @@ struct vcpu *sched_next(struct tern *hv, uint16_t cpu);
  */
 bool sched_cpu_wait(struct tern *hv, uint16_t cpu);
 
+/*
+ * Scheduler slot i (vm * TERN_MAX_VCPUS + vcpu id): its vCPU, NULL when
+ * the VM is powered off or has fewer vCPUs.
+ */
+struct vcpu *sched_slot(struct tern *hv, uint32_t i);
+
 /* After vcpu_pre_entry: the vCPU may be entered (RUNNABLE). */
 bool vcpu_can_enter(const struct vcpu *vcpu);
 
