@@ -137,9 +137,12 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	/* The monitor trap flag is never set. */
 	[EXIT_REASON_MONITOR_TRAP_FLAG] = { STOP, OFF(PROC, MONITOR_TRAP_FLAG) },
 	[EXIT_REASON_MONITOR] = { REFLECT_UD, ON(PROC, MONITOR_EXITING) },
-	/* PAUSE runs natively; the handler serves recorded traces of PAUSE-loop exits. */
-	[EXIT_REASON_PAUSE] = { HANDLE(pause_exit), NATIVE(PROC, PAUSE_EXITING),
-		ALSO_OFF(PROC2, PAUSE_LOOP_EXITING) },
+	/*
+	 * PAUSE runs natively ("PAUSE exiting" would exit every one); a
+	 * PAUSE loop exits where the CPU has PAUSE-loop exiting (core's
+	 * optional control, vmx_controls.h) and the pCPU may yield.
+	 */
+	[EXIT_REASON_PAUSE] = { HANDLE(pause_exit), NATIVE(PROC, PAUSE_EXITING) },
 	[EXIT_REASON_ENTRY_FAIL_MACHINE_CHECK] = { ENTRY_FAIL, ALWAYS },
 	/* No TPR shadow, APIC virtualisation or descriptor-table exiting yet. */
 	[EXIT_REASON_TPR_BELOW_THRESHOLD] = { STOP, OFF(PROC, USE_TPR_SHADOW) },
