@@ -49,7 +49,7 @@
  * hv->cpus[vcpu->pcpu].deadline (host TSC: the earliest of the vCPU's own
  * timer_deadline and those of the pCPU's other vCPUs halted on a timer,
  * each guest deadline less its vCPU's TSC offset, modulo 2^64) and .slice
- * (the slice in TSC ticks when another vCPU of the pCPU is eligible,
+ * (the slice in host TSC ticks, at tern.tsc_hz or the default rate, when another vCPU of the pCPU is eligible,
  * else 0). Reads no clock.
  */
 void sched_entry_deadline(struct vcpu *vcpu);

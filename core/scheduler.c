@@ -27,15 +27,6 @@ bool vcpu_can_enter(const struct vcpu *vcpu)
 	return vcpu->state == VCPU_STATE_RUNNABLE;
 }
 
-struct vcpu *sched_slot(struct tern *hv, uint32_t i)
-{
-	struct vm *vm = &hv->vms[i / TERN_MAX_VCPUS];
-	uint16_t id = (uint16_t)(i % TERN_MAX_VCPUS);
-	if (vm->state == VM_STATE_POWERED_OFF || id >= vm->config.vcpu_count)
-		return (struct vcpu *)0;
-	return &vm->vcpus[id];
-}
-
 /* Worth handing to the platform: it runs, or has requests to carry out. */
 static bool eligible(struct vcpu *v)
 {
