@@ -143,6 +143,31 @@ START_TEST(test_halted_timer_fires_on_a_busy_pcpu)
 }
 END_TEST
 
+/* Two halted vCPUs with timers on the busy pCPU: the earlier arms it; only it is woken then. */
+START_TEST(test_earliest_of_several_halted_timers)
+{
+	struct vm *w = sim_create_vm(&hv, "three", 3, false, 0x10000);
+	ck_assert_ptr_nonnull(w);
+	w->state = VM_STATE_RUNNING;
+	v0->state = v1->state = VCPU_STATE_STOPPED; /* the first VM's vCPUs are out of the way */
+	struct vcpu *w0 = &w->vcpus[0], *w1 = &w->vcpus[1], *w2 = &w->vcpus[2];
+	ck_assert_uint_eq(w2->pcpu, 0);
+	sim_vcpu_flat_state(w0, false, 0);
+	w0->state = VCPU_STATE_RUNNABLE;
+	/* Halted on their timers (what their last pre-entry left), w2's the later. */
+	w1->state = w2->state = VCPU_STATE_HALTED;
+	w1->timer_deadline = T0 + 100;
+	w2->timer_deadline = T0 + 200;
+	uint64_t at;
+	ck_assert_ptr_eq(run_next(&at), w0);
+	ck_assert_uint_eq(at, T0 + 100);
+	sim.host_tsc = at;
+	ck_assert_int_eq(exit_with(w0, EXIT_REASON_PREEMPTION_TIMER, 0), EXIT_ACTION_YIELD);
+	ck_assert_uint_ne(w1->requests & VCPU_REQ_TIMER, 0);
+	ck_assert_uint_eq(w2->requests & VCPU_REQ_TIMER, 0);
+}
+END_TEST
+
 START_TEST(test_pause_loop_exit_hands_the_pcpu_on)
 {
 	uint64_t at;
@@ -181,6 +206,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_spinning_vcpu_yields_after_the_slice);
 	tcase_add_test(tc, test_alone_on_the_pcpu_no_slice);
 	tcase_add_test(tc, test_halted_timer_fires_on_a_busy_pcpu);
+	tcase_add_test(tc, test_earliest_of_several_halted_timers);
 	tcase_add_test(tc, test_pause_loop_exit_hands_the_pcpu_on);
 	tcase_add_test(tc, test_arm_takes_the_earlier);
 	suite_add_tcase(s, tc);
