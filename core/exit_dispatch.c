@@ -14,6 +14,7 @@
 #include "mmio.h"
 #include "platform.h"
 #include "request.h"
+#include "sched_slice.h"
 #include "vm.h"
 #include "vm_irq.h"
 #include "x86.h"
@@ -136,9 +137,12 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	/* The monitor trap flag is never set. */
 	[EXIT_REASON_MONITOR_TRAP_FLAG] = { STOP, OFF(PROC, MONITOR_TRAP_FLAG) },
 	[EXIT_REASON_MONITOR] = { REFLECT_UD, ON(PROC, MONITOR_EXITING) },
-	/* PAUSE runs natively; the handler serves recorded traces of PAUSE-loop exits. */
-	[EXIT_REASON_PAUSE] = { HANDLE(pause_exit), NATIVE(PROC, PAUSE_EXITING),
-		ALSO_OFF(PROC2, PAUSE_LOOP_EXITING) },
+	/*
+	 * PAUSE runs natively ("PAUSE exiting" would exit every one); a
+	 * PAUSE loop exits where the CPU has PAUSE-loop exiting (core's
+	 * optional control, vmx_controls.h) and the pCPU may yield.
+	 */
+	[EXIT_REASON_PAUSE] = { HANDLE(pause_exit), NATIVE(PROC, PAUSE_EXITING) },
 	[EXIT_REASON_ENTRY_FAIL_MACHINE_CHECK] = { ENTRY_FAIL, ALWAYS },
 	/* No TPR shadow, APIC virtualisation or descriptor-table exiting yet. */
 	[EXIT_REASON_TPR_BELOW_THRESHOLD] = { STOP, OFF(PROC, USE_TPR_SHADOW) },
@@ -154,8 +158,9 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	[EXIT_REASON_RDTSCP] = { HANDLE(rdtscp_exit), NATIVE(PROC, RDTSC_EXITING),
 		ALSO_ON(PROC, USE_TSC_OFFSETTING) },
 	/*
-	 * The platform arms the preemption timer from vcpu->timer_deadline
-	 * (a dynamic control); its expiry is handled at the entry decision.
+	 * The platform arms the preemption timer from the pCPU's deadline
+	 * (sched_slice.h; a dynamic control): the vCPU's timers, those of the
+	 * vCPUs halted on its pCPU, the time slice.
 	 */
 	[EXIT_REASON_PREEMPTION_TIMER] = { HANDLE(preemption_timer_exit),
 		.reach.kind = EXIT_REACH_CONTROL,
@@ -294,7 +299,7 @@ static enum exit_action settle(struct vcpu *vcpu, enum exit_action action)
 		action = EXIT_ACTION_STOP;
 	} else if (action == EXIT_ACTION_RESUME && vcpu->hc_wait)
 		*s = VCPU_STATE_WAIT_SYNC; /* a synchronous hypercall waits (request.h) */
-	else if (action == EXIT_ACTION_RESUME)
+	else if (action == EXIT_ACTION_RESUME || action == EXIT_ACTION_YIELD)
 		*s = VCPU_STATE_RUNNABLE;
 	else if (action == EXIT_ACTION_WAIT_IO)
 		*s = VCPU_STATE_WAIT_IO;
@@ -313,7 +318,7 @@ enum exit_action vcpu_handle_exit(struct vcpu *vcpu, const struct exit_record *e
 	enum exit_action action = dispatch(vcpu, ex);
 
 	/* The common case changes nothing: no lock (a pause arriving now finds it as it was). */
-	if (action == EXIT_ACTION_RESUME && !vcpu->hc_wait &&
+	if ((action == EXIT_ACTION_RESUME || action == EXIT_ACTION_YIELD) && !vcpu->hc_wait &&
 	    __atomic_load_n(&vcpu->state, __ATOMIC_RELAXED) == VCPU_STATE_RUNNABLE) {
 		plat_trace_exit(vcpu, ex, action);
 		return action;
@@ -342,4 +347,6 @@ void vcpu_pre_entry(struct vcpu *vcpu)
 		return;
 	/* Pending NMI/interrupt: inject now or ask for the window exit. */
 	intr_inject_pending(vcpu);
+	/* The pCPU's host timer for this entry: timers here and the slice (sched_slice.h). */
+	sched_entry_deadline(vcpu);
 }

@@ -17,6 +17,13 @@ enum exit_action {
 	EXIT_ACTION_WAIT_IO,    /* vCPU parked on an IOREQ until completion */
 	EXIT_ACTION_HALT,       /* vCPU parked until an interrupt is pending */
 	EXIT_ACTION_STOP,       /* the VM (or this vCPU) stopped; do not enter */
+	/*
+	 * Runnable, but the pCPU goes to sched_next before entering it again:
+	 * another vCPU of this pCPU is eligible and this one's slice ended or
+	 * it spins (sched_slice.h). A platform that re-enters a vCPU after
+	 * RESUME without asking sched_next must not do so after YIELD.
+	 */
+	EXIT_ACTION_YIELD,
 	EXIT_ACTION_COUNT,
 };
 

@@ -105,6 +105,7 @@ static const char *const action_names[EXIT_ACTION_COUNT] = {
 	[EXIT_ACTION_WAIT_IO] = "wait-io",
 	[EXIT_ACTION_HALT] = "halt",
 	[EXIT_ACTION_STOP] = "stop",
+	[EXIT_ACTION_YIELD] = "yield",
 };
 
 const char *exit_action_name(enum exit_action action)

@@ -27,15 +27,6 @@ bool vcpu_can_enter(const struct vcpu *vcpu)
 	return vcpu->state == VCPU_STATE_RUNNABLE;
 }
 
-static struct vcpu *slot(struct tern *hv, uint32_t i)
-{
-	struct vm *vm = &hv->vms[i / TERN_MAX_VCPUS];
-	uint16_t id = (uint16_t)(i % TERN_MAX_VCPUS);
-	if (vm->state == VM_STATE_POWERED_OFF || id >= vm->config.vcpu_count)
-		return (struct vcpu *)0;
-	return &vm->vcpus[id];
-}
-
 /* Worth handing to the platform: it runs, or has requests to carry out. */
 static bool eligible(struct vcpu *v)
 {
@@ -53,7 +44,7 @@ static bool eligible(struct vcpu *v)
 static bool anything_may_wake(struct tern *hv, uint16_t cpu)
 {
 	for (uint32_t i = 0; i < TERN_MAX_VMS * TERN_MAX_VCPUS; i++) {
-		struct vcpu *v = slot(hv, i);
+		struct vcpu *v = sched_slot(hv, i);
 		if (!v)
 			continue;
 		if (v->pcpu != cpu && atomic_load32(&v->running))
@@ -71,7 +62,7 @@ static bool anything_may_wake(struct tern *hv, uint16_t cpu)
 static void stop_unwakeable(struct tern *hv, uint16_t cpu)
 {
 	for (uint32_t i = 0; i < TERN_MAX_VMS * TERN_MAX_VCPUS; i++) {
-		struct vcpu *v = slot(hv, i);
+		struct vcpu *v = sched_slot(hv, i);
 		if (!v || v->pcpu != cpu || v->vm->state != VM_STATE_RUNNING)
 			continue;
 		if (v->state == VCPU_STATE_HALTED) {
@@ -143,7 +134,7 @@ struct vcpu *sched_next(struct tern *hv, uint16_t cpu)
 	for (unsigned p = 0; p < 2; p++) {
 		for (uint64_t m = part[p]; m; m &= m - 1u) {
 			uint32_t i = (uint32_t)__builtin_ctzll(m); /* BSF/TZCNT inline, no libgcc */
-			struct vcpu *v = slot(hv, i);
+			struct vcpu *v = sched_slot(hv, i);
 			if (v && v->pcpu == cpu && eligible(v) && claim(c, v)) {
 				c->cursor = (i + 1) % n;
 				atomic_store32(&c->idle, 0);
@@ -166,7 +157,7 @@ bool sched_cpu_wait(struct tern *hv, uint16_t cpu)
 	/* Idle first, then scan, as in sched_next: a request made meanwhile is seen or kicks. */
 	atomic_store32(&c->idle, 1);
 	for (uint32_t i = 0; i < TERN_MAX_VMS * TERN_MAX_VCPUS; i++) {
-		struct vcpu *v = slot(hv, i);
+		struct vcpu *v = sched_slot(hv, i);
 		if (v && v->pcpu == cpu && eligible(v)) {
 			atomic_store32(&c->idle, 0);
 			return false;

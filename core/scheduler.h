@@ -57,6 +57,20 @@ struct vcpu *sched_next(struct tern *hv, uint16_t cpu);
  */
 bool sched_cpu_wait(struct tern *hv, uint16_t cpu);
 
+/*
+ * Scheduler slot i (vm * TERN_MAX_VCPUS + vcpu id): its vCPU, NULL when
+ * the VM is powered off or has fewer vCPUs. Inline: every entry decision
+ * looks at the pCPU's slots (sched_slice.c).
+ */
+static inline struct vcpu *sched_slot(struct tern *hv, uint32_t i)
+{
+	struct vm *vm = &hv->vms[i / TERN_MAX_VCPUS];
+	uint16_t id = (uint16_t)(i % TERN_MAX_VCPUS);
+	if (vm->state == VM_STATE_POWERED_OFF || id >= vm->config.vcpu_count)
+		return (struct vcpu *)0;
+	return &vm->vcpus[id];
+}
+
 /* After vcpu_pre_entry: the vCPU may be entered (RUNNABLE). */
 bool vcpu_can_enter(const struct vcpu *vcpu);
 

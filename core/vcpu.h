@@ -143,9 +143,11 @@ struct vcpu {
 	 * Absolute guest TSC (host TSC + msr.tsc_offset) of the earliest
 	 * deadline of this vCPU's timers (its vLAPIC timer; on vCPU 0 also
 	 * the VM's PIT and RTC), UINT64_MAX for none. Set by core before
-	 * every VM entry (vcpu_pre_entry); the platform arms its host timer
-	 * (VMX-preemption timer) from it and, for a vCPU it does not run,
-	 * makes VCPU_REQ_TIMER on it when that time has passed.
+	 * every VM entry (vcpu_pre_entry). It goes into its pCPU's host
+	 * timer: while the pCPU runs a vCPU, through the pCPU's deadline core
+	 * computes (sched_slice.h; core makes VCPU_REQ_TIMER on it when that
+	 * timer's exit finds it passed); an idle pCPU arms its own timer from
+	 * it and makes VCPU_REQ_TIMER on it when that time has passed.
 	 */
 	uint64_t timer_deadline;
 	/* VCPU_REQ_SIPI: the start-up vector of the last SIPI sent to it. */

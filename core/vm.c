@@ -19,6 +19,11 @@ void tern_init(struct tern *hv)
 		hv->vms[i].hv = hv;
 		hv->vms[i].id = i;
 	}
+	/* No entry prepared yet: no host timer. */
+	for (uint16_t c = 0; c < TERN_MAX_PCPUS; c++) {
+		hv->cpus[c].deadline = UINT64_MAX;
+		hv->cpus[c].slice_end = UINT64_MAX;
+	}
 }
 
 static void uart_port(struct vm *vm, void *opaque, uint16_t port, unsigned size, bool write,

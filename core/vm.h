@@ -178,6 +178,18 @@ struct sched_cpu {
 	struct vcpu *current;     /* the vCPU this pCPU handles or runs, or NULL */
 	uint32_t cursor;          /* round-robin: the slot (vm * TERN_MAX_VCPUS + vcpu) to look at first */
 	uint32_t idle;            /* sched_next found nothing to run, something may wake it */
+	/*
+	 * The pCPU's host timer for the entry core prepared last
+	 * (sched_slice.h, set by sched_entry_deadline): `deadline` the host
+	 * TSC of the earliest timer of the entered vCPU and of this pCPU's
+	 * vCPUs halted on a timer (UINT64_MAX none); `slice` the TSC ticks
+	 * the entered vCPU may run before the pCPU goes to another eligible
+	 * one (0: none is eligible, no slice); `slice_end` the host TSC the
+	 * platform armed that end at (sched_cpu_arm, UINT64_MAX none).
+	 */
+	uint64_t deadline;
+	uint64_t slice;
+	uint64_t slice_end;
 };
 
 /* The hypervisor instance: every VM, owned by the platform, passed to core. */

@@ -75,17 +75,27 @@ void vmxc_build(const struct vcpu *vcpu, struct vmx_controls *out)
 
 	/*
 	 * The vCPU's timers (vcpu->timer_deadline, set before every entry by
-	 * vcpu_pre_entry): the platform activates the VMX-preemption timer
-	 * for an entry with a deadline and loads it with the remaining guest
-	 * TSC ticks >> IA32_VMX_MISC[4:0] (SDM 26.5.1); its exit (reason 52)
-	 * only resumes. Dynamic, so that an entry without a deadline runs
-	 * with the timer off.
+	 * vcpu_pre_entry) and the pCPU's (sched_slice.h: the timers of vCPUs
+	 * halted on it, the time slice): the platform activates the
+	 * VMX-preemption timer for an entry with a deadline and loads it with
+	 * the remaining TSC ticks >> IA32_VMX_MISC[4:0] (SDM 26.5.1); its exit
+	 * (reason 52) wakes those vCPUs and may yield. Dynamic, so that an
+	 * entry without a deadline runs with the timer off.
 	 */
 	out->dynamic[VMXC_PIN] = VMXC_PIN_PREEMPTION_TIMER;
 	out->dynamic[VMXC_PROC] = VMXC_PROC_INT_WINDOW_EXITING | VMXC_PROC_NMI_WINDOW_EXITING;
 	out->dynamic[VMXC_PROC2] = 0;
 	out->dynamic[VMXC_EXIT] = 0;
 	out->dynamic[VMXC_ENTRY] = VMXC_ENTRY_IA32E_MODE_GUEST;
+	/*
+	 * A guest spinning in a PAUSE loop (waiting for a vCPU that shares its
+	 * pCPU, or one not running) exits, and the pCPU goes to another
+	 * eligible vCPU (yield_exit.c). Optional: without it the time slice
+	 * alone hands the pCPU on (sched_slice.h), later.
+	 */
+	for (unsigned f = 0; f < VMXC_FIELD_COUNT; f++)
+		out->optional[f] = 0;
+	out->optional[VMXC_PROC2] = VMXC_PROC2_PAUSE_LOOP_EXITING;
 
 	out->exception_bitmap = EXIT_EXCEPTION_BITMAP;
 	out->vpid = vmxc_vpid(vcpu);

@@ -14,7 +14,12 @@
  *   - no vector below 16 is in any IRR or ISR, a pending vector is above
  *     the PPR;
  *   - an injected external interrupt has a vector of 16 or more;
- *   - after an entry decision timer_deadline is UINT64_MAX or in the future.
+ *   - after an entry decision timer_deadline is UINT64_MAX or in the future,
+ *     and the pCPU's deadline (all eight vCPUs share pCPU 0,
+ *     core/sched_slice.h) is no later than the entered vCPU's and any
+ *     halted vCPU's timer, with a slice exactly when another is eligible;
+ *   - after a preemption-timer exit every halted vCPU whose deadline has
+ *     passed has its timer requested.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,6 +30,9 @@
 #include "intr.h"
 #include "mmio.h"
 #include "msr.h"
+#include "request.h"
+#include "sched_slice.h"
+#include "scheduler.h"
 #include "sim.h"
 #include "fuzz_input.h"
 #include "vm.h"
@@ -185,6 +193,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		case 9: sim.host_tsc += value(&in) & 0xffffffffu; break;
+		case 10: {
+			if (c->state != VCPU_STATE_RUNNABLE)
+				break;
+			sim_vcpu_begin(c);
+			struct exit_record ex = { .reason = EXIT_REASON_PREEMPTION_TIMER };
+			(void)vcpu_handle_exit(c, &ex);
+			for (unsigned i = 0; i < 4; i++) {
+				const struct vcpu *t = &vm->vcpus[i];
+				if (t != c && t->state == VCPU_STATE_HALTED && t->timer_deadline != UINT64_MAX &&
+				    t->timer_deadline - t->msr.tsc_offset <= sim.host_tsc &&
+				    !(t->requests & VCPU_REQ_TIMER))
+					abort(); /* a passed deadline on the busy pCPU not requested */
+			}
+			break;
+		}
 		default: {
 			/* The entry decision of every vCPU, as the platform's run loop. */
 			for (unsigned i = 0; i < 4; i++) {
@@ -195,6 +218,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 				if (t->timer_deadline != UINT64_MAX && t->timer_deadline <= vcpu_guest_tsc(t))
 					abort(); /* brought up to date: the next expiry is ahead */
+				const struct sched_cpu *pc = &hv.cpus[t->pcpu];
+				for (unsigned j = 0; j < 4 && vcpu_can_enter(t); j++) {
+					const struct vcpu *u = &vm->vcpus[j];
+					bool counts = u == t || u->state == VCPU_STATE_HALTED;
+					if (counts && u->timer_deadline != UINT64_MAX &&
+					    pc->deadline > u->timer_deadline - u->msr.tsc_offset)
+						abort(); /* the pCPU's timer would fire after a vCPU's */
+				}
+				if (vcpu_can_enter(t) && (pc->slice != 0) != sched_other_eligible(t))
+					abort(); /* a slice exactly when the pCPU has another to run */
 				memset(&t->event, 0, sizeof(t->event));
 				t->reg_dirty = 0;
 			}

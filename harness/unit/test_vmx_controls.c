@@ -167,7 +167,8 @@ START_TEST(test_core_set_conforms)
 		ck_assert_msg(violations(&v, &set) == 0, "vcpu %u: %s", i, why);
 		/* The reserved bits the CPU fixes to 1 are set; nothing else is added. */
 		ck_assert_uint_eq(v.ctl[VMXC_PROC], set.ctl[VMXC_PROC] | 0x04006172u);
-		ck_assert_uint_eq(v.ctl[VMXC_PROC2], set.ctl[VMXC_PROC2]);
+		/* Optional: PAUSE-loop exiting, which this CPU has. */
+		ck_assert_uint_eq(v.ctl[VMXC_PROC2], set.ctl[VMXC_PROC2] | VMXC_PROC2_PAUSE_LOOP_EXITING);
 		ck_assert_uint_eq(v.ctl[VMXC_EXIT], set.ctl[VMXC_EXIT] | 0x00036dfbu);
 	}
 	/* The CR_ACCESS row's CR0/CR4 exits come from core's masks (cr.h), set at vCPU creation. */
@@ -245,6 +246,32 @@ START_TEST(test_turning_on_a_native_control_is_caught)
 	struct fake_vmcs v;
 	ck_assert_int_eq(apply(&haswell, &d, &v), 0);
 	ck_assert_uint_eq(violations(&v, &d), 2);
+}
+END_TEST
+
+/*
+ * An optional control (PAUSE-loop exiting) on a CPU without it: not a
+ * refusal, the control stays clear and every promise of the table holds
+ * (the time slice alone hands the pCPU on, core/sched_slice.h).
+ */
+START_TEST(test_optional_control_where_the_cpu_lacks_it)
+{
+	struct vmx_controls set = build(0);
+	ck_assert_uint_eq(set.optional[VMXC_PROC2], VMXC_PROC2_PAUSE_LOOP_EXITING);
+	ck_assert_uint_eq(set.ctl[VMXC_PROC2] & VMXC_PROC2_PAUSE_LOOP_EXITING, 0);
+	struct vmx_caps no_ple = haswell;
+	no_ple.proc2 &= ~((uint64_t)VMXC_PROC2_PAUSE_LOOP_EXITING << 32);
+	struct fake_vmcs v;
+	ck_assert_int_eq(apply(&no_ple, &set, &v), 0);
+	ck_assert_uint_eq(v.ctl[VMXC_PROC2], set.ctl[VMXC_PROC2]);
+	ck_assert_msg(violations(&v, &set) == 0, "%s", why);
+	ck_assert_int_eq(apply(&haswell, &set, &v), 0);
+	ck_assert_uint_ne(v.ctl[VMXC_PROC2] & VMXC_PROC2_PAUSE_LOOP_EXITING, 0);
+	ck_assert_msg(violations(&v, &set) == 0, "%s", why);
+	/* "PAUSE exiting" (every PAUSE) is never what the optional one means: still caught. */
+	set.ctl[VMXC_PROC] |= VMXC_PROC_PAUSE_EXITING;
+	ck_assert_int_eq(apply(&haswell, &set, &v), 0);
+	ck_assert_uint_gt(violations(&v, &set), 0);
 }
 END_TEST
 
@@ -463,6 +490,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_vpid_invalidation_requests);
 	tcase_add_test(tc, test_extint_needs_acknowledged_vector);
+	tcase_add_test(tc, test_optional_control_where_the_cpu_lacks_it);
 	tcase_add_test(tc, test_extint_without_info_stops);
 	suite_add_tcase(s, tc);
 	return s;

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include "unit.h"
+#include "sched_slice.h"
 #include "sim.h"
 #include "../../platform/x86/run.c"
 #include "../../platform/x86/host_timer.c"
@@ -419,12 +420,20 @@ START_TEST(test_core_requests_applied)
 }
 END_TEST
 
+/* The end of core's pre-entry work (the pCPU's deadline, core/sched_slice.h), then the platform's. */
+static void timer_entry(void)
+{
+	sched_entry_deadline(vcpu);
+	apply_requests(vcpu);
+}
+
 /*
  * The host timer: with the control dynamic in core's set (the CPU allows
  * it both ways), an entry with a deadline turns the VMX-preemption timer on
- * and arms it from vcpu->timer_deadline (a guest TSC; host = guest -
- * offset) at the rate IA32_VMX_MISC gives; an entry without one turns it
- * off, so that vCPU takes no timer exits.
+ * and arms it from the pCPU's deadline core computed from
+ * vcpu->timer_deadline (a guest TSC; host = guest - offset) at the rate
+ * IA32_VMX_MISC gives; an entry without one turns it off, so that vCPU
+ * (alone on its pCPU) takes no timer exits.
  */
 START_TEST(test_preemption_timer_armed_from_the_deadline)
 {
@@ -433,7 +442,7 @@ START_TEST(test_preemption_timer_armed_from_the_deadline)
 	xv->pin_ctls = base;
 	vmcs[VMCS_PREEMPTION_TIMER_VALUE] = 0x1234;
 	vcpu->timer_deadline = 1000000;
-	apply_requests(vcpu);
+	timer_entry();
 	/* Not dynamic in core's set (the CPU lacks it): never on, the field not the platform's. */
 	ck_assert_uint_eq(vmcs[VMCS_PIN_CONTROLS], base);
 	ck_assert_uint_eq(vmcs[VMCS_PREEMPTION_TIMER_VALUE], 0x1234);
@@ -441,25 +450,25 @@ START_TEST(test_preemption_timer_armed_from_the_deadline)
 	xv->preempt_rate = 5;
 	vcpu->msr.tsc_offset = (uint64_t)-500000;        /* guest TSC = host TSC - 500000 */
 	fake_tsc = 100000;
-	apply_requests(vcpu);
+	timer_entry();
 	/* On, the other pin controls kept; host deadline 1500000, 1400000 ticks away: /32 = 43750 + 1. */
 	ck_assert_uint_eq(vmcs[VMCS_PIN_CONTROLS], base | VMXC_PIN_PREEMPTION_TIMER);
 	ck_assert_uint_eq(xv->pin_ctls, base | VMXC_PIN_PREEMPTION_TIMER);
 	ck_assert_uint_eq(vmcs[VMCS_PREEMPTION_TIMER_VALUE], 43751);
 	/* Passed: exit before the first guest instruction. */
 	fake_tsc = 1500000;
-	apply_requests(vcpu);
+	timer_entry();
 	ck_assert_uint_eq(vmcs[VMCS_PREEMPTION_TIMER_VALUE], 0);
 	/* None: the control off, the value left alone. */
 	vmcs[VMCS_PREEMPTION_TIMER_VALUE] = 0x1234;
 	vcpu->timer_deadline = UINT64_MAX;
-	apply_requests(vcpu);
+	timer_entry();
 	ck_assert_uint_eq(vmcs[VMCS_PIN_CONTROLS], base);
 	ck_assert_uint_eq(xv->pin_ctls, base);
 	ck_assert_uint_eq(vmcs[VMCS_PREEMPTION_TIMER_VALUE], 0x1234);
 	/* A deadline again: on again. */
 	vcpu->timer_deadline = 1000000 + 64;     /* 64 host ticks from now: 2 units + 1 */
-	apply_requests(vcpu);
+	timer_entry();
 	ck_assert_uint_eq(vmcs[VMCS_PIN_CONTROLS], base | VMXC_PIN_PREEMPTION_TIMER);
 	ck_assert_uint_eq(vmcs[VMCS_PREEMPTION_TIMER_VALUE], 3);
 	fake_tsc = 0;

@@ -106,7 +106,10 @@ START_TEST(test_core_set_written_verbatim)
 	ck_assert_int_eq(vmcs_setup(v, &haswell), 0);
 	ck_assert_uint_eq(vmcs[VMCS_PIN_CONTROLS], set.ctl[VMXC_PIN] | 0x16u);
 	ck_assert_uint_eq(vmcs[VMCS_PROC_CONTROLS], set.ctl[VMXC_PROC] | 0x04006172u);
-	ck_assert_uint_eq(vmcs[VMCS_PROC_CONTROLS2], set.ctl[VMXC_PROC2]);
+	/* The optional control this CPU has: PAUSE-loop exiting, with core's gap and window. */
+	ck_assert_uint_eq(vmcs[VMCS_PROC_CONTROLS2], set.ctl[VMXC_PROC2] | VMXC_PROC2_PAUSE_LOOP_EXITING);
+	ck_assert_uint_eq(vmcs[VMCS_PLE_GAP], VMXC_PLE_GAP);
+	ck_assert_uint_eq(vmcs[VMCS_PLE_WINDOW], VMXC_PLE_WINDOW);
 	ck_assert_uint_eq(vmcs[VMCS_EXIT_CONTROLS], set.ctl[VMXC_EXIT] | 0x00036dfbu);
 	ck_assert_uint_eq(vmcs[VMCS_ENTRY_CONTROLS], set.ctl[VMXC_ENTRY] | 0x000011fbu);
 	/* The controls the issue names are really in the VMCS. */
@@ -141,6 +144,19 @@ static void expect_refusal(const struct vmx_caps *caps, const char *line)
 	/* Refused before any control is written. */
 	ck_assert(!written[VMCS_PIN_CONTROLS] && !written[VMCS_PROC_CONTROLS]);
 }
+
+/* A CPU without PAUSE-loop exiting (the optional control): it starts, without PLE fields. */
+START_TEST(test_without_pause_loop_exiting_starts)
+{
+	struct vcpu *v = &vm->vcpus[0];
+	struct vmx_caps caps = haswell;
+	caps.proc2 &= ~((uint64_t)VMXC_PROC2_PAUSE_LOOP_EXITING << 32);
+	ck_assert_int_eq(vmcs_setup(v, &caps), 0);
+	ck_assert_uint_eq(vmcs[VMCS_PROC_CONTROLS2] & VMXC_PROC2_PAUSE_LOOP_EXITING, 0);
+	ck_assert(!written[VMCS_PLE_GAP] && !written[VMCS_PLE_WINDOW]);
+	ck_assert(!strstr(logged, "REFUSED"));
+}
+END_TEST
 
 START_TEST(test_missing_rdpmc_exiting_refused)
 {
@@ -180,6 +196,7 @@ Suite *unit_suite(void)
 	TCase *tc = tcase_create("x86_vmcs");
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_core_set_written_verbatim);
+	tcase_add_test(tc, test_without_pause_loop_exiting_starts);
 	tcase_add_test(tc, test_missing_rdpmc_exiting_refused);
 	tcase_add_test(tc, test_missing_wbinvd_exiting_refused);
 	tcase_add_test(tc, test_forced_cr3_exiting_refused);

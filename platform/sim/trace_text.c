@@ -840,7 +840,7 @@ static int parse_expect(struct parser *p, struct token *tok, unsigned n)
 				return fail(p, "'action' needs a value");
 			int a = exit_action_from_name(tok[i].val, (unsigned)strlen(tok[i].val));
 			if (a < 0)
-				return fail(p, "unknown action '%s' (resume, wait-io, halt, stop)",
+				return fail(p, "unknown action '%s' (resume, wait-io, halt, stop, yield)",
 					    tok[i].val);
 			e->action = a;
 			e->have_expect = true;

@@ -19,7 +19,8 @@
 
 /*
  * The preemption-timer value that expires at guest_deadline (an absolute
- * guest TSC, UINT64_MAX = no timer): host TSC = guest TSC - tsc_offset
+ * guest TSC, UINT64_MAX = no timer; run.c passes the pCPU's host-TSC
+ * deadline, core/sched_slice.h, with tsc_offset 0): host TSC = guest TSC - tsc_offset
  * (SDM 25.6.5, modulo 2^64), counted from host_now in units of 2^rate TSC
  * ticks, rounded up and one unit more so that it never fires before the
  * deadline (at most 2^(rate+1) ticks after it), and saturated at
@@ -32,7 +33,7 @@ uint32_t host_timer_value(uint64_t guest_deadline, uint64_t tsc_offset, uint64_t
 
 /*
  * The pin-based controls for the next entry: "activate VMX-preemption
- * timer" on exactly when the vCPU has a deadline (guest_deadline !=
+ * timer" on exactly when the entry has a deadline (guest_deadline !=
  * UINT64_MAX) and core's set lists the control as dynamic (`dynamic`, its
  * dynamic[VMXC_PIN]: the CPU allows it both ways), off otherwise, so a
  * vCPU without a timer takes no timer exits at all. Every other bit is

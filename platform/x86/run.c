@@ -21,6 +21,7 @@
 #include "desc.h"
 #include "request.h"
 #include "scheduler.h"
+#include "sched_slice.h"
 #include "lapic.h"
 #include "atomic.h"
 #include "host_timer.h"
@@ -245,20 +246,22 @@ static void apply_requests(struct vcpu *vcpu)
 	}
 
 	/*
-	 * The host timer (host_timer.h): with a deadline the VMX-preemption
-	 * timer is on and the guest exits no later than it (exit 52); without
-	 * one it is off. The value last before the entry, so that the count
-	 * starts as close to it as it can.
+	 * The host timer (host_timer.h): at the pCPU's deadline core computed
+	 * (core/sched_slice.h: this vCPU's timers, those of the vCPUs halted
+	 * on this pCPU, the slice's end when another is eligible), a host
+	 * TSC, the VMX-preemption timer is on and the guest exits no later
+	 * than it (exit 52); without one it is off. The value last before the
+	 * entry, so that the count starts as close to it as it can.
 	 */
-	uint32_t pin = host_timer_pin_ctls(xv->pin_ctls, xv->pin_dynamic, vcpu->timer_deadline);
+	uint64_t now = rdtsc();
+	uint64_t at = sched_cpu_arm(&vcpu->vm->hv->cpus[vcpu->pcpu], now);
+	uint32_t pin = host_timer_pin_ctls(xv->pin_ctls, xv->pin_dynamic, at);
 	if (pin != xv->pin_ctls) {
 		vmx_write(VMCS_PIN_CONTROLS, pin);
 		xv->pin_ctls = pin;
 	}
 	if (pin & VMXC_PIN_PREEMPTION_TIMER)
-		vmx_write(VMCS_PREEMPTION_TIMER_VALUE,
-			  host_timer_value(vcpu->timer_deadline, vcpu->msr.tsc_offset, rdtsc(),
-					   xv->preempt_rate));
+		vmx_write(VMCS_PREEMPTION_TIMER_VALUE, host_timer_value(at, 0, now, xv->preempt_rate));
 
 	/*
 	 * SDM 27.3.1.1: the IA-32e mode guest entry control must equal

@@ -88,6 +88,11 @@ int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps)
 	vmwrite_checked(VMCS_PIN_CONTROLS, v[VMXC_PIN], &err);
 	vmwrite_checked(VMCS_PROC_CONTROLS, v[VMXC_PROC], &err);
 	vmwrite_checked(VMCS_PROC_CONTROLS2, v[VMXC_PROC2], &err);
+	/* PAUSE-loop exiting, where the CPU has core's optional control: core's gap and window. */
+	if (v[VMXC_PROC2] & VMXC_PROC2_PAUSE_LOOP_EXITING) {
+		vmwrite_checked(VMCS_PLE_GAP, VMXC_PLE_GAP, &err);
+		vmwrite_checked(VMCS_PLE_WINDOW, VMXC_PLE_WINDOW, &err);
+	}
 	vmwrite_checked(VMCS_EXIT_CONTROLS, v[VMXC_EXIT], &err);
 	vmwrite_checked(VMCS_ENTRY_CONTROLS, v[VMXC_ENTRY], &err);
 	vmwrite_checked(VMCS_EXCEPTION_BITMAP, set.exception_bitmap, &err);

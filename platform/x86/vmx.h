@@ -41,6 +41,7 @@ struct vmx_refusal {
  * caps (allowed-0 settings in bits 31:0 must be 1, allowed-1 settings in
  * bits 63:32 may be 1; the TRUE_* MSRs when IA32_VMX_BASIC[55], SDM Vol. 3D
  * A.3-A.5). Every bit core sets or turns on per entry must be allowed-1;
+ * an optional bit is set when allowed-1, else left clear;
  * every defined control core leaves clear, and every per-entry bit, must be
  * allowed-0. Reserved bits the CPU fixes to 1 are set (SDM A.2). Returns 0
  * with the five values to write in out, or -TERN_ENOTSUP with *why naming

@@ -38,6 +38,7 @@ int vmx_ctls_resolve(const struct vmx_caps *caps, const struct vmx_controls *set
 		uint32_t may1 = (uint32_t)(cap >> 32);
 		uint32_t want = set->ctl[f];
 		uint32_t dyn = set->dynamic[f];
+		uint32_t opt = set->optional[f];
 		uint32_t value = want;
 
 		for (unsigned bit = 0; bit < 32; bit++) {
@@ -47,6 +48,10 @@ int vmx_ctls_resolve(const struct vmx_caps *caps, const struct vmx_controls *set
 					return refuse(why, (enum vmxc_field)f, bit, false);
 				if ((dyn & m) && (must1 & m))
 					return refuse(why, (enum vmxc_field)f, bit, true);
+			} else if (opt & m) {
+				/* Wanted where the CPU has it; never a reason to refuse. */
+				if ((may1 | must1) & m)
+					value |= m;
 			} else if (must1 & m) {
 				/* A defined control core leaves clear is one it relies on being off. */
 				if (vmxc_control_name((enum vmxc_field)f, bit))
