@@ -46,6 +46,8 @@ static struct {
 	struct rec_exit_state last[TERN_MAX_VMS][TERN_MAX_VCPUS];
 	uint8_t async[REC_MAX_ASYNC * (TRACE_BIN_REC_HDR + TRACE_BIN_REQUEST_LEN)];
 	unsigned async_len;
+	/* Per pCPU: its last SCHED record said "none" and raised nothing (as platform/x86/trace_rec.c). */
+	bool idle_recorded[TERN_MAX_PCPUS];
 } rec;
 
 static void emit(const uint8_t *buf, size_t n)
@@ -184,8 +186,10 @@ void sim_rec_complete(uint16_t vm, uint16_t vcpu, uint32_t state, uint64_t value
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_COMPLETE_LEN];
 	/* What the other side did, between handlings: where it happened. */
-	if (rec.on && !rec.active)
+	if (rec.on && !rec.active) {
+		memset(rec.idle_recorded, 0, sizeof(rec.idle_recorded));
 		emit(buf, trace_bin_complete(buf, sizeof(buf), vm, vcpu, state, value));
+	}
 	else if (rec.on)
 		rec.lost++;
 }
@@ -196,6 +200,11 @@ void sim_rec_sched(uint16_t cpu, const struct vcpu *vcpu)
 	if (!rec.on || !rec.vm_emitted)
 		return;
 	rec.active = false;
+	bool *idle = cpu < TERN_MAX_PCPUS ? &rec.idle_recorded[cpu] : NULL;
+	if (idle && !vcpu && !rec.async_len && *idle)
+		return; /* the same idle decision again: it changed nothing */
+	if (idle)
+		*idle = !vcpu && !rec.async_len;
 	emit(buf, trace_bin_sched(buf, sizeof(buf), cpu, !vcpu, vcpu ? vcpu->vm->id : 0, vcpu ? vcpu->id : 0));
 	/*
 	 * What sched_next itself raised (a polled completion's request, a

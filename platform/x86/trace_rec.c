@@ -154,6 +154,15 @@ static struct {
 	 */
 	bool scheduled;
 	bool timer_request;     /* trace_rec_timer's own request: no records of its own */
+	/*
+	 * Per pCPU: its last SCHED record said "none" and raised nothing.
+	 * Another such decision changes nothing the replay could see (the
+	 * pCPU's current vCPU, cursor and idle flag stay, no event): it is
+	 * not recorded, or a pCPU that PAUSE-polls a slot (run.c idle_poll)
+	 * would write one per round. A polled completion or a timer expiry
+	 * ends it for every pCPU.
+	 */
+	bool idle_recorded[TERN_MAX_PCPUS];
 } rec;
 
 static void emit(const uint8_t *buf, size_t n)
@@ -313,6 +322,7 @@ void plat_trace_polled_complete(const struct vcpu *vcpu, uint64_t value)
 		rec.async_len = 0;
 		rec.active = false;
 	}
+	tern_memset(rec.idle_recorded, 0, sizeof(rec.idle_recorded));
 	emit(buf, trace_bin_complete(buf, sizeof(buf), vcpu->vm->id, vcpu->id, IOREQ_COMPLETE, value));
 	if (took)
 		rec_release();
@@ -347,6 +357,7 @@ void trace_rec_timer(struct vcpu *vcpu, uint64_t tsc)
 			rec.async_len = 0;
 			rec.active = false;
 		}
+		tern_memset(rec.idle_recorded, 0, sizeof(rec.idle_recorded));
 		emit(buf, trace_bin_timer(buf, sizeof(buf), vcpu->vm->id, vcpu->id, vcpu->pcpu, tsc));
 	}
 	rec.timer_request = true;
@@ -373,6 +384,11 @@ void trace_rec_sched(uint16_t cpu, const struct vcpu *vcpu)
 	}
 	rec.active = false;
 	rec.scheduled = true;
+	bool *idle = cpu < TERN_MAX_PCPUS ? &rec.idle_recorded[cpu] : 0;
+	if (idle && !vcpu && !rec.async_len && *idle)
+		return; /* the same idle decision again (idle_recorded) */
+	if (idle)
+		*idle = !vcpu && !rec.async_len;
 	emit(buf, trace_bin_sched(buf, sizeof(buf), cpu, !vcpu, vcpu ? vcpu->vm->id : 0,
 				  vcpu ? vcpu->id : 0));
 	/*
