@@ -242,7 +242,8 @@ void trec_seg(struct trec *r, enum vcpu_seg seg, const struct seg_desc *d)
 void trec_mem_read(struct trec *r, uint64_t gpa, const void *data, size_t len, bool fault)
 {
 	uint8_t buf[TREC_BUF];
-	if (!r->active)
+	/* Nothing read: no record (the format has no empty MEM; one would make the trace unloadable). */
+	if (!r->active || len == 0)
 		return;
 	emit(r, buf, len <= TRACE_BIN_MAX_DATA ?
 		     trace_bin_mem(buf, sizeof(buf), TRACE_BIN_MEM, gpa, fault ? (const void *)0 : data,
@@ -251,8 +252,8 @@ void trec_mem_read(struct trec *r, uint64_t gpa, const void *data, size_t len, b
 
 void trec_mem_write(struct trec *r, uint64_t gpa, const void *data, size_t len)
 {
-	if (!r->active)
-		return;
+	if (!r->active || len == 0)
+		return; /* nothing written (no empty WRITE record, as for MEM) */
 	if (r->nwrites == TREC_MAX_WRITES || len > TRACE_BIN_MAX_DATA) {
 		r->lost++;
 		return;

@@ -109,6 +109,8 @@ START_TEST(test_exit_reads_then_outcome_then_events)
 	uint8_t b4[4] = { 1, 2, 3, 4 };
 	trec_mem_read(&r, 0x1000, b4, 4, false);
 	trec_mem_read(&r, 0x2000, NULL, 4, true);
+	trec_mem_read(&r, 0x2000, b4, 0, false);        /* nothing read, nothing written: no record */
+	trec_mem_write(&r, 0x2000, b4, 0);
 	trec_host_tsc(&r, 99);
 	trec_console(&r, 'h');
 	trec_mem_write(&r, 0x3000, b4, 4);
