@@ -289,9 +289,14 @@ int ioreq_complete(struct vm *vm, uint16_t vcpu_id)
 	return complete(vm, vcpu_id, false);
 }
 
+bool ioreq_polls(const struct vcpu *vcpu)
+{
+	return vcpu->vm->config.ioreq_polling && vcpu->state == VCPU_STATE_WAIT_IO &&
+	       vcpu->io.active && !atomic_load32(&vcpu->io_completed);
+}
+
 void ioreq_poll(struct vcpu *vcpu)
 {
-	if (vcpu->vm->config.ioreq_polling && vcpu->state == VCPU_STATE_WAIT_IO &&
-	    vcpu->io.active && !atomic_load32(&vcpu->io_completed))
+	if (ioreq_polls(vcpu))
 		(void)complete(vcpu->vm, vcpu->id, true); /* -TERN_EBUSY until COMPLETE */
 }

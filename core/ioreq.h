@@ -121,4 +121,11 @@ int ioreq_set_callback_vector(struct vm *svm, uint64_t vector);
  */
 void ioreq_poll(struct vcpu *vcpu);
 
+/*
+ * What ioreq_poll looks at: the vCPU waits in polling mode on a request
+ * not completed yet, so only a poll can let it go (nothing kicks its pCPU
+ * when the device model writes COMPLETE).
+ */
+bool ioreq_polls(const struct vcpu *vcpu);
+
 #endif

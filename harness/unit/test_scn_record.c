@@ -164,6 +164,38 @@ static const struct trace_async *after_complete(const struct trace *t, unsigned 
 	return NULL;
 }
 
+/*
+ * An idle pCPU that polls (the User VM's pCPU 1 while its vCPU waits on a
+ * polling-mode slot) asks the scheduler again every round; only decisions
+ * that change something are recorded: a pCPU's "none" right after its own
+ * "none" appears only with an event between them. Returns how many "none"
+ * entries pcpu has.
+ */
+static unsigned idle_entries_change_something(const struct trace *t, uint16_t pcpu)
+{
+	unsigned nones = 0;
+	int prev = -1; /* pcpu's previous entry, when it was a "none" */
+	for (unsigned i = 0; i < t->nexits; i++) {
+		const struct trace_exit *e = &t->exits[i];
+		if (e->pcpu != pcpu)
+			continue;
+		if (!(e->sched && e->sched_none)) {
+			prev = -1;
+			continue;
+		}
+		nones++;
+		if (prev >= 0) {
+			bool between = false;
+			for (unsigned k = 0; k < t->nasync; k++)
+				between |= t->async[k].after > (unsigned)prev && t->async[k].after <= i;
+			ck_assert_msg(between, "pCPU %u: sched none at entry %u repeats entry %d", pcpu, i,
+				      prev);
+		}
+		prev = (int)i;
+	}
+	return nones;
+}
+
 START_TEST(polling_run_replays_without_tern_dm)
 {
 	record_run_of(port_io_run, true);
@@ -194,6 +226,12 @@ START_TEST(polling_run_replays_without_tern_dm)
 		polled++;
 	}
 	ck_assert_uint_eq(polled, 3);
+	/* Two pCPUs: the Service VM's 0 and the User VM's 1, which idled polling each request. */
+	for (unsigned i = 0; i < t.nexits; i++)
+		if (!t.exits[i].sched)
+			ck_assert_uint_eq(t.exits[i].pcpu, t.exits[i].vm == rec_vm ? 1 : 0);
+	ck_assert_uint_gt(idle_entries_change_something(&t, 1), 0);
+	(void)idle_entries_change_something(&t, 0);
 	/* The IN's value (0xf00d, the scratch written before) is the last one's. */
 	const struct trace_async *in = NULL;
 	for (unsigned i = 0; i < t.nasync; i++)

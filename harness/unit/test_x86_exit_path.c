@@ -17,6 +17,7 @@
 #include "unit.h"
 #include "sched_slice.h"
 #include "sim.h"
+#include "ioreq.h"
 #include "../../platform/x86/run.c"
 #include "../../platform/x86/host_timer.c"
 #include "../../platform/x86/load_state.c"
@@ -80,7 +81,22 @@ static uint64_t armed_at, hlt_wake_tsc;
 static unsigned arms, stops, hlts;
 void lapic_timer_arm(uint64_t deadline) { armed_at = deadline; arms++; }
 void lapic_timer_stop(void) { stops++; }
-void cpu_sti_hlt(void) { hlts++; if (hlt_wake_tsc) fake_tsc = hlt_wake_tsc; }
+static void (*hlt_hook)(void), (*pause_hook)(void);
+void cpu_sti_hlt(void)
+{
+	hlts++;
+	if (hlt_wake_tsc)
+		fake_tsc = hlt_wake_tsc;
+	if (hlt_hook)
+		hlt_hook();
+}
+static unsigned pauses;
+void cpu_sti_pause(void)
+{
+	pauses++;
+	if (pause_hook)
+		pause_hook();
+}
 uint64_t xgetbv(uint32_t index) { (void)index; return fake_xcr0; }
 void xsetbv(uint32_t index, uint64_t v) { if (index == 0) fake_xcr0 = v; }
 void xsave(void *area) { (void)area; }
@@ -516,6 +532,77 @@ START_TEST(test_idle_wait_arms_the_lapic_timer)
 }
 END_TEST
 
+/*
+ * Pure ACRN polling on the image (run.c idle_poll): pCPU 0 owns only a
+ * User VM vCPU waiting on a polling-mode request, the Service VM runs on
+ * pCPU 1 and will write COMPLETE without any hypercall or kick. The idle
+ * pCPU must not HLT (nothing would wake it): it PAUSE-polls until the
+ * scheduler's poll finds COMPLETE, then enters the vCPU with the value in
+ * RAX. Once nothing polls any more it HLTs as before.
+ */
+#define POLL_PAGE 0x8000
+#define POLL_ROUNDS 3
+static struct vm *poll_svm, *poll_uvm;
+
+static void dm_completes_after_rounds(void)
+{
+	if (pauses != POLL_ROUNDS)
+		return;
+	uint8_t *slot = sim_vm_ram(poll_svm->id) + POLL_PAGE; /* vCPU 0's slot */
+	uint64_t value = 0xbeef;
+	uint32_t st = IOREQ_COMPLETE;
+	memcpy(slot + IOREQ_OFF_VALUE, &value, 8);
+	memcpy(slot + IOREQ_OFF_STATE, &st, 4);
+}
+
+static void service_vm_stops(void)
+{
+	/* The Service VM is done: nothing can wake anything any more, the BSP's loop ends. */
+	poll_svm->vcpus[0].running = 0;
+	poll_svm->vcpus[0].state = VCPU_STATE_STOPPED;
+}
+
+START_TEST(test_idle_pcpu_polls_a_polling_mode_slot)
+{
+	poll_svm = vm;                                  /* "t", the Service VM, on pCPU 1 */
+	poll_svm->state = VM_STATE_RUNNING;
+	poll_svm->vcpus[0].pcpu = 1;
+	poll_svm->vcpus[0].state = VCPU_STATE_RUNNABLE;
+	poll_svm->vcpus[0].running = 1;
+	poll_uvm = sim_create_vm(&hv, "u", 1, false, 0x10000);
+	ck_assert_ptr_nonnull(poll_uvm);
+	poll_uvm->state = VM_STATE_RUNNING;
+	poll_uvm->config.ioreq_polling = true;
+	ck_assert_int_eq(ioreq_set_buffer(poll_uvm, POLL_PAGE), 0);
+	struct vcpu *u = &poll_uvm->vcpus[0];
+	ck_assert_uint_eq(u->pcpu, 0);
+	sim_vcpu_flat_state(u, true, 0);
+	vcpu_cache_fill(u, VCPU_RIP, 0x1000);
+	vcpu_cache_fill(u, VCPU_RAX, 0);
+	/* IN AX, DX from port 0x1f0: a request to the device model. */
+	struct exit_record ex = { .reason = EXIT_REASON_IO_INSTRUCTION, .qualification = 0x1f00009,
+				  .instr_len = 1 };
+	ck_assert_int_eq(vcpu_handle_exit(u, &ex), EXIT_ACTION_WAIT_IO);
+	ck_assert(sched_cpu_polls(&hv, 0));
+
+	entries = pauses = hlts = 0;
+	pause_hook = dm_completes_after_rounds;
+	hlt_hook = service_vm_stops;
+	static struct x86_pcpu pc;
+	ck_assert_int_eq(x86_pcpu_assign(&pc, u), 0);
+	x86_pcpu_run(&pc, &hv);
+	pause_hook = hlt_hook = NULL;
+	/* Polled, not halted, until COMPLETE; then entered once with the value. */
+	ck_assert_uint_eq(pauses, POLL_ROUNDS);
+	ck_assert_uint_eq(entries, 1);
+	ck_assert_uint_eq(xv->gprs[VCPU_RAX] & 0xffff, 0xbeef);
+	/* The failed entry stopped it; then nothing polled and the pCPU halted (once). */
+	ck_assert_int_eq(poll_uvm->stop_cause, VM_STOP_INTERNAL);
+	ck_assert_uint_eq(hlts, 1);
+	ck_assert(!sched_cpu_polls(&hv, 0));
+}
+END_TEST
+
 /* x86_vcpu_ready takes the host timer's rate from the caps (IA32_VMX_MISC 4:0). */
 START_TEST(test_preemption_timer_rate_from_caps)
 {
@@ -547,6 +634,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_preemption_timer_armed_from_the_deadline);
 	tcase_add_test(tc, test_preemption_timer_rate_from_caps);
 	tcase_add_test(tc, test_idle_wait_arms_the_lapic_timer);
+	tcase_add_test(tc, test_idle_pcpu_polls_a_polling_mode_slot);
 	suite_add_tcase(s, tc);
 	return s;
 }

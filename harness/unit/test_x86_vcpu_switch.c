@@ -137,6 +137,7 @@ void write_cr4(uint64_t v) { cpu.cr4 = v; }
 void cpu_pause(void) {}
 void cpu_halt_forever(void) {}
 void cpu_sti_hlt(void) {}
+void cpu_sti_pause(void) {}
 void lapic_timer_arm(uint64_t deadline) { (void)deadline; }
 void lapic_timer_stop(void) {}
 uint64_t xgetbv(uint32_t index) { ck_assert_uint_eq(index, 0); return cpu.xcr0; }

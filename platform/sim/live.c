@@ -20,6 +20,7 @@
 #include "live.h"
 #include "sim.h"
 #include "sim_rec.h"
+#include "sched_poll.h"
 #include "../../dm/hsm_sock_proto.h"
 #include "err.h"
 #include "exit.h"
@@ -202,20 +203,6 @@ static uint64_t used_pcpus(const struct sim_live *l)
 	return m & ((1ull << TERN_MAX_PCPUS) - 1);
 }
 
-/* A vCPU of pCPU c waits for a request of a polling-mode VM: the scheduler must look again. */
-static bool polls(const struct sim_live *l, uint16_t c)
-{
-	for (unsigned v = 0; v < TERN_MAX_VMS; v++) {
-		const struct vm *vm = &l->hv->vms[v];
-		if (vm->state == VM_STATE_POWERED_OFF || !vm->config.ioreq_polling)
-			continue;
-		for (unsigned i = 0; i < vm->config.vcpu_count; i++)
-			if (vm->vcpus[i].pcpu == c && vm->vcpus[i].io.active)
-				return true;
-	}
-	return false;
-}
-
 /*
  * One pass over the pCPUs in use: true when anything happened. As on the
  * hardware, an idle pCPU sleeps until it is kicked; it asks the scheduler
@@ -236,7 +223,7 @@ static bool step(struct sim_live *l, bool force)
 			kicked_exit(cur);
 			moved = true;
 		}
-		if ((!cur || !cur->in_guest) && (force || kicked || !l->hv->cpus[c].idle || polls(l, c))) {
+		if ((!cur || !cur->in_guest) && (force || kicked || !l->hv->cpus[c].idle || sched_cpu_polls(l->hv, c))) {
 			struct vcpu *v = sim_schedule(l->hv, c);
 			if (v) {
 				entered(l, v);

@@ -66,6 +66,13 @@ static inline void cpu_halt_forever(void)
 }
 /* Wait for an interrupt with interrupts enabled for exactly that instruction. */
 static inline void cpu_sti_hlt(void) { __asm__ volatile("sti; hlt; cli" ::: "memory"); }
+/*
+ * One PAUSE with interrupts enabled for exactly that instruction: STI's
+ * shadow covers the PAUSE (SDM Vol. 2B STI), so an interrupt pending by
+ * then is taken after it, before the CLI. The busy counterpart of
+ * cpu_sti_hlt, for a pCPU that must keep looking (run.c idle_poll).
+ */
+static inline void cpu_sti_pause(void) { __asm__ volatile("sti; pause; cli" ::: "memory"); }
 
 static inline uint64_t xgetbv(uint32_t index)
 {
@@ -142,6 +149,7 @@ void write_cr4(uint64_t v);
 void cpu_pause(void);
 void cpu_halt_forever(void);
 void cpu_sti_hlt(void);
+void cpu_sti_pause(void);
 uint64_t xgetbv(uint32_t index);
 void xsetbv(uint32_t index, uint64_t v);
 void xsave(void *area);

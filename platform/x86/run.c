@@ -22,6 +22,7 @@
 #include "request.h"
 #include "scheduler.h"
 #include "sched_slice.h"
+#include "sched_poll.h"
 #include "lapic.h"
 #include "atomic.h"
 #include "host_timer.h"
@@ -426,7 +427,8 @@ int x86_vcpu_ready(struct x86_pcpu *pc, struct vcpu *vcpu)
  * VMCS. With nothing to run but something that may still change that
  * (cpus[cpu].idle), the pCPU waits in HLT with interrupts enabled for
  * exactly that instruction (a kick that arrived since the scan is pending
- * and wakes it at once). When nothing can wake its vCPUs any more, the BSP
+ * and wakes it at once); while one of its vCPUs waits on a polling-mode
+ * slot, which no kick announces, it PAUSE-polls instead (idle_poll). When nothing can wake its vCPUs any more, the BSP
  * ends its loop (the run is over); an AP waits for work instead
  * (sched_cpu_wait): the Service VM may give it a VM later.
  */
@@ -455,6 +457,29 @@ static void idle_wait(struct tern *hv, uint16_t cpu)
 	host_timer_expire(hv, cpu, rdtsc(), timer_expired);
 }
 
+/*
+ * Nothing to enter, but a vCPU of this pCPU waits on a polling-mode slot
+ * (sched_poll.h): no kick will say when the device model wrote COMPLETE,
+ * so the pCPU does not HLT but comes back to sched_next, whose poll finds
+ * it. Each round is one PAUSE with interrupts open, so a kick or a host
+ * interrupt (COM2, the LAPIC timer) is still taken and completed here
+ * (x86_host_irq), and then the deadlines of its halted vCPUs are looked at
+ * as after idle_wait's HLT. A vCPU whose timer request is pending already
+ * (its pre-entry has not run: the VM manager holds it) is not expired again.
+ */
+static void timer_expired_once(struct vcpu *vcpu, uint64_t now)
+{
+	if (!(atomic_load32(&vcpu->requests) & VCPU_REQ_TIMER))
+		timer_expired(vcpu, now);
+}
+
+static void idle_poll(struct tern *hv, uint16_t cpu)
+{
+	cpu_sti_pause();
+	if (host_timer_idle_deadline(hv, cpu) <= rdtsc())
+		(void)host_timer_expire(hv, cpu, rdtsc(), timer_expired_once);
+}
+
 void x86_pcpu_run(struct x86_pcpu *pc, struct tern *hv)
 {
 	const uint16_t cpu = pc->cpu;
@@ -466,7 +491,9 @@ void x86_pcpu_run(struct x86_pcpu *pc, struct tern *hv)
 			bool wait = atomic_load32(&hv->cpus[cpu].idle) ||
 				    (cpu != 0 && sched_cpu_wait(hv, cpu));
 			trace_rec_unlock();
-			if (wait)
+			if (wait && sched_cpu_polls(hv, cpu))
+				idle_poll(hv, cpu);
+			else if (wait)
 				idle_wait(hv, cpu);
 			else if (cpu == 0)
 				return;

@@ -40,15 +40,15 @@
 #define TG_UPCALL_VECTOR 0xe3u
 #define BAD_UPCALL_VECTOR 0x1fu    /* an exception vector: refused */
 /*
- * 1: the polling run writes COMPLETE and also calls HC_NOTIFY_REQUEST_FINISH
- * (accepted in polling mode too). 0 would complete as ACRN's HSM does in
- * polling mode, by the write alone: core's scheduler finds the slot
- * (ioreq_poll) and the recorder writes it as a COMPLETE record. That runs
- * on one pCPU, but with the User VM on pCPU1 the idle pCPU halts and nothing
- * polls again (platform/x86/run.c idle_wait; docs/testguest.md): until the
- * idle loop polls, the Bochs run keeps the hypercall, whose request kicks it.
+ * 0: the polling run completes as ACRN's HSM does in polling mode, by the
+ * COMPLETE write alone: core's scheduler finds the slot (ioreq_poll) and
+ * the recorder writes it as a COMPLETE record. With the User VM on pCPU1
+ * that pCPU has nothing else to run meanwhile; it PAUSE-polls instead of
+ * halting (core/sched_poll.h, platform/x86/run.c idle_poll), as no kick
+ * announces the write. 1 would also call HC_NOTIFY_REQUEST_FINISH (accepted
+ * in polling mode too), whose request kicks the pCPU.
  */
-#define TG_POLL_FINISH_HYPERCALL 1
+#define TG_POLL_FINISH_HYPERCALL 0
 #define MR_ADD 0u
 #define MEM_RWX_WB 0x047u          /* read, write, execute; write-back */
 
