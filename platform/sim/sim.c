@@ -325,7 +325,8 @@ void plat_trace_gmem(struct vm *vm, uint64_t gpa, const void *data, size_t len,
 	struct sim_replay_exit *r = sim.replay;
 	if (op == GMEM_TRACE_READ && sim.gmem_read_hook)
 		sim.gmem_read_hook(vm, gpa, len);
-	sim_rec_gmem(gpa, data, len, op);
+	if (sim_rec_on)
+		sim_rec_gmem(gpa, data, len, op);
 	if (!r)
 		return;
 	if (op == GMEM_TRACE_WRITE) {
@@ -555,7 +556,8 @@ void plat_trace_request(const struct vcpu *target, uint32_t req)
 {
 	if (sim.request_hook)
 		sim.request_hook(target, req);
-	sim_rec_request(target, req, sim.this_cpu);
+	if (sim_rec_on)
+		sim_rec_request(target, req, sim.this_cpu);
 }
 
 void plat_trace_polled_complete(const struct vcpu *vcpu, uint64_t value)
@@ -568,5 +570,6 @@ void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action
 {
 	if (sim.trace_hook)
 		sim.trace_hook(vcpu, ex, action);
-	sim_rec_exit_end(vcpu, action);
+	if (sim_rec_on)
+		sim_rec_exit_end(vcpu, action);
 }

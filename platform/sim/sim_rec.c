@@ -32,7 +32,6 @@ struct rec_exit_state {
 
 static struct {
 	FILE *out;
-	bool on;
 	bool active;              /* a handling is in flight */
 	unsigned lost;
 	struct rec_write writes[REC_MAX_WRITES];
@@ -47,6 +46,9 @@ static struct {
 	uint8_t async[REC_MAX_ASYNC * (TRACE_BIN_REC_HDR + TRACE_BIN_REQUEST_LEN)];
 	unsigned async_len;
 } rec;
+
+/* Tested by sim.c before it calls a hook (sim_rec.h): the exit path's share of the fake. */
+bool sim_rec_on;
 
 static void emit(const uint8_t *buf, size_t n)
 {
@@ -66,27 +68,27 @@ void sim_rec_start(FILE *out)
 	uint8_t buf[TRACE_BIN_HEADER_LEN];
 	memset(&rec, 0, sizeof(rec));
 	rec.out = out;
-	rec.on = true;
+	sim_rec_on = true;
 	emit(buf, trace_bin_header(buf, sizeof(buf)));
 }
 
 int sim_rec_stop(void)
 {
-	if (!rec.on)
+	if (!sim_rec_on)
 		return -1;
 	flush_async();
-	rec.on = false;
+	sim_rec_on = false;
 	return rec.lost || fflush(rec.out) ? -1 : 0;
 }
 
 bool sim_rec_active(void)
 {
-	return rec.on;
+	return sim_rec_on;
 }
 
 void sim_rec_vm(const struct vm *vm)
 {
-	if (!rec.on)
+	if (!sim_rec_on)
 		return;
 	struct trace_bin_vm v;
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_VM2_LEN];
@@ -113,7 +115,7 @@ void sim_rec_vm(const struct vm *vm)
 
 void sim_rec_host_cpuid(uint32_t leaf, uint32_t subleaf, const uint32_t regs[4])
 {
-	if (!rec.on || rec.vm_emitted)
+	if (!sim_rec_on || rec.vm_emitted)
 		return;
 	if (rec.ncpuid == REC_MAX_CPUID) {
 		rec.lost++;
@@ -128,7 +130,7 @@ void sim_rec_host_cpuid(uint32_t leaf, uint32_t subleaf, const uint32_t regs[4])
 void sim_rec_host_tsc(uint64_t tsc)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_REG_LEN];
-	if (rec.on && rec.active)
+	if (sim_rec_on && rec.active)
 		emit(buf, trace_bin_host_tsc(buf, sizeof(buf), tsc));
 }
 
@@ -143,7 +145,7 @@ static void begin_handling(void)
 void sim_rec_exit_begin(struct vcpu *vcpu, const struct exit_record *ex)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_EXIT_LEN];
-	if (!rec.on)
+	if (!sim_rec_on)
 		return;
 	flush_async();
 	begin_handling();
@@ -169,14 +171,14 @@ static void rec_async(const uint8_t *buf, size_t n)
 void sim_rec_request(const struct vcpu *target, uint32_t req, uint16_t from)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_REQUEST_LEN];
-	if (rec.on && rec.vm_emitted)
+	if (sim_rec_on && rec.vm_emitted)
 		rec_async(buf, trace_bin_request(buf, sizeof(buf), target->vm->id, target->id, req, from));
 }
 
 void sim_rec_kick(uint16_t cpu, uint16_t from)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_KICK_LEN];
-	if (rec.on && rec.vm_emitted)
+	if (sim_rec_on && rec.vm_emitted)
 		rec_async(buf, trace_bin_kick(buf, sizeof(buf), cpu, from));
 }
 
@@ -184,16 +186,16 @@ void sim_rec_complete(uint16_t vm, uint16_t vcpu, uint32_t state, uint64_t value
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_COMPLETE_LEN];
 	/* What the other side did, between handlings: where it happened. */
-	if (rec.on && !rec.active)
+	if (sim_rec_on && !rec.active)
 		emit(buf, trace_bin_complete(buf, sizeof(buf), vm, vcpu, state, value));
-	else if (rec.on)
+	else if (sim_rec_on)
 		rec.lost++;
 }
 
 void sim_rec_sched(uint16_t cpu, const struct vcpu *vcpu)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_SCHED_LEN];
-	if (!rec.on || !rec.vm_emitted)
+	if (!sim_rec_on || !rec.vm_emitted)
 		return;
 	rec.active = false;
 	emit(buf, trace_bin_sched(buf, sizeof(buf), cpu, !vcpu, vcpu ? vcpu->vm->id : 0, vcpu ? vcpu->id : 0));
@@ -215,21 +217,21 @@ void sim_rec_sched(uint16_t cpu, const struct vcpu *vcpu)
 void sim_rec_reg(enum vcpu_reg reg, uint64_t value)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_REG_LEN];
-	if (rec.on && rec.active)
+	if (sim_rec_on && rec.active)
 		emit(buf, trace_bin_reg(buf, sizeof(buf), TRACE_BIN_REG, reg, value));
 }
 
 void sim_rec_seg(enum vcpu_seg seg, const struct seg_desc *d)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_SEG_LEN];
-	if (rec.on && rec.active)
+	if (sim_rec_on && rec.active)
 		emit(buf, trace_bin_seg(buf, sizeof(buf), seg, d));
 }
 
 void sim_rec_gmem(uint64_t gpa, const void *data, size_t len, int op)
 {
 	uint8_t buf[REC_BUF];
-	if (!rec.on || !rec.active)
+	if (!sim_rec_on || !rec.active)
 		return;
 	if (op == GMEM_TRACE_WRITE) {
 		if (rec.nwrites == REC_MAX_WRITES || len > TRACE_BIN_MAX_DATA) {
@@ -249,7 +251,7 @@ void sim_rec_gmem(uint64_t gpa, const void *data, size_t len, int op)
 
 void sim_rec_console(uint8_t c)
 {
-	if (!rec.on || !rec.active)
+	if (!sim_rec_on || !rec.active)
 		return;
 	if (rec.console_len == REC_MAX_CONSOLE)
 		rec.lost++;
@@ -276,7 +278,7 @@ static void emit_outcome_rest(const struct vm *vm)
 void sim_rec_exit_end(struct vcpu *vcpu, int action)
 {
 	uint8_t buf[REC_BUF];
-	if (!rec.on || !rec.active)
+	if (!sim_rec_on || !rec.active)
 		return;
 	rec.active = false;
 	emit(buf, trace_bin_action(buf, sizeof(buf), action));
@@ -311,7 +313,7 @@ static bool same_event(const struct vcpu_event *a, const struct vcpu_event *b)
 void sim_rec_pre_entry(struct vcpu *vcpu)
 {
 	uint8_t buf[REC_BUF];
-	if (!rec.on || !rec.active)
+	if (!sim_rec_on || !rec.active)
 		return;
 	rec.active = false;
 	struct rec_exit_state *ls = &rec.last[vcpu->vm->id % TERN_MAX_VMS][vcpu->id % TERN_MAX_VCPUS];
