@@ -422,7 +422,8 @@ static const hc_handler hc_table[HC_IDX_MASK + 1u] = {
 	[HC_TERN_GET_VM_STATE & HC_IDX_MASK] = hc_get_vm_state,
 };
 
-int hypercall_dispatch(struct vcpu *vcpu, uint64_t id, uint64_t p1, uint64_t p2)
+/* Inline in hypercall_exit: the call was a frame more on every hypercall. */
+static inline int dispatch(struct vcpu *vcpu, uint64_t id, uint64_t p1, uint64_t p2)
 {
 	int ret = -TERN_ENOTTY;
 	if ((id & ~HC_IDX_MASK) == HC_ID_PREFIX && hc_table[id & HC_IDX_MASK])
@@ -431,6 +432,11 @@ int hypercall_dispatch(struct vcpu *vcpu, uint64_t id, uint64_t p1, uint64_t p2)
 		log_debug("vm%u vcpu%u: hypercall 0x%llx failed: %d", vcpu->vm->id, vcpu->id,
 			  (unsigned long long)id, ret);
 	return ret;
+}
+
+int hypercall_dispatch(struct vcpu *vcpu, uint64_t id, uint64_t p1, uint64_t p2)
+{
+	return dispatch(vcpu, id, p1, p2);
 }
 
 /*
@@ -493,7 +499,7 @@ enum exit_action hypercall_exit(struct vcpu *vcpu, const struct exit_record *ex)
 		uint64_t id = vcpu_get_reg(vcpu, VCPU_R8), p1 = vcpu_get_reg(vcpu, VCPU_RDI);
 		uint64_t p2 = vcpu_get_reg(vcpu, VCPU_RSI);
 		tern_lock(&vm->hv->mgmt_lock);
-		int ret = hypercall_dispatch(vcpu, id, p1, p2);
+		int ret = dispatch(vcpu, id, p1, p2);
 		tern_unlock(&vm->hv->mgmt_lock);
 		struct vm *t;
 		if (ret == -TERN_EAGAIN && retry_when_quiescent(id) && p1 < TERN_MAX_VMS &&
