@@ -224,8 +224,11 @@ unsigned exit_state_needs(const struct exit_state_need **out)
 	return sizeof(state_needs) / sizeof(state_needs[0]);
 }
 
-/* Everything but POLICY_HANDLE: the reflections and the stops. */
-static enum exit_action apply_policy(struct vcpu *vcpu, enum exit_policy policy, uint16_t basic)
+/*
+ * Everything but POLICY_HANDLE: the reflections and the stops. Out of line:
+ * its fault on the stack would give every handled exit a frame.
+ */
+__attribute__((noinline)) static enum exit_action apply_policy(struct vcpu *vcpu, enum exit_policy policy, uint16_t basic)
 {
 	struct vm *vm = vcpu->vm;
 	struct guest_fault fault;

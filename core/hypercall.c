@@ -422,7 +422,8 @@ static const hc_handler hc_table[HC_IDX_MASK + 1u] = {
 	[HC_TERN_GET_VM_STATE & HC_IDX_MASK] = hc_get_vm_state,
 };
 
-int hypercall_dispatch(struct vcpu *vcpu, uint64_t id, uint64_t p1, uint64_t p2)
+/* Inline in hypercall_exit: the call was a frame more on every hypercall. */
+static inline int dispatch(struct vcpu *vcpu, uint64_t id, uint64_t p1, uint64_t p2)
 {
 	int ret = -TERN_ENOTTY;
 	if ((id & ~HC_IDX_MASK) == HC_ID_PREFIX && hc_table[id & HC_IDX_MASK])
@@ -431,6 +432,11 @@ int hypercall_dispatch(struct vcpu *vcpu, uint64_t id, uint64_t p1, uint64_t p2)
 		log_debug("vm%u vcpu%u: hypercall 0x%llx failed: %d", vcpu->vm->id, vcpu->id,
 			  (unsigned long long)id, ret);
 	return ret;
+}
+
+int hypercall_dispatch(struct vcpu *vcpu, uint64_t id, uint64_t p1, uint64_t p2)
+{
+	return dispatch(vcpu, id, p1, p2);
 }
 
 /*
@@ -449,11 +455,12 @@ int hypercall_dispatch(struct vcpu *vcpu, uint64_t id, uint64_t p1, uint64_t p2)
  * hypercall spinning: on one pCPU the vCPUs it waits for must run to
  * acknowledge, and a hypercall never blocks its pCPU.
  */
-static void wait_for_acks(struct vcpu *vcpu)
+static void wait_for_acks(struct vcpu *vcpu, uint32_t asked)
 {
 	struct tern *hv = vcpu->vm->hv;
-	for (uint16_t i = 0; i < TERN_MAX_VMS; i++) {
-		struct vm *t = &hv->vms[i];
+	/* Only the VMs asked during the hypercall (tern.sync_vms), lowest id first. */
+	for (; asked; asked &= asked - 1u) {
+		struct vm *t = &hv->vms[__builtin_ctz(asked)]; /* TZCNT, no library call */
 		uint32_t gen = atomic_load32(&t->sync_gen);
 		if (t != vcpu->vm && t->state != VM_STATE_POWERED_OFF && !vm_synced(t, gen)) {
 			vcpu_wait_sync(vcpu, t, gen, false);
@@ -489,11 +496,12 @@ enum exit_action hypercall_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	} else if (vcpu_cpl(vcpu) != 0) {
 		triple = vcpu_inject_gp0(vcpu);
 	} else {
-		uint32_t requests = atomic_load32(&vm->hv->sync_requests);
 		uint64_t id = vcpu_get_reg(vcpu, VCPU_R8), p1 = vcpu_get_reg(vcpu, VCPU_RDI);
 		uint64_t p2 = vcpu_get_reg(vcpu, VCPU_RSI);
 		tern_lock(&vm->hv->mgmt_lock);
-		int ret = hypercall_dispatch(vcpu, id, p1, p2);
+		atomic_store32(&vm->hv->sync_vms, 0);
+		int ret = dispatch(vcpu, id, p1, p2);
+		uint32_t asked = atomic_load32(&vm->hv->sync_vms);
 		tern_unlock(&vm->hv->mgmt_lock);
 		struct vm *t;
 		if (ret == -TERN_EAGAIN && retry_when_quiescent(id) && p1 < TERN_MAX_VMS &&
@@ -505,8 +513,8 @@ enum exit_action hypercall_exit(struct vcpu *vcpu, const struct exit_record *ex)
 		vcpu_set_reg(vcpu, VCPU_RAX, (uint64_t)(int64_t)ret);
 		vcpu_retire_insn(vcpu, ex->instr_len);
 		/* Only when the hypercall asked some VM's vCPUs to acknowledge. */
-		if (atomic_load32(&vm->hv->sync_requests) != requests)
-			wait_for_acks(vcpu);
+		if (asked)
+			wait_for_acks(vcpu, asked);
 	}
 	return triple ? (enum exit_action)vm_triple_fault(vm) : EXIT_ACTION_RESUME;
 }

@@ -211,6 +211,8 @@ static const uint8_t asize_tab[3][2] = { { 2, 4 }, { 4, 2 }, { 8, 4 } };
  * the same struct insn (the native differential test runs both).
  */
 #define D_NOT_COMMON (D_GROUP | D_IMM8 | D_IMMZ | D_UIMM8 | D_SPECIAL | D_MEMONLY)
+/* Displacement bytes by ModRM.mod for the forms decode_common takes (mod 3 is not one). */
+static const uint8_t common_disp_len[4] = { 0, 1, 4, 0 };
 
 static inline int decode_common(const uint8_t *restrict b, unsigned avail, enum insn_mode mode,
 				struct insn *restrict in)
@@ -235,28 +237,26 @@ static inline int decode_common(const uint8_t *restrict b, unsigned avail, enum 
 	rm = m & 7;
 	if (mod == 3 || rm == 4 || (mod == 0 && rm == 5))
 		return 1;
-	len = i + 2 + (mod == 1 ? 1 : mod == 2 ? 4 : 0);
+	len = i + 2 + common_disp_len[mod];
 	if (len > avail)
 		return 1;
 	base = (uint8_t)(rm | ((rex & 1) << 3));
-	in->len = (uint8_t)len;
-	in->op = d->op;
-	in->form = d->form;
-	in->flags = INSN_F_MEM | (rex ? INSN_F_REX : 0);
-	in->osize = (d->fl & D_BYTE) ? 1 : (rex & 8) ? 8 : 4;
-	in->asize = mode == INSN_MODE_64 ? 8 : 4;
-	in->seg = base == VCPU_RBP ? VCPU_SS : VCPU_DS;
-	in->reg = (uint8_t)(((m >> 3) & 7) | ((rex & 4) << 1));
-	in->base = base;
-	in->cc = c & 0xf;
-	in->opcode = c;
-	in->ssize = 0;
-	in->rm = 0;
-	in->index = INSN_NOREG;
-	in->scale = 0;
-	in->map = 0;
-	in->disp = mod == 1 ? sx8(b[i + 2]) : mod == 2 ? (int32_t)get_le(b + i + 2, 4) : 0;
-	in->imm = 0;
+	/* One assignment: the compiler merges the byte fields into wide stores. */
+	*in = (struct insn){
+		.len = (uint8_t)len,
+		.op = d->op,
+		.form = d->form,
+		.flags = INSN_F_MEM | (rex ? INSN_F_REX : 0),
+		.osize = (d->fl & D_BYTE) ? 1 : (rex & 8) ? 8 : 4,
+		.asize = mode == INSN_MODE_64 ? 8 : 4,
+		.seg = base == VCPU_RBP ? VCPU_SS : VCPU_DS,
+		.reg = (uint8_t)(((m >> 3) & 7) | ((rex & 4) << 1)),
+		.base = base,
+		.index = INSN_NOREG,
+		.cc = c & 0xf,
+		.opcode = c,
+		.disp = mod == 1 ? sx8(b[i + 2]) : mod == 2 ? (int32_t)get_le(b + i + 2, 4) : 0,
+	};
 	return 0;
 }
 

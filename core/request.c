@@ -163,7 +163,7 @@ void vcpu_leave_guest(struct vcpu *vcpu)
 uint32_t vm_sync_request(struct vm *vm, uint32_t req)
 {
 	uint32_t gen = atomic_add32(&vm->sync_gen, 1);
-	atomic_add32(&vm->hv->sync_requests, 1);
+	atomic_or32(&vm->hv->sync_vms, 1u << vm->id);
 	for (uint16_t i = 0; i < vm->config.vcpu_count && i < TERN_MAX_VCPUS; i++)
 		vcpu_make_request(&vm->vcpus[i], req | VCPU_REQ_SYNC);
 	return gen;

@@ -61,16 +61,3 @@ const struct seg_desc *vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg)
 	vcpu_cache_fill_seg(vcpu, seg, &d);
 	return &vcpu->segs[seg];
 }
-
-unsigned vcpu_cpl(struct vcpu *vcpu)
-{
-	/* SDM Vol. 3C 24.4.1: SS.DPL is always the CPL on VM exit. */
-	return seg_ar_dpl(vcpu_get_seg(vcpu, VCPU_SS)->ar);
-}
-
-bool vcpu_long_mode_64(struct vcpu *vcpu)
-{
-	if (!(vcpu_get_reg(vcpu, VCPU_EFER) & X86_EFER_LMA))
-		return false;
-	return seg_ar_l(vcpu_get_seg(vcpu, VCPU_CS)->ar);
-}

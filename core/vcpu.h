@@ -22,6 +22,7 @@
 #include "mmio_wait.h"
 #include "atomic.h"
 #include "vlapic.h"
+#include "x86.h"
 
 struct vm;
 
@@ -243,10 +244,22 @@ static inline bool vcpu_reg_dirty(const struct vcpu *vcpu, enum vcpu_reg reg)
 	return (vcpu->reg_dirty >> reg) & 1u;
 }
 
+/*
+ * Inline like the accessors they use: every hypercall exit asks both, and
+ * a call each was a tenth of its instruction count.
+ */
 /* True when the guest runs in 64-bit mode (EFER.LMA and CS.L). */
-bool vcpu_long_mode_64(struct vcpu *vcpu);
+static inline bool vcpu_long_mode_64(struct vcpu *vcpu)
+{
+	if (!(vcpu_get_reg(vcpu, VCPU_EFER) & X86_EFER_LMA))
+		return false;
+	return seg_ar_l(vcpu_get_seg(vcpu, VCPU_CS)->ar);
+}
 
-/* Current privilege level: SS.DPL (SDM 5.5: CPL is held in CS/SS). */
-unsigned vcpu_cpl(struct vcpu *vcpu);
+/* Current privilege level: SS.DPL (SDM Vol. 3C 24.4.1: SS.DPL is always the CPL on VM exit). */
+static inline unsigned vcpu_cpl(struct vcpu *vcpu)
+{
+	return seg_ar_dpl(vcpu_get_seg(vcpu, VCPU_SS)->ar);
+}
 
 #endif

@@ -422,20 +422,14 @@ static bool match_dest(const struct vlapic *l, const struct vlapic_msg *m)
 	}
 }
 
-uint64_t vlapic_route(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg)
+/*
+ * Every APIC in turn (vlapic_route tried the unicast's likely one first).
+ * Out of line: its loop's registers would give that first try a frame.
+ */
+__attribute__((noinline)) static uint64_t route_scan(struct vlapic *const *lapics, unsigned n,
+						     const struct vlapic_msg *msg, bool unicast)
 {
 	uint64_t set = 0;
-	if (n > 64)
-		n = 64;
-	/*
-	 * A physical destination that is no broadcast is the APIC ID in every
-	 * mode combination (8-bit destinations fit any ID they can name).
-	 */
-	bool unicast = msg->shorthand == VLAPIC_SH_NONE && !msg->logical &&
-		       msg->dest != XAPIC_BROADCAST && msg->dest != X2APIC_BROADCAST;
-	/* IDs are unique in a VM and usually the vCPU index: try that one first. */
-	if (unicast && msg->dest < n && lapics[msg->dest]->apic_id == msg->dest)
-		return vlapic_hw_enabled(lapics[msg->dest]) ? 1ull << msg->dest : 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct vlapic *l = lapics[i];
 		if (unicast) {
@@ -478,6 +472,22 @@ uint64_t vlapic_route(struct vlapic *const *lapics, unsigned n, const struct vla
 		}
 	}
 	return best == 64 ? 0 : 1ull << best;
+}
+
+uint64_t vlapic_route(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg)
+{
+	if (n > 64)
+		n = 64;
+	/*
+	 * A physical destination that is no broadcast is the APIC ID in every
+	 * mode combination (8-bit destinations fit any ID they can name).
+	 */
+	bool unicast = msg->shorthand == VLAPIC_SH_NONE && !msg->logical &&
+		       msg->dest != XAPIC_BROADCAST && msg->dest != X2APIC_BROADCAST;
+	/* IDs are unique in a VM and usually the vCPU index: try that one first. */
+	if (unicast && msg->dest < n && lapics[msg->dest]->apic_id == msg->dest)
+		return vlapic_hw_enabled(lapics[msg->dest]) ? 1ull << msg->dest : 0;
+	return route_scan(lapics, n, msg, unicast);
 }
 
 enum vlapic_event vlapic_accept(struct vlapic *lapic, const struct vlapic_msg *msg)

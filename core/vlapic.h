@@ -143,7 +143,11 @@ enum vlapic_event {
 	VLAPIC_EV_EXTINT,     /* take the vector from the PIC (INTA, vpic) */
 };
 
-/* Everything a register write produces besides register state. */
+/*
+ * Everything a register write produces besides register state. One write
+ * is one register: send (an ICR write) and eoi_vector >= 0 (an EOI) never
+ * come together.
+ */
 struct vlapic_result {
 	struct guest_fault fault;  /* #GP(0) for an x2APIC / APIC_BASE violation */
 	bool send;                 /* msg holds an IPI to route and accept */

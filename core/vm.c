@@ -100,13 +100,6 @@ int vm_create(struct tern *hv, const struct vm_config *cfg, struct vm **out)
 	return 0;
 }
 
-struct vm *vm_get(struct tern *hv, uint16_t id)
-{
-	if (id >= TERN_MAX_VMS || hv->vms[id].state == VM_STATE_POWERED_OFF)
-		return 0;
-	return &hv->vms[id];
-}
-
 struct vm *vm_service(struct tern *hv)
 {
 	for (unsigned i = 0; i < TERN_MAX_VMS; i++)

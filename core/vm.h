@@ -213,8 +213,13 @@ struct tern {
 	 * sched_next looks at those only, not at every slot.
 	 */
 	uint64_t live_slots;
-	/* vm_sync_request calls, any VM: a hypercall that made one waits (hypercall.c). */
-	uint32_t sync_requests;
+	/*
+	 * VM slots (a bit per id) vm_sync_request asked to acknowledge since
+	 * the hypercall holding mgmt_lock cleared it: the VMs that hypercall
+	 * waits for (hypercall.c), not a scan of every slot. Any pCPU sets
+	 * bits (atomic OR); only the hypercall holding mgmt_lock clears it.
+	 */
+	uint32_t sync_vms;
 	/*
 	 * Held while a hypercall is dispatched: the VM manager and the memory
 	 * hypercalls (VM slots, EPT trees, page-table pools, lending) have one
@@ -227,10 +232,18 @@ struct tern {
 	uint32_t vm_lives[TERN_MAX_VMS];
 };
 
+_Static_assert(TERN_MAX_VMS <= 32, "tern.sync_vms has a bit per VM slot");
+
 void tern_init(struct tern *hv);
 /* Find a free slot and set up a VM in CREATED state; -errno on bad config. */
 int vm_create(struct tern *hv, const struct vm_config *cfg, struct vm **out);
-struct vm *vm_get(struct tern *hv, uint16_t id);
+/* The VM in slot id, or NULL (none, or powered off). Inline: every VM hypercall asks. */
+static inline struct vm *vm_get(struct tern *hv, uint16_t id)
+{
+	if (id >= TERN_MAX_VMS || hv->vms[id].state == VM_STATE_POWERED_OFF)
+		return (struct vm *)0;
+	return &hv->vms[id];
+}
 /* The Service VM, or NULL when none exists. */
 struct vm *vm_service(struct tern *hv);
 /* Stop the VM after a fatal event: every vCPU stops, the cause is logged. */

@@ -121,19 +121,27 @@ static void deliver_out(struct vm *vm, struct vcpu *self, const struct vioapic_o
 		vm_irq_deliver(vm, self, &out->msg[i]);
 }
 
-void vm_irq_apply_slow(struct vcpu *vcpu, const struct vlapic_result *res)
+/*
+ * SDM 10.8.5: the EOI of a level-triggered vector is broadcast to the
+ * IOAPIC. Out of line: its output on the stack would give every IPI a frame.
+ */
+__attribute__((noinline)) static void eoi_broadcast(struct vcpu *vcpu, int vector)
 {
 	struct vm *vm = vcpu->vm;
+	struct vioapic_out out;
+	tern_lock(&vm->irq_lock);
+	vioapic_eoi(&vm->ioapic, (uint8_t)vector, &out);
+	tern_unlock(&vm->irq_lock);
+	deliver_out(vm, vcpu, &out);
+}
+
+void vm_irq_apply_slow(struct vcpu *vcpu, const struct vlapic_result *res)
+{
+	/* One write is one register: an ICR's IPI or an EOI, never both (vlapic.h). */
 	if (res->send)
-		vm_irq_deliver(vm, vcpu, &res->msg);
-	if (res->eoi_vector >= 0) {
-		/* SDM 10.8.5: the EOI of a level-triggered vector is broadcast to the IOAPIC. */
-		struct vioapic_out out;
-		tern_lock(&vm->irq_lock);
-		vioapic_eoi(&vm->ioapic, (uint8_t)res->eoi_vector, &out);
-		tern_unlock(&vm->irq_lock);
-		deliver_out(vm, vcpu, &out);
-	}
+		vm_irq_deliver(vcpu->vm, vcpu, &res->msg);
+	else if (res->eoi_vector >= 0)
+		eoi_broadcast(vcpu, res->eoi_vector);
 }
 
 /* The PIC's INTR rose: vCPU 0 (LINT0 / INTR) looks at it before it next enters. */

@@ -327,15 +327,9 @@ void *plat_hpa_map(uint64_t hpa, size_t len)
 }
 
 /* A replay: each access must be the trace's next read, or a write it collects. */
-void plat_trace_gmem(struct vm *vm, uint64_t gpa, const void *data, size_t len,
-		     enum gmem_trace_op op)
+static void __attribute__((noinline)) replay_gmem(struct sim_replay_exit *r, uint64_t gpa,
+						  const void *data, size_t len, enum gmem_trace_op op)
 {
-	struct sim_replay_exit *r = sim.replay;
-	if (op == GMEM_TRACE_READ && sim.gmem_read_hook)
-		sim.gmem_read_hook(vm, gpa, len);
-	sim_rec_gmem(gpa, data, len, op);
-	if (!r)
-		return;
 	if (op == GMEM_TRACE_WRITE) {
 		if (r->nwrites == REPLAY_MAX_WRITES || len > TRACE_MAX_MEM) {
 			r->overflow_writes = true;
@@ -374,6 +368,25 @@ void plat_trace_gmem(struct vm *vm, uint64_t gpa, const void *data, size_t len,
 	else if (!m->fault && memcmp(m->data, data, len) != 0)
 		replay_error("guest read gpa=0x%llx len=%llu returned other data than the trace's",
 			     (unsigned long long)gpa, (unsigned long long)len);
+}
+
+static void __attribute__((noinline)) trace_gmem_on(struct vm *vm, uint64_t gpa, const void *data,
+						    size_t len, enum gmem_trace_op op)
+{
+	if (op == GMEM_TRACE_READ && sim.gmem_read_hook)
+		sim.gmem_read_hook(vm, gpa, len);
+	if (sim_rec_on)
+		sim_rec_gmem(gpa, data, len, op);
+	if (sim.replay)
+		replay_gmem(sim.replay, gpa, data, len, op);
+}
+
+/* The hooks, the recorder, the replay: tested first, most runs have none (no frame then). */
+void plat_trace_gmem(struct vm *vm, uint64_t gpa, const void *data, size_t len,
+		     enum gmem_trace_op op)
+{
+	if (sim.gmem_read_hook || sim_rec_on || sim.replay)
+		trace_gmem_on(vm, gpa, data, len, op);
 }
 
 /*
@@ -559,11 +572,19 @@ void plat_host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 	sim_rec_host_cpuid(leaf, subleaf, out);
 }
 
-void plat_trace_request(const struct vcpu *target, uint32_t req)
+static void __attribute__((noinline)) trace_request_on(const struct vcpu *target, uint32_t req)
 {
 	if (sim.request_hook)
 		sim.request_hook(target, req);
-	sim_rec_request(target, req, sim.this_cpu);
+	if (sim_rec_on)
+		sim_rec_request(target, req, sim.this_cpu);
+}
+
+/* As plat_trace_gmem: no frame when neither a hook nor the recorder is on. */
+void plat_trace_request(const struct vcpu *target, uint32_t req)
+{
+	if (sim.request_hook || sim_rec_on)
+		trace_request_on(target, req);
 }
 
 void plat_trace_polled_complete(const struct vcpu *vcpu, uint64_t value)
@@ -572,9 +593,17 @@ void plat_trace_polled_complete(const struct vcpu *vcpu, uint64_t value)
 	sim_rec_complete(vcpu->vm->id, vcpu->id, IOREQ_COMPLETE, value);
 }
 
-void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action)
+static void __attribute__((noinline)) trace_exit_on(struct vcpu *vcpu, const struct exit_record *ex,
+						    int action)
 {
 	if (sim.trace_hook)
 		sim.trace_hook(vcpu, ex, action);
-	sim_rec_exit_end(vcpu, action);
+	if (sim_rec_on)
+		sim_rec_exit_end(vcpu, action);
+}
+
+void plat_trace_exit(struct vcpu *vcpu, const struct exit_record *ex, int action)
+{
+	if (sim.trace_hook || sim_rec_on)
+		trace_exit_on(vcpu, ex, action);
 }

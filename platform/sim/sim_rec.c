@@ -12,9 +12,11 @@
 
 static struct {
 	FILE *out;
-	bool on;
 	struct trec r;
 } rec;
+
+/* Tested by sim.c before it calls a hook (sim_rec.h): the exit path's share of the fake. */
+bool sim_rec_on;
 
 static bool to_file(void *ctx, const uint8_t *buf, size_t n)
 {
@@ -24,87 +26,87 @@ static bool to_file(void *ctx, const uint8_t *buf, size_t n)
 void sim_rec_start(FILE *out)
 {
 	rec.out = out;
-	rec.on = true;
+	sim_rec_on = true;
 	trec_init(&rec.r, to_file, out);
 }
 
 int sim_rec_stop(void)
 {
-	if (!rec.on)
+	if (!sim_rec_on)
 		return -1;
-	rec.on = false;
+	sim_rec_on = false;
 	unsigned lost = trec_finish(&rec.r);
 	return lost || fflush(rec.out) ? -1 : 0;
 }
 
 bool sim_rec_active(void)
 {
-	return rec.on;
+	return sim_rec_on;
 }
 
 void sim_rec_vm(const struct vm *vm)
 {
-	if (rec.on)
+	if (sim_rec_on)
 		trec_vm(&rec.r, vm);
 }
 
 void sim_rec_host_cpuid(uint32_t leaf, uint32_t subleaf, const uint32_t regs[4])
 {
-	if (rec.on)
+	if (sim_rec_on)
 		trec_host_cpuid(&rec.r, leaf, subleaf, regs);
 }
 
 void sim_rec_host_tsc(uint64_t tsc)
 {
-	if (rec.on)
+	if (sim_rec_on)
 		trec_host_tsc(&rec.r, tsc);
 }
 
 void sim_rec_exit_begin(struct vcpu *vcpu, const struct exit_record *ex)
 {
-	if (rec.on)
+	if (sim_rec_on)
 		trec_exit_begin(&rec.r, vcpu, ex);
 }
 
 void sim_rec_request(const struct vcpu *target, uint32_t req, uint16_t from)
 {
-	if (rec.on)
+	if (sim_rec_on)
 		trec_request(&rec.r, target, req, from);
 }
 
 void sim_rec_kick(uint16_t cpu, uint16_t from)
 {
-	if (rec.on)
+	if (sim_rec_on)
 		trec_kick(&rec.r, cpu, from);
 }
 
 void sim_rec_complete(uint16_t vm, uint16_t vcpu, uint32_t state, uint64_t value)
 {
-	if (rec.on)
+	if (sim_rec_on)
 		trec_complete(&rec.r, vm, vcpu, state, value);
 }
 
 void sim_rec_sched(uint16_t cpu, const struct vcpu *vcpu)
 {
-	if (rec.on)
+	if (sim_rec_on)
 		trec_sched(&rec.r, cpu, vcpu);
 }
 
 void sim_rec_reg(enum vcpu_reg reg, uint64_t value)
 {
-	if (rec.on)
+	if (sim_rec_on)
 		trec_reg(&rec.r, reg, value);
 }
 
 void sim_rec_seg(enum vcpu_seg seg, const struct seg_desc *d)
 {
-	if (rec.on)
+	if (sim_rec_on)
 		trec_seg(&rec.r, seg, d);
 }
 
 void sim_rec_gmem(uint64_t gpa, const void *data, size_t len, int op)
 {
-	if (!rec.on)
+	if (!sim_rec_on)
 		return;
 	if (op == GMEM_TRACE_WRITE)
 		trec_mem_write(&rec.r, gpa, data, len);
@@ -114,18 +116,18 @@ void sim_rec_gmem(uint64_t gpa, const void *data, size_t len, int op)
 
 void sim_rec_console(uint8_t c)
 {
-	if (rec.on)
+	if (sim_rec_on)
 		trec_console(&rec.r, c);
 }
 
 void sim_rec_exit_end(struct vcpu *vcpu, int action)
 {
-	if (rec.on)
+	if (sim_rec_on)
 		trec_exit_end(&rec.r, vcpu, action);
 }
 
 void sim_rec_pre_entry(struct vcpu *vcpu)
 {
-	if (rec.on)
+	if (sim_rec_on)
 		trec_pre_entry(&rec.r, vcpu);
 }

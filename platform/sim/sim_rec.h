@@ -36,6 +36,14 @@ void sim_rec_vm(const struct vm *vm);
 /* The device model wrote vCPU `vcpu`'s slot of VM `vm`. */
 void sim_rec_complete(uint16_t vm, uint16_t vcpu, uint32_t state, uint64_t value);
 
+/*
+ * Recording is on (sim_rec_start .. sim_rec_stop). sim.c tests it before
+ * the hooks of every exit (exit end, request, guest memory), so that a run
+ * that does not record pays what the image's recorder pays when idle (one
+ * test), not a call per hook: make bench counts these paths.
+ */
+extern bool sim_rec_on;
+
 /* Hooks of sim.c. */
 void sim_rec_exit_begin(struct vcpu *vcpu, const struct exit_record *ex);
 void sim_rec_exit_end(struct vcpu *vcpu, int action);
