@@ -58,7 +58,7 @@ void intr_requeue_vector(struct vcpu *vcpu, uint8_t vector)
 	if (vector < INTR_MIN_VECTOR)
 		return;
 	/* The vLAPIC's vector is in its ISR since its acknowledgement: back to IRR. */
-	if ((vcpu->lapic.isr[vector >> 5] >> (vector & 31u)) & 1u) {
+	if (vlapic_vec_test(&vcpu->lapic, VLAPIC_ISR0, vector)) {
 		vlapic_unack(&vcpu->lapic, vector);
 		return;
 	}

@@ -151,23 +151,26 @@ struct vlapic_result {
 	int eoi_vector;            /* >= 0: EOI of a level vector, tell the IOAPICs */
 };
 
+/*
+ * The register state. `page` is the vCPU's virtual-APIC page (SDM Vol. 3C
+ * 29.1, 29.4): the one storage of the registers a guest read returns, at
+ * their xAPIC offsets, so that with "APIC-register virtualization" the CPU
+ * answers reads from it and no copy has to be kept coherent (a remote IRR
+ * bit is ORed into the page itself; a TPR the guest writes through the TPR
+ * shadow is read back from it). Registers whose new value depends on the
+ * old one, or whose write may be ignored, also have core's copy here
+ * (lvt, timer_icr, timer_dcr): on an APIC-write exit the CPU has already
+ * put the guest's value in the page (29.4.3.1), so core redoes the write
+ * from its copy and stores the result in both. docs/interrupts.md.
+ */
 struct vlapic {
+	_Alignas(VLAPIC_PAGE_SIZE) uint32_t page[VLAPIC_PAGE_SIZE / 4];
 	unsigned index;           /* the vCPU's index in its VM */
 	uint32_t apic_id;         /* initial APIC ID (CPUID.1:EBX[31:24] / x2APIC ID) */
 	uint32_t tsc_per_tick;    /* guest TSC ticks per timer input tick, >= 1 */
 	uint64_t apic_base;       /* IA32_APIC_BASE */
-	uint32_t tpr;
-	uint32_t ldr;
-	uint32_t dfr;
-	uint32_t svr;
-	uint32_t isr[8];
-	int isr_top;              /* highest vector in isr[], -1 for none (only the owner writes ISR) */
-	uint32_t tmr[8];
-	uint32_t irr[8];
-	uint32_t esr;             /* what a read shows (latched at the last write) */
+	int isr_top;              /* highest vector in ISR, -1 for none (only the owner writes ISR) */
 	uint32_t esr_pending;     /* errors since the last ESR write */
-	uint32_t icr_lo;
-	uint32_t icr_hi;
 	uint32_t lvt[VLAPIC_LVT_COUNT];
 	uint32_t timer_icr;       /* initial count */
 	uint32_t timer_dcr;       /* divide configuration */
@@ -176,6 +179,20 @@ struct vlapic {
 	uint64_t timer_next;      /* absolute expiry, 0 when not armed */
 	uint64_t tsc_deadline;    /* IA32_TSC_DEADLINE, 0 when disarmed */
 };
+
+/* The register at xAPIC `off` (16-byte aligned, < 0x400) in the page. */
+static inline uint32_t *vlapic_reg(struct vlapic *lapic, uint32_t off) { return &lapic->page[off >> 2]; }
+static inline uint32_t vlapic_reg_get(const struct vlapic *lapic, uint32_t off) { return lapic->page[off >> 2]; }
+/* Word w (0-7) of ISR, TMR or IRR (base VLAPIC_ISR0/TMR0/IRR0): one register every 16 bytes. */
+#define VLAPIC_VEC_STRIDE 4u
+static inline uint32_t vlapic_vec_word(const struct vlapic *lapic, uint32_t base, unsigned w)
+{
+	return lapic->page[(base >> 2) + w * VLAPIC_VEC_STRIDE];
+}
+static inline bool vlapic_vec_test(const struct vlapic *lapic, uint32_t base, unsigned v)
+{
+	return (vlapic_vec_word(lapic, base, v >> 5) >> (v & 31u)) & 1u;
+}
 
 /* Power-up state (SDM 10.4.7.1): xAPIC mode enabled, all LVTs masked. */
 void vlapic_init(struct vlapic *lapic, unsigned index, uint32_t apic_id, bool bsp,
@@ -190,7 +207,7 @@ static inline bool vlapic_hw_enabled(const struct vlapic *lapic)
 }
 static inline bool vlapic_sw_enabled(const struct vlapic *lapic)
 {
-	return lapic->svr & VLAPIC_SVR_ENABLE;
+	return vlapic_reg_get(lapic, VLAPIC_SVR) & VLAPIC_SVR_ENABLE;
 }
 bool vlapic_x2apic(const struct vlapic *lapic);
 

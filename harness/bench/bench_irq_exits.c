@@ -93,7 +93,7 @@ int main(void)
 		bad |= measure_xapic_eoi_exit() != EXIT_ACTION_RESUME;
 		measure_entry_nothing();
 	}
-	bad |= v->lapic.isr[2] != 0;
+	bad |= vlapic_vec_word(&v->lapic, VLAPIC_ISR0, 2) != 0;
 	/* x2APIC mode (the policy shows it for this run). */
 	((struct cpuid_entry *)cpuid_find(&vm->cpuid, 1, 0))->regs[2] |= CPUID_1_ECX_X2APIC;
 	msr_write(v, MSR_IA32_APIC_BASE, 0xfee00d00ull, &f);
@@ -108,7 +108,7 @@ int main(void)
 		exit_state(0x51, 0x830, 1); /* fixed vector 0x51 to x2APIC ID 1 */
 		bad |= measure_icr_ipi_exit() != EXIT_ACTION_RESUME;
 		vcpu_pre_entry(v);
-		v1->lapic.irr[2] = 0;
+		*vlapic_reg(&v1->lapic, VLAPIC_IRR0 + 0x20) = 0;
 		v1->requests = 0;
 	}
 	for (unsigned i = 0; i < BENCH_ITERS; i++) {

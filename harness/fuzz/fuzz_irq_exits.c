@@ -60,7 +60,7 @@ static void guest(struct vcpu *c)
 
 static void check_lapic(const struct vlapic *l)
 {
-	if ((l->irr[0] & 0xffffu) || (l->isr[0] & 0xffffu))
+	if ((vlapic_vec_word(l, VLAPIC_IRR0, 0) & 0xffffu) || (vlapic_vec_word(l, VLAPIC_ISR0, 0) & 0xffffu))
 		abort(); /* SDM 10.5.2: vectors 0-15 are never accepted */
 	int v = vlapic_pending_vector(l);
 	if (v >= 0 && ((unsigned)v >> 4) <= (vlapic_ppr(l) >> 4))
