@@ -828,6 +828,70 @@ int vlapic_mmio_write(struct vlapic *lapic, uint32_t offset, uint32_t value, uin
 	return 0;
 }
 
+/* ---- APIC virtualization, SDM Vol. 3C 29.4 ---- */
+
+#define APIC_VIRT_REG_BYTES 4u
+
+static bool lvt_or_timer(uint32_t reg)
+{
+	return (reg >= VLAPIC_LVT_TIMER && reg <= VLAPIC_TIMER_ICR) || reg == VLAPIC_TIMER_DCR;
+}
+
+bool vlapic_apic_write_offset(uint32_t offset)
+{
+	uint32_t reg = offset & ~0xfu;
+	if (offset >= VLAPIC_PAGE_SIZE || (offset & 0xfu) >= APIC_VIRT_REG_BYTES)
+		return false;
+	switch (reg) {
+	case VLAPIC_ID:
+	case VLAPIC_EOI:
+	case VLAPIC_LDR:
+	case VLAPIC_DFR:
+	case VLAPIC_SVR:
+	case VLAPIC_ESR:
+	case VLAPIC_ICR_LO:
+	case VLAPIC_ICR_HI:
+		return true;
+	default:
+		return lvt_or_timer(reg);
+	}
+}
+
+bool vlapic_virtualized_read(uint32_t offset, unsigned len)
+{
+	uint32_t reg = offset & ~0xfu;
+	if (offset >= VLAPIC_PAGE_SIZE || len == 0 || (offset & 0xfu) + len > APIC_VIRT_REG_BYTES)
+		return false;
+	if (reg >= VLAPIC_ISR0 && reg < VLAPIC_ESR)
+		return true;
+	switch (reg) {
+	case VLAPIC_VERSION:
+	case VLAPIC_TPR:
+		return true;
+	default:
+		return vlapic_apic_write_offset(offset);
+	}
+}
+
+int vlapic_apic_write(struct vlapic *lapic, uint32_t offset, uint64_t now, struct vlapic_result *res)
+{
+	result_clear(res);
+	if (!vlapic_apic_write_offset(offset))
+		return -TERN_EINVAL;
+	uint32_t reg = offset & ~0xfu;
+	int rc = vlapic_mmio_write(lapic, reg, REG(lapic, reg), now, res);
+	/* The ID is read-only here (10.4.6): what the guest stored is not the register. */
+	REG(lapic, VLAPIC_ID) = lapic->apic_id << XAPIC_ID_SHIFT;
+	return rc;
+}
+
+uint32_t vlapic_tpr_threshold(const struct vlapic *lapic)
+{
+	int v = vec_highest(IRR(lapic));
+	unsigned c = prio_class(v), tpr_c = REG(lapic, VLAPIC_TPR) >> 4;
+	return v >= 0 && c <= tpr_c ? c : 0;
+}
+
 /* ---- x2APIC MSRs ---- */
 
 static bool x2_msr_offset(const struct vlapic *l, uint32_t msr, uint32_t *off)

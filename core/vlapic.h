@@ -58,6 +58,7 @@
 #define VLAPIC_TIMER_DCR 0x3e0u
 #define VLAPIC_SELF_IPI 0x3f0u  /* x2APIC only */
 #define VLAPIC_PAGE_SIZE 0x1000u
+#define VLAPIC_TPR_CLASS1 0x10u   /* the lowest TPR that masks a class (SDM 10.8.3.1) */
 
 /* x2APIC MSR for an xAPIC offset: 0x800 + offset / 16 (SDM 10.12.1.2). */
 #define VLAPIC_MSR_BASE 0x800u
@@ -220,6 +221,37 @@ bool vlapic_x2apic(const struct vlapic *lapic);
 int vlapic_mmio_read(struct vlapic *lapic, uint32_t offset, uint64_t now, uint32_t *value);
 int vlapic_mmio_write(struct vlapic *lapic, uint32_t offset, uint32_t value, uint64_t now,
 		      struct vlapic_result *res);
+
+/*
+ * APIC-write VM exit (SDM Vol. 3C 29.4.3.3): the guest wrote the register
+ * at page `offset` (the exit qualification) and the CPU has stored the value
+ * in lapic->page already; carry the write out as vlapic_mmio_write would
+ * (the page ends up holding what a read returns). -TERN_EINVAL for an
+ * offset the CPU never reports as an APIC write (vlapic_apic_write_offset),
+ * -TERN_ENODEV when the APIC is not in xAPIC mode.
+ */
+int vlapic_apic_write(struct vlapic *lapic, uint32_t offset, uint64_t now, struct vlapic_result *res);
+/*
+ * The offsets of APIC-write exits: a write entirely within the first 4
+ * bytes of ID, EOI, LDR, DFR, SVR, ESR, ICR low/high, an LVT, the initial
+ * count or the DCR (29.4.3.1 with APIC-register virtualization, less TPR,
+ * which is virtualized without an exit, 29.4.3.2).
+ */
+bool vlapic_apic_write_offset(uint32_t offset);
+/*
+ * Reads the CPU answers from the page (29.4.2): entirely within the first
+ * 4 bytes of ID, version, TPR, EOI, LDR, DFR, SVR, ISR, TMR, IRR, ESR, ICR,
+ * an LVT, the initial count or the DCR. Others are APIC-access exits.
+ */
+bool vlapic_virtualized_read(uint32_t offset, unsigned len);
+/*
+ * The TPR threshold for the next entry with the TPR shadow (SDM 29.1.2):
+ * the priority class of the highest IRR vector when the TPR is what holds
+ * it back (class <= TPR[7:4]), so that the guest lowering its TPR below it
+ * exits (TPR below threshold); else 0. Never above TPR[7:4] (the VM-entry
+ * check of SDM 26.2.1.1).
+ */
+uint32_t vlapic_tpr_threshold(const struct vlapic *lapic);
 
 /*
  * Whether an access to the register at xAPIC `offset` (x2APIC: (msr -
