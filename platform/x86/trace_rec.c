@@ -24,6 +24,8 @@
  */
 #include "trace_rec.h"
 #include "trace_bin.h"
+#include "apic_qual.h"
+#include "vlapic.h"
 #include "platform.h"
 #include "serial.h"
 #include "vm.h"
@@ -266,6 +268,10 @@ void trace_rec_begin(struct vcpu *vcpu, const struct exit_record *ex)
 	rec.console_len = 0;
 	rec.async_len = 0;
 	emit(buf, trace_bin_exit(buf, sizeof(buf), vcpu->vm->id, vcpu->id, (uint8_t)vcpu->pcpu, ex));
+	/* What the CPU stored in the virtual-APIC page before an APIC write (SDM 29.4.3.3): the handler's input. */
+	if (exit_basic_reason(ex) == EXIT_REASON_APIC_WRITE)
+		emit(buf, trace_bin_apic_value(buf, sizeof(buf),
+					       vlapic_reg_get(&vcpu->lapic, apic_qual_offset(ex->qualification) & ~0xfu)));
 }
 
 /* An async record: after the handling in flight or the next scheduling decision; at once before any. */
