@@ -47,6 +47,7 @@ struct exit_entry {
 #define NATIVE(f, m) .reach.kind = EXIT_REACH_NATIVE, .reach.clear = CTL(f, m)
 #define NEVER .reach.kind = EXIT_REACH_NEVER
 #define OFF(f, m) NEVER, .reach.clear = CTL(f, m)
+#define OPTIONAL(f, m) .reach.kind = EXIT_REACH_OPTIONAL, .reach.need = CTL(f, m)
 #define ALSO_ON(f, m) .reach.need2 = CTL(f, m)
 #define ALSO_OFF(f, m) .reach.clear2 = CTL(f, m)
 
@@ -115,12 +116,13 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	[EXIT_REASON_VMXOFF] = { REFLECT_UD, ALWAYS },
 	[EXIT_REASON_VMXON] = { REFLECT_UD, ALWAYS },
 	/*
-	 * MOV to/from CR8 exit (core's TPR, intr.c); CR0/CR4 writes exit as
-	 * core's guest/host masks say (cr.h); CR3 stays native with EPT.
+	 * CR0/CR4 writes exit as core's guest/host masks say (cr.h); MOV
+	 * to/from CR8 exits too (core's TPR, intr.c) unless the TPR shadow is
+	 * on (vmx_controls.c); CR3 stays native with EPT.
 	 */
 	[EXIT_REASON_CR_ACCESS] = { HANDLE(cr_exit),
 		.reach.kind = EXIT_REACH_CONTROL,
-		.reach.need = { VMXC_PROC, VMXC_PROC_CR8_LOAD_EXITING | VMXC_PROC_CR8_STORE_EXITING },
+		.reach.need = { EXIT_CTL_CR_MASKS, ~0u },
 		.reach.clear = { VMXC_PROC, VMXC_PROC_CR3_LOAD_EXITING | VMXC_PROC_CR3_STORE_EXITING },
 		ALSO_ON(PROC2, ENABLE_EPT) },
 	/* "MOV-DR exiting" is off: stop with the decoded access. */
@@ -144,9 +146,14 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	 */
 	[EXIT_REASON_PAUSE] = { HANDLE(pause_exit), NATIVE(PROC, PAUSE_EXITING) },
 	[EXIT_REASON_ENTRY_FAIL_MACHINE_CHECK] = { ENTRY_FAIL, ALWAYS },
-	/* No TPR shadow, APIC virtualisation or descriptor-table exiting yet. */
-	[EXIT_REASON_TPR_BELOW_THRESHOLD] = { STOP, OFF(PROC, USE_TPR_SHADOW) },
-	[EXIT_REASON_APIC_ACCESS] = { HANDLE(apic_access_exit), OFF(PROC2, VIRT_APIC_ACCESS) },
+	/*
+	 * APIC virtualization when the CPU has it (vmxc_apic_virt, apic_exit.c);
+	 * without, the xAPIC page is an EPT violation and these never come.
+	 */
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = { HANDLE(tpr_below_threshold_exit), OPTIONAL(PROC, USE_TPR_SHADOW) },
+	[EXIT_REASON_APIC_ACCESS] = { HANDLE(apic_access_exit), .reach.kind = EXIT_REACH_OPTIONAL,
+		.reach.need = { EXIT_CTL_DYNAMIC(VMXC_PROC2), VMXC_PROC2_VIRT_APIC_ACCESS } },
+	/* No virtual-interrupt delivery (injection is intr.c's) nor descriptor-table exiting. */
 	[EXIT_REASON_VIRTUALIZED_EOI] = { STOP, OFF(PROC2, VIRT_INTR_DELIVERY) },
 	[EXIT_REASON_GDTR_IDTR_ACCESS] = { STOP, NATIVE(PROC2, DESC_TABLE_EXITING) },
 	[EXIT_REASON_LDTR_TR_ACCESS] = { STOP, NATIVE(PROC2, DESC_TABLE_EXITING) },
@@ -169,7 +176,7 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	/* A guest must not write back and invalidate the host's caches (cache_exit.c). */
 	[EXIT_REASON_WBINVD] = { HANDLE(cache_exit), ON(PROC2, WBINVD_EXITING) },
 	[EXIT_REASON_XSETBV] = { HANDLE(xsetbv_exit), ALWAYS },
-	[EXIT_REASON_APIC_WRITE] = { STOP, OFF(PROC2, APIC_REG_VIRT) },
+	[EXIT_REASON_APIC_WRITE] = { HANDLE(apic_write_exit), OPTIONAL(PROC2, APIC_REG_VIRT) },
 	/* RDRAND/RDSEED exiting is off: the guest uses the instructions natively. */
 	[EXIT_REASON_RDRAND] = { STOP, NATIVE(PROC2, RDRAND_EXITING) },
 	/* INVPCID exits only with "INVLPG exiting": native with EPT, like INVLPG. */

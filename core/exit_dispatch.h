@@ -72,6 +72,8 @@ void vcpu_pre_entry(struct vcpu *vcpu);
  */
 #define EXIT_CTL_EXCEPTION_BITMAP VMXC_FIELD_COUNT
 #define EXIT_CTL_DYNAMIC(f) (VMXC_FIELD_COUNT + 1 + (f))
+/* The CR0/CR4 guest/host masks core sets at vCPU creation (cr.h), not a control bit. */
+#define EXIT_CTL_CR_MASKS (EXIT_CTL_DYNAMIC(VMXC_FIELD_COUNT))
 struct exit_ctl {
 	uint8_t field;  /* enum vmxc_field or EXIT_CTL_* */
 	uint32_t mask;
@@ -84,6 +86,7 @@ enum exit_reach_kind {
 	EXIT_REACH_CONTROL,       /* exits because `need` is set */
 	EXIT_REACH_NATIVE,        /* the guest runs it natively: `clear` must be clear */
 	EXIT_REACH_NEVER,         /* a mode or feature Tern never enables (`clear`, when one control gates it) */
+	EXIT_REACH_OPTIONAL,      /* exits because `need` is set, which core sets when the CPU has it (vmxc_apic_virt) */
 };
 
 struct exit_reach {

@@ -27,7 +27,9 @@ enum exit_action rdtscp_exit(struct vcpu *vcpu, const struct exit_record *ex);  
 enum exit_action preemption_timer_exit(struct vcpu *vcpu, const struct exit_record *ex); /* yield_exit.c */
 enum exit_action task_switch_exit(struct vcpu *vcpu, const struct exit_record *ex); /* report_exit.c */
 enum exit_action dr_exit(struct vcpu *vcpu, const struct exit_record *ex);          /* report_exit.c */
-enum exit_action apic_access_exit(struct vcpu *vcpu, const struct exit_record *ex); /* report_exit.c */
+enum exit_action apic_access_exit(struct vcpu *vcpu, const struct exit_record *ex); /* apic_exit.c */
+enum exit_action apic_write_exit(struct vcpu *vcpu, const struct exit_record *ex);  /* apic_exit.c */
+enum exit_action tpr_below_threshold_exit(struct vcpu *vcpu, const struct exit_record *ex); /* apic_exit.c */
 enum exit_action invlpg_exit(struct vcpu *vcpu, const struct exit_record *ex);      /* report_exit.c */
 enum exit_action invpcid_exit(struct vcpu *vcpu, const struct exit_record *ex);     /* report_exit.c */
 enum exit_action mmio_exit(struct vcpu *vcpu, const struct exit_record *ex);     /* mmio.c */

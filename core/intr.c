@@ -7,6 +7,7 @@
 #include "retire.h"
 #include "vcpu.h"
 #include "vm.h"
+#include "vmx_controls.h"
 #include "x86.h"
 
 void intr_reset(struct vcpu *vcpu)
@@ -18,6 +19,27 @@ void intr_reset(struct vcpu *vcpu)
 	in->halt_if = false;
 	in->irq_window = false;
 	in->nmi_window = false;
+	in->tpr_shadow = vmxc_apic_virt();
+	in->apic_access = false;
+	in->tpr_threshold = 0;
+}
+
+/*
+ * The per-entry APIC-virtualization state (intr.h), before the injection
+ * decision; `vec` is what the vCPU can take now. A threshold is needed only
+ * when nothing is deliverable and the TPR is above class 0 (else it could
+ * hold nothing back): an injected or window-waiting interrupt, or one held
+ * by the ISR, brings another exit (injection, window, EOI) that looks again.
+ */
+static inline void apic_virt_entry(struct vcpu *vcpu, int vec)
+{
+	const struct vlapic *l = &vcpu->lapic;
+	/* Enabled, not x2APIC, at the default base: one compare (SDM 10.4.4 IA32_APIC_BASE). */
+	const uint64_t mode = ~0xfffull | VLAPIC_BASE_EN | VLAPIC_BASE_EXTD;
+	vcpu->intr.apic_access = (l->apic_base & mode) == (VLAPIC_BASE_ADDR_DEFAULT | VLAPIC_BASE_EN);
+	vcpu->intr.tpr_threshold = 0;
+	if (vec == -1 && vlapic_reg_get(l, VLAPIC_TPR) >= VLAPIC_TPR_CLASS1)
+		vcpu->intr.tpr_threshold = (uint8_t)vlapic_tpr_threshold(l);
 }
 
 void intr_wake(struct vcpu *vcpu)
@@ -58,7 +80,7 @@ void intr_requeue_vector(struct vcpu *vcpu, uint8_t vector)
 	if (vector < INTR_MIN_VECTOR)
 		return;
 	/* The vLAPIC's vector is in its ISR since its acknowledgement: back to IRR. */
-	if ((vcpu->lapic.isr[vector >> 5] >> (vector & 31u)) & 1u) {
+	if (vlapic_vec_test(&vcpu->lapic, VLAPIC_ISR0, vector)) {
 		vlapic_unack(&vcpu->lapic, vector);
 		return;
 	}
@@ -138,6 +160,8 @@ void intr_inject_pending(struct vcpu *vcpu)
 	struct vcpu_intr *in = &vcpu->intr;
 	int vec = intr_highest_deliverable(vcpu);
 
+	if (in->tpr_shadow)
+		apic_virt_entry(vcpu, vec);
 	in->irq_window = false;
 	in->nmi_window = false;
 	if (!in->nmi_pending && vec == -1)

@@ -45,6 +45,19 @@ struct vcpu_intr {
 	 */
 	bool irq_window;
 	bool nmi_window;
+	/*
+	 * APIC virtualization (vmx_controls.h: vmxc_apic_virt), decided at
+	 * vCPU creation. Then, for every entry: the platform writes
+	 * tpr_threshold into the TPR-threshold field (SDM 29.1.2: the class of
+	 * an interrupt the guest's TPR holds back, vlapic_tpr_threshold) and
+	 * sets "virtualize APIC accesses" (a dynamic secondary control) iff
+	 * apic_access: the vLAPIC is in xAPIC mode at its default base, where
+	 * the platform's APIC-access page is (elsewhere the page is not the
+	 * APIC's: EPT violations reach the vLAPIC through mmio.c as before).
+	 */
+	bool tpr_shadow;
+	bool apic_access;
+	uint8_t tpr_threshold;
 };
 
 void intr_reset(struct vcpu *vcpu);

@@ -70,6 +70,16 @@ int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npa
 uint64_t plat_vmx_ept_vpid_cap(void);
 
 /*
+ * The capability MSR of VMX control field `field` (enum vmxc_field: pin,
+ * primary, secondary processor-based, exit, entry; SDM Vol. 3D A.3-A.5,
+ * the TRUE_* MSR where the CPU has them): allowed-0 settings in bits 31:0,
+ * allowed-1 settings in bits 63:32. Core's feature policy (vmx_controls.c,
+ * vmxc_apic_virt) turns optional controls on only when they are allowed-1
+ * here; a platform reports as absent what it does not implement itself.
+ */
+uint64_t plat_vmx_ctl_cap(unsigned field);
+
+/*
  * Carry out a single-context EPT invalidation for this vCPU (INVEPT type 1).
  * @pre called on the vCPU's own pCPU, in its context (vcpu_handle_requests).
  */

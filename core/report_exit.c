@@ -4,7 +4,6 @@
  * yet, but whose qualification says something worth reporting: the VM stops
  * and the log line names the reason and the decoded qualification.
  */
-#include "apic_qual.h"
 #include "dr_qual.h"
 #include "exit_handlers.h"
 #include "insn_info.h"
@@ -39,15 +38,6 @@ enum exit_action dr_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	uint64_t q = ex->qualification;
 	log_err("vm%u vcpu%u: MOV %s DR%u (GPR %u) exited, MOV-DR exiting is off", vcpu->vm->id,
 		vcpu->id, dr_qual_is_read(q) ? "from" : "to", dr_qual_dr(q), dr_qual_gpr(q));
-	return stop(vcpu, ex);
-}
-
-/* APIC access: "virtualize APIC accesses" is off until a virtual LAPIC exists. */
-enum exit_action apic_access_exit(struct vcpu *vcpu, const struct exit_record *ex)
-{
-	uint64_t q = ex->qualification;
-	log_err("vm%u vcpu%u: APIC access type %u at offset 0x%x, no virtual LAPIC", vcpu->vm->id,
-		vcpu->id, apic_qual_type(q), apic_qual_offset_valid(q) ? apic_qual_offset(q) : 0);
 	return stop(vcpu, ex);
 }
 

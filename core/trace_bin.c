@@ -261,13 +261,23 @@ size_t trace_bin_host_cpuid(uint8_t *buf, size_t cap, uint32_t leaf, uint32_t su
 	return TRACE_BIN_REC_HDR + TRACE_BIN_CPUID_LEN;
 }
 
-size_t trace_bin_host_tsc(uint8_t *buf, size_t cap, uint64_t tsc)
+static size_t u64_record(uint8_t *buf, size_t cap, uint8_t type, uint64_t v)
 {
-	uint8_t *p = rec_start(buf, cap, TRACE_BIN_HOST_TSC, 0, TRACE_BIN_REG_LEN);
+	uint8_t *p = rec_start(buf, cap, type, 0, TRACE_BIN_REG_LEN);
 	if (!p)
 		return 0;
-	put64(p, tsc);
+	put64(p, v);
 	return TRACE_BIN_REC_HDR + TRACE_BIN_REG_LEN;
+}
+
+size_t trace_bin_host_tsc(uint8_t *buf, size_t cap, uint64_t tsc)
+{
+	return u64_record(buf, cap, TRACE_BIN_HOST_TSC, tsc);
+}
+
+size_t trace_bin_apic_value(uint8_t *buf, size_t cap, uint32_t value)
+{
+	return u64_record(buf, cap, TRACE_BIN_APIC_VALUE, value);
 }
 
 /* ---- decoder -------------------------------------------------------------- */
@@ -297,7 +307,8 @@ static long fixed_len(uint8_t type)
 	case TRACE_BIN_EVENT: return TRACE_BIN_EVENT_LEN;
 	case TRACE_BIN_STOP: return TRACE_BIN_STOP_LEN;
 	case TRACE_BIN_HOST_CPUID: return TRACE_BIN_CPUID_LEN;
-	case TRACE_BIN_HOST_TSC: return TRACE_BIN_REG_LEN;
+	case TRACE_BIN_HOST_TSC:
+	case TRACE_BIN_APIC_VALUE: return TRACE_BIN_REG_LEN;
 	default: return -1;
 	}
 }
@@ -412,6 +423,11 @@ int trace_bin_next(const uint8_t *buf, size_t len, size_t *pos, struct trace_bin
 		break;
 	case TRACE_BIN_HOST_TSC:
 		if (index)
+			return -TERN_EINVAL;
+		rec->value = get64(p);
+		break;
+	case TRACE_BIN_APIC_VALUE:
+		if (index || get64(p) > UINT32_MAX)
 			return -TERN_EINVAL;
 		rec->value = get64(p);
 		break;

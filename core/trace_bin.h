@@ -54,7 +54,14 @@ enum trace_bin_type {
 				    * then REG/SEG/MEM and the outcome of the pre-entry (no ACTION) */
 	TRACE_BIN_TIMER = 18,      /* the platform's timer for a vCPU expired (it made VCPU_REQ_TIMER):
 				    * u16 vm, u16 vcpu, u16 pcpu, u16 0, u64 host TSC at the expiry */
-	TRACE_BIN_TYPE_MAX = 19,
+	/*
+	 * State of an APIC_WRITE exit: u64, the 32-bit register the guest's
+	 * write left in the virtual-APIC page at the qualification's offset
+	 * (SDM Vol. 3C 29.4.3.3: the CPU stores it before the exit); the
+	 * replay puts it there before core handles the exit. Index 0.
+	 */
+	TRACE_BIN_APIC_VALUE = 19,
+	TRACE_BIN_TYPE_MAX = 20,
 };
 
 /* Payload sizes of the fixed-size records. */
@@ -141,6 +148,8 @@ size_t trace_bin_host_cpuid(uint8_t *buf, size_t cap, uint32_t leaf, uint32_t su
 			    const uint32_t regs[4]);
 /* HOST_TSC: the same layout as REG, index 0. */
 size_t trace_bin_host_tsc(uint8_t *buf, size_t cap, uint64_t tsc);
+/* APIC_VALUE: the same layout as REG, index 0. */
+size_t trace_bin_apic_value(uint8_t *buf, size_t cap, uint32_t value);
 
 /* 0 when buf starts with a valid header; -TERN_EINVAL otherwise. */
 int trace_bin_check_header(const uint8_t *buf, size_t len);

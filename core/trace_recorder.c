@@ -2,6 +2,9 @@
 #include "trace_recorder.h"
 #include "lib.h"
 #include "request.h"
+#include "apic_qual.h"
+#include "exit.h"
+#include "vlapic.h"
 
 /* The largest record: MEM/WRITE/CONSOLE with a full data block. */
 #define TREC_BUF (TRACE_BIN_REC_HDR + TRACE_BIN_MEM_HDR + TRACE_BIN_MAX_DATA + 16)
@@ -97,6 +100,16 @@ void trec_exit_begin(struct trec *r, const struct vcpu *vcpu, const struct exit_
 	flush_async(r);
 	begin_handling(r);
 	emit(r, buf, trace_bin_exit(buf, sizeof(buf), vcpu->vm->id, vcpu->id, (uint8_t)vcpu->pcpu, ex));
+	/*
+	 * What the CPU stored in the virtual-APIC page before an APIC write
+	 * (SDM 29.4.3.3): the handler's input, which the replay writes into
+	 * the page before it hands over the exit.
+	 */
+	if (exit_basic_reason(ex) == EXIT_REASON_APIC_WRITE) {
+		uint8_t vb[TRACE_BIN_REC_HDR + TRACE_BIN_REG_LEN];
+		emit(r, vb, trace_bin_apic_value(vb, sizeof(vb),
+			vlapic_reg_get(&vcpu->lapic, apic_qual_offset(ex->qualification) & ~0xfu)));
+	}
 }
 
 /* The rest of a handling's outcome: console bytes, the VM's stop, guest-memory writes. */

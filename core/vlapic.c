@@ -41,20 +41,44 @@ enum apic_mode { MODE_DISABLED, MODE_INVALID, MODE_XAPIC, MODE_X2APIC };
  * TMR word at any time (vlapic_accept_remote); a plain |= or &= of the
  * owner could write back a word without it.
  */
-static void vec_set(uint32_t a[8], unsigned v) { (void)atomic_or32(&a[v >> 5], 1u << (v & 31u)); }
-static void vec_clear(uint32_t a[8], unsigned v) { (void)atomic_clear32(&a[v >> 5], 1u << (v & 31u)); }
-static bool vec_test(const uint32_t a[8], unsigned v) { return (a[v >> 5] >> (v & 31u)) & 1u; }
+#define W(v) (((v) >> 5) * VLAPIC_VEC_STRIDE) /* the word of vector v in the page */
+static void vec_set(uint32_t *a, unsigned v) { (void)atomic_or32(&a[W(v)], 1u << (v & 31u)); }
+static void vec_clear(uint32_t *a, unsigned v) { (void)atomic_clear32(&a[W(v)], 1u << (v & 31u)); }
+static bool vec_test(const uint32_t *a, unsigned v) { return (a[W(v)] >> (v & 31u)) & 1u; }
 
-static int vec_highest(const uint32_t a[8])
+static int vec_highest(const uint32_t *a)
 {
 	/* Both halves in one test each: an empty array (the usual ISR) costs no loop. */
-	uint32_t hi = a[4] | a[5] | a[6] | a[7], lo = a[0] | a[1] | a[2] | a[3];
+	uint32_t hi = a[16] | a[20] | a[24] | a[28], lo = a[0] | a[4] | a[8] | a[12];
 	if (!(hi | lo))
 		return NO_VECTOR;
 	int w = hi ? 7 : 3;
-	while (!a[w])
+	while (!a[w * VLAPIC_VEC_STRIDE])
 		w--;
-	return w * 32 + 31 - __builtin_clz(a[w]); /* BSR, no library call */
+	return w * 32 + 31 - __builtin_clz(a[w * VLAPIC_VEC_STRIDE]); /* BSR, no library call */
+}
+
+/* The registers in the page (vlapic.h: struct vlapic). */
+#define REG(l, off) ((l)->page[(off) >> 2])
+#define ISR(l) (&(l)->page[VLAPIC_ISR0 >> 2])
+#define TMR(l) (&(l)->page[VLAPIC_TMR0 >> 2])
+#define IRR(l) (&(l)->page[VLAPIC_IRR0 >> 2])
+
+/* Core's copies, stored through to the page (vlapic.h). */
+static void lvt_store(struct vlapic *l, unsigned idx, uint32_t v)
+{
+	l->lvt[idx] = v;
+	REG(l, VLAPIC_LVT_TIMER + (idx << 4)) = v;
+}
+static void icr_store(struct vlapic *l, uint32_t v)
+{
+	l->timer_icr = v;
+	REG(l, VLAPIC_TIMER_ICR) = v;
+}
+static void dcr_store(struct vlapic *l, uint32_t v)
+{
+	l->timer_dcr = v;
+	REG(l, VLAPIC_TIMER_DCR) = v;
 }
 
 static unsigned prio_class(int v) { return v < 0 ? 0u : (unsigned)v >> 4; }
@@ -78,24 +102,20 @@ static uint32_t x2apic_ldr(uint32_t id) { return ((id >> 4) << 16) | (1u << (id 
 
 static void reset_regs(struct vlapic *l)
 {
-	l->tpr = 0;
-	l->ldr = vlapic_x2apic(l) ? x2apic_ldr(l->apic_id) : 0;
-	l->dfr = 0xffffffffu;
-	l->svr = VLAPIC_SVR_RESET;
-	for (unsigned i = 0; i < 8; i++) {
-		l->isr[i] = 0;
-		l->tmr[i] = 0;
-		l->irr[i] = 0;
-	}
+	for (unsigned i = 0; i < VLAPIC_PAGE_SIZE / 4; i++)
+		l->page[i] = 0;
+	/* What the CPU reads from the page for ID and version (xAPIC format, 10.4.6). */
+	REG(l, VLAPIC_ID) = l->apic_id << XAPIC_ID_SHIFT;
+	REG(l, VLAPIC_VERSION) = VLAPIC_VERSION_VALUE;
+	REG(l, VLAPIC_LDR) = vlapic_x2apic(l) ? x2apic_ldr(l->apic_id) : 0;
+	REG(l, VLAPIC_DFR) = 0xffffffffu;
+	REG(l, VLAPIC_SVR) = VLAPIC_SVR_RESET;
 	l->isr_top = NO_VECTOR;
-	l->esr = 0;
 	l->esr_pending = 0;
-	l->icr_lo = 0;
-	l->icr_hi = 0;
 	for (unsigned i = 0; i < VLAPIC_LVT_COUNT; i++)
-		l->lvt[i] = VLAPIC_LVT_MASKED;
-	l->timer_icr = 0;
-	l->timer_dcr = 0;
+		lvt_store(l, i, VLAPIC_LVT_MASKED);
+	icr_store(l, 0);
+	dcr_store(l, 0);
 	l->timer_base_time = 0;
 	l->timer_base_count = 0;
 	l->timer_next = 0;
@@ -123,19 +143,19 @@ void vlapic_init_reset(struct vlapic *lapic)
 uint32_t vlapic_ppr(const struct vlapic *lapic)
 {
 	int isrv = lapic->isr_top;
-	if ((lapic->tpr >> 4) >= prio_class(isrv))
-		return lapic->tpr;
+	if ((REG(lapic, VLAPIC_TPR) >> 4) >= prio_class(isrv))
+		return REG(lapic, VLAPIC_TPR);
 	return (uint32_t)isrv & 0xf0u;
 }
 
 /* Arbitration priority for lowest-priority delivery (SDM 10.6.2.4, Figure 10-15). */
 uint32_t vlapic_apr(const struct vlapic *lapic)
 {
-	unsigned tpr_c = lapic->tpr >> 4;
+	unsigned tpr_c = REG(lapic, VLAPIC_TPR) >> 4;
 	unsigned isr_c = prio_class(lapic->isr_top);
-	unsigned irr_c = prio_class(vec_highest(lapic->irr));
+	unsigned irr_c = prio_class(vec_highest(IRR(lapic)));
 	if (tpr_c >= irr_c && tpr_c > isr_c)
-		return lapic->tpr;
+		return REG(lapic, VLAPIC_TPR);
 	unsigned m = tpr_c > isr_c ? tpr_c : isr_c;
 	if (irr_c > m)
 		m = irr_c;
@@ -146,7 +166,7 @@ int vlapic_pending_vector(const struct vlapic *lapic)
 {
 	if (!vlapic_hw_enabled(lapic))
 		return NO_VECTOR;
-	int v = vec_highest(lapic->irr);
+	int v = vec_highest(IRR(lapic));
 	if (v < 0 || prio_class(v) <= (vlapic_ppr(lapic) >> 4))
 		return NO_VECTOR;
 	return v;
@@ -155,27 +175,27 @@ int vlapic_pending_vector(const struct vlapic *lapic)
 int vlapic_ack(struct vlapic *lapic, uint8_t vector)
 {
 	/* The caller takes what vlapic_pending_vector() offered: pending and above PPR. */
-	if (!vlapic_hw_enabled(lapic) || !vec_test(lapic->irr, vector) ||
+	if (!vlapic_hw_enabled(lapic) || !vec_test(IRR(lapic), vector) ||
 	    prio_class(vector) <= (vlapic_ppr(lapic) >> 4))
 		return -TERN_EINVAL;
-	vec_clear(lapic->irr, vector);
-	vec_set(lapic->isr, vector);
+	vec_clear(IRR(lapic), vector);
+	vec_set(ISR(lapic), vector);
 	lapic->isr_top = vector; /* above the PPR, so above everything in service */
 	return 0;
 }
 
-uint64_t vlapic_cr8_read(const struct vlapic *lapic) { return lapic->tpr >> 4; }
-void vlapic_cr8_write(struct vlapic *lapic, uint64_t cr8) { lapic->tpr = (uint32_t)(cr8 & 0xfu) << 4; }
+uint64_t vlapic_cr8_read(const struct vlapic *lapic) { return REG(lapic, VLAPIC_TPR) >> 4; }
+void vlapic_cr8_write(struct vlapic *lapic, uint64_t cr8) { REG(lapic, VLAPIC_TPR) = (uint32_t)(cr8 & 0xfu) << 4; }
 
 /* ---- local delivery and errors ---- */
 
 static void set_irr(struct vlapic *l, unsigned vector, bool level)
 {
-	vec_set(l->irr, vector);
+	vec_set(IRR(l), vector);
 	if (level) {
-		vec_set(l->tmr, vector);
+		vec_set(TMR(l), vector);
 	} else {
-		vec_clear(l->tmr, vector);
+		vec_clear(TMR(l), vector);
 	}
 }
 
@@ -308,7 +328,7 @@ static void write_dcr(struct vlapic *l, uint32_t value, uint64_t now)
 	/* A new divisor applies from the current count on: re-base a running count. */
 	(void)vlapic_timer_advance(l, now);
 	uint32_t cur = timer_current(l, now);
-	l->timer_dcr = value;
+	dcr_store(l, value);
 	if (cur) /* only a running count is non-zero */
 		timer_start(l, cur, now);
 }
@@ -322,7 +342,7 @@ static void write_lvt_timer(struct vlapic *l, uint32_t value)
 		value = (value & ~LVT_TIMER_MODE_BITS) | (old_mode << VLAPIC_TIMER_MODE_SHIFT);
 		new_mode = old_mode;
 	}
-	l->lvt[VLAPIC_LVT_TIMER_IDX] = value;
+	lvt_store(l, VLAPIC_LVT_TIMER_IDX, value);
 	if (new_mode != old_mode)
 		timer_stop(l); /* a mode change disarms the timer (10.5.4.1) */
 }
@@ -334,15 +354,15 @@ static int do_eoi(struct vlapic *l)
 	int v = l->isr_top;
 	if (v < 0)
 		return NO_VECTOR;
-	vec_clear(l->isr, (unsigned)v);
-	l->isr_top = vec_highest(l->isr);
+	vec_clear(ISR(l), (unsigned)v);
+	l->isr_top = vec_highest(ISR(l));
 	for (unsigned i = VLAPIC_LVT_LINT0_IDX; i <= VLAPIC_LVT_LINT1_IDX; i++) {
 		if ((l->lvt[i] & VLAPIC_VECTOR_MASK) == (uint32_t)v) {
-			l->lvt[i] &= ~VLAPIC_LVT_REMOTE_IRR;
+			lvt_store(l, i, l->lvt[i] & ~VLAPIC_LVT_REMOTE_IRR);
 		}
 	}
 	/* A level-triggered vector's EOI goes to the IOAPICs (SDM 10.8.5). */
-	return vec_test(l->tmr, (unsigned)v) ? v : NO_VECTOR;
+	return vec_test(TMR(l), (unsigned)v) ? v : NO_VECTOR;
 }
 
 /* ---- IPIs: ICR, SDM 10.6.1 ---- */
@@ -411,8 +431,8 @@ static bool match_dest(const struct vlapic *l, const struct vlapic_msg *m)
 	/* A physical destination that is no broadcast was vlapic_route's. */
 	if (vlapic_x2apic(l))
 		return false; /* an 8-bit logical destination means nothing to an x2APIC */
-	uint32_t ldr8 = l->ldr >> 24;
-	switch (l->dfr >> 28) {
+	uint32_t ldr8 = REG(l, VLAPIC_LDR) >> 24;
+	switch (REG(l, VLAPIC_DFR) >> 28) {
 	case DFR_MODEL_FLAT:
 		return (d & ldr8) != 0;
 	case DFR_MODEL_CLUSTER:
@@ -530,27 +550,27 @@ enum vlapic_event vlapic_accept_remote(struct vlapic *lapic, const struct vlapic
 	uint32_t bit = 1u << (msg->vector & 31u);
 	/* TMR before IRR: the owner that sees the IRR bit sees its trigger mode. */
 	if (msg->level)
-		atomic_or32(&lapic->tmr[w], bit);
+		atomic_or32(&TMR(lapic)[w * VLAPIC_VEC_STRIDE], bit);
 	else
-		atomic_clear32(&lapic->tmr[w], bit);
-	atomic_or32(&lapic->irr[w], bit);
+		atomic_clear32(&TMR(lapic)[w * VLAPIC_VEC_STRIDE], bit);
+	atomic_or32(&IRR(lapic)[w * VLAPIC_VEC_STRIDE], bit);
 	return VLAPIC_EV_IRR;
 }
 
 void vlapic_unack(struct vlapic *lapic, uint8_t vector)
 {
-	if (!vec_test(lapic->isr, vector))
+	if (!vec_test(ISR(lapic), vector))
 		return;
-	vec_clear(lapic->isr, vector);
-	vec_set(lapic->irr, vector);
-	lapic->isr_top = vec_highest(lapic->isr);
+	vec_clear(ISR(lapic), vector);
+	vec_set(IRR(lapic), vector);
+	lapic->isr_top = vec_highest(ISR(lapic));
 }
 
 enum vlapic_event vlapic_lint(struct vlapic *lapic, unsigned pin)
 {
 	if (pin > 1 || !vlapic_hw_enabled(lapic))
 		return VLAPIC_EV_NONE;
-	uint32_t *lvt = &lapic->lvt[VLAPIC_LVT_LINT0_IDX + pin];
+	const uint32_t *lvt = &lapic->lvt[VLAPIC_LVT_LINT0_IDX + pin];
 	if (*lvt & VLAPIC_LVT_MASKED)
 		return VLAPIC_EV_NONE;
 	switch ((*lvt & VLAPIC_DM_MASK) >> VLAPIC_DM_SHIFT) {
@@ -561,7 +581,7 @@ enum vlapic_event vlapic_lint(struct vlapic *lapic, unsigned pin)
 			return VLAPIC_EV_NONE;
 		enum vlapic_event ev = local_fixed(lapic, *lvt & VLAPIC_VECTOR_MASK, level);
 		if (ev == VLAPIC_EV_IRR && level)
-			*lvt |= VLAPIC_LVT_REMOTE_IRR;
+			lvt_store(lapic, VLAPIC_LVT_LINT0_IDX + pin, *lvt | VLAPIC_LVT_REMOTE_IRR);
 		return ev;
 	}
 	case VLAPIC_DM_NMI:
@@ -609,8 +629,8 @@ static bool reg_read(struct vlapic *l, uint32_t off, uint64_t now, bool x2, uint
 {
 	if (off >= VLAPIC_ISR0 && off < VLAPIC_ESR) {
 		unsigned w = ((off - VLAPIC_ISR0) >> 4) & 7u;
-		const uint32_t *a = off < VLAPIC_TMR0 ? l->isr : off < VLAPIC_IRR0 ? l->tmr : l->irr;
-		*v = a[w];
+		const uint32_t *a = off < VLAPIC_TMR0 ? ISR(l) : off < VLAPIC_IRR0 ? TMR(l) : IRR(l);
+		*v = a[w * VLAPIC_VEC_STRIDE];
 		return true;
 	}
 	if (off >= VLAPIC_LVT_TIMER && off <= VLAPIC_LVT_ERROR) {
@@ -625,7 +645,7 @@ static bool reg_read(struct vlapic *l, uint32_t off, uint64_t now, bool x2, uint
 		*v = VLAPIC_VERSION_VALUE;
 		return true;
 	case VLAPIC_TPR:
-		*v = l->tpr;
+		*v = REG(l, VLAPIC_TPR);
 		return true;
 	case VLAPIC_APR:
 		*v = vlapic_apr(l);
@@ -637,22 +657,22 @@ static bool reg_read(struct vlapic *l, uint32_t off, uint64_t now, bool x2, uint
 		*v = 0; /* remote read is not supported */
 		return !x2;
 	case VLAPIC_LDR:
-		*v = l->ldr;
+		*v = REG(l, VLAPIC_LDR);
 		return true;
 	case VLAPIC_DFR:
-		*v = l->dfr;
+		*v = REG(l, VLAPIC_DFR);
 		return !x2;
 	case VLAPIC_SVR:
-		*v = l->svr;
+		*v = REG(l, VLAPIC_SVR);
 		return true;
 	case VLAPIC_ESR:
-		*v = l->esr;
+		*v = REG(l, VLAPIC_ESR);
 		return true;
 	case VLAPIC_ICR_LO:
-		*v = l->icr_lo;
+		*v = REG(l, VLAPIC_ICR_LO);
 		return true;
 	case VLAPIC_ICR_HI:
-		*v = l->icr_hi;
+		*v = REG(l, VLAPIC_ICR_HI);
 		return !x2;
 	case VLAPIC_TIMER_ICR:
 		*v = l->timer_icr;
@@ -685,6 +705,7 @@ static bool reg_write(struct vlapic *l, uint32_t off, uint32_t v, uint32_t hi, u
 		if (x2 && v)
 			return false; /* WRMSR of a non-zero value: #GP (Table 10-6) */
 		res->eoi_vector = do_eoi(l);
+		REG(l, VLAPIC_EOI) = 0; /* reads 0; an APIC write put v there (SDM 29.4.3.1) */
 		return true;
 	}
 	if (off >= VLAPIC_LVT_TIMER && off <= VLAPIC_LVT_ERROR) {
@@ -703,7 +724,7 @@ static bool reg_write(struct vlapic *l, uint32_t off, uint32_t v, uint32_t hi, u
 		if (idx == VLAPIC_LVT_TIMER_IDX) {
 			write_lvt_timer(l, v);
 		} else {
-			l->lvt[idx] = v | (l->lvt[idx] & VLAPIC_LVT_REMOTE_IRR);
+			lvt_store(l, idx, v | (l->lvt[idx] & VLAPIC_LVT_REMOTE_IRR));
 		}
 		return true;
 	}
@@ -711,25 +732,25 @@ static bool reg_write(struct vlapic *l, uint32_t off, uint32_t v, uint32_t hi, u
 	case VLAPIC_TPR:
 		if (!fit(x2, &v, TPR_BITS))
 			return false;
-		l->tpr = v;
+		REG(l, VLAPIC_TPR) = v;
 		return true;
 	case VLAPIC_LDR:
 		if (x2)
 			return false; /* read-only, derived from the x2APIC ID */
-		l->ldr = v & XAPIC_LDR_BITS;
+		REG(l, VLAPIC_LDR) = v & XAPIC_LDR_BITS;
 		return true;
 	case VLAPIC_DFR:
 		if (x2)
 			return false;
-		l->dfr = (v & XAPIC_DFR_BITS) | DFR_LOW_ONES;
+		REG(l, VLAPIC_DFR) = (v & XAPIC_DFR_BITS) | DFR_LOW_ONES;
 		return true;
 	case VLAPIC_SVR:
 		if (!fit(x2, &v, SVR_BITS))
 			return false;
-		l->svr = v;
+		REG(l, VLAPIC_SVR) = v;
 		if (!(v & VLAPIC_SVR_ENABLE)) {
 			for (unsigned i = 0; i < VLAPIC_LVT_COUNT; i++) {
-				l->lvt[i] |= VLAPIC_LVT_MASKED;
+				lvt_store(l, i, l->lvt[i] | VLAPIC_LVT_MASKED);
 			}
 		}
 		return true;
@@ -737,26 +758,28 @@ static bool reg_write(struct vlapic *l, uint32_t off, uint32_t v, uint32_t hi, u
 		if (x2 && v)
 			return false;
 		/* A write latches the errors since the last write and clears them (10.5.3). */
-		l->esr = l->esr_pending;
+		REG(l, VLAPIC_ESR) = l->esr_pending;
 		l->esr_pending = 0;
 		return true;
 	case VLAPIC_ICR_LO:
 		if (!fit(x2, &v, XAPIC_ICR_LO_BITS))
 			return false;
-		l->icr_lo = v;
+		REG(l, VLAPIC_ICR_LO) = v;
 		if (x2)
-			l->icr_hi = hi;
-		send_ipi(l, v, x2 ? hi : l->icr_hi >> XAPIC_ID_SHIFT, x2, res);
+			REG(l, VLAPIC_ICR_HI) = hi;
+		send_ipi(l, v, x2 ? hi : REG(l, VLAPIC_ICR_HI) >> XAPIC_ID_SHIFT, x2, res);
 		return true;
 	case VLAPIC_ICR_HI:
 		if (x2)
 			return false;
-		l->icr_hi = v & XAPIC_ICR_HI_BITS;
+		REG(l, VLAPIC_ICR_HI) = v & XAPIC_ICR_HI_BITS;
 		return true;
 	case VLAPIC_TIMER_ICR:
 		if (timer_mode(l) != VLAPIC_TIMER_TSC_DEADLINE) {
-			l->timer_icr = v;
+			icr_store(l, v);
 			timer_start(l, v, now); /* 0 stops the timer */
+		} else {
+			REG(l, VLAPIC_TIMER_ICR) = l->timer_icr; /* an APIC write put v there */
 		}
 		return true; /* ignored in TSC-deadline mode (10.5.4.1) */
 	case VLAPIC_TIMER_DCR:
@@ -815,6 +838,70 @@ int vlapic_mmio_write(struct vlapic *lapic, uint32_t offset, uint32_t value, uin
 	return 0;
 }
 
+/* ---- APIC virtualization, SDM Vol. 3C 29.4 ---- */
+
+#define APIC_VIRT_REG_BYTES 4u
+
+static bool lvt_or_timer(uint32_t reg)
+{
+	return (reg >= VLAPIC_LVT_TIMER && reg <= VLAPIC_TIMER_ICR) || reg == VLAPIC_TIMER_DCR;
+}
+
+bool vlapic_apic_write_offset(uint32_t offset)
+{
+	uint32_t reg = offset & ~0xfu;
+	if (offset >= VLAPIC_PAGE_SIZE || (offset & 0xfu) >= APIC_VIRT_REG_BYTES)
+		return false;
+	switch (reg) {
+	case VLAPIC_ID:
+	case VLAPIC_EOI:
+	case VLAPIC_LDR:
+	case VLAPIC_DFR:
+	case VLAPIC_SVR:
+	case VLAPIC_ESR:
+	case VLAPIC_ICR_LO:
+	case VLAPIC_ICR_HI:
+		return true;
+	default:
+		return lvt_or_timer(reg);
+	}
+}
+
+bool vlapic_virtualized_read(uint32_t offset, unsigned len)
+{
+	uint32_t reg = offset & ~0xfu;
+	if (offset >= VLAPIC_PAGE_SIZE || len == 0 || (offset & 0xfu) + len > APIC_VIRT_REG_BYTES)
+		return false;
+	if (reg >= VLAPIC_ISR0 && reg < VLAPIC_ESR)
+		return true;
+	switch (reg) {
+	case VLAPIC_VERSION:
+	case VLAPIC_TPR:
+		return true;
+	default:
+		return vlapic_apic_write_offset(offset);
+	}
+}
+
+int vlapic_apic_write(struct vlapic *lapic, uint32_t offset, uint64_t now, struct vlapic_result *res)
+{
+	result_clear(res);
+	if (!vlapic_apic_write_offset(offset))
+		return -TERN_EINVAL;
+	uint32_t reg = offset & ~0xfu;
+	int rc = vlapic_mmio_write(lapic, reg, REG(lapic, reg), now, res);
+	/* The ID is read-only here (10.4.6): what the guest stored is not the register. */
+	REG(lapic, VLAPIC_ID) = lapic->apic_id << XAPIC_ID_SHIFT;
+	return rc;
+}
+
+uint32_t vlapic_tpr_threshold(const struct vlapic *lapic)
+{
+	int v = vec_highest(IRR(lapic));
+	unsigned c = prio_class(v), tpr_c = REG(lapic, VLAPIC_TPR) >> 4;
+	return v >= 0 && c <= tpr_c ? c : 0;
+}
+
 /* ---- x2APIC MSRs ---- */
 
 static bool x2_msr_offset(const struct vlapic *l, uint32_t msr, uint32_t *off)
@@ -836,7 +923,7 @@ void vlapic_msr_read(struct vlapic *lapic, uint32_t msr, uint64_t now, uint64_t 
 		guest_fault_gp0(fault);
 		return;
 	}
-	*value = off == VLAPIC_ICR_LO ? (uint64_t)lapic->icr_hi << 32 | v : v;
+	*value = off == VLAPIC_ICR_LO ? (uint64_t)REG(lapic, VLAPIC_ICR_HI) << 32 | v : v;
 }
 
 void vlapic_msr_write(struct vlapic *lapic, uint32_t msr, uint64_t value, uint64_t now,
@@ -869,7 +956,7 @@ void vlapic_apic_base_write(struct vlapic *lapic, uint64_t value, uint64_t reser
 	if (new == MODE_DISABLED) {
 		reset_regs(lapic); /* a disabled APIC comes back in its reset state (10.4.3) */
 	} else if (old == MODE_XAPIC && new == MODE_X2APIC) {
-		lapic->ldr = x2apic_ldr(lapic->apic_id);
-		lapic->icr_hi = 0;
+		REG(lapic, VLAPIC_LDR) = x2apic_ldr(lapic->apic_id);
+		REG(lapic, VLAPIC_ICR_HI) = 0;
 	}
 }

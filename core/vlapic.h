@@ -58,6 +58,7 @@
 #define VLAPIC_TIMER_DCR 0x3e0u
 #define VLAPIC_SELF_IPI 0x3f0u  /* x2APIC only */
 #define VLAPIC_PAGE_SIZE 0x1000u
+#define VLAPIC_TPR_CLASS1 0x10u   /* the lowest TPR that masks a class (SDM 10.8.3.1) */
 
 /* x2APIC MSR for an xAPIC offset: 0x800 + offset / 16 (SDM 10.12.1.2). */
 #define VLAPIC_MSR_BASE 0x800u
@@ -155,23 +156,26 @@ struct vlapic_result {
 	int eoi_vector;            /* >= 0: EOI of a level vector, tell the IOAPICs */
 };
 
+/*
+ * The register state. `page` is the vCPU's virtual-APIC page (SDM Vol. 3C
+ * 29.1, 29.4): the one storage of the registers a guest read returns, at
+ * their xAPIC offsets, so that with "APIC-register virtualization" the CPU
+ * answers reads from it and no copy has to be kept coherent (a remote IRR
+ * bit is ORed into the page itself; a TPR the guest writes through the TPR
+ * shadow is read back from it). Registers whose new value depends on the
+ * old one, or whose write may be ignored, also have core's copy here
+ * (lvt, timer_icr, timer_dcr): on an APIC-write exit the CPU has already
+ * put the guest's value in the page (29.4.3.1), so core redoes the write
+ * from its copy and stores the result in both. docs/interrupts.md.
+ */
 struct vlapic {
+	_Alignas(VLAPIC_PAGE_SIZE) uint32_t page[VLAPIC_PAGE_SIZE / 4];
 	unsigned index;           /* the vCPU's index in its VM */
 	uint32_t apic_id;         /* initial APIC ID (CPUID.1:EBX[31:24] / x2APIC ID) */
 	uint32_t tsc_per_tick;    /* guest TSC ticks per timer input tick, >= 1 */
 	uint64_t apic_base;       /* IA32_APIC_BASE */
-	uint32_t tpr;
-	uint32_t ldr;
-	uint32_t dfr;
-	uint32_t svr;
-	uint32_t isr[8];
-	int isr_top;              /* highest vector in isr[], -1 for none (only the owner writes ISR) */
-	uint32_t tmr[8];
-	uint32_t irr[8];
-	uint32_t esr;             /* what a read shows (latched at the last write) */
+	int isr_top;              /* highest vector in ISR, -1 for none (only the owner writes ISR) */
 	uint32_t esr_pending;     /* errors since the last ESR write */
-	uint32_t icr_lo;
-	uint32_t icr_hi;
 	uint32_t lvt[VLAPIC_LVT_COUNT];
 	uint32_t timer_icr;       /* initial count */
 	uint32_t timer_dcr;       /* divide configuration */
@@ -180,6 +184,20 @@ struct vlapic {
 	uint64_t timer_next;      /* absolute expiry, 0 when not armed */
 	uint64_t tsc_deadline;    /* IA32_TSC_DEADLINE, 0 when disarmed */
 };
+
+/* The register at xAPIC `off` (16-byte aligned, < 0x400) in the page. */
+static inline uint32_t *vlapic_reg(struct vlapic *lapic, uint32_t off) { return &lapic->page[off >> 2]; }
+static inline uint32_t vlapic_reg_get(const struct vlapic *lapic, uint32_t off) { return lapic->page[off >> 2]; }
+/* Word w (0-7) of ISR, TMR or IRR (base VLAPIC_ISR0/TMR0/IRR0): one register every 16 bytes. */
+#define VLAPIC_VEC_STRIDE 4u
+static inline uint32_t vlapic_vec_word(const struct vlapic *lapic, uint32_t base, unsigned w)
+{
+	return lapic->page[(base >> 2) + w * VLAPIC_VEC_STRIDE];
+}
+static inline bool vlapic_vec_test(const struct vlapic *lapic, uint32_t base, unsigned v)
+{
+	return (vlapic_vec_word(lapic, base, v >> 5) >> (v & 31u)) & 1u;
+}
 
 /* Power-up state (SDM 10.4.7.1): xAPIC mode enabled, all LVTs masked. */
 void vlapic_init(struct vlapic *lapic, unsigned index, uint32_t apic_id, bool bsp,
@@ -194,7 +212,7 @@ static inline bool vlapic_hw_enabled(const struct vlapic *lapic)
 }
 static inline bool vlapic_sw_enabled(const struct vlapic *lapic)
 {
-	return lapic->svr & VLAPIC_SVR_ENABLE;
+	return vlapic_reg_get(lapic, VLAPIC_SVR) & VLAPIC_SVR_ENABLE;
 }
 bool vlapic_x2apic(const struct vlapic *lapic);
 
@@ -207,6 +225,37 @@ bool vlapic_x2apic(const struct vlapic *lapic);
 int vlapic_mmio_read(struct vlapic *lapic, uint32_t offset, uint64_t now, uint32_t *value);
 int vlapic_mmio_write(struct vlapic *lapic, uint32_t offset, uint32_t value, uint64_t now,
 		      struct vlapic_result *res);
+
+/*
+ * APIC-write VM exit (SDM Vol. 3C 29.4.3.3): the guest wrote the register
+ * at page `offset` (the exit qualification) and the CPU has stored the value
+ * in lapic->page already; carry the write out as vlapic_mmio_write would
+ * (the page ends up holding what a read returns). -TERN_EINVAL for an
+ * offset the CPU never reports as an APIC write (vlapic_apic_write_offset),
+ * -TERN_ENODEV when the APIC is not in xAPIC mode.
+ */
+int vlapic_apic_write(struct vlapic *lapic, uint32_t offset, uint64_t now, struct vlapic_result *res);
+/*
+ * The offsets of APIC-write exits: a write entirely within the first 4
+ * bytes of ID, EOI, LDR, DFR, SVR, ESR, ICR low/high, an LVT, the initial
+ * count or the DCR (29.4.3.1 with APIC-register virtualization, less TPR,
+ * which is virtualized without an exit, 29.4.3.2).
+ */
+bool vlapic_apic_write_offset(uint32_t offset);
+/*
+ * Reads the CPU answers from the page (29.4.2): entirely within the first
+ * 4 bytes of ID, version, TPR, EOI, LDR, DFR, SVR, ISR, TMR, IRR, ESR, ICR,
+ * an LVT, the initial count or the DCR. Others are APIC-access exits.
+ */
+bool vlapic_virtualized_read(uint32_t offset, unsigned len);
+/*
+ * The TPR threshold for the next entry with the TPR shadow (SDM 29.1.2):
+ * the priority class of the highest IRR vector when the TPR is what holds
+ * it back (class <= TPR[7:4]), so that the guest lowering its TPR below it
+ * exits (TPR below threshold); else 0. Never above TPR[7:4] (the VM-entry
+ * check of SDM 26.2.1.1).
+ */
+uint32_t vlapic_tpr_threshold(const struct vlapic *lapic);
 
 /*
  * Whether an access to the register at xAPIC `offset` (x2APIC: (msr -

@@ -8,11 +8,21 @@
 #include "cpuid.h"
 #include "exit_dispatch.h"
 #include "vm.h"
+#include "platform.h"
 
 static bool vm_has(const struct vm *vm, uint32_t leaf, unsigned reg, uint32_t bit)
 {
 	const struct cpuid_entry *e = cpuid_find(&vm->cpuid, leaf, 0);
 	return e && (e->regs[reg] & bit);
+}
+
+#define CAP_ALLOWED1(cap) ((uint32_t)((cap) >> 32))
+
+bool vmxc_apic_virt(void)
+{
+	const uint32_t proc2 = VMXC_PROC2_VIRT_APIC_ACCESS | VMXC_PROC2_APIC_REG_VIRT;
+	return (CAP_ALLOWED1(plat_vmx_ctl_cap(VMXC_PROC)) & VMXC_PROC_USE_TPR_SHADOW) &&
+	       (CAP_ALLOWED1(plat_vmx_ctl_cap(VMXC_PROC2)) & proc2) == proc2;
 }
 
 uint16_t vmxc_vpid(const struct vcpu *vcpu)
@@ -47,9 +57,24 @@ void vmxc_build(const struct vcpu *vcpu, struct vmx_controls *out)
 	 */
 	out->ctl[VMXC_PROC] |= VMXC_PROC_RDPMC_EXITING;
 	out->ctl[VMXC_PROC] |= VMXC_PROC_MONITOR_EXITING | VMXC_PROC_MWAIT_EXITING;
-	out->ctl[VMXC_PROC] |= VMXC_PROC_CR8_LOAD_EXITING | VMXC_PROC_CR8_STORE_EXITING;
+	/*
+	 * With APIC virtualization (vmxc_apic_virt) the guest's CR8 is the
+	 * TPR shadow, VTPR in the virtual-APIC page, which is vlapic's TPR
+	 * itself (vlapic.h): no exit, except TPR-below-threshold (SDM 29.1.2)
+	 * when it unmasks a pending interrupt. xAPIC reads of the virtualized
+	 * registers come from the page, writes exit as APIC writes after the
+	 * CPU stored them there (29.4.3), the rest as APIC accesses.
+	 * Virtual-interrupt delivery stays off: injection is intr.c's.
+	 */
+	if (vmxc_apic_virt()) {
+		out->ctl[VMXC_PROC] |= VMXC_PROC_USE_TPR_SHADOW;
+		out->ctl[VMXC_PROC2] = VMXC_PROC2_APIC_REG_VIRT;
+	} else {
+		out->ctl[VMXC_PROC] |= VMXC_PROC_CR8_LOAD_EXITING | VMXC_PROC_CR8_STORE_EXITING;
+		out->ctl[VMXC_PROC2] = 0;
+	}
 	/* EPT with unrestricted guest: the multiboot and reset states run with paging off. */
-	out->ctl[VMXC_PROC2] = VMXC_PROC2_ENABLE_EPT | VMXC_PROC2_UNRESTRICTED_GUEST;
+	out->ctl[VMXC_PROC2] |= VMXC_PROC2_ENABLE_EPT | VMXC_PROC2_UNRESTRICTED_GUEST;
 	/*
 	 * A VPID per vCPU, so that VM transitions keep the guest's TLB
 	 * (SDM Vol. 3C 29.4.3.2); the VCPU_REQ_FLUSH_VPID request asks for the invalidations
@@ -84,7 +109,8 @@ void vmxc_build(const struct vcpu *vcpu, struct vmx_controls *out)
 	 */
 	out->dynamic[VMXC_PIN] = VMXC_PIN_PREEMPTION_TIMER;
 	out->dynamic[VMXC_PROC] = VMXC_PROC_INT_WINDOW_EXITING | VMXC_PROC_NMI_WINDOW_EXITING;
-	out->dynamic[VMXC_PROC2] = 0;
+	/* "Virtualize APIC accesses" follows the vLAPIC's mode and base (intr.h: apic_access). */
+	out->dynamic[VMXC_PROC2] = vmxc_apic_virt() ? VMXC_PROC2_VIRT_APIC_ACCESS : 0;
 	out->dynamic[VMXC_EXIT] = 0;
 	out->dynamic[VMXC_ENTRY] = VMXC_ENTRY_IA32E_MODE_GUEST;
 	/*

@@ -170,6 +170,18 @@ void vmxc_build(const struct vcpu *vcpu, struct vmx_controls *out);
  */
 uint16_t vmxc_vpid(const struct vcpu *vcpu);
 
+/*
+ * APIC virtualization (SDM Vol. 3C chapter 29) without virtual-interrupt
+ * delivery: "use TPR shadow", "virtualize APIC accesses" and "APIC-register
+ * virtualization", used when the CPU allows all three (plat_vmx_ctl_cap).
+ * Then a guest's xAPIC reads of the virtualized registers come from the
+ * vCPU's virtual-APIC page (vlapic.page), its writes exit as APIC writes
+ * (apic_write_exit) and MOV CR8 runs on the TPR shadow with the TPR
+ * threshold of intr.h; without them the APIC page is an EPT violation
+ * decoded by mmio.c, and CR8 accesses exit.
+ */
+bool vmxc_apic_virt(void);
+
 /* "pin-based", "processor-based", ... as a refusal message names the field. */
 const char *vmxc_field_name(enum vmxc_field f);
 /* "RDPMC exiting" for (VMXC_PROC, 11); NULL for a reserved bit. */

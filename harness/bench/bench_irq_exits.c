@@ -6,8 +6,13 @@
  * does on exit. The entry decision (vcpu_pre_entry) is counted on its own:
  * with nothing pending (what follows every exit) and for an injected
  * interrupt.
- *   - an xAPIC EOI write: EPT violation at 0xFEE000B0, the store fetched,
- *     decoded and emulated through the MMIO path (mov [rbx], eax);
+ *   - an xAPIC EOI write with APIC virtualization (the production set,
+ *     vmxc_apic_virt): the APIC-write exit at offset 0xB0, the value
+ *     already in the virtual-APIC page (SDM 29.4.3.3);
+ *   - an xAPIC ICR write of a fixed IPI to vCPU 1, the same way (0x300);
+ *   - the same EOI on a CPU without it: EPT violation at 0xFEE000B0, the
+ *     store fetched, decoded and emulated through the MMIO path
+ *     (mov [rbx], eax); reported, no target (the fallback path);
  *   - an x2APIC EOI: WRMSR 0x80B;
  *   - a fixed IPI: WRMSR 0x830 to another vCPU (route, atomic IRR OR,
  *     request bit and kick check);
@@ -29,13 +34,17 @@ static struct tern hv;
 static struct vcpu *v, *v1;
 
 static const struct exit_record wrmsr_rec = { .reason = EXIT_REASON_WRMSR, .instr_len = 2 };
+static const struct exit_record apic_eoi_rec = { .reason = EXIT_REASON_APIC_WRITE, .qualification = VLAPIC_EOI };
+static const struct exit_record apic_icr_rec = { .reason = EXIT_REASON_APIC_WRITE, .qualification = VLAPIC_ICR_LO };
 static const struct exit_record eoi_rec = {
 	.reason = EXIT_REASON_EPT_VIOLATION, .instr_len = 2,
 	.qualification = EPT_QUAL_WRITE | EPT_QUAL_LA_VALID | EPT_QUAL_LA_XLATED,
 	.guest_physical = 0xfee000b0ull,
 };
 
-BENCH_MEASURE static int measure_xapic_eoi_exit(void) { return vcpu_handle_exit(v, &eoi_rec); }
+BENCH_MEASURE static int measure_xapic_eoi_exit(void) { return vcpu_handle_exit(v, &apic_eoi_rec); }
+BENCH_MEASURE static int measure_xapic_icr_exit(void) { return vcpu_handle_exit(v, &apic_icr_rec); }
+BENCH_MEASURE static int measure_xapic_eoi_ept_exit(void) { return vcpu_handle_exit(v, &eoi_rec); }
 BENCH_MEASURE static int measure_x2apic_eoi_exit(void) { return vcpu_handle_exit(v, &wrmsr_rec); }
 BENCH_MEASURE static int measure_icr_ipi_exit(void) { return vcpu_handle_exit(v, &wrmsr_rec); }
 BENCH_MEASURE static void measure_inject_pending(void) { vcpu_pre_entry(v); }
@@ -90,10 +99,27 @@ int main(void)
 	for (unsigned i = 0; i < BENCH_ITERS; i++) {
 		in_service(v, 0x41);
 		exit_state(0, 0, 0);
+		*vlapic_reg(&v->lapic, VLAPIC_EOI) = 0; /* what the CPU stored (SDM 29.4.3.1) */
 		bad |= measure_xapic_eoi_exit() != EXIT_ACTION_RESUME;
+		bad |= vlapic_vec_word(&v->lapic, VLAPIC_ISR0, 2) != 0;
 		measure_entry_nothing();
 	}
-	bad |= v->lapic.isr[2] != 0;
+	*vlapic_reg(&v->lapic, VLAPIC_ICR_HI) = 1u << 24;
+	bad |= vlapic_apic_write(&v->lapic, VLAPIC_ICR_HI, 0, &res) != 0;
+	for (unsigned i = 0; i < BENCH_ITERS; i++) {
+		exit_state(0, 0, 0);
+		*vlapic_reg(&v->lapic, VLAPIC_ICR_LO) = 0x51; /* fixed, physical, no shorthand */
+		bad |= measure_xapic_icr_exit() != EXIT_ACTION_RESUME;
+		bad |= !vlapic_vec_test(&v1->lapic, VLAPIC_IRR0, 0x51);
+		*vlapic_reg(&v1->lapic, VLAPIC_IRR0 + 0x20) = 0;
+		v1->requests = 0;
+	}
+	for (unsigned i = 0; i < BENCH_ITERS; i++) {
+		in_service(v, 0x41);
+		exit_state(0, 0, 0);
+		bad |= measure_xapic_eoi_ept_exit() != EXIT_ACTION_RESUME;
+	}
+	bad |= vlapic_vec_word(&v->lapic, VLAPIC_ISR0, 2) != 0;
 	/* x2APIC mode (the policy shows it for this run). */
 	((struct cpuid_entry *)cpuid_find(&vm->cpuid, 1, 0))->regs[2] |= CPUID_1_ECX_X2APIC;
 	msr_write(v, MSR_IA32_APIC_BASE, 0xfee00d00ull, &f);
@@ -108,7 +134,7 @@ int main(void)
 		exit_state(0x51, 0x830, 1); /* fixed vector 0x51 to x2APIC ID 1 */
 		bad |= measure_icr_ipi_exit() != EXIT_ACTION_RESUME;
 		vcpu_pre_entry(v);
-		v1->lapic.irr[2] = 0;
+		*vlapic_reg(&v1->lapic, VLAPIC_IRR0 + 0x20) = 0;
 		v1->requests = 0;
 	}
 	for (unsigned i = 0; i < BENCH_ITERS; i++) {
@@ -124,7 +150,10 @@ int main(void)
 		printf("bench_irq_exits: an exit did not do what it should\n");
 		return 1;
 	}
-	bench_case("measure_xapic_eoi_exit", "exit: xAPIC EOI write (EPT + emulation)", BENCH_ITERS, 250);
+	bench_case("measure_xapic_eoi_exit", "exit: xAPIC EOI write (APIC-write exit)", BENCH_ITERS, 250);
+	bench_case("measure_xapic_icr_exit", "exit: xAPIC ICR fixed IPI to vCPU 1 (APIC-write exit)", BENCH_ITERS, 250);
+	bench_case("measure_xapic_eoi_ept_exit", "exit: xAPIC EOI write without APIC virtualization (EPT + emulation)",
+		   BENCH_ITERS, 0);
 	bench_case("measure_x2apic_eoi_exit", "exit: x2APIC EOI WRMSR", BENCH_ITERS, 250);
 	bench_case("measure_icr_ipi_exit", "exit: x2APIC ICR fixed IPI to vCPU 1", BENCH_ITERS, 250);
 	bench_case("measure_inject_pending", "entry: pending interrupt injected", BENCH_ITERS, 250);

@@ -6,7 +6,10 @@
  * of the x2APIC range, IA32_APIC_BASE and IA32_TSC_DEADLINE, CR8, IN/OUT
  * on the PIC, PIT and RTC ports, the Service VM's HC_INJECT_MSI and
  * HC_SET_IRQLINE with any parameters, HLT, and time moving on between
- * entries. Two 4-vCPU User VMs with the same APIC IDs: only the first is
+ * entries; with APIC virtualization (the simulator's CPU has it): APIC-write
+ * exits at any offset with any value the CPU stored in the virtual-APIC
+ * page, APIC-access exits with any qualification, the guest's TPR shadow
+ * written as MOV CR8 does and TPR-below-threshold exits. Two 4-vCPU User VMs with the same APIC IDs: only the first is
  * driven. After every step:
  *   - the second VM's vLAPICs, requests and devices are byte for byte as
  *     they were (nothing the first VM does is delivered to another VM;
@@ -19,7 +22,10 @@
  *     core/sched_slice.h) is no later than the entered vCPU's and any
  *     halted vCPU's timer, with a slice exactly when another is eligible;
  *   - after a preemption-timer exit every halted vCPU whose deadline has
- *     passed has its timer requested.
+ *     passed has its timer requested;
+ *   - the TPR threshold is not above VTPR[7:4] (SDM 26.2.1.1);
+ *   - in xAPIC mode every register the CPU reads from the virtual-APIC page
+ *     holds what the vLAPIC's own read returns (SDM 29.4.2).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -68,11 +74,53 @@ static void guest(struct vcpu *c)
 
 static void check_lapic(const struct vlapic *l)
 {
-	if ((l->irr[0] & 0xffffu) || (l->isr[0] & 0xffffu))
+	if ((vlapic_vec_word(l, VLAPIC_IRR0, 0) & 0xffffu) || (vlapic_vec_word(l, VLAPIC_ISR0, 0) & 0xffffu))
 		abort(); /* SDM 10.5.2: vectors 0-15 are never accepted */
 	int v = vlapic_pending_vector(l);
 	if (v >= 0 && ((unsigned)v >> 4) <= (vlapic_ppr(l) >> 4))
 		abort();
+	if (!vlapic_hw_enabled(l) || vlapic_x2apic(l))
+		return;
+	for (uint32_t off = 0; off < 0x400; off += 16) {
+		uint32_t r;
+		if (vlapic_virtualized_read(off, 4) &&
+		    (vlapic_mmio_read((struct vlapic *)l, off, 0, &r) || r != vlapic_reg_get(l, off)))
+			abort(); /* a read the CPU answers from the page would differ */
+	}
+}
+
+/* The CPU virtualized a guest store at a page offset: it is in the page, then the exit. */
+static void apic_write(struct input *in, struct vcpu *c)
+{
+	uint32_t off = (uint32_t)value(in) & 0xfffu;
+	uint32_t v = (uint32_t)value(in);
+	if (c->intr.apic_access && vlapic_apic_write_offset(off))
+		*vlapic_reg(&c->lapic, off & ~0xfu) = v;
+	struct exit_record ex = { .reason = EXIT_REASON_APIC_WRITE, .qualification = off };
+	(void)vcpu_handle_exit(c, &ex);
+}
+
+static void apic_access(struct input *in, struct vcpu *c)
+{
+	static const uint8_t load[] = { 0x8b, 0x03 }, store[] = { 0x89, 0x03 };
+	bool write = byte(in) & 1;
+	uint64_t q = value(in) & 0x1ffffu;
+	memcpy(sim_vm_ram(vm->id) + CODE, write ? store : load, 2);
+	vcpu_cache_fill(c, VCPU_RBX, 0xfee00000u | (q & 0xfffu));
+	vcpu_cache_fill(c, VCPU_RAX, value(in));
+	struct exit_record ex = { .reason = EXIT_REASON_APIC_ACCESS, .qualification = q, .instr_len = 2 };
+	(void)vcpu_handle_exit(c, &ex);
+}
+
+/* MOV CR8 under the TPR shadow: VTPR[7:4] = the source, no exit unless below the threshold. */
+static void tpr_shadow(struct input *in, struct vcpu *c)
+{
+	uint32_t cr8 = byte(in) & 0xfu;
+	*vlapic_reg(&c->lapic, VLAPIC_TPR) = cr8 << 4;
+	if (cr8 < c->intr.tpr_threshold) {
+		struct exit_record ex = { .reason = EXIT_REASON_TPR_BELOW_THRESHOLD };
+		(void)vcpu_handle_exit(c, &ex);
+	}
 }
 
 static void mmio(struct input *in, struct vcpu *c, uint64_t base)
@@ -168,7 +216,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned steps = 0; in.left && steps < 256; steps++) {
 		uint8_t op = byte(&in);
 		struct vcpu *c = &vm->vcpus[(op >> 4) & 3];
-		bool exit_op = (op & 0xf) <= 8 && (op & 0xf) != 6;
+		bool exit_op = ((op & 0xf) <= 8 && (op & 0xf) != 6) || ((op & 0xf) >= 10 && (op & 0xf) <= 12);
 		if (exit_op && c->state != VCPU_STATE_RUNNABLE)
 			continue; /* only a vCPU that runs takes exits (halted, waiting for SIPI: not) */
 		if (exit_op)
@@ -193,7 +241,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		case 9: sim.host_tsc += value(&in) & 0xffffffffu; break;
-		case 10: {
+		case 10: apic_write(&in, c); break;
+		case 11: apic_access(&in, c); break;
+		case 12: tpr_shadow(&in, c); break;
+		case 13: { /* the preemption timer (not an exit_op: it begins itself) */
 			if (c->state != VCPU_STATE_RUNNABLE)
 				break;
 			sim_vcpu_begin(c);
@@ -228,6 +279,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				}
 				if (vcpu_can_enter(t) && (pc->slice != 0) != sched_other_eligible(t))
 					abort(); /* a slice exactly when the pCPU has another to run */
+				if (t->intr.tpr_threshold > (vlapic_reg_get(&t->lapic, VLAPIC_TPR) >> 4))
+					abort(); /* VM entry would fail */
 				memset(&t->event, 0, sizeof(t->event));
 				t->reg_dirty = 0;
 			}

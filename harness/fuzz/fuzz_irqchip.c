@@ -52,7 +52,7 @@ static uint64_t le(const uint8_t *b, unsigned n)
 
 static void check_lapic(const struct vlapic *l)
 {
-	if (l->irr[0] & 0xffffu || l->isr[0] & 0xffffu)
+	if (vlapic_vec_word(l, VLAPIC_IRR0, 0) & 0xffffu || vlapic_vec_word(l, VLAPIC_ISR0, 0) & 0xffffu)
 		fail("vector below 16 in IRR/ISR");
 	int v = vlapic_pending_vector(l);
 	if (v >= 0 && (v < 16 || v > 255 || (unsigned)v >> 4 <= vlapic_ppr(l) >> 4))

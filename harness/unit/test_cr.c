@@ -303,7 +303,7 @@ START_TEST(test_cr8_and_lmsw)
 	ck_assert_int_eq(outcome(cr_write_cr8(v, 0x10, &gf)), FAULT_GP0);
 	ck_assert_int_eq(outcome(cr_write_cr8(v, 1ull << 63, &gf)), FAULT_GP0);
 	ck_assert_int_eq(outcome(cr_write_cr8(v, 0xf, &gf)), NO_FAULT);
-	ck_assert_uint_eq(v->lapic.tpr, 0xf0); /* CR8 is TPR[7:4] */
+	ck_assert_uint_eq(vlapic_reg_get(&v->lapic, VLAPIC_TPR), 0xf0); /* CR8 is TPR[7:4] */
 	ck_assert_uint_eq(vlapic_cr8_read(&v->lapic), 0xf);
 	/* LMSW sets MP/EM/TS and cannot clear PE. */
 	ck_assert_int_eq(outcome(cr_lmsw(v, 0xfff0 | X86_CR0_TS | X86_CR0_MP, &gf)), NO_FAULT);
@@ -439,7 +439,7 @@ START_TEST(test_cr8_lowering_delivers)
 	vcpu_cache_fill(v, VCPU_RAX, 3);
 	struct exit_record ex = cr_rec(8, CR_ACCESS_MOV_TO_CR, VCPU_RAX, 0);
 	vcpu_handle_exit(v, &ex);
-	ck_assert_uint_eq(v->lapic.tpr, 0x30);
+	ck_assert_uint_eq(vlapic_reg_get(&v->lapic, VLAPIC_TPR), 0x30);
 	ck_assert(v->event.valid);
 	ck_assert_uint_eq(v->event.type, INTR_TYPE_EXT_INT);
 	ck_assert_uint_eq(v->event.vector, 0x41);

@@ -398,7 +398,7 @@ START_TEST(test_ipi_physical_and_shorthands)
 	ck_assert_uint_eq(vlapic_route(perm, NCPU, &m), 0); /* disabled */
 	ck_assert_int_eq(vlapic_accept(&cpu[3], &m), VLAPIC_EV_NONE);
 	ck_assert_int_eq(vlapic_pending_vector(&cpu[3]), -1);
-	cpu[3].irr[2] = 1; /* held from before the disable */
+	*vlapic_reg(&cpu[3], VLAPIC_IRR0 + 0x20) = 1; /* held from before the disable */
 	ck_assert_int_eq(vlapic_ack(&cpu[3], 0x40), -TERN_EINVAL);
 	ck_assert_int_eq(vlapic_lint(&cpu[3], 0), VLAPIC_EV_NONE);
 }
@@ -629,7 +629,7 @@ START_TEST(test_apic_base_transitions)
 	vlapic_apic_base_write(&cpu[1], base & ~VLAPIC_BASE_EN, 0, &f);
 	ck_assert(!f.valid);
 	ck_assert(!vlapic_hw_enabled(&cpu[1]));
-	ck_assert_uint_eq(cpu[1].tpr, 0);
+	ck_assert_uint_eq(vlapic_reg_get(&cpu[1], VLAPIC_TPR), 0);
 	ck_assert(msr_gp_read(1, VLAPIC_MSR(VLAPIC_TPR)));
 	vlapic_apic_base_write(&cpu[1], base | VLAPIC_BASE_EXTD, 0, &f);
 	ck_assert(f.valid);

@@ -332,7 +332,7 @@ START_TEST(test_ipi_across_pcpus_kicks)
 	mmio_wr(v0, APIC + VLAPIC_ICR_LO, 0x55);
 	ck_assert_uint_eq(sim.kicks[1], 1);
 	ck_assert(v1->requests & VCPU_REQ_EVENT);
-	ck_assert_uint_eq(v1->lapic.irr[0x55 >> 5], 1u << (0x55 & 31));
+	ck_assert_uint_eq(vlapic_vec_word(&v1->lapic, VLAPIC_IRR0, 0x55 >> 5), 1u << (0x55 & 31));
 	/* The kick's exit on pCPU 1; its entry decision injects the vector. */
 	vcpu_leave_guest(v1);
 	guest(v1);
@@ -418,7 +418,7 @@ START_TEST(test_msi)
 	ck_assert_int_eq(intr_highest_deliverable(v0), -1);
 	/* Level-triggered MSI sets TMR. */
 	ck_assert_int_eq(vm_irq_msi(vm, NULL, 0xfee01000ull, 0xc049), 0);
-	ck_assert(v1->lapic.tmr[0x49 >> 5] & (1u << (0x49 & 31)));
+	ck_assert(vlapic_vec_test(&v1->lapic, VLAPIC_TMR0, 0x49));
 	/* NMI by MSI. */
 	ck_assert_int_eq(vm_irq_msi(vm, NULL, 0xfee01000ull, VLAPIC_DM_NMI << VLAPIC_DM_SHIFT), 0);
 	ck_assert(v1->requests & VCPU_REQ_NMI);

@@ -92,6 +92,14 @@ static void setup(void)
 	memset(&fake_xvm, 0, sizeof(fake_xvm));
 	logged[0] = 0;
 	sim_reset();
+	/*
+	 * What platform/x86's plat_vmx_ctl_cap reports: no APIC virtualization
+	 * (it does not write the virtual-APIC and APIC-access addresses yet),
+	 * so core's set for the image keeps CR8 exiting and the EPT path.
+	 */
+	sim.vmx_ctl_cap[VMXC_PROC] &= ~((uint64_t)VMXC_PROC_USE_TPR_SHADOW << 32);
+	sim.vmx_ctl_cap[VMXC_PROC2] &= ~((uint64_t)(VMXC_PROC2_VIRT_APIC_ACCESS | VMXC_PROC2_APIC_REG_VIRT |
+						    VMXC_PROC2_VIRT_INTR_DELIVERY) << 32);
 	tern_init(&hv);
 	vm = sim_create_vm(&hv, "t", 1, true, 0x100000);
 	ck_assert_ptr_nonnull(vm);

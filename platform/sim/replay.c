@@ -17,6 +17,9 @@
 #include "vm_mgr.h"
 #include "ept.h"
 #include "platform.h"
+#include "apic_qual.h"
+#include "vlapic.h"
+#include "vmx_controls.h"
 
 #define REPLAY_BOOT_ENTRY 0x100000   /* a placeholder boot state: Multiboot at 1 MiB */
 #define MULTIBOOT_MAGIC 0x2badb002   /* Multiboot 0.6.96, 3.2: EAX at hand-off */
@@ -523,6 +526,35 @@ static void enter(struct replay *r, struct vcpu *vcpu)
 		(void)vcpu_enter_guest(vcpu);
 }
 
+/*
+ * What the CPU did before an APIC-write exit (SDM Vol. 3C 29.4.3): it stored
+ * the guest's value in the virtual-APIC page, which is the vLAPIC's register
+ * storage (core/vlapic.h). As strict as hardware: an APIC write comes only
+ * with APIC-register virtualization on, the xAPIC page virtualized, and at
+ * an offset the CPU reports (vlapic_apic_write_offset); anything else fails
+ * the replay (and core, handed it anyway, stops the VM).
+ */
+static void apic_write_store(struct cmp *c, struct vcpu *vcpu, const struct trace_exit *e)
+{
+	bool apic_write = exit_basic_reason(&e->ex) == EXIT_REASON_APIC_WRITE;
+	uint32_t off = apic_qual_offset(e->ex.qualification);
+	const struct vlapic *l = &vcpu->lapic;
+	if (!apic_write) {
+		if (e->have_apic_value)
+			mismatch(c, "apic_value", "given for a %s exit, not an APIC write",
+				 exit_reason_name(exit_basic_reason(&e->ex)));
+		return;
+	}
+	if (!vmxc_apic_virt() || !vlapic_hw_enabled(l) || vlapic_x2apic(l))
+		mismatch(c, "reason", "APIC write, but the CPU does not virtualize this vCPU's xAPIC page");
+	else if (!vlapic_apic_write_offset(off))
+		mismatch(c, "qual", "APIC write at offset 0x%x, which the CPU never reports", off);
+	else if (!e->have_apic_value)
+		mismatch(c, "apic_value", "APIC write without the value the CPU stored");
+	else
+		*vlapic_reg(&vcpu->lapic, off & ~0xfu) = e->apic_value;
+}
+
 /* One handling (an exit's, or a sched entry's pre-entry work) under the trace's state. */
 static int handle(struct replay *r, struct cmp *c, struct vcpu *vcpu, const struct trace_exit *e,
 		  bool is_exit)
@@ -543,6 +575,7 @@ static int handle(struct replay *r, struct cmp *c, struct vcpu *vcpu, const stru
 	struct outcome o;
 	if (is_exit) {
 		vcpu_cache_reset(vcpu);
+		apic_write_store(c, vcpu, e);
 		sim.replay = rx;
 		action = vcpu_handle_exit(vcpu, &e->ex);
 		o.written = vcpu->reg_dirty;

@@ -85,6 +85,11 @@ void sim_reset(void)
 	sim.host_cpuid_count = sizeof(default_host_cpuid) / sizeof(default_host_cpuid[0]);
 	sim.pt_pages_default = SIM_DEFAULT_PT_PAGES;
 	sim.ept_vpid_cap = SIM_DEFAULT_EPT_VPID_CAP;
+	sim.vmx_ctl_cap[0] = SIM_CAP_PIN;
+	sim.vmx_ctl_cap[1] = SIM_CAP_PROC;
+	sim.vmx_ctl_cap[2] = SIM_CAP_PROC2;
+	sim.vmx_ctl_cap[3] = SIM_CAP_EXIT;
+	sim.vmx_ctl_cap[4] = SIM_CAP_ENTRY;
 	sim.pcpu_mask = (1ull << TERN_MAX_PCPUS) - 1;
 	sim_tlb_reset();
 }
@@ -516,6 +521,11 @@ void plat_kick_pcpu(uint16_t cpu)
 uint64_t plat_vmx_ept_vpid_cap(void)
 {
 	return sim.ept_vpid_cap;
+}
+
+uint64_t plat_vmx_ctl_cap(unsigned field)
+{
+	return field < 5 ? sim.vmx_ctl_cap[field] : 0;
 }
 
 uint64_t plat_host_tsc(void)

@@ -30,6 +30,20 @@
 /* IA32_VMX_EPT_VPID_CAP of a Haswell: execute-only, 4-level walk, UC/WB,
  * 2 MiB and 1 GiB pages, INVEPT (single-context, all-context), A/D, INVVPID. */
 #define SIM_DEFAULT_EPT_VPID_CAP 0x00000f0106734141ull
+/*
+ * The TRUE_* VMX control capability MSRs (allowed-0 low, allowed-1 high,
+ * SDM Vol. 3D A.3-A.5) of the production simulator: a server part with
+ * APIC virtualization (a Xeon Scalable, Skylake-SP: TPR shadow, "virtualize
+ * APIC accesses", APIC-register virtualization, virtual-interrupt delivery
+ * and posted interrupts among its secondary controls), the default1 bits
+ * of every Intel CPU since Nehalem. Tests clear allowed-1 bits in
+ * sim.vmx_ctl_cap to be a CPU without a feature (the EPT path for the xAPIC).
+ */
+#define SIM_CAP_PIN   0x000000ff00000016ull
+#define SIM_CAP_PROC  0xfff9fffe04006172ull
+#define SIM_CAP_PROC2 0x021f7fff00000000ull
+#define SIM_CAP_EXIT  0x01ffffff00036dfbull
+#define SIM_CAP_ENTRY 0x0003ffff000011fbull
 
 /* Fake host-physical addresses of host RAM: 4 GiB up, 1 GiB of it (sparse). */
 #define SIM_HOST_RAM_HPA  0x100000000ull
@@ -94,6 +108,7 @@ struct sim {
 	void (*gmem_read_hook)(struct vm *vm, uint64_t gpa, size_t len);
 	unsigned pt_pages_default;
 	uint64_t ept_vpid_cap;        /* what plat_vmx_ept_vpid_cap() returns */
+	uint64_t vmx_ctl_cap[5];      /* what plat_vmx_ctl_cap() returns (SIM_CAP_*) */
 	/*
 	 * pCPUs: the one the simulated code runs on (plat_cpu_id), the vCPU
 	 * each handles (its "current VMCS": the only one plat_vcpu_fetch_* may

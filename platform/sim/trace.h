@@ -57,6 +57,8 @@ struct trace_exit {
 	unsigned nreads, cap_reads;
 	bool have_tsc;
 	uint64_t host_tsc;                /* what plat_host_tsc() returned during the exit */
+	bool have_apic_value;             /* APIC_WRITE: the register the CPU stored in the */
+	uint32_t apic_value;              /* virtual-APIC page at the offset (SDM 29.4.3.3) */
 
 	/* Expected outcome. */
 	bool have_expect;

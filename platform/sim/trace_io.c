@@ -245,6 +245,10 @@ static int load(const char *name, const uint8_t *buf, size_t len, struct trace *
 			e->have_tsc = true;
 			e->host_tsc = r->value;
 			break;
+		case TRACE_BIN_APIC_VALUE:
+			e->have_apic_value = true;
+			e->apic_value = (uint32_t)r->value;
+			break;
 		case TRACE_BIN_ACTION:
 			if (e->have_expect) {
 				ret = bin_fail(err, errlen, name, at, "second ACTION in one exit");
@@ -458,10 +462,12 @@ int trace_write_text(const struct trace *t, FILE *f)
 		if (x->idt_vectoring_info) fprintf(f, " idtv=0x%x", x->idt_vectoring_info);
 		if (x->idt_vectoring_error) fprintf(f, " idtv_err=0x%x", x->idt_vectoring_error);
 		fputc('\n', f);
-		if (e->reg_mask || e->seg_mask || e->have_tsc) {
+		if (e->reg_mask || e->seg_mask || e->have_tsc || e->have_apic_value) {
 			fprintf(f, "state");
 			if (e->have_tsc)
 				fprintf(f, " host_tsc=0x%llx", (unsigned long long)e->host_tsc);
+			if (e->have_apic_value)
+				fprintf(f, " apic_value=0x%x", e->apic_value);
 			for (int r = 0; r < VCPU_REG_COUNT; r++)
 				if (e->reg_mask & (1u << r))
 					fprintf(f, " %s=0x%llx", trace_reg_name(r),
@@ -591,6 +597,8 @@ int trace_write_binary(const struct trace *t, FILE *f)
 			    emit(f, buf, trace_bin_seg(buf, sizeof(buf), s, &e->segs[s])))
 				return -1;
 		if (e->have_tsc && emit(f, buf, trace_bin_host_tsc(buf, sizeof(buf), e->host_tsc)))
+			return -1;
+		if (e->have_apic_value && emit(f, buf, trace_bin_apic_value(buf, sizeof(buf), e->apic_value)))
 			return -1;
 		for (unsigned m = 0; m < e->nreads; m++)
 			if (emit(f, buf, trace_bin_mem(buf, sizeof(buf), TRACE_BIN_MEM, e->reads[m].gpa,

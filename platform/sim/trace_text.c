@@ -677,6 +677,13 @@ static int parse_state(struct parser *p, struct token *tok, unsigned n)
 			e->have_tsc = true;
 			continue;
 		}
+		if (!strcmp(tok[i].key, "apic_value")) {
+			if (parse_u64(p, &tok[i], UINT32_MAX, &v))
+				return -1;
+			e->apic_value = (uint32_t)v;
+			e->have_apic_value = true;
+			continue;
+		}
 		int seg;
 		const char *field;
 		if (seg_field(tok[i].key, &seg, &field))

@@ -332,6 +332,7 @@ static void x86_start(void)
 		x86_log("REFUSED: Tern needs VMX with EPT and unrestricted guest: %s", why);
 		x86_power_off(X86_EXIT_NO_VMX);
 	}
+	x86_vmx_caps = &caps;
 	/* Before VMXON, so that its CR4 fixed-bit adjustment has the last word. */
 	xstate_host_init();
 	x86_log("VMX: revision 0x%x, %s controls, EPT/VPID caps 0x%lx", caps.revision,
@@ -340,6 +341,9 @@ static void x86_start(void)
 	x86_log("VMX-preemption timer %s, rate TSC/2^%u",
 		((caps.pin >> 32) & VMXC_PIN_PREEMPTION_TIMER) ? "available" : "NOT available",
 		(unsigned)(caps.misc & VMX_MISC_PREEMPT_RATE_MASK));
+	/* Whether the CPU could virtualize the xAPIC (vmx_controls.h: vmxc_apic_virt). */
+	x86_log("VMX secondary controls allowed-1 0x%x, TPR shadow %s",
+		(unsigned)(caps.proc2 >> 32), ((caps.proc >> 32) & VMXC_PROC_USE_TPR_SHADOW) ? "yes" : "no");
 	if (vmx_on(&caps) < 0) {
 		x86_log("FATAL: VMXON failed");
 		x86_power_off(X86_EXIT_NO_VMX);

@@ -132,6 +132,35 @@ uint64_t plat_vmx_ept_vpid_cap(void)
 	return x86_ept_caps;
 }
 
+/*
+ * The boot CPU's control capabilities (vmx_check), less what this platform
+ * does not implement yet: the virtual-APIC and APIC-access addresses and
+ * the TPR threshold are not written into the VMCS, so TPR shadow, "virtualize
+ * APIC accesses" and APIC-register virtualization read as absent and core
+ * keeps the EPT path for the xAPIC page (docs/interrupts.md).
+ */
+uint64_t plat_vmx_ctl_cap(unsigned field)
+{
+	const struct vmx_caps *c = x86_vmx_caps;
+	if (!c)
+		return 0;
+	switch (field) {
+	case VMXC_PIN:
+		return c->pin;
+	case VMXC_PROC:
+		return c->proc & ~((uint64_t)VMXC_PROC_USE_TPR_SHADOW << 32);
+	case VMXC_PROC2:
+		return c->proc2 & ~((uint64_t)(VMXC_PROC2_VIRT_APIC_ACCESS | VMXC_PROC2_APIC_REG_VIRT |
+					       VMXC_PROC2_VIRT_INTR_DELIVERY) << 32);
+	case VMXC_EXIT:
+		return c->exit;
+	case VMXC_ENTRY:
+		return c->entry;
+	default:
+		return 0;
+	}
+}
+
 void plat_ept_invalidate(struct vcpu *vcpu)
 {
 	struct x86_vm *x = xvm_of(vcpu->vm);

@@ -13,6 +13,7 @@
 #include "vm.h"
 
 uint64_t x86_ept_caps;
+const struct vmx_caps *x86_vmx_caps;
 
 /* The VMXON regions: 4 KiB, aligned, hardware state of each CPU (SDM 24.11.5). */
 static uint8_t vmxon_region[TERN_MAX_PCPUS][4096] __attribute__((aligned(4096)));

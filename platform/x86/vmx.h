@@ -27,6 +27,8 @@ struct vmx_caps {
 const char *vmx_check(struct vmx_caps *caps);
 /* IA32_VMX_EPT_VPID_CAP of this CPU, once vmx_check has read it. */
 extern uint64_t x86_ept_caps;
+/* The boot CPU's capabilities once vmx_check passed on it (plat_vmx_ctl_cap); NULL before. */
+extern const struct vmx_caps *x86_vmx_caps;
 /* CR0/CR4 fixed bits, VMXON region, VMXON. 0 or -TERN_EIO. */
 int vmx_on(const struct vmx_caps *caps);
 /* Why core's control set cannot run on this CPU: the first control that fails. */
