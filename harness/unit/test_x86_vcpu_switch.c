@@ -8,6 +8,7 @@
  * what the guest is entered with, and the launched state is per VMCS.
  */
 #define TERN_X86_HOST_TEST 1
+#define plat_vm_retire x86_vm_retire   /* the simulator has its own */
 #define plat_vcpu_fetch_reg x86_fetch_reg
 #define plat_vcpu_fetch_seg x86_fetch_seg
 #include <stdarg.h>
@@ -41,7 +42,11 @@ static struct { int vmcs; int launched; } entries[8];
 static unsigned nentries;
 static struct x86_vm xvms[2];
 static struct tern hv;
-static struct x86_pcpu pc;
+static struct x86_pcpu pc;      /* pCPU 0 */
+static struct x86_pcpu pc1;     /* pCPU 1 */
+static unsigned kicks[2];
+struct x86_pcpu *smp_pcpu(uint16_t n) { return n == 1 ? &pc1 : &pc; }
+void smp_kick(uint16_t n) { kicks[n % 2]++; }
 static uint8_t *areas[4];
 
 /* ---- the fake CPU --------------------------------------------------------- */
@@ -58,7 +63,19 @@ uint64_t vmx_read(uint32_t field)
 	ck_assert_uint_lt(field, VMCS_FIELDS);
 	return vmcs[cur][field];
 }
-bool vmx_clear(uint64_t pa) { (void)pa; return true; }
+/* VMCLEAR: counted with the pCPU it ran on; the current VMCS is current no more. */
+static unsigned clears;
+static uint64_t clear_pa;
+static uint16_t clear_cpu;
+bool vmx_clear(uint64_t pa)
+{
+	clears++;
+	clear_pa = pa;
+	clear_cpu = sim.this_cpu;
+	if (cur >= 0 && pa == VMCS_PA(cur))
+		cur = -1;
+	return true;
+}
 static struct vcpu *vmcs_owner[NVMCS];  /* the vCPU each fake VMCS belongs to */
 /* VMPTRLD makes the VMCS current: the simulator's strict fetch follows it. */
 bool vmx_ptrld(uint64_t pa)
@@ -235,6 +252,12 @@ static void setup(void)
 	memset(&cpu, 0, sizeof(cpu));
 	memset(xvms, 0, sizeof(xvms));
 	memset(&pc, 0, sizeof(pc));
+	memset(&pc1, 0, sizeof(pc1));
+	pc1.cpu = 1;
+	memset(kicks, 0, sizeof(kicks));
+	clears = 0;
+	clear_pa = 0;
+	clear_cpu = 0xffff;
 	memset(entries, 0, sizeof(entries));
 	nentries = 0;
 	setups = 0;
@@ -524,6 +547,110 @@ START_TEST(test_host_init_enables_xsave_only_when_present)
 }
 END_TEST
 
+/*
+ * Finding: a destroyed VM's vCPU stayed current on the pCPU that ran it.
+ * VM b ran on pCPU1 and is destroyed from pCPU0 (the Service VM's exit):
+ * its VMCS is VMCLEARed on pCPU1, never from pCPU0 (SDM 25.11.1), and the
+ * VM re-created in its slot starts from its power-on state there.
+ */
+START_TEST(test_destroyed_vm_retired_on_its_owner)
+{
+	sim.this_cpu = 1;
+	ck_assert_int_eq(x86_vcpu_switch(&pc1, b), 0);
+	guest_runs(0xb000);
+	ck_assert_uint_eq(xvcpu_of(b)->active_on, 2);
+
+	sim.this_cpu = 0;
+	x86_vm_retire(vm_b);                        /* vm_mgr_destroy's plat_vm_retire */
+	ck_assert_uint_eq(clears, 0);               /* not from the wrong pCPU */
+	ck_assert_uint_eq(kicks[1], 1);
+	ck_assert(pc.retire_wait);
+	ck_assert_int_eq(vm_mgr_destroy(vm_b), 0);
+
+	sim.this_cpu = 1;                           /* the owner, at its loop's top */
+	x86_pcpu_retire(&pc1, &hv);
+	ck_assert_uint_eq(clears, 1);
+	ck_assert_uint_eq(clear_pa, VMCS_PA(1));
+	ck_assert_uint_eq(clear_cpu, 1);
+	ck_assert_ptr_null(pc1.current);
+	ck_assert_uint_eq(xvms[1].vcpus[0].active_on, 0);
+	ck_assert_uint_eq(xvms[1].vcpus[0].retire, 0);
+	ck_assert(!xvms[1].vcpus[0].launched);      /* VMCLEAR: the next entry is a VMLAUNCH */
+	/* Asked again (a merged kick): nothing left to do. */
+	x86_pcpu_retire(&pc1, &hv);
+	ck_assert_uint_eq(clears, 1);
+
+	sim.this_cpu = 0;
+	x86_pcpu_retire_wait(&pc, &hv);             /* returns: the owner did it */
+	ck_assert(!pc.retire_wait);
+
+	struct vm *vm_c = sim_create_vm(&hv, "c", 1, false, 0x100000);
+	ck_assert_ptr_nonnull(vm_c);
+	ck_assert_uint_eq(vm_c->id, vm_b->id);      /* b's slot */
+	struct vcpu *c = &vm_c->vcpus[0];
+	give_vmcs(c, 2);
+	sim.this_cpu = 1;
+	ck_assert_int_eq(x86_vcpu_switch(&pc1, c), 0);
+	ck_assert_int_eq(cur, 2);
+	assert_cpu_fresh();                         /* nothing of b */
+}
+END_TEST
+
+/*
+ * Without the retirement (its owner not there yet), the stale current vCPU
+ * of a destroyed VM is dropped, not saved: the save would go to the area
+ * of the VM now in the slot (the same struct vcpu), or crash on the wiped
+ * vm pointer. The new VM's VMCS is made current although the pointer is
+ * the same.
+ */
+START_TEST(test_stale_current_dropped_without_save)
+{
+	ck_assert_int_eq(x86_vcpu_switch(&pc, b), 0);
+	guest_runs(0xb000);
+	ck_assert_int_eq(vm_mgr_destroy(vm_b), 0);
+	ck_assert_ptr_null(b->vm);
+	struct vm *vm_c = sim_create_vm(&hv, "c", 1, false, 0x100000);
+	ck_assert_ptr_nonnull(vm_c);
+	struct vcpu *c = &vm_c->vcpus[0];
+	ck_assert_ptr_eq(c, b);
+	give_vmcs(c, 2);
+	ptrlds = 0;
+	ck_assert_int_eq(x86_vcpu_switch(&pc, c), 0);
+	ck_assert_uint_eq(ptrlds, 1);
+	ck_assert_int_eq(cur, 2);
+	assert_cpu_fresh();
+	ck_assert_uint_eq(xvcpu_of(c)->extra.cr2, 0);
+}
+END_TEST
+
+/* A VMCS active on the destroying pCPU itself is VMCLEARed at once; two waiting pCPUs retire each other's. */
+START_TEST(test_retire_here_and_while_waiting)
+{
+	ck_assert_int_eq(x86_vcpu_switch(&pc, a), 0);
+	ck_assert_int_eq(x86_vcpu_switch(&pc, b), 0);
+	x86_vm_retire(vm_b);                        /* from pCPU0, b's owner */
+	ck_assert_uint_eq(clears, 1);
+	ck_assert_uint_eq(clear_pa, VMCS_PA(1));
+	ck_assert_ptr_null(pc.current);
+	ck_assert_uint_eq(kicks[0] + kicks[1], 0);
+	ck_assert(!pc.retire_wait);
+
+	sim.this_cpu = 1;                           /* pCPU1 destroys a, active on pCPU0 */
+	x86_vm_retire(vm_a);
+	ck_assert_uint_eq(kicks[0], 1);
+	ck_assert(pc1.retire_wait);
+	sim.this_cpu = 0;
+	pc.retire_wait = true;                      /* pCPU0 waits for someone too */
+	x86_pcpu_retire_wait(&pc, &hv);             /* and does what pCPU1 asked meanwhile */
+	ck_assert_uint_eq(clears, 2);
+	ck_assert_uint_eq(clear_pa, VMCS_PA(0));
+	ck_assert_uint_eq(clear_cpu, 0);
+	sim.this_cpu = 1;
+	x86_pcpu_retire_wait(&pc1, &hv);
+	ck_assert(!pc1.retire_wait);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("x86_vcpu_switch");
@@ -539,6 +666,9 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_load_state_applied_before_entry);
 	tcase_add_test(tc, test_load_state_xcr0_limited_to_the_host);
 	tcase_add_test(tc, test_host_init_enables_xsave_only_when_present);
+	tcase_add_test(tc, test_destroyed_vm_retired_on_its_owner);
+	tcase_add_test(tc, test_stale_current_dropped_without_save);
+	tcase_add_test(tc, test_retire_here_and_while_waiting);
 	suite_add_tcase(s, tc);
 	return s;
 }
