@@ -345,6 +345,7 @@ static void run_once(struct vcpu *vcpu)
 			xv->launched ? "VMRESUME" : "VMLAUNCH", err,
 			rc == 2 ? vmx_instruction_error_name(err) : "VMfailInvalid (no current VMCS)");
 		vm_stop(vcpu->vm, VM_STOP_INTERNAL, err);
+		trace_rec_stopped(vcpu->vm);    /* the stop and its requests, with this entry */
 		trace_rec_unlock();
 		return;
 	}
@@ -479,6 +480,8 @@ void x86_pcpu_run(struct x86_pcpu *pc, struct tern *hv)
 			 * answered, or the scheduler would pick it forever.
 			 */
 			vcpu_handle_requests(vcpu);
+			/* The sched entry's outcome: the stop and the requests it raised. */
+			trace_rec_pre_entry(vcpu);
 			trace_rec_unlock();
 			continue;
 		}

@@ -528,6 +528,18 @@ void trace_rec_pre_entry(struct vcpu *vcpu)
 	ls->valid = false;
 }
 
+void trace_rec_stopped(const struct vm *vm)
+{
+	uint8_t buf[REC_BUF];
+	if (!rec_mine())
+		return;
+	if (vm->state == VM_STATE_STOPPED)
+		emit(buf, trace_bin_stop(buf, sizeof(buf), vm->stop_cause, vm->stop_detail));
+	if (rec.async_len)
+		emit(rec.async, rec.async_len);
+	rec.async_len = 0;
+}
+
 #else
 
 void plat_trace_request(const struct vcpu *target, uint32_t req)
