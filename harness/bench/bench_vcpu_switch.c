@@ -71,8 +71,8 @@ struct x86_vm *xvm_of(const struct vm *vm) { return &xvms[vm->id % 2]; }
 static struct tern hv;
 static struct x86_pcpu pc;
 /* plat_vm_retire's (never called here): the one pCPU, no IPI. */
-struct x86_pcpu *smp_pcpu(uint16_t cpu) { (void)cpu; return &pc; }
-void smp_kick(uint16_t cpu) { (void)cpu; }
+struct x86_pcpu *smp_pcpu(uint16_t n) { (void)n; return &pc; }
+void smp_kick(uint16_t n) { (void)n; }
 
 BENCH_MEASURE static struct vcpu *measure_core_switch(void)
 {
