@@ -117,6 +117,16 @@ uint64_t plat_pcpu_mask(void);
  */
 void plat_kick_pcpu(uint16_t cpu);
 
+/*
+ * VM `vm` is being destroyed (vm_mgr_destroy, quiescent: none of its vCPUs
+ * is current on a pCPU in core's sense): the platform lets go of what it
+ * holds for its vCPUs on the pCPUs that ran them (x86: each VMCS is
+ * VMCLEARed on the pCPU it is active on, SDM Vol. 3C 25.11.1). Called
+ * before the VM is wiped; never blocks (the platform waits, if it must,
+ * outside core's locks).
+ */
+void plat_vm_retire(struct vm *vm);
+
 
 /* The host's time-stamp counter (RDTSC); guest TSCs are offsets from it. */
 uint64_t plat_host_tsc(void);

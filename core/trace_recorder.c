@@ -238,6 +238,14 @@ void trec_pre_entry(struct trec *r, const struct vcpu *vcpu)
 	ls->valid = false;
 }
 
+void trec_stopped(struct trec *r, const struct vm *vm)
+{
+	uint8_t buf[TREC_BUF];
+	if (vm->state == VM_STATE_STOPPED)
+		emit(r, buf, trace_bin_stop(buf, sizeof(buf), vm->stop_cause, vm->stop_detail));
+	flush_async(r);
+}
+
 void trec_reg(struct trec *r, enum vcpu_reg reg, uint64_t value)
 {
 	uint8_t buf[TRACE_BIN_REC_HDR + TRACE_BIN_REG_LEN];

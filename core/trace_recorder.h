@@ -98,6 +98,12 @@ void trec_exit_end(struct trec *r, const struct vcpu *vcpu, int action);
 /* What sched_next gave pCPU cpu (NULL: none); then that vCPU's pre-entry outcome. */
 void trec_sched(struct trec *r, uint16_t cpu, const struct vcpu *vcpu);
 void trec_pre_entry(struct trec *r, const struct vcpu *vcpu);
+/*
+ * A VM stopped where no exit or pre-entry record closes it (a failed VM
+ * entry): its STOP, then the async records its stop raised, before the
+ * recorder is let go, so the next pCPU's records are not mixed with them.
+ */
+void trec_stopped(struct trec *r, const struct vm *vm);
 
 /* What the handling or pre-entry in flight reads and writes (nothing outside one). */
 void trec_reg(struct trec *r, enum vcpu_reg reg, uint64_t value);

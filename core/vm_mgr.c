@@ -501,6 +501,7 @@ int vm_mgr_destroy(struct vm *vm)
 			ioreq_report_pending(&vm->vcpus[i], "destroyed with an I/O request outstanding");
 		ioreq_release(vm);
 		log_info("vm%u (%s) destroyed", id, vm->config.name);
+		plat_vm_retire(vm); /* the platform's per-pCPU state of its vCPUs */
 		vm_memory_destroy(vm); /* the EPT's tables go back to the pool */
 		tern_memset(vm, 0, sizeof(*vm));
 		vm->hv = hv;

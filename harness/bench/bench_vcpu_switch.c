@@ -14,6 +14,7 @@
  *   VMPTRLD dominate there, hundreds of cycles each).
  */
 #define TERN_X86_HOST_TEST 1
+#define plat_vm_retire x86_vm_retire   /* the simulator has its own */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,12 +62,17 @@ void write_dr2(uint64_t v) { cpu.dr[2] = v; }
 void write_dr3(uint64_t v) { cpu.dr[3] = v; }
 void write_dr6(uint64_t v) { cpu.dr6 = v; }
 bool vmx_ptrld(uint64_t pa) { cpu.vmcs = pa; return true; }
+bool vmx_clear(uint64_t pa) { (void)pa; return true; }
+void cpu_pause(void) {}
 
 static struct x86_vm xvms[2];
 struct x86_vm *xvm_of(const struct vm *vm) { return &xvms[vm->id % 2]; }
 
 static struct tern hv;
 static struct x86_pcpu pc;
+/* plat_vm_retire's (never called here): the one pCPU, no IPI. */
+struct x86_pcpu *smp_pcpu(uint16_t n) { (void)n; return &pc; }
+void smp_kick(uint16_t n) { (void)n; }
 
 BENCH_MEASURE static struct vcpu *measure_core_switch(void)
 {

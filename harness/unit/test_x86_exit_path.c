@@ -10,6 +10,7 @@
  * platform's own fetch functions are renamed to stay apart from the sim's.
  */
 #define TERN_X86_HOST_TEST 1
+#define plat_vm_retire x86_vm_retire   /* the simulator has its own */
 #define plat_vcpu_fetch_reg x86_fetch_reg
 #define plat_vcpu_fetch_seg x86_fetch_seg
 #include <stdarg.h>
@@ -115,6 +116,9 @@ void write_dr3(uint64_t v) { (void)v; }
 void write_dr6(uint64_t v) { (void)v; }
 void x86_log(const char *fmt, ...) { (void)fmt; }
 struct x86_vm *xvm_of(const struct vm *v) { (void)v; return &fake_xvm; }
+static struct x86_pcpu fake_pcpus[2];
+struct x86_pcpu *smp_pcpu(uint16_t cpu) { return &fake_pcpus[cpu % 2]; }
+void smp_kick(uint16_t cpu) { (void)cpu; }
 /* The exit path only: x86_vcpu_ready (and so vmcs_setup) runs only where a test allows it. */
 static bool vmcs_setup_allowed;
 int vmcs_setup(struct vcpu *v, const struct vmx_caps *caps)

@@ -518,6 +518,12 @@ void plat_kick_pcpu(uint16_t cpu)
 		sim.kicks[cpu]++;
 }
 
+/* The simulator holds nothing per pCPU for a vCPU (no VMCS): nothing to let go. */
+void plat_vm_retire(struct vm *vm)
+{
+	(void)vm;
+}
+
 uint64_t plat_vmx_ept_vpid_cap(void)
 {
 	return sim.ept_vpid_cap;

@@ -14,6 +14,8 @@
 #include "lib.h"
 #include "vmcs.h"
 #include "trace_rec.h"
+#include "atomic.h"
+#include "log.h"
 
 static struct x86_vm x86_vms[TERN_MAX_VMS];
 /*
@@ -59,6 +61,20 @@ static int xvm_new_vm(struct vm *vm)
 	x->ram = vm->config.mem_size ? phys_to_virt(x->ram_hpa) : (uint8_t *)0;
 	x->ram_size = vm->config.mem_size;
 	x->eptp = 0;
+	/*
+	 * The previous VM's VMCSs were retired on the pCPUs they were active
+	 * on (plat_vm_retire at its destroy, SDM Vol. 3C 25.11.1): one still
+	 * active on another pCPU (its owner not there yet: the destroying
+	 * pCPU waits for it only after its exit) must not be reused here.
+	 */
+	uint32_t self = (uint32_t)plat_cpu_id() + 1u;
+	for (unsigned i = 0; i < TERN_MAX_VCPUS; i++) {
+		uint32_t on = atomic_load32(&x->vcpus[i].active_on);
+		if (on && on != self) {
+			log_err("vm%u: vCPU%u's VMCS still active on pCPU%u", vm->id, i, on - 1u);
+			return -TERN_EBUSY;
+		}
+	}
 	for (unsigned i = 0; i < TERN_MAX_VCPUS; i++) {
 		struct x86_vcpu *xv = &x->vcpus[i];
 		uint8_t *xsave = xv->extra.xsave;
@@ -70,12 +86,11 @@ static int xvm_new_vm(struct vm *vm)
 		}
 		uint8_t *page = vmcs_pages[vm->id % TERN_MAX_VMS][i];
 		/*
-		 * The previous VM's VMCS may still be active, its data cached
-		 * by the CPU: VMCLEAR writes it back and deactivates it before
-		 * the page is reused (SDM Vol. 3C 25.11.1). It is never the
-		 * current VMCS here: vm_create runs in the Service VM's exit.
+		 * Active on this pCPU only (checked above): VMCLEAR writes it
+		 * back and deactivates it before the page is reused. It is not
+		 * the current VMCS: vm_create runs in the Service VM's exit.
 		 */
-		if (xv->ready)
+		if (xv->active_on)
 			(void)vmx_clear(xv->vmcs_hpa);
 		tern_memset(xv, 0, sizeof(*xv));
 		tern_memset(page, 0, 4096);

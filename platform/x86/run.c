@@ -355,6 +355,7 @@ static void run_once(struct vcpu *vcpu)
 			xv->launched ? "VMRESUME" : "VMLAUNCH", err,
 			rc == 2 ? vmx_instruction_error_name(err) : "VMfailInvalid (no current VMCS)");
 		vm_stop(vcpu->vm, VM_STOP_INTERNAL, err);
+		trace_rec_stopped(vcpu->vm);    /* the stop and its requests, with this entry */
 		trace_rec_unlock();
 		return;
 	}
@@ -410,6 +411,8 @@ int x86_vcpu_ready(struct x86_pcpu *pc, struct vcpu *vcpu)
 	if (pc->current == vcpu)
 		pc->current = (struct vcpu *)0;
 	xvm_of(vcpu->vm)->eptp = vcpu->vm->ept.root_hpa | EPTP_WB | EPTP_WALK_4;
+	/* vmcs_setup leaves it active here, failed or not (its VMCLEAR, VMPTRLD). */
+	atomic_store32(&xv->active_on, (uint32_t)pc->cpu + 1u);
 	int ret = vmcs_setup(vcpu, pc->caps);
 	if (ret == 0) {
 		xv->ready = true;
@@ -484,6 +487,7 @@ void x86_pcpu_run(struct x86_pcpu *pc, struct tern *hv)
 {
 	const uint16_t cpu = pc->cpu;
 	for (;;) {
+		x86_pcpu_retire(pc, hv);  /* before the recorder: a pCPU holding it may wait for this */
 		trace_rec_lock();       /* the recording build: until the entry or the wait */
 		struct vcpu *vcpu = sched_next(hv, cpu);
 		trace_rec_sched(cpu, vcpu);
@@ -512,9 +516,12 @@ void x86_pcpu_run(struct x86_pcpu *pc, struct tern *hv)
 			 * answered, or the scheduler would pick it forever.
 			 */
 			vcpu_handle_requests(vcpu);
+			/* The sched entry's outcome: the stop and the requests it raised. */
+			trace_rec_pre_entry(vcpu);
 			trace_rec_unlock();
 			continue;
 		}
 		run_once(vcpu);
+		x86_pcpu_retire_wait(pc, hv);   /* its exit destroyed a VM: every VMCS retired */
 	}
 }

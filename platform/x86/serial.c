@@ -9,6 +9,7 @@
 #include "cpu.h"
 #include "lib.h"
 #include "desc.h"
+#include "platform.h"
 
 /* 16550 register offsets and bits (PC16550D data sheet). */
 #define UART_THR 0
@@ -88,6 +89,22 @@ void serial_use_irq(uint16_t base, unsigned irq)
 	outb(base + UART_IER, UART_IER_THRE);
 }
 
+/* Bounded: a missing or wedged UART costs time, never a hang. */
+static void wait_thre_poll(uint16_t base)
+{
+	for (uint32_t i = 0; i < UART_THRE_SPINS; i++) {
+		if (inb(base + UART_LSR) & UART_LSR_THRE)
+			return;
+		cpu_pause();
+	}
+}
+
+/*
+ * Only on the BSP: the 8259 delivers to the BSP alone (its INTR input;
+ * MP spec 3.6.2, virtual-wire mode), so an AP that halted for the THRE
+ * interrupt would never be woken, and the pCPUs waiting for the recorder
+ * it holds would spin with IF clear for ever.
+ */
 static void wait_thre_irq(uint16_t base)
 {
 	while (!(inb(base + UART_LSR) & UART_LSR_THRE)) {
@@ -104,18 +121,18 @@ void serial_putc(uint16_t base, uint8_t c)
 		return;                 /* no console UART (serial_console_use(0)) */
 	if (paced.base && base == paced.base) {
 		if (paced.fifo_room == 0) {
-			wait_thre_irq(base);
+			/* THRE in FIFO mode: the whole transmit FIFO is empty (PC16550D). */
+			if (plat_cpu_id() == 0)
+				wait_thre_irq(base);
+			else
+				wait_thre_poll(base);
 			paced.fifo_room = UART_FIFO_DEPTH;
 		}
 		paced.fifo_room--;
 		outb(base + UART_THR, c);
 		return;
 	}
-	for (uint32_t i = 0; i < UART_THRE_SPINS; i++) {
-		if (inb(base + UART_LSR) & UART_LSR_THRE)
-			break;
-		cpu_pause();
-	}
+	wait_thre_poll(base);
 	outb(base + UART_THR, c);
 }
 

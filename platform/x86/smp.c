@@ -113,6 +113,11 @@ uint64_t plat_pcpu_mask(void)
 void plat_kick_pcpu(uint16_t cpu)
 {
 	trace_rec_kick(cpu);
+	smp_kick(cpu);
+}
+
+void smp_kick(uint16_t cpu)
+{
 	if (cpu >= TERN_MAX_PCPUS || cpu == plat_cpu_id() || !((plat_pcpu_mask() >> cpu) & 1))
 		return;
 	lapic_send_ipi(cpus[cpu].apic_id, ICR_DELIVERY_FIXED | ICR_LEVEL_ASSERT | X86_VEC_KICK);

@@ -36,6 +36,11 @@ void smp_release_aps(void);
 struct x86_pcpu *smp_pcpu(uint16_t cpu);
 /* The AP's C entry from the trampoline (ap_boot.S). */
 void x86_ap_main(uint32_t cpu);
+/*
+ * The kick IPI alone, unrecorded (plat_kick_pcpu records it): for a VMCS
+ * retirement (x86_pcpu_retire), which is the platform's, no core request.
+ */
+void smp_kick(uint16_t cpu);
 /* A kick arrived on the calling pCPU (host_irq.c). */
 void smp_count_kick(void);
 /* Kicks this pCPU received (the boot log's per-CPU figures). */

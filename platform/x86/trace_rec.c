@@ -251,6 +251,12 @@ void trace_rec_pre_entry(struct vcpu *vcpu)
 		trec_pre_entry(&rec, vcpu);
 }
 
+void trace_rec_stopped(const struct vm *vm)
+{
+	if (rec_mine())
+		trec_stopped(&rec, vm);
+}
+
 #else
 
 void plat_trace_request(const struct vcpu *target, uint32_t req)

@@ -45,6 +45,13 @@ void trace_rec_sched(uint16_t cpu, const struct vcpu *vcpu);
 /* After vcpu_pre_entry, before the write-back: the sched entry's outcome. */
 void trace_rec_pre_entry(struct vcpu *vcpu);
 /*
+ * The VM stopped outside a handling (a failed VM entry, after the
+ * pre-entry's outcome): its STOP record and the async records the stop
+ * raised, before the recorder is let go, so that they stay with this
+ * pCPU's entry rather than lead the next holder's records.
+ */
+void trace_rec_stopped(const struct vm *vm);
+/*
  * Several pCPUs, one stream (trace_rec.c): the pCPU loop holds the recorder
  * from before sched_next to its vCPU's entry (vcpu_enter_guest: in_guest set)
  * or its idle wait decided, and from the VM exit (before vcpu_leave_guest)
@@ -70,6 +77,7 @@ static inline void trace_rec_kick(uint16_t cpu) { (void)cpu; }
 static inline void trace_rec_timer(struct vcpu *vcpu, uint64_t tsc) { (void)tsc; vcpu_make_request(vcpu, VCPU_REQ_TIMER); }
 static inline void trace_rec_sched(uint16_t cpu, const struct vcpu *vcpu) { (void)cpu; (void)vcpu; }
 static inline void trace_rec_pre_entry(struct vcpu *vcpu) { (void)vcpu; }
+static inline void trace_rec_stopped(const struct vm *vm) { (void)vm; }
 static inline void trace_rec_lock(void) {}
 static inline void trace_rec_unlock(void) {}
 #endif

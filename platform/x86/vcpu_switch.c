@@ -16,6 +16,9 @@
 #include "err.h"
 #include "lib.h"
 #include "x86.h"
+#include "smp.h"
+#include "atomic.h"
+#include "platform.h"
 
 #define CR4_OSFXSR (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
@@ -122,21 +125,110 @@ static void extra_restore(const struct x86_guest_extra *g)
 
 int x86_vcpu_switch(struct x86_pcpu *pc, struct vcpu *next)
 {
-	if (pc->current == next)
+	if (pc->current == next && next->vm->life == pc->current_life)
 		return 0;
 	struct x86_vcpu *xn = xvcpu_of(next);
-	if (pc->current)
-		extra_save(&xvcpu_of(pc->current)->extra);
+	/*
+	 * The state in the CPU is the current vCPU's only while its VM lives:
+	 * a destroyed one's (vm wiped, or its slot holding another VM since)
+	 * is nobody's, and saving it would write into another VM's area.
+	 */
+	struct vcpu *old = pc->current;
+	if (old && old->vm && old->vm->life == pc->current_life)
+		extra_save(&xvcpu_of(old)->extra);
+	atomic_store32(&xn->active_on, (uint32_t)pc->cpu + 1u);
 	if (!vmx_ptrld(xn->vmcs_hpa)) {
 		pc->current = (struct vcpu *)0;
 		return -TERN_EIO;
 	}
 	pc->current = next;
+	pc->current_life = next->vm->life;
 	extra_restore(&xn->extra);
 	/* IA32_TSC_AUX holds the previous vCPU's value now (run.c loads it). */
 	xn->tsc_aux_loaded = false;
 	pc->switches++;
 	return 0;
+}
+
+/* VMCLEAR on the pCPU the VMCS is active on: written back, inactive, clear (SDM 25.11.1, 25.11.3). */
+static void vmcs_retire_here(struct x86_pcpu *pc, struct vcpu *vcpu, struct x86_vcpu *xv)
+{
+	(void)vmx_clear(xv->vmcs_hpa);
+	if (pc->current == vcpu)
+		pc->current = (struct vcpu *)0;   /* its state in the CPU is nobody's now */
+	xv->launched = false;
+	atomic_store32(&xv->active_on, 0);
+	atomic_store32(&xv->retire, 0);
+}
+
+/*
+ * x86: each of the VM's VMCSs is VMCLEARed on the pCPU it is active on.
+ * This pCPU's at once (the current VMCS is the Service VM vCPU's, whose
+ * exit this is); another pCPU's by that pCPU, kicked, while this one waits
+ * once its exit is over (x86_pcpu_retire_wait): waiting here, under core's
+ * locks and the recorder, could wait for a pCPU that waits for them.
+ */
+void plat_vm_retire(struct vm *vm)
+{
+	uint16_t self = plat_cpu_id();
+	struct x86_pcpu *me = smp_pcpu(self);
+	for (uint16_t i = 0; i < vm->config.vcpu_count && i < TERN_MAX_VCPUS; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		struct x86_vcpu *xv = xvcpu_of(v);
+		uint32_t on = atomic_load32(&xv->active_on);
+		if (!on)
+			continue;
+		if (on == (uint32_t)self + 1u) {
+			vmcs_retire_here(me, v, xv);
+			continue;
+		}
+		atomic_store32(&xv->retire, 1);
+		atomic_store32(&smp_pcpu((uint16_t)(on - 1u))->retire_pending, 1);
+		smp_kick((uint16_t)(on - 1u));
+		me->retire_wait = true;
+	}
+}
+
+void x86_pcpu_retire(struct x86_pcpu *pc, struct tern *hv)
+{
+	if (!atomic_xchg32(&pc->retire_pending, 0))
+		return;
+	for (uint16_t id = 0; id < TERN_MAX_VMS; id++) {
+		struct vm *vm = &hv->vms[id];
+		for (uint16_t i = 0; i < TERN_MAX_VCPUS; i++) {
+			struct x86_vcpu *xv = &xvm_of(vm)->vcpus[i];
+			if (atomic_load32(&xv->retire) &&
+			    atomic_load32(&xv->active_on) == (uint32_t)pc->cpu + 1u)
+				vmcs_retire_here(pc, &vm->vcpus[i], xv);
+		}
+	}
+}
+
+static bool retire_outstanding(struct tern *hv)
+{
+	for (uint16_t id = 0; id < TERN_MAX_VMS; id++)
+		for (uint16_t i = 0; i < TERN_MAX_VCPUS; i++)
+			if (atomic_load32(&xvm_of(&hv->vms[id])->vcpus[i].retire))
+				return true;
+	return false;
+}
+
+/*
+ * Bounded by the owners: each was kicked and retires at the top of its
+ * loop, within one exit or wake-up; two pCPUs waiting for each other
+ * each retire the other's request meanwhile.
+ */
+void x86_pcpu_retire_wait(struct x86_pcpu *pc, struct tern *hv)
+{
+	if (!pc->retire_wait)
+		return;
+	for (;;) {
+		x86_pcpu_retire(pc, hv);
+		if (!retire_outstanding(hv))
+			break;
+		cpu_pause();
+	}
+	pc->retire_wait = false;
 }
 
 void x86_guest_extra_load(struct vcpu *vcpu, const struct vcpu_load_state *st)

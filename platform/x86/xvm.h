@@ -34,6 +34,14 @@ struct x86_vcpu {
 	uint64_t vmcs_hpa;
 	bool launched;                  /* this VMCS was launched: VMRESUME, not VMLAUNCH */
 	bool ready;                     /* vmcs_setup done for this VM (x86_vcpu_ready) */
+	/*
+	 * The pCPU this VMCS is active on (VMPTRLD, not VMCLEARed since), plus
+	 * one; 0: none. Only that pCPU may VMCLEAR it (SDM Vol. 3C 25.11.1), so
+	 * a destroyed VM's VMCS is retired there: plat_vm_retire sets retire,
+	 * the owner VMCLEARs and clears both (x86_pcpu_retire). Atomic.
+	 */
+	uint32_t active_on;
+	uint32_t retire;
 	struct x86_guest_extra extra;
 	uint64_t cr0_mask, cr4_mask;    /* guest/host masks (without core's contract: bits VMX pins) */
 	uint64_t cr0_force1, cr4_force1; /* VMX fixed-1 bits (unrestricted guest frees PE/PG) */
@@ -68,6 +76,9 @@ struct x86_vm {
 struct x86_pcpu {
 	uint16_t cpu;                   /* its index: hv->cpus[], vcpu->pcpu, plat_cpu_id() */
 	struct vcpu *current;
+	uint32_t current_life;          /* current->vm->life when it became current */
+	uint32_t retire_pending;        /* atomic: a VMCS active here is to be retired */
+	bool retire_wait;               /* this pCPU asked others to retire: wait after the exit */
 	struct vcpu *vcpus[X86_PCPU_MAX_VCPUS];
 	unsigned count;
 	uint64_t switches;
@@ -112,6 +123,17 @@ bool xstate_host_xsave(void);
 uint32_t xstate_area_size(void);
 void x86_guest_extra_init(struct x86_guest_extra *g, uint8_t *xsave_area);
 int x86_vcpu_switch(struct x86_pcpu *pc, struct vcpu *next);
+/*
+ * Retiring a destroyed VM's VMCSs (vcpu_switch.c). x86_pcpu_retire(): on
+ * the owner, VMCLEAR every VMCS another pCPU asked to retire here (the
+ * loop's top: no VMCS access under way); a retired current vCPU stops
+ * being current without its state saved (its VM is gone).
+ * x86_pcpu_retire_wait(): on the pCPU whose exit destroyed a VM, once the
+ * exit is over (no lock held), wait until every owner did it, retiring
+ * what others ask of this pCPU meanwhile.
+ */
+void x86_pcpu_retire(struct x86_pcpu *pc, struct tern *hv);
+void x86_pcpu_retire_wait(struct x86_pcpu *pc, struct tern *hv);
 /* A whole state was loaded (vcpu->load): the non-VMCS part of it, in the CPU. */
 void x86_guest_extra_load(struct vcpu *vcpu, const struct vcpu_load_state *st);
 
