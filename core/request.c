@@ -113,6 +113,9 @@ void vcpu_handle_requests(struct vcpu *vcpu)
 	}
 	if (vcpu->state == VCPU_STATE_WAIT_SYNC)
 		sync_wait_done(vcpu);
+	/* An INIT that came during an IOREQ or WAIT_SYNC, once that ended. */
+	if (vcpu->init_held)
+		vm_mgr_vcpu_init_held(vcpu);
 }
 
 void vm_sync_notify(struct vm *vm)

@@ -212,8 +212,32 @@ static void vcpu_reset(struct vcpu *vcpu, uint32_t signature)
 	vcpu_make_request(vcpu, VCPU_REQ_FLUSH_EPT);
 }
 
+/* Waiting for an IOREQ's completion or a WAIT_SYNC hypercall: an instruction is in flight. */
+static bool vcpu_in_instruction(struct vcpu *vcpu)
+{
+	tern_lock(&vcpu->sched_lock);
+	enum vcpu_state s = vcpu->state == VCPU_STATE_PAUSED ? vcpu->paused_state : vcpu->state;
+	tern_unlock(&vcpu->sched_lock);
+	return vcpu->io.active || s == VCPU_STATE_WAIT_SYNC;
+}
+
 void vm_mgr_vcpu_init_signal(struct vcpu *vcpu)
 {
+	/*
+	 * INIT is recognized at an instruction boundary (SDM Vol. 3A 6.9,
+	 * Table 6-2: external hardware interventions are taken between
+	 * instructions). A vCPU parked in the middle of one (an IOREQ the
+	 * device model still holds, a WAIT_SYNC hypercall) finishes it first:
+	 * the INIT is held (init_held) and taken once the wait ends
+	 * (vm_mgr_vcpu_init_held, from vcpu_handle_requests). Cancelling is
+	 * not an option for an IOREQ: its slot is the device model's until it
+	 * completes it.
+	 */
+	if (vcpu_in_instruction(vcpu)) {
+		vcpu->init_held = true;
+		return;
+	}
+	vcpu->init_held = false;
 	/*
 	 * INIT (SDM Vol. 3A 9.1, Table 9-1; 10.4.7.3): the registers take
 	 * their reset values, the vLAPIC its INIT state (ID and
@@ -224,16 +248,27 @@ void vm_mgr_vcpu_init_signal(struct vcpu *vcpu)
 	vm_mgr_reset_state(&vcpu->load, cpu_signature(vcpu->vm));
 	cr_adopt_load_state(vcpu, vcpu->load.regs[VCPU_CR0], vcpu->load.regs[VCPU_CR4]);
 	vcpu->load_pending = true;
+	/* The cache described the old state (the last exit's dirty RIP...): none of it is written back. */
+	vcpu_cache_reset(vcpu);
+	/* An MMIO instruction of the old state does not go on in the new one. */
+	vcpu->mmio.active = false;
+	vcpu->mmio.resume = false;
 	vcpu->event.valid = false;
 	intr_reset(vcpu);
 	vlapic_init_reset(&vcpu->lapic);
 	vcpu->timer_deadline = UINT64_MAX;
 	tern_lock(&vcpu->sched_lock);
 	enum vcpu_state *s = vcpu->state == VCPU_STATE_PAUSED ? &vcpu->paused_state : &vcpu->state;
-	/* One parked on I/O keeps waiting for it; a stopped one stays stopped. */
+	/* A stopped one stays stopped. */
 	if (*s == VCPU_STATE_RUNNABLE || *s == VCPU_STATE_HALTED)
 		*s = VCPU_STATE_INIT;
 	tern_unlock(&vcpu->sched_lock);
+}
+
+void vm_mgr_vcpu_init_held(struct vcpu *vcpu)
+{
+	if (vcpu->init_held && !vcpu_in_instruction(vcpu))
+		vm_mgr_vcpu_init_signal(vcpu);
 }
 
 void vm_mgr_vcpu_sipi(struct vcpu *vcpu, uint8_t vector)

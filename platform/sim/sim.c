@@ -247,24 +247,32 @@ enum exit_action sim_vcpu_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	return vcpu_handle_exit(vcpu, ex);
 }
 
+static void load_pending_state(struct vcpu *vcpu)
+{
+	struct sim_vcpu_hw *hw = sim_vcpu_hw(vcpu);
+	memcpy(hw->regs, vcpu->load.regs, sizeof(hw->regs));
+	memcpy(hw->segs, vcpu->load.segs, sizeof(hw->segs));
+	vcpu->load_pending = false;
+}
+
 bool sim_vcpu_enter(struct vcpu *vcpu)
 {
 	struct sim_vcpu_hw *hw = sim_vcpu_hw(vcpu);
 	sim_vcpu_begin(vcpu);
 	/*
 	 * A whole state the VM manager handed over (reset, HC_SET_VCPU_REGS)
-	 * goes in first, before the requests and the dirty registers, as
-	 * platform/x86 loads it (run.c prepare_entry, load_pending_state).
+	 * goes in first, before the requests; one the requests handed over
+	 * (INIT, SIPI) after them; then the dirty registers, as platform/x86
+	 * loads them (run.c prepare_entry, load_pending_state).
 	 */
-	if (vcpu->load_pending) {
-		memcpy(hw->regs, vcpu->load.regs, sizeof(hw->regs));
-		memcpy(hw->segs, vcpu->load.segs, sizeof(hw->segs));
-		vcpu->load_pending = false;
-	}
+	if (vcpu->load_pending)
+		load_pending_state(vcpu);
 	vcpu_pre_entry(vcpu);
 	sim_rec_pre_entry(vcpu);
 	if (!vcpu_can_enter(vcpu))
 		return false;
+	if (vcpu->load_pending)
+		load_pending_state(vcpu);
 	for (unsigned r = 0; r < VCPU_REG_COUNT; r++)
 		if (vcpu->reg_dirty & (1u << r))
 			hw->regs[r] = vcpu->regs[r];

@@ -309,7 +309,8 @@ static void complete_host_event(const struct exit_record *ex)
 /*
  * Everything core decided goes into the VMCS before the entry: a loaded
  * state first, then the vCPU's requests (which may park it: false, not
- * entered), then the dirty registers, the event and the controls.
+ * entered), a state they loaded (INIT, SIPI), then the dirty registers,
+ * the event and the controls.
  */
 static bool prepare_entry(struct vcpu *vcpu)
 {
@@ -319,6 +320,8 @@ static bool prepare_entry(struct vcpu *vcpu)
 	trace_rec_pre_entry(vcpu);
 	if (!vcpu_can_enter(vcpu))
 		return false;
+	if (vcpu->load_pending)
+		load_pending_state(vcpu);
 	write_back(vcpu);
 	inject(vcpu);
 	apply_requests(vcpu);
