@@ -178,6 +178,9 @@ struct sched_cpu {
 	struct vcpu *current;     /* the vCPU this pCPU handles or runs, or NULL */
 	uint32_t cursor;          /* round-robin: the slot (vm * TERN_MAX_VCPUS + vcpu) to look at first */
 	uint32_t idle;            /* sched_next found nothing to run, something may wake it */
+	/* request.c's entry protocol for the pCPU's other vCPUs (request.h): */
+	uint32_t in_guest;        /* 1 while a vCPU of this pCPU is in guest mode */
+	uint32_t posted;          /* 1: a request was made to one of its vCPUs since the last entry */
 };
 
 /* The hypervisor instance: every VM, owned by the platform, passed to core. */
