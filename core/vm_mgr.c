@@ -522,6 +522,29 @@ void vm_mgr_reboot(struct vm *vm)
 	(void)vm_mgr_start(vm);
 }
 
+/* struct vcpu's back-pointer is its first member: wipe_keeping_block keeps it. */
+typedef char vcpu_vm_first[offsetof(struct vcpu, vm) == 0 ? 1 : -1];
+
+/*
+ * Zero a destroyed VM but for what a scheduler on another pCPU may still
+ * read of it: it took a vCPU (sched_next's slot) before the state became
+ * POWERED_OFF and is about to claim it. The block stays set, so claim
+ * leaves the vCPU alone, and each vCPU's vm pointer stays valid for it to
+ * read the block through (scheduler.c claim). vm_create clears both.
+ */
+static void wipe_keeping_block(struct vm *vm)
+{
+	char *p = (char *)vm;
+	const size_t block = offsetof(struct vm, sched_block), after_block = block + sizeof(vm->sched_block);
+	const size_t vcpus = offsetof(struct vm, vcpus), after_vcpus = vcpus + sizeof(vm->vcpus);
+	tern_memset(p, 0, block);
+	tern_memset(p + after_block, 0, vcpus - after_block);
+	for (unsigned i = 0; i < TERN_MAX_VCPUS; i++)
+		tern_memset((char *)&vm->vcpus[i] + sizeof(vm->vcpus[i].vm), 0,
+			    sizeof(vm->vcpus[i]) - sizeof(vm->vcpus[i].vm));
+	tern_memset(p + after_vcpus, 0, sizeof(*vm) - after_vcpus);
+}
+
 int vm_mgr_destroy(struct vm *vm)
 {
 	tern_lock(&vm->state_lock);
@@ -537,7 +560,9 @@ int vm_mgr_destroy(struct vm *vm)
 		ioreq_release(vm);
 		log_info("vm%u (%s) destroyed", id, vm->config.name);
 		vm_memory_destroy(vm); /* the EPT's tables go back to the pool */
-		tern_memset(vm, 0, sizeof(*vm));
+		/* Gone for every scheduler first (slot, claim), then wiped. */
+		__atomic_store_n(&vm->state, VM_STATE_POWERED_OFF, __ATOMIC_SEQ_CST);
+		wipe_keeping_block(vm);
 		vm->hv = hv;
 		vm->id = id;
 		vm->state = VM_STATE_POWERED_OFF;
