@@ -303,6 +303,11 @@ static bool vcpu_parked_state(enum vcpu_state s)
 static void vcpu_pause(struct vcpu *vcpu, uint8_t why)
 {
 	tern_lock(&vcpu->sched_lock);
+	/* Stopped (its own exit stopped it, vm_stop follows): a stop is never undone. */
+	if (vcpu->state == VCPU_STATE_STOPPED) {
+		tern_unlock(&vcpu->sched_lock);
+		return;
+	}
 	if (vcpu->pause_mask == 0) {
 		vcpu->paused_state = vcpu->state;
 		vcpu->state = VCPU_STATE_PAUSED;
@@ -572,21 +577,25 @@ int vm_mgr_destroy(struct vm *vm)
 
 int vm_mgr_pause_vcpu(struct vm *vm, uint16_t vcpu_id)
 {
+	/* Against vm_stop from a vCPU of the VM on another pCPU, as vm_mgr_pause. */
+	tern_lock(&vm->state_lock);
 	int ret = state_allows(vm, IN(VM_STATE_RUNNING) | IN(VM_STATE_PAUSED));
 	struct vcpu *vcpu = vcpu_of(vm, vcpu_id);
 	if (ret == 0 && !vcpu)
 		ret = -TERN_EINVAL;
 	else if (ret == 0 && (vcpu->pause_mask & VCPU_PAUSED_BY_VCPU))
 		ret = -TERN_EBUSY;
-	if (ret == 0) {
+	if (ret == 0)
 		vcpu_pause(vcpu, VCPU_PAUSED_BY_VCPU);
+	tern_unlock(&vm->state_lock);
+	if (ret == 0)
 		(void)vm_sync_request(vm, 0);
-	}
 	return ret;
 }
 
 int vm_mgr_resume_vcpu(struct vm *vm, uint16_t vcpu_id)
 {
+	tern_lock(&vm->state_lock);
 	int ret = state_allows(vm, IN(VM_STATE_RUNNING) | IN(VM_STATE_PAUSED));
 	struct vcpu *vcpu = vcpu_of(vm, vcpu_id);
 	if (ret == 0 && !vcpu)
@@ -595,6 +604,7 @@ int vm_mgr_resume_vcpu(struct vm *vm, uint16_t vcpu_id)
 		ret = -TERN_EBUSY;
 	if (ret == 0)
 		vcpu_unpause(vcpu, VCPU_PAUSED_BY_VCPU);
+	tern_unlock(&vm->state_lock);
 	return ret;
 }
 

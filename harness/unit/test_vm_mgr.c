@@ -396,6 +396,29 @@ START_TEST(test_destroy_keeps_the_slot_blocked_until_created_again)
 }
 END_TEST
 
+/*
+ * Per-vCPU pause against a stop: a vCPU its own exit stopped (settle; the
+ * VM's vm_stop follows) stays stopped, it does not become PAUSED with the
+ * stop to come back to, and the VM then stops consistently.
+ */
+START_TEST(test_pause_vcpu_leaves_a_stopped_vcpu_stopped)
+{
+	struct vm *vm = new_vm("ps", 2);
+	ck_assert_int_eq(vm_mgr_start(vm), 0);
+	struct vcpu *v = &vm->vcpus[0];
+	v->state = VCPU_STATE_STOPPED; /* its exit decided EXIT_ACTION_STOP, vm_stop not yet run */
+	ck_assert_int_eq(vm_mgr_pause_vcpu(vm, 0), 0);
+	ck_assert_uint_eq(v->state, VCPU_STATE_STOPPED);
+	ck_assert_uint_eq(v->pause_mask, 0);
+	vm_stop(vm, VM_STOP_INTERNAL, 0);
+	ck_assert_uint_eq(v->state, VCPU_STATE_STOPPED);
+	ck_assert_int_eq(vm_mgr_check(vm), 0);
+	/* And not taken back by a resume: the VM is stopped. */
+	ck_assert_int_ne(vm_mgr_resume_vcpu(vm, 0), 0);
+	ck_assert_uint_eq(v->state, VCPU_STATE_STOPPED);
+}
+END_TEST
+
 START_TEST(test_set_state_replaces_the_cache)
 {
 	struct vm *vm = new_vm("regs", 1);
@@ -775,6 +798,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_reset_after_a_stop_clears_the_cause);
 	tcase_add_test(tc, test_destroy_frees_the_slot);
 	tcase_add_test(tc, test_destroy_keeps_the_slot_blocked_until_created_again);
+	tcase_add_test(tc, test_pause_vcpu_leaves_a_stopped_vcpu_stopped);
 	tcase_add_test(tc, test_set_state_replaces_the_cache);
 	tcase_add_test(tc, test_bad_load_states);
 	tcase_add_test(tc, test_set_state_with_pae_paging_loads_pdptes);
