@@ -10,15 +10,19 @@
 
 void vcpu_make_request(struct vcpu *vcpu, uint32_t req)
 {
+	struct sched_cpu *c = &vcpu->vm->hv->cpus[vcpu->pcpu];
 	atomic_or32(&vcpu->requests, req);
+	atomic_store32(&c->posted, 1);
 	plat_trace_request(vcpu, req);
 	/*
 	 * Set, then read (request.h): a vCPU entering now sees the bit itself,
-	 * a pCPU going idle now finds it in its scan (scheduler.c sets idle
-	 * before it scans). Kicked: a guest, or an idle pCPU waiting for work.
+	 * a pCPU entering another of its vCPUs now sees `posted`, a pCPU going
+	 * idle now finds it in its scan (scheduler.c sets idle before it
+	 * scans). Kicked: a pCPU in guest mode, whichever of its vCPUs it runs
+	 * (the one asked waits for that guest's exit otherwise), or an idle
+	 * pCPU waiting for work.
 	 */
-	if (atomic_load32(&vcpu->in_guest) ||
-	    atomic_load32(&vcpu->vm->hv->cpus[vcpu->pcpu].idle))
+	if (atomic_load32(&vcpu->in_guest) || atomic_load32(&c->in_guest) || atomic_load32(&c->idle))
 		plat_kick_pcpu(vcpu->pcpu);
 }
 
@@ -113,6 +117,9 @@ void vcpu_handle_requests(struct vcpu *vcpu)
 	}
 	if (vcpu->state == VCPU_STATE_WAIT_SYNC)
 		sync_wait_done(vcpu);
+	/* An INIT that came during an IOREQ or WAIT_SYNC, once that ended. */
+	if (vcpu->init_held)
+		vm_mgr_vcpu_init_held(vcpu);
 }
 
 void vm_sync_notify(struct vm *vm)
@@ -144,19 +151,50 @@ bool vm_quiescent(const struct vm *vm)
 	return true;
 }
 
+/*
+ * A parked vCPU of the pCPU but `self` has a request that may make it
+ * worth scheduling (a runnable one with a request just waits for its turn,
+ * as it would without).
+ */
+static bool other_has_requests(struct tern *hv, const struct vcpu *self)
+{
+	for (uint16_t i = 0; i < TERN_MAX_VMS; i++) {
+		const struct vm *vm = &hv->vms[i];
+		if (vm->state == VM_STATE_POWERED_OFF)
+			continue;
+		for (uint16_t j = 0; j < vm->config.vcpu_count && j < TERN_MAX_VCPUS; j++) {
+			const struct vcpu *v = &vm->vcpus[j];
+			if (v != self && v->pcpu == self->pcpu && vcpu_has_requests(v) &&
+			    __atomic_load_n(&v->state, __ATOMIC_RELAXED) != VCPU_STATE_RUNNABLE)
+				return true;
+		}
+	}
+	return false;
+}
+
 bool vcpu_enter_guest(struct vcpu *vcpu)
 {
+	struct sched_cpu *c = &vcpu->vm->hv->cpus[vcpu->pcpu];
 	atomic_store32(&vcpu->in_guest, 1);
-	/* Set, then read (request.h): a request made now is seen here or kicks. */
-	if (atomic_load32(&vcpu->requests)) {
+	atomic_store32(&c->in_guest, 1);
+	/*
+	 * Set, then read (request.h): a request made now is seen here or
+	 * kicks; one made to another vCPU of this pCPU since the scheduler's
+	 * scan sends it back to the scheduler (the scan may have passed it).
+	 */
+	bool refuse = atomic_load32(&vcpu->requests) != 0;
+	if (!refuse && atomic_load32(&c->posted) && atomic_xchg32(&c->posted, 0))
+		refuse = other_has_requests(vcpu->vm->hv, vcpu);
+	if (refuse) {
+		atomic_store32(&c->in_guest, 0);
 		atomic_store32(&vcpu->in_guest, 0);
-		return false;
 	}
-	return true;
+	return !refuse;
 }
 
 void vcpu_leave_guest(struct vcpu *vcpu)
 {
+	atomic_store32(&vcpu->vm->hv->cpus[vcpu->pcpu].in_guest, 0);
 	atomic_store32(&vcpu->in_guest, 0);
 }
 

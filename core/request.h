@@ -16,7 +16,12 @@
  * requester sets the bit, then reads in_guest and kicks when it is set.
  * Both are sequentially consistent (atomic.h), so at least one of them sees
  * the other: either the owner handles the request before it enters, or the
- * kick makes it exit and handle it.
+ * kick makes it exit and handle it. The same holds for a request to a vCPU
+ * its pCPU is not running: the requester also sets the pCPU's `posted`
+ * and kicks when the pCPU is in guest mode with any vCPU (cpus[].in_guest);
+ * the owner entering another vCPU sets cpus[].in_guest, then takes
+ * `posted`, and goes back to the scheduler if another, parked, vCPU of
+ * its has a request its scan may have passed.
  *
  * Requests every vCPU must acknowledge (EPT invalidation, pause, stop)
  * carry a generation: vm_sync_request() bumps vm->sync_gen to G and

@@ -101,14 +101,25 @@ static void make_current(struct sched_cpu *c, struct vcpu *v)
  */
 static bool claim(struct sched_cpu *c, struct vcpu *v)
 {
+	struct vm *vm = v->vm;
+	uint32_t life = atomic_load32(&vm->life);
 	atomic_store32(&v->running, 1);
-	if (!atomic_load32(&v->vm->sched_block))
+	bool blocked = (atomic_load32(&vm->sched_block) & SCHED_BLOCK_SET) != 0;
+	/*
+	 * Destroyed since slot() read it (the block stays set then, but a
+	 * vm_create in the slot clears it): a VM being created or of another
+	 * life is not the one the scan found eligible.
+	 */
+	bool gone = __atomic_load_n(&vm->state, __ATOMIC_SEQ_CST) == VM_STATE_POWERED_OFF ||
+		    atomic_load32(&vm->life) != life;
+	if (!blocked && !gone)
 		return true;
-	atomic_or32(&v->vm->sched_block, SCHED_BLOCK_SKIPPED); /* unblock wakes it */
+	if (blocked)
+		atomic_or32(&vm->sched_block, SCHED_BLOCK_SKIPPED); /* unblock wakes it */
 	if (c->current == v)
 		c->current = (struct vcpu *)0;
 	atomic_store32(&v->running, 0);
-	vm_sync_notify(v->vm);
+	vm_sync_notify(vm);
 	return false;
 }
 

@@ -169,6 +169,7 @@ struct vcpu {
 	 * before it writes back registers marked dirty.
 	 */
 	bool load_pending;
+	bool init_held;         /* an INIT waits for the instruction in flight (vm_mgr_vcpu_init_signal) */
 	struct vcpu_load_state load;
 
 	/*

@@ -401,7 +401,12 @@ static void send_ipi(struct vlapic *l, uint32_t lo, uint32_t dest, bool x2, stru
 	res->msg.delivery = (uint8_t)dm;
 	res->msg.shorthand = (uint8_t)sh;
 	res->msg.logical = lo & VLAPIC_ICR_LOGICAL;
-	res->msg.level = level;
+	/*
+	 * The trigger mode selects only INIT level de-assert (SDM Vol. 3A
+	 * 10.6.1, handled above): every IPI is edge-triggered at its target,
+	 * no TMR bit, no EOI broadcast to the IOAPICs for it.
+	 */
+	res->msg.level = dm == VLAPIC_DM_INIT && level;
 	res->msg.assert = true;
 	res->msg.x2apic = x2;
 	res->msg.dest = dest;

@@ -190,6 +190,9 @@ struct sched_cpu {
 	uint64_t deadline;
 	uint64_t slice;
 	uint64_t slice_end;
+	/* request.c's entry protocol for the pCPU's other vCPUs (request.h): */
+	uint32_t in_guest;        /* 1 while a vCPU of this pCPU is in guest mode */
+	uint32_t posted;          /* 1: a request was made to one of its vCPUs since the last entry */
 };
 
 /* The hypervisor instance: every VM, owned by the platform, passed to core. */

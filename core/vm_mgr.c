@@ -212,8 +212,32 @@ static void vcpu_reset(struct vcpu *vcpu, uint32_t signature)
 	vcpu_make_request(vcpu, VCPU_REQ_FLUSH_EPT);
 }
 
+/* Waiting for an IOREQ's completion or a WAIT_SYNC hypercall: an instruction is in flight. */
+static bool vcpu_in_instruction(struct vcpu *vcpu)
+{
+	tern_lock(&vcpu->sched_lock);
+	enum vcpu_state s = vcpu->state == VCPU_STATE_PAUSED ? vcpu->paused_state : vcpu->state;
+	tern_unlock(&vcpu->sched_lock);
+	return vcpu->io.active || s == VCPU_STATE_WAIT_SYNC;
+}
+
 void vm_mgr_vcpu_init_signal(struct vcpu *vcpu)
 {
+	/*
+	 * INIT is recognized at an instruction boundary (SDM Vol. 3A 6.9,
+	 * Table 6-2: external hardware interventions are taken between
+	 * instructions). A vCPU parked in the middle of one (an IOREQ the
+	 * device model still holds, a WAIT_SYNC hypercall) finishes it first:
+	 * the INIT is held (init_held) and taken once the wait ends
+	 * (vm_mgr_vcpu_init_held, from vcpu_handle_requests). Cancelling is
+	 * not an option for an IOREQ: its slot is the device model's until it
+	 * completes it.
+	 */
+	if (vcpu_in_instruction(vcpu)) {
+		vcpu->init_held = true;
+		return;
+	}
+	vcpu->init_held = false;
 	/*
 	 * INIT (SDM Vol. 3A 9.1, Table 9-1; 10.4.7.3): the registers take
 	 * their reset values, the vLAPIC its INIT state (ID and
@@ -224,16 +248,27 @@ void vm_mgr_vcpu_init_signal(struct vcpu *vcpu)
 	vm_mgr_reset_state(&vcpu->load, cpu_signature(vcpu->vm));
 	cr_adopt_load_state(vcpu, vcpu->load.regs[VCPU_CR0], vcpu->load.regs[VCPU_CR4]);
 	vcpu->load_pending = true;
+	/* The cache described the old state (the last exit's dirty RIP...): none of it is written back. */
+	vcpu_cache_reset(vcpu);
+	/* An MMIO instruction of the old state does not go on in the new one. */
+	vcpu->mmio.active = false;
+	vcpu->mmio.resume = false;
 	vcpu->event.valid = false;
 	intr_reset(vcpu);
 	vlapic_init_reset(&vcpu->lapic);
 	vcpu->timer_deadline = UINT64_MAX;
 	tern_lock(&vcpu->sched_lock);
 	enum vcpu_state *s = vcpu->state == VCPU_STATE_PAUSED ? &vcpu->paused_state : &vcpu->state;
-	/* One parked on I/O keeps waiting for it; a stopped one stays stopped. */
+	/* A stopped one stays stopped. */
 	if (*s == VCPU_STATE_RUNNABLE || *s == VCPU_STATE_HALTED)
 		*s = VCPU_STATE_INIT;
 	tern_unlock(&vcpu->sched_lock);
+}
+
+void vm_mgr_vcpu_init_held(struct vcpu *vcpu)
+{
+	if (vcpu->init_held && !vcpu_in_instruction(vcpu))
+		vm_mgr_vcpu_init_signal(vcpu);
 }
 
 void vm_mgr_vcpu_sipi(struct vcpu *vcpu, uint8_t vector)
@@ -268,6 +303,11 @@ static bool vcpu_parked_state(enum vcpu_state s)
 static void vcpu_pause(struct vcpu *vcpu, uint8_t why)
 {
 	tern_lock(&vcpu->sched_lock);
+	/* Stopped (its own exit stopped it, vm_stop follows): a stop is never undone. */
+	if (vcpu->state == VCPU_STATE_STOPPED) {
+		tern_unlock(&vcpu->sched_lock);
+		return;
+	}
 	if (vcpu->pause_mask == 0) {
 		vcpu->paused_state = vcpu->state;
 		vcpu->state = VCPU_STATE_PAUSED;
@@ -487,6 +527,29 @@ void vm_mgr_reboot(struct vm *vm)
 	(void)vm_mgr_start(vm);
 }
 
+/* struct vcpu's back-pointer is its first member: wipe_keeping_block keeps it. */
+typedef char vcpu_vm_first[offsetof(struct vcpu, vm) == 0 ? 1 : -1];
+
+/*
+ * Zero a destroyed VM but for what a scheduler on another pCPU may still
+ * read of it: it took a vCPU (sched_next's slot) before the state became
+ * POWERED_OFF and is about to claim it. The block stays set, so claim
+ * leaves the vCPU alone, and each vCPU's vm pointer stays valid for it to
+ * read the block through (scheduler.c claim). vm_create clears both.
+ */
+static void wipe_keeping_block(struct vm *vm)
+{
+	char *p = (char *)vm;
+	const size_t block = offsetof(struct vm, sched_block), after_block = block + sizeof(vm->sched_block);
+	const size_t vcpus = offsetof(struct vm, vcpus), after_vcpus = vcpus + sizeof(vm->vcpus);
+	tern_memset(p, 0, block);
+	tern_memset(p + after_block, 0, vcpus - after_block);
+	for (unsigned i = 0; i < TERN_MAX_VCPUS; i++)
+		tern_memset((char *)&vm->vcpus[i] + sizeof(vm->vcpus[i].vm), 0,
+			    sizeof(vm->vcpus[i]) - sizeof(vm->vcpus[i].vm));
+	tern_memset(p + after_vcpus, 0, sizeof(*vm) - after_vcpus);
+}
+
 int vm_mgr_destroy(struct vm *vm)
 {
 	tern_lock(&vm->state_lock);
@@ -503,7 +566,9 @@ int vm_mgr_destroy(struct vm *vm)
 		log_info("vm%u (%s) destroyed", id, vm->config.name);
 		plat_vm_retire(vm); /* the platform's per-pCPU state of its vCPUs */
 		vm_memory_destroy(vm); /* the EPT's tables go back to the pool */
-		tern_memset(vm, 0, sizeof(*vm));
+		/* Gone for every scheduler first (slot, claim), then wiped. */
+		__atomic_store_n(&vm->state, VM_STATE_POWERED_OFF, __ATOMIC_SEQ_CST);
+		wipe_keeping_block(vm);
 		vm->hv = hv;
 		vm->id = id;
 		vm->state = VM_STATE_POWERED_OFF;
@@ -513,21 +578,25 @@ int vm_mgr_destroy(struct vm *vm)
 
 int vm_mgr_pause_vcpu(struct vm *vm, uint16_t vcpu_id)
 {
+	/* Against vm_stop from a vCPU of the VM on another pCPU, as vm_mgr_pause. */
+	tern_lock(&vm->state_lock);
 	int ret = state_allows(vm, IN(VM_STATE_RUNNING) | IN(VM_STATE_PAUSED));
 	struct vcpu *vcpu = vcpu_of(vm, vcpu_id);
 	if (ret == 0 && !vcpu)
 		ret = -TERN_EINVAL;
 	else if (ret == 0 && (vcpu->pause_mask & VCPU_PAUSED_BY_VCPU))
 		ret = -TERN_EBUSY;
-	if (ret == 0) {
+	if (ret == 0)
 		vcpu_pause(vcpu, VCPU_PAUSED_BY_VCPU);
+	tern_unlock(&vm->state_lock);
+	if (ret == 0)
 		(void)vm_sync_request(vm, 0);
-	}
 	return ret;
 }
 
 int vm_mgr_resume_vcpu(struct vm *vm, uint16_t vcpu_id)
 {
+	tern_lock(&vm->state_lock);
 	int ret = state_allows(vm, IN(VM_STATE_RUNNING) | IN(VM_STATE_PAUSED));
 	struct vcpu *vcpu = vcpu_of(vm, vcpu_id);
 	if (ret == 0 && !vcpu)
@@ -536,6 +605,7 @@ int vm_mgr_resume_vcpu(struct vm *vm, uint16_t vcpu_id)
 		ret = -TERN_EBUSY;
 	if (ret == 0)
 		vcpu_unpause(vcpu, VCPU_PAUSED_BY_VCPU);
+	tern_unlock(&vm->state_lock);
 	return ret;
 }
 

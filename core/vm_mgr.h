@@ -144,10 +144,16 @@ int vm_mgr_check_load_state(const struct vcpu_load_state *st);
 bool vm_mgr_vcpu_wake(struct vcpu *vcpu);
 /*
  * The INIT signal (an INIT IPI or LINT INIT), in the vCPU's own context:
- * its reset registers loaded at the next start, its vLAPIC's INIT state;
- * it waits for a SIPI (VCPU_STATE_INIT) if it was runnable or halted.
+ * its reset registers loaded at the next start (the register cache
+ * dropped, an MMIO instruction in progress abandoned), its vLAPIC's INIT
+ * state; it waits for a SIPI (VCPU_STATE_INIT) if it was runnable or
+ * halted. A vCPU waiting for an IOREQ or in WAIT_SYNC finishes that
+ * instruction first: the INIT is held (vcpu->init_held), a SIPI meanwhile
+ * is ignored.
  */
 void vm_mgr_vcpu_init_signal(struct vcpu *vcpu);
+/* A held INIT is taken once the vCPU's IOREQ / WAIT_SYNC wait has ended. */
+void vm_mgr_vcpu_init_held(struct vcpu *vcpu);
 /* A SIPI: a vCPU of a running VM waiting in INIT starts at CS = vector << 8, IP = 0. */
 void vm_mgr_vcpu_sipi(struct vcpu *vcpu, uint8_t vector);
 

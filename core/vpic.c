@@ -39,7 +39,7 @@ enum {
 
 static void chip_reset(struct vpic_chip *c, uint8_t elcr_bits)
 {
-	/* ICW1 resets all but the ELCR, which is not part of the 8259A. */
+	/* ICW1 resets all but the ELCR, which is not part of the 8259A, and the inputs (write_cmd). */
 	c->irr = 0;
 	c->isr = 0;
 	c->imr = 0;
@@ -212,12 +212,19 @@ static void ocw2(struct vpic_chip *c, uint8_t value)
 static void write_cmd(struct vpic_chip *c, uint8_t value)
 {
 	if (value & ICW1_INIT) {
-		uint8_t elcr = c->elcr;
+		/*
+		 * ICW1 resets the edge sense circuit, not the inputs (8259A
+		 * datasheet, ICW1): an edge input must go low, then high to
+		 * request again; a level input still high requests at once.
+		 */
+		uint8_t elcr = c->elcr, lines = c->lines;
 		chip_reset(c, c->elcr_bits);
 		c->elcr = elcr;
+		c->lines = lines;
 		c->icw4_needed = value & ICW1_IC4;
 		c->single = value & ICW1_SNGL;
 		c->ltim = value & ICW1_LTIM;
+		c->irr = lines & (c->ltim ? 0xffu : elcr);
 		c->init_step = 2;
 		return;
 	}

@@ -6,6 +6,7 @@
  * cause "internal" and the same log line on both platforms.
  */
 #include "unit.h"
+#include "atomic.h"
 #include "exit.h"
 #include "ioreq.h"
 #include "request.h"
@@ -216,6 +217,72 @@ START_TEST(test_vcpus_outnumber_pcpus)
 }
 END_TEST
 
+/*
+ * A request to a vCPU whose pCPU runs another vCPU in guest mode (an MSI
+ * for a halted vCPU behind a busy one): that pCPU is kicked, the request
+ * does not wait for the running guest's next exit.
+ */
+/* The parked vCPUs of pCPU 0 with their creation's requests done: nothing makes them eligible. */
+static void park_all_but_a0(void)
+{
+	a->vcpus[1].state = VCPU_STATE_HALTED;
+	b->vcpus[0].state = VCPU_STATE_HALTED;
+	vcpu_handle_requests(&a->vcpus[1]);
+	vcpu_handle_requests(&b->vcpus[0]);
+	atomic_store32(&a->vcpus[1].requests, 0);
+	atomic_store32(&b->vcpus[0].requests, 0);
+}
+
+START_TEST(test_request_behind_another_guest_kicks)
+{
+	park_all_but_a0();
+	ck_assert_ptr_eq(sim_schedule(&hv, 0), &a->vcpus[0]);
+	ck_assert(a->vcpus[0].in_guest);
+	sim.this_cpu = 1;                                  /* e.g. the Service VM on pCPU 1 */
+	unsigned kicks = sim.kicks[0];
+	vcpu_make_request(&b->vcpus[0], VCPU_REQ_EVENT);
+	ck_assert_uint_eq(sim.kicks[0], kicks + 1);
+	ck_assert(hv.cpus[0].in_guest);
+	/* The exit the kick causes (here a0 halts too): pCPU 0 leaves guest mode and looks at b. */
+	sim.this_cpu = 0;
+	struct exit_record hlt = { .reason = EXIT_REASON_HLT, .instr_len = 1 };
+	(void)sim_vcpu_exit(&a->vcpus[0], &hlt);
+	ck_assert(!hv.cpus[0].in_guest);
+	ck_assert_ptr_eq(sched_next(&hv, 0), &b->vcpus[0]);
+}
+END_TEST
+
+/*
+ * The request arrives after the scheduler's scan passed its vCPU but
+ * before the pCPU enters the one it picked: no kick (not in guest mode,
+ * not idle), so the entry does not happen; the scheduler looks again.
+ */
+START_TEST(test_request_after_scan_refuses_entry)
+{
+	park_all_but_a0();
+	sim.this_cpu = 0;
+	ck_assert_ptr_eq(sched_next(&hv, 0), &a->vcpus[0]);
+	vcpu_handle_requests(&a->vcpus[0]);
+	sim.this_cpu = 1;
+	unsigned kicks = sim.kicks[0];
+	vcpu_make_request(&b->vcpus[0], VCPU_REQ_EVENT);
+	ck_assert_uint_eq(sim.kicks[0], kicks);
+	sim.this_cpu = 0;
+	ck_assert(!vcpu_enter_guest(&a->vcpus[0]));
+	ck_assert(!a->vcpus[0].in_guest);
+	ck_assert(!hv.cpus[0].in_guest);
+	ck_assert_ptr_eq(sched_next(&hv, 0), &b->vcpus[0]);
+	/* Taken once: with nothing else asked, the next entry goes in. */
+	vcpu_handle_requests(&b->vcpus[0]);
+	ck_assert(vcpu_enter_guest(&a->vcpus[0]));
+	vcpu_leave_guest(&a->vcpus[0]);
+	/* A request to the vCPU itself alone does not send it back once handled. */
+	vcpu_make_request(&a->vcpus[0], VCPU_REQ_TIMER);
+	vcpu_handle_requests(&a->vcpus[0]);
+	ck_assert(vcpu_enter_guest(&a->vcpus[0]));
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("sched");
@@ -229,6 +296,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_requests_make_a_parked_vcpu_eligible);
 	tcase_add_test(tc, test_cpu_wait_for_work_is_kicked);
 	tcase_add_test(tc, test_vcpus_outnumber_pcpus);
+	tcase_add_test(tc, test_request_behind_another_guest_kicks);
+	tcase_add_test(tc, test_request_after_scan_refuses_entry);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -317,6 +317,33 @@ START_TEST(test_nmi_init_sipi)
 }
 END_TEST
 
+/*
+ * The ICR's trigger-mode bit matters only for INIT level de-assert (SDM
+ * Vol. 3A 10.6.1): a fixed IPI sent with it set is edge-triggered at the
+ * target, its TMR bit clear, so its EOI is not broadcast to the IOAPIC
+ * (where it would clear the remote IRR of a level entry with the vector).
+ */
+START_TEST(test_ipi_trigger_bit_does_not_set_tmr)
+{
+	mmio_wr(v0, APIC + VLAPIC_SVR, 0x1ff);
+	mmio_wr(v1, APIC + VLAPIC_SVR, 0x1ff);
+	mmio_wr(v0, APIC + VLAPIC_ICR_HI, 1u << 24);
+	mmio_wr(v0, APIC + VLAPIC_ICR_LO, 0x61 | VLAPIC_TRIGGER_LEVEL | VLAPIC_ICR_ASSERT);
+	ck_assert_int_eq(intr_highest_deliverable(v1), 0x61);
+	ck_assert_uint_eq(mmio_rd(v1, APIC + VLAPIC_TMR0 + 0x30), 0); /* TMR 127:96 */
+	/* Lowest priority likewise. */
+	mmio_wr(v0, APIC + VLAPIC_ICR_LO, 0x64 | (VLAPIC_DM_LOWEST << VLAPIC_DM_SHIFT) |
+					  VLAPIC_TRIGGER_LEVEL | VLAPIC_ICR_ASSERT);
+	ck_assert_int_eq(intr_highest_deliverable(v1), 0x64);
+	ck_assert_uint_eq(mmio_rd(v1, APIC + VLAPIC_TMR0 + 0x30), 0);
+	/* And a self IPI (the sender's own vLAPIC). */
+	mmio_wr(v0, APIC + VLAPIC_ICR_LO, 0x63 | VLAPIC_TRIGGER_LEVEL | VLAPIC_ICR_ASSERT |
+					  (VLAPIC_SH_SELF << VLAPIC_ICR_SH_SHIFT));
+	ck_assert_int_eq(intr_highest_deliverable(v0), 0x63);
+	ck_assert_uint_eq(mmio_rd(v0, APIC + VLAPIC_TMR0 + 0x30), 0);
+}
+END_TEST
+
 /* A fixed IPI to a vCPU in guest mode on another pCPU: atomic IRR OR, request, kick. */
 START_TEST(test_ipi_across_pcpus_kicks)
 {
@@ -690,6 +717,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_fixed_ipi_to_other_vcpu);
 	tcase_add_test(tc, test_nmi_init_sipi);
 	tcase_add_test(tc, test_sipi_on_a_later_pass_is_entered);
+	tcase_add_test(tc, test_ipi_trigger_bit_does_not_set_tmr);
 	tcase_add_test(tc, test_no_delivery_to_another_vm);
 	tcase_add_test(tc, test_ipi_across_pcpus_kicks);
 	tcase_add_test(tc, test_ioapic_level_and_eoi);

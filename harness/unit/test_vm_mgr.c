@@ -10,6 +10,7 @@
 #include "err.h"
 #include "exit_dispatch.h"
 #include "platform.h"
+#include "scheduler.h"
 #include "sim.h"
 #include "vm.h"
 #include "vm_mgr.h"
@@ -362,6 +363,59 @@ START_TEST(test_destroy_frees_the_slot)
 	ck_assert_str_eq(again->config.name, "d2");
 	ck_assert_int_eq(vm_mgr_destroy(vm), 0);
 	ck_assert_int_eq(vm_mgr_destroy(vm), -TERN_ENOENT);
+}
+END_TEST
+
+/*
+ * A scheduler on another pCPU may have taken a vCPU of the VM (its slot
+ * read) before the destroy, and claim it after: the wiped VM stays blocked
+ * for it and its vCPUs still lead to that block, so claim leaves them
+ * alone (scheduler.c). A VM created in the slot afterwards runs.
+ */
+START_TEST(test_destroy_keeps_the_slot_blocked_until_created_again)
+{
+	struct vm *vm = new_vm("d", 2);
+	ck_assert_int_eq(vm_mgr_start(vm), 0);
+	ck_assert_int_eq(vm_mgr_pause(vm), 0);
+	vcpu_make_request(&vm->vcpus[0], VCPU_REQ_EVENT); /* HC_INJECT_MSI meanwhile: eligible */
+	ck_assert_int_eq(vm_mgr_destroy(vm), 0);
+	ck_assert_uint_eq(vm->state, VM_STATE_POWERED_OFF);
+	ck_assert_uint_ne(vm->sched_block & SCHED_BLOCK_SET, 0);
+	for (uint16_t i = 0; i < 2; i++) {
+		ck_assert_ptr_eq(vm->vcpus[i].vm, vm);
+		ck_assert_uint_eq(vm->vcpus[i].requests, 0);
+		ck_assert_uint_eq(vm->vcpus[i].running, 0);
+	}
+	ck_assert_uint_eq(vm->life, 0);
+	ck_assert_ptr_null(sched_next(&hv, 0));
+	struct vm *again = new_vm("d2", 1);
+	ck_assert_ptr_eq(again, vm);
+	ck_assert_uint_eq(again->sched_block, 0);
+	ck_assert_int_eq(vm_mgr_start(again), 0);
+	ck_assert_ptr_eq(sched_next(&hv, 0), &again->vcpus[0]);
+}
+END_TEST
+
+/*
+ * Per-vCPU pause against a stop: a vCPU its own exit stopped (settle; the
+ * VM's vm_stop follows) stays stopped, it does not become PAUSED with the
+ * stop to come back to, and the VM then stops consistently.
+ */
+START_TEST(test_pause_vcpu_leaves_a_stopped_vcpu_stopped)
+{
+	struct vm *vm = new_vm("ps", 2);
+	ck_assert_int_eq(vm_mgr_start(vm), 0);
+	struct vcpu *v = &vm->vcpus[0];
+	v->state = VCPU_STATE_STOPPED; /* its exit decided EXIT_ACTION_STOP, vm_stop not yet run */
+	ck_assert_int_eq(vm_mgr_pause_vcpu(vm, 0), 0);
+	ck_assert_uint_eq(v->state, VCPU_STATE_STOPPED);
+	ck_assert_uint_eq(v->pause_mask, 0);
+	vm_stop(vm, VM_STOP_INTERNAL, 0);
+	ck_assert_uint_eq(v->state, VCPU_STATE_STOPPED);
+	ck_assert_int_eq(vm_mgr_check(vm), 0);
+	/* And not taken back by a resume: the VM is stopped. */
+	ck_assert_int_ne(vm_mgr_resume_vcpu(vm, 0), 0);
+	ck_assert_uint_eq(v->state, VCPU_STATE_STOPPED);
 }
 END_TEST
 
@@ -743,6 +797,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_reset_restores_the_architectural_state);
 	tcase_add_test(tc, test_reset_after_a_stop_clears_the_cause);
 	tcase_add_test(tc, test_destroy_frees_the_slot);
+	tcase_add_test(tc, test_destroy_keeps_the_slot_blocked_until_created_again);
+	tcase_add_test(tc, test_pause_vcpu_leaves_a_stopped_vcpu_stopped);
 	tcase_add_test(tc, test_set_state_replaces_the_cache);
 	tcase_add_test(tc, test_bad_load_states);
 	tcase_add_test(tc, test_set_state_with_pae_paging_loads_pdptes);

@@ -273,6 +273,38 @@ START_TEST(test_level_elcr_ltim)
 }
 END_TEST
 
+/*
+ * ICW1 resets the edge sense, not the inputs (datasheet, ICW1): a level
+ * input held high across a re-initialisation (Linux re-inits the PICs on
+ * resume) still requests; an edge input held high is no new edge, only a
+ * low-to-high transition after the init is.
+ */
+START_TEST(test_icw1_keeps_held_lines)
+{
+	out8(0x4d1, 0x02); /* IRQ 9 level */
+	irq(4, true);      /* edge, held high */
+	ck_assert_uint_eq(vpic_intack(&pic), 0x24);
+	out8(0x20, 0x20);
+	irq(9, true);
+	init_pc(0x01);
+	ck_assert(vpic_output(&pic));
+	ck_assert_uint_eq(vpic_intack(&pic), 0x29);
+	out8(0xa0, 0x20);
+	out8(0x20, 0x20);
+	/* Level and still high: requested again; IRQ 4 is not. */
+	ck_assert_uint_eq(vpic_intack(&pic), 0x29);
+	out8(0xa0, 0x20);
+	out8(0x20, 0x20);
+	irq(9, false);
+	ck_assert(!vpic_output(&pic));
+	irq(4, true);      /* a repeated "high" is no edge */
+	ck_assert(!vpic_output(&pic));
+	pulse(4);
+	irq(4, true);
+	ck_assert_uint_eq(vpic_intack(&pic), 0x24);
+}
+END_TEST
+
 START_TEST(test_special_mask)
 {
 	pulse(1);
@@ -358,6 +390,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_auto_eoi_and_poll);
 	tcase_add_test(tc, test_cascade);
 	tcase_add_test(tc, test_level_elcr_ltim);
+	tcase_add_test(tc, test_icw1_keeps_held_lines);
 	tcase_add_test(tc, test_special_mask);
 	tcase_add_test(tc, test_virtual_wire_pit_rtc);
 	suite_add_tcase(s, tc);
