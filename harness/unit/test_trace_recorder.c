@@ -13,6 +13,7 @@
 #include "trace_recorder.h"
 #include "request.h"
 #include "sim.h"
+#include "vlapic.h"
 
 static struct tern hv;
 static struct vm *vm;
@@ -312,6 +313,65 @@ START_TEST(test_what_does_not_fit_is_lost)
 }
 END_TEST
 
+/*
+ * An APIC-write exit (SDM 29.4.3.3) carries the value the CPU stored in the
+ * virtual-APIC page right after its EXIT record: the replay's input. Other
+ * exits carry none; facts offered outside a handling are not recorded.
+ */
+START_TEST(test_apic_write_exit_carries_the_page_value)
+{
+	*vlapic_reg(&v->lapic, VLAPIC_ICR_LO) = 0x000040f3u;
+	struct exit_record ex = { .reason = EXIT_REASON_APIC_WRITE, .qualification = VLAPIC_ICR_LO };
+	trec_sched(&r, 0, v);
+	trec_pre_entry(&r, v);
+	unsigned at = (decode(), nrecs);
+	trec_exit_begin(&r, v, &ex);
+	trec_exit_end(&r, v, 0);
+	decode();
+	ck_assert_uint_eq(recs[at].type, TRACE_BIN_EXIT);
+	ck_assert_uint_eq(recs[at + 1].type, TRACE_BIN_APIC_VALUE);
+	ck_assert_uint_eq(recs[at + 1].value, 0x000040f3u);
+	struct exit_record hlt = { .reason = EXIT_REASON_HLT, .instr_len = 1 };
+	at = nrecs;
+	trec_exit_begin(&r, v, &hlt);
+	trec_exit_end(&r, v, 0);
+	decode();
+	for (unsigned i = at; i < nrecs; i++)
+		ck_assert_uint_ne(recs[i].type, TRACE_BIN_APIC_VALUE);
+	/* Outside a handling: a host TSC, a console byte and a host CPUID leaf are dropped. */
+	at = nrecs;
+	uint32_t regs[4] = { 0 };
+	trec_host_tsc(&r, 42);
+	trec_console(&r, 'x');
+	trec_host_cpuid(&r, 0xd, 0, regs);
+	decode();
+	ck_assert_uint_eq(nrecs, at);
+	ck_assert_uint_eq(trec_finish(&r), 0);
+}
+END_TEST
+
+/* The VM record carries the configuration the replay rebuilds the VM from. */
+START_TEST(test_vm_record_carries_the_config)
+{
+	struct vm *b = sim_create_vm(&hv, "cfg", 1, false, 0x2000);
+	ck_assert_ptr_nonnull(b);
+	b->config.reset_on_triple_fault = true;
+	b->boot_state_valid = true;
+	b->config.cpu_affinity = 0x2;
+	unsigned at = (decode(), nrecs);
+	trec_vm(&r, b);
+	decode();
+	ck_assert_uint_eq(nrecs, at + 1);
+	ck_assert_uint_eq(recs[at].type, TRACE_BIN_VM);
+	ck_assert_str_eq(recs[at].vm.name, "cfg");
+	ck_assert_uint_eq(recs[at].vm.affinity, 0x2);
+	ck_assert(recs[at].vm.reset_on_triple_fault);
+	ck_assert(!recs[at].vm.service);
+	ck_assert_uint_eq(recs[at].vm.flags & TRACE_BIN_VM_BOOT_STATE, TRACE_BIN_VM_BOOT_STATE);
+	ck_assert_uint_eq(recs[at].vm.mem, b->config.mem_size);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("trace_recorder");
@@ -325,6 +385,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_between_decisions_written_at_once);
 	tcase_add_test(tc, test_before_the_first_decision);
 	tcase_add_test(tc, test_what_does_not_fit_is_lost);
+	tcase_add_test(tc, test_apic_write_exit_carries_the_page_value);
+	tcase_add_test(tc, test_vm_record_carries_the_config);
 	suite_add_tcase(s, tc);
 	return s;
 }
