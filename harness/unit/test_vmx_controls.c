@@ -244,7 +244,10 @@ START_TEST(test_turning_on_a_native_control_is_caught)
 			tried++;
 		}
 	}
-	ck_assert_uint_ge(tried, 29);
+	/* 28 rows' clear / clear2 controls in exit_dispatch.c's table (10 NATIVE, 16 OFF, one
+	 * ALSO_OFF, CR_ACCESS's CR3 exiting); TPR-below-threshold, APIC-access and APIC-write are
+	 * optional rows (APIC virtualization), not off ones. */
+	ck_assert_uint_ge(tried, 28);
 	/* RDTSC exiting, for one: RDTSC and RDTSCP are native with the offset. */
 	struct vmx_controls d = set;
 	d.ctl[VMXC_PROC] |= VMXC_PROC_RDTSC_EXITING;
