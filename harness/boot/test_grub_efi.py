@@ -42,7 +42,7 @@ def test_bochs_grub_efi_boots_testguest():
     bad = tern_errors(com1)
     assert not bad, "Tern reported:\n" + "\n".join(bad) + "\n--- COM1 tail:\n" + com1[-3000:]
     in_order(com1, UEFI_LINES)
-    # One CPU, and the ESP's grub.cfg is grub-tern.cfg without vcpus=2 smp=1 (efi.mk): one vCPU.
+    # One CPU, and the ESP's grub.cfg is grub-tern.cfg without vcpus=3 smp=1 (efi.mk): one vCPU.
     in_order(com1, [l.replace(" smp=1", "") for l in TERN_LINES if l not in TERN_SMP_LINES])
     assert_guest_results(com1, tern_expected(), TERN_SKIPS)
 

@@ -112,12 +112,12 @@ $(BUILD)/efi/grubx64.efi: $(EFI_DIR)/efi.mk
 	@mkdir -p $(dir $@)
 	grub-mkimage -O x86_64-efi -d /usr/lib/grub/x86_64-efi -p /EFI/BOOT -o $@ $(GRUB_EFI_MODULES)
 
-# The configuration is grub-tern.cfg without its `vcpus=2` and `smp=1`: on Bochs + OVMF Tern finds
+# The configuration is grub-tern.cfg without its `vcpus=N` and `smp=1`: on Bochs + OVMF Tern finds
 # no MADT through GRUB's tags and runs on one pCPU, where two vCPUs would share it and the guest's
 # spinning BSP starves its AP until the scheduler preempts (docs/boot.md).
 $(BUILD)/efi/grub-tern-1cpu.cfg: harness/boot/grub-tern.cfg $(EFI_DIR)/efi.mk
 	@mkdir -p $(dir $@)
-	sed -e 's/ vcpus=2//' -e 's/ smp=1//' $< > $@
+	sed -e 's/ vcpus=[0-9]*//' -e 's/ smp=1//' $< > $@
 
 $(BUILD)/efi/esp-grub.img: $(BUILD)/efi/grubx64.efi $(BUILD)/efi/tern.elf $(BUILD)/guests/testguest.elf \
 		$(BUILD)/efi/grub-tern-1cpu.cfg harness/boot/tg-module.txt harness/boot/make_esp.py
