@@ -27,9 +27,9 @@
 #define LVT_TIMER_MODE_BITS (3u << VLAPIC_TIMER_MODE_SHIFT)
 #define TIMER_MODE_RESERVED 3u
 #define BASE_FIXED_RESERVED 0x2ffull   /* bits 7:0 and 9 of IA32_APIC_BASE */
-#define XAPIC_BROADCAST 0xffu
-#define X2APIC_BROADCAST 0xffffffffu
-#define FIRST_LEGAL_VECTOR 16u
+#define XAPIC_BROADCAST VLAPIC_XAPIC_BROADCAST
+#define X2APIC_BROADCAST VLAPIC_X2APIC_BROADCAST
+#define FIRST_LEGAL_VECTOR VLAPIC_FIRST_LEGAL_VECTOR
 #define NO_VECTOR (-1)
 
 enum apic_mode { MODE_DISABLED, MODE_INVALID, MODE_XAPIC, MODE_X2APIC };
@@ -367,6 +367,13 @@ static int do_eoi(struct vlapic *l)
 
 /* ---- IPIs: ICR, SDM 10.6.1 ---- */
 
+#define SH_BIT(dm, sh) (1u << ((dm) * 4u + (sh)))
+#define SH_ALL_BUT_SELF(dm) (SH_BIT(dm, VLAPIC_SH_NONE) | SH_BIT(dm, VLAPIC_SH_ALL) | SH_BIT(dm, VLAPIC_SH_OTHERS))
+#define IPI_SENDS                                                                                      \
+	(SH_ALL_BUT_SELF(VLAPIC_DM_FIXED) | SH_BIT(VLAPIC_DM_FIXED, VLAPIC_SH_SELF) |                   \
+	 SH_BIT(VLAPIC_DM_LOWEST, VLAPIC_SH_NONE) | SH_BIT(VLAPIC_DM_LOWEST, VLAPIC_SH_OTHERS) |        \
+	 SH_ALL_BUT_SELF(VLAPIC_DM_NMI) | SH_ALL_BUT_SELF(VLAPIC_DM_INIT) | SH_ALL_BUT_SELF(VLAPIC_DM_SIPI))
+
 static void send_ipi(struct vlapic *l, uint32_t lo, uint32_t dest, bool x2, struct vlapic_result *res)
 {
 	unsigned dm = (lo & VLAPIC_DM_MASK) >> VLAPIC_DM_SHIFT;
@@ -379,22 +386,16 @@ static void send_ipi(struct vlapic *l, uint32_t lo, uint32_t dest, bool x2, stru
 		raise_error(l, VLAPIC_ESR_SEND_ILLEGAL);
 		return;
 	}
-	switch (dm) {
-	case VLAPIC_DM_FIXED:
-	case VLAPIC_DM_NMI:
-	case VLAPIC_DM_INIT:
-	case VLAPIC_DM_SIPI:
-	case VLAPIC_DM_LOWEST:
-		break;
-	default:
-		/* SMI: guests get no SMM from Tern, refused; 3 and 7 are reserved. */
+	/*
+	 * What is sent, one bit per (delivery mode, shorthand): SMI is refused
+	 * (guests get no SMM from Tern), modes 3 and 7 are reserved, and SDM
+	 * Table 10-3's invalid combinations send nothing (self other than
+	 * fixed, lowest priority to all including self).
+	 */
+	if (!((IPI_SENDS >> (dm * 4u + sh)) & 1u))
 		return;
-	}
 	/* INIT level de-assert only synchronises arbitration IDs (10.6.1): nothing to do. */
 	if (dm == VLAPIC_DM_INIT && level && !assert)
-		return;
-	/* Invalid combinations of SDM Table 10-3: self other than fixed, lowest to all. */
-	if ((sh == VLAPIC_SH_SELF && dm != VLAPIC_DM_FIXED) || (sh == VLAPIC_SH_ALL && dm == VLAPIC_DM_LOWEST))
 		return;
 	res->send = true;
 	res->msg.vector = (uint8_t)vec;
@@ -447,14 +448,12 @@ static bool match_dest(const struct vlapic *l, const struct vlapic_msg *m)
 	}
 }
 
-/*
- * Every APIC in turn (vlapic_route tried the unicast's likely one first).
- * Out of line: its loop's registers would give that first try a frame.
- */
-__attribute__((noinline)) static uint64_t route_scan(struct vlapic *const *lapics, unsigned n,
-						     const struct vlapic_msg *msg, bool unicast)
+/* Every APIC in turn (vlapic_route, vlapic.h, took the unicast to the ID that is its index). */
+uint64_t vlapic_route_scan(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg, bool unicast)
 {
 	uint64_t set = 0;
+	if (n > 64)
+		n = 64; /* a set has 64 bits */
 	for (unsigned i = 0; i < n; i++) {
 		const struct vlapic *l = lapics[i];
 		if (unicast) {
@@ -499,22 +498,6 @@ __attribute__((noinline)) static uint64_t route_scan(struct vlapic *const *lapic
 	return best == 64 ? 0 : 1ull << best;
 }
 
-uint64_t vlapic_route(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg)
-{
-	if (n > 64)
-		n = 64;
-	/*
-	 * A physical destination that is no broadcast is the APIC ID in every
-	 * mode combination (8-bit destinations fit any ID they can name).
-	 */
-	bool unicast = msg->shorthand == VLAPIC_SH_NONE && !msg->logical &&
-		       msg->dest != XAPIC_BROADCAST && msg->dest != X2APIC_BROADCAST;
-	/* IDs are unique in a VM and usually the vCPU index: try that one first. */
-	if (unicast && msg->dest < n && lapics[msg->dest]->apic_id == msg->dest)
-		return vlapic_hw_enabled(lapics[msg->dest]) ? 1ull << msg->dest : 0;
-	return route_scan(lapics, n, msg, unicast);
-}
-
 enum vlapic_event vlapic_accept(struct vlapic *lapic, const struct vlapic_msg *msg)
 {
 	if (!vlapic_hw_enabled(lapic))
@@ -542,24 +525,6 @@ enum vlapic_event vlapic_accept(struct vlapic *lapic, const struct vlapic_msg *m
 	default:
 		return VLAPIC_EV_NONE; /* SMI refused, reserved modes dropped */
 	}
-}
-
-enum vlapic_event vlapic_accept_remote(struct vlapic *lapic, const struct vlapic_msg *msg)
-{
-	if (msg->delivery != VLAPIC_DM_FIXED && msg->delivery != VLAPIC_DM_LOWEST)
-		return vlapic_accept(lapic, msg); /* writes nothing for these modes */
-	/* The owner's register reads are single words: a racing change is either before or after. */
-	if (!vlapic_hw_enabled(lapic) || !vlapic_sw_enabled(lapic) || msg->vector < FIRST_LEGAL_VECTOR)
-		return VLAPIC_EV_NONE;
-	unsigned w = msg->vector >> 5;
-	uint32_t bit = 1u << (msg->vector & 31u);
-	/* TMR before IRR: the owner that sees the IRR bit sees its trigger mode. */
-	if (msg->level)
-		atomic_or32(&TMR(lapic)[w * VLAPIC_VEC_STRIDE], bit);
-	else
-		atomic_clear32(&TMR(lapic)[w * VLAPIC_VEC_STRIDE], bit);
-	atomic_or32(&IRR(lapic)[w * VLAPIC_VEC_STRIDE], bit);
-	return VLAPIC_EV_IRR;
 }
 
 void vlapic_unack(struct vlapic *lapic, uint8_t vector)
@@ -713,6 +678,16 @@ static bool reg_write(struct vlapic *l, uint32_t off, uint32_t v, uint32_t hi, u
 		REG(l, VLAPIC_EOI) = 0; /* reads 0; an APIC write put v there (SDM 29.4.3.1) */
 		return true;
 	}
+	/* The ICR next: every IPI (x2APIC: hi is the destination, 10.12.9). */
+	if (off == VLAPIC_ICR_LO) {
+		if (!fit(x2, &v, XAPIC_ICR_LO_BITS))
+			return false;
+		REG(l, VLAPIC_ICR_LO) = v;
+		if (x2)
+			REG(l, VLAPIC_ICR_HI) = hi;
+		send_ipi(l, v, x2 ? hi : REG(l, VLAPIC_ICR_HI) >> XAPIC_ID_SHIFT, x2, res);
+		return true;
+	}
 	if (off >= VLAPIC_LVT_TIMER && off <= VLAPIC_LVT_ERROR) {
 		unsigned idx = (off - VLAPIC_LVT_TIMER) >> 4;
 		/* Delivery status and remote IRR are read-only, not reserved: a write ignores them. */
@@ -765,14 +740,6 @@ static bool reg_write(struct vlapic *l, uint32_t off, uint32_t v, uint32_t hi, u
 		/* A write latches the errors since the last write and clears them (10.5.3). */
 		REG(l, VLAPIC_ESR) = l->esr_pending;
 		l->esr_pending = 0;
-		return true;
-	case VLAPIC_ICR_LO:
-		if (!fit(x2, &v, XAPIC_ICR_LO_BITS))
-			return false;
-		REG(l, VLAPIC_ICR_LO) = v;
-		if (x2)
-			REG(l, VLAPIC_ICR_HI) = hi;
-		send_ipi(l, v, x2 ? hi : REG(l, VLAPIC_ICR_HI) >> XAPIC_ID_SHIFT, x2, res);
 		return true;
 	case VLAPIC_ICR_HI:
 		if (x2)
@@ -846,30 +813,25 @@ int vlapic_mmio_write(struct vlapic *lapic, uint32_t offset, uint32_t value, uin
 /* ---- APIC virtualization, SDM Vol. 3C 29.4 ---- */
 
 #define APIC_VIRT_REG_BYTES 4u
-
-static bool lvt_or_timer(uint32_t reg)
-{
-	return (reg >= VLAPIC_LVT_TIMER && reg <= VLAPIC_TIMER_ICR) || reg == VLAPIC_TIMER_DCR;
-}
+#define REG_BIT(off) (1ull << ((off) >> 4))
+/*
+ * The registers of APIC-write exits, one bit per 16-byte register of the
+ * first 1 KiB (29.4.3.1 less TPR): ID, EOI, LDR, DFR, SVR, ESR, ICR low and
+ * high, the six LVTs, the initial count and the DCR. A mask, not a switch:
+ * every APIC-write exit tests it.
+ */
+#define APIC_WRITE_REGS                                                                       \
+	(REG_BIT(VLAPIC_ID) | REG_BIT(VLAPIC_EOI) | REG_BIT(VLAPIC_LDR) | REG_BIT(VLAPIC_DFR) |  \
+	 REG_BIT(VLAPIC_SVR) | REG_BIT(VLAPIC_ESR) | REG_BIT(VLAPIC_ICR_LO) |                    \
+	 REG_BIT(VLAPIC_ICR_HI) | REG_BIT(VLAPIC_LVT_TIMER) | REG_BIT(VLAPIC_LVT_THERMAL) |      \
+	 REG_BIT(VLAPIC_LVT_PERF) | REG_BIT(VLAPIC_LVT_LINT0) | REG_BIT(VLAPIC_LVT_LINT1) |      \
+	 REG_BIT(VLAPIC_LVT_ERROR) | REG_BIT(VLAPIC_TIMER_ICR) | REG_BIT(VLAPIC_TIMER_DCR))
+#define REG_BITS_SPAN 0x400u /* 64 registers of 16 bytes */
 
 bool vlapic_apic_write_offset(uint32_t offset)
 {
-	uint32_t reg = offset & ~0xfu;
-	if (offset >= VLAPIC_PAGE_SIZE || (offset & 0xfu) >= APIC_VIRT_REG_BYTES)
-		return false;
-	switch (reg) {
-	case VLAPIC_ID:
-	case VLAPIC_EOI:
-	case VLAPIC_LDR:
-	case VLAPIC_DFR:
-	case VLAPIC_SVR:
-	case VLAPIC_ESR:
-	case VLAPIC_ICR_LO:
-	case VLAPIC_ICR_HI:
-		return true;
-	default:
-		return lvt_or_timer(reg);
-	}
+	return offset < REG_BITS_SPAN && (offset & 0xfu) < APIC_VIRT_REG_BYTES &&
+	       ((APIC_WRITE_REGS >> (offset >> 4)) & 1u);
 }
 
 bool vlapic_virtualized_read(uint32_t offset, unsigned len)
@@ -879,13 +841,7 @@ bool vlapic_virtualized_read(uint32_t offset, unsigned len)
 		return false;
 	if (reg >= VLAPIC_ISR0 && reg < VLAPIC_ESR)
 		return true;
-	switch (reg) {
-	case VLAPIC_VERSION:
-	case VLAPIC_TPR:
-		return true;
-	default:
-		return vlapic_apic_write_offset(offset);
-	}
+	return reg == VLAPIC_VERSION || reg == VLAPIC_TPR || vlapic_apic_write_offset(offset);
 }
 
 int vlapic_apic_write(struct vlapic *lapic, uint32_t offset, uint64_t now, struct vlapic_result *res)
@@ -893,8 +849,15 @@ int vlapic_apic_write(struct vlapic *lapic, uint32_t offset, uint64_t now, struc
 	result_clear(res);
 	if (!vlapic_apic_write_offset(offset))
 		return -TERN_EINVAL;
+	int rc = base_mode(lapic->apic_base) == MODE_XAPIC ? 0 : -TERN_ENODEV;
+	/*
+	 * vlapic_mmio_write's register write, its offset checks already made:
+	 * every register above is one reg_write knows (it never fails on them
+	 * in xAPIC mode, so no ESR "illegal register" either).
+	 */
 	uint32_t reg = offset & ~0xfu;
-	int rc = vlapic_mmio_write(lapic, reg, REG(lapic, reg), now, res);
+	if (rc == 0)
+		(void)reg_write(lapic, reg, REG(lapic, reg), 0, now, false, res);
 	/* The ID is read-only here (10.4.6): what the guest stored is not the register. */
 	REG(lapic, VLAPIC_ID) = lapic->apic_id << XAPIC_ID_SHIFT;
 	return rc;

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "guest_fault.h"
+#include "atomic.h"
 
 /* xAPIC register offsets in the APIC page, SDM Vol. 3A Table 10-1. */
 #define VLAPIC_ID 0x020u
@@ -58,7 +59,10 @@
 #define VLAPIC_TIMER_DCR 0x3e0u
 #define VLAPIC_SELF_IPI 0x3f0u  /* x2APIC only */
 #define VLAPIC_PAGE_SIZE 0x1000u
-#define VLAPIC_TPR_CLASS1 0x10u   /* the lowest TPR that masks a class (SDM 10.8.3.1) */
+#define VLAPIC_TPR_CLASS1 0x10u
+#define VLAPIC_FIRST_LEGAL_VECTOR 16u /* 0-15 are illegal (SDM 10.5.2) */
+#define VLAPIC_XAPIC_BROADCAST 0xffu
+#define VLAPIC_X2APIC_BROADCAST 0xffffffffu   /* the lowest TPR that masks a class (SDM 10.8.3.1) */
 
 /* x2APIC MSR for an xAPIC offset: 0x800 + offset / 16 (SDM 10.12.1.2). */
 #define VLAPIC_MSR_BASE 0x800u
@@ -309,8 +313,27 @@ int vlapic_ack(struct vlapic *lapic, uint8_t vector);
 /*
  * The vCPUs (bit per index, index < n <= 64) a message is delivered to.
  * @pre the APIC IDs of `lapics` are unique (the VM assigns them).
+ *
+ * Inline, because every IPI, IOAPIC and MSI message takes it: a physical
+ * destination that is no broadcast is the APIC ID in every mode combination
+ * (an 8-bit destination fits any ID it can name), and IDs are unique in a
+ * VM and the vCPU index (vcpu.c, the xAPIC ID is read-only), so the
+ * unicast's target is found by one indexed load and compare, no scan.
+ * Everything else (shorthands, broadcasts, logical destinations, lowest
+ * priority, an ID that is not its index) is vlapic_route_scan.
  */
-uint64_t vlapic_route(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg);
+uint64_t vlapic_route_scan(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg,
+			   bool unicast);
+static inline uint64_t vlapic_route(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg)
+{
+	bool unicast = msg->shorthand == VLAPIC_SH_NONE && !msg->logical &&
+		       msg->dest != VLAPIC_XAPIC_BROADCAST && msg->dest != VLAPIC_X2APIC_BROADCAST;
+	if (n > 64)
+		n = 64;
+	if (unicast && msg->dest < n && lapics[msg->dest]->apic_id == msg->dest)
+		return vlapic_hw_enabled(lapics[msg->dest]) ? 1ull << msg->dest : 0;
+	return vlapic_route_scan(lapics, n, msg, unicast);
+}
 /* Deliver a message to this APIC (SDM 10.6, 10.8.4). */
 enum vlapic_event vlapic_accept(struct vlapic *lapic, const struct vlapic_msg *msg);
 /*
@@ -320,8 +343,27 @@ enum vlapic_event vlapic_accept(struct vlapic *lapic, const struct vlapic_msg *m
  * disabled or the vector illegal (no ESR bit: the ESR is the owner's); any
  * other delivery mode only returns its event, which the caller turns into
  * a request bit (vm_irq.c). Nothing else of the vlapic is written.
+ * Inline: it is the whole of an IPI's acceptance at its target.
  */
-enum vlapic_event vlapic_accept_remote(struct vlapic *lapic, const struct vlapic_msg *msg);
+static inline enum vlapic_event vlapic_accept_remote(struct vlapic *lapic, const struct vlapic_msg *msg)
+{
+	if (msg->delivery != VLAPIC_DM_FIXED && msg->delivery != VLAPIC_DM_LOWEST)
+		return vlapic_accept(lapic, msg); /* writes nothing for these modes */
+	/* The owner's register reads are single words: a racing change is either before or after. */
+	if (!vlapic_hw_enabled(lapic) || !vlapic_sw_enabled(lapic) ||
+	    msg->vector < VLAPIC_FIRST_LEGAL_VECTOR)
+		return VLAPIC_EV_NONE;
+	uint32_t w = (VLAPIC_IRR0 >> 2) + (msg->vector >> 5) * VLAPIC_VEC_STRIDE;
+	uint32_t bit = 1u << (msg->vector & 31u);
+	uint32_t *tmr = &lapic->page[w - ((VLAPIC_IRR0 - VLAPIC_TMR0) >> 2)];
+	/* TMR before IRR: the owner that sees the IRR bit sees its trigger mode. */
+	if (msg->level)
+		(void)atomic_or32(tmr, bit);
+	else
+		(void)atomic_clear32(tmr, bit);
+	(void)atomic_or32(&lapic->page[w], bit);
+	return VLAPIC_EV_IRR;
+}
 /* LVT LINT0 is an unmasked ExtINT entry: the PIC's INTR reaches the CPU (virtual wire). */
 static inline bool vlapic_lint0_extint(const struct vlapic *lapic)
 {

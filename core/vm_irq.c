@@ -66,8 +66,11 @@ static uint64_t vm_now(const struct vm *vm)
 
 /* ---- delivery ---------------------------------------------------------------- */
 
-/* What the target does with an accepted message, in its context or by request. */
-static void take(struct vcpu *t, enum vlapic_event ev, const struct vlapic_msg *m, bool own)
+/*
+ * What the target does with an accepted message, in its context or by
+ * request. Inline into the one delivery loop: its switch is a jump there.
+ */
+__attribute__((always_inline)) static inline void take(struct vcpu *t, enum vlapic_event ev, const struct vlapic_msg *m, bool own)
 {
 	switch (ev) {
 	case VLAPIC_EV_IRR:
@@ -103,7 +106,13 @@ static void take(struct vcpu *t, enum vlapic_event ev, const struct vlapic_msg *
 	}
 }
 
-void vm_irq_deliver(struct vm *vm, struct vcpu *self, const struct vlapic_msg *msg)
+/*
+ * Route and accept: the one delivery of every message (vm_irq_deliver).
+ * Always inline: vm_irq_apply_slow, an ICR write's way here, then makes no
+ * second call to it.
+ */
+__attribute__((always_inline)) static inline void deliver(struct vm *vm, struct vcpu *self,
+							  const struct vlapic_msg *msg)
 {
 	unsigned n = vm->config.vcpu_count < TERN_MAX_VCPUS ? vm->config.vcpu_count : TERN_MAX_VCPUS;
 	/* Only this VM's vCPUs are candidates: nothing crosses to another VM. */
@@ -113,6 +122,11 @@ void vm_irq_deliver(struct vm *vm, struct vcpu *self, const struct vlapic_msg *m
 		take(t, own ? vlapic_accept(&t->lapic, msg) : vlapic_accept_remote(&t->lapic, msg), msg,
 		     own);
 	}
+}
+
+void vm_irq_deliver(struct vm *vm, struct vcpu *self, const struct vlapic_msg *msg)
+{
+	deliver(vm, self, msg);
 }
 
 static void deliver_out(struct vm *vm, struct vcpu *self, const struct vioapic_out *out)
@@ -139,7 +153,7 @@ void vm_irq_apply_slow(struct vcpu *vcpu, const struct vlapic_result *res)
 {
 	/* One write is one register: an ICR's IPI or an EOI, never both (vlapic.h). */
 	if (res->send)
-		vm_irq_deliver(vcpu->vm, vcpu, &res->msg);
+		deliver(vcpu->vm, vcpu, &res->msg);
 	else if (res->eoi_vector >= 0)
 		eoi_broadcast(vcpu, res->eoi_vector);
 }
