@@ -322,6 +322,7 @@ int vlapic_ack(struct vlapic *lapic, uint8_t vector);
  * Everything else (shorthands, broadcasts, logical destinations, lowest
  * priority, an ID that is not its index) is vlapic_route_scan.
  */
+/* @pre n <= 64 (vlapic_route clamps it); `unicast` as vlapic_route computes it. */
 uint64_t vlapic_route_scan(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg,
 			   bool unicast);
 static inline uint64_t vlapic_route(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg)

@@ -287,6 +287,33 @@ START_TEST(test_svr_disable_and_lvts)
 }
 END_TEST
 
+/*
+ * The offsets of APIC-write exits, byte by byte over the page and past it
+ * (SDM 29.4.3.1 less TPR): a write within the first 4 bytes of ID, EOI,
+ * LDR, DFR, SVR, ESR, ICR low/high, the LVTs, the initial count and the DCR.
+ */
+START_TEST(test_apic_write_offsets)
+{
+	static const uint32_t regs[] = { VLAPIC_ID, VLAPIC_EOI, VLAPIC_LDR, VLAPIC_DFR, VLAPIC_SVR,
+					 VLAPIC_ESR, VLAPIC_ICR_LO, VLAPIC_ICR_HI, VLAPIC_LVT_TIMER,
+					 VLAPIC_LVT_THERMAL, VLAPIC_LVT_PERF, VLAPIC_LVT_LINT0,
+					 VLAPIC_LVT_LINT1, VLAPIC_LVT_ERROR, VLAPIC_TIMER_ICR, VLAPIC_TIMER_DCR };
+	unsigned n = 0;
+	for (uint32_t off = 0; off < 0x2000; off++) {
+		bool want = false;
+		for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+			want |= off >= regs[i] && off < regs[i] + 4;
+		ck_assert_msg(vlapic_apic_write_offset(off) == want, "offset 0x%x", off);
+		n += want;
+	}
+	ck_assert_uint_eq(n, 16 * 4);
+	/* Far offsets whose register bits would alias a register (off >> 4 modulo 64). */
+	ck_assert(!vlapic_apic_write_offset(0x400 + VLAPIC_EOI));
+	ck_assert(!vlapic_apic_write_offset(0x10000u + VLAPIC_ICR_LO));
+	ck_assert(!vlapic_apic_write_offset(0xffffffffu));
+}
+END_TEST
+
 START_TEST(test_apic_write_refused)
 {
 	/* TPR writes never exit as APIC writes (TPR virtualization, 29.4.3.2); nor do reserved offsets. */
@@ -420,6 +447,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_icr_writes);
 	tcase_add_test(tc, test_svr_disable_and_lvts);
 	tcase_add_test(tc, test_apic_write_refused);
+	tcase_add_test(tc, test_apic_write_offsets);
 	tcase_add_test(tc, test_apic_access_is_decoded);
 	tcase_add_test(tc, test_tpr_threshold);
 	tcase_add_test(tc, test_apic_access_follows_mode_and_base);

@@ -356,6 +356,79 @@ START_TEST(test_esr_and_illegal_vectors)
 }
 END_TEST
 
+/*
+ * Every delivery mode x shorthand of the ICR in both modes (SDM 10.6.1,
+ * Table 10-3): fixed goes out with any shorthand, lowest priority without
+ * or to all excluding self, NMI/INIT/SIPI with any but self; SMI is
+ * refused, modes 3 and 7 are reserved. An illegal vector of fixed or
+ * lowest priority sends nothing and sets ESR "send illegal vector" with
+ * every shorthand, whether the combination is valid or not.
+ */
+START_TEST(test_ipi_every_mode_and_shorthand)
+{
+	enable(0);
+	enable(1);
+	to_x2apic(1);
+	for (unsigned dm = 0; dm < 8; dm++) {
+		for (unsigned sh = 0; sh < 4; sh++) {
+			bool sends;
+			switch (dm) {
+			case VLAPIC_DM_FIXED:
+				sends = true;
+				break;
+			case VLAPIC_DM_LOWEST:
+				sends = sh == VLAPIC_SH_NONE || sh == VLAPIC_SH_OTHERS;
+				break;
+			case VLAPIC_DM_NMI:
+			case VLAPIC_DM_INIT:
+			case VLAPIC_DM_SIPI:
+				sends = sh != VLAPIC_SH_SELF;
+				break;
+			default:
+				sends = false;
+				break;
+			}
+			uint32_t lo = 0x40u | dm << 8 | sh << 18 | VLAPIC_ICR_ASSERT;
+			wr(0, VLAPIC_ICR_HI, 2u << 24);
+			struct vlapic_result xr = wr(0, VLAPIC_ICR_LO, lo);
+			struct vlapic_result x2 = msr_wr(1, VLAPIC_MSR(VLAPIC_ICR_LO), (uint64_t)3 << 32 | lo);
+			ck_assert(!x2.fault.valid);
+			ck_assert_msg(xr.send == sends && x2.send == sends, "dm %u sh %u", dm, sh);
+			if (sends) {
+				ck_assert_uint_eq(xr.msg.delivery, dm);
+				ck_assert_uint_eq(xr.msg.shorthand, sh);
+				ck_assert_uint_eq(xr.msg.vector, 0x40);
+				ck_assert_uint_eq(xr.msg.dest, 2);
+				ck_assert(!xr.msg.x2apic && !xr.msg.level && xr.msg.assert);
+				ck_assert_uint_eq(xr.msg.src, 0);
+				ck_assert_uint_eq(x2.msg.delivery, dm);
+				ck_assert_uint_eq(x2.msg.shorthand, sh);
+				ck_assert_uint_eq(x2.msg.dest, 3);
+				ck_assert(x2.msg.x2apic);
+				ck_assert_uint_eq(x2.msg.src, 1);
+			}
+			/* Vector 0x0f: illegal for fixed and lowest priority only (10.5.3). */
+			bool illegal = dm == VLAPIC_DM_FIXED || dm == VLAPIC_DM_LOWEST;
+			wr(0, VLAPIC_ESR, 0);
+			xr = wr(0, VLAPIC_ICR_LO, (lo & ~0xffu) | 0x0f);
+			wr(0, VLAPIC_ESR, 0);
+			ck_assert_uint_eq(rd(0, VLAPIC_ESR), illegal ? VLAPIC_ESR_SEND_ILLEGAL : 0);
+			ck_assert(xr.send == (sends && !illegal));
+			ck_assert(!msr_wr(1, VLAPIC_MSR(VLAPIC_ESR), 0).fault.valid);
+			x2 = msr_wr(1, VLAPIC_MSR(VLAPIC_ICR_LO), (lo & ~0xffu) | 0x0f);
+			ck_assert(!msr_wr(1, VLAPIC_MSR(VLAPIC_ESR), 0).fault.valid);
+			ck_assert_uint_eq(msr_rd(1, VLAPIC_MSR(VLAPIC_ESR)), illegal ? VLAPIC_ESR_SEND_ILLEGAL : 0);
+			ck_assert(x2.send == (sends && !illegal));
+			/* INIT level de-assert (trigger level, assert clear) only synchronises: nothing. */
+			xr = wr(0, VLAPIC_ICR_LO, (lo & ~VLAPIC_ICR_ASSERT) | VLAPIC_TRIGGER_LEVEL);
+			ck_assert(xr.send == (sends && dm != VLAPIC_DM_INIT));
+			if (xr.send)
+				ck_assert(!xr.msg.level); /* an IPI is edge-triggered at its target */
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_ipi_physical_and_shorthands)
 {
 	for (unsigned i = 0; i < NCPU; i++)
@@ -844,6 +917,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_software_disable);
 	tcase_add_test(tc, test_esr_and_illegal_vectors);
 	tcase_add_test(tc, test_ipi_physical_and_shorthands);
+	tcase_add_test(tc, test_ipi_every_mode_and_shorthand);
 	tcase_add_test(tc, test_ipi_kinds);
 	tcase_add_test(tc, test_logical_flat_cluster_lowest);
 	tcase_add_test(tc, test_x2apic_registers);
