@@ -454,8 +454,14 @@ static bool match_dest(const struct vlapic *l, const struct vlapic_msg *m)
 }
 
 /* Every APIC in turn (vlapic_route, vlapic.h, took the unicast to the ID that is its index). */
-uint64_t vlapic_route_scan(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg, bool unicast)
+uint64_t vlapic_route_scan(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg)
 {
+	/*
+	 * A physical destination that is no broadcast is the APIC ID in every
+	 * mode combination (8-bit destinations fit any ID they can name).
+	 */
+	bool unicast = msg->shorthand == VLAPIC_SH_NONE && !msg->logical && msg->dest != XAPIC_BROADCAST &&
+		       msg->dest != X2APIC_BROADCAST;
 	uint64_t set = 0;
 	for (unsigned i = 0; i < n; i++) {
 		const struct vlapic *l = lapics[i];

@@ -322,18 +322,17 @@ int vlapic_ack(struct vlapic *lapic, uint8_t vector);
  * Everything else (shorthands, broadcasts, logical destinations, lowest
  * priority, an ID that is not its index) is vlapic_route_scan.
  */
-/* @pre n <= 64 (vlapic_route clamps it); `unicast` as vlapic_route computes it. */
-uint64_t vlapic_route_scan(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg,
-			   bool unicast);
+/* @pre n <= 64 (vlapic_route clamps it). */
+uint64_t vlapic_route_scan(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg);
 static inline uint64_t vlapic_route(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg)
 {
-	bool unicast = msg->shorthand == VLAPIC_SH_NONE && !msg->logical &&
-		       msg->dest != VLAPIC_XAPIC_BROADCAST && msg->dest != VLAPIC_X2APIC_BROADCAST;
 	if (n > 64)
 		n = 64;
-	if (unicast && msg->dest < n && lapics[msg->dest]->apic_id == msg->dest)
+	/* dest < n <= 64 is no broadcast (0xFF, 0xFFFFFFFF): a physical unicast. */
+	if (msg->shorthand == VLAPIC_SH_NONE && !msg->logical && msg->dest < n &&
+	    lapics[msg->dest]->apic_id == msg->dest)
 		return vlapic_hw_enabled(lapics[msg->dest]) ? 1ull << msg->dest : 0;
-	return vlapic_route_scan(lapics, n, msg, unicast);
+	return vlapic_route_scan(lapics, n, msg);
 }
 /* Deliver a message to this APIC (SDM 10.6, 10.8.4). */
 enum vlapic_event vlapic_accept(struct vlapic *lapic, const struct vlapic_msg *msg);

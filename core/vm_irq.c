@@ -107,9 +107,8 @@ __attribute__((always_inline)) static inline void take(struct vcpu *t, enum vlap
 }
 
 /*
- * Route and accept: the one delivery of every message (vm_irq_deliver).
- * Always inline: vm_irq_apply_slow, an ICR write's way here, then makes no
- * second call to it.
+ * Route and accept: the one delivery of every message. Always inline into
+ * its two entry points, so that an IPI makes no second call to it.
  */
 __attribute__((always_inline)) static inline void deliver(struct vm *vm, struct vcpu *self,
 							  const struct vlapic_msg *msg)
@@ -129,17 +128,19 @@ void vm_irq_deliver(struct vm *vm, struct vcpu *self, const struct vlapic_msg *m
 	deliver(vm, self, msg);
 }
 
+void vm_irq_send(struct vcpu *vcpu, const struct vlapic_msg *msg)
+{
+	deliver(vcpu->vm, vcpu, msg);
+}
+
 static void deliver_out(struct vm *vm, struct vcpu *self, const struct vioapic_out *out)
 {
 	for (unsigned i = 0; i < out->count && i < VIOAPIC_PINS; i++)
 		vm_irq_deliver(vm, self, &out->msg[i]);
 }
 
-/*
- * SDM 10.8.5: the EOI of a level-triggered vector is broadcast to the
- * IOAPIC. Out of line: its output on the stack would give every IPI a frame.
- */
-__attribute__((noinline)) static void eoi_broadcast(struct vcpu *vcpu, int vector)
+/* Its output on the stack stays out of vm_irq_deliver's frame (and so of every IPI's). */
+void vm_irq_eoi_broadcast(struct vcpu *vcpu, int vector)
 {
 	struct vm *vm = vcpu->vm;
 	struct vioapic_out out;
@@ -147,15 +148,6 @@ __attribute__((noinline)) static void eoi_broadcast(struct vcpu *vcpu, int vecto
 	vioapic_eoi(&vm->ioapic, (uint8_t)vector, &out);
 	tern_unlock(&vm->irq_lock);
 	deliver_out(vm, vcpu, &out);
-}
-
-void vm_irq_apply_slow(struct vcpu *vcpu, const struct vlapic_result *res)
-{
-	/* One write is one register: an ICR's IPI or an EOI, never both (vlapic.h). */
-	if (res->send)
-		deliver(vcpu->vm, vcpu, &res->msg);
-	else if (res->eoi_vector >= 0)
-		eoi_broadcast(vcpu, res->eoi_vector);
 }
 
 /* The PIC's INTR rose: vCPU 0 (LINT0 / INTR) looks at it before it next enters. */

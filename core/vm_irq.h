@@ -54,13 +54,22 @@ uint64_t vcpu_guest_tsc(const struct vcpu *vcpu);
 
 /* Route `msg` among the VM's vCPUs and deliver it to each target (see above). */
 void vm_irq_deliver(struct vm *vm, struct vcpu *self, const struct vlapic_msg *msg);
-/* What a vLAPIC register write produced: the IPI sent, the EOI of a level vector. */
-void vm_irq_apply_slow(struct vcpu *vcpu, const struct vlapic_result *res);
-/* Most writes (an edge vector's EOI, TPR, LVTs) produce nothing: inline, no call. */
+/* vm_irq_deliver(vcpu->vm, vcpu, msg): an IPI the vCPU sent. */
+void vm_irq_send(struct vcpu *vcpu, const struct vlapic_msg *msg);
+/* SDM 10.8.5: the EOI of a level-triggered vector goes to the IOAPIC. */
+void vm_irq_eoi_broadcast(struct vcpu *vcpu, int vector);
+/*
+ * What a vLAPIC register write produced: the IPI sent, the EOI of a level
+ * vector (one write is one register: never both, vlapic.h). Inline: most
+ * writes (an edge vector's EOI, TPR, LVTs) produce nothing, and an IPI goes
+ * straight to the delivery.
+ */
 static inline void vm_irq_apply(struct vcpu *vcpu, const struct vlapic_result *res)
 {
-	if (res->send || res->eoi_vector >= 0)
-		vm_irq_apply_slow(vcpu, res);
+	if (res->send)
+		vm_irq_send(vcpu, &res->msg);
+	else if (res->eoi_vector >= 0)
+		vm_irq_eoi_broadcast(vcpu, res->eoi_vector);
 }
 
 /* ISA IRQ `irq` (0-15): vPIC IRQ irq and IOAPIC pin irq (IRQ 0: pin 2). */
