@@ -390,6 +390,72 @@ START_TEST(test_no_delivery_to_another_vm)
 }
 END_TEST
 
+/*
+ * Hostile physical destinations of a fixed IPI (the unicast the route
+ * finds by index): an ID at or past the VM's vCPU count, where another
+ * VM has vCPUs, names no one; nor does 0xFF in x2APIC mode (not a
+ * broadcast there, SDM 10.12.9) or an APIC hardware-disabled; reserved
+ * ICR bits are #GP (10.12.1.3). Through both encodings, and across
+ * xAPIC -> disabled -> xAPIC -> x2APIC mode changes of the target.
+ */
+START_TEST(test_ipi_hostile_destinations)
+{
+	struct vm *other = sim_create_vm(&hv, "other", 4, false, RAM);
+	ck_assert_ptr_nonnull(other);
+	other->state = VM_STATE_RUNNING;
+	for (unsigned i = 0; i < 4; i++)
+		unit_lapic_enable(&other->vcpus[i]);
+	mmio_wr(v0, APIC + VLAPIC_SVR, 0x1ff);
+	mmio_wr(v1, APIC + VLAPIC_SVR, 0x1ff);
+	struct guest_fault f = { 0 };
+	/* xAPIC: 8-bit destinations 2, 3 (the other VM's IDs), 0x3f, 0xfe. */
+	static const uint32_t far8[] = { 2, 3, 0x3f, 0xfe };
+	for (unsigned i = 0; i < sizeof(far8) / sizeof(far8[0]); i++) {
+		mmio_wr(v0, APIC + VLAPIC_ICR_HI, far8[i] << 24);
+		mmio_wr(v0, APIC + VLAPIC_ICR_LO, 0x70);
+	}
+	ck_assert_int_eq(intr_highest_deliverable(v0), -1);
+	ck_assert_int_eq(intr_highest_deliverable(v1), -1);
+	ck_assert_uint_eq(v1->requests & VCPU_REQ_EVENT, 0);
+	/* The target's APIC disabled (IA32_APIC_BASE.EN clear): nothing; enabled again: it takes it. */
+	ck_assert_int_eq(msr_write(v1, MSR_IA32_APIC_BASE, 0xfee00000ull, &f), 0);
+	mmio_wr(v0, APIC + VLAPIC_ICR_HI, 1u << 24);
+	mmio_wr(v0, APIC + VLAPIC_ICR_LO, 0x71);
+	ck_assert_uint_eq(v1->requests & VCPU_REQ_EVENT, 0);
+	ck_assert_int_eq(msr_write(v1, MSR_IA32_APIC_BASE, 0xfee00800ull, &f), 0);
+	ck_assert_int_eq(vlapic_pending_vector(&v1->lapic), -1); /* a disabled APIC took nothing */
+	mmio_wr(v1, APIC + VLAPIC_SVR, 0x1ff); /* disabling reset it (10.4.3) */
+	mmio_wr(v0, APIC + VLAPIC_ICR_LO, 0x72);
+	ck_assert(v1->requests & VCPU_REQ_EVENT);
+	ck_assert_int_eq(intr_highest_deliverable(v1), 0x72);
+	v1->requests = 0;
+	/* Both in x2APIC mode: 32-bit destinations. */
+	((struct cpuid_entry *)cpuid_find(&vm->cpuid, 1, 0))->regs[2] |= CPUID_1_ECX_X2APIC;
+	ck_assert_int_eq(msr_write(v0, MSR_IA32_APIC_BASE, 0xfee00d00ull, &f), 0);
+	ck_assert_int_eq(msr_write(v1, MSR_IA32_APIC_BASE, 0xfee00c00ull, &f), 0);
+	static const uint64_t far32[] = { 2, 3, 0xff, 64, 0x100, 0xfffffffeull, 1ull << 31 };
+	for (unsigned i = 0; i < sizeof(far32) / sizeof(far32[0]); i++)
+		ck_assert_int_eq(msr_write(v0, 0x830, far32[i] << 32 | 0x73, &f), 0);
+	/* Reserved bits of the low half (12, 13, 16, 17, 20-31): #GP, nothing sent. */
+	static const uint32_t reserved[] = { 1u << 12, 1u << 13, 1u << 16, 1u << 17, 1u << 20, 1u << 31 };
+	for (unsigned i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		ck_assert_int_eq(msr_write(v0, 0x830, 1ull << 32 | 0x74 | reserved[i], &f), -TERN_EFAULT);
+		ck_assert(f.valid && f.vector == X86_GP);
+	}
+	ck_assert_uint_eq(v1->requests & VCPU_REQ_EVENT, 0);
+	ck_assert_int_eq(intr_highest_deliverable(v1), 0x72); /* nothing newer */
+	ck_assert_int_eq(intr_highest_deliverable(v0), -1);
+	/* The real destination still works after all that. */
+	ck_assert_int_eq(msr_write(v0, 0x830, 1ull << 32 | 0x75, &f), 0);
+	ck_assert(v1->requests & VCPU_REQ_EVENT);
+	ck_assert_int_eq(intr_highest_deliverable(v1), 0x75);
+	for (unsigned i = 0; i < 4; i++) {
+		ck_assert_int_eq(intr_highest_deliverable(&other->vcpus[i]), -1);
+		ck_assert_uint_eq(other->vcpus[i].requests & ~VCPU_REQ_FLUSH_VPID, 0);
+	}
+}
+END_TEST
+
 /* ---- IOAPIC, MSI, PIC -------------------------------------------------------------- */
 
 START_TEST(test_ioapic_level_and_eoi)
@@ -719,6 +785,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_sipi_on_a_later_pass_is_entered);
 	tcase_add_test(tc, test_ipi_trigger_bit_does_not_set_tmr);
 	tcase_add_test(tc, test_no_delivery_to_another_vm);
+	tcase_add_test(tc, test_ipi_hostile_destinations);
 	tcase_add_test(tc, test_ipi_across_pcpus_kicks);
 	tcase_add_test(tc, test_ioapic_level_and_eoi);
 	tcase_add_test(tc, test_msi);
