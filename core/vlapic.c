@@ -379,13 +379,12 @@ static int do_eoi(struct vlapic *l)
  * write, x2APIC MSR) gets its own copy specialised for its mode, one
  * source, no call layers on an IPI (make bench, bench_irq_exits).
  */
-__attribute__((always_inline)) static inline void send_ipi(struct vlapic *l, uint32_t lo, uint32_t dest, bool x2, struct vlapic_result *res)
+__attribute__((always_inline)) static inline void send_ipi(struct vlapic *l, uint32_t lo, uint32_t dest, bool x2,
+							   struct vlapic_result *res)
 {
 	unsigned dm = (lo & VLAPIC_DM_MASK) >> VLAPIC_DM_SHIFT;
 	unsigned vec = lo & VLAPIC_VECTOR_MASK;
 	unsigned sh = (lo >> VLAPIC_ICR_SH_SHIFT) & 3u;
-	bool level = lo & VLAPIC_TRIGGER_LEVEL;
-	bool assert = lo & VLAPIC_ICR_ASSERT;
 
 	if ((dm == VLAPIC_DM_FIXED || dm == VLAPIC_DM_LOWEST) && vec < FIRST_LEGAL_VECTOR) {
 		raise_error(l, VLAPIC_ESR_SEND_ILLEGAL);
@@ -400,7 +399,8 @@ __attribute__((always_inline)) static inline void send_ipi(struct vlapic *l, uin
 	if (!((IPI_SENDS >> (dm * 4u + sh)) & 1u))
 		return;
 	/* INIT level de-assert only synchronises arbitration IDs (10.6.1): nothing to do. */
-	if (dm == VLAPIC_DM_INIT && level && !assert)
+	if ((lo & (VLAPIC_DM_MASK | VLAPIC_TRIGGER_LEVEL | VLAPIC_ICR_ASSERT)) ==
+	    (VLAPIC_DM_INIT << VLAPIC_DM_SHIFT | VLAPIC_TRIGGER_LEVEL))
 		return;
 	res->send = true;
 	res->msg.vector = (uint8_t)vec;
@@ -412,7 +412,8 @@ __attribute__((always_inline)) static inline void send_ipi(struct vlapic *l, uin
 	 * 10.6.1, handled above): every IPI is edge-triggered at its target,
 	 * no TMR bit, no EOI broadcast to the IOAPICs for it.
 	 */
-	res->msg.level = dm == VLAPIC_DM_INIT && level;
+	res->msg.level = (lo & (VLAPIC_DM_MASK | VLAPIC_TRIGGER_LEVEL)) ==
+			 (VLAPIC_DM_INIT << VLAPIC_DM_SHIFT | VLAPIC_TRIGGER_LEVEL);
 	res->msg.assert = true;
 	res->msg.x2apic = x2;
 	res->msg.dest = dest;

@@ -324,15 +324,26 @@ int vlapic_ack(struct vlapic *lapic, uint8_t vector);
  */
 /* @pre n <= 64 (vlapic_route clamps it). */
 uint64_t vlapic_route_scan(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg);
+/*
+ * vlapic_route's unicast: true when `msg` is a physical unicast to the APIC
+ * whose ID is its index (then *set is that vCPU, or none if disabled);
+ * false: vlapic_route_scan decides. dest < n <= 64 is no broadcast.
+ */
+static inline bool vlapic_route_unicast(struct vlapic *const *lapics, unsigned n,
+					const struct vlapic_msg *msg, uint64_t *set)
+{
+	if (msg->shorthand != VLAPIC_SH_NONE || msg->logical || msg->dest >= n || msg->dest >= 64 ||
+	    lapics[msg->dest]->apic_id != msg->dest)
+		return false;
+	*set = vlapic_hw_enabled(lapics[msg->dest]) ? 1ull << msg->dest : 0;
+	return true;
+}
 static inline uint64_t vlapic_route(struct vlapic *const *lapics, unsigned n, const struct vlapic_msg *msg)
 {
+	uint64_t set;
 	if (n > 64)
 		n = 64;
-	/* dest < n <= 64 is no broadcast (0xFF, 0xFFFFFFFF): a physical unicast. */
-	if (msg->shorthand == VLAPIC_SH_NONE && !msg->logical && msg->dest < n &&
-	    lapics[msg->dest]->apic_id == msg->dest)
-		return vlapic_hw_enabled(lapics[msg->dest]) ? 1ull << msg->dest : 0;
-	return vlapic_route_scan(lapics, n, msg);
+	return vlapic_route_unicast(lapics, n, msg, &set) ? set : vlapic_route_scan(lapics, n, msg);
 }
 /* Deliver a message to this APIC (SDM 10.6, 10.8.4). */
 enum vlapic_event vlapic_accept(struct vlapic *lapic, const struct vlapic_msg *msg);
@@ -353,15 +364,14 @@ static inline enum vlapic_event vlapic_accept_remote(struct vlapic *lapic, const
 	if (!vlapic_hw_enabled(lapic) || !vlapic_sw_enabled(lapic) ||
 	    msg->vector < VLAPIC_FIRST_LEGAL_VECTOR)
 		return VLAPIC_EV_NONE;
-	uint32_t w = (VLAPIC_IRR0 >> 2) + (msg->vector >> 5) * VLAPIC_VEC_STRIDE;
-	uint32_t bit = 1u << (msg->vector & 31u);
-	uint32_t *tmr = &lapic->page[w - ((VLAPIC_IRR0 - VLAPIC_TMR0) >> 2)];
+	unsigned v = msg->vector, w = (v >> 5) * VLAPIC_VEC_STRIDE;
+	uint32_t bit = 1u << (v & 31u);
 	/* TMR before IRR: the owner that sees the IRR bit sees its trigger mode. */
 	if (msg->level)
-		(void)atomic_or32(tmr, bit);
+		(void)atomic_or32(&lapic->page[(VLAPIC_TMR0 >> 2) + w], bit);
 	else
-		(void)atomic_clear32(tmr, bit);
-	(void)atomic_or32(&lapic->page[w], bit);
+		(void)atomic_clear32(&lapic->page[(VLAPIC_TMR0 >> 2) + w], bit);
+	(void)atomic_or32(&lapic->page[(VLAPIC_IRR0 >> 2) + w], bit);
 	return VLAPIC_EV_IRR;
 }
 /* LVT LINT0 is an unmasked ExtINT entry: the PIC's INTR reaches the CPU (virtual wire). */

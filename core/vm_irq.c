@@ -106,21 +106,58 @@ __attribute__((always_inline)) static inline void take(struct vcpu *t, enum vlap
 	}
 }
 
+/* The sender is the target: it accepts and acts at once, in its own context. */
+__attribute__((noinline)) static void deliver_own(struct vcpu *t, const struct vlapic_msg *msg)
+{
+	take(t, vlapic_accept(&t->lapic, msg), msg, true);
+}
+
+/* Another vCPU's NMI, INIT, SIPI (ExtINT): an event its request bit carries. */
+__attribute__((noinline)) static void deliver_remote_event(struct vcpu *t, const struct vlapic_msg *msg)
+{
+	take(t, vlapic_accept_remote(&t->lapic, msg), msg, false);
+}
+
 /*
- * Route and accept: the one delivery of every message. Always inline into
- * its two entry points, so that an IPI makes no second call to it.
+ * Accept at one target and act on it: the delivery of a message to each of
+ * its targets. Another vCPU's fixed or lowest-priority interrupt (the usual
+ * IPI) is vlapic_accept_remote's two atomics and a tail call to
+ * vcpu_make_request: no call in between, so no frame.
+ */
+__attribute__((noinline)) static void deliver_to(struct vcpu *t, struct vcpu *self, const struct vlapic_msg *msg)
+{
+	if (t == self)
+		deliver_own(t, msg);
+	else if (msg->delivery == VLAPIC_DM_FIXED || msg->delivery == VLAPIC_DM_LOWEST)
+		take(t, vlapic_accept_remote(&t->lapic, msg), msg, false);
+	else
+		deliver_remote_event(t, msg);
+}
+
+/* Everything but the unicast to the ID that is its index: vlapic_route_scan, deliver_to each. */
+__attribute__((noinline)) static void deliver_scan(struct vm *vm, struct vcpu *self, const struct vlapic_msg *msg,
+						   unsigned n)
+{
+	for (uint64_t set = vlapic_route_scan(vm->lapics, n, msg); set; set &= set - 1u)
+		deliver_to(&vm->vcpus[__builtin_ctzll(set)], self, msg); /* TZCNT, no library call */
+}
+
+/*
+ * Route (vlapic_route: its unicast inline, else the scan), then deliver_to
+ * every target: the one delivery of every message. Always inline into its
+ * two entry points, so that an IPI makes no second call to it. Both ways
+ * end in a tail call: a unicast pays for no loop and no saved registers.
  */
 __attribute__((always_inline)) static inline void deliver(struct vm *vm, struct vcpu *self,
 							  const struct vlapic_msg *msg)
 {
-	unsigned n = vm->config.vcpu_count < TERN_MAX_VCPUS ? vm->config.vcpu_count : TERN_MAX_VCPUS;
 	/* Only this VM's vCPUs are candidates: nothing crosses to another VM. */
-	for (uint64_t set = vlapic_route(vm->lapics, n, msg); set; set &= set - 1u) {
-		struct vcpu *t = &vm->vcpus[__builtin_ctzll(set)]; /* TZCNT, no library call */
-		bool own = t == self;
-		take(t, own ? vlapic_accept(&t->lapic, msg) : vlapic_accept_remote(&t->lapic, msg), msg,
-		     own);
-	}
+	unsigned n = vm->config.vcpu_count < TERN_MAX_VCPUS ? vm->config.vcpu_count : TERN_MAX_VCPUS;
+	uint64_t set;
+	if (!vlapic_route_unicast(vm->lapics, n, msg, &set))
+		deliver_scan(vm, self, msg, n);
+	else if (set)
+		deliver_to(&vm->vcpus[__builtin_ctzll(set)], self, msg);
 }
 
 void vm_irq_deliver(struct vm *vm, struct vcpu *self, const struct vlapic_msg *msg)
