@@ -844,8 +844,9 @@ int vlapic_mmio_write(struct vlapic *lapic, uint32_t offset, uint32_t value, uin
 
 bool vlapic_apic_write_offset(uint32_t offset)
 {
-	return offset < REG_BITS_SPAN && (offset & 0xfu) < APIC_VIRT_REG_BYTES &&
-	       ((APIC_WRITE_REGS >> (offset >> 4)) & 1u);
+	/* Inside the first 1 KiB and the first 4 bytes of a register (bits 3:2 clear): one test. */
+	uint32_t outside = ~(REG_BITS_SPAN - 1u) | (0xfu & ~(APIC_VIRT_REG_BYTES - 1u));
+	return !(offset & outside) && ((APIC_WRITE_REGS >> (offset >> 4)) & 1u);
 }
 
 bool vlapic_virtualized_read(uint32_t offset, unsigned len)
@@ -872,8 +873,9 @@ int vlapic_apic_write(struct vlapic *lapic, uint32_t offset, uint64_t now, struc
 	uint32_t reg = offset & ~0xfu;
 	if (rc == 0)
 		(void)reg_write(lapic, reg, REG(lapic, reg), 0, now, false, res);
-	/* The ID is read-only here (10.4.6): what the guest stored is not the register. */
-	REG(lapic, VLAPIC_ID) = lapic->apic_id << XAPIC_ID_SHIFT;
+	/* The ID is read-only here (10.4.6): what the guest stored there is not the register. */
+	if (reg == VLAPIC_ID)
+		REG(lapic, VLAPIC_ID) = lapic->apic_id << XAPIC_ID_SHIFT;
 	return rc;
 }
 

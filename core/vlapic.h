@@ -364,14 +364,16 @@ static inline enum vlapic_event vlapic_accept_remote(struct vlapic *lapic, const
 	if (!vlapic_hw_enabled(lapic) || !vlapic_sw_enabled(lapic) ||
 	    msg->vector < VLAPIC_FIRST_LEGAL_VECTOR)
 		return VLAPIC_EV_NONE;
-	unsigned v = msg->vector, w = (v >> 5) * VLAPIC_VEC_STRIDE;
+	unsigned v = msg->vector;
 	uint32_t bit = 1u << (v & 31u);
+	/* The vector's TMR word, and its IRR word at a constant distance from it. */
+	uint32_t *tmr = &lapic->page[VLAPIC_TMR0 >> 2] + (v >> 5) * VLAPIC_VEC_STRIDE;
 	/* TMR before IRR: the owner that sees the IRR bit sees its trigger mode. */
 	if (msg->level)
-		(void)atomic_or32(&lapic->page[(VLAPIC_TMR0 >> 2) + w], bit);
+		(void)atomic_or32(tmr, bit);
 	else
-		(void)atomic_clear32(&lapic->page[(VLAPIC_TMR0 >> 2) + w], bit);
-	(void)atomic_or32(&lapic->page[(VLAPIC_IRR0 >> 2) + w], bit);
+		(void)atomic_clear32(tmr, bit);
+	(void)atomic_or32(tmr + ((VLAPIC_IRR0 - VLAPIC_TMR0) >> 2), bit);
 	return VLAPIC_EV_IRR;
 }
 /* LVT LINT0 is an unmasked ExtINT entry: the PIC's INTR reaches the CPU (virtual wire). */
