@@ -674,34 +674,14 @@ static bool reg_read(struct vlapic *l, uint32_t off, uint64_t now, bool x2, uint
 }
 
 /*
- * Write register `off`. False: no such register, read-only (x2APIC), or a
- * reserved bit set (x2APIC). `hi` is the upper half of an x2APIC ICR write.
- * Always inline into its three callers: `x2` is then a constant in each
- * (the xAPIC copies lose every x2APIC check) and an EOI or ICR write makes
- * no call here (about 1.4 KiB of text for 14-40 instructions per write).
+ * Write register `off` but EOI, the ICR and SELF IPI (reg_write). False: no
+ * such register, read-only (x2APIC), or a reserved bit set (x2APIC). Out of
+ * line, one copy for both modes: these writes are rare, and the always
+ * inline reg_write stays small in each of its callers.
  */
-__attribute__((always_inline)) static inline bool reg_write(struct vlapic *l, uint32_t off, uint32_t v,
-							    uint32_t hi, uint64_t now, bool x2,
-							    struct vlapic_result *res)
+__attribute__((noinline)) static bool reg_write_other(struct vlapic *l, uint32_t off, uint32_t v, uint64_t now,
+						      bool x2)
 {
-	/* EOI first: the most frequent write by far (every interrupt handler ends with one). */
-	if (off == VLAPIC_EOI) {
-		if (x2 && v)
-			return false; /* WRMSR of a non-zero value: #GP (Table 10-6) */
-		res->eoi_vector = do_eoi(l);
-		REG(l, VLAPIC_EOI) = 0; /* reads 0; an APIC write put v there (SDM 29.4.3.1) */
-		return true;
-	}
-	/* The ICR next: every IPI (x2APIC: hi is the destination, 10.12.9). */
-	if (off == VLAPIC_ICR_LO) {
-		if (!fit(x2, &v, XAPIC_ICR_LO_BITS))
-			return false;
-		REG(l, VLAPIC_ICR_LO) = v;
-		if (x2)
-			REG(l, VLAPIC_ICR_HI) = hi;
-		send_ipi(l, v, x2 ? hi : REG(l, VLAPIC_ICR_HI) >> XAPIC_ID_SHIFT, x2, res);
-		return true;
-	}
 	if (off >= VLAPIC_LVT_TIMER && off <= VLAPIC_LVT_ERROR) {
 		unsigned idx = (off - VLAPIC_LVT_TIMER) >> 4;
 		/* Delivery status and remote IRR are read-only, not reserved: a write ignores them. */
@@ -773,11 +753,6 @@ __attribute__((always_inline)) static inline bool reg_write(struct vlapic *l, ui
 			return false;
 		write_dcr(l, v, now);
 		return true;
-	case VLAPIC_SELF_IPI:
-		if (!x2 || (v & ~VLAPIC_VECTOR_MASK))
-			return false;
-		send_ipi(l, v | (VLAPIC_SH_SELF << VLAPIC_ICR_SH_SHIFT), 0, true, res);
-		return true;
 	case VLAPIC_ID:
 	case VLAPIC_VERSION:
 	case VLAPIC_APR:
@@ -791,6 +766,49 @@ __attribute__((always_inline)) static inline bool reg_write(struct vlapic *l, ui
 			return !x2;
 		return false;
 	}
+}
+
+
+/*
+ * Write register `off`. False: no such register, read-only (x2APIC), or a
+ * reserved bit set (x2APIC). `hi` is the upper half of an x2APIC ICR write.
+ * Always inline into its three callers for the writes that count, EOI and
+ * the ICR: `x2` is then a constant in each and they make no call here
+ * (about 1 KiB of text for 14-40 instructions per write); every other
+ * register is reg_write_other's.
+ */
+__attribute__((always_inline)) static inline bool reg_write(struct vlapic *l, uint32_t off, uint32_t v,
+							    uint32_t hi, uint64_t now, bool x2,
+							    struct vlapic_result *res)
+{
+	uint32_t dest;
+	/* EOI first: the most frequent write by far (every interrupt handler ends with one). */
+	if (off == VLAPIC_EOI) {
+		if (x2 && v)
+			return false; /* WRMSR of a non-zero value: #GP (Table 10-6) */
+		res->eoi_vector = do_eoi(l);
+		REG(l, VLAPIC_EOI) = 0; /* reads 0; an APIC write put v there (SDM 29.4.3.1) */
+		return true;
+	}
+	/* The ICR next: every IPI (x2APIC: hi is the destination, 10.12.9). */
+	if (off == VLAPIC_ICR_LO) {
+		if (!fit(x2, &v, XAPIC_ICR_LO_BITS))
+			return false;
+		REG(l, VLAPIC_ICR_LO) = v;
+		if (x2)
+			REG(l, VLAPIC_ICR_HI) = hi;
+		dest = x2 ? hi : REG(l, VLAPIC_ICR_HI) >> XAPIC_ID_SHIFT;
+	} else if (x2 && off == VLAPIC_SELF_IPI) {
+		/* x2APIC only (10.12.11): a fixed IPI to self, vector in bits 7:0. */
+		if (v & ~VLAPIC_VECTOR_MASK)
+			return false;
+		v |= VLAPIC_SH_SELF << VLAPIC_ICR_SH_SHIFT;
+		dest = 0;
+	} else {
+		return reg_write_other(l, off, v, now, x2);
+	}
+	send_ipi(l, v, dest, x2, res);
+	return true;
 }
 
 static void result_clear(struct vlapic_result *res)

@@ -328,11 +328,12 @@ uint64_t vlapic_route_scan(struct vlapic *const *lapics, unsigned n, const struc
  * vlapic_route's unicast: true when `msg` is a physical unicast to the APIC
  * whose ID is its index (then *set is that vCPU, or none if disabled);
  * false: vlapic_route_scan decides. dest < n <= 64 is no broadcast.
+ * @pre n <= 64.
  */
 static inline bool vlapic_route_unicast(struct vlapic *const *lapics, unsigned n,
 					const struct vlapic_msg *msg, uint64_t *set)
 {
-	if (msg->shorthand != VLAPIC_SH_NONE || msg->logical || msg->dest >= n || msg->dest >= 64 ||
+	if (msg->shorthand != VLAPIC_SH_NONE || msg->logical || msg->dest >= n ||
 	    lapics[msg->dest]->apic_id != msg->dest)
 		return false;
 	*set = vlapic_hw_enabled(lapics[msg->dest]) ? 1ull << msg->dest : 0;

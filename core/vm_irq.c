@@ -67,55 +67,46 @@ static uint64_t vm_now(const struct vm *vm)
 /* ---- delivery ---------------------------------------------------------------- */
 
 /*
- * What the target does with an accepted message, in its context or by
- * request. Inline into the one delivery loop: its switch is a jump there.
+ * What the target does with an accepted message. The sender itself acts at
+ * once, in its own context (vlapic_accept wrote its IRR, ESR...).
  */
-__attribute__((always_inline)) static inline void take(struct vcpu *t, enum vlapic_event ev, const struct vlapic_msg *m, bool own)
+__attribute__((noinline)) static void deliver_own(struct vcpu *t, const struct vlapic_msg *msg)
 {
-	switch (ev) {
+	switch (vlapic_accept(&t->lapic, msg)) {
 	case VLAPIC_EV_IRR:
-		if (own)
-			intr_wake(t);
-		else
-			vcpu_make_request(t, VCPU_REQ_EVENT);
+		intr_wake(t);
 		break;
 	case VLAPIC_EV_NMI:
-		if (own)
-			vcpu_queue_nmi(t);
-		else
-			vcpu_make_request(t, VCPU_REQ_NMI);
+		vcpu_queue_nmi(t);
 		break;
 	case VLAPIC_EV_INIT:
-		if (own)
-			vm_mgr_vcpu_init_signal(t);
-		else
-			vcpu_make_request(t, VCPU_REQ_INIT);
+		vm_mgr_vcpu_init_signal(t);
 		break;
 	case VLAPIC_EV_SIPI:
-		if (own) {
-			vm_mgr_vcpu_sipi(t, m->vector);
-		} else {
-			atomic_store32(&t->sipi_vector, m->vector);
-			vcpu_make_request(t, VCPU_REQ_SIPI);
-		}
+		vm_mgr_vcpu_sipi(t, msg->vector);
 		break;
-	case VLAPIC_EV_EXTINT: /* an ExtINT message: the PIC reaches the CPU through LINT0 only */
-	case VLAPIC_EV_NONE:
-	default:
+	default: /* none, or an ExtINT message: the PIC reaches the CPU through LINT0 only */
 		break;
 	}
 }
 
-/* The sender is the target: it accepts and acts at once, in its own context. */
-__attribute__((noinline)) static void deliver_own(struct vcpu *t, const struct vlapic_msg *msg)
-{
-	take(t, vlapic_accept(&t->lapic, msg), msg, true);
-}
-
-/* Another vCPU's NMI, INIT, SIPI (ExtINT): an event its request bit carries. */
+/* Another vCPU's NMI, INIT, SIPI: the request bit that carries it (vcpu_handle_requests). */
 __attribute__((noinline)) static void deliver_remote_event(struct vcpu *t, const struct vlapic_msg *msg)
 {
-	take(t, vlapic_accept_remote(&t->lapic, msg), msg, false);
+	switch (vlapic_accept_remote(&t->lapic, msg)) {
+	case VLAPIC_EV_NMI:
+		vcpu_make_request(t, VCPU_REQ_NMI);
+		break;
+	case VLAPIC_EV_INIT:
+		vcpu_make_request(t, VCPU_REQ_INIT);
+		break;
+	case VLAPIC_EV_SIPI:
+		atomic_store32(&t->sipi_vector, msg->vector);
+		vcpu_make_request(t, VCPU_REQ_SIPI);
+		break;
+	default: /* none, or ExtINT (as above) */
+		break;
+	}
 }
 
 /*
@@ -128,10 +119,10 @@ __attribute__((noinline)) static void deliver_to(struct vcpu *t, struct vcpu *se
 {
 	if (t == self)
 		deliver_own(t, msg);
-	else if (msg->delivery == VLAPIC_DM_FIXED || msg->delivery == VLAPIC_DM_LOWEST)
-		take(t, vlapic_accept_remote(&t->lapic, msg), msg, false);
-	else
+	else if (msg->delivery != VLAPIC_DM_FIXED && msg->delivery != VLAPIC_DM_LOWEST)
 		deliver_remote_event(t, msg);
+	else if (vlapic_accept_remote(&t->lapic, msg) == VLAPIC_EV_IRR)
+		vcpu_make_request(t, VCPU_REQ_EVENT); /* its pre-entry wakes it and injects */
 }
 
 /* Everything but the unicast to the ID that is its index: vlapic_route_scan, deliver_to each. */

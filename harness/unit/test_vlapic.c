@@ -357,6 +357,65 @@ START_TEST(test_esr_and_illegal_vectors)
 END_TEST
 
 /*
+ * The acceptance from another vCPU's context (vlapic_accept_remote): a
+ * fixed or lowest-priority vector ORed into IRR with its TMR bit set
+ * (level) or cleared (edge); dropped by a hardware- or software-disabled
+ * APIC and for an illegal vector, with no ESR bit (the ESR is the owner's);
+ * the other modes only return their event and write nothing.
+ */
+START_TEST(test_accept_remote)
+{
+	enable(1);
+	struct vlapic_msg m = fixed_msg(0x61, 1, false);
+	m.level = true;
+	ck_assert_int_eq(vlapic_accept_remote(&cpu[1], &m), VLAPIC_EV_IRR);
+	ck_assert(irr(1, 0x61));
+	ck_assert_uint_eq(rd(1, VLAPIC_TMR0 + 0x30), 1u << 1); /* TMR 127:96, vector 0x61 */
+	m.level = false; /* edge again: the TMR bit is cleared */
+	ck_assert_int_eq(vlapic_accept_remote(&cpu[1], &m), VLAPIC_EV_IRR);
+	ck_assert_uint_eq(rd(1, VLAPIC_TMR0 + 0x30), 0);
+	m.delivery = VLAPIC_DM_LOWEST;
+	m.vector = 0xfe;
+	ck_assert_int_eq(vlapic_accept_remote(&cpu[1], &m), VLAPIC_EV_IRR);
+	ck_assert(irr(1, 0xfe));
+	/* Illegal vector: dropped, and the ESR (the owner's) says nothing. */
+	m.vector = 0x0f;
+	ck_assert_int_eq(vlapic_accept_remote(&cpu[1], &m), VLAPIC_EV_NONE);
+	wr(1, VLAPIC_ESR, 0);
+	ck_assert_uint_eq(rd(1, VLAPIC_ESR), 0);
+	/* Software-disabled: no fixed interrupt, NMI / INIT / SIPI still (10.4.7.2). */
+	wr(1, VLAPIC_SVR, 0xff);
+	m.vector = 0x62;
+	m.delivery = VLAPIC_DM_FIXED;
+	ck_assert_int_eq(vlapic_accept_remote(&cpu[1], &m), VLAPIC_EV_NONE);
+	ck_assert(!irr(1, 0x62));
+	m.delivery = VLAPIC_DM_NMI;
+	ck_assert_int_eq(vlapic_accept_remote(&cpu[1], &m), VLAPIC_EV_NMI);
+	m.delivery = VLAPIC_DM_INIT;
+	ck_assert_int_eq(vlapic_accept_remote(&cpu[1], &m), VLAPIC_EV_INIT);
+	m.assert = false; /* INIT de-assert: nothing */
+	ck_assert_int_eq(vlapic_accept_remote(&cpu[1], &m), VLAPIC_EV_NONE);
+	m.delivery = VLAPIC_DM_SIPI;
+	ck_assert_int_eq(vlapic_accept_remote(&cpu[1], &m), VLAPIC_EV_SIPI);
+	ck_assert(!irr(1, 0x62));
+	/* Hardware-disabled: nothing at all. */
+	enable(1);
+	struct guest_fault f;
+	vlapic_apic_base_write(&cpu[1], cpu[1].apic_base & ~VLAPIC_BASE_EN, 0, &f);
+	ck_assert(!f.valid);
+	m.delivery = VLAPIC_DM_FIXED;
+	ck_assert_int_eq(vlapic_accept_remote(&cpu[1], &m), VLAPIC_EV_NONE);
+	m.delivery = VLAPIC_DM_NMI;
+	ck_assert_int_eq(vlapic_accept_remote(&cpu[1], &m), VLAPIC_EV_NONE);
+	ck_assert_int_eq(vlapic_pending_vector(&cpu[1]), -1);
+	/* vlapic_unack of a vector not in service changes nothing. */
+	enable(2);
+	vlapic_unack(&cpu[2], 0x70);
+	ck_assert_int_eq(vlapic_pending_vector(&cpu[2]), -1);
+}
+END_TEST
+
+/*
  * Every delivery mode x shorthand of the ICR in both modes (SDM 10.6.1,
  * Table 10-3): fixed goes out with any shorthand, lowest priority without
  * or to all excluding self, NMI/INIT/SIPI with any but self; SMI is
@@ -918,6 +977,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_esr_and_illegal_vectors);
 	tcase_add_test(tc, test_ipi_physical_and_shorthands);
 	tcase_add_test(tc, test_ipi_every_mode_and_shorthand);
+	tcase_add_test(tc, test_accept_remote);
 	tcase_add_test(tc, test_ipi_kinds);
 	tcase_add_test(tc, test_logical_flat_cluster_lowest);
 	tcase_add_test(tc, test_x2apic_registers);

@@ -449,6 +449,20 @@ START_TEST(test_ipi_hostile_destinations)
 	ck_assert_int_eq(msr_write(v0, 0x830, 1ull << 32 | 0x75, &f), 0);
 	ck_assert(v1->requests & VCPU_REQ_EVENT);
 	ck_assert_int_eq(intr_highest_deliverable(v1), 0x75);
+	v1->requests = 0;
+	/* An MSI's illegal vector to it is dropped, no request; a level one sets its TMR bit. */
+	ck_assert_int_eq(vm_irq_msi(vm, v0, 0xfee01000ull, 0x0f), 0);
+	ck_assert_uint_eq(v1->requests & VCPU_REQ_EVENT, 0);
+	ck_assert_int_eq(vm_irq_msi(vm, v0, 0xfee01000ull,
+				VM_IRQ_MSI_DATA_LEVEL | VM_IRQ_MSI_DATA_ASSERT | 0x76), 0);
+	ck_assert(v1->requests & VCPU_REQ_EVENT);
+	ck_assert(vlapic_vec_test(&v1->lapic, VLAPIC_TMR0, 0x76));
+	/* Software-disabled (SVR bit 8 clear): a fixed IPI is not taken, no request. */
+	v1->requests = 0;
+	ck_assert_int_eq(msr_write(v1, 0x80f, 0xff, &f), 0);
+	ck_assert_int_eq(msr_write(v0, 0x830, 1ull << 32 | 0x77, &f), 0);
+	ck_assert_uint_eq(v1->requests & VCPU_REQ_EVENT, 0);
+	ck_assert(!vlapic_vec_test(&v1->lapic, VLAPIC_IRR0, 0x77));
 	for (unsigned i = 0; i < 4; i++) {
 		ck_assert_int_eq(intr_highest_deliverable(&other->vcpus[i]), -1);
 		ck_assert_uint_eq(other->vcpus[i].requests & ~VCPU_REQ_FLUSH_VPID, 0);
