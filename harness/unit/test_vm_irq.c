@@ -369,16 +369,26 @@ START_TEST(test_ipi_across_pcpus_kicks)
 }
 END_TEST
 
-/* Interrupts never cross VMs: another VM's vCPUs with the same APIC IDs get nothing. */
-START_TEST(test_no_delivery_to_another_vm)
+/*
+ * A second running VM of `n` vCPUs with enabled APICs (the same IDs as
+ * ours), and this VM's two APICs software-enabled.
+ */
+static struct vm *other_vm(uint16_t n)
 {
-	struct vm *other = sim_create_vm(&hv, "other", 2, false, RAM);
+	struct vm *other = sim_create_vm(&hv, "other", n, false, RAM);
 	ck_assert_ptr_nonnull(other);
 	other->state = VM_STATE_RUNNING;
-	for (unsigned i = 0; i < 2; i++)
+	for (unsigned i = 0; i < n; i++)
 		unit_lapic_enable(&other->vcpus[i]);
 	mmio_wr(v0, APIC + VLAPIC_SVR, 0x1ff);
 	mmio_wr(v1, APIC + VLAPIC_SVR, 0x1ff);
+	return other;
+}
+
+/* Interrupts never cross VMs: another VM's vCPUs with the same APIC IDs get nothing. */
+START_TEST(test_no_delivery_to_another_vm)
+{
+	struct vm *other = other_vm(2);
 	mmio_wr(v0, APIC + VLAPIC_ICR_LO, 0x60 | (VLAPIC_SH_ALL << VLAPIC_ICR_SH_SHIFT));
 	ck_assert_int_eq(vm_irq_msi(vm, NULL, 0xfee01000ull, 0x61), 0);
 	ck_assert_int_eq(vm_irq_msi(vm, NULL, 0xfeeff000ull, 0x62), 0); /* broadcast */
@@ -400,13 +410,7 @@ END_TEST
  */
 START_TEST(test_ipi_hostile_destinations)
 {
-	struct vm *other = sim_create_vm(&hv, "other", 4, false, RAM);
-	ck_assert_ptr_nonnull(other);
-	other->state = VM_STATE_RUNNING;
-	for (unsigned i = 0; i < 4; i++)
-		unit_lapic_enable(&other->vcpus[i]);
-	mmio_wr(v0, APIC + VLAPIC_SVR, 0x1ff);
-	mmio_wr(v1, APIC + VLAPIC_SVR, 0x1ff);
+	struct vm *other = other_vm(4);
 	struct guest_fault f = { 0 };
 	/* xAPIC: 8-bit destinations 2, 3 (the other VM's IDs), 0x3f, 0xfe. */
 	static const uint32_t far8[] = { 2, 3, 0x3f, 0xfe };
