@@ -132,10 +132,11 @@ __attribute__((always_inline)) static inline int resolve(struct vm *vm, uint64_t
 							 unsigned access, struct pieces *p,
 							 uint64_t *wp_gpa)
 {
-	/* Read before any walk: a reduction after it makes what this access
-	 * fills stale at once (guest_mem.h). */
-	uint64_t gen = atomic_load64(&vm->ept.reductions);
 	struct gmem_tlb *tlb = &vm->gmem_tlb[(size_t)plat_cpu_id() % TERN_MAX_PCPUS];
+	/* Read before any walk: a reduction after it makes what this access
+	 * fills stale at once (guest_mem.h). After the call, it needs no
+	 * register kept across it. */
+	uint64_t gen = atomic_load64(&vm->ept.reductions);
 	const struct gmem_tlb_entry *e = &tlb->e[(gpa / GMEM_PAGE) % GMEM_TLB_ENTRIES];
 	if (len - 1u < GMEM_PAGE - GMEM_PAGE_OFF(gpa) && tlb_hit(e, gen, gpa, access)) {
 		p->hva[0] = p->hva[1] = e->hva + GMEM_PAGE_OFF(gpa);
