@@ -496,8 +496,10 @@ enum exit_action hypercall_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	} else if (vcpu_cpl(vcpu) != 0) {
 		triple = vcpu_inject_gp0(vcpu);
 	} else {
-		uint64_t id = vcpu_get_reg(vcpu, VCPU_R8), p1 = vcpu_get_reg(vcpu, VCPU_RDI);
-		uint64_t p2 = vcpu_get_reg(vcpu, VCPU_RSI);
+		/* ACRN's convention: the id in R8, the parameters in RDI and RSI. */
+		vcpu_cache_regs(vcpu, (1u << VCPU_R8) | (1u << VCPU_RDI) | (1u << VCPU_RSI));
+		uint64_t id = vcpu->regs[VCPU_R8], p1 = vcpu->regs[VCPU_RDI];
+		uint64_t p2 = vcpu->regs[VCPU_RSI];
 		/* Once: each atomic below makes the compiler load vm->hv again. */
 		struct tern *hv = vm->hv;
 		tern_lock(&hv->mgmt_lock);
