@@ -176,7 +176,10 @@ int gmem_fetch(struct vm *vm, uint64_t gpa, void *dst, size_t len)
 	return read_access(vm, gpa, dst, len, EPT_ACCESS_FETCH);
 }
 
-int gmem_write_wp(struct vm *vm, uint64_t gpa, const void *src, size_t len, uint64_t *wp_gpa)
+/* Inline in both: gmem_write (wp_gpa NULL) was a jump into gmem_write_wp. */
+__attribute__((always_inline)) static inline int write_access(struct vm *vm, uint64_t gpa,
+							      const void *src, size_t len,
+							      uint64_t *wp_gpa)
 {
 	struct pieces p;
 	int ret = resolve(vm, gpa, len, EPT_ACCESS_WRITE, &p, wp_gpa);
@@ -189,9 +192,14 @@ int gmem_write_wp(struct vm *vm, uint64_t gpa, const void *src, size_t len, uint
 	return 0;
 }
 
+int gmem_write_wp(struct vm *vm, uint64_t gpa, const void *src, size_t len, uint64_t *wp_gpa)
+{
+	return write_access(vm, gpa, src, len, wp_gpa);
+}
+
 int gmem_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
 {
-	return gmem_write_wp(vm, gpa, src, len, (uint64_t *)0);
+	return write_access(vm, gpa, src, len, (uint64_t *)0);
 }
 
 int gmem_check(struct vm *vm, uint64_t gpa, size_t len, bool write, uint64_t *wp_gpa)
