@@ -122,8 +122,8 @@ __attribute__((noinline)) static int resolve_walk(struct vm *vm, struct gmem_tlb
 /*
  * As resolve_walk, which it is for every access but the common one: 1 to
  * GMEM_MAX_LEN bytes within one page this pCPU has cached for the access,
- * decided inline by the same lookup one_page makes (tlb_lookup), with the
- * same result resolve_walk would give it. Its one test of the length
+ * decided inline by the same test one_page's lookup makes (tlb_hit), with
+ * the same result resolve_walk would give it. Its one test of the length
  * (len - 1 below the bytes left in the page: 0 wraps and fails) also rules
  * out a range that wraps around the address space, since no page at its
  * top is ever cached (ept_walk maps no GPA at or above 2^48).
@@ -134,8 +134,8 @@ __attribute__((always_inline)) static inline int resolve(struct vm *vm, uint64_t
 {
 	struct gmem_tlb *tlb = &vm->gmem_tlb[(size_t)plat_cpu_id() % TERN_MAX_PCPUS];
 	/* Read before any walk: a reduction after it makes what this access
-	 * fills stale at once (guest_mem.h). After the call, it needs no
-	 * register kept across it. */
+	 * fills stale at once (guest_mem.h). Loaded after plat_cpu_id(), so
+	 * that no register holds it across the call. */
 	uint64_t gen = atomic_load64(&vm->ept.reductions);
 	const struct gmem_tlb_entry *e = &tlb->e[(gpa / GMEM_PAGE) % GMEM_TLB_ENTRIES];
 	if (len - 1u < GMEM_PAGE - GMEM_PAGE_OFF(gpa) && tlb_hit(e, gen, gpa, access)) {
