@@ -47,14 +47,20 @@ __attribute__((noinline)) static uint8_t *walk_fill(struct vm *vm, struct gmem_t
 	return page + GMEM_PAGE_OFF(gpa);
 }
 
-/* The page's cached host address for the access, or NULL: not cached, cached
- * before the last reduction, or its permissions do not allow the access
- * (EPT_ACCESS_* are the EPT_R/W/X bits). */
+/* Whether the entry holds the page for the access: cached, not before the
+ * last reduction, with permissions that allow it (EPT_ACCESS_* are the
+ * EPT_R/W/X bits). */
+static inline bool tlb_hit(const struct gmem_tlb_entry *e, uint64_t gen, uint64_t gpa,
+			   unsigned access)
+{
+	return ((e->gfn ^ (gpa / GMEM_PAGE)) | (e->gen ^ gen) | (access & ~e->perms)) == 0;
+}
+
+/* The page's cached host address for the access, or NULL (tlb_hit). */
 static inline uint8_t *tlb_lookup(const struct gmem_tlb_entry *e, uint64_t gen, uint64_t gpa,
 				  unsigned access)
 {
-	uint64_t miss = (e->gfn ^ (gpa / GMEM_PAGE)) | (e->gen ^ gen) | (access & ~e->perms);
-	return miss == 0 ? e->hva + GMEM_PAGE_OFF(gpa) : (uint8_t *)0;
+	return tlb_hit(e, gen, gpa, access) ? e->hva + GMEM_PAGE_OFF(gpa) : (uint8_t *)0;
 }
 
 /*
@@ -87,20 +93,19 @@ __attribute__((always_inline)) static inline int one_page(struct vm *vm, struct 
  * every page before any byte moves; the second piece is empty for an
  * access within one page. -TERN_EACCES only for a write whose every page
  * is readable and one is write-protected (*wp_gpa: the first); every other
- * refusal is -TERN_EFAULT.
+ * refusal is -TERN_EFAULT. Every access but a cache hit within one page
+ * (resolve, below) comes here: a bad length, a miss, a page crossing.
  */
-__attribute__((noinline)) static int resolve(struct vm *vm, uint64_t gpa, size_t len,
-					     unsigned access, struct pieces *p, uint64_t *wp_gpa)
+__attribute__((noinline)) static int resolve_walk(struct vm *vm, struct gmem_tlb *tlb,
+						  uint64_t gen, uint64_t gpa, size_t len,
+						  unsigned access, struct pieces *p,
+						  uint64_t *wp_gpa)
 {
 	if (len == 0 || len > GMEM_MAX_LEN || gpa + len < gpa) {
 		p->hva[0] = p->hva[1] = (uint8_t *)0;
 		p->len[0] = p->len[1] = 0;
 		return len == 0 ? 0 : -TERN_EFAULT;
 	}
-	/* Read before any walk: a reduction after it makes what this access
-	 * fills stale at once (guest_mem.h). */
-	uint64_t gen = atomic_load64(&vm->ept.reductions);
-	struct gmem_tlb *tlb = &vm->gmem_tlb[plat_cpu_id() % TERN_MAX_PCPUS];
 	size_t first = GMEM_PAGE - GMEM_PAGE_OFF(gpa);
 	p->len[0] = first < len ? first : len;
 	p->len[1] = len - p->len[0];
@@ -112,6 +117,38 @@ __attribute__((noinline)) static int resolve(struct vm *vm, uint64_t gpa, size_t
 	int ret2 = one_page(vm, tlb, gen, gpa + p->len[0], p->len[1], access, &p->hva[1],
 			    ret != 0 ? (uint64_t *)0 : wp_gpa);
 	return ret2 == -TERN_EFAULT || ret == 0 ? ret2 : ret;
+}
+
+/*
+ * As resolve_walk, which it is for every access but the common one: 1 to
+ * GMEM_MAX_LEN bytes within one page this pCPU has cached for the access,
+ * decided inline by the same test one_page's lookup makes (tlb_hit), with
+ * the same result resolve_walk would give it. Its one test of the length
+ * (len - 1 below the bytes left in the page: 0 wraps and fails) also rules
+ * out a range that wraps around the address space, since no page at its
+ * top is ever cached (ept_walk maps no GPA at or above 2^48).
+ */
+__attribute__((always_inline)) static inline int resolve(struct vm *vm, uint64_t gpa, size_t len,
+							 unsigned access, struct pieces *p,
+							 uint64_t *wp_gpa)
+{
+	struct gmem_tlb *tlb = &vm->gmem_tlb[(size_t)plat_cpu_id() % TERN_MAX_PCPUS];
+	/* Read before any walk: a reduction after it makes what this access
+	 * fills stale at once (guest_mem.h). Loaded after plat_cpu_id(), so
+	 * that no register holds it across the call. */
+	uint64_t gen = atomic_load64(&vm->ept.reductions);
+	const struct gmem_tlb_entry *e = &tlb->e[(gpa / GMEM_PAGE) % GMEM_TLB_ENTRIES];
+	if (len - 1u < GMEM_PAGE - GMEM_PAGE_OFF(gpa) && tlb_hit(e, gen, gpa, access)) {
+		p->hva[0] = p->hva[1] = e->hva + GMEM_PAGE_OFF(gpa);
+		p->len[0] = len;
+		p->len[1] = 0;
+		return 0;
+	}
+	/* Filled apart, so that the caller's pieces stay in registers on a hit. */
+	struct pieces walked;
+	int ret = resolve_walk(vm, tlb, gen, gpa, len, access, &walked, wp_gpa);
+	*p = walked;
+	return ret;
 }
 
 static int read_access(struct vm *vm, uint64_t gpa, void *dst, size_t len, unsigned access)
@@ -139,7 +176,10 @@ int gmem_fetch(struct vm *vm, uint64_t gpa, void *dst, size_t len)
 	return read_access(vm, gpa, dst, len, EPT_ACCESS_FETCH);
 }
 
-int gmem_write_wp(struct vm *vm, uint64_t gpa, const void *src, size_t len, uint64_t *wp_gpa)
+/* Inline in both: gmem_write (wp_gpa NULL) was a jump into gmem_write_wp. */
+__attribute__((always_inline)) static inline int write_access(struct vm *vm, uint64_t gpa,
+							      const void *src, size_t len,
+							      uint64_t *wp_gpa)
 {
 	struct pieces p;
 	int ret = resolve(vm, gpa, len, EPT_ACCESS_WRITE, &p, wp_gpa);
@@ -152,9 +192,14 @@ int gmem_write_wp(struct vm *vm, uint64_t gpa, const void *src, size_t len, uint
 	return 0;
 }
 
+int gmem_write_wp(struct vm *vm, uint64_t gpa, const void *src, size_t len, uint64_t *wp_gpa)
+{
+	return write_access(vm, gpa, src, len, wp_gpa);
+}
+
 int gmem_write(struct vm *vm, uint64_t gpa, const void *src, size_t len)
 {
-	return gmem_write_wp(vm, gpa, src, len, (uint64_t *)0);
+	return write_access(vm, gpa, src, len, (uint64_t *)0);
 }
 
 int gmem_check(struct vm *vm, uint64_t gpa, size_t len, bool write, uint64_t *wp_gpa)

@@ -496,16 +496,20 @@ enum exit_action hypercall_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	} else if (vcpu_cpl(vcpu) != 0) {
 		triple = vcpu_inject_gp0(vcpu);
 	} else {
-		uint64_t id = vcpu_get_reg(vcpu, VCPU_R8), p1 = vcpu_get_reg(vcpu, VCPU_RDI);
-		uint64_t p2 = vcpu_get_reg(vcpu, VCPU_RSI);
-		tern_lock(&vm->hv->mgmt_lock);
-		atomic_store32(&vm->hv->sync_vms, 0);
+		/* ACRN's convention: the id in R8, the parameters in RDI and RSI. */
+		vcpu_cache_regs(vcpu, (1u << VCPU_R8) | (1u << VCPU_RDI) | (1u << VCPU_RSI));
+		uint64_t id = vcpu->regs[VCPU_R8], p1 = vcpu->regs[VCPU_RDI];
+		uint64_t p2 = vcpu->regs[VCPU_RSI];
+		/* Once: each atomic below makes the compiler load vm->hv again. */
+		struct tern *hv = vm->hv;
+		tern_lock(&hv->mgmt_lock);
+		atomic_store32(&hv->sync_vms, 0);
 		int ret = dispatch(vcpu, id, p1, p2);
-		uint32_t asked = atomic_load32(&vm->hv->sync_vms);
-		tern_unlock(&vm->hv->mgmt_lock);
+		uint32_t asked = atomic_load32(&hv->sync_vms);
+		tern_unlock(&hv->mgmt_lock);
 		struct vm *t;
 		if (ret == -TERN_EAGAIN && retry_when_quiescent(id) && p1 < TERN_MAX_VMS &&
-		    (t = vm_get(vm->hv, (uint16_t)p1)) != (struct vm *)0) {
+		    (t = vm_get(hv, (uint16_t)p1)) != (struct vm *)0) {
 			vcpu_wait_sync(vcpu, t, vm_sync_request(t, 0), true);
 			return EXIT_ACTION_RESUME;
 		}

@@ -250,7 +250,8 @@ static int complete(struct vm *vm, uint16_t vcpu_id, bool poll)
 	 * after is padding, or the PCI bus), a write's value is not read back.
 	 */
 	uint64_t value = 0;
-	const uint64_t raw = le64(b + IOREQ_OFF_VALUE - IOREQ_OFF_SIZE);
+	/* The offset first: b + IOREQ_OFF_VALUE alone points past b (UB). */
+	const uint64_t raw = le64(b + (IOREQ_OFF_VALUE - IOREQ_OFF_SIZE));
 	if (req->dir == IOREQ_READ) {
 		value = raw;
 		if (req->type != IOREQ_TYPE_MMIO)

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+/* memcpy: dst and src must not overlap (a byte may be copied twice, lib.c). */
 void *tern_memcpy(void *dst, const void *src, size_t n);
 void *tern_memset(void *dst, int c, size_t n);
 int tern_memcmp(const void *a, const void *b, size_t n);

@@ -54,6 +54,12 @@ uint64_t vcpu_fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
 	return vcpu->regs[reg];
 }
 
+void vcpu_fetch_regs(struct vcpu *vcpu, uint32_t mask)
+{
+	for (uint32_t miss = mask & ~vcpu->reg_valid; miss != 0; miss &= miss - 1u)
+		(void)vcpu_fetch_reg(vcpu, (enum vcpu_reg)__builtin_ctz(miss)); /* TZCNT, no library call */
+}
+
 const struct seg_desc *vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg)
 {
 	struct seg_desc d;

@@ -225,6 +225,18 @@ static inline uint64_t vcpu_get_reg(struct vcpu *vcpu, enum vcpu_reg reg)
 	return vcpu_fetch_reg(vcpu, reg);
 }
 
+/*
+ * Every register of `mask` (bits 1u << VCPU_*) in the cache, fetching those
+ * that are not: a handler that reads several (a hypercall's id and
+ * parameters) tests once, then reads vcpu->regs[] directly.
+ */
+void vcpu_fetch_regs(struct vcpu *vcpu, uint32_t mask);
+static inline void vcpu_cache_regs(struct vcpu *vcpu, uint32_t mask)
+{
+	if ((vcpu->reg_valid & mask) != mask)
+		vcpu_fetch_regs(vcpu, mask);
+}
+
 static inline void vcpu_set_reg(struct vcpu *vcpu, enum vcpu_reg reg, uint64_t value)
 {
 	if (reg == VCPU_RFLAGS)

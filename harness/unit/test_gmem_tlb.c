@@ -268,6 +268,40 @@ START_TEST(page_partly_host_ram_is_not_cached)
 }
 END_TEST
 
+/*
+ * A cached page serves, without a walk, every access that ends in it (up
+ * to the whole page); one byte more is a page crossing, which needs the
+ * next page as well and moves nothing without it.
+ */
+START_TEST(hits_end_at_the_page_end)
+{
+	ck_assert_int_eq(region(MR_ADD, UGPA, LEND_A, 0x1000, MEM_ACCESS_RWX), 0);
+	ck_assert_uint_eq(read32(uvm, UGPA, 0), 0xaaaaaaaau);
+	ck_assert(cached(uvm, UGPA));
+	static uint8_t page[0x1000];
+	memset(page, 0x5c, sizeof(page));
+	ck_assert_int_eq(gmem_write(uvm, UGPA, page, sizeof(page)), 0);
+	ck_assert_uint_eq(sram[LEND_A], 0x5c);
+	ck_assert_uint_eq(sram[LEND_A + 0xfff], 0x5c);
+	ck_assert_uint_eq(sram[LEND_A + 0x1000], 0xaa);   /* the lent page ends there */
+	uint8_t two[2] = { 0x11, 0x22 };
+	ck_assert_int_eq(gmem_write(uvm, UGPA + 0xfff, two, 1), 0);
+	ck_assert_uint_eq(sram[LEND_A + 0xfff], 0x11);
+	/* Across the page end: nothing maps UGPA + 0x1000. */
+	ck_assert_int_eq(gmem_write(uvm, UGPA + 0xfff, two + 1, 2), -TERN_EFAULT);
+	ck_assert_int_eq(gmem_read(uvm, UGPA + 0xfff, two, 2), -TERN_EFAULT);
+	ck_assert_uint_eq(two[0], 0x11);
+	ck_assert_uint_eq(sram[LEND_A + 0xfff], 0x11);
+	ck_assert_int_eq(gmem_check(uvm, UGPA + 0x1, 0x1000, false, NULL), -TERN_EFAULT);
+	ck_assert_int_eq(gmem_check(uvm, UGPA, 0x1000, true, NULL), 0);
+	/* Mapped from the Service VM's next page, the crossing reaches both. */
+	ck_assert_int_eq(region(MR_ADD, UGPA + 0x1000, LEND_A + 0x1000, 0x1000, MEM_ACCESS_RWX), 0);
+	ck_assert_int_eq(gmem_write(uvm, UGPA + 0xfff, two, 2), 0);
+	ck_assert_uint_eq(sram[LEND_A + 0xfff], 0x11);
+	ck_assert_uint_eq(sram[LEND_A + 0x1000], 0x22);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("gmem_tlb");
@@ -282,6 +316,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, each_pcpu_has_its_own_cache);
 	tcase_add_test(tc, recreated_vm_starts_empty);
 	tcase_add_test(tc, page_partly_host_ram_is_not_cached);
+	tcase_add_test(tc, hits_end_at_the_page_end);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -135,6 +135,30 @@ START_TEST(test_api_version)
 }
 END_TEST
 
+/* A platform that leaves R8/RDI/RSI out of the cache (fetched on demand):
+ * the hypercall reads them from the vCPU's state, a cached one as cached. */
+START_TEST(test_parameters_fetched_when_not_cached)
+{
+	exit_state(v, 0, 0, 0, 0);
+	v->reg_valid &= ~((1u << VCPU_R8) | (1u << VCPU_RSI));
+	sim_vcpu_hw(v)->regs[VCPU_R8] = HC_GET_API_VERSION;
+	sim_vcpu_hw(v)->regs[VCPU_RSI] = 0x5555;
+	sim_vcpu_hw(v)->regs[VCPU_RDI] = PARAM_GPA + 0x100;   /* not read: RDI is cached */
+	vcpu_cache_fill(v, VCPU_RDI, PARAM_GPA);
+	memset(sim_vm_ram(sos->id) + PARAM_GPA, 0xaa, 16);
+	memset(sim_vm_ram(sos->id) + PARAM_GPA + 0x100, 0xaa, 16);
+	sim_vcpu_begin(v);
+	ck_assert_int_eq(vmcall_on(v), EXIT_ACTION_RESUME);
+	ck_assert_int_eq((int64_t)v->regs[VCPU_RAX], 0);
+	ck_assert_uint_eq(v->regs[VCPU_RIP], RIP0 + VMCALL_LEN);
+	struct hc_api_version ver;
+	get(PARAM_GPA, &ver, sizeof(ver));
+	ck_assert_uint_eq(ver.major_version, 1);
+	ck_assert_uint_eq(sim_vm_ram(sos->id)[PARAM_GPA + 0x100], 0xaa);
+	ck_assert_uint_eq(v->regs[VCPU_R8], HC_GET_API_VERSION);
+}
+END_TEST
+
 START_TEST(test_user_vm_gets_ud)
 {
 	struct vm *uos = sim_create_vm(&hv, "uos", 1, false, 0x10000);
@@ -809,6 +833,7 @@ Suite *unit_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_api_version);
+	tcase_add_test(tc, test_parameters_fetched_when_not_cached);
 	tcase_add_test(tc, test_get_vm_state);
 	tcase_add_test(tc, test_user_vm_gets_ud);
 	tcase_add_test(tc, test_cpl3_gets_gp0);

@@ -18,6 +18,28 @@ START_TEST(test_mem_routines)
 }
 END_TEST
 
+/* Every length up to a few words, at every alignment: exactly the n bytes
+ * move, nothing before or after them is touched. */
+START_TEST(test_memcpy_lengths)
+{
+	uint8_t src[64], dst[80];
+	for (unsigned i = 0; i < sizeof(src); i++)
+		src[i] = (uint8_t)(i * 7 + 1);
+	for (size_t n = 0; n <= 40; n++) {
+		for (unsigned so = 0; so < 8; so++) {
+			for (unsigned doff = 0; doff < 8; doff++) {
+				memset(dst, 0xee, sizeof(dst));
+				ck_assert_ptr_eq(tern_memcpy(dst + 8 + doff, src + so, n), dst + 8 + doff);
+				ck_assert_int_eq(memcmp(dst + 8 + doff, src + so, n), 0);
+				for (unsigned k = 0; k < sizeof(dst); k++)
+					if (k < 8 + doff || k >= 8 + doff + n)
+						ck_assert_uint_eq(dst[k], 0xee);
+			}
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_str_routines)
 {
 	char buf[4];
@@ -76,6 +98,7 @@ Suite *unit_suite(void)
 	Suite *s = suite_create("lib");
 	TCase *tc = tcase_create("lib");
 	tcase_add_test(tc, test_mem_routines);
+	tcase_add_test(tc, test_memcpy_lengths);
 	tcase_add_test(tc, test_str_routines);
 	tcase_add_test(tc, test_snprintf_formats);
 	tcase_add_test(tc, test_snprintf_truncates);

@@ -58,6 +58,30 @@ START_TEST(test_miss_fetches_from_platform)
 }
 END_TEST
 
+/* Several registers at once: the cached ones keep their (cached) values,
+ * the others come from the platform's state; none is dirty. */
+START_TEST(test_cache_regs_fetches_only_the_missing)
+{
+	sim_vcpu_begin(v);
+	sim_vcpu_hw(v)->regs[VCPU_R8] = 0x88;
+	sim_vcpu_hw(v)->regs[VCPU_RDI] = 0x77;
+	sim_vcpu_hw(v)->regs[VCPU_RSI] = 0x66;
+	vcpu_cache_fill(v, VCPU_RDI, 0x1234);
+	const uint32_t mask = (1u << VCPU_R8) | (1u << VCPU_RDI) | (1u << VCPU_RSI);
+	vcpu_cache_regs(v, mask);
+	ck_assert_uint_eq(v->reg_valid & mask, mask);
+	ck_assert_uint_eq(v->regs[VCPU_R8], 0x88);
+	ck_assert_uint_eq(v->regs[VCPU_RDI], 0x1234);
+	ck_assert_uint_eq(v->regs[VCPU_RSI], 0x66);
+	ck_assert_uint_eq(v->reg_dirty, 0);
+	ck_assert(!(v->reg_valid & (1u << VCPU_RAX)));
+	/* All cached: nothing is fetched again. */
+	sim_vcpu_hw(v)->regs[VCPU_R8] = 0x99;
+	vcpu_cache_regs(v, mask);
+	ck_assert_uint_eq(v->regs[VCPU_R8], 0x88);
+}
+END_TEST
+
 START_TEST(test_rip_advance_and_wrap)
 {
 	sim_vcpu_flat_state(v, true, 0);
@@ -109,6 +133,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_init);
 	tcase_add_test(tc, test_fill_is_not_dirty_set_is);
 	tcase_add_test(tc, test_rflags_bit1_forced);
+	tcase_add_test(tc, test_cache_regs_fetches_only_the_missing);
 	tcase_add_test(tc, test_miss_fetches_from_platform);
 	tcase_add_test(tc, test_rip_advance_and_wrap);
 	tcase_add_test(tc, test_cpl_and_mode);
