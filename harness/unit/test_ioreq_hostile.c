@@ -16,6 +16,7 @@
 #include "request.h"
 #include "sim.h"
 #include "vm_mgr.h"
+#include "two_vm.h"
 
 #define PAGE 0x8000
 #define PAGE2 0x9000
@@ -26,26 +27,21 @@ static struct vcpu *v;
 
 static void setup(void)
 {
-	sim_reset();
-	tern_init(&hv);
-	sos = sim_create_vm(&hv, "sos", 1, true, 0x10000);
-	uos = sim_create_vm(&hv, "uos", 2, false, 0x10000);
+	two_vm_create(&hv, &sos, &uos);
 	other = sim_create_vm(&hv, "other", 1, false, 0x10000);
 	ck_assert_ptr_nonnull(other);
 	ck_assert_int_eq(ioreq_set_buffer(uos, PAGE), 0);
 	ck_assert_int_eq(ioreq_set_buffer(other, PAGE2), 0);
 	uos->state = other->state = VM_STATE_RUNNING;
-	v = &uos->vcpus[1];
+	v = two_vm_flat_vcpu(uos, 1, 0x1000);
 	v->state = VCPU_STATE_RUNNABLE;
-	sim_vcpu_flat_state(v, true, 0);
-	vcpu_cache_fill(v, VCPU_RIP, 0x1000);
 	vcpu_cache_fill(v, VCPU_RAX, 0x1111111111111111ull);
 	sim_log_clear();
 }
 
 static uint8_t *slot_of(uint64_t page, unsigned vcpu)
 {
-	return sim_vm_ram(sos->id) + page + vcpu * IOREQ_SLOT_SIZE;
+	return two_vm_slot(sos, page, vcpu);
 }
 static uint32_t state(void) { uint32_t x; memcpy(&x, slot_of(PAGE, 1) + IOREQ_OFF_STATE, 4); return x; }
 static void put32(unsigned off, uint32_t x) { memcpy(slot_of(PAGE, 1) + off, &x, 4); }
