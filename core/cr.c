@@ -25,7 +25,8 @@
 #define CR0_FLUSH_BITS (X86_CR0_PG | X86_CR0_WP | X86_CR0_PE | X86_CR0_CD | X86_CR0_NW)
 #define CR4_FLUSH_BITS (X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE | X86_CR4_PCIDE | \
 			X86_CR4_SMEP | X86_CR4_SMAP | X86_CR4_LA57 | X86_CR4_PKE)
-/* CR4 bits whose change reloads the PDPTEs in PAE paging (SDM Vol. 3A 4.4.1). */
+/* CR0 and CR4 bits whose change reloads the PDPTEs in PAE paging (SDM Vol. 3A 4.4.1). */
+#define CR0_PDPTE_BITS (X86_CR0_CD | X86_CR0_NW | X86_CR0_PG)
 #define CR4_PDPTE_BITS (X86_CR4_PGE | X86_CR4_PAE | X86_CR4_PSE | X86_CR4_SMEP)
 /* MOV to CR3 in IA-32e mode with CR4.PCIDE: bit 63 = do not flush (SDM 4.10.4.1). */
 #define CR3_NOFLUSH (1ull << 63)
@@ -110,8 +111,8 @@ static bool pae_paging(uint64_t cr0, uint64_t cr4, uint64_t efer)
 }
 
 /*
- * PAE paging loads the four PDPTEs from CR3 when CR3, CR0.PG or some CR4
- * bits change; with EPT the CPU does not, so the emulation must (SDM Vol. 3A
+ * PAE paging loads the four PDPTEs from CR3 when CR3, CR0.CD/NW/PG or some
+ * CR4 bits change; with EPT the CPU does not, so the emulation must (SDM Vol. 3A
  * 4.4.1, Vol. 3C 26.3.2.4). A present entry with reserved bits set is #GP.
  */
 static int load_pdptes(struct vcpu *vcpu, uint64_t cr3, struct guest_fault *f)
@@ -181,7 +182,8 @@ int cr_write_cr0(struct vcpu *vcpu, uint64_t value, struct guest_fault *f)
 			return gp0(f); /* SDM Vol. 2B MOV CR: PG=0 with PCIDE=1 */
 		new_efer &= ~X86_EFER_LMA;
 	}
-	if (pae_paging(value, cr4, new_efer) && !pae_paging(old, cr4, efer)) {
+	/* SDM Vol. 3A 4.4.1: with PAE paging afterwards, a change of CD, NW or PG loads them. */
+	if (pae_paging(value, cr4, new_efer) && ((old ^ value) & CR0_PDPTE_BITS)) {
 		int rc = load_pdptes(vcpu, vcpu_get_reg(vcpu, VCPU_CR3), f);
 		if (rc)
 			return rc;

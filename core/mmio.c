@@ -139,14 +139,6 @@ static int route(struct vcpu *vcpu, struct vm *vm, uint64_t gpa, uint8_t *p, uns
 	return 0;
 }
 
-int mmio_gpa_access(struct vm *vm, uint64_t gpa, void *buf, unsigned len, bool write,
-		    uint64_t *wp_gpa)
-{
-	unsigned done, gap;
-
-	return route((struct vcpu *)0, vm, gpa, buf, len, write, wp_gpa, &done, &gap);
-}
-
 /* ---- linear accesses for the emulator ---------------------------------------- */
 
 struct mmio_ctx {

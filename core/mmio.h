@@ -61,16 +61,6 @@ bool mmio_overlaps(const struct vm *vm, uint64_t gpa, uint64_t size);
 const struct mmio_range *mmio_find(struct vm *vm, uint64_t gpa);
 
 /*
- * Guest-physical access as the emulator makes it: bytes inside a registered
- * range go to its device (split at range boundaries), the rest to guest RAM.
- * @len <= 8. 0, or -TERN_EIO when a byte is neither device nor RAM, or a
- * device's error; -TERN_EACCES with *wp_gpa for a write to RAM the EPT
- * write-protects (that part is not written).
- */
-int mmio_gpa_access(struct vm *vm, uint64_t gpa, void *buf, unsigned len, bool write,
-		    uint64_t *wp_gpa);
-
-/*
  * Emulate the instruction at the vCPU's RIP. Returns 0 (RIP advanced and
  * *@retired true: the instruction completed; or a REP to be continued,
  * *@retired false), -TERN_EFAULT with @f set (a guest fault to inject),

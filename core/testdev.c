@@ -25,7 +25,7 @@ static int testdev_read(struct vm *vm, void *opaque, uint64_t offset, unsigned s
 	uint64_t v = 0;
 
 	(void)vm;
-	/* The bus hands over accesses inside the page only (mmio_gpa_access). */
+	/* The bus hands over accesses inside the page only (mmio.c's route). */
 	for (unsigned i = size; i > 0; i--) {
 		unsigned off = (unsigned)offset + i - 1;
 		uint8_t b = off < TESTDEV_SCRATCH ? reg_byte(d, count, off)

@@ -282,6 +282,15 @@ START_TEST(test_derived_limits)
 	ck_assert_uint_eq(vm->cpuid.xcr0_supported, 0);
 	ck_assert_ptr_null(cpuid_find(&vm->cpuid, 0xd, 0));
 	ck_assert_ptr_null(cpuid_find(&vm->cpuid, 0x40000002, 0));
+	/* The hypervisor leaves are there on any host: the range, then version 1 with no features. */
+	const struct cpuid_entry *h0 = cpuid_find(&vm->cpuid, CPUID_LEAF_HV_BASE, 0);
+	ck_assert_ptr_nonnull(h0);
+	ck_assert_uint_eq(h0->regs[0], CPUID_LEAF_HV_MAX);
+	ck_assert_uint_eq(h0->regs[1], CPUID_TERN_SIG_EBX);
+	const struct cpuid_entry *h1 = cpuid_find(&vm->cpuid, CPUID_LEAF_HV_FEATURES, 0);
+	ck_assert_ptr_nonnull(h1);
+	ck_assert_uint_eq(h1->regs[0], 1);
+	ck_assert_uint_eq(h1->regs[1] | h1->regs[2] | h1->regs[3], 0);
 	ck_assert_ptr_null(cpuid_find(&vm->cpuid, 0x30000000, 0));
 }
 END_TEST

@@ -219,6 +219,20 @@ START_TEST(test_pae_pdptes)
 	put_pdptes(0x8020, bad);
 	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_PGE, &gf)), FAULT_GP0);
 	ck_assert_int_eq(outcome(cr_write_cr4(v, X86_CR4_PAE | X86_CR4_OSFXSR, &gf)), NO_FAULT);
+	/*
+	 * A MOV to CR0 that changes CD or NW with PAE paging on reloads them too
+	 * (SDM Vol. 3A 4.4.1): the present entry with a reserved bit is #GP, CR0
+	 * unchanged. One that changes only WP does not load them.
+	 */
+	ck_assert_int_eq(outcome(cr_write_cr0(v, CR0_PM | X86_CR0_PG | X86_CR0_CD, &gf)), FAULT_GP0);
+	ck_assert_uint_eq(cr_guest_cr0(v) & X86_CR0_CD, 0);
+	ck_assert_int_eq(outcome(cr_write_cr0(v, CR0_PM | X86_CR0_PG | X86_CR0_WP, &gf)), NO_FAULT);
+	put_pdptes(0x8020, good);
+	v->cr.pdpte_dirty = false;
+	ck_assert_int_eq(outcome(cr_write_cr0(v, CR0_PM | X86_CR0_PG | X86_CR0_WP | X86_CR0_CD | X86_CR0_NW,
+					      &gf)), NO_FAULT);
+	ck_assert(v->cr.pdpte_dirty);
+	ck_assert_mem_eq(v->cr.pdpte, good, sizeof(good));
 }
 END_TEST
 

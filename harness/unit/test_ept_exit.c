@@ -23,6 +23,7 @@
 #include "sim_tlb.h"
 #include "testdev.h"
 #include "vm_memory.h"
+#include "two_vm.h"
 
 #define IOREQ_PAGE 0x8000ull          /* in the Service VM's RAM */
 /* Host RAM behind the User VM's extra mappings (carved in setup). */
@@ -41,14 +42,9 @@ static struct vcpu *v;
 
 static void setup(void)
 {
-	sim_reset();
-	tern_init(&hv);
-	sos = sim_create_vm(&hv, "sos", 1, true, 0x10000);
-	uos = sim_create_vm(&hv, "uos", 2, false, 0x10000);
+	two_vm_create(&hv, &sos, &uos);
 	uos_hpa = sim_host_ram_alloc(0x4000);
 	ck_assert_uint_ne(uos_hpa, 0);
-	ck_assert_ptr_nonnull(sos);
-	ck_assert_ptr_nonnull(uos);
 	ck_assert_uint_eq(uos->id, 1);
 	ck_assert_int_eq(vm_memory_map(uos, WP_GPA, UOS_HPA, 0x1000, EPT_RWX, EPT_MT_WB), 0);
 	ck_assert_int_eq(vm_memory_map(uos, RO_GPA, UOS_HPA + 0x1000, 0x1000, EPT_R, EPT_MT_WB), 0);
@@ -61,31 +57,17 @@ static void setup(void)
 		uos->vcpus[i].requests &= ~VCPU_REQ_FLUSH_EPT;  /* the protection above asked for one */
 		uos->vcpus[i].state = VCPU_STATE_RUNNABLE;
 	}
-	v = &uos->vcpus[1];
-	sim_vcpu_flat_state(v, true, 0);
-	vcpu_cache_fill(v, VCPU_RIP, RIP0);
+	v = two_vm_flat_vcpu(uos, 1, RIP0);
 	vcpu_cache_fill(v, VCPU_RAX, 0x1122334455667788ull);
 }
 
-static uint32_t slot32(unsigned vcpu, unsigned off)
-{
-	uint32_t x;
-	memcpy(&x, sim_vm_ram(sos->id) + IOREQ_PAGE + vcpu * IOREQ_SLOT_SIZE + off, 4);
-	return x;
-}
+static uint32_t slot32(unsigned vcpu, unsigned off) { return two_vm_slot32(sos, IOREQ_PAGE, vcpu, off); }
+static uint64_t slot64(unsigned vcpu, unsigned off) { return two_vm_slot64(sos, IOREQ_PAGE, vcpu, off); }
 
-static uint64_t slot64(unsigned vcpu, unsigned off)
-{
-	uint64_t x;
-	memcpy(&x, sim_vm_ram(sos->id) + IOREQ_PAGE + vcpu * IOREQ_SLOT_SIZE + off, 8);
-	return x;
-}
-
-/* The device model marks vCPU's request done. */
+/* The device model marks vCPU's request done (the value it left in the slot stands). */
 static void dm_complete(unsigned vcpu)
 {
-	uint32_t st = IOREQ_COMPLETE;
-	memcpy(sim_vm_ram(sos->id) + IOREQ_PAGE + vcpu * IOREQ_SLOT_SIZE + IOREQ_OFF_STATE, &st, 4);
+	two_vm_put_slot32(sos, IOREQ_PAGE, vcpu, IOREQ_OFF_STATE, IOREQ_COMPLETE);
 }
 
 static struct exit_record ept_record(uint32_t reason, uint64_t qual, uint64_t gpa)

@@ -95,6 +95,21 @@ START_TEST(test_nmi_unblocking_restored)
 }
 END_TEST
 
+/*
+ * SDM Vol. 3C 27.2.3: bit 12 is undefined for #DF; a #DF exit carrying it
+ * leaves the guest's NMI blocking as it was.
+ */
+START_TEST(test_nmi_unblocking_ignored_for_double_fault)
+{
+	struct exit_record ex = rec(EXIT_REASON_EXCEPTION_NMI, 0);
+	ex.intr_info = hw_exc(X86_DF, true) | INTR_INFO_NMI_UNBLOCK_IRET;
+	vcpu_cache_fill(v, VCPU_INTERRUPTIBILITY, INTR_STATE_STI);
+	vcpu_handle_exit(v, &ex);
+	ck_assert_uint_eq(vcpu_get_reg(v, VCPU_INTERRUPTIBILITY), INTR_STATE_STI);
+	ck_assert(!vcpu_reg_dirty(v, VCPU_INTERRUPTIBILITY));
+}
+END_TEST
+
 START_TEST(test_machine_check_stops)
 {
 	struct exit_record ex = rec(EXIT_REASON_EXCEPTION_NMI, 0);
@@ -232,6 +247,18 @@ START_TEST(test_fault_during_double_fault_is_triple)
 	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
 	ck_assert_uint_eq(v->event.vector, X86_DF);
 	ck_assert_uint_eq(v->event.error_code, 0);
+	/*
+	 * The guest's #AC during #DF delivery: #AC is benign (SDM Vol. 3A
+	 * Table 6-4; only a contributory fault or #PF shuts down, 6.15
+	 * Interrupt 8), so it is delivered and the VM runs on.
+	 */
+	setup();
+	ex = rec(EXIT_REASON_EXCEPTION_NMI, 0);
+	ex.intr_info = hw_exc(X86_AC, true);
+	ex.idt_vectoring_info = hw_exc(X86_DF, true);
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_RESUME);
+	ck_assert_uint_eq(vm->state, VM_STATE_RUNNING);
+	ck_assert_uint_eq(v->event.vector, X86_AC);
 	/* #UD during #PF delivery: serial, #UD. */
 	setup();
 	ex = rec(EXIT_REASON_VMXON, 0);
@@ -287,6 +314,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_ac_reflected_with_error_code);
 	tcase_add_test(tc, test_ac_during_ac_delivery);
 	tcase_add_test(tc, test_nmi_unblocking_restored);
+	tcase_add_test(tc, test_nmi_unblocking_ignored_for_double_fault);
 	tcase_add_test(tc, test_machine_check_stops);
 	tcase_add_test(tc, test_unintercepted_exception_stops);
 	tcase_add_test(tc, test_skipped_instructions);

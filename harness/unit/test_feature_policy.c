@@ -299,6 +299,28 @@ START_TEST(test_every_feature_probe_passes_when_shown)
 END_TEST
 
 /* A policy without x2APIC (a host without it): the MSR side agrees (EXTD reserved, the range #GP). */
+/*
+ * A host whose leaf 0x15 gives no crystal (AMD, older Intel) but whose leaf
+ * 0x16 gives the base frequency: the guest is told 0x16's 2100 MHz and its
+ * PIT and APIC timer count at that rate (SDM Vol. 2A CPUID leaf 16H).
+ */
+START_TEST(test_base_frequency_leaf_alone_sets_the_rate)
+{
+	sim_reset();
+	tern_init(&hv);
+	const uint32_t l0[4] = { 0x16, 0x756e6547, 0x6c65746e, 0x49656e69 };
+	const uint32_t l15[4] = { 0, 0, 0, 0 }, l16[4] = { 2100, 2100, 100, 0 };
+	sim_set_host_cpuid(0, 0, l0);
+	sim_set_host_cpuid(0x15, 0, l15);
+	sim_set_host_cpuid(0x16, 0, l16);
+	vm = sim_create_vm(&hv, "base", 1, false, 1u << 20);
+	ck_assert_ptr_nonnull(vm);
+	ck_assert_uint_eq(vm_irq_tsc_hz(vm), 2100000000ull);
+	ck_assert_uint_eq(vm->pit.tsc_hz, 2100000000ull);
+	ck_assert(probe_tsc_leaf(vm));
+}
+END_TEST
+
 START_TEST(test_hidden_x2apic_is_refused)
 {
 	vm = fresh(false, 0);
@@ -319,6 +341,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_policy_shows_only_what_is_emulated);
 	tcase_add_test(tc, test_every_feature_probe_passes_when_shown);
 	tcase_add_test(tc, test_hidden_x2apic_is_refused);
+	tcase_add_test(tc, test_base_frequency_leaf_alone_sets_the_rate);
 	suite_add_tcase(s, tc);
 	return s;
 }

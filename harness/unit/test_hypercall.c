@@ -751,6 +751,11 @@ START_TEST(test_ioreq_hypercalls)
 	ck_assert_int_eq(hc(HC_SET_IOREQ_BUFFER, id, 0x3004), -TERN_EINVAL);
 	ck_assert_int_eq(hc(HC_SET_IOREQ_BUFFER, id, 0x10000), -TERN_EFAULT);
 	ck_assert_uint_eq(vm->ioreq_gpa, IOREQ_PAGE);
+	/* No VM id, a free VM slot and the Service VM itself have no IOREQ page to set. */
+	ck_assert_int_eq(hc(HC_SET_IOREQ_BUFFER, TERN_MAX_VMS, 0x3000), -TERN_EINVAL);
+	ck_assert_int_eq(hc(HC_SET_IOREQ_BUFFER, TERN_MAX_VMS - 1, 0x3000), -TERN_ENOENT);
+	ck_assert_int_eq(hc(HC_SET_IOREQ_BUFFER, 0, 0x3000), -TERN_EPERM);
+	ck_assert(!vm_get(&hv, 0)->ioreq_valid);
 
 	ck_assert_int_eq(hc(HC_START_VM, id, 0), 0);
 	ck_assert_int_eq(hc(HC_SET_IOREQ_BUFFER, id, 0x3000), -TERN_EBUSY);  /* not once running */

@@ -94,6 +94,27 @@ static const struct dcase dcases[] = {
 	{ "66", INSN_MODE_64, INSN_ERR_TRUNCATED, 0, 0, 0, 0, 0, 0, 0, 0 },
 	{ "6666666666666666666666666666668b03", INSN_MODE_64, INSN_ERR_TOO_LONG, 0, 0, 0, 0, 0, 0, 0, 0 },
 	{ "66666666666666666666668b8000000000", INSN_MODE_64, INSN_ERR_TOO_LONG, 0, 0, 0, 0, 0, 0, 0, 0 },
+	/* Every field that can run out: one byte short of the input, or past the 15-byte limit with exactly 15 given. */
+	{ "8b0634", INSN_MODE_16, INSN_ERR_TRUNCATED, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 16-bit disp16 one byte short */
+	{ "8b46", INSN_MODE_16, INSN_ERR_TRUNCATED, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 16-bit disp8 missing */
+	{ "8b8700", INSN_MODE_16, INSN_ERR_TRUNCATED, 0, 0, 0, 0, 0, 0, 0, 0 }, /* 16-bit [bx+disp16] one byte short */
+	{ "8b04", INSN_MODE_64, INSN_ERR_TRUNCATED, 0, 0, 0, 0, 0, 0, 0, 0 }, /* SIB missing */
+	{ "8b0425000000", INSN_MODE_64, INSN_ERR_TRUNCATED, 0, 0, 0, 0, 0, 0, 0, 0 }, /* SIB with no base: disp32 one byte short */
+	{ "8b05000000", INSN_MODE_64, INSN_ERR_TRUNCATED, 0, 0, 0, 0, 0, 0, 0, 0 }, /* RIP-relative disp32 one byte short */
+	{ "8b40", INSN_MODE_64, INSN_ERR_TRUNCATED, 0, 0, 0, 0, 0, 0, 0, 0 }, /* disp8 missing */
+	{ "a100000000000000", INSN_MODE_64, INSN_ERR_TRUNCATED, 0, 0, 0, 0, 0, 0, 0, 0 }, /* moffs64 one byte short */
+	{ "c70000", INSN_MODE_64, INSN_ERR_TRUNCATED, 0, 0, 0, 0, 0, 0, 0, 0 }, /* imm32 missing */
+	{ "66666666666666666666666666660f", INSN_MODE_64, INSN_ERR_TOO_LONG, 0, 0, 0, 0, 0, 0, 0, 0 }, /* the second opcode byte would be the 16th */
+	{ "66666666666666666666666666668b", INSN_MODE_64, INSN_ERR_TOO_LONG, 0, 0, 0, 0, 0, 0, 0, 0 }, /* ModRM would be the 16th byte */
+	{ "6666666666666666666666668b0634", INSN_MODE_16, INSN_ERR_TOO_LONG, 0, 0, 0, 0, 0, 0, 0, 0 }, /* disp16 past byte 15 */
+	{ "666666666666666666666666668b46", INSN_MODE_16, INSN_ERR_TOO_LONG, 0, 0, 0, 0, 0, 0, 0, 0 }, /* disp8 past byte 15 */
+	{ "6666666666666666666666668b8700", INSN_MODE_16, INSN_ERR_TOO_LONG, 0, 0, 0, 0, 0, 0, 0, 0 }, /* [bx+disp16] past byte 15 */
+	{ "666666666666666666666666668b04", INSN_MODE_64, INSN_ERR_TOO_LONG, 0, 0, 0, 0, 0, 0, 0, 0 }, /* SIB past byte 15 */
+	{ "6666666666666666668b0425000000", INSN_MODE_64, INSN_ERR_TOO_LONG, 0, 0, 0, 0, 0, 0, 0, 0 }, /* SIB disp32 past byte 15 */
+	{ "666666666666666666668b05000000", INSN_MODE_64, INSN_ERR_TOO_LONG, 0, 0, 0, 0, 0, 0, 0, 0 }, /* RIP-relative disp32 past byte 15 */
+	{ "666666666666666666666666668b40", INSN_MODE_64, INSN_ERR_TOO_LONG, 0, 0, 0, 0, 0, 0, 0, 0 }, /* disp8 past byte 15 */
+	{ "66666666666666a100000000000000", INSN_MODE_64, INSN_ERR_TOO_LONG, 0, 0, 0, 0, 0, 0, 0, 0 }, /* moffs64 past byte 15 */
+	{ "666666666666666666666666c70000", INSN_MODE_64, INSN_ERR_TOO_LONG, 0, 0, 0, 0, 0, 0, 0, 0 }, /* imm16 past byte 15 */
 	{ "6666666666666666668b8000000000", INSN_MODE_64, 0, 15, INSN_OP_MOV, 2, 8, VCPU_DS,
 	  VCPU_RAX, NR, 0 },
 };

@@ -10,6 +10,7 @@
 #include "scheduler.h"
 #include "sim.h"
 #include "upcall.h"
+#include "two_vm.h"
 
 #define PAGE 0x8000
 
@@ -19,37 +20,15 @@ static struct vcpu *v;
 
 static void setup(void)
 {
-	sim_reset();
-	tern_init(&hv);
-	sos = sim_create_vm(&hv, "sos", 1, true, 0x10000);
-	uos = sim_create_vm(&hv, "uos", 2, false, 0x10000);
-	ck_assert_ptr_nonnull(sos);
-	ck_assert_ptr_nonnull(uos);
-	v = &uos->vcpus[1];
-	sim_vcpu_flat_state(v, true, 0);
-	vcpu_cache_fill(v, VCPU_RIP, 0x1000);
+	two_vm_create(&hv, &sos, &uos);
+	v = two_vm_flat_vcpu(uos, 1, 0x1000);
 }
 
-static uint32_t slot32(unsigned vcpu, unsigned off)
-{
-	uint32_t x;
-	memcpy(&x, sim_vm_ram(sos->id) + PAGE + vcpu * IOREQ_SLOT_SIZE + off, 4);
-	return x;
-}
-
-static uint64_t slot64(unsigned vcpu, unsigned off)
-{
-	uint64_t x;
-	memcpy(&x, sim_vm_ram(sos->id) + PAGE + vcpu * IOREQ_SLOT_SIZE + off, 8);
-	return x;
-}
-
+static uint32_t slot32(unsigned vcpu, unsigned off) { return two_vm_slot32(sos, PAGE, vcpu, off); }
+static uint64_t slot64(unsigned vcpu, unsigned off) { return two_vm_slot64(sos, PAGE, vcpu, off); }
 static void dm_complete(unsigned vcpu, uint64_t value)
 {
-	uint8_t *slot = sim_vm_ram(sos->id) + PAGE + vcpu * IOREQ_SLOT_SIZE;
-	uint32_t st = IOREQ_COMPLETE;
-	memcpy(slot + IOREQ_OFF_VALUE, &value, 8);
-	memcpy(slot + IOREQ_OFF_STATE, &st, 4);
+	two_vm_dm_answer(sos, PAGE, vcpu, IOREQ_COMPLETE, value);
 }
 
 static enum exit_action io(uint64_t qual, uint32_t len)

@@ -16,6 +16,7 @@
 #include "request.h"
 #include "sim.h"
 #include "vm_mgr.h"
+#include "two_vm.h"
 
 #define PAGE 0x8000
 #define PAGE2 0x9000
@@ -26,26 +27,21 @@ static struct vcpu *v;
 
 static void setup(void)
 {
-	sim_reset();
-	tern_init(&hv);
-	sos = sim_create_vm(&hv, "sos", 1, true, 0x10000);
-	uos = sim_create_vm(&hv, "uos", 2, false, 0x10000);
+	two_vm_create(&hv, &sos, &uos);
 	other = sim_create_vm(&hv, "other", 1, false, 0x10000);
 	ck_assert_ptr_nonnull(other);
 	ck_assert_int_eq(ioreq_set_buffer(uos, PAGE), 0);
 	ck_assert_int_eq(ioreq_set_buffer(other, PAGE2), 0);
 	uos->state = other->state = VM_STATE_RUNNING;
-	v = &uos->vcpus[1];
+	v = two_vm_flat_vcpu(uos, 1, 0x1000);
 	v->state = VCPU_STATE_RUNNABLE;
-	sim_vcpu_flat_state(v, true, 0);
-	vcpu_cache_fill(v, VCPU_RIP, 0x1000);
 	vcpu_cache_fill(v, VCPU_RAX, 0x1111111111111111ull);
 	sim_log_clear();
 }
 
 static uint8_t *slot_of(uint64_t page, unsigned vcpu)
 {
-	return sim_vm_ram(sos->id) + page + vcpu * IOREQ_SLOT_SIZE;
+	return two_vm_slot(sos, page, vcpu);
 }
 static uint32_t state(void) { uint32_t x; memcpy(&x, slot_of(PAGE, 1) + IOREQ_OFF_STATE, 4); return x; }
 static void put32(unsigned off, uint32_t x) { memcpy(slot_of(PAGE, 1) + off, &x, 4); }
@@ -236,6 +232,51 @@ START_TEST(reports_are_bounded)
 }
 END_TEST
 
+/*
+ * Past the cap every mistake is still refused with its own error and
+ * changes nothing; only its line is left out: a bad vCPU id, a slot not
+ * complete, a corrupt size and a page that is gone all stay silent.
+ */
+START_TEST(capped_reports_still_refuse)
+{
+	for (unsigned i = 0; i <= IOREQ_REPORTS_MAX; i++)
+		ck_assert_int_eq(ioreq_complete(uos, 0), -TERN_EINVAL);
+	ck_assert(sim_log_contains("vm1: further IOREQ errors are not reported"));
+	send(2);
+	sim_log_clear();
+	ck_assert_int_eq(ioreq_complete(uos, 2), -TERN_EINVAL);        /* no such vCPU */
+	put32(IOREQ_OFF_STATE, IOREQ_PROCESSING);
+	ck_assert_int_eq(ioreq_complete(uos, 1), -TERN_EBUSY);
+	put32(IOREQ_OFF_SIZE, 4);
+	put32(IOREQ_OFF_STATE, IOREQ_COMPLETE);
+	ck_assert_int_eq(ioreq_complete(uos, 1), -TERN_EINVAL);        /* size 4 for a 2-byte read */
+	ck_assert_uint_eq(state(), IOREQ_COMPLETE);
+	still_parked();
+	ck_assert_int_eq(ept_unmap(&sos->ept, PAGE, 0x1000), 0);
+	ck_assert_int_eq(ioreq_complete(uos, 1), -TERN_EFAULT);
+	ck_assert(!sim_log_contains("IOREQ"));
+	ck_assert_uint_eq(sim.log_len, 0);
+	still_parked();
+	/* The other VM's reports are its own: its first mistake is logged. */
+	ck_assert_int_eq(ioreq_complete(other, 0), -TERN_EINVAL);
+	ck_assert(sim_log_contains("vm2 vcpu0: IOREQ completion refused: no request is pending"));
+}
+END_TEST
+
+/* An aligned page outside the Service VM's memory is no IOREQ page: refused, nothing set. */
+START_TEST(buffer_outside_service_memory)
+{
+	struct vm *late = sim_create_vm(&hv, "late", 1, false, 0x10000);
+	ck_assert_ptr_nonnull(late);
+	ck_assert_int_eq(ioreq_set_buffer(late, 0x10000), -TERN_EINVAL);
+	ck_assert_int_eq(ioreq_set_buffer(late, 0x40000000), -TERN_EINVAL);
+	ck_assert(!ioreq_ready(late));
+	/* The pages of the VMs that have one are untouched. */
+	ck_assert_uint_eq(state(), IOREQ_FREE);
+	ck_assert(ioreq_ready(uos));
+}
+END_TEST
+
 /* Polling mode: a slot not complete yet is asked again quietly; an illegal state is reported. */
 START_TEST(polling_quiet_until_wrong)
 {
@@ -270,6 +311,8 @@ Suite *unit_suite(void)
 	tcase_add_test(t, page_unmapped_while_pending);
 	tcase_add_test(t, reports_are_bounded);
 	tcase_add_test(t, polling_quiet_until_wrong);
+	tcase_add_test(t, capped_reports_still_refuse);
+	tcase_add_test(t, buffer_outside_service_memory);
 	suite_add_tcase(s, t);
 	return s;
 }

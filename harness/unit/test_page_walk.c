@@ -355,6 +355,13 @@ START_TEST(paging_32bit)
 	r.maxphyaddr = 36;
 	put32(0x1000 + 8, 0x00800000u | (0x10u << 13) | P | RW | PTE_PS);
 	expect_pf(&r, 0x00912345, PW_ACC_READ, PF_EC_P | PF_EC_RSVD);
+	/* MAXPHYADDR 40 or more: all of bits 20:13 are PA 39:32 (at most 40 bits, Table 4-4). */
+	r.maxphyaddr = 52;
+	put32(0x1000 + 8, 0x00800000u | (0xffu << 13) | P | RW | PTE_PS);
+	expect_ok(&r, 0x00912345, PW_ACC_READ, 0xff00912345ull);
+	put32(0x1000 + 8, 0x00800000u | (1u << 21) | P | RW | PTE_PS);
+	expect_pf(&r, 0x00912345, PW_ACC_READ, PF_EC_P | PF_EC_RSVD);
+	r.maxphyaddr = 36;
 	/* No I/D bit without SMEP in 32-bit paging; with SMEP there is. */
 	put32(0x1000 + 4, 0);
 	expect_pf(&r, 0x403123, PW_ACC_FETCH, 0);

@@ -13,6 +13,7 @@
 #include "sim.h"
 #include "upcall.h"
 #include "vm_mgr.h"
+#include "two_vm.h"
 
 #define PAGE 0x8000
 #define RIP0 0x1000
@@ -23,46 +24,19 @@ static struct vcpu *v;
 
 static void setup(void)
 {
-	sim_reset();
-	tern_init(&hv);
-	sos = sim_create_vm(&hv, "sos", 1, true, 0x10000);
-	uos = sim_create_vm(&hv, "uos", 2, false, 0x10000);
-	ck_assert_ptr_nonnull(sos);
-	ck_assert_ptr_nonnull(uos);
-	v = &uos->vcpus[1];
-	sim_vcpu_flat_state(v, true, 0);
-	vcpu_cache_fill(v, VCPU_RIP, RIP0);
+	two_vm_create(&hv, &sos, &uos);
+	v = two_vm_flat_vcpu(uos, 1, RIP0);
 }
 
-static uint8_t *slot(void)
-{
-	return sim_vm_ram(sos->id) + PAGE + 1 * IOREQ_SLOT_SIZE;
-}
-
-static uint32_t slot32(unsigned off)
-{
-	uint32_t x;
-	memcpy(&x, slot() + off, 4);
-	return x;
-}
-
-static uint64_t slot64(unsigned off)
-{
-	uint64_t x;
-	memcpy(&x, slot() + off, 8);
-	return x;
-}
-
-static void put_slot32(unsigned off, uint32_t x)
-{
-	memcpy(slot() + off, &x, 4);
-}
+/* vCPU 1's slot. */
+static uint32_t slot32(unsigned off) { return two_vm_slot32(sos, PAGE, 1, off); }
+static uint64_t slot64(unsigned off) { return two_vm_slot64(sos, PAGE, 1, off); }
+static void put_slot32(unsigned off, uint32_t x) { two_vm_put_slot32(sos, PAGE, 1, off, x); }
 
 /* The device model's answer: value, then COMPLETE (the state last). */
 static void dm_complete(uint64_t value)
 {
-	memcpy(slot() + IOREQ_OFF_VALUE, &value, 8);
-	put_slot32(IOREQ_OFF_STATE, IOREQ_COMPLETE);
+	two_vm_dm_answer(sos, PAGE, 1, IOREQ_COMPLETE, value);
 }
 
 /* IN/OUT with the port in DX: exit qualification per SDM Vol. 3C Table 28-5. */

@@ -16,6 +16,7 @@
 #include "sched_poll.h"
 #include "sim.h"
 #include "vm_mgr.h"
+#include "two_vm.h"
 
 #define PAGE 0x8000
 #define OUT_DX_BYTE 0x1f00000ull    /* exit qualification: OUT DX, AL to port 0x1f0 */
@@ -27,21 +28,14 @@ static struct vcpu *v;
 
 static void setup(void)
 {
-	sim_reset();
-	tern_init(&hv);
-	sos = sim_create_vm(&hv, "sos", 1, true, 0x10000);
-	uos = sim_create_vm(&hv, "uos", 2, false, 0x10000);
-	ck_assert_ptr_nonnull(sos);
-	ck_assert_ptr_nonnull(uos);
+	two_vm_create(&hv, &sos, &uos);
 	/* The User VM on pCPU 1 (its vCPU 1 there, vCPU 0 on pCPU 0 with it the Service VM). */
 	uos->state = VM_STATE_RUNNING;
 	uos->config.cpu_affinity = 0x3;
 	for (uint16_t i = 0; i < 2; i++)
 		uos->vcpus[i].pcpu = sched_vcpu_pcpu(uos, i);
-	v = &uos->vcpus[1];
+	v = two_vm_flat_vcpu(uos, 1, 0x1000);
 	ck_assert_uint_eq(v->pcpu, 1);
-	sim_vcpu_flat_state(v, true, 0);
-	vcpu_cache_fill(v, VCPU_RIP, 0x1000);
 	vcpu_cache_fill(v, VCPU_RAX, 0);
 	/* The Service VM runs on pCPU 0 (its device model may still complete the request). */
 	sos->state = VM_STATE_RUNNING;
@@ -58,9 +52,7 @@ static enum exit_action io(uint64_t qual)
 
 static void dm_write_state(unsigned vcpu, uint32_t st, uint64_t value)
 {
-	uint8_t *slot = sim_vm_ram(sos->id) + PAGE + vcpu * IOREQ_SLOT_SIZE;
-	memcpy(slot + IOREQ_OFF_VALUE, &value, 8);
-	memcpy(slot + IOREQ_OFF_STATE, &st, 4);
+	two_vm_dm_answer(sos, PAGE, vcpu, st, value);
 }
 
 START_TEST(test_polls_while_the_request_waits)

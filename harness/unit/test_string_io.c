@@ -197,6 +197,19 @@ START_TEST(test_debug_exit_mid_string)
 }
 END_TEST
 
+/* An OUTSW element straddling two (non-adjacent) pages: its low byte from the first, high from the second. */
+START_TEST(test_outs_element_straddles_pages)
+{
+	ram[0x8fff] = 0x0a;
+	ram[0x6000] = 0x0b;
+	vcpu_cache_fill(v, VCPU_RSI, 0x200fff);
+	struct exit_record ex = rec(Q_OUT(0xf4, 2, false), INFO(2, VCPU_DS));
+	ck_assert_int_eq(vcpu_handle_exit(v, &ex), EXIT_ACTION_STOP);
+	ck_assert_uint_eq(vm->stop_cause, VM_STOP_GUEST_EXIT);
+	ck_assert_uint_eq(vm->exit_status, 0x0b0a);
+}
+END_TEST
+
 START_TEST(test_paging_structure_outside_ram)
 {
 	vcpu_cache_fill(v, VCPU_CR3, 0x7ffff000);
@@ -541,6 +554,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_address_size_32_in_long_mode);
 	tcase_add_test(tc, test_non_canonical);
 	tcase_add_test(tc, test_debug_exit_mid_string);
+	tcase_add_test(tc, test_outs_element_straddles_pages);
 	tcase_add_test(tc, test_paging_structure_outside_ram);
 	tcase_add_test(tc, test_impossible_instruction_info);
 	tcase_add_test(tc, test_segment_rules);

@@ -465,6 +465,79 @@ START_TEST(test_hostile_async_records)
 }
 END_TEST
 
+/*
+ * The async and host records' encoders write nothing into a buffer one
+ * byte short of the record (the recorder counts it lost), and a VM id the
+ * one-byte index cannot hold is no record at all.
+ */
+START_TEST(test_async_encoders_refuse_small_buffers)
+{
+	uint8_t b[128];
+	const uint32_t regs[4] = { 1, 2, 3, 4 };
+	ck_assert_uint_eq(trace_bin_request(b, TRACE_BIN_REC_HDR + TRACE_BIN_REQUEST_LEN - 1, 0, 0, 1, 0), 0);
+	ck_assert_uint_eq(trace_bin_kick(b, TRACE_BIN_REC_HDR + TRACE_BIN_KICK_LEN - 1, 1, 0), 0);
+	ck_assert_uint_eq(trace_bin_complete(b, TRACE_BIN_REC_HDR + TRACE_BIN_COMPLETE_LEN - 1, 0, 0, 3, 0), 0);
+	ck_assert_uint_eq(trace_bin_sched(b, TRACE_BIN_REC_HDR + TRACE_BIN_SCHED_LEN - 1, 0, true, 0, 0), 0);
+	ck_assert_uint_eq(trace_bin_host_cpuid(b, TRACE_BIN_REC_HDR + TRACE_BIN_CPUID_LEN - 1, 1, 0, regs), 0);
+	ck_assert_uint_eq(trace_bin_host_tsc(b, TRACE_BIN_REC_HDR + TRACE_BIN_REG_LEN - 1, 5), 0);
+	ck_assert_uint_eq(trace_bin_apic_value(b, TRACE_BIN_REC_HDR + TRACE_BIN_REG_LEN - 1, 5), 0);
+	struct trace_bin_vm vm = { .id = 0x100, .vcpus = 1, .name = "v" };
+	ck_assert_uint_eq(trace_bin_vm(b, sizeof(b), &vm), 0);
+	/* At the exact size each one fits. */
+	ck_assert_uint_eq(trace_bin_kick(b, TRACE_BIN_REC_HDR + TRACE_BIN_KICK_LEN, 1, 0),
+			  TRACE_BIN_REC_HDR + TRACE_BIN_KICK_LEN);
+	ck_assert_uint_eq(trace_bin_apic_value(b, TRACE_BIN_REC_HDR + TRACE_BIN_REG_LEN, 5),
+			  TRACE_BIN_REC_HDR + TRACE_BIN_REG_LEN);
+}
+END_TEST
+
+/* Decode b[0..n) as one record; the error (a refused record leaves pos where it was). */
+static int decode_at(const uint8_t *b, size_t n)
+{
+	struct trace_bin_rec r;
+	size_t pos = 0;
+	int ret = trace_bin_next(b, n, &pos, &r);
+	ck_assert_uint_eq(pos, ret ? 0 : n);
+	return ret;
+}
+
+/* Reserved index bytes and fields of the host and async records: each refused. */
+START_TEST(test_hostile_reserved_fields)
+{
+	uint8_t b[128];
+	size_t n = trace_bin_host_tsc(b, sizeof(b), 7);
+	ck_assert_int_eq(decode_at(b, n), 0);
+	b[1] = 1;                                       /* HOST_TSC with an index */
+	ck_assert_int_eq(decode_at(b, n), -TERN_EINVAL);
+	n = trace_bin_apic_value(b, sizeof(b), 0xffffffffu);
+	ck_assert_int_eq(decode_at(b, n), 0);
+	b[1] = 1;                                       /* APIC_VALUE with an index */
+	ck_assert_int_eq(decode_at(b, n), -TERN_EINVAL);
+	b[1] = 0;
+	b[TRACE_BIN_REC_HDR + 4] = 1;                   /* a value past 32 bits: no APIC register */
+	ck_assert_int_eq(decode_at(b, n), -TERN_EINVAL);
+	n = trace_bin_request(b, sizeof(b), 0, 0, 1, 0);
+	b[1] = 1;                                       /* REQUEST with an index */
+	ck_assert_int_eq(decode_at(b, n), -TERN_EINVAL);
+	n = trace_bin_complete(b, sizeof(b), 0, 0, 3, 9);
+	ck_assert_int_eq(decode_at(b, n), 0);
+	b[1] = 1;                                       /* COMPLETE with an index */
+	ck_assert_int_eq(decode_at(b, n), -TERN_EINVAL);
+	n = trace_bin_sched(b, sizeof(b), 0, false, 1, 1);
+	ck_assert_int_eq(decode_at(b, n), 0);
+	b[TRACE_BIN_REC_HDR + 6] = 1;                   /* the reserved u16 */
+	ck_assert_int_eq(decode_at(b, n), -TERN_EINVAL);
+	n = trace_bin_sched(b, sizeof(b), 0, true, 0, 0);
+	b[TRACE_BIN_REC_HDR + 4] = 1;                   /* "nothing to run" naming a vCPU */
+	ck_assert_int_eq(decode_at(b, n), -TERN_EINVAL);
+	struct trace_bin_vm vm = { .vcpus = 1, .reset_on_triple_fault = true, .name = "v" };
+	n = trace_bin_vm(b, sizeof(b), &vm);
+	ck_assert_int_eq(decode_at(b, n), 0);
+	b[TRACE_BIN_REC_HDR + 3] = 2;                   /* reset_on_triple_fault is a bool */
+	ck_assert_int_eq(decode_at(b, n), -TERN_EINVAL);
+}
+END_TEST
+
 /* Text -> binary -> text keeps several VMs and every async record. */
 START_TEST(test_multi_vm_text_binary_roundtrip)
 {
@@ -527,6 +600,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_text_binary_text_roundtrip);
 	tcase_add_test(tc, test_roundtrip_async_records);
 	tcase_add_test(tc, test_hostile_async_records);
+	tcase_add_test(tc, test_async_encoders_refuse_small_buffers);
+	tcase_add_test(tc, test_hostile_reserved_fields);
 	tcase_add_test(tc, test_multi_vm_text_binary_roundtrip);
 	suite_add_tcase(s, tc);
 	return s;

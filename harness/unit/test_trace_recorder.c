@@ -350,6 +350,54 @@ START_TEST(test_apic_write_exit_carries_the_page_value)
 }
 END_TEST
 
+/*
+ * A pre-entry whose event differs from the one its exit left only in the
+ * error code queued a new event: it is written. A segment offered outside
+ * a handling is dropped, like a register.
+ */
+START_TEST(test_pre_entry_event_error_code_counts)
+{
+	struct exit_record ex = { .reason = 30 };
+	trec_sched(&r, 0, NULL);
+	trec_exit_begin(&r, v, &ex);
+	v->reg_dirty = 0;
+	v->event = (struct vcpu_event){ .valid = true, .vector = 13, .type = 3, .has_error = true,
+					.error_code = 0x10 };
+	trec_exit_end(&r, v, 0);
+	unsigned at = (decode(), nrecs);
+	trec_sched(&r, 0, v);
+	v->event.error_code = 0x18;
+	trec_pre_entry(&r, v);
+	ck_assert_str_eq(types_from(at), "QH");
+	ck_assert_uint_eq(recs[at + 1].event.vector, 13);
+	ck_assert_uint_eq(recs[at + 1].event.error_code, 0x18);
+	struct seg_desc ds = { .selector = 0x10 };
+	trec_seg(&r, VCPU_DS, &ds);
+	ck_assert_str_eq(types_from(at), "QH");
+	ck_assert_uint_eq(trec_finish(&r), 0);
+}
+END_TEST
+
+/*
+ * trec_stopped for a VM that did not stop (its entry failed and it was
+ * left running): no STOP record, only the events held for the entry.
+ */
+START_TEST(test_stopped_writes_stop_only_for_a_stopped_vm)
+{
+	trec_sched(&r, 0, v);
+	trec_request(&r, &vm->vcpus[1], VCPU_REQ_WAKE, 0);
+	trec_stopped(&r, vm);
+	ck_assert_str_eq(types_from(mark), "QN");
+	trec_sched(&r, 0, v);
+	trec_kick(&r, 1, 0);
+	vm_stop(vm, VM_STOP_INTERNAL, 9);
+	trec_stopped(&r, vm);
+	ck_assert_str_eq(types_from(mark + 2), "QJO");
+	ck_assert_uint_eq(recs[mark + 3].stop_detail, 9);
+	ck_assert_uint_eq(trec_finish(&r), 0);
+}
+END_TEST
+
 /* The VM record carries the configuration the replay rebuilds the VM from. */
 START_TEST(test_vm_record_carries_the_config)
 {
@@ -387,6 +435,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_what_does_not_fit_is_lost);
 	tcase_add_test(tc, test_apic_write_exit_carries_the_page_value);
 	tcase_add_test(tc, test_vm_record_carries_the_config);
+	tcase_add_test(tc, test_pre_entry_event_error_code_counts);
+	tcase_add_test(tc, test_stopped_writes_stop_only_for_a_stopped_vm);
 	suite_add_tcase(s, tc);
 	return s;
 }

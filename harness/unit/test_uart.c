@@ -117,6 +117,14 @@ START_TEST(test_fifo_clear)
 	wr(UART_IIR_FCR, UART_FCR_ENABLE | UART_FCR_CLEAR_RX);
 	ck_assert_uint_eq(rd(UART_LSR) & UART_LSR_DR, 0);
 	ck_assert_uint_eq(rd(UART_IIR_FCR), UART_IIR_FIFO_ON | UART_IIR_NO_INT);
+	/* An FCR write without CLEAR_RX (FIFO enable only) keeps what was received. */
+	uart_receive(&vm->com1, 'r');
+	uart_receive(&vm->com1, 's');
+	wr(UART_IIR_FCR, UART_FCR_ENABLE);
+	ck_assert_uint_eq(rd(UART_LSR) & UART_LSR_DR, UART_LSR_DR);
+	ck_assert_uint_eq(rd(UART_RBR_THR_DLL), 'r');
+	ck_assert_uint_eq(rd(UART_RBR_THR_DLL), 's');
+	ck_assert_uint_eq(rd(UART_LSR) & UART_LSR_DR, 0);
 }
 END_TEST
 

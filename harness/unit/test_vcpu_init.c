@@ -17,6 +17,7 @@
 #include "upcall.h"
 #include "vm_irq.h"
 #include "vm_mgr.h"
+#include "two_vm.h"
 
 #define PAGE 0x8000
 #define RESET_CR0 0x60000010ull /* SDM Vol. 3A 9.1.1, Table 9-1: CD, NW, ET */
@@ -27,12 +28,7 @@ static struct vcpu *ap;
 
 static void setup(void)
 {
-	sim_reset();
-	tern_init(&hv);
-	sos = sim_create_vm(&hv, "sos", 1, true, 0x10000);
-	u = sim_create_vm(&hv, "u", 2, false, 0x10000);
-	ck_assert_ptr_nonnull(sos);
-	ck_assert_ptr_nonnull(u);
+	two_vm_create(&hv, &sos, &u);
 	u->state = VM_STATE_RUNNING;
 	ap = &u->vcpus[1];
 	ap->state = VCPU_STATE_RUNNABLE;
@@ -131,11 +127,7 @@ START_TEST(test_init_waits_for_outstanding_ioreq)
 	vcpu_pre_entry(ap);
 	ck_assert_uint_eq(ap->state, VCPU_STATE_WAIT_IO);
 	/* The device model completes: the request is done, then INIT is taken. */
-	uint8_t *slot = sim_vm_ram(sos->id) + PAGE + 1 * IOREQ_SLOT_SIZE;
-	uint64_t value = 0x5678;
-	uint32_t st = IOREQ_COMPLETE;
-	memcpy(slot + IOREQ_OFF_VALUE, &value, 8);
-	memcpy(slot + IOREQ_OFF_STATE, &st, 4);
+	two_vm_dm_answer(sos, PAGE, 1, IOREQ_COMPLETE, 0x5678);
 	ck_assert_int_eq(ioreq_complete(u, 1), 0);
 	vcpu_pre_entry(ap);
 	ck_assert(!ap->io.active);

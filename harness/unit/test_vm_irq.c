@@ -139,6 +139,17 @@ START_TEST(test_xapic_page_registers)
 	/* TPR through the page is CR8 (SDM 10.8.6.1). */
 	mmio_wr(v0, APIC + VLAPIC_TPR, 0x70);
 	ck_assert_uint_eq(vlapic_cr8_read(&v0->lapic), 7);
+	/* A dword write not on a register's start is no register write either (SDM 10.4.1). */
+	mmio_wr(v0, APIC + VLAPIC_TPR + 1, 0x90909090u);
+	ck_assert_uint_eq(vlapic_cr8_read(&v0->lapic), 7);
+	ck_assert_uint_eq(mmio_rd(v0, APIC + VLAPIC_TPR), 0x70);
+	/* The IOAPIC window alike: a byte or a misaligned dword leaves IOREGSEL as it was. */
+	mmio_wr(v0, IOAPIC, VIOAPIC_REG_REDIR0);
+	vcpu_cache_fill(v0, VCPU_RBX, IOAPIC);
+	vcpu_cache_fill(v0, VCPU_RAX, 0x01);
+	ck_assert_int_eq(touch(v0, IOAPIC, true, "\x88\x03", 2), EXIT_ACTION_RESUME);
+	mmio_wr(v0, IOAPIC + 2, 0x01);
+	ck_assert_uint_eq(mmio_rd(v0, IOAPIC), VIOAPIC_REG_REDIR0);
 	/* A reserved offset: ESR "illegal register address" after the ESR write. */
 	mmio_rd(v0, APIC + 0x40);
 	mmio_wr(v0, APIC + VLAPIC_ESR, 0);

@@ -179,6 +179,11 @@ START_TEST(hpa_ownership)
 	ck_assert_int_eq(vm_memory_map(uvm, 0x2000, 0, 0, EPT_R, EPT_MT_WB), -TERN_EINVAL);
 	ck_assert_int_eq(vm_memory_map(uvm, 0x2000, ~0xfffull, 0x2000, EPT_R, EPT_MT_WB), -TERN_EINVAL);
 	ck_assert(!vm_memory_hpa_allowed(uvm, 0x1000, 0));
+	/* Ranges that wrap past the top of the address space, host or guest side. */
+	ck_assert(!vm_memory_hpa_allowed(uvm, ~0xfffull, 0x2000));
+	ck_assert_int_eq(vm_memory_map(uvm, ~0xfffull, HV_HPA + HV_SIZE, 0x2000, EPT_R, EPT_MT_WB), -TERN_EINVAL);
+	struct ept_walk_result w;
+	ck_assert_int_eq(ept_walk(&uvm->ept, ~0xfffull, EPT_ACCESS_READ, &w), EPT_WALK_VIOLATION);
 
 	/* Private memory of a pre-launched VM. */
 	struct vm *rt = sim_create_vm(hv, "rt", 1, false, 0);
@@ -273,6 +278,8 @@ START_TEST(set_regions_hostile_header)
 	/* Regions array outside it. */
 	put_request(uvm->id, 1, &mr);
 	request()->regions_gpa = SVM_SIZE - 16;
+	ck_assert_int_eq(vm_memory_set_regions(svm, PARAM_GPA), -TERN_EFAULT);
+	request()->regions_gpa = ~7ull;   /* aligned, and the list wraps past 2^64 */
 	ck_assert_int_eq(vm_memory_set_regions(svm, PARAM_GPA), -TERN_EFAULT);
 	/* Counts: none, or more than one page of regions. */
 	put_request(uvm->id, 1, &mr);

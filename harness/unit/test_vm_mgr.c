@@ -520,7 +520,12 @@ START_TEST(test_bad_load_states)
 		st.segs[VCPU_CS].limit = cs[i].limit;
 		ck_assert_msg(vm_mgr_check_load_state(&st) == -TERN_EINVAL, "%s accepted", cs[i].what);
 	}
+	/* A byte-granular limit without G is what G=0 means: accepted. */
 	struct vcpu_load_state st = long_mode_state();
+	st.segs[VCPU_CS].ar = 0x209b;
+	st.segs[VCPU_CS].limit = 0xfffe;
+	ck_assert_int_eq(vm_mgr_check_load_state(&st), 0);
+	st = long_mode_state();
 	st.segs[VCPU_TR].selector = 0x44;
 	ck_assert_int_eq(vm_mgr_check_load_state(&st), -TERN_EINVAL);
 	st = long_mode_state();
@@ -758,6 +763,17 @@ START_TEST(test_check_finds_inconsistencies)
 	ck_assert_int_eq(vm_mgr_start(vm), -TERN_EBUSY);
 	vm->state = VM_STATE_PAUSED;
 	vm->config.vcpu_count = 0;
+	ck_assert_int_eq(vm_mgr_check(vm), -TERN_EINVAL);
+	vm->config.vcpu_count = TERN_MAX_VCPUS + 1;       /* more vCPUs than a VM holds */
+	ck_assert_int_eq(vm_mgr_check(vm), -TERN_EINVAL);
+	vm->config.vcpu_count = 2;
+	ck_assert_int_eq(vm_mgr_check(vm), 0);
+	vm->vcpus[1].vm = &hv.vms[(vm->id + 1) % TERN_MAX_VMS]; /* another VM's vCPU */
+	ck_assert_int_eq(vm_mgr_check(vm), -TERN_EINVAL);
+	vm->vcpus[1].vm = vm;
+	ck_assert_int_eq(vm_mgr_resume(vm), 0);
+	ck_assert_int_eq(vm_mgr_check(vm), 0);
+	vm->vcpus[1].state = VCPU_STATE_RUNNABLE;         /* paused on its own, yet runnable */
 	ck_assert_int_eq(vm_mgr_check(vm), -TERN_EINVAL);
 }
 END_TEST
