@@ -80,6 +80,17 @@ uint64_t plat_vmx_ept_vpid_cap(void);
 uint64_t plat_vmx_ctl_cap(unsigned field);
 
 /*
+ * The VM's APIC-access page (SDM Vol. 3C 29.4): the host-physical address
+ * of one 4 KiB page of the VM's slot that nothing else uses, or 0 when the
+ * platform has none. Called once per VM, at its creation, when core uses
+ * APIC virtualization (vmxc_apic_virt); core maps it at the default xAPIC
+ * base 0xFEE00000 as the VM's own memory (vm.c). The CPU never lets the
+ * guest read or write it while "virtualize APIC accesses" is on; no one
+ * else ever reads it, so its contents are irrelevant to Tern.
+ */
+uint64_t plat_apic_access_page(struct vm *vm);
+
+/*
  * Carry out a single-context EPT invalidation for this vCPU (INVEPT type 1).
  * @pre called on the vCPU's own pCPU, in its context (vcpu_handle_requests).
  */

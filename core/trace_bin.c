@@ -280,6 +280,16 @@ size_t trace_bin_apic_value(uint8_t *buf, size_t cap, uint32_t value)
 	return u64_record(buf, cap, TRACE_BIN_APIC_VALUE, value);
 }
 
+size_t trace_bin_vtpr(uint8_t *buf, size_t cap, uint32_t value)
+{
+	return u64_record(buf, cap, TRACE_BIN_VTPR, value);
+}
+
+size_t trace_bin_vicr_hi(uint8_t *buf, size_t cap, uint32_t value)
+{
+	return u64_record(buf, cap, TRACE_BIN_VICR_HI, value);
+}
+
 /* ---- decoder -------------------------------------------------------------- */
 
 int trace_bin_check_header(const uint8_t *buf, size_t len)
@@ -308,7 +318,9 @@ static long fixed_len(uint8_t type)
 	case TRACE_BIN_STOP: return TRACE_BIN_STOP_LEN;
 	case TRACE_BIN_HOST_CPUID: return TRACE_BIN_CPUID_LEN;
 	case TRACE_BIN_HOST_TSC:
-	case TRACE_BIN_APIC_VALUE: return TRACE_BIN_REG_LEN;
+	case TRACE_BIN_APIC_VALUE:
+	case TRACE_BIN_VTPR:
+	case TRACE_BIN_VICR_HI: return TRACE_BIN_REG_LEN;
 	default: return -1;
 	}
 }
@@ -427,6 +439,8 @@ int trace_bin_next(const uint8_t *buf, size_t len, size_t *pos, struct trace_bin
 		rec->value = get64(p);
 		break;
 	case TRACE_BIN_APIC_VALUE:
+	case TRACE_BIN_VTPR:
+	case TRACE_BIN_VICR_HI:
 		if (index || get64(p) > UINT32_MAX)
 			return -TERN_EINVAL;
 		rec->value = get64(p);

@@ -61,7 +61,23 @@ enum trace_bin_type {
 	 * replay puts it there before core handles the exit. Index 0.
 	 */
 	TRACE_BIN_APIC_VALUE = 19,
-	TRACE_BIN_TYPE_MAX = 20,
+	/*
+	 * State of an exit of a vCPU with a TPR shadow: u64, the 32-bit VTPR
+	 * (offset 0x80 of the virtual-APIC page) as the guest left it. The
+	 * CPU writes it without an exit (MOV to CR8, an xAPIC TPR store: SDM
+	 * Vol. 3C 29.3, 29.4.3.1), so only the exit can tell; the replay puts
+	 * it in the page before core handles the exit. Index 0.
+	 */
+	TRACE_BIN_VTPR = 20,
+	/*
+	 * State of an APIC_WRITE exit at ICR low: u64, the 32-bit ICR high
+	 * (offset 0x310) the IPI goes to. A guest's store there is virtualized
+	 * with no exit (the CPU keeps bits 31:24, as Bochs's corei7_haswell_4770
+	 * does: no APIC-write exit at 0x310), so only the ICR-low exit that
+	 * sends can tell; the replay puts it in the page first. Index 0.
+	 */
+	TRACE_BIN_VICR_HI = 21,
+	TRACE_BIN_TYPE_MAX = 22,
 };
 
 /* Payload sizes of the fixed-size records. */
@@ -150,6 +166,10 @@ size_t trace_bin_host_cpuid(uint8_t *buf, size_t cap, uint32_t leaf, uint32_t su
 size_t trace_bin_host_tsc(uint8_t *buf, size_t cap, uint64_t tsc);
 /* APIC_VALUE: the same layout as REG, index 0. */
 size_t trace_bin_apic_value(uint8_t *buf, size_t cap, uint32_t value);
+/* VTPR: the same layout as REG, index 0. */
+size_t trace_bin_vtpr(uint8_t *buf, size_t cap, uint32_t value);
+/* VICR_HI: the same layout as REG, index 0. */
+size_t trace_bin_vicr_hi(uint8_t *buf, size_t cap, uint32_t value);
 
 /* 0 when buf starts with a valid header; -TERN_EINVAL otherwise. */
 int trace_bin_check_header(const uint8_t *buf, size_t len);

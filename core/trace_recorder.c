@@ -105,11 +105,22 @@ void trec_exit_begin(struct trec *r, const struct vcpu *vcpu, const struct exit_
 	 * (SDM 29.4.3.3): the handler's input, which the replay writes into
 	 * the page before it hands over the exit.
 	 */
+	uint8_t vb[TRACE_BIN_REC_HDR + TRACE_BIN_REG_LEN];
 	if (exit_basic_reason(ex) == EXIT_REASON_APIC_WRITE) {
-		uint8_t vb[TRACE_BIN_REC_HDR + TRACE_BIN_REG_LEN];
-		emit(r, vb, trace_bin_apic_value(vb, sizeof(vb),
-			vlapic_reg_get(&vcpu->lapic, apic_qual_offset(ex->qualification) & ~0xfu)));
+		uint32_t off = apic_qual_offset(ex->qualification) & ~0xfu;
+		emit(r, vb, trace_bin_apic_value(vb, sizeof(vb), vlapic_reg_get(&vcpu->lapic, off)));
+		/* The IPI's destination: stored with no exit of its own (trace_bin.h VICR_HI). */
+		if (off == VLAPIC_ICR_LO)
+			emit(r, vb, trace_bin_vicr_hi(vb, sizeof(vb), vlapic_reg_get(&vcpu->lapic, VLAPIC_ICR_HI)));
 	}
+	/*
+	 * With a TPR shadow the guest changes VTPR (the vLAPIC's TPR) without
+	 * an exit (SDM 29.3): every exit carries it, as it carries the
+	 * registers the handler reads, or the replay's PPR, threshold and
+	 * injection would follow a TPR the guest no longer has.
+	 */
+	if (vcpu->intr.tpr_shadow)
+		emit(r, vb, trace_bin_vtpr(vb, sizeof(vb), vlapic_reg_get(&vcpu->lapic, VLAPIC_TPR)));
 }
 
 /* The rest of a handling's outcome: console bytes, the VM's stop, guest-memory writes. */

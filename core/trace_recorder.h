@@ -10,7 +10,9 @@
  * struct it owns (no globals in core).
  *
  *   header, VM record (the host CPUID leaves after the first), then per
- *   exit: EXIT, REG/SEG/MEM as the handler reads them (in order), then
+ *   exit: EXIT, the virtual-APIC page's state the CPU changed with no exit
+ *   (APIC_VALUE and, at ICR low, VICR_HI for an APIC write; VTPR under a
+ *   TPR shadow), REG/SEG/MEM as the handler reads them (in order), then
  *   ACTION, EXP_REG for every register written (vcpu->reg_dirty), EVENT
  *   (when one is queued), CONSOLE (bytes the VM's UART sent), STOP (when
  *   the VM stopped), WRITE (guest-memory writes, in order), a VM record

@@ -11,6 +11,8 @@
 #include "vm_memory.h"
 #include "vm_mgr.h"
 #include "vm_irq.h"
+#include "vmx_controls.h"
+#include "platform.h"
 
 void tern_init(struct tern *hv)
 {
@@ -43,6 +45,29 @@ static int validate_config(const struct vm_config *cfg)
 		if (!cfg->name[i])
 			return 0;
 	return -TERN_EINVAL;
+}
+
+/*
+ * With APIC virtualization (vmxc_apic_virt) a guest access is an APIC access
+ * only if its guest-physical address translates, through the EPT, to the
+ * APIC-access address (SDM Vol. 3C 29.4; with no translation it is an EPT
+ * violation first). So every VM maps the platform's APIC-access page at the
+ * default xAPIC base, recorded as its own (vm_memory_map_apic_access). This is the one host page in a VM that is not its RAM: while
+ * "virtualize APIC accesses" is on (intr.h apic_access) the CPU virtualizes
+ * or exits on every access to it; a vCPU entered with it off (x2APIC mode,
+ * APIC disabled or relocated) reaches the page as plain memory, which holds
+ * only what that VM itself wrote there (the platform zeroes it for each VM,
+ * nothing else reads or writes it). Without APIC virtualization nothing is
+ * mapped there and the xAPIC page stays an EPT violation (mmio.c).
+ */
+static int map_apic_access(struct vm *vm)
+{
+	if (!vmxc_apic_virt())
+		return 0;
+	uint64_t hpa = plat_apic_access_page(vm);
+	if (hpa == 0)
+		return -TERN_ENOMEM;
+	return vm_memory_map_apic_access(vm, hpa);
 }
 
 int vm_create(struct tern *hv, const struct vm_config *cfg, struct vm **out)
@@ -92,6 +117,10 @@ int vm_create(struct tern *hv, const struct vm_config *cfg, struct vm **out)
 	 */
 	if (cfg->mem_size != 0 &&
 	    (ret = vm_memory_map_owned(vm, 0, cfg->ram_hpa, cfg->mem_size, cfg->service_vm)) != 0) {
+		vm_memory_destroy(vm);
+		return ret;
+	}
+	if ((ret = map_apic_access(vm)) != 0) {
 		vm_memory_destroy(vm);
 		return ret;
 	}

@@ -153,6 +153,7 @@ struct vm {
 	struct gmem_tlb gmem_tlb[TERN_MAX_PCPUS];
 	struct vm_mem_range private_mem[VM_MAX_PRIVATE_RANGES];
 	unsigned private_count;
+	bool apic_access_mapped;  /* the APIC-access page is at 0xFEE00000 (vm_memory_map_apic_access) */
 
 	/* Emulated MMIO ranges (mmio.c) and the MMIO test device (testdev.c). */
 	struct mmio_bus mmio;

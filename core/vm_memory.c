@@ -201,6 +201,17 @@ int vm_memory_map_owned(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size
 	return map_owned(vm, gpa, hpa, size, EPT_RWX, EPT_MT_WB, lendable);
 }
 
+int vm_memory_map_apic_access(struct vm *vm, uint64_t hpa)
+{
+	if (hpa & PAGE_MASK)
+		return -TERN_EINVAL;
+	int rc = vm_memory_map_private(vm, VLAPIC_BASE_ADDR_DEFAULT, hpa, EPT_PAGE_4K, EPT_R | EPT_W,
+				       EPT_MT_UC);
+	if (rc == 0)
+		vm->apic_access_mapped = true;
+	return rc;
+}
+
 /* Whether [hpa, hpa+size) lies inside one range the Service VM may lend. */
 static bool lendable_by(const struct vm *svm, uint64_t hpa, uint64_t size)
 {
@@ -327,6 +338,10 @@ int vm_memory_region_op(struct vm *service_vm, struct vm *target, const struct v
 	int rc = region_check(mr, &rwx, &mt);
 	if (rc != 0)
 		return rc;
+	/* The APIC-access page stays where the CPU looks for it (vm_memory_map_apic_access). */
+	if (target->apic_access_mapped &&
+	    overlaps(mr->gpa, mr->size, VLAPIC_BASE_ADDR_DEFAULT, EPT_PAGE_4K))
+		return -TERN_EEXIST;
 	reclaim(target);
 	switch (mr->type) {
 	case MR_ADD: {

@@ -90,6 +90,18 @@ int vm_memory_map_private(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t si
 int vm_memory_map_owned(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, bool lendable);
 
 /*
+ * The platform's APIC-access page (plat_apic_access_page, SDM Vol. 3C 29.4)
+ * at the default xAPIC base 0xFEE00000, read/write, uncached, as the VM's
+ * own memory (vm_memory_map_private: never lent, never mapped by another
+ * VM). From then on a region operation (HC_VM_SET_MEMORY_REGIONS) whose
+ * range covers that page is refused with -TERN_EEXIST, as one over an
+ * in-hypervisor MMIO range is: the Service VM can neither hide it behind
+ * RAM nor unmap or re-type it. Errors as vm_memory_map_private; -TERN_EINVAL
+ * for an HPA that is not 4 KiB aligned.
+ */
+int vm_memory_map_apic_access(struct vm *vm, uint64_t hpa);
+
+/*
  * Whether any page of guest-physical [gpa, gpa+size) is mapped in the VM's
  * EPT (false before vm_memory_init). @pre no wrap.
  */

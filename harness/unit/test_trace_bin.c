@@ -228,6 +228,29 @@ START_TEST(test_hostile_records)
 	ck_assert_int_eq(decode_one(vm_flag, sizeof(vm_flag)), -TERN_EINVAL);
 	ck_assert_int_eq(decode_one(vm_name, sizeof(vm_name)), -TERN_EINVAL);
 	ck_assert_int_eq(decode_one(console_big, sizeof(console_big)), -TERN_EINVAL);
+	/* The virtual-APIC page's state: index 0 and a 32-bit value only. */
+	const uint8_t types[] = { TRACE_BIN_APIC_VALUE, TRACE_BIN_VTPR, TRACE_BIN_VICR_HI };
+	for (unsigned i = 0; i < sizeof(types); i++) {
+		uint8_t ok[12] = { types[i], 0, 8, 0, 0x5a, 0, 0, 0xff, 0, 0, 0, 0 };
+		uint8_t index1[12] = { types[i], 1, 8, 0, 0x5a };
+		uint8_t wide[12] = { types[i], 0, 8, 0, 0, 0, 0, 0, 1 };
+		ck_assert_int_eq(decode_one(ok, sizeof(ok)), 0);
+		ck_assert_int_eq(decode_one(index1, sizeof(index1)), -TERN_EINVAL);
+		ck_assert_int_eq(decode_one(wide, sizeof(wide)), -TERN_EINVAL);
+	}
+	uint8_t eb[12];
+	struct trace_bin_rec *d = malloc(sizeof(*d));
+	size_t at = 0;
+	ck_assert_uint_eq(trace_bin_vtpr(eb, sizeof(eb), 0x60), sizeof(eb));
+	ck_assert_int_eq(trace_bin_next(eb, sizeof(eb), &at, d), 0);
+	ck_assert_uint_eq(d->type, TRACE_BIN_VTPR);
+	ck_assert_uint_eq(d->value, 0x60);
+	at = 0;
+	ck_assert_uint_eq(trace_bin_vicr_hi(eb, sizeof(eb), 0x01000000u), sizeof(eb));
+	ck_assert_int_eq(trace_bin_next(eb, sizeof(eb), &at, d), 0);
+	ck_assert_uint_eq(d->type, TRACE_BIN_VICR_HI);
+	ck_assert_uint_eq(d->value, 0x01000000u);
+	free(d);
 	size_t pos = 100;
 	struct trace_bin_rec *r = malloc(sizeof(*r));
 	ck_assert_int_eq(trace_bin_next(type0, sizeof(type0), &pos, r), -TERN_E2BIG);

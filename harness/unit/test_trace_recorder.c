@@ -123,18 +123,18 @@ START_TEST(test_exit_reads_then_outcome_then_events)
 	vm_stop(vm, VM_STOP_INTERNAL, 7);
 	trec_exit_end(&r, v, 2);
 	trec_exit_end(&r, v, 2);                      /* no handling in flight: nothing */
-	/* EXIT REG SEG MEM MEM HOST_TSC | ACTION EXP_REG EVENT CONSOLE STOP WRITE | REQUEST KICK */
-	ck_assert_str_eq(types_from(mark), "BCDEEMFGHIJKNO");
+	/* EXIT VTPR REG SEG MEM MEM HOST_TSC | ACTION EXP_REG EVENT CONSOLE STOP WRITE | REQUEST KICK */
+	ck_assert_str_eq(types_from(mark), "BTCDEEMFGHIJKNO");
 	ck_assert_uint_eq(recs[mark].ex.qualification, 0x1f0);
-	ck_assert_uint_eq(recs[mark + 3].gpa, 0x1000);
-	ck_assert(recs[mark + 4].fault);
-	ck_assert_uint_eq(recs[mark + 7].value, 0x55);
-	ck_assert_uint_eq(recs[mark + 8].event.vector, 13);
-	ck_assert_uint_eq(recs[mark + 9].data[0], 'h');
-	ck_assert_uint_eq(recs[mark + 10].stop_detail, 7);
-	ck_assert_uint_eq(recs[mark + 11].gpa, 0x3000);
-	ck_assert_uint_eq(recs[mark + 12].bits, VCPU_REQ_WAKE);
-	ck_assert_uint_eq(recs[mark + 13].pcpu, 1);
+	ck_assert_uint_eq(recs[mark + 4].gpa, 0x1000);
+	ck_assert(recs[mark + 5].fault);
+	ck_assert_uint_eq(recs[mark + 8].value, 0x55);
+	ck_assert_uint_eq(recs[mark + 9].event.vector, 13);
+	ck_assert_uint_eq(recs[mark + 10].data[0], 'h');
+	ck_assert_uint_eq(recs[mark + 11].stop_detail, 7);
+	ck_assert_uint_eq(recs[mark + 12].gpa, 0x3000);
+	ck_assert_uint_eq(recs[mark + 13].bits, VCPU_REQ_WAKE);
+	ck_assert_uint_eq(recs[mark + 14].pcpu, 1);
 	ck_assert_uint_eq(r.exits, 1);
 	ck_assert_uint_eq(trec_finish(&r), 0);
 }
@@ -149,9 +149,9 @@ START_TEST(test_exit_records_the_vms_it_created)
 	b->state = VM_STATE_RUNNING;
 	trec_request(&r, &b->vcpus[0], VCPU_REQ_WAKE, 0);
 	trec_exit_end(&r, v, 0);
-	/* EXIT ACTION, then the new VM's record ahead of the request made to it. */
-	ck_assert_str_eq(types_from(mark), "BFAN");
-	ck_assert_uint_eq(recs[mark + 2].vm.id, b->id);
+	/* EXIT VTPR ACTION, then the new VM's record ahead of the request made to it. */
+	ck_assert_str_eq(types_from(mark), "BTFAN");
+	ck_assert_uint_eq(recs[mark + 3].vm.id, b->id);
 }
 END_TEST
 
@@ -316,11 +316,12 @@ END_TEST
 /*
  * An APIC-write exit (SDM 29.4.3.3) carries the value the CPU stored in the
  * virtual-APIC page right after its EXIT record: the replay's input. Other
- * exits carry none; facts offered outside a handling are not recorded.
+ * exits carry none, but every exit under a TPR shadow carries VTPR; facts offered outside a handling are not recorded.
  */
 START_TEST(test_apic_write_exit_carries_the_page_value)
 {
 	*vlapic_reg(&v->lapic, VLAPIC_ICR_LO) = 0x000040f3u;
+	*vlapic_reg(&v->lapic, VLAPIC_ICR_HI) = 0x03000000u;
 	struct exit_record ex = { .reason = EXIT_REASON_APIC_WRITE, .qualification = VLAPIC_ICR_LO };
 	trec_sched(&r, 0, v);
 	trec_pre_entry(&r, v);
@@ -331,13 +332,38 @@ START_TEST(test_apic_write_exit_carries_the_page_value)
 	ck_assert_uint_eq(recs[at].type, TRACE_BIN_EXIT);
 	ck_assert_uint_eq(recs[at + 1].type, TRACE_BIN_APIC_VALUE);
 	ck_assert_uint_eq(recs[at + 1].value, 0x000040f3u);
+	/* ICR low sends: ICR high, stored with no exit of its own, is the IPI's destination. */
+	ck_assert_uint_eq(recs[at + 2].type, TRACE_BIN_VICR_HI);
+	ck_assert_uint_eq(recs[at + 2].value, 0x03000000u);
+	ck_assert_uint_eq(recs[at + 3].type, TRACE_BIN_VTPR);
+	/* Any other APIC write carries no ICR high. */
+	struct exit_record eoi = { .reason = EXIT_REASON_APIC_WRITE, .qualification = VLAPIC_EOI };
+	at = nrecs;
+	trec_exit_begin(&r, v, &eoi);
+	trec_exit_end(&r, v, 0);
+	decode();
+	ck_assert_uint_eq(recs[at + 1].type, TRACE_BIN_APIC_VALUE);
+	ck_assert_uint_eq(recs[at + 2].type, TRACE_BIN_VTPR);
+	/* VTPR as the guest left it (TPR shadow: changed with no exit), on every exit. */
+	*vlapic_reg(&v->lapic, VLAPIC_TPR) = 0x5a;
 	struct exit_record hlt = { .reason = EXIT_REASON_HLT, .instr_len = 1 };
 	at = nrecs;
 	trec_exit_begin(&r, v, &hlt);
 	trec_exit_end(&r, v, 0);
 	decode();
+	ck_assert_uint_eq(recs[at + 1].type, TRACE_BIN_VTPR);
+	ck_assert_uint_eq(recs[at + 1].value, 0x5a);
 	for (unsigned i = at; i < nrecs; i++)
 		ck_assert_uint_ne(recs[i].type, TRACE_BIN_APIC_VALUE);
+	/* A CPU without a TPR shadow: CR8 exits, so an exit has no VTPR to tell. */
+	v->intr.tpr_shadow = false;
+	at = nrecs;
+	trec_exit_begin(&r, v, &hlt);
+	trec_exit_end(&r, v, 0);
+	decode();
+	for (unsigned i = at; i < nrecs; i++)
+		ck_assert_uint_ne(recs[i].type, TRACE_BIN_VTPR);
+	v->intr.tpr_shadow = true;
 	/* Outside a handling: a host TSC, a console byte and a host CPUID leaf are dropped. */
 	at = nrecs;
 	uint32_t regs[4] = { 0 };

@@ -14,6 +14,8 @@
 #include "vm_memory.h"
 #include "exit_dispatch.h"
 #include "err.h"
+#include "platform.h"
+#include "vmx_controls.h"
 
 #define SVM_HPA   SIM_HOST_RAM_HPA /* the Service VM's RAM: the first carved from host RAM */
 #define SVM_SIZE  (64ull << 20)
@@ -56,12 +58,12 @@ START_TEST(vm_create_sets_up_ept)
 {
 	ck_assert_ptr_nonnull(uvm->ept.root);
 	ck_assert_uint_eq(uvm->pt_pool.npages, SIM_DEFAULT_PT_PAGES);
-	ck_assert_uint_eq(uvm->pt_pool.in_use, 1);
+	ck_assert_uint_eq(uvm->pt_pool.in_use, UNIT_EPT_NEW_TABLES);
 	ck_assert_uint_eq(uvm->ept.phys_bits, 39); /* the sim host's CPUID 80000008H */
 	ck_assert_uint_eq(uvm->ept.flags, EPT_F_1G | EPT_F_XONLY);
 	ck_assert_uint_ne(svm->ept.root_hpa, uvm->ept.root_hpa);
-	/* The Service VM's 64 MiB are 32 2 MiB pages in one PD. */
-	ck_assert_uint_eq(svm->pt_pool.in_use, 3);
+	/* The Service VM's 64 MiB are 32 2 MiB pages in one PD (and the APIC-access page's PD, PT). */
+	ck_assert_uint_eq(svm->pt_pool.in_use, 5);
 }
 END_TEST
 
@@ -72,7 +74,8 @@ START_TEST(vm_create_follows_capabilities)
 	ck_assert_ptr_nonnull(vm);
 	ck_assert_uint_eq(vm->ept.flags, 0);
 	ck_assert_int_eq(vm_memory_map(vm, 0, 0x40000000, 1ull << 30, EPT_RWX, EPT_MT_WB), 0);
-	ck_assert_uint_eq(vm->pt_pool.in_use, 3); /* a PD of 2 MiB pages, no 1 GiB leaf */
+	/* A PD of 2 MiB pages, no 1 GiB leaf (besides the APIC-access page's PD and PT). */
+	ck_assert_uint_eq(vm->pt_pool.in_use, UNIT_EPT_NEW_TABLES + 1);
 	ck_assert_int_eq(ept_map(&vm->ept, 1ull << 32, 0, 4096, EPT_X, EPT_MT_WB), -TERN_EINVAL);
 	vm_memory_destroy(vm);
 	ck_assert_uint_eq(vm->pt_pool.in_use, 0);
@@ -101,6 +104,73 @@ START_TEST(vm_create_without_pt_region_fails)
 	/* A pool too large for any VM. */
 	sim.pt_pages_default = PT_POOL_MAX_PAGES + 1;
 	ck_assert_int_eq(vm_create(hv, &cfg, &vm), -TERN_E2BIG);
+}
+END_TEST
+
+/* ---- the APIC-access page ------------------------------------------------------ */
+
+/*
+ * Every VM on a CPU with APIC virtualization maps its APIC-access page at
+ * 0xFEE00000 (SDM Vol. 3C 29.4: an access is an APIC access only if it
+ * translates to it), read/write, never executable, as its own; the Service
+ * VM can neither lend over it, nor unmap or re-type it.
+ */
+START_TEST(apic_access_page_mapped_and_kept)
+{
+	struct ept_walk_result r;
+	ck_assert(uvm->apic_access_mapped && svm->apic_access_mapped);
+	ck_assert_int_eq(ept_walk(&uvm->ept, 0xfee00ff0, EPT_ACCESS_WRITE, &r), EPT_WALK_MAPPED);
+	ck_assert_uint_eq(r.hpa, plat_apic_access_page(uvm) + 0xff0);
+	ck_assert_uint_eq(ept_walk_mtype(&r), EPT_MT_UC);
+	ck_assert_int_eq(ept_walk(&uvm->ept, 0xfee00000, EPT_ACCESS_FETCH, &r), EPT_WALK_VIOLATION);
+	/* Only that page: its neighbours stay unbacked. */
+	ck_assert(!vm_memory_gpa_mapped(uvm, 0xfed00000, 0x100000));
+	ck_assert(!vm_memory_gpa_mapped(uvm, 0xfee01000, 0x1000));
+	/* Each VM its own page, which no other VM may map. */
+	ck_assert_uint_ne(plat_apic_access_page(svm), plat_apic_access_page(uvm));
+	ck_assert_int_eq(vm_memory_map(svm, 0x8000000, plat_apic_access_page(uvm), 0x1000, EPT_R, EPT_MT_UC),
+			 -TERN_EPERM);
+
+	/* Region operations touching the page are refused, anything else goes. */
+	const struct vm_memory_region bad[] = {
+		{ MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0xfee00000, 0x100000, 0x1000 },
+		{ MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0xfec00000, 0x100000, 0x400000 },
+		{ MR_DEL, MEM_ACCESS_RWX | MEM_TYPE_WB, 0xfee00000, 0, 0x1000 },
+		{ MR_MODIFY, MEM_ACCESS_READ | MEM_TYPE_WB, 0xfe000000, 0, 0x1000000 },
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_int_eq(vm_memory_region_op(svm, uvm, &bad[i]), -TERN_EEXIST);
+	ck_assert_int_eq(ept_walk(&uvm->ept, 0xfee00000, EPT_ACCESS_WRITE, &r), EPT_WALK_MAPPED);
+	ck_assert_uint_eq(r.hpa, plat_apic_access_page(uvm));
+	const struct vm_memory_region below = { MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0xfedff000, 0x100000, 0x1000 };
+	const struct vm_memory_region above = { MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0xfee01000, 0x101000, 0x1000 };
+	ck_assert_int_eq(vm_memory_region_op(svm, uvm, &below), 0);
+	ck_assert_int_eq(vm_memory_region_op(svm, uvm, &above), 0);
+	/* Not 4 KiB aligned: refused before anything is mapped. */
+	ck_assert_int_eq(vm_memory_map_apic_access(uvm, plat_apic_access_page(uvm) + 8), -TERN_EINVAL);
+}
+END_TEST
+
+START_TEST(apic_access_page_only_with_apic_virt)
+{
+	struct vm_config cfg = { .name = "x", .vcpu_count = 1 };
+	struct vm *vm = NULL;
+	/* A platform without the page cannot run the VM with APIC virtualization. */
+	sim.apic_access_fixed = true;
+	ck_assert_int_eq(vm_create(hv, &cfg, &vm), -TERN_ENOMEM);
+	/* Nor with one it may not map (the hypervisor's memory): refused, the slot stays free. */
+	hv->hv_hpa_base = HV_HPA;
+	hv->hv_hpa_size = HV_SIZE;
+	sim.apic_access_hpa = HV_HPA;
+	ck_assert_int_eq(vm_create(hv, &cfg, &vm), -TERN_EPERM);
+	ck_assert_int_eq(hv->vms[2].state, VM_STATE_POWERED_OFF);
+	/* A CPU without APIC virtualization: nothing there, the xAPIC page stays the EPT path's. */
+	sim.vmx_ctl_cap[VMXC_PROC2] &= ~((uint64_t)VMXC_PROC2_APIC_REG_VIRT << 32);
+	ck_assert_int_eq(vm_create(hv, &cfg, &vm), 0);
+	ck_assert(!vm->apic_access_mapped);
+	ck_assert_uint_eq(vm->pt_pool.in_use, 1);
+	const struct vm_memory_region lend = { MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_UC, 0xfee00000, 0x100000, 0x1000 };
+	ck_assert_int_eq(vm_memory_region_op(svm, vm, &lend), 0);
 }
 END_TEST
 
@@ -194,14 +264,15 @@ START_TEST(hpa_ownership)
 	/* Memory another VM maps already cannot become private. */
 	ck_assert_int_eq(vm_memory_map_private(rt, 0x4000000, SVM_HPA, 0x1000, EPT_R, EPT_MT_WB), -TERN_EPERM);
 	/* At most VM_MAX_PRIVATE_RANGES ranges. */
-	for (unsigned i = 1; i < VM_MAX_PRIVATE_RANGES; i++)
+	for (unsigned i = rt->private_count; i < VM_MAX_PRIVATE_RANGES; i++)
 		ck_assert_int_eq(vm_memory_map_private(rt, 0x10000000ull * (i + 1), 0x300000000ull + 0x1000 * i,
 						       0x1000, EPT_R, EPT_MT_WB), 0);
 	ck_assert_int_eq(vm_memory_map_private(rt, 0x80000000, 0x380000000ull, 0x1000, EPT_R, EPT_MT_WB), -TERN_ENOSPC);
 	/* A failed map records nothing. */
 	struct vm *rt2 = sim_create_vm(hv, "rt2", 1, false, 0);
+	ck_assert_uint_eq(rt2->private_count, 1); /* its APIC-access page */
 	ck_assert_int_eq(vm_memory_map_private(rt2, 0, HV_HPA, 0x1000, EPT_R, EPT_MT_WB), -TERN_EPERM);
-	ck_assert_uint_eq(rt2->private_count, 0);
+	ck_assert_uint_eq(rt2->private_count, 1);
 }
 END_TEST
 
@@ -309,7 +380,7 @@ START_TEST(set_regions_hostile_header)
 	/* Only the Service VM may ask. */
 	put_request(uvm->id, 1, &mr);
 	ck_assert_int_eq(vm_memory_set_regions(uvm, PARAM_GPA), -TERN_EPERM);
-	ck_assert_uint_eq(uvm->pt_pool.in_use, 1); /* nothing was mapped */
+	ck_assert_uint_eq(uvm->pt_pool.in_use, UNIT_EPT_NEW_TABLES); /* nothing was mapped */
 	/* The full page of regions is accepted. */
 	static struct vm_memory_region many[VM_MEMORY_MAX_REGIONS];
 	for (unsigned i = 0; i < VM_MEMORY_MAX_REGIONS; i++)
@@ -359,7 +430,7 @@ START_TEST(set_regions_hostile_regions)
 	ck_assert_int_eq(vm_memory_map_private(rt, 0, 0x200000000ull, 0x200000, EPT_RWX, EPT_MT_WB), 0);
 	ck_assert_int_eq(ept_map(&svm->ept, 0xb000000, 0x200000000ull, 0x200000, EPT_RWX, EPT_MT_WB), 0);
 	ck_assert_int_eq(one_region(MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0x100000, 0xb001000, 0x1000), -TERN_EPERM);
-	ck_assert_uint_eq(uvm->pt_pool.in_use, 1); /* none of it was mapped */
+	ck_assert_uint_eq(uvm->pt_pool.in_use, UNIT_EPT_NEW_TABLES); /* none of it was mapped */
 	/* Overlap with what the User VM maps already. */
 	ck_assert_int_eq(one_region(MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0, 0x400000, 0x1000), 0);
 	ck_assert_int_eq(one_region(MR_ADD, MEM_ACCESS_RWX | MEM_TYPE_WB, 0, 0x401000, 0x1000), -TERN_EEXIST);
@@ -390,6 +461,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, vm_create_sets_up_ept);
 	tcase_add_test(tc, vm_create_follows_capabilities);
 	tcase_add_test(tc, vm_create_without_pt_region_fails);
+	tcase_add_test(tc, apic_access_page_mapped_and_kept);
+	tcase_add_test(tc, apic_access_page_only_with_apic_virt);
 	tcase_add_test(tc, no_change_visible_before_invalidation);
 	tcase_add_test(tc, hpa_ownership);
 	tcase_add_test(tc, set_regions_add_modify_del);

@@ -440,6 +440,52 @@ START_TEST(test_core_requests_applied)
 }
 END_TEST
 
+/*
+ * APIC virtualization per entry (core/intr.h): "virtualize APIC accesses"
+ * follows intr.apic_access where the CPU allows it (apic_access_ok, from
+ * core's dynamic set), the other secondary controls untouched; the TPR
+ * threshold follows intr.tpr_threshold while the TPR shadow is on. Each
+ * VMWRITE only when the value changes.
+ */
+START_TEST(test_apic_virt_per_entry)
+{
+	const uint32_t base2 = VMXC_PROC2_ENABLE_EPT | VMXC_PROC2_APIC_REG_VIRT;
+	xv->proc2_ctls = base2;
+	vmcs[VMCS_PROC_CONTROLS2] = base2;
+	xv->apic_access_ok = VMXC_PROC2_VIRT_APIC_ACCESS;
+	xv->proc_ctls |= VMXC_PROC_USE_TPR_SHADOW;
+	vmcs[VMCS_PROC_CONTROLS] = xv->proc_ctls;
+	vcpu->intr.apic_access = true;
+	vcpu->intr.tpr_threshold = 3;
+	apply_requests(vcpu);
+	ck_assert_uint_eq(vmcs[VMCS_PROC_CONTROLS2], base2 | VMXC_PROC2_VIRT_APIC_ACCESS);
+	ck_assert_uint_eq(vmcs[VMCS_TPR_THRESHOLD], 3);
+	/* Unchanged: not written again (a stale value planted in the fake stays). */
+	vmcs[VMCS_PROC_CONTROLS2] = 0xdead;
+	vmcs[VMCS_TPR_THRESHOLD] = 0xbeef;
+	apply_requests(vcpu);
+	ck_assert_uint_eq(vmcs[VMCS_PROC_CONTROLS2], 0xdead);
+	ck_assert_uint_eq(vmcs[VMCS_TPR_THRESHOLD], 0xbeef);
+	/* x2APIC mode, a disabled or relocated APIC: off, threshold back to 0. */
+	vcpu->intr.apic_access = false;
+	vcpu->intr.tpr_threshold = 0;
+	apply_requests(vcpu);
+	ck_assert_uint_eq(vmcs[VMCS_PROC_CONTROLS2], base2);
+	ck_assert_uint_eq(vmcs[VMCS_TPR_THRESHOLD], 0);
+	ck_assert(vmcs[VMCS_PROC_CONTROLS] & VMXC_PROC_USE_TPR_SHADOW);
+	/* A CPU without APIC virtualization: neither is ever written. */
+	xv->apic_access_ok = 0;
+	xv->proc_ctls &= ~VMXC_PROC_USE_TPR_SHADOW;
+	vmcs[VMCS_PROC_CONTROLS] = xv->proc_ctls;
+	vcpu->intr.apic_access = true;
+	vcpu->intr.tpr_threshold = 5;
+	vmcs[VMCS_TPR_THRESHOLD] = 0xbeef;
+	apply_requests(vcpu);
+	ck_assert_uint_eq(vmcs[VMCS_PROC_CONTROLS2], base2);
+	ck_assert_uint_eq(vmcs[VMCS_TPR_THRESHOLD], 0xbeef);
+}
+END_TEST
+
 /* The end of core's pre-entry work (the pCPU's deadline, core/sched_slice.h), then the platform's. */
 static void timer_entry(void)
 {
@@ -634,6 +680,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_inject_encodings);
 	tcase_add_test(tc, test_run_loop_enters_what_core_schedules);
 	tcase_add_test(tc, test_core_requests_applied);
+	tcase_add_test(tc, test_apic_virt_per_entry);
 	tcase_add_test(tc, test_extint_exit_completes_the_host_interrupt);
 	tcase_add_test(tc, test_preemption_timer_armed_from_the_deadline);
 	tcase_add_test(tc, test_preemption_timer_rate_from_caps);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include "unit.h"
 #include "sim.h"
+#include "platform.h"
 #include "../../platform/x86/vmcs.c"
 #include "../../platform/x86/vmx_ctls.c"
 
@@ -85,6 +86,8 @@ static const struct vmx_caps haswell = {
 	.cr4_fixed0 = 0x2000ull, .cr4_fixed1 = 0x3767ffull,
 };
 
+static void use_caps(const struct vmx_caps *caps);
+
 static void setup(void)
 {
 	memset(vmcs, 0, sizeof(vmcs));
@@ -92,18 +95,22 @@ static void setup(void)
 	memset(&fake_xvm, 0, sizeof(fake_xvm));
 	logged[0] = 0;
 	sim_reset();
-	/*
-	 * What platform/x86's plat_vmx_ctl_cap reports: no APIC virtualization
-	 * (it does not write the virtual-APIC and APIC-access addresses yet),
-	 * so core's set for the image keeps CR8 exiting and the EPT path.
-	 */
-	sim.vmx_ctl_cap[VMXC_PROC] &= ~((uint64_t)VMXC_PROC_USE_TPR_SHADOW << 32);
-	sim.vmx_ctl_cap[VMXC_PROC2] &= ~((uint64_t)(VMXC_PROC2_VIRT_APIC_ACCESS | VMXC_PROC2_APIC_REG_VIRT |
-						    VMXC_PROC2_VIRT_INTR_DELIVERY) << 32);
+	use_caps(&haswell);
+}
+
+/*
+ * Core decides on what platform/x86's plat_vmx_ctl_cap reports for this
+ * CPU (vmx_ctl_cap_reported): the image's configuration, not the sim's.
+ */
+static void use_caps(const struct vmx_caps *caps)
+{
+	for (unsigned f = 0; f < VMXC_FIELD_COUNT; f++)
+		sim.vmx_ctl_cap[f] = vmx_ctl_cap_reported(caps, f);
 	tern_init(&hv);
 	vm = sim_create_vm(&hv, "t", 1, true, 0x100000);
 	ck_assert_ptr_nonnull(vm);
 	fake_xvm.vcpus[0].vmcs = vmcs_page;
+	fake_xvm.apic_access_hpa = plat_apic_access_page(vm);
 }
 
 START_TEST(test_core_set_written_verbatim)
@@ -124,8 +131,21 @@ START_TEST(test_core_set_written_verbatim)
 	ck_assert(vmcs[VMCS_PROC_CONTROLS] & VMXC_PROC_RDPMC_EXITING);
 	ck_assert(vmcs[VMCS_PROC_CONTROLS] & VMXC_PROC_MONITOR_EXITING);
 	ck_assert(vmcs[VMCS_PROC_CONTROLS] & VMXC_PROC_MWAIT_EXITING);
-	ck_assert(vmcs[VMCS_PROC_CONTROLS] & VMXC_PROC_CR8_LOAD_EXITING);
-	ck_assert(vmcs[VMCS_PROC_CONTROLS] & VMXC_PROC_CR8_STORE_EXITING);
+	/* APIC virtualization (SDM 29): CR8 on the TPR shadow, the two pages, threshold 0. */
+	ck_assert(!(vmcs[VMCS_PROC_CONTROLS] & (VMXC_PROC_CR8_LOAD_EXITING | VMXC_PROC_CR8_STORE_EXITING)));
+	ck_assert(vmcs[VMCS_PROC_CONTROLS] & VMXC_PROC_USE_TPR_SHADOW);
+	ck_assert(vmcs[VMCS_PROC_CONTROLS2] & VMXC_PROC2_APIC_REG_VIRT);
+	ck_assert(!(vmcs[VMCS_PROC_CONTROLS2] & (VMXC_PROC2_VIRT_INTR_DELIVERY | VMXC_PROC2_VIRT_X2APIC)));
+	/* "Virtualize APIC accesses" is core's per-entry control: off until run.c's first entry. */
+	ck_assert(!(vmcs[VMCS_PROC_CONTROLS2] & VMXC_PROC2_VIRT_APIC_ACCESS));
+	ck_assert_uint_eq(fake_xvm.vcpus[0].apic_access_ok, VMXC_PROC2_VIRT_APIC_ACCESS);
+	ck_assert_uint_eq(fake_xvm.vcpus[0].proc2_ctls, vmcs[VMCS_PROC_CONTROLS2]);
+	ck_assert_uint_eq(vmcs[VMCS_VIRTUAL_APIC_ADDR], virt_to_phys(v->lapic.page));
+	ck_assert_uint_eq(vmcs[VMCS_VIRTUAL_APIC_ADDR] & 0xfff, 0);
+	ck_assert(written[VMCS_APIC_ACCESS_ADDR]);
+	ck_assert_uint_eq(vmcs[VMCS_APIC_ACCESS_ADDR], plat_apic_access_page(vm));
+	ck_assert(written[VMCS_TPR_THRESHOLD]);
+	ck_assert_uint_eq(vmcs[VMCS_TPR_THRESHOLD], 0);
 	ck_assert(vmcs[VMCS_PROC_CONTROLS2] & VMXC_PROC2_WBINVD_EXITING);
 	ck_assert(vmcs[VMCS_PROC_CONTROLS2] & VMXC_PROC2_ENABLE_VPID);
 	ck_assert(vmcs[VMCS_EXIT_CONTROLS] & VMXC_EXIT_ACK_INT_ON_EXIT);
@@ -163,6 +183,48 @@ START_TEST(test_without_pause_loop_exiting_starts)
 	ck_assert_uint_eq(vmcs[VMCS_PROC_CONTROLS2] & VMXC_PROC2_PAUSE_LOOP_EXITING, 0);
 	ck_assert(!written[VMCS_PLE_GAP] && !written[VMCS_PLE_WINDOW]);
 	ck_assert(!strstr(logged, "REFUSED"));
+}
+END_TEST
+
+/*
+ * What the image reports (vmx_ctl_cap_reported): every capability as the
+ * CPU has it, but virtual-interrupt delivery, which it does not implement.
+ */
+START_TEST(test_reported_caps)
+{
+	struct vmx_caps c = haswell;
+	c.proc2 = 0x000fffff00000000ull;
+	ck_assert_uint_eq(vmx_ctl_cap_reported(&c, VMXC_PIN), c.pin);
+	ck_assert_uint_eq(vmx_ctl_cap_reported(&c, VMXC_PROC), c.proc);
+	ck_assert_uint_eq(vmx_ctl_cap_reported(&c, VMXC_PROC2), 0x000ffdff00000000ull);
+	ck_assert_uint_eq(vmx_ctl_cap_reported(&c, VMXC_EXIT), c.exit);
+	ck_assert_uint_eq(vmx_ctl_cap_reported(&c, VMXC_ENTRY), c.entry);
+	ck_assert_uint_eq(vmx_ctl_cap_reported(&c, VMXC_FIELD_COUNT), 0);
+}
+END_TEST
+
+/*
+ * A CPU without APIC-register virtualization (a real i7-4770): CR8 exits,
+ * no virtual-APIC or APIC-access page, nothing at 0xFEE00000 in the EPT.
+ */
+START_TEST(test_without_apic_register_virtualization)
+{
+	struct vmx_caps c = haswell;
+	c.proc2 &= ~((uint64_t)VMXC_PROC2_APIC_REG_VIRT << 32);
+	sim_reset();
+	memset(written, 0, sizeof(written));
+	use_caps(&c);
+	struct vcpu *v = &vm->vcpus[0];
+	ck_assert_int_eq(vmcs_setup(v, &c), 0);
+	ck_assert(vmcs[VMCS_PROC_CONTROLS] & VMXC_PROC_CR8_LOAD_EXITING);
+	ck_assert(vmcs[VMCS_PROC_CONTROLS] & VMXC_PROC_CR8_STORE_EXITING);
+	ck_assert(!(vmcs[VMCS_PROC_CONTROLS] & VMXC_PROC_USE_TPR_SHADOW));
+	ck_assert(!(vmcs[VMCS_PROC_CONTROLS2] & (VMXC_PROC2_APIC_REG_VIRT | VMXC_PROC2_VIRT_APIC_ACCESS)));
+	ck_assert_uint_eq(fake_xvm.vcpus[0].apic_access_ok, 0);
+	ck_assert(!written[VMCS_VIRTUAL_APIC_ADDR] && !written[VMCS_APIC_ACCESS_ADDR] &&
+		  !written[VMCS_TPR_THRESHOLD]);
+	ck_assert(!vm->apic_access_mapped);
+	ck_assert_str_eq(logged, "");
 }
 END_TEST
 
@@ -205,6 +267,8 @@ Suite *unit_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_core_set_written_verbatim);
 	tcase_add_test(tc, test_without_pause_loop_exiting_starts);
+	tcase_add_test(tc, test_reported_caps);
+	tcase_add_test(tc, test_without_apic_register_virtualization);
 	tcase_add_test(tc, test_missing_rdpmc_exiting_refused);
 	tcase_add_test(tc, test_missing_wbinvd_exiting_refused);
 	tcase_add_test(tc, test_forced_cr3_exiting_refused);

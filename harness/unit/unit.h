@@ -11,4 +11,11 @@
 
 Suite *unit_suite(void);
 
+/*
+ * Table pages in the EPT of a new VM on the sim's CPU (which has APIC
+ * virtualization) before anything of its own is mapped: the root, and the
+ * PDPT, PD and PT that map the APIC-access page at 0xFEE00000 (core/vm.c).
+ */
+#define UNIT_EPT_NEW_TABLES 4u
+
 #endif

@@ -527,7 +527,10 @@ static void enter(struct replay *r, struct vcpu *vcpu)
 }
 
 /*
- * What the CPU did before an APIC-write exit (SDM Vol. 3C 29.4.3): it stored
+ * What the CPU left in the virtual-APIC page before the exit: VTPR, which
+ * the guest changes without an exit under a TPR shadow (SDM Vol. 3C 29.3),
+ * given by every exit of such a vCPU in a recording; and before an
+ * APIC-write exit (SDM Vol. 3C 29.4.3) it stored
  * the guest's value in the virtual-APIC page, which is the vLAPIC's register
  * storage (core/vlapic.h). As strict as hardware: an APIC write comes only
  * with APIC-register virtualization on, the xAPIC page virtualized, and at
@@ -539,6 +542,19 @@ static void apic_write_store(struct cmp *c, struct vcpu *vcpu, const struct trac
 	bool apic_write = exit_basic_reason(&e->ex) == EXIT_REASON_APIC_WRITE;
 	uint32_t off = apic_qual_offset(e->ex.qualification);
 	const struct vlapic *l = &vcpu->lapic;
+	/* VTPR as the guest left it: the CPU changes it without an exit (TPR shadow, SDM 29.3). */
+	if (e->have_vtpr) {
+		if (!vcpu->intr.tpr_shadow)
+			mismatch(c, "vtpr", "given, but the CPU runs this vCPU without a TPR shadow");
+		else
+			*vlapic_reg(&vcpu->lapic, VLAPIC_TPR) = e->vtpr;
+	}
+	if (e->have_vicr_hi) {
+		if (!apic_write || apic_qual_offset(e->ex.qualification) != VLAPIC_ICR_LO)
+			mismatch(c, "vicr_hi", "given for an exit that sends no IPI (an APIC write at ICR low)");
+		else
+			*vlapic_reg(&vcpu->lapic, VLAPIC_ICR_HI) = e->vicr_hi;
+	}
 	if (!apic_write) {
 		if (e->have_apic_value)
 			mismatch(c, "apic_value", "given for a %s exit, not an APIC write",

@@ -483,6 +483,21 @@ int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npa
 	return 0;
 }
 
+/*
+ * The APIC-access page: a fake host-physical page per VM slot, 31 GiB up
+ * (below the page-table regions, above host RAM), that nothing backs: the
+ * fake CPU never touches it (a trace says what an access to the guest's
+ * xAPIC page did), and core never reads it (no plat_hpa_map succeeds there).
+ */
+#define SIM_APIC_ACCESS_HPA 0x7c0000000ull
+
+uint64_t plat_apic_access_page(struct vm *vm)
+{
+	if (sim.apic_access_fixed)
+		return sim.apic_access_hpa;
+	return SIM_APIC_ACCESS_HPA + (uint64_t)(vm->id % TERN_MAX_VMS) * 4096u;
+}
+
 void plat_ept_invalidate(struct vcpu *vcpu)
 {
 	check_own_pcpu(vcpu, "INVEPT");

@@ -116,6 +116,9 @@ struct sim {
 	 */
 	uint16_t this_cpu;
 	uint64_t pcpu_mask;           /* what plat_pcpu_mask() returns: every pCPU by default */
+	/* Tests: plat_apic_access_page returns apic_access_hpa (0: none) while set. */
+	bool apic_access_fixed;
+	uint64_t apic_access_hpa;
 	struct vcpu *current[TERN_MAX_PCPUS];
 	unsigned kicks[TERN_MAX_PCPUS];
 };

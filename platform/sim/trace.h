@@ -59,6 +59,10 @@ struct trace_exit {
 	uint64_t host_tsc;                /* what plat_host_tsc() returned during the exit */
 	bool have_apic_value;             /* APIC_WRITE: the register the CPU stored in the */
 	uint32_t apic_value;              /* virtual-APIC page at the offset (SDM 29.4.3.3) */
+	bool have_vtpr;                   /* a TPR shadow: VTPR as the guest left it (SDM 29.3) */
+	uint32_t vtpr;
+	bool have_vicr_hi;                /* APIC_WRITE at ICR low: ICR high, stored with no exit */
+	uint32_t vicr_hi;
 
 	/* Expected outcome. */
 	bool have_expect;

@@ -249,6 +249,14 @@ static int load(const char *name, const uint8_t *buf, size_t len, struct trace *
 			e->have_apic_value = true;
 			e->apic_value = (uint32_t)r->value;
 			break;
+		case TRACE_BIN_VTPR:
+			e->have_vtpr = true;
+			e->vtpr = (uint32_t)r->value;
+			break;
+		case TRACE_BIN_VICR_HI:
+			e->have_vicr_hi = true;
+			e->vicr_hi = (uint32_t)r->value;
+			break;
 		case TRACE_BIN_ACTION:
 			if (e->have_expect) {
 				ret = bin_fail(err, errlen, name, at, "second ACTION in one exit");
@@ -462,12 +470,17 @@ int trace_write_text(const struct trace *t, FILE *f)
 		if (x->idt_vectoring_info) fprintf(f, " idtv=0x%x", x->idt_vectoring_info);
 		if (x->idt_vectoring_error) fprintf(f, " idtv_err=0x%x", x->idt_vectoring_error);
 		fputc('\n', f);
-		if (e->reg_mask || e->seg_mask || e->have_tsc || e->have_apic_value) {
+		if (e->reg_mask || e->seg_mask || e->have_tsc || e->have_apic_value || e->have_vtpr ||
+		    e->have_vicr_hi) {
 			fprintf(f, "state");
 			if (e->have_tsc)
 				fprintf(f, " host_tsc=0x%llx", (unsigned long long)e->host_tsc);
 			if (e->have_apic_value)
 				fprintf(f, " apic_value=0x%x", e->apic_value);
+			if (e->have_vtpr)
+				fprintf(f, " vtpr=0x%x", e->vtpr);
+			if (e->have_vicr_hi)
+				fprintf(f, " vicr_hi=0x%x", e->vicr_hi);
 			for (int r = 0; r < VCPU_REG_COUNT; r++)
 				if (e->reg_mask & (1u << r))
 					fprintf(f, " %s=0x%llx", trace_reg_name(r),
@@ -597,6 +610,10 @@ int trace_write_binary(const struct trace *t, FILE *f)
 			    emit(f, buf, trace_bin_seg(buf, sizeof(buf), s, &e->segs[s])))
 				return -1;
 		if (e->have_tsc && emit(f, buf, trace_bin_host_tsc(buf, sizeof(buf), e->host_tsc)))
+			return -1;
+		if (e->have_vtpr && emit(f, buf, trace_bin_vtpr(buf, sizeof(buf), e->vtpr)))
+			return -1;
+		if (e->have_vicr_hi && emit(f, buf, trace_bin_vicr_hi(buf, sizeof(buf), e->vicr_hi)))
 			return -1;
 		if (e->have_apic_value && emit(f, buf, trace_bin_apic_value(buf, sizeof(buf), e->apic_value)))
 			return -1;

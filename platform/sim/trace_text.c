@@ -654,6 +654,21 @@ static int need_exit(struct parser *p, const char *what)
 	return 0;
 }
 
+/*
+ * The virtual-APIC page's state a `state` line may give (trace.h): the
+ * 32-bit field named `key` and its have-flag, or NULL.
+ */
+static uint32_t *apic_page_field(struct trace_exit *e, const char *key, bool **have)
+{
+	if (!strcmp(key, "apic_value"))
+		return *have = &e->have_apic_value, &e->apic_value;
+	if (!strcmp(key, "vtpr"))
+		return *have = &e->have_vtpr, &e->vtpr;
+	if (!strcmp(key, "vicr_hi"))
+		return *have = &e->have_vicr_hi, &e->vicr_hi;
+	return NULL;
+}
+
 static int parse_state(struct parser *p, struct token *tok, unsigned n)
 {
 	if (need_exit(p, "state"))
@@ -677,11 +692,13 @@ static int parse_state(struct parser *p, struct token *tok, unsigned n)
 			e->have_tsc = true;
 			continue;
 		}
-		if (!strcmp(tok[i].key, "apic_value")) {
+		bool *have;
+		uint32_t *field32 = apic_page_field(e, tok[i].key, &have);
+		if (field32) {
 			if (parse_u64(p, &tok[i], UINT32_MAX, &v))
 				return -1;
-			e->apic_value = (uint32_t)v;
-			e->have_apic_value = true;
+			*field32 = (uint32_t)v;
+			*have = true;
 			continue;
 		}
 		int seg;

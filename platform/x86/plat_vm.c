@@ -142,38 +142,33 @@ int plat_pt_region(struct vm *vm, void **base, uint64_t *base_hpa, uint32_t *npa
 	return 0;
 }
 
+/*
+ * One page per VM slot, carved the first time (outside the image and every
+ * page-table region, so core's ownership checks let it be this VM's own)
+ * and zeroed for each new VM: the guest reaches it as memory only while a
+ * vCPU runs with "virtualize APIC accesses" off (vm.c map_apic_access), and
+ * nothing of an earlier VM of the slot may show there.
+ */
+uint64_t plat_apic_access_page(struct vm *vm)
+{
+	struct x86_vm *x = xvm_of(vm);
+	if (!x->apic_access_hpa)
+		x->apic_access_hpa = mem_alloc(4096, 4096);
+	if (x->apic_access_hpa)
+		tern_memset(phys_to_virt(x->apic_access_hpa), 0, 4096);
+	return x->apic_access_hpa;
+}
+
 uint64_t plat_vmx_ept_vpid_cap(void)
 {
 	return x86_ept_caps;
 }
 
-/*
- * The boot CPU's control capabilities (vmx_check), less what this platform
- * does not implement yet: the virtual-APIC and APIC-access addresses and
- * the TPR threshold are not written into the VMCS, so TPR shadow, "virtualize
- * APIC accesses" and APIC-register virtualization read as absent and core
- * keeps the EPT path for the xAPIC page (docs/interrupts.md).
- */
+/* The boot CPU's control capabilities (vmx_check), as vmx_ctl_cap_reported says. */
 uint64_t plat_vmx_ctl_cap(unsigned field)
 {
 	const struct vmx_caps *c = x86_vmx_caps;
-	if (!c)
-		return 0;
-	switch (field) {
-	case VMXC_PIN:
-		return c->pin;
-	case VMXC_PROC:
-		return c->proc & ~((uint64_t)VMXC_PROC_USE_TPR_SHADOW << 32);
-	case VMXC_PROC2:
-		return c->proc2 & ~((uint64_t)(VMXC_PROC2_VIRT_APIC_ACCESS | VMXC_PROC2_APIC_REG_VIRT |
-					       VMXC_PROC2_VIRT_INTR_DELIVERY) << 32);
-	case VMXC_EXIT:
-		return c->exit;
-	case VMXC_ENTRY:
-		return c->entry;
-	default:
-		return 0;
-	}
+	return c ? vmx_ctl_cap_reported(c, field) : 0;
 }
 
 void plat_ept_invalidate(struct vcpu *vcpu)

@@ -245,6 +245,22 @@ static void apply_requests(struct vcpu *vcpu)
 		vmx_write(VMCS_PROC_CONTROLS, proc);
 		xv->proc_ctls = proc;
 	}
+	/*
+	 * APIC virtualization (intr.h): "virtualize APIC accesses", core's
+	 * dynamic secondary control, on iff intr.apic_access (the vLAPIC in
+	 * xAPIC mode at 0xFEE00000); the TPR threshold core decided, when the
+	 * TPR shadow is on (SDM 29.1.2). Each written only when it changes.
+	 */
+	uint32_t proc2 = (xv->proc2_ctls & ~VMXC_PROC2_VIRT_APIC_ACCESS) |
+			 (vcpu->intr.apic_access ? xv->apic_access_ok : 0);
+	if (proc2 != xv->proc2_ctls) {
+		vmx_write(VMCS_PROC_CONTROLS2, proc2);
+		xv->proc2_ctls = proc2;
+	}
+	if ((proc & VMXC_PROC_USE_TPR_SHADOW) && vcpu->intr.tpr_threshold != xv->tpr_threshold) {
+		vmx_write(VMCS_TPR_THRESHOLD, vcpu->intr.tpr_threshold);
+		xv->tpr_threshold = vcpu->intr.tpr_threshold;
+	}
 
 	/*
 	 * The host timer (host_timer.h): at the pCPU's deadline core computed

@@ -80,6 +80,9 @@ int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps)
 	xv->pin_ctls = v[VMXC_PIN];
 	xv->pin_dynamic = set.dynamic[VMXC_PIN];
 	xv->proc_ctls = v[VMXC_PROC];
+	xv->proc2_ctls = v[VMXC_PROC2];
+	xv->apic_access_ok = set.dynamic[VMXC_PROC2] & VMXC_PROC2_VIRT_APIC_ACCESS;
+	xv->tpr_threshold = 0;
 	uint32_t r[4];
 	cpuid_count(0x80000001u, 0, r);
 	xv->rdtscp = (r[3] & CPUID_80000001_EDX_RDTSCP) != 0;
@@ -100,6 +103,22 @@ int vmcs_setup(struct vcpu *vcpu, const struct vmx_caps *caps)
 	/* Every port exits: no I/O bitmaps ("use I/O bitmaps" is clear in core's set). */
 	vmwrite_checked(VMCS_MSR_BITMAP, virt_to_phys(vcpu->vm->msr_bitmap.bits), &err);
 	vmwrite_checked(VMCS_TSC_OFFSET, vcpu->msr.tsc_offset, &err);
+	/*
+	 * APIC virtualization (core's set has "use TPR shadow" when
+	 * vmxc_apic_virt): the virtual-APIC page is the vLAPIC's register page
+	 * itself (vlapic.page, 4 KiB aligned in struct vcpu, SDM 29.1), the
+	 * APIC-access page the one core mapped at 0xFEE00000 (vm.c
+	 * map_apic_access, SDM 29.4). The TPR threshold starts at 0 (no
+	 * TPR-below-threshold exit, and never above VTPR[7:4], SDM 27.2.1.1);
+	 * core's per-entry value goes in at every entry (run.c), as does
+	 * "virtualize APIC accesses", which starts clear.
+	 */
+	if (v[VMXC_PROC] & VMXC_PROC_USE_TPR_SHADOW) {
+		vmwrite_checked(VMCS_VIRTUAL_APIC_ADDR, virt_to_phys(vcpu->lapic.page), &err);
+		vmwrite_checked(VMCS_TPR_THRESHOLD, 0, &err);
+	}
+	if (xv->apic_access_ok)
+		vmwrite_checked(VMCS_APIC_ACCESS_ADDR, x->apic_access_hpa, &err);
 	vcpu->msr.tsc_offset_dirty = false;
 	vmwrite_checked(VMCS_PF_ERROR_MASK, 0, &err);
 	vmwrite_checked(VMCS_PF_ERROR_MATCH, 0, &err);

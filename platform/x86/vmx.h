@@ -53,6 +53,18 @@ struct vmx_refusal {
 int vmx_ctls_resolve(const struct vmx_caps *caps, const struct vmx_controls *set,
 		     uint32_t out[VMXC_FIELD_COUNT], struct vmx_refusal *why);
 
+/*
+ * What plat_vmx_ctl_cap reports to core for control field `field`: the
+ * capability MSR in caps, less the controls this platform does not
+ * implement (allowed-1 cleared): virtual-interrupt delivery, whose fields
+ * (EOI-exit bitmaps, guest interrupt status, posted interrupts) it never
+ * writes. TPR shadow, "virtualize APIC accesses" and APIC-register
+ * virtualization pass through: vmcs.c writes the virtual-APIC and
+ * APIC-access addresses, run.c the per-entry control and TPR threshold.
+ * 0 for an unknown field.
+ */
+uint64_t vmx_ctl_cap_reported(const struct vmx_caps *caps, unsigned field);
+
 /* INVEPT / INVVPID, SDM Vol. 3C 31.3: type 1 single-context, 2 all-context. */
 #define INVEPT_SINGLE 1ull
 #define INVEPT_ALL 2ull

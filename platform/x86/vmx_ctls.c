@@ -63,3 +63,13 @@ int vmx_ctls_resolve(const struct vmx_caps *caps, const struct vmx_controls *set
 	}
 	return 0;
 }
+
+uint64_t vmx_ctl_cap_reported(const struct vmx_caps *caps, unsigned field)
+{
+	if (field >= VMXC_FIELD_COUNT)
+		return 0;
+	uint64_t cap = cap_of(caps, (enum vmxc_field)field);
+	if (field == VMXC_PROC2)
+		cap &= ~((uint64_t)VMXC_PROC2_VIRT_INTR_DELIVERY << 32);
+	return cap;
+}

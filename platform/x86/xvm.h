@@ -50,6 +50,9 @@ struct x86_vcpu {
 	uint32_t window_ok;             /* window-exiting controls this CPU allows */
 	uint32_t pin_ctls;              /* pin-based controls as last written */
 	uint32_t pin_dynamic;           /* core's dynamic pin-based controls (the preemption timer) */
+	uint32_t proc2_ctls;            /* secondary controls as last written */
+	uint32_t apic_access_ok;        /* core's dynamic "virtualize APIC accesses", or 0 */
+	uint8_t tpr_threshold;          /* the TPR threshold as last written */
 	uint8_t preempt_rate;           /* its rate: TSC / 2^rate (IA32_VMX_MISC 4:0) */
 	bool rdtscp;                    /* the host has IA32_TSC_AUX */
 	bool tsc_aux_loaded;
@@ -65,6 +68,8 @@ struct x86_vm {
 	uint64_t pt_hpa;
 	uint32_t pt_pages;
 	uint64_t eptp;
+	/* The slot's APIC-access page (plat_apic_access_page), carved once, zeroed per VM. */
+	uint64_t apic_access_hpa;
 	struct x86_vcpu vcpus[TERN_MAX_VCPUS];
 };
 
