@@ -35,9 +35,9 @@ RESULT_RE = re.compile(r"^(PASS|FAIL|SKIP): (\S+)(?: \((.*)\))?$", re.M)
 GROUPS = ("multiboot|cpuid|pio|strio|msr|cr4|cr8|intercept|fault|mmio|hcall|hlt|reset|step|uvm|"
           "lapic|x2apic|timer|pic|pit|rtc|ioapic|smp")
 # Groups the guest runs only when its command line asks (docs/testguest.md): irq=1 and smp=1.
-# grub-guest.cfg, the QEMU run and grub-tern.cfg on the ISO (with vcpus=3 for Tern) ask for both;
-# the EFI command lines of Tern and the GRUB EFI ESP's copy of grub-tern.cfg (efi.mk drops vcpus=N
-# smp=1: Tern runs on one pCPU there) ask for irq=1 only, so there the SMP checks are not reported.
+# grub-guest.cfg, the QEMU run and grub-tern.cfg (with vcpus=3 for Tern; the GRUB ISO and the GRUB
+# EFI ESPs) ask for both; tern.efi's command lines ask for irq=1 only, so there the SMP checks are
+# not reported.
 IRQ_GROUPS = ("lapic", "x2apic", "timer", "pic", "pit", "rtc", "ioapic")
 SMP_GROUPS = ("smp",)
 NAME_RE = re.compile(r'"((?:%s)\.[a-z0-9-]+)"' % GROUPS)

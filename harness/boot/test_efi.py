@@ -350,9 +350,9 @@ def test_qemu_tern_accepts_pe_kernel_through_db(qemu_runs, secboot):
     assert how == "exited rc=5", how
 
 
-def bochs_efi(image, target, name, mark):
-    """Boot a private copy of the ESP image (made by make target) on Bochs + the 2 MiB OVMF until
-    Tern powers off; mark: the regex of the first Tern line timed (res.mark_s)."""
+def bochs_efi(image, target, name, mark, cpus=1):
+    """Boot a private copy of the ESP image (made by make target) on Bochs (cpus CPUs) + the 2 MiB
+    OVMF until Tern powers off; mark: the regex of the first Tern line timed (res.mark_s)."""
     need_tools("bochs")
     need(image, "make " + target)
     need(OVMF_2M, "make " + target)
@@ -363,7 +363,7 @@ def bochs_efi(image, target, name, mark):
     if os.path.exists(disk + ".lock"):
         os.unlink(disk + ".lock")
     return bochs_run.run_bochs(None, out, timeout=BOCHS_TIMEOUT, efi_disk=disk, efi_rom=OVMF_2M,
-                               until=r"^tern: power off", mark=mark)
+                               until=r"^tern: power off", mark=mark, cpus=cpus)
 
 
 def test_bochs_efi_boots_testguest():

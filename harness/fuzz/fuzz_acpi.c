@@ -2,7 +2,8 @@
 /*
  * Fuzz the ACPI reader (platform/x86/acpi.c) both ways in and tern.efi use:
  * the input is a window of physical memory (its first two bytes name the
- * RSDP's address in it). Whatever the tables claim — lengths, checksums,
+ * RSDP's address in it, and the same address as an EFI system table's for
+ * the configuration-table lookup). Whatever the tables claim — lengths, checksums,
  * root entries pointing anywhere, a lying RSDP revision — nothing is read
  * outside the window (ASan sees the exact-size copy), and every table found
  * is whole inside it, of a valid length, with a zero checksum and the
@@ -63,6 +64,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	uint64_t found = acpi_scan_bios();
 	if (found && (found + RSDP_V1_LEN > size || memcmp(win + found, "RSD PTR ", 8) != 0))
+		abort();
+	/* The same address as an EFI system table: an RSDP it names is whole in the window. */
+	found = acpi_efi_rsdp(rsdp);
+	if (found && (found + RSDP_V1_LEN > size || memcmp(win + found, "RSD PTR ", 8) != 0 ||
+		      !sum_ok(win + found, RSDP_V1_LEN) || size < rsdp + EFI_ST_MIN_LEN ||
+		      memcmp(win + rsdp, "IBI SYST", 8) != 0))
 		abort();
 	free(win);
 	return 0;

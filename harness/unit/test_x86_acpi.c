@@ -3,7 +3,8 @@
  * The ACPI reader (platform/x86/acpi.c) on tables built here: the RSDP's
  * two roots, every table's signature, length, checksum and place inside the
  * readable window, the MADT's PCAT_COMPAT answer and the 8259 decision, the
- * SPCR's console, and the BIOS-area RSDP scan. Both ways in and tern.efi
+ * SPCR's console, the BIOS-area RSDP scan and the RSDP from an EFI system
+ * table's configuration table. Both ways in and tern.efi
  * use this code.
  */
 #include <string.h>
@@ -321,6 +322,142 @@ START_TEST(acpi_window_bounds)
 }
 END_TEST
 
+/*
+ * An EFI system table (UEFI 2.10 4.3, x64) at st listing n configuration-table
+ * entries at ct (UEFI 4.6: GUID, then the pointer); the caller fills them.
+ */
+static const uint8_t guid_acpi20[16] = { 0x71, 0xe8, 0x68, 0x88, 0xf1, 0xe4, 0xd3, 0x11,
+					 0xbc, 0x22, 0x00, 0x80, 0xc7, 0x3c, 0x88, 0x81 };
+static const uint8_t guid_acpi10[16] = { 0x30, 0x2d, 0x9d, 0xeb, 0x88, 0x2d, 0xd3, 0x11,
+					 0x9a, 0x16, 0x00, 0x90, 0x27, 0x3f, 0xc1, 0x4d };
+/* The SMBIOS 3 GUID (UEFI 4.6.1.1): an entry that is not ACPI's. */
+static const uint8_t guid_smbios3[16] = { 0x44, 0x15, 0xfd, 0xf2, 0x94, 0x97, 0x2c, 0x4a,
+					  0x99, 0x2e, 0xe5, 0xbb, 0xcf, 0x20, 0xe3, 0x94 };
+
+static void put_systab(uint8_t *st, uint64_t n, uint64_t ct)
+{
+	memset(st, 0, 120);
+	memcpy(st, "IBI SYST", 8);
+	uint32_t rev = (2u << 16) | 70, hsize = 120;
+	memcpy(st + 8, &rev, 4);
+	memcpy(st + 12, &hsize, 4);
+	memcpy(st + 104, &n, 8);
+	memcpy(st + 112, &ct, 8);
+}
+
+static void put_config(uint8_t *ct, unsigned i, const uint8_t guid[16], uint64_t table)
+{
+	memcpy(ct + 24 * i, guid, 16);
+	memcpy(ct + 24 * i + 16, &table, 8);
+}
+
+START_TEST(acpi_efi_config_table)
+{
+	/* Tables at +0 (build_acpi), a second, ACPI 1.0 RSDP at +2048, the system table at
+	 * +1024 and its configuration table at +1152. */
+	uint64_t rsdp = build_acpi(1), base = (uint64_t)(uintptr_t)acpi;
+	uint8_t *st = acpi + 1024, *ct = acpi + 1152, *r1 = acpi + 2048;
+	memcpy(r1, acpi, 20);
+	r1[15] = 0;
+	fix_sum(r1, 20, 8);
+	uint64_t stpa = base + 1024, ctpa = base + 1152, r1pa = base + 2048;
+	put_systab(st, 3, ctpa);
+	put_config(ct, 0, guid_smbios3, base + 3000);
+	put_config(ct, 1, guid_acpi10, r1pa);
+	put_config(ct, 2, guid_acpi20, rsdp);
+	/* The ACPI 2.0 entry wins wherever it is listed; its tables then answer as the tag's do. */
+	ck_assert_uint_eq(acpi_efi_rsdp(stpa), rsdp);
+	ck_assert_int_eq(acpi_init(acpi_efi_rsdp(stpa)), 0);
+	ck_assert_ptr_eq(acpi_find_table("APIC"), acpi + 512);
+	ck_assert_int_eq(pcat(acpi_efi_rsdp(stpa)), 1);
+	/* Only the ACPI 1.0 entry: that one. */
+	put_config(ct, 2, guid_smbios3, rsdp);
+	ck_assert_uint_eq(acpi_efi_rsdp(stpa), r1pa);
+	/* An ACPI 2.0 entry pointing at no RSDP (signature, checksum, 0): the 1.0 one. */
+	put_config(ct, 2, guid_acpi20, base + 1024);
+	ck_assert_uint_eq(acpi_efi_rsdp(stpa), r1pa);
+	put_config(ct, 2, guid_acpi20, 0);
+	ck_assert_uint_eq(acpi_efi_rsdp(stpa), r1pa);
+	put_config(ct, 2, guid_acpi20, rsdp);
+	acpi[8] ^= 1;
+	ck_assert_uint_eq(acpi_efi_rsdp(stpa), r1pa);
+	acpi[8] ^= 1;
+	/* Neither entry valid, or none listed: 0. */
+	r1[0] = 'X';
+	put_config(ct, 2, guid_smbios3, rsdp);
+	ck_assert_uint_eq(acpi_efi_rsdp(stpa), 0);
+	put_config(ct, 2, guid_acpi20, rsdp);
+	ck_assert_uint_eq(acpi_efi_rsdp(stpa), rsdp);
+	/* Only the first n entries count: with n = 2 the ACPI 2.0 entry at index 2 is not read. */
+	put_systab(st, 2, ctpa);
+	ck_assert_uint_eq(acpi_efi_rsdp(stpa), 0);
+	/* A system table that is not one: signature, header size, no entries, too many, no array. */
+	put_systab(st, 3, ctpa);
+	ck_assert_uint_eq(acpi_efi_rsdp(stpa), rsdp);
+	st[0] = 'X';
+	ck_assert_uint_eq(acpi_efi_rsdp(stpa), 0);
+	put_systab(st, 3, ctpa);
+	uint32_t hsize = 119;
+	memcpy(st + 12, &hsize, 4);
+	ck_assert_uint_eq(acpi_efi_rsdp(stpa), 0);
+	put_systab(st, 0, ctpa);
+	ck_assert_uint_eq(acpi_efi_rsdp(stpa), 0);
+	put_systab(st, ACPI_EFI_MAX_CONFIG + 1, ctpa);
+	ck_assert_uint_eq(acpi_efi_rsdp(stpa), 0);
+	put_systab(st, 3, 0);
+	ck_assert_uint_eq(acpi_efi_rsdp(stpa), 0);
+	ck_assert_uint_eq(acpi_efi_rsdp(0), 0);
+}
+END_TEST
+
+START_TEST(acpi_efi_config_table_window)
+{
+	/*
+	 * A window at an exact-size buffer (ASan sees any read past it): physical address
+	 * = offset. RSDP at 16 (v1, no root needed for the lookup), system table at 64,
+	 * the configuration table at 192 with two entries (ACPI 1.0, then 2.0).
+	 */
+	size_t sz = 192 + 48;
+	uint8_t *w = calloc(1, sz);
+	ck_assert_ptr_nonnull(w);
+	memcpy(w + 16, "RSD PTR ", 8);
+	fix_sum(w + 16, 20, 8);
+	put_systab(w + 64, 2, 192);
+	put_config(w + 192, 0, guid_acpi10, 16);
+	put_config(w + 192, 1, guid_acpi20, 16);
+	acpi_set_window(0, (uintptr_t)w, sz);
+	ck_assert_uint_eq(acpi_efi_rsdp(64), 16);
+	/* The array running past the window by one byte: not read at all. */
+	acpi_set_window(0, (uintptr_t)w, sz - 1);
+	ck_assert_uint_eq(acpi_efi_rsdp(64), 0);
+	/* A system table that ends past the window, or lies beyond it; a count whose
+	 * array size wraps (n * 24 past 2^64): nothing read. */
+	acpi_set_window(0, (uintptr_t)w, 64 + 119);
+	ck_assert_uint_eq(acpi_efi_rsdp(64), 0);
+	acpi_set_window(0, (uintptr_t)w, sz);
+	ck_assert_uint_eq(acpi_efi_rsdp(sz), 0);
+	ck_assert_uint_eq(acpi_efi_rsdp(UINT64_MAX - 8), 0);
+	uint64_t n = 0x0aaaaaaaaaaaaaabull;             /* * 24 wraps to 8 */
+	memcpy(w + 64 + 104, &n, 8);
+	ck_assert_uint_eq(acpi_efi_rsdp(64), 0);
+	/* Entries pointing at an RSDP cut by the window's end, or beyond it: 0. */
+	put_systab(w + 64, 2, 192);
+	uint64_t cut = sz - 19, far = 1ull << 40;
+	put_config(w + 192, 0, guid_acpi10, cut);
+	put_config(w + 192, 1, guid_acpi20, far);
+	ck_assert_uint_eq(acpi_efi_rsdp(64), 0);
+	/* A window starting above 0: addresses below its base are outside it. */
+	put_config(w + 192, 0, guid_acpi10, 16);
+	acpi_set_window(0x1000, (uintptr_t)w, sz);
+	ck_assert_uint_eq(acpi_efi_rsdp(64), 0);
+	put_systab(w + 64, 2, 0x1000 + 192);
+	put_config(w + 192, 0, guid_acpi10, 0x1000 + 16);
+	ck_assert_uint_eq(acpi_efi_rsdp(0x1000 + 64), 0x1000 + 16);
+	free(w);
+	acpi_set_window(0, 0, ACPI_PHYS_LIMIT);
+}
+END_TEST
+
 START_TEST(acpi_8259_decision)
 {
 	struct acpi_facts f;
@@ -620,6 +757,8 @@ Suite *unit_suite(void)
 	tcase_add_test(ta, acpi_window_bounds);
 	tcase_add_test(ta, acpi_8259_decision);
 	tcase_add_test(ta, acpi_bios_scan);
+	tcase_add_test(ta, acpi_efi_config_table);
+	tcase_add_test(ta, acpi_efi_config_table_window);
 	suite_add_tcase(s, ta);
 	TCase *tm = tcase_create("madt");
 	tcase_add_checked_fixture(tm, madt_setup, NULL);

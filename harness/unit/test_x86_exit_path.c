@@ -115,6 +115,11 @@ void write_dr2(uint64_t v) { (void)v; }
 void write_dr3(uint64_t v) { (void)v; }
 void write_dr6(uint64_t v) { (void)v; }
 void x86_log(const char *fmt, ...) { (void)fmt; }
+/* Only a lost pCPU (vcpu_switch.c) powers off; no test here reaches it. */
+void x86_power_off(enum x86_exit_code code)
+{
+	ck_abort_msg("power off (code %d)", (int)code);
+}
 struct x86_vm *xvm_of(const struct vm *v) { (void)v; return &fake_xvm; }
 static struct x86_pcpu fake_pcpus[2];
 struct x86_pcpu *smp_pcpu(uint16_t cpu) { return &fake_pcpus[cpu % 2]; }

@@ -419,6 +419,69 @@ START_TEST(test_stale_current_dropped_without_save)
 }
 END_TEST
 
+/*
+ * An owner that never answers the kick (a lost IPI, a pCPU stuck in the
+ * hypervisor): the waiting pCPU gives up after a second of its clock with
+ * one FATAL line and powers off (hypervisor fault) instead of spinning for
+ * ever; the VMCS is never VMCLEARed from the wrong pCPU.
+ */
+START_TEST(test_retire_wait_gives_up_on_a_lost_pcpu)
+{
+	sim.this_cpu = 1;
+	ck_assert_int_eq(x86_vcpu_switch(&pc1, b), 0);
+	guest_runs(0xb000);
+	sim.this_cpu = 0;
+	x86_vm_retire(vm_b);
+	ck_assert(pc.retire_wait);
+	pause_ns = 100000;                          /* 0.1 ms a PAUSE: 10,000 rounds */
+	uint64_t t0 = sim.clock_ns;
+	power_off_armed = true;
+	if (!setjmp(power_off_at)) {
+		x86_pcpu_retire_wait(&pc, &hv);
+		ck_abort_msg("the wait returned although pCPU1 never retired the VMCS");
+	}
+	ck_assert_int_eq(power_off_code, X86_EXIT_HV_FAULT);
+	char want[128];
+	snprintf(want, sizeof(want), "FATAL: pCPU1 did not retire vm%u vcpu0's VMCS within 1000 ms "
+		 "of the kick", vm_b->id);
+	ck_assert_str_eq(last_log, want);
+	ck_assert_uint_ge(sim.clock_ns - t0, 1000000000ull);
+	ck_assert_uint_le(sim.clock_ns - t0, 1000000000ull + pause_ns);
+	ck_assert_uint_eq(clears, 0);
+	ck_assert_uint_eq(xvcpu_of(b)->active_on, 2);
+}
+END_TEST
+
+/* pCPU1, the owner, at the top of its loop after 900 ms: within the bound. */
+static unsigned late_pauses;
+static void owner_answers_late(void)
+{
+	if (++late_pauses == 9000) {
+		uint16_t self = sim.this_cpu;
+		sim.this_cpu = 1;
+		x86_pcpu_retire(&pc1, &hv);
+		sim.this_cpu = self;
+	}
+}
+
+START_TEST(test_retire_wait_takes_a_late_answer)
+{
+	sim.this_cpu = 1;
+	ck_assert_int_eq(x86_vcpu_switch(&pc1, b), 0);
+	sim.this_cpu = 0;
+	x86_vm_retire(vm_b);
+	pause_ns = 100000;
+	late_pauses = 0;
+	pause_hook = owner_answers_late;
+	x86_pcpu_retire_wait(&pc, &hv);             /* the fake powers off unarmed: the test fails */
+	ck_assert_uint_eq(late_pauses, 9000);
+	ck_assert(!pc.retire_wait);
+	ck_assert_uint_eq(clears, 1);
+	ck_assert_uint_eq(clear_cpu, 1);
+	ck_assert_str_eq(last_log, "");
+}
+END_TEST
+
 /* A VMCS active on the destroying pCPU itself is VMCLEARed at once; two waiting pCPUs retire each other's. */
 START_TEST(test_retire_here_and_while_waiting)
 {
@@ -453,6 +516,8 @@ Suite *unit_suite(void)
 	TCase *tc = tcase_create("vcpu_switch");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_switch_keeps_each_vcpus_state);
+	tcase_add_test(tc, test_retire_wait_gives_up_on_a_lost_pcpu);
+	tcase_add_test(tc, test_retire_wait_takes_a_late_answer);
 	tcase_add_test(tc, test_switch_forgets_tsc_aux_and_refuses_a_bad_vmcs);
 	tcase_add_test(tc, test_launched_state_is_per_vmcs);
 	tcase_add_test(tc, test_pcpu_assign_is_bounded);

@@ -10,6 +10,9 @@
 #ifndef TERN_X86_FAKE_CPU_H
 #define TERN_X86_FAKE_CPU_H
 
+#include <setjmp.h>
+#include <stdio.h>
+
 #define VMCS_FIELDS 0x7000
 #define NVMCS 3
 #define VMCS_PA(i) (0x10000ull * ((i) + 1))
@@ -142,7 +145,16 @@ void write_cr0(uint64_t v) { (void)v; }
 void write_cr2(uint64_t v) { cpu.cr2 = v; }
 void write_cr3(uint64_t v) { (void)v; }
 void write_cr4(uint64_t v) { cpu.cr4 = v; }
-void cpu_pause(void) {}
+/* PAUSE takes time: pause_ns of the simulator's clock (plat_clock_ns); pause_hook, when set, is
+ * what the other pCPUs do meanwhile. */
+static uint64_t pause_ns;
+static void (*pause_hook)(void);
+void cpu_pause(void)
+{
+	sim.clock_ns += pause_ns;
+	if (pause_hook)
+		pause_hook();
+}
 void cpu_halt_forever(void) {}
 void cpu_sti_hlt(void) {}
 void cpu_sti_pause(void) {}
@@ -191,7 +203,26 @@ void write_dr1(uint64_t v) { cpu.dr[1] = v; }
 void write_dr2(uint64_t v) { cpu.dr[2] = v; }
 void write_dr3(uint64_t v) { cpu.dr[3] = v; }
 void write_dr6(uint64_t v) { cpu.dr6 = v; }
-void x86_log(const char *fmt, ...) { (void)fmt; }
+/* The console: the last line, as x86_log would print it. */
+static char last_log[256];
+void x86_log(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(last_log, sizeof(last_log), fmt, ap);
+	va_end(ap);
+}
+/* x86_power_off: back to the test's setjmp (power_off_at) with the code; a test that did not
+ * arm it fails. */
+static jmp_buf power_off_at;
+static bool power_off_armed;
+static int power_off_code;
+void x86_power_off(enum x86_exit_code code)
+{
+	ck_assert_msg(power_off_armed, "power off (code %d): %s", (int)code, last_log);
+	power_off_code = (int)code;
+	longjmp(power_off_at, 1);
+}
 struct x86_vm *xvm_of(const struct vm *v) { return &xvms[v->id % 2]; }
 /*
  * vmcs_setup as run.c's x86_vcpu_ready calls it for a vCPU of a VM created
@@ -235,6 +266,11 @@ static void fake_cpu_reset(void)
 	setup_of = NULL;
 	setup_eptp = 0;
 	setup_fails = 0;
+	pause_ns = 0;
+	pause_hook = NULL;
+	last_log[0] = '\0';
+	power_off_armed = false;
+	power_off_code = -1;
 	exit_reason = EXIT_REASON_CPUID;
 	cur = -1;
 	cpu.cr4 = CR4_OSXSAVE;          /* xstate_host_init's doing */

@@ -166,14 +166,19 @@ const char *acpi_8259_why(const struct acpi_facts *f)
 #define BIOS_ROM_END 0x100000
 #define RSDP_ALIGN 16
 
+/* An RSDP at pa: its signature and ACPI 1.0 checksum, inside the window. */
+static bool rsdp_at(uint64_t pa)
+{
+	const uint8_t *r = pa ? phys(pa, RSDP_V1_LEN) : NULL;
+	return r && tern_memcmp(r, "RSD PTR ", 8) == 0 && sum_ok(r, RSDP_V1_LEN);
+}
+
 /* An RSDP starting in [start, end) on a 16-byte boundary. */
 static uint64_t scan(uint64_t start, uint64_t end)
 {
-	for (uint64_t pa = start; pa < end; pa += RSDP_ALIGN) {
-		const uint8_t *r = phys(pa, RSDP_V1_LEN);
-		if (r && tern_memcmp(r, "RSD PTR ", 8) == 0 && sum_ok(r, RSDP_V1_LEN))
+	for (uint64_t pa = start; pa < end; pa += RSDP_ALIGN)
+		if (rsdp_at(pa))
 			return pa;
-	}
 	return 0;
 }
 
@@ -183,6 +188,52 @@ uint64_t acpi_scan_bios(void)
 	uint64_t ebda = seg ? (uint64_t)(seg[0] | seg[1] << 8) << 4 : 0;
 	uint64_t pa = ebda ? scan(ebda, ebda + EBDA_SCAN_LEN) : 0;
 	return pa ? pa : scan(BIOS_ROM_START, BIOS_ROM_END);
+}
+
+/*
+ * UEFI 2.10 4.2 and 4.3 (x64 layout): EFI_TABLE_HEADER (signature, revision,
+ * header size, CRC32, reserved), then the system table's pointers;
+ * NumberOfTableEntries (UINTN) at 104, ConfigurationTable at 112, 120 bytes
+ * in all. 4.6: each EFI_CONFIGURATION_TABLE is a GUID and a pointer. The
+ * CRC32 is not checked: firmware rewrites it on every
+ * InstallConfigurationTable and a table that lies costs only a wrong RSDP,
+ * which acpi_init checks in turn.
+ */
+#define EFI_ST_SIGNATURE 0x5453595320494249ull  /* "IBI SYST" */
+#define EFI_ST_HDR_SIZE_OFF 12
+#define EFI_ST_NENTRIES_OFF 104
+#define EFI_ST_CONFIG_OFF 112
+#define EFI_ST_MIN_LEN 120u
+#define EFI_CONFIG_LEN 24u
+#define EFI_GUID_LEN 16
+
+/* 8868E871-E4F1-11D3-BC22-0080C73C8881 and EB9D2D30-2D88-11D3-9A16-0090273FC14D
+ * (UEFI 2.10 4.6.1.1) as stored: Data1-3 little-endian, Data4 as written. */
+static const uint8_t efi_acpi20_guid[EFI_GUID_LEN] = {
+	0x71, 0xe8, 0x68, 0x88, 0xf1, 0xe4, 0xd3, 0x11,
+	0xbc, 0x22, 0x00, 0x80, 0xc7, 0x3c, 0x88, 0x81,
+};
+static const uint8_t efi_acpi10_guid[EFI_GUID_LEN] = {
+	0x30, 0x2d, 0x9d, 0xeb, 0x88, 0x2d, 0xd3, 0x11,
+	0x9a, 0x16, 0x00, 0x90, 0x27, 0x3f, 0xc1, 0x4d,
+};
+
+uint64_t acpi_efi_rsdp(uint64_t systab)
+{
+	const uint8_t *st = systab ? phys(systab, EFI_ST_MIN_LEN) : NULL;
+	if (!st || rd64(st) != EFI_ST_SIGNATURE || rd32(st + EFI_ST_HDR_SIZE_OFF) < EFI_ST_MIN_LEN)
+		return 0;
+	uint64_t n = rd64(st + EFI_ST_NENTRIES_OFF), ct = rd64(st + EFI_ST_CONFIG_OFF);
+	const uint8_t *e = n && n <= ACPI_EFI_MAX_CONFIG ? phys(ct, n * EFI_CONFIG_LEN) : NULL;
+	uint64_t v1 = 0;
+	for (uint64_t i = 0; e && i < n; i++, e += EFI_CONFIG_LEN) {
+		uint64_t pa = rd64(e + EFI_GUID_LEN);
+		if (tern_memcmp(e, efi_acpi20_guid, EFI_GUID_LEN) == 0 && rsdp_at(pa))
+			return pa;
+		if (!v1 && tern_memcmp(e, efi_acpi10_guid, EFI_GUID_LEN) == 0 && rsdp_at(pa))
+			v1 = pa;
+	}
+	return v1;
 }
 
 /* ACPI 6.5 5.2.12 (MADT): header, local APIC address, flags, then the entries. */

@@ -65,6 +65,18 @@ const char *acpi_8259_why(const struct acpi_facts *f);
  */
 uint64_t acpi_scan_bios(void);
 
+/*
+ * A UEFI machine whose loader passed no RSDP (multiboot2 tags 14/15): the one
+ * the EFI system table at physical address systab lists in its configuration
+ * table (UEFI 2.10 4.3 and 4.6: the ACPI 2.0 GUID's entry, else the ACPI 1.0
+ * one), read through the window after boot services are gone. The system
+ * table's signature and header size, the entry count (at most
+ * ACPI_EFI_MAX_CONFIG), the array and the RSDP's signature and ACPI 1.0
+ * checksum are checked, each read inside the window; 0 when none.
+ */
+#define ACPI_EFI_MAX_CONFIG 1024u
+uint64_t acpi_efi_rsdp(uint64_t systab);
+
 /* ACPI 6.5 5.2.12.2 / 5.2.12.12: Local APIC / x2APIC flags. */
 #define ACPI_MADT_CPU_ENABLED 1u
 #define ACPI_MADT_CPU_ONLINE_CAPABLE 2u

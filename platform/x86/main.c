@@ -201,15 +201,19 @@ static const char *console_start(uint32_t spcr_port)
 
 /*
  * The multiboot way in (boot.S _start32): GRUB on a BIOS or on UEFI. Nothing
- * assumes a BIOS: the ACPI tables (the loader's RSDP tag, else the BIOS
- * area when there is no UEFI) say whether the 8259s exist and which UART is
- * the console.
+ * assumes a BIOS: the ACPI tables (the loader's RSDP tag; else, on UEFI, the
+ * EFI system table's configuration table; else the BIOS area) say whether
+ * the 8259s exist and which UART is the console.
  */
 void x86_main(uint32_t magic, uint32_t info_pa)
 {
 	int parsed = bootinfo_parse(magic, info_pa, &boot_info);
 	const char *rsdp_from = "from the loader";
-	if (!boot_info.acpi_rsdp && !boot_info.efi_system_table) {
+	if (!boot_info.acpi_rsdp && boot_info.efi_system_table) {
+		/* The loader gave the system table (tag 12) but no ACPI tag. */
+		boot_info.acpi_rsdp = acpi_efi_rsdp(boot_info.efi_system_table);
+		rsdp_from = "from the EFI configuration table";
+	} else if (!boot_info.acpi_rsdp) {
 		boot_info.acpi_rsdp = acpi_scan_bios();
 		rsdp_from = "found in the BIOS area";
 	}

@@ -19,6 +19,8 @@
 #include "smp.h"
 #include "atomic.h"
 #include "platform.h"
+#include "machine.h"
+#include "serial.h"
 
 #define CR4_OSFXSR (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
@@ -204,28 +206,50 @@ void x86_pcpu_retire(struct x86_pcpu *pc, struct tern *hv)
 	}
 }
 
-static bool retire_outstanding(struct tern *hv)
+/* The first retirement still asked for, or NULL; *vm_id and *vcpu_id say whose. */
+static struct x86_vcpu *retire_outstanding(struct tern *hv, uint16_t *vm_id, uint16_t *vcpu_id)
 {
 	for (uint16_t id = 0; id < TERN_MAX_VMS; id++)
-		for (uint16_t i = 0; i < TERN_MAX_VCPUS; i++)
-			if (atomic_load32(&xvm_of(&hv->vms[id])->vcpus[i].retire))
-				return true;
-	return false;
+		for (uint16_t i = 0; i < TERN_MAX_VCPUS; i++) {
+			struct x86_vcpu *xv = &xvm_of(&hv->vms[id])->vcpus[i];
+			if (atomic_load32(&xv->retire)) {
+				*vm_id = id;
+				*vcpu_id = i;
+				return xv;
+			}
+		}
+	return (struct x86_vcpu *)0;
 }
 
 /*
- * Bounded by the owners: each was kicked and retires at the top of its
- * loop, within one exit or wake-up; two pCPUs waiting for each other
- * each retire the other's request meanwhile.
+ * Each owner was kicked and retires at the top of its loop, within one
+ * exit or wake-up (microseconds); two pCPUs waiting for each other each
+ * retire the other's request meanwhile. An owner that has not answered in
+ * RETIRE_WAIT_NS is lost (a kick that never arrived, a pCPU stuck in the
+ * hypervisor): its VMCS may only be VMCLEARed on it (SDM Vol. 3C 25.11.1),
+ * so the slot can never be used safely again, and Tern stops with a FATAL
+ * line rather than hang this pCPU or reuse the VMCS.
  */
+#define RETIRE_WAIT_NS 1000000000ull
+
 void x86_pcpu_retire_wait(struct x86_pcpu *pc, struct tern *hv)
 {
 	if (!pc->retire_wait)
 		return;
+	uint64_t start = plat_clock_ns();
 	for (;;) {
 		x86_pcpu_retire(pc, hv);
-		if (!retire_outstanding(hv))
+		uint16_t vm_id, vcpu_id;
+		struct x86_vcpu *xv = retire_outstanding(hv, &vm_id, &vcpu_id);
+		if (!xv)
 			break;
+		/* 0: its owner is between its two stores (vmcs_retire_here), done. */
+		uint32_t on = atomic_load32(&xv->active_on);
+		if (on && plat_clock_ns() - start >= RETIRE_WAIT_NS) {
+			x86_log("FATAL: pCPU%u did not retire vm%u vcpu%u's VMCS within %u ms of the kick",
+				on - 1u, vm_id, vcpu_id, (unsigned)(RETIRE_WAIT_NS / 1000000u));
+			x86_power_off(X86_EXIT_HV_FAULT);
+		}
 		cpu_pause();
 	}
 	pc->retire_wait = false;

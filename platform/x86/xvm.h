@@ -135,7 +135,9 @@ int x86_vcpu_switch(struct x86_pcpu *pc, struct vcpu *next);
  * being current without its state saved (its VM is gone).
  * x86_pcpu_retire_wait(): on the pCPU whose exit destroyed a VM, once the
  * exit is over (no lock held), wait until every owner did it, retiring
- * what others ask of this pCPU meanwhile.
+ * what others ask of this pCPU meanwhile; an owner that has not in a
+ * second is lost: "FATAL: pCPU<n> did not retire ..." and power off
+ * (X86_EXIT_HV_FAULT).
  */
 void x86_pcpu_retire(struct x86_pcpu *pc, struct tern *hv);
 void x86_pcpu_retire_wait(struct x86_pcpu *pc, struct tern *hv);

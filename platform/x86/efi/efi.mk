@@ -103,33 +103,41 @@ run-efi: deps $(BUILD)/efi/esp-bochs.img $(OVMF_2M)
 		--out $(BUILD)/boot-efi --stream
 
 # ---- the GRUB EFI way in: GRUB (x86_64-efi) loads tern.elf by multiboot2 -----------------
-# An ESP with a small GRUB EFI image as the removable-media boot file, grub-tern.cfg as its
-# configuration (prefix /EFI/BOOT, on the ESP it was loaded from) and, as on the GRUB ISO,
-# tern.elf (debug information stripped), the test guest and its second module under /boot. GRUB exits boot services before
-# it jumps (tern.elf's multiboot2 header has no EFI boot-services tag): docs/boot.md.
-GRUB_EFI_MODULES := normal configfile multiboot2 fat part_msdos part_gpt boot echo
+# An ESP with a small GRUB EFI image as the removable-media boot file, grub-tern.cfg (the ISO's,
+# vcpus=3 smp=1 included) as its configuration (prefix /EFI/BOOT, on the ESP it was loaded from)
+# and, as on the GRUB ISO, tern.elf (debug information stripped), the test guest and its second
+# module under /boot. GRUB exits boot services before it jumps (tern.elf's multiboot2 header has
+# no EFI boot-services tag): docs/boot.md.
+GRUB_EFI_MODULES := normal configfile multiboot2 fat part_msdos part_gpt boot echo acpi
 $(BUILD)/efi/grubx64.efi: $(EFI_DIR)/efi.mk
 	@mkdir -p $(dir $@)
 	grub-mkimage -O x86_64-efi -d /usr/lib/grub/x86_64-efi -p /EFI/BOOT -o $@ $(GRUB_EFI_MODULES)
 
-# The configuration is grub-tern.cfg without its `vcpus=N` and `smp=1`: on Bochs + OVMF Tern finds
-# no MADT through GRUB's tags and runs on one pCPU, where two vCPUs would share it and the guest's
-# spinning BSP starves its AP until the scheduler preempts (docs/boot.md).
-$(BUILD)/efi/grub-tern-1cpu.cfg: harness/boot/grub-tern.cfg $(EFI_DIR)/efi.mk
-	@mkdir -p $(dir $@)
-	sed -e 's/ vcpus=[0-9]*//' -e 's/ smp=1//' $< > $@
-
-$(BUILD)/efi/esp-grub.img: $(BUILD)/efi/grubx64.efi $(BUILD)/efi/tern.elf $(BUILD)/guests/testguest.elf \
-		$(BUILD)/efi/grub-tern-1cpu.cfg harness/boot/tg-module.txt harness/boot/make_esp.py
-	python3 harness/boot/make_esp.py $@ EFI/BOOT/BOOTX64.EFI=$(BUILD)/efi/grubx64.efi \
-		EFI/BOOT/grub.cfg=$(BUILD)/efi/grub-tern-1cpu.cfg boot/tern.elf=$(BUILD)/efi/tern.elf \
+GRUB_EFI_FILES := $(BUILD)/efi/grubx64.efi $(BUILD)/efi/tern.elf $(BUILD)/guests/testguest.elf \
+		harness/boot/grub-tern.cfg harness/boot/tg-module.txt harness/boot/make_esp.py
+GRUB_EFI_ESP := EFI/BOOT/BOOTX64.EFI=$(BUILD)/efi/grubx64.efi boot/tern.elf=$(BUILD)/efi/tern.elf \
 		boot/testguest.elf=$(BUILD)/guests/testguest.elf boot/tg-module.txt=harness/boot/tg-module.txt
 
+# For firmware with ACPI tables (QEMU + OVMF, a real machine): grub-tern.cfg as it is.
+$(BUILD)/efi/esp-grub.img: $(GRUB_EFI_FILES)
+	python3 harness/boot/make_esp.py $@ $(GRUB_EFI_ESP) EFI/BOOT/grub.cfg=harness/boot/grub-tern.cfg
+
+# For Bochs + OVMF, which has no ACPI tables (no fw_cfg): grub-efi-bochs.cfg first has GRUB's
+# acpi command install the MADT of the two-CPU Bochs machine (make_madt.py), then reads
+# grub-tern.cfg (docs/boot.md).
+$(BUILD)/efi/madt-bochs.aml: harness/boot/make_madt.py
+	@mkdir -p $(dir $@)
+	python3 harness/boot/make_madt.py $@ --cpus 2
+
+$(BUILD)/efi/esp-grub-bochs.img: $(GRUB_EFI_FILES) harness/boot/grub-efi-bochs.cfg $(BUILD)/efi/madt-bochs.aml
+	python3 harness/boot/make_esp.py $@ $(GRUB_EFI_ESP) EFI/BOOT/grub.cfg=harness/boot/grub-efi-bochs.cfg \
+		EFI/BOOT/grub-tern.cfg=harness/boot/grub-tern.cfg boot/madt-bochs.aml=$(BUILD)/efi/madt-bochs.aml
+
 .PHONY: efi-grub run-grub-efi
-efi-grub: $(BUILD)/efi/esp-grub.img $(OVMF_2M)
-run-grub-efi: deps $(BUILD)/efi/esp-grub.img $(OVMF_2M)
-	@python3 harness/boot/bochs_run.py --efi-disk $(BUILD)/efi/esp-grub.img --efi-rom $(OVMF_2M) \
-		--out $(BUILD)/boot-grub-efi --stream
+efi-grub: $(BUILD)/efi/esp-grub.img $(BUILD)/efi/esp-grub-bochs.img $(OVMF_2M)
+run-grub-efi: deps $(BUILD)/efi/esp-grub-bochs.img $(OVMF_2M)
+	@python3 harness/boot/bochs_run.py --efi-disk $(BUILD)/efi/esp-grub-bochs.img --efi-rom $(OVMF_2M) \
+		--cpus 2 --out $(BUILD)/boot-grub-efi --stream
 
 # ---- a PE32+ Service VM kernel: the test guest wrapped (docs/boot.md) --------------------------
 # harness/guests/pewrap/pewrap.c (an EFI application that only says what it is) with
