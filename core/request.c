@@ -5,6 +5,7 @@
 #include "ioreq.h"
 #include "log.h"
 #include "platform.h"
+#include "sched_slice.h"
 #include "vm.h"
 #include "vm_mgr.h"
 
@@ -12,6 +13,7 @@ void vcpu_make_request(struct vcpu *vcpu, uint32_t req)
 {
 	struct sched_cpu *c = &vcpu->vm->hv->cpus[vcpu->pcpu];
 	atomic_or32(&vcpu->requests, req);
+	sched_cpu_stale(c); /* its requests are part of the entry decision */
 	atomic_store32(&c->posted, 1);
 	plat_trace_request(vcpu, req);
 	/*

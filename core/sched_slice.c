@@ -6,7 +6,7 @@
 #include "request.h"
 #include "scheduler.h"
 
-/* The live slots (hv->live_slots) but `self`'s: every entry walks them, so no more. */
+/* The live slots (hv->live_slots) but `self`'s: the walks below look at those only. */
 static uint64_t others(struct tern *hv, const struct vcpu *self)
 {
 	return atomic_load64(&hv->live_slots) & ~(1ull << (self->vm->id * TERN_MAX_VCPUS + self->id));
@@ -64,12 +64,29 @@ bool sched_other_eligible(const struct vcpu *self)
 	return false;
 }
 
-void sched_entry_deadline(struct vcpu *vcpu)
+/* The decision from the entered vCPU's own timer and the others' summary. */
+static inline __attribute__((always_inline)) void entry_finish(struct sched_cpu *c,
+								const struct vcpu *vcpu)
 {
-	struct tern *hv = vcpu->vm->hv;
-	struct sched_cpu *c = &hv->cpus[vcpu->pcpu];
 	uint64_t d = vcpu->timer_deadline == UINT64_MAX ? UINT64_MAX
 							: vcpu->timer_deadline - vcpu->msr.tsc_offset;
+	c->deadline = d < c->others_deadline ? d : c->others_deadline;
+	c->slice = c->others_slice;
+}
+
+/*
+ * The walk over the pCPU's other vCPUs, into c->others_*: the halted ones'
+ * deadlines, and whether one would run (then the slice). Out of line: the
+ * entry decision takes it only when the summary is stale. The flag is
+ * taken first, so a change made during the walk makes the next entry walk
+ * again.
+ */
+static __attribute__((noinline)) void entry_walk(struct tern *hv, struct sched_cpu *c,
+						 struct vcpu *vcpu)
+{
+	c->others_of = vcpu;
+	(void)__atomic_exchange_n(&c->others_stale, 0u, __ATOMIC_ACQ_REL);
+	uint64_t d = UINT64_MAX;
 	bool other = false;
 	uint64_t live = others(hv, vcpu);
 	for (struct vcpu *v; (v = next_other(hv, vcpu, &live));) {
@@ -79,8 +96,26 @@ void sched_entry_deadline(struct vcpu *vcpu)
 		if (!other)
 			other = would_run(v);
 	}
-	c->deadline = d;
-	c->slice = other ? slice_ticks(hv) : 0;
+	c->others_deadline = d;
+	/* tern.tsc_hz is set before any VM is created, and a creation marks the summary stale. */
+	c->others_slice = other ? slice_ticks(hv) : 0;
+	entry_finish(c, vcpu);
+}
+
+void sched_entry_deadline(struct vcpu *vcpu)
+{
+	struct tern *hv = vcpu->vm->hv;
+	struct sched_cpu *c = &hv->cpus[vcpu->pcpu];
+	/*
+	 * The others change only through what marks the summary stale, or by
+	 * running here, which makes another vCPU the entered one: re-entering
+	 * the same vCPU with nothing marked (the steady state) walks nothing.
+	 */
+	if (c->others_of != vcpu || __atomic_load_n(&c->others_stale, __ATOMIC_ACQUIRE)) {
+		entry_walk(hv, c, vcpu);
+		return;
+	}
+	entry_finish(c, vcpu);
 }
 
 uint64_t sched_cpu_arm(struct sched_cpu *c, uint64_t host_now)

@@ -45,12 +45,30 @@
 #define SCHED_SLICE_PER_SEC 1000u
 
 /*
+ * A vCPU of pCPU `c` changed while it may not be the one the pCPU runs,
+ * in what the entry decision reads of it (state, requests, timer, what it
+ * could take, its VM's slot): the pCPU's next entry decision walks its
+ * vCPUs again (sched_cpu.others_*). Called after the change: the release
+ * makes it visible to that walk. Callers: vcpu_make_request (every effect
+ * one vCPU or the VM manager has on another), vcpu_init and vm_create
+ * (a vCPU appears), vm_mgr_destroy (its VM's slot is gone), sched_next
+ * waking a halted vCPU it then may not claim. Inline: every request pays it.
+ */
+static inline void sched_cpu_stale(struct sched_cpu *c)
+{
+	__atomic_store_n(&c->others_stale, 1u, __ATOMIC_RELEASE);
+}
+
+/*
  * At the end of vcpu_pre_entry, on the vCPU's own pCPU: sets
  * hv->cpus[vcpu->pcpu].deadline (host TSC: the earliest of the vCPU's own
  * timer_deadline and those of the pCPU's other vCPUs halted on a timer,
  * each guest deadline less its vCPU's TSC offset, modulo 2^64) and .slice
  * (the slice in host TSC ticks, at tern.tsc_hz or the default rate, when another vCPU of the pCPU is eligible,
- * else 0). Reads no clock.
+ * else 0). Reads no clock. The other vCPUs' part is walked only when the
+ * entered vCPU is not the one of the last decision or sched_cpu_stale was
+ * called since (the same values as a walk at every entry: nothing else
+ * changes another vCPU of the pCPU).
  */
 void sched_entry_deadline(struct vcpu *vcpu);
 

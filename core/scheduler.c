@@ -6,6 +6,7 @@
 #include "ioreq.h"
 #include "log.h"
 #include "request.h"
+#include "sched_slice.h"
 
 uint16_t sched_vcpu_pcpu(const struct vm *vm, uint16_t id)
 {
@@ -36,6 +37,8 @@ static bool eligible(struct vcpu *v)
 		if (v->state == VCPU_STATE_HALTED)
 			v->state = VCPU_STATE_RUNNABLE;
 		tern_unlock(&v->sched_lock);
+		/* Its pCPU may enter another if the claim fails: that decision reads the new state. */
+		sched_cpu_stale(&v->vm->hv->cpus[v->pcpu]);
 	}
 	return v->state == VCPU_STATE_RUNNABLE || vcpu_has_requests(v);
 }

@@ -4,6 +4,7 @@
 #include "platform.h"
 #include "x86.h"
 #include "scheduler.h"
+#include "sched_slice.h"
 #include "request.h"
 #include "vm.h"
 #include "vm_irq.h"
@@ -15,8 +16,10 @@ void vcpu_init(struct vcpu *vcpu, struct vm *vm, uint16_t id)
 	vcpu->id = id;
 	vcpu->state = VCPU_STATE_INIT;
 	vcpu->pcpu = vm ? sched_vcpu_pcpu(vm, id) : 0;
-	if (vm && vm->hv && vm->id < TERN_MAX_VMS && id < TERN_MAX_VCPUS)
+	if (vm && vm->hv && vm->id < TERN_MAX_VMS && id < TERN_MAX_VCPUS) {
 		atomic_or64(&vm->hv->live_slots, 1ull << (vm->id * TERN_MAX_VCPUS + id));
+		sched_cpu_stale(&vm->hv->cpus[vcpu->pcpu]); /* a vCPU its pCPU's entry decisions did not know */
+	}
 	/* The VPID (vmxc_vpid) belonged to the slot's previous VM: start clean. */
 	vcpu->requests = VCPU_REQ_FLUSH_VPID;
 	cr_reset(vcpu);

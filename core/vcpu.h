@@ -175,7 +175,9 @@ struct vcpu {
 	/*
 	 * Cross-CPU state (request.h, docs/concurrency.md). pcpu is the
 	 * physical CPU that owns this vCPU: only it enters the vCPU, handles
-	 * its exits and its requests. The rest is written with core/atomic.h
+	 * its exits and its requests; set by vcpu_init for the vCPU's life (a
+	 * vCPU does not migrate: the pCPU's entry decisions keep what they
+	 * know of it, sched_slice.c). The rest is written with core/atomic.h
 	 * by any CPU.
 	 */
 	uint16_t pcpu;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "vm.h"
 #include "request.h"
+#include "sched_slice.h"
 #include "debug_exit.h"
 #include "testdev.h"
 #include "err.h"
@@ -125,6 +126,9 @@ int vm_create(struct tern *hv, const struct vm_config *cfg, struct vm **out)
 		return ret;
 	}
 	vm->state = VM_STATE_CREATED;
+	/* Its vCPUs count for their pCPUs' entry decisions from now on (sched_slot). */
+	for (uint16_t i = 0; i < cfg->vcpu_count; i++)
+		sched_cpu_stale(&hv->cpus[vm->vcpus[i].pcpu]);
 	*out = vm;
 	return 0;
 }

@@ -191,6 +191,19 @@ struct sched_cpu {
 	uint64_t deadline;
 	uint64_t slice;
 	uint64_t slice_end;
+	/*
+	 * What the entry decision knows of this pCPU's vCPUs but `others_of`
+	 * (sched_slice.c), kept from one entry to the next: the earliest
+	 * host-TSC deadline of those halted on a timer (UINT64_MAX none) and
+	 * the slice, when one of them would run. Walked again when another vCPU is
+	 * entered or `others_stale` is set: sched_cpu_stale, by whatever may
+	 * change one of them while it is not the one running (a request, its
+	 * VM created or destroyed, the scheduler waking it).
+	 */
+	const struct vcpu *others_of;
+	uint64_t others_deadline;
+	uint64_t others_slice;    /* the slice when one would run, else 0 */
+	uint32_t others_stale;
 	/* request.c's entry protocol for the pCPU's other vCPUs (request.h): */
 	uint32_t in_guest;        /* 1 while a vCPU of this pCPU is in guest mode */
 	uint32_t posted;          /* 1: a request was made to one of its vCPUs since the last entry */

@@ -9,6 +9,7 @@
 #include "vm_memory.h"
 #include "x86.h"
 #include "atomic.h"
+#include "sched_slice.h"
 #include "request.h"
 
 /* ---- the architectural reset state (SDM Vol. 3A 9.1.1, Table 9-1) ---------- */
@@ -566,8 +567,14 @@ int vm_mgr_destroy(struct vm *vm)
 		log_info("vm%u (%s) destroyed", id, vm->config.name);
 		plat_vm_retire(vm); /* the platform's per-pCPU state of its vCPUs */
 		vm_memory_destroy(vm); /* the EPT's tables go back to the pool */
+		uint32_t cpus = 0; /* the pCPUs whose entry decisions counted its vCPUs */
+		for (uint16_t i = 0; i < vm->config.vcpu_count && i < TERN_MAX_VCPUS; i++)
+			cpus |= 1u << vm->vcpus[i].pcpu;
 		/* Gone for every scheduler first (slot, claim), then wiped. */
 		__atomic_store_n(&vm->state, VM_STATE_POWERED_OFF, __ATOMIC_SEQ_CST);
+		for (uint16_t c = 0; c < TERN_MAX_PCPUS; c++)
+			if (cpus & (1u << c))
+				sched_cpu_stale(&hv->cpus[c]);
 		wipe_keeping_block(vm);
 		vm->hv = hv;
 		vm->id = id;

@@ -16,6 +16,7 @@
 #include "scheduler.h"
 #include "sim.h"
 #include "vm_irq.h"
+#include "vm_mgr.h"
 #include "vlapic.h"
 
 #define HZ TERN_DEFAULT_TSC_HZ
@@ -100,12 +101,15 @@ START_TEST(test_alone_on_the_pcpu_no_slice)
 }
 END_TEST
 
-START_TEST(test_halted_timer_fires_on_a_busy_pcpu)
+/*
+ * v1: guest TSC 6000000 ahead of the host's, a TSC-deadline timer (vector
+ * 0x43) 50000 ticks on; v0 halted, so v1 runs first, then halts on it.
+ */
+static void v1_halts_on_its_timer(void)
 {
 	struct guest_fault f = { 0 };
-	/* v1: guest TSC 6000000 ahead of the host's, a TSC-deadline timer 50000 ticks on. */
-	unit_lapic_enable(v1);
 	struct vlapic_result res;
+	unit_lapic_enable(v1);
 	vlapic_mmio_write(&v1->lapic, VLAPIC_LVT_TIMER,
 			  0x43 | (VLAPIC_TIMER_TSC_DEADLINE << VLAPIC_TIMER_MODE_SHIFT), 0, &res);
 	ck_assert_int_eq(msr_write(v1, MSR_IA32_TSC, T0 + 6000000, &f), 0);
@@ -115,6 +119,12 @@ START_TEST(test_halted_timer_fires_on_a_busy_pcpu)
 	ck_assert_ptr_eq(run_next(&at), v1);
 	ck_assert_uint_eq(v1->timer_deadline, T0 + 6050000);
 	ck_assert_int_eq(exit_with(v1, EXIT_REASON_HLT, 1), EXIT_ACTION_HALT);
+}
+
+START_TEST(test_halted_timer_fires_on_a_busy_pcpu)
+{
+	v1_halts_on_its_timer();
+	uint64_t at;
 	/* v0 wakes (an NMI for it) and keeps the pCPU busy. */
 	vcpu_queue_nmi(v0);
 	ck_assert_ptr_eq(run_next(&at), v0);
@@ -184,6 +194,99 @@ START_TEST(test_pause_loop_exit_hands_the_pcpu_on)
 }
 END_TEST
 
+/*
+ * The entry decision keeps what it knows of the pCPU's other vCPUs from one
+ * entry of the same vCPU to the next (sched_cpu.others_*): each change to
+ * one of them shows in the very next decision, not only after a switch.
+ */
+
+/* An IPI to a parked vCPU: the next entry of the running one gets a slice. */
+START_TEST(test_request_to_a_parked_vcpu_shows_at_the_next_entry)
+{
+	v1->state = VCPU_STATE_HALTED;
+	unit_lapic_enable(v1);
+	uint64_t at;
+	ck_assert_ptr_eq(run_next(&at), v0);
+	ck_assert_uint_eq(hv.cpus[0].slice, 0);
+	ck_assert_int_eq(exit_with(v0, EXIT_REASON_PREEMPTION_TIMER, 0), EXIT_ACTION_RESUME);
+	ck_assert_ptr_eq(run_next(&at), v0); /* the same vCPU again: nothing changed */
+	ck_assert_uint_eq(hv.cpus[0].slice, 0);
+	ck_assert_uint_eq(at, UINT64_MAX);
+	/* v0 sends a fixed IPI to v1 (route, IRR bit, VCPU_REQ_EVENT), then enters again. */
+	const struct vlapic_msg ipi = { .vector = 0x51, .delivery = VLAPIC_DM_FIXED, .dest = 1, .src = 0 };
+	vm_irq_deliver(vm, v0, &ipi);
+	ck_assert_uint_ne(v1->requests & VCPU_REQ_EVENT, 0);
+	vcpu_pre_entry(v0);
+	ck_assert_uint_eq(hv.cpus[0].slice, SLICE);
+	ck_assert_uint_eq(sched_cpu_arm(&hv.cpus[0], sim.host_tsc), T0 + SLICE);
+}
+END_TEST
+
+/* A halted vCPU re-arms its timer (in its own turn) and halts again: the pCPU follows. */
+START_TEST(test_rearmed_timer_of_a_halted_vcpu_moves_the_pcpu_timer)
+{
+	struct guest_fault f = { 0 };
+	v1_halts_on_its_timer();
+	uint64_t at;
+	vcpu_queue_nmi(v0);
+	ck_assert_ptr_eq(run_next(&at), v0);
+	ck_assert_uint_eq(at, T0 + 50000);
+	/* v0 exits and enters again and again: still v1's deadline. */
+	sim.host_tsc = T0 + 10000;
+	ck_assert_int_eq(exit_with(v0, EXIT_REASON_PREEMPTION_TIMER, 0), EXIT_ACTION_RESUME);
+	ck_assert_ptr_eq(run_next(&at), v0);
+	ck_assert_uint_eq(at, T0 + 50000);
+	/* It fires: v1 runs, takes 0x43, arms a later deadline and halts again. */
+	sim.host_tsc = T0 + 50000;
+	ck_assert_int_eq(exit_with(v0, EXIT_REASON_PREEMPTION_TIMER, 0), EXIT_ACTION_YIELD);
+	ck_assert_ptr_eq(run_next(&at), v1);
+	ck_assert_uint_eq(sim_vcpu_hw(v1)->injected.vector, 0x43);
+	ck_assert_int_eq(msr_write(v1, MSR_IA32_TSC_DEADLINE, T0 + 6090000, &f), 0);
+	ck_assert_int_eq(exit_with(v1, EXIT_REASON_HLT, 1), EXIT_ACTION_HALT);
+	/* v0's next entry: the new deadline in host time, no slice (v1 has nothing to take). */
+	ck_assert_ptr_eq(run_next(&at), v0);
+	ck_assert_uint_eq(hv.cpus[0].slice, 0);
+	ck_assert_uint_eq(at, T0 + 90000);
+}
+END_TEST
+
+/* A second VM on the pCPU: created and started, paused, destroyed, each seen at once. */
+START_TEST(test_vm_life_on_the_pcpu_shows_at_the_next_entry)
+{
+	v1->state = VCPU_STATE_HALTED;
+	uint64_t at;
+	ck_assert_ptr_eq(run_next(&at), v0);
+	ck_assert_uint_eq(hv.cpus[0].slice, 0);
+	struct vm *w = sim_create_vm(&hv, "other", 1, false, 0x10000); /* affinity 0: pCPU 0 */
+	ck_assert_ptr_nonnull(w);
+	struct vcpu *w0 = &w->vcpus[0];
+	ck_assert_uint_eq(w0->pcpu, 0);
+	vcpu_pre_entry(v0);
+	ck_assert_uint_eq(hv.cpus[0].slice, 0); /* created, not started: nothing to run */
+	ck_assert_int_eq(vm_mgr_start(w), 0);
+	vcpu_pre_entry(v0);
+	ck_assert_uint_eq(hv.cpus[0].slice, SLICE); /* its BSP is runnable */
+	/* Its BSP halts on a timer (what its pre-entry would leave): the pCPU's timer is its. */
+	w0->state = VCPU_STATE_HALTED;
+	w0->timer_deadline = T0 + 700;
+	atomic_xchg32(&w0->requests, 0);
+	sched_cpu_stale(&hv.cpus[0]); /* the test changed it by hand, as no path does */
+	vcpu_pre_entry(v0);
+	ck_assert_uint_eq(hv.cpus[0].slice, 0);
+	ck_assert_uint_eq(hv.cpus[0].deadline, T0 + 700);
+	/* Paused: not halted any more, but it has the pause's request to acknowledge. */
+	ck_assert_int_eq(vm_mgr_pause(w), 0);
+	vcpu_pre_entry(v0);
+	ck_assert_uint_eq(hv.cpus[0].deadline, UINT64_MAX);
+	ck_assert_uint_eq(hv.cpus[0].slice, SLICE);
+	/* Destroyed: nothing of it is left in the decision. */
+	ck_assert_int_eq(vm_mgr_destroy(w), 0);
+	vcpu_pre_entry(v0);
+	ck_assert_uint_eq(hv.cpus[0].slice, 0);
+	ck_assert_uint_eq(hv.cpus[0].deadline, UINT64_MAX);
+}
+END_TEST
+
 START_TEST(test_arm_takes_the_earlier)
 {
 	struct sched_cpu c = { .deadline = 5000, .slice = 1000, .slice_end = 0 };
@@ -208,6 +311,9 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_halted_timer_fires_on_a_busy_pcpu);
 	tcase_add_test(tc, test_earliest_of_several_halted_timers);
 	tcase_add_test(tc, test_pause_loop_exit_hands_the_pcpu_on);
+	tcase_add_test(tc, test_request_to_a_parked_vcpu_shows_at_the_next_entry);
+	tcase_add_test(tc, test_rearmed_timer_of_a_halted_vcpu_moves_the_pcpu_timer);
+	tcase_add_test(tc, test_vm_life_on_the_pcpu_shows_at_the_next_entry);
 	tcase_add_test(tc, test_arm_takes_the_earlier);
 	suite_add_tcase(s, tc);
 	return s;

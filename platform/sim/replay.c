@@ -14,6 +14,7 @@
 #include "atomic.h"
 #include "ioreq.h"
 #include "scheduler.h"
+#include "sched_slice.h"
 #include "vm_mgr.h"
 #include "ept.h"
 #include "platform.h"
@@ -678,8 +679,11 @@ unsigned replay_trace(const struct trace *t, FILE *out, struct replay_stats *sta
 			vm->state = VM_STATE_RUNNING;
 			if (r.scheduled) {
 				vm->vcpus[0].state = VCPU_STATE_RUNNABLE;
-				for (uint16_t v = 0; v < vm->config.vcpu_count; v++)
+				/* Bits set outside vcpu_make_request: the pCPUs' entry decisions are told. */
+				for (uint16_t v = 0; v < vm->config.vcpu_count; v++) {
 					atomic_or32(&vm->vcpus[v].requests, VCPU_REQ_FLUSH_EPT);
+					sched_cpu_stale(&hv.cpus[vm->vcpus[v].pcpu]);
+				}
 			}
 		}
 	}
