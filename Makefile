@@ -154,7 +154,9 @@ $(BUILD)/host/tests/test_scn_%: harness/unit/test_scn_%.c $(wildcard harness/uni
 # ---- the suite ----------------------------------------------------------------
 unit: $(TEST_BINS)
 
-test: deps all
+# The bench binaries are built (not run) so that a change that breaks their
+# build fails make test, not a later make bench.
+test: deps all $(BENCH_BINS)
 	@BUILD=$(BUILD) sh harness/run_tests.sh
 
 coverage: deps all

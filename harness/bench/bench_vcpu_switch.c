@@ -64,6 +64,9 @@ void write_dr6(uint64_t v) { cpu.dr6 = v; }
 bool vmx_ptrld(uint64_t pa) { cpu.vmcs = pa; return true; }
 bool vmx_clear(uint64_t pa) { (void)pa; return true; }
 void cpu_pause(void) {}
+/* x86_pcpu_retire_wait's bounded-wait failure path (never reached here: one pCPU). */
+void x86_log(const char *fmt, ...) { (void)fmt; abort(); }
+void x86_power_off(enum x86_exit_code code) { (void)code; abort(); }
 
 static struct x86_vm xvms[2];
 struct x86_vm *xvm_of(const struct vm *vm) { return &xvms[vm->id % 2]; }
