@@ -347,13 +347,19 @@ enum exit_action rdmsr_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	return EXIT_ACTION_RESUME;
 }
 
-/* WRMSR exit: the value is EDX:EAX. */
+/*
+ * WRMSR exit: the value is EDX:EAX, the index ECX (RCX[63:32] and the upper
+ * halves of RAX/RDX are ignored, SDM Vol. 2B WRMSR). The three registers
+ * are brought into the cache by one test (vcpu_cache_regs) rather than one
+ * each: the x2APIC EOI and ICR writes are the hot MSR exits.
+ */
 enum exit_action wrmsr_exit(struct vcpu *vcpu, const struct exit_record *ex)
 {
-	uint64_t value = (vcpu_get_reg(vcpu, VCPU_RDX) << 32) |
-			 (vcpu_get_reg(vcpu, VCPU_RAX) & 0xffffffffull);
+	vcpu_cache_regs(vcpu, (1u << VCPU_RCX) | (1u << VCPU_RAX) | (1u << VCPU_RDX));
+	uint32_t msr = (uint32_t)vcpu->regs[VCPU_RCX];
+	uint64_t value = (vcpu->regs[VCPU_RDX] << 32) | (vcpu->regs[VCPU_RAX] & 0xffffffffull);
 	struct guest_fault f = { 0 };
-	if (msr_write(vcpu, msr_index(vcpu), value, &f))
+	if (msr_write(vcpu, msr, value, &f))
 		return (enum exit_action)event_reflect(vcpu, &f);
 	vcpu_retire_insn(vcpu, ex->instr_len);
 	return EXIT_ACTION_RESUME;
