@@ -29,17 +29,27 @@ enum exit_policy {
 	POLICY_ENTRY_FAIL, /* VM-entry failure: VM stopped, reason reported */
 };
 
+/*
+ * Every row has a handler: its own, or policy_exit, which applies the
+ * row's policy. The dispatch is one indexed call, no test of the policy
+ * first; a row left out would be a NULL call, so every number below
+ * EXIT_REASON_MAX is written out, the unassigned ones included
+ * (test_dispatch.c's test_every_reason_has_a_policy makes each exit).
+ */
 struct exit_entry {
-	enum exit_policy policy;
 	exit_handler handler;
+	enum exit_policy policy;
 	struct exit_reach reach;
 };
 
+static enum exit_action policy_exit(struct vcpu *vcpu, const struct exit_record *ex);
+
 #define HANDLE(fn) .policy = POLICY_HANDLE, .handler = fn
-#define REFLECT_UD .policy = POLICY_UD
-#define REFLECT_GP .policy = POLICY_GP
-#define STOP .policy = POLICY_STOP
-#define ENTRY_FAIL .policy = POLICY_ENTRY_FAIL
+#define REFLECT_UD .policy = POLICY_UD, .handler = policy_exit
+#define REFLECT_GP .policy = POLICY_GP, .handler = policy_exit
+#define STOP .policy = POLICY_STOP, .handler = policy_exit
+#define TRIPLE .policy = POLICY_TRIPLE, .handler = policy_exit
+#define ENTRY_FAIL .policy = POLICY_ENTRY_FAIL, .handler = policy_exit
 /* How the row is reached (exit_dispatch.h); the controls are vmx_controls.h's. */
 #define CTL(f, m) { VMXC_##f, VMXC_##f##_##m }
 #define ALWAYS .reach.kind = EXIT_REACH_ALWAYS
@@ -67,7 +77,7 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	/* Host interrupts, acknowledged on exit: the record carries the vector. */
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = { HANDLE(extint_exit), ON(PIN, EXT_INT_EXITING),
 		ALSO_ON(EXIT, ACK_INT_ON_EXIT) },
-	[EXIT_REASON_TRIPLE_FAULT] = { .policy = POLICY_TRIPLE, ALWAYS },
+	[EXIT_REASON_TRIPLE_FAULT] = { TRIPLE, ALWAYS },
 	/* INIT always exits, but Tern never sends one to a CPU running a guest. */
 	[EXIT_REASON_INIT] = { STOP, ALWAYS },
 	/* SIPIs exit only in the wait-for-SIPI state, which Tern never enters. */
@@ -134,10 +144,12 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	[EXIT_REASON_WRMSR] = { HANDLE(wrmsr_exit), ON(PROC, USE_MSR_BITMAPS) },
 	[EXIT_REASON_ENTRY_FAIL_GUEST_STATE] = { ENTRY_FAIL, ALWAYS },
 	[EXIT_REASON_ENTRY_FAIL_MSR_LOADING] = { ENTRY_FAIL, ALWAYS },
+	[35] = { STOP }, /* not used by the SDM: no reachability (EXIT_REACH_UNDEFINED) */
 	/* MONITOR/MWAIT are hidden (CPUID.1:ECX.MONITOR = 0): #UD as on a CPU without them. */
 	[EXIT_REASON_MWAIT] = { REFLECT_UD, ON(PROC, MWAIT_EXITING) },
 	/* The monitor trap flag is never set. */
 	[EXIT_REASON_MONITOR_TRAP_FLAG] = { STOP, OFF(PROC, MONITOR_TRAP_FLAG) },
+	[38] = { STOP }, /* not used by the SDM: no reachability (EXIT_REACH_UNDEFINED) */
 	[EXIT_REASON_MONITOR] = { REFLECT_UD, ON(PROC, MONITOR_EXITING) },
 	/*
 	 * PAUSE runs natively ("PAUSE exiting" would exit every one); a
@@ -146,6 +158,7 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	 */
 	[EXIT_REASON_PAUSE] = { HANDLE(pause_exit), NATIVE(PROC, PAUSE_EXITING) },
 	[EXIT_REASON_ENTRY_FAIL_MACHINE_CHECK] = { ENTRY_FAIL, ALWAYS },
+	[42] = { STOP }, /* not used by the SDM: no reachability (EXIT_REACH_UNDEFINED) */
 	/*
 	 * APIC virtualization when the CPU has it (vmxc_apic_virt, apic_exit.c);
 	 * without, the xAPIC page is an EPT violation and these never come.
@@ -191,6 +204,7 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	/* XSAVES is hidden (CPUID.(0xD,1):EAX[3] = 0) and not enabled: #UD. */
 	[EXIT_REASON_XSAVES] = { REFLECT_UD, OFF(PROC2, ENABLE_XSAVES) },
 	[EXIT_REASON_XRSTORS] = { REFLECT_UD, OFF(PROC2, ENABLE_XSAVES) },
+	[65] = { STOP }, /* not used by the SDM: no reachability (EXIT_REACH_UNDEFINED) */
 	/* Sub-page write protection is not enabled. */
 	[EXIT_REASON_SPP] = { STOP, OFF(PROC2, SPP) },
 	/* WAITPKG is hidden (CPUID.7:ECX[5] = 0) and not enabled: #UD. */
@@ -199,6 +213,7 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	/* Key Locker is hidden (CPUID.7:ECX[23] = 0); LOADIWKEY exiting is a tertiary control. */
 	[EXIT_REASON_LOADIWKEY] = { REFLECT_UD, OFF(PROC, TERTIARY) },
 	[EXIT_REASON_ENCLV] = { REFLECT_UD, OFF(PROC2, ENCLV_EXITING) },
+	[71] = { STOP }, /* not used by the SDM: no reachability (EXIT_REACH_UNDEFINED) */
 	/* PASID translation, bus-lock detection and notify windows are not enabled. */
 	[EXIT_REASON_ENQCMD_PASID] = { STOP, OFF(PROC2, PASID_TRANSLATION) },
 	[EXIT_REASON_ENQCMDS_PASID] = { STOP, OFF(PROC2, PASID_TRANSLATION) },
@@ -260,6 +275,13 @@ __attribute__((noinline)) static enum exit_action apply_policy(struct vcpu *vcpu
 	}
 }
 
+/* The handler of every row that is a policy, not code of its own. */
+static enum exit_action policy_exit(struct vcpu *vcpu, const struct exit_record *ex)
+{
+	uint16_t basic = exit_basic_reason(ex);
+	return apply_policy(vcpu, exit_table[basic].policy, basic);
+}
+
 static enum exit_action dispatch(struct vcpu *vcpu, const struct exit_record *ex)
 {
 	uint16_t basic = exit_basic_reason(ex);
@@ -283,10 +305,7 @@ static enum exit_action dispatch(struct vcpu *vcpu, const struct exit_record *ex
 		vcpu_requeue_vectoring(vcpu, ex->idt_vectoring_info, ex->idt_vectoring_error,
 				       ex->instr_len);
 
-	const struct exit_entry *e = &exit_table[basic];
-	if (e->policy == POLICY_HANDLE)
-		return e->handler(vcpu, ex);
-	return apply_policy(vcpu, e->policy, basic);
+	return exit_table[basic].handler(vcpu, ex);
 }
 
 /*

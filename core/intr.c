@@ -62,7 +62,7 @@ int vcpu_queue_interrupt(struct vcpu *vcpu, uint8_t vector)
 	if (vector < INTR_MIN_VECTOR)
 		return -TERN_EINVAL;
 	const struct vlapic_msg msg = { .vector = vector, .delivery = VLAPIC_DM_FIXED,
-					.dest = vcpu->lapic.apic_id, .src = vcpu->id };
+					.dest = vcpu->lapic.apic_id, .src = (uint8_t)vcpu->id };
 	if (vlapic_accept(&vcpu->lapic, &msg) != VLAPIC_EV_IRR)
 		return -TERN_ENODEV;
 	intr_wake(vcpu);

@@ -139,20 +139,24 @@ static int x2apic_read(struct vcpu *vcpu, uint32_t msr, uint64_t *value, struct 
 {
 	uint32_t off = (msr - MSR_X2APIC_FIRST) << 4;
 	uint64_t now = vlapic_reads_clock(off) ? guest_tsc(vcpu) : 0;
-	vlapic_msr_read(&vcpu->lapic, msr, now, value, f);
-	return f->valid ? -TERN_EFAULT : 0;
+	if (vlapic_msr_read(&vcpu->lapic, msr, now, value))
+		return gp0(f);
+	return 0;
 }
 
-static int x2apic_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, struct guest_fault *f)
+/*
+ * Always inline: the x2APIC EOI and ICR writes go from wrmsr_exit straight
+ * to the vLAPIC. Its one fault is #GP(0) (-TERN_EFAULT), which the caller
+ * raises: the hot exits have no guest_fault to clear.
+ */
+__attribute__((always_inline)) static inline int x2apic_write(struct vcpu *vcpu, uint32_t msr, uint64_t value)
 {
 	struct vlapic_result res;
 	uint32_t off = (msr - MSR_X2APIC_FIRST) << 4;
 	uint64_t now = vlapic_reads_clock(off) ? guest_tsc(vcpu) : 0;
-	vlapic_msr_write(&vcpu->lapic, msr, value, now, &res);
-	if (res.fault.valid) {
-		*f = res.fault;
-		return -TERN_EFAULT;
-	}
+	int rc = vlapic_msr_write(&vcpu->lapic, msr, value, now, &res);
+	if (rc)
+		return rc;
 	vm_irq_apply(vcpu, &res);
 	return 0;
 }
@@ -324,7 +328,7 @@ __attribute__((noinline)) static int other_write(struct vcpu *vcpu, uint32_t msr
 int msr_write(struct vcpu *vcpu, uint32_t msr, uint64_t value, struct guest_fault *f)
 {
 	if (is_x2apic(msr))
-		return x2apic_write(vcpu, msr, value, f);
+		return x2apic_write(vcpu, msr, value) ? gp0(f) : 0;
 	return other_write(vcpu, msr, value, f);
 }
 
@@ -347,6 +351,26 @@ enum exit_action rdmsr_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	return EXIT_ACTION_RESUME;
 }
 
+/* Out of line: its fault on the stack would give every x2APIC write a frame. */
+__attribute__((noinline)) static enum exit_action reflect_gp0(struct vcpu *vcpu)
+{
+	struct guest_fault f;
+	guest_fault_gp0(&f); /* every field but cr2, which only #PF reads */
+	return (enum exit_action)event_reflect(vcpu, &f);
+}
+
+/*
+ * Every other MSR: -1 when written (the caller retires the WRMSR), else
+ * the action of the fault it reflected. Out of line for the same reason.
+ */
+__attribute__((noinline)) static int other_write_exit(struct vcpu *vcpu, uint32_t msr, uint64_t value)
+{
+	struct guest_fault f = { 0 };
+	if (!other_write(vcpu, msr, value, &f))
+		return -1;
+	return event_reflect(vcpu, &f);
+}
+
 /*
  * WRMSR exit: the value is EDX:EAX, the index ECX (RCX[63:32] and the upper
  * halves of RAX/RDX are ignored, SDM Vol. 2B WRMSR). The three registers
@@ -358,9 +382,14 @@ enum exit_action wrmsr_exit(struct vcpu *vcpu, const struct exit_record *ex)
 	vcpu_cache_regs(vcpu, (1u << VCPU_RCX) | (1u << VCPU_RAX) | (1u << VCPU_RDX));
 	uint32_t msr = (uint32_t)vcpu->regs[VCPU_RCX];
 	uint64_t value = (vcpu->regs[VCPU_RDX] << 32) | (vcpu->regs[VCPU_RAX] & 0xffffffffull);
-	struct guest_fault f = { 0 };
-	if (msr_write(vcpu, msr, value, &f))
-		return (enum exit_action)event_reflect(vcpu, &f);
+	if (is_x2apic(msr)) {
+		if (x2apic_write(vcpu, msr, value))
+			return reflect_gp0(vcpu);
+	} else {
+		int action = other_write_exit(vcpu, msr, value);
+		if (action >= 0)
+			return (enum exit_action)action;
+	}
 	vcpu_retire_insn(vcpu, ex->instr_len);
 	return EXIT_ACTION_RESUME;
 }

@@ -11,7 +11,7 @@
 
 void vcpu_make_request(struct vcpu *vcpu, uint32_t req)
 {
-	struct sched_cpu *c = &vcpu->vm->hv->cpus[vcpu->pcpu];
+	struct sched_cpu *c = vcpu->cpu;
 	atomic_or32(&vcpu->requests, req);
 	sched_cpu_stale(c); /* its requests are part of the entry decision */
 	atomic_store32(&c->posted, 1);
@@ -176,7 +176,7 @@ static bool other_has_requests(struct tern *hv, const struct vcpu *self)
 
 bool vcpu_enter_guest(struct vcpu *vcpu)
 {
-	struct sched_cpu *c = &vcpu->vm->hv->cpus[vcpu->pcpu];
+	struct sched_cpu *c = vcpu->cpu;
 	atomic_store32(&vcpu->in_guest, 1);
 	atomic_store32(&c->in_guest, 1);
 	/*
@@ -196,7 +196,7 @@ bool vcpu_enter_guest(struct vcpu *vcpu)
 
 void vcpu_leave_guest(struct vcpu *vcpu)
 {
-	atomic_store32(&vcpu->vm->hv->cpus[vcpu->pcpu].in_guest, 0);
+	atomic_store32(&vcpu->cpu->in_guest, 0);
 	atomic_store32(&vcpu->in_guest, 0);
 }
 

@@ -54,18 +54,25 @@
 void vcpu_retire_slow(struct vcpu *vcpu, uint64_t old_rip, uint32_t instr_len);
 static inline void vcpu_retire_insn(struct vcpu *vcpu, uint32_t instr_len)
 {
-	const uint32_t both = (1u << VCPU_RFLAGS) | (1u << VCPU_INTERRUPTIBILITY);
-	uint64_t old = vcpu_get_reg(vcpu, VCPU_RIP);
-	uint64_t rip = old + instr_len;
-	/* Both cached (one test), nothing to end or trap, no 4 GiB crossing: RIP only. */
-	if ((vcpu->reg_valid & both) == both &&
-	    !(vcpu->regs[VCPU_RFLAGS] & (X86_RFLAGS_TF | X86_RFLAGS_RF)) &&
-	    !(vcpu->regs[VCPU_INTERRUPTIBILITY] & (INTR_STATE_STI | INTR_STATE_MOV_SS)) &&
-	    !((rip >> 32) && !(old >> 32))) {
-		vcpu_set_reg(vcpu, VCPU_RIP, rip);
-		return;
+	const uint32_t need = (1u << VCPU_RIP) | (1u << VCPU_RFLAGS) | (1u << VCPU_INTERRUPTIBILITY);
+	/*
+	 * All three cached (one test), nothing to end or trap, bits 63:32 of
+	 * RIP unchanged (no 4 GiB crossing, the one place the mode matters;
+	 * any other carry into them is rare and the slow path's): a RIP write,
+	 * RIP already valid in the cache, so only its dirty bit is new.
+	 */
+	if ((vcpu->reg_valid & need) == need) {
+		uint64_t old = vcpu->regs[VCPU_RIP];
+		uint64_t rip = old + instr_len;
+		if (!(vcpu->regs[VCPU_RFLAGS] & (X86_RFLAGS_TF | X86_RFLAGS_RF)) &&
+		    !(vcpu->regs[VCPU_INTERRUPTIBILITY] & (INTR_STATE_STI | INTR_STATE_MOV_SS)) &&
+		    !((rip ^ old) >> 32)) {
+			vcpu->regs[VCPU_RIP] = rip;
+			vcpu->reg_dirty |= 1u << VCPU_RIP;
+			return;
+		}
 	}
-	vcpu_retire_slow(vcpu, old, instr_len);
+	vcpu_retire_slow(vcpu, vcpu_get_reg(vcpu, VCPU_RIP), instr_len);
 }
 
 /*

@@ -105,7 +105,7 @@ static __attribute__((noinline)) void entry_walk(struct tern *hv, struct sched_c
 void sched_entry_deadline(struct vcpu *vcpu)
 {
 	struct tern *hv = vcpu->vm->hv;
-	struct sched_cpu *c = &hv->cpus[vcpu->pcpu];
+	struct sched_cpu *c = vcpu->cpu;
 	/*
 	 * The others change only through what marks the summary stale, or by
 	 * running here, which makes another vCPU the entered one: re-entering

@@ -38,7 +38,7 @@ static bool eligible(struct vcpu *v)
 			v->state = VCPU_STATE_RUNNABLE;
 		tern_unlock(&v->sched_lock);
 		/* Its pCPU may enter another if the claim fails: that decision reads the new state. */
-		sched_cpu_stale(&v->vm->hv->cpus[v->pcpu]);
+		sched_cpu_stale(v->cpu);
 	}
 	return v->state == VCPU_STATE_RUNNABLE || vcpu_has_requests(v);
 }

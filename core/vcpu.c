@@ -9,16 +9,23 @@
 #include "vm.h"
 #include "vm_irq.h"
 
+void vcpu_bind_pcpu(struct vcpu *vcpu, uint16_t pcpu)
+{
+	vcpu->pcpu = pcpu;
+	vcpu->cpu = &vcpu->vm->hv->cpus[pcpu];
+}
+
 void vcpu_init(struct vcpu *vcpu, struct vm *vm, uint16_t id)
 {
 	tern_memset(vcpu, 0, sizeof(*vcpu));
 	vcpu->vm = vm;
 	vcpu->id = id;
 	vcpu->state = VCPU_STATE_INIT;
-	vcpu->pcpu = vm ? sched_vcpu_pcpu(vm, id) : 0;
+	if (vm && vm->hv)
+		vcpu_bind_pcpu(vcpu, sched_vcpu_pcpu(vm, id));
 	if (vm && vm->hv && vm->id < TERN_MAX_VMS && id < TERN_MAX_VCPUS) {
 		atomic_or64(&vm->hv->live_slots, 1ull << (vm->id * TERN_MAX_VCPUS + id));
-		sched_cpu_stale(&vm->hv->cpus[vcpu->pcpu]); /* a vCPU its pCPU's entry decisions did not know */
+		sched_cpu_stale(vcpu->cpu); /* a vCPU its pCPU's entry decisions did not know */
 	}
 	/* The VPID (vmxc_vpid) belonged to the slot's previous VM: start clean. */
 	vcpu->requests = VCPU_REQ_FLUSH_VPID;

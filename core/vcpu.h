@@ -25,6 +25,7 @@
 #include "x86.h"
 
 struct vm;
+struct sched_cpu;
 
 /* GPR numbering is the instruction-encoding order (SDM Vol. 2, 2.1.5). */
 enum vcpu_reg {
@@ -177,10 +178,13 @@ struct vcpu {
 	 * physical CPU that owns this vCPU: only it enters the vCPU, handles
 	 * its exits and its requests; set by vcpu_init for the vCPU's life (a
 	 * vCPU does not migrate: the pCPU's entry decisions keep what they
-	 * know of it, sched_slice.c). The rest is written with core/atomic.h
-	 * by any CPU.
+	 * know of it, sched_slice.c). `cpu` is &hv->cpus[pcpu], kept with it
+	 * (vcpu_bind_pcpu): a request to the vCPU reaches its pCPU's state
+	 * without two pointer loads and an index. The rest is written with
+	 * core/atomic.h by any CPU.
 	 */
 	uint16_t pcpu;
+	struct sched_cpu *cpu;
 	uint32_t requests;      /* VCPU_REQ_* bits not yet handled */
 	uint32_t in_guest;      /* 1 between vcpu_enter_guest() and vcpu_leave_guest() */
 	uint32_t running;       /* 1 while the scheduler has it current on its pCPU */
@@ -204,6 +208,12 @@ struct vcpu {
 _Static_assert(VCPU_REG_COUNT <= 32, "reg_valid/reg_dirty are 32-bit masks");
 
 void vcpu_init(struct vcpu *vcpu, struct vm *vm, uint16_t id);
+/*
+ * The pCPU that owns the vCPU (vcpu_init: sched_vcpu_pcpu). Tests that
+ * change a VM's affinity after creation bind again; core never does.
+ * @pre vcpu->vm and its hv are set, pcpu < TERN_MAX_PCPUS.
+ */
+void vcpu_bind_pcpu(struct vcpu *vcpu, uint16_t pcpu);
 /* Forget every cached value (called by the platform at each exit). */
 void vcpu_cache_reset(struct vcpu *vcpu);
 /* Platform side: store a value read on exit without marking it dirty. */

@@ -403,21 +403,24 @@ __attribute__((always_inline)) static inline void send_ipi(struct vlapic *l, uin
 	    (VLAPIC_DM_INIT << VLAPIC_DM_SHIFT | VLAPIC_TRIGGER_LEVEL))
 		return;
 	res->send = true;
-	res->msg.vector = (uint8_t)vec;
-	res->msg.delivery = (uint8_t)dm;
-	res->msg.shorthand = (uint8_t)sh;
-	res->msg.logical = lo & VLAPIC_ICR_LOGICAL;
 	/*
 	 * The trigger mode selects only INIT level de-assert (SDM Vol. 3A
 	 * 10.6.1, handled above): every IPI is edge-triggered at its target,
-	 * no TMR bit, no EOI broadcast to the IOAPICs for it.
+	 * no TMR bit, no EOI broadcast to the IOAPICs for it. One assignment
+	 * of the whole message: no field is left from an earlier one.
 	 */
-	res->msg.level = (lo & (VLAPIC_DM_MASK | VLAPIC_TRIGGER_LEVEL)) ==
-			 (VLAPIC_DM_INIT << VLAPIC_DM_SHIFT | VLAPIC_TRIGGER_LEVEL);
-	res->msg.assert = true;
-	res->msg.x2apic = x2;
-	res->msg.dest = dest;
-	res->msg.src = l->index;
+	res->msg = (struct vlapic_msg){
+		.vector = (uint8_t)vec,
+		.delivery = (uint8_t)dm,
+		.shorthand = (uint8_t)sh,
+		.logical = lo & VLAPIC_ICR_LOGICAL,
+		.level = (lo & (VLAPIC_DM_MASK | VLAPIC_TRIGGER_LEVEL)) ==
+			 (VLAPIC_DM_INIT << VLAPIC_DM_SHIFT | VLAPIC_TRIGGER_LEVEL),
+		.assert = true,
+		.x2apic = x2,
+		.dest = dest,
+		.src = (uint8_t)l->index,
+	};
 }
 
 /* ---- delivery: routing and acceptance, SDM 10.6.2 ---- */
@@ -813,7 +816,6 @@ __attribute__((always_inline)) static inline bool reg_write(struct vlapic *l, ui
 
 static void result_clear(struct vlapic_result *res)
 {
-	res->fault.valid = false;
 	res->send = false;
 	res->eoi_vector = NO_VECTOR;
 }
@@ -914,31 +916,27 @@ static bool x2_msr_offset(const struct vlapic *l, uint32_t msr, uint32_t *off)
 	return true;
 }
 
-void vlapic_msr_read(struct vlapic *lapic, uint32_t msr, uint64_t now, uint64_t *value,
-		     struct guest_fault *fault)
+int vlapic_msr_read(struct vlapic *lapic, uint32_t msr, uint64_t now, uint64_t *value)
 {
 	uint32_t off, v = 0;
-	fault->valid = false;
 	*value = 0;
 	if (!x2_msr_offset(lapic, msr, &off) || off == VLAPIC_SELF_IPI ||
-	    !reg_read(lapic, off, now, true, &v)) {
-		guest_fault_gp0(fault);
-		return;
-	}
+	    !reg_read(lapic, off, now, true, &v))
+		return -TERN_EFAULT;
 	*value = off == VLAPIC_ICR_LO ? (uint64_t)REG(lapic, VLAPIC_ICR_HI) << 32 | v : v;
+	return 0;
 }
 
-void vlapic_msr_write(struct vlapic *lapic, uint32_t msr, uint64_t value, uint64_t now,
-		      struct vlapic_result *res)
+int vlapic_msr_write(struct vlapic *lapic, uint32_t msr, uint64_t value, uint64_t now,
+		     struct vlapic_result *res)
 {
 	uint32_t off;
 	result_clear(res);
 	/* Bits 63:32 are reserved in every x2APIC MSR but the ICR (10.12.1.2). */
 	if (!x2_msr_offset(lapic, msr, &off) || (off != VLAPIC_ICR_LO && (value >> 32)) ||
-	    !reg_write(lapic, off, (uint32_t)value, (uint32_t)(value >> 32), now, true, res)) {
-		guest_fault_gp0(&res->fault);
-		res->send = false;
-	}
+	    !reg_write(lapic, off, (uint32_t)value, (uint32_t)(value >> 32), now, true, res))
+		return -TERN_EFAULT; /* reg_write sends only what it wrote */
+	return 0;
 }
 
 /* ---- IA32_APIC_BASE, SDM 10.12.5 ---- */

@@ -142,13 +142,18 @@ __attribute__((noinline)) static void deliver_scan(struct vm *vm, struct vcpu *s
 __attribute__((always_inline)) static inline void deliver(struct vm *vm, struct vcpu *self,
 							  const struct vlapic_msg *msg)
 {
-	/* Only this VM's vCPUs are candidates: nothing crosses to another VM. */
-	unsigned n = vm->config.vcpu_count < TERN_MAX_VCPUS ? vm->config.vcpu_count : TERN_MAX_VCPUS;
-	uint64_t set;
-	if (!vlapic_route_unicast(vm->lapics, n, msg, &set))
+	/*
+	 * Only this VM's vCPUs are candidates: nothing crosses to another VM.
+	 * No clamp: vm_create refuses a count above TERN_MAX_VCPUS (vm.c), and
+	 * config is fixed for the VM's life.
+	 */
+	_Static_assert(TERN_MAX_VCPUS <= 64, "vlapic_route: n <= 64");
+	unsigned n = vm->config.vcpu_count;
+	unsigned t;
+	if (!vlapic_route_unicast(vm->lapics, n, msg, &t))
 		deliver_scan(vm, self, msg, n);
-	else if (set)
-		deliver_to(&vm->vcpus[__builtin_ctzll(set)], self, msg);
+	else if (t < n)
+		deliver_to(&vm->vcpus[t], self, msg);
 }
 
 void vm_irq_deliver(struct vm *vm, struct vcpu *self, const struct vlapic_msg *msg)
@@ -259,7 +264,7 @@ int vm_irq_msi(struct vm *vm, struct vcpu *self, uint64_t addr, uint64_t data)
 		/* An edge message always asserts (10.11.2: the level bit is ignored then). */
 		.assert = !level || (data & VM_IRQ_MSI_DATA_ASSERT),
 		.dest = (uint32_t)(addr >> VM_IRQ_MSI_DEST_SHIFT) & 0xffu,
-		.src = self ? self->id : 0,
+		.src = (uint8_t)(self ? self->id : 0),
 	};
 	vm_irq_deliver(vm, self, &msg);
 	return 0;

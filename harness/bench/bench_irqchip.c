@@ -35,8 +35,7 @@ BENCH_MEASURE static void measure_xapic_eoi(void)
 BENCH_MEASURE static void measure_x2apic_eoi(void)
 {
 	struct vlapic_result res;
-	vlapic_msr_write(&cpu[1], VLAPIC_MSR(VLAPIC_EOI), 0, 0, &res);
-	sink = res.fault.valid;
+	sink = vlapic_msr_write(&cpu[1], VLAPIC_MSR(VLAPIC_EOI), 0, 0, &res);
 }
 
 BENCH_MEASURE static void measure_icr_fixed_ipi(void)

@@ -61,7 +61,7 @@ int main(void)
 		return 1;
 	uos->config.cpu_affinity = 0x2;
 	u = &uos->vcpus[0];
-	u->pcpu = sched_vcpu_pcpu(uos, 0);
+	vcpu_bind_pcpu(u, sched_vcpu_pcpu(uos, 0));
 	sos->state = uos->state = VM_STATE_RUNNING;
 	sim.current[1] = u;
 	vcpu_cache_fill(u, VCPU_RAX, 0);

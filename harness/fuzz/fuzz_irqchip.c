@@ -214,12 +214,12 @@ static void lapic_step(const uint8_t *b, uint64_t now)
 		after_lapic(&res);
 		break;
 	case 3:
-		vlapic_msr_read(l, 0x800u + (reg & 0x1ff) - (b[0] & 0x80 ? 0x40 : 0), now, &v64, &f);
+		if (vlapic_msr_read(l, 0x800u + (reg & 0x1ff) - (b[0] & 0x80 ? 0x40 : 0), now, &v64) && v64)
+			fail("#GP and a value read");
 		break;
 	case 4:
 	case 5:
-		vlapic_msr_write(l, 0x800u + (reg & 0xff), val, now, &res);
-		if (res.fault.valid && res.send)
+		if (vlapic_msr_write(l, 0x800u + (reg & 0xff), val, now, &res) && res.send)
 			fail("#GP and a send");
 		after_lapic(&res);
 		break;

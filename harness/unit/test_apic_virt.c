@@ -12,6 +12,7 @@
 #include <string.h>
 #include "unit.h"
 #include "apic_qual.h"
+#include "err.h"
 #include "exit_dispatch.h"
 #include "intr.h"
 #include "lapic_util.h"
@@ -186,7 +187,8 @@ START_TEST(test_virtualized_reads_come_from_the_page)
 	/* The TPR the guest writes through the TPR shadow is the register (no exit). */
 	*page(v0, VLAPIC_TPR) = 0x20;
 	ck_assert_uint_eq(vlapic_cr8_read(&v0->lapic), 2);
-	vlapic_msr_write(&v0->lapic, 0, 0, 0, &res); /* no x2APIC: refused, nothing changes */
+	ck_assert_int_eq(vlapic_msr_write(&v0->lapic, 0, 0, 0, &res), -TERN_EFAULT); /* no x2APIC: #GP, nothing changes */
+	ck_assert(!res.send);
 	assert_page_coherent(v0);
 	ck_assert(vlapic_vec_word(&v0->lapic, VLAPIC_ISR0, 4) == 1u << (0x91 - 0x80));
 	ck_assert(vlapic_vec_word(&v0->lapic, VLAPIC_IRR0, 1) == 1u << (0x35 - 0x20));

@@ -56,10 +56,11 @@ START_TEST(relend_before_invalidation)
 	u1 = sim_create_vm(&hv, "u1", 1, false, 0x10000);
 	u2 = sim_create_vm(&hv, "u2", 1, false, 0x10000);
 	ck_assert_ptr_nonnull(u2);
-	u1->config.cpu_affinity = 0x2; u1->vcpus[0].pcpu = 1;
-	u2->config.cpu_affinity = 0x4; u2->vcpus[0].pcpu = 2;
+	u1->config.cpu_affinity = 0x2; vcpu_bind_pcpu(&u1->vcpus[0], 1);
+	u2->config.cpu_affinity = 0x4; vcpu_bind_pcpu(&u2->vcpus[0], 2);
 	struct vcpu *s0 = &sos->vcpus[0], *s1 = &sos->vcpus[1], *a = &u1->vcpus[0];
-	s0->pcpu = s1->pcpu = 0;
+	vcpu_bind_pcpu(s0, 0);
+	vcpu_bind_pcpu(s1, 0);
 	sos->state = u1->state = u2->state = VM_STATE_RUNNING;
 	s0->state = s1->state = a->state = u2->vcpus[0].state = VCPU_STATE_RUNNABLE;
 	hw_flat(s0, SOS_RIP, true); hw_flat(s1, SOS_RIP, true);

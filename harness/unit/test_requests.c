@@ -61,7 +61,7 @@ static void setup(void)
 	uos->config.cpu_affinity = 0x2;
 	sv = &sos->vcpus[0];
 	u = &uos->vcpus[0];
-	u->pcpu = sched_vcpu_pcpu(uos, 0);
+	vcpu_bind_pcpu(u, sched_vcpu_pcpu(uos, 0));
 	ck_assert_uint_eq(sv->pcpu, 0);
 	ck_assert_uint_eq(u->pcpu, 1);
 	sos->state = uos->state = VM_STATE_RUNNING;

@@ -33,7 +33,7 @@ static void setup(void)
 	uos->state = VM_STATE_RUNNING;
 	uos->config.cpu_affinity = 0x3;
 	for (uint16_t i = 0; i < 2; i++)
-		uos->vcpus[i].pcpu = sched_vcpu_pcpu(uos, i);
+		vcpu_bind_pcpu(&uos->vcpus[i], sched_vcpu_pcpu(uos, i));
 	v = two_vm_flat_vcpu(uos, 1, 0x1000);
 	ck_assert_uint_eq(v->pcpu, 1);
 	vcpu_cache_fill(v, VCPU_RAX, 0);

@@ -24,7 +24,7 @@ static struct vm *running_vm(const char *name, uint16_t vcpus, uint64_t affinity
 	vm->config.cpu_affinity = affinity;
 	vm->state = VM_STATE_RUNNING;
 	for (uint16_t i = 0; i < vcpus; i++) {
-		vm->vcpus[i].pcpu = sched_vcpu_pcpu(vm, i);
+		vcpu_bind_pcpu(&vm->vcpus[i], sched_vcpu_pcpu(vm, i));
 		vm->vcpus[i].state = VCPU_STATE_RUNNABLE;
 	}
 	return vm;

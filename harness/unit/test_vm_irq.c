@@ -367,7 +367,7 @@ START_TEST(test_ipi_across_pcpus_kicks)
 	mmio_wr(v0, APIC + VLAPIC_SVR, 0x1ff);
 	mmio_wr(v1, APIC + VLAPIC_SVR, 0x1ff);
 	vm->config.cpu_affinity = 0x3;
-	v1->pcpu = sched_vcpu_pcpu(vm, 1);
+	vcpu_bind_pcpu(v1, sched_vcpu_pcpu(vm, 1));
 	ck_assert_uint_eq(v1->pcpu, 1);
 	atomic_store32(&v1->in_guest, 1); /* running its guest on pCPU 1 */
 	sim.kicks[1] = 0;

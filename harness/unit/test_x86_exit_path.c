@@ -621,7 +621,7 @@ START_TEST(test_idle_pcpu_polls_a_polling_mode_slot)
 {
 	poll_svm = vm;                                  /* "t", the Service VM, on pCPU 1 */
 	poll_svm->state = VM_STATE_RUNNING;
-	poll_svm->vcpus[0].pcpu = 1;
+	vcpu_bind_pcpu(&poll_svm->vcpus[0], 1);
 	poll_svm->vcpus[0].state = VCPU_STATE_RUNNABLE;
 	poll_svm->vcpus[0].running = 1;
 	poll_uvm = sim_create_vm(&hv, "u", 1, false, 0x10000);

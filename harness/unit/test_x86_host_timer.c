@@ -76,7 +76,10 @@ static struct vcpu *three_vcpus(void)
 	struct vm *vm = &hv.vms[1];
 	vm->state = VM_STATE_RUNNING;
 	vm->config.vcpu_count = 3;
+	vm->hv = &hv;
 	for (unsigned i = 0; i < 3; i++) {
+		vm->vcpus[i].vm = vm;
+		vcpu_bind_pcpu(&vm->vcpus[i], 0);
 		vm->vcpus[i].state = VCPU_STATE_RUNNABLE;
 		vm->vcpus[i].timer_deadline = UINT64_MAX;
 	}
@@ -116,7 +119,7 @@ START_TEST(idle_deadline_is_the_earliest_waiting)
 	v[2].state = VCPU_STATE_HALTED;
 	ck_assert_uint_eq(host_timer_idle_deadline(&hv, 0), 7500);
 	/* Another pCPU's vCPU is that pCPU's to wake. */
-	v[1].pcpu = 1;
+	vcpu_bind_pcpu(&v[1], 1);
 	ck_assert_uint_eq(host_timer_idle_deadline(&hv, 0), 8000);
 	ck_assert_uint_eq(host_timer_idle_deadline(&hv, 1), 7500);
 	/* A vCPU beyond the VM's count, a VM powered off: nobody's. */
@@ -136,7 +139,7 @@ START_TEST(expire_only_what_passed)
 	v[0].timer_deadline = 8000;
 	v[1].timer_deadline = 8001;
 	v[2].timer_deadline = 100;
-	v[2].pcpu = 1;
+	vcpu_bind_pcpu(&v[2], 1);
 	ck_assert_uint_eq(host_timer_expire(&hv, 0, 7999, record_expired), 0);
 	ck_assert_uint_eq(nexpired, 0);
 	ck_assert_uint_eq(host_timer_expire(&hv, 0, 8000, record_expired), 1);
