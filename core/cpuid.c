@@ -51,6 +51,18 @@ _Static_assert(CPUID_MAX_ENTRIES >= (CPUID_MAX_BASIC_LEAF + 1) + 43 +
 				    (CPUID_MAX_EXT_LEAF - 0x80000000u + 1) + 2,
 	       "the CPUID table cannot hold every leaf Tern keeps");
 
+/* The named hidden bits are outside the shown masks (cpuid.h). */
+_Static_assert(!(CPUID_1_ECX_SHOWN & (CPUID_1_ECX_VMX | CPUID_1_ECX_SMX | CPUID_1_ECX_MONITOR | CPUID_1_ECX_PDCM)),
+	       "CPUID.1:ECX shows a feature Tern hides");
+_Static_assert(!(CPUID_7_EBX_SHOWN & (CPUID_7_EBX_SGX | CPUID_7_EBX_PQM | CPUID_7_EBX_MPX | CPUID_7_EBX_PQE |
+				      CPUID_7_EBX_PT)),
+	       "CPUID.7:EBX shows a feature Tern hides");
+_Static_assert(!(CPUID_7_ECX_SHOWN & (CPUID_7_ECX_WAITPKG | CPUID_7_ECX_CET_SS | CPUID_7_ECX_KL |
+				      CPUID_7_ECX_SGX_LC | CPUID_7_ECX_PKS)),
+	       "CPUID.7:ECX shows a feature Tern hides");
+_Static_assert(!(CPUID_7_EDX_SHOWN & (CPUID_7_EDX_CET_IBT | CPUID_7_EDX_AMX_ALL)),
+	       "CPUID.7:EDX shows a feature Tern hides");
+
 static void add(struct cpuid_policy *p, uint32_t leaf, uint32_t subleaf, bool indexed,
 		const uint32_t regs[4])
 {
@@ -122,12 +134,15 @@ static void filter(struct cpuid_policy *p, uint32_t leaf, uint32_t sub, uint32_t
 		break;
 	case 1:
 		/*
-		 * VMX and SMX are the hypervisor's; MONITOR/MWAIT exit as #UD;
-		 * no PMU capabilities (PDCM). The APIC, x2APIC and TSC-deadline
-		 * bits are the vLAPIC's, shown as the host has them: the vLAPIC
-		 * implements all three (test_feature_policy.c probes each).
+		 * Only what Tern backs (cpuid.h, CPUID_1_*_SHOWN): VMX and SMX
+		 * are the hypervisor's, MONITOR/MWAIT exit as #UD, no PMU
+		 * capabilities (PDCM), no MCA, debug store or thermal control.
+		 * The APIC, x2APIC and TSC-deadline bits are the vLAPIC's, shown
+		 * as the host has them: the vLAPIC implements all three
+		 * (test_feature_policy.c probes each).
 		 */
-		r[2] &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX | CPUID_1_ECX_MONITOR | CPUID_1_ECX_PDCM);
+		r[2] &= CPUID_1_ECX_SHOWN;
+		r[3] &= CPUID_1_EDX_SHOWN;
 		r[2] |= CPUID_1_ECX_HYPERVISOR;
 		/* EBX[31:24] (initial APIC ID) is per vCPU: set at lookup. */
 		r[1] &= 0x00ffffffu;
@@ -146,12 +161,11 @@ static void filter(struct cpuid_policy *p, uint32_t leaf, uint32_t sub, uint32_t
 		break;
 	case 7:
 		if (sub == 0) {
-			r[1] &= ~(CPUID_7_EBX_SGX | CPUID_7_EBX_PQM | CPUID_7_EBX_MPX | CPUID_7_EBX_PQE |
-				  CPUID_7_EBX_PT);
+			/* Only what Tern backs (cpuid.h, CPUID_7_*_SHOWN). */
+			r[1] &= CPUID_7_EBX_SHOWN;
 			r[1] |= CPUID_7_EBX_TSC_ADJUST; /* emulated (msr.c) */
-			r[2] &= ~(CPUID_7_ECX_WAITPKG | CPUID_7_ECX_CET_SS | CPUID_7_ECX_KL |
-				  CPUID_7_ECX_SGX_LC | CPUID_7_ECX_PKS);
-			r[3] &= ~(CPUID_7_EDX_CET_IBT | CPUID_7_EDX_AMX_ALL);
+			r[2] &= CPUID_7_ECX_SHOWN;
+			r[3] &= CPUID_7_EDX_SHOWN;
 		}
 		break;
 	case 0xd:

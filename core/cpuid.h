@@ -66,6 +66,45 @@ struct vm_config;
 #define CPUID_7_ECX_PKS (1u << 31)
 #define CPUID_7_EDX_CET_IBT (1u << 20)
 #define CPUID_7_EDX_AMX_ALL ((1u << 22) | (1u << 24) | (1u << 25))
+/*
+ * What CPUID.1 and CPUID.(7,0) may show: a bit outside these masks is
+ * hidden whatever the host has, so a feature a newer CPU adds is not
+ * advertised until someone decides Tern backs it. Inside, a bit is shown
+ * as the host has it (TSC_ADJUST and HYPERVISOR always) and is backed
+ * one of two ways: natively, an instruction-set extension or paging
+ * feature the CPU runs in VMX non-root operation with the guest's own
+ * CR4/XCR0 (which cpuid.c's derive() and CPUID_XCR0_ALLOWED gate), or by
+ * core's emulation: APIC, x2APIC, TSC-deadline (vlapic.c), MTRR and PAT
+ * (msr.c), TSC_ADJUST (msr.c), INVPCID / RDPID with their VM-execution
+ * controls (vmx_controls.c). harness/unit/test_feature_policy.c checks a
+ * host with every bit set against these lists.
+ *
+ * Hidden for want of an implementation (SDM Vol. 2A, CPUID, Tables 3-10,
+ * 3-11, 3-8): leaf 1 EDX MCA (14, no MCG_* MSRs), PSN (18), DS (21),
+ * ACPI thermal (22), TM (29), PBE (31); ECX DTES64 (2), MONITOR (3, MWAIT
+ * exits as #UD), DS-CPL (4), VMX (5), SMX (6), EST (7), TM2 (8), CNXT-ID
+ * (10), SDBG (11), xTPR (14), PDCM (15), DCA (18); leaf 7 EBX SGX (2),
+ * PQM (12), MPX (14), PQE (15), PT (25); ECX WAITPKG (5), CET_SS (7), TME
+ * (13), KL (23), bus-lock detect (24), ENQCMD (29), SGX_LC (30), PKS (31);
+ * EDX SRBDS_CTRL (9), TSX_FORCE_ABORT (13), hybrid (15), PCONFIG (18),
+ * arch LBR (19), CET_IBT (20), AMX (22, 24, 25), and the speculation
+ * controls IBRS/IBPB, STIBP, L1D_FLUSH, ARCH_CAPABILITIES,
+ * CORE_CAPABILITIES, SSBD (26-31): their MSRs (0x48, 0x49, 0x10A, 0x10B,
+ * 0xCF) are not emulated and #GP.
+ */
+#define CPUID_1_EDX_SHOWN 0x1f8bbbffu  /* FPU VME DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE CMOV PAT PSE36
+					 CLFSH MMX FXSR SSE SSE2 SS HTT */
+#define CPUID_1_ECX_SHOWN 0xfffa3203u  /* SSE3 PCLMULQDQ SSSE3 FMA CX16 PCID SSE4.1 SSE4.2 x2APIC MOVBE
+					 POPCNT TSC-deadline AES XSAVE OSXSAVE AVX F16C RDRAND HYPERVISOR */
+#define CPUID_7_EBX_SHOWN 0xfdbf2ffbu  /* FSGSBASE TSC_ADJUST BMI1 HLE AVX2 FDP_EXCPTN_ONLY SMEP BMI2 ERMS
+					 INVPCID RTM FPU-CS/DS-deprecated AVX512F/DQ RDSEED ADX SMAP
+					 AVX512_IFMA CLFLUSHOPT CLWB AVX512PF/ER/CD SHA AVX512BW/VL */
+#define CPUID_7_ECX_SHOWN 0x1a415f5fu  /* PREFETCHWT1 AVX512_VBMI UMIP PKU OSPKE AVX512_VBMI2 GFNI VAES
+					 VPCLMULQDQ AVX512_VNNI/BITALG AVX512_VPOPCNTDQ LA57 RDPID CLDEMOTE
+					 MOVDIRI MOVDIR64B */
+#define CPUID_7_EDX_SHOWN 0x0081451cu  /* AVX512_4VNNIW AVX512_4FMAPS FSRM AVX512_VP2INTERSECT MD_CLEAR
+					 SERIALIZE TSXLDTRK AVX512_FP16 */
+
 /* CPUID.(0xD,1):EAX: XSAVES/XRSTORS and XFD are hidden. */
 #define CPUID_D1_EAX_XSAVES (1u << 3)
 #define CPUID_D1_EAX_XFD (1u << 4)

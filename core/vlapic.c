@@ -368,11 +368,12 @@ static int do_eoi(struct vlapic *l)
 /* ---- IPIs: ICR, SDM 10.6.1 ---- */
 
 #define SH_BIT(dm, sh) (1u << ((dm) * 4u + (sh)))
-#define SH_ALL_BUT_SELF(dm) (SH_BIT(dm, VLAPIC_SH_NONE) | SH_BIT(dm, VLAPIC_SH_ALL) | SH_BIT(dm, VLAPIC_SH_OTHERS))
+/* No shorthand or all excluding self: the only shorthands every sending mode may use. */
+#define SH_NOT_SELF(dm) (SH_BIT(dm, VLAPIC_SH_NONE) | SH_BIT(dm, VLAPIC_SH_OTHERS))
 #define IPI_SENDS                                                                                      \
-	(SH_ALL_BUT_SELF(VLAPIC_DM_FIXED) | SH_BIT(VLAPIC_DM_FIXED, VLAPIC_SH_SELF) |                   \
-	 SH_BIT(VLAPIC_DM_LOWEST, VLAPIC_SH_NONE) | SH_BIT(VLAPIC_DM_LOWEST, VLAPIC_SH_OTHERS) |        \
-	 SH_ALL_BUT_SELF(VLAPIC_DM_NMI) | SH_ALL_BUT_SELF(VLAPIC_DM_INIT) | SH_ALL_BUT_SELF(VLAPIC_DM_SIPI))
+	(SH_NOT_SELF(VLAPIC_DM_FIXED) | SH_BIT(VLAPIC_DM_FIXED, VLAPIC_SH_SELF) |                       \
+	 SH_BIT(VLAPIC_DM_FIXED, VLAPIC_SH_ALL) | SH_NOT_SELF(VLAPIC_DM_LOWEST) |                      \
+	 SH_NOT_SELF(VLAPIC_DM_NMI) | SH_NOT_SELF(VLAPIC_DM_INIT) | SH_NOT_SELF(VLAPIC_DM_SIPI))
 
 /*
  * Always inline, like reg_write below: each entry point (xAPIC page, APIC
@@ -393,8 +394,10 @@ __attribute__((always_inline)) static inline void send_ipi(struct vlapic *l, uin
 	/*
 	 * What is sent, one bit per (delivery mode, shorthand): SMI is refused
 	 * (guests get no SMM from Tern), modes 3 and 7 are reserved, and SDM
-	 * Table 10-3's invalid combinations send nothing (self other than
-	 * fixed, lowest priority to all including self).
+	 * Table 10-3's invalid combinations send nothing: self and all
+	 * including self take only fixed (lowest priority, NMI, INIT and
+	 * SIPI there are invalid, so an INIT to all including self never
+	 * resets the sender).
 	 */
 	if (!((IPI_SENDS >> (dm * 4u + sh)) & 1u))
 		return;

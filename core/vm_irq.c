@@ -80,7 +80,14 @@ __attribute__((noinline)) static void deliver_own(struct vcpu *t, const struct v
 		vcpu_queue_nmi(t);
 		break;
 	case VLAPIC_EV_INIT:
-		vm_mgr_vcpu_init_signal(t);
+		/*
+		 * Its own INIT (an ICR write to itself, an LVT or IOAPIC pin in
+		 * INIT mode) is taken at the next instruction boundary, as the
+		 * CPU does (SDM Vol. 3A 6.9): after the instruction sending it
+		 * retires, not under it, where the retire would write the old
+		 * RIP into the reset state. The request does it before entry.
+		 */
+		vcpu_make_request(t, VCPU_REQ_INIT);
 		break;
 	case VLAPIC_EV_SIPI:
 		vm_mgr_vcpu_sipi(t, msg->vector);

@@ -242,10 +242,15 @@ void vm_mgr_vcpu_init_signal(struct vcpu *vcpu)
 	/*
 	 * INIT (SDM Vol. 3A 9.1, Table 9-1; 10.4.7.3): the registers take
 	 * their reset values, the vLAPIC its INIT state (ID and
-	 * IA32_APIC_BASE kept), nothing stays pending; MSRs are kept. The vCPU
+	 * IA32_APIC_BASE kept), nothing stays pending; MSRs are kept. An AP
 	 * then waits for a SIPI (VCPU_STATE_INIT, which the scheduler does
-	 * not run).
+	 * not run); the BSP (IA32_APIC_BASE.BSP) runs from the reset vector,
+	 * as it does after every INIT once the MP protocol chose it (SDM
+	 * Vol. 3A 8.4.2): a guest with no firmware there stops on that fetch
+	 * (an address outside its memory), it does not wait for a SIPI that
+	 * no one sends.
 	 */
+	bool bsp = (vcpu->lapic.apic_base & VLAPIC_BASE_BSP) != 0;
 	vm_mgr_reset_state(&vcpu->load, cpu_signature(vcpu->vm));
 	cr_adopt_load_state(vcpu, vcpu->load.regs[VCPU_CR0], vcpu->load.regs[VCPU_CR4]);
 	vcpu->load_pending = true;
@@ -262,7 +267,7 @@ void vm_mgr_vcpu_init_signal(struct vcpu *vcpu)
 	enum vcpu_state *s = vcpu->state == VCPU_STATE_PAUSED ? &vcpu->paused_state : &vcpu->state;
 	/* A stopped one stays stopped. */
 	if (*s == VCPU_STATE_RUNNABLE || *s == VCPU_STATE_HALTED)
-		*s = VCPU_STATE_INIT;
+		*s = bsp ? VCPU_STATE_RUNNABLE : VCPU_STATE_INIT;
 	tern_unlock(&vcpu->sched_lock);
 }
 

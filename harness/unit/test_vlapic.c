@@ -435,12 +435,11 @@ START_TEST(test_ipi_every_mode_and_shorthand)
 				sends = true;
 				break;
 			case VLAPIC_DM_LOWEST:
-				sends = sh == VLAPIC_SH_NONE || sh == VLAPIC_SH_OTHERS;
-				break;
 			case VLAPIC_DM_NMI:
 			case VLAPIC_DM_INIT:
 			case VLAPIC_DM_SIPI:
-				sends = sh != VLAPIC_SH_SELF;
+				/* SDM Table 10-3: self and all including self take fixed only. */
+				sends = sh == VLAPIC_SH_NONE || sh == VLAPIC_SH_OTHERS;
 				break;
 			default:
 				sends = false;

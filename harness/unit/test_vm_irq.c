@@ -321,15 +321,32 @@ START_TEST(test_nmi_init_sipi)
 	mmio_wr(v0, APIC + VLAPIC_ICR_LO, (VLAPIC_DM_SIPI << VLAPIC_DM_SHIFT) | 0x10);
 	vcpu_pre_entry(v1);
 	ck_assert(!v1->load_pending);
-	/* INIT to itself (all including self): the handling vCPU is not entered again. */
+	/* INIT with shorthand self or all including self is invalid (SDM Table 10-3): nothing. */
 	mmio_wr(v0, APIC + VLAPIC_ICR_LO,
 		(VLAPIC_DM_INIT << VLAPIC_DM_SHIFT) | VLAPIC_ICR_ASSERT | (VLAPIC_SH_SELF << VLAPIC_ICR_SH_SHIFT));
-	ck_assert_uint_eq(v0->state, VCPU_STATE_RUNNABLE); /* INIT with shorthand self is illegal: nothing */
-	vcpu_cache_fill(v0, VCPU_RBX, APIC + VLAPIC_ICR_LO);
-	vcpu_cache_fill(v0, VCPU_RAX, (VLAPIC_DM_INIT << VLAPIC_DM_SHIFT) | VLAPIC_ICR_ASSERT |
-					  (VLAPIC_SH_ALL << VLAPIC_ICR_SH_SHIFT));
-	ck_assert_int_eq(touch(v0, APIC + VLAPIC_ICR_LO, true, "\x89\x03", 2), EXIT_ACTION_STOP);
-	ck_assert_uint_eq(v0->state, VCPU_STATE_INIT);
+	mmio_wr(v0, APIC + VLAPIC_ICR_LO,
+		(VLAPIC_DM_INIT << VLAPIC_DM_SHIFT) | VLAPIC_ICR_ASSERT | (VLAPIC_SH_ALL << VLAPIC_ICR_SH_SHIFT));
+	ck_assert_uint_eq(v0->requests & VCPU_REQ_INIT, 0);
+	vcpu_pre_entry(v0);
+	ck_assert_uint_eq(v0->state, VCPU_STATE_RUNNABLE);
+	ck_assert(!v0->load_pending);
+	/*
+	 * The BSP's INIT to its own ID: taken at the next instruction boundary
+	 * (the ICR write retires first), then it runs from the reset vector
+	 * (SDM 8.4.2), not waiting for a SIPI; the retired RIP is not
+	 * written over the reset state.
+	 */
+	mmio_wr(v0, APIC + VLAPIC_ICR_HI, 0);
+	mmio_wr(v0, APIC + VLAPIC_ICR_LO, (VLAPIC_DM_INIT << VLAPIC_DM_SHIFT) | VLAPIC_ICR_ASSERT);
+	ck_assert_uint_eq(v0->state, VCPU_STATE_RUNNABLE);
+	ck_assert(v0->requests & VCPU_REQ_INIT);
+	vcpu_pre_entry(v0);
+	ck_assert_uint_eq(v0->state, VCPU_STATE_RUNNABLE);
+	ck_assert(v0->load_pending);
+	ck_assert_uint_eq(v0->load.regs[VCPU_RIP], 0xfff0);
+	ck_assert_uint_eq(v0->load.segs[VCPU_CS].base, 0xffff0000ull);
+	ck_assert_uint_eq(v0->reg_dirty & (1u << VCPU_RIP), 0);
+	ck_assert(vcpu_can_enter(v0));
 	ck_assert(!vm_is_stopped(vm));
 }
 END_TEST

@@ -432,6 +432,7 @@ uint64_t plat_vcpu_fetch_reg(struct vcpu *vcpu, enum vcpu_reg reg)
 {
 	struct sim_replay_exit *r = sim.replay;
 	check_current(vcpu, "plat_vcpu_fetch_reg");
+	sim.fetches++;
 	if (r) {
 		if (r->te->reg_mask & (1u << reg))
 			return r->te->regs[reg];
@@ -449,6 +450,7 @@ void plat_vcpu_fetch_seg(struct vcpu *vcpu, enum vcpu_seg seg, struct seg_desc *
 {
 	struct sim_replay_exit *r = sim.replay;
 	check_current(vcpu, "plat_vcpu_fetch_seg");
+	sim.fetches++;
 	memset(out, 0, sizeof(*out));
 	if (r) {
 		if (r->te->seg_mask & (1u << seg)) {

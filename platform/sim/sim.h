@@ -121,6 +121,12 @@ struct sim {
 	uint64_t apic_access_hpa;
 	struct vcpu *current[TERN_MAX_PCPUS];
 	unsigned kicks[TERN_MAX_PCPUS];
+	/*
+	 * Every plat_vcpu_fetch_reg / _seg call: a register core read that
+	 * the exit did not bring (a VMREAD on the image). The benches count
+	 * them so a figure is known to be core's share alone.
+	 */
+	uint64_t fetches;
 };
 
 extern struct sim sim;

@@ -3,8 +3,10 @@
  * The pCPU loop: choose the vCPU to enter, make its VMCS current, load what
  * core asked for, enter, read the exit into core's exit record and register
  * cache, let core handle it, write back what core changed, choose again.
- * Registers other than the GPRs are read lazily (plat_vcpu_fetch_reg/seg =
- * VMREAD) so an exit costs only the VMREADs its handler needs.
+ * The GPRs, RIP, RFLAGS and the interruptibility state arrive with every
+ * exit (what the retire and the entry decision read); everything else is
+ * read lazily (plat_vcpu_fetch_reg/seg = VMREAD) so an exit costs only the
+ * VMREADs its handler needs.
  */
 #include "xvm.h"
 #include "load_state.h"
@@ -387,14 +389,23 @@ static void run_once(struct vcpu *vcpu)
 	/* The VMCS clears the injection field on exit (SDM 27.2.5 / 28.2.?). */
 	vcpu_cache_reset(vcpu);
 	/*
-	 * The GPRs are at hand, so they are filled now. The recording
-	 * build leaves them to plat_vcpu_fetch_reg so that the trace
-	 * holds exactly the registers the handler read.
+	 * The GPRs are at hand, so they are filled now; so are RIP, RFLAGS
+	 * and the interruptibility state, which an exit that retires an
+	 * instruction (core/retire.h: RIP advance, RFLAGS.TF, STI / MOV SS
+	 * blocking) and an entry decision with anything pending
+	 * (RFLAGS.IF, blocking) read, three VMREADs with the exit's own.
+	 * This is the cache harness/bench measures core against. The
+	 * recording build leaves all of them to plat_vcpu_fetch_reg so that
+	 * the trace holds exactly the registers the handler read.
 	 */
-	if (!TERN_RECORD)
+	if (!TERN_RECORD) {
 		for (unsigned r = 0; r < 16; r++)
 			if (r != VCPU_RSP)
 				vcpu_cache_fill(vcpu, (enum vcpu_reg)r, xv->gprs[r]);
+		vcpu_cache_fill(vcpu, VCPU_RIP, vmx_read(VMCS_GUEST_RIP));
+		vcpu_cache_fill(vcpu, VCPU_RFLAGS, vmx_read(VMCS_GUEST_RFLAGS));
+		vcpu_cache_fill(vcpu, VCPU_INTERRUPTIBILITY, vmx_read(VMCS_GUEST_INTERRUPTIBILITY));
+	}
 	trace_rec_begin(vcpu, &ex);
 
 	/* Parked (HLT, IOREQ) or stopped: the scheduler decides what runs next. */
