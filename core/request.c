@@ -111,6 +111,8 @@ void vcpu_handle_requests(struct vcpu *vcpu)
 		vm_mgr_vcpu_init_signal(vcpu);
 	if (req & VCPU_REQ_SIPI)
 		vm_mgr_vcpu_sipi(vcpu, (uint8_t)atomic_load32(&vcpu->sipi_vector));
+	if (req & VCPU_REQ_APIC_ERROR)
+		vlapic_take_remote_errors(&vcpu->lapic);
 	/* VCPU_REQ_EVENT and _TIMER: vcpu_pre_entry advances the timers and wakes it next. */
 	if (req & VCPU_REQ_SYNC) {
 		/* Out of guest mode, translations dropped: nothing of before gen is held. */

@@ -56,7 +56,9 @@ struct vm;
 #define VCPU_REQ_SIPI        (1u << 9) /* a SIPI (vector in vcpu->sipi_vector): vm_mgr_vcpu_sipi */
 #define VCPU_REQ_TIMER       (1u << 10) /* its timer_deadline passed, or the VM's PIT/RTC
 					     * deadlines moved: advance its timers before entry */
-#define VCPU_REQ_ALL         ((1u << 11) - 1u)
+#define VCPU_REQ_APIC_ERROR  (1u << 11) /* another vCPU's message raised an APIC error here
+					     * (lapic.esr_remote): vlapic_take_remote_errors */
+#define VCPU_REQ_ALL         ((1u << 12) - 1u)
 /*
  * Requests that only have to be carried out before the vCPU's next entry:
  * they do not make a parked vCPU worth scheduling (vcpu_has_requests):

@@ -112,6 +112,7 @@ static void reset_regs(struct vlapic *l)
 	REG(l, VLAPIC_SVR) = VLAPIC_SVR_RESET;
 	l->isr_top = NO_VECTOR;
 	l->esr_pending = 0;
+	atomic_store32(&l->esr_remote, 0);
 	for (unsigned i = 0; i < VLAPIC_LVT_COUNT; i++)
 		lvt_store(l, i, VLAPIC_LVT_MASKED);
 	icr_store(l, 0);
@@ -136,6 +137,13 @@ void vlapic_init_reset(struct vlapic *lapic)
 {
 	/* INIT keeps the APIC ID and IA32_APIC_BASE, x2APIC mode included (10.12.5.2). */
 	reset_regs(lapic);
+}
+
+void vlapic_virtual_wire(struct vlapic *lapic)
+{
+	REG(lapic, VLAPIC_SVR) = VLAPIC_SVR_ENABLE | VLAPIC_SVR_RESET;
+	lvt_store(lapic, VLAPIC_LVT_LINT0_IDX, VLAPIC_DM_EXTINT << VLAPIC_DM_SHIFT);
+	lvt_store(lapic, VLAPIC_LVT_LINT1_IDX, VLAPIC_DM_NMI << VLAPIC_DM_SHIFT);
 }
 
 /* ---- priorities, SDM 10.8.3.1 ---- */
@@ -216,6 +224,13 @@ static void raise_error(struct vlapic *l, uint32_t bits)
 		return;
 	}
 	set_irr(l, v, false);
+}
+
+void vlapic_take_remote_errors(struct vlapic *lapic)
+{
+	uint32_t e = atomic_xchg32(&lapic->esr_remote, 0);
+	if (e)
+		raise_error(lapic, e);
 }
 
 /* A fixed interrupt from this APIC's own LVT (timer, error, LINT). */

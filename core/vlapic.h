@@ -151,6 +151,7 @@ enum vlapic_event {
 	VLAPIC_EV_INIT,       /* vlapic_init_reset() + wait-for-SIPI */
 	VLAPIC_EV_SIPI,       /* start at msg vector << 12 if waiting for SIPI */
 	VLAPIC_EV_EXTINT,     /* take the vector from the PIC (INTA, vpic) */
+	VLAPIC_EV_ERROR,      /* vlapic_accept_remote: an illegal vector, in esr_remote for its owner */
 };
 
 /*
@@ -184,6 +185,13 @@ struct vlapic {
 	uint64_t apic_base;       /* IA32_APIC_BASE */
 	int isr_top;              /* highest vector in ISR, -1 for none (only the owner writes ISR) */
 	uint32_t esr_pending;     /* errors since the last ESR write */
+	/*
+	 * Errors other vCPUs' messages raised here (an illegal vector,
+	 * vlapic_accept_remote), OR'd atomically; the owner takes them into
+	 * esr_pending and the error LVT (vlapic_take_remote_errors) on the
+	 * VCPU_REQ_APIC_ERROR request that follows.
+	 */
+	uint32_t esr_remote;
 	uint32_t lvt[VLAPIC_LVT_COUNT];
 	uint32_t timer_icr;       /* initial count */
 	uint32_t timer_dcr;       /* divide configuration */
@@ -212,6 +220,15 @@ void vlapic_init(struct vlapic *lapic, unsigned index, uint32_t apic_id, bool bs
 		 uint32_t tsc_per_tick);
 /* INIT (SDM 10.4.7.3): like power-up but APIC ID and IA32_APIC_BASE kept. */
 void vlapic_init_reset(struct vlapic *lapic);
+/* The owner takes the errors other vCPUs raised (esr_remote) into its ESR and error LVT. */
+void vlapic_take_remote_errors(struct vlapic *lapic);
+/*
+ * The state a PC's firmware leaves for the OS it boots (virtual-wire mode,
+ * MP spec 3.6.2.2): software-enabled with spurious vector 0xFF, LINT0
+ * ExtINT (the 8259's INTR reaches the CPU), LINT1 NMI. For the BSP of a VM
+ * whose kernel Tern loaded itself: Tern is its firmware.
+ */
+void vlapic_virtual_wire(struct vlapic *lapic);
 
 /* IA32_APIC_BASE.EN (SDM 10.4.3) and SVR bit 8 (10.4.7.2); inline: every entry asks. */
 static inline bool vlapic_hw_enabled(const struct vlapic *lapic)
@@ -364,9 +381,11 @@ enum vlapic_event vlapic_accept(struct vlapic *lapic, const struct vlapic_msg *m
  * vlapic_accept() from another vCPU's context while the owner may run: a
  * fixed / lowest-priority message only ORs its bit into one IRR word (and
  * sets or clears it in TMR) with atomics, and is dropped when the APIC is
- * disabled or the vector illegal (no ESR bit: the ESR is the owner's); any
- * other delivery mode only returns its event, which the caller turns into
- * a request bit (vm_irq.c). Nothing else of the vlapic is written.
+ * disabled; an illegal vector (0-15) sets Receive Illegal Vector in
+ * esr_remote (the ESR itself is the owner's) and returns VLAPIC_EV_ERROR.
+ * Any other delivery mode only returns its event. The caller turns each
+ * event into a request bit (vm_irq.c). Nothing else of the vlapic is
+ * written.
  * Inline: it is the whole of an IPI's acceptance at its target.
  */
 static inline enum vlapic_event vlapic_accept_remote(struct vlapic *lapic, const struct vlapic_msg *msg)
@@ -374,8 +393,14 @@ static inline enum vlapic_event vlapic_accept_remote(struct vlapic *lapic, const
 	if (msg->delivery != VLAPIC_DM_FIXED && msg->delivery != VLAPIC_DM_LOWEST)
 		return vlapic_accept(lapic, msg); /* writes nothing for these modes */
 	/* The owner's register reads are single words: a racing change is either before or after. */
-	if (!vlapic_hw_enabled(lapic) || !vlapic_sw_enabled(lapic) ||
-	    msg->vector < VLAPIC_FIRST_LEGAL_VECTOR)
+	if (!vlapic_hw_enabled(lapic))
+		return VLAPIC_EV_NONE;
+	/* As vlapic_accept: the illegal vector is an error even while software-disabled (10.5.3). */
+	if (msg->vector < VLAPIC_FIRST_LEGAL_VECTOR) {
+		(void)atomic_or32(&lapic->esr_remote, VLAPIC_ESR_RECV_ILLEGAL);
+		return VLAPIC_EV_ERROR;
+	}
+	if (!vlapic_sw_enabled(lapic))
 		return VLAPIC_EV_NONE;
 	unsigned v = msg->vector;
 	uint32_t bit = 1u << (v & 31u);

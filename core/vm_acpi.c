@@ -116,7 +116,7 @@ static uint32_t madt(const struct vm *vm, uint8_t *t)
 	put32(e + 4, VM_ACPI_PIT_GSI);
 	put16(e + 8, VM_ACPI_INTI_CONFORMS);
 	e += VM_ACPI_MADT_ISO_LEN;
-	/* 5.2.12.7: LINT1 is NMI on every processor (the vLAPIC's reset LVT). */
+	/* 5.2.12.7: LINT1 is wired to NMI on every processor (the boot hand-off programs the BSP's so, vlapic_virtual_wire). */
 	e[0] = VM_ACPI_MADT_LAPIC_NMI;
 	e[1] = VM_ACPI_MADT_LAPIC_NMI_LEN;
 	e[2] = VM_ACPI_ALL_PROCESSORS;

@@ -128,8 +128,13 @@ __attribute__((noinline)) static void deliver_to(struct vcpu *t, struct vcpu *se
 		deliver_own(t, msg);
 	else if (msg->delivery != VLAPIC_DM_FIXED && msg->delivery != VLAPIC_DM_LOWEST)
 		deliver_remote_event(t, msg);
-	else if (vlapic_accept_remote(&t->lapic, msg) == VLAPIC_EV_IRR)
-		vcpu_make_request(t, VCPU_REQ_EVENT); /* its pre-entry wakes it and injects */
+	else {
+		enum vlapic_event ev = vlapic_accept_remote(&t->lapic, msg);
+		if (ev == VLAPIC_EV_IRR)
+			vcpu_make_request(t, VCPU_REQ_EVENT); /* its pre-entry wakes it and injects */
+		else if (ev == VLAPIC_EV_ERROR) /* its ESR and error LVT are its own to write */
+			vcpu_make_request(t, VCPU_REQ_APIC_ERROR | VCPU_REQ_EVENT);
+	}
 }
 
 /* Everything but the unicast to the ID that is its index: vlapic_route_scan, deliver_to each. */
@@ -273,6 +278,13 @@ int vm_irq_msi(struct vm *vm, struct vcpu *self, uint64_t addr, uint64_t data)
 		.dest = (uint32_t)(addr >> VM_IRQ_MSI_DEST_SHIFT) & 0xffu,
 		.src = (uint8_t)(self ? self->id : 0),
 	};
+	/*
+	 * A level de-assert message raises nothing at any APIC: it only ends
+	 * a level the sender asserted before (an INIT level de-assert only
+	 * synchronises arbitration IDs, 10.6.1), so it is not delivered.
+	 */
+	if (!msg.assert)
+		return 0;
 	vm_irq_deliver(vm, self, &msg);
 	return 0;
 }

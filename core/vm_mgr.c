@@ -367,10 +367,17 @@ static int state_allows(const struct vm *vm, unsigned allowed)
 }
 #define IN(s) (1u << (s))
 
-/* The BSP starts in the VM's boot state (vm_mgr_set_boot_state). */
+/*
+ * The BSP starts in the VM's boot state (vm_mgr_set_boot_state), with its
+ * vLAPIC as firmware leaves it (virtual wire: the vPIC reaches it through
+ * LINT0, so a guest that never programs its APIC still gets the PIT's and
+ * the PIC's interrupts). The APs wait for SIPI in the reset state; the
+ * guest's INIT resets their vLAPICs anyway.
+ */
 static void load_boot_state(struct vm *vm)
 {
 	struct vcpu *bsp = &vm->vcpus[0];
+	vlapic_virtual_wire(&bsp->lapic);
 	bsp->load = vm->boot_state;
 	cr_adopt_load_state(bsp, bsp->load.regs[VCPU_CR0], bsp->load.regs[VCPU_CR4]);
 	bsp->load_pending = true;

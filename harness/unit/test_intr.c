@@ -266,12 +266,22 @@ START_TEST(test_reset_clears)
 	vcpu_queue_interrupt(v, 0x40);
 	vcpu_queue_nmi(v);
 	unit_set_cr8(v, 3);
-	/* INIT (SDM 10.4.7.3): nothing pending, the TPR 0, the vCPU waits for SIPI. */
+	/*
+	 * INIT (SDM 10.4.7.3): nothing pending, the TPR 0; the BSP runs from
+	 * the reset vector (8.4.2), an AP waits for SIPI.
+	 */
 	vm_mgr_vcpu_init_signal(v);
-	ck_assert_uint_eq(v->state, VCPU_STATE_INIT);
+	ck_assert_uint_eq(v->state, VCPU_STATE_RUNNABLE);
+	ck_assert(v->load_pending);
+	ck_assert_uint_eq(v->load.regs[VCPU_RIP], 0xfff0);
 	ck_assert_int_eq(intr_highest_deliverable(v), -1);
 	ck_assert(!intr_can_wake(v));
 	ck_assert_uint_eq(vlapic_cr8_read(&v->lapic), 0);
+	v->lapic.apic_base &= ~VLAPIC_BASE_BSP; /* the same vCPU as an AP */
+	vcpu_queue_interrupt(v, 0x40);
+	vm_mgr_vcpu_init_signal(v);
+	ck_assert_uint_eq(v->state, VCPU_STATE_INIT);
+	ck_assert_int_eq(intr_highest_deliverable(v), -1);
 }
 END_TEST
 

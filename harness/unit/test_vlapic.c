@@ -377,9 +377,19 @@ START_TEST(test_accept_remote)
 	m.vector = 0xfe;
 	ck_assert_int_eq(vlapic_accept_remote(&cpu[1], &m), VLAPIC_EV_IRR);
 	ck_assert(irr(1, 0xfe));
-	/* Illegal vector: dropped, and the ESR (the owner's) says nothing. */
+	/*
+	 * Illegal vector: not in IRR; Receive Illegal Vector waits in
+	 * esr_remote (the ESR is the owner's) until the owner takes it.
+	 */
 	m.vector = 0x0f;
-	ck_assert_int_eq(vlapic_accept_remote(&cpu[1], &m), VLAPIC_EV_NONE);
+	ck_assert_int_eq(vlapic_accept_remote(&cpu[1], &m), VLAPIC_EV_ERROR);
+	ck_assert(!irr(1, 0x0f));
+	wr(1, VLAPIC_ESR, 0);
+	ck_assert_uint_eq(rd(1, VLAPIC_ESR), 0);
+	vlapic_take_remote_errors(&cpu[1]);
+	wr(1, VLAPIC_ESR, 0);
+	ck_assert_uint_eq(rd(1, VLAPIC_ESR), VLAPIC_ESR_RECV_ILLEGAL);
+	vlapic_take_remote_errors(&cpu[1]); /* taken once */
 	wr(1, VLAPIC_ESR, 0);
 	ck_assert_uint_eq(rd(1, VLAPIC_ESR), 0);
 	/* Software-disabled: no fixed interrupt, NMI / INIT / SIPI still (10.4.7.2). */

@@ -488,13 +488,20 @@ START_TEST(test_ipi_hostile_destinations)
 	ck_assert(v1->requests & VCPU_REQ_EVENT);
 	ck_assert_int_eq(intr_highest_deliverable(v1), 0x75);
 	v1->requests = 0;
-	/* An MSI's illegal vector to it is dropped, no request; a level one sets its TMR bit. */
+	/* An MSI's illegal vector to it is not in its IRR, only an APIC error; a level one sets its TMR bit. */
 	ck_assert_int_eq(vm_irq_msi(vm, v0, 0xfee01000ull, 0x0f), 0);
-	ck_assert_uint_eq(v1->requests & VCPU_REQ_EVENT, 0);
+	ck_assert_uint_eq(v1->requests, VCPU_REQ_APIC_ERROR | VCPU_REQ_EVENT);
+	ck_assert_int_eq(intr_highest_deliverable(v1), 0x75);
+	v1->requests = 0;
 	ck_assert_int_eq(vm_irq_msi(vm, v0, 0xfee01000ull,
 				VM_IRQ_MSI_DATA_LEVEL | VM_IRQ_MSI_DATA_ASSERT | 0x76), 0);
 	ck_assert(v1->requests & VCPU_REQ_EVENT);
 	ck_assert(vlapic_vec_test(&v1->lapic, VLAPIC_TMR0, 0x76));
+	/* A level de-assert raises nothing. */
+	v1->requests = 0;
+	ck_assert_int_eq(vm_irq_msi(vm, v0, 0xfee01000ull, VM_IRQ_MSI_DATA_LEVEL | 0x77), 0);
+	ck_assert_uint_eq(v1->requests, 0);
+	ck_assert(!vlapic_vec_test(&v1->lapic, VLAPIC_IRR0, 0x77));
 	/* Software-disabled (SVR bit 8 clear): a fixed IPI is not taken, no request. */
 	v1->requests = 0;
 	ck_assert_int_eq(msr_write(v1, 0x80f, 0xff, &f), 0);
@@ -567,6 +574,25 @@ START_TEST(test_msi)
 	/* NMI by MSI. */
 	ck_assert_int_eq(vm_irq_msi(vm, NULL, 0xfee01000ull, VLAPIC_DM_NMI << VLAPIC_DM_SHIFT), 0);
 	ck_assert(v1->requests & VCPU_REQ_NMI);
+	vcpu_pre_entry(v1);
+	memset(&v1->event, 0, sizeof(v1->event));
+	/*
+	 * An illegal vector (5) from outside the target's context: nothing in
+	 * its IRR, Receive Illegal Vector in its ESR once it runs, and its
+	 * error LVT's interrupt (SDM 10.5.3), as for one it received itself.
+	 */
+	mmio_wr(v1, APIC + VLAPIC_LVT_ERROR, 0x4e);
+	uint32_t irr_before = vlapic_vec_word(&v1->lapic, VLAPIC_IRR0, 0);
+	ck_assert_int_eq(vm_irq_msi(vm, NULL, 0xfee01000ull, 0x05), 0);
+	ck_assert_uint_eq(vlapic_vec_word(&v1->lapic, VLAPIC_IRR0, 0), irr_before);
+	ck_assert(v1->requests & VCPU_REQ_APIC_ERROR);
+	vcpu_pre_entry(v1);
+	ck_assert(v1->event.valid);
+	ck_assert_uint_eq(v1->event.vector, 0x4e);
+	mmio_wr(v1, APIC + VLAPIC_ESR, 0);
+	ck_assert_uint_eq(mmio_rd(v1, APIC + VLAPIC_ESR), VLAPIC_ESR_RECV_ILLEGAL);
+	mmio_wr(v1, APIC + VLAPIC_ESR, 0);
+	ck_assert_uint_eq(mmio_rd(v1, APIC + VLAPIC_ESR), 0);
 }
 END_TEST
 

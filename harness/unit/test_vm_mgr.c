@@ -652,6 +652,11 @@ static void assert_boot_state(struct vcpu *v, uint32_t entry)
 	/* The guest reads back the CR0 it was handed (read shadow). */
 	ck_assert_uint_eq(v->cr.cr0_shadow, X86_CR0_PE | X86_CR0_ET);
 	ck_assert(v->cr.dirty);
+	/* Its vLAPIC as firmware leaves it: virtual wire (MP spec 3.6.2.2). */
+	ck_assert_uint_eq(vlapic_reg_get(&v->lapic, VLAPIC_SVR), 0x1ff);
+	ck_assert_uint_eq(vlapic_reg_get(&v->lapic, VLAPIC_LVT_LINT0), VLAPIC_DM_EXTINT << VLAPIC_DM_SHIFT);
+	ck_assert_uint_eq(vlapic_reg_get(&v->lapic, VLAPIC_LVT_LINT1), VLAPIC_DM_NMI << VLAPIC_DM_SHIFT);
+	ck_assert(vlapic_lint0_extint(&v->lapic));
 }
 
 START_TEST(test_boot_state_survives_resets)
@@ -665,6 +670,8 @@ START_TEST(test_boot_state_survives_resets)
 	ck_assert_int_eq(vm_mgr_set_boot_state(vm, &st), 0);
 	assert_boot_state(&vm->vcpus[0], 0x10000c);
 	assert_reset_state(&vm->vcpus[1], 0x000306c3);     /* APs: the architectural state */
+	ck_assert_uint_eq(vlapic_reg_get(&vm->vcpus[1].lapic, VLAPIC_LVT_LINT0), VLAPIC_LVT_MASKED);
+	ck_assert_uint_eq(vlapic_reg_get(&vm->vcpus[1].lapic, VLAPIC_SVR), VLAPIC_SVR_RESET);
 	ck_assert_int_eq(vm_mgr_start(vm), 0);
 
 	/* A triple fault with reset configured: the BSP enters its boot state again. */

@@ -99,6 +99,39 @@ START_TEST(test_mb2_full)
 }
 END_TEST
 
+/* Nothing is dropped silently: a cut command line and modules past the table are reported. */
+START_TEST(test_mb2_too_much_is_reported)
+{
+	char longline[300];
+	memset(longline, 'x', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = '\0';
+	uint32_t off = tag(8, MB2_TAG_CMDLINE, longline, sizeof(longline));
+	uint8_t mod[8 + 2];
+	for (unsigned i = 0; i < BOOT_MAX_MODULES + 1; i++) {
+		w32(mod, 0x200000 + i * 0x1000);
+		w32(mod + 4, 0x201000 + i * 0x1000);
+		memcpy(mod + 8, "m", 2);
+		off = tag(off, MB2_TAG_MODULE, mod, sizeof(mod));
+	}
+	off = tag(off, MB2_TAG_END, "", 0);
+	w32(low, off);
+	struct boot_info bi;
+	ck_assert_int_eq(bootinfo_parse(MB2_BOOT_MAGIC, pa(low), &bi), 0);
+	ck_assert(bi.cmdline_cut);
+	ck_assert_uint_eq(strlen(bi.cmdline), BOOT_CMDLINE_LEN - 1);
+	ck_assert_uint_eq(bi.nmodules, BOOT_MAX_MODULES);
+	ck_assert_uint_eq(bi.modules_seen, BOOT_MAX_MODULES + 1);
+	/* Exactly what fits is neither. */
+	longline[BOOT_CMDLINE_LEN - 1] = '\0';
+	off = tag(8, MB2_TAG_CMDLINE, longline, BOOT_CMDLINE_LEN);
+	off = tag(off, MB2_TAG_END, "", 0);
+	w32(low, off);
+	ck_assert_int_eq(bootinfo_parse(MB2_BOOT_MAGIC, pa(low), &bi), 0);
+	ck_assert(!bi.cmdline_cut);
+	ck_assert_uint_eq(bi.modules_seen, 0);
+}
+END_TEST
+
 START_TEST(test_mb2_uefi_tags)
 {
 	/* GRUB on UEFI (Multiboot2 spec 3.6.12-3.6.19): the EFI64 system table,
@@ -334,6 +367,7 @@ Suite *unit_suite(void)
 	TCase *tc = tcase_create("bootinfo");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_mb2_full);
+	tcase_add_test(tc, test_mb2_too_much_is_reported);
 	tcase_add_test(tc, test_mb2_uefi_tags);
 	tcase_add_test(tc, test_mb2_module_cmdline_whole_or_marked_cut);
 	tcase_add_test(tc, test_mb2_bounded_by_total_size);

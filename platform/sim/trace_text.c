@@ -215,7 +215,8 @@ static int seg_field(const char *key, int *seg, const char **field)
 }
 
 static const char *const req_names[] = { "ioreq_done", "flush_ept", "sync", "wake", "flush_vpid",
-					  "upcall", "event", "nmi", "init", "sipi", "timer" };
+					  "upcall", "event", "nmi", "init", "sipi", "timer",
+					  "apic_error" };
 #define REQ_NAMES (sizeof(req_names) / sizeof(req_names[0]))
 
 void trace_format_req(uint32_t bits, char *buf, size_t len)

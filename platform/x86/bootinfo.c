@@ -69,6 +69,7 @@ static void add_region(struct boot_info *bi, uint64_t base, uint64_t len, uint32
 
 static void add_module(struct boot_info *bi, uint64_t start, uint64_t end, uint64_t str_pa)
 {
+	bi->modules_seen++;
 	if (bi->nmodules < BOOT_MAX_MODULES && end >= start) {
 		struct boot_module *m = &bi->modules[bi->nmodules++];
 		m->start = start;
@@ -92,7 +93,7 @@ static int parse_mb2(uint32_t info_pa, struct boot_info *bi)
 			break;
 		switch (type) {
 		case MB2_TAG_CMDLINE:
-			copy_str(bi->cmdline, sizeof(bi->cmdline), info_pa + off + 8);
+			bi->cmdline_cut = copy_str(bi->cmdline, sizeof(bi->cmdline), info_pa + off + 8);
 			break;
 		case MB2_TAG_LOADER:
 			copy_str(bi->loader, sizeof(bi->loader), info_pa + off + 8);
@@ -145,13 +146,16 @@ static int parse_mb1(uint32_t info_pa, struct boot_info *bi)
 	const struct mb1_info *mi = phys_to_virt(info_pa);
 	bi->info_end = info_pa + sizeof(*mi);
 	if (mi->flags & MB1_INFO_CMDLINE)
-		copy_str(bi->cmdline, sizeof(bi->cmdline), mi->cmdline);
+		bi->cmdline_cut = copy_str(bi->cmdline, sizeof(bi->cmdline), mi->cmdline);
 	if (mi->flags & MB1_INFO_LOADER)
 		copy_str(bi->loader, sizeof(bi->loader), mi->boot_loader_name);
 	if (mi->flags & MB1_INFO_MODS) {
 		const struct mb1_module *mods = phys_to_virt(mi->mods_addr);
 		for (uint32_t i = 0; i < mi->mods_count && i < BOOT_MAX_MODULES; i++)
 			add_module(bi, mods[i].mod_start, mods[i].mod_end, mods[i].string);
+		/* The rest are not read (mods_count is the loader's), only counted. */
+		if (mi->mods_count > BOOT_MAX_MODULES)
+			bi->modules_seen = mi->mods_count;
 	}
 	if (mi->flags & MB1_INFO_MMAP) {
 		/* Each entry: size (not counting itself), base, length, type. */

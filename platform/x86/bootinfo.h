@@ -31,7 +31,9 @@ struct boot_info {
 	unsigned version;               /* 1 or 2; 0 from the EFI entry */
 	char loader[32];
 	char cmdline[BOOT_CMDLINE_LEN];
+	bool cmdline_cut;               /* Tern's command line did not fit: x86_main refuses it */
 	unsigned nmodules;
+	unsigned modules_seen;          /* every module the loader named, kept or not (> BOOT_MAX_MODULES: refused) */
 	struct boot_module modules[BOOT_MAX_MODULES];
 	unsigned nregions;
 	struct boot_region regions[BOOT_MAX_REGIONS];

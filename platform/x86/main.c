@@ -232,6 +232,17 @@ void x86_main(uint32_t magic, uint32_t info_pa)
 	x86_log("multiboot%u from %s, cmdline \"%s\", %u module(s), %u memory region(s)",
 		boot_info.version, boot_info.loader[0] ? boot_info.loader : "?",
 		boot_info.cmdline, boot_info.nmodules, boot_info.nregions);
+	/* Nothing the loader gave is dropped silently: too much is refused, with why. */
+	if (boot_info.cmdline_cut) {
+		x86_log("FATAL: Tern's command line is longer than %u bytes; refused rather than cut",
+			BOOT_CMDLINE_LEN - 1);
+		x86_power_off(X86_EXIT_BOOT);
+	}
+	if (boot_info.modules_seen > BOOT_MAX_MODULES) {
+		x86_log("FATAL: the loader gave %u modules; Tern takes one guest kernel and at most %u more",
+			boot_info.modules_seen, BOOT_MAX_MODULES - 1);
+		x86_power_off(X86_EXIT_BOOT);
+	}
 	/* GRUB on UEFI: tern.elf's multiboot2 header asks for no EFI boot-services
 	 * tag, so GRUB has called ExitBootServices (docs/boot.md). */
 	if (boot_info.efi_boot_services) {

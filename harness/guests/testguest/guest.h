@@ -155,6 +155,7 @@ void tg_test_step(void);
 void tg_test_uvm(void);
 void tg_test_pic_pit(void);
 void tg_test_lapic(void);
+void tg_test_lapic_handoff(void);
 void tg_test_x2apic(void);
 void tg_test_timer(void);
 void tg_test_ioapic(void);

@@ -91,6 +91,8 @@ void tg_main(uint32_t magic, uint32_t info)
 	/* First, before the guest has an IDT: the first boot ends in a triple fault. */
 	tg_test_reset(magic, info);
 	tg_idt_init();
+	/* Before any check writes the LAPIC (t_msr.c toggles IA32_APIC_BASE, which resets it). */
+	tg_test_lapic_handoff();
 
 	tg_test_multiboot(magic, info);
 	tg_test_cpuid();

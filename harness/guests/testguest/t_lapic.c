@@ -225,6 +225,27 @@ static void check_esr(void)
 		 "ESR 0x%x after a self-IPI of vector 3 (want bit 5 or 6), then 0x%x (want 0)", esr, again);
 }
 
+/*
+ * Under Tern, which loaded this kernel and so is its firmware: the BSP's
+ * LAPIC as a PC's firmware leaves it (virtual wire, MP spec 3.6.2.2), read
+ * before anything here writes it. On bare Bochs or QEMU it is whatever
+ * their BIOS left, so it is not checked there.
+ */
+void tg_test_lapic_handoff(void)
+{
+	uint32_t svr, lint0, lint1;
+
+	if (!tg_env.tern || !tg_cpu_has_apic())
+		return;
+	svr = tg_lapic_read(LAPIC_SVR);
+	lint0 = tg_lapic_read(LAPIC_LVT_LINT0);
+	lint1 = tg_lapic_read(LAPIC_LVT_LINT1);
+	tg_check("lapic.virtual-wire-handoff",
+		 (svr & SVR_ENABLE) && (svr & 0xff) == 0xff && lint0 == LVT_DM_EXTINT && lint1 == LVT_DM_NMI,
+		 "SVR 0x%x, LINT0 0x%x, LINT1 0x%x; want enabled with vector 0xff, LINT0 ExtINT, LINT1 NMI, unmasked",
+		 svr, lint0, lint1);
+}
+
 void tg_test_lapic(void)
 {
 	check_identity();
