@@ -156,7 +156,7 @@ unit: $(TEST_BINS)
 
 # The bench binaries are built (not run) so that a change that breaks their
 # build fails make test, not a later make bench.
-test: deps all $(BENCH_BINS)
+test: deps all $(BENCH_BINS) $(FUZZ_BINS)
 	@BUILD=$(BUILD) sh harness/run_tests.sh
 
 coverage: deps all

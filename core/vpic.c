@@ -318,7 +318,15 @@ int vpic_io_write(struct vpic *pic, uint16_t port, uint8_t value)
 	case VPIC_ELCR_MASTER:
 	case VPIC_ELCR_SLAVE: {
 		struct vpic_chip *c = &pic->chip[port == VPIC_ELCR_SLAVE];
+		uint8_t old = c->elcr;
 		c->elcr = value & c->elcr_bits;
+		/*
+		 * A pin that becomes level-sensitive requests while its line is
+		 * high, as if it had just risen (IRR follows a level input);
+		 * one that becomes edge keeps what it latched.
+		 */
+		uint8_t now_level = (uint8_t)(c->elcr & ~old);
+		c->irr = (uint8_t)((c->irr & ~now_level) | (c->lines & now_level));
 		break;
 	}
 	default:

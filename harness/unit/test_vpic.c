@@ -240,6 +240,29 @@ START_TEST(test_cascade)
 }
 END_TEST
 
+/* A pin switched to level in the ELCR while its line is high requests at once. */
+START_TEST(test_elcr_to_level_with_line_high)
+{
+	out8(0x4d0, 0);
+	irq(5, true);
+	ck_assert_uint_eq(vpic_intack(&pic), 0x25);
+	out8(0x20, 0x20);
+	ck_assert(!vpic_output(&pic)); /* edge: no new edge, no request */
+	out8(0x4d0, 1u << 5);
+	ck_assert(vpic_output(&pic));
+	ck_assert_uint_eq(vpic_intack(&pic), 0x25);
+	out8(0x20, 0x20);
+	/* Back to edge: the request it held while level stays latched until INTA, then none. */
+	out8(0x4d0, 0);
+	irq(5, false);
+	ck_assert_uint_eq(vpic_intack(&pic), 0x25);
+	out8(0x20, 0x20);
+	ck_assert(!vpic_output(&pic));
+	out8(0x4d0, 1u << 5); /* level with the line low: no request */
+	ck_assert(!vpic_output(&pic));
+}
+END_TEST
+
 START_TEST(test_level_elcr_ltim)
 {
 	/* ELCR: IRQ 0-2, 8 and 13 cannot be level */
@@ -390,6 +413,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_auto_eoi_and_poll);
 	tcase_add_test(tc, test_cascade);
 	tcase_add_test(tc, test_level_elcr_ltim);
+	tcase_add_test(tc, test_elcr_to_level_with_line_high);
 	tcase_add_test(tc, test_icw1_keeps_held_lines);
 	tcase_add_test(tc, test_special_mask);
 	tcase_add_test(tc, test_virtual_wire_pit_rtc);
