@@ -51,7 +51,7 @@ TERN_ONLY = {
     "hcall.low-byte-only-0x00000000", "hcall.low-byte-only-0x7f000000",
     "hcall.high-bits-0x180000000", "hcall.bad-gpa", "reset.triple-fault",
     "intercept.rdpmc-gp", "intercept.monitor-ud", "intercept.mwait-ud",
-    "multiboot.module", "multiboot.long-cmdline",
+    "multiboot.module", "multiboot.long-cmdline", "lapic.virtual-wire-handoff",
 }
 NATIVE_ONLY = {"mmio.harness-self-check", "mmio.device"}
 # Where an emulator itself is not the architecture (docs/testguest.md).

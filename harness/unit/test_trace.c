@@ -80,7 +80,7 @@ START_TEST(test_parse_errors_name_line)
 		{ "vm\nvm vcpus=2\nexit HLT vm=1 vcpu=2\n", "t.trace:3: vcpu 2 does not exist (the VM has 2)" },
 		{ "vm\nexit HLT pcpu=8\n", "t.trace:2: value 8 for 'pcpu' is out of range (max 0x7)" },
 		{ "request vcpu=0 bits=wake\n", "t.trace:1: 'request' before the 'vm' line" },
-		{ "vm\nrequest vcpu=0 bits=0x800\n", "t.trace:2: request bits 0x800: not a set of known requests (ioreq_done, flush_ept, sync, wake, flush_vpid, upcall, event, nmi, init, sipi, timer)" },
+		{ "vm\nrequest vcpu=0 bits=0x1000\n", "t.trace:2: request bits 0x1000: not a set of known requests (ioreq_done, flush_ept, sync, wake, flush_vpid, upcall, event, nmi, init, sipi, timer, apic_error)" },
 		{ "vm\nrequest vcpu=0 bits=wake|nap\n", "t.trace:2: bad number 'nap' for 'bits'" },
 		{ "vm\nrequest vcpu=0\n", "t.trace:2: 'request' needs bits=" },
 		{ "vm\nrequest bits=wake\n", "t.trace:2: 'request' needs vcpu=" },

@@ -151,6 +151,7 @@ START_TEST(test_init_waits_for_wait_sync)
 	vcpu_wait_sync(sv, u, 0, true);
 	sv->hc_wait = false;
 	sv->state = VCPU_STATE_WAIT_SYNC;
+	sv->lapic.apic_base &= ~VLAPIC_BASE_BSP; /* as an AP: it waits for a SIPI after the INIT */
 	vcpu_make_request(sv, VCPU_REQ_INIT);
 	vcpu_pre_entry(sv);
 	ck_assert_uint_eq(sv->state, VCPU_STATE_WAIT_SYNC);

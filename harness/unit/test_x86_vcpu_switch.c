@@ -297,6 +297,7 @@ START_TEST(test_sipi_state_entered_after_an_earlier_init)
 	ck_assert(prepare_entry(a));
 	ck_assert_uint_eq(vmcs[0][VMCS_GUEST_RIP], 0x10000c);
 
+	a->lapic.apic_base &= ~VLAPIC_BASE_BSP;       /* as an AP: the BSP's INIT restarts it instead */
 	vcpu_make_request(a, VCPU_REQ_INIT);
 	ck_assert(!prepare_entry(a));                 /* waits for a SIPI */
 	ck_assert_uint_eq(a->state, VCPU_STATE_INIT);

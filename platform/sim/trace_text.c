@@ -415,7 +415,8 @@ static int parse_async(struct parser *p, struct token *tok, unsigned n, uint8_t 
 			}
 			if (a->bits == 0 || (a->bits & ~(uint32_t)TRACE_REQ_KNOWN))
 				return fail(p, "request bits 0x%x: not a set of known requests (ioreq_done, "
-					    "flush_ept, sync, wake, flush_vpid, upcall, event, nmi, init, sipi, timer)", a->bits);
+					    "flush_ept, sync, wake, flush_vpid, upcall, event, nmi, init, sipi, timer, "
+					    "apic_error)", a->bits);
 			have_bits = true;
 		} else if (!strcmp(k, "tsc") && kind == TRACE_ASYNC_TIMER) {
 			if (parse_u64(p, &tok[i], UINT64_MAX, &a->value))
