@@ -161,11 +161,16 @@ static void filter(struct cpuid_policy *p, uint32_t leaf, uint32_t sub, uint32_t
 		break;
 	case 7:
 		if (sub == 0) {
-			/* Only what Tern backs (cpuid.h, CPUID_7_*_SHOWN). */
+			/* Only what Tern backs (cpuid.h, CPUID_7_*_SHOWN); subleaves 0 and 1. */
+			if (r[0] > 1)
+				r[0] = 1;
 			r[1] &= CPUID_7_EBX_SHOWN;
 			r[1] |= CPUID_7_EBX_TSC_ADJUST; /* emulated (msr.c) */
 			r[2] &= CPUID_7_ECX_SHOWN;
 			r[3] &= CPUID_7_EDX_SHOWN;
+		} else if (sub == 1) {
+			r[0] &= CPUID_71_EAX_SHOWN;
+			r[1] = r[2] = r[3] = 0;
 		}
 		break;
 	case 0xd:
@@ -394,9 +399,24 @@ static inline __attribute__((always_inline)) void lookup(const struct cpuid_poli
 			regs[2] |= CPUID_1_ECX_OSXSAVE;
 		else
 			regs[2] &= ~CPUID_1_ECX_OSXSAVE;
+		/*
+		 * With IA32_APIC_BASE.EN clear the processor has no APIC, and
+		 * CPUID.1:EDX.APIC reads 0 (SDM Vol. 3A 10.4.3).
+		 */
+		if (!vlapic_hw_enabled(&vcpu->lapic))
+			regs[3] &= ~CPUID_1_EDX_APIC;
 		return;
 	}
 	switch (eff) {
+	case 7:
+		/* OSPKE mirrors the guest's CR4.PKE (SDM Vol. 2A, CPUID). */
+		if (subleaf == 0) {
+			if (e && (vcpu_get_reg(vcpu, VCPU_CR4) & X86_CR4_PKE))
+				regs[2] |= CPUID_7_ECX_OSPKE;
+			else
+				regs[2] &= ~CPUID_7_ECX_OSPKE;
+		}
+		break;
 	case 0xb:
 	case 0x1f:
 		/* Levels past the core level are invalid: ECX[7:0] echoes the subleaf. */

@@ -43,6 +43,7 @@ struct vm_config;
 #define CPUID_1_ECX_X2APIC (1u << 21)
 #define CPUID_6_EAX_ARAT (1u << 2)   /* APIC timer always running */
 #define CPUID_1_ECX_XSAVE (1u << 26)
+#define CPUID_1_EDX_APIC (1u << 9)
 #define CPUID_1_EDX_HTT (1u << 28)
 /* CPUID.7.0 bits Tern hides or sets (SDM Vol. 2A Table 3-8). */
 #define CPUID_7_EBX_FSGSBASE (1u << 0)
@@ -86,7 +87,8 @@ struct vm_config;
  * (10), SDBG (11), xTPR (14), PDCM (15), DCA (18); leaf 7 EBX SGX (2),
  * PQM (12), MPX (14), PQE (15), PT (25); ECX WAITPKG (5), CET_SS (7), TME
  * (13), KL (23), bus-lock detect (24), ENQCMD (29), SGX_LC (30), PKS (31);
- * EDX SRBDS_CTRL (9), TSX_FORCE_ABORT (13), hybrid (15), PCONFIG (18),
+ * EDX SGX-KEYS (1), UINTR (5), SRBDS_CTRL (9), RTM_ALWAYS_ABORT (11),
+ * TSX_FORCE_ABORT (13), hybrid (15), PCONFIG (18),
  * arch LBR (19), CET_IBT (20), AMX (22, 24, 25), and the speculation
  * controls IBRS/IBPB, STIBP, L1D_FLUSH, ARCH_CAPABILITIES,
  * CORE_CAPABILITIES, SSBD (26-31): their MSRs (0x48, 0x49, 0x10A, 0x10B,
@@ -99,11 +101,22 @@ struct vm_config;
 #define CPUID_7_EBX_SHOWN 0xfdbf2ffbu  /* FSGSBASE TSC_ADJUST BMI1 HLE AVX2 FDP_EXCPTN_ONLY SMEP BMI2 ERMS
 					 INVPCID RTM FPU-CS/DS-deprecated AVX512F/DQ RDSEED ADX SMAP
 					 AVX512_IFMA CLFLUSHOPT CLWB AVX512PF/ER/CD SHA AVX512BW/VL */
-#define CPUID_7_ECX_SHOWN 0x1a415f5fu  /* PREFETCHWT1 AVX512_VBMI UMIP PKU OSPKE AVX512_VBMI2 GFNI VAES
+#define CPUID_7_ECX_SHOWN 0x1a415f4fu  /* PREFETCHWT1 AVX512_VBMI UMIP PKU AVX512_VBMI2 GFNI VAES
 					 VPCLMULQDQ AVX512_VNNI/BITALG AVX512_VPOPCNTDQ LA57 RDPID CLDEMOTE
-					 MOVDIRI MOVDIR64B */
+					 MOVDIRI MOVDIR64B (OSPKE: per vCPU, CR4.PKE) */
 #define CPUID_7_EDX_SHOWN 0x0081451cu  /* AVX512_4VNNIW AVX512_4FMAPS FSRM AVX512_VP2INTERSECT MD_CLEAR
 					 SERIALIZE TSXLDTRK AVX512_FP16 */
+/*
+ * CPUID.(7,1):EAX, native instructions only: AVX-VNNI (4), AVX512_BF16
+ * (5), CMPCCXADD (7), fast zero-length MOVSB (10), fast short STOSB (11)
+ * and CMPSB/SCASB (12), AVX-IFMA (23). Hidden: FRED (17, CR4.FRED is
+ * reserved for a guest), LKGS (18), WRMSRNS (19), AMX-FP16 (21, AMX is
+ * hidden), HRESET (22), LAM (26), MSRLIST (27) and the rest; EBX, ECX
+ * and EDX of the subleaf are all zero. CPUID.(7,0):EAX, the last
+ * subleaf, is at most 1.
+ */
+#define CPUID_71_EAX_SHOWN 0x00801cb0u
+#define CPUID_7_ECX_OSPKE (1u << 4)
 
 /* CPUID.(0xD,1):EAX: XSAVES/XRSTORS and XFD are hidden. */
 #define CPUID_D1_EAX_XSAVES (1u << 3)

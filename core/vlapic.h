@@ -148,7 +148,7 @@ enum vlapic_event {
 	VLAPIC_EV_NONE = 0,   /* dropped (masked, disabled, refused, illegal) */
 	VLAPIC_EV_IRR,        /* a vector is now in IRR: wake / kick the vCPU */
 	VLAPIC_EV_NMI,        /* vcpu_queue_nmi() */
-	VLAPIC_EV_INIT,       /* vlapic_init_reset() + wait-for-SIPI */
+	VLAPIC_EV_INIT,       /* the INIT signal: vm_mgr_vcpu_init_signal (an AP waits for SIPI) */
 	VLAPIC_EV_SIPI,       /* start at msg vector << 12 if waiting for SIPI */
 	VLAPIC_EV_EXTINT,     /* take the vector from the PIC (INTA, vpic) */
 	VLAPIC_EV_ERROR,      /* vlapic_accept_remote: an illegal vector, in esr_remote for its owner */

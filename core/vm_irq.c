@@ -81,8 +81,8 @@ __attribute__((noinline)) static void deliver_own(struct vcpu *t, const struct v
 		break;
 	case VLAPIC_EV_INIT:
 		/*
-		 * Its own INIT (an ICR write to itself, an LVT or IOAPIC pin in
-		 * INIT mode) is taken at the next instruction boundary, as the
+		 * Its own INIT (an ICR write to itself, an IOAPIC pin or MSI in
+		 * INIT mode its own access triggered) is taken at the next instruction boundary, as the
 		 * CPU does (SDM Vol. 3A 6.9): after the instruction sending it
 		 * retires, not under it, where the retire would write the old
 		 * RIP into the reset state. The request does it before entry.

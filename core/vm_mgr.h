@@ -146,8 +146,9 @@ bool vm_mgr_vcpu_wake(struct vcpu *vcpu);
  * The INIT signal (an INIT IPI or LINT INIT), in the vCPU's own context:
  * its reset registers loaded at the next start (the register cache
  * dropped, an MMIO instruction in progress abandoned), its vLAPIC's INIT
- * state; it waits for a SIPI (VCPU_STATE_INIT) if it was runnable or
- * halted. A vCPU waiting for an IOREQ or in WAIT_SYNC finishes that
+ * state; if it was runnable or halted, an AP waits for a SIPI
+ * (VCPU_STATE_INIT) and the BSP (IA32_APIC_BASE.BSP) runs from the reset
+ * vector (SDM Vol. 3A 8.4.2). A vCPU waiting for an IOREQ or in WAIT_SYNC finishes that
  * instruction first: the INIT is held (vcpu->init_held), a SIPI meanwhile
  * is ignored.
  */

@@ -325,44 +325,48 @@ END_TEST
  *           the same leaves);
  *   msr.c:  an MSR core emulates (MTRRs, PAT), probed below.
  */
-static const struct { uint32_t leaf; int reg; uint32_t bits; const char *what; } backed[] = {
-	{ 1, EDX, 0x0000007fu, "native: FPU VME DE PSE TSC MSR PAE" },
-	{ 1, EDX, 1u << 7, "native: MCE (#MC and CR4.MCE; no MCA, so no MCG_* MSRs)" },
-	{ 1, EDX, (1u << 8) | (1u << 11) | (1u << 13) | (1u << 15) | (1u << 17) | (1u << 19),
+static const struct { uint32_t leaf, sub; int reg; uint32_t bits; const char *what; } backed[] = {
+	{ 1, 0, EDX, 0x0000007fu, "native: FPU VME DE PSE TSC MSR PAE" },
+	{ 1, 0, EDX, 1u << 7, "native: MCE (#MC and CR4.MCE; no MCA, so no MCG_* MSRs)" },
+	{ 1, 0, EDX, (1u << 8) | (1u << 11) | (1u << 13) | (1u << 15) | (1u << 17) | (1u << 19),
 	  "native: CX8 SEP PGE CMOV PSE36 CLFSH" },
-	{ 1, EDX, (1u << 12) | (1u << 16), "msr.c: MTRR, PAT" },
-	{ 1, EDX, 0x1f800000u, "native: MMX FXSR SSE SSE2 SS HTT (HTT: the topology leaves)" },
-	{ 1, ECX, (1u << 0) | (1u << 1) | (1u << 9) | (1u << 12) | (1u << 13) | (1u << 17),
+	{ 1, 0, EDX, (1u << 12) | (1u << 16), "msr.c: MTRR, PAT" },
+	{ 1, 0, EDX, 0x1f800000u, "native: MMX FXSR SSE SSE2 SS HTT (HTT: the topology leaves)" },
+	{ 1, 0, ECX, (1u << 0) | (1u << 1) | (1u << 9) | (1u << 12) | (1u << 13) | (1u << 17),
 	  "native: SSE3 PCLMULQDQ SSSE3 FMA CX16 PCID" },
-	{ 1, ECX, (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23) | (1u << 25),
+	{ 1, 0, ECX, (1u << 19) | (1u << 20) | (1u << 22) | (1u << 23) | (1u << 25),
 	  "native: SSE4.1 SSE4.2 MOVBE POPCNT AES" },
-	{ 1, ECX, 0x7c000000u, "native: XSAVE OSXSAVE (CR4 mirror) AVX F16C RDRAND" },
-	{ 1, ECX, 1u << 31, "Tern: the hypervisor-present bit and leaves 0x4000000x" },
-	{ 7, EBX, (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 9),
+	{ 1, 0, ECX, 0x7c000000u, "native: XSAVE OSXSAVE (CR4 mirror) AVX F16C RDRAND" },
+	{ 1, 0, ECX, 1u << 31, "Tern: the hypervisor-present bit and leaves 0x4000000x" },
+	{ 7, 0, EBX, (1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 9),
 	  "native: FSGSBASE BMI1 HLE AVX2 FDP_EXCPTN_ONLY SMEP BMI2 ERMS" },
-	{ 7, EBX, 1u << 10, "native with vmx_controls.c's enable-INVPCID" },
-	{ 7, EBX, (1u << 11) | (1u << 13) | (1u << 18) | (1u << 19) | (1u << 20) | (1u << 23) | (1u << 24) | (1u << 29),
+	{ 7, 0, EBX, 1u << 10, "native with vmx_controls.c's enable-INVPCID" },
+	{ 7, 0, EBX, (1u << 11) | (1u << 13) | (1u << 18) | (1u << 19) | (1u << 20) | (1u << 23) | (1u << 24) | (1u << 29),
 	  "native: RTM FPU-CS/DS-deprecated RDSEED ADX SMAP CLFLUSHOPT CLWB SHA" },
-	{ 7, EBX, (3u << 16) | (1u << 21) | (7u << 26) | (3u << 30), "native, XCR0's AVX-512 states: AVX512F/DQ/IFMA/PF/ER/CD/BW/VL" },
-	{ 7, ECX, (1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 16),
-	  "native: PREFETCHWT1 UMIP PKU OSPKE LA57 (the page walker does 5 levels)" },
-	{ 7, ECX, (1u << 1) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 10) | (1u << 11) | (1u << 12) | (1u << 14),
+	{ 7, 0, EBX, (3u << 16) | (1u << 21) | (7u << 26) | (3u << 30), "native, XCR0's AVX-512 states: AVX512F/DQ/IFMA/PF/ER/CD/BW/VL" },
+	{ 7, 0, ECX, (1u << 0) | (1u << 2) | (1u << 3) | (1u << 16),
+	  "native: PREFETCHWT1 UMIP PKU LA57 (the page walker does 5 levels)" },
+	{ 7, 0, ECX, (1u << 1) | (1u << 6) | (1u << 8) | (1u << 9) | (1u << 10) | (1u << 11) | (1u << 12) | (1u << 14),
 	  "native: AVX512_VBMI VBMI2 GFNI VAES VPCLMULQDQ AVX512_VNNI BITALG VPOPCNTDQ" },
-	{ 7, ECX, 1u << 22, "native with vmx_controls.c's enable-RDTSCP: RDPID (IA32_TSC_AUX, msr.c)" },
-	{ 7, ECX, (1u << 25) | (1u << 27) | (1u << 28), "native: CLDEMOTE MOVDIRI MOVDIR64B" },
-	{ 7, EDX, (1u << 2) | (1u << 3) | (1u << 4) | (1u << 8) | (1u << 23),
+	{ 7, 0, ECX, 1u << 22, "native with vmx_controls.c's enable-RDTSCP: RDPID (IA32_TSC_AUX, msr.c)" },
+	{ 7, 0, ECX, (1u << 25) | (1u << 27) | (1u << 28), "native: CLDEMOTE MOVDIRI MOVDIR64B" },
+	{ 7, 0, EDX, (1u << 2) | (1u << 3) | (1u << 4) | (1u << 8) | (1u << 23),
 	  "native: AVX512_4VNNIW 4FMAPS FSRM VP2INTERSECT FP16" },
-	{ 7, EDX, (1u << 10) | (1u << 14) | (1u << 16), "native: MD_CLEAR (VERW) SERIALIZE TSXLDTRK" },
+	{ 7, 0, EDX, (1u << 10) | (1u << 14) | (1u << 16), "native: MD_CLEAR (VERW) SERIALIZE TSXLDTRK" },
+	{ 7, 0, EAX, 1u, "the last subleaf: 1 (the two below)" },
+	{ 7, 1, EAX, (1u << 4) | (1u << 5) | (1u << 7) | (1u << 23),
+	  "native, XCR0's AVX / AVX-512 states: AVX-VNNI AVX512_BF16 CMPCCXADD AVX-IFMA" },
+	{ 7, 1, EAX, 7u << 10, "native: fast zero-length MOVSB, fast short STOSB and CMPSB/SCASB" },
 };
 
-static uint32_t rows_and_backed(uint32_t leaf, int reg)
+static uint32_t rows_and_backed(uint32_t leaf, uint32_t sub, int reg)
 {
 	uint32_t m = 0;
 	for (unsigned k = 0; k < sizeof(features) / sizeof(features[0]); k++)
-		if (features[k].leaf == leaf && features[k].sub == 0 && features[k].reg == reg)
+		if (features[k].leaf == leaf && features[k].sub == sub && features[k].reg == reg)
 			m |= 1u << features[k].bit;
 	for (unsigned k = 0; k < sizeof(backed) / sizeof(backed[0]); k++)
-		if (backed[k].leaf == leaf && backed[k].reg == reg)
+		if (backed[k].leaf == leaf && backed[k].sub == sub && backed[k].reg == reg)
 			m |= backed[k].bits;
 	return m;
 }
@@ -372,28 +376,54 @@ START_TEST(test_every_shown_bit_is_backed)
 	sim_reset();
 	tern_init(&hv);
 	const uint32_t l1[4] = { 0x000306c3, 0x00100800, 0xffffffffu, 0xffffffffu };
-	const uint32_t l7[4] = { 0, 0xffffffffu, 0xffffffffu, 0xffffffffu };
+	const uint32_t all[4] = { 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu };
 	sim_set_host_cpuid(1, 0, l1);
-	sim_set_host_cpuid(7, 0, l7);
+	sim_set_host_cpuid(7, 0, all);
+	sim_set_host_cpuid(7, 1, all);
 	vm = sim_create_vm(&hv, "all", 1, false, 1u << 20);
 	ck_assert_ptr_nonnull(vm);
-	static const struct { uint32_t leaf; int reg; const char *name; } audited[] = {
-		{ 1, ECX, "CPUID.1:ECX" }, { 1, EDX, "CPUID.1:EDX" },
-		{ 7, EBX, "CPUID.7:EBX" }, { 7, ECX, "CPUID.7:ECX" }, { 7, EDX, "CPUID.7:EDX" },
+	/* mirror: a bit set per vCPU at lookup from its CR4, not in the policy. */
+	static const struct { uint32_t leaf, sub; int reg; uint32_t mirror; const char *name; } audited[] = {
+		{ 1, 0, ECX, CPUID_1_ECX_OSXSAVE, "CPUID.1:ECX" }, { 1, 0, EDX, 0, "CPUID.1:EDX" },
+		{ 7, 0, EAX, 0, "CPUID.7:EAX" }, { 7, 0, EBX, 0, "CPUID.7:EBX" },
+		{ 7, 0, ECX, CPUID_7_ECX_OSPKE, "CPUID.7:ECX" }, { 7, 0, EDX, 0, "CPUID.7:EDX" },
+		{ 7, 1, EAX, 0, "CPUID.(7,1):EAX" }, { 7, 1, EBX, 0, "CPUID.(7,1):EBX" },
+		{ 7, 1, ECX, 0, "CPUID.(7,1):ECX" }, { 7, 1, EDX, 0, "CPUID.(7,1):EDX" },
 	};
 	for (unsigned a = 0; a < sizeof(audited) / sizeof(audited[0]); a++) {
-		const struct cpuid_entry *e = cpuid_find(&vm->cpuid, audited[a].leaf, 0);
+		const struct cpuid_entry *e = cpuid_find(&vm->cpuid, audited[a].leaf, audited[a].sub);
 		ck_assert_ptr_nonnull(e);
-		uint32_t shown = e->regs[audited[a].reg], ok = rows_and_backed(audited[a].leaf, audited[a].reg);
-		if (audited[a].leaf == 1 && audited[a].reg == ECX)
-			shown &= ~CPUID_1_ECX_OSXSAVE; /* per vCPU, from its CR4 at lookup */
+		uint32_t mirror = audited[a].mirror;
+		uint32_t shown = e->regs[audited[a].reg];
+		uint32_t ok = rows_and_backed(audited[a].leaf, audited[a].sub, audited[a].reg);
 		ck_assert_msg(!(shown & ~ok), "%s shows 0x%08x, which nothing in Tern backs", audited[a].name,
 			      shown & ~ok);
-		/* Not vacuous: what the host has and Tern backs is shown (OSXSAVE aside). */
-		ck_assert_msg((shown | (audited[a].leaf == 1 && audited[a].reg == ECX ? CPUID_1_ECX_OSXSAVE : 0)) == ok,
-			      "%s hides 0x%08x that Tern backs", audited[a].name,
-			      ok & ~shown & ~(audited[a].leaf == 1 && audited[a].reg == ECX ? CPUID_1_ECX_OSXSAVE : 0));
+		/* Not vacuous: what the host has and Tern backs is shown (the mirrors aside). */
+		ck_assert_msg((shown | mirror) == (ok | mirror), "%s hides 0x%08x that Tern backs",
+			      audited[a].name, ok & ~shown & ~mirror);
 	}
+	/* The mirrors follow the vCPU: OSXSAVE its CR4.OSXSAVE, OSPKE its CR4.PKE, APIC its IA32_APIC_BASE.EN. */
+	struct vcpu *c = &vm->vcpus[0];
+	uint32_t r[4];
+	guest(c);
+	vcpu_cache_fill(c, VCPU_CR4, 0);
+	cpuid_lookup(&vm->cpuid, c, 7, 0, r);
+	ck_assert_uint_eq(r[ECX] & CPUID_7_ECX_OSPKE, 0);
+	cpuid_lookup(&vm->cpuid, c, 1, 0, r);
+	ck_assert_uint_eq(r[ECX] & CPUID_1_ECX_OSXSAVE, 0);
+	ck_assert_uint_eq(r[EDX] & CPUID_1_EDX_APIC, CPUID_1_EDX_APIC);
+	vcpu_cache_fill(c, VCPU_CR4, X86_CR4_PKE | X86_CR4_OSXSAVE);
+	cpuid_lookup(&vm->cpuid, c, 7, 0, r);
+	ck_assert_uint_eq(r[ECX] & CPUID_7_ECX_OSPKE, CPUID_7_ECX_OSPKE);
+	cpuid_lookup(&vm->cpuid, c, 1, 0, r);
+	ck_assert_uint_eq(r[ECX] & CPUID_1_ECX_OSXSAVE, CPUID_1_ECX_OSXSAVE);
+	struct guest_fault gf = { 0 };
+	ck_assert_int_eq(msr_write(c, MSR_IA32_APIC_BASE, 0xfee00000ull | VLAPIC_BASE_BSP, &gf), 0);
+	cpuid_lookup(&vm->cpuid, c, 1, 0, r);
+	ck_assert_uint_eq(r[EDX] & CPUID_1_EDX_APIC, 0); /* SDM 10.4.3: no APIC while disabled */
+	ck_assert_int_eq(msr_write(c, MSR_IA32_APIC_BASE, 0xfee00000ull | VLAPIC_BASE_BSP | VLAPIC_BASE_EN, &gf), 0);
+	cpuid_lookup(&vm->cpuid, c, 1, 0, r);
+	ck_assert_uint_eq(r[EDX] & CPUID_1_EDX_APIC, CPUID_1_EDX_APIC);
 	/* The MSR-backed bits answer; the hidden ones' MSRs #GP, as the policy says. */
 	struct guest_fault f = { 0 };
 	uint64_t val;
@@ -403,14 +433,21 @@ START_TEST(test_every_shown_bit_is_backed)
 	ck_assert_int_eq(msr_read(&vm->vcpus[0], MSR_IA32_PAT, &val, &f), 0);
 	ck_assert_uint_eq(val, 0x0007040600070406ull);
 	static const uint32_t hidden_msrs[] = {
-		0x179, /* IA32_MCG_CAP (MCA) */ 0x48, /* IA32_SPEC_CTRL */ 0x49, /* IA32_PRED_CMD */
-		0x10a, /* IA32_ARCH_CAPABILITIES */ 0x10b, /* IA32_FLUSH_CMD */ 0x600, /* IA32_DS_AREA */
+		0x179, /* IA32_MCG_CAP (MCA) */ 0x48, /* IA32_SPEC_CTRL */
+		0x10a, /* IA32_ARCH_CAPABILITIES */ 0x600, /* IA32_DS_AREA */
 		0x19a, /* IA32_CLOCK_MODULATION (ACPI/TM) */ 0x199, /* IA32_PERF_CTL (EST) */
 	};
 	for (unsigned k = 0; k < sizeof(hidden_msrs) / sizeof(hidden_msrs[0]); k++) {
 		f = (struct guest_fault){ 0 };
 		ck_assert_msg(msr_read(&vm->vcpus[0], hidden_msrs[k], &val, &f) == -TERN_EFAULT,
 			      "MSR 0x%x of a hidden feature answers", hidden_msrs[k]);
+	}
+	/* The write-only command MSRs: IA32_PRED_CMD (IBPB) and IA32_FLUSH_CMD (L1D_FLUSH). */
+	static const uint32_t hidden_cmds[] = { 0x49, 0x10b };
+	for (unsigned k = 0; k < sizeof(hidden_cmds) / sizeof(hidden_cmds[0]); k++) {
+		f = (struct guest_fault){ 0 };
+		ck_assert_msg(msr_write(&vm->vcpus[0], hidden_cmds[k], 1, &f) == -TERN_EFAULT,
+			      "MSR 0x%x of a hidden feature takes a write", hidden_cmds[k]);
 	}
 }
 END_TEST

@@ -327,6 +327,7 @@ START_TEST(test_nmi_init_sipi)
 	mmio_wr(v0, APIC + VLAPIC_ICR_LO,
 		(VLAPIC_DM_INIT << VLAPIC_DM_SHIFT) | VLAPIC_ICR_ASSERT | (VLAPIC_SH_ALL << VLAPIC_ICR_SH_SHIFT));
 	ck_assert_uint_eq(v0->requests & VCPU_REQ_INIT, 0);
+	ck_assert_uint_eq(v1->requests & VCPU_REQ_INIT, 0); /* nor anyone else */
 	vcpu_pre_entry(v0);
 	ck_assert_uint_eq(v0->state, VCPU_STATE_RUNNABLE);
 	ck_assert(!v0->load_pending);

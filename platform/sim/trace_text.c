@@ -218,6 +218,8 @@ static const char *const req_names[] = { "ioreq_done", "flush_ept", "sync", "wak
 					  "upcall", "event", "nmi", "init", "sipi", "timer",
 					  "apic_error" };
 #define REQ_NAMES (sizeof(req_names) / sizeof(req_names[0]))
+/* A request bit core adds needs its name here (and in the parser's message below). */
+_Static_assert((1u << REQ_NAMES) - 1u == VCPU_REQ_ALL, "a request bit has no name");
 
 void trace_format_req(uint32_t bits, char *buf, size_t len)
 {
