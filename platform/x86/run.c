@@ -4,7 +4,8 @@
  * core asked for, enter, read the exit into core's exit record and register
  * cache, let core handle it, write back what core changed, choose again.
  * The GPRs, RIP, RFLAGS and the interruptibility state arrive with every
- * exit (what the retire and the entry decision read); everything else is
+ * exit (what the retire and the entry decision read; the recording build
+ * fetches them too, so its trace holds what was read); everything else is
  * read lazily (plat_vcpu_fetch_reg/seg = VMREAD) so an exit costs only the
  * VMREADs its handler needs.
  */
